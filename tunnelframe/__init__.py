@@ -8,6 +8,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from tunnelframe import simulator
 from tunnelframe._errors import (
     ApiError,
     AuthError,
@@ -25,4 +26,5 @@ __all__ = [
     "SchemaError",
     "TunnelframeError",
     "__version__",
+    "simulator",
 ]

@@ -1,0 +1,14 @@
+"""The bundled simulator: realistic fleets and a loopback Cloudflare API for demos and tests.
+
+``generate_fleet`` makes a deterministic, realistic fleet as raw API objects. Nothing in this
+package talks to the real Cloudflare API.
+"""
+
+from __future__ import annotations
+
+from tunnelframe.simulator._generator import DEFAULT_AS_OF, generate_fleet
+
+__all__ = [
+    "DEFAULT_AS_OF",
+    "generate_fleet",
+]
