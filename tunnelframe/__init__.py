@@ -17,6 +17,7 @@ from tunnelframe._errors import (
     SchemaError,
     TunnelframeError,
 )
+from tunnelframe.datasets import load_sample
 
 __all__ = [
     "ApiError",
@@ -26,5 +27,6 @@ __all__ = [
     "SchemaError",
     "TunnelframeError",
     "__version__",
+    "load_sample",
     "simulator",
 ]

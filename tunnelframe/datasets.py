@@ -1,0 +1,99 @@
+"""Bundled example data, loaded without any network access.
+
+``load_sample`` returns the sample fleet that ships with the package (``data/`` in the
+repository, ``tunnelframe/data/`` in the wheel). The sample is made by
+:func:`tunnelframe.simulator.generate_fleet` with a fixed seed and ``as_of``; a test checks it
+still equals the generator's output. After changing the generator, regenerate it with::
+
+    .venv/bin/python -m tunnelframe.datasets
+
+This module only reads local files; it never fetches anything.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from tunnelframe._data import _data_path
+
+__all__ = ["load_sample"]
+
+_SAMPLE_FILE = "sample-fleet.json.gz"
+_SAMPLE_N_TUNNELS = 200
+_SAMPLE_SEED = 2026
+_SAMPLE_AS_OF = "2026-08-20T12:00:00Z"
+
+
+@functools.cache
+def _sample_text() -> str:
+    path = _data_path(_SAMPLE_FILE)
+    return gzip.decompress(path.read_bytes()).decode("utf-8")
+
+
+def load_sample() -> dict[str, Any]:
+    """Load the bundled sample fleet: about 200 realistic tunnels and their connectors.
+
+    The sample is what :func:`tunnelframe.simulator.generate_fleet` makes for 200 tunnels with
+    seed 2026 as of 2026-08-20T12:00:00Z: healthy, degraded, down, inactive and deleted
+    tunnels, restarts, pending reconnects, version drift and remotely managed tunnels. No
+    network is used.
+
+    Returns
+    -------
+    dict
+        A fleet, ``{"tunnels": [tunnel, ...]}``, each tunnel a raw API object with its
+        ``"connectors"``; a fresh object on every call, so changing it is safe.
+
+    Examples
+    --------
+    >>> import tunnelframe as tf
+    >>> fleet = tf.load_sample()
+    >>> len(fleet["tunnels"])
+    200
+    >>> fleet["tunnels"][0]["tun_type"]
+    'cfd_tunnel'
+    """
+    fleet: dict[str, Any] = json.loads(_sample_text())
+    return fleet
+
+
+def _sample_bytes() -> bytes:
+    """The gzip bytes of the sample, made by the generator (deterministic, no timestamp)."""
+    from tunnelframe.simulator import generate_fleet
+
+    fleet = generate_fleet(_SAMPLE_N_TUNNELS, seed=_SAMPLE_SEED, as_of=_SAMPLE_AS_OF)
+    text = json.dumps(fleet, ensure_ascii=False, separators=(",", ":")) + "\n"
+    return gzip.compress(text.encode("utf-8"), compresslevel=9, mtime=0)
+
+
+def _write_sample(path: Path) -> Path:
+    """Regenerate the sample fleet file at ``path`` and return the path."""
+    path.write_bytes(_sample_bytes())
+    _sample_text.cache_clear()
+    return path
+
+
+def _main(argv: list[str] | None = None) -> int:
+    """Regenerate ``data/sample-fleet.json.gz`` in the repository (or at the path given)."""
+    args = sys.argv[1:] if argv is None else argv
+    if args:
+        target = Path(args[0])
+    else:
+        data_dir = Path(__file__).resolve().parent.parent / "data"
+        if not data_dir.is_dir():
+            print(
+                f"no repository data directory at {data_dir}: pass an output path", file=sys.stderr
+            )
+            return 2
+        target = data_dir / _SAMPLE_FILE
+    print(_write_sample(target))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(_main())
