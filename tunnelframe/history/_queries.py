@@ -1,0 +1,609 @@
+"""Aggregate queries over a fleet history, run by DuckDB out of core.
+
+Every query reads the same view ``h`` (one row per connection per snapshot), built either over
+the store's Parquet files (DuckDB streams them; pandas never holds the store) or over an
+in-memory history frame. Results are small pandas frames with declared columns and dtypes.
+Nothing here writes to the store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Literal
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+from tunnelframe.history._store import _GLOB, STORE_SCHEMA, StoreLike, _existing_store, _has_files
+
+__all__ = [
+    "HA_STATES",
+    "colo_shifts",
+    "connector_churn",
+    "ha_episodes",
+    "ha_timeline",
+    "version_rollout",
+]
+
+History = StoreLike | pd.DataFrame
+
+_TIME = "datetime64[us, UTC]"
+
+#: States of :func:`ha_episodes`, from worst to best; a snapshot takes the first that applies.
+HA_STATES = ("down", "single_connector", "single_colo", "degraded", "ha")
+
+# The view every query reads: only the columns the queries use, text as VARCHAR whatever the
+# source (Parquet dictionaries, pandas categoricals), "active" per the contract: a connection
+# that is not pending reconnect.
+_VIEW = """
+CREATE OR REPLACE TEMP VIEW h AS
+SELECT
+    CAST(fetched_at AS TIMESTAMPTZ) AS fetched_at,
+    CAST(account_id AS VARCHAR) AS account_id,
+    CAST(tunnel_id AS VARCHAR) AS tunnel_id,
+    CAST(tunnel_name AS VARCHAR) AS tunnel_name,
+    CAST(tunnel_status AS VARCHAR) AS tunnel_status,
+    CAST(connector_id AS VARCHAR) AS connector_id,
+    CAST(version AS VARCHAR) AS version,
+    CAST(run_at AS TIMESTAMPTZ) AS run_at,
+    CAST(colo_name AS VARCHAR) AS colo_name,
+    CAST(origin_ip AS VARCHAR) AS origin_ip,
+    (connection_id IS NOT NULL OR colo_name IS NOT NULL)
+        AND NOT coalesce(CAST(is_pending_reconnect AS BOOLEAN), false) AS active
+FROM h_source
+"""
+
+# Snapshots of each account in order: a snapshot is compared with its account's previous one.
+_SEQ = """
+snaps AS (SELECT DISTINCT account_id, fetched_at FROM h),
+seq AS (
+    SELECT account_id, fetched_at,
+        lag(fetched_at) OVER (PARTITION BY account_id ORDER BY fetched_at) AS previous_at,
+        lead(fetched_at) OVER (PARTITION BY account_id ORDER BY fetched_at) AS next_at
+    FROM snaps
+)"""
+
+
+def _connect(history: History) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection whose view ``h`` reads ``history`` (a store path or a frame)."""
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    if isinstance(history, pd.DataFrame):
+        missing = [c for c in ("fetched_at", "account_id", "tunnel_id") if c not in history]
+        if missing:
+            raise ValueError(
+                f"history frame lacks column(s) {', '.join(missing)}: pass a store path or a "
+                "frame from tunnelframe.load_history"
+            )
+        source = con.from_arrow(_arrow(history))
+    else:
+        root = _existing_store(history)
+        if _has_files(root):
+            source = con.read_parquet(str(root / _GLOB), hive_partitioning=True)
+        else:
+            source = con.from_arrow(STORE_SCHEMA.empty_table())
+    source.create_view("h_source")
+    con.execute(_VIEW)
+    return con
+
+
+def _arrow(frame: pd.DataFrame) -> pa.Table:
+    """The columns of ``frame`` the view needs, as Arrow; absent optional columns are null."""
+    columns = {}
+    for field in STORE_SCHEMA:
+        if field.name in frame.columns:
+            columns[field.name] = pa.array(frame[field.name], from_pandas=True)
+        else:
+            columns[field.name] = pa.nulls(len(frame), type=field.type)
+    return pa.table(columns)
+
+
+def _run(history: History, sql: str, dtypes: dict[str, Any]) -> pd.DataFrame:
+    con = _connect(history)
+    try:
+        table = con.sql(sql).to_arrow_table()
+    finally:
+        con.close()
+    frame = table.to_pandas(types_mapper={pa.bool_(): pd.BooleanDtype()}.get)
+    return _typed(frame, dtypes)
+
+
+def _typed(frame: pd.DataFrame, dtypes: dict[str, Any]) -> pd.DataFrame:
+    """``frame`` with exactly the columns of ``dtypes``, in order, with those dtypes."""
+    out = pd.DataFrame(index=pd.RangeIndex(len(frame)))
+    for column, dtype in dtypes.items():
+        values: pd.Series = frame[column].reset_index(drop=True)
+        if dtype == _TIME:
+            values = pd.to_datetime(values, utc=True)
+        elif isinstance(dtype, pd.CategoricalDtype) or dtype == "category":
+            values = values.astype("string")
+        out[column] = values.astype(dtype)
+    return out
+
+
+def version_rollout(history: History) -> pd.DataFrame:
+    """Share of connectors running each cloudflared version, at each snapshot.
+
+    A connector counts once per snapshot, whatever its number of connections; idle connectors
+    count too. Follow a release rolling out by plotting ``share`` over ``fetched_at`` per
+    ``version`` (:func:`plot_version_rollout`).
+
+    Parameters
+    ----------
+    history : str, path-like or pandas.DataFrame
+        A history store directory (read out of core by DuckDB) or a frame from
+        :func:`load_history`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``fetched_at`` (tz-aware UTC), ``version`` (category, ordered oldest to newest, unknown
+        versions last), ``n_connectors`` (int64), ``share`` (float64, sums to 1 per snapshot);
+        sorted by ``fetched_at`` then version.
+
+    Examples
+    --------
+    >>> import tempfile, tunnelframe as tf
+    >>> store = tempfile.mkdtemp()
+    >>> for snapshot in tf.simulator.generate_history(5, days=2):
+    ...     _ = tf.append_snapshot(snapshot, store)
+    >>> rollout = tf.version_rollout(store)
+    >>> rollout.groupby("fetched_at")["share"].sum().round(6).unique().tolist()
+    [1.0]
+    """
+    sql = """
+    SELECT fetched_at, version, count(DISTINCT connector_id) AS n_connectors,
+        count(DISTINCT connector_id) / sum(count(DISTINCT connector_id))
+            OVER (PARTITION BY fetched_at) AS share
+    FROM h WHERE connector_id IS NOT NULL
+    GROUP BY fetched_at, version
+    """
+    frame = _run(
+        history,
+        sql,
+        {"fetched_at": _TIME, "version": "string", "n_connectors": "int64", "share": "float64"},
+    )
+    order = _version_order(frame["version"].dropna().unique().tolist())
+    frame["version"] = pd.Categorical(frame["version"], categories=order, ordered=True)
+    return frame.sort_values(["fetched_at", "version"], ignore_index=True)
+
+
+_CHURN_EVENTS = ("restart", "new_host", "removed_host")
+
+# Events between consecutive snapshots of an account. A host is the origin IP a connector runs
+# from (the connector id itself for an idle connector): cloudflared draws a new connector id at
+# every start, so a new id on a host seen in the previous snapshot is a restart; a new id on an
+# unseen host is a new host; a host whose connectors are all gone is a removed host.
+_CHURN_CTE = f"""
+WITH {_SEQ},
+conn AS (
+    SELECT account_id, tunnel_id, connector_id, fetched_at,
+        any_value(tunnel_name) AS tunnel_name, any_value(version) AS version,
+        any_value(run_at) AS run_at, coalesce(min(origin_ip), connector_id) AS host
+    FROM h WHERE connector_id IS NOT NULL
+    GROUP BY account_id, tunnel_id, connector_id, fetched_at
+),
+hosts AS (
+    SELECT account_id, tunnel_id, host, fetched_at,
+        arg_max(connector_id, coalesce(run_at, TIMESTAMPTZ '1970-01-01')) AS connector_id,
+        arg_max(version, coalesce(run_at, TIMESTAMPTZ '1970-01-01')) AS version
+    FROM conn GROUP BY ALL
+),
+cur AS (
+    SELECT c.*, s.previous_at FROM conn c JOIN seq s USING (account_id, fetched_at)
+    WHERE s.previous_at IS NOT NULL
+),
+appeared AS (
+    SELECT c.* FROM cur c ANTI JOIN conn p
+        ON p.account_id = c.account_id AND p.tunnel_id = c.tunnel_id
+        AND p.connector_id = c.connector_id AND p.fetched_at = c.previous_at
+),
+events AS (
+    SELECT a.fetched_at, a.previous_at, a.account_id, a.tunnel_id, a.tunnel_name, a.host,
+        CASE WHEN p.host IS NULL THEN 'new_host' ELSE 'restart' END AS event,
+        a.connector_id, a.version, p.connector_id AS previous_connector_id,
+        p.version AS previous_version
+    FROM appeared a LEFT JOIN hosts p
+        ON p.account_id = a.account_id AND p.tunnel_id = a.tunnel_id
+        AND p.host = a.host AND p.fetched_at = a.previous_at
+    UNION ALL
+    SELECT s.fetched_at, p.fetched_at AS previous_at, p.account_id, p.tunnel_id,
+        any_value(p.tunnel_name), p.host, 'removed_host', NULL, NULL,
+        arg_max(p.connector_id, coalesce(p.run_at, TIMESTAMPTZ '1970-01-01')),
+        arg_max(p.version, coalesce(p.run_at, TIMESTAMPTZ '1970-01-01'))
+    FROM conn p JOIN seq s ON s.account_id = p.account_id AND s.previous_at = p.fetched_at
+    ANTI JOIN hosts c
+        ON c.account_id = p.account_id AND c.tunnel_id = p.tunnel_id
+        AND c.host = p.host AND c.fetched_at = s.fetched_at
+    GROUP BY s.fetched_at, p.fetched_at, p.account_id, p.tunnel_id, p.host
+)"""
+
+_CHURN_SQL = {
+    "event": f"""{_CHURN_CTE}
+    SELECT *, event = 'restart' AND version IS DISTINCT FROM previous_version AS upgraded
+    FROM events ORDER BY fetched_at, account_id, tunnel_name, host, event""",
+    "snapshot": f"""{_CHURN_CTE},
+    counts AS (
+        SELECT fetched_at, account_id,
+            count(*) FILTER (WHERE event = 'restart') AS n_restarts,
+            count(*) FILTER (WHERE event = 'restart'
+                AND version IS DISTINCT FROM previous_version) AS n_upgrades,
+            count(*) FILTER (WHERE event = 'new_host') AS n_new_hosts,
+            count(*) FILTER (WHERE event = 'removed_host') AS n_removed_hosts
+        FROM events GROUP BY ALL
+    ),
+    sizes AS (
+        SELECT fetched_at, account_id, count(DISTINCT connector_id) AS n_connectors,
+            count(DISTINCT coalesce(origin_ip, connector_id)) AS n_hosts
+        FROM h WHERE connector_id IS NOT NULL GROUP BY ALL
+    )
+    SELECT s.fetched_at, s.account_id, coalesce(z.n_connectors, 0) AS n_connectors,
+        coalesce(z.n_hosts, 0) AS n_hosts, coalesce(n_restarts, 0) AS n_restarts,
+        coalesce(n_upgrades, 0) AS n_upgrades, coalesce(n_new_hosts, 0) AS n_new_hosts,
+        coalesce(n_removed_hosts, 0) AS n_removed_hosts
+    FROM snaps s LEFT JOIN sizes z USING (fetched_at, account_id)
+    LEFT JOIN counts c USING (fetched_at, account_id)
+    ORDER BY s.fetched_at, s.account_id""",
+    "host": f"""{_CHURN_CTE},
+    seen AS (
+        SELECT account_id, tunnel_id, host, arg_max(tunnel_name, fetched_at) AS tunnel_name,
+            min(fetched_at) AS first_seen_at, max(fetched_at) AS last_seen_at,
+            count(DISTINCT connector_id) AS n_connectors
+        FROM conn GROUP BY ALL
+    ),
+    counts AS (
+        SELECT account_id, tunnel_id, host, count(*) AS n_restarts,
+            count(*) FILTER (WHERE version IS DISTINCT FROM previous_version) AS n_upgrades
+        FROM events WHERE event = 'restart' GROUP BY ALL
+    )
+    SELECT s.account_id, s.tunnel_id, s.tunnel_name, s.host, s.first_seen_at, s.last_seen_at,
+        s.n_connectors, coalesce(c.n_restarts, 0) AS n_restarts,
+        coalesce(c.n_upgrades, 0) AS n_upgrades,
+        CASE WHEN s.last_seen_at > s.first_seen_at
+            THEN coalesce(c.n_restarts, 0)
+                / (epoch(s.last_seen_at - s.first_seen_at) / 86400.0) END AS restarts_per_day
+    FROM seen s LEFT JOIN counts c USING (account_id, tunnel_id, host)
+    ORDER BY restarts_per_day DESC NULLS LAST, s.account_id, s.tunnel_name, s.host""",
+}
+
+_CHURN_DTYPES: dict[str, dict[str, Any]] = {
+    "event": {
+        "fetched_at": _TIME,
+        "previous_at": _TIME,
+        "account_id": "category",
+        "tunnel_id": "category",
+        "tunnel_name": "category",
+        "host": "string",
+        "event": pd.CategoricalDtype(list(_CHURN_EVENTS)),
+        "connector_id": "string",
+        "version": "category",
+        "previous_connector_id": "string",
+        "previous_version": "category",
+        "upgraded": "boolean",
+    },
+    "snapshot": {
+        "fetched_at": _TIME,
+        "account_id": "category",
+        "n_connectors": "int64",
+        "n_hosts": "int64",
+        "n_restarts": "int64",
+        "n_upgrades": "int64",
+        "n_new_hosts": "int64",
+        "n_removed_hosts": "int64",
+    },
+    "host": {
+        "account_id": "category",
+        "tunnel_id": "category",
+        "tunnel_name": "category",
+        "host": "string",
+        "first_seen_at": _TIME,
+        "last_seen_at": _TIME,
+        "n_connectors": "int64",
+        "n_restarts": "int64",
+        "n_upgrades": "int64",
+        "restarts_per_day": "float64",
+    },
+}
+
+
+def connector_churn(
+    history: History, *, per: Literal["snapshot", "host", "event"] = "snapshot"
+) -> pd.DataFrame:
+    """Connectors appearing and disappearing between snapshots: restarts, new and removed hosts.
+
+    Each snapshot is compared with the previous snapshot of the same account. A *host* is the
+    origin IP a connector connects from (the connector id for an idle connector, which has no
+    connection). cloudflared draws a new connector id every time it starts, so:
+
+    - ``restart``: a connector id not in the previous snapshot, on a host that was (it is an
+      *upgrade* when its version differs from the host's previous one);
+    - ``new_host``: a new connector id on a host the tunnel did not have;
+    - ``removed_host``: a host the tunnel had, with no connector left.
+
+    Hosts behind one NAT address look like one host; a host whose address changes looks like
+    one removed and one new host.
+
+    Parameters
+    ----------
+    history : str, path-like or pandas.DataFrame
+        A history store directory (read out of core by DuckDB) or a frame from
+        :func:`load_history`.
+    per : {"snapshot", "host", "event"}
+        ``"snapshot"``: counts per snapshot and account (the first snapshot of an account is
+        the baseline, all zero); ``"host"``: restarts per host, most restarts per day first
+        (which hosts restart every day); ``"event"``: one row per event.
+
+    Returns
+    -------
+    pandas.DataFrame
+        For ``per="snapshot"``: ``fetched_at, account_id, n_connectors, n_hosts, n_restarts,
+        n_upgrades, n_new_hosts, n_removed_hosts``. For ``per="host"``: ``account_id,
+        tunnel_id, tunnel_name, host, first_seen_at, last_seen_at, n_connectors, n_restarts,
+        n_upgrades, restarts_per_day``. For ``per="event"``: ``fetched_at, previous_at,
+        account_id, tunnel_id, tunnel_name, host, event, connector_id, version,
+        previous_connector_id, previous_version, upgraded``.
+
+    Examples
+    --------
+    >>> import tempfile, tunnelframe as tf
+    >>> store = tempfile.mkdtemp()
+    >>> for snapshot in tf.simulator.generate_history(5, days=3):
+    ...     _ = tf.append_snapshot(snapshot, store)
+    >>> churn = tf.connector_churn(store)
+    >>> churn.columns.tolist()[:4]
+    ['fetched_at', 'account_id', 'n_connectors', 'n_hosts']
+    """
+    if per not in _CHURN_SQL:
+        raise ValueError(f"per={per!r} is not one of 'snapshot', 'host', 'event'")
+    return _run(history, _CHURN_SQL[per], _CHURN_DTYPES[per])
+
+
+def colo_shifts(history: History) -> pd.DataFrame:
+    """Tunnels whose set of colos changed from one of their snapshots to the next.
+
+    The colos of a tunnel are those of its active connections (pending reconnects excluded).
+    Each observation of a tunnel is compared with its previous observation; a tunnel's first
+    observation is the baseline. Find "which tunnel lost its second colo last night" with
+    ``shifts.query("n_colos_before >= 2 and n_colos_after < 2")``.
+
+    Parameters
+    ----------
+    history : str, path-like or pandas.DataFrame
+        A history store directory (read out of core by DuckDB) or a frame from
+        :func:`load_history`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per change: ``fetched_at, previous_at, account_id, tunnel_id, tunnel_name,
+        colos_before, colos_after, colos_lost, colos_gained`` (category: colo codes, sorted,
+        joined with ","; empty when none), ``n_colos_before, n_colos_after`` (int64); sorted by
+        ``fetched_at``.
+
+    Examples
+    --------
+    >>> import tempfile, tunnelframe as tf
+    >>> store = tempfile.mkdtemp()
+    >>> for snapshot in tf.simulator.generate_history(5, days=3):
+    ...     _ = tf.append_snapshot(snapshot, store)
+    >>> tf.colo_shifts(store).columns.tolist()[-2:]
+    ['n_colos_before', 'n_colos_after']
+    """
+    sql = """
+    WITH t AS (
+        SELECT account_id, tunnel_id, fetched_at, any_value(tunnel_name) AS tunnel_name,
+            coalesce(list(DISTINCT colo_name ORDER BY colo_name)
+                FILTER (WHERE active AND colo_name IS NOT NULL), []) AS colos
+        FROM h GROUP BY account_id, tunnel_id, fetched_at
+    ),
+    pairs AS (
+        SELECT *,
+            lag(colos) OVER w AS before,
+            lag(fetched_at) OVER w AS previous_at
+        FROM t WINDOW w AS (PARTITION BY account_id, tunnel_id ORDER BY fetched_at)
+    )
+    SELECT fetched_at, previous_at, account_id, tunnel_id, tunnel_name,
+        array_to_string(before, ',') AS colos_before,
+        array_to_string(colos, ',') AS colos_after,
+        coalesce((SELECT string_agg(c, ',' ORDER BY c) FROM unnest(before) AS u(c)
+            WHERE NOT list_contains(colos, c)), '') AS colos_lost,
+        coalesce((SELECT string_agg(c, ',' ORDER BY c) FROM unnest(colos) AS u(c)
+            WHERE NOT list_contains(before, c)), '') AS colos_gained,
+        len(before) AS n_colos_before, len(colos) AS n_colos_after
+    FROM pairs WHERE previous_at IS NOT NULL AND before <> colos
+    ORDER BY fetched_at, account_id, tunnel_name, tunnel_id
+    """
+    text = "category"
+    return _run(
+        history,
+        sql,
+        {
+            "fetched_at": _TIME,
+            "previous_at": _TIME,
+            "account_id": text,
+            "tunnel_id": text,
+            "tunnel_name": text,
+            "colos_before": text,
+            "colos_after": text,
+            "colos_lost": text,
+            "colos_gained": text,
+            "n_colos_before": "int64",
+            "n_colos_after": "int64",
+        },
+    )
+
+
+# HA facts of each tunnel at each snapshot, and how long they held: until the account's next
+# snapshot (the last snapshot of an account holds for no time).
+_STATES_CTE = f"""
+WITH {_SEQ},
+t AS (
+    SELECT account_id, tunnel_id, fetched_at, any_value(tunnel_name) AS tunnel_name,
+        count(DISTINCT connector_id) FILTER (WHERE active) AS n_connectors,
+        count(DISTINCT colo_name) FILTER (WHERE active) AS n_colos,
+        bool_or(tunnel_status = 'degraded') AS degraded
+    FROM h GROUP BY account_id, tunnel_id, fetched_at
+),
+states AS (
+    SELECT t.*, s.next_at,
+        coalesce(epoch(s.next_at - t.fetched_at), 0) / 3600.0 AS hours,
+        CASE
+            WHEN n_connectors = 0 THEN 'down'
+            WHEN n_connectors = 1 THEN 'single_connector'
+            WHEN n_colos = 1 THEN 'single_colo'
+            WHEN coalesce(degraded, false) THEN 'degraded'
+            ELSE 'ha'
+        END AS state
+    FROM t JOIN seq s USING (account_id, fetched_at)
+)"""
+
+
+def ha_timeline(history: History) -> pd.DataFrame:
+    """Per tunnel, the time spent down, on a single connector, in a single colo or degraded.
+
+    At each snapshot a tunnel is *down* (no active connection), *single connector* (one
+    connector with active connections), *single colo* (all active connections in one colo) or
+    *degraded* (the API reported ``status`` ``degraded``); the counts overlap (one connector in
+    one colo is both). What a snapshot shows holds until the account's next snapshot, so the
+    hours add up over the store; the last snapshot adds no time.
+
+    Parameters
+    ----------
+    history : str, path-like or pandas.DataFrame
+        A history store directory (read out of core by DuckDB) or a frame from
+        :func:`load_history`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per tunnel: ``account_id, tunnel_id, tunnel_name`` (category; the latest name),
+        ``first_seen_at, last_seen_at`` (tz-aware UTC), ``n_snapshots`` (int64),
+        ``observed_hours, ha_hours, down_hours, single_connector_hours, single_colo_hours,
+        degraded_hours`` (float64; ``ha_hours``: at least two connectors in at least two colos
+        and not degraded), ``ha_share`` (``ha_hours / observed_hours``, NaN when nothing was
+        observed); worst ``ha_share`` first.
+
+    Examples
+    --------
+    >>> import tempfile, tunnelframe as tf
+    >>> store = tempfile.mkdtemp()
+    >>> for snapshot in tf.simulator.generate_history(5, days=3):
+    ...     _ = tf.append_snapshot(snapshot, store)
+    >>> timeline = tf.ha_timeline(store)
+    >>> bool((timeline["observed_hours"] == 48.0).all())
+    True
+    """
+    sql = f"""{_STATES_CTE}
+    SELECT account_id, tunnel_id, arg_max(tunnel_name, fetched_at) AS tunnel_name,
+        min(fetched_at) AS first_seen_at, max(fetched_at) AS last_seen_at,
+        count(*) AS n_snapshots, sum(hours) AS observed_hours,
+        coalesce(sum(hours) FILTER (WHERE state = 'ha'), 0) AS ha_hours,
+        coalesce(sum(hours) FILTER (WHERE n_connectors = 0), 0) AS down_hours,
+        coalesce(sum(hours) FILTER (WHERE n_connectors = 1), 0) AS single_connector_hours,
+        coalesce(sum(hours) FILTER (WHERE n_colos = 1), 0) AS single_colo_hours,
+        coalesce(sum(hours) FILTER (WHERE coalesce(degraded, false)), 0) AS degraded_hours,
+        CASE WHEN sum(hours) > 0
+            THEN coalesce(sum(hours) FILTER (WHERE state = 'ha'), 0) / sum(hours) END
+            AS ha_share
+    FROM states GROUP BY account_id, tunnel_id
+    ORDER BY ha_share ASC NULLS LAST, account_id, tunnel_name, tunnel_id
+    """
+    hours = "float64"
+    return _run(
+        history,
+        sql,
+        {
+            "account_id": "category",
+            "tunnel_id": "category",
+            "tunnel_name": "category",
+            "first_seen_at": _TIME,
+            "last_seen_at": _TIME,
+            "n_snapshots": "int64",
+            "observed_hours": hours,
+            "ha_hours": hours,
+            "down_hours": hours,
+            "single_connector_hours": hours,
+            "single_colo_hours": hours,
+            "degraded_hours": hours,
+            "ha_share": hours,
+        },
+    )
+
+
+def ha_episodes(history: History) -> pd.DataFrame:
+    """Per tunnel, the runs of consecutive snapshots in one HA state: the timeline to plot.
+
+    A snapshot's state is the worst that applies, in the order of :data:`HA_STATES`:
+    ``down``, ``single_connector``, ``single_colo``, ``degraded``, ``ha`` (see
+    :func:`ha_timeline`). An episode lasts from its first snapshot to the account's snapshot
+    after its last one.
+
+    Parameters
+    ----------
+    history : str, path-like or pandas.DataFrame
+        A history store directory (read out of core by DuckDB) or a frame from
+        :func:`load_history`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``account_id, tunnel_id, tunnel_name`` (category), ``state`` (category of
+        :data:`HA_STATES`), ``start_at, end_at`` (tz-aware UTC), ``hours`` (float64),
+        ``n_snapshots`` (int64); sorted by tunnel then ``start_at``.
+
+    Examples
+    --------
+    >>> import tempfile, tunnelframe as tf
+    >>> store = tempfile.mkdtemp()
+    >>> for snapshot in tf.simulator.generate_history(5, days=3):
+    ...     _ = tf.append_snapshot(snapshot, store)
+    >>> episodes = tf.ha_episodes(store)
+    >>> set(episodes["state"]) <= set(tf.HA_STATES)
+    True
+    """
+    sql = f"""{_STATES_CTE},
+    marked AS (
+        SELECT *, CASE WHEN state IS DISTINCT FROM lag(state) OVER w THEN 1 ELSE 0 END AS change
+        FROM states WINDOW w AS (PARTITION BY account_id, tunnel_id ORDER BY fetched_at)
+    ),
+    numbered AS (
+        SELECT *, sum(change) OVER (PARTITION BY account_id, tunnel_id ORDER BY fetched_at)
+            AS episode
+        FROM marked
+    )
+    SELECT account_id, tunnel_id, arg_max(tunnel_name, fetched_at) AS tunnel_name, state,
+        min(fetched_at) AS start_at,
+        max(coalesce(next_at, fetched_at)) AS end_at, sum(hours) AS hours,
+        count(*) AS n_snapshots
+    FROM numbered GROUP BY account_id, tunnel_id, episode, state
+    ORDER BY account_id, tunnel_name, tunnel_id, start_at
+    """
+    return _run(
+        history,
+        sql,
+        {
+            "account_id": "category",
+            "tunnel_id": "category",
+            "tunnel_name": "category",
+            "state": pd.CategoricalDtype(list(HA_STATES)),
+            "start_at": _TIME,
+            "end_at": _TIME,
+            "hours": "float64",
+            "n_snapshots": "int64",
+        },
+    )
+
+
+def _version_order(versions: list[str]) -> list[str]:
+    """Versions oldest to newest, compared as numbers; unparseable ones (``DEV``) last."""
+    key: Callable[[str], tuple[Any, ...]] = _version_key
+    return sorted(versions, key=key)
+
+
+def _version_key(version: str) -> tuple[Any, ...]:
+    head = version.split("-", 1)[0]
+    parts = head.split(".")
+    if len(parts) == 3 and all(p.isdigit() for p in parts):
+        return (0, *(int(p) for p in parts), version)
+    return (1, 0, 0, 0, version)

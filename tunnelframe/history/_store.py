@@ -1,0 +1,336 @@
+"""The history store: snapshots as a hive-partitioned Parquet dataset, one file per snapshot.
+
+Layout: ``<store>/date=YYYY-MM-DD/<fetched_at>-<accounts>.parquet``, every file with the same
+Arrow schema (:data:`STORE_SCHEMA`). Appends are atomic (temp file, fsync, rename); readers see
+whole snapshots or nothing. This module knows no HTTP and does no analysis.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import uuid
+from collections.abc import Iterable
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+
+from tunnelframe._errors import TunnelframeError
+
+__all__ = ["append_snapshot", "load_history"]
+
+_TEXT = pa.dictionary(pa.int32(), pa.string())
+_TIME = pa.timestamp("us", tz="UTC")
+
+#: Columns of a stored snapshot, in the order load_history returns them: the snapshot time,
+#: then the connections frame's columns. Every file of a store has exactly this schema, so the
+#: dataset reads as one table with DuckDB, pyarrow.dataset, Spark or Dask.
+STORE_SCHEMA = pa.schema(
+    [
+        ("fetched_at", _TIME),
+        ("account_id", _TEXT),
+        ("tunnel_id", _TEXT),
+        ("tunnel_name", _TEXT),
+        ("tunnel_status", _TEXT),
+        ("connector_id", _TEXT),
+        ("arch", _TEXT),
+        ("version", _TEXT),
+        ("config_version", pa.int64()),
+        ("run_at", _TIME),
+        ("features", _TEXT),
+        ("connection_id", pa.string()),
+        ("client_id", _TEXT),
+        ("client_version", _TEXT),
+        ("colo_name", _TEXT),
+        ("is_pending_reconnect", pa.bool_()),
+        ("opened_at", _TIME),
+        ("origin_ip", _TEXT),
+        ("uuid", pa.string()),
+    ]
+)
+_PARTITIONING = ds.partitioning(pa.schema([("date", pa.string())]), flavor="hive")
+_DATASET_SCHEMA = STORE_SCHEMA.append(pa.field("date", pa.string()))
+# Files readers must ignore start with "." (pyarrow, Spark and Dask skip them) and do not end in
+# ".parquet" (DuckDB's glob skips them): an interrupted append leaves only such a file.
+_TEMP_PREFIX = ".append-"
+_TEMP_SUFFIX = ".parquet.tmp"
+_GLOB = "date=*/*.parquet"
+
+StoreLike = str | os.PathLike[str]
+TimeLike = str | date | datetime | pd.Timestamp
+
+
+class SnapshotLike(Protocol):
+    """What :func:`append_snapshot` needs of a snapshot (``tunnelframe.Snapshot`` has it)."""
+
+    @property
+    def fetched_at(self) -> datetime: ...
+
+    @property
+    def account_ids(self) -> list[str]: ...
+
+    def connections(self) -> pd.DataFrame: ...
+
+
+def append_snapshot(snapshot: SnapshotLike, store: StoreLike) -> Path:
+    """Append one snapshot's connections to a history store, atomically.
+
+    The snapshot's connections frame, with its ``fetched_at`` and ``account_id``, becomes one
+    Parquet file in the ``date=YYYY-MM-DD`` partition of its (UTC) fetch date. The file is
+    written under a temporary name readers ignore, flushed to disk, then renamed into place: an
+    append interrupted at any point leaves the store readable and complete up to the previous
+    snapshot (at worst a hidden ``.append-*.parquet.tmp`` file, which readers skip and a later
+    append does not mind). Appending the same snapshot again (same ``fetched_at`` and accounts)
+    writes nothing and returns the existing file, so a retried cron job is harmless.
+
+    Parameters
+    ----------
+    snapshot : Snapshot
+        A snapshot from ``tunnelframe.fetch_fleet`` or ``tunnelframe.simulator.generate_history``:
+        anything with ``fetched_at``, ``account_ids`` and ``connections()``.
+    store : str or path-like
+        Directory of the store; created when missing.
+
+    Returns
+    -------
+    pathlib.Path
+        The Parquet file holding the snapshot.
+
+    Examples
+    --------
+    >>> import tempfile, tunnelframe as tf
+    >>> store = tempfile.mkdtemp()
+    >>> for snapshot in tf.simulator.generate_history(3, days=2):
+    ...     path = tf.append_snapshot(snapshot, store)
+    >>> path.parent.name
+    'date=2026-08-02'
+    """
+    fetched_at = _utc(snapshot.fetched_at, name="snapshot.fetched_at")
+    account_ids = sorted(str(a) for a in snapshot.account_ids)
+    root = Path(store)
+    partition = root / f"date={fetched_at:%Y-%m-%d}"
+    accounts_key = hashlib.sha1(",".join(account_ids).encode()).hexdigest()[:8]
+    target = partition / f"{fetched_at:%Y%m%dT%H%M%S.%fZ}-{accounts_key}.parquet"
+    if target.exists():
+        return target
+    table = _to_table(snapshot.connections(), fetched_at=fetched_at, account_ids=account_ids)
+    partition.mkdir(parents=True, exist_ok=True)
+    temp = partition / f"{_TEMP_PREFIX}{uuid.uuid4().hex}{_TEMP_SUFFIX}"
+    try:
+        _write(table, temp)
+        os.replace(temp, target)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    _fsync_dir(partition)
+    return target
+
+
+def load_history(
+    store: StoreLike,
+    *,
+    start: TimeLike | None = None,
+    end: TimeLike | None = None,
+    tunnels: Iterable[str] | None = None,
+) -> pd.DataFrame:
+    """Read snapshots from a history store into one connections frame with ``fetched_at``.
+
+    Only the date partitions that can hold ``start <= fetched_at < end`` are opened, and the
+    tunnel filter is pushed down to the Parquet reader. Load only what fits in memory: the
+    aggregate queries (:func:`version_rollout`, :func:`ha_timeline`, ...) take the store path and
+    run out of core.
+
+    Parameters
+    ----------
+    store : str or path-like
+        Directory of the store.
+    start, end : str, date, datetime or pandas.Timestamp, optional
+        Keep snapshots with ``start <= fetched_at < end``; naive times are UTC.
+    tunnels : iterable of str, optional
+        Keep these tunnels, given by id or by name.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``fetched_at`` (tz-aware UTC) then the columns and dtypes of ``connections_frame``,
+        sorted by ``fetched_at``; empty with the same columns when nothing matches.
+
+    Examples
+    --------
+    >>> import tempfile, tunnelframe as tf
+    >>> store = tempfile.mkdtemp()
+    >>> for snapshot in tf.simulator.generate_history(3, days=3):
+    ...     _ = tf.append_snapshot(snapshot, store)
+    >>> history = tf.load_history(store, start="2026-08-02")
+    >>> history["fetched_at"].dt.strftime("%Y-%m-%d").unique().tolist()
+    ['2026-08-02', '2026-08-03']
+    """
+    root = _existing_store(store)
+    dataset = _dataset(root)
+    row_filter = _filter(start=start, end=end, tunnels=tunnels)
+    try:
+        table = dataset.to_table(columns=STORE_SCHEMA.names, filter=row_filter)
+    except (OSError, pa.ArrowException) as exc:
+        raise TunnelframeError(
+            f"cannot read history store {root}: {exc}: remove or repair the damaged file"
+        ) from exc
+    return _to_frame(table.sort_by("fetched_at"))
+
+
+def _dataset(root: Path) -> ds.Dataset:
+    """The store as a pyarrow dataset; no file is opened until it is scanned."""
+    return ds.dataset(root, format="parquet", partitioning=_PARTITIONING, schema=_DATASET_SCHEMA)
+
+
+def _existing_store(store: StoreLike) -> Path:
+    root = Path(store)
+    if not root.is_dir():
+        raise FileNotFoundError(
+            f"history store {root} does not exist: create it with tunnelframe.append_snapshot "
+            "or `tunnelframe snapshot --store DIR`"
+        )
+    return root
+
+
+def _has_files(root: Path) -> bool:
+    return next(root.glob(_GLOB), None) is not None
+
+
+def _utc(value: TimeLike, *, name: str) -> pd.Timestamp:
+    try:
+        stamp = pd.Timestamp(value)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(
+            f"{name}={value!r} is not a time: give an ISO 8601 string or datetime"
+        ) from exc
+    if pd.isna(stamp):
+        raise ValueError(f"{name} is missing: give an ISO 8601 string or datetime")
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+
+
+def _filter(
+    *, start: TimeLike | None, end: TimeLike | None, tunnels: Iterable[str] | None
+) -> ds.Expression | None:
+    """Partition bounds on ``date`` (prunes directories) and row bounds on ``fetched_at``."""
+    parts: list[ds.Expression] = []
+    if start is not None:
+        lo = _utc(start, name="start")
+        parts += [ds.field("date") >= f"{lo:%Y-%m-%d}", ds.field("fetched_at") >= _scalar(lo)]
+    if end is not None:
+        hi = _utc(end, name="end")
+        parts += [ds.field("date") <= f"{hi:%Y-%m-%d}", ds.field("fetched_at") < _scalar(hi)]
+    if tunnels is not None:
+        if isinstance(tunnels, str):
+            tunnels = [tunnels]
+        wanted = pa.array([str(t) for t in tunnels], type=pa.string())
+        parts.append(ds.field("tunnel_id").isin(wanted) | ds.field("tunnel_name").isin(wanted))
+    if not parts:
+        return None
+    combined = parts[0]
+    for part in parts[1:]:
+        combined = combined & part
+    return combined
+
+
+def _scalar(stamp: pd.Timestamp) -> pa.Scalar:
+    return pa.scalar(stamp.to_pydatetime(), type=_TIME)
+
+
+def _to_table(frame: pd.DataFrame, *, fetched_at: pd.Timestamp, account_ids: list[str]) -> pa.Table:
+    """The connections frame as a table of :data:`STORE_SCHEMA`; absent columns become null."""
+    n = len(frame)
+    columns: dict[str, pa.Array] = {}
+    for field in STORE_SCHEMA:
+        if field.name == "fetched_at":
+            columns[field.name] = pa.array([fetched_at.to_pydatetime()] * n, type=_TIME)
+        elif field.name in frame.columns:
+            columns[field.name] = _column(frame[field.name], field)
+        else:
+            columns[field.name] = pa.nulls(n, type=field.type)
+    if len(account_ids) == 1:
+        # A fleet whose tunnels lack account_tag still belongs to the one account fetched.
+        columns["account_id"] = columns["account_id"].fill_null(account_ids[0]).cast(_TEXT)
+    metadata = {
+        "tunnelframe.snapshot": json.dumps(
+            {"fetched_at": fetched_at.isoformat(), "account_ids": account_ids}
+        )
+    }
+    return pa.Table.from_arrays(list(columns.values()), schema=STORE_SCHEMA.with_metadata(metadata))
+
+
+def _column(series: pd.Series, field: pa.Field) -> pa.Array:
+    if isinstance(field.type, pa.DictionaryType):
+        values = (
+            series.astype("string") if not isinstance(series.dtype, pd.CategoricalDtype) else series
+        )
+        array = pa.array(values, from_pandas=True)
+        if not isinstance(array.type, pa.DictionaryType):
+            array = array.cast(pa.string()).dictionary_encode()
+        return array.cast(field.type)
+    if pa.types.is_timestamp(field.type):
+        stamps = pd.to_datetime(series, utc=True, errors="coerce")
+        return pa.array(stamps, from_pandas=True).cast(field.type, safe=False)
+    if pa.types.is_boolean(field.type):
+        return pa.array(series.astype("boolean"), from_pandas=True, type=field.type)
+    if pa.types.is_integer(field.type):
+        return pa.array(pd.to_numeric(series, errors="coerce").astype("Int64"), from_pandas=True)
+    return pa.array(series.astype("string"), from_pandas=True, type=field.type)
+
+
+def _write(table: pa.Table, path: Path) -> None:
+    """Write and flush ``path`` to disk, so the rename that follows publishes whole data."""
+    with path.open("wb") as sink:
+        pq.write_table(table, sink, compression="zstd")
+        sink.flush()
+        os.fsync(sink.fileno())
+
+
+def _fsync_dir(path: Path) -> None:
+    """Make a rename durable; a no-op where directories cannot be opened (Windows)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+_PANDAS_TYPES: dict[Any, Any] = {
+    pa.bool_(): pd.BooleanDtype(),
+    pa.int64(): pd.Int64Dtype(),
+    pa.string(): pd.StringDtype(),
+}
+
+
+def _to_frame(table: pa.Table) -> pd.DataFrame:
+    """A table of :data:`STORE_SCHEMA` as a frame with the dtypes of ``connections_frame``."""
+    frame = table.select(STORE_SCHEMA.names).to_pandas(types_mapper=_PANDAS_TYPES.get)
+    for column, dtype in _frame_dtypes().items():
+        frame[column] = frame[column].astype(dtype)
+    if not frame["uuid"].notna().any():
+        # connections_frame has a uuid column only where some uuid differs from the id.
+        frame = frame.drop(columns="uuid")
+    return pd.DataFrame(frame)
+
+
+def _frame_dtypes() -> dict[str, Any]:
+    """Target dtype of every stored column (the connections frame's, plus ``fetched_at``)."""
+    dtypes: dict[str, Any] = {}
+    for field in STORE_SCHEMA:
+        if isinstance(field.type, pa.DictionaryType):
+            dtypes[field.name] = "category"
+        elif pa.types.is_timestamp(field.type):
+            dtypes[field.name] = "datetime64[us, UTC]"
+        else:
+            dtypes[field.name] = _PANDAS_TYPES[field.type]
+    return dtypes
