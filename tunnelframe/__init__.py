@@ -18,8 +18,19 @@ from tunnelframe._errors import (
     TunnelframeError,
 )
 from tunnelframe.datasets import load_sample
+from tunnelframe.frames import (
+    CONNECTIONS_SCHEMA,
+    CONNECTORS_SCHEMA,
+    TUNNELS_SCHEMA,
+    connections_frame,
+    connectors_frame,
+    tunnels_frame,
+)
 
 __all__ = [
+    "CONNECTIONS_SCHEMA",
+    "CONNECTORS_SCHEMA",
+    "TUNNELS_SCHEMA",
     "ApiError",
     "AuthError",
     "NotFoundError",
@@ -27,6 +38,9 @@ __all__ = [
     "SchemaError",
     "TunnelframeError",
     "__version__",
+    "connections_frame",
+    "connectors_frame",
     "load_sample",
     "simulator",
+    "tunnels_frame",
 ]
