@@ -22,6 +22,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from tunnelframe._errors import TunnelframeError
+from tunnelframe.frames import CONNECTIONS_SCHEMA
 
 __all__ = ["append_snapshot", "load_history"]
 
@@ -41,7 +42,7 @@ STORE_SCHEMA = pa.schema(
         ("connector_id", _TEXT),
         ("arch", _TEXT),
         ("version", _TEXT),
-        ("config_version", pa.int64()),
+        ("config_version", pa.int32()),
         ("run_at", _TIME),
         ("features", _TEXT),
         ("connection_id", pa.string()),
@@ -54,6 +55,11 @@ STORE_SCHEMA = pa.schema(
         ("uuid", pa.string()),
     ]
 )
+_FRAME_DTYPES: dict[str, str] = {
+    "fetched_at": CONNECTIONS_SCHEMA["run_at"],
+    **CONNECTIONS_SCHEMA,
+    "uuid": "str",
+}
 _PARTITIONING = ds.partitioning(pa.schema([("date", pa.string())]), flavor="hive")
 _DATASET_SCHEMA = STORE_SCHEMA.append(pa.field("date", pa.string()))
 # Files readers must ignore start with "." (pyarrow, Spark and Dask skip them) and do not end in
@@ -67,13 +73,19 @@ TimeLike = str | date | datetime | pd.Timestamp
 
 
 class SnapshotLike(Protocol):
-    """What :func:`append_snapshot` needs of a snapshot (``tunnelframe.Snapshot`` has it)."""
+    """What :func:`append_snapshot` needs of a snapshot (:class:`tunnelframe.Snapshot` has it)."""
 
     @property
     def fetched_at(self) -> datetime: ...
 
     @property
     def account_ids(self) -> list[str]: ...
+
+    @property
+    def tunnels(self) -> list[dict[str, Any]]: ...
+
+    @property
+    def errors(self) -> list[dict[str, Any]]: ...
 
     def connections(self) -> pd.DataFrame: ...
 
@@ -82,7 +94,9 @@ def append_snapshot(snapshot: SnapshotLike, store: StoreLike) -> Path:
     """Append one snapshot's connections to a history store, atomically.
 
     The snapshot's connections frame, with its ``fetched_at`` and ``account_id``, becomes one
-    Parquet file in the ``date=YYYY-MM-DD`` partition of its (UTC) fetch date. The file is
+    Parquet file in the ``date=YYYY-MM-DD`` partition of its (UTC) fetch date. A tunnel that
+    has no connector (and is neither deleted, never run, nor failed to fetch) adds one row with
+    only its tunnel columns, so a tunnel that went down stays visible in the history. The file is
     written under a temporary name readers ignore, flushed to disk, then renamed into place: an
     append interrupted at any point leaves the store readable and complete up to the previous
     snapshot (at worst a hidden ``.append-*.parquet.tmp`` file, which readers skip and a later
@@ -119,7 +133,7 @@ def append_snapshot(snapshot: SnapshotLike, store: StoreLike) -> Path:
     target = partition / f"{fetched_at:%Y%m%dT%H%M%S.%fZ}-{accounts_key}.parquet"
     if target.exists():
         return target
-    table = _to_table(snapshot.connections(), fetched_at=fetched_at, account_ids=account_ids)
+    table = _to_table(snapshot, fetched_at=fetched_at, account_ids=account_ids)
     partition.mkdir(parents=True, exist_ok=True)
     temp = partition / f"{_TEMP_PREFIX}{uuid.uuid4().hex}{_TEMP_SUFFIX}"
     try:
@@ -242,26 +256,56 @@ def _scalar(stamp: pd.Timestamp) -> pa.Scalar:
     return pa.scalar(stamp.to_pydatetime(), type=_TIME)
 
 
-def _to_table(frame: pd.DataFrame, *, fetched_at: pd.Timestamp, account_ids: list[str]) -> pa.Table:
-    """The connections frame as a table of :data:`STORE_SCHEMA`; absent columns become null."""
-    n = len(frame)
-    columns: dict[str, pa.Array] = {}
-    for field in STORE_SCHEMA:
-        if field.name == "fetched_at":
-            columns[field.name] = pa.array([fetched_at.to_pydatetime()] * n, type=_TIME)
-        elif field.name in frame.columns:
-            columns[field.name] = _column(frame[field.name], field)
-        else:
-            columns[field.name] = pa.nulls(n, type=field.type)
+def _to_table(
+    snapshot: SnapshotLike, *, fetched_at: pd.Timestamp, account_ids: list[str]
+) -> pa.Table:
+    """The snapshot as a table of :data:`STORE_SCHEMA`, connector-less tunnels included."""
+    parts = [_frame_table(snapshot.connections())]
+    bare = _bare_tunnels(snapshot)
+    if len(bare):
+        parts.append(_frame_table(bare))
+    table = pa.concat_tables(parts).unify_dictionaries().combine_chunks()
+    n = table.num_rows
+    table = table.set_column(0, "fetched_at", pa.array([fetched_at.to_pydatetime()] * n, _TIME))
     if len(account_ids) == 1:
         # A fleet whose tunnels lack account_tag still belongs to the one account fetched.
-        columns["account_id"] = columns["account_id"].fill_null(account_ids[0]).cast(_TEXT)
+        filled = table["account_id"].combine_chunks().fill_null(account_ids[0]).cast(_TEXT)
+        table = table.set_column(1, "account_id", filled)
     metadata = {
         "tunnelframe.snapshot": json.dumps(
             {"fetched_at": fetched_at.isoformat(), "account_ids": account_ids}
         )
     }
-    return pa.Table.from_arrays(list(columns.values()), schema=STORE_SCHEMA.with_metadata(metadata))
+    return table.replace_schema_metadata(metadata)
+
+
+def _bare_tunnels(snapshot: SnapshotLike) -> pd.DataFrame:
+    """One row of tunnel columns per tunnel that is up for being watched but has no connector."""
+    failed = {str(e.get("tunnel_id")) for e in snapshot.errors}
+    rows = [
+        {
+            "account_id": t.get("account_tag"),
+            "tunnel_id": t.get("id"),
+            "tunnel_name": t.get("name"),
+            "tunnel_status": t.get("status"),
+        }
+        for t in snapshot.tunnels
+        if not t.get("connectors")
+        and not t.get("deleted_at")
+        and t.get("status") != "inactive"
+        and str(t.get("id")) not in failed
+    ]
+    return pd.DataFrame(rows, columns=["account_id", "tunnel_id", "tunnel_name", "tunnel_status"])
+
+
+def _frame_table(frame: pd.DataFrame) -> pa.Table:
+    """The columns of ``frame`` typed as in :data:`STORE_SCHEMA`; absent ones are null."""
+    n = len(frame)
+    columns = [
+        _column(frame[f.name], f) if f.name in frame.columns else pa.nulls(n, type=f.type)
+        for f in STORE_SCHEMA
+    ]
+    return pa.Table.from_arrays(columns, schema=STORE_SCHEMA)
 
 
 def _column(series: pd.Series, field: pa.Field) -> pa.Array:
@@ -279,7 +323,8 @@ def _column(series: pd.Series, field: pa.Field) -> pa.Array:
     if pa.types.is_boolean(field.type):
         return pa.array(series.astype("boolean"), from_pandas=True, type=field.type)
     if pa.types.is_integer(field.type):
-        return pa.array(pd.to_numeric(series, errors="coerce").astype("Int64"), from_pandas=True)
+        numbers = pd.to_numeric(series, errors="coerce").astype("Int64")
+        return pa.array(numbers, from_pandas=True).cast(field.type)
     return pa.array(series.astype("string"), from_pandas=True, type=field.type)
 
 
@@ -305,32 +350,17 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-_PANDAS_TYPES: dict[Any, Any] = {
-    pa.bool_(): pd.BooleanDtype(),
-    pa.int64(): pd.Int64Dtype(),
-    pa.string(): pd.StringDtype(),
-}
-
-
 def _to_frame(table: pa.Table) -> pd.DataFrame:
     """A table of :data:`STORE_SCHEMA` as a frame with the dtypes of ``connections_frame``."""
-    frame = table.select(STORE_SCHEMA.names).to_pandas(types_mapper=_PANDAS_TYPES.get)
-    for column, dtype in _frame_dtypes().items():
-        frame[column] = frame[column].astype(dtype)
+    frame = table.select(STORE_SCHEMA.names).to_pandas()
+    for column, dtype in _FRAME_DTYPES.items():
+        if dtype == "category":
+            # Categories sorted, as connections_frame makes them.
+            categories = pd.Index(sorted(frame[column].dropna().unique()), dtype="str")
+            frame[column] = frame[column].astype(pd.CategoricalDtype(categories))
+        else:
+            frame[column] = frame[column].astype(dtype)
     if not frame["uuid"].notna().any():
         # connections_frame has a uuid column only where some uuid differs from the id.
         frame = frame.drop(columns="uuid")
     return pd.DataFrame(frame)
-
-
-def _frame_dtypes() -> dict[str, Any]:
-    """Target dtype of every stored column (the connections frame's, plus ``fetched_at``)."""
-    dtypes: dict[str, Any] = {}
-    for field in STORE_SCHEMA:
-        if isinstance(field.type, pa.DictionaryType):
-            dtypes[field.name] = "category"
-        elif pa.types.is_timestamp(field.type):
-            dtypes[field.name] = "datetime64[us, UTC]"
-        else:
-            dtypes[field.name] = _PANDAS_TYPES[field.type]
-    return dtypes
