@@ -1,0 +1,754 @@
+"""Tests for tunnelframe.colos: colo lookup, distribution, edge strings, HA verdicts, ages.
+
+Most tests run on small hand-made connections frames with the declared dtypes (built by
+``_frame``); every expected number below is counted by hand from the rows listed in the test.
+A few tests cross-check against real ``connections_frame`` output of the simulator.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import warnings
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import tunnelframe as tf
+from tunnelframe import colos
+from tunnelframe.frames import CONNECTIONS_SCHEMA
+
+_DEFAULTS: dict[str, Any] = {
+    "account_id": "acc1",
+    "tunnel_status": "healthy",
+    "arch": "linux_amd64",
+    "version": "2026.8.2",
+    "config_version": 0,
+    "run_at": "2026-08-01T00:00:00Z",
+    "features": "ha-origin",
+    "origin_ip": "192.0.2.1",
+}
+
+
+def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """A connections frame with the declared columns and dtypes from short row dicts.
+
+    A row with a ``colo_name`` is a connection (its ``connection_id`` defaults to ``c<row>``
+    and ``is_pending_reconnect`` to False); a row without one is an idle connector, or a bare
+    tunnel when it has no ``connector_id`` either.
+    """
+    records = []
+    for i, row in enumerate(rows):
+        record = {**_DEFAULTS, **row}
+        if record.get("colo_name") is not None:
+            record.setdefault("connection_id", f"c{i}")
+            record.setdefault("is_pending_reconnect", False)
+            record.setdefault("opened_at", record["run_at"])
+        records.append(record)
+    raw = pd.DataFrame.from_records(records, columns=list(CONNECTIONS_SCHEMA))
+    columns = {}
+    for column, dtype in CONNECTIONS_SCHEMA.items():
+        values = raw[column].astype(object).where(raw[column].notna(), None)
+        if dtype.startswith("datetime64"):
+            columns[column] = pd.to_datetime(values, utc=True).astype(dtype)
+        else:
+            columns[column] = pd.Series(values.tolist(), dtype=dtype)
+    return pd.DataFrame(columns)
+
+
+def _conns(
+    tunnel: str, connector: str, colos_: list[str], *, pending: bool = False, **extra: Any
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "tunnel_id": tunnel,
+            "tunnel_name": f"{tunnel}-name",
+            "connector_id": connector,
+            "colo_name": colo,
+            "is_pending_reconnect": pending,
+            **extra,
+        }
+        for colo in colos_
+    ]
+
+
+def _fleet_frame() -> pd.DataFrame:
+    """Four tunnels, six connectors:
+
+    - T1 (acc1, API healthy): A holds DFW, DFW, IAH, IAH; B holds DFW, IAH, IAH and a pending
+      reconnect to AUS.
+    - T2 (acc1, API healthy): C holds LHR x4.
+    - T3 (acc2, API healthy): D (started 2026-07-01) has only pending reconnects FRA, FRA,
+      AMS, AMS; E (started 2026-08-19T18:00) holds FRA, FRA, AMS, AMS: D was replaced.
+    - T4 (acc2, API healthy): F is idle (listed, no connection).
+    """
+    return _frame(
+        [
+            *_conns("T1", "A", ["DFW", "DFW", "IAH", "IAH"], opened_at="2026-08-19T12:00:00Z"),
+            *_conns("T1", "B", ["DFW", "IAH", "IAH"], opened_at="2026-08-19T18:00:00Z"),
+            *_conns("T1", "B", ["AUS"], pending=True),
+            *_conns("T2", "C", ["LHR"] * 4),
+            *_conns(
+                "T3",
+                "D",
+                ["FRA", "FRA", "AMS", "AMS"],
+                pending=True,
+                account_id="acc2",
+                run_at="2026-07-01T00:00:00Z",
+            ),
+            *_conns(
+                "T3",
+                "E",
+                ["FRA", "FRA", "AMS", "AMS"],
+                account_id="acc2",
+                run_at="2026-08-19T18:00:00Z",
+            ),
+            {
+                "tunnel_id": "T4",
+                "tunnel_name": "T4-name",
+                "connector_id": "F",
+                "account_id": "acc2",
+            },
+        ]
+    )
+
+
+def _empty() -> pd.DataFrame:
+    return _frame([])
+
+
+# --------------------------------------------------------------------------- colo_info
+
+
+def test_colo_info_known_airport() -> None:
+    info = colos.colo_info(["DFW"])
+    assert list(info.index) == ["DFW"]
+    assert info.index.name == "colo_name"
+    row = info.loc["DFW"]
+    assert row["city"] == "Dallas-Fort Worth"
+    assert row["country"] == "US"
+    assert row["region"] == "North America"
+    # DFW airport sits at about 32.9 N, 97.0 W.
+    assert row["latitude"] == pytest.approx(32.9, abs=0.1)
+    assert row["longitude"] == pytest.approx(-97.0, abs=0.1)
+
+
+@pytest.mark.parametrize(
+    ("code", "country", "region"),
+    [
+        ("LHR", "GB", "Europe"),
+        ("GRU", "BR", "South America"),  # America/Sao_Paulo, but south of Panama
+        ("EZE", "AR", "South America"),
+        ("MEX", "MX", "North America"),
+        ("PTY", "PA", "North America"),  # Central America goes with North America
+        ("HNL", "US", "North America"),  # Pacific/Honolulu, but the US
+        ("DXB", "AE", "Middle East"),  # Asia/Dubai, but the Gulf
+        ("TLV", "IL", "Middle East"),
+        ("IST", "TR", "Europe"),  # Europe/Istanbul
+        ("CAI", "EG", "Africa"),  # Egypt stays in Africa
+        ("JNB", "ZA", "Africa"),
+        ("MRU", "MU", "Africa"),  # Indian/Mauritius
+        ("KEF", "IS", "Europe"),  # Atlantic/Reykjavik
+        ("LCA", "CY", "Europe"),  # Asia/Nicosia, but Cyprus
+        ("DME", "RU", "Europe"),  # Europe/Moscow
+        ("KJA", "RU", "Asia"),  # Asia/Krasnoyarsk: Russia splits at the Urals
+        ("SIN", "SG", "Asia"),
+        ("SYD", "AU", "Oceania"),  # Australia/Sydney
+        ("AKL", "NZ", "Oceania"),  # Pacific/Auckland
+    ],
+)
+def test_colo_info_region(code: str, country: str, region: str) -> None:
+    row = colos.colo_info([code]).loc[code]
+    assert (row["country"], row["region"]) == (country, region)
+
+
+@pytest.mark.parametrize(
+    ("code", "city", "country", "region", "lat", "lon"),
+    [
+        ("QWJ", "Americana", "BR", "South America", -22.7, -47.3),
+        ("KIV", "Chișinău", "MD", "Europe", 46.9, 28.9),
+        ("ZDM", "Ramallah", "PS", "Middle East", 31.9, 35.2),
+        ("PNH", "Phnom Penh", "KH", "Asia", 11.5, 104.8),
+    ],
+)
+def test_colo_info_cloudflare_codes_outside_airportsdata(
+    code: str, city: str, country: str, region: str, lat: float, lon: float
+) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        row = colos.colo_info([code]).loc[code]
+    assert (row["city"], row["country"], row["region"]) == (city, country, region)
+    assert row["latitude"] == pytest.approx(lat, abs=0.1)
+    assert row["longitude"] == pytest.approx(lon, abs=0.1)
+
+
+def test_colo_info_extra_table_is_well_formed() -> None:
+    import airportsdata
+
+    table = pd.read_csv(tf._data._data_path("colos-extra.csv"), keep_default_na=False)
+    assert list(table.columns) == [
+        "code",
+        "city",
+        "country",
+        "tz",
+        "latitude",
+        "longitude",
+        "note",
+    ]
+    assert table["code"].str.fullmatch("[A-Z]{3}").all()
+    assert table["code"].is_unique
+    assert table["latitude"].between(-90, 90).all()
+    assert table["longitude"].between(-180, 180).all()
+    assert (table["note"].str.len() > 0).all()
+    # The table is only for codes airportsdata lacks; a row for a known code would shadow it.
+    airports = airportsdata.load("IATA")
+    assert not set(table["code"]) & set(airports)
+    info = colos.colo_info(table["code"])
+    assert info["region"].notna().all()
+
+
+def test_colo_info_dedupes_keeps_order_and_types() -> None:
+    info = colos.colo_info(pd.Series(["lhr", "DFW", None, "lhr", " sin "], dtype="category"))
+    assert list(info.index) == ["lhr", "DFW", " sin "]
+    assert list(info["city"]) == ["London", "Dallas-Fort Worth", "Singapore"]
+    assert str(info.index.dtype) == "str"
+    assert str(info["city"].dtype) == "str"
+    assert isinstance(info["country"].dtype, pd.CategoricalDtype)
+    assert list(info["region"].cat.categories) == [
+        "Africa",
+        "Asia",
+        "Europe",
+        "Middle East",
+        "North America",
+        "Oceania",
+        "South America",
+    ]
+    assert info["latitude"].dtype == np.float64
+    assert info["longitude"].dtype == np.float64
+
+
+def test_colo_info_one_string_is_one_code() -> None:
+    assert list(colos.colo_info("AMS")["country"]) == ["NL"]
+
+
+def test_colo_info_unknown_codes_are_na_with_one_warning() -> None:
+    with pytest.warns(colos.UnknownColoWarning, match=r"2 colo code\(s\).*'XQX', 'ZZZ9'") as rec:
+        info = colos.colo_info(["XQX", "DFW", "ZZZ9", "XQX"])
+    assert len(rec) == 1
+    assert issubclass(colos.UnknownColoWarning, UserWarning)
+    assert list(info.index) == ["XQX", "DFW", "ZZZ9"]
+    assert info.loc[["XQX", "ZZZ9"], ["city", "country", "region"]].isna().all().all()
+    assert info.loc[["XQX", "ZZZ9"], ["latitude", "longitude"]].isna().all().all()
+    assert info.loc["DFW", "country"] == "US"
+
+
+def test_colo_info_empty() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        info = colos.colo_info([])
+    assert info.empty
+    assert list(info.columns) == ["city", "country", "region", "latitude", "longitude"]
+    assert info["latitude"].dtype == np.float64
+
+
+def test_colo_info_rejects_a_non_iterable() -> None:
+    with pytest.raises(TypeError, match="colo_info expects colo codes.*got int"):
+        colos.colo_info(5)  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- distribution
+
+
+def _records(frame: pd.DataFrame) -> list[tuple[Any, ...]]:
+    return [tuple(row) for row in frame.astype(object).itertuples(index=False)]
+
+
+def test_colo_distribution_fleet() -> None:
+    # Active: DFW 2+1, IAH 2+2, LHR 4, FRA 2, AMS 2 = 15 (D's and B's pending ones left out).
+    dist = colos.colo_distribution(_fleet_frame())
+    assert list(dist.columns) == ["colo_name", "connections", "share"]
+    assert list(dist["colo_name"]) == ["IAH", "LHR", "DFW", "AMS", "FRA"]
+    assert list(dist["connections"]) == [4, 4, 3, 2, 2]
+    assert list(dist["share"]) == pytest.approx([4 / 15, 4 / 15, 3 / 15, 2 / 15, 2 / 15])
+    assert isinstance(dist["colo_name"].dtype, pd.CategoricalDtype)
+    assert dist["connections"].dtype == np.int64
+    assert dist["share"].dtype == np.float64
+
+
+def test_colo_distribution_with_pending() -> None:
+    # Plus B's AUS and D's FRA, FRA, AMS, AMS: 20 in all.
+    dist = colos.colo_distribution(_fleet_frame(), active_only=False)
+    assert list(dist["colo_name"]) == ["AMS", "FRA", "IAH", "LHR", "DFW", "AUS"]
+    assert list(dist["connections"]) == [4, 4, 4, 4, 3, 1]
+    assert float(dist["share"].sum()) == pytest.approx(1.0)
+    assert float(dist["share"].iloc[-1]) == pytest.approx(1 / 20)
+
+
+def test_colo_distribution_by_tunnel() -> None:
+    dist = colos.colo_distribution(_fleet_frame(), by="tunnel")
+    assert list(dist.columns) == [
+        "account_id",
+        "tunnel_id",
+        "tunnel_name",
+        "colo_name",
+        "connections",
+        "share",
+    ]
+    assert _records(dist[["tunnel_id", "tunnel_name", "colo_name", "connections"]]) == [
+        ("T1", "T1-name", "IAH", 4),
+        ("T1", "T1-name", "DFW", 3),
+        ("T2", "T2-name", "LHR", 4),
+        ("T3", "T3-name", "AMS", 2),
+        ("T3", "T3-name", "FRA", 2),
+    ]
+    assert list(dist["share"]) == pytest.approx([4 / 7, 3 / 7, 1.0, 0.5, 0.5])
+    assert list(dist["account_id"]) == ["acc1", "acc1", "acc1", "acc2", "acc2"]
+
+
+def test_colo_distribution_by_connector() -> None:
+    dist = colos.colo_distribution(_fleet_frame(), by="connector")
+    assert list(dist.columns[:4]) == ["account_id", "tunnel_id", "tunnel_name", "connector_id"]
+    assert _records(dist[["connector_id", "colo_name", "connections"]]) == [
+        ("A", "DFW", 2),
+        ("A", "IAH", 2),
+        ("B", "IAH", 2),
+        ("B", "DFW", 1),
+        ("C", "LHR", 4),
+        ("E", "AMS", 2),
+        ("E", "FRA", 2),
+    ]
+    assert list(dist["share"]) == pytest.approx([0.5, 0.5, 2 / 3, 1 / 3, 1.0, 0.5, 0.5])
+
+
+def test_colo_distribution_by_account() -> None:
+    dist = colos.colo_distribution(_fleet_frame(), by="account")
+    assert _records(dist[["account_id", "colo_name", "connections"]]) == [
+        ("acc1", "IAH", 4),
+        ("acc1", "LHR", 4),
+        ("acc1", "DFW", 3),
+        ("acc2", "AMS", 2),
+        ("acc2", "FRA", 2),
+    ]
+    assert list(dist["share"]) == pytest.approx([4 / 11, 4 / 11, 3 / 11, 0.5, 0.5])
+
+
+def test_colo_distribution_by_country() -> None:
+    dist = colos.colo_distribution(_fleet_frame(), by="country")
+    assert list(dist.columns) == ["country", "connections", "share", "n_colos"]
+    # US: DFW 3 + IAH 4; GB: LHR 4; DE: FRA 2; NL: AMS 2.
+    assert _records(dist[["country", "connections", "n_colos"]]) == [
+        ("US", 7, 2),
+        ("GB", 4, 1),
+        ("DE", 2, 1),
+        ("NL", 2, 1),
+    ]
+    assert list(dist["share"]) == pytest.approx([7 / 15, 4 / 15, 2 / 15, 2 / 15])
+
+
+def test_colo_distribution_by_region() -> None:
+    dist = colos.colo_distribution(_fleet_frame(), by="region")
+    # Europe: LHR 4, FRA 2, AMS 2; North America: DFW 3, IAH 4.
+    assert _records(dist[["region", "connections", "n_colos"]]) == [
+        ("Europe", 8, 3),
+        ("North America", 7, 2),
+    ]
+    assert list(dist["share"]) == pytest.approx([8 / 15, 7 / 15])
+    assert "South America" in dist["region"].cat.categories
+
+
+def test_colo_distribution_unknown_colo_is_an_na_region() -> None:
+    frame = _frame([*_conns("T1", "A", ["DFW", "DFW"]), *_conns("T1", "B", ["QQQ", "QQQ", "QQQ"])])
+    with pytest.warns(colos.UnknownColoWarning, match="'QQQ'"):
+        dist = colos.colo_distribution(frame, by="region")
+    assert list(dist["connections"]) == [3, 2]
+    assert pd.isna(dist["region"].iloc[0])
+    assert dist["region"].iloc[1] == "North America"
+
+
+def test_colo_distribution_does_not_modify_its_input() -> None:
+    frame = _fleet_frame()
+    before = frame.copy(deep=True)
+    for by in (None, "account", "tunnel", "connector", "country", "region"):
+        colos.colo_distribution(frame, by=by)
+    pd.testing.assert_frame_equal(frame, before)
+
+
+@pytest.mark.parametrize("by", [None, "account", "tunnel", "connector", "country", "region"])
+def test_colo_distribution_empty(by: str | None) -> None:
+    full = colos.colo_distribution(_fleet_frame(), by=by)
+    empty = colos.colo_distribution(_empty(), by=by)
+    assert empty.empty
+    assert list(empty.columns) == list(full.columns)
+    assert [str(t) for t in empty.dtypes] == [str(t) for t in full.dtypes]
+
+
+def test_colo_distribution_rejects_bad_arguments() -> None:
+    with pytest.raises(ValueError, match="by='colo' is not one of None, 'account'"):
+        colos.colo_distribution(_fleet_frame(), by="colo")
+    with pytest.raises(ValueError, match="lacks column.*is_pending_reconnect"):
+        colos.colo_distribution(_fleet_frame().drop(columns="is_pending_reconnect"))
+    with pytest.raises(TypeError, match="expects a connections frame.*got list"):
+        colos.colo_distribution([])  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- format_edges
+
+
+def test_format_edges() -> None:
+    edges = colos.format_edges(_fleet_frame())
+    assert list(edges.columns) == [
+        "account_id",
+        "tunnel_id",
+        "tunnel_name",
+        "connector_id",
+        "edges",
+    ]
+    # Colos sorted by name, not by count (B: 1xDFW before 2xIAH); pending ones hidden.
+    assert _records(edges[["connector_id", "edges"]]) == [
+        ("A", "2xDFW, 2xIAH"),
+        ("B", "1xDFW, 2xIAH"),
+        ("C", "4xLHR"),
+        ("D", ""),
+        ("E", "2xAMS, 2xFRA"),
+        ("F", ""),
+    ]
+    assert str(edges["edges"].dtype) == "str"
+
+
+def test_format_edges_empty() -> None:
+    edges = colos.format_edges(_empty())
+    assert edges.empty
+    assert list(edges.columns)[-1] == "edges"
+
+
+# --------------------------------------------------------------------------- ha_report
+
+
+def test_ha_report_connectors() -> None:
+    report = colos.ha_report(_fleet_frame())
+    assert list(report.columns) == [
+        "account_id",
+        "tunnel_id",
+        "tunnel_name",
+        "connector_id",
+        "run_at",
+        "n_active",
+        "n_pending",
+        "n_colos",
+        "status",
+        "reason",
+        "replaced",
+    ]
+    cols = ["connector_id", "n_active", "n_pending", "n_colos", "status", "replaced"]
+    assert _records(report[cols]) == [
+        ("A", 4, 0, 2, "ok", False),
+        ("B", 3, 1, 2, "degraded", False),
+        ("C", 4, 0, 1, "single_colo", False),
+        ("D", 0, 4, 0, "down", True),
+        ("E", 4, 0, 2, "ok", False),
+        ("F", 0, 0, 0, "down", False),
+    ]
+    assert list(report["reason"]) == [
+        "4 of 4 expected connections active, in 2 colos",
+        "3 of 4 expected connections active, in 2 colos; 1 pending reconnect",
+        "4 of 4 expected connections active, all in LHR",
+        "no active connection, only 4 pending reconnects: likely replaced by a restart "
+        "(a newer connector of this tunnel is up)",
+        "4 of 4 expected connections active, in 2 colos",
+        "no connection",
+    ]
+    assert report["status"].cat.ordered
+    assert list(report["status"].cat.categories) == ["ok", "single_colo", "degraded", "down"]
+    assert report["replaced"].dtype == bool
+    assert str(report["reason"].dtype) == "str"
+    assert report["n_active"].dtype == np.int64
+
+
+def test_ha_report_degraded_wins_over_single_colo() -> None:
+    frame = _frame(_conns("T1", "A", ["DFW", "DFW"]))
+    report = colos.ha_report(frame)
+    assert report["status"].iloc[0] == "degraded"
+    assert report["reason"].iloc[0] == "2 of 4 expected connections active, all in DFW"
+
+
+def test_ha_report_pending_only_beside_an_older_connector_is_not_a_restart() -> None:
+    # G started before H went quiet: H is a replica in trouble, not a restart's leftover.
+    frame = _frame(
+        [
+            *_conns("T1", "G", ["DFW", "DFW", "IAH", "IAH"], run_at="2026-07-01T00:00:00Z"),
+            *_conns("T1", "H", ["DFW", "IAH"], pending=True, run_at="2026-08-01T00:00:00Z"),
+        ]
+    )
+    report = colos.ha_report(frame)
+    assert list(report["replaced"]) == [False, False]
+    assert report["reason"].iloc[1] == "no active connection, 2 pending reconnects"
+    tunnel = colos.ha_report(frame, level="tunnel")
+    # H is down and not replaced: the tunnel has one connector up, and one short.
+    assert tunnel["status"].iloc[0] == "single_connector"
+    assert tunnel["reason"].iloc[0] == (
+        "1 connector up (no host redundancy); 4 active connections in 2 colos; "
+        "1 connector short of 4 active connections"
+    )
+
+
+def test_ha_report_quick_tunnel_with_one_expected_connection() -> None:
+    frame = _frame(_conns("Q", "K", ["ORD"]))
+    report = colos.ha_report(frame, expected_connections=1)
+    assert report["status"].iloc[0] == "ok"
+    assert report["reason"].iloc[0] == "1 of 1 expected connection active, in ORD"
+    assert colos.ha_report(frame)["status"].iloc[0] == "degraded"
+
+
+def test_ha_report_tunnels() -> None:
+    report = colos.ha_report(_fleet_frame(), level="tunnel")
+    assert list(report.columns) == [
+        "account_id",
+        "tunnel_id",
+        "tunnel_name",
+        "tunnel_status",
+        "n_connectors",
+        "n_active_connectors",
+        "n_active",
+        "n_pending",
+        "n_colos",
+        "concentration",
+        "status",
+        "reason",
+        "status_mismatch",
+    ]
+    cols = [
+        "tunnel_id",
+        "n_connectors",
+        "n_active_connectors",
+        "n_active",
+        "n_pending",
+        "n_colos",
+        "status",
+        "status_mismatch",
+    ]
+    assert _records(report[cols]) == [
+        ("T1", 2, 2, 7, 1, 2, "degraded", False),
+        ("T2", 1, 1, 4, 0, 1, "single_connector", False),
+        ("T3", 2, 1, 4, 4, 2, "single_connector", False),
+        ("T4", 1, 0, 0, 0, 0, "down", True),
+    ]
+    # T1: IAH holds 4 of 7; T2: all in LHR; T3: FRA 2 of 4; T4: nothing active.
+    assert list(report["concentration"]) == pytest.approx([4 / 7, 1.0, 0.5, np.nan], nan_ok=True)
+    assert list(report["reason"]) == [
+        "2 connectors up; 7 active connections in 2 colos; "
+        "1 connector short of 4 active connections",
+        "1 connector up (no host redundancy); all 4 active connections in LHR",
+        "1 connector up (no host redundancy); 4 active connections in 2 colos; "
+        "1 connector replaced by a restart",
+        "no active connection on 1 connector; "
+        "API status 'healthy' disagrees: no connection is active",
+    ]
+    assert list(report["status"].cat.categories) == [
+        "ok",
+        "single_colo",
+        "degraded",
+        "single_connector",
+        "down",
+    ]
+    assert str(report["status_mismatch"].dtype) == "boolean"
+    assert report["concentration"].dtype == np.float64
+
+
+def test_ha_report_tunnel_ok_single_colo_and_api_disagreement() -> None:
+    frame = _frame(
+        [
+            *_conns("OK", "A", ["DFW", "DFW", "IAH", "IAH"]),
+            *_conns("OK", "B", ["DFW", "IAH", "IAH", "IAH"]),
+            *_conns("ONE", "C", ["LHR"] * 4, tunnel_status="down"),
+            *_conns("ONE", "D", ["LHR"] * 4, tunnel_status="down"),
+            *_conns("ODD", "E", ["SIN", "SIN", "NRT", "NRT"], tunnel_status="mystery"),
+            *_conns("ODD", "F", ["SIN", "SIN", "NRT", "NRT"], tunnel_status="mystery"),
+        ]
+    )
+    report = colos.ha_report(frame, level="tunnel")
+    assert list(report["status"]) == ["ok", "single_colo", "ok"]
+    assert report["reason"].iloc[0] == "2 connectors up; 8 active connections in 2 colos"
+    assert report["reason"].iloc[1] == (
+        "2 connectors up; all 8 active connections in LHR; "
+        "API status 'down' disagrees: connections are active"
+    )
+    assert report["concentration"].iloc[0] == pytest.approx(5 / 8)
+    assert report["status_mismatch"].iloc[1]
+    assert not report["status_mismatch"].iloc[0]
+    assert pd.isna(report["status_mismatch"].iloc[2])
+
+
+@pytest.mark.parametrize("level", ["connector", "tunnel"])
+def test_ha_report_empty(level: str) -> None:
+    full = colos.ha_report(_fleet_frame(), level=level)  # type: ignore[arg-type]
+    empty = colos.ha_report(_empty(), level=level)  # type: ignore[arg-type]
+    assert empty.empty
+    assert list(empty.columns) == list(full.columns)
+    assert [str(t) for t in empty.dtypes] == [str(t) for t in full.dtypes]
+
+
+def test_ha_report_does_not_modify_its_input() -> None:
+    frame = _fleet_frame()
+    before = frame.copy(deep=True)
+    colos.ha_report(frame)
+    colos.ha_report(frame, level="tunnel")
+    pd.testing.assert_frame_equal(frame, before)
+
+
+def test_ha_report_rejects_bad_arguments() -> None:
+    frame = _fleet_frame()
+    with pytest.raises(ValueError, match="level='colo' is not 'connector' or 'tunnel'"):
+        colos.ha_report(frame, level="colo")  # type: ignore[arg-type]
+    for bad in (0, True, 2.5):
+        with pytest.raises(ValueError, match="expected_connections=.* must be a positive"):
+            colos.ha_report(frame, expected_connections=bad)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="lacks column.*tunnel_status"):
+        colos.ha_report(frame.drop(columns="tunnel_status"), level="tunnel")
+
+
+# --------------------------------------------------------------------------- connection_ages
+
+_AS_OF = "2026-08-20T00:00:00Z"
+
+
+def test_connection_ages_per_connection() -> None:
+    ages = colos.connection_ages(_fleet_frame(), as_of=_AS_OF)
+    assert list(ages.columns) == [
+        "account_id",
+        "tunnel_id",
+        "tunnel_name",
+        "connector_id",
+        "connection_id",
+        "colo_name",
+        "opened_at",
+        "age_hours",
+        "run_at",
+        "uptime_hours",
+        "restarted_recently",
+    ]
+    # Active connections only: A 4, B 3, C 4, E 4.
+    assert list(ages["connector_id"]) == ["A"] * 4 + ["B"] * 3 + ["C"] * 4 + ["E"] * 4
+    # A opened 2026-08-19T12:00 (12 h before), B 18:00 (6 h), C at its run_at 2026-08-01
+    # (19 days = 456 h), E at its run_at 2026-08-19T18:00 (6 h).
+    assert list(ages["age_hours"]) == [12.0] * 4 + [6.0] * 3 + [456.0] * 4 + [6.0] * 4
+    assert list(ages["uptime_hours"]) == [456.0] * 11 + [6.0] * 4
+    assert list(ages["restarted_recently"]) == [False] * 11 + [True] * 4
+    assert ages["age_hours"].dtype == np.float64
+    assert str(ages["restarted_recently"].dtype) == "boolean"
+    assert str(ages["opened_at"].dtype).startswith("datetime64") and "UTC" in str(
+        ages["opened_at"].dtype
+    )
+
+
+def test_connection_ages_per_connector() -> None:
+    frame = _frame(
+        [
+            *_fleet_frame().to_dict("records"),
+            {"tunnel_id": "T5", "connector_id": "G", "run_at": None},
+        ]
+    )
+    ages = colos.connection_ages(frame, as_of=_AS_OF, recent="5h", level="connector")
+    assert list(ages.columns) == [
+        "account_id",
+        "tunnel_id",
+        "tunnel_name",
+        "connector_id",
+        "run_at",
+        "uptime_hours",
+        "restarted_recently",
+        "n_active",
+        "last_opened_at",
+    ]
+    assert list(ages["connector_id"]) == ["A", "B", "C", "D", "E", "F", "G"]
+    # D started 2026-07-01: 50 days = 1200 h. E 6 h ago is not within 5 h. G's run_at unknown.
+    assert list(ages["uptime_hours"].iloc[:6]) == [456.0, 456.0, 456.0, 1200.0, 6.0, 456.0]
+    assert pd.isna(ages["uptime_hours"].iloc[6])
+    assert list(ages["restarted_recently"].iloc[:6]) == [False] * 6
+    assert pd.isna(ages["restarted_recently"].iloc[6])
+    assert list(ages["n_active"]) == [4, 3, 4, 0, 4, 0, 0]
+    last = ages["last_opened_at"]
+    assert last.iloc[0] == pd.Timestamp("2026-08-19T12:00:00Z")
+    assert last.iloc[1] == pd.Timestamp("2026-08-19T18:00:00Z")  # B's pending AUS is older
+    assert pd.isna(last.iloc[3]) and pd.isna(last.iloc[5])
+
+
+def test_connection_ages_naive_as_of_is_utc_and_default_is_now() -> None:
+    frame = _fleet_frame()
+    naive = colos.connection_ages(frame, as_of=dt.datetime(2026, 8, 20))
+    aware = colos.connection_ages(frame, as_of=_AS_OF)
+    pd.testing.assert_frame_equal(naive, aware)
+    before = pd.Timestamp.now(tz="UTC")
+    now = colos.connection_ages(frame)
+    after = pd.Timestamp.now(tz="UTC")
+    opened = pd.Timestamp("2026-08-19T12:00:00Z")
+    hours = now["age_hours"].iloc[0]
+    assert (before - opened) / pd.Timedelta(hours=1) <= hours
+    assert hours <= (after - opened) / pd.Timedelta(hours=1)
+
+
+@pytest.mark.parametrize("level", ["connection", "connector"])
+def test_connection_ages_empty(level: str) -> None:
+    full = colos.connection_ages(_fleet_frame(), as_of=_AS_OF, level=level)  # type: ignore[arg-type]
+    empty = colos.connection_ages(_empty(), as_of=_AS_OF, level=level)  # type: ignore[arg-type]
+    assert empty.empty
+    assert list(empty.columns) == list(full.columns)
+    assert [str(t) for t in empty.dtypes] == [str(t) for t in full.dtypes]
+
+
+def test_connection_ages_rejects_bad_arguments() -> None:
+    frame = _fleet_frame()
+    with pytest.raises(ValueError, match="as_of='soon' is not a time"):
+        colos.connection_ages(frame, as_of="soon")
+    with pytest.raises(ValueError, match="recent='often' is not a duration"):
+        colos.connection_ages(frame, recent="often")
+    with pytest.raises(ValueError, match="must be a positive duration"):
+        colos.connection_ages(frame, recent="-1h")
+    with pytest.raises(ValueError, match="level='tunnel' is not 'connection' or 'connector'"):
+        colos.connection_ages(frame, level="tunnel")  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- real frames
+
+
+@pytest.fixture(scope="module")
+def sim() -> tuple[dict[str, Any], pd.DataFrame]:
+    fleet = tf.simulator.generate_fleet(150, seed=7)
+    return fleet, tf.connections_frame(fleet)
+
+
+def test_every_simulated_colo_is_known(sim: tuple[dict[str, Any], pd.DataFrame]) -> None:
+    _, frame = sim
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        info = colos.colo_info(frame["colo_name"])
+        colos.colo_distribution(frame, by="region")
+    assert info["region"].notna().all()
+
+
+def test_real_frame_edges_match_connectors_frame(sim: tuple[dict[str, Any], pd.DataFrame]) -> None:
+    fleet, frame = sim
+    ours = colos.format_edges(frame).set_index("connector_id")["edges"]
+    theirs = tf.connectors_frame(fleet).set_index("connector_id")["edges"]
+    assert ours.sort_index().astype(str).equals(theirs.sort_index().astype(str))
+
+
+def test_real_frame_ha_agrees_with_the_simulators_status_rule(
+    sim: tuple[dict[str, Any], pd.DataFrame],
+) -> None:
+    # The simulator documents: healthy = every connector that is up holds exactly 4 active;
+    # degraded = some connector that is up holds fewer; down = nothing active.
+    _, frame = sim
+    tunnels = colos.ha_report(frame, level="tunnel")
+    connectors = colos.ha_report(frame)
+    assert not tunnels["status_mismatch"].any()
+    api = tunnels["tunnel_status"].astype(str)
+    status = tunnels["status"].astype(str)
+    assert set(status[api == "healthy"]) <= {"ok", "single_connector", "single_colo"}
+    assert set(status[api == "degraded"]) <= {"degraded", "single_connector"}
+    assert set(status[api == "down"]) == {"down"}
+    up = connectors[connectors["n_active"] > 0]
+    assert (up["status"].astype(str) == "degraded").sum() > 0
+    assert connectors["n_active"].sum() == tunnels["n_active"].sum()
+    dist = colos.colo_distribution(frame)
+    assert dist["connections"].sum() == tunnels["n_active"].sum()

@@ -1,0 +1,169 @@
+"""Shared plumbing of the colo analyses: input checks, grouping on codes, per-connector counts.
+
+Private to :mod:`tunnelframe.colos`. Works on integer codes with numpy (no per-row Python) and
+never modifies the frame it is given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, NamedTuple
+
+import numpy as np
+import pandas as pd
+
+__all__: list[str] = []
+
+_CONNECTOR_KEYS = ("account_id", "tunnel_id", "tunnel_name", "connector_id")
+_TUNNEL_KEYS = ("account_id", "tunnel_id", "tunnel_name")
+
+
+def _check_frame(frame: object, columns: Iterable[str], func: str) -> pd.DataFrame:
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(
+            f"{func} expects a connections frame (a pandas DataFrame from "
+            f"tunnelframe.connections_frame), got {type(frame).__name__}"
+        )
+    missing = [column for column in columns if column not in frame.columns]
+    if missing:
+        raise ValueError(
+            f"{func}: the frame lacks column(s) {', '.join(missing)}: pass the output of "
+            "tunnelframe.connections_frame(...)"
+        )
+    return frame
+
+
+def _codes(series: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Integer codes (-1 for NA) and the labels they index, cheap for categoricals."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        return series.cat.codes.to_numpy(dtype=np.int64), series.cat.categories
+    codes, labels = pd.factorize(series, use_na_sentinel=True)
+    return codes.astype(np.int64), pd.Index(labels)
+
+
+class _Groups(NamedTuple):
+    codes: np.ndarray  # group of every row, numbered by first appearance
+    first: np.ndarray  # row position of each group's first row
+
+    @property
+    def n(self) -> int:
+        return len(self.first)
+
+
+def _groups(frame: pd.DataFrame, columns: Sequence[str]) -> _Groups:
+    """Group rows by the combination of ``columns`` (NA is a value like any other)."""
+    key = np.zeros(len(frame), dtype=np.int64)
+    size = 1
+    for column in columns:
+        codes, labels = _codes(frame[column])
+        width = len(labels) + 1
+        if size * width >= 2**62:  # keep the combined key inside int64
+            key, uniques = pd.factorize(key)
+            size = len(uniques)
+        key = key * width + (codes + 1)
+        size *= width
+    group_codes, uniques = pd.factorize(key)
+    _, first = np.unique(group_codes, return_index=True)
+    return _Groups(group_codes.astype(np.int64), first)
+
+
+def _take(frame: pd.DataFrame, columns: Sequence[str], rows: np.ndarray) -> dict[str, Any]:
+    return {c: frame[c].take(rows).reset_index(drop=True) for c in columns}
+
+
+def _row_flags(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Which rows are active connections and which pending reconnects."""
+    is_conn = frame["colo_name"].notna().to_numpy()
+    if "connection_id" in frame.columns:
+        is_conn = is_conn | frame["connection_id"].notna().to_numpy()
+    pending = frame["is_pending_reconnect"].fillna(False).astype(bool).to_numpy() & is_conn
+    return is_conn & ~pending, pending
+
+
+def _pair_counts(
+    groups: np.ndarray, colos: np.ndarray, n_colos: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct (group, colo) pairs sorted by group then colo code, with their row counts."""
+    pairs, counts = np.unique(groups * (n_colos + 1) + colos, return_counts=True)
+    return pairs // (n_colos + 1), pairs % (n_colos + 1), counts
+
+
+def _labelled(key_frame: pd.DataFrame, label: Callable[..., str], dtype: str = "str") -> pd.Series:
+    """Apply ``label`` once per distinct row of ``key_frame`` (no per-row Python)."""
+    groups = _groups(key_frame, list(key_frame.columns))
+    combos = key_frame.iloc[groups.first].itertuples(index=False, name=None)
+    texts = np.array([label(*combo) for combo in combos], dtype=object)
+    return pd.Series(texts[groups.codes] if len(texts) else [], dtype=dtype)
+
+
+def _sorted_category(values: pd.Series) -> pd.Series:
+    """The same values as a categorical whose categories are the observed ones, sorted."""
+    observed = pd.Series(values.dropna().unique()).astype(str)
+    return pd.Series(pd.Categorical(values.astype(object), categories=sorted(observed)))
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+class _Connectors(NamedTuple):
+    """Per-connector counts, aligned on connectors in order of first appearance."""
+
+    rows: np.ndarray  # frame position of each connector's first row
+    tunnel: np.ndarray  # tunnel group code of each connector
+    n_tunnels: int
+    tunnel_rows: np.ndarray  # frame position of each tunnel's first row
+    n_active: np.ndarray
+    n_pending: np.ndarray
+    n_colos: np.ndarray
+    only_colo: np.ndarray  # the colo when n_colos == 1, else ""
+    replaced: np.ndarray
+    pairs: tuple[np.ndarray, np.ndarray, np.ndarray]  # active (tunnel, colo) pairs and counts
+    colo_labels: np.ndarray
+
+
+def _connectors(frame: pd.DataFrame) -> _Connectors:
+    active, pending = _row_flags(frame)
+    tunnels = _groups(frame, ("account_id", "tunnel_id"))
+    rows = np.flatnonzero(frame["connector_id"].notna().to_numpy())
+    sub = frame.iloc[rows]
+    groups = _groups(sub, ("account_id", "tunnel_id", "connector_id"))
+    active, pending = active[rows], pending[rows]
+    n_active = np.bincount(groups.codes[active], minlength=groups.n)
+    n_pending = np.bincount(groups.codes[pending], minlength=groups.n)
+    tunnel = tunnels.codes[rows[groups.first]]
+
+    colo_codes, labels = _codes(sub["colo_name"])
+    colo_labels = labels.astype(str).to_numpy()
+    located = active & (colo_codes >= 0)
+    group_of_pair, colo_of_pair, _ = _pair_counts(
+        groups.codes[located], colo_codes[located], len(labels)
+    )
+    n_colos = np.bincount(group_of_pair, minlength=groups.n)
+    only_colo = np.full(groups.n, "", dtype=object)
+    single = np.flatnonzero(n_colos == 1)
+    only_colo[single] = colo_labels[colo_of_pair[np.searchsorted(group_of_pair, single)]]
+    tunnel_pairs = _pair_counts(tunnels.codes[rows][located], colo_codes[located], len(labels))
+
+    # A connector with only pending reconnects while a newer connector of its tunnel is up is
+    # what a restart leaves behind for a few minutes (cloudflared starts under a new id).
+    run_at = pd.to_datetime(sub["run_at"].take(groups.first), utc=True).reset_index(drop=True)
+    up = n_active > 0
+    latest_up = run_at.where(up).groupby(tunnel).max().reindex(tunnel).reset_index(drop=True)
+    tunnel_has_up = np.bincount(tunnel, weights=up, minlength=tunnels.n)[tunnel] > 0
+    newer = (latest_up > run_at).to_numpy(dtype=bool)
+    unknown = (latest_up.isna() | run_at.isna()).to_numpy(dtype=bool)
+    replaced = ~up & (n_pending > 0) & tunnel_has_up & (newer | unknown)
+    return _Connectors(
+        rows[groups.first],
+        tunnel,
+        tunnels.n,
+        tunnels.first,
+        n_active,
+        n_pending,
+        n_colos,
+        only_colo,
+        replaced,
+        tunnel_pairs,
+        colo_labels,
+    )

@@ -1,0 +1,168 @@
+"""Connections per colo (fleet-wide or per account, tunnel, connector, country, region) and
+cloudflared's edge strings. Never modifies its input frame.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from tunnelframe.colos._core import (
+    _CONNECTOR_KEYS,
+    _TUNNEL_KEYS,
+    _check_frame,
+    _codes,
+    _groups,
+    _pair_counts,
+    _row_flags,
+    _sorted_category,
+    _take,
+)
+from tunnelframe.colos._info import _colo_info
+from tunnelframe.frames import _edges
+
+__all__ = ["colo_distribution", "format_edges"]
+
+_BY_KEYS: dict[str | None, tuple[str, ...]] = {
+    None: (),
+    "account": ("account_id",),
+    "tunnel": _TUNNEL_KEYS,
+    "connector": _CONNECTOR_KEYS,
+    "country": (),
+    "region": (),
+}
+
+
+def colo_distribution(
+    frame: pd.DataFrame, *, by: str | None = None, active_only: bool = True
+) -> pd.DataFrame:
+    """Count connections per Cloudflare colo, fleet-wide or per tunnel, connector, country….
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        A connections frame, as returned by :func:`tunnelframe.connections_frame`.
+    by : {None, "account", "tunnel", "connector", "country", "region"}
+        ``None`` counts per colo over the whole frame. ``"account"``, ``"tunnel"`` and
+        ``"connector"`` count per colo within each of those, in order of first appearance in
+        ``frame``. ``"country"`` and ``"region"`` roll colos up into their country or region
+        (see :func:`colo_info`; unknown colos form an NA group and warn).
+    active_only : bool, default True
+        Count only active connections; ``False`` counts pending reconnects too. Idle connectors
+        (no connection) never count.
+
+    Returns
+    -------
+    pandas.DataFrame
+        For ``by`` None/account/tunnel/connector: the key columns (``account_id``,
+        ``tunnel_id``, ``tunnel_name``, ``connector_id`` as relevant), ``colo_name``
+        (category), ``connections`` (int64) and ``share`` (float64: the colo's fraction of
+        the group's counted connections, so shares sum to 1 per group); colos by descending
+        ``connections``, then name. For ``by`` country/region: ``country`` or ``region``
+        (category), ``connections``, ``share`` (of the whole frame) and ``n_colos`` (int64:
+        colos with a counted connection), by descending ``connections``.
+
+    Examples
+    --------
+    >>> import tunnelframe as tf
+    >>> conns = tf.connections_frame(tf.simulator.generate_fleet(20, seed=1))
+    >>> dist = tf.colo_distribution(conns)
+    >>> list(dist.columns)
+    ['colo_name', 'connections', 'share']
+    >>> round(float(dist["share"].sum()), 6)
+    1.0
+    """
+    if by not in _BY_KEYS:
+        raise ValueError(
+            f"colo_distribution: by={by!r} is not one of None, 'account', 'tunnel', "
+            "'connector', 'country', 'region'"
+        )
+    keys = _BY_KEYS[by]
+    _check_frame(frame, (*keys, "colo_name", "is_pending_reconnect"), "colo_distribution")
+    active, pending = _row_flags(frame)
+    counted = active | pending if not active_only else active
+    counted = counted & frame["colo_name"].notna().to_numpy()
+    rows = frame.iloc[np.flatnonzero(counted)]
+    if by in ("country", "region"):
+        return _geo_distribution(rows, by)
+    groups = _groups(rows, keys)
+    colo_codes, colo_labels = _codes(rows["colo_name"])
+    pair_group, pair_colo, counts = _pair_counts(groups.codes, colo_codes, len(colo_labels))
+    totals = np.bincount(pair_group, weights=counts, minlength=groups.n)
+    # Within each group: most connections first, then colo name.
+    names = colo_labels.astype(str).to_numpy()[pair_colo] if len(pair_colo) else np.array([])
+    order = np.lexsort((names, -counts, pair_group))
+    pair_group, pair_colo, counts = pair_group[order], pair_colo[order], counts[order]
+    out = _take(rows, keys, groups.first[pair_group])
+    colo_column = pd.Series(pd.Categorical.from_codes(pair_colo, categories=colo_labels))
+    out["colo_name"] = _sorted_category(colo_column)
+    out["connections"] = counts.astype(np.int64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["share"] = counts / totals[pair_group]
+    return pd.DataFrame(out)
+
+
+def _geo_distribution(rows: pd.DataFrame, by: str) -> pd.DataFrame:
+    colos = rows["colo_name"].astype("category").cat.remove_unused_categories()
+    info = _colo_info(colos.cat.categories, stacklevel=4)
+    geo = info[by].reindex(colos.cat.categories.astype(str)).to_numpy()
+    per_colo = np.bincount(colos.cat.codes.to_numpy(), minlength=len(geo))
+    seen = per_colo > 0
+    table = pd.DataFrame({by: geo[seen], "connections": per_colo[seen], "n_colos": 1})
+    table[by] = table[by].astype(info[by].dtype)
+    out = table.groupby(by, observed=True, dropna=False, sort=False).sum().reset_index()
+    out = out.sort_values(["connections", by], ascending=[False, True], ignore_index=True)
+    total = int(out["connections"].sum())
+    return pd.DataFrame(
+        {
+            by: out[by].cat.remove_unused_categories() if by == "country" else out[by],
+            "connections": out["connections"].astype(np.int64),
+            "share": (out["connections"] / total if total else out["connections"] * 0.0).astype(
+                np.float64
+            ),
+            "n_colos": out["n_colos"].astype(np.int64),
+        }
+    )
+
+
+def format_edges(frame: pd.DataFrame) -> pd.DataFrame:
+    """Give every connector the edge string cloudflared prints: ``1xATL, 2xDFW``.
+
+    As in ``cloudflared tunnel list`` and ``tunnel info``: active connections per colo as
+    ``<count>x<colo>``, colos sorted by name, joined by ``", "``; pending reconnects are left
+    out, so a connector without an active connection gets ``""``.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        A connections frame, as returned by :func:`tunnelframe.connections_frame`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per connector, in order of first appearance: ``account_id``, ``tunnel_id``,
+        ``tunnel_name``, ``connector_id`` and ``edges`` (str).
+
+    Examples
+    --------
+    >>> import tunnelframe as tf
+    >>> conns = tf.connections_frame(tf.simulator.generate_fleet(20, seed=1))
+    >>> edges = tf.format_edges(conns)
+    >>> list(edges.columns)
+    ['account_id', 'tunnel_id', 'tunnel_name', 'connector_id', 'edges']
+    """
+    _check_frame(frame, (*_CONNECTOR_KEYS, "colo_name", "is_pending_reconnect"), "format_edges")
+    rows = np.flatnonzero(frame["connector_id"].notna().to_numpy())
+    sub = frame.iloc[rows].reset_index(drop=True)
+    groups = _groups(sub, ("account_id", "tunnel_id", "connector_id"))
+    # frames._edges groups by columns; one integer per connector keeps first-appearance order.
+    keyed = pd.DataFrame(
+        {
+            "connector": groups.codes,
+            "colo_name": sub["colo_name"],
+            "is_pending_reconnect": sub["is_pending_reconnect"],
+        }
+    )
+    out = _take(sub, _CONNECTOR_KEYS, groups.first)
+    out["edges"] = _edges(keyed, by="connector").reset_index(drop=True)
+    return pd.DataFrame(out)

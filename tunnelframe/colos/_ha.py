@@ -1,0 +1,266 @@
+"""The HA verdict per connector or tunnel: status, reason, redundancy counts.
+
+Never modifies its input frame; reasons are built once per distinct situation, not per row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from tunnelframe.colos._core import (
+    _CONNECTOR_KEYS,
+    _TUNNEL_KEYS,
+    _check_frame,
+    _Connectors,
+    _connectors,
+    _labelled,
+    _plural,
+    _take,
+)
+
+__all__ = ["ha_report"]
+
+_CONNECTOR_STATUSES = ("ok", "single_colo", "degraded", "down")
+_TUNNEL_STATUSES = ("ok", "single_colo", "degraded", "single_connector", "down")
+
+
+def _connector_label(expected: int) -> Callable[..., str]:
+    def label(n_active: int, n_pending: int, n_colos: int, colo: str, replaced: bool) -> str:
+        pending = _plural(n_pending, "pending reconnect")
+        if n_active == 0:
+            if replaced:
+                return (
+                    f"no active connection, only {pending}: likely replaced by a restart "
+                    "(a newer connector of this tunnel is up)"
+                )
+            return f"no active connection, {pending}" if n_pending else "no connection"
+        where = (
+            (f"all in {colo}" if n_active > 1 else f"in {colo}")
+            if n_colos == 1
+            else (f"in {n_colos} colos" if n_colos else "colo unknown")
+        )
+        text = f"{n_active} of {_plural(expected, 'expected connection')} active, {where}"
+        return f"{text}; {pending}" if n_pending else text
+
+    return label
+
+
+def _tunnel_label(expected: int) -> Callable[..., str]:
+    def label(
+        n_connectors: int,
+        n_up: int,
+        n_active: int,
+        n_colos: int,
+        colo: str,
+        n_short: int,
+        n_replaced: int,
+        api: str,
+        mismatch: int,
+    ) -> str:
+        if n_connectors == 0:
+            parts = ["no connector"]
+        elif n_active == 0:
+            parts = [f"no active connection on {_plural(n_connectors, 'connector')}"]
+        else:
+            redundancy = " (no host redundancy)" if n_up == 1 else ""
+            conns = _plural(n_active, "active connection")
+            where = (
+                (f"all {conns} in {colo}" if n_active > 1 else f"{conns} in {colo}")
+                if n_colos == 1
+                else (f"{conns} in {n_colos} colos" if n_colos else f"{conns}, colo unknown")
+            )
+            parts = [f"{_plural(n_up, 'connector')} up{redundancy}", where]
+        if n_short and n_active:
+            parts.append(f"{_plural(n_short, 'connector')} short of {expected} active connections")
+        if n_replaced:
+            parts.append(f"{_plural(n_replaced, 'connector')} replaced by a restart")
+        if mismatch == 1:
+            says = "no connection is active" if n_active == 0 else "connections are active"
+            parts.append(f"API status {api!r} disagrees: {says}")
+        return "; ".join(parts)
+
+    return label
+
+
+def ha_report(
+    frame: pd.DataFrame,
+    *,
+    level: Literal["connector", "tunnel"] = "connector",
+    expected_connections: int = 4,
+) -> pd.DataFrame:
+    """Judge the high availability of every connector, or every tunnel.
+
+    cloudflared opens ``expected_connections`` (4 by default, 1 for quick tunnels) connections
+    spread over at least two colos; a tunnel survives the loss of a host only with two or more
+    connectors up. An *active* connection is one that is not a pending reconnect.
+
+    Connector ``status``, the first that applies:
+
+    - ``down``: no active connection. An idle connector, or one with only pending reconnects.
+      When a newer connector of the same tunnel is up (or run times are unknown), the
+      connector is flagged ``replaced`` and its reason says "likely replaced by a restart":
+      cloudflared restarts under a new connector id and the old one lingers a few minutes.
+    - ``degraded``: fewer than ``expected_connections`` active connections.
+    - ``single_colo``: two or more active connections, all in one colo (with one
+      connection, as quick tunnels hold, there is nothing to spread).
+    - ``ok``: otherwise.
+
+    Tunnel ``status``, the first that applies:
+
+    - ``down``: no active connection (or no connector).
+    - ``single_connector``: exactly one connector up: no host redundancy.
+    - ``degraded``: some connector not ``replaced`` is ``down`` or ``degraded``.
+    - ``single_colo``: two or more active connections, all of the tunnel's in one colo.
+    - ``ok``: otherwise.
+
+    ``reason`` is a sentence naming every problem that applies, not only the status's.
+    ``n_connectors`` counts every connector listed, ``replaced`` ones included. A tunnel
+    without any connector (never run, or deleted) has no row in a connections frame, so none
+    here either: see :func:`tunnelframe.tunnels_frame` for those.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        A connections frame, as returned by :func:`tunnelframe.connections_frame`.
+    level : {"connector", "tunnel"}, default "connector"
+        One row per connector, or one per tunnel.
+    expected_connections : int, default 4
+        Active connections a healthy connector holds (cloudflared's ``--ha-connections``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Rows in order of first appearance in ``frame``. Connector level: ``account_id``,
+        ``tunnel_id``, ``tunnel_name``, ``connector_id``, ``run_at``, ``n_active``,
+        ``n_pending``, ``n_colos`` (int64: colos of active connections), ``status`` (ordered
+        category, from ``ok`` to ``down``), ``reason`` (str), ``replaced`` (bool). Tunnel
+        level: ``account_id``, ``tunnel_id``, ``tunnel_name``, ``tunnel_status`` (as the API
+        reports it), ``n_connectors``, ``n_active_connectors``, ``n_active``, ``n_pending``,
+        ``n_colos`` (int64), ``concentration`` (float64: the busiest colo's share of the
+        active connections, NaN without any), ``status`` (ordered category), ``reason``
+        (str), ``status_mismatch`` (boolean: the API says healthy or degraded but no
+        connection is active, or says down or inactive while some are; NA for other API
+        statuses).
+
+    Examples
+    --------
+    >>> import tunnelframe as tf
+    >>> conns = tf.connections_frame(tf.simulator.generate_fleet(20, seed=1))
+    >>> report = tf.ha_report(conns)
+    >>> set(report["status"].unique()) <= {"ok", "single_colo", "degraded", "down"}
+    True
+    >>> tunnels = tf.ha_report(conns, level="tunnel")
+    >>> len(tunnels) == conns["tunnel_id"].nunique()
+    True
+    """
+    if level not in ("connector", "tunnel"):
+        raise ValueError(f"ha_report: level={level!r} is not 'connector' or 'tunnel'")
+    if (
+        isinstance(expected_connections, bool)
+        or not isinstance(expected_connections, int | np.integer)
+        or expected_connections < 1
+    ):
+        raise ValueError(
+            f"ha_report: expected_connections={expected_connections!r} must be a positive "
+            "integer (cloudflared's default is 4)"
+        )
+    expected = int(expected_connections)
+    needed = [*_CONNECTOR_KEYS, "run_at", "colo_name", "is_pending_reconnect"]
+    if level == "tunnel":
+        needed.append("tunnel_status")
+    _check_frame(frame, needed, "ha_report")
+    c = _connectors(frame)
+    down, degraded = c.n_active == 0, c.n_active < expected
+    status = np.select(
+        [down, degraded, (c.n_colos == 1) & (c.n_active > 1)],
+        ["down", "degraded", "single_colo"],
+        "ok",
+    ).astype(object)
+    if level == "connector":
+        out = _take(frame, (*_CONNECTOR_KEYS, "run_at"), c.rows)
+        out["n_active"] = c.n_active.astype(np.int64)
+        out["n_pending"] = c.n_pending.astype(np.int64)
+        out["n_colos"] = c.n_colos.astype(np.int64)
+        out["status"] = pd.Categorical(status, categories=_CONNECTOR_STATUSES, ordered=True)
+        keys = pd.DataFrame(
+            {
+                "n_active": c.n_active,
+                "n_pending": c.n_pending,
+                "n_colos": c.n_colos,
+                "colo": c.only_colo,
+                "replaced": c.replaced,
+            }
+        )
+        out["reason"] = _labelled(keys, _connector_label(expected))
+        out["replaced"] = c.replaced.astype(bool)
+        return pd.DataFrame(out)
+    return _tunnel_report(frame, c, degraded, expected)
+
+
+def _tunnel_report(
+    frame: pd.DataFrame, c: _Connectors, short: np.ndarray, expected: int
+) -> pd.DataFrame:
+    n = c.n_tunnels
+
+    def per_tunnel(values: np.ndarray) -> np.ndarray:
+        return np.bincount(c.tunnel, weights=values, minlength=n).astype(np.int64)
+
+    up = c.n_active > 0
+    n_connectors = np.bincount(c.tunnel, minlength=n).astype(np.int64)
+    n_up = per_tunnel(up)
+    n_active = per_tunnel(c.n_active)
+    n_short = per_tunnel(short & ~c.replaced)
+    n_replaced = per_tunnel(c.replaced)
+    pair_tunnel, pair_colo, counts = c.pairs
+    n_colos = np.bincount(pair_tunnel, minlength=n).astype(np.int64)
+    busiest = np.zeros(n, dtype=np.int64)
+    located = np.bincount(pair_tunnel, weights=counts, minlength=n)
+    if len(pair_tunnel):
+        starts = np.flatnonzero(np.r_[True, pair_tunnel[1:] != pair_tunnel[:-1]])
+        busiest[pair_tunnel[starts]] = np.maximum.reduceat(counts, starts)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        concentration = np.where(located > 0, busiest / located, np.nan)
+    only_colo = np.full(n, "", dtype=object)
+    single = np.flatnonzero(n_colos == 1)
+    only_colo[single] = c.colo_labels[pair_colo[np.searchsorted(pair_tunnel, single)]]
+    status = np.select(
+        [n_active == 0, n_up == 1, n_short > 0, (n_colos == 1) & (n_active > 1)],
+        ["down", "single_connector", "degraded", "single_colo"],
+        "ok",
+    )
+
+    out = _take(frame, (*_TUNNEL_KEYS, "tunnel_status"), c.tunnel_rows)
+    api = out["tunnel_status"].astype("str").str.lower()
+    says_up = api.isin(["healthy", "degraded"]).to_numpy(dtype=bool)
+    says_down = api.isin(["down", "inactive"]).to_numpy(dtype=bool)
+    mismatch = pd.array(np.where(says_up, n_active == 0, n_active > 0), dtype="boolean")
+    mismatch[~(says_up | says_down)] = pd.NA
+    out.update(
+        n_connectors=n_connectors,
+        n_active_connectors=n_up,
+        n_active=n_active,
+        n_pending=per_tunnel(c.n_pending),
+        n_colos=n_colos,
+        concentration=concentration.astype(np.float64),
+        status=pd.Categorical(status, categories=_TUNNEL_STATUSES, ordered=True),
+    )
+    keys = pd.DataFrame(
+        {
+            "n_connectors": n_connectors,
+            "n_up": n_up,
+            "n_active": n_active,
+            "n_colos": n_colos,
+            "colo": only_colo,
+            "n_short": n_short,
+            "n_replaced": n_replaced,
+            "api": api.fillna("").to_numpy(dtype=object),
+            "mismatch": mismatch.fillna(False).to_numpy(dtype=np.int64),
+        }
+    )
+    out["reason"] = _labelled(keys, _tunnel_label(expected))
+    out["status_mismatch"] = pd.Series(mismatch)
+    return pd.DataFrame(out)

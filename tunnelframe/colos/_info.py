@@ -1,0 +1,202 @@
+"""What Cloudflare colo codes mean: city, country, region, coordinates.
+
+Resolved offline from ``airportsdata`` and the bundled ``colos-extra.csv``; loaded lazily, once.
+Nothing here touches the network.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import warnings
+from collections.abc import Iterable
+from typing import Any, cast
+
+import numpy as np
+import pandas as pd
+
+from tunnelframe._data import _data_path
+
+__all__ = ["UnknownColoWarning", "colo_info"]
+
+
+_REGIONS = (
+    "Africa",
+    "Asia",
+    "Europe",
+    "Middle East",
+    "North America",
+    "Oceania",
+    "South America",
+)
+# The region of a time-zone area (the part of a tz name before "/").
+_TZ_AREA_REGION = {
+    "Africa": "Africa",
+    "America": "North America",
+    "Arctic": "Europe",
+    "Asia": "Asia",
+    "Australia": "Oceania",
+    "Europe": "Europe",
+    "Pacific": "Oceania",
+}
+# Countries whose region is not their time-zone area's: South America is the part of the
+# "America" area south of Panama; the Middle East is the Gulf, the Levant, Iraq, Iran and Yemen
+# (Egypt stays in Africa, Turkey and the Caucasus follow their zone); islands of the "Atlantic"
+# and "Indian" areas go with their continent; the US keeps Hawaii (Pacific/Honolulu).
+_REGION_COUNTRIES = {
+    "South America": "AR BO BR CL CO EC FK GF GS GY PE PY SR UY VE",
+    "Middle East": "AE BH IL IQ IR JO KW LB OM PS QA SA SY YE",
+    "Africa": "CV KM MG MU RE SC SH YT",
+    "Europe": "CY ES FO IS PT",
+    "Asia": "IO MV",
+    "Oceania": "CC CX",
+    "North America": "BM US",
+}
+_COUNTRY_REGION = {
+    country: region
+    for region, countries in _REGION_COUNTRIES.items()
+    for country in countries.split()
+}
+
+
+class UnknownColoWarning(UserWarning):
+    """Some colo codes are neither IATA codes known to airportsdata nor in tunnelframe's table."""
+
+
+# --------------------------------------------------------------------------- colo codes
+
+
+@functools.cache
+def _airports() -> dict[str, dict[str, Any]]:
+    # airportsdata parses its ~8000-row CSV on load: do it once, and only when asked.
+    import airportsdata
+
+    return cast("dict[str, dict[str, Any]]", airportsdata.load("IATA"))
+
+
+@functools.cache
+def _extra_colos() -> dict[str, dict[str, Any]]:
+    with _data_path("colos-extra.csv").open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    return {
+        row["code"]: {
+            "city": row["city"],
+            "country": row["country"],
+            "tz": row["tz"],
+            "lat": float(row["latitude"]),
+            "lon": float(row["longitude"]),
+        }
+        for row in rows
+    }
+
+
+def _region(country: str, tz: str) -> str | None:
+    return _COUNTRY_REGION.get(country) or _TZ_AREA_REGION.get(tz.partition("/")[0])
+
+
+def _unique_codes(codes: Iterable[object] | str) -> list[object]:
+    if isinstance(codes, str):
+        return [codes]
+    if isinstance(codes, pd.Series | pd.Index | pd.Categorical | np.ndarray):
+        values = pd.Series(codes)
+    else:
+        try:
+            values = pd.Series(list(codes), dtype=object)
+        except TypeError as exc:
+            raise TypeError(
+                f"colo_info expects colo codes such as ['DFW', 'LHR'] or a column of them, "
+                f"got {type(codes).__name__}"
+            ) from exc
+    return list(values.dropna().unique())
+
+
+def _colo_info(codes: Iterable[object] | str, *, stacklevel: int) -> pd.DataFrame:
+    unique = _unique_codes(codes)
+    extra = _extra_colos()
+    airports = _airports() if unique else {}
+    city: list[str | None] = []
+    country: list[str | None] = []
+    region: list[str | None] = []
+    lat: list[float] = []
+    lon: list[float] = []
+    unknown: list[object] = []
+    for code in unique:
+        key = code.strip().upper() if isinstance(code, str) else None
+        found = None if key is None else (extra.get(key) or airports.get(key))
+        if found is None:
+            unknown.append(code)
+            city.append(None)
+            country.append(None)
+            region.append(None)
+            lat.append(np.nan)
+            lon.append(np.nan)
+            continue
+        city.append(found["city"] or None)
+        country.append(found["country"] or None)
+        region.append(_region(found["country"], found["tz"]))
+        lat.append(float(found["lat"]))
+        lon.append(float(found["lon"]))
+    if unknown:
+        listed = ", ".join(repr(code) for code in unknown)
+        warnings.warn(
+            f"{len(unknown)} colo code(s) unknown to airportsdata and tunnelframe's colo table: "
+            f"{listed}; their city, country, region and coordinates are NA (add missing "
+            "Cloudflare codes to data/colos-extra.csv)",
+            UnknownColoWarning,
+            stacklevel=stacklevel,
+        )
+    countries = sorted({c for c in country if c is not None})
+    return pd.DataFrame(
+        {
+            "city": pd.array(city, dtype="str"),
+            "country": pd.Categorical(country, categories=countries),
+            "region": pd.Categorical(region, categories=_REGIONS),
+            "latitude": np.asarray(lat, dtype=np.float64),
+            "longitude": np.asarray(lon, dtype=np.float64),
+        },
+        index=pd.Index([str(code) for code in unique], dtype="str", name="colo_name"),
+    )
+
+
+def colo_info(codes: Iterable[object] | str) -> pd.DataFrame:
+    """Describe Cloudflare colo codes: city, country, region and coordinates.
+
+    Looks codes up offline, first in tunnelframe's small table of Cloudflare codes that are not
+    airport codes (``data/colos-extra.csv``: each row says why it is there), then in the IATA
+    list of ``airportsdata``. The city and coordinates are those of the airport (or of the city
+    for table rows). The region is one of Africa, Asia, Europe, Middle East, North America,
+    Oceania, South America: it follows the airport's time-zone area (``Europe/…`` → Europe,
+    ``America/…`` → North America, ``Australia/…`` and ``Pacific/…`` → Oceania), except for
+    the countries listed in ``_COUNTRY_REGION`` (South America, the Middle East, oceanic
+    islands, and the US so that Honolulu stays in North America). Central America and the
+    Caribbean count as North America; Russia splits by time zone at the Urals.
+
+    Parameters
+    ----------
+    codes : str or iterable of str
+        Colo codes such as ``"DFW"``, e.g. the ``colo_name`` column of a connections frame.
+        Duplicates and missing values are dropped; matching ignores case and surrounding space.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per distinct code, in order of first appearance, indexed by ``colo_name``
+        (str) as given: ``city`` (str), ``country`` (category, ISO 3166 alpha-2),
+        ``region`` (category), ``latitude`` and ``longitude`` (float64, degrees). Unknown codes
+        get NA everywhere.
+
+    Warns
+    -----
+    UnknownColoWarning
+        Once per call, listing every code found in neither table.
+
+    Examples
+    --------
+    >>> import tunnelframe as tf
+    >>> tf.colo_info(["DFW", "LHR"])[["city", "country", "region"]]
+                        city country         region
+    colo_name
+    DFW        Dallas-Fort Worth      US  North America
+    LHR                   London      GB         Europe
+    """
+    return _colo_info(codes, stacklevel=3)
