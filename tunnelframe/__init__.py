@@ -17,6 +17,14 @@ from tunnelframe._errors import (
     SchemaError,
     TunnelframeError,
 )
+from tunnelframe.colos import (
+    UnknownColoWarning,
+    colo_distribution,
+    colo_info,
+    connection_ages,
+    format_edges,
+    ha_report,
+)
 from tunnelframe.datasets import load_sample
 from tunnelframe.frames import (
     CONNECTIONS_SCHEMA,
@@ -37,9 +45,15 @@ __all__ = [
     "RateLimitError",
     "SchemaError",
     "TunnelframeError",
+    "UnknownColoWarning",
     "__version__",
+    "colo_distribution",
+    "colo_info",
+    "connection_ages",
     "connections_frame",
     "connectors_frame",
+    "format_edges",
+    "ha_report",
     "load_sample",
     "simulator",
     "tunnels_frame",
