@@ -253,7 +253,7 @@ def test_colo_info_empty() -> None:
 
 
 def test_colo_info_rejects_a_non_iterable() -> None:
-    with pytest.raises(TypeError, match="colo_info expects colo codes.*got int"):
+    with pytest.raises(TypeError, match=r"colo_info expects colo codes.*got int"):
         colos.colo_info(5)  # type: ignore[arg-type]
 
 
@@ -386,9 +386,9 @@ def test_colo_distribution_empty(by: str | None) -> None:
 def test_colo_distribution_rejects_bad_arguments() -> None:
     with pytest.raises(ValueError, match="by='colo' is not one of None, 'account'"):
         colos.colo_distribution(_fleet_frame(), by="colo")
-    with pytest.raises(ValueError, match="lacks column.*is_pending_reconnect"):
+    with pytest.raises(ValueError, match=r"lacks column.*is_pending_reconnect"):
         colos.colo_distribution(_fleet_frame().drop(columns="is_pending_reconnect"))
-    with pytest.raises(TypeError, match="expects a connections frame.*got list"):
+    with pytest.raises(TypeError, match=r"expects a connections frame.*got list"):
         colos.colo_distribution([])  # type: ignore[arg-type]
 
 
@@ -601,9 +601,9 @@ def test_ha_report_rejects_bad_arguments() -> None:
     with pytest.raises(ValueError, match="level='colo' is not 'connector' or 'tunnel'"):
         colos.ha_report(frame, level="colo")  # type: ignore[arg-type]
     for bad in (0, True, 2.5):
-        with pytest.raises(ValueError, match="expected_connections=.* must be a positive"):
+        with pytest.raises(ValueError, match=r"expected_connections=.* must be a positive"):
             colos.ha_report(frame, expected_connections=bad)  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="lacks column.*tunnel_status"):
+    with pytest.raises(ValueError, match=r"lacks column.*tunnel_status"):
         colos.ha_report(frame.drop(columns="tunnel_status"), level="tunnel")
 
 
