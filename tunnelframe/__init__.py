@@ -17,6 +17,7 @@ from tunnelframe._errors import (
     SchemaError,
     TunnelframeError,
 )
+from tunnelframe.client import Client
 from tunnelframe.colos import (
     UnknownColoWarning,
     colo_distribution,
@@ -26,6 +27,7 @@ from tunnelframe.colos import (
     ha_report,
 )
 from tunnelframe.datasets import load_sample
+from tunnelframe.fetch import Snapshot, fetch_connector, fetch_fleet, fetch_tunnel, load_snapshot
 from tunnelframe.frames import (
     CONNECTIONS_SCHEMA,
     CONNECTORS_SCHEMA,
@@ -41,9 +43,11 @@ __all__ = [
     "TUNNELS_SCHEMA",
     "ApiError",
     "AuthError",
+    "Client",
     "NotFoundError",
     "RateLimitError",
     "SchemaError",
+    "Snapshot",
     "TunnelframeError",
     "UnknownColoWarning",
     "__version__",
@@ -52,9 +56,13 @@ __all__ = [
     "connection_ages",
     "connections_frame",
     "connectors_frame",
+    "fetch_connector",
+    "fetch_fleet",
+    "fetch_tunnel",
     "format_edges",
     "ha_report",
     "load_sample",
+    "load_snapshot",
     "simulator",
     "tunnels_frame",
 ]

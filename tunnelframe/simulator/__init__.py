@@ -7,8 +7,13 @@ package talks to the real Cloudflare API.
 from __future__ import annotations
 
 from tunnelframe.simulator._generator import DEFAULT_AS_OF, generate_fleet
+from tunnelframe.simulator._server import Faults, SimulatedApi, serve, simulate
 
 __all__ = [
     "DEFAULT_AS_OF",
+    "Faults",
+    "SimulatedApi",
     "generate_fleet",
+    "serve",
+    "simulate",
 ]

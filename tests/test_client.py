@@ -1,0 +1,425 @@
+"""tunnelframe.client against the simulator (and a canned loopback server) over real HTTP."""
+
+from __future__ import annotations
+
+import http.server
+import logging
+import pickle
+import threading
+import time
+import traceback
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from conftest import ACCOUNT, make_client, numbered_fleet, tiny_fleet
+
+from tunnelframe import ApiError, AuthError, NotFoundError, RateLimitError, SchemaError
+from tunnelframe.client import Client
+from tunnelframe.simulator import Faults, SimulatedApi, serve
+
+# -- construction and credentials ---------------------------------------------------------------
+
+
+def test_credentials_and_urls_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CLOUDFLARE_API_TOKEN", "env-token")
+    monkeypatch.setenv("CLOUDFLARE_ACCOUNT_ID", "acc-from-env")
+    monkeypatch.setenv("CLOUDFLARE_BASE_URL", "https://api.example.test/client/v4/")
+    client = Client()
+    assert client.account_id == "acc-from-env"
+    assert client.base_url == "https://api.example.test/client/v4"
+    assert "env-token" not in repr(client)
+    client.close()
+
+
+def test_default_base_url_is_cloudflare(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CLOUDFLARE_BASE_URL", raising=False)
+    with Client("x") as client:
+        assert client.base_url == "https://api.cloudflare.com/client/v4"
+
+
+def test_missing_credentials_name_the_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("CLOUDFLARE_API_TOKEN", "CLOUDFLARE_EMAIL", "CLOUDFLARE_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(
+        AuthError, match=r"set CLOUDFLARE_API_TOKEN .*CLOUDFLARE_EMAIL and CLOUDFLARE_API_KEY"
+    ):
+        Client()
+    with pytest.raises(AuthError, match=r"CLOUDFLARE_API_KEY is not set"):
+        Client(email="me@example.com")
+
+
+def test_missing_account_names_the_variable(
+    monkeypatch: pytest.MonkeyPatch, api: SimulatedApi
+) -> None:
+    monkeypatch.delenv("CLOUDFLARE_ACCOUNT_ID", raising=False)
+    with (
+        Client(api.token, base_url=api.url) as client,
+        pytest.raises(ValueError, match="CLOUDFLARE_ACCOUNT_ID"),
+    ):
+        client.list_tunnels()
+
+
+@pytest.mark.parametrize(
+    ("url", "allowed"),
+    [
+        ("http://127.0.0.1:8787/client/v4", True),
+        ("http://localhost/client/v4", True),
+        ("http://[::1]:9/client/v4", True),
+        ("https://api.example.test/client/v4", True),
+        ("http://api.example.test/client/v4", False),
+        ("http://10.0.0.5/client/v4", False),
+    ],
+)
+def test_plain_http_only_to_loopback(url: str, allowed: bool) -> None:
+    if allowed:
+        Client("x", base_url=url).close()
+    else:
+        with pytest.raises(ValueError, match="refusing plain http://"):
+            Client("x", base_url=url)
+
+
+def test_legacy_email_and_key(api: SimulatedApi) -> None:
+    with serve(tiny_fleet(), email="me@example.com", api_key="legacy-key-123") as legacy:
+        with Client(
+            email="me@example.com", api_key="legacy-key-123", base_url=legacy.url
+        ) as client:
+            assert [t["id"] for t in client.list_tunnels(account_id=ACCOUNT)] == [
+                "t1",
+                "t2",
+                "t3",
+                "t4",
+                "t5",
+            ]
+        wrong = Client(email="me@example.com", api_key="wrong", base_url=legacy.url)
+        with (
+            wrong,
+            pytest.raises(AuthError, match="check that CLOUDFLARE_EMAIL and CLOUDFLARE_API_KEY"),
+        ):
+            wrong.list_tunnels(account_id=ACCOUNT)
+
+
+# -- the four endpoints -------------------------------------------------------------------------
+
+
+def test_get_tunnel_connectors_and_connector_return_the_raw_objects(client: Client) -> None:
+    fleet = tiny_fleet()
+    t1 = fleet["tunnels"][0]
+    assert client.get_tunnel("t1") == {k: v for k, v in t1.items() if k != "connectors"}
+    assert client.list_connectors("t1") == t1["connectors"]
+    assert client.get_connector("t1", "c2") == t1["connectors"][1]
+    assert client.list_connectors("t3") == []
+    assert (client.n_calls, client.n_requests) == (4, 4)
+
+
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        ({}, ["t1", "t2", "t3", "t4", "t5"]),
+        ({"name": "web-prod"}, ["t1"]),
+        ({"uuid": "t2"}, ["t2"]),
+        ({"include_prefix": "web-"}, ["t1", "t2"]),
+        ({"exclude_prefix": "web-"}, ["t3", "t4", "t5"]),
+        ({"status": "down"}, ["t3", "t5"]),
+        ({"is_deleted": True}, ["t5"]),
+        ({"is_deleted": False}, ["t1", "t2", "t3", "t4"]),
+        ({"existed_at": datetime(2026, 3, 1, tzinfo=UTC)}, ["t1", "t2", "t3"]),
+        ({"was_active_at": "2026-04-01T00:00:00Z"}, ["t1"]),
+        ({"was_inactive_at": datetime(2026, 4, 1, tzinfo=UTC)}, ["t2", "t3"]),
+        ({"include_prefix": "web-", "status": "healthy"}, ["t1"]),
+    ],
+)
+def test_every_list_filter(client: Client, filters: dict[str, Any], expected: list[str]) -> None:
+    assert [t["id"] for t in client.list_tunnels(**filters)] == expected
+
+
+def test_tun_types_uses_the_all_types_endpoint() -> None:
+    fleet = tiny_fleet()
+    fleet["tunnels"][1]["tun_type"] = "warp_connector"
+    with serve(fleet) as api, make_client(api) as client:
+        assert [t["id"] for t in client.list_tunnels()] == ["t1", "t3", "t4", "t5"]
+        assert [t["id"] for t in client.list_tunnels(tun_types=["warp_connector"])] == ["t2"]
+        assert len(client.list_tunnels(all_types=True)) == 5
+        assert "/tunnels?" in api.request_log[-1][1]
+
+
+def test_bad_filters_are_caller_errors(client: Client) -> None:
+    with pytest.raises(ValueError, match="per_page must be between 1 and 1000"):
+        client.list_tunnels(per_page=1001)
+    with pytest.raises(ValueError, match="status must be one of"):
+        client.list_tunnels(status="sleepy")
+    with pytest.raises(ValueError, match="timezone-aware"):
+        client.list_tunnels(existed_at=datetime(2026, 1, 1))
+    assert client.n_requests == 0
+
+
+# -- pagination ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("n", "pages"), [(0, 1), (1, 1), (1000, 1), (1001, 2)])
+def test_pagination_reads_every_tunnel_without_an_empty_page(n: int, pages: int) -> None:
+    with serve(numbered_fleet(n)) as api, make_client(api) as client:
+        tunnels = client.list_tunnels()
+        assert len(tunnels) == n
+        assert len({t["id"] for t in tunnels}) == n
+        assert client.n_requests == pages
+        assert [status for _, _, status in api.request_log] == [200] * pages
+
+
+def test_pagination_with_a_small_page_and_a_filter() -> None:
+    # 7 tunnels, "t-1", "t-2"... include_prefix "t-" keeps all; per_page 3: pages of 3, 3, 1.
+    with serve(numbered_fleet(7)) as api, make_client(api) as client:
+        assert len(client.list_tunnels(per_page=3, include_prefix="t-")) == 7
+        assert [path.split("?")[1] for _, path, _ in api.request_log] == [
+            f"include_prefix=t-&page={page}&per_page=3" for page in (1, 2, 3)
+        ]
+
+
+# -- errors -------------------------------------------------------------------------------------
+
+
+def test_unknown_tunnel_is_not_found(client: Client, api: SimulatedApi) -> None:
+    with pytest.raises(
+        NotFoundError, match=r"GET /accounts/.*/cfd_tunnel/nope failed: HTTP 404, code 7003"
+    ) as info:
+        client.get_tunnel("nope")
+    assert info.value.status == 404
+    assert info.value.codes == [7003]
+    assert info.value.url == f"{api.url}/accounts/{ACCOUNT}/cfd_tunnel/nope"
+    with pytest.raises(NotFoundError):
+        client.get_connector("t1", "c9")
+
+
+def test_auth_failure_message(api: SimulatedApi) -> None:
+    expected = (
+        r'HTTP 403, code 10000 "Authentication error": check that the API token '
+        r"\(CLOUDFLARE_API_TOKEN\) is valid and has the Cloudflare Tunnel Read permission"
+    )
+    with (
+        make_client(api, token="not-the-token") as client,
+        pytest.raises(AuthError, match=expected) as info,
+    ):
+        client.list_tunnels()
+    assert (info.value.status, info.value.codes) == (403, [10000])
+    assert client.n_requests == 1  # an auth failure is not retried
+
+
+def test_persistent_5xx_is_retried_then_raised() -> None:
+    with (
+        serve(tiny_fleet(), faults={"error_rate": 1.0}) as api,
+        make_client(api, max_retries=2) as client,
+        pytest.raises(ApiError, match=r"HTTP 50[023]") as info,
+    ):
+        client.get_tunnel("t1")
+    assert info.value.status in (500, 502, 503)
+    assert api.n_requests == client.n_requests == 3
+
+
+def test_dropped_connections_are_retried_then_raised() -> None:
+    with (
+        serve(tiny_fleet(), faults={"drop_rate": 1.0}) as api,
+        make_client(api, max_retries=2) as client,
+        pytest.raises(ApiError, match="failed: no response") as info,
+    ):
+        client.get_tunnel("t1")
+    assert info.value.status is None
+    assert api.n_requests == 3
+
+
+def test_truncated_body_is_retried_then_quoted() -> None:
+    expected = r"HTTP 200, body truncated after \d+ bytes: b'\{\"success\": true"
+    with (
+        serve(tiny_fleet(), faults={"truncate_rate": 1.0}) as api,
+        make_client(api, max_retries=1) as client,
+        pytest.raises(ApiError, match=expected) as info,
+    ):
+        client.get_tunnel("t1")
+    assert info.value.status == 200
+    assert api.n_requests == 2
+
+
+def test_retries_recover_from_5xx_and_dropped_connections() -> None:
+    faults = Faults(error_rate=0.25, drop_rate=0.25, seed=11)
+    with serve(tiny_fleet(), faults=faults) as api, make_client(api, max_retries=10) as client:
+        for tunnel in tiny_fleet()["tunnels"][:3]:
+            assert client.list_connectors(tunnel["id"]) == tunnel["connectors"]
+            assert client.get_tunnel(tunnel["id"])["name"] == tunnel["name"]
+        statuses = [status for _, _, status in api.request_log]
+    assert client.n_calls == 6
+    assert client.n_requests == len(statuses) > 6
+    assert statuses.count(200) == 6
+    assert 0 in statuses  # some connections were dropped
+    assert {500, 502, 503} & set(statuses)  # and some answers were 5xx
+
+
+# -- a canned loopback server for replies the simulator never gives ------------------------------
+
+
+@pytest.fixture
+def canned() -> Iterator[tuple[str, list[tuple[int, dict[str, str], bytes]]]]:
+    """A loopback server answering each request with the next canned (status, headers, body)."""
+    replies: list[tuple[int, dict[str, str], bytes]] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:
+            status, headers, body = replies.pop(0) if replies else (500, {}, b"no reply left")
+            self.send_response(status)
+            for name, value in {"Content-Length": str(len(body)), **headers}.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/client/v4", replies
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+def test_success_false_on_http_200_raises(canned: tuple[str, list[Any]]) -> None:
+    url, replies = canned
+    body = b'{"success": false, "errors": [{"code": 1234, "message": "odd"}], "result": null}'
+    replies.append((200, {"Content-Type": "application/json"}, body))
+    expected = r'HTTP 200, success is false, code 1234 "odd"'
+    with (
+        Client("tok", account_id="a", base_url=url) as client,
+        pytest.raises(ApiError, match=expected) as info,
+    ):
+        client.get_tunnel("t1")
+    assert (info.value.status, info.value.codes, info.value.messages) == (200, [1234], ["odd"])
+
+
+def test_code_7003_on_http_400_is_not_found(canned: tuple[str, list[Any]]) -> None:
+    url, replies = canned
+    body = b'{"success": false, "errors": [{"code": 7003, "message": "No route"}], "result": null}'
+    replies.append((400, {}, body))
+    with Client("tok", account_id="a", base_url=url) as client, pytest.raises(NotFoundError):
+        client.get_tunnel("t1")
+
+
+def test_non_json_body_quotes_status_and_first_bytes(canned: tuple[str, list[Any]]) -> None:
+    url, replies = canned
+    replies.append((200, {"Content-Type": "text/html"}, b"<html>captive portal</html>"))
+    with Client("tok", account_id="a", base_url=url) as client:
+        with pytest.raises(
+            ApiError, match=r"HTTP 200, the body is not JSON: b'<html>captive portal</html>'"
+        ):
+            client.get_tunnel("t1")
+        assert client.n_requests == 1  # not retried: it would not change
+
+
+def test_a_non_list_result_is_a_schema_error(canned: tuple[str, list[Any]]) -> None:
+    url, replies = canned
+    replies.append(
+        (200, {}, b'{"success": true, "errors": [], "messages": [], "result": {"id": 1}}')
+    )
+    with (
+        Client("tok", account_id="a", base_url=url) as client,
+        pytest.raises(SchemaError, match="expected an array"),
+    ):
+        client.list_connectors("t1")
+
+
+def test_retry_after_http_date_is_honoured(canned: tuple[str, list[Any]]) -> None:
+    url, replies = canned
+    replies.append((429, {"Retry-After": "Thu, 01 Jan 1970 00:00:00 GMT"}, b"{}"))
+    replies.append((200, {}, b'{"success": true, "errors": [], "messages": [], "result": []}'))
+    with Client("tok", account_id="a", base_url=url) as client:
+        assert client.list_connectors("t1") == []
+        assert client.n_requests == 2
+
+
+# -- rate budget --------------------------------------------------------------------------------
+
+
+def test_429_after_the_retries_is_a_rate_limit_error() -> None:
+    with serve(tiny_fleet(), budget=(1, 30)) as api, make_client(api, max_retries=0) as client:
+        api.exhaust_budget()
+        with pytest.raises(
+            RateLimitError, match=r"HTTP 429, code 971 .*request budget is spent"
+        ) as info:
+            client.get_tunnel("t2")
+    assert info.value.status == 429
+
+
+def test_retry_after_pauses_then_succeeds() -> None:
+    # The window (2 requests per 1 s) is spent by someone else: the next call gets a 429 with
+    # Retry-After: 1, waits it out and succeeds.
+    with serve(tiny_fleet(), budget=(2, 1)) as api, make_client(api) as client:
+        api.exhaust_budget()
+        started = time.monotonic()
+        assert client.get_tunnel("t1")["name"] == "web-prod"
+        assert time.monotonic() - started >= 0.9
+    assert [status for _, _, status in api.request_log] == [429, 200]
+
+
+def test_ratelimit_header_slows_down_before_a_429() -> None:
+    # The server allows 3 requests per 1 s and says so in its Ratelimit header; the client
+    # allows itself 1200 per 300 s. It must still never see a 429: after 3 calls it waits for
+    # the window to reset.
+    with serve(tiny_fleet(), budget=(3, 1)) as api, make_client(api) as client:
+        started = time.monotonic()
+        for _ in range(6):
+            client.get_tunnel("t1")
+        elapsed = time.monotonic() - started
+    assert [status for _, _, status in api.request_log] == [200] * 6
+    assert elapsed >= 0.9
+
+
+def test_client_budget_spreads_requests_over_the_window(api: SimulatedApi) -> None:
+    with make_client(api, requests_per_window=2, window_s=0.5) as client:
+        started = time.monotonic()
+        for _ in range(5):  # requests 3-4 wait for the first window, 5 for the second
+            client.get_tunnel("t1")
+        assert time.monotonic() - started >= 1.0
+
+
+# -- the token stays secret ---------------------------------------------------------------------
+
+
+def test_token_never_appears_in_repr_logs_or_exceptions(caplog: pytest.LogCaptureFixture) -> None:
+    token = "sekrit-token-4f9c2e"
+    caplog.set_level(logging.DEBUG)
+    with serve(tiny_fleet(), token=token, faults={"drop_rate": 0.3, "error_rate": 0.2}) as api:
+        with make_client(api, max_retries=8) as client:
+            client.list_tunnels()
+            client.list_connectors("t1")
+            errors: list[BaseException] = []
+            for call in (
+                lambda: client.get_tunnel("nope"),
+                lambda: client.get_connector("t1", "x"),
+            ):
+                with pytest.raises(NotFoundError) as info:
+                    call()
+                errors.append(info.value)
+            texts = [repr(client), str(client)]
+        with make_client(api, token="wrong-token", max_retries=0) as bad:
+            with pytest.raises(AuthError) as auth:
+                bad.get_tunnel("t1")
+            errors.append(auth.value)
+            texts += [repr(bad), str(bad)]
+        with serve(tiny_fleet(), token=token, faults={"drop_rate": 1.0}) as dropping:
+            with (
+                make_client(dropping, max_retries=1) as client2,
+                pytest.raises(ApiError) as dropped,
+            ):
+                client2.get_tunnel("t1")
+            errors.append(dropped.value)
+    for error in errors:
+        texts += ["".join(traceback.format_exception(error)), repr(error), str(error.url)]
+        texts += [repr(getattr(error, name)) for name in ("messages", "codes", "status")]
+    texts += [record.getMessage() for record in caplog.records]
+    texts += [repr(record.args) for record in caplog.records]
+    assert any("GET /accounts/" in record.getMessage() for record in caplog.records)
+    assert all(token not in text for text in texts)
+    with pytest.raises(TypeError, match="cannot be pickled"):
+        pickle.dumps(client)

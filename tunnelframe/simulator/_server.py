@@ -1,0 +1,709 @@
+"""A loopback HTTP server that answers like the Cloudflare Tunnel API, faults included.
+
+It serves a fleet (from :func:`generate_fleet`, a snapshot, or a hand-written dict) under the
+API's own paths, with its envelope, pagination, filters, bearer-token check, ``Ratelimit``
+headers and 429s, so tunnelframe and Cloudflare's official SDK can be tested and benchmarked
+offline. It listens on 127.0.0.1 only, reads only, and never talks to the real API.
+
+Faults are deterministic: whether the n-th request for a given URL is faulted depends only on
+the seed, the URL and n, never on thread timing, so a test under faults is reproducible.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import math
+import secrets
+import socket
+import sys
+import threading
+import time
+import urllib.parse
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import IO, Any, Final
+
+__all__ = ["Faults", "SimulatedApi", "serve", "simulate"]
+
+_PREFIX: Final = "/client/v4"
+_DEFAULT_ACCOUNT: Final = "0c0ffee0c0ffee0c0ffee0c0ffee0c0f"
+_DEFAULT_PER_PAGE: Final = 20  # what the simulator assumes Cloudflare uses without per_page
+_KINDS: Final = ("cfd_tunnel", "tunnels")
+_STATUSES: Final = frozenset({"inactive", "degraded", "healthy", "down"})
+_FILTERS: Final = (
+    "name",
+    "is_deleted",
+    "existed_at",
+    "uuid",
+    "was_active_at",
+    "was_inactive_at",
+    "include_prefix",
+    "exclude_prefix",
+    "status",
+    "tun_types",
+)
+
+
+@dataclass(frozen=True)
+class Faults:
+    """Faults the simulator injects, each a fraction of requests (0 to 1).
+
+    Parameters
+    ----------
+    error_rate : float
+        Requests answered with a 5xx (500 or 503 with a JSON envelope, 502 with an HTML page).
+    drop_rate : float
+        Requests whose connection is closed without an answer.
+    truncate_rate : float
+        Requests whose body is cut in half (``Content-Length`` announces the whole body).
+    deleted_after_list : iterable of str
+        Tunnel ids deleted right after a list response has shown them: their ``/connections``
+        (and every other call) then answers 404 with code 7003.
+    broken_tunnels : iterable of str
+        Tunnel ids whose every call answers 503 (a persistent server-side failure).
+    exhaust_budget_after : int, optional
+        After this many answered requests, someone else (the dashboard, another script)
+        spends the rest of the current rate window once: a 429 storm until it ends.
+    seed : int
+        Picks which requests are faulted (by URL and by how often that URL was asked).
+    """
+
+    error_rate: float = 0.0
+    drop_rate: float = 0.0
+    truncate_rate: float = 0.0
+    deleted_after_list: frozenset[str] = field(default_factory=frozenset)
+    broken_tunnels: frozenset[str] = field(default_factory=frozenset)
+    exhaust_budget_after: int | None = None
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        rates = (self.error_rate, self.drop_rate, self.truncate_rate)
+        if any(not 0 <= rate <= 1 for rate in rates) or sum(rates) > 1:
+            raise ValueError(
+                "error_rate, drop_rate and truncate_rate must be in [0, 1] and sum to <= 1"
+            )
+        object.__setattr__(self, "deleted_after_list", frozenset(self.deleted_after_list))
+        object.__setattr__(self, "broken_tunnels", frozenset(self.broken_tunnels))
+
+    def _kind(self, key: str, nth: int) -> str | None:
+        digest = hashlib.blake2b(f"{self.seed}|{key}|{nth}".encode(), digest_size=8).digest()
+        draw = int.from_bytes(digest, "big") / 2**64
+        for kind, rate in (
+            ("drop", self.drop_rate),
+            ("error", self.error_rate),
+            ("truncate", self.truncate_rate),
+        ):
+            if draw < rate:
+                return kind
+            draw -= rate
+        return None
+
+
+def _parse_time(value: object) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else None
+
+
+def _active_at(tunnel: Mapping[str, Any], when: datetime) -> bool:
+    """Was the tunnel connected at ``when``, judged from its last state changes."""
+    active = _parse_time(tunnel.get("conns_active_at"))
+    inactive = _parse_time(tunnel.get("conns_inactive_at"))
+    if active is None or active > when:
+        return False
+    return inactive is None or inactive > when or inactive < active
+
+
+def _existed_at(tunnel: Mapping[str, Any], when: datetime) -> bool:
+    created = _parse_time(tunnel.get("created_at"))
+    deleted = _parse_time(tunnel.get("deleted_at"))
+    return (created is None or created <= when) and (deleted is None or deleted > when)
+
+
+class _BadRequest(Exception):
+    pass
+
+
+def _filtered(
+    tunnels: Iterable[Mapping[str, Any]], query: Mapping[str, str], *, all_types: bool
+) -> list[Mapping[str, Any]]:
+    """The tunnels matching the documented list filters, in fleet order."""
+
+    def when(name: str) -> datetime | None:
+        if name not in query:
+            return None
+        parsed = _parse_time(query[name].replace("Z", "+00:00"))
+        if parsed is None:
+            raise _BadRequest(f"{name} must be an RFC 3339 date-time, got {query[name]!r}")
+        return parsed
+
+    is_deleted = query.get("is_deleted")
+    if is_deleted is not None and is_deleted not in ("true", "false"):
+        raise _BadRequest(f"is_deleted must be true or false, got {is_deleted!r}")
+    status = query.get("status")
+    if status is not None and status not in _STATUSES:
+        raise _BadRequest(f"status must be one of {', '.join(sorted(_STATUSES))}")
+    existed, active, inactive = when("existed_at"), when("was_active_at"), when("was_inactive_at")
+    types = None
+    if all_types and query.get("tun_types"):
+        types = {part.strip() for part in query["tun_types"].split(",") if part.strip()}
+    out = []
+    for tunnel in tunnels:
+        name = str(tunnel.get("name", ""))
+        tun_type = tunnel.get("tun_type", "cfd_tunnel")
+        if not all_types and tun_type != "cfd_tunnel":
+            continue
+        if types is not None and tun_type not in types:
+            continue
+        if "name" in query and name != query["name"]:
+            continue
+        if "uuid" in query and tunnel.get("id") != query["uuid"]:
+            continue
+        if is_deleted is not None and bool(tunnel.get("deleted_at")) != (is_deleted == "true"):
+            continue
+        if status is not None and tunnel.get("status") != status:
+            continue
+        if "include_prefix" in query and not name.startswith(query["include_prefix"]):
+            continue
+        if "exclude_prefix" in query and name.startswith(query["exclude_prefix"]):
+            continue
+        if existed is not None and not _existed_at(tunnel, existed):
+            continue
+        if active is not None and not _active_at(tunnel, active):
+            continue
+        if inactive is not None and (
+            not _existed_at(tunnel, inactive) or _active_at(tunnel, inactive)
+        ):
+            continue
+        out.append(tunnel)
+    return out
+
+
+def _page_number(query: Mapping[str, str], name: str, default: int, high: int | None) -> int:
+    raw = query.get(name)
+    if raw is None:
+        return default
+    try:
+        number = float(raw)
+    except ValueError:
+        raise _BadRequest(f"{name} must be a number, got {raw!r}") from None
+    if not number.is_integer() or number < 1 or (high is not None and number > high):
+        limit = f"1..{high}" if high is not None else ">= 1"
+        raise _BadRequest(f"{name} must be an integer in {limit}, got {raw!r}")
+    return int(number)
+
+
+def _envelope(result: object, result_info: Mapping[str, int] | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"success": True, "errors": [], "messages": [], "result": result}
+    if result_info is not None:
+        body["result_info"] = dict(result_info)
+    return body
+
+
+def _failure(code: int, message: str) -> dict[str, Any]:
+    return {
+        "success": False,
+        "errors": [{"code": code, "message": message}],
+        "messages": [],
+        "result": None,
+    }
+
+
+class _Window:
+    """A fixed-window request budget per credential, like Cloudflare's."""
+
+    def __init__(self, quota: int, window_s: float) -> None:
+        self.quota = quota
+        self.window_s = window_s
+        self._lock = threading.Lock()
+        self._windows: dict[str, tuple[float, int]] = {}
+
+    def take(self, key: str) -> tuple[bool, int, float]:
+        """Count one request; return (allowed, remaining, seconds to reset)."""
+        with self._lock:
+            now = time.monotonic()
+            start, used = self._windows.get(key, (now, 0))
+            if now >= start + self.window_s:
+                start, used = now, 0
+            allowed = used < self.quota
+            if allowed:
+                used += 1
+            self._windows[key] = (start, used)
+            return allowed, self.quota - used, start + self.window_s - now
+
+    def peek(self) -> tuple[int, float]:
+        return self.quota, self.window_s
+
+    def exhaust(self, keys: Iterable[str]) -> None:
+        """Spend what is left of the current window of every key."""
+        with self._lock:
+            now = time.monotonic()
+            for key in keys:
+                start, _ = self._windows.get(key, (now, 0))
+                if now >= start + self.window_s:
+                    start = now
+                self._windows[key] = (start, self.quota)
+
+
+class _Http(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+    request_queue_size = 128
+    allow_reuse_address = True
+    api: SimulatedApi
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):  # a client hanging up is normal
+            super().handle_error(request, client_address)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Http
+    timeout = 60  # idle keep-alive connections close after a minute
+
+    def setup(self) -> None:
+        super().setup()
+        self.server.api._track(self.connection, add=True)
+
+    def finish(self) -> None:
+        try:
+            super().finish()
+        finally:
+            self.server.api._track(self.connection, add=False)
+
+    def do_GET(self) -> None:
+        self.server.api._handle(self)
+
+    def _refuse(self) -> None:
+        self.server.api._respond(self, 405, _failure(7001, "Method not allowed: read only"))
+
+    do_POST = do_PUT = do_PATCH = do_DELETE = _refuse
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # quiet: tests and notebooks read the request log instead
+
+
+class SimulatedApi:
+    """A running simulator: where it listens, how to authenticate, what it has seen.
+
+    Attributes
+    ----------
+    url : str
+        Base URL, like ``https://api.cloudflare.com/client/v4``.
+    token : str
+        The bearer token it accepts.
+    account_id : str
+        The first (usually only) account of the fleet; ``account_ids`` lists them all.
+    """
+
+    def __init__(
+        self,
+        fleet: Mapping[str, Any],
+        *,
+        token: str,
+        latency: float,
+        faults: Faults,
+        budget: tuple[int, float],
+        email: str | None,
+        api_key: str | None,
+    ) -> None:
+        self.token = token
+        self.email = email
+        self.api_key = api_key
+        self.latency = latency
+        self.faults = faults
+        self._window = _Window(int(budget[0]), float(budget[1]))
+        self._lock = threading.Lock()
+        self._n_requests = 0
+        self._answered = 0
+        self._seen: dict[str, int] = {}
+        self._log: list[tuple[str, str, int]] = []
+        self._deleted: set[str] = set()
+        self._connections: set[socket.socket] = set()
+        self._tunnels: dict[str, list[dict[str, Any]]] = {}
+        self._by_id: dict[tuple[str, str], dict[str, Any]] = {}
+        self._connectors: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        for tunnel in fleet.get("tunnels", []):
+            account = str(tunnel.get("account_tag") or _DEFAULT_ACCOUNT)
+            public = {key: value for key, value in tunnel.items() if key != "connectors"}
+            self._tunnels.setdefault(account, []).append(public)
+            self._by_id[account, str(tunnel.get("id"))] = public
+            self._connectors[account, str(tunnel.get("id"))] = list(tunnel.get("connectors") or [])
+        self.account_ids: list[str] = list(self._tunnels) or [_DEFAULT_ACCOUNT]
+        self.account_id: str = self.account_ids[0]
+        self.url = ""
+
+    def __repr__(self) -> str:
+        return (
+            f"SimulatedApi(url={self.url!r}, account_ids={self.account_ids!r}, "
+            f"n_requests={self.n_requests})"
+        )
+
+    @property
+    def n_requests(self) -> int:
+        """HTTP requests received so far (faulted and refused ones included)."""
+        with self._lock:
+            return self._n_requests
+
+    @property
+    def request_log(self) -> list[tuple[str, str, int]]:
+        """(method, path with query, HTTP status) of every request; status 0: dropped."""
+        with self._lock:
+            return list(self._log)
+
+    def exhaust_budget(self) -> None:
+        """Spend the rest of the current rate window, as another client of the token would."""
+        self._window.exhaust(("token", "key"))
+
+    def delete_tunnel(self, tunnel_id: str) -> None:
+        """Make a tunnel vanish now: every later call about it answers 404."""
+        with self._lock:
+            self._deleted.add(tunnel_id)
+
+    # -- connection bookkeeping, so that stopping the server closes keep-alive sockets --------
+
+    def _track(self, sock: socket.socket, *, add: bool) -> None:
+        with self._lock:
+            if add:
+                self._connections.add(sock)
+            else:
+                self._connections.discard(sock)
+
+    def _close_connections(self) -> None:
+        with self._lock:
+            sockets = list(self._connections)
+        for sock in sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    # -- answering ----------------------------------------------------------------------------
+
+    def _ratelimit_headers(self, remaining: int, reset_s: float) -> dict[str, str]:
+        quota, window_s = self._window.peek()
+        return {
+            "Ratelimit": f'"default";r={max(0, remaining)};t={max(0, math.ceil(reset_s))}',
+            "Ratelimit-Policy": f'"burst";q={quota};w={math.ceil(window_s)}',
+        }
+
+    def _respond(
+        self,
+        handler: _Handler,
+        status: int,
+        body: object,
+        headers: Mapping[str, str] | None = None,
+        *,
+        truncate: bool = False,
+    ) -> None:
+        if isinstance(body, bytes):
+            payload, content_type = body, "text/html; charset=utf-8"
+        else:
+            payload, content_type = json.dumps(body).encode(), "application/json; charset=utf-8"
+        self._record(handler, status)  # before answering, so a client never outruns the log
+        handler.send_response(status)
+        handler.send_header("Content-Type", content_type)
+        handler.send_header("Content-Length", str(len(payload)))
+        handler.send_header("Cf-Ray", f"{secrets.token_hex(8)}-SIM")
+        for name, value in (headers or {}).items():
+            handler.send_header(name, value)
+        handler.end_headers()
+        if truncate:
+            handler.wfile.write(payload[: len(payload) // 2])
+            handler.wfile.flush()
+            handler.close_connection = True
+            with contextlib.suppress(OSError):
+                handler.connection.shutdown(socket.SHUT_RDWR)
+        else:
+            handler.wfile.write(payload)
+
+    def _record(self, handler: _Handler, status: int) -> None:
+        with self._lock:
+            self._log.append((handler.command, handler.path, status))
+
+    def _credential(self, handler: _Handler) -> str | None:
+        auth = handler.headers.get("Authorization", "")
+        if auth.startswith("Bearer ") and secrets.compare_digest(
+            auth[len("Bearer ") :].strip(), self.token
+        ):
+            return "token"
+        email, key = handler.headers.get("X-Auth-Email"), handler.headers.get("X-Auth-Key")
+        if (
+            self.email is not None
+            and self.api_key is not None
+            and email == self.email
+            and key is not None
+            and secrets.compare_digest(key, self.api_key)
+        ):
+            return "key"
+        return None
+
+    def _handle(self, handler: _Handler) -> None:
+        with self._lock:
+            self._n_requests += 1
+        if self.latency > 0:
+            time.sleep(self.latency)
+        credential = self._credential(handler)
+        if credential is None:
+            quota, window_s = self._window.peek()
+            self._respond(
+                handler,
+                403,
+                _failure(10000, "Authentication error"),
+                self._ratelimit_headers(quota, window_s),
+            )
+            return
+        allowed, remaining, reset_s = self._window.take(credential)
+        headers = self._ratelimit_headers(remaining, reset_s)
+        if not allowed:
+            headers["Retry-After"] = str(max(1, math.ceil(reset_s)))
+            self._respond(
+                handler,
+                429,
+                _failure(971, "Please wait and consider throttling your request speed"),
+                headers,
+            )
+            return
+        with self._lock:
+            nth = self._seen.get(handler.path, 0)
+            self._seen[handler.path] = nth + 1
+        fault = self.faults._kind(handler.path, nth)
+        if fault == "drop":
+            self._record(handler, 0)
+            handler.close_connection = True
+            with contextlib.suppress(OSError):
+                handler.connection.shutdown(socket.SHUT_RDWR)
+            return
+        if fault == "error":
+            status = (500, 502, 503)[nth % 3]
+            body: object = (
+                b"<html><body><h1>502 Bad Gateway</h1>cloudflare</body></html>"
+                if status == 502
+                else _failure(10001 if status == 500 else 10043, "Service unavailable (simulated)")
+            )
+            self._respond(handler, status, body, headers)
+            return
+        status, payload = self._route(handler.path)
+        self._respond(handler, status, payload, headers, truncate=fault == "truncate")
+        if self.faults.exhaust_budget_after is not None:
+            with self._lock:
+                self._answered += 1
+                storm = self._answered == self.faults.exhaust_budget_after
+            if storm:
+                self.exhaust_budget()
+
+    def _route(self, raw_path: str) -> tuple[int, dict[str, Any]]:
+        parts = urllib.parse.urlsplit(raw_path)
+        query = dict(urllib.parse.parse_qsl(parts.query))
+        path = parts.path.rstrip("/")
+        if not path.startswith(_PREFIX + "/"):
+            return 404, _failure(7000, "No route for that URI")
+        segments = [urllib.parse.unquote(s) for s in path[len(_PREFIX) + 1 :].split("/")]
+        if len(segments) < 3 or segments[0] != "accounts" or segments[2] not in _KINDS:
+            return 404, _failure(7000, "No route for that URI")
+        account, kind, rest = segments[1], segments[2], segments[3:]
+        if account not in self._tunnels and account not in self.account_ids:
+            return 404, _not_found(path)
+        try:
+            if not rest:
+                return 200, self._list(account, query, all_types=kind == "tunnels")
+        except _BadRequest as exc:
+            return 400, _failure(1001, str(exc))
+        if kind != "cfd_tunnel":
+            return 404, _failure(7000, "No route for that URI")
+        tunnel_id = rest[0]
+        with self._lock:
+            gone = tunnel_id in self._deleted
+        tunnel = None if gone else self._by_id.get((account, tunnel_id))
+        if tunnel is None:
+            return 404, _not_found(path)
+        if tunnel_id in self.faults.broken_tunnels:
+            return 503, _failure(10043, "Service unavailable (simulated)")
+        connectors = self._connectors[account, tunnel_id]
+        if len(rest) == 1:
+            return 200, _envelope(tunnel)
+        if rest[1:] == ["connections"]:
+            return 200, _envelope(connectors)
+        if len(rest) == 3 and rest[1] == "connectors":
+            for connector in connectors:
+                if connector.get("id") == rest[2]:
+                    return 200, _envelope(connector)
+            return 404, _not_found(path)
+        return 404, _failure(7000, "No route for that URI")
+
+    def _list(self, account: str, query: Mapping[str, str], *, all_types: bool) -> dict[str, Any]:
+        page = _page_number(query, "page", 1, None)
+        per_page = _page_number(query, "per_page", _DEFAULT_PER_PAGE, 1000)
+        with self._lock:
+            deleted = set(self._deleted)
+        tunnels = [
+            tunnel for tunnel in self._tunnels.get(account, []) if tunnel.get("id") not in deleted
+        ]
+        matching = _filtered(tunnels, query, all_types=all_types)
+        result = matching[(page - 1) * per_page : page * per_page]
+        vanishing = self.faults.deleted_after_list & {str(t.get("id")) for t in result}
+        if vanishing:
+            with self._lock:
+                self._deleted.update(vanishing)
+        info = {
+            "count": len(result),
+            "page": page,
+            "per_page": per_page,
+            "total_count": len(matching),
+        }
+        return _envelope(result, info)
+
+
+def _not_found(path: str) -> dict[str, Any]:
+    return _failure(7003, f"Could not route to {path}, perhaps your object identifier is invalid?")
+
+
+def _as_fleet(fleet: object) -> Mapping[str, Any]:
+    if hasattr(fleet, "fleet") and not isinstance(fleet, Mapping):
+        fleet = fleet.fleet
+    if isinstance(fleet, Mapping) and isinstance(fleet.get("tunnels", []), list):
+        return fleet
+    raise TypeError(
+        "serve() needs a fleet dict {'tunnels': [...]} (e.g. from generate_fleet) or a "
+        f"Snapshot, got {type(fleet).__name__}"
+    )
+
+
+def _as_faults(faults: Faults | Mapping[str, Any] | None) -> Faults:
+    if faults is None:
+        return Faults()
+    if isinstance(faults, Faults):
+        return faults
+    if isinstance(faults, Mapping):
+        try:
+            return Faults(**faults)
+        except TypeError as exc:
+            raise TypeError(f"unknown fault in {sorted(faults)}: {exc}") from None
+    raise TypeError(f"faults must be a Faults, a dict or None, got {type(faults).__name__}")
+
+
+@contextlib.contextmanager
+def serve(
+    fleet: object,
+    *,
+    latency: float = 0.0,
+    faults: Faults | Mapping[str, Any] | None = None,
+    budget: tuple[int, float] = (1200, 300.0),
+    token: str | None = None,
+    email: str | None = None,
+    api_key: str | None = None,
+    port: int = 0,
+) -> Iterator[SimulatedApi]:
+    """Serve a fleet as the Cloudflare Tunnel API on 127.0.0.1 while the block runs.
+
+    Parameters
+    ----------
+    fleet : dict or Snapshot
+        ``{"tunnels": [...]}`` as :func:`generate_fleet` returns, or a Snapshot. Every
+        ``account_tag`` becomes an account (a tunnel without one joins a default account).
+    latency : float
+        Seconds each request waits before its answer.
+    faults : Faults or dict, optional
+        Injected faults, e.g. ``{"error_rate": 0.1, "drop_rate": 0.1}``.
+    budget : (int, float)
+        ``(quota, window_s)``: requests allowed per credential per fixed window; past it,
+        429 with ``Retry-After`` until the window ends. Cloudflare: 1200 per 300 s.
+    token : str, optional
+        The bearer token to accept (default: a fresh random one).
+    email, api_key : str, optional
+        Also accept this legacy ``X-Auth-Email``/``X-Auth-Key`` pair.
+    port : int
+        TCP port; 0 picks a free one.
+
+    Yields
+    ------
+    SimulatedApi
+        ``.url``, ``.token``, ``.account_id``, ``.account_ids``, ``.n_requests``,
+        ``.request_log``.
+
+    Examples
+    --------
+    >>> import tunnelframe
+    >>> fleet = {"tunnels": [{"id": "t1", "account_tag": "acc1", "name": "web",
+    ...     "status": "healthy", "connectors": [{"id": "c1", "conns": []}]}]}
+    >>> with serve(fleet, latency=0.01) as api:
+    ...     with tunnelframe.Client(api.token, account_id=api.account_id,
+    ...                             base_url=api.url) as client:
+    ...         [c["id"] for c in client.list_connectors("t1")]
+    ['c1']
+    """
+    if latency < 0:
+        raise ValueError(f"latency must be >= 0 seconds, got {latency}")
+    if budget[0] < 1 or budget[1] <= 0:
+        raise ValueError(f"budget must be (quota >= 1, window_s > 0), got {budget!r}")
+    api = SimulatedApi(
+        _as_fleet(fleet),
+        token=token or f"sim-{secrets.token_urlsafe(24)}",
+        latency=float(latency),
+        faults=_as_faults(faults),
+        budget=budget,
+        email=email,
+        api_key=api_key,
+    )
+    server = _Http(("127.0.0.1", port), _Handler)
+    server.api = api
+    api.url = f"http://127.0.0.1:{server.server_address[1]}{_PREFIX}"
+    thread = threading.Thread(
+        target=server.serve_forever,
+        kwargs={"poll_interval": 0.05},
+        daemon=True,
+        name="tunnelframe-simulator",
+    )
+    thread.start()
+    try:
+        yield api
+    finally:
+        server.shutdown()
+        server.server_close()
+        api._close_connections()
+        thread.join()
+
+
+def simulate(
+    *,
+    port: int = 8787,
+    n_tunnels: int = 200,
+    seed: int = 0,
+    latency: float = 0.0,
+    token: str | None = None,
+    out: IO[str] | None = None,
+) -> None:
+    """Serve a generated fleet on 127.0.0.1 until interrupted (``tunnelframe simulate``).
+
+    Prints the base URL, token and account as environment variables for tunnelframe (and the
+    official SDK) to pick up.
+
+    Examples
+    --------
+    >>> simulate(port=8787, n_tunnels=50)  # doctest: +SKIP
+    tunnelframe simulator: 50 tunnels on http://127.0.0.1:8787/client/v4 (Ctrl+C stops it)
+    """
+    from tunnelframe.simulator import generate_fleet
+
+    stream = out if out is not None else sys.stdout
+    with serve(
+        generate_fleet(n_tunnels, seed=seed), latency=latency, token=token, port=port
+    ) as api:
+        print(
+            f"tunnelframe simulator: {n_tunnels} tunnels on {api.url} (Ctrl+C stops it)\n"
+            f"export CLOUDFLARE_BASE_URL={api.url}\n"
+            f"export CLOUDFLARE_API_TOKEN={api.token}\n"
+            f"export CLOUDFLARE_ACCOUNT_ID={api.account_id}",
+            file=stream,
+            flush=True,
+        )
+        with contextlib.suppress(KeyboardInterrupt):
+            while True:
+                time.sleep(3600)
