@@ -6,19 +6,12 @@ Never modifies its input frame and never reads the clock except when ``as_of`` i
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
-from tunnelframe.colos._core import (
-    _CONNECTOR_KEYS,
-    _check_frame,
-    _connectors,
-    _groups,
-    _row_flags,
-    _take,
-)
+from tunnelframe.colos._core import _CONNECTOR_KEYS, _check_frame, _groups, _row_flags, _take
 
 __all__ = ["connection_ages"]
 
@@ -104,37 +97,43 @@ def connection_ages(
         needed.append("connection_id")
     _check_frame(frame, needed, "connection_ages")
 
-    def hours_since(times: pd.Series) -> pd.Series:
-        stamps = pd.to_datetime(times, utc=True)
-        return ((now - stamps) / pd.Timedelta(hours=1)).astype(np.float64)
+    def hours_since(stamps: pd.Series) -> pd.Series:
+        elapsed: pd.Series = now - stamps
+        hours: pd.Series = elapsed.dt.total_seconds() / 3600.0
+        return hours.astype(np.float64)
 
     def recently(uptime: pd.Series) -> pd.Series:
         flags = pd.Series(uptime < window / pd.Timedelta(hours=1), dtype="boolean")
         return flags.mask(uptime.isna())
 
+    active, _ = _row_flags(frame)
     if level == "connection":
-        active, _ = _row_flags(frame)
-        rows = frame.iloc[np.flatnonzero(active)]
-        out = _take(rows, (*_CONNECTOR_KEYS, "connection_id", "colo_name"), np.arange(len(rows)))
-        out["opened_at"] = pd.to_datetime(rows["opened_at"], utc=True).reset_index(drop=True)
+        keys = (*_CONNECTOR_KEYS, "connection_id", "colo_name")
+        rows = frame[[*keys, "opened_at", "run_at"]].iloc[np.flatnonzero(active)]
+        rows = rows.reset_index(drop=True)
+        out: dict[str, Any] = {column: rows[column] for column in keys}
+        out["opened_at"] = _utc(rows["opened_at"])
         out["age_hours"] = hours_since(out["opened_at"])
-        out["run_at"] = pd.to_datetime(rows["run_at"], utc=True).reset_index(drop=True)
-    else:
-        c = _connectors(frame)
-        out = _take(frame, _CONNECTOR_KEYS, c.rows)
-        out["run_at"] = pd.to_datetime(frame["run_at"].take(c.rows), utc=True).reset_index(
-            drop=True
-        )
+        out["run_at"] = _utc(rows["run_at"])
+        out["uptime_hours"] = hours_since(out["run_at"])
+        out["restarted_recently"] = recently(out["uptime_hours"])
+        return pd.DataFrame(out)
+
+    keep = np.flatnonzero(frame["connector_id"].notna().to_numpy())
+    sub = frame[[*_CONNECTOR_KEYS, "run_at", "opened_at"]].iloc[keep].reset_index(drop=True)
+    groups = _groups(sub, ("account_id", "tunnel_id", "connector_id"))
+    out = _take(sub, _CONNECTOR_KEYS, groups.first)
+    out["run_at"] = _utc(sub["run_at"].take(groups.first)).reset_index(drop=True)
     out["uptime_hours"] = hours_since(out["run_at"])
     out["restarted_recently"] = recently(out["uptime_hours"])
-    if level == "connector":
-        active, _ = _row_flags(frame)
-        out["n_active"] = c.n_active.astype(np.int64)
-        conn_rows = np.flatnonzero(frame["connector_id"].notna().to_numpy())
-        sub = frame.iloc[conn_rows]
-        groups = _groups(sub, ("account_id", "tunnel_id", "connector_id"))
-        opened = pd.to_datetime(sub["opened_at"], utc=True).reset_index(drop=True)
-        opened = opened.where(active[conn_rows])
-        last = opened.groupby(groups.codes).max().reindex(range(groups.n))
-        out["last_opened_at"] = last.reset_index(drop=True)
+    is_active = active[keep]
+    out["n_active"] = np.bincount(groups.codes[is_active], minlength=groups.n).astype(np.int64)
+    opened = _utc(sub["opened_at"]).where(is_active)
+    last = opened.groupby(groups.codes).max().reindex(range(groups.n))
+    out["last_opened_at"] = last.reset_index(drop=True)
     return pd.DataFrame(out)
+
+
+def _utc(times: pd.Series) -> pd.Series:
+    # Connections frames hold UTC already; a hand-made frame may hold naive times (read as UTC).
+    return pd.to_datetime(times, utc=True)

@@ -126,7 +126,7 @@ def _connectors(frame: pd.DataFrame) -> _Connectors:
     active, pending = _row_flags(frame)
     tunnels = _groups(frame, ("account_id", "tunnel_id"))
     rows = np.flatnonzero(frame["connector_id"].notna().to_numpy())
-    sub = frame.iloc[rows]
+    sub = frame[["account_id", "tunnel_id", "connector_id", "colo_name", "run_at"]].iloc[rows]
     groups = _groups(sub, ("account_id", "tunnel_id", "connector_id"))
     active, pending = active[rows], pending[rows]
     n_active = np.bincount(groups.codes[active], minlength=groups.n)

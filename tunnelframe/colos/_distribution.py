@@ -4,6 +4,8 @@ cloudflared's edge strings. Never modifies its input frame.
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 import pandas as pd
 
@@ -34,7 +36,10 @@ _BY_KEYS: dict[str | None, tuple[str, ...]] = {
 
 
 def colo_distribution(
-    frame: pd.DataFrame, *, by: str | None = None, active_only: bool = True
+    frame: pd.DataFrame,
+    *,
+    by: Literal["account", "tunnel", "connector", "country", "region"] | None = None,
+    active_only: bool = True,
 ) -> pd.DataFrame:
     """Count connections per Cloudflare colo, fleet-wide or per tunnel, connector, country….
 
@@ -82,7 +87,7 @@ def colo_distribution(
     active, pending = _row_flags(frame)
     counted = active | pending if not active_only else active
     counted = counted & frame["colo_name"].notna().to_numpy()
-    rows = frame.iloc[np.flatnonzero(counted)]
+    rows = frame[[*keys, "colo_name"]].iloc[np.flatnonzero(counted)]
     if by in ("country", "region"):
         return _geo_distribution(rows, by)
     groups = _groups(rows, keys)
@@ -153,7 +158,8 @@ def format_edges(frame: pd.DataFrame) -> pd.DataFrame:
     """
     _check_frame(frame, (*_CONNECTOR_KEYS, "colo_name", "is_pending_reconnect"), "format_edges")
     rows = np.flatnonzero(frame["connector_id"].notna().to_numpy())
-    sub = frame.iloc[rows].reset_index(drop=True)
+    sub = frame[[*_CONNECTOR_KEYS, "colo_name", "is_pending_reconnect"]].iloc[rows]
+    sub = sub.reset_index(drop=True)
     groups = _groups(sub, ("account_id", "tunnel_id", "connector_id"))
     # frames._edges groups by columns; one integer per connector keeps first-appearance order.
     keyed = pd.DataFrame(

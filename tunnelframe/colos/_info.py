@@ -193,10 +193,10 @@ def colo_info(codes: Iterable[object] | str) -> pd.DataFrame:
     Examples
     --------
     >>> import tunnelframe as tf
-    >>> tf.colo_info(["DFW", "LHR"])[["city", "country", "region"]]
-                        city country         region
-    colo_name
-    DFW        Dallas-Fort Worth      US  North America
-    LHR                   London      GB         Europe
+    >>> info = tf.colo_info(["DFW", "LHR"])
+    >>> list(info["country"]), list(info["region"])
+    (['US', 'GB'], ['North America', 'Europe'])
+    >>> float(info.loc["LHR", "latitude"])
+    51.4706
     """
     return _colo_info(codes, stacklevel=3)
