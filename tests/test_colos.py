@@ -564,10 +564,11 @@ def test_ha_report_tunnel_ok_single_colo_and_api_disagreement() -> None:
             *_conns("ONE", "D", ["LHR"] * 4, tunnel_status="down"),
             *_conns("ODD", "E", ["SIN", "SIN", "NRT", "NRT"], tunnel_status="mystery"),
             *_conns("ODD", "F", ["SIN", "SIN", "NRT", "NRT"], tunnel_status="mystery"),
+            *_conns("NONE", "G", ["SIN", "NRT"], tunnel_status=None),
         ]
     )
     report = colos.ha_report(frame, level="tunnel")
-    assert list(report["status"]) == ["ok", "single_colo", "ok"]
+    assert list(report["status"]) == ["ok", "single_colo", "ok", "single_connector"]
     assert report["reason"].iloc[0] == "2 connectors up; 8 active connections in 2 colos"
     assert report["reason"].iloc[1] == (
         "2 connectors up; all 8 active connections in LHR; "
@@ -577,6 +578,7 @@ def test_ha_report_tunnel_ok_single_colo_and_api_disagreement() -> None:
     assert report["status_mismatch"].iloc[1]
     assert not report["status_mismatch"].iloc[0]
     assert pd.isna(report["status_mismatch"].iloc[2])
+    assert pd.isna(report["status_mismatch"].iloc[3])
 
 
 @pytest.mark.parametrize("level", ["connector", "tunnel"])
