@@ -5,7 +5,7 @@ repository, ``tunnelframe/data/`` in the wheel). The sample is made by
 :func:`tunnelframe.simulator.generate_fleet` with a fixed seed and ``as_of``; a test checks it
 still equals the generator's output. After changing the generator, regenerate it with::
 
-    .venv/bin/python -m tunnelframe.datasets
+    .venv/bin/python -m tunnelframe.simulator.regenerate_sample
 
 This module only reads local files; it never fetches anything.
 """
@@ -15,8 +15,6 @@ from __future__ import annotations
 import functools
 import gzip
 import json
-import sys
-from pathlib import Path
 from typing import Any
 
 from tunnelframe._data import _data_path
@@ -60,40 +58,3 @@ def load_sample() -> dict[str, Any]:
     """
     fleet: dict[str, Any] = json.loads(_sample_text())
     return fleet
-
-
-def _sample_bytes() -> bytes:
-    """The gzip bytes of the sample, made by the generator (deterministic, no timestamp)."""
-    from tunnelframe.simulator import generate_fleet
-
-    fleet = generate_fleet(_SAMPLE_N_TUNNELS, seed=_SAMPLE_SEED, as_of=_SAMPLE_AS_OF)
-    text = json.dumps(fleet, ensure_ascii=False, separators=(",", ":")) + "\n"
-    return gzip.compress(text.encode("utf-8"), compresslevel=9, mtime=0)
-
-
-def _write_sample(path: Path) -> Path:
-    """Regenerate the sample fleet file at ``path`` and return the path."""
-    path.write_bytes(_sample_bytes())
-    _sample_text.cache_clear()
-    return path
-
-
-def _main(argv: list[str] | None = None) -> int:
-    """Regenerate ``data/sample-fleet.json.gz`` in the repository (or at the path given)."""
-    args = sys.argv[1:] if argv is None else argv
-    if args:
-        target = Path(args[0])
-    else:
-        data_dir = Path(__file__).resolve().parent.parent / "data"
-        if not data_dir.is_dir():
-            print(
-                f"no repository data directory at {data_dir}: pass an output path", file=sys.stderr
-            )
-            return 2
-        target = data_dir / _SAMPLE_FILE
-    print(_write_sample(target))
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(_main())
