@@ -34,6 +34,7 @@ from tunnelframe.versions import (
     version_drift,
     version_summary,
 )
+from tunnelframe.versions._summary import _BY_TUNNEL_COLUMNS, _BY_VERSION_COLUMNS
 
 REL = pd.DataFrame(
     {
@@ -111,19 +112,19 @@ def make_frame(*connectors: list[dict[str, Any]]) -> pd.DataFrame:
     data = {column: [row.get(column) for row in rows] for column in CONNECTIONS_SCHEMA}
     frame = pd.DataFrame(data, dtype=object)
     for column, dtype in CONNECTIONS_SCHEMA.items():
-        if dtype.startswith("datetime64"):
+        if str(dtype).startswith("datetime64"):
             frame[column] = pd.to_datetime(frame[column], utc=True).astype(dtype)
-        elif dtype == "Int32":
-            frame[column] = pd.array(list(frame[column]), dtype="Int32")
         else:
-            frame[column] = frame[column].astype(dtype)
+            frame[column] = pd.array(list(frame[column]), dtype=dtype)
     return frame
 
 
 def test_make_frame_follows_the_contract() -> None:
     frame = make_frame(conn_rows("a", "2025.3.0", clients=("2025.3.0",)), conn_rows("b", None))
     assert list(frame.columns) == list(CONNECTIONS_SCHEMA)
-    assert {c: str(t) for c, t in frame.dtypes.items()} == CONNECTIONS_SCHEMA
+    assert {c: str(t) for c, t in frame.dtypes.items()} == {
+        c: str(t) for c, t in CONNECTIONS_SCHEMA.items()
+    }
 
 
 def plain(value: object) -> object:
@@ -315,6 +316,11 @@ def test_bad_releases(releases: pd.DataFrame, message: str) -> None:
 def test_releases_type_checked() -> None:
     with pytest.raises(TypeError, match="releases must be a DataFrame or a CSV path, got int"):
         version_drift(make_frame(conn_rows("a", "2025.1.0")), releases=3)  # type: ignore[arg-type]
+
+
+def test_releases_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError):
+        version_drift(make_frame(conn_rows("a", "2024.4.0")), releases=tmp_path / "nope.csv")
 
 
 def test_releases_from_csv_path(tmp_path: Path) -> None:
@@ -676,6 +682,18 @@ def test_version_summary_by_tunnel() -> None:
         "newest_version": ["2025.3.0", "2024.4.0", "2025.3.0"],
         "n_unsupported": [1, 0, 0],
     }
+
+
+def test_version_summary_dtypes() -> None:
+    for frame in (SUMMARY_FLEET, SUMMARY_FLEET.iloc[:0]):
+        summary = version_summary(frame, releases=REL, as_of=AS_OF)
+        for got, declared in (
+            (summary.by_version, _BY_VERSION_COLUMNS),
+            (summary.by_tunnel, _BY_TUNNEL_COLUMNS),
+        ):
+            assert {c: str(t) for c, t in got.dtypes.items()} == {
+                c: str(t) for c, t in declared.items()
+            }
 
 
 def test_version_summary_missing_versions_and_empty() -> None:

@@ -1,0 +1,322 @@
+"""The cloudflared release calendar: loading, refreshing, date bounds and the latest release.
+
+Reads the bundled CSV, a user's CSV or frame, and (only in the opt-in ``refresh_releases``)
+GitHub's release list. Dates are handled as whole UTC days since 1970-01-01.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from tunnelframe._data import _data_path
+from tunnelframe._errors import SchemaError, TunnelframeError
+from tunnelframe.versions._parse import _MONTH_KEY, _parse
+
+__all__ = ["StaleReleasesWarning", "load_releases", "refresh_releases"]
+
+_DATE = pd.DatetimeTZDtype(unit="us", tz="UTC")
+_GITHUB_RELEASES_URL = "https://api.github.com/repos/cloudflare/cloudflared/releases"
+_HOW_TO_UPDATE = (
+    "pass releases=tunnelframe.refresh_releases() (online), releases=<CSV with version,"
+    "released_on>, or latest='YYYY.M.PATCH' (or latest=('YYYY.M.PATCH', 'YYYY-MM-DD'))"
+)
+
+
+class StaleReleasesWarning(UserWarning):
+    """The fleet runs versions newer than the newest known release: the calendar is out of date."""
+
+
+def _cache_dir() -> Path:
+    env = os.environ.get("TUNNELFRAME_CACHE_DIR")
+    if env:
+        return Path(env)
+    system = platform.system()
+    if system == "Windows":
+        local = os.environ.get("LOCALAPPDATA")
+        return (Path(local) if local else Path.home() / "AppData" / "Local") / "tunnelframe"
+    if system == "Darwin":
+        return Path.home() / "Library" / "Caches" / "tunnelframe"
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "tunnelframe"
+
+
+def _calendar_frame(versions: list[str], days: np.ndarray) -> pd.DataFrame:
+    """The public calendar: ``version`` (str), ``released_on`` (UTC midnight), newest first."""
+    frame = pd.DataFrame(
+        {
+            "version": pd.array(versions, dtype="str"),
+            "released_on": _days_to_dates(days),
+        }
+    )
+    return frame.iloc[::-1].reset_index(drop=True)
+
+
+def load_releases(*, cached: bool = False) -> pd.DataFrame:
+    """Load the cloudflared release calendar bundled with tunnelframe.
+
+    Parameters
+    ----------
+    cached : bool, default False
+        Return the calendar saved by the last :func:`refresh_releases` instead, when there is
+        one (in ``$TUNNELFRAME_CACHE_DIR`` or the user's cache folder); the bundled one otherwise.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``version`` (str, ``YYYY.M.PATCH``) and ``released_on`` (UTC midnight of the tag day),
+        newest first.
+
+    Examples
+    --------
+    >>> releases = load_releases()
+    >>> releases.iloc[0].tolist()
+    ['2026.8.2', Timestamp('2026-08-14 00:00:00+0000', tz='UTC')]
+    """
+    cache = _cache_dir() / "cloudflared-releases.csv"
+    cal = _Calendar.read(cache if cached and cache.exists() else None)
+    return _calendar_frame(cal.versions, cal.days)
+
+
+def refresh_releases(
+    *,
+    url: str = _GITHUB_RELEASES_URL,
+    timeout: float = 10.0,
+    cache_dir: str | os.PathLike[str] | None = None,
+) -> pd.DataFrame:
+    """Read cloudflared's releases from GitHub, cache them, and return the updated calendar.
+
+    Opt-in and the only function of tunnelframe's analysis that uses the network. The result is
+    the bundled calendar plus every newer release GitHub lists (bundled dates win where both
+    know a version), saved as ``cloudflared-releases.csv`` in the cache folder so that
+    ``load_releases(cached=True)`` returns it offline later.
+
+    Parameters
+    ----------
+    url : str
+        The GitHub releases endpoint (pages of ``tag_name``/``published_at`` objects).
+    timeout : float, default 10.0
+        Seconds to wait for each page.
+    cache_dir : path, optional
+        Where to save it; default ``$TUNNELFRAME_CACHE_DIR`` or the user's cache folder.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The calendar, shaped like :func:`load_releases`.
+
+    Raises
+    ------
+    TunnelframeError
+        GitHub could not be reached or answered with an error (nothing is cached then).
+    SchemaError
+        A page is not a JSON array of releases.
+
+    Examples
+    --------
+    >>> releases = refresh_releases()  # doctest: +SKIP
+    >>> drift = version_drift(frame, releases=releases)  # doctest: +SKIP
+    """
+    import urllib.error
+    import urllib.request
+
+    from tunnelframe import __version__
+
+    found: dict[str, str] = {}
+    for page in range(1, 51):
+        request = urllib.request.Request(
+            f"{url}?per_page=100&page={page}",
+            headers={
+                "Accept": "application/vnd.github+json",
+                "User-Agent": f"tunnelframe/{__version__}",
+            },
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                payload = json.load(response)
+        except (OSError, ValueError) as exc:
+            raise TunnelframeError(
+                f"GET {url} failed: {exc}: check the connection, or {_HOW_TO_UPDATE}"
+            ) from exc
+        if not isinstance(payload, list):
+            raise SchemaError(f"page {page}", "expected a JSON array of GitHub releases")
+        for item in payload:
+            if not isinstance(item, dict) or item.get("draft") or item.get("prerelease"):
+                continue
+            version, when = _parse(item.get("tag_name")), item.get("published_at")
+            if version.is_known and version.commits == 0 and isinstance(when, str):
+                found.setdefault(str(version.release), when)
+        if len(payload) < 100:
+            break
+    bundled = load_releases()
+    extra = pd.DataFrame({"version": list(found), "released_on": list(found.values())})
+    extra = extra[~extra["version"].isin(bundled["version"])]
+    bundled["released_on"] = bundled["released_on"].dt.strftime("%Y-%m-%d")
+    cal = _Calendar.from_frame(pd.concat([bundled, extra], ignore_index=True))
+    frame = _calendar_frame(cal.versions, cal.days)
+    folder = Path(cache_dir) if cache_dir is not None else _cache_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / "cloudflared-releases.csv.tmp"
+    frame.assign(released_on=frame["released_on"].dt.strftime("%Y-%m-%d")).to_csv(tmp, index=False)
+    tmp.replace(folder / "cloudflared-releases.csv")
+    return frame
+
+
+_NEG = np.int64(-(2**62))  # "no bound" below, in days
+_POS = np.int64(2**62)  # "no bound" above, in days
+
+
+def _days_to_dates(days: np.ndarray) -> pd.Series:
+    """Days since 1970-01-01 (``_NEG``/``_POS`` = NA) to UTC midnights."""
+    values = np.where((days == _NEG) | (days == _POS), np.iinfo(np.int64).min, days * 86_400)
+    stamps = values.astype("datetime64[s]").astype("datetime64[us]")
+    return pd.Series(stamps).dt.tz_localize("UTC")
+
+
+def _day(value: object, what: str) -> np.int64:
+    try:
+        stamp = pd.Timestamp(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{what}={value!r} is not a date or time: use e.g. '2026-11-28'") from exc
+    if pd.isna(stamp):
+        raise ValueError(f"{what} is missing: use e.g. '2026-11-28'")
+    if stamp.tzinfo is not None:
+        stamp = stamp.tz_convert("UTC").tz_localize(None)
+    return np.int64((stamp.normalize() - pd.Timestamp(0)) // pd.Timedelta(days=1))
+
+
+def _minus_year(day: np.int64) -> np.int64:
+    if day in (_NEG, _POS):
+        return day
+    stamp = pd.Timestamp(0) + pd.Timedelta(days=int(day)) - pd.DateOffset(years=1)
+    return np.int64((stamp - pd.Timestamp(0)) // pd.Timedelta(days=1))
+
+
+@dataclass(frozen=True)
+class _Calendar:
+    """Releases sorted by version: base keys and release days since the epoch."""
+
+    versions: list[str]
+    keys: np.ndarray
+    days: np.ndarray
+
+    @classmethod
+    def read(cls, releases: object) -> _Calendar:
+        if releases is None:
+            releases = _data_path("cloudflared-releases.csv")
+        if isinstance(releases, str | os.PathLike):
+            return cls.from_frame(pd.read_csv(releases, dtype=str, keep_default_na=False))
+        if isinstance(releases, pd.DataFrame):
+            return cls.from_frame(releases)
+        raise TypeError(
+            f"releases must be a DataFrame or a CSV path, got {type(releases).__name__}"
+        )
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame) -> _Calendar:
+        missing = [c for c in ("version", "released_on") if c not in frame.columns]
+        if missing:
+            raise ValueError(
+                f"releases lacks column(s) {missing}: it needs version and released_on "
+                "(see tunnelframe.load_releases())"
+            )
+        parsed = [_parse(v) for v in frame["version"]]
+        for row, (raw, version) in enumerate(zip(frame["version"], parsed, strict=True)):
+            if not version.is_known or version.commits:
+                raise ValueError(f"releases row {row}: version {raw!r} is not YYYY.M.PATCH")
+        dates = pd.to_datetime(frame["released_on"], utc=True, errors="coerce", format="mixed")
+        bad = np.flatnonzero(dates.isna().to_numpy(bool))
+        if len(bad):
+            raw = frame["released_on"].iloc[bad[0]]
+            raise ValueError(f"releases row {bad[0]}: released_on {raw!r} is not a date")
+        days = (dates.dt.tz_localize(None).dt.normalize() - pd.Timestamp(0)) // pd.Timedelta(days=1)
+        table = pd.DataFrame(
+            {
+                "key": [v.key for v in parsed],
+                "day": days.to_numpy(np.int64),
+                "version": [v.release for v in parsed],
+            }
+        ).drop_duplicates()
+        clash = table["key"].duplicated(keep=False)
+        if clash.any():
+            raise ValueError(
+                f"releases gives two dates for {sorted(set(table.loc[clash, 'version']))}: "
+                "keep one row per version"
+            )
+        table = table.sort_values("key")
+        return cls(
+            list(table["version"]),
+            table["key"].to_numpy(np.int64),
+            table["day"].to_numpy(np.int64),
+        )
+
+    def bounds(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Earliest and latest possible release day of each base key, and whether it is listed.
+
+        A listed version has its day as both bounds. Any other was released in the month its
+        version names, after the release before it and before the release after it.
+        """
+        n = len(self.keys)
+        left = np.searchsorted(self.keys, keys, side="left")
+        right = np.searchsorted(self.keys, keys, side="right")
+        listed = right > left
+        prev_max = np.concatenate([[_NEG], np.maximum.accumulate(self.days)])
+        next_min = np.concatenate([np.minimum.accumulate(self.days[::-1])[::-1], [_POS]])
+        lo, hi = prev_max[left], next_min[right]
+        month = keys // _MONTH_KEY
+        year, mon = month // 1000, month % 1000
+        valid = (keys >= 0) & (mon >= 1) & (mon <= 12)
+        months = np.where(valid, (year - 1970) * 12 + mon - 1, 0)
+        first = months.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
+        last = (months + 1).astype("datetime64[M]").astype("datetime64[D]").astype(np.int64) - 1
+        lo = np.where(valid, np.maximum(lo, first), lo)
+        hi = np.where(valid, np.minimum(hi, last), hi)
+        exact = self.days[np.minimum(left, n - 1)] if n else np.zeros(len(keys), np.int64)
+        lo, hi = np.where(listed, exact, lo), np.where(listed, exact, hi)
+        impossible = lo > hi  # a calendar whose dates do not rise with its versions
+        return np.where(impossible, _NEG, lo), np.where(impossible, _POS, hi), listed
+
+
+class _Latest(NamedTuple):
+    version: str
+    key: int
+    lo: np.int64  # earliest possible release day
+    hi: np.int64  # latest possible release day
+    listed: bool  # in the calendar (else counted as one extra release)
+
+
+def _resolve_latest(cal: _Calendar, latest: object, as_of_day: np.int64) -> _Latest:
+    if latest is None:
+        known = np.flatnonzero(cal.days <= as_of_day)
+        if not len(known):
+            raise ValueError(
+                f"the release calendar has no release on or before as_of "
+                f"({_days_to_dates(np.array([as_of_day]))[0].date()}): {_HOW_TO_UPDATE}"
+            )
+        i = known[np.argmax(cal.keys[known])]
+        return _Latest(cal.versions[i], int(cal.keys[i]), cal.days[i], cal.days[i], True)
+    date: object = None
+    if isinstance(latest, tuple) and len(latest) == 2:
+        latest, date = latest
+    version = _parse(latest)
+    if not isinstance(latest, str) or not version.is_known:
+        raise ValueError(
+            f"latest={latest!r} is not a cloudflared version: use 'YYYY.M.PATCH' "
+            "or ('YYYY.M.PATCH', 'YYYY-MM-DD')"
+        )
+    key = version.key - version.commits
+    listed = bool(np.isin(key, cal.keys))
+    if date is not None:
+        day = _day(date, "latest's date")
+        return _Latest(str(version.release), key, day, day, listed)
+    lo, hi, _ = cal.bounds(np.array([key], dtype=np.int64))
+    if not listed and lo[0] <= as_of_day < hi[0]:
+        hi[0] = as_of_day  # it was out by as_of
+    return _Latest(str(version.release), key, lo[0], hi[0], listed)

@@ -1,0 +1,213 @@
+"""The fleet's versions at a glance: ``VersionSummary`` and ``version_summary``."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from tunnelframe.versions._calendar import _DATE, _POS
+from tunnelframe.versions._drift import _STATUS_DTYPE, _categorical, _drift, _firsts
+
+__all__ = ["VersionSummary", "version_summary"]
+
+_BY_VERSION_COLUMNS: dict[str, Any] = {
+    "version": "category",
+    "released_on": _DATE,
+    "releases_behind": "Int64",
+    "supported": "boolean",
+    "status": _STATUS_DTYPE,
+    "n_connectors": "Int64",
+    "pct": "float64",
+}
+
+_BY_TUNNEL_COLUMNS: dict[str, Any] = {
+    "account_id": "category",
+    "tunnel_id": "category",
+    "tunnel_name": "category",
+    "n_connectors": "Int64",
+    "n_versions": "Int64",
+    "oldest_version": "category",
+    "newest_version": "category",
+    "n_unsupported": "Int64",
+}
+
+
+@dataclass(frozen=True, eq=False)
+class VersionSummary:
+    """The fleet's versions at a glance, as returned by :func:`version_summary`.
+
+    Attributes
+    ----------
+    by_version : pandas.DataFrame
+        One row per reported version, newest first (versions without a number, such as
+        ``DEV``, then connectors without any version, last): ``version, released_on,
+        releases_behind, supported, status, n_connectors, pct`` (percent of all connectors).
+    by_tunnel : pandas.DataFrame
+        One row per tunnel, the one running the oldest version first (tunnels with no known
+        version last): ``account_id, tunnel_id, tunnel_name, n_connectors, n_versions,
+        oldest_version, newest_version, n_unsupported``.
+    n_connectors, n_tunnels : int
+        Connectors and tunnels counted.
+    latest_version : str
+        The latest release everything is measured against.
+    as_of : pandas.Timestamp
+        When ages are measured (UTC).
+    pct_current, pct_behind, pct_unsupported, pct_unknown : float
+        Percent of all connectors with each status (they add up to 100; NaN without connectors).
+    median_releases_behind : float
+        Over connectors with a known version (NaN when there are none).
+    oldest_version : str or None
+        The oldest version in use (unknown versions ignored).
+    """
+
+    by_version: pd.DataFrame
+    by_tunnel: pd.DataFrame
+    n_connectors: int
+    n_tunnels: int
+    latest_version: str
+    as_of: pd.Timestamp
+    pct_current: float
+    pct_behind: float
+    pct_unsupported: float
+    pct_unknown: float
+    median_releases_behind: float
+    oldest_version: str | None
+
+    def _lines(self) -> list[str]:
+        return [
+            f"VersionSummary: {self.n_connectors:,} connectors in {self.n_tunnels:,} tunnels, "
+            f"latest release {self.latest_version}, as of {self.as_of:%Y-%m-%d %H:%M} UTC",
+            f"current {self.pct_current:.1f}% | behind {self.pct_behind:.1f}% | "
+            f"unsupported {self.pct_unsupported:.1f}% | unknown {self.pct_unknown:.1f}%",
+            f"median releases behind {self.median_releases_behind:g} | "
+            f"oldest version in use {self.oldest_version or '-'}",
+            f".by_version: {len(self.by_version)} rows | .by_tunnel: {len(self.by_tunnel)} rows",
+        ]
+
+    def __repr__(self) -> str:
+        return "\n".join([*self._lines(), "", self.by_version.head(10).to_string(index=False)])
+
+    def _repr_html_(self) -> str:
+        import html
+
+        lines = "<br>".join(html.escape(line) for line in self._lines())
+        table = self.by_version.head(20).to_html(index=False)
+        return f"<p>{lines}</p>{table}"
+
+
+def version_summary(
+    frame: pd.DataFrame,
+    *,
+    releases: pd.DataFrame | str | os.PathLike[str] | None = None,
+    latest: str | tuple[str, Any] | None = None,
+    as_of: Any = None,
+) -> VersionSummary:
+    """Summarise the versions of a fleet: per version, per tunnel, and in a few numbers.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Connections as returned by :func:`tunnelframe.connections_frame` (see
+        :func:`version_drift`, which this summarises).
+    releases, latest, as_of
+        As in :func:`version_drift`.
+
+    Returns
+    -------
+    VersionSummary
+        Frames ``by_version`` and ``by_tunnel`` and scalar fields; its repr (and HTML repr in a
+        notebook) shows the numbers and the top of ``by_version``.
+
+    Warns
+    -----
+    StaleReleasesWarning
+        Once per call when connectors run versions newer than the latest release.
+
+    Examples
+    --------
+    >>> conns = pd.DataFrame({"tunnel_id": ["t1", "t1", "t2"], "connector_id": ["a", "b", "c"],
+    ...                       "version": ["2026.8.2", "2025.8.0", "2026.8.2"]})
+    >>> summary = version_summary(conns, as_of="2026-09-01")
+    >>> summary.pct_current, summary.oldest_version
+    (66.66666666666667, '2025.8.0')
+    >>> summary.by_version[["version", "n_connectors", "pct"]]
+        version  n_connectors        pct
+    0  2026.8.2             2  66.666667
+    1  2025.8.0             1  33.333333
+    """
+    drift = _drift(frame, releases, latest, as_of, stacklevel=3)
+    out, n = drift.frame, len(drift.frame)
+    keys = np.append(np.array(drift.canon.keys, dtype=np.int64), -1)[drift.version]
+
+    # by version: one row per reported spelling, measures taken from its first connector
+    codes = out["version"].cat.codes.to_numpy(np.int64)
+    counts = np.bincount(codes + 1, minlength=len(out["version"].cat.categories) + 1)
+    present = np.flatnonzero(counts) - 1
+    first = np.full(len(counts), n, dtype=np.int64)
+    first[codes[::-1] + 1] = np.arange(n)[::-1]
+    at = first[present + 1]
+    order = np.lexsort((out["version"].to_numpy(str)[at], -keys[at], present < 0))
+    at, present = at[order], present[order]
+    by_version = out.iloc[at][["version", "released_on", "releases_behind", "supported", "status"]]
+    by_version = by_version.assign(
+        n_connectors=pd.array(counts[present + 1], dtype="Int64"),
+        pct=100.0 * counts[present + 1] / n if n else np.zeros(0),
+    ).reset_index(drop=True)
+
+    # by tunnel
+    tunnel = drift.conns.tunnel
+    n_tunnels = int(tunnel.max(initial=-1)) + 1
+    t_first = _firsts(tunnel)
+    known = drift.version >= 0
+    width = len(drift.canon.keys) + 1
+    pairs = pd.unique(tunnel[known] * width + drift.version[known])
+    parsed = keys >= 0
+    sort = np.lexsort((keys[parsed], tunnel[parsed]))
+    k_tunnel, k_version = tunnel[parsed][sort], drift.version[parsed][sort]
+    oldest = np.full(n_tunnels, -1, dtype=np.int64)
+    newest = np.full(n_tunnels, -1, dtype=np.int64)
+    oldest[k_tunnel[::-1]] = k_version[::-1]
+    newest[k_tunnel] = k_version
+    oldest_key = np.append(np.array(drift.canon.keys, dtype=np.int64), _POS)[oldest]
+    names: list[object] = list(drift.canon.names)
+    unsupported = (out["status"] == "unsupported").to_numpy(bool)
+    by_tunnel = pd.DataFrame(
+        {
+            "account_id": out["account_id"].array[t_first],
+            "tunnel_id": out["tunnel_id"].array[t_first],
+            "tunnel_name": out["tunnel_name"].array[t_first],
+            "n_connectors": pd.array(np.bincount(tunnel, minlength=n_tunnels), dtype="Int64"),
+            "n_versions": pd.array(np.bincount(pairs // width, minlength=n_tunnels), dtype="Int64"),
+            "oldest_version": _categorical(oldest, names),
+            "newest_version": _categorical(newest, names),
+            "n_unsupported": pd.array(
+                np.bincount(tunnel[unsupported], minlength=n_tunnels), dtype="Int64"
+            ),
+        }
+    )
+    by_tunnel = by_tunnel.iloc[np.argsort(oldest_key, kind="stable")].reset_index(drop=True)
+
+    status_pct = (
+        100.0 * np.bincount(out["status"].cat.codes, minlength=4) / n if n else [np.nan] * 4
+    )
+    behind = out["releases_behind"].dropna().to_numpy(np.int64)
+    return VersionSummary(
+        by_version=by_version,
+        by_tunnel=by_tunnel,
+        n_connectors=n,
+        n_tunnels=n_tunnels,
+        latest_version=drift.latest.version,
+        as_of=drift.as_of,
+        pct_current=float(status_pct[0]),
+        pct_behind=float(status_pct[1]),
+        pct_unsupported=float(status_pct[2]),
+        pct_unknown=float(status_pct[3]),
+        median_releases_behind=float(np.median(behind)) if len(behind) else float("nan"),
+        oldest_version=drift.canon.names[drift.version[np.argmin(np.where(keys >= 0, keys, _POS))]]
+        if (keys >= 0).any()
+        else None,
+    )
