@@ -12,7 +12,12 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
+from tunnelframe.frames import CONNECTORS_SCHEMA
+
 __all__: list[str] = []
+
+# Text columns take the frames' string dtype, so results line up with connectors_frame's.
+_STR: Any = CONNECTORS_SCHEMA["edges"]
 
 _CONNECTOR_KEYS = ("account_id", "tunnel_id", "tunnel_name", "connector_id")
 _TUNNEL_KEYS = ("account_id", "tunnel_id", "tunnel_name")
@@ -88,12 +93,13 @@ def _pair_counts(
     return pairs // (n_colos + 1), pairs % (n_colos + 1), counts
 
 
-def _labelled(key_frame: pd.DataFrame, label: Callable[..., str], dtype: str = "str") -> pd.Series:
+def _labelled(key_frame: pd.DataFrame, label: Callable[..., str]) -> pd.Series:
     """Apply ``label`` once per distinct row of ``key_frame`` (no per-row Python)."""
     groups = _groups(key_frame, list(key_frame.columns))
     combos = key_frame.iloc[groups.first].itertuples(index=False, name=None)
     texts = np.array([label(*combo) for combo in combos], dtype=object)
-    return pd.Series(texts[groups.codes] if len(texts) else [], dtype=dtype)
+    labels: pd.Series = pd.Series(texts[groups.codes] if len(texts) else [], dtype=_STR)
+    return labels
 
 
 def _sorted_category(values: pd.Series) -> pd.Series:

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from tunnelframe._data import _data_path
+from tunnelframe.colos._core import _STR
 
 __all__ = ["UnknownColoWarning", "colo_info"]
 
@@ -148,13 +149,13 @@ def _colo_info(codes: Iterable[object] | str, *, stacklevel: int) -> pd.DataFram
     countries = sorted({c for c in country if c is not None})
     return pd.DataFrame(
         {
-            "city": pd.array(city, dtype="str"),
+            "city": pd.Series(city, dtype=_STR).array,
             "country": pd.Categorical(country, categories=countries),
             "region": pd.Categorical(region, categories=_REGIONS),
             "latitude": np.asarray(lat, dtype=np.float64),
             "longitude": np.asarray(lon, dtype=np.float64),
         },
-        index=pd.Index([str(code) for code in unique], dtype="str", name="colo_name"),
+        index=pd.Index([str(code) for code in unique], dtype=_STR, name="colo_name"),
     )
 
 
