@@ -494,3 +494,16 @@ def test_wheel_ships_the_sample_and_the_calendar(tmp_path: Path) -> None:
         assert "tunnelframe/data/cloudflared-releases.csv" in names
         sample = archive.read("tunnelframe/data/sample-fleet.json.gz")
     assert sample == (REPO / "data" / "sample-fleet.json.gz").read_bytes()
+
+
+def test_sample_flattens_into_frames() -> None:
+    from tunnelframe.frames import connections_frame, connectors_frame, tunnels_frame
+
+    fleet = tunnelframe.load_sample()
+    connectors = [c for t in fleet["tunnels"] for c in t["connectors"]]
+    conns = [x for c in connectors for x in c["conns"]]
+    assert len(connections_frame(fleet)) == len(conns)  # no idle connectors in the sample
+    frame = connectors_frame(fleet)
+    assert len(frame) == len(connectors)
+    assert frame["n_active"].sum() == sum(not x["is_pending_reconnect"] for x in conns)
+    assert len(tunnels_frame(fleet)) == 200

@@ -8,7 +8,7 @@ same ``seed``, ``as_of`` and ``account_id`` always give the same JSON, byte for 
 The realism model
 -----------------
 Every share below is a module constant (``_P_*``), so it can be checked and tuned. On average a
-tunnel has about 1.9 connectors and 7 connections (125,000 tunnels: ~235,000 connectors,
+tunnel has about 1.85 connectors and 7.2 connections (125,000 tunnels: ~230,000 connectors,
 ~900,000 connections).
 
 **Time.** ``as_of`` is "now" (default :data:`DEFAULT_AS_OF`, 2026-08-20T12:00:00Z, six days
@@ -274,8 +274,8 @@ class _Builder:
         """``us`` as ISO 8601 UTC with microseconds and ``Z``."""
         hour, rest = divmod(us, _HOUR)
         prefix = self.hours.get(hour) or self.hour_prefix(hour)
-        seconds, micro = divmod(rest, _S)
-        return f"{prefix}{seconds // 60:02d}:{seconds % 60:02d}.{micro:06d}Z"
+        # %-formatting: twice as fast as the f-string here, and this runs once per timestamp.
+        return "%s%02d:%02d.%06dZ" % (prefix, rest // _MINUTE, rest // _S % 60, rest % _S)  # noqa: UP031
 
     def hour_prefix(self, hour: int) -> str:
         prefix = (_EPOCH + timedelta(hours=hour)).strftime("%Y-%m-%dT%H:")
@@ -428,9 +428,13 @@ class _Builder:
             h = f"{(getrandbits(128) & _UUID_CLEAR) | _UUID_V4:032x}"
             conn_id = f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
             hour, rest = divmod(opened, _HOUR)
-            seconds, micro = divmod(rest, _S)
             prefix = hours.get(hour) or self.hour_prefix(hour)
-            opened_at = f"{prefix}{seconds // 60:02d}:{seconds % 60:02d}.{micro:06d}Z"
+            opened_at = "%s%02d:%02d.%06dZ" % (  # noqa: UP031 (see iso)
+                prefix,
+                rest // _MINUTE,
+                rest // _S % 60,
+                rest % _S,
+            )
             if sparse:
                 conns.append(
                     {
