@@ -176,13 +176,23 @@ def _fail(values: list[Any], ok: Callable[[Any], bool], where: _Where, want: str
     """Raise SchemaError for the first value in ``values`` that ``ok`` rejects."""
     for i, value in enumerate(values):
         if not ok(value):
+            if ok is _is_str and isinstance(value, str):  # json.loads lets "\ud800" through
+                raise SchemaError(where(i), f"{_describe(value)} is not valid Unicode text")
             raise SchemaError(where(i), f"expected {want}, got {_describe(value)}")
     # Only reachable if a fast path and its validator disagree: still a schema problem.
     raise SchemaError(where(0) if values else "", f"expected {want}")
 
 
 def _is_str(value: Any) -> bool:
-    return value is None or isinstance(value, str)
+    if value is None:
+        return True
+    if not isinstance(value, str):
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _is_object(value: Any) -> bool:
@@ -207,7 +217,7 @@ def _strings(values: list[Any], where: _Where) -> pa.Array:
     """Validate a text column and return it as an arrow string array."""
     try:
         return pa.array(values, type=pa.string())
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
+    except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeEncodeError):
         _fail(values, _is_str, where, "a string or null")
 
 
@@ -225,7 +235,7 @@ def _codes(values: list[Any], where: _Where) -> tuple[np.ndarray, pa.Array]:
     uniques = list(first_seen)
     try:
         categories = pa.array(uniques, type=pa.string())
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
+    except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeEncodeError):
         _fail(values, _is_str, where, "a string or null")
     order = pc.sort_indices(categories).to_numpy()
     rank = np.empty(len(uniques), dtype=np.int64)
@@ -379,7 +389,7 @@ class _Payload:
             "version": _codes(versions, at(cpath, "version")),
             "config_version": _ints32(config_versions, at(cpath, "config_version")),
             "run_at": _times(run_ats, at(cpath, "run_at")),
-            "features": _codes(_features(features, at(cpath, "features")), lambda i: ""),
+            "features": _codes(_features(features, at(cpath, "features")), at(cpath, "features")),
         }
         del ids, archs, versions, config_versions, run_ats, features
 

@@ -1,0 +1,665 @@
+"""Tests for tunnelframe.frames: payloads in every accepted shape to typed frames."""
+
+from __future__ import annotations
+
+import copy
+import string
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import tunnelframe as tf
+from tunnelframe.frames import (
+    CONNECTIONS_SCHEMA,
+    CONNECTORS_SCHEMA,
+    TUNNELS_SCHEMA,
+    _edges,
+    connections_frame,
+    connectors_frame,
+    tunnels_frame,
+)
+
+UTC_TS = pd.Timestamp
+
+CONNECTION_COLUMNS = [
+    "account_id",
+    "tunnel_id",
+    "tunnel_name",
+    "tunnel_status",
+    "connector_id",
+    "arch",
+    "version",
+    "config_version",
+    "run_at",
+    "features",
+    "connection_id",
+    "client_id",
+    "client_version",
+    "colo_name",
+    "is_pending_reconnect",
+    "opened_at",
+    "origin_ip",
+]
+
+
+def conn(cid: str, colo: str, **extra: Any) -> dict[str, Any]:
+    return {"id": cid, "uuid": cid, "colo_name": colo, **extra}
+
+
+def connector_a() -> dict[str, Any]:
+    """A connector with three connections, in the shape GET .../connectors/{id} returns."""
+    return {
+        "id": "aaaaaaaa-0000-4000-8000-000000000001",
+        "arch": "linux_amd64",
+        "version": "2025.10.1",
+        "config_version": 7,
+        "run_at": "2026-08-01T10:00:00.250000Z",
+        "features": ["ha-origin", "serialized_headers"],
+        "conns": [
+            conn(
+                "c-1",
+                "DFW",
+                client_id="aaaaaaaa-0000-4000-8000-000000000001",
+                client_version="2025.10.1",
+                is_pending_reconnect=False,
+                opened_at="2026-08-01T10:00:01.000001Z",
+                origin_ip="198.51.100.7",
+            ),
+            conn("c-2", "ATL", is_pending_reconnect=True, origin_ip="198.51.100.7"),
+            conn("c-3", "DFW", opened_at="2026-08-01T12:00:01+02:00", origin_ip="192.0.2.1"),
+        ],
+    }
+
+
+def connector_b() -> dict[str, Any]:
+    """An idle connector: no connections at all."""
+    return {"id": "bbbb", "arch": "linux_arm64", "version": "2024.2.1", "conns": []}
+
+
+def connector_c() -> dict[str, Any]:
+    return {"id": "cccc", "version": "2025.10.1", "conns": [conn("c-4", "LAX")]}
+
+
+def fleet() -> dict[str, Any]:
+    return {
+        "tunnels": [
+            {
+                "id": "t1",
+                "account_tag": "acct1",
+                "name": "web",
+                "status": "healthy",
+                "tun_type": "cfd_tunnel",
+                "created_at": "2024-01-01T00:00:00Z",
+                "deleted_at": None,
+                "conns_active_at": "2026-08-01T10:00:01Z",
+                "remote_config": True,
+                "config_src": "cloudflare",
+                "metadata": {"owner": "ops"},
+                "connections": [{"id": "deprecated"}],
+                "connectors": [connector_a(), connector_b()],
+            },
+            {"id": "t2", "account_tag": "acct2", "name": "empty", "status": "inactive"},
+            {
+                "id": "t3",
+                "account_tag": "acct1",
+                "name": "db",
+                "status": "degraded",
+                "remote_config": False,
+                "connectors": [connector_c()],
+            },
+        ]
+    }
+
+
+def assert_schema(frame: pd.DataFrame, schema: dict[str, Any]) -> None:
+    assert list(frame.columns) == list(schema)
+    for column, dtype in schema.items():
+        assert frame[column].dtype == dtype, column
+        if dtype == "category":
+            assert frame[column].cat.categories.dtype == pd.ArrowDtype(pa.string()), column
+
+
+def values(series: pd.Series) -> list[Any]:
+    return [None if pd.isna(v) else v for v in series.tolist()]
+
+
+# --------------------------------------------------------------------------- input shapes
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param(connector_a(), id="connector"),
+        pytest.param([connector_a()], id="list"),
+        pytest.param({"success": True, "errors": [], "result": connector_a()}, id="envelope-one"),
+        pytest.param({"success": True, "result": [connector_a()]}, id="envelope-list"),
+        pytest.param({"tunnels": [{"id": "t", "connectors": [connector_a()]}]}, id="fleet"),
+    ],
+)
+def test_every_input_shape_gives_the_same_connection_rows(data: Any) -> None:
+    frame = connections_frame(data)
+    assert_schema(frame, CONNECTIONS_SCHEMA)
+    assert values(frame["connection_id"]) == ["c-1", "c-2", "c-3"]
+    assert values(frame["connector_id"]) == ["aaaaaaaa-0000-4000-8000-000000000001"] * 3
+    assert values(frame["colo_name"]) == ["DFW", "ATL", "DFW"]
+    assert values(frame["is_pending_reconnect"]) == [False, True, None]
+    assert values(frame["origin_ip"]) == ["198.51.100.7", "198.51.100.7", "192.0.2.1"]
+    assert values(frame["client_id"]) == ["aaaaaaaa-0000-4000-8000-000000000001", None, None]
+    assert values(frame["client_version"]) == ["2025.10.1", None, None]
+    assert values(frame["arch"]) == ["linux_amd64"] * 3
+    assert values(frame["config_version"]) == [7] * 3
+    assert values(frame["features"]) == ["ha-origin,serialized_headers"] * 3
+    assert frame["run_at"].tolist() == [UTC_TS("2026-08-01 10:00:00.25", tz="UTC")] * 3
+    assert values(frame["opened_at"]) == [
+        UTC_TS("2026-08-01 10:00:01.000001", tz="UTC"),
+        None,
+        UTC_TS("2026-08-01 10:00:01", tz="UTC"),  # +02:00 converted to UTC
+    ]
+
+
+def test_non_fleet_input_has_na_context_columns() -> None:
+    frame = connections_frame([connector_a()])
+    for column in ("account_id", "tunnel_id", "tunnel_name", "tunnel_status"):
+        assert frame[column].isna().all(), column
+        assert frame[column].dtype == "category"
+
+
+def test_fleet_rows_carry_their_tunnel_in_payload_order() -> None:
+    frame = connections_frame(fleet())
+    assert values(frame["connection_id"]) == ["c-1", "c-2", "c-3", None, "c-4"]
+    assert values(frame["connector_id"]) == [*["aaaaaaaa-0000-4000-8000-000000000001"] * 3,
+                                             "bbbb", "cccc"]  # fmt: skip
+    assert values(frame["tunnel_id"]) == ["t1", "t1", "t1", "t1", "t3"]
+    assert values(frame["tunnel_name"]) == ["web", "web", "web", "web", "db"]
+    assert values(frame["tunnel_status"]) == ["healthy"] * 4 + ["degraded"]
+    assert values(frame["account_id"]) == ["acct1"] * 5
+    assert_schema(frame, CONNECTIONS_SCHEMA)
+
+
+def test_categories_are_sorted_and_codes_compact() -> None:
+    frame = connections_frame([connector_a(), connector_c()])
+    assert list(frame["colo_name"].cat.categories) == ["ATL", "DFW", "LAX"]
+    assert frame["colo_name"].cat.codes.dtype == np.int8
+
+
+def test_input_is_not_modified() -> None:
+    data = fleet()
+    before = copy.deepcopy(data)
+    connections_frame(data)
+    connectors_frame(data)
+    tunnels_frame(data)
+    assert data == before
+
+
+def test_unknown_keys_are_ignored() -> None:
+    data = connector_c()
+    data["surprise"] = {"nested": [1, 2]}
+    data["conns"][0]["also_new"] = 5
+    frame = connections_frame(data)
+    assert list(frame.columns) == CONNECTION_COLUMNS
+    assert values(frame["connection_id"]) == ["c-4"]
+
+
+def test_non_json_data_is_a_type_error() -> None:
+    with pytest.raises(TypeError, match="not int"):
+        connections_frame(5)
+    with pytest.raises(TypeError, match="not NoneType"):
+        connectors_frame(None)
+    with pytest.raises(TypeError, match="not str"):
+        tunnels_frame("tunnels")
+
+
+def test_failed_envelope_is_an_api_error() -> None:
+    envelope = {
+        "success": False,
+        "errors": [{"code": 7003, "message": "No route for the URI"}],
+        "messages": [],
+        "result": None,
+    }
+    with pytest.raises(tf.ApiError, match="code 7003: No route for the URI") as info:
+        connections_frame(envelope)
+    assert info.value.codes == [7003]
+    assert info.value.messages == ["No route for the URI"]
+    with pytest.raises(tf.ApiError, match="success"):
+        tunnels_frame({"success": False, "errors": "garbled"})
+
+
+# --------------------------------------------------------------------------- idle connectors, uuid
+
+
+def test_idle_connector_is_one_na_row_by_default() -> None:
+    frame = connections_frame([connector_b(), {"id": "dddd"}, connector_c()])
+    assert values(frame["connector_id"]) == ["bbbb", "dddd", "cccc"]
+    assert values(frame["connection_id"]) == [None, None, "c-4"]
+    assert values(frame["colo_name"]) == [None, None, "LAX"]
+    assert values(frame["is_pending_reconnect"]) == [None, None, None]
+    assert frame["opened_at"].isna().tolist() == [True, True, True]
+    assert values(frame["arch"]) == ["linux_arm64", None, None]
+
+
+def test_include_idle_false_drops_idle_connectors() -> None:
+    frame = connections_frame([connector_b(), connector_a(), connector_c()], include_idle=False)
+    assert values(frame["connection_id"]) == ["c-1", "c-2", "c-3", "c-4"]
+    assert values(frame["connector_id"]) == [*["aaaaaaaa-0000-4000-8000-000000000001"] * 3,
+                                             "cccc"]  # fmt: skip
+    assert values(frame["run_at"].isna()) == [False, False, False, True]
+    only_idle = connections_frame(connector_b(), include_idle=False)
+    assert len(only_idle) == 0
+    assert_schema(only_idle, CONNECTIONS_SCHEMA)
+
+
+def test_uuid_equal_to_id_adds_no_column() -> None:
+    assert "uuid" not in connections_frame(connector_a()).columns
+
+
+def test_missing_id_is_filled_from_uuid_without_a_uuid_column() -> None:
+    data = {"conns": [{"uuid": "u-1"}, {"id": "i-2"}, {"id": "i-3", "uuid": "i-3"}, {}]}
+    frame = connections_frame(data)
+    assert values(frame["connection_id"]) == ["u-1", "i-2", "i-3", None]
+    assert "uuid" not in frame.columns
+
+
+def test_uuid_that_differs_from_id_gets_its_own_column() -> None:
+    data = {"conns": [{"id": "i-1", "uuid": "i-1"}, {"id": "i-2", "uuid": "u-2"}, {"uuid": "u-3"}]}
+    frame = connections_frame(data)
+    assert list(frame.columns) == [*CONNECTION_COLUMNS, "uuid"]
+    assert values(frame["connection_id"]) == ["i-1", "i-2", "u-3"]
+    assert values(frame["uuid"]) == ["i-1", "u-2", "u-3"]
+    assert frame["uuid"].dtype == pd.ArrowDtype(pa.string())
+
+
+# --------------------------------------------------------------------------- coercions, times
+
+
+def test_integral_float_config_version_becomes_int() -> None:
+    frame = connections_frame([{"config_version": 3.0}, {"config_version": None}, {}])
+    assert values(frame["config_version"]) == [3, None, None]
+    assert frame["config_version"].dtype == "Int32"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-08-01T10:00:00.123456Z", UTC_TS("2026-08-01 10:00:00.123456", tz="UTC")),
+        ("2026-08-01T12:00:00+02:00", UTC_TS("2026-08-01 10:00:00", tz="UTC")),
+        ("2026-08-01T10:00:00", UTC_TS("2026-08-01 10:00:00", tz="UTC")),  # naive: UTC
+        ("2026-08-01T10:00:00.123456789Z", UTC_TS("2026-08-01 10:00:00.123456", tz="UTC")),
+        ("1970-01-01T00:00:00.000001Z", UTC_TS("1970-01-01 00:00:00.000001", tz="UTC")),
+        ("0001-01-01T00:00:00Z", None),  # Go's zero time
+        ("1970-01-01T00:00:00Z", None),  # Unix zero time
+        ("1601-01-01T00:00:00Z", None),  # before the epoch: a placeholder too
+        ("9999-12-31T23:59:59.999999Z", None),  # "never"
+        ("not a time", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_timestamps_parse_to_utc_or_nat(text: str | None, expected: pd.Timestamp | None) -> None:
+    frame = connections_frame({"run_at": text, "conns": [{"opened_at": text}]})
+    for column in ("run_at", "opened_at"):
+        assert frame[column].dtype == "datetime64[us, UTC]"
+        got = frame[column].iloc[0]
+        if expected is None:
+            assert got is pd.NaT, column
+        else:
+            assert got == expected, column
+
+
+def test_one_bad_timestamp_does_not_spoil_the_others() -> None:
+    texts = ["2026-08-01T10:00:00Z", "garbage", "0001-01-01T00:00:00Z", "2026-08-02T10:00:00Z"]
+    data = {"conns": [{"opened_at": text} for text in texts]}
+    got = connections_frame(data)["opened_at"]
+    assert values(got) == [
+        UTC_TS("2026-08-01 10:00", tz="UTC"),
+        None,
+        None,
+        UTC_TS("2026-08-02 10:00", tz="UTC"),
+    ]
+
+
+# --------------------------------------------------------------------------- schema errors
+
+
+def bad_list(index: int, bad_conn: Any) -> list[Any]:
+    """Four connectors; connector ``index`` has a good connection then ``bad_conn``."""
+    data: list[Any] = [connector_c() for _ in range(4)]
+    data[index] = {"id": "x", "conns": [{"id": "ok"}, bad_conn]}
+    return data
+
+
+@pytest.mark.parametrize(
+    ("data", "path", "message"),
+    [
+        ({"success": True, "result": 5}, "result", "got integer 5"),
+        ({"success": True, "result": None}, "result", "got null"),
+        ({"result": [connector_c(), "x"]}, "result[1]", "expected a connector object"),
+        ([connector_c(), None], "[1]", "expected a connector object, got null"),
+        ([{"conns": {"id": "a"}}], "[0].conns", "expected an array of connection objects"),
+        ({"result": bad_list(3, 7)}, "result[3].conns[1]", "expected a connection object"),
+        (bad_list(3, ["x"]), "[3].conns[1]", "got array"),
+        (bad_list(3, None), "[3].conns[1]", "got null"),
+        ({"conns": [{}, "x"]}, "conns[1]", "expected a connection object"),
+        ({"result": {"conns": [{}, 1]}}, "result.conns[1]", "expected a connection object"),
+        (
+            {"result": bad_list(3, {"is_pending_reconnect": "maybe"})},
+            "result[3].conns[1].is_pending_reconnect",
+            "expected a boolean or null, got string 'maybe'",
+        ),
+        (bad_list(0, {"is_pending_reconnect": 1}), "[0].conns[1].is_pending_reconnect", "integer"),
+        (bad_list(2, {"colo_name": {"a": 1}}), "[2].conns[1].colo_name", "got object"),
+        (bad_list(2, {"colo_name": 5}), "[2].conns[1].colo_name", "expected a string or null"),
+        (bad_list(1, {"id": 12}), "[1].conns[1].id", "got integer 12"),
+        (bad_list(1, {"uuid": ["u"]}), "[1].conns[1].uuid", "got array"),
+        (bad_list(1, {"origin_ip": True}), "[1].conns[1].origin_ip", "got boolean True"),
+        (bad_list(1, {"client_version": 2025.1}), "[1].conns[1].client_version", "number"),
+        (bad_list(1, {"opened_at": 1700000000}), "[1].conns[1].opened_at", "got integer"),
+        (bad_list(1, {"colo_name": "A\ud800"}), "[1].conns[1].colo_name", "not valid Unicode"),
+        ([{}, {"config_version": "abc"}], "[1].config_version", "got string 'abc'"),
+        ([{"config_version": 3.5}], "[0].config_version", "int32 range or null, got number 3.5"),
+        ([{"config_version": True}], "[0].config_version", "got boolean True"),
+        ([{"config_version": 2**31}], "[0].config_version", "int32 range"),
+        ([{"version": {"v": 1}}], "[0].version", "got object"),
+        ([{"arch": 64}], "[0].arch", "got integer 64"),
+        ([{"run_at": ["2026"]}], "[0].run_at", "got array"),
+        ([{}, {"features": "ha-origin"}], "[1].features", "expected an array of strings"),
+        ([{"features": ["a", 3]}], "[0].features[1]", "expected a string, got integer 3"),
+        ({"tunnels": {"id": "t"}}, "tunnels", "expected an array of tunnel objects"),
+        ({"tunnels": [{}, 5]}, "tunnels[1]", "expected a tunnel object"),
+        ({"tunnels": [{}, {"connectors": {}}]}, "tunnels[1].connectors", "expected an array"),
+        (
+            {"tunnels": [{}, {}, {"connectors": [{"conns": [{}, {"colo_name": {"x": 1}}]}]}]},
+            "tunnels[2].connectors[0].conns[1].colo_name",
+            "expected a string or null, got object",
+        ),
+        ({"tunnels": [{}, {"connectors": [{}, 3]}]}, "tunnels[1].connectors[1]", "connector obj"),
+        ({"tunnels": [{"name": 3}]}, "tunnels[0].name", "got integer 3"),
+        ({"tunnels": [{"status": None}, {"account_tag": []}]}, "tunnels[1].account_tag", "array"),
+        ({"tunnels": [{"remote_config": "yes"}]}, "tunnels[0].remote_config", "boolean or null"),
+        ({"tunnels": [{"metadata": [1]}]}, "tunnels[0].metadata", "expected an object or null"),
+        ({"tunnels": [{"created_at": 5}]}, "tunnels[0].created_at", "got integer 5"),
+    ],
+)
+def test_wrong_shapes_raise_schema_error_naming_the_path(
+    data: Any, path: str, message: str
+) -> None:
+    for build in (connections_frame, connectors_frame):
+        with pytest.raises(tf.SchemaError, match=message) as info:
+            build(data)
+        assert info.value.path == path
+        assert str(info.value).startswith(f"{path}: ")
+
+
+def test_tunnels_frame_reports_paths_of_plain_tunnel_lists() -> None:
+    with pytest.raises(tf.SchemaError, match="got integer 3") as info:
+        tunnels_frame({"success": True, "result": [{}, {"name": 3}]})
+    assert info.value.path == "result[1].name"
+    with pytest.raises(tf.SchemaError, match="boolean or null") as info:
+        tunnels_frame({"remote_config": "yes"})
+    assert info.value.path == "remote_config"
+    with pytest.raises(tf.SchemaError, match="expected a tunnel object") as info:
+        tunnels_frame([{}, 3])
+    assert info.value.path == "[1]"
+
+
+# --------------------------------------------------------------------------- empty inputs
+
+
+@pytest.mark.parametrize(
+    "data",
+    [[], {"success": True, "result": []}, {"tunnels": []}, {"tunnels": [{"id": "t"}]}],
+    ids=["list", "envelope", "fleet", "fleet-without-connectors"],
+)
+def test_empty_inputs_keep_columns_and_dtypes(data: Any) -> None:
+    for build, schema in (
+        (connections_frame, CONNECTIONS_SCHEMA),
+        (connectors_frame, CONNECTORS_SCHEMA),
+    ):
+        frame = build(data)
+        assert len(frame) == 0
+        assert_schema(frame, schema)
+    assert_schema(tunnels_frame({"tunnels": []}), TUNNELS_SCHEMA)
+    assert len(tunnels_frame({"tunnels": []})) == 0
+
+
+# --------------------------------------------------------------------------- connectors_frame
+
+
+def test_connectors_frame_counts_and_edges_like_cloudflared() -> None:
+    # cloudflared tunnel list prints this connector as "1xATL, 2xDFW".
+    connector = {
+        "id": "x",
+        "conns": [
+            conn("1", "DFW", origin_ip="203.0.113.9"),
+            conn("2", "ATL", is_pending_reconnect=False, origin_ip="198.51.100.7"),
+            conn("3", "DFW", is_pending_reconnect=False, origin_ip="203.0.113.9"),
+            conn("4", "LAX", is_pending_reconnect=True, origin_ip="203.0.113.10"),
+        ],
+    }
+    frame = connectors_frame(connector)
+    assert_schema(frame, CONNECTORS_SCHEMA)
+    row = frame.iloc[0]
+    assert (row["n_connections"], row["n_active"], row["n_pending"]) == (4, 3, 1)
+    assert row["edges"] == "1xATL, 2xDFW"
+    assert row["origin_ips"] == "198.51.100.7, 203.0.113.10, 203.0.113.9"
+
+
+def test_connectors_frame_one_row_per_connector_in_fleet_order() -> None:
+    frame = connectors_frame(fleet())
+    assert values(frame["connector_id"]) == ["aaaaaaaa-0000-4000-8000-000000000001", "bbbb", "cccc"]
+    assert values(frame["tunnel_id"]) == ["t1", "t1", "t3"]
+    assert frame["n_connections"].tolist() == [3, 0, 1]
+    assert frame["n_active"].tolist() == [2, 0, 1]
+    assert frame["n_pending"].tolist() == [1, 0, 0]
+    # c-2 (ATL) is pending, so only DFW is printed; the idle connector gets "".
+    assert frame["edges"].tolist() == ["2xDFW", "", "1xLAX"]
+    assert frame["origin_ips"].tolist() == ["192.0.2.1, 198.51.100.7", "", ""]
+    assert values(frame["config_version"]) == [7, None, None]
+    assert_schema(frame, CONNECTORS_SCHEMA)
+
+
+def test_edges_leave_out_connections_without_a_colo() -> None:
+    frame = connectors_frame({"conns": [{"id": "a"}, conn("b", "SJC"), conn("c", "SJC")]})
+    assert frame["edges"].tolist() == ["2xSJC"]
+    assert frame["n_active"].tolist() == [3]
+
+
+def test_edges_helper_groups_a_connections_frame() -> None:
+    frame = connections_frame(fleet())
+    edges = _edges(frame)
+    assert edges.to_dict() == {
+        "aaaaaaaa-0000-4000-8000-000000000001": "2xDFW",
+        "bbbb": "",
+        "cccc": "1xLAX",
+    }
+    by_tunnel = _edges(frame, by=["tunnel_id"])
+    assert by_tunnel.to_dict() == {"t1": "2xDFW", "t3": "1xLAX"}
+    plain = pd.DataFrame(
+        {
+            "k": [1, 1, 1, 2],
+            "colo_name": ["LAX", "DFW", "LAX", None],
+            "is_pending_reconnect": [None, False, False, False],
+        }
+    )
+    assert _edges(plain, by="k").to_dict() == {1: "1xDFW, 2xLAX", 2: ""}
+    assert len(_edges(plain.iloc[:0], by="k")) == 0
+
+
+# --------------------------------------------------------------------------- tunnels_frame
+
+
+def test_tunnels_frame_fields_and_counts() -> None:
+    frame = tunnels_frame(fleet())
+    assert_schema(frame, TUNNELS_SCHEMA)
+    assert values(frame["tunnel_id"]) == ["t1", "t2", "t3"]
+    assert values(frame["account_id"]) == ["acct1", "acct2", "acct1"]
+    assert values(frame["tunnel_name"]) == ["web", "empty", "db"]
+    assert values(frame["tunnel_status"]) == ["healthy", "inactive", "degraded"]
+    assert values(frame["tun_type"]) == ["cfd_tunnel", None, None]
+    assert values(frame["created_at"]) == [UTC_TS("2024-01-01", tz="UTC"), None, None]
+    assert frame["deleted_at"].isna().all()
+    assert values(frame["remote_config"]) == [True, None, False]
+    assert values(frame["config_src"]) == ["cloudflare", None, None]
+    assert frame["metadata"].tolist() == [{"owner": "ops"}, None, None]
+    assert frame["n_connectors"].tolist() == [2, 0, 1]
+    assert frame["n_connections"].tolist() == [3, 0, 1]
+    assert "connections" not in frame.columns
+
+
+def test_tunnels_frame_of_api_tunnel_objects_has_na_counts() -> None:
+    envelope = {"success": True, "result": [{"id": "t1", "name": "a"}, {"id": "t2"}]}
+    frame = tunnels_frame(envelope)
+    assert values(frame["tunnel_id"]) == ["t1", "t2"]
+    assert frame["n_connectors"].isna().all()
+    assert frame["n_connections"].isna().all()
+    one = tunnels_frame({"success": True, "result": {"id": "t9", "status": "down"}})
+    assert values(one["tunnel_status"]) == ["down"]
+    assert_schema(one, TUNNELS_SCHEMA)
+
+
+# --------------------------------------------------------------------------- real fleets
+
+
+def test_sample_fleet_flattens_without_losing_a_connector() -> None:
+    data = tf.load_sample()
+    connectors = [c for t in data["tunnels"] for c in t.get("connectors") or []]
+    frame = connections_frame(data)
+    assert len(frame) == sum(max(len(c.get("conns") or []), 1) for c in connectors)
+    assert_schema(frame.iloc[:, :17], CONNECTIONS_SCHEMA)
+    summary = connectors_frame(data)
+    assert len(summary) == len(connectors)
+    assert summary["n_connections"].sum() == frame["connection_id"].notna().sum()
+    tunnels = tunnels_frame(data)
+    assert len(tunnels) == len(data["tunnels"])
+    assert tunnels["n_connectors"].sum() == len(connectors)
+
+
+# --------------------------------------------------------------------------- property test
+
+_TEXT = st.text(alphabet=string.ascii_letters + string.digits + "-_.:é", max_size=12)
+_MOMENT = st.datetimes(
+    min_value=datetime(1971, 1, 1), max_value=datetime(8999, 12, 31), timezones=st.just(UTC)
+) | st.datetimes(
+    min_value=datetime(1971, 1, 2),
+    max_value=datetime(8999, 12, 30),
+    timezones=st.sampled_from([timezone(timedelta(hours=2)), timezone(timedelta(hours=-7))]),
+)
+_TIME_TEXT = _MOMENT.map(lambda d: d.isoformat().replace("+00:00", "Z"))
+_EXTRA = st.dictionaries(st.sampled_from(["zz", "colo_id", "extra"]), st.integers(), max_size=2)
+
+
+def _maybe(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return st.none() | strategy
+
+
+def _objects(fields: dict[str, st.SearchStrategy[Any]]) -> st.SearchStrategy[dict[str, Any]]:
+    """Objects where every field may be missing or null, plus unknown keys."""
+    optional = {key: _maybe(value) for key, value in fields.items()}
+    return st.tuples(st.fixed_dictionaries({}, optional=optional), _EXTRA).map(
+        lambda pair: {**pair[1], **pair[0]}
+    )
+
+
+_ID = st.uuids().map(str) | _TEXT
+_CONNECTION = _objects(
+    {
+        "id": _ID,
+        "uuid": _ID,
+        "client_id": _ID,
+        "client_version": _TEXT,
+        "colo_name": st.sampled_from(["DFW", "LAX", "AMS", "ATL"]) | _TEXT,
+        "is_pending_reconnect": st.booleans(),
+        "opened_at": _TIME_TEXT,
+        "origin_ip": _TEXT,
+    }
+)
+_CONNECTOR = _objects(
+    {
+        "id": _ID,
+        "arch": st.sampled_from(["linux_amd64", "linux_arm64"]),
+        "version": _TEXT,
+        "config_version": st.integers(-(2**31), 2**31 - 1),
+        "run_at": _TIME_TEXT,
+        "features": st.lists(_TEXT, max_size=3),
+        "conns": st.lists(_CONNECTION, max_size=5),
+    }
+)
+_SHAPE = st.sampled_from(["list", "envelope", "fleet"])
+
+
+def _instant(text: str | None) -> pd.Timestamp | None:
+    return None if text is None else pd.Timestamp(datetime.fromisoformat(text)).tz_convert("UTC")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(connectors=st.lists(_CONNECTOR, max_size=6), shape=_SHAPE, cut=st.integers(0, 6))
+def test_property_every_value_comes_through(
+    connectors: list[dict[str, Any]], shape: str, cut: int
+) -> None:
+    if shape == "list":
+        data: Any = connectors
+    elif shape == "envelope":
+        data = {"success": True, "errors": [], "result": connectors}
+    else:  # split the connectors over two tunnels
+        data = {
+            "tunnels": [
+                {"id": "t0", "account_tag": "a", "connectors": connectors[:cut]},
+                {"id": "t1", "name": "n", "connectors": connectors[cut:]},
+            ]
+        }
+    frame = connections_frame(data)
+    assert len(frame) == sum(max(len(c.get("conns") or []), 1) for c in connectors)
+    assert list(frame.columns)[:17] == CONNECTION_COLUMNS
+    row = 0
+    for k, connector in enumerate(connectors):
+        conns = connector.get("conns") or [None]
+        for item in conns:
+            got = frame.iloc[row]
+            expect = {
+                "connector_id": connector.get("id"),
+                "arch": connector.get("arch"),
+                "version": connector.get("version"),
+                "config_version": connector.get("config_version"),
+                "run_at": _instant(connector.get("run_at")),
+                "features": None
+                if connector.get("features") is None
+                else ",".join(connector["features"]),
+            }
+            if shape == "fleet":
+                expect["tunnel_id"] = "t0" if k < cut else "t1"
+                expect["account_id"] = "a" if k < cut else None
+            c = item or {}
+            expect.update(
+                {
+                    "connection_id": c.get("id") if c.get("id") is not None else c.get("uuid"),
+                    "client_id": c.get("client_id"),
+                    "client_version": c.get("client_version"),
+                    "colo_name": c.get("colo_name"),
+                    "is_pending_reconnect": c.get("is_pending_reconnect"),
+                    "opened_at": _instant(c.get("opened_at")),
+                    "origin_ip": c.get("origin_ip"),
+                }
+            )
+            for column, value in expect.items():
+                cell = got[column]
+                if value is None:
+                    assert pd.isna(cell), (row, column, cell)
+                else:
+                    assert cell == value, (row, column, cell, value)
+            if "uuid" in frame.columns:
+                uuid = c.get("uuid")
+                assert pd.isna(got["uuid"]) if uuid is None else got["uuid"] == uuid, row
+            row += 1
+    differs = any(
+        c.get("uuid") is not None and c.get("id") is not None and c["uuid"] != c["id"]
+        for connector in connectors
+        for c in connector.get("conns") or []
+    )
+    assert ("uuid" in frame.columns) == differs
+    summary = connectors_frame(data)
+    assert summary["n_connections"].tolist() == [len(c.get("conns") or []) for c in connectors]
