@@ -1,0 +1,457 @@
+"""The ``tunnelframe`` command line: a thin layer over the library.
+
+Each subcommand parses its arguments, calls the public API and prints a few lines; the logic
+lives in the library modules. A known error (:class:`~tunnelframe.TunnelframeError`, a missing
+or unreadable file, a bad value) becomes one line on stderr and exit status 1, a usage error
+exit status 2, and a traceback appears only with ``--debug``. Nothing here may print a token:
+credentials are read from the environment by :class:`tunnelframe.Client`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import re
+import sys
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, TextIO, cast
+
+from tunnelframe import __version__
+from tunnelframe._errors import TunnelframeError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["main"]
+
+_PROG = "tunnelframe"
+_DEFAULT_REPORT = "tunnelframe-report.html"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+_DESCRIPTION = """\
+Your fleet of Cloudflare Tunnel connectors as data: fetch it, check it, report on it.
+
+Start with `tunnelframe demo`: it serves the bundled sample fleet on loopback, fetches it
+through the real client and writes an HTML report. No account and no network needed.
+Live commands read CLOUDFLARE_API_TOKEN (or CLOUDFLARE_EMAIL + CLOUDFLARE_API_KEY) and
+CLOUDFLARE_ACCOUNT_ID from the environment."""
+
+
+class _UsageError(Exception):
+    """A mistake in the command line that argparse cannot see on its own (exit status 2)."""
+
+
+def _one_line(text: object) -> str:
+    """Return ``text`` on one line, control characters shown as escapes.
+
+    Tunnel names and API messages are other people's text: a newline would break the
+    one-line-per-violation contract, an escape sequence could rewrite the terminal.
+    """
+    flat = " ".join(str(text).splitlines())
+    return _CONTROL.sub(lambda m: m.group(0).encode("unicode_escape").decode("ascii"), flat)
+
+
+# --------------------------------------------------------------------------------------------
+# argument parsing
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
+    return value
+
+
+def _timestamp(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"not a date or time: {text!r} (use ISO 8601, e.g. 2026-08-20 or 2026-08-20T12:00:00Z)"
+        ) from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _parser() -> argparse.ArgumentParser:
+    # --debug is accepted before and after the subcommand: SUPPRESS keeps a subcommand's
+    # default from overwriting the value given before it.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--debug",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="show tracebacks and debug logging",
+    )
+    parser = argparse.ArgumentParser(
+        prog=_PROG,
+        description=_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logging")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def command(name: str, func: Callable[[argparse.Namespace], int], help: str) -> Any:
+        p = sub.add_parser(name, parents=[common], help=help, description=help)
+        p.set_defaults(func=func)
+        return p
+
+    p = command(
+        "demo",
+        _demo,
+        "Serve the bundled sample fleet on loopback, fetch it through the real client, "
+        "analyse it and write a report. No account and no network needed.",
+    )
+    p.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=Path(_DEFAULT_REPORT),
+        help=f"report to write, .html or .md (default: {_DEFAULT_REPORT})",
+    )
+    _report_options(p)
+    _progress_option(p)
+
+    p = command(
+        "fetch",
+        _fetch,
+        "Fetch the fleet from the Cloudflare API and save it as a snapshot. Credentials come "
+        "from CLOUDFLARE_API_TOKEN (or CLOUDFLARE_EMAIL + CLOUDFLARE_API_KEY).",
+    )
+    _account_option(p)
+    p.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        help="snapshot file to write (default: snapshot-<UTC time>.json.gz)",
+    )
+    _progress_option(p)
+
+    p = command("report", _report, "Write an HTML or Markdown report of a snapshot.")
+    p.add_argument("snapshot", type=Path, metavar="SNAPSHOT", help="a snapshot file")
+    p.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        help="report to write (default: the snapshot's name with .html or .md, here)",
+    )
+    _report_options(p)
+    p.add_argument(
+        "--as-of", type=_timestamp, help="'now' for ages and drift (default: fetch time)"
+    )
+
+    p = command(
+        "export",
+        _export,
+        "Write a snapshot's connections, connectors and tunnels frames as Parquet or CSV.",
+    )
+    p.add_argument("snapshot", type=Path, metavar="SNAPSHOT", help="a snapshot file")
+    p.add_argument("directory", type=Path, metavar="DIR", help="directory to write into")
+    p.add_argument(
+        "--format",
+        choices=("parquet", "csv"),
+        default="parquet",
+        help="file format (default: parquet)",
+    )
+
+    p = command(
+        "simulate",
+        _simulate,
+        "Serve a simulated fleet on loopback as a stand-in for the Cloudflare API, until "
+        "interrupted.",
+    )
+    p.add_argument(
+        "--tunnels", type=_positive_int, default=200, help="tunnels to generate (default: 200)"
+    )
+    p.add_argument("--seed", type=int, default=0, help="seed of the generated fleet (default: 0)")
+    p.add_argument(
+        "--port", type=_positive_int, default=8787, help="port on 127.0.0.1 (default: 8787; 0: any)"
+    )
+    p.add_argument(
+        "--latency", type=float, default=0.0, help="seconds each request waits (default: 0)"
+    )
+
+    p = command(
+        "check",
+        _check,
+        "Check a fleet against the rules and exit 1 with one line per violation (0 when "
+        "clean). Made for cron and CI.",
+    )
+    p.add_argument("snapshot", nargs="?", type=Path, metavar="SNAPSHOT", help="a snapshot file")
+    _account_option(
+        p, help="fetch this account live instead of reading a snapshot (repeat for several)"
+    )
+    p.add_argument(
+        "--max-releases-behind",
+        type=_positive_int,
+        metavar="N",
+        help="also flag connectors more than N releases behind the newest",
+    )
+    p.add_argument(
+        "--as-of", type=_timestamp, help="'now' for the support window (default: fetch time)"
+    )
+    rules = p.add_argument_group("rules (all on by default)")
+    for rule, text in _CHECK_RULES.items():
+        rules.add_argument(
+            f"--no-{rule}",
+            dest=rule.replace("-", "_"),
+            action="store_false",
+            help=f"do not flag {text}",
+        )
+    p.add_argument("-q", "--quiet", action="store_true", help="print nothing when clean")
+    return parser
+
+
+_CHECK_RULES = {
+    "unsupported": "connectors on an unsupported cloudflared version",
+    "single-colo": "tunnels whose connections all land in one colo",
+    "single-connector": "tunnels served by a single connector",
+    "degraded": "degraded or down connectors",
+    "fetch-errors": "tunnels that could not be fetched",
+}
+
+
+def _account_option(p: argparse.ArgumentParser, *, help: str | None = None) -> None:
+    p.add_argument(
+        "--account",
+        action="append",
+        metavar="ID",
+        dest="accounts",
+        help=help or "account to fetch (repeat for several; default: CLOUDFLARE_ACCOUNT_ID)",
+    )
+
+
+def _progress_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--no-progress", dest="progress", action="store_false", help="do not show the progress bar"
+    )
+
+
+def _report_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--format",
+        choices=("html", "md"),
+        help="report format (default: from the output's suffix, else html)",
+    )
+    p.add_argument(
+        "--redact-ips",
+        action="store_true",
+        help="replace origin IPs with keyed pseudonyms (key: $TUNNELFRAME_REDACT_KEY, else "
+        "random per report)",
+    )
+    p.add_argument("--title", help="report title")
+
+
+# --------------------------------------------------------------------------------------------
+# commands
+
+
+def _out(text: str = "", *, file: TextIO | None = None) -> None:
+    print(text, file=file or sys.stdout, flush=True)
+
+
+def _report_path(path: Path, fmt: str | None) -> tuple[Path, Literal["html", "md"] | None]:
+    """Return where the report goes and its format: ``--format`` wins, else the suffix."""
+    if fmt is None and path.suffix.lower() not in (".html", ".htm", ".md", ".markdown"):
+        fmt = "html"
+    return path, cast(Literal["html", "md"] | None, fmt)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    import tunnelframe as tf
+    from tunnelframe.report import findings, write_report
+    from tunnelframe.simulator import DEFAULT_AS_OF, serve
+
+    path, fmt = _report_path(args.output, args.format)
+    fleet = tf.load_sample()
+    started = time.perf_counter()
+    with serve(fleet) as api:
+        with tf.Client(api.token, account_id=api.account_id, base_url=api.url) as client:
+            snapshot = tf.fetch_fleet(client, account_id=api.account_ids, progress=args.progress)
+        where = api.url
+    elapsed = time.perf_counter() - started
+    # The sample fleet is frozen at the simulator's default "now": measure ages and drift
+    # there, not at today's date, or every connector would look months old.
+    written = write_report(
+        snapshot,
+        path,
+        format=fmt,
+        redact_ips=args.redact_ips,
+        title=args.title or "Sample fleet report (tunnelframe demo)",
+        as_of=DEFAULT_AS_OF,
+    )
+    _out(_fleet_line(snapshot.connections(), snapshot.tunnels()))
+    _out(
+        f"Fetched from the simulator at {_one_line(where)} in {elapsed:.1f} s "
+        f"({snapshot.n_requests} requests)."
+    )
+    _out(_findings_line(findings(snapshot, as_of=DEFAULT_AS_OF)))
+    _out(f"Report: {written.resolve()}")
+    return 0
+
+
+def _fetch(args: argparse.Namespace) -> int:
+    import tunnelframe as tf
+
+    client = tf.Client()
+    snapshot = tf.fetch_fleet(client, account_id=_accounts(args), progress=args.progress)
+    path = args.output or Path(
+        f"snapshot-{snapshot.fetched_at.astimezone(UTC):%Y%m%dT%H%M%SZ}.json.gz"
+    )
+    written = snapshot.save(path)
+    _out(_fleet_line(snapshot.connections(), snapshot.tunnels()))
+    if snapshot.errors:
+        _out(f"{len(snapshot.errors)} tunnels could not be fetched (see the report).")
+    _out(f"Snapshot: {Path(written or path).resolve()}")
+    return 0
+
+
+def _accounts(args: argparse.Namespace) -> str | list[str] | None:
+    accounts: list[str] | None = args.accounts
+    if not accounts:
+        return None
+    return accounts[0] if len(accounts) == 1 else accounts
+
+
+def _report(args: argparse.Namespace) -> int:
+    from tunnelframe.report import write_report
+
+    if args.output is None:
+        name = args.snapshot.name
+        for suffix in (".gz", ".json"):
+            name = name.removesuffix(suffix)
+        args.output = Path(f"{name}.{args.format or 'html'}")
+    path, fmt = _report_path(args.output, args.format)
+    written = write_report(
+        args.snapshot,
+        path,
+        format=fmt,
+        redact_ips=args.redact_ips,
+        title=args.title,
+        as_of=args.as_of,
+    )
+    _out(f"Report: {written.resolve()}")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from tunnelframe.report import export_frames
+
+    written = export_frames(args.snapshot, args.directory, format=args.format)
+    for path in written.values():
+        _out(str(path.resolve()))
+    return 0
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from tunnelframe.simulator import simulate
+
+    if args.latency < 0:
+        raise _UsageError(f"--latency must be 0 or more, not {args.latency}")
+    simulate(port=args.port, n_tunnels=args.tunnels, seed=args.seed, latency=args.latency)
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    import tunnelframe as tf
+    from tunnelframe.report import findings
+
+    if (args.snapshot is None) == (not args.accounts):
+        raise _UsageError("give either a SNAPSHOT or --account ID, not both and not neither")
+    if args.snapshot is not None:
+        source: Any = tf.load_snapshot(args.snapshot)
+    else:
+        source = tf.fetch_fleet(tf.Client(), account_id=_accounts(args), progress=False)
+    rules = [r for r in _CHECK_RULES if getattr(args, r.replace("-", "_"))]
+    found = findings(
+        source,
+        as_of=args.as_of,
+        max_releases_behind=args.max_releases_behind,
+        rules=rules,
+    )
+    for message in found["message"]:
+        _out(_one_line(message))
+    if len(found):
+        return 1
+    if not args.quiet:
+        _out(f"ok: {_fleet_line(source.connections(), source.tunnels())} No violations.")
+    return 0
+
+
+def _fleet_line(connections: pd.DataFrame, tunnels: pd.DataFrame) -> str:
+    active = connections["connection_id"].notna() & ~connections["is_pending_reconnect"].fillna(
+        False
+    ).astype(bool)
+    return (
+        f"{len(tunnels)} tunnels, {connections['connector_id'].nunique()} connectors, "
+        f"{int(active.sum())} active connections."
+    )
+
+
+def _findings_line(found: pd.DataFrame) -> str:
+    if found.empty:
+        return "Findings: none."
+    counts = found.groupby("title", observed=True, sort=False).size()
+    return "Findings: " + ", ".join(f"{n} {title}" for title, n in counts.items()) + "."
+
+
+# --------------------------------------------------------------------------------------------
+# entry point
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        where = f"{exc.filename}: " if exc.filename else ""
+        return f"{where}{exc.strerror}"
+    return str(exc) or type(exc).__name__
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``tunnelframe`` command line and return its exit status.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        The arguments after the program name; default ``sys.argv[1:]``.
+
+    Returns
+    -------
+    int
+        0 on success (and a clean ``check``), 1 on a known error or a ``check`` violation,
+        2 on a usage error.
+
+    Examples
+    --------
+    >>> from tunnelframe.cli import main
+    >>> main(["--version"])  # doctest: +SKIP
+    tunnelframe 0.1.0
+    0
+    """
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or a usage error (already printed)
+        return exc.code if isinstance(exc.code, int) else 2
+    debug = bool(getattr(args, "debug", False))
+    if debug:
+        logging.basicConfig(level=logging.DEBUG, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return int(args.func(args))
+    except _UsageError as exc:
+        parser.print_usage(sys.stderr)
+        print(f"{_PROG} {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"{_PROG}: interrupted", file=sys.stderr)
+        return 130
+    except (TunnelframeError, OSError, ValueError) as exc:
+        if debug:
+            raise
+        print(f"{_PROG}: error: {_one_line(_describe(exc))}", file=sys.stderr)
+        return 1

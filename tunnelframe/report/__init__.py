@@ -1,0 +1,329 @@
+"""Reports of a fleet (HTML, Markdown), its findings as data, and its frames as files.
+
+:func:`write_report` turns a snapshot (or a snapshot file, a fleet, a connections frame) into
+one self-contained HTML page or a Markdown file: the fleet at a glance, the findings with the
+rows concerned, version drift, the colo distribution and map, connection ages, and every
+tunnel with its connectors. :func:`findings` gives the same findings as a frame (what
+``tunnelframe check`` prints), :func:`export_frames` writes the three frames as Parquet or CSV.
+
+Everything from the API is treated as untrusted text: the renderers escape it, and with
+``redact_ips=True`` no origin IP survives anywhere in the file. Nothing here fetches; the API
+token is never part of a source, so it cannot reach a report.
+
+Layout of the package: ``_source`` (source → frames), ``_findings`` (analyses and rules),
+``_sections`` (section builders, :data:`~tunnelframe.report._sections.SECTIONS`), ``_doc``
+(the format-neutral document), ``_html`` and ``_markdown`` (renderers), ``_redact``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+
+from tunnelframe.report._doc import Document, Section
+from tunnelframe.report._findings import RULES, Analysis, findings_frame
+from tunnelframe.report._redact import REDACT_KEY_ENV, Redactor
+from tunnelframe.report._sections import SECTIONS, fmt_time
+from tunnelframe.report._source import FleetData, redact, resolve
+
+__all__ = ["REDACT_KEY_ENV", "export_frames", "findings", "write_report"]
+
+_SUFFIX_FORMATS = {".html": "html", ".htm": "html", ".md": "md", ".markdown": "md"}
+_FORMATS = {"html": "html", "md": "md", "markdown": "md"}
+
+
+def _format_of(path: Path, format: str | None) -> str:
+    if format is not None:
+        if format not in _FORMATS:
+            raise ValueError(f"format must be 'html' or 'md', not {format!r}")
+        return _FORMATS[format]
+    try:
+        return _SUFFIX_FORMATS[path.suffix.lower()]
+    except KeyError:
+        raise ValueError(
+            f"cannot tell the report format from the name {path.name!r}: end it in .html or "
+            ".md, or pass format='html' or 'md'"
+        ) from None
+
+
+def _version() -> str:
+    from tunnelframe import __version__
+
+    return __version__
+
+
+def _document(analysis: Analysis, *, title: str | None) -> Document:
+    data = analysis.data
+    sections: list[Section] = []
+    for build in SECTIONS:
+        section = build(analysis)
+        if section is not None:
+            sections.append(section)
+    header = [
+        ("Fetched", fmt_time(data.fetched_at) if data.fetched_at is not None else "unknown"),
+        ("As of", fmt_time(data.as_of)),
+        ("Accounts", ", ".join(data.account_ids) or "none"),
+        ("Source", data.origin),
+        ("Made by", f"tunnelframe {_version()}"),
+    ]
+    notes: list[str] = []
+    if data.redacted:
+        notes.append(
+            "Origin IPs are replaced by keyed pseudonyms (ip-…): one IP has one pseudonym "
+            "throughout this report, and the IPs cannot be recovered without the key."
+        )
+    notes += analysis.notes
+    return Document(
+        title=title or f"Cloudflare Tunnel fleet report, {data.as_of:%Y-%m-%d}",
+        header=header,
+        sections=sections,
+        notes=notes,
+    )
+
+
+def _write_text(path: Path, text: str) -> None:
+    # Written beside the target, then renamed over it: a reader never sees half a report.
+    # open(..., "x") rather than mkstemp: the file gets the usual umask permissions, not 0600.
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    try:
+        with open(tmp, "x", encoding="utf-8", newline="\n") as out:
+            out.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def write_report(
+    source: Any,
+    path: str | os.PathLike[str],
+    *,
+    format: Literal["html", "md"] | None = None,
+    redact_ips: bool = False,
+    title: str | None = None,
+    as_of: Any = None,
+    redact_key: str | bytes | None = None,
+) -> Path:
+    """Write a report of a fleet as one self-contained HTML page or as Markdown.
+
+    Sections: the fleet at a glance, findings (unsupported, degraded or down connectors,
+    single-connector and single-colo tunnels, configuration drift, fetch errors) each with the
+    rows concerned, version drift, colo distribution and map, connection ages, and every
+    tunnel with its connectors as ``cloudflared tunnel info`` lists them. The HTML page loads
+    nothing from anywhere (inline CSS, figures as data URIs), reads on a laptop, a phone and
+    on paper; the Markdown file carries the same findings and tables, without the figures.
+
+    Parameters
+    ----------
+    source : Snapshot, str, PathLike, dict or pandas.DataFrame
+        A :class:`~tunnelframe.Snapshot`, the path of a saved snapshot, a fleet dict, or a
+        connections frame (:func:`tunnelframe.connections_frame`). A connections frame knows
+        no fetch errors and no tunnel without connectors; the report says so.
+    path : str or PathLike
+        The file to write; its directory must exist.
+    format : {"html", "md"}, optional
+        Default: from the suffix of ``path`` (``.html``/``.htm`` or ``.md``/``.markdown``).
+    redact_ips : bool, default False
+        Replace every origin IP with ``ip-`` + 12 hex digits of HMAC-SHA256 under a key, so
+        the report can be shared outside the team. The same key gives the same pseudonyms.
+    title : str, optional
+        Default: "Cloudflare Tunnel fleet report, <as_of date>".
+    as_of : datetime-like, optional
+        The moment ages and version drift are measured at. Default: the snapshot's
+        ``fetched_at`` (so a report of a snapshot is reproducible), else now.
+    redact_key : str or bytes, optional
+        The redaction key. Default: the ``TUNNELFRAME_REDACT_KEY`` environment variable,
+        else a random key for this report only (pseudonyms then match within it only).
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+
+    Raises
+    ------
+    ValueError
+        The format cannot be told from ``path`` or is unknown; ``as_of`` is not a time.
+    TypeError
+        ``source`` is none of the accepted kinds.
+    OSError
+        The file cannot be written (or a snapshot path cannot be read).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> import tunnelframe as tf
+    >>> fleet = tf.simulator.generate_fleet(5, seed=1)
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "fleet.md"
+    >>> tf.write_report(fleet, out, as_of="2026-08-20T12:00Z").name
+    'fleet.md'
+    >>> "## Findings" in out.read_text()
+    True
+    """
+    target = Path(path)
+    fmt = _format_of(target, format)
+    data = resolve(source, as_of=as_of)
+    redactor: Redactor | None = None
+    if redact_ips:
+        redactor = Redactor(redact_key)
+        data = redact(data, redactor)
+    doc = _document(Analysis(data), title=title)
+    if fmt == "html":
+        from tunnelframe.report._html import render_html
+
+        text = render_html(doc)
+    else:
+        from tunnelframe.report._markdown import render_markdown
+
+        text = render_markdown(doc)
+    if redactor is not None:
+        # Belt and braces: an IP hidden in free text (a tunnel name, an error message)
+        # never leaves either.
+        text = redactor.scrub(text)
+    _write_text(target, text)
+    return target
+
+
+def findings(
+    source: Any,
+    *,
+    as_of: Any = None,
+    max_releases_behind: int | None = None,
+    rules: Iterable[str] | None = None,
+) -> pd.DataFrame:
+    """One row per rule violation in a fleet: the report's findings as data.
+
+    Rules (ids): ``unsupported`` (cloudflared released more than a year before the newest
+    release), ``releases-behind`` (more than ``max_releases_behind`` releases behind; only
+    when that is given), ``degraded`` (a connector with fewer than 4 active connections, or
+    none, unless it is only lingering after a restart; a tunnel the API reports down with no
+    connector), ``single-connector``, ``single-colo`` (every active connection in one colo),
+    ``config-drift`` (a connector behind its tunnel's remote configuration) and
+    ``fetch-errors`` (a tunnel whose connectors could not be read).
+
+    Parameters
+    ----------
+    source : Snapshot, str, PathLike, dict or pandas.DataFrame
+        As in :func:`write_report`.
+    as_of : datetime-like, optional
+        As in :func:`write_report`.
+    max_releases_behind : int, optional
+        Turns on the ``releases-behind`` rule with this limit.
+    rules : iterable of str, optional
+        The rule ids to apply; default all.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``rule`` (category, rule order), ``severity`` (category: high, warn, info),
+        ``title``, ``account_id``, ``tunnel_id``, ``tunnel_name``, ``connector_id`` (NA for a
+        tunnel-level finding) and ``message`` (one line, as ``tunnelframe check`` prints it);
+        strings are pandas ``string`` dtype. Empty when the fleet is clean.
+
+    Raises
+    ------
+    ValueError
+        An unknown rule id, or a negative ``max_releases_behind``.
+
+    Examples
+    --------
+    >>> import tunnelframe as tf
+    >>> fleet = {"tunnels": [{"id": "t1", "account_tag": "a", "name": "web",
+    ...     "status": "healthy", "connectors": [{"id": "c1", "version": "2024.1.0", "conns": [
+    ...         {"id": f"x{i}", "colo_name": "DFW"} for i in range(4)]}]}]}
+    >>> found = tf.findings(fleet, as_of="2026-08-20")
+    >>> list(found["rule"])
+    ['unsupported', 'single-connector', 'single-colo']
+    >>> print(found["message"][1])  # doctest: +NORMALIZE_WHITESPACE
+    single-connector: tunnel "web" (t1): 1 connector up (no host redundancy),
+    all 4 active connections in DFW
+    """
+    known = {r.id: r for r in RULES}
+    wanted = list(known) if rules is None else list(rules)
+    unknown = [r for r in wanted if r not in known]
+    if unknown:
+        raise ValueError(
+            f"unknown rule(s) {', '.join(map(repr, unknown))}: choose from {', '.join(known)}"
+        )
+    data = resolve(source, as_of=as_of)
+    analysis = Analysis(data, max_releases_behind=max_releases_behind)
+    return findings_frame(analysis, [known[r] for r in known if r in wanted])
+
+
+def _flat(frame: pd.DataFrame) -> pd.DataFrame:
+    """Nested values (the tunnel ``metadata`` dicts) as JSON text: both formats can hold it."""
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object:
+            out[col] = (
+                out[col]
+                .map(
+                    lambda v: (
+                        json.dumps(v, sort_keys=True, default=str)
+                        if isinstance(v, (dict, list))
+                        else v
+                    )
+                )
+                .astype("string")
+            )
+    return out
+
+
+def export_frames(
+    source: Any,
+    directory: str | os.PathLike[str],
+    *,
+    format: Literal["parquet", "csv"] = "parquet",
+) -> dict[str, Path]:
+    """Write the connections, connectors and tunnels frames of a fleet as Parquet or CSV files.
+
+    Parameters
+    ----------
+    source : Snapshot, str, PathLike, dict or pandas.DataFrame
+        As in :func:`write_report`.
+    directory : str or PathLike
+        Where to write ``connections``, ``connectors`` and ``tunnels`` (``.parquet`` or
+        ``.csv``); created when missing, existing files of those names are replaced.
+    format : {"parquet", "csv"}, default "parquet"
+        Parquet keeps the dtypes (categories, nullable integers, UTC times); CSV writes
+        times as ISO 8601. The tunnels' ``metadata`` is written as JSON text.
+
+    Returns
+    -------
+    dict of str to pathlib.Path
+        ``{"connections": ..., "connectors": ..., "tunnels": ...}``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import tunnelframe as tf
+    >>> paths = tf.export_frames(tf.simulator.generate_fleet(3, seed=1), tempfile.mkdtemp(),
+    ...                          format="csv")
+    >>> sorted(p.name for p in paths.values())
+    ['connections.csv', 'connectors.csv', 'tunnels.csv']
+    """
+    if format not in ("parquet", "csv"):
+        raise ValueError(f"format must be 'parquet' or 'csv', not {format!r}")
+    data: FleetData = resolve(source)
+    root = Path(directory)
+    root.mkdir(parents=True, exist_ok=True)
+    written: dict[str, Path] = {}
+    for name, frame in (
+        ("connections", data.connections),
+        ("connectors", data.connectors),
+        ("tunnels", data.tunnels),
+    ):
+        path = root / f"{name}.{format}"
+        flat = _flat(frame)
+        if format == "parquet":
+            flat.to_parquet(path, index=False)
+        else:
+            flat.to_csv(path, index=False, date_format="%Y-%m-%dT%H:%M:%S.%fZ")
+        written[name] = path
+    return written

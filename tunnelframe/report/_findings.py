@@ -1,0 +1,477 @@
+"""The analyses a report shows, computed once, and the rules its findings (and ``check``) apply.
+
+:class:`Analysis` runs the library's analysis functions (``versions``, ``colos``) on a
+:class:`~tunnelframe.report._source.FleetData` lazily, each at most once, and turns the
+warnings they raise about the data (versions newer than the release calendar, unknown colo
+codes) into notes for the report instead of letting them escape. :data:`RULES` defines every
+finding in one place: which rows break it, which columns show them, and the one-line message
+``tunnelframe check`` prints. This module decides nothing about layout and never fetches.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import pandas as pd
+
+from tunnelframe.report._doc import ColumnKind, Severity
+from tunnelframe.report._source import FleetData
+
+__all__: list[str] = []
+
+
+class Analysis:
+    """The analyses of one fleet, each computed on first use."""
+
+    def __init__(self, data: FleetData, *, max_releases_behind: int | None = None) -> None:
+        if max_releases_behind is not None and (
+            isinstance(max_releases_behind, bool)
+            or not isinstance(max_releases_behind, int)
+            or max_releases_behind < 0
+        ):
+            raise ValueError(
+                f"max_releases_behind must be a whole number of 0 or more, "
+                f"not {max_releases_behind!r}"
+            )
+        self.data = data
+        self.max_releases_behind = max_releases_behind
+        #: what the analyses warned about, as sentences for the report
+        self.notes: list[str] = []
+
+    def _quietly(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result = func(*args, **kwargs)
+        for warning in caught:
+            note = str(warning.message)
+            if note not in self.notes:
+                self.notes.append(note)
+        return result
+
+    @property
+    def connections(self) -> pd.DataFrame:
+        return self.data.connections
+
+    @cached_property
+    def live_tunnels(self) -> pd.DataFrame:
+        """The tunnels frame without deleted tunnels."""
+        tunnels = self.data.tunnels
+        return tunnels[tunnels["deleted_at"].isna()].reset_index(drop=True)
+
+    @cached_property
+    def drift(self) -> pd.DataFrame:
+        from tunnelframe.versions import version_drift
+
+        frame: pd.DataFrame = self._quietly(version_drift, self.connections, as_of=self.data.as_of)
+        return frame
+
+    @cached_property
+    def versions(self) -> Any:
+        from tunnelframe.versions import version_summary
+
+        return self._quietly(version_summary, self.connections, as_of=self.data.as_of)
+
+    @cached_property
+    def config(self) -> pd.DataFrame:
+        from tunnelframe.versions import config_drift
+
+        tunnels = self.data.tunnels if self.data.tunnels_complete else None
+        frame: pd.DataFrame = config_drift(self.connections, tunnels=tunnels)
+        return frame
+
+    @cached_property
+    def ha_connectors(self) -> pd.DataFrame:
+        from tunnelframe.colos import ha_report
+
+        frame: pd.DataFrame = ha_report(self.connections, level="connector")
+        return frame
+
+    @cached_property
+    def ha_tunnels(self) -> pd.DataFrame:
+        from tunnelframe.colos import ha_report
+
+        frame: pd.DataFrame = ha_report(self.connections, level="tunnel")
+        return frame
+
+    @cached_property
+    def colos(self) -> pd.DataFrame:
+        from tunnelframe.colos import colo_distribution
+
+        frame: pd.DataFrame = colo_distribution(self.connections)
+        return frame
+
+    @cached_property
+    def colos_by_tunnel(self) -> pd.DataFrame:
+        from tunnelframe.colos import colo_distribution
+
+        frame: pd.DataFrame = colo_distribution(self.connections, by="tunnel")
+        return frame
+
+    @cached_property
+    def colo_info(self) -> pd.DataFrame:
+        from tunnelframe.colos import colo_info
+
+        frame: pd.DataFrame = self._quietly(colo_info, self.colos["colo_name"].astype(str))
+        return frame
+
+    @cached_property
+    def regions(self) -> pd.DataFrame:
+        from tunnelframe.colos import colo_distribution
+
+        frame: pd.DataFrame = self._quietly(colo_distribution, self.connections, by="region")
+        return frame
+
+    @cached_property
+    def ages(self) -> pd.DataFrame:
+        from tunnelframe.colos import connection_ages
+
+        frame: pd.DataFrame = connection_ages(
+            self.connections, as_of=self.data.as_of, level="connector"
+        )
+        return frame
+
+
+# --------------------------------------------------------------------------------------------
+# rules
+
+
+@dataclass(frozen=True)
+class Show:
+    """A column of a finding's table: heading, source column and how it is shown."""
+
+    title: str
+    column: str
+    kind: ColumnKind = "text"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One finding: what breaks it (``rows``), how it is shown, what ``check`` prints."""
+
+    id: str
+    title: str
+    severity: Severity
+    description: str
+    rows: Callable[[Analysis], pd.DataFrame | None]
+    show: Sequence[Show]
+    message: Callable[[Analysis, dict[str, Any]], str]
+    #: said when ``rows`` returns None (the source cannot tell)
+    unavailable: str = ""
+
+
+def _name(row: dict[str, Any]) -> str:
+    name = row.get("tunnel_name")
+    return "(unnamed)" if name is None or pd.isna(name) else str(name)
+
+
+def _tunnel(row: dict[str, Any]) -> str:
+    return f'tunnel "{_name(row)}" ({row.get("tunnel_id")})'
+
+
+def _date(value: Any) -> str:
+    return "an unknown date" if value is None or pd.isna(value) else f"{value:%Y-%m-%d}"
+
+
+def _unsupported(a: Analysis) -> pd.DataFrame:
+    drift = a.drift
+    return drift[drift["status"] == "unsupported"].reset_index(drop=True)
+
+
+def _unsupported_message(a: Analysis, r: dict[str, Any]) -> str:
+    behind = r["releases_behind"]
+    lag = "" if pd.isna(behind) else f", {behind} releases behind {r['latest_version']}"
+    return (
+        f"unsupported: connector {r['connector_id']} of {_tunnel(r)} runs cloudflared "
+        f"{r['version']}, released {_date(r['released_on'])}{lag}"
+    )
+
+
+def _too_far_behind(a: Analysis) -> pd.DataFrame | None:
+    if a.max_releases_behind is None:
+        return None
+    drift = a.drift
+    behind = drift["releases_behind"].fillna(-1).astype("int64") > a.max_releases_behind
+    return drift[behind].reset_index(drop=True)
+
+
+def _too_far_message(a: Analysis, r: dict[str, Any]) -> str:
+    return (
+        f"releases-behind: connector {r['connector_id']} of {_tunnel(r)} runs cloudflared "
+        f"{r['version']}, {r['releases_behind']} releases behind {r['latest_version']} "
+        f"(the limit is {a.max_releases_behind})"
+    )
+
+
+def _up_tunnels(a: Analysis) -> pd.DataFrame:
+    ha = a.ha_tunnels
+    return ha[ha["n_active"] > 0]
+
+
+def _single_colo(a: Analysis) -> pd.DataFrame:
+    ha = _up_tunnels(a)
+    return ha[(ha["n_colos"] == 1) & (ha["n_active"] > 1)].reset_index(drop=True)
+
+
+def _single_colo_message(a: Analysis, r: dict[str, Any]) -> str:
+    return f"single-colo: {_tunnel(r)}: {r['reason']}"
+
+
+def _single_connector(a: Analysis) -> pd.DataFrame:
+    ha = _up_tunnels(a)
+    return ha[ha["n_active_connectors"] == 1].reset_index(drop=True)
+
+
+def _single_connector_message(a: Analysis, r: dict[str, Any]) -> str:
+    return f"single-connector: {_tunnel(r)}: {r['reason']}"
+
+
+def _degraded(a: Analysis) -> pd.DataFrame:
+    ha = a.ha_connectors
+    bad = ha[ha["status"].isin(["degraded", "down"]) & ~ha["replaced"]]
+    bad = bad.assign(status=bad["status"].astype(str))
+    # A tunnel the API calls down and that lists no connector at all is down too.
+    tunnels = a.live_tunnels
+    empty = tunnels[
+        (tunnels["tunnel_status"].astype(str) == "down") & (tunnels["n_connectors"].fillna(0) == 0)
+    ]
+    if len(empty):
+        gone = pd.DataFrame(
+            {
+                "account_id": empty["account_id"].astype(str),
+                "tunnel_id": empty["tunnel_id"].astype(str),
+                "tunnel_name": empty["tunnel_name"].astype(object),
+                "connector_id": None,
+                "n_active": 0,
+                "n_pending": 0,
+                "status": "down",
+                "reason": "the API reports the tunnel down and lists no connector",
+            }
+        )
+        bad = pd.concat([bad.astype({"account_id": str, "tunnel_id": str}), gone])
+    return bad.reset_index(drop=True)
+
+
+def _degraded_message(a: Analysis, r: dict[str, Any]) -> str:
+    if r["connector_id"] is None or pd.isna(r["connector_id"]):
+        return f"down: {_tunnel(r)}: {r['reason']}"
+    return f"{r['status']}: connector {r['connector_id']} of {_tunnel(r)}: {r['reason']}"
+
+
+def _config(a: Analysis) -> pd.DataFrame:
+    return a.config
+
+
+def _config_message(a: Analysis, r: dict[str, Any]) -> str:
+    return (
+        f"config-drift: connector {r['connector_id']} of {_tunnel(r)} runs configuration "
+        f"version {r['config_version']}, the tunnel's newest is {r['tunnel_config_version']}"
+    )
+
+
+def _fetch_errors(a: Analysis) -> pd.DataFrame | None:
+    return a.data.errors
+
+
+def _fetch_error_message(a: Analysis, r: dict[str, Any]) -> str:
+    status = r.get("status")
+    http = "" if status is None or pd.isna(status) else f"HTTP {status}: "
+    return f"fetch-error: {_tunnel(r)} could not be read: {http}{r.get('message')}"
+
+
+_TUNNEL = Show("Tunnel", "tunnel_name")
+_CONNECTOR = Show("Connector", "connector_id", "mono")
+
+RULES: tuple[Rule, ...] = (
+    Rule(
+        id="unsupported",
+        title="unsupported connectors",
+        severity="high",
+        description=(
+            "Connectors on a cloudflared version released more than a year before the newest "
+            "release: Cloudflare no longer supports them and they may break without notice. "
+            "Update cloudflared on these hosts."
+        ),
+        rows=_unsupported,
+        show=(
+            _TUNNEL,
+            _CONNECTOR,
+            Show("Version", "version", "mono"),
+            Show("Released", "released_on"),
+            Show("Releases behind", "releases_behind", "num"),
+            Show("Latest", "latest_version", "mono"),
+        ),
+        message=_unsupported_message,
+    ),
+    Rule(
+        id="releases-behind",
+        title="connectors too far behind",
+        severity="warn",
+        description="Connectors more releases behind the newest cloudflared than allowed.",
+        rows=_too_far_behind,
+        show=(
+            _TUNNEL,
+            _CONNECTOR,
+            Show("Version", "version", "mono"),
+            Show("Releases behind", "releases_behind", "num"),
+            Show("Latest", "latest_version", "mono"),
+        ),
+        message=_too_far_message,
+    ),
+    Rule(
+        id="degraded",
+        title="degraded or down connectors",
+        severity="high",
+        description=(
+            "Connectors holding fewer active connections than cloudflared opens (4), or none; "
+            "connectors that merely linger after a restart are left out. Tunnels the API "
+            "reports down without any connector are listed too."
+        ),
+        rows=_degraded,
+        show=(
+            _TUNNEL,
+            _CONNECTOR,
+            Show("Status", "status", "status"),
+            Show("Active", "n_active", "num"),
+            Show("Pending", "n_pending", "num"),
+            Show("Why", "reason"),
+        ),
+        message=_degraded_message,
+    ),
+    Rule(
+        id="single-connector",
+        title="single-connector tunnels",
+        severity="warn",
+        description=(
+            "Tunnels served by one connector only: if that host goes down, so does the "
+            "tunnel. Run a second replica of cloudflared on another host."
+        ),
+        rows=_single_connector,
+        show=(
+            _TUNNEL,
+            Show("API status", "tunnel_status", "status"),
+            Show("Connectors", "n_connectors", "num"),
+            Show("Active conns", "n_active", "num"),
+            Show("Why", "reason"),
+        ),
+        message=_single_connector_message,
+    ),
+    Rule(
+        id="single-colo",
+        title="single-colo tunnels",
+        severity="warn",
+        description=(
+            "Tunnels whose active connections all land in one Cloudflare colo: an incident "
+            "there takes the whole tunnel down. cloudflared normally spreads its connections "
+            "over two edge regions."
+        ),
+        rows=_single_colo,
+        show=(
+            _TUNNEL,
+            Show("API status", "tunnel_status", "status"),
+            Show("Connectors up", "n_active_connectors", "num"),
+            Show("Active conns", "n_active", "num"),
+            Show("Why", "reason"),
+        ),
+        message=_single_colo_message,
+    ),
+    Rule(
+        id="config-drift",
+        title="connectors behind their tunnel's configuration",
+        severity="info",
+        description=(
+            "Connectors of remotely managed tunnels that run an older configuration version "
+            "than another connector of the same tunnel: they have not applied the newest "
+            "configuration yet (or cannot)."
+        ),
+        rows=_config,
+        show=(
+            _TUNNEL,
+            _CONNECTOR,
+            Show("Version", "version", "mono"),
+            Show("Config version", "config_version", "num"),
+            Show("Tunnel's newest", "tunnel_config_version", "num"),
+            Show("Started", "run_at"),
+        ),
+        message=_config_message,
+    ),
+    Rule(
+        id="fetch-errors",
+        title="tunnels that could not be fetched",
+        severity="high",
+        description=(
+            "Tunnels whose connectors could not be read: the report (and any check) is "
+            "incomplete for them."
+        ),
+        rows=_fetch_errors,
+        show=(
+            _TUNNEL,
+            Show("Tunnel ID", "tunnel_id", "mono"),
+            Show("HTTP", "status", "num"),
+            Show("Codes", "codes", "mono"),
+            Show("Message", "message"),
+        ),
+        message=_fetch_error_message,
+        unavailable="A connections frame does not record fetch errors.",
+    ),
+)
+
+#: Rules ``tunnelframe check`` applies by default (each can be turned off).
+CHECK_RULES = (
+    "unsupported",
+    "releases-behind",
+    "degraded",
+    "single-connector",
+    "single-colo",
+    "fetch-errors",
+)
+
+#: Columns of :func:`tunnelframe.findings`.
+FINDINGS_COLUMNS = (
+    "rule",
+    "severity",
+    "title",
+    "account_id",
+    "tunnel_id",
+    "tunnel_name",
+    "connector_id",
+    "message",
+)
+
+
+def rule_rows(analysis: Analysis, rules: Sequence[Rule] = RULES) -> list[tuple[Rule, Any]]:
+    """Every rule with its rows (None when the rule cannot be evaluated on this source)."""
+    return [(rule, rule.rows(analysis)) for rule in rules]
+
+
+def findings_frame(analysis: Analysis, rules: Sequence[Rule]) -> pd.DataFrame:
+    """One row per violation of ``rules``, in rule order, with a one-line message each."""
+    records: list[dict[str, Any]] = []
+    for rule, rows in rule_rows(analysis, rules):
+        if rows is None:
+            continue
+        for row in rows.to_dict("records"):
+            records.append(
+                {
+                    "rule": rule.id,
+                    "severity": rule.severity,
+                    "title": rule.title,
+                    **{k: _text(row.get(k)) for k in FINDINGS_COLUMNS[3:7]},
+                    "message": rule.message(analysis, row),
+                }
+            )
+    frame = pd.DataFrame(records, columns=list(FINDINGS_COLUMNS))
+    return frame.astype(
+        {
+            "rule": pd.CategoricalDtype([r.id for r in RULES]),
+            "severity": pd.CategoricalDtype(["high", "warn", "info"]),
+            **dict.fromkeys(FINDINGS_COLUMNS[2:], "string"),
+        }
+    )
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None or pd.isna(value) else str(value)

@@ -1,0 +1,395 @@
+"""Render a report :class:`~tunnelframe.report._doc.Document` as one self-contained HTML page.
+
+Everything the page needs is inside it: the CSS inline, the figures as base64 PNG data URIs, a
+one-line script that opens collapsed sections for printing. A Content-Security-Policy forbids
+loading anything else, so even a mistake elsewhere cannot make the page call out. Every string
+from the document goes through :func:`_e` (HTML escaping): tunnel names are user-chosen text and
+must never become markup. This module must not fetch, compute findings, or touch frames.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import io
+import warnings
+from collections.abc import Sequence
+
+from tunnelframe.report._doc import (
+    Block,
+    Cell,
+    Document,
+    Fields,
+    Figure,
+    Finding,
+    Group,
+    Section,
+    Stats,
+    Table,
+    Text,
+)
+
+__all__: list[str] = []
+
+#: Resolution of embedded figures: sharp on a laptop, small enough to keep the file light.
+FIGURE_DPI = 110
+
+# Opens every <details> before printing so a printed report shows all it holds.
+_SCRIPT = (
+    "window.addEventListener('beforeprint',function(){"
+    "document.querySelectorAll('details').forEach(function(d){d.open=true;});});"
+)
+
+_CSS = """
+:root{--fg:#1d2433;--muted:#5b6475;--line:#d9dee7;--bg:#fff;--soft:#f4f6f9;--accent:#2857a4;
+--ok:#1f7a3f;--ok-bg:#e3f4e8;--warn:#8a5a00;--warn-bg:#fff1d0;--bad:#a32020;--bad-bg:#fde4e1;
+--info:#2f5597;--info-bg:#e6eefb;--off:#5b6475;--off-bg:#eceff3;color-scheme:light}
+*{box-sizing:border-box}
+html{-webkit-text-size-adjust:100%;text-size-adjust:100%}
+body{margin:0;background:var(--bg);color:var(--fg);line-height:1.45;
+font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans","Liberation Sans",
+Arial,sans-serif}
+.page{max-width:76rem;margin:0 auto;padding:1.25rem 1.25rem 3rem}
+h1{font-size:1.6rem;line-height:1.2;margin:0 0 .5rem;overflow-wrap:anywhere}
+h2{font-size:1.3rem;margin:2.2rem 0 .8rem;padding-bottom:.3rem;border-bottom:2px solid var(--line)}
+h3{font-size:1.05rem;margin:1.4rem 0 .5rem}
+a{color:var(--accent)}
+code,td.mono{font-family:ui-monospace,"SFMono-Regular",Menlo,Consolas,"DejaVu Sans Mono",
+"Liberation Mono",monospace;font-size:.86em}
+header.top{border-bottom:1px solid var(--line);padding-bottom:.8rem}
+dl.meta{display:flex;flex-wrap:wrap;gap:.2rem 1.6rem;margin:.2rem 0 0;color:var(--muted);
+font-size:.9rem}
+dl.meta div{display:flex;gap:.4rem;min-width:0}
+dl.meta dt{font-weight:600}
+dl.meta dd{margin:0;overflow-wrap:anywhere}
+.notes{margin:.6rem 0 0;padding:.5rem .8rem;background:var(--info-bg);border-radius:6px;
+font-size:.9rem}
+.notes p{margin:.2rem 0}
+nav.toc{margin:1rem 0;padding:.6rem 1rem;background:var(--soft);border-radius:8px}
+nav.toc h2{font-size:1rem;margin:0 0 .3rem;border:0;padding:0}
+nav.toc ol{margin:0;padding-left:1.3rem;columns:2 16rem;column-gap:2rem}
+nav.toc li{break-inside:avoid;padding:.1rem 0}
+nav.toc .tocnote{color:var(--muted);font-size:.85rem}
+p{margin:.5rem 0}
+p.note{color:var(--muted);font-size:.88rem}
+.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(11rem,1fr));gap:.7rem;
+margin:.6rem 0}
+.card{border:1px solid var(--line);border-radius:8px;padding:.6rem .8rem;background:var(--bg);
+min-width:0}
+.card .label{color:var(--muted);font-size:.8rem;text-transform:uppercase;letter-spacing:.04em}
+.card .value{font-size:1.6rem;font-weight:650;line-height:1.2;overflow-wrap:anywhere}
+.card .detail{color:var(--muted);font-size:.85rem;overflow-wrap:anywhere}
+.scroll{overflow-x:auto;-webkit-overflow-scrolling:touch;margin:.5rem 0 1rem;
+border:1px solid var(--line);border-radius:6px}
+table{border-collapse:collapse;width:100%;font-size:.88rem}
+caption{caption-side:top;text-align:left;padding:.4rem .6rem;color:var(--muted);
+font-size:.85rem}
+th,td{padding:.32rem .6rem;text-align:left;vertical-align:top;border-bottom:1px solid var(--line)}
+th{background:var(--soft);font-weight:600;white-space:nowrap;position:sticky;top:0}
+tbody tr:nth-child(even) td{background:#fafbfc}
+tbody tr:last-child td{border-bottom:0}
+td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+td.mono{white-space:nowrap}
+td.text{min-width:8rem;overflow-wrap:anywhere}
+.badge{display:inline-block;padding:0 .45rem;border-radius:999px;font-size:.78rem;
+font-weight:600;line-height:1.5;white-space:nowrap;background:var(--off-bg);color:var(--off)}
+.badge.ok{background:var(--ok-bg);color:var(--ok)}
+.badge.warn{background:var(--warn-bg);color:var(--warn)}
+.badge.high{background:var(--bad-bg);color:var(--bad)}
+.badge.info{background:var(--info-bg);color:var(--info)}
+figure{margin:.8rem 0 1.4rem}
+figure img{display:block;max-width:100%;height:auto;border:1px solid var(--line);border-radius:6px}
+figcaption{color:var(--muted);font-size:.85rem;margin-top:.3rem}
+details{margin:.4rem 0;border:1px solid var(--line);border-radius:8px;background:var(--bg)}
+details>summary{cursor:pointer;padding:.45rem .8rem;list-style-position:inside;
+overflow-wrap:anywhere}
+details>summary .meta{color:var(--muted);font-size:.85rem;margin-left:.3rem}
+details>.body{padding:0 .8rem .4rem}
+details.finding{border-left:5px solid var(--line)}
+details.finding.high{border-left-color:var(--bad)}
+details.finding.warn{border-left-color:#d99a00}
+details.finding.info{border-left-color:var(--info)}
+details.finding>summary{font-weight:600}
+details.finding .count{display:inline-block;min-width:2.2rem;text-align:center;margin-right:.3rem}
+.clean{display:flex;flex-wrap:wrap;gap:.4rem;margin:.6rem 0;padding:0;list-style:none}
+dl.fields{display:grid;grid-template-columns:max-content 1fr;gap:.15rem 1rem;margin:.5rem 0;
+font-size:.88rem}
+dl.fields dt{color:var(--muted)}
+dl.fields dd{margin:0;overflow-wrap:anywhere}
+:target{scroll-margin-top:1rem}
+details:target{outline:2px solid var(--accent)}
+footer{margin-top:3rem;color:var(--muted);font-size:.8rem;border-top:1px solid var(--line);
+padding-top:.6rem}
+@media (max-width:40rem){
+body{font-size:14px}
+.page{padding:.8rem .7rem 2rem}
+h1{font-size:1.3rem}
+h2{font-size:1.15rem}
+.cards{grid-template-columns:repeat(2,minmax(0,1fr));gap:.5rem}
+.card .value{font-size:1.3rem}
+nav.toc ol{columns:1}
+th,td{padding:.28rem .45rem}
+td.text{min-width:13rem}
+}
+@media print{
+@page{margin:14mm}
+body{font-size:10pt}
+.page{max-width:none;padding:0}
+a{color:inherit;text-decoration:none}
+nav.toc{background:none;border:1px solid var(--line)}
+.scroll{overflow:visible;border:0}
+table{font-size:8pt}
+th{position:static}
+td.mono,td.num{white-space:normal;overflow-wrap:anywhere}
+tr,figure,.card,dl.fields{break-inside:avoid}
+h2,h3{break-after:avoid}
+details{border:0}
+details>summary{list-style:none;padding-left:0}
+details::details-content{content-visibility:visible}
+figure img{max-height:120mm;width:auto}
+}
+"""
+
+
+def _e(text: object) -> str:
+    """HTML-escape ``text`` for element content and quoted attribute values."""
+    return html.escape(str(text), quote=True)
+
+
+def _csp() -> str:
+    # No network at all: images only from data: URIs, style and the one script inline.
+    digest = base64.b64encode(hashlib.sha256(_SCRIPT.encode()).digest()).decode()
+    return (
+        "default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
+        f"script-src 'sha256-{digest}'; base-uri 'none'; form-action 'none'"
+    )
+
+
+def render_html(doc: Document) -> str:
+    """Return the whole page for ``doc``."""
+    parts = [
+        "<!doctype html>",
+        '<html lang="en">',
+        "<head>",
+        '<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f'<meta http-equiv="Content-Security-Policy" content="{_e(_csp())}">',
+        '<meta name="referrer" content="no-referrer">',
+        f"<title>{_e(doc.title)}</title>",
+        f"<style>{_CSS}</style>",
+        "</head>",
+        "<body>",
+        '<div class="page">',
+        '<header class="top">',
+        f"<h1>{_e(doc.title)}</h1>",
+        '<dl class="meta">',
+    ]
+    parts += [f"<div><dt>{_e(k)}</dt><dd>{_e(v)}</dd></div>" for k, v in doc.header]
+    parts.append("</dl>")
+    if doc.notes:
+        parts.append('<div class="notes">')
+        parts += [f"<p>{_e(n)}</p>" for n in doc.notes]
+        parts.append("</div>")
+    parts.append("</header>")
+    parts += _toc(doc.sections)
+    parts.append("<main>")
+    for section in doc.sections:
+        parts += _section(section)
+    parts.append("</main>")
+    parts.append("<footer>Self-contained report: nothing in it loads from the network.</footer>")
+    parts.append("</div>")
+    parts.append(f"<script>{_SCRIPT}</script>")
+    parts.append("</body>")
+    parts.append("</html>")
+    return "\n".join(parts) + "\n"
+
+
+def _toc(sections: Sequence[Section]) -> list[str]:
+    out = ['<nav class="toc" aria-label="Contents">', "<h2>Contents</h2>", "<ol>"]
+    for s in sections:
+        note = f' <span class="tocnote">{_e(s.toc_note)}</span>' if s.toc_note else ""
+        out.append(f'<li><a href="#{_e(s.anchor)}">{_e(s.title)}</a>{note}</li>')
+    out += ["</ol>", "</nav>"]
+    return out
+
+
+def _section(section: Section) -> list[str]:
+    out = [f'<section id="{_e(section.anchor)}">', f"<h2>{_e(section.title)}</h2>"]
+    out += _blocks(section.blocks)
+    out.append("</section>")
+    return out
+
+
+def _blocks(blocks: Sequence[Block]) -> list[str]:
+    out: list[str] = []
+    clean: list[Finding] = []
+    for block in blocks:
+        # Findings without rows are gathered into one line of green badges.
+        if isinstance(block, Finding) and block.count == 0 and block.unavailable is None:
+            clean.append(block)
+            continue
+        if clean:
+            out += _clean(clean)
+            clean = []
+        out += _block(block)
+    if clean:
+        out += _clean(clean)
+    return out
+
+
+def _block(block: Block) -> list[str]:
+    if isinstance(block, Text):
+        cls = ' class="note"' if block.note else ""
+        return [f"<p{cls}>{_e(block.text)}</p>"]
+    if isinstance(block, Stats):
+        return _stats(block)
+    if isinstance(block, Table):
+        return _table(block)
+    if isinstance(block, Figure):
+        return _figure(block)
+    if isinstance(block, Fields):
+        return _fields(block)
+    if isinstance(block, Group):
+        return _group(block)
+    if isinstance(block, Finding):
+        return _finding(block)
+    raise TypeError(f"cannot render a {type(block).__name__} block")
+
+
+def _stats(block: Stats) -> list[str]:
+    out = ['<div class="cards">']
+    for s in block.items:
+        detail = f'<div class="detail">{_e(s.detail)}</div>' if s.detail else ""
+        out.append(
+            f'<div class="card"><div class="label">{_e(s.label)}</div>'
+            f'<div class="value">{_e(s.value)}</div>{detail}</div>'
+        )
+    out.append("</div>")
+    return out
+
+
+def _cell(cell: Cell, kind: str) -> str:
+    text = _e(cell.text)
+    if kind == "status" and cell.text:
+        text = f'<span class="badge {_e(_status_class(cell.text))}">{text}</span>'
+    if cell.anchor:
+        text = f'<a href="#{_e(cell.anchor)}">{text}</a>'
+    return f'<td class="{kind}">{text}</td>'
+
+
+#: The badge colour of every status word the report shows; colours follow the plots
+#: (current green, behind blue, unsupported vermillion). Unknown words get a neutral badge.
+_STATUS_CLASSES = {
+    **dict.fromkeys(("healthy", "ok", "current"), "ok"),
+    **dict.fromkeys(("degraded", "warn", "single_colo", "single_connector"), "warn"),
+    **dict.fromkeys(("down", "high", "unsupported"), "high"),
+    **dict.fromkeys(("info", "behind"), "info"),
+}
+
+
+def _status_class(status: str) -> str:
+    # Only known words become CSS classes: data never reaches a class attribute.
+    return _STATUS_CLASSES.get(status, "other")
+
+
+def _table(block: Table) -> list[str]:
+    if not block.rows:
+        return [f'<p class="note">{_e(block.empty)}</p>']
+    out = ['<div class="scroll">', "<table>"]
+    if block.caption:
+        out.append(f"<caption>{_e(block.caption)}</caption>")
+    heads = "".join(f'<th scope="col" class="{c.kind}">{_e(c.title)}</th>' for c in block.columns)
+    out += [f"<thead><tr>{heads}</tr></thead>", "<tbody>"]
+    for row in block.rows:
+        cells = "".join(_cell(cell, col.kind) for cell, col in zip(row, block.columns, strict=True))
+        out.append(f"<tr>{cells}</tr>")
+    out += ["</tbody>", "</table>", "</div>"]
+    return out
+
+
+def png_bytes(block: Figure, *, dpi: int = FIGURE_DPI) -> bytes:
+    """Draw ``block`` on a fresh figure (no pyplot state) and return it as PNG bytes."""
+    from matplotlib.figure import Figure as MplFigure
+
+    fig = MplFigure(figsize=block.size, layout="constrained")
+    ax = fig.subplots()
+    block.draw(ax)
+    buf = io.BytesIO()
+    # No metadata: the same data gives byte-identical reports.
+    fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
+    return buf.getvalue()
+
+
+def _figure(block: Figure) -> list[str]:
+    try:
+        png = png_bytes(block)
+    except Exception as exc:  # a report with one figure missing beats no report
+        warnings.warn(f"figure {block.alt!r} could not be drawn: {exc}", RuntimeWarning, 2)
+        return [f'<p class="note">Figure unavailable ({_e(block.alt)}): {_e(exc)}</p>']
+    data = base64.b64encode(png).decode("ascii")
+    out = [
+        "<figure>",
+        f'<img src="data:image/png;base64,{data}" alt="{_e(block.alt)}" loading="eager">',
+    ]
+    if block.caption:
+        out.append(f"<figcaption>{_e(block.caption)}</figcaption>")
+    out.append("</figure>")
+    return out
+
+
+def _fields(block: Fields) -> list[str]:
+    out = ['<dl class="fields">']
+    out += [f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in block.items]
+    out.append("</dl>")
+    return out
+
+
+def _group(block: Group) -> list[str]:
+    anchor = f' id="{_e(block.anchor)}"' if block.anchor else ""
+    opened = " open" if block.open else ""
+    badge = (
+        f' <span class="badge {_e(_status_class(block.status))}">{_e(block.status)}</span>'
+        if block.status
+        else ""
+    )
+    meta = f' <span class="meta">{_e(block.meta)}</span>' if block.meta else ""
+    out = [
+        f"<details{anchor}{opened}>",
+        f"<summary>{_e(block.summary)}{badge}{meta}</summary>",
+        '<div class="body">',
+    ]
+    out += _blocks(block.blocks)
+    out += ["</div>", "</details>"]
+    return out
+
+
+#: Findings with at most this many rows are shown open; longer lists start collapsed.
+OPEN_FINDING_ROWS = 12
+
+
+def _finding(block: Finding) -> list[str]:
+    opened = (
+        " open" if block.table is not None and len(block.table.rows) <= OPEN_FINDING_ROWS else ""
+    )
+    count = "?" if block.unavailable is not None else str(block.count)
+    out = [
+        f'<details class="finding {_e(block.severity)}" id="finding-{_e(block.rule)}"{opened}>',
+        f'<summary><span class="badge count {_e(block.severity)}">{_e(count)}</span>'
+        f"{_e(block.title)}</summary>",
+        '<div class="body">',
+        f"<p>{_e(block.description)}</p>",
+    ]
+    if block.unavailable is not None:
+        out.append(f'<p class="note">{_e(block.unavailable)}</p>')
+    elif block.table is not None:
+        out += _table(block.table)
+    out += ["</div>", "</details>"]
+    return out
+
+
+def _clean(findings: list[Finding]) -> list[str]:
+    items = "".join(
+        f'<li><span class="badge ok">✓ {_e(f.title)}: none</span></li>' for f in findings
+    )
+    return [f'<ul class="clean" aria-label="Rules with nothing to report">{items}</ul>']

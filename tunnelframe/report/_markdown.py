@@ -1,0 +1,133 @@
+"""Render a report :class:`~tunnelframe.report._doc.Document` as Markdown (CommonMark + GFM tables).
+
+The Markdown report carries the same header, findings and tables as the HTML one; figures are
+named but not embedded. Every string from the document goes through :func:`_md`, which makes it
+inert: ``<``, ``>`` and ``&`` become entities (so no renderer turns a tunnel name into HTML), the
+characters that make links, emphasis, code or table cells are backslash-escaped, and line breaks
+become spaces (a table row is one line). This module must not fetch, compute, or touch frames.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from tunnelframe.report._doc import (
+    Block,
+    Document,
+    Fields,
+    Figure,
+    Finding,
+    Group,
+    Section,
+    Stats,
+    Table,
+    Text,
+)
+
+__all__: list[str] = []
+
+_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+_BACKSLASHED = set("\\`*_[]|~#$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
+# Text that would start a list, heading or block quote when it begins a line.
+_LINE_START = re.compile(r"^(\s*)([-+=]|\d+[.)])")
+
+_SEVERITY = {"high": "high", "warn": "warning", "info": "info"}
+
+
+def _md(text: object) -> str:
+    """Make ``text`` inert Markdown: it renders as exactly these characters, on one line."""
+    flat = _CONTROL.sub(" ", str(text))
+    out = []
+    for ch in flat:
+        if ch in _ENTITIES:
+            out.append(_ENTITIES[ch])
+        elif ch in _BACKSLASHED:
+            out.append("\\" + ch)
+        else:
+            out.append(ch)
+    return _LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), "".join(out))
+
+
+def render_markdown(doc: Document) -> str:
+    """Return the whole Markdown report for ``doc``."""
+    out = [f"# {_md(doc.title)}", ""]
+    out += [f"- **{_md(k)}:** {_md(v)}" for k, v in doc.header]
+    out.append("")
+    for note in doc.notes:
+        out += [f"> {_md(note)}", ""]
+    out += ["## Contents", ""]
+    for i, s in enumerate(doc.sections, 1):
+        note = f" ({_md(s.toc_note)})" if s.toc_note else ""
+        out.append(f"{i}. [{_md(s.title)}](#{s.anchor}){note}")
+    out.append("")
+    for section in doc.sections:
+        out += _section(section)
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def _section(section: Section) -> list[str]:
+    # The anchor is ours (letters, digits, dashes), never data: safe as raw HTML.
+    out = [f'<a id="{section.anchor}"></a>', "", f"## {_md(section.title)}", ""]
+    out += _blocks(section.blocks, level=3)
+    return out
+
+
+def _blocks(blocks: Sequence[Block], *, level: int) -> list[str]:
+    out: list[str] = []
+    clean = [b for b in blocks if isinstance(b, Finding) and b.count == 0 and b.unavailable is None]
+    for block in blocks:
+        if block in clean:
+            continue
+        out += _block(block, level=level)
+    if clean:
+        names = ", ".join(_md(f.title) for f in clean)
+        out += [f"Nothing to report for: {names}.", ""]
+    return out
+
+
+def _block(block: Block, *, level: int) -> list[str]:
+    if isinstance(block, Text):
+        text = f"*{_md(block.text)}*" if block.note else _md(block.text)
+        return [text, ""]
+    if isinstance(block, Stats):
+        rows = [[s.label, s.value, s.detail] for s in block.items]
+        return _pipe_table(["", "Value", "Detail"], rows, right={1})
+    if isinstance(block, Table):
+        if not block.rows:
+            return [f"*{_md(block.empty)}*", ""]
+        out = [f"*{_md(block.caption)}*", ""] if block.caption else []
+        right = {i for i, c in enumerate(block.columns) if c.kind == "num"}
+        rows = [[c.text for c in row] for row in block.rows]
+        return out + _pipe_table([c.title for c in block.columns], rows, right=right)
+    if isinstance(block, Figure):
+        return [f"*Figure (embedded in the HTML report): {_md(block.alt)}*", ""]
+    if isinstance(block, Fields):
+        return [*(f"- {_md(k)}: {_md(v)}" for k, v in block.items), ""]
+    if isinstance(block, Group):
+        anchor = [f'<a id="{block.anchor}"></a>', ""] if block.anchor else []
+        status = f" ({_md(block.status)})" if block.status else ""
+        meta = f" · {_md(block.meta)}" if block.meta else ""
+        head = f"{'#' * min(level, 6)} {_md(block.summary)}{status}{meta}"
+        return [*anchor, head, "", *_blocks(block.blocks, level=level + 1)]
+    if isinstance(block, Finding):
+        count = "?" if block.unavailable is not None else str(block.count)
+        head = f"{'#' * min(level, 6)} {count} · {_md(block.title)} ({_SEVERITY[block.severity]})"
+        out = [head, "", _md(block.description), ""]
+        if block.unavailable is not None:
+            out += [f"*{_md(block.unavailable)}*", ""]
+        elif block.table is not None:
+            out += _block(block.table, level=level + 1)
+        return out
+    raise TypeError(f"cannot render a {type(block).__name__} block")
+
+
+def _pipe_table(
+    headers: Sequence[str], rows: Sequence[Sequence[str]], *, right: set[int]
+) -> list[str]:
+    def line(cells: Sequence[str]) -> str:
+        return "| " + " | ".join(_md(c) for c in cells) + " |"
+
+    rule = "|" + "|".join("---:" if i in right else "---" for i in range(len(headers))) + "|"
+    return [line(headers), rule, *(line(r) for r in rows), ""]

@@ -1,0 +1,113 @@
+"""Replace origin IPs with stable keyed pseudonyms so a report can leave the team.
+
+An origin IP becomes ``ip-`` plus the first 12 hex digits of HMAC-SHA256(key, ip): the same IP
+always gets the same pseudonym under the same key (so one can still see that two connectors
+share a host), and without the key nobody can recover the IP by hashing all 2**32 IPv4
+addresses. The key comes from the caller, else from the ``TUNNELFRAME_REDACT_KEY`` environment
+variable, else it is random for each report (pseudonyms then match only within one report).
+This module must never log or return a raw IP once it has been asked to redact.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import os
+import re
+import secrets
+from collections.abc import Callable
+
+import pandas as pd
+
+__all__: list[str] = []
+
+#: Environment variable holding the redaction key (any text); set it to get pseudonyms that
+#: match from one report to the next.
+REDACT_KEY_ENV = "TUNNELFRAME_REDACT_KEY"
+
+
+def _canonical(ip: str) -> str:
+    # The same address written two ways (IPv6 zeros, case) must get one pseudonym.
+    try:
+        return ipaddress.ip_address(ip.strip()).compressed
+    except ValueError:
+        return ip.strip()
+
+
+class Redactor:
+    """Map origin IPs to keyed pseudonyms and scrub known IPs out of any text."""
+
+    def __init__(self, key: str | bytes | None = None) -> None:
+        if key is None:
+            key = os.environ.get(REDACT_KEY_ENV) or secrets.token_bytes(32)
+        self._key = key.encode() if isinstance(key, str) else bytes(key)
+        self._ips: set[str] = set()
+        self._pattern: re.Pattern[str] | None = None
+
+    def __repr__(self) -> str:
+        return f"Redactor(<key hidden>, {len(self._ips)} known IPs)"
+
+    def pseudonym(self, ip: str) -> str:
+        """Return the pseudonym of ``ip`` (and remember ``ip`` for :meth:`scrub`)."""
+        self._remember(ip)
+        digest = hmac.new(self._key, _canonical(ip).encode(), hashlib.sha256).hexdigest()
+        return f"ip-{digest[:12]}"
+
+    def _remember(self, ip: str) -> None:
+        ip = ip.strip()
+        if ip and ip not in self._ips:
+            self._ips.add(ip)
+            self._ips.add(_canonical(ip))
+            self._pattern = None
+
+    def learn(self, values: pd.Series) -> None:
+        """Remember every IP in ``values`` (one IP per value, NA ignored)."""
+        for value in values.dropna().astype(str).unique():
+            self._remember(value)
+
+    def scrub(self, text: str) -> str:
+        """Replace every IP seen so far, wherever it stands in ``text``, with its pseudonym."""
+        if not self._ips:
+            return text
+        if self._pattern is None:
+            ips = sorted(self._ips, key=len, reverse=True)
+            v4 = [re.escape(ip) for ip in ips if ":" not in ip]
+            v6 = [re.escape(ip) for ip in ips if ":" in ip]
+            alts = []
+            if v4:  # 1.2.3.4 must not match inside 11.2.3.45
+                alts.append(r"(?<!\d)(?:" + "|".join(v4) + r")(?!\d)")
+            if v6:
+                alts.append(r"(?<![0-9A-Fa-f:])(?:" + "|".join(v6) + r")(?![0-9A-Fa-f:])")
+            self._pattern = re.compile("|".join(alts), re.IGNORECASE)
+        return self._pattern.sub(lambda m: self.pseudonym(m.group(0)), text)
+
+    def frame(self, frame: pd.DataFrame, *, ip_columns: tuple[str, ...] = ()) -> pd.DataFrame:
+        """Return a copy of ``frame`` with IP columns pseudonymised and other text scrubbed.
+
+        ``ip_columns`` hold one IP per value (``origin_ip``); every other text column (such as
+        ``origin_ips``, or a tunnel name that embeds an IP) is scrubbed of the IPs seen so far.
+        Dtypes are kept.
+        """
+        out = frame.copy()
+        for col in ip_columns:
+            if col in out.columns:
+                self.learn(out[col])
+        for col in out.columns:
+            series = out[col]
+            if col in ip_columns:
+                out[col] = _map_text(series, self.pseudonym)
+            elif isinstance(series.dtype, pd.CategoricalDtype) or pd.api.types.is_string_dtype(
+                series.dtype
+            ):
+                out[col] = _map_text(series, self.scrub)
+        return out
+
+
+def _map_text(series: pd.Series, func: Callable[[str], str]) -> pd.Series:
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        # Map the few categories, not the many rows; the result is categorical again.
+        cats = series.cat.categories
+        mapping = {c: func(c) for c in cats if isinstance(c, str)}
+        return series.map(lambda v: mapping.get(v, v), na_action="ignore").astype("category")
+    return series.map(lambda v: func(v) if isinstance(v, str) else v)

@@ -1,0 +1,567 @@
+"""The sections of a report, each built by one function from the fleet's :class:`Analysis`.
+
+:data:`SECTIONS` lists the builders in report order. A builder takes the
+:class:`~tunnelframe.report._findings.Analysis` and returns a
+:class:`~tunnelframe.report._doc.Section` (or None to leave itself out). To add a section
+(a history section, say), write a builder that returns plain-text blocks and insert it into
+:data:`SECTIONS`; both renderers, the table of contents and escaping follow automatically.
+Builders hold no markup and never escape: they hand the renderers plain text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Sequence
+from typing import Any, cast
+
+import pandas as pd
+
+from tunnelframe.report._doc import (
+    Block,
+    Cell,
+    Column,
+    Fields,
+    Figure,
+    Finding,
+    Group,
+    Section,
+    Stat,
+    Stats,
+    Table,
+    Text,
+)
+from tunnelframe.report._findings import RULES, Analysis, Rule, Show
+
+__all__: list[str] = []
+
+SectionBuilder = Callable[[Analysis], Section | None]
+
+NA_TEXT = "–"
+UNNAMED = "(unnamed)"
+
+
+# --------------------------------------------------------------------------------------------
+# helpers
+
+
+def _missing(value: Any) -> bool:
+    if value is None:
+        return True
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # arrays, lists: not a scalar NA
+        return False
+
+
+def fmt_time(value: Any) -> str:
+    """``2026-08-20 12:00 UTC``; a UTC midnight (a release day) as just the date."""
+    if _missing(value):
+        return NA_TEXT
+    stamp = pd.Timestamp(value)
+    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    if stamp == stamp.normalize():
+        return f"{stamp:%Y-%m-%d}"
+    return f"{stamp:%Y-%m-%d %H:%M} UTC"
+
+
+def fmt(value: Any) -> str:
+    """Any cell value as text: NA as a dash, times in UTC, floats with one decimal."""
+    if _missing(value):
+        return NA_TEXT
+    if isinstance(value, pd.Timestamp):
+        return fmt_time(value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:,.1f}"
+    return str(value)
+
+
+def name_of(value: Any) -> str:
+    return UNNAMED if _missing(value) or str(value) == "" else str(value)
+
+
+def pct(part: float, whole: float) -> str:
+    return f"{100.0 * part / whole:.0f}%" if whole else NA_TEXT
+
+
+def plural(n: int, word: str, words: str | None = None) -> str:
+    return f"{n:,} {word if n == 1 else (words or word + 's')}"
+
+
+_SAFE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def tunnel_anchor(tunnel_id: Any) -> str:
+    """The in-page anchor of a tunnel's detail: ``t-<id>``, hashed when the id is odd."""
+    text = str(tunnel_id)
+    if _SAFE_ID.fullmatch(text):
+        return f"t-{text}"
+    return "t-" + hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def table(
+    frame: pd.DataFrame,
+    show: Sequence[Show],
+    *,
+    caption: str | None = None,
+    empty: str = "Nothing to show.",
+    known_tunnels: set[str] | None = None,
+) -> Table:
+    """A :class:`Table` of ``frame``'s ``show`` columns; tunnel names link to their detail."""
+    columns = [Column(s.title, s.kind) for s in show]
+    rows: list[list[Cell]] = []
+    records = frame.to_dict("records")
+    for record in records:
+        row = []
+        for s in show:
+            value = record.get(s.column)
+            if s.column == "tunnel_name":
+                tid = record.get("tunnel_id")
+                anchor = (
+                    tunnel_anchor(tid)
+                    if known_tunnels is not None and not _missing(tid) and str(tid) in known_tunnels
+                    else None
+                )
+                row.append(Cell(name_of(value), anchor))
+            else:
+                row.append(Cell(fmt(value)))
+        rows.append(row)
+    return Table(columns, rows, caption=caption, empty=empty)
+
+
+def _known_tunnels(a: Analysis) -> set[str]:
+    return {str(t) for t in a.live_tunnels["tunnel_id"].dropna()}
+
+
+def _figure(
+    a: Analysis,
+    plot: str,
+    alt: str,
+    *,
+    caption: str | None = None,
+    size: tuple[float, float] = (9.0, 4.5),
+    **kwargs: Any,
+) -> Figure:
+    def draw(ax: Any) -> object:
+        import tunnelframe.plotting as plotting
+
+        return a._quietly(getattr(plotting, plot), a.connections, ax=ax, **kwargs)
+
+    return Figure(draw=draw, alt=alt, caption=caption, size=size)
+
+
+def _active_mask(frame: pd.DataFrame) -> pd.Series:
+    pending = frame["is_pending_reconnect"].fillna(False).astype(bool)
+    return (frame["connection_id"].notna() | frame["colo_name"].notna()) & ~pending
+
+
+# --------------------------------------------------------------------------------------------
+# sections
+
+
+def glance(a: Analysis) -> Section:
+    """The fleet at a glance: tunnels by status, connectors, connections, versions, colos."""
+    data = a.data
+    tunnels = a.live_tunnels
+    n_deleted = len(data.tunnels) - len(tunnels)
+    statuses = tunnels["tunnel_status"].astype("object").fillna("unknown").astype(str)
+    by_status = statuses.value_counts()
+    order = [s for s in ("healthy", "degraded", "down", "inactive") if s in by_status.index]
+    order += sorted(s for s in by_status.index if s not in order)
+    tunnel_detail = " · ".join(f"{by_status[s]:,} {s}" for s in order)
+    if n_deleted:
+        tunnel_detail += f" · {n_deleted:,} deleted (not counted)"
+    if not data.tunnels_complete:
+        tunnel_detail += " · only tunnels with connectors are known"
+
+    connectors = data.connectors
+    n_up = int((connectors["n_active"] > 0).sum())
+    conns = data.connections
+    active = _active_mask(conns)
+    n_active = int(active.sum())
+    n_pending = int((conns["is_pending_reconnect"].fillna(False).astype(bool)).sum())
+
+    v = a.versions
+    n_versions = len(v.by_version)
+    unsupported = int((a.drift["status"] == "unsupported").sum())
+    colos = a.colos
+    top = colos.head(3)
+    colo_detail = (
+        "busiest: "
+        + ", ".join(f"{c} {s:.0%}" for c, s in zip(top["colo_name"], top["share"], strict=True))
+        if len(top)
+        else "no active connection"
+    )
+    stats = [
+        Stat("Tunnels", f"{len(tunnels):,}", tunnel_detail),
+        Stat(
+            "Connectors",
+            f"{len(connectors):,}",
+            f"{n_up:,} up · {len(connectors) - n_up:,} without an active connection",
+        ),
+        Stat("Active connections", f"{n_active:,}", f"{n_pending:,} pending reconnect"),
+        Stat(
+            "cloudflared versions",
+            f"{n_versions:,}",
+            f"latest {v.latest_version} · {v.pct_current:.0f}% of connectors current · "
+            f"{plural(unsupported, 'unsupported connector')}"
+            if v.n_connectors
+            else f"latest {v.latest_version}",
+        ),
+        Stat("Colos", f"{len(colos):,}", colo_detail),
+        Stat(
+            "Accounts",
+            f"{len(data.account_ids):,}",
+            _errors_detail(a),
+        ),
+    ]
+    status_table = Table(
+        [Column("Tunnel status (API)", "status"), Column("Tunnels", "num"), Column("Share", "num")],
+        [
+            [Cell(s), Cell(f"{by_status[s]:,}"), Cell(pct(by_status[s], len(tunnels)))]
+            for s in order
+        ],
+        caption="Tunnels by the status the API reports",
+        empty="No tunnels.",
+    )
+    return Section("glance", "The fleet at a glance", [Stats(stats), status_table])
+
+
+def _errors_detail(a: Analysis) -> str:
+    errors = a.data.errors
+    if errors is None:
+        return "fetch errors unknown (connections frame)"
+    if len(errors):
+        return f"{plural(len(errors), 'tunnel')} could not be fetched"
+    return "every tunnel fetched"
+
+
+def findings(a: Analysis, rules: Sequence[Rule] = RULES) -> Section:
+    """Every rule with the rows that break it, most serious first."""
+    known = _known_tunnels(a)
+    blocks: list[Block] = []
+    total = 0
+    order = {"high": 0, "warn": 1, "info": 2}
+    clean: list[Block] = []
+    for rule in sorted(rules, key=lambda r: order[r.severity]):
+        rows = rule.rows(a)
+        if rows is None:
+            if rule.unavailable:
+                blocks.append(
+                    Finding(
+                        rule.id,
+                        rule.title,
+                        rule.severity,
+                        rule.description,
+                        0,
+                        unavailable=rule.unavailable,
+                    )
+                )
+            continue
+        total += len(rows)
+        (blocks if len(rows) else clean).append(
+            Finding(
+                rule.id,
+                rule.title,
+                rule.severity,
+                rule.description,
+                len(rows),
+                table(rows, rule.show, known_tunnels=known),
+            )
+        )
+    intro = Text(
+        f"{plural(total, 'finding')}. Each rule lists the rows concerned; tunnel names link "
+        "to the tunnel's detail below."
+        if total
+        else "Nothing to report: every rule passes."
+    )
+    # Rules that pass come last, after everything that needs attention.
+    return Section("findings", "Findings", [intro, *blocks, *clean], toc_note=str(total))
+
+
+_BY_VERSION = (
+    Show("Version", "version", "mono"),
+    Show("Released", "released_on"),
+    Show("Releases behind", "releases_behind", "num"),
+    Show("Status", "status", "status"),
+    Show("Connectors", "n_connectors", "num"),
+    Show("Share", "share", "num"),
+)
+_BY_TUNNEL = (
+    Show("Tunnel", "tunnel_name"),
+    Show("Connectors", "n_connectors", "num"),
+    Show("Versions", "n_versions", "num"),
+    Show("Oldest", "oldest_version", "mono"),
+    Show("Newest", "newest_version", "mono"),
+    Show("Unsupported", "n_unsupported", "num"),
+)
+
+
+def versions(a: Analysis) -> Section:
+    """Which cloudflared versions run, and how far behind the newest release they are."""
+    v = a.versions
+    if not v.n_connectors:
+        return Section("versions", "Version drift", [Text("No connectors, so no versions.")])
+    median = (
+        ""
+        if pd.isna(v.median_releases_behind)
+        else (f" The median connector is {v.median_releases_behind:g} releases behind.")
+    )
+    intro = Text(
+        f"Measured against cloudflared {v.latest_version}, the newest release known on "
+        f"{fmt_time(v.as_of.normalize())}: {v.pct_current:.0f}% of {v.n_connectors:,} connectors "
+        f"run it, {v.pct_behind:.0f}% are behind but supported, {v.pct_unsupported:.0f}% are "
+        f"unsupported (released more than a year before it) and {v.pct_unknown:.0f}% report "
+        f"no usable version.{median} Oldest version in use: {v.oldest_version or NA_TEXT}."
+    )
+    by_version = v.by_version.assign(share=v.by_version["pct"].map(lambda p: f"{p:.1f}%"))
+    multi = v.by_tunnel[(v.by_tunnel["n_versions"] > 1) | (v.by_tunnel["n_unsupported"] > 0)]
+    return Section(
+        "versions",
+        "Version drift",
+        [
+            intro,
+            _figure(
+                a,
+                "plot_version_distribution",
+                "Connectors per cloudflared version, coloured by support status",
+                as_of=a.data.as_of,
+                size=(9.0, 5.0),
+            ),
+            _figure(
+                a,
+                "plot_version_drift",
+                "Connectors by releases behind the newest cloudflared",
+                as_of=a.data.as_of,
+            ),
+            table(by_version, _BY_VERSION, caption="Connectors per version, newest first"),
+            Group(
+                f"Tunnels running several versions or an unsupported one ({len(multi):,})",
+                [
+                    table(
+                        multi,
+                        _BY_TUNNEL,
+                        known_tunnels=_known_tunnels(a),
+                        empty="Every tunnel runs one supported version.",
+                    )
+                ],
+                open=len(multi) <= 10,
+            ),
+        ],
+        toc_note=f"{v.pct_current:.0f}% current",
+    )
+
+
+_COLOS = (
+    Show("Colo", "colo_name", "mono"),
+    Show("City", "city"),
+    Show("Country", "country", "mono"),
+    Show("Region", "region"),
+    Show("Connections", "connections", "num"),
+    Show("Share", "share_text", "num"),
+)
+_REGIONS = (
+    Show("Region", "region"),
+    Show("Colos", "n_colos", "num"),
+    Show("Connections", "connections", "num"),
+    Show("Share", "share_text", "num"),
+)
+
+
+def colos(a: Analysis) -> Section:
+    """Where the fleet's active connections land: by colo, by region, on a map."""
+    dist = a.colos
+    if dist.empty:
+        return Section("colos", "Colo distribution", [Text("No active connections.")])
+    info = a.colo_info
+    names = dist["colo_name"].astype(str)
+    located = dist.assign(
+        city=names.map(info["city"]),
+        country=names.map(info["country"].astype(object)),
+        region=names.map(info["region"].astype(object)),
+        share_text=dist["share"].map(lambda s: f"{s:.1%}"),
+    )
+    regions = a.regions.assign(share_text=a.regions["share"].map(lambda s: f"{s:.1%}"))
+    n_regions = int(regions["region"].notna().sum())
+    return Section(
+        "colos",
+        "Colo distribution",
+        [
+            Text(
+                f"{int(dist['connections'].sum()):,} active connections land in "
+                f"{plural(len(dist), 'colo')} across {plural(n_regions, 'region')}."
+            ),
+            _figure(
+                a,
+                "plot_colo_map",
+                "Map of the colos the fleet connects to, circle area proportional to connections",
+                size=(9.0, 4.8),
+            ),
+            table(regions, _REGIONS, caption="Active connections by region"),
+            _figure(
+                a,
+                "plot_colo_distribution",
+                "Active connections per colo, coloured by region",
+                size=(9.0, 5.0),
+            ),
+            _figure(
+                a,
+                "plot_tunnel_colo_heatmap",
+                "Active connections per tunnel and colo (the 30 busiest tunnels)",
+                size=(9.0, 7.5),
+            ),
+            Group(
+                f"Every colo ({len(dist):,})",
+                [table(located, _COLOS)],
+                open=len(dist) <= 12,
+            ),
+        ],
+        toc_note=plural(len(dist), "colo"),
+    )
+
+
+_RESTARTS = (
+    Show("Tunnel", "tunnel_name"),
+    Show("Connector", "connector_id", "mono"),
+    Show("Started", "run_at"),
+    Show("Uptime (hours)", "uptime_hours", "num"),
+    Show("Active conns", "n_active", "num"),
+)
+
+
+def ages(a: Analysis) -> Section | None:
+    """How long connections have been open and connectors running; recent restarts."""
+    per_connector = a.ages
+    if per_connector.empty:
+        return None
+    recent = per_connector[per_connector["restarted_recently"].fillna(False).astype(bool)]
+    recent = recent.sort_values("uptime_hours").reset_index(drop=True)
+    return Section(
+        "ages",
+        "Connection ages and restarts",
+        [
+            Text(
+                f"Ages are measured at {fmt_time(a.data.as_of)}. cloudflared starts under a new "
+                "connector id each time, so a short uptime means a restart or a new deployment."
+            ),
+            _figure(
+                a,
+                "plot_connection_ages",
+                "Histogram of connection ages on a log scale",
+                as_of=a.data.as_of,
+            ),
+            Group(
+                f"Connectors started in the last day ({len(recent):,})",
+                [
+                    table(
+                        recent,
+                        _RESTARTS,
+                        known_tunnels=_known_tunnels(a),
+                        empty="No connector started in the last day.",
+                    )
+                ],
+                open=len(recent) <= 10,
+            ),
+        ],
+        toc_note=f"{len(recent):,} recent restarts",
+    )
+
+
+_CONNECTOR_DETAIL = (
+    Show("Connector ID", "connector_id", "mono"),
+    Show("Created", "run_at"),
+    Show("Architecture", "arch", "mono"),
+    Show("Version", "version", "mono"),
+    Show("Support", "support", "status"),
+    Show("Origin IP", "origin_ips", "mono"),
+    Show("Edge", "edges", "mono"),
+    Show("HA", "ha", "status"),
+)
+
+
+def tunnels(a: Analysis) -> Section:
+    """Every tunnel with its connectors, as ``cloudflared tunnel info`` lists them."""
+    keys = ["account_id", "tunnel_id", "connector_id"]
+    connectors = a.data.connectors.copy()
+    for k in keys:
+        connectors[k] = connectors[k].astype("object")
+    drift = a.drift[[*keys, "status"]].astype({k: "object" for k in keys})
+    ha = a.ha_connectors[[*keys, "status"]].astype({k: "object" for k in keys})
+    connectors = connectors.merge(
+        drift.rename(columns={"status": "support"}), on=keys, how="left"
+    ).merge(ha.rename(columns={"status": "ha"}), on=keys, how="left")
+    connectors["support"] = connectors["support"].astype("object")
+    connectors["ha"] = connectors["ha"].astype("object")
+    connectors = connectors.sort_values("run_at", ascending=False, kind="stable")
+    by_tunnel = {tid: g for tid, g in connectors.groupby("tunnel_id", sort=False)}
+    edges_of = _tunnel_edges(a.colos_by_tunnel)
+    several_accounts = len(a.data.account_ids) > 1
+
+    live = a.live_tunnels.copy()
+    live["_sort"] = live["tunnel_name"].astype("object").map(lambda n: name_of(n).casefold())
+    live = live.sort_values(["_sort", "tunnel_id"], kind="stable")
+    groups: list[Block] = []
+    records = cast(list[dict[str, Any]], live.to_dict("records"))
+    for t in records:
+        tid = str(t["tunnel_id"])
+        mine = by_tunnel.get(tid, connectors.iloc[0:0])
+        edges = edges_of.get(tid, "")
+        fields = [("ID", tid)]
+        if several_accounts:
+            fields.append(("Account", fmt(t["account_id"])))
+        fields += [
+            ("Created", fmt_time(t.get("created_at"))),
+            ("Type", fmt(t.get("tun_type"))),
+            ("Configuration", _config_text(t)),
+            ("Active since", fmt_time(t.get("conns_active_at"))),
+            ("Inactive since", fmt_time(t.get("conns_inactive_at"))),
+        ]
+        blocks: list[Block] = [Fields(fields)]
+        blocks.append(table(mine, _CONNECTOR_DETAIL, empty="No connector is running this tunnel."))
+        groups.append(
+            Group(
+                name_of(t["tunnel_name"]),
+                blocks,
+                anchor=tunnel_anchor(tid),
+                status=None if _missing(t["tunnel_status"]) else str(t["tunnel_status"]),
+                meta=f"{plural(len(mine), 'connector')}" + (f" · {edges}" if edges else ""),
+            )
+        )
+    intro = Text(
+        "Each tunnel with its active connections per colo, then its connectors, newest first, "
+        "as cloudflared tunnel info lists them. Support is the version's support status, HA "
+        "the connector's high-availability verdict."
+        + (
+            ""
+            if a.data.tunnels_complete
+            else " Tunnels without connectors are not known from a connections frame."
+        )
+    )
+    return Section(
+        "tunnels", "Tunnels in detail", [intro, *groups], toc_note=plural(len(live), "tunnel")
+    )
+
+
+def _tunnel_edges(dist: pd.DataFrame) -> dict[str, str]:
+    """The tunnel's active connections per colo, as ``cloudflared tunnel list`` shows them."""
+    out: dict[str, str] = {}
+    for tid, rows in dist.groupby(dist["tunnel_id"].astype(str), sort=False):
+        pairs = sorted(zip(rows["colo_name"].astype(str), rows["connections"], strict=True))
+        out[str(tid)] = ", ".join(f"{n}x{colo}" for colo, n in pairs)
+    return out
+
+
+def _config_text(t: dict[str, Any]) -> str:
+    src = t.get("config_src")
+    remote = t.get("remote_config")
+    if not _missing(src):
+        return "remote (Cloudflare dashboard)" if str(src) == "cloudflare" else "local"
+    if not _missing(remote):
+        return "remote (Cloudflare dashboard)" if remote else "local"
+    return NA_TEXT
+
+
+#: The report's sections, in order. Insert a builder here to add a section.
+SECTIONS: list[SectionBuilder] = [glance, findings, versions, colos, ages, tunnels]

@@ -1,0 +1,218 @@
+"""What a report or an export is made from: a snapshot, a snapshot file, a fleet or a frame.
+
+:func:`resolve` turns any accepted ``source`` into one :class:`FleetData`: the connections,
+connectors and tunnels frames, the fetch errors when known, the fetch time and the ``as_of``
+moment the analysis is done at. A connections frame alone carries no tunnel list and no fetch
+errors: the tunnels are rebuilt from its rows (tunnels without connectors are then missing)
+and ``errors`` is None, which the sections say rather than guess. Nothing here fetches.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, cast
+
+import pandas as pd
+
+from tunnelframe.report._redact import Redactor
+
+__all__: list[str] = []
+
+#: Columns of the fetch-errors frame, as ``Snapshot.errors_frame()`` gives them.
+ERROR_COLUMNS = ("account_id", "tunnel_id", "tunnel_name", "status", "codes", "message")
+
+
+@dataclass(frozen=True)
+class FleetData:
+    """Everything a report needs, already flattened."""
+
+    connections: pd.DataFrame
+    connectors: pd.DataFrame
+    tunnels: pd.DataFrame
+    #: fetch errors; None when the source cannot say (a connections frame)
+    errors: pd.DataFrame | None
+    fetched_at: pd.Timestamp | None
+    account_ids: tuple[str, ...]
+    as_of: pd.Timestamp
+    #: what the data came from, for the report header ("snapshot …", "connections frame")
+    origin: str
+    #: False when the tunnel list was rebuilt from connections (idle tunnels missing)
+    tunnels_complete: bool = True
+    redacted: bool = False
+
+
+def _utc(value: Any, what: str) -> pd.Timestamp:
+    try:
+        stamp = pd.Timestamp(value)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{what} must be a date or time, not {value!r}") from exc
+    if pd.isna(stamp):
+        raise ValueError(f"{what} must be a date or time, not {value!r}")
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+
+
+def _is_snapshot(source: object) -> bool:
+    from tunnelframe.fetch import Snapshot
+
+    return isinstance(source, Snapshot)
+
+
+def resolve(source: Any, *, as_of: Any = None) -> FleetData:
+    """Return the :class:`FleetData` of ``source`` (see :func:`tunnelframe.write_report`)."""
+    if isinstance(source, (str, os.PathLike)):
+        from tunnelframe.fetch import load_snapshot
+
+        path = Path(source)
+        return _from_snapshot(load_snapshot(path), as_of=as_of, origin=f"snapshot {path.name}")
+    if isinstance(source, pd.DataFrame):
+        return _from_connections(source, as_of=as_of)
+    if isinstance(source, dict) and "tunnels" in source:
+        return _from_fleet(source, as_of=as_of)
+    if _is_snapshot(source):
+        return _from_snapshot(source, as_of=as_of, origin="snapshot")
+    raise TypeError(
+        "source must be a Snapshot, a snapshot path, a fleet dict or a connections frame, "
+        f"not {type(source).__name__}"
+    )
+
+
+def _from_snapshot(snapshot: Any, *, as_of: Any, origin: str) -> FleetData:
+    fetched_at = _utc(snapshot.fetched_at, "fetched_at")
+    return FleetData(
+        connections=snapshot.connections(),
+        connectors=snapshot.connectors(),
+        tunnels=snapshot.tunnels(),
+        errors=snapshot.errors_frame(),
+        fetched_at=fetched_at,
+        account_ids=tuple(str(a) for a in snapshot.account_ids),
+        as_of=fetched_at if as_of is None else _utc(as_of, "as_of"),
+        origin=origin,
+    )
+
+
+def _from_fleet(fleet: dict[str, Any], *, as_of: Any) -> FleetData:
+    from tunnelframe.frames import connections_frame, connectors_frame, tunnels_frame
+
+    tunnels = tunnels_frame(fleet)
+    return FleetData(
+        connections=connections_frame(fleet),
+        connectors=connectors_frame(fleet),
+        tunnels=tunnels,
+        errors=None,
+        fetched_at=None,
+        account_ids=_accounts(tunnels),
+        as_of=_now() if as_of is None else _utc(as_of, "as_of"),
+        origin="fleet",
+    )
+
+
+def _from_connections(frame: pd.DataFrame, *, as_of: Any) -> FleetData:
+    from tunnelframe.frames import CONNECTIONS_SCHEMA
+
+    missing = [c for c in CONNECTIONS_SCHEMA if c not in frame.columns]
+    if missing:
+        raise ValueError(
+            "a frame source must be a connections frame (tunnelframe.connections_frame); "
+            f"it lacks the columns {', '.join(missing)}"
+        )
+    return FleetData(
+        connections=frame,
+        connectors=connectors_from_connections(frame),
+        tunnels=tunnels_from_connections(frame),
+        errors=None,
+        fetched_at=None,
+        account_ids=_accounts(frame),
+        as_of=_now() if as_of is None else _utc(as_of, "as_of"),
+        origin="connections frame",
+        tunnels_complete=False,
+    )
+
+
+def _now() -> pd.Timestamp:
+    return pd.Timestamp(datetime.now(UTC))
+
+
+def _accounts(frame: pd.DataFrame) -> tuple[str, ...]:
+    return tuple(sorted(str(a) for a in frame["account_id"].dropna().unique()))
+
+
+def redact(data: FleetData, redactor: Redactor) -> FleetData:
+    """Return ``data`` with every origin IP replaced by its pseudonym, in every frame."""
+    connections = redactor.frame(data.connections, ip_columns=("origin_ip",))
+    # Connectors and tunnels: origin_ips lists and any text that happens to hold a known IP.
+    return replace(
+        data,
+        connections=connections,
+        connectors=redactor.frame(data.connectors),
+        tunnels=redactor.frame(data.tunnels),
+        errors=None if data.errors is None else redactor.frame(data.errors),
+        redacted=True,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# frames rebuilt from a connections frame alone
+
+
+def _active(frame: pd.DataFrame) -> pd.Series:
+    pending = frame["is_pending_reconnect"].fillna(False).astype(bool)
+    return frame["connection_id"].notna() & ~pending
+
+
+def connectors_from_connections(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per connector of a connections frame, with the columns of ``connectors_frame``."""
+    from tunnelframe.colos import format_edges
+    from tunnelframe.frames import CONNECTORS_SCHEMA
+
+    keys = ["account_id", "tunnel_id", "connector_id"]
+    conn = frame.assign(
+        _n=frame["connection_id"].notna().astype("int64"),
+        _active=_active(frame).astype("int64"),
+    )
+    conn["_pending"] = conn["_n"] - conn["_active"]
+    grouped = conn.groupby(keys, observed=True, dropna=False, sort=False)
+    first = grouped.head(1).set_index(keys)
+    counts = grouped[["_n", "_active", "_pending"]].sum()
+    out = first.join(counts)
+    out["n_connections"] = out.pop("_n")
+    out["n_active"] = out.pop("_active")
+    out["n_pending"] = out.pop("_pending")
+    edges = format_edges(frame)
+    out = out.join(edges.set_index(keys)["edges"], how="left") if len(edges) else out
+    ips = (
+        frame.dropna(subset=["origin_ip"])
+        .groupby(keys, observed=True, dropna=False)["origin_ip"]
+        .agg(lambda s: ", ".join(sorted({str(v) for v in s})))
+    )
+    out["origin_ips"] = ips
+    out = out.reset_index()
+    result = pd.DataFrame(index=out.index)
+    for col, dtype in CONNECTORS_SCHEMA.items():
+        values = out[col] if col in out.columns else pd.Series(pd.NA, index=out.index)
+        if col == "edges":
+            values = values.fillna("")
+        result[col] = values.astype(cast(Any, dtype))
+    return result
+
+
+def tunnels_from_connections(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per tunnel seen in a connections frame, with the columns of ``tunnels_frame``.
+
+    Only the columns a connections frame carries are filled; the others are NA.
+    """
+    from tunnelframe.frames import TUNNELS_SCHEMA
+
+    keys = ["account_id", "tunnel_id"]
+    grouped = frame.groupby(keys, observed=True, dropna=False, sort=False)
+    out = grouped[["tunnel_name", "tunnel_status"]].first()
+    out["n_connectors"] = grouped["connector_id"].nunique()
+    out["n_connections"] = grouped["connection_id"].count()
+    out = out.reset_index()
+    result = pd.DataFrame(index=out.index)
+    for col, dtype in TUNNELS_SCHEMA.items():
+        values = out[col] if col in out.columns else pd.Series(None, index=out.index)
+        result[col] = values.astype(cast(Any, dtype)) if dtype != "object" else values
+    return result
