@@ -36,6 +36,14 @@ from tunnelframe.frames import (
     connectors_frame,
     tunnels_frame,
 )
+from tunnelframe.plotting import (
+    plot_colo_distribution,
+    plot_colo_map,
+    plot_connection_ages,
+    plot_tunnel_colo_heatmap,
+    plot_version_distribution,
+    plot_version_drift,
+)
 from tunnelframe.versions import (
     CONFIG_DRIFT_COLUMNS,
     STATUSES,
@@ -86,6 +94,12 @@ __all__ = [
     "load_sample",
     "load_snapshot",
     "parse_version",
+    "plot_colo_distribution",
+    "plot_colo_map",
+    "plot_connection_ages",
+    "plot_tunnel_colo_heatmap",
+    "plot_version_distribution",
+    "plot_version_drift",
     "refresh_releases",
     "simulator",
     "tunnels_frame",

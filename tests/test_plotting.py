@@ -1,0 +1,581 @@
+"""Tests of tunnelframe.plotting: what each plot draws, on a small fleet worked out by hand."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.colors as mcolors
+import matplotlib.dates as mdates
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+
+import tunnelframe as tf
+from tunnelframe import plotting
+from tunnelframe.plotting import (
+    REGION_COLORS,
+    STATUS_COLORS,
+    plot_colo_distribution,
+    plot_colo_map,
+    plot_connection_ages,
+    plot_tunnel_colo_heatmap,
+    plot_version_distribution,
+    plot_version_drift,
+)
+
+ACCOUNT = "0123456789abcdef0123456789abcdef"
+AS_OF = pd.Timestamp("2026-08-20T12:00:00Z")
+OTHER_GREY = "#BBBBBB"
+
+
+def _conn(cid: str, n: int, colo: str, opened_at: str, *, pending: bool = False) -> dict[str, Any]:
+    return {
+        "id": f"{cid}-{n}",
+        "client_id": cid,
+        "colo_name": colo,
+        "is_pending_reconnect": pending,
+        "opened_at": opened_at,
+        "origin_ip": "203.0.113.7",
+    }
+
+
+def _connector(cid: str, version: str, run_at: str, colos: list[str]) -> dict[str, Any]:
+    return {
+        "id": cid,
+        "arch": "linux_amd64",
+        "version": version,
+        "run_at": run_at,
+        "conns": [_conn(cid, i, colo, run_at) for i, colo in enumerate(colos)],
+    }
+
+
+def _fleet() -> dict[str, Any]:
+    """Three tunnels, six connectors, as of 2026-08-20 12:00 UTC (latest release 2026.8.2).
+
+    ========  ==========  ===========  ================  ===============================
+    tunnel    connector   version      started (before)  connections (active)
+    ========  ==========  ===========  ================  ===============================
+    web-prod  c1          2026.8.2     6 h               DFW DFW IAH IAH
+    web-prod  c2          2025.8.0 *   24 h              LAX LAX SJC (+ SJC pending)
+    db-main   c3          DEV          240 h             FRA AMS
+    db-main   c4          2026.7.3     48 h              (idle)
+    cache     c5          2026.8.2     0.5 h             DFW LAX
+    cache     c6          2025.8.1     456 h             DFW
+    ========  ==========  ===========  ================  ===============================
+
+    * 2025.8.0 (2025-08-08) is older than a year before 2026.8.2 (2026-08-14): unsupported;
+    2025.8.1 (2025-08-21) is 23 releases behind and still supported, 2025.8.0 is 24 behind,
+    2026.7.3 is 3 behind. Active connections per colo: DFW 4, LAX 3, IAH 2, AMS 1, FRA 1,
+    SJC 1 (12 in all).
+    """
+    c2 = _connector("c2", "2025.8.0", "2026-08-19T12:00:00Z", ["LAX", "LAX", "SJC"])
+    c2["conns"].append(_conn("c2", 3, "SJC", "2026-08-19T12:00:00Z", pending=True))
+    return {
+        "tunnels": [
+            {
+                "id": "t1",
+                "account_tag": ACCOUNT,
+                "name": "web-prod",
+                "status": "healthy",
+                "connectors": [
+                    _connector(
+                        "c1", "2026.8.2", "2026-08-20T06:00:00Z", ["DFW", "DFW", "IAH", "IAH"]
+                    ),
+                    c2,
+                ],
+            },
+            {
+                "id": "t2",
+                "account_tag": ACCOUNT,
+                "name": "db-main",
+                "status": "degraded",
+                "connectors": [
+                    _connector("c3", "DEV", "2026-08-10T12:00:00Z", ["FRA", "AMS"]),
+                    _connector("c4", "2026.7.3", "2026-08-18T12:00:00Z", []),
+                ],
+            },
+            {
+                "id": "t3",
+                "account_tag": ACCOUNT,
+                "name": "cache",
+                "status": "healthy",
+                "connectors": [
+                    _connector("c5", "2026.8.2", "2026-08-20T11:30:00Z", ["DFW", "LAX"]),
+                    _connector("c6", "2025.8.1", "2026-08-01T12:00:00Z", ["DFW"]),
+                ],
+            },
+        ]
+    }
+
+
+@pytest.fixture
+def conns() -> pd.DataFrame:
+    return tf.connections_frame(_fleet())
+
+
+@pytest.fixture(autouse=True)
+def _close_figures() -> Any:
+    yield
+    plt.close("all")
+
+
+@pytest.fixture
+def ax() -> Any:
+    return plt.figure(figsize=(8, 5)).add_subplot()
+
+
+def _hex(color: Any) -> str:
+    return mcolors.to_hex(color).upper()
+
+
+def _ticks(labels: Any) -> list[str]:
+    return [label.get_text() for label in labels]
+
+
+def _texts(ax: Any) -> list[str]:
+    return [text.get_text() for text in ax.texts]
+
+
+# --------------------------------------------------------------------------------------------
+# Package surface
+
+
+def test_import_tunnelframe_does_not_import_matplotlib() -> None:
+    code = "import sys, tunnelframe; print('matplotlib' in sys.modules)"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert result.stdout.strip() == "False"
+
+
+def test_plots_are_exported() -> None:
+    for name in plotting.__all__:
+        assert getattr(tf, name) is getattr(plotting, name)
+
+
+@pytest.mark.parametrize(
+    ("plot", "options"),
+    [
+        (plot_version_distribution, {"as_of": AS_OF}),
+        (plot_version_drift, {"as_of": AS_OF}),
+        (plot_colo_distribution, {}),
+        (plot_colo_map, {}),
+        (plot_tunnel_colo_heatmap, {}),
+        (plot_connection_ages, {"as_of": AS_OF}),
+    ],
+)
+def test_every_plot_returns_the_axes_given_or_the_current_one(
+    plot: Any, options: dict[str, Any], conns: pd.DataFrame
+) -> None:
+    _, (left, right) = plt.subplots(1, 2)
+    assert plot(conns, ax=left, **options) is left
+    plt.sca(right)
+    assert plot(conns, **options) is right
+    assert left.get_title() and left.get_title() == right.get_title()
+
+
+@pytest.mark.parametrize(
+    ("plot", "options", "message"),
+    [
+        (plot_version_distribution, {"as_of": AS_OF}, "No connectors in this frame"),
+        (plot_version_drift, {"as_of": AS_OF}, "No connectors in this frame"),
+        (plot_colo_distribution, {}, "No active connections in this frame"),
+        (plot_colo_map, {}, "No active connections in this frame"),
+        (plot_tunnel_colo_heatmap, {}, "No active connections in this frame"),
+        (plot_connection_ages, {"as_of": AS_OF}, "No active connections in this frame"),
+    ],
+)
+def test_an_empty_frame_says_so_on_the_axes(
+    plot: Any, options: dict[str, Any], message: str, conns: pd.DataFrame, ax: Any
+) -> None:
+    assert plot(conns.iloc[:0], ax=ax, **options) is ax
+    assert _texts(ax) == [message]
+    assert ax.get_title()
+    assert not ax.patches and not ax.collections and not ax.images
+
+
+@pytest.mark.parametrize(
+    ("plot", "options"),
+    [
+        (plot_version_distribution, {"as_of": AS_OF}),
+        (plot_version_drift, {"as_of": AS_OF, "by": "released_on"}),
+        (plot_colo_distribution, {}),
+        (plot_colo_map, {}),
+        (plot_tunnel_colo_heatmap, {}),
+        (plot_connection_ages, {"as_of": AS_OF, "level": "connector"}),
+    ],
+)
+def test_plots_leave_their_frame_alone(
+    plot: Any, options: dict[str, Any], conns: pd.DataFrame, ax: Any
+) -> None:
+    before = conns.copy()
+    plot(conns, ax=ax, **options)
+    pd.testing.assert_frame_equal(conns, before)
+
+
+@pytest.mark.parametrize(
+    "plot",
+    [
+        plot_version_distribution,
+        plot_version_drift,
+        plot_colo_distribution,
+        plot_colo_map,
+        plot_tunnel_colo_heatmap,
+        plot_connection_ages,
+    ],
+)
+def test_a_non_frame_is_a_type_error(plot: Any) -> None:
+    with pytest.raises(TypeError, match=r"expects a connections frame .* got list"):
+        plot([{"id": "c1"}])
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda f: plot_version_distribution(f, top=0), r"top=0 must be a positive integer"),
+        (lambda f: plot_colo_distribution(f, top=2.5), r"top=2.5 must be a positive integer"),
+        (lambda f: plot_colo_distribution(f, top=True), r"top=True must be a positive integer"),
+        (lambda f: plot_tunnel_colo_heatmap(f, top_colos=-1), r"top_colos=-1 must be"),
+        (lambda f: plot_colo_map(f, label_top=-1), r"label_top=-1 must be an integer >= 0"),
+        (lambda f: plot_version_drift(f, by="month"), r"by='month' is not 'releases_behind'"),
+        (lambda f: plot_connection_ages(f, level="tunnel"), r"level='tunnel' is not"),
+        (lambda f: plot_connection_ages(f, bins=0), r"bins=0 must be a positive integer"),
+    ],
+)
+def test_bad_options_are_value_errors(call: Any, message: str, conns: pd.DataFrame) -> None:
+    with pytest.raises(ValueError, match=message):
+        call(conns)
+
+
+# --------------------------------------------------------------------------------------------
+# Versions
+
+
+def test_version_distribution_draws_one_bar_per_version_newest_first(
+    conns: pd.DataFrame, ax: Any
+) -> None:
+    plot_version_distribution(conns, as_of=AS_OF, ax=ax)
+    assert _ticks(ax.get_yticklabels()) == ["2026.8.2", "2026.7.3", "2025.8.1", "2025.8.0", "DEV"]
+    assert [bar.get_width() for bar in ax.patches] == [2, 1, 1, 1, 1]
+    assert [_hex(bar.get_facecolor()) for bar in ax.patches] == [
+        STATUS_COLORS["current"],
+        STATUS_COLORS["behind"],
+        STATUS_COLORS["behind"],
+        STATUS_COLORS["unsupported"],
+        STATUS_COLORS["unknown"],
+    ]
+    # the unsupported version's tick label is in the warning colour too
+    assert _hex(ax.get_yticklabels()[3].get_color()) == STATUS_COLORS["unsupported"]
+    assert ax.get_title() == "cloudflared versions of 6 connectors (latest 2026.8.2)"
+    assert _texts(ax) == ["2 (33%)", "1 (17%)", "1 (17%)", "1 (17%)", "1 (17%)"]
+    assert ax.get_xlabel() == "connectors"
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == [
+        "current",
+        "behind, supported",
+        "unsupported (> 1 year older than latest)",
+        "unknown (DEV or no version)",
+    ]
+
+
+def test_version_distribution_sums_the_rest_into_one_other_bar_per_status(
+    conns: pd.DataFrame, ax: Any
+) -> None:
+    # top 2 by connectors: 2026.8.2 (2), then the newest of the versions with 1: 2026.7.3
+    plot_version_distribution(conns, top=2, as_of=AS_OF, ax=ax)
+    assert _ticks(ax.get_yticklabels()) == [
+        "2026.8.2",
+        "2026.7.3",
+        "other behind (1 version)",
+        "other unsupported (1 version)",
+        "other unknown (1 version)",
+    ]
+    assert [bar.get_width() for bar in ax.patches] == [2, 1, 1, 1, 1]
+    assert [bar.get_hatch() for bar in ax.patches] == [None, None, "//", "//", "//"]
+    assert _hex(ax.patches[3].get_facecolor()) == STATUS_COLORS["unsupported"]
+
+
+def test_version_distribution_passes_kwargs_to_barh(conns: pd.DataFrame, ax: Any) -> None:
+    plot_version_distribution(conns, as_of=AS_OF, ax=ax, color="black", height=0.5)
+    assert {_hex(bar.get_facecolor()) for bar in ax.patches} == {"#000000"}
+    assert {bar.get_height() for bar in ax.patches} == {0.5}
+
+
+def _bars(ax: Any) -> dict[str, list[tuple[float, float, float]]]:
+    """Per bar container label: (x centre, bottom, height) of each bar."""
+    return {
+        container.get_label(): [
+            (bar.get_x() + bar.get_width() / 2, bar.get_y(), bar.get_height()) for bar in container
+        ]
+        for container in ax.containers
+    }
+
+
+def test_version_drift_stacks_connectors_by_releases_behind(conns: pd.DataFrame, ax: Any) -> None:
+    plot_version_drift(conns, as_of=AS_OF, ax=ax)
+    assert _bars(ax) == {
+        "current": [(0, 0, 2)],
+        "behind, supported": [(3, 0, 1), (23, 0, 1)],
+        "unsupported (> 1 year older than latest)": [(24, 0, 1)],
+    }
+    assert [_hex(c.patches[0].get_facecolor()) for c in ax.containers] == [
+        STATUS_COLORS["current"],
+        STATUS_COLORS["behind"],
+        STATUS_COLORS["unsupported"],
+    ]
+    # the support boundary lies between 23 (supported) and 24 (unsupported) releases behind
+    (line,) = ax.get_lines()
+    assert list(line.get_xdata()) == [23.5, 23.5]
+    assert "support ends →" in _texts(ax)
+    assert ax.get_title() == "Version drift of cloudflared connectors: releases behind 2026.8.2"
+    assert ax.get_xlabel() == "releases behind the latest release (2026.8.2)"
+    assert ax.get_legend().get_title().get_text() == (
+        "not shown: 1 connector with an unknown version"
+    )
+
+
+def test_version_drift_takes_a_version_drift_frame_as_it_is(conns: pd.DataFrame) -> None:
+    _, (left, right) = plt.subplots(1, 2)
+    drift = tf.version_drift(conns, as_of=AS_OF)
+    plot_version_drift(conns, as_of=AS_OF, ax=left)
+    plot_version_drift(drift, ax=right)
+    assert _bars(left) == _bars(right)
+
+
+def test_version_drift_by_release_month_shades_the_unsupported_window(
+    conns: pd.DataFrame, ax: Any
+) -> None:
+    plot_version_drift(conns, by="released_on", as_of=AS_OF, ax=ax)
+    months = {
+        label: [
+            (mdates.num2date(bar.get_x()).strftime("%Y-%m"), bar.get_y(), bar.get_height())
+            for bar in container
+        ]
+        for label, container in ((c.get_label(), c) for c in ax.containers)
+    }
+    # 2025-08 holds 2025.8.1 (supported) with 2025.8.0 (unsupported) stacked on top
+    assert months == {
+        "current": [("2026-08", 0, 2)],
+        "behind, supported": [("2025-08", 0, 1), ("2026-07", 0, 1)],
+        "unsupported (> 1 year older than latest)": [("2025-08", 1, 1)],
+    }
+    assert "← unsupported: released before 2025-08-14" in _texts(ax)
+    (latest_line,) = ax.get_lines()
+    assert mdates.num2date(latest_line.get_xdata()[0]).strftime("%Y-%m-%d") == "2026-08-14"
+    assert ax.get_xlabel() == "release date of the version they run (by month)"
+
+
+def test_version_drift_says_so_when_no_version_is_known(conns: pd.DataFrame, ax: Any) -> None:
+    dev_only = conns[conns["version"] == "DEV"]
+    plot_version_drift(dev_only, as_of=AS_OF, ax=ax)
+    assert _texts(ax) == [
+        "No connectors with a known version in this frame",
+        "1 connector with unknown version or release date",
+    ]
+
+
+# --------------------------------------------------------------------------------------------
+# Colos
+
+
+def test_colo_distribution_draws_colos_by_connections(conns: pd.DataFrame, ax: Any) -> None:
+    plot_colo_distribution(conns, ax=ax)
+    assert _ticks(ax.get_yticklabels()) == [
+        "DFW (Dallas-Fort Worth)",
+        "LAX (Los Angeles)",
+        "IAH (Houston)",
+        "AMS (Amsterdam)",
+        "FRA (Frankfurt am Main)",
+        "SJC (San Jose)",
+    ]
+    assert [bar.get_width() for bar in ax.patches] == [4, 3, 2, 1, 1, 1]
+    north_america, europe = REGION_COLORS["North America"], REGION_COLORS["Europe"]
+    assert [_hex(bar.get_facecolor()) for bar in ax.patches] == [
+        north_america,
+        north_america,
+        north_america,
+        europe,
+        europe,
+        north_america,
+    ]
+    assert _texts(ax)[:2] == ["4 (33.3%)", "3 (25.0%)"]
+    assert ax.get_title() == "Active connections per colo: 12 in 6 colos"
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["North America", "Europe"]
+
+
+def test_colo_distribution_puts_the_rest_in_one_other_bar(conns: pd.DataFrame, ax: Any) -> None:
+    plot_colo_distribution(conns, top=3, ax=ax)
+    labels = _ticks(ax.get_yticklabels())
+    assert labels[-1] == "other (3 colos)"
+    assert len(labels) == 4
+    assert [bar.get_width() for bar in ax.patches] == [4, 3, 2, 3]
+    assert _hex(ax.patches[-1].get_facecolor()) == OTHER_GREY
+
+
+def test_colo_distribution_counts_pending_reconnects_on_request(
+    conns: pd.DataFrame, ax: Any
+) -> None:
+    plot_colo_distribution(conns, active_only=False, ax=ax)
+    # SJC now has 2 (one active, one pending) and sorts before AMS and FRA
+    assert [bar.get_width() for bar in ax.patches] == [4, 3, 2, 2, 1, 1]
+    assert _ticks(ax.get_yticklabels())[3] == "SJC (San Jose)"
+    assert ax.get_xlabel() == "connections"
+
+
+def test_colo_distribution_keeps_a_large_fleet_to_top_n(ax: Any) -> None:
+    big = tf.connections_frame(tf.simulator.generate_fleet(300, seed=3))
+    n_colos = big["colo_name"].nunique()
+    assert n_colos > 10  # the point of the test
+    plot_colo_distribution(big, top=10, ax=ax)
+    labels = _ticks(ax.get_yticklabels())
+    assert len(ax.patches) == 11
+    assert labels[-1].startswith("other (")
+    widths = [bar.get_width() for bar in ax.patches]
+    active = big["connection_id"].notna() & ~big["is_pending_reconnect"].fillna(False).astype(bool)
+    assert sum(widths) == int(active.sum())
+
+
+def test_colo_map_sizes_circles_by_connections(conns: pd.DataFrame, ax: Any) -> None:
+    plot_colo_map(conns, label_top=2, ax=ax)
+    (points,) = ax.collections
+    # in colo_distribution order: DFW 4, LAX 3, IAH 2, AMS 1, FRA 1, SJC 1; area 700 * n / 4
+    assert list(points.get_sizes()) == [700.0, 525.0, 350.0, 175.0, 175.0, 175.0]
+    offsets = points.get_offsets()
+    assert list(offsets[0]) == pytest.approx([-97.037695, 32.897233])  # DFW airport (lon, lat)
+    assert list(offsets[3]) == pytest.approx([4.76389, 52.3086])  # AMS
+    labels = [t.get_text() for t in ax.texts if t.get_text() in {"DFW", "LAX", "IAH"}]
+    assert labels == ["DFW", "LAX"]
+    assert ax.get_aspect() == 1.0
+    assert ax.get_xlim() == (-180.0, 180.0)
+    assert ax.get_xlabel() == "longitude"
+    assert ax.get_title() == (
+        "Where the fleet connects: active connections per colo (12 in 6 colos)"
+    )
+    assert "circle area ∝ connections (largest: 4 at DFW); no coastlines bundled" in _texts(ax)
+
+
+def test_colo_map_leaves_out_unknown_colos_and_says_so(conns: pd.DataFrame, ax: Any) -> None:
+    odd = conns.copy()
+    odd["colo_name"] = odd["colo_name"].cat.rename_categories({"SJC": "QQQ"})
+    plot_colo_map(odd, ax=ax)  # no UnknownColoWarning: warnings are errors here
+    (points,) = ax.collections
+    assert len(points.get_offsets()) == 5
+    note = [t for t in _texts(ax) if t.startswith("not shown")]
+    assert note == [
+        "not shown: 1 colo with unknown location (1 connection)\n"
+        "circle area ∝ connections (largest: 4 at DFW); no coastlines bundled"
+    ]
+
+
+def test_colo_map_passes_kwargs_to_scatter(conns: pd.DataFrame, ax: Any) -> None:
+    plot_colo_map(conns, ax=ax, marker="s", alpha=0.3)
+    (points,) = ax.collections
+    assert points.get_alpha() == 0.3
+
+
+def test_heatmap_has_tunnels_as_rows_and_colos_as_columns(conns: pd.DataFrame, ax: Any) -> None:
+    plot_tunnel_colo_heatmap(conns, ax=ax)
+    # tunnels by connections: web-prod 7, cache 3, db-main 2; colos: DFW 4, LAX 3, IAH 2, then
+    # AMS, FRA, SJC (1 each, by name)
+    assert _ticks(ax.get_yticklabels()) == ["web-prod", "cache", "db-main"]
+    assert _ticks(ax.get_xticklabels()) == ["DFW", "LAX", "IAH", "AMS", "FRA", "SJC"]
+    (image,) = ax.images
+    values = image.get_array()
+    assert values.filled(0).tolist() == [
+        [2, 2, 2, 0, 0, 1],
+        [2, 1, 0, 0, 0, 0],
+        [0, 0, 0, 1, 1, 0],
+    ]
+    assert values.mask.sum() == 10  # empty cells are not coloured
+    assert len(ax.texts) == 8  # every filled cell annotated
+    assert ax.get_title() == (
+        "Active connections per tunnel and colo (top 3 of 3 tunnels, top 6 of 6 colos)"
+    )
+
+
+def test_heatmap_sums_the_rest_into_grey_other_row_and_column(conns: pd.DataFrame, ax: Any) -> None:
+    plot_tunnel_colo_heatmap(conns, top_tunnels=2, top_colos=3, ax=ax)
+    assert _ticks(ax.get_yticklabels()) == ["web-prod", "cache", "other (1 tunnel)"]
+    assert _ticks(ax.get_xticklabels()) == ["DFW", "LAX", "IAH", "other (3 colos)"]
+    (image,) = ax.images
+    assert image.get_array().data.tolist() == [
+        [2, 2, 2, 1],
+        [2, 1, 0, 0],
+        [0, 0, 0, 2],
+    ]
+    # the other row and column are grey patches outside the colour scale
+    assert image.get_array().mask[-1].all() and image.get_array().mask[:, -1].all()
+    assert len(ax.patches) == 6
+    assert {_hex(p.get_facecolor()) for p in ax.patches} == {OTHER_GREY}
+    assert image.norm.vmax == 2
+
+
+def test_heatmap_tells_apart_tunnels_that_share_a_name(ax: Any) -> None:
+    fleet = _fleet()
+    fleet["tunnels"][2]["name"] = "web-prod"
+    fleet["tunnels"][2]["id"] = "0f0e0d0c-aaaa-bbbb-cccc-000000000003"
+    fleet["tunnels"][0]["id"] = "01020304-aaaa-bbbb-cccc-000000000001"
+    plot_tunnel_colo_heatmap(tf.connections_frame(fleet), ax=ax, colorbar=False)
+    assert _ticks(ax.get_yticklabels()) == [
+        "web-prod (01020304)",
+        "web-prod (0f0e0d0c)",
+        "db-main",
+    ]
+    assert len(ax.figure.axes) == 1  # no colour bar
+
+
+# --------------------------------------------------------------------------------------------
+# Ages
+
+
+def test_connection_ages_histogram_counts_active_connections(conns: pd.DataFrame, ax: Any) -> None:
+    plot_connection_ages(conns, as_of=AS_OF, bins=12, ax=ax)
+    assert len(ax.patches) == 12
+    assert sum(bar.get_height() for bar in ax.patches) == 12
+    assert ax.get_xscale() == "log"
+    # ages: 0.5 h ×2, 6 h ×4, 24 h ×3, 240 h ×2, 456 h: median (6 + 24) / 2 = 15 h
+    (median,) = ax.get_lines()
+    assert median.get_xdata()[0] == 15.0
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["median 15.0 h"]
+    assert ax.get_title() == "Age of active connections (12 connections)"
+    assert ax.get_ylabel() == "connections"
+    assert "1 d" in _ticks(ax.get_xticklabels())
+
+
+def test_connector_uptimes_histogram(conns: pd.DataFrame, ax: Any) -> None:
+    plot_connection_ages(conns, level="connector", as_of=AS_OF, ax=ax)
+    assert sum(bar.get_height() for bar in ax.patches) == 6
+    # uptimes: 0.5, 6, 24, 48, 240, 456 h: median 36 h
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["median 36.0 h"]
+    assert ax.get_title() == "Connector uptime since (re)start (6 connectors)"
+
+
+def test_connection_ages_takes_a_connection_ages_frame(conns: pd.DataFrame) -> None:
+    _, (left, right) = plt.subplots(1, 2)
+    plot_connection_ages(conns, as_of=AS_OF, ax=left)
+    plot_connection_ages(tf.connection_ages(conns, as_of=AS_OF), ax=right)
+    assert [b.get_height() for b in left.patches] == [b.get_height() for b in right.patches]
+
+
+def test_connection_ages_leaves_out_times_after_as_of(conns: pd.DataFrame, ax: Any) -> None:
+    # as of 2026-08-20 09:00, c1 (opened 06:00 → 3 h) counts, c5 (opened 11:30) is in the future
+    plot_connection_ages(conns, as_of="2026-08-20T09:00:00Z", ax=ax, color="black")
+    assert sum(bar.get_height() for bar in ax.patches) == 10
+    assert "not shown: 2 without a time stamp or stamped after as_of" in _texts(ax)
+    assert {_hex(bar.get_facecolor()) for bar in ax.patches} == {"#000000"}
+
+
+def test_connection_ages_draws_ages_under_a_minute_in_the_first_bin(ax: Any) -> None:
+    frame = tf.connection_ages(tf.connections_frame(_fleet()), as_of="2026-08-20T11:30:10Z")
+    plot_connection_ages(frame, bins=5, ax=ax)
+    # c5's two connections are 10 s old: clipped to one minute, the left edge of the first bin
+    assert ax.patches[0].get_x() == pytest.approx(1 / 60)
+    assert ax.patches[0].get_height() >= 2
+    assert not np.isnan([bar.get_height() for bar in ax.patches]).any()
