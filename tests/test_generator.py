@@ -29,7 +29,8 @@ import tunnelframe
 from tunnelframe.simulator import DEFAULT_AS_OF, generate_fleet
 
 REPO = Path(__file__).resolve().parent.parent
-SPEC = Path("/work/shared/cloudflare/openapi-tunnels.json")
+# The three schemas, copied from the shared spec so the test runs anywhere.
+SPEC = Path(__file__).resolve().parent / "data" / "openapi-tunnel-schemas.json"
 AS_OF = datetime(2026, 8, 20, 12, 0, tzinfo=UTC)
 NEWEST_RELEASE = date(2026, 8, 14)  # 2026.8.2, the newest release on or before AS_OF
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
@@ -173,7 +174,7 @@ def test_earlier_as_of_uses_only_releases_known_then() -> None:
 
 @pytest.fixture(scope="module")
 def schemas() -> dict[str, jsonschema.Draft4Validator]:
-    components = json.loads(SPEC.read_text())["components_resolved"]
+    components = json.loads(SPEC.read_text(encoding="utf-8"))
     # Draft 4 ignores the OpenAPI-only keywords (x-*, example, readOnly): what remains is the
     # plain JSON Schema the spec states.
     return {
