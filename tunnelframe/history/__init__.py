@@ -35,6 +35,7 @@ simulator) and must never load a whole store into pandas behind the caller's bac
 
 from __future__ import annotations
 
+from tunnelframe.history._plots import plot_ha_timeline, plot_version_rollout
 from tunnelframe.history._queries import (
     HA_STATES,
     colo_shifts,
@@ -54,5 +55,7 @@ __all__ = [
     "ha_episodes",
     "ha_timeline",
     "load_history",
+    "plot_ha_timeline",
+    "plot_version_rollout",
     "version_rollout",
 ]

@@ -8,7 +8,6 @@ Nothing here writes to the store.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, Literal
 
 import duckdb
@@ -16,6 +15,7 @@ import pandas as pd
 import pyarrow as pa
 
 from tunnelframe.history._store import _GLOB, STORE_SCHEMA, StoreLike, _existing_store, _has_files
+from tunnelframe.versions import parse_version
 
 __all__ = [
     "HA_STATES",
@@ -139,7 +139,8 @@ def version_rollout(history: History) -> pd.DataFrame:
     -------
     pandas.DataFrame
         ``fetched_at`` (tz-aware UTC), ``version`` (category, ordered oldest to newest, unknown
-        versions last), ``n_connectors`` (int64), ``share`` (float64, sums to 1 per snapshot);
+        versions such as ``DEV`` first), ``n_connectors`` (int64), ``share`` (float64, sums to
+        1 per snapshot);
         sorted by ``fetched_at`` then version.
 
     Examples
@@ -153,17 +154,15 @@ def version_rollout(history: History) -> pd.DataFrame:
     [1.0]
     """
     sql = """
-    SELECT fetched_at, version, count(DISTINCT connector_id) AS n_connectors,
-        count(DISTINCT connector_id) / sum(count(DISTINCT connector_id))
-            OVER (PARTITION BY fetched_at) AS share
-    FROM h WHERE connector_id IS NOT NULL
-    GROUP BY fetched_at, version
+    SELECT fetched_at, version, count(DISTINCT connector_id) AS n_connectors
+    FROM h WHERE connector_id IS NOT NULL GROUP BY fetched_at, version
     """
-    frame = _run(
-        history,
-        sql,
-        {"fetched_at": _TIME, "version": "string", "n_connectors": "int64", "share": "float64"},
-    )
+    frame = _run(history, sql, {"fetched_at": _TIME, "version": "str", "n_connectors": "int64"})
+    # A connector has one version per snapshot, so the per-version counts add up to the
+    # snapshot's connectors. (Shares are taken here, on the small result: a window in the
+    # query costs DuckDB more memory than the whole aggregation.)
+    total = frame.groupby("fetched_at")["n_connectors"].transform("sum")
+    frame["share"] = (frame["n_connectors"] / total).astype("float64")
     order = _version_order(frame["version"].dropna().unique().tolist())
     frame["version"] = pd.Categorical(frame["version"], categories=order, ordered=True)
     return frame.sort_values(["fetched_at", "version"], ignore_index=True)
@@ -274,11 +273,11 @@ _CHURN_DTYPES: dict[str, dict[str, Any]] = {
         "account_id": "category",
         "tunnel_id": "category",
         "tunnel_name": "category",
-        "host": "string",
+        "host": "str",
         "event": pd.CategoricalDtype(list(_CHURN_EVENTS)),
-        "connector_id": "string",
+        "connector_id": "str",
         "version": "category",
-        "previous_connector_id": "string",
+        "previous_connector_id": "str",
         "previous_version": "category",
         "upgraded": "boolean",
     },
@@ -296,7 +295,7 @@ _CHURN_DTYPES: dict[str, dict[str, Any]] = {
         "account_id": "category",
         "tunnel_id": "category",
         "tunnel_name": "category",
-        "host": "string",
+        "host": "str",
         "first_seen_at": _TIME,
         "last_seen_at": _TIME,
         "n_connectors": "int64",
@@ -596,14 +595,5 @@ def ha_episodes(history: History) -> pd.DataFrame:
 
 
 def _version_order(versions: list[str]) -> list[str]:
-    """Versions oldest to newest, compared as numbers; unparseable ones (``DEV``) last."""
-    key: Callable[[str], tuple[Any, ...]] = _version_key
-    return sorted(versions, key=key)
-
-
-def _version_key(version: str) -> tuple[Any, ...]:
-    head = version.split("-", 1)[0]
-    parts = head.split(".")
-    if len(parts) == 3 and all(p.isdigit() for p in parts):
-        return (0, *(int(p) for p in parts), version)
-    return (1, 0, 0, 0, version)
+    """Versions oldest to newest, compared as numbers; unknown ones (``DEV``) first."""
+    return sorted(versions, key=lambda v: (parse_version(v), v))
