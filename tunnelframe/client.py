@@ -129,13 +129,23 @@ class _Budget:
                     remaining = _RATELIMIT_REMAINING.search(header)
                     reset = _RATELIMIT_RESET.search(header)
                     if remaining is not None and reset is not None:
-                        # Requests still in flight may not be in the server's count yet:
-                        # assume they are not, so the estimate errs on the safe side.
-                        estimate = int(remaining.group(1)) - max(0, self._inflight - 1)
-                        self._server_remaining = estimate
-                        self._server_reset_at = time.monotonic() + int(reset.group(1))
+                        self._learn(int(remaining.group(1)), int(reset.group(1)))
             self._inflight -= 1
             self._cond.notify_all()
+
+    def _learn(self, remaining: int, reset_s: int) -> None:
+        # Requests still in flight may not be in the server's count yet: assume they are
+        # not, so the estimate errs on the safe side.
+        now = time.monotonic()
+        estimate = remaining - max(0, self._inflight - 1)
+        reset_at = now + reset_s  # ``t`` is whole seconds rounded up: never too early
+        if self._server_remaining is None or now >= self._server_reset_at:
+            self._server_remaining, self._server_reset_at = estimate, reset_at
+        else:
+            # Same window: replies arrive out of order, so an older, higher count must not
+            # undo a newer, lower one.
+            self._server_remaining = min(self._server_remaining, estimate)
+            self._server_reset_at = min(self._server_reset_at, reset_at)
 
     def pause(self, seconds: float) -> None:
         """Hold every worker back for ``seconds`` (after a 429)."""

@@ -33,6 +33,12 @@ _PREFIX: Final = "/client/v4"
 _DEFAULT_ACCOUNT: Final = "0c0ffee0c0ffee0c0ffee0c0ffee0c0f"
 _DEFAULT_PER_PAGE: Final = 20  # what the simulator assumes Cloudflare uses without per_page
 _KINDS: Final = ("cfd_tunnel", "tunnels")
+# Cloudflare publishes no list of error codes. Auth (10000) and not-found (7003, 7000) follow
+# what the API is seen to send; these three are the simulator's own, chosen >= 1000 as the
+# OpenAPI spec requires of every code.
+_CODE_BAD_REQUEST: Final = 1001
+_CODE_RATE_LIMITED: Final = 10429
+_CODE_SERVER_ERROR: Final = 10500
 _STATUSES: Final = frozenset({"inactive", "degraded", "healthy", "down"})
 _FILTERS: Final = (
     "name",
@@ -267,6 +273,7 @@ class _Http(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out as two writes: no 40 ms stall
     server: _Http
     timeout = 60  # idle keep-alive connections close after a minute
 
@@ -467,7 +474,11 @@ class SimulatedApi:
             self._respond(
                 handler,
                 429,
-                _failure(971, "Please wait and consider throttling your request speed"),
+                _failure(
+                    _CODE_RATE_LIMITED,
+                    f"More than {self._window.quota} requests per {self._window.window_s:g} "
+                    "seconds reached. Please wait and consider throttling your request speed",
+                ),
                 headers,
             )
             return
@@ -486,7 +497,7 @@ class SimulatedApi:
             body: object = (
                 b"<html><body><h1>502 Bad Gateway</h1>cloudflare</body></html>"
                 if status == 502
-                else _failure(10001 if status == 500 else 10043, "Service unavailable (simulated)")
+                else _failure(_CODE_SERVER_ERROR, f"Internal error (simulated HTTP {status})")
             )
             self._respond(handler, status, body, headers)
             return
@@ -515,7 +526,7 @@ class SimulatedApi:
             if not rest:
                 return 200, self._list(account, query, all_types=kind == "tunnels")
         except _BadRequest as exc:
-            return 400, _failure(1001, str(exc))
+            return 400, _failure(_CODE_BAD_REQUEST, str(exc))
         if kind != "cfd_tunnel":
             return 404, _failure(7000, "No route for that URI")
         tunnel_id = rest[0]
@@ -525,7 +536,7 @@ class SimulatedApi:
         if tunnel is None:
             return 404, _not_found(path)
         if tunnel_id in self.faults.broken_tunnels:
-            return 503, _failure(10043, "Service unavailable (simulated)")
+            return 503, _failure(_CODE_SERVER_ERROR, "Internal error (simulated HTTP 503)")
         connectors = self._connectors[account, tunnel_id]
         if len(rest) == 1:
             return 200, _envelope(tunnel)

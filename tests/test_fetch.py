@@ -1,0 +1,274 @@
+"""tunnelframe.fetch: whole-fleet fetches and snapshots, against the simulator over loopback."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import ACCOUNT, make_client, numbered_fleet, tiny_fleet
+
+import tunnelframe
+from tunnelframe import (
+    SchemaError,
+    Snapshot,
+    fetch_connector,
+    fetch_fleet,
+    fetch_tunnel,
+    load_snapshot,
+)
+from tunnelframe.client import Client
+from tunnelframe.simulator import Faults, SimulatedApi, generate_fleet, serve
+
+
+def connections_paths(api: SimulatedApi) -> list[str]:
+    return sorted(path for _, path, _ in api.request_log if path.endswith("/connections"))
+
+
+def test_fetch_fleet_reads_connectors_of_tunnels_that_can_have_them(
+    api: SimulatedApi, client: Client
+) -> None:
+    snap = fetch_fleet(client, progress=False)
+    # Listed (deleted excluded): t1..t4; t4 is inactive, so only t1, t2, t3 are read.
+    assert [t["id"] for t in snap.tunnels] == ["t1", "t2", "t3", "t4"]
+    assert [len(t["connectors"]) for t in snap.tunnels] == [2, 1, 0, 0]
+    assert snap.tunnels[0] == tiny_fleet()["tunnels"][0]
+    assert snap.n_requests == client.n_requests == api.n_requests == 4
+    assert connections_paths(api) == [
+        f"/client/v4/accounts/{ACCOUNT}/cfd_tunnel/{tid}/connections" for tid in ("t1", "t2", "t3")
+    ]
+    assert "is_deleted=false" in api.request_log[0][1]
+    assert snap.account_ids == [ACCOUNT]
+    assert snap.errors == []
+    assert snap.fetched_at.tzinfo is not None
+
+
+def test_frames_of_a_snapshot(client: Client) -> None:
+    snap = fetch_fleet(client, progress=False)
+    connections = snap.connections()
+    # c1 and c2 hold 4 connections each, c3 holds 2.
+    assert len(connections) == 10
+    assert connections["colo_name"].astype(str).tolist() == (
+        ["DFW", "DFW", "IAH", "IAH", "LAX", "LAX", "SJC", "SJC", "AMS", "FRA"]
+    )
+    assert snap.connectors()["connector_id"].astype(str).tolist() == ["c1", "c2", "c3"]
+    assert snap.tunnels()["tunnel_id"].astype(str).tolist() == ["t1", "t2", "t3", "t4"]
+    pd.testing.assert_frame_equal(connections, tunnelframe.connections_frame(snap.fleet))
+
+
+def test_include_deleted_and_skip_inactive(api: SimulatedApi, client: Client) -> None:
+    snap = fetch_fleet(client, include_deleted=True, skip_inactive=False, progress=False)
+    assert [t["id"] for t in snap.tunnels] == ["t1", "t2", "t3", "t4", "t5"]
+    assert snap.n_requests == 6  # one list page, five /connections
+    assert "is_deleted" not in api.request_log[0][1]
+
+
+def test_filters_reach_the_list_call(api: SimulatedApi, client: Client) -> None:
+    snap = fetch_fleet(client, include_prefix="web-", status="healthy", progress=False)
+    assert [t["id"] for t in snap.tunnels] == ["t1"]
+    assert snap.n_requests == 2
+
+
+def test_several_accounts_go_into_one_snapshot() -> None:
+    fleet = numbered_fleet(3, account="a" * 32, prefix="a")
+    fleet["tunnels"] += numbered_fleet(2, account="b" * 32, prefix="b")["tunnels"]
+    with serve(fleet) as api, make_client(api) as client:
+        assert api.account_ids == ["a" * 32, "b" * 32]
+        snap = fetch_fleet(client, account_id=api.account_ids, progress=False)
+    assert snap.account_ids == ["a" * 32, "b" * 32]
+    assert [t["id"] for t in snap.tunnels] == ["a00000", "a00001", "a00002", "b00000", "b00001"]
+    assert snap.n_requests == 2 + 5
+    assert snap.connections()["account_id"].astype(str).tolist() == ["a" * 32] * 3 + ["b" * 32] * 2
+
+
+def test_a_tunnel_deleted_mid_fetch_is_recorded() -> None:
+    with (
+        serve(tiny_fleet(), faults={"deleted_after_list": {"t2"}}) as api,
+        make_client(api) as client,
+    ):
+        snap = fetch_fleet(client, progress=False)
+    assert [t["id"] for t in snap.tunnels] == ["t1", "t2", "t3", "t4"]
+    assert snap.tunnels[1]["connectors"] == []
+    [error] = snap.errors
+    assert {k: error[k] for k in ("account_id", "tunnel_id", "tunnel_name", "status", "codes")} == {
+        "account_id": ACCOUNT,
+        "tunnel_id": "t2",
+        "tunnel_name": "web-stage",
+        "status": 404,
+        "codes": [7003],
+    }
+    assert "GET /accounts/" in error["message"]
+    assert len(snap.connections()) == 8  # t1's connections are all there
+    frame = snap.errors_frame()
+    assert frame.columns.tolist() == [
+        "account_id",
+        "tunnel_id",
+        "tunnel_name",
+        "status",
+        "codes",
+        "message",
+    ]
+    assert frame.loc[0, "status"] == 404
+    assert frame.loc[0, "codes"] == "7003"
+
+
+def test_a_persistently_failing_tunnel_is_recorded() -> None:
+    faults = Faults(broken_tunnels={"t1"})
+    with serve(tiny_fleet(), faults=faults) as api, make_client(api, max_retries=2) as client:
+        snap = fetch_fleet(client, progress=False)
+    assert [(e["tunnel_id"], e["status"], e["codes"]) for e in snap.errors] == [
+        ("t1", 503, [10500])
+    ]
+    assert [len(t["connectors"]) for t in snap.tunnels] == [0, 1, 0, 0]
+    assert snap.n_requests == 1 + 3 + 2  # list, t1 three times, t2, t3
+
+
+def test_errors_frame_of_a_clean_snapshot_is_empty_with_the_columns(client: Client) -> None:
+    frame = fetch_fleet(client, progress=False).errors_frame()
+    assert frame.empty
+    assert frame.dtypes.astype(str).tolist() == [
+        "category",
+        "string",
+        "string",
+        "Int64",
+        "string",
+        "string",
+    ]
+
+
+def test_a_429_storm_still_fetches_every_tunnel() -> None:
+    # Right after the list call someone else spends the window: every worker gets a 429 with
+    # Retry-After, all of them pause, then the fetch finishes within the budget.
+    fleet = numbered_fleet(30)
+    faults = Faults(exhaust_budget_after=1)
+    with serve(fleet, budget=(20, 1), faults=faults) as api, make_client(api) as client:
+        snap = fetch_fleet(client, max_workers=8, progress=False)
+        statuses = [status for _, _, status in api.request_log]
+    assert snap.errors == []
+    assert [len(t["connectors"]) for t in snap.tunnels] == [1] * 30
+    assert 1 <= statuses.count(429) <= 8  # one storm: at most the 8 requests in flight
+    assert statuses.count(200) == 31
+
+
+def test_faults_do_not_change_the_result() -> None:
+    fleet = generate_fleet(40, seed=5)
+    with serve(fleet) as api, make_client(api) as client:
+        clean = fetch_fleet(client, progress=False)
+    faults = Faults(error_rate=0.1, drop_rate=0.1, seed=3)
+    with serve(fleet, faults=faults) as api, make_client(api, max_retries=8) as client:
+        faulty = fetch_fleet(client, progress=False)
+        statuses = [status for _, _, status in api.request_log]
+    assert faulty.errors == []
+    assert 0 in statuses
+    assert {500, 502, 503} & set(statuses)
+    assert faulty.n_requests > clean.n_requests
+    pd.testing.assert_frame_equal(faulty.connections(), clean.connections())
+    assert faulty.tunnels == clean.tunnels
+
+
+def test_fetch_fleet_without_a_client_reads_the_environment(
+    monkeypatch: pytest.MonkeyPatch, api: SimulatedApi
+) -> None:
+    monkeypatch.setenv("CLOUDFLARE_API_TOKEN", api.token)
+    monkeypatch.setenv("CLOUDFLARE_ACCOUNT_ID", api.account_id)
+    monkeypatch.setenv("CLOUDFLARE_BASE_URL", api.url)
+    assert len(fetch_fleet(progress=False).tunnels) == 4
+
+
+def test_progress_bar_goes_to_stderr(client: Client, capsys: pytest.CaptureFixture[str]) -> None:
+    fetch_fleet(client, progress=True)
+    assert "3/3" in capsys.readouterr().err
+
+
+def test_listing_failures_raise(api: SimulatedApi) -> None:
+    with make_client(api, token="wrong") as client, pytest.raises(tunnelframe.AuthError):
+        fetch_fleet(client, progress=False)
+
+
+def test_bad_arguments(client: Client) -> None:
+    with pytest.raises(ValueError, match="max_workers must be >= 1"):
+        fetch_fleet(client, max_workers=0)
+    with pytest.raises(ValueError, match="non-empty list of ids"):
+        fetch_fleet(client, account_id=[])
+
+
+# -- one tunnel, one connector -------------------------------------------------------------------
+
+
+def test_fetch_tunnel_and_fetch_connector(client: Client) -> None:
+    frame = fetch_tunnel("t1", client)
+    assert len(frame) == 8
+    assert set(frame["tunnel_name"].astype(str)) == {"web-prod"}
+    assert frame["connector_id"].astype(str).tolist() == ["c1"] * 4 + ["c2"] * 4
+    one = fetch_connector("t2", "c3", client)
+    assert one["colo_name"].astype(str).tolist() == ["AMS", "FRA"]
+    assert one["tunnel_id"].astype(str).tolist() == ["t2", "t2"]
+    assert client.n_requests == 3
+
+
+# -- snapshots on disk ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["fleet.json", "fleet.json.gz"])
+def test_snapshot_round_trip(tmp_path: Path, name: str) -> None:
+    with (
+        serve(tiny_fleet(), faults={"deleted_after_list": {"t2"}}) as api,
+        make_client(api) as client,
+    ):
+        snap = fetch_fleet(client, progress=False)
+    path = snap.save(tmp_path / name)
+    assert path == tmp_path / name
+    assert list(tmp_path.iterdir()) == [path]  # no temporary file left behind
+    raw = path.read_bytes()
+    assert (raw[:2] == b"\x1f\x8b") == name.endswith(".gz")
+    loaded = load_snapshot(path)
+    assert loaded == snap
+    assert loaded.fetched_at == snap.fetched_at
+    assert loaded.errors == snap.errors
+    assert loaded.n_requests == snap.n_requests == 4
+    pd.testing.assert_frame_equal(loaded.connections(), snap.connections())
+    pd.testing.assert_frame_equal(loaded.tunnels(), snap.tunnels())
+    pd.testing.assert_frame_equal(loaded.errors_frame(), snap.errors_frame())
+
+
+def test_save_replaces_an_existing_file(tmp_path: Path) -> None:
+    path = tmp_path / "snap.json"
+    path.write_text("old")
+    snap = Snapshot(fetched_at=datetime(2026, 8, 20, tzinfo=UTC), account_ids=["a"], tunnels=[])
+    snap.save(path)
+    assert json.loads(path.read_text())["format"] == "tunnelframe.snapshot"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["snap.json"]
+
+
+def test_load_snapshot_refuses_other_files(tmp_path: Path) -> None:
+    (tmp_path / "fleet.json").write_text(json.dumps(tiny_fleet()))
+    with pytest.raises(SchemaError, match="not a snapshot"):
+        load_snapshot(tmp_path / "fleet.json")
+    (tmp_path / "junk.json.gz").write_bytes(gzip.compress(b"{oops"))
+    with pytest.raises(SchemaError, match="not JSON"):
+        load_snapshot(tmp_path / "junk.json.gz")
+
+
+def test_the_token_is_absent_from_snapshots_and_logs(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    token = "sekrit-token-b7e1d0"
+    caplog.set_level(logging.DEBUG)
+    faults = Faults(deleted_after_list=frozenset({"t2"}), drop_rate=0.2, error_rate=0.2)
+    with (
+        serve(tiny_fleet(), token=token, faults=faults) as api,
+        make_client(api, max_retries=8) as client,
+    ):
+        snap = fetch_fleet(client, progress=False)
+    assert snap.errors  # the deleted tunnel's error message is saved too
+    for name in ("s.json", "s.json.gz"):
+        raw = snap.save(tmp_path / name).read_bytes()
+        text = gzip.decompress(raw) if name.endswith(".gz") else raw
+        assert token.encode() not in text
+    assert token not in repr(snap)
+    assert caplog.records
+    assert all(token not in record.getMessage() for record in caplog.records)
