@@ -6,6 +6,7 @@ GitHub's release list. Dates are handled as whole UTC days since 1970-01-01.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import platform
@@ -210,7 +211,7 @@ class _Calendar:
     @classmethod
     def read(cls, releases: object) -> _Calendar:
         if releases is None:
-            releases = _data_path("cloudflared-releases.csv")
+            return _bundled()
         if isinstance(releases, str | os.PathLike):
             return cls.from_frame(pd.read_csv(releases, dtype=str, keep_default_na=False))
         if isinstance(releases, pd.DataFrame):
@@ -282,6 +283,15 @@ class _Calendar:
         lo, hi = np.where(listed, exact, lo), np.where(listed, exact, hi)
         impossible = lo > hi  # a calendar whose dates do not rise with its versions
         return np.where(impossible, _NEG, lo), np.where(impossible, _POS, hi), listed
+
+
+@functools.cache
+def _bundled() -> _Calendar:
+    """The bundled calendar, read once (a frozen value: nothing may modify its arrays)."""
+    cal = _Calendar.read(_data_path("cloudflared-releases.csv"))
+    for array in (cal.keys, cal.days):
+        array.flags.writeable = False
+    return cal
 
 
 class _Latest(NamedTuple):

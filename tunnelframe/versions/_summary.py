@@ -150,7 +150,8 @@ def version_summary(
     first = np.full(len(counts), n, dtype=np.int64)
     first[codes[::-1] + 1] = np.arange(n)[::-1]
     at = first[present + 1]
-    order = np.lexsort((out["version"].to_numpy(str)[at], -keys[at], present < 0))
+    spelled = np.append(out["version"].cat.categories.to_numpy(str), "")[present]
+    order = np.lexsort((spelled, -keys[at], present < 0))
     at, present = at[order], present[order]
     by_version = out.iloc[at][["version", "released_on", "releases_behind", "supported", "status"]]
     by_version = by_version.assign(
