@@ -412,7 +412,12 @@ def _fetch_fleet(
     max_workers: int,
     progress: bool,
 ) -> Snapshot:
-    from tqdm.auto import tqdm
+    # tqdm.auto warns on import in a Jupyter kernel without ipywidgets: only import it when a
+    # bar is wanted (the plain tqdm, disabled, costs nothing and says nothing).
+    if progress:
+        from tqdm.auto import tqdm
+    else:
+        from tqdm import tqdm
 
     client._ensure_pool(max_workers)
     fetched_at = datetime.now(UTC)
