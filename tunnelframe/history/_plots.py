@@ -7,6 +7,7 @@ only when a plot is drawn, so ``import tunnelframe`` stays fast.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -146,6 +147,7 @@ def plot_ha_timeline(
     import matplotlib.pyplot as plt
     from matplotlib.patches import Patch
 
+    date2num: Callable[..., Any] = mdates.date2num  # untyped in matplotlib
     frame = _require(
         episodes,
         ["tunnel_id", "tunnel_name", "state", "start_at", "end_at", "hours"],
@@ -164,8 +166,8 @@ def plot_ha_timeline(
     drawn: set[str] = set()
     for row, tunnel_id in enumerate(chosen):
         runs = frame[frame["tunnel_id"] == tunnel_id]
-        starts = mdates.date2num(runs["start_at"].dt.tz_convert(None).to_numpy())
-        ends = mdates.date2num(runs["end_at"].dt.tz_convert(None).to_numpy())
+        starts = date2num(runs["start_at"].dt.tz_convert(None).to_numpy())
+        ends = date2num(runs["end_at"].dt.tz_convert(None).to_numpy())
         states = runs["state"].astype(str).tolist()
         ax.broken_barh(
             list(zip(starts, ends - starts, strict=True)),

@@ -28,7 +28,8 @@ __all__ = [
 
 History = StoreLike | pd.DataFrame
 
-_TIME = "datetime64[us, UTC]"
+_TIME = pd.DatetimeTZDtype("us", "UTC")
+_TEXT = pd.ArrowDtype(pa.string())
 
 #: States of :func:`ha_episodes`, from worst to best; a snapshot takes the first that applies.
 HA_STATES = ("down", "single_connector", "single_colo", "degraded", "ha")
@@ -110,15 +111,27 @@ def _run(history: History, sql: str, dtypes: dict[str, Any]) -> pd.DataFrame:
 
 
 def _typed(frame: pd.DataFrame, dtypes: dict[str, Any]) -> pd.DataFrame:
-    """``frame`` with exactly the columns of ``dtypes``, in order, with those dtypes."""
+    """``frame`` with exactly the columns of ``dtypes``, in order, with those dtypes.
+
+    ``"category"`` gives sorted categories and ``"text"`` plain text, both as pyarrow strings,
+    like the frames of :mod:`tunnelframe.frames`.
+    """
     out = pd.DataFrame(index=pd.RangeIndex(len(frame)))
     for column, dtype in dtypes.items():
         values: pd.Series = frame[column].reset_index(drop=True)
         if dtype == _TIME:
-            values = pd.to_datetime(values, utc=True)
-        elif isinstance(dtype, pd.CategoricalDtype) or dtype == "category":
-            values = values.astype("string")
-        out[column] = values.astype(dtype)
+            values = pd.to_datetime(values, utc=True).astype(_TIME)
+        elif isinstance(dtype, pd.CategoricalDtype):  # before "category", which it equals
+            values = values.astype(_TEXT).astype(dtype)
+        elif dtype == "category":
+            values = values.astype(_TEXT)
+            categories = pd.Index(sorted(values.dropna().unique()), dtype=_TEXT)
+            values = values.astype(pd.CategoricalDtype(categories))
+        elif dtype == "text":
+            values = values.astype(_TEXT)
+        else:
+            values = values.astype(dtype)
+        out[column] = values
     return out
 
 
@@ -157,14 +170,14 @@ def version_rollout(history: History) -> pd.DataFrame:
     SELECT fetched_at, version, count(DISTINCT connector_id) AS n_connectors
     FROM h WHERE connector_id IS NOT NULL GROUP BY fetched_at, version
     """
-    frame = _run(history, sql, {"fetched_at": _TIME, "version": "str", "n_connectors": "int64"})
+    frame = _run(history, sql, {"fetched_at": _TIME, "version": "text", "n_connectors": "int64"})
     # A connector has one version per snapshot, so the per-version counts add up to the
     # snapshot's connectors. (Shares are taken here, on the small result: a window in the
     # query costs DuckDB more memory than the whole aggregation.)
     total = frame.groupby("fetched_at")["n_connectors"].transform("sum")
     frame["share"] = (frame["n_connectors"] / total).astype("float64")
-    order = _version_order(frame["version"].dropna().unique().tolist())
-    frame["version"] = pd.Categorical(frame["version"], categories=order, ordered=True)
+    order = pd.Index(_version_order(frame["version"].dropna().unique().tolist()), dtype=_TEXT)
+    frame["version"] = frame["version"].astype(pd.CategoricalDtype(order, ordered=True))
     return frame.sort_values(["fetched_at", "version"], ignore_index=True)
 
 
@@ -273,11 +286,11 @@ _CHURN_DTYPES: dict[str, dict[str, Any]] = {
         "account_id": "category",
         "tunnel_id": "category",
         "tunnel_name": "category",
-        "host": "str",
-        "event": pd.CategoricalDtype(list(_CHURN_EVENTS)),
-        "connector_id": "str",
+        "host": "text",
+        "event": pd.CategoricalDtype(pd.Index(_CHURN_EVENTS, dtype=_TEXT)),
+        "connector_id": "text",
         "version": "category",
-        "previous_connector_id": "str",
+        "previous_connector_id": "text",
         "previous_version": "category",
         "upgraded": "boolean",
     },
@@ -295,7 +308,7 @@ _CHURN_DTYPES: dict[str, dict[str, Any]] = {
         "account_id": "category",
         "tunnel_id": "category",
         "tunnel_name": "category",
-        "host": "str",
+        "host": "text",
         "first_seen_at": _TIME,
         "last_seen_at": _TIME,
         "n_connectors": "int64",
@@ -585,7 +598,7 @@ def ha_episodes(history: History) -> pd.DataFrame:
             "account_id": "category",
             "tunnel_id": "category",
             "tunnel_name": "category",
-            "state": pd.CategoricalDtype(list(HA_STATES)),
+            "state": pd.CategoricalDtype(pd.Index(HA_STATES, dtype=_TEXT)),
             "start_at": _TIME,
             "end_at": _TIME,
             "hours": "float64",

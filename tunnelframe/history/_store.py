@@ -7,6 +7,7 @@ whole snapshots or nothing. This module knows no HTTP and does no analysis.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -22,7 +23,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from tunnelframe._errors import TunnelframeError
-from tunnelframe.frames import CONNECTIONS_SCHEMA
+from tunnelframe.frames import connections_frame
 
 __all__ = ["append_snapshot", "load_history"]
 
@@ -55,11 +56,6 @@ STORE_SCHEMA = pa.schema(
         ("uuid", pa.string()),
     ]
 )
-_FRAME_DTYPES: dict[str, str] = {
-    "fetched_at": CONNECTIONS_SCHEMA["run_at"],
-    **CONNECTIONS_SCHEMA,
-    "uuid": "str",
-}
 _PARTITIONING = ds.partitioning(pa.schema([("date", pa.string())]), flavor="hive")
 _DATASET_SCHEMA = STORE_SCHEMA.append(pa.field("date", pa.string()))
 # Files readers must ignore start with "." (pyarrow, Spark and Dask skip them) and do not end in
@@ -353,10 +349,11 @@ def _fsync_dir(path: Path) -> None:
 def _to_frame(table: pa.Table) -> pd.DataFrame:
     """A table of :data:`STORE_SCHEMA` as a frame with the dtypes of ``connections_frame``."""
     frame = table.select(STORE_SCHEMA.names).to_pandas()
-    for column, dtype in _FRAME_DTYPES.items():
-        if dtype == "category":
-            # Categories sorted, as connections_frame makes them.
-            categories = pd.Index(sorted(frame[column].dropna().unique()), dtype="str")
+    for column, dtype in _frame_dtypes().items():
+        if isinstance(dtype, pd.CategoricalDtype):
+            # Sorted categories of the same kind as connections_frame makes.
+            values = sorted(frame[column].dropna().unique())
+            categories = pd.Index(values, dtype=dtype.categories.dtype)
             frame[column] = frame[column].astype(pd.CategoricalDtype(categories))
         else:
             frame[column] = frame[column].astype(dtype)
@@ -364,3 +361,13 @@ def _to_frame(table: pa.Table) -> pd.DataFrame:
         # connections_frame has a uuid column only where some uuid differs from the id.
         frame = frame.drop(columns="uuid")
     return pd.DataFrame(frame)
+
+
+@functools.cache
+def _frame_dtypes() -> dict[str, Any]:
+    """Dtype of every stored column: those ``connections_frame`` gives, plus ``fetched_at``."""
+    empty = connections_frame([])
+    dtypes: dict[str, Any] = {"fetched_at": empty["run_at"].dtype}
+    dtypes.update({str(column): dtype for column, dtype in empty.dtypes.items()})
+    dtypes["uuid"] = empty["connection_id"].dtype
+    return dtypes
