@@ -500,7 +500,7 @@ def ha_timeline(history: History) -> pd.DataFrame:
     --------
     >>> import tempfile, tunnelframe as tf
     >>> store = tempfile.mkdtemp()
-    >>> for snapshot in tf.simulator.generate_history(5, days=3):
+    >>> for snapshot in tf.simulator.generate_history(5, days=2):
     ...     _ = tf.append_snapshot(snapshot, store)
     >>> timeline = tf.ha_timeline(store)
     >>> bool((timeline["observed_hours"] == 48.0).all())

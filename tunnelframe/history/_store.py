@@ -119,7 +119,7 @@ def append_snapshot(snapshot: SnapshotLike, store: StoreLike) -> Path:
     >>> for snapshot in tf.simulator.generate_history(3, days=2):
     ...     path = tf.append_snapshot(snapshot, store)
     >>> path.parent.name
-    'date=2026-08-02'
+    'date=2026-08-20'
     """
     fetched_at = _utc(snapshot.fetched_at, name="snapshot.fetched_at")
     account_ids = sorted(str(a) for a in snapshot.account_ids)
@@ -177,9 +177,9 @@ def load_history(
     >>> store = tempfile.mkdtemp()
     >>> for snapshot in tf.simulator.generate_history(3, days=3):
     ...     _ = tf.append_snapshot(snapshot, store)
-    >>> history = tf.load_history(store, start="2026-08-02")
+    >>> history = tf.load_history(store, start="2026-08-19")
     >>> history["fetched_at"].dt.strftime("%Y-%m-%d").unique().tolist()
-    ['2026-08-02', '2026-08-03']
+    ['2026-08-19', '2026-08-20']
     """
     root = _existing_store(store)
     dataset = _dataset(root)

@@ -1,12 +1,14 @@
 """The bundled simulator: realistic fleets and a loopback Cloudflare API for demos and tests.
 
-``generate_fleet`` makes a deterministic, realistic fleet as raw API objects. Nothing in this
+``generate_fleet`` makes a deterministic, realistic fleet as raw API objects;
+``generate_history`` evolves one over simulated days as snapshots. Nothing in this
 package talks to the real Cloudflare API.
 """
 
 from __future__ import annotations
 
 from tunnelframe.simulator._generator import DEFAULT_AS_OF, generate_fleet
+from tunnelframe.simulator._history import generate_history
 from tunnelframe.simulator._server import Faults, SimulatedApi, serve, simulate
 
 __all__ = [
@@ -14,6 +16,7 @@ __all__ = [
     "Faults",
     "SimulatedApi",
     "generate_fleet",
+    "generate_history",
     "serve",
     "simulate",
 ]
