@@ -173,8 +173,11 @@ def test_non_fleet_input_has_na_context_columns() -> None:
 def test_fleet_rows_carry_their_tunnel_in_payload_order() -> None:
     frame = connections_frame(fleet())
     assert values(frame["connection_id"]) == ["c-1", "c-2", "c-3", None, "c-4"]
-    assert values(frame["connector_id"]) == [*["aaaaaaaa-0000-4000-8000-000000000001"] * 3,
-                                             "bbbb", "cccc"]  # fmt: skip
+    assert values(frame["connector_id"]) == [
+        *["aaaaaaaa-0000-4000-8000-000000000001"] * 3,
+        "bbbb",
+        "cccc",
+    ]
     assert values(frame["tunnel_id"]) == ["t1", "t1", "t1", "t1", "t3"]
     assert values(frame["tunnel_name"]) == ["web", "web", "web", "web", "db"]
     assert values(frame["tunnel_status"]) == ["healthy"] * 4 + ["degraded"]
@@ -246,8 +249,7 @@ def test_idle_connector_is_one_na_row_by_default() -> None:
 def test_include_idle_false_drops_idle_connectors() -> None:
     frame = connections_frame([connector_b(), connector_a(), connector_c()], include_idle=False)
     assert values(frame["connection_id"]) == ["c-1", "c-2", "c-3", "c-4"]
-    assert values(frame["connector_id"]) == [*["aaaaaaaa-0000-4000-8000-000000000001"] * 3,
-                                             "cccc"]  # fmt: skip
+    assert values(frame["connector_id"]) == [*["aaaaaaaa-0000-4000-8000-000000000001"] * 3, "cccc"]
     assert values(frame["run_at"].isna()) == [False, False, False, True]
     only_idle = connections_frame(connector_b(), include_idle=False)
     assert len(only_idle) == 0
@@ -393,6 +395,58 @@ def test_wrong_shapes_raise_schema_error_naming_the_path(
             build(data)
         assert info.value.path == path
         assert str(info.value).startswith(f"{path}: ")
+
+
+def many(key: str, bad: Any, *, at: int = 15) -> list[dict[str, Any]]:
+    """One connector, 20 connections sharing ``key``'s value "DFW" except ``bad`` at ``at``."""
+    conns = [{"id": f"c{i}", key: "DFW", "client_id": "k"} for i in range(20)]
+    conns[at][key] = bad
+    return [{"id": "k", "conns": conns}]
+
+
+@pytest.mark.parametrize("key", ["colo_name", "client_id", "origin_ip", "client_version"])
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        (5, "expected a string or null, got integer 5"),
+        ({"x": 1}, "got object"),
+        (["DFW"], "got array"),
+        ("DF\udc00", "not valid Unicode"),
+    ],
+)
+def test_schema_errors_in_repetitive_columns_name_the_row(key: str, bad: Any, message: str) -> None:
+    # Few distinct values take the hashing path, one value per connector the per-connector one.
+    with pytest.raises(tf.SchemaError, match=message) as info:
+        connections_frame(many(key, bad))
+    assert info.value.path == f"[0].conns[15].{key}"
+
+
+def test_repetitive_columns_encode_like_distinct_ones() -> None:
+    data = many("colo_name", "AMS", at=3)
+    data.append({"id": "k2", "conns": [{"id": "z", "colo_name": "SJC", "client_id": "other"}]})
+    frame = connections_frame(data)
+    assert values(frame["colo_name"]) == ["DFW"] * 3 + ["AMS"] + ["DFW"] * 16 + ["SJC"]
+    assert list(frame["colo_name"].cat.categories) == ["AMS", "DFW", "SJC"]
+    assert values(frame["client_id"]) == ["k"] * 20 + ["other"]
+    assert list(frame["client_id"].cat.categories) == ["k", "other"]
+    assert values(frame["connector_id"]) == ["k"] * 20 + ["k2"]
+
+
+def test_client_id_categories_hold_only_client_ids() -> None:
+    # client_id equals the connector id, but the idle connector's id is no client_id.
+    data = [connector_c(), {"id": "idle"}, {"id": "dddd", "conns": [{"client_id": "dddd"}]}]
+    frame = connections_frame(data)
+    assert values(frame["client_id"]) == [None, None, "dddd"]
+    frame = connections_frame(
+        [
+            {"id": "a", "conns": [{"client_id": "a"}, {"client_id": "a"}]},
+            {"id": "idle"},
+            {"id": "b", "conns": [{"client_id": "b"}]},
+        ]
+    )
+    assert values(frame["client_id"]) == ["a", "a", None, "b"]
+    assert list(frame["client_id"].cat.categories) == ["a", "b"]
+    assert list(frame["connector_id"].cat.categories) == ["a", "b", "idle"]
 
 
 def test_tunnels_frame_reports_paths_of_plain_tunnel_lists() -> None:
