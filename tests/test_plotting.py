@@ -288,18 +288,29 @@ def test_version_distribution_draws_one_bar_per_version_newest_first(
 def test_version_distribution_sums_the_rest_into_one_other_bar_per_status(
     conns: pd.DataFrame, ax: Any
 ) -> None:
-    # top 2 by connectors: 2026.8.2 (2), then the newest of the versions with 1: 2026.7.3
-    plot_version_distribution(conns, top=2, as_of=AS_OF, ax=ax)
+    fleet = _fleet()
+    # two more behind versions, so that three of them fall outside the top
+    fleet["tunnels"][1]["connectors"].append(
+        _connector("c7", "2026.6.1", "2026-08-18T12:00:00Z", ["AMS"])
+    )
+    fleet["tunnels"][1]["connectors"].append(
+        _connector("c8", "2026.5.0", "2026-08-18T12:00:00Z", ["AMS"])
+    )
+    # top 2 by connectors: 2026.8.2 (2), then the newest of the versions with 1: 2026.7.3;
+    # left: behind 2026.6.1, 2026.5.0, 2025.8.1; unsupported 2025.8.0; unknown DEV
+    plot_version_distribution(tf.connections_frame(fleet), top=2, as_of=AS_OF, ax=ax)
     assert _ticks(ax.get_yticklabels()) == [
         "2026.8.2",
         "2026.7.3",
-        "other behind (1 version)",
-        "other unsupported (1 version)",
-        "other unknown (1 version)",
+        "other behind (3 versions)",
+        "2025.8.0",
+        "DEV",
     ]
-    assert [bar.get_width() for bar in ax.patches] == [2, 1, 1, 1, 1]
-    assert [bar.get_hatch() for bar in ax.patches] == [None, None, "//", "//", "//"]
+    assert [bar.get_width() for bar in ax.patches] == [2, 1, 3, 1, 1]
+    assert [bar.get_hatch() for bar in ax.patches] == [None, None, "//", None, None]
+    assert _hex(ax.patches[2].get_facecolor()) == STATUS_COLORS["behind"]
     assert _hex(ax.patches[3].get_facecolor()) == STATUS_COLORS["unsupported"]
+    assert ax.get_title() == "cloudflared versions of 8 connectors (latest 2026.8.2)"
 
 
 def test_version_distribution_passes_kwargs_to_barh(conns: pd.DataFrame, ax: Any) -> None:

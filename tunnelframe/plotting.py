@@ -203,7 +203,8 @@ def plot_version_distribution(
         A connections frame, as returned by :func:`tunnelframe.connections_frame`.
     top : int or None, default 15
         Show the ``top`` versions with the most connectors; the others are summed into one
-        "other" bar per status (so unsupported stragglers stay visible). ``None`` shows all.
+        hatched "other" bar per status (so unsupported stragglers stay visible), or shown
+        by name when a status has only one of them. ``None`` shows all.
     releases, latest, as_of
         As in :func:`tunnelframe.version_drift`: the release calendar, the newest release and
         the moment support is judged at (default now; pass a snapshot's ``fetched_at``).
@@ -247,10 +248,14 @@ def plot_version_distribution(
         others = []
         for status in STATUS_COLORS:
             part = rest[rest["status"] == status]
-            if len(part):
+            if len(part) == 1:  # a bucket of one is that version
+                others.append({**part.iloc[0].to_dict(), "hatch": ""})
+            elif len(part):
                 label = f"other {status} ({_plural(len(part), 'version')})"
-                others.append({"label": label, "n": int(part["n"].sum()), "status": status})
-        table = pd.concat([shown, pd.DataFrame(others).assign(hatch="//")], ignore_index=True)
+                others.append(
+                    {"label": label, "n": int(part["n"].sum()), "status": status, "hatch": "//"}
+                )
+        table = pd.concat([shown, pd.DataFrame(others)], ignore_index=True)
     y = np.arange(len(table))
     options: dict[str, Any] = {
         "color": [STATUS_COLORS[s] for s in table["status"]],
