@@ -56,6 +56,7 @@ from tunnelframe.plotting import (
     plot_version_distribution,
     plot_version_drift,
 )
+from tunnelframe.report import export_frames, findings, write_report
 from tunnelframe.versions import (
     CONFIG_DRIFT_COLUMNS,
     STATUSES,
@@ -101,9 +102,11 @@ __all__ = [
     "connections_frame",
     "connector_churn",
     "connectors_frame",
+    "export_frames",
     "fetch_connector",
     "fetch_fleet",
     "fetch_tunnel",
+    "findings",
     "format_edges",
     "ha_episodes",
     "ha_report",
@@ -127,4 +130,5 @@ __all__ = [
     "version_drift",
     "version_rollout",
     "version_summary",
+    "write_report",
 ]

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import re
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -21,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal, TextIO, cast
 
 from tunnelframe import __version__
 from tunnelframe._errors import TunnelframeError
+from tunnelframe.report._findings import one_line as _one_line
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -29,7 +29,6 @@ __all__ = ["main"]
 
 _PROG = "tunnelframe"
 _DEFAULT_REPORT = "tunnelframe-report.html"
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 _DESCRIPTION = """\
 Your fleet of Cloudflare Tunnel connectors as data: fetch it, check it, report on it.
@@ -42,16 +41,6 @@ CLOUDFLARE_ACCOUNT_ID from the environment."""
 
 class _UsageError(Exception):
     """A mistake in the command line that argparse cannot see on its own (exit status 2)."""
-
-
-def _one_line(text: object) -> str:
-    """Return ``text`` on one line, control characters shown as escapes.
-
-    Tunnel names and API messages are other people's text: a newline would break the
-    one-line-per-violation contract, an escape sequence could rewrite the terminal.
-    """
-    flat = " ".join(str(text).splitlines())
-    return _CONTROL.sub(lambda m: m.group(0).encode("unicode_escape").decode("ascii"), flat)
 
 
 # --------------------------------------------------------------------------------------------
@@ -288,7 +277,7 @@ def _demo(args: argparse.Namespace) -> int:
     )
     _out(_fleet_line(snapshot.connections(), snapshot.tunnels()))
     _out(
-        f"Fetched from the simulator at {_one_line(where)} in {elapsed:.1f} s "
+        f"Fetched from the simulator at {where} in {elapsed:.1f} s "
         f"({snapshot.n_requests} requests)."
     )
     _out(_findings_line(findings(snapshot, as_of=DEFAULT_AS_OF)))
@@ -376,7 +365,7 @@ def _check(args: argparse.Namespace) -> int:
         rules=rules,
     )
     for message in found["message"]:
-        _out(_one_line(message))
+        _out(message)
     if len(found):
         return 1
     if not args.quiet:

@@ -185,7 +185,7 @@ def write_report(
     if redactor is not None:
         # Belt and braces: an IP hidden in free text (a tunnel name, an error message)
         # never leaves either.
-        text = redactor.scrub(text)
+        text = redactor.scrub_known(text)
     _write_text(target, text)
     return target
 
@@ -241,7 +241,7 @@ def findings(
     >>> list(found["rule"])
     ['unsupported', 'single-connector', 'single-colo']
     >>> print(found["message"][1])  # doctest: +NORMALIZE_WHITESPACE
-    single-connector: tunnel "web" (t1): 1 connector up (no host redundancy),
+    single-connector: tunnel "web" (t1): 1 connector up (no host redundancy);
     all 4 active connections in DFW
     """
     known = {r.id: r for r in RULES}

@@ -10,6 +10,7 @@ finding in one place: which rows break it, which columns show them, and the one-
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -22,6 +23,17 @@ from tunnelframe.report._doc import ColumnKind, Severity
 from tunnelframe.report._source import FleetData
 
 __all__: list[str] = []
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def one_line(text: object) -> str:
+    """Return ``text`` on one line, control characters shown as escapes (``\\n``, ``\\x1b``).
+
+    Tunnel names and API messages are other people's text: a newline would break the
+    one-line-per-violation contract of ``check``, an escape sequence could rewrite a terminal.
+    """
+    return _CONTROL.sub(lambda m: m.group(0).encode("unicode_escape").decode("ascii"), str(text))
 
 
 class Analysis:
@@ -460,7 +472,7 @@ def findings_frame(analysis: Analysis, rules: Sequence[Rule]) -> pd.DataFrame:
                     "severity": rule.severity,
                     "title": rule.title,
                     **{k: _text(row.get(k)) for k in FINDINGS_COLUMNS[3:7]},
-                    "message": rule.message(analysis, row),
+                    "message": one_line(rule.message(analysis, row)),
                 }
             )
     frame = pd.DataFrame(records, columns=list(FINDINGS_COLUMNS))

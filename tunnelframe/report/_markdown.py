@@ -36,18 +36,29 @@ _LINE_START = re.compile(r"^(\s*)([-+=]|\d+[.)])")
 _SEVERITY = {"high": "high", "warn": "warning", "info": "info"}
 
 
-def _md(text: object) -> str:
-    """Make ``text`` inert Markdown: it renders as exactly these characters, on one line."""
+def _md(text: object, *, block_start: bool = False) -> str:
+    """Make ``text`` inert Markdown: it renders as exactly these characters, on one line.
+
+    ``block_start``: the text begins a paragraph, list item or quote, where a leading ``-``,
+    ``+``, ``=`` or ``1.`` would start a list or an underline.
+    """
     flat = _CONTROL.sub(" ", str(text))
     out = []
-    for ch in flat:
+    for i, ch in enumerate(flat):
         if ch in _ENTITIES:
             out.append(_ENTITIES[ch])
+        elif (
+            ch == "_" and 0 < i < len(flat) - 1 and flat[i - 1].isalnum() and flat[i + 1].isalnum()
+        ):
+            out.append(ch)  # inside a word (linux_amd64) an underscore never makes emphasis
         elif ch in _BACKSLASHED:
             out.append("\\" + ch)
         else:
             out.append(ch)
-    return _LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), "".join(out))
+    escaped = "".join(out)
+    if block_start:
+        escaped = _LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), escaped)
+    return escaped
 
 
 def render_markdown(doc: Document) -> str:
@@ -56,7 +67,7 @@ def render_markdown(doc: Document) -> str:
     out += [f"- **{_md(k)}:** {_md(v)}" for k, v in doc.header]
     out.append("")
     for note in doc.notes:
-        out += [f"> {_md(note)}", ""]
+        out += [f"> {_md(note, block_start=True)}", ""]
     out += ["## Contents", ""]
     for i, s in enumerate(doc.sections, 1):
         note = f" ({_md(s.toc_note)})" if s.toc_note else ""
@@ -89,7 +100,7 @@ def _blocks(blocks: Sequence[Block], *, level: int) -> list[str]:
 
 def _block(block: Block, *, level: int) -> list[str]:
     if isinstance(block, Text):
-        text = f"*{_md(block.text)}*" if block.note else _md(block.text)
+        text = f"*{_md(block.text)}*" if block.note else _md(block.text, block_start=True)
         return [text, ""]
     if isinstance(block, Stats):
         rows = [[s.label, s.value, s.detail] for s in block.items]
@@ -104,7 +115,7 @@ def _block(block: Block, *, level: int) -> list[str]:
     if isinstance(block, Figure):
         return [f"*Figure (embedded in the HTML report): {_md(block.alt)}*", ""]
     if isinstance(block, Fields):
-        return [*(f"- {_md(k)}: {_md(v)}" for k, v in block.items), ""]
+        return [*(f"- {_md(k, block_start=True)}: {_md(v)}" for k, v in block.items), ""]
     if isinstance(block, Group):
         anchor = [f'<a id="{block.anchor}"></a>', ""] if block.anchor else []
         status = f" ({_md(block.status)})" if block.status else ""
@@ -114,7 +125,7 @@ def _block(block: Block, *, level: int) -> list[str]:
     if isinstance(block, Finding):
         count = "?" if block.unavailable is not None else str(block.count)
         head = f"{'#' * min(level, 6)} {count} · {_md(block.title)} ({_SEVERITY[block.severity]})"
-        out = [head, "", _md(block.description), ""]
+        out = [head, "", _md(block.description, block_start=True), ""]
         if block.unavailable is not None:
             out += [f"*{_md(block.unavailable)}*", ""]
         elif block.table is not None:

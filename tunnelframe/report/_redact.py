@@ -35,21 +35,29 @@ def _canonical(ip: str) -> str:
         return ip.strip()
 
 
+# Anything shaped like an IP address; a match is only replaced when ipaddress accepts it.
+_IPV4_LIKE = r"(?<!\d)(?:\d{1,3}\.){3}\d{1,3}(?!\d)"
+_IPV6_LIKE = (
+    r"(?<![0-9A-Fa-f:])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:\.[0-9.]+)?(?![0-9A-Fa-f:])"
+)
+_IP_LIKE = re.compile(f"{_IPV4_LIKE}|{_IPV6_LIKE}")
+
+
 class Redactor:
-    """Map origin IPs to keyed pseudonyms and scrub known IPs out of any text."""
+    """Map origin IPs to keyed pseudonyms and scrub IPs out of any text."""
 
     def __init__(self, key: str | bytes | None = None) -> None:
         if key is None:
             key = os.environ.get(REDACT_KEY_ENV) or secrets.token_bytes(32)
         self._key = key.encode() if isinstance(key, str) else bytes(key)
         self._ips: set[str] = set()
-        self._pattern: re.Pattern[str] | None = None
+        self._known: re.Pattern[str] | None = None
 
     def __repr__(self) -> str:
         return f"Redactor(<key hidden>, {len(self._ips)} known IPs)"
 
     def pseudonym(self, ip: str) -> str:
-        """Return the pseudonym of ``ip`` (and remember ``ip`` for :meth:`scrub`)."""
+        """Return the pseudonym of ``ip`` (and remember ``ip`` for :meth:`scrub_known`)."""
         self._remember(ip)
         digest = hmac.new(self._key, _canonical(ip).encode(), hashlib.sha256).hexdigest()
         return f"ip-{digest[:12]}"
@@ -59,7 +67,7 @@ class Redactor:
         if ip and ip not in self._ips:
             self._ips.add(ip)
             self._ips.add(_canonical(ip))
-            self._pattern = None
+            self._known = None
 
     def learn(self, values: pd.Series) -> None:
         """Remember every IP in ``values`` (one IP per value, NA ignored)."""
@@ -67,10 +75,26 @@ class Redactor:
             self._remember(value)
 
     def scrub(self, text: str) -> str:
+        """Replace every IP in ``text``: the known ones, and anything else that parses as one.
+
+        For text from the data (tunnel names, error messages). Not for a whole rendered
+        page: CSS such as ``::details-content`` parses as an IPv6 address.
+        """
+
+        def replace(match: re.Match[str]) -> str:
+            try:
+                ipaddress.ip_address(match.group(0))
+            except ValueError:
+                return match.group(0)
+            return self.pseudonym(match.group(0))
+
+        return _IP_LIKE.sub(replace, self.scrub_known(text))
+
+    def scrub_known(self, text: str) -> str:
         """Replace every IP seen so far, wherever it stands in ``text``, with its pseudonym."""
         if not self._ips:
             return text
-        if self._pattern is None:
+        if self._known is None:
             ips = sorted(self._ips, key=len, reverse=True)
             v4 = [re.escape(ip) for ip in ips if ":" not in ip]
             v6 = [re.escape(ip) for ip in ips if ":" in ip]
@@ -79,14 +103,14 @@ class Redactor:
                 alts.append(r"(?<!\d)(?:" + "|".join(v4) + r")(?!\d)")
             if v6:
                 alts.append(r"(?<![0-9A-Fa-f:])(?:" + "|".join(v6) + r")(?![0-9A-Fa-f:])")
-            self._pattern = re.compile("|".join(alts), re.IGNORECASE)
-        return self._pattern.sub(lambda m: self.pseudonym(m.group(0)), text)
+            self._known = re.compile("|".join(alts), re.IGNORECASE)
+        return self._known.sub(lambda m: self.pseudonym(m.group(0)), text)
 
     def frame(self, frame: pd.DataFrame, *, ip_columns: tuple[str, ...] = ()) -> pd.DataFrame:
         """Return a copy of ``frame`` with IP columns pseudonymised and other text scrubbed.
 
         ``ip_columns`` hold one IP per value (``origin_ip``); every other text column (such as
-        ``origin_ips``, or a tunnel name that embeds an IP) is scrubbed of the IPs seen so far.
+        ``origin_ips``, or a tunnel name that embeds an IP) goes through :meth:`scrub`.
         Dtypes are kept.
         """
         out = frame.copy()

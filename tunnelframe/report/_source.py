@@ -174,7 +174,7 @@ def connectors_from_connections(frame: pd.DataFrame) -> pd.DataFrame:
     )
     conn["_pending"] = conn["_n"] - conn["_active"]
     grouped = conn.groupby(keys, observed=True, dropna=False, sort=False)
-    first = grouped.head(1).set_index(keys)
+    first = frame.loc[grouped.head(1).index].set_index(keys)
     counts = grouped[["_n", "_active", "_pending"]].sum()
     out = first.join(counts)
     out["n_connections"] = out.pop("_n")

@@ -1,0 +1,474 @@
+"""Tests of tunnelframe.report: write_report (HTML, Markdown), findings, export_frames.
+
+Expectations come from the hand-written fleet in ``_report_fleet`` (its docstring says what
+each tunnel should trigger); the sample fleet checks size and the full set of sections.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import html
+import re
+import warnings
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import _report_fleet as rf
+import pandas as pd
+import pytest
+
+import tunnelframe as tf
+from tunnelframe.report import export_frames, findings, write_report
+from tunnelframe.simulator import DEFAULT_AS_OF, serve
+
+# --------------------------------------------------------------------------------------------
+# helpers
+
+
+class _Page(HTMLParser):
+    """Every start tag with its attributes, and the text of each <script> and <style>."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.raw: dict[str, list[str]] = {"script": [], "style": []}
+        self.text: list[str] = []
+        self._in: str | None = None
+        self.feed(text)
+        self.close()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+        if tag in self.raw:
+            self._in = tag
+            self.raw[tag].append("")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == self._in:
+            self._in = None
+
+    def handle_data(self, data: str) -> None:
+        if self._in:
+            self.raw[self._in][-1] += data
+        else:
+            self.text.append(data)
+
+    def all(self, tag: str) -> list[dict[str, str | None]]:
+        return [attrs for t, attrs in self.tags if t == tag]
+
+
+def _count(page_html: str, rule: str) -> str:
+    """The count badge of a finding's summary."""
+    m = re.search(
+        rf'id="finding-{re.escape(rule)}"[^>]*>\s*<summary><span class="badge count \w+">'
+        r"([^<]*)</span>",
+        page_html,
+    )
+    assert m, f"no finding {rule!r}"
+    return m.group(1)
+
+
+def _pseudonym(key: str, ip: str) -> str:
+    # The documented format: "ip-" + the first 12 hex digits of HMAC-SHA256(key, ip).
+    return "ip-" + hmac.new(key.encode(), ip.encode(), hashlib.sha256).hexdigest()[:12]
+
+
+@pytest.fixture(scope="module")
+def report_html(tmp_path_factory: pytest.TempPathFactory) -> str:
+    path = write_report(rf.snapshot(), tmp_path_factory.mktemp("html") / "fleet.html")
+    return path.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def report_md(tmp_path_factory: pytest.TempPathFactory) -> str:
+    path = write_report(rf.snapshot(), tmp_path_factory.mktemp("md") / "fleet.md")
+    return path.read_text(encoding="utf-8")
+
+
+# --------------------------------------------------------------------------------------------
+# HTML
+
+
+def test_write_report_returns_the_path_it_wrote(tmp_path: Path) -> None:
+    target = tmp_path / "r.html"
+    assert write_report(rf.snapshot(), target) == target
+    assert target.read_text(encoding="utf-8").startswith("<!doctype html>")
+    assert [p.name for p in tmp_path.iterdir()] == ["r.html"]  # no temporary file left
+
+
+def test_sections_in_order_with_findings_first(report_html: str) -> None:
+    ids = [a["id"] for t, a in _Page(report_html).tags if t == "section"]
+    assert ids == ["glance", "findings", "versions", "colos", "ages", "tunnels"]
+    toc = re.findall(r'<li><a href="#([a-z]+)">', report_html)
+    assert toc == ids
+
+
+def test_finding_counts(report_html: str) -> None:
+    # unsupported: c3; degraded: c4 and the connector-less down tunnel "gone";
+    # single-connector and single-colo: the <script> tunnel; one fetch error.
+    assert _count(report_html, "unsupported") == "1"
+    assert _count(report_html, "degraded") == "2"
+    assert _count(report_html, "single-connector") == "1"
+    assert _count(report_html, "single-colo") == "1"
+    assert _count(report_html, "fetch-errors") == "1"
+    assert "connectors behind their tunnel&#x27;s configuration: none" in report_html
+    assert "6 findings." in report_html  # 1 + 2 + 1 + 1 + 1
+
+
+def test_finding_rows_are_shown(report_html: str) -> None:
+    start = report_html.index('id="finding-unsupported"')
+    block = report_html[start : report_html.index("</details>", start)]
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", block)
+    # tunnel (linked), connector, version, released, releases behind, latest
+    assert cells[1:] == ["c3", "2024.1.0", "2024-01-03", "66", "2026.8.2"]
+    assert 'href="#t-22222222-2222-4222-8222-222222222222"' in cells[0]
+    fetch = report_html[report_html.index('id="finding-fetch-errors"') :]
+    assert "GET /connections failed: HTTP 500 after 3 retries" in fetch
+
+
+def test_glance_counts(report_html: str) -> None:
+    text = " ".join(_Page(report_html).text)
+    # 5 tunnels: 2 healthy, 1 degraded, 1 down, 1 inactive; 5 connectors, 4 of them up
+    # (c1..c5 all have active connections); 18 active connections: 4+4+4+2+4.
+    assert re.search(r"Tunnels\s+5\s+2 healthy · 1 degraded · 1 down · 1 inactive", text)
+    assert re.search(r"Connectors\s+5\s+5 up · 0 without an active connection", text)
+    assert re.search(r"Active connections\s+18\s+2 pending reconnect", text)
+
+
+def test_tunnel_detail_lists_connectors_like_tunnel_info(report_html: str) -> None:
+    start = report_html.index('id="t-33333333-3333-4333-8333-333333333333"')
+    block = report_html[start : report_html.index("</details>", start)]
+    # the tunnel's active connections per colo, colos sorted, pending ones left out
+    assert "2xAMS, 1xDFW, 2xFRA, 1xLAX" in block
+    rows = re.findall(r"<tr>(.*?)</tr>", block)
+    cells = [re.findall(r"<td[^>]*>(.*?)</td>", r) for r in rows[1:]]
+    c4 = next(c for c in cells if c[0] == "c4")
+    assert c4[1:4] == ["2026-08-10 08:00 UTC", "linux_amd64", "2026.7.3"]
+    assert "behind" in c4[4] and c4[5] == "192.0.2.44" and c4[6] == "1xDFW, 1xLAX"
+    assert "degraded" in c4[7]
+
+
+def test_tunnel_names_are_escaped(report_html: str) -> None:
+    assert rf.EVIL not in report_html
+    assert html.escape(rf.EVIL) in report_html
+    assert html.escape(rf.PIPE) in report_html
+    page = _Page(report_html)
+    # The only script is the report's own; the name is text, never markup.
+    assert len(page.raw["script"]) == 1
+    assert "alert" not in page.raw["script"][0]
+    assert rf.EVIL in "".join(page.text)
+
+
+def test_html_is_self_contained(report_html: str) -> None:
+    page = _Page(report_html)
+    srcs = [a.get("src") for t, a in page.tags if "src" in a]
+    hrefs = [a.get("href") for t, a in page.tags if "href" in a]
+    assert srcs and all(s is not None and s.startswith("data:image/png;base64,") for s in srcs)
+    assert hrefs and all(h is not None and h.startswith("#") for h in hrefs)
+    assert not {t for t, _ in page.tags} & {"link", "iframe", "object", "embed", "base", "form"}
+    css = "".join(page.raw["style"])
+    assert "url(" not in css and "@import" not in css
+    csp = [
+        a["content"] for a in page.all("meta") if a.get("http-equiv") == "Content-Security-Policy"
+    ]
+    assert csp and "default-src 'none'" in str(csp[0]) and "img-src data:" in str(csp[0])
+    assert all(a.get("alt") for a in page.all("img"))
+
+
+def test_html_reads_on_phone_and_paper(report_html: str) -> None:
+    css = "".join(_Page(report_html).raw["style"])
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in report_html
+    assert "@media print" in css and "@media (max-width:" in css
+    assert "max-width:100%" in css  # images shrink to the screen
+    assert ".scroll{overflow-x:auto" in css  # wide tables scroll on their own
+    assert report_html.count('<div class="scroll">') == report_html.count("<table>")
+
+
+# --------------------------------------------------------------------------------------------
+# Markdown
+
+
+def test_markdown_carries_the_same_findings(report_md: str) -> None:
+    assert "## Findings" in report_md
+    for line in (
+        "### 1 · unsupported connectors (high)",
+        "### 2 · degraded or down connectors (high)",
+        "### 1 · tunnels that could not be fetched (high)",
+        "### 1 · single-connector tunnels (warning)",
+        "### 1 · single-colo tunnels (warning)",
+    ):
+        assert line in report_md.splitlines()
+    assert "Nothing to report for: connectors behind their tunnel's configuration." in report_md
+    assert "| c3 | 2024.1.0 | 2024-01-03 | 66 | 2026.8.2 |" in report_md
+
+
+def test_markdown_escapes_names(report_md: str) -> None:
+    assert "<script" not in report_md
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in report_md
+    # the pipe is escaped, the newline flattened, & made an entity: one table row, one cell
+    assert 'pipe\\|name second line &amp; "quotes"' in report_md
+    assert "second line" not in report_md.replace("pipe\\|name second line", "")
+
+
+def test_markdown_tables_keep_their_shape(report_md: str) -> None:
+    lines = report_md.splitlines()
+    unescaped = re.compile(r"(?<!\\)\|")
+    tables = 0
+    for i, line in enumerate(lines):
+        if line.startswith("|---") or line.startswith("|--"):
+            tables += 1
+            width = len(unescaped.findall(lines[i - 1]))
+            j = i + 1
+            while j < len(lines) and lines[j].startswith("|"):
+                assert len(unescaped.findall(lines[j])) == width, lines[j]
+                j += 1
+    assert tables >= 10
+
+
+# --------------------------------------------------------------------------------------------
+# redaction, secrets, reproducibility
+
+
+@pytest.mark.parametrize("suffix", [".html", ".md"])
+def test_redaction_removes_every_ip(tmp_path: Path, suffix: str) -> None:
+    plain = write_report(rf.snapshot(), tmp_path / f"plain{suffix}").read_text()
+    assert rf.IPS[0] in plain and rf.IPS[4] in plain  # the control: IPs are there unredacted
+    text = write_report(
+        rf.snapshot(), tmp_path / f"r{suffix}", redact_ips=True, redact_key="k"
+    ).read_text()
+    for ip in rf.IPS:
+        assert ip not in text
+    assert _pseudonym("k", "203.0.113.10") in text
+    assert _pseudonym("k", "2001:db8::5") in text
+    assert f"idle {_pseudonym('k', '192.0.2.99')}" in text  # an IP inside a tunnel name
+
+
+def test_redaction_is_stable_per_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    first = write_report(rf.snapshot(), tmp_path / "a.md", redact_ips=True, redact_key="k")
+    again = write_report(rf.snapshot(), tmp_path / "b.md", redact_ips=True, redact_key="k")
+    assert first.read_text() == again.read_text()
+    other = write_report(rf.snapshot(), tmp_path / "c.md", redact_ips=True, redact_key="k2")
+    assert _pseudonym("k", rf.IPS[0]) not in other.read_text()
+    assert _pseudonym("k2", rf.IPS[0]) in other.read_text()
+    monkeypatch.setenv("TUNNELFRAME_REDACT_KEY", "from-env")
+    env = write_report(rf.snapshot(), tmp_path / "d.md", redact_ips=True).read_text()
+    assert _pseudonym("from-env", rf.IPS[0]) in env
+
+
+def test_redaction_without_a_key_uses_a_random_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("TUNNELFRAME_REDACT_KEY", raising=False)
+    a = write_report(rf.snapshot(), tmp_path / "a.md", redact_ips=True).read_text()
+    b = write_report(rf.snapshot(), tmp_path / "b.md", redact_ips=True).read_text()
+    assert rf.IPS[0] not in a
+    pseudonyms = set(re.findall(r"ip-[0-9a-f]{12}", a))
+    assert pseudonyms and not pseudonyms & set(re.findall(r"ip-[0-9a-f]{12}", b))
+    assert "Origin IPs are replaced by keyed pseudonyms" in a
+
+
+def test_token_never_reaches_a_report(tmp_path: Path) -> None:
+    with serve(rf.fleet()) as api, tf.Client(api.token, base_url=api.url) as client:
+        snap = tf.fetch_fleet(client, account_id=api.account_id, progress=False)
+        token = api.token
+    assert len(snap.tunnels) == 5
+    for name in ("r.html", "r.md"):
+        text = write_report(snap, tmp_path / name).read_text()
+        assert token not in text
+        assert html.escape(rf.EVIL) in text or "&lt;script&gt;" in text
+
+
+def test_snapshot_reports_are_reproducible(tmp_path: Path) -> None:
+    path = rf.snapshot().save(tmp_path / "snap.json.gz")
+    first = write_report(path, tmp_path / "a.html").read_bytes()
+    second = write_report(rf.snapshot(), tmp_path / "b.html").read_bytes()
+    assert first.replace(b"snapshot snap.json.gz", b"snapshot") == second
+    # as_of defaults to the fetch time
+    assert b"<dt>As of</dt><dd>2026-08-20 12:00 UTC</dd>" in second
+
+
+def test_as_of_moves_the_support_window(tmp_path: Path) -> None:
+    # On 2024-06-01 the newest release known is 2024.5.0 (2024-05-16); 2024.1.0 is supported,
+    # and the 2026 versions are newer than anything known then (a note says so).
+    text = write_report(rf.snapshot(), tmp_path / "r.md", as_of="2024-06-01").read_text()
+    assert "Nothing to report for:" in text
+    assert "unsupported connectors" in text.split("Nothing to report for:")[1]
+    assert "latest known release 2024.5.0" in text
+
+
+# --------------------------------------------------------------------------------------------
+# sources, formats, errors
+
+
+def test_report_from_a_connections_frame(tmp_path: Path) -> None:
+    frame = tf.connections_frame(rf.fleet())
+    text = write_report(frame, tmp_path / "r.md", as_of=rf.AS_OF).read_text()
+    assert (
+        "| Tunnels | 3 | 2 healthy · 1 degraded · only tunnels with connectors are known |" in text
+    )
+    assert "A connections frame does not record fetch errors." in text
+    assert "### ? · tunnels that could not be fetched (high)" in text
+    assert "### 1 · unsupported connectors (high)" in text
+    # the down tunnel without connectors is unknown here: only c4 is degraded
+    assert "### 1 · degraded or down connectors (high)" in text
+
+
+def test_report_from_a_fleet_dict(tmp_path: Path) -> None:
+    text = write_report(rf.fleet(), tmp_path / "r.html", as_of=rf.AS_OF).read_text()
+    assert _count(text, "degraded") == "2"
+    assert "<dt>Fetched</dt><dd>unknown</dd>" in text
+
+
+@pytest.mark.parametrize(
+    ("name", "fmt", "starts"),
+    [
+        ("r.htm", None, "<!doctype html>"),
+        ("r.HTML", None, "<!doctype html>"),
+        ("r.markdown", None, "# "),
+        ("r.txt", "md", "# "),
+        ("r.txt", "html", "<!doctype html>"),
+    ],
+)
+def test_format_follows_suffix_unless_given(
+    tmp_path: Path, name: str, fmt: Any, starts: str
+) -> None:
+    text = write_report(rf.fleet(), tmp_path / name, format=fmt, as_of=rf.AS_OF).read_text()
+    assert text.startswith(starts)
+
+
+def test_bad_arguments(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"cannot tell the report format from the name 'r\.txt'"):
+        write_report(rf.fleet(), tmp_path / "r.txt")
+    with pytest.raises(ValueError, match="format must be 'html' or 'md', not 'pdf'"):
+        write_report(rf.fleet(), tmp_path / "r.html", format="pdf")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"source must be a Snapshot.*not int"):
+        write_report(42, tmp_path / "r.html")
+    with pytest.raises(ValueError, match="lacks the columns"):
+        write_report(pd.DataFrame({"x": [1]}), tmp_path / "r.html")
+    with pytest.raises(ValueError, match="as_of must be a date or time"):
+        write_report(rf.fleet(), tmp_path / "r.html", as_of="not a date")
+    with pytest.raises(FileNotFoundError):
+        write_report(tmp_path / "missing.json.gz", tmp_path / "r.html")
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_analysis_warnings_become_notes(tmp_path: Path) -> None:
+    fleet = rf.fleet()
+    fleet["tunnels"][0]["connectors"][0]["version"] = "2099.1.0"
+    fleet["tunnels"][0]["connectors"][0]["conns"][0]["colo_name"] = "ZZZ"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        text = write_report(fleet, tmp_path / "r.html", as_of=rf.AS_OF).read_text()
+    notes = text[text.index('<div class="notes">') : text.index("</header>")]
+    assert "2099.1.0" in notes and "ZZZ" in notes
+
+
+# --------------------------------------------------------------------------------------------
+# findings()
+
+
+def test_findings_frame() -> None:
+    found = findings(rf.snapshot(), max_releases_behind=2)
+    assert list(found.columns) == [
+        "rule",
+        "severity",
+        "title",
+        "account_id",
+        "tunnel_id",
+        "tunnel_name",
+        "connector_id",
+        "message",
+    ]
+    assert list(found["rule"]) == [
+        "unsupported",
+        "releases-behind",
+        "releases-behind",
+        "degraded",
+        "degraded",
+        "single-connector",
+        "single-colo",
+        "fetch-errors",
+    ]
+    assert found["connector_id"].tolist()[:4] == ["c3", "c3", "c4", "c4"]
+    assert found["message"][0] == (
+        'unsupported: connector c3 of tunnel "<script>alert(1)</script>" '
+        "(22222222-2222-4222-8222-222222222222) runs cloudflared 2024.1.0, released 2024-01-03, "
+        "66 releases behind 2026.8.2"
+    )
+    assert found["message"][2].startswith(
+        'releases-behind: connector c4 of tunnel "pipe|name\\nsecond line & "quotes"" '
+    )
+    assert found["message"][2].endswith("3 releases behind 2026.8.2 (the limit is 2)")
+    assert found["message"][4] == (
+        'down: tunnel "gone" (44444444-4444-4444-8444-444444444444): the API reports the tunnel '
+        "down and lists no connector"
+    )
+    assert found["message"][7] == (
+        'fetch-error: tunnel "flaky" (66666666-6666-4666-8666-666666666666) could not be read: '
+        "HTTP 500: GET /connections failed: HTTP 500 after 3 retries"
+    )
+    assert not found["message"].str.contains("\n").any()
+
+
+def test_findings_rule_selection_and_clean_fleet() -> None:
+    found = findings(rf.snapshot(), rules=["single-colo", "fetch-errors"])
+    assert list(found["rule"]) == ["single-colo", "fetch-errors"]
+    clean = {"tunnels": rf.fleet()["tunnels"][:1]}
+    empty = findings(clean, as_of=rf.AS_OF)
+    assert empty.empty and list(empty.columns) == list(found.columns)
+    assert empty.dtypes.equals(found.dtypes)
+    with pytest.raises(ValueError, match="unknown rule\\(s\\) 'nope'"):
+        findings(clean, rules=["nope"])
+    with pytest.raises(ValueError, match="max_releases_behind must be a whole number"):
+        findings(clean, max_releases_behind=-1)
+
+
+# --------------------------------------------------------------------------------------------
+# export_frames
+
+
+def test_export_parquet(tmp_path: Path) -> None:
+    paths = export_frames(rf.snapshot(), tmp_path / "out")
+    assert {k: p.name for k, p in paths.items()} == {
+        "connections": "connections.parquet",
+        "connectors": "connectors.parquet",
+        "tunnels": "tunnels.parquet",
+    }
+    conns = pd.read_parquet(paths["connections"])
+    # 4 + 4 (alpha) + 4 (the <script> tunnel) + 4 + 4 (c4, c5): 20 connections
+    assert len(conns) == 20
+    assert str(conns["opened_at"].dtype) == "datetime64[us, UTC]"
+    assert isinstance(conns["colo_name"].dtype, pd.CategoricalDtype)
+    assert len(pd.read_parquet(paths["connectors"])) == 5
+    tunnels = pd.read_parquet(paths["tunnels"])
+    assert len(tunnels) == 5
+    assert tunnels["metadata"].tolist() == ['{"owner": "team-a"}'] * 5
+
+
+def test_export_csv(tmp_path: Path) -> None:
+    paths = export_frames(rf.fleet(), tmp_path, format="csv")
+    conns = pd.read_csv(paths["connections"])
+    assert list(conns.columns) == list(tf.CONNECTIONS_SCHEMA)
+    assert len(conns) == 20
+    assert conns["opened_at"][0] == "2026-08-10T08:00:05.000000Z"
+    assert len(pd.read_csv(paths["tunnels"])) == 5
+    with pytest.raises(ValueError, match="format must be 'parquet' or 'csv', not 'xlsx'"):
+        export_frames(rf.fleet(), tmp_path, format="xlsx")  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------------------------
+# the sample fleet
+
+
+def test_sample_report_is_complete_and_light(tmp_path: Path) -> None:
+    path = write_report(tf.load_sample(), tmp_path / "sample.html", as_of=DEFAULT_AS_OF)
+    text = path.read_text(encoding="utf-8")
+    assert path.stat().st_size < 3_000_000
+    page = _Page(text)
+    assert len(page.all("img")) == 6
+    assert "Figure unavailable" not in text
+    # every live tunnel of the sample has its detail
+    live = [t for t in tf.load_sample()["tunnels"] if not t.get("deleted_at")]
+    assert text.count('<details id="t-') == len(live)
