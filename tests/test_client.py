@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.server
+import json
 import logging
 import pickle
 import threading
@@ -296,6 +297,28 @@ def test_success_false_on_http_200_raises(canned: tuple[str, list[Any]]) -> None
     ):
         client.get_tunnel("t1")
     assert (info.value.status, info.value.codes, info.value.messages) == (200, [1234], ["odd"])
+
+
+def test_error_chain_and_codeless_errors_are_reported(canned: tuple[str, list[Any]]) -> None:
+    url, replies = canned
+    body = {
+        "success": False,
+        "errors": [
+            {"code": 1000, "message": "outer", "error_chain": [{"code": 1001, "message": "inner"}]},
+            {"message": "no code"},
+        ],
+        "result": None,
+    }
+    replies.append((400, {}, json.dumps(body).encode()))
+    expected = r'HTTP 400, code 1000 "outer", "no code", code 1001 "inner": retry later'
+    with (
+        Client("tok", account_id="a", base_url=url) as client,
+        pytest.raises(ApiError, match=expected) as info,
+    ):
+        client.get_tunnel("t1")
+    assert type(info.value) is ApiError
+    assert info.value.codes == [1000, 1001]
+    assert info.value.messages == ["outer", "no code", "inner"]
 
 
 def test_code_7003_on_http_400_is_not_found(canned: tuple[str, list[Any]]) -> None:

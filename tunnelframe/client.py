@@ -92,6 +92,7 @@ class _Budget:
         self._server_remaining: int | None = None
         self._server_reset_at = 0.0
         self._inflight = 0
+        self._announced_until = 0.0
 
     def _wait_s(self, now: float) -> float:
         waits = [self._paused_until - now]
@@ -114,6 +115,11 @@ class _Budget:
                 wait = self._wait_s(now)
                 if wait <= 0:
                     break
+                if wait > 5 and now + wait > self._announced_until:
+                    self._announced_until = now + wait  # once per wait, not once per worker
+                    _log.warning(
+                        "request budget spent: waiting %.0f s before the next request", wait
+                    )
                 self._cond.wait(timeout=wait)
             self._sent.append(now)
             self._inflight += 1
@@ -217,28 +223,28 @@ def _query_value(name: str, value: object) -> str:
     raise TypeError(f"{name} must be a str or datetime, got {type(value).__name__}")
 
 
-def _envelope_errors(envelope: object) -> tuple[list[int], list[str]]:
-    """The codes and messages of an envelope's ``errors`` (and their ``error_chain``)."""
-    codes: list[int] = []
-    messages: list[str] = []
+def _envelope_errors(envelope: object) -> list[tuple[int | None, str | None]]:
+    """(code, message) of every entry of an envelope's ``errors`` and their ``error_chain``."""
+    found: list[tuple[int | None, str | None]] = []
     if not isinstance(envelope, Mapping):
-        return codes, messages
+        return found
     pending = list(envelope.get("errors") or [])
     while pending:
         item = pending.pop(0)
         if not isinstance(item, Mapping):
             continue
         code = item.get("code")
+        number = None
         if isinstance(code, int) and not isinstance(code, bool):
-            codes.append(code)
+            number = code
         elif isinstance(code, str) and code.isdigit():
-            codes.append(int(code))
-        if item.get("message") is not None:
-            messages.append(str(item["message"]))
+            number = int(code)
+        message = item.get("message")
+        found.append((number, None if message is None else str(message)))
         chain = item.get("error_chain")
         if isinstance(chain, list):
             pending.extend(chain)
-    return codes, messages
+    return found
 
 
 class Client:
@@ -445,7 +451,9 @@ class Client:
         url: str,
         kind: type[ApiError] | None = None,
     ) -> ApiError:
-        codes, messages = _envelope_errors(envelope)
+        found = _envelope_errors(envelope)
+        codes = [code for code, _ in found if code is not None]
+        messages = [message for _, message in found if message is not None]
         if kind is None:
             if status == 429:
                 kind = RateLimitError
@@ -456,10 +464,13 @@ class Client:
             else:
                 kind = ApiError
         detail = ", ".join(
-            f'code {code} "{message}"' for code, message in zip(codes, messages, strict=False)
+            " ".join(
+                ([f"code {code}"] if code is not None else [])
+                + ([f'"{message}"'] if message is not None else [])
+            )
+            for code, message in found
+            if code is not None or message is not None
         )
-        if not detail and messages:
-            detail = ", ".join(f'"{message}"' for message in messages)
         parts = [problem] + ([detail] if detail else [])
         text = f"{what} failed: {', '.join(parts)}: {self._hint(kind, account)}"
         return kind(

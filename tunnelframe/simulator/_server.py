@@ -5,14 +5,12 @@ API's own paths, with its envelope, pagination, filters, bearer-token check, ``R
 headers and 429s, so tunnelframe and Cloudflare's official SDK can be tested and benchmarked
 offline. It listens on 127.0.0.1 only, reads only, and never talks to the real API.
 
-Faults are deterministic: whether the n-th request for a given URL is faulted depends only on
-the seed, the URL and n, never on thread timing, so a test under faults is reproducible.
+What it answers (pages, filters, faults, the budget) lives in :mod:`._api`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import math
 import secrets
@@ -21,242 +19,30 @@ import sys
 import threading
 import time
 import urllib.parse
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections.abc import Iterator, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import IO, Any, Final
+from typing import IO, Any
 
-__all__ = ["Faults", "SimulatedApi", "serve", "simulate"]
-
-_PREFIX: Final = "/client/v4"
-_DEFAULT_ACCOUNT: Final = "0c0ffee0c0ffee0c0ffee0c0ffee0c0f"
-_DEFAULT_PER_PAGE: Final = 20  # what the simulator assumes Cloudflare uses without per_page
-_KINDS: Final = ("cfd_tunnel", "tunnels")
-# Cloudflare publishes no list of error codes. Auth (10000) and not-found (7003, 7000) follow
-# what the API is seen to send; these three are the simulator's own, chosen >= 1000 as the
-# OpenAPI spec requires of every code.
-_CODE_BAD_REQUEST: Final = 1001
-_CODE_RATE_LIMITED: Final = 10429
-_CODE_SERVER_ERROR: Final = 10500
-_STATUSES: Final = frozenset({"inactive", "degraded", "healthy", "down"})
-_FILTERS: Final = (
-    "name",
-    "is_deleted",
-    "existed_at",
-    "uuid",
-    "was_active_at",
-    "was_inactive_at",
-    "include_prefix",
-    "exclude_prefix",
-    "status",
-    "tun_types",
+from tunnelframe.simulator._api import (
+    _CODE_BAD_REQUEST,
+    _CODE_RATE_LIMITED,
+    _CODE_SERVER_ERROR,
+    _DEFAULT_ACCOUNT,
+    _DEFAULT_PER_PAGE,
+    _KINDS,
+    _PREFIX,
+    Faults,
+    _as_faults,
+    _BadRequest,
+    _envelope,
+    _failure,
+    _filtered,
+    _not_found,
+    _page_number,
+    _Window,
 )
 
-
-@dataclass(frozen=True)
-class Faults:
-    """Faults the simulator injects, each a fraction of requests (0 to 1).
-
-    Parameters
-    ----------
-    error_rate : float
-        Requests answered with a 5xx (500 or 503 with a JSON envelope, 502 with an HTML page).
-    drop_rate : float
-        Requests whose connection is closed without an answer.
-    truncate_rate : float
-        Requests whose body is cut in half (``Content-Length`` announces the whole body).
-    deleted_after_list : iterable of str
-        Tunnel ids deleted right after a list response has shown them: their ``/connections``
-        (and every other call) then answers 404 with code 7003.
-    broken_tunnels : iterable of str
-        Tunnel ids whose every call answers 503 (a persistent server-side failure).
-    exhaust_budget_after : int, optional
-        After this many answered requests, someone else (the dashboard, another script)
-        spends the rest of the current rate window once: a 429 storm until it ends.
-    seed : int
-        Picks which requests are faulted (by URL and by how often that URL was asked).
-    """
-
-    error_rate: float = 0.0
-    drop_rate: float = 0.0
-    truncate_rate: float = 0.0
-    deleted_after_list: frozenset[str] = field(default_factory=frozenset)
-    broken_tunnels: frozenset[str] = field(default_factory=frozenset)
-    exhaust_budget_after: int | None = None
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        rates = (self.error_rate, self.drop_rate, self.truncate_rate)
-        if any(not 0 <= rate <= 1 for rate in rates) or sum(rates) > 1:
-            raise ValueError(
-                "error_rate, drop_rate and truncate_rate must be in [0, 1] and sum to <= 1"
-            )
-        object.__setattr__(self, "deleted_after_list", frozenset(self.deleted_after_list))
-        object.__setattr__(self, "broken_tunnels", frozenset(self.broken_tunnels))
-
-    def _kind(self, key: str, nth: int) -> str | None:
-        digest = hashlib.blake2b(f"{self.seed}|{key}|{nth}".encode(), digest_size=8).digest()
-        draw = int.from_bytes(digest, "big") / 2**64
-        for kind, rate in (
-            ("drop", self.drop_rate),
-            ("error", self.error_rate),
-            ("truncate", self.truncate_rate),
-        ):
-            if draw < rate:
-                return kind
-            draw -= rate
-        return None
-
-
-def _parse_time(value: object) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo is not None else None
-
-
-def _active_at(tunnel: Mapping[str, Any], when: datetime) -> bool:
-    """Was the tunnel connected at ``when``, judged from its last state changes."""
-    active = _parse_time(tunnel.get("conns_active_at"))
-    inactive = _parse_time(tunnel.get("conns_inactive_at"))
-    if active is None or active > when:
-        return False
-    return inactive is None or inactive > when or inactive < active
-
-
-def _existed_at(tunnel: Mapping[str, Any], when: datetime) -> bool:
-    created = _parse_time(tunnel.get("created_at"))
-    deleted = _parse_time(tunnel.get("deleted_at"))
-    return (created is None or created <= when) and (deleted is None or deleted > when)
-
-
-class _BadRequest(Exception):
-    pass
-
-
-def _filtered(
-    tunnels: Iterable[Mapping[str, Any]], query: Mapping[str, str], *, all_types: bool
-) -> list[Mapping[str, Any]]:
-    """The tunnels matching the documented list filters, in fleet order."""
-
-    def when(name: str) -> datetime | None:
-        if name not in query:
-            return None
-        parsed = _parse_time(query[name].replace("Z", "+00:00"))
-        if parsed is None:
-            raise _BadRequest(f"{name} must be an RFC 3339 date-time, got {query[name]!r}")
-        return parsed
-
-    is_deleted = query.get("is_deleted")
-    if is_deleted is not None and is_deleted not in ("true", "false"):
-        raise _BadRequest(f"is_deleted must be true or false, got {is_deleted!r}")
-    status = query.get("status")
-    if status is not None and status not in _STATUSES:
-        raise _BadRequest(f"status must be one of {', '.join(sorted(_STATUSES))}")
-    existed, active, inactive = when("existed_at"), when("was_active_at"), when("was_inactive_at")
-    types = None
-    if all_types and query.get("tun_types"):
-        types = {part.strip() for part in query["tun_types"].split(",") if part.strip()}
-    out = []
-    for tunnel in tunnels:
-        name = str(tunnel.get("name", ""))
-        tun_type = tunnel.get("tun_type", "cfd_tunnel")
-        if not all_types and tun_type != "cfd_tunnel":
-            continue
-        if types is not None and tun_type not in types:
-            continue
-        if "name" in query and name != query["name"]:
-            continue
-        if "uuid" in query and tunnel.get("id") != query["uuid"]:
-            continue
-        if is_deleted is not None and bool(tunnel.get("deleted_at")) != (is_deleted == "true"):
-            continue
-        if status is not None and tunnel.get("status") != status:
-            continue
-        if "include_prefix" in query and not name.startswith(query["include_prefix"]):
-            continue
-        if "exclude_prefix" in query and name.startswith(query["exclude_prefix"]):
-            continue
-        if existed is not None and not _existed_at(tunnel, existed):
-            continue
-        if active is not None and not _active_at(tunnel, active):
-            continue
-        if inactive is not None and (
-            not _existed_at(tunnel, inactive) or _active_at(tunnel, inactive)
-        ):
-            continue
-        out.append(tunnel)
-    return out
-
-
-def _page_number(query: Mapping[str, str], name: str, default: int, high: int | None) -> int:
-    raw = query.get(name)
-    if raw is None:
-        return default
-    try:
-        number = float(raw)
-    except ValueError:
-        raise _BadRequest(f"{name} must be a number, got {raw!r}") from None
-    if not number.is_integer() or number < 1 or (high is not None and number > high):
-        limit = f"1..{high}" if high is not None else ">= 1"
-        raise _BadRequest(f"{name} must be an integer in {limit}, got {raw!r}")
-    return int(number)
-
-
-def _envelope(result: object, result_info: Mapping[str, int] | None = None) -> dict[str, Any]:
-    body: dict[str, Any] = {"success": True, "errors": [], "messages": [], "result": result}
-    if result_info is not None:
-        body["result_info"] = dict(result_info)
-    return body
-
-
-def _failure(code: int, message: str) -> dict[str, Any]:
-    return {
-        "success": False,
-        "errors": [{"code": code, "message": message}],
-        "messages": [],
-        "result": None,
-    }
-
-
-class _Window:
-    """A fixed-window request budget per credential, like Cloudflare's."""
-
-    def __init__(self, quota: int, window_s: float) -> None:
-        self.quota = quota
-        self.window_s = window_s
-        self._lock = threading.Lock()
-        self._windows: dict[str, tuple[float, int]] = {}
-
-    def take(self, key: str) -> tuple[bool, int, float]:
-        """Count one request; return (allowed, remaining, seconds to reset)."""
-        with self._lock:
-            now = time.monotonic()
-            start, used = self._windows.get(key, (now, 0))
-            if now >= start + self.window_s:
-                start, used = now, 0
-            allowed = used < self.quota
-            if allowed:
-                used += 1
-            self._windows[key] = (start, used)
-            return allowed, self.quota - used, start + self.window_s - now
-
-    def peek(self) -> tuple[int, float]:
-        return self.quota, self.window_s
-
-    def exhaust(self, keys: Iterable[str]) -> None:
-        """Spend what is left of the current window of every key."""
-        with self._lock:
-            now = time.monotonic()
-            for key in keys:
-                start, _ = self._windows.get(key, (now, 0))
-                if now >= start + self.window_s:
-                    start = now
-                self._windows[key] = (start, self.quota)
+__all__ = ["Faults", "SimulatedApi", "serve", "simulate"]
 
 
 class _Http(ThreadingHTTPServer):
@@ -572,10 +358,6 @@ class SimulatedApi:
         return _envelope(result, info)
 
 
-def _not_found(path: str) -> dict[str, Any]:
-    return _failure(7003, f"Could not route to {path}, perhaps your object identifier is invalid?")
-
-
 def _as_fleet(fleet: object) -> Mapping[str, Any]:
     if hasattr(fleet, "fleet") and not isinstance(fleet, Mapping):
         fleet = fleet.fleet
@@ -585,19 +367,6 @@ def _as_fleet(fleet: object) -> Mapping[str, Any]:
         "serve() needs a fleet dict {'tunnels': [...]} (e.g. from generate_fleet) or a "
         f"Snapshot, got {type(fleet).__name__}"
     )
-
-
-def _as_faults(faults: Faults | Mapping[str, Any] | None) -> Faults:
-    if faults is None:
-        return Faults()
-    if isinstance(faults, Faults):
-        return faults
-    if isinstance(faults, Mapping):
-        try:
-            return Faults(**faults)
-        except TypeError as exc:
-            raise TypeError(f"unknown fault in {sorted(faults)}: {exc}") from None
-    raise TypeError(f"faults must be a Faults, a dict or None, got {type(faults).__name__}")
 
 
 @contextlib.contextmanager
