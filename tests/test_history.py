@@ -650,3 +650,20 @@ def test_synthetic_history_rolls_out_releases_and_restarts(
     timeline = tf.ha_timeline(tmp_path)
     assert (timeline["single_colo_hours"] > 0).any()
     assert (timeline["degraded_hours"] > 0).any()
+
+
+def test_load_history_latest_reads_each_account_sets_newest_snapshot(store: Path) -> None:
+    other = Snapshot(fetched_at=T0 + HALF_DAY, account_ids=["other"], tunnels=[
+        {"id": "t9", "name": "elsewhere", "connectors": [
+            _connector("z1", "2026.1.0", "9.9.9.9", TWO)]}])  # fmt: skip
+    tf.append_snapshot(other, store)
+    latest = tf.load_history(store, latest=True)
+    # "other" was last fetched at s1, our account at s3.
+    assert sorted(latest.groupby("account_id", observed=True)["fetched_at"].max().items()) == [
+        (ACCOUNT, S3),
+        ("other", S1),
+    ]
+    assert len(latest) == 12 + 4
+    before = tf.load_history(store, end=S3, latest=True, tunnels=["web"])
+    assert before["fetched_at"].unique().tolist() == [S2]
+    assert set(before["tunnel_name"]) == {"web"}

@@ -148,6 +148,7 @@ def load_history(
     start: TimeLike | None = None,
     end: TimeLike | None = None,
     tunnels: Iterable[str] | None = None,
+    latest: bool = False,
 ) -> pd.DataFrame:
     """Read snapshots from a history store into one connections frame with ``fetched_at``.
 
@@ -164,6 +165,9 @@ def load_history(
         Keep snapshots with ``start <= fetched_at < end``; naive times are UTC.
     tunnels : iterable of str, optional
         Keep these tunnels, given by id or by name.
+    latest : bool, default False
+        Keep only the latest snapshot (in the range) of each account, or set of accounts
+        fetched together: the fleet as it is now, without reading the rest of the store.
 
     Returns
     -------
@@ -185,6 +189,8 @@ def load_history(
     dataset = _dataset(root)
     row_filter = _filter(start=start, end=end, tunnels=tunnels)
     try:
+        if latest:
+            dataset = _latest(root, dataset, start=start, end=end)
         table = dataset.to_table(columns=STORE_SCHEMA.names, filter=row_filter)
     except (OSError, pa.ArrowException) as exc:
         raise TunnelframeError(
@@ -196,6 +202,37 @@ def load_history(
 def _dataset(root: Path) -> ds.Dataset:
     """The store as a pyarrow dataset; no file is opened until it is scanned."""
     return ds.dataset(root, format="parquet", partitioning=_PARTITIONING, schema=_DATASET_SCHEMA)
+
+
+def _latest(
+    root: Path, dataset: ds.Dataset, *, start: TimeLike | None, end: TimeLike | None
+) -> ds.Dataset:
+    """The file of the latest snapshot in range of each set of accounts, as a dataset.
+
+    File names start with their snapshot's ``fetched_at`` and end with a key of its accounts
+    (see :func:`append_snapshot`), so choosing opens no file.
+    """
+    lo = None if start is None else _utc(start, name="start")
+    hi = None if end is None else _utc(end, name="end")
+    newest: dict[str, tuple[pd.Timestamp, str]] = {}
+    # Only the date partitions in range are listed.
+    for fragment in dataset.get_fragments(filter=_filter(start=start, end=end, tunnels=None)):
+        stamp_text, _, key = Path(fragment.path).name.removesuffix(".parquet").partition("-")
+        try:
+            stamp = pd.Timestamp(datetime.strptime(stamp_text, "%Y%m%dT%H%M%S.%fZ"), tz="UTC")
+        except ValueError:
+            continue  # not written by append_snapshot
+        if (lo is not None and stamp < lo) or (hi is not None and stamp >= hi):
+            continue
+        if key not in newest or stamp > newest[key][0]:
+            newest[key] = (stamp, fragment.path)
+    return ds.dataset(
+        [path for _, path in newest.values()],
+        format="parquet",
+        partitioning=_PARTITIONING,
+        partition_base_dir=str(root),
+        schema=_DATASET_SCHEMA,
+    )
 
 
 def _existing_store(store: StoreLike) -> Path:

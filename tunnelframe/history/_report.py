@@ -1,0 +1,191 @@
+"""The history section of a report: what changed over the snapshots of a history store.
+
+:func:`history_section` builds a format-neutral :class:`~tunnelframe.report._doc.Section` from
+the history queries (rollout and HA timeline figures, tables of the tunnels with the least HA,
+the hosts that restart most and the tunnels that lost a colo). The report package calls it
+when ``write_report(..., history=store)`` is given. Like every section builder it hands the
+renderers plain text: no markup, no escaping. With a redactor, no origin IP reaches the text.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from tunnelframe.history._plots import plot_ha_timeline, plot_version_rollout
+from tunnelframe.history._queries import (
+    History,
+    colo_shifts,
+    connector_churn,
+    ha_episodes,
+    ha_timeline,
+    version_rollout,
+)
+
+if TYPE_CHECKING:
+    from tunnelframe.report._doc import Section
+    from tunnelframe.report._redact import Redactor
+
+__all__ = ["history_section"]
+
+_TOP = 20  # rows per table, worst first
+
+
+def history_section(
+    history: History,
+    *,
+    redactor: Redactor | None = None,
+    known_tunnels: set[str] | None = None,
+) -> Section:
+    """The report section of a history store (or history frame).
+
+    Parameters
+    ----------
+    history : str, path-like or pandas.DataFrame
+        A history store directory or a frame from :func:`tunnelframe.load_history`.
+    redactor : Redactor, optional
+        Replaces every origin IP (the hosts) with its pseudonym.
+    known_tunnels : set of str, optional
+        Tunnel ids that have a detail section in the report, to link to.
+    """
+    from tunnelframe.report._doc import Figure, Group, Section, Stat, Stats, Text
+    from tunnelframe.report._findings import Show
+    from tunnelframe.report._sections import fmt_time, table
+
+    rollout = version_rollout(history)
+    if rollout.empty:
+        return Section(
+            "history", "History", [Text("The history store holds no snapshot yet.")], "empty"
+        )
+    churn = connector_churn(history)
+    hosts = connector_churn(history, per="host")
+    shifts = colo_shifts(history)
+    timeline = ha_timeline(history)
+    episodes = ha_episodes(history)
+    if redactor is not None:
+        hosts = redactor.frame(hosts, ip_columns=("host",))
+
+    snapshots = rollout["fetched_at"].drop_duplicates()
+    first, last = snapshots.min(), snapshots.max()
+    days = (last - first).total_seconds() / 86400
+    lost = shifts[(shifts["n_colos_before"] >= 2) & (shifts["n_colos_after"] < 2)]
+    lost = lost.sort_values("fetched_at", ascending=False, kind="stable").head(_TOP)
+    not_ha = timeline[timeline["ha_share"] < 1].head(_TOP).copy()
+    not_ha["ha_pct"] = (not_ha["ha_share"] * 100).map(lambda v: f"{v:.0f} %")
+    restarting = hosts[hosts["n_restarts"] > 0].head(_TOP).copy()
+    restarting["per_day"] = restarting["restarts_per_day"].map(
+        lambda v: "–" if pd.isna(v) else f"{v:.2f}"
+    )
+    newest = rollout[rollout["fetched_at"] == last].sort_values("version", ascending=False)
+    top_version = newest.iloc[0] if len(newest) else None
+
+    stats = Stats(
+        [
+            Stat("Snapshots", f"{len(snapshots):,}", f"over {days:,.1f} days"),
+            Stat(
+                "Restarts",
+                f"{int(churn['n_restarts'].sum()):,}",
+                f"{int(churn['n_upgrades'].sum()):,} of them upgrades",
+            ),
+            Stat(
+                "Hosts",
+                f"+{int(churn['n_new_hosts'].sum()):,} / −{int(churn['n_removed_hosts'].sum()):,}",
+                "added / removed",
+            ),
+            Stat(
+                "Lost a second colo",
+                f"{int(lost['tunnel_id'].nunique()):,}",
+                "tunnels, at least once",
+            ),
+        ]
+    )
+    blocks: list[Any] = [
+        Text(
+            f"{len(snapshots):,} snapshots from {fmt_time(first)} to {fmt_time(last)}. Each "
+            "snapshot is compared with the previous one of its account: a connector id not "
+            "seen before on a known host (origin IP) is a restart, since cloudflared draws a "
+            "new id each time it starts; what a snapshot shows is taken to hold until the "
+            "next one."
+        ),
+        stats,
+        Figure(
+            draw=lambda ax: plot_version_rollout(rollout, ax=ax),
+            alt="Share of connectors per cloudflared version at each snapshot, stacked"
+            + (
+                f"; newest version at the last snapshot {top_version['version']} "
+                f"({top_version['share']:.0%})"
+                if top_version is not None
+                else ""
+            ),
+            size=(9.0, 4.5),
+        ),
+        Figure(
+            draw=lambda ax: plot_ha_timeline(episodes, ax=ax, top=_TOP),
+            alt="HA state of the tunnels with the least redundancy over time",
+            size=(9.0, 0.6 + 0.3 * min(_TOP, max(1, timeline["tunnel_id"].nunique()))),
+        ),
+        Group(
+            f"Tunnels with the least HA ({len(not_ha):,} shown)",
+            [
+                table(
+                    not_ha,
+                    (
+                        Show("Tunnel", "tunnel_name"),
+                        Show("Observed h", "observed_hours", "num"),
+                        Show("Down h", "down_hours", "num"),
+                        Show("One connector h", "single_connector_hours", "num"),
+                        Show("One colo h", "single_colo_hours", "num"),
+                        Show("Degraded h", "degraded_hours", "num"),
+                        Show("HA", "ha_pct", "num"),
+                    ),
+                    known_tunnels=known_tunnels,
+                    empty="Every tunnel had two connectors in two colos at every snapshot.",
+                )
+            ],
+            open=True,
+        ),
+        Group(
+            f"Hosts that restart most ({len(restarting):,} shown)",
+            [
+                table(
+                    restarting,
+                    (
+                        Show("Tunnel", "tunnel_name"),
+                        Show("Host", "host", "mono"),
+                        Show("Restarts", "n_restarts", "num"),
+                        Show("Upgrades", "n_upgrades", "num"),
+                        Show("Per day", "per_day", "num"),
+                        Show("Last seen", "last_seen_at"),
+                    ),
+                    known_tunnels=known_tunnels,
+                    empty="No host restarted.",
+                )
+            ],
+            open=len(restarting) <= 10,
+        ),
+        Group(
+            f"Tunnels that lost their second colo ({len(lost):,} times shown)",
+            [
+                table(
+                    lost,
+                    (
+                        Show("When", "fetched_at"),
+                        Show("Tunnel", "tunnel_name"),
+                        Show("Before", "colos_before", "mono"),
+                        Show("After", "colos_after", "mono"),
+                        Show("Lost", "colos_lost", "mono"),
+                    ),
+                    known_tunnels=known_tunnels,
+                    empty="No tunnel went from two colos or more to fewer.",
+                )
+            ],
+            open=len(lost) <= 10,
+        ),
+    ]
+    return Section(
+        "history",
+        "History",
+        blocks,
+        toc_note=f"{len(snapshots):,} snapshots",
+    )
