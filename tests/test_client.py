@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+import requests
 from conftest import ACCOUNT, make_client, numbered_fleet, tiny_fleet
 
 from tunnelframe import ApiError, AuthError, NotFoundError, RateLimitError, SchemaError
@@ -238,6 +239,29 @@ def test_truncated_body_is_retried_then_quoted() -> None:
         client.get_tunnel("t1")
     assert info.value.status == 200
     assert api.n_requests == 2
+
+
+def test_timeouts_are_retried_then_raised() -> None:
+    with (
+        serve(tiny_fleet(), latency=0.4) as api,
+        make_client(api, timeout=0.1, max_retries=1) as client,
+        pytest.raises(ApiError, match=r"failed: no response \(ReadTimeout") as info,
+    ):
+        client.get_tunnel("t1")
+    assert info.value.status is None
+    assert client.n_requests == 2
+
+
+def test_a_given_session_is_used_for_every_request(api: SimulatedApi) -> None:
+    seen: list[int] = []
+    with requests.Session() as session:
+        session.hooks["response"].append(lambda response, **_: seen.append(response.status_code))
+        with make_client(api, session=session) as client:
+            client.list_tunnels()
+            client.list_connectors("t1")
+            with pytest.raises(NotFoundError):
+                client.get_tunnel("nope")
+        assert seen == [200, 200, 404]
 
 
 def test_retries_recover_from_5xx_and_dropped_connections() -> None:
