@@ -156,8 +156,26 @@ def test_import_tunnelframe_does_not_import_matplotlib() -> None:
 
 
 def test_plots_are_exported() -> None:
-    for name in plotting.__all__:
+    names = [name for name in plotting.__all__ if name.startswith("plot_")]
+    assert len(names) == 6
+    for name in names:
         assert getattr(tf, name) is getattr(plotting, name)
+        assert name in tf.__all__
+
+
+@pytest.mark.parametrize(
+    ("n", "text"),
+    [(7, "7"), (999, "999"), (1000, "1.0k"), (3140, "3.1k"), (30385, "30k"), (2_500_000, "2.5M")],
+)
+def test_heatmap_cells_hold_compact_counts(n: int, text: str) -> None:
+    assert plotting._common._compact(n) == text
+
+
+@pytest.mark.parametrize(
+    ("n", "total", "text"), [(1, 3, "33%"), (84, 18663, "0.5%"), (0, 5, "0%"), (5, 5, "100%")]
+)
+def test_bar_labels_give_a_decimal_only_under_one_percent(n: int, total: int, text: str) -> None:
+    assert plotting._common._percent(n, total) == text
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,286 @@
+"""Colo plots: connections per colo as bars, and on a longitude/latitude map."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from tunnelframe.colos import colo_distribution
+from tunnelframe.plotting._common import (
+    _MAX_MARKER_AREA,
+    _OTHER_COLOR,
+    _UNKNOWN_REGION,
+    _axes,
+    _bar_labels,
+    _check_frame,
+    _check_top,
+    _colo_geo,
+    _note,
+    _plural,
+    _region_colors,
+    _region_legend,
+    _say_empty,
+)
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+__all__ = ["plot_colo_distribution", "plot_colo_map"]
+
+
+def _colo_table(frame: pd.DataFrame, active_only: bool) -> pd.DataFrame:
+    dist = colo_distribution(frame, active_only=active_only)
+    codes = dist["colo_name"].astype(str)
+    geo = _colo_geo(codes.tolist()).reindex(codes.to_numpy())
+    return pd.DataFrame(
+        {
+            "colo_name": codes.to_numpy(),
+            "connections": dist["connections"].to_numpy(np.int64),
+            "share": dist["share"].to_numpy(np.float64),
+            "city": geo["city"].astype("object").to_numpy(),
+            "region": geo["region"].astype("object").fillna(_UNKNOWN_REGION).to_numpy(),
+            "latitude": geo["latitude"].to_numpy(np.float64),
+            "longitude": geo["longitude"].to_numpy(np.float64),
+        }
+    )
+
+
+def plot_colo_distribution(
+    frame: pd.DataFrame,
+    *,
+    top: int | None = 20,
+    active_only: bool = True,
+    ax: Axes | None = None,
+    **kwargs: Any,
+) -> Axes:
+    """Bar chart of connections per Cloudflare colo, coloured by region.
+
+    Counts come from :func:`tunnelframe.colo_distribution`; city and region from
+    :func:`tunnelframe.colo_info` (unknown codes are shown, in grey, as region "unknown").
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        A connections frame, as returned by :func:`tunnelframe.connections_frame`.
+    top : int or None, default 20
+        Show the ``top`` colos with the most connections and one "other" bar for the rest;
+        ``None`` shows all.
+    active_only : bool, default True
+        Count only active connections; ``False`` counts pending reconnects too.
+    ax : matplotlib.axes.Axes, optional
+        The Axes to draw on; default the current Axes (``plt.gca()``).
+    **kwargs
+        Passed to :meth:`matplotlib.axes.Axes.barh`.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The Axes drawn on.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> import tunnelframe as tf
+    >>> conns = tf.connections_frame(tf.simulator.generate_fleet(20, seed=1))
+    >>> fig, ax = plt.subplots()
+    >>> ax = tf.plot_colo_distribution(conns, top=10, ax=ax)
+    >>> len(ax.patches) <= 11
+    True
+    """
+    frame = _check_frame(frame, "plot_colo_distribution")
+    top = _check_top(top, "top", "plot_colo_distribution")
+    ax = _axes(ax)
+    what = "active connections" if active_only else "connections"
+    table = _colo_table(frame, active_only)
+    if table.empty:
+        return _say_empty(ax, f"{what.capitalize()} per colo", what)
+    total, n_colos = int(table["connections"].sum()), len(table)
+    labels = [
+        f"{code} ({city})" if isinstance(city, str) and city else code
+        for code, city in zip(table["colo_name"], table["city"], strict=True)
+    ]
+    colors = _region_colors(table["region"])
+    counts = table["connections"].tolist()
+    if top is not None and n_colos > top:
+        rest = counts[top:]
+        labels = [*labels[:top], f"other ({_plural(len(rest), 'colo')})"]
+        colors = [*colors[:top], _OTHER_COLOR]
+        counts = [*counts[:top], sum(rest)]
+    y = np.arange(len(counts))
+    options: dict[str, Any] = {"color": colors, "height": 0.8}
+    options.update(kwargs)
+    bars = ax.barh(y, counts, **options)
+    _bar_labels(ax, bars, [f"{n:,} ({100 * n / total:.1f}%)" for n in counts])
+    ax.set_yticks(y, labels=labels)
+    ax.set_ylim(len(counts) - 0.5, -0.5)
+    ax.set_xlabel(what)
+    ax.set_title(f"{what.capitalize()} per colo: {total:,} in {_plural(n_colos, 'colo')}")
+    shown_regions = table["region"].iloc[: len(counts) if top is None else top]
+    _region_legend(ax, shown_regions.tolist(), loc="best")
+    return ax
+
+
+def plot_colo_map(
+    frame: pd.DataFrame,
+    *,
+    label_top: int = 10,
+    active_only: bool = True,
+    ax: Axes | None = None,
+    **kwargs: Any,
+) -> Axes:
+    """Map of the colos a fleet connects to, each a circle whose area is its connection count.
+
+    Colo coordinates come from :func:`tunnelframe.colo_info` (airport locations), counts from
+    :func:`tunnelframe.colo_distribution`. The map is an equirectangular longitude/latitude
+    grid with equal aspect: tunnelframe draws no coastlines because none ships with its
+    dependencies (and it never downloads one).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        A connections frame, as returned by :func:`tunnelframe.connections_frame`.
+    label_top : int, default 10
+        Write the code of the ``label_top`` colos with the most connections next to them
+        (0: no labels).
+    active_only : bool, default True
+        Count only active connections; ``False`` counts pending reconnects too.
+    ax : matplotlib.axes.Axes, optional
+        The Axes to draw on; default the current Axes (``plt.gca()``).
+    **kwargs
+        Passed to :meth:`matplotlib.axes.Axes.scatter`.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The Axes drawn on. Marker areas are ``700 * connections / max(connections)`` points².
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> import tunnelframe as tf
+    >>> conns = tf.connections_frame(tf.simulator.generate_fleet(20, seed=1))
+    >>> fig, ax = plt.subplots()
+    >>> ax = tf.plot_colo_map(conns, label_top=3, ax=ax)
+    >>> ax.get_xlabel()
+    'longitude'
+    """
+    frame = _check_frame(frame, "plot_colo_map")
+    if isinstance(label_top, bool) or not isinstance(label_top, int | np.integer) or label_top < 0:
+        raise ValueError(f"plot_colo_map: label_top={label_top!r} must be an integer >= 0")
+    ax = _axes(ax)
+    what = "active connections" if active_only else "connections"
+    title = f"Where the fleet connects: {what} per colo"
+    table = _colo_table(frame, active_only)
+    if table.empty:
+        return _say_empty(ax, title, what)
+    located = table.dropna(subset=["latitude", "longitude"]).reset_index(drop=True)
+    _graticule(ax)
+    biggest = int(table["connections"].max())
+    sizes = _MAX_MARKER_AREA * located["connections"].to_numpy(np.float64) / biggest
+    options: dict[str, Any] = {
+        "s": sizes,
+        "c": _region_colors(located["region"]),
+        "alpha": 0.75,
+        "edgecolors": "0.2",
+        "linewidths": 0.5,
+        "zorder": 3,
+    }
+    options.update(kwargs)
+    ax.scatter(located["longitude"], located["latitude"], **options)
+    radii = np.sqrt(sizes / np.pi)  # points
+    top_rows = located.head(label_top)
+    _place_labels(
+        ax,
+        top_rows["longitude"].to_numpy(np.float64),
+        top_rows["latitude"].to_numpy(np.float64),
+        radii[: len(top_rows)],
+        top_rows["colo_name"].tolist(),
+    )
+    _region_legend(ax, located["region"].tolist(), loc="lower left", ncols=2)
+    total = int(table["connections"].sum())
+    ax.set_title(f"{title} ({total:,} in {_plural(len(table), 'colo')})")
+    first = table.iloc[0]
+    note = (
+        f"circle area ∝ connections (largest: {int(first['connections']):,} at "
+        f"{first['colo_name']}); no coastlines bundled"
+    )
+    missing = len(table) - len(located)
+    if missing:
+        lost = int(table["connections"].sum() - located["connections"].sum())
+        note = (
+            f"not shown: {_plural(missing, 'colo')} with unknown location "
+            f"({_plural(lost, 'connection')})\n{note}"
+        )
+    _note(ax, note)
+    return ax
+
+
+def _place_labels(
+    ax: Axes, xs: np.ndarray, ys: np.ndarray, radii: np.ndarray, texts: Sequence[str]
+) -> None:
+    """Label circles, each beside its circle where it overlaps no label placed before it.
+
+    Greedy, in the order given (most important first), in points measured on the Axes as
+    laid out now; good enough for a dozen labels on a map.
+    """
+    if not len(texts):
+        return
+    from matplotlib.font_manager import FontProperties
+
+    size = FontProperties(size="x-small").get_size_in_points()
+    ax.apply_aspect()
+    to_points = 72.0 / ax.figure.dpi
+    centres = ax.transData.transform(np.column_stack([xs, ys])) * to_points
+    placed: list[tuple[float, float, float, float]] = []
+    directions = ((0, 1), (1, 0), (0, -1), (-1, 0), (1, 1), (-1, 1), (1, -1), (-1, -1))
+    for (cx, cy), x, y, radius, text in zip(centres, xs, ys, radii, texts, strict=True):
+        width, height = 0.65 * size * len(text), size
+        choice = None
+        for extra in (2.0, 2.0 + 1.5 * size, 2.0 + 3.0 * size):
+            for dx, dy in directions:
+                off = (radius + extra) / (math.sqrt(2) if dx and dy else 1.0)
+                ox, oy = dx * off, dy * off
+                left = cx + ox - (width / 2 if dx == 0 else 0 if dx > 0 else width)
+                bottom = cy + oy - (height / 2 if dy == 0 else 0 if dy > 0 else height)
+                box = (left, bottom, left + width, bottom + height)
+                if not any(
+                    box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3]
+                    for b in placed
+                ):
+                    choice = (ox, oy, dx, dy, box)
+                    break
+            if choice is not None:
+                break
+        if choice is None:  # crowded everywhere: above the circle, overlapping
+            off = radius + 2.0
+            choice = (0.0, off, 0, 1, (cx - width / 2, cy + off, cx + width / 2, cy + off + height))
+        ox, oy, dx, dy, box = choice
+        placed.append(box)
+        ax.annotate(
+            text,
+            (x, y),
+            xytext=(ox, oy),
+            textcoords="offset points",
+            ha="center" if dx == 0 else "left" if dx > 0 else "right",
+            va="center" if dy == 0 else "bottom" if dy > 0 else "top",
+            fontsize="x-small",
+            fontweight="bold",
+            zorder=4,
+        )
+
+
+def _graticule(ax: Axes) -> None:
+    ax.set_xlim(-180, 180)
+    ax.set_ylim(-60, 80)
+    ax.set_aspect("equal")
+    ax.set_xticks(range(-180, 181, 30))
+    ax.set_yticks(range(-60, 81, 20))
+    ax.grid(True, color="0.85", linewidth=0.6, zorder=0)
+    ax.axhline(0, color="0.7", linewidth=0.8, zorder=1)
+    ax.set_xlabel("longitude")
+    ax.set_ylabel("latitude")
+    ax.tick_params(labelsize="small")

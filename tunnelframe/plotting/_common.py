@@ -1,0 +1,165 @@
+"""Shared plumbing of the plots: colours, input checks, empty Axes, labels and legends.
+
+Private to :mod:`tunnelframe.plotting`; imports matplotlib only inside functions.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from tunnelframe.colos import UnknownColoWarning, colo_info
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+__all__: list[str] = []
+
+STATUS_COLORS = {
+    "current": "#009E73",
+    "behind": "#0072B2",
+    "unsupported": "#D55E00",
+    "unknown": "#999999",
+}
+_STATUS_LABELS = {
+    "current": "current",
+    "behind": "behind, supported",
+    "unsupported": "unsupported (> 1 year older than latest)",
+    "unknown": "unknown (DEV or no version)",
+}
+REGION_COLORS = {
+    "North America": "#0072B2",
+    "Europe": "#E69F00",
+    "Asia": "#009E73",
+    "Oceania": "#CC79A7",
+    "South America": "#56B4E9",
+    "Middle East": "#D55E00",
+    "Africa": "#F0E442",
+}
+_OTHER_COLOR = "#BBBBBB"
+_UNKNOWN_REGION = "unknown"
+_EMPTY_COLOR = "0.35"
+_DRIFT_COLUMNS = ("status", "releases_behind", "released_on", "latest_version")
+_MAX_MARKER_AREA = 700.0  # points², for the colo with the most connections on the map
+
+
+def _axes(ax: Axes | None) -> Axes:
+    if ax is not None:
+        return ax
+    import matplotlib.pyplot as plt
+
+    return plt.gca()
+
+
+def _check_frame(frame: object, func: str) -> pd.DataFrame:
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(
+            f"{func} expects a connections frame (a pandas DataFrame from "
+            f"tunnelframe.connections_frame), got {type(frame).__name__}"
+        )
+    return frame
+
+
+def _check_top(value: object, name: str, func: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+        raise ValueError(f"{func}: {name}={value!r} must be a positive integer or None (all)")
+    return int(value)
+
+
+def _say_empty(ax: Axes, title: str, what: str) -> Axes:
+    """Title the Axes and say in its middle that there is nothing to draw."""
+    ax.text(
+        0.5,
+        0.5,
+        f"No {what} in this frame",
+        transform=ax.transAxes,
+        ha="center",
+        va="center",
+        fontsize="large",
+        color=_EMPTY_COLOR,
+    )
+    ax.set_title(title)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    return ax
+
+
+def _note(ax: Axes, text: str) -> None:
+    """A small grey remark in the lower right corner, inside the Axes."""
+    ax.text(
+        0.99,
+        0.01,
+        text,
+        transform=ax.transAxes,
+        ha="right",
+        va="bottom",
+        fontsize="small",
+        color=_EMPTY_COLOR,
+    )
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s"
+
+
+def _colo_geo(codes: Sequence[str]) -> pd.DataFrame:
+    """City, region and coordinates per colo; unknown codes get NA (and no warning: the plots
+    show them as "unknown" instead)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UnknownColoWarning)
+        return colo_info(list(codes))
+
+
+def _region_legend(ax: Axes, regions: Sequence[str], **legend: Any) -> Any:
+    from matplotlib.patches import Patch
+
+    present = [r for r in [*REGION_COLORS, _UNKNOWN_REGION] if r in set(regions)]
+    handles = [
+        Patch(facecolor=REGION_COLORS.get(r, _OTHER_COLOR), edgecolor="0.3", linewidth=0.5, label=r)
+        for r in present
+    ]
+    return ax.legend(handles=handles, title="region", fontsize="small", **legend)
+
+
+def _region_colors(regions: pd.Series) -> list[str]:
+    return [REGION_COLORS.get(r, _OTHER_COLOR) for r in regions]
+
+
+def _bar_labels(ax: Axes, bars: Any, texts: Sequence[str]) -> None:
+    ax.bar_label(bars, labels=list(texts), padding=3, fontsize="small")
+    # room for the labels right of the longest bar
+    ax.set_xlim(0, ax.get_xlim()[1] * 1.15)
+
+
+def _percent(n: int, total: int) -> str:
+    """``n`` of ``total`` as a percentage: whole numbers, one decimal under 1%."""
+    share = 100 * n / total
+    return f"{share:.1f}%" if 0 < share < 1 else f"{share:.0f}%"
+
+
+def _compact(n: float) -> str:
+    """A count short enough for a heatmap cell: ``7``, ``950``, ``3.1k``, ``30k``."""
+    if n < 1000:
+        return f"{n:.0f}"
+    if n < 10_000:
+        return f"{n / 1000:.1f}k"
+    if n < 1_000_000:
+        return f"{n / 1000:.0f}k"
+    return f"{n / 1_000_000:.1f}M"
+
+
+def _fmt_hours(hours: float) -> str:
+    """A duration in hours as a short human string: ``45 min``, ``5.2 h``, ``3.1 d``."""
+    if hours < 1:
+        return f"{hours * 60:.0f} min"
+    if hours < 48:
+        return f"{hours:.1f} h"
+    if hours < 2 * 365 * 24:
+        return f"{hours / 24:.1f} d"
+    return f"{hours / (365 * 24):.1f} y"

@@ -1,0 +1,190 @@
+"""The tunnels × colos heatmap of connections."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from tunnelframe.colos import colo_distribution
+from tunnelframe.plotting._common import (
+    _OTHER_COLOR,
+    _axes,
+    _check_frame,
+    _check_top,
+    _compact,
+    _plural,
+    _say_empty,
+)
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+__all__ = ["plot_tunnel_colo_heatmap"]
+
+
+def _tunnel_labels(keys: pd.DataFrame) -> list[str]:
+    """Tunnel names, with the start of the id added where two tunnels share a name."""
+    names = keys["tunnel_name"].astype("object").fillna("(no name)").astype(str)
+    ids = keys["tunnel_id"].astype("object").fillna("?").astype(str)
+    duplicated = names.duplicated(keep=False).to_numpy()
+    return [
+        f"{name} ({tid[:8]})" if dup else name
+        for name, tid, dup in zip(names, ids, duplicated, strict=True)
+    ]
+
+
+def plot_tunnel_colo_heatmap(
+    frame: pd.DataFrame,
+    *,
+    top_tunnels: int | None = 30,
+    top_colos: int | None = 20,
+    active_only: bool = True,
+    annotate: bool | None = None,
+    colorbar: bool = True,
+    ax: Axes | None = None,
+    **kwargs: Any,
+) -> Axes:
+    """Heatmap of connections per tunnel (rows) and colo (columns).
+
+    Tunnels with the most connections come first, colos likewise; an empty cell means the
+    tunnel has no connection there. A tunnel whose row has a single filled cell lands in one
+    colo only: no high availability. Counts come from
+    :func:`tunnelframe.colo_distribution` with ``by="tunnel"``.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        A connections frame, as returned by :func:`tunnelframe.connections_frame`.
+    top_tunnels, top_colos : int or None, default 30 and 20
+        Show the tunnels (colos) with the most connections and sum the rest into an "other"
+        row (column); ``None`` shows all.
+    active_only : bool, default True
+        Count only active connections; ``False`` counts pending reconnects too.
+    annotate : bool, optional
+        Write the count in every filled cell; default when the grid has at most 800 cells.
+        The "other" row and column are always annotated, in grey cells outside the colour
+        scale.
+    colorbar : bool, default True
+        Add a colour bar (it takes its room from ``ax``).
+    ax : matplotlib.axes.Axes, optional
+        The Axes to draw on; default the current Axes (``plt.gca()``).
+    **kwargs
+        Passed to :meth:`matplotlib.axes.Axes.imshow` (e.g. ``cmap``).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The Axes drawn on.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> import tunnelframe as tf
+    >>> conns = tf.connections_frame(tf.simulator.generate_fleet(20, seed=1))
+    >>> fig, ax = plt.subplots()
+    >>> ax = tf.plot_tunnel_colo_heatmap(conns, top_tunnels=5, top_colos=5, ax=ax)
+    >>> len(ax.get_yticklabels()) <= 6
+    True
+    """
+    frame = _check_frame(frame, "plot_tunnel_colo_heatmap")
+    top_tunnels = _check_top(top_tunnels, "top_tunnels", "plot_tunnel_colo_heatmap")
+    top_colos = _check_top(top_colos, "top_colos", "plot_tunnel_colo_heatmap")
+    ax = _axes(ax)
+    what = "active connections" if active_only else "connections"
+    title = f"{what.capitalize()} per tunnel and colo"
+    dist = colo_distribution(frame, by="tunnel", active_only=active_only)
+    if dist.empty:
+        return _say_empty(ax, title, what)
+    tunnel_key = (
+        dist["account_id"].astype("object").astype(str)
+        + "/"
+        + dist["tunnel_id"].astype("object").astype(str)
+    )
+    grid = pd.DataFrame(
+        {
+            "tunnel": tunnel_key.to_numpy(),
+            "colo": dist["colo_name"].astype(str).to_numpy(),
+            "n": dist["connections"].to_numpy(np.int64),
+        }
+    ).pivot_table(index="tunnel", columns="colo", values="n", aggfunc="sum", fill_value=0)
+    # most connections first; ties by label so the picture is stable
+    keys = dist.assign(tunnel=tunnel_key.to_numpy()).drop_duplicates("tunnel").set_index("tunnel")
+    labels = pd.Series(_tunnel_labels(keys), index=keys.index)
+    row_total = grid.sum(axis=1)
+    rows = sorted(grid.index, key=lambda t: (-row_total[t], labels[t]))
+    col_total = grid.sum(axis=0)
+    cols = sorted(grid.columns, key=lambda c: (-col_total[c], c))
+    grid = grid.loc[rows, cols]
+    n_tunnels, n_colos = grid.shape
+    row_labels = [labels[t] for t in rows]
+    col_labels = list(cols)
+    if top_colos is not None and n_colos > top_colos:
+        other = grid.iloc[:, top_colos:].sum(axis=1)
+        grid = grid.iloc[:, :top_colos].assign(**{"\0other": other})
+        col_labels = [*col_labels[:top_colos], f"other ({_plural(n_colos - top_colos, 'colo')})"]
+    if top_tunnels is not None and n_tunnels > top_tunnels:
+        other_row = grid.iloc[top_tunnels:].sum(axis=0).to_frame().T
+        grid = pd.concat([grid.iloc[:top_tunnels], other_row])
+        rest = _plural(n_tunnels - top_tunnels, "tunnel")
+        row_labels = [*row_labels[:top_tunnels], f"other ({rest})"]
+    values = grid.to_numpy(np.float64)
+    # The "other" row and column are sums of many tunnels or colos: they get their own grey
+    # cells so they do not set the colour scale of the ordinary cells.
+    is_other = np.zeros(values.shape, dtype=bool)
+    other_cols = top_colos is not None and n_colos > top_colos
+    other_rows = top_tunnels is not None and n_tunnels > top_tunnels
+    if other_cols:
+        is_other[:, -1] = True
+    if other_rows:
+        is_other[-1, :] = True
+    shown = np.ma.masked_where((values == 0) | is_other, values)
+    import matplotlib as mpl
+
+    cmap = mpl.colormaps["viridis"].with_extremes(bad="#F2F2F2")
+    ordinary = values[~is_other]
+    options: dict[str, Any] = {
+        "cmap": cmap,
+        "aspect": "auto",
+        "interpolation": "nearest",
+        "vmin": 0,
+        "vmax": max(float(ordinary.max()) if ordinary.size else 1.0, 1.0),
+    }
+    options.update(kwargs)
+    image = ax.imshow(shown, **options)
+    n_rows, n_cols = values.shape
+    size = max(5.0, min(10.0, 320 / max(n_rows, n_cols)))
+    from matplotlib.patches import Rectangle
+
+    for i, j in zip(*np.nonzero(is_other), strict=True):
+        ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, facecolor=_OTHER_COLOR, edgecolor="none"))
+    ax.set_yticks(np.arange(n_rows), labels=row_labels, fontsize=size)
+    ax.set_xticks(np.arange(n_cols), labels=col_labels, fontsize=size, rotation=90)
+    ax.set_xticks(np.arange(n_cols + 1) - 0.5, minor=True)
+    ax.set_yticks(np.arange(n_rows + 1) - 0.5, minor=True)
+    ax.grid(which="minor", color="white", linewidth=0.8)
+    ax.grid(which="major", visible=False)
+    ax.tick_params(which="minor", length=0)
+    if annotate is None:
+        annotate = n_rows * n_cols <= 800
+    for (i, j), n in np.ndenumerate(values):
+        if not n or not (annotate or is_other[i, j]):
+            continue
+        if is_other[i, j]:
+            color = "black"
+        else:
+            r, g, b, _ = image.cmap(image.norm(n))
+            color = "black" if 0.299 * r + 0.587 * g + 0.114 * b > 0.5 else "white"
+        ax.text(j, i, _compact(n), ha="center", va="center", fontsize=size * 0.8, color=color)
+    if colorbar:
+        ax.figure.colorbar(image, ax=ax, label=what, shrink=0.8)
+    ax.set_xlabel("colo")
+    ax.set_ylabel("tunnel")
+    shown_t = min(n_tunnels, top_tunnels or n_tunnels)
+    shown_c = min(n_colos, top_colos or n_colos)
+    ax.set_title(
+        f"{title} (top {shown_t} of {_plural(n_tunnels, 'tunnel')}, "
+        f"top {shown_c} of {_plural(n_colos, 'colo')})"
+    )
+    return ax
