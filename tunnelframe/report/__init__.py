@@ -109,6 +109,7 @@ def write_report(
     title: str | None = None,
     as_of: Any = None,
     redact_key: str | bytes | None = None,
+    history: Any = None,
 ) -> Path:
     """Write a report of a fleet as one self-contained HTML page or as Markdown.
 
@@ -140,6 +141,9 @@ def write_report(
     redact_key : str or bytes, optional
         The redaction key. Default: the ``TUNNELFRAME_REDACT_KEY`` environment variable,
         else a random key for this report only (pseudonyms then match within it only).
+    history : str, PathLike or pandas.DataFrame, optional
+        A history store (:func:`tunnelframe.append_snapshot`) or a history frame: adds a
+        History section (version rollout, HA timeline, restarts, lost colos).
 
     Returns
     -------
@@ -173,7 +177,9 @@ def write_report(
     if redact_ips:
         redactor = Redactor(redact_key)
         data = redact(data, redactor)
-    doc = _document(Analysis(data), title=title)
+    analysis = Analysis(data)
+    analysis.history, analysis.redactor = history, redactor
+    doc = _document(analysis, title=title)
     if fmt == "html":
         from tunnelframe.report._html import render_html
 

@@ -53,6 +53,10 @@ class Analysis:
         self.max_releases_behind = max_releases_behind
         #: what the analyses warned about, as sentences for the report
         self.notes: list[str] = []
+        #: a history store (or frame) for the history section, and the redactor hiding its
+        #: origin IPs; set by write_report(history=...)
+        self.history: Any = None
+        self.redactor: Any = None
 
     def _quietly(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         with warnings.catch_warnings(record=True) as caught:

@@ -563,5 +563,14 @@ def _config_text(t: dict[str, Any]) -> str:
     return NA_TEXT
 
 
+def history(a: Analysis) -> Section | None:
+    """What changed over the snapshots of a history store (``write_report(history=...)``)."""
+    if a.history is None:
+        return None
+    from tunnelframe.history._report import history_section
+
+    return history_section(a.history, redactor=a.redactor, known_tunnels=_known_tunnels(a))
+
+
 #: The report's sections, in order. Insert a builder here to add a section.
-SECTIONS: list[SectionBuilder] = [glance, findings, versions, colos, ages, tunnels]
+SECTIONS: list[SectionBuilder] = [glance, findings, versions, colos, ages, history, tunnels]
