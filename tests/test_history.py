@@ -667,3 +667,34 @@ def test_load_history_latest_reads_each_account_sets_newest_snapshot(store: Path
     before = tf.load_history(store, end=S3, latest=True, tunnels=["web"])
     assert before["fetched_at"].unique().tolist() == [S2]
     assert set(before["tunnel_name"]) == {"web"}
+
+
+# -- the report section ------------------------------------------------------------------------
+
+
+def test_write_report_with_a_store_adds_the_history_section(store: Path, tmp_path: Path) -> None:
+    latest = tf.load_history(store, latest=True).drop(columns="fetched_at")
+    plain = tf.write_report(latest, tmp_path / "plain.md", as_of=S3).read_text()
+    assert "## History" not in plain
+    text = tf.write_report(latest, tmp_path / "r.md", as_of=S3, history=store).read_text()
+    history = text[text.index("## History") :]
+    assert "4 snapshots from 2026-03-01 to 2026-03-02 12:00 UTC" in history
+    assert "| Restarts | 2 | 1 of them upgrades |" in history
+    # db: 0 % HA; web had HA throughout, so it is not listed.
+    least = history[history.index("### Tunnels with the least HA") :]
+    least = least[: least.index("###", 4)]
+    assert "| db | 36.0 | 12.0 | 24.0 | 12.0 | 12.0 | 0 % |" in least
+    assert "| web |" not in least
+    assert "| 2026-03-01 12:00 UTC | db | AMS,FRA | FRA | AMS |" in history
+    assert "| web | 1.1.1.1 | 1 | 1 | 0.67 |" in history
+
+
+def test_the_history_section_hides_origin_ips_when_redacting(store: Path, tmp_path: Path) -> None:
+    latest = tf.load_history(store, latest=True).drop(columns="fetched_at")
+    for name in ("r.md", "r.html"):
+        text = tf.write_report(
+            latest, tmp_path / name, history=store, redact_ips=True, redact_key="k"
+        ).read_text()
+        assert "History" in text
+        for ip in ("1.1.1.1", "2.2.2.2", "3.3.3.3", "5.5.5.5"):
+            assert ip not in text
