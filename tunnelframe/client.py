@@ -357,6 +357,8 @@ class Client:
         adapter = requests.adapters.HTTPAdapter(
             pool_connections=4, pool_maxsize=max(1, pool_size), max_retries=0
         )
+        if self._pool_size:  # replacing our own, smaller adapter: close its connections
+            self._session.get_adapter("https://").close()
         self._session.mount("https://", adapter)
         self._session.mount("http://", adapter)
         self._pool_size = max(1, pool_size)
