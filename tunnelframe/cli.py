@@ -88,7 +88,7 @@ def _parser() -> argparse.ArgumentParser:
 
     def command(name: str, func: Callable[[argparse.Namespace], int], help: str) -> Any:
         p = sub.add_parser(name, parents=[common], help=help, description=help)
-        p.set_defaults(func=func)
+        p.set_defaults(func=func, parser=p)
         return p
 
     p = command(
@@ -194,6 +194,28 @@ def _parser() -> argparse.ArgumentParser:
             help=f"do not flag {text}",
         )
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing when clean")
+
+    p = command(
+        "snapshot",
+        _snapshot,
+        "Fetch the fleet and append it to a history store (a directory of Parquet files, "
+        "created if missing). Made for cron: one line of output, exit 1 on a known error.",
+    )
+    _account_option(p)
+    p.add_argument(
+        "--store", type=Path, required=True, metavar="DIR", help="the history store directory"
+    )
+    p.add_argument("--progress", action="store_true", help="show the progress bar")
+
+    p = command(
+        "history",
+        _history,
+        "Summarise a history store (restarts, upgrades, lost colos, time without HA) and "
+        "optionally write a report of its latest snapshot with a History section.",
+    )
+    p.add_argument("store", type=Path, metavar="DIR", help="a history store directory")
+    p.add_argument("-o", "--output", type=Path, help="report to write, .html or .md")
+    _report_options(p)
     return parser
 
 
@@ -358,6 +380,8 @@ def _check(args: argparse.Namespace) -> int:
     else:
         source = tf.fetch_fleet(tf.Client(), account_id=_accounts(args), progress=False)
     rules = [r for r in _CHECK_RULES if getattr(args, r.replace("-", "_"))]
+    if args.max_releases_behind is not None:
+        rules.append("releases-behind")
     found = findings(
         source,
         as_of=args.as_of,
@@ -370,6 +394,69 @@ def _check(args: argparse.Namespace) -> int:
         return 1
     if not args.quiet:
         _out(f"ok: {_fleet_line(source.connections(), source.tunnels())} No violations.")
+    return 0
+
+
+def _snapshot(args: argparse.Namespace) -> int:
+    import tunnelframe as tf
+
+    snapshot = tf.fetch_fleet(tf.Client(), account_id=_accounts(args), progress=args.progress)
+    path = tf.append_snapshot(snapshot, args.store)
+    line = _fleet_line(snapshot.connections(), snapshot.tunnels())
+    if snapshot.errors:
+        line += f" {len(snapshot.errors)} tunnels could not be fetched."
+    _out(f"{line} Appended to {path.resolve()}")
+    return 0
+
+
+def _history(args: argparse.Namespace) -> int:
+    import tunnelframe as tf
+
+    store: Path = args.store
+    churn = tf.connector_churn(store)
+    if churn.empty:
+        raise ValueError(f"history store {store} holds no snapshot yet")
+    shifts = tf.colo_shifts(store)
+    hosts = tf.connector_churn(store, per="host")
+    timeline = tf.ha_timeline(store)
+    first, last = churn["fetched_at"].min(), churn["fetched_at"].max()
+    n_accounts = churn["account_id"].nunique()
+    latest = churn.groupby("account_id", observed=True).tail(1)
+    lost = shifts[(shifts["n_colos_before"] >= 2) & (shifts["n_colos_after"] < 2)]
+    n_lost = lost["tunnel_id"].nunique()
+    not_ha = int((timeline["ha_share"] < 1).sum())
+    _out(
+        f"{churn['fetched_at'].nunique()} snapshots from {first:%Y-%m-%d %H:%M} to "
+        f"{last:%Y-%m-%d %H:%M} UTC, {n_accounts} account{'s' * (n_accounts != 1)}."
+    )
+    _out(
+        f"Connectors: {int(latest['n_connectors'].sum())} at the latest snapshot; "
+        f"{int(churn['n_restarts'].sum())} restarts ({int(churn['n_upgrades'].sum())} "
+        f"upgrades), {int(churn['n_new_hosts'].sum())} hosts added, "
+        f"{int(churn['n_removed_hosts'].sum())} removed."
+    )
+    _out(
+        f"Daily restarters: {int((hosts['restarts_per_day'] >= 1).sum())} hosts restart at "
+        "least once a day."
+    )
+    _out(
+        f"Colos: {len(shifts)} changes of a tunnel's colos; {n_lost} tunnels lost their "
+        "second colo at least once."
+    )
+    _out(
+        f"HA: {not_ha} of {len(timeline)} tunnels spent time down, on one connector or in one colo."
+    )
+    if args.output is not None:
+        path, fmt = _report_path(args.output, args.format)
+        written = tf.write_report(
+            tf.load_history(store, latest=True).drop(columns="fetched_at"),
+            path,
+            format=fmt,
+            redact_ips=args.redact_ips,
+            title=args.title or f"Cloudflare Tunnel fleet history, {last:%Y-%m-%d}",
+            history=store,
+        )
+        _out(f"Report: {written.resolve()}")
     return 0
 
 
@@ -433,8 +520,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except _UsageError as exc:
-        parser.print_usage(sys.stderr)
-        print(f"{_PROG} {args.command}: error: {exc}", file=sys.stderr)
+        args.parser.print_usage(sys.stderr)
+        print(f"{args.parser.prog}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"{_PROG}: interrupted", file=sys.stderr)

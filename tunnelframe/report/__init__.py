@@ -17,6 +17,7 @@ Layout of the package: ``_source`` (source → frames), ``_findings`` (analyses 
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import secrets
@@ -90,6 +91,8 @@ def _document(analysis: Analysis, *, title: str | None) -> Document:
 def _write_text(path: Path, text: str) -> None:
     # Written beside the target, then renamed over it: a reader never sees half a report.
     # open(..., "x") rather than mkstemp: the file gets the usual umask permissions, not 0600.
+    if not path.parent.is_dir():
+        raise FileNotFoundError(errno.ENOENT, "no such directory", str(path.parent))
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
     try:
         with open(tmp, "x", encoding="utf-8", newline="\n") as out:

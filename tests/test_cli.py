@@ -1,0 +1,382 @@
+"""Tests of the ``tunnelframe`` command line: in-process through ``main``, and once each as the
+console script and as ``python -m tunnelframe``.
+
+Live commands talk to the real simulator on loopback through the environment variables a user
+would set. Expected violations come from the hand-written fleet in ``_report_fleet``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import shutil
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import _report_fleet as rf
+import pytest
+
+import tunnelframe as tf
+from tunnelframe.cli import main
+from tunnelframe.simulator import SimulatedApi, serve
+
+COMMANDS = ["demo", "fetch", "report", "export", "simulate", "check"]
+
+#: What ``check`` prints for the hand-written snapshot, rule by rule (worked out by hand from
+#: the fleet's docstring; the tunnel name with a newline is shown with ``\n``).
+UNSUPPORTED = (
+    'unsupported: connector c3 of tunnel "<script>alert(1)</script>" '
+    "(22222222-2222-4222-8222-222222222222) runs cloudflared 2024.1.0, released 2024-01-03, "
+    "66 releases behind 2026.8.2"
+)
+DOWN = (
+    'down: tunnel "gone" (44444444-4444-4444-8444-444444444444): the API reports the tunnel '
+    "down and lists no connector"
+)
+FETCH_ERROR = (
+    'fetch-error: tunnel "flaky" (66666666-6666-4666-8666-666666666666) could not be read: '
+    "HTTP 500: GET /connections failed: HTTP 500 after 3 retries"
+)
+
+
+@pytest.fixture
+def snapshot_path(tmp_path: Path) -> Path:
+    return rf.snapshot().save(tmp_path / "snap.json.gz")
+
+
+@pytest.fixture
+def api(monkeypatch: pytest.MonkeyPatch) -> Iterator[SimulatedApi]:
+    """The hand-written fleet served on loopback, with the environment pointing at it."""
+    with serve(rf.fleet()) as running:
+        monkeypatch.setenv("CLOUDFLARE_API_TOKEN", running.token)
+        monkeypatch.setenv("CLOUDFLARE_BASE_URL", running.url)
+        monkeypatch.delenv("CLOUDFLARE_ACCOUNT_ID", raising=False)
+        yield running
+
+
+# --------------------------------------------------------------------------------------------
+# parsing, help, errors
+
+
+@pytest.mark.parametrize("command", [None, *COMMANDS])
+def test_help_on_every_command(command: str | None, capsys: pytest.CaptureFixture[str]) -> None:
+    argv = [command, "--help"] if command else ["--help"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"usage: tunnelframe {command or ''}".rstrip())
+    if command is None:
+        for name in COMMANDS:
+            assert name in out
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out == f"tunnelframe {tf.__version__}\n"
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        ([], "the following arguments are required: COMMAND"),
+        (["nope"], "invalid choice: 'nope'"),
+        (["report"], "the following arguments are required: SNAPSHOT"),
+        (["export", "x.json"], "the following arguments are required: DIR"),
+        (["check"], "give either a SNAPSHOT or --account ID, not both and not neither"),
+        (["check", "s.json", "--account", "a"], "give either a SNAPSHOT or --account ID"),
+        (["check", "s.json", "--max-releases-behind", "-1"], "must be 0 or more, not -1"),
+        (["check", "s.json", "--as-of", "yesterday"], "not a date or time: 'yesterday'"),
+        (["report", "s.json", "--format", "pdf"], "invalid choice: 'pdf'"),
+    ],
+)
+def test_usage_errors_exit_2(
+    argv: list[str], says: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: tunnelframe")
+    assert says in err
+
+
+def test_known_error_is_one_line_without_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "missing.json.gz"
+    assert main(["report", str(missing)]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == f"tunnelframe: error: {missing}: No such file or directory\n"
+
+
+def test_bad_snapshot_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    assert main(["check", str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("tunnelframe: error: ") and err.count("\n") == 1
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_debug_shows_the_traceback(tmp_path: Path, where: str) -> None:
+    missing = str(tmp_path / "missing.json.gz")
+    argv = ["--debug", "report", missing] if where == "before" else ["report", missing, "--debug"]
+    with pytest.raises(FileNotFoundError):
+        main(argv)
+
+
+def test_unwritable_output_names_the_directory(
+    snapshot_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "no" / "such" / "r.html"
+    assert main(["report", str(snapshot_path), "-o", str(target)]) == 1
+    assert capsys.readouterr().err == (f"tunnelframe: error: {target.parent}: no such directory\n")
+
+
+# --------------------------------------------------------------------------------------------
+# report, export
+
+
+def test_report_default_name_here(
+    snapshot_path: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    assert main(["report", str(snapshot_path)]) == 0
+    assert capsys.readouterr().out == f"Report: {work / 'snap.html'}\n"
+    assert (work / "snap.html").read_text().startswith("<!doctype html>")
+    assert main(["report", str(snapshot_path), "--format", "md"]) == 0
+    assert (work / "snap.md").read_text().startswith("# Cloudflare Tunnel fleet report")
+
+
+def test_report_options(snapshot_path: Path, tmp_path: Path) -> None:
+    out = tmp_path / "shared.md"
+    argv = ["report", str(snapshot_path), "-o", str(out), "--redact-ips", "--title", "For <you>"]
+    assert main(argv) == 0
+    text = out.read_text()
+    assert text.startswith("# For &lt;you&gt;\n")
+    for ip in rf.IPS:
+        assert ip not in text
+    # a suffix that is neither .html nor .md: HTML unless --format says otherwise
+    odd = tmp_path / "report.txt"
+    assert main(["report", str(snapshot_path), "-o", str(odd)]) == 0
+    assert odd.read_text().startswith("<!doctype html>")
+
+
+def test_export_command(
+    snapshot_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "frames"
+    assert main(["export", str(snapshot_path), str(out), "--format", "csv"]) == 0
+    names = ["connections.csv", "connectors.csv", "tunnels.csv"]
+    assert capsys.readouterr().out.splitlines() == [str(out / n) for n in names]
+    assert sorted(p.name for p in out.iterdir()) == names
+
+
+# --------------------------------------------------------------------------------------------
+# check
+
+
+def test_check_prints_one_line_per_violation(
+    snapshot_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["check", str(snapshot_path)]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 6
+    assert lines[0] == UNSUPPORTED
+    assert lines[1].startswith(
+        'degraded: connector c4 of tunnel "pipe|name\\nsecond line & "quotes"" '
+        "(33333333-3333-4333-8333-333333333333): 2 of 4 expected connections active"
+    )
+    assert lines[2] == DOWN
+    assert lines[3].startswith('single-connector: tunnel "<script>alert(1)</script>"')
+    assert lines[4].startswith('single-colo: tunnel "<script>alert(1)</script>"')
+    assert lines[5] == FETCH_ERROR
+
+
+def test_check_rules_can_be_turned_off(
+    snapshot_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["check", str(snapshot_path), "--no-single-colo", "--no-single-connector"]
+    assert main([*argv, "--no-fetch-errors"]) == 1
+    assert capsys.readouterr().out.splitlines()[::2] == [UNSUPPORTED, DOWN]
+    everything_off = [*argv, "--no-unsupported", "--no-degraded", "--no-fetch-errors"]
+    assert main(everything_off) == 0
+    assert capsys.readouterr().out == (
+        "ok: 5 tunnels, 5 connectors, 18 active connections. No violations.\n"
+    )
+    assert main([*everything_off, "-q"]) == 0
+    assert capsys.readouterr().out == ""
+
+
+def test_check_max_releases_behind(snapshot_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # c3 (2024.1.0) is 66 releases behind, c4 (2026.7.3) 3, the others 0.
+    off = ["--no-unsupported", "--no-degraded", "--no-single-colo", "--no-single-connector"]
+    argv = ["check", str(snapshot_path), *off, "--no-fetch-errors"]
+    assert main([*argv, "--max-releases-behind", "2"]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(" of ")[0] for line in lines] == [
+        "releases-behind: connector c3",
+        "releases-behind: connector c4",
+    ]
+    assert main([*argv, "--max-releases-behind", "3"]) == 1
+    assert len(capsys.readouterr().out.splitlines()) == 1
+    assert main([*argv, "--max-releases-behind", "66", "-q"]) == 0
+
+
+def test_check_as_of(snapshot_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # On 2024-06-01, 2024.1.0 was still supported.
+    argv = ["check", str(snapshot_path), "--as-of", "2024-06-01", "--no-degraded"]
+    argv += ["--no-single-colo", "--no-single-connector", "--no-fetch-errors", "-q"]
+    assert main(argv) == 0
+
+
+def test_check_escapes_control_characters(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    snap = rf.snapshot()
+    snap.tunnels[1]["name"] = "red\x1b[31malert\r"
+    path = snap.save(tmp_path / "s.json")
+    assert main(["check", str(path), "--no-degraded", "--no-fetch-errors"]) == 1
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\r" not in out
+    assert 'tunnel "red\\x1b[31malert\\r"' in out
+    assert len(out.splitlines()) == 3
+
+
+def test_check_live_account(api: SimulatedApi, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", "--account", api.account_id]) == 1
+    captured = capsys.readouterr()
+    lines = captured.out.splitlines()
+    # the live fetch has no fetch error; the release calendar ends in 2026.8.2, so today
+    # measures as the snapshot's fetch time did
+    assert lines[0] == UNSUPPORTED
+    assert DOWN in lines and FETCH_ERROR not in lines
+    assert api.token not in captured.out + captured.err
+
+
+# --------------------------------------------------------------------------------------------
+# fetch, demo, simulate
+
+
+def test_fetch_saves_a_snapshot(
+    api: SimulatedApi, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "fleet.json.gz"
+    assert main(["fetch", "--account", api.account_id, "-o", str(out), "--no-progress"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.splitlines() == [
+        "5 tunnels, 5 connectors, 18 active connections.",
+        f"Snapshot: {out}",
+    ]
+    assert len(tf.load_snapshot(out).tunnels) == 5
+    for text in (captured.out, captured.err, gzip.decompress(out.read_bytes()).decode()):
+        assert api.token not in text
+
+
+def test_fetch_default_name(
+    api: SimulatedApi,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CLOUDFLARE_ACCOUNT_ID", api.account_id)
+    assert main(["fetch", "--no-progress"]) == 0
+    written = capsys.readouterr().out.splitlines()[-1].removeprefix("Snapshot: ")
+    assert re.fullmatch(r"snapshot-\d{8}T\d{6}Z\.json\.gz", Path(written).name)
+    assert Path(written).parent == tmp_path
+
+
+def test_fetch_without_credentials(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in ("CLOUDFLARE_API_TOKEN", "CLOUDFLARE_EMAIL", "CLOUDFLARE_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    assert main(["fetch", "--account", "a" * 32]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("tunnelframe: error: no Cloudflare credentials")
+    assert err.count("\n") == 1
+
+
+def _sample_counts() -> tuple[int, int, int]:
+    """Tunnels (not deleted), connectors and active connections of the sample, by hand."""
+    tunnels = [t for t in tf.load_sample()["tunnels"] if not t.get("deleted_at")]
+    connectors = [c for t in tunnels for c in t.get("connectors") or []]
+    active = [
+        x for c in connectors for x in c.get("conns") or [] if not x.get("is_pending_reconnect")
+    ]
+    return len(tunnels), len(connectors), len(active)
+
+
+def test_demo_in_process(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "demo.html"
+    assert main(["demo", "-o", str(out), "--no-progress"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    n_tunnels, n_connectors, n_active = _sample_counts()
+    assert (
+        lines[0]
+        == f"{n_tunnels} tunnels, {n_connectors} connectors, {n_active} active connections."
+    )
+    assert lines[1].startswith("Fetched from the simulator at http://127.0.0.1:")
+    assert lines[2].startswith("Findings: ") and "unsupported connectors" in lines[2]
+    assert lines[3] == f"Report: {out}"
+    text = out.read_text()
+    assert "<title>Sample fleet report (tunnelframe demo)</title>" in text
+    assert "<dt>As of</dt><dd>2026-08-20 12:00 UTC</dd>" in text
+
+
+def test_console_script_help() -> None:
+    script = shutil.which("tunnelframe", path=str(Path(sys.executable).parent))
+    assert script, "the tunnelframe console script is not installed next to this Python"
+    done = subprocess.run([script, "--help"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0
+    assert done.stdout.startswith("usage: tunnelframe")
+
+
+def test_python_m_tunnelframe_demo(tmp_path: Path) -> None:
+    out = tmp_path / "report.html"
+    done = subprocess.run(
+        [sys.executable, "-m", "tunnelframe", "demo", "-o", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == f"Report: {out}"
+    assert "connectors: 100%" in done.stderr  # the progress bar, on stderr
+    assert out.stat().st_size > 100_000
+
+
+def test_simulate_serves_until_interrupted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with subprocess.Popen(
+        [sys.executable, "-m", "tunnelframe", "simulate", "--port", "0", "--tunnels", "3"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as proc:
+        try:
+            assert proc.stdout is not None
+            banner = [proc.stdout.readline() for _ in range(4)]
+            assert banner[0].startswith("tunnelframe simulator: 3 tunnels on http://127.0.0.1:")
+            env = dict(line.removeprefix("export ").strip().split("=", 1) for line in banner[1:])
+            for name, value in env.items():
+                monkeypatch.setenv(name, value)
+            out = tmp_path / "s.json"
+            assert main(["fetch", "-o", str(out), "--no-progress"]) == 0
+            assert len(json.loads(out.read_text())["tunnels"]) == 3
+        finally:
+            proc.send_signal(signal.SIGINT)
+            _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert env["CLOUDFLARE_API_TOKEN"] not in capsys.readouterr().out
