@@ -698,3 +698,65 @@ def test_the_history_section_hides_origin_ips_when_redacting(store: Path, tmp_pa
         assert "History" in text
         for ip in ("1.1.1.1", "2.2.2.2", "3.3.3.3", "5.5.5.5"):
             assert ip not in text
+
+
+# -- the command line --------------------------------------------------------------------------
+
+
+def test_cli_snapshot_appends_each_fetch_to_the_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tunnelframe.cli import main
+
+    store = tmp_path / "store"
+    fleet = {"tunnels": _SCENARIO[0]}
+    with tf.simulator.serve(fleet) as api:
+        monkeypatch.setenv("CLOUDFLARE_API_TOKEN", api.token)
+        monkeypatch.setenv("CLOUDFLARE_BASE_URL", api.url)
+        assert main(["snapshot", "--account", ACCOUNT, "--store", str(store)]) == 0
+        assert main(["snapshot", "--account", ACCOUNT, "--store", str(store)]) == 0
+        token = api.token
+    captured = capsys.readouterr()
+    lines = captured.out.splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith("2 tunnels, 3 connectors, 12 active connections. Appended to ")
+    assert lines[0].endswith(".parquet") and str(store.resolve()) in lines[0]
+    assert token not in captured.out + captured.err
+    history = tf.load_history(store)
+    assert history["fetched_at"].nunique() == 2
+    assert set(history["connector_id"].dropna()) == {"c1", "c2", "d1"}
+
+
+def test_cli_history_summarises_the_store_and_writes_a_report(
+    store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tunnelframe.cli import main
+
+    out = tmp_path / "history.md"
+    assert main(["history", str(store), "-o", str(out)]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "4 snapshots from 2026-03-01 00:00 to 2026-03-02 12:00 UTC, 1 account.",
+        "Connectors: 3 at the latest snapshot; 2 restarts (1 upgrade), 2 hosts added, 2 removed.",
+        "Daily restarters: 0 hosts restarting at least once a day.",
+        "Colos: 5 changes of a tunnel's colos; 1 tunnel lost a second colo at least once.",
+        "HA: 1 of 2 tunnels spent time down, on one connector or in one colo.",
+        f"Report: {out.resolve()}",
+    ]
+    text = out.read_text()
+    assert text.startswith("# Cloudflare Tunnel fleet history, 2026-03-02")
+    assert "## History" in text
+
+
+def test_cli_history_of_a_missing_or_empty_store_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tunnelframe.cli import main
+
+    assert main(["history", str(tmp_path / "nope")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("tunnelframe: error: history store ") and "does not exist" in err
+    assert len(err.splitlines()) == 1
+    assert main(["history", str(tmp_path)]) == 1
+    assert "holds no snapshot yet" in capsys.readouterr().err
+    assert main(["snapshot", "--account", ACCOUNT]) == 2
+    assert "--store" in capsys.readouterr().err

@@ -411,6 +411,7 @@ def _snapshot(args: argparse.Namespace) -> int:
 
 def _history(args: argparse.Namespace) -> int:
     import tunnelframe as tf
+    from tunnelframe.report._sections import plural
 
     store: Path = args.store
     churn = tf.connector_churn(store)
@@ -426,25 +427,27 @@ def _history(args: argparse.Namespace) -> int:
     n_lost = lost["tunnel_id"].nunique()
     not_ha = int((timeline["ha_share"] < 1).sum())
     _out(
-        f"{churn['fetched_at'].nunique()} snapshots from {first:%Y-%m-%d %H:%M} to "
-        f"{last:%Y-%m-%d %H:%M} UTC, {n_accounts} account{'s' * (n_accounts != 1)}."
+        f"{plural(churn['fetched_at'].nunique(), 'snapshot')} from {first:%Y-%m-%d %H:%M} to "
+        f"{last:%Y-%m-%d %H:%M} UTC, {plural(n_accounts, 'account')}."
     )
     _out(
-        f"Connectors: {int(latest['n_connectors'].sum())} at the latest snapshot; "
-        f"{int(churn['n_restarts'].sum())} restarts ({int(churn['n_upgrades'].sum())} "
-        f"upgrades), {int(churn['n_new_hosts'].sum())} hosts added, "
-        f"{int(churn['n_removed_hosts'].sum())} removed."
+        f"Connectors: {int(latest['n_connectors'].sum()):,} at the latest snapshot; "
+        f"{plural(int(churn['n_restarts'].sum()), 'restart')} "
+        f"({plural(int(churn['n_upgrades'].sum()), 'upgrade')}), "
+        f"{plural(int(churn['n_new_hosts'].sum()), 'host')} added, "
+        f"{int(churn['n_removed_hosts'].sum()):,} removed."
     )
     _out(
-        f"Daily restarters: {int((hosts['restarts_per_day'] >= 1).sum())} hosts restart at "
-        "least once a day."
+        f"Daily restarters: {plural(int((hosts['restarts_per_day'] >= 1).sum()), 'host')} "
+        "restarting at least once a day."
     )
     _out(
-        f"Colos: {len(shifts)} changes of a tunnel's colos; {n_lost} tunnels lost their "
-        "second colo at least once."
+        f"Colos: {plural(len(shifts), 'change')} of a tunnel's colos; "
+        f"{plural(n_lost, 'tunnel')} lost a second colo at least once."
     )
     _out(
-        f"HA: {not_ha} of {len(timeline)} tunnels spent time down, on one connector or in one colo."
+        f"HA: {not_ha:,} of {plural(len(timeline), 'tunnel')} spent time down, on one "
+        "connector or in one colo."
     )
     if args.output is not None:
         path, fmt = _report_path(args.output, args.format)
