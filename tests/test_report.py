@@ -308,7 +308,7 @@ def test_report_from_a_connections_frame(tmp_path: Path) -> None:
     assert (
         "| Tunnels | 3 | 2 healthy · 1 degraded · only tunnels with connectors are known |" in text
     )
-    assert "A connections frame does not record fetch errors." in text
+    assert "Only a snapshot records fetch errors; this source does not say." in text
     assert "### ? · tunnels that could not be fetched (high)" in text
     assert "### 1 · unsupported connectors (high)" in text
     # the down tunnel without connectors is unknown here: only c4 is degraded

@@ -431,7 +431,7 @@ RULES: tuple[Rule, ...] = (
             Show("Message", "message"),
         ),
         message=_fetch_error_message,
-        unavailable="A connections frame does not record fetch errors.",
+        unavailable="Only a snapshot records fetch errors; this source does not say.",
     ),
 )
 

@@ -232,7 +232,7 @@ def glance(a: Analysis) -> Section:
 def _errors_detail(a: Analysis) -> str:
     errors = a.data.errors
     if errors is None:
-        return "fetch errors unknown (connections frame)"
+        return "fetch errors unknown (only a snapshot records them)"
     if len(errors):
         return f"{plural(len(errors), 'tunnel')} could not be fetched"
     return "every tunnel fetched"

@@ -1,0 +1,262 @@
+"""The HTML report in a real browser: headless Chromium, at laptop and phone widths.
+
+The test drives Debian's ``chromium`` over the DevTools protocol on a pipe
+(``--remote-debugging-pipe``: no port, no extra Python package), opens the report from disk and
+checks that every image loaded, nothing was requested from the network, no console error or
+exception occurred (a Content-Security-Policy violation would be one), data never became
+markup, the page does not scroll sideways, printing opens every collapsed section, and that it
+prints to PDF. It takes a screenshot at each width; set ``TUNNELFRAME_SCREENSHOT_DIR`` to keep
+them. It is skipped, saying why, only when no Chromium binary is installed (``.ci/run``
+installs Debian's ``chromium``; ``TUNNELFRAME_CHROMIUM`` names another binary).
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import fcntl
+import json
+import os
+import select
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import _report_fleet as rf
+import pytest
+
+import tunnelframe as tf
+from tunnelframe.simulator import DEFAULT_AS_OF
+
+_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+#: A tunnel name that would set window.__pwned if it ever became markup.
+PWN = '<img src=x onerror="window.__pwned=1">'
+
+
+def _chromium() -> str | None:
+    named = os.environ.get("TUNNELFRAME_CHROMIUM")
+    if named:
+        return shutil.which(named) or named
+    return next((found for name in _NAMES if (found := shutil.which(name))), None)
+
+
+class _Browser:
+    """Just enough of the DevTools protocol over ``--remote-debugging-pipe``.
+
+    Chromium reads commands on fd 3 and writes replies and events on fd 4, each message a JSON
+    object followed by a NUL byte. A tiny Python trampoline puts the pipes on fds 3 and 4 in
+    the child (no ``preexec_fn``: the test process has threads).
+    """
+
+    def __init__(self, binary: str, profile: Path) -> None:
+        to_chrome_r, to_chrome_w = os.pipe()
+        from_chrome_r, from_chrome_w = os.pipe()
+        # Move the child's ends above fd 10 so placing them on 3 and 4 cannot clobber them.
+        child = [fcntl.fcntl(fd, fcntl.F_DUPFD, 10) for fd in (to_chrome_r, from_chrome_w)]
+        os.close(to_chrome_r)
+        os.close(from_chrome_w)
+        trampoline = (
+            "import os, sys; os.dup2(int(sys.argv[1]), 3); os.dup2(int(sys.argv[2]), 4); "
+            "os.execvp(sys.argv[3], sys.argv[3:])"
+        )
+        flags = [
+            "--headless",
+            "--no-sandbox",  # the tests may run as root (CI does)
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--remote-debugging-pipe",
+            f"--user-data-dir={profile}",
+            "--no-first-run",
+            "--no-default-browser-check",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-quic",
+            "--hide-scrollbars",
+            "about:blank",
+        ]
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", trampoline, *map(str, child), binary, *flags],
+            pass_fds=child,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for fd in child:
+            os.close(fd)
+        self._out, self._in = to_chrome_w, from_chrome_r
+        self._buffer = b""
+        self._id = 0
+        self.events: list[dict[str, Any]] = []
+
+    def _receive(self, deadline: float) -> dict[str, Any]:
+        while b"\0" not in self._buffer:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([self._in], [], [], left)[0]:
+                raise TimeoutError("Chromium did not answer in time")
+            chunk = os.read(self._in, 1 << 20)
+            if not chunk:
+                raise EOFError(f"Chromium exited (status {self.proc.poll()})")
+            self._buffer += chunk
+        message, self._buffer = self._buffer.split(b"\0", 1)
+        reply: dict[str, Any] = json.loads(message)
+        return reply
+
+    def call(
+        self, method: str, params: dict[str, Any] | None = None, *, session: str | None = None
+    ) -> dict[str, Any]:
+        self._id += 1
+        message: dict[str, Any] = {"id": self._id, "method": method, "params": params or {}}
+        if session:
+            message["sessionId"] = session
+        os.write(self._out, json.dumps(message).encode() + b"\0")
+        deadline = time.monotonic() + 60
+        while True:
+            reply = self._receive(deadline)
+            if reply.get("id") == self._id:
+                if "error" in reply:
+                    raise RuntimeError(f"{method}: {reply['error']}")
+                result: dict[str, Any] = reply.get("result", {})
+                return result
+            self.events.append(reply)
+
+    def wait_for(self, method: str, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while not any(e.get("method") == method for e in self.events):
+            self.events.append(self._receive(deadline))
+
+    def evaluate(self, expression: str, session: str) -> Any:
+        reply = self.call(
+            "Runtime.evaluate", {"expression": expression, "returnByValue": True}, session=session
+        )
+        if "exceptionDetails" in reply:
+            raise RuntimeError(f"{expression}: {reply['exceptionDetails']}")
+        return reply["result"].get("value")
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError, EOFError, TimeoutError, RuntimeError):
+            self.call("Browser.close")
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        os.close(self._out)
+        os.close(self._in)
+
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    binary = _chromium()
+    if binary is None:
+        pytest.skip(
+            "no Chromium binary found (install Debian's chromium: apt-get install chromium, "
+            "or set TUNNELFRAME_CHROMIUM)"
+        )
+    return binary
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample fleet plus the hand-written tricky tunnels, one with a would-be XSS name."""
+    tricky = rf.fleet()["tunnels"]
+    tricky[0]["name"] = PWN
+    fleet = {"tunnels": tf.load_sample()["tunnels"] + tricky}
+    return tf.write_report(
+        fleet, tmp_path_factory.mktemp("browser") / "report.html", as_of=DEFAULT_AS_OF
+    )
+
+
+@pytest.fixture
+def browser(chromium: str, tmp_path: Path) -> Iterator[_Browser]:
+    b = _Browser(chromium, tmp_path / "profile")
+    try:
+        yield b
+    finally:
+        b.close()
+
+
+_PROBLEMS = ("Runtime.exceptionThrown", "Runtime.consoleAPICalled", "Log.entryAdded")
+
+
+@pytest.mark.parametrize(
+    ("name", "width", "height", "mobile"),
+    [("laptop", 1366, 900, False), ("phone", 390, 844, True)],
+)
+def test_report_renders_in_chromium(
+    browser: _Browser,
+    report: Path,
+    tmp_path: Path,
+    name: str,
+    width: int,
+    height: int,
+    mobile: bool,
+) -> None:
+    target = browser.call("Target.createTarget", {"url": "about:blank"})["targetId"]
+    session = browser.call("Target.attachToTarget", {"targetId": target, "flatten": True})[
+        "sessionId"
+    ]
+    for domain in ("Page", "Runtime", "Log", "Network"):
+        browser.call(f"{domain}.enable", session=session)
+    browser.call(
+        "Emulation.setDeviceMetricsOverride",
+        {
+            "width": width,
+            "height": height,
+            "deviceScaleFactor": 2 if mobile else 1,
+            "mobile": mobile,
+        },
+        session=session,
+    )
+    browser.call("Page.navigate", {"url": report.resolve().as_uri()}, session=session)
+    browser.wait_for("Page.loadEventFired")
+
+    images = browser.evaluate(
+        "Array.from(document.images).map(i => [i.complete, i.naturalWidth, i.alt])", session
+    )
+    assert len(images) == 6
+    assert all(done and w > 0 and alt for done, w, alt in images), images
+    assert browser.evaluate("window.__pwned === undefined", session)
+    assert browser.evaluate("document.scripts.length", session) == 1
+    assert browser.evaluate(f"document.body.textContent.includes({json.dumps(PWN)})", session)
+    # The page itself never scrolls sideways: wide tables scroll inside their own box.
+    page_width = browser.evaluate("document.documentElement.scrollWidth", session)
+    assert page_width <= width, f"the page is {page_width}px wide in a {width}px viewport"
+
+    # Printing opens every collapsed section (the inline script is allowed by the CSP).
+    assert browser.evaluate("document.querySelectorAll('details:not([open])').length", session)
+    browser.evaluate("window.dispatchEvent(new Event('beforeprint'))", session)
+    assert browser.evaluate("document.querySelectorAll('details:not([open])').length", session) == 0
+    browser.evaluate("window.scrollTo(0, 0)", session)
+
+    shot = base64.b64decode(
+        browser.call("Page.captureScreenshot", {"format": "png"}, session=session)["data"]
+    )
+    assert shot.startswith(b"\x89PNG") and len(shot) > 20_000
+    (tmp_path / f"report-{name}.png").write_bytes(shot)
+    keep = os.environ.get("TUNNELFRAME_SCREENSHOT_DIR")
+    if keep:
+        Path(keep).mkdir(parents=True, exist_ok=True)
+        (Path(keep) / f"report-{name}.png").write_bytes(shot)
+    if not mobile:
+        pdf = base64.b64decode(
+            browser.call("Page.printToPDF", {"printBackground": True}, session=session)["data"]
+        )
+        assert pdf.startswith(b"%PDF")
+
+    requested = [
+        e["params"]["request"]["url"]
+        for e in browser.events
+        if e.get("method") == "Network.requestWillBeSent"
+    ]
+    assert requested and all(url.startswith(("file://", "data:")) for url in requested), [
+        url[:80] for url in requested
+    ]
+    problems = [
+        json.dumps(e["params"])[:300] for e in browser.events if e.get("method") in _PROBLEMS
+    ]
+    assert problems == []
