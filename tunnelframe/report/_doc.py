@@ -14,9 +14,10 @@ from typing import Any, Literal
 
 __all__: list[str] = []
 
-#: How a table column is shown: ``text`` (plain), ``mono`` (ids, versions, IPs), ``num``
-#: (right-aligned), ``status`` (a coloured badge).
-ColumnKind = Literal["text", "mono", "num", "status"]
+#: How a table column is shown: ``text`` (plain), ``wide`` (sentences: kept wide enough to
+#: read on a phone), ``mono`` (ids, versions, IPs), ``num`` (right-aligned), ``status`` (a
+#: coloured badge).
+ColumnKind = Literal["text", "wide", "mono", "num", "status"]
 
 #: How much a finding matters: ``high`` (act now), ``warn`` (fix soon), ``info`` (worth a look).
 Severity = Literal["high", "warn", "info"]

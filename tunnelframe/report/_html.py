@@ -91,7 +91,8 @@ tbody tr:nth-child(even) td{background:#fafbfc}
 tbody tr:last-child td{border-bottom:0}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 td.mono{white-space:nowrap}
-td.text{min-width:8rem;overflow-wrap:anywhere}
+td.text{min-width:7rem;overflow-wrap:anywhere}
+td.wide{min-width:18rem;overflow-wrap:anywhere}
 .badge{display:inline-block;padding:0 .45rem;border-radius:999px;font-size:.78rem;
 font-weight:600;line-height:1.5;white-space:nowrap;background:var(--off-bg);color:var(--off)}
 .badge.ok{background:var(--ok-bg);color:var(--ok)}
@@ -130,7 +131,6 @@ h2{font-size:1.15rem}
 .card .value{font-size:1.3rem}
 nav.toc ol{columns:1}
 th,td{padding:.28rem .45rem}
-td.text{min-width:13rem}
 }
 @media print{
 @page{margin:14mm}
@@ -141,11 +141,12 @@ nav.toc{background:none;border:1px solid var(--line)}
 .scroll{overflow:visible;border:0}
 table{font-size:8pt}
 th{position:static}
-td.mono,td.num{white-space:normal;overflow-wrap:anywhere}
+td.mono{white-space:normal;overflow-wrap:break-word}
+td.text,td.wide{min-width:0}
 tr,figure,.card,dl.fields{break-inside:avoid}
 h2,h3{break-after:avoid}
 details{border:0}
-details>summary{list-style:none;padding-left:0}
+details>summary{list-style:none;padding-left:0;break-after:avoid}
 details::details-content{content-visibility:visible}
 figure img{max-height:120mm;width:auto}
 }
