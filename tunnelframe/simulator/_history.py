@@ -58,8 +58,8 @@ _MAINTENANCE_EVERY_DAYS = (30.0, 95.0)
 _P_DAILY_RESTART = 0.05  # hosts restarted by a daily cron job
 _UPTIME_DAYS = (20.0, 25.0, 60.0)  # mean days between other restarts, by update policy
 
-_SINGLE_COLO_PER_DAY = 1 / 45  # rate at which a host's connections collapse into one colo
-_DEGRADED_PER_DAY = 1 / 60  # rate at which a host drops to 1-3 connections
+_SINGLE_COLO_PER_DAY = 1 / 120  # rate at which a host's connections collapse into one colo
+_DEGRADED_PER_DAY = 1 / 90  # rate at which a host drops to 1-3 connections
 _EPISODE_MEAN_DAYS = 0.75
 _OUTAGE_PER_DAY = 1 / 200  # rate at which a whole tunnel goes down
 _OUTAGE_MEAN_DAYS = 0.25
@@ -78,6 +78,7 @@ class _HostState:
     delay_us: int  # auto: delay after each release; maintained: next window (instant)
     daily_at: int | None  # offset in the day (µs) of a daily restart, or None
     uptime_days: float
+    layout: tuple[int, ...]  # colo index of each connection after a (re)start
     episode_until: int = 0  # end of a single-colo or degraded episode (0: none)
 
 
@@ -242,6 +243,7 @@ class _History:
             delay_us=delay,
             daily_at=daily,
             uptime_days=_UPTIME_DAYS[policy],
+            layout=_layout_of(host, connector),
         )
 
     def _lag_days(self, version: str) -> float | None:
@@ -293,7 +295,7 @@ class _History:
             return
         if host.episode_until:
             if host.episode_until <= until:
-                self._reconnect(host, self._layout(), host.episode_until)
+                self._reconnect(host, list(host.layout), host.episode_until)
                 host.episode_until = 0
             return
         if self._happens(_SINGLE_COLO_PER_DAY, step_days):
@@ -301,7 +303,7 @@ class _History:
             self._reconnect(host, [0, 0, 0, 0], self._between(since, until))
         elif self._happens(_DEGRADED_PER_DAY, step_days):
             host.episode_until = until + self._duration(_EPISODE_MEAN_DAYS)
-            layout = self._layout()[: self.rng.randint(1, 3)]
+            layout = list(host.layout[: self.rng.randint(1, 3)])
             self._reconnect(host, layout, self._between(since, until))
 
     def _churn_hosts(self, tunnel: _TunnelState, step_days: float) -> None:
@@ -320,6 +322,7 @@ class _History:
                 delay_us=sibling.delay_us,
                 daily_at=None,
                 uptime_days=sibling.uptime_days,
+                layout=tuple(self._layout()),
             )
             self._restart(added, sibling.version, self.now - rng.randrange(_HOUR))
             tunnel.hosts.append(added)
@@ -349,7 +352,11 @@ class _History:
             version = host.version  # never downgrade
         host.version = version
         host.episode_until = 0
-        plan = self.builder.active_plan(run_at, 4)
+        rng, now = self.rng, self.now
+        plan = [
+            (colo, False, min(run_at + int(rng.uniform(0.2, 4.0) * _S), now))
+            for colo in host.layout
+        ]
         host.connector = self.builder.connector(
             host.host, version, run_at, host.config_version, plan
         )
@@ -410,3 +417,11 @@ def _region_of(colo: str) -> _Region:
         if colo in region.colos:
             return region
     return _REGIONS[0]
+
+
+def _layout_of(host: _Host, connector: dict[str, Any]) -> tuple[int, ...]:
+    """The colo indices of a generated connector's 4 connections: a host keeps connecting to
+    the same nearby colos, restart after restart."""
+    where = [host.colos.index(c["colo_name"]) for c in connector["conns"]
+             if c["colo_name"] in host.colos]  # fmt: skip
+    return tuple((where * 4)[:4]) if where else (0, 1, 0, 1)
