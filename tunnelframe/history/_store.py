@@ -103,7 +103,8 @@ def append_snapshot(snapshot: SnapshotLike, store: StoreLike) -> Path:
     ----------
     snapshot : Snapshot
         A snapshot from ``tunnelframe.fetch_fleet`` or ``tunnelframe.simulator.generate_history``:
-        anything with ``fetched_at``, ``account_ids`` and ``connections()``.
+        anything with ``fetched_at``, ``account_ids``, ``tunnels``, ``errors`` and
+        ``connections()``.
     store : str or path-like
         Directory of the store; created when missing.
 
@@ -299,7 +300,7 @@ def _to_table(
         parts.append(_frame_table(bare))
     table = pa.concat_tables(parts).unify_dictionaries().combine_chunks()
     n = table.num_rows
-    table = table.set_column(0, "fetched_at", pa.array([fetched_at.to_pydatetime()] * n, _TIME))
+    table = table.set_column(0, "fetched_at", pa.nulls(n, _TIME).fill_null(_scalar(fetched_at)))
     if len(account_ids) == 1:
         # A fleet whose tunnels lack account_tag still belongs to the one account fetched.
         filled = table["account_id"].combine_chunks().fill_null(account_ids[0]).cast(_TEXT)
