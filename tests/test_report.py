@@ -365,6 +365,18 @@ def test_analysis_warnings_become_notes(tmp_path: Path) -> None:
     assert "2099.1.0" in notes and "ZZZ" in notes
 
 
+@pytest.mark.parametrize("suffix", [".html", ".md"])
+def test_empty_and_idle_fleets(tmp_path: Path, suffix: str) -> None:
+    empty = write_report({"tunnels": []}, tmp_path / f"e{suffix}", as_of=rf.AS_OF).read_text()
+    assert "No connectors, so no versions." in empty
+    assert "No active connections." in empty
+    assert "Nothing to report in the rules this source can be checked against." in empty
+    idle = {"tunnels": rf.fleet()["tunnels"][3:]}  # "gone" (down) and the inactive one
+    text = write_report(idle, tmp_path / f"i{suffix}", as_of=rf.AS_OF).read_text()
+    assert "No connector is running this tunnel." in text
+    assert "the API reports the tunnel down and lists no connector" in text
+
+
 # --------------------------------------------------------------------------------------------
 # findings()
 

@@ -310,8 +310,8 @@ def _demo(args: argparse.Namespace) -> int:
 def _fetch(args: argparse.Namespace) -> int:
     import tunnelframe as tf
 
-    client = tf.Client()
-    snapshot = tf.fetch_fleet(client, account_id=_accounts(args), progress=args.progress)
+    with tf.Client() as client:
+        snapshot = tf.fetch_fleet(client, account_id=_accounts(args), progress=args.progress)
     path = args.output or Path(
         f"snapshot-{snapshot.fetched_at.astimezone(UTC):%Y%m%dT%H%M%SZ}.json.gz"
     )
@@ -378,7 +378,8 @@ def _check(args: argparse.Namespace) -> int:
     if args.snapshot is not None:
         source: Any = tf.load_snapshot(args.snapshot)
     else:
-        source = tf.fetch_fleet(tf.Client(), account_id=_accounts(args), progress=False)
+        with tf.Client() as client:
+            source = tf.fetch_fleet(client, account_id=_accounts(args), progress=False)
     rules = [r for r in _CHECK_RULES if getattr(args, r.replace("-", "_"))]
     if args.max_releases_behind is not None:
         rules.append("releases-behind")

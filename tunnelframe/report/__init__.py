@@ -134,8 +134,9 @@ def write_report(
     format : {"html", "md"}, optional
         Default: from the suffix of ``path`` (``.html``/``.htm`` or ``.md``/``.markdown``).
     redact_ips : bool, default False
-        Replace every origin IP with ``ip-`` + 12 hex digits of HMAC-SHA256 under a key, so
-        the report can be shared outside the team. The same key gives the same pseudonyms.
+        Replace every origin IP (and any IP address in tunnel names or error messages) with
+        ``ip-`` + 12 hex digits of HMAC-SHA256 under a key, so the report can be shared
+        outside the team. The same key gives the same pseudonyms.
     title : str, optional
         Default: "Cloudflare Tunnel fleet report, <as_of date>".
     as_of : datetime-like, optional

@@ -5,7 +5,9 @@ always gets the same pseudonym under the same key (so one can still see that two
 share a host), and without the key nobody can recover the IP by hashing all 2**32 IPv4
 addresses. The key comes from the caller, else from the ``TUNNELFRAME_REDACT_KEY`` environment
 variable, else it is random for each report (pseudonyms then match only within one report).
-This module must never log or return a raw IP once it has been asked to redact.
+Free text from the data (tunnel names, error messages) is scrubbed too: every known origin IP
+and anything else that parses as an IP address is replaced the same way. This module must
+never log or return a raw IP once it has been asked to redact.
 """
 
 from __future__ import annotations

@@ -271,12 +271,17 @@ def findings(a: Analysis, rules: Sequence[Rule] = RULES) -> Section:
                 table(rows, rule.show, known_tunnels=known),
             )
         )
-    intro = Text(
-        f"{plural(total, 'finding')}. Each rule lists the rows concerned; tunnel names link "
-        "to the tunnel's detail below."
-        if total
-        else "Nothing to report: every rule passes."
-    )
+    unchecked = any(isinstance(b, Finding) and b.unavailable for b in blocks)
+    if total:
+        said = (
+            f"{plural(total, 'finding')}. Each rule lists the rows concerned; tunnel names "
+            "link to the tunnel's detail below."
+        )
+    elif unchecked:
+        said = "Nothing to report in the rules this source can be checked against."
+    else:
+        said = "Nothing to report: every rule passes."
+    intro = Text(said)
     # Rules that pass come last, after everything that needs attention.
     return Section("findings", "Findings", [intro, *blocks, *clean], toc_note=str(total))
 
