@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import json
 import random
 import time
 import uuid
@@ -49,7 +50,10 @@ def _timestamp(rng: random.Random, base: datetime) -> str:
 
 
 def build_result(n: int, *, seed: int = 0) -> list[dict[str, Any]]:
-    """A ``/connections`` result with ``n`` connections (~4 per connector), reproducibly."""
+    """A ``/connections`` result with ``n`` connections (~4 per connector), reproducibly.
+
+    It goes through JSON like a real response, so no two strings share one Python object.
+    """
     rng = random.Random(seed)
     base = datetime(2026, 8, 20, tzinfo=UTC)
     result: list[dict[str, Any]] = []
@@ -87,7 +91,8 @@ def build_result(n: int, *, seed: int = 0) -> list[dict[str, Any]]:
             }
         )
         left -= n_conns
-    return result
+    parsed: list[dict[str, Any]] = json.loads(json.dumps(result))
+    return parsed
 
 
 def baseline(result: list[dict[str, Any]]) -> pd.DataFrame:
