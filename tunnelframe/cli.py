@@ -132,7 +132,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     _report_options(p)
     p.add_argument(
-        "--as-of", type=_timestamp, help="'now' for ages and drift (default: fetch time)"
+        "--as-of",
+        type=_timestamp,
+        metavar="TIME",
+        help="'now' for ages and drift (default: fetch time)",
     )
 
     p = command(
@@ -183,7 +186,10 @@ def _parser() -> argparse.ArgumentParser:
         help="also flag connectors more than N releases behind the newest",
     )
     p.add_argument(
-        "--as-of", type=_timestamp, help="'now' for the support window (default: fetch time)"
+        "--as-of",
+        type=_timestamp,
+        metavar="TIME",
+        help="'now' for the support window (default: fetch time)",
     )
     rules = p.add_argument_group("rules (all on by default)")
     for rule, text in _CHECK_RULES.items():

@@ -375,6 +375,11 @@ _REGIONS = (
 )
 
 
+def _rows_height(n: int, *, top: int) -> float:
+    """Figure height (inches) for a chart with one row per item, at most ``top`` + "other"."""
+    return min(max(1.6 + 0.27 * min(n, top + 1), 3.0), 10.0)
+
+
 def colos(a: Analysis) -> Section:
     """Where the fleet's active connections land: by colo, by region, on a map."""
     dist = a.colos
@@ -409,13 +414,13 @@ def colos(a: Analysis) -> Section:
                 a,
                 "plot_colo_distribution",
                 "Active connections per colo, coloured by region",
-                size=(9.0, 5.0),
+                size=(9.0, _rows_height(len(dist), top=20)),
             ),
             _figure(
                 a,
                 "plot_tunnel_colo_heatmap",
                 "Active connections per tunnel and colo (the 30 busiest tunnels)",
-                size=(9.0, 7.5),
+                size=(9.0, _rows_height(a.colos_by_tunnel["tunnel_id"].nunique(), top=30)),
             ),
             Group(
                 f"Every colo ({len(dist):,})",
