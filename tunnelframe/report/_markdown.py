@@ -88,8 +88,9 @@ def _section(section: Section) -> list[str]:
 def _blocks(blocks: Sequence[Block], *, level: int) -> list[str]:
     out: list[str] = []
     clean = [b for b in blocks if isinstance(b, Finding) and b.count == 0 and b.unavailable is None]
+    passed = {id(b) for b in clean}
     for block in blocks:
-        if block in clean:
+        if id(block) in passed:
             continue
         out += _block(block, level=level)
     if clean:
