@@ -273,11 +273,11 @@ def _out(text: str = "", *, file: TextIO | None = None) -> None:
     print(text, file=file or sys.stdout, flush=True)
 
 
-def _report_path(path: Path, fmt: str | None) -> tuple[Path, Literal["html", "md"] | None]:
-    """Return where the report goes and its format: ``--format`` wins, else the suffix."""
+def _report_format(path: Path, fmt: str | None) -> Literal["html", "md"] | None:
+    """``--format`` wins; else the suffix decides (None), and any other suffix means HTML."""
     if fmt is None and path.suffix.lower() not in (".html", ".htm", ".md", ".markdown"):
         fmt = "html"
-    return path, cast(Literal["html", "md"] | None, fmt)
+    return cast(Literal["html", "md"] | None, fmt)
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -285,7 +285,7 @@ def _demo(args: argparse.Namespace) -> int:
     from tunnelframe.report import findings, write_report
     from tunnelframe.simulator import DEFAULT_AS_OF, serve
 
-    path, fmt = _report_path(args.output, args.format)
+    path, fmt = args.output, _report_format(args.output, args.format)
     fleet = tf.load_sample()
     started = time.perf_counter()
     with serve(fleet) as api:
@@ -344,7 +344,7 @@ def _report(args: argparse.Namespace) -> int:
         for suffix in (".gz", ".json"):
             name = name.removesuffix(suffix)
         args.output = Path(f"{name}.{args.format or 'html'}")
-    path, fmt = _report_path(args.output, args.format)
+    path, fmt = args.output, _report_format(args.output, args.format)
     written = write_report(
         args.snapshot,
         path,
@@ -457,7 +457,7 @@ def _history(args: argparse.Namespace) -> int:
         "connector or in one colo."
     )
     if args.output is not None:
-        path, fmt = _report_path(args.output, args.format)
+        path, fmt = args.output, _report_format(args.output, args.format)
         written = tf.write_report(
             tf.load_history(store, latest=True).drop(columns="fetched_at"),
             path,
