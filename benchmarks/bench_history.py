@@ -144,7 +144,9 @@ def main() -> None:
         f"(cores: {os.cpu_count()}; import baseline "
         f"{pandas['baseline_kb'] / 1024:.0f} MB):\n"
     )
-    header = f"{'path':<36}{'seconds':>9}{'peak MB':>9}{'speed':>8}{'memory':>8}  target  result"
+    header = (
+        f"{'path':<34}{'seconds':>8}{'peak MB':>9}{'speed':>8}{'memory':>8}  {'target':<14}result"
+    )
     print(header)
     print("-" * len(header))
     labels = {
@@ -161,8 +163,8 @@ def main() -> None:
             ok = speed >= 3 and memory <= 0.2
             target, verdict = ">=3x, <=0.20", "pass" if ok else "FAIL"
         print(
-            f"{labels[path]:<36}{r['seconds']:>9.2f}{r['peak_kb'] / 1024:>9.0f}"
-            f"{speed:>7.1f}x{memory:>8.2f}  {target}  {verdict}"
+            f"{labels[path]:<34}{r['seconds']:>8.2f}{r['peak_kb'] / 1024:>9.0f}"
+            f"{speed:>7.1f}x{memory:>8.2f}  {target:<14}{verdict}"
         )
 
 

@@ -89,14 +89,21 @@ def _connect(history: History) -> duckdb.DuckDBPyConnection:
     return con
 
 
+# The stored columns the view reads (the others are never converted from a frame).
+_VIEW_COLUMNS = (
+    "fetched_at", "account_id", "tunnel_id", "tunnel_name", "tunnel_status", "connector_id",
+    "version", "run_at", "connection_id", "colo_name", "is_pending_reconnect", "origin_ip",
+)  # fmt: skip
+
+
 def _arrow(frame: pd.DataFrame) -> pa.Table:
     """The columns of ``frame`` the view needs, as Arrow; absent optional columns are null."""
     columns = {}
-    for field in STORE_SCHEMA:
-        if field.name in frame.columns:
-            columns[field.name] = pa.array(frame[field.name], from_pandas=True)
+    for name in _VIEW_COLUMNS:
+        if name in frame.columns:
+            columns[name] = pa.array(frame[name], from_pandas=True)
         else:
-            columns[field.name] = pa.nulls(len(frame), type=field.type)
+            columns[name] = pa.nulls(len(frame), type=STORE_SCHEMA.field(name).type)
     return pa.table(columns)
 
 
