@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import string
 from datetime import UTC, datetime, timedelta, timezone
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -198,6 +199,29 @@ def test_input_is_not_modified() -> None:
     connectors_frame(data)
     tunnels_frame(data)
     assert data == before
+
+
+def read_only(connectors: list[dict[str, Any]]) -> list[Any]:
+    """The same connectors as read-only mappings: arrow cannot convert those, so frames takes
+    its slow, validating path; the result must not change."""
+    return [
+        MappingProxyType({**c, "conns": [MappingProxyType(x) for x in c.get("conns") or []]})
+        for c in connectors
+    ]
+
+
+def test_mappings_other_than_dict_give_the_same_frame() -> None:
+    connectors = [connector_a(), connector_b(), connector_c()]
+    data = {"conns": [{"id": "i-2", "uuid": "u-2"}]}
+    for payload in (connectors, [*connectors, data]):
+        for include_idle in (True, False):
+            pd.testing.assert_frame_equal(
+                connections_frame(read_only(payload), include_idle=include_idle),
+                connections_frame(payload, include_idle=include_idle),
+            )
+        pd.testing.assert_frame_equal(
+            connectors_frame(read_only(payload)), connectors_frame(payload)
+        )
 
 
 def test_unknown_keys_are_ignored() -> None:
@@ -717,3 +741,5 @@ def test_property_every_value_comes_through(
     assert ("uuid" in frame.columns) == differs
     summary = connectors_frame(data)
     assert summary["n_connections"].tolist() == [len(c.get("conns") or []) for c in connectors]
+    if shape == "list":  # the slow path reads the same values
+        pd.testing.assert_frame_equal(connections_frame(read_only(connectors)), frame)

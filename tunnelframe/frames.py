@@ -163,6 +163,11 @@ def _join(base: str, key: str | int) -> str:
     return f"{base}.{key}" if base else key
 
 
+def _at(path: _Where, key: str) -> _Where:
+    """Name the field ``key`` of the objects that ``path`` names."""
+    return lambda i: _join(path(i), key)
+
+
 def _describe(value: Any) -> str:
     """Name the JSON type of ``value`` and show a short repr of it, for error messages."""
     if value is None:
@@ -229,13 +234,9 @@ def _small(codes: np.ndarray, n_categories: int) -> np.ndarray:
     return codes
 
 
-def _codes(values: list[Any], where: _Where) -> tuple[np.ndarray, pa.Array]:
-    """Dictionary-encode a text column: codes (-1 for NA) into sorted distinct categories.
-
-    Arrow converts and hashes the strings in one C++ pass; on JSON-parsed payloads (no two
-    strings share a Python object) that beats hashing the Python strings by 1.5-4x.
-    """
-    encoded = _strings(values, where).dictionary_encode()
+def _codes(arr: pa.Array) -> tuple[np.ndarray, pa.Array]:
+    """Dictionary-encode a string array: codes (-1 for NA) into sorted distinct categories."""
+    encoded = arr.dictionary_encode()
     first_seen = np.asarray(encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False))
     order = pc.sort_indices(encoded.dictionary).to_numpy()
     rank = np.empty(len(order) + 1, dtype=np.int64)
@@ -274,12 +275,16 @@ def _ints32(values: list[Any], where: _Where) -> tuple[np.ndarray, np.ndarray]:
     return out, mask
 
 
-def _bools(values: list[Any], where: _Where) -> tuple[np.ndarray, np.ndarray]:
-    """Validate a boolean column: (values, missing mask)."""
+def _booleans(values: list[Any], where: _Where) -> pa.Array:
+    """Validate a boolean column and return it as an arrow boolean array."""
     try:
-        arr = pa.array(values, type=pa.bool_())
+        return pa.array(values, type=pa.bool_())
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         _fail(values, lambda v: v is None or isinstance(v, bool), where, "a boolean or null")
+
+
+def _bools(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """(values, missing mask) of an arrow boolean array."""
     data = arr.fill_null(False).to_numpy(zero_copy_only=False)
     mask = arr.is_null().to_numpy(zero_copy_only=False)
     return np.asarray(data, dtype=bool), np.asarray(mask, dtype=bool)
@@ -296,17 +301,16 @@ def _parse_time(text: str) -> int:
     return (moment - _EPOCH) // timedelta(microseconds=1)
 
 
-def _times(values: list[Any], where: _Where) -> np.ndarray:
-    """Validate and parse a timestamp column to int64 microseconds (``_NAT`` for NaT)."""
-    arr = _strings(values, where)
+def _times(arr: pa.Array) -> np.ndarray:
+    """Parse a string array to int64 microseconds since the epoch (``_NAT`` for NaT)."""
     try:
         parsed = pc.cast(arr, pa.timestamp("us", tz="UTC")).cast(pa.int64())
-        micros = np.array(parsed.fill_null(_NAT).to_numpy(zero_copy_only=False), dtype=np.int64)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         # Some string is not what arrow parses: parse each distinct string in Python.
-        cache: dict[Any, int] = {u: _parse_time(u) for u in dict.fromkeys(values) if u}
-        cache[None] = cache[""] = _NAT
-        micros = np.fromiter(map(cache.__getitem__, values), dtype=np.int64, count=len(values))
+        encoded = arr.dictionary_encode()
+        uniques = [_parse_time(text) for text in encoded.dictionary.to_pylist()]
+        parsed = pa.array(uniques, type=pa.int64()).take(encoded.indices)
+    micros = np.array(parsed.fill_null(_NAT).to_numpy(zero_copy_only=False), dtype=np.int64)
     micros[(micros <= 0) | (micros >= _MAX_US)] = _NAT
     return micros
 
@@ -337,6 +341,44 @@ def _features(values: list[Any], where: _Where) -> list[str | None]:
 # --------------------------------------------------------------------------- walking the payload
 
 
+_CONNECTION_TYPE = pa.struct(
+    [(key, pa.bool_() if key == "is_pending_reconnect" else pa.string()) for key in _CONN_KEYS]
+)
+_CONNECTOR_TYPE = pa.struct(
+    [
+        ("id", pa.string()),
+        ("arch", pa.string()),
+        ("version", pa.string()),
+        ("run_at", pa.string()),
+        ("conns", pa.list_(_CONNECTION_TYPE)),
+    ]
+)
+
+
+class _NotFast(Exception):
+    """The payload has something arrow does not convert: take the slow, precise path."""
+
+
+def _fast_columns(connectors: list[Any]) -> dict[str, Any]:
+    """Read every connector and connection field in one C++ pass (pyarrow's conversion of
+    dicts to a declared struct type); raise _NotFast where it cannot (a wrong type, a null
+    connection), so the slow path can name the offending value."""
+    try:
+        arr = pa.array(connectors, type=_CONNECTOR_TYPE)
+    except (pa.ArrowException, UnicodeError, TypeError, ValueError, OverflowError) as exc:
+        raise _NotFast from exc
+    conns = arr.field("conns")
+    flat = pc.list_flatten(conns)
+    if flat.null_count:
+        raise _NotFast
+    offsets = np.asarray(conns.offsets.to_numpy(zero_copy_only=False), dtype=np.int64)
+    cols: dict[str, Any] = {"counts": np.diff(offsets)}
+    for key in ("id", "arch", "version", "run_at"):
+        cols[f"connector.{key}"] = arr.field(key)
+    cols.update(zip(_CONN_KEYS, flat.flatten(), strict=True))
+    return cols
+
+
 class _Payload:
     """The validated columns of one payload, at tunnel, connector and connection level."""
 
@@ -348,93 +390,56 @@ class _Payload:
         connectors, self._connector_path = self._locate(data, tunnels)
         self.n_connectors = len(connectors)
         cpath = self._connector_path
-        ids: list[Any] = []
-        archs: list[Any] = []
-        versions: list[Any] = []
+
+        # config_version and features need Python-level checks arrow cannot do (3.5 is not an
+        # int32, "abc" is not an array); the conns check keeps both paths equally strict.
         config_versions: list[Any] = []
-        run_ats: list[Any] = []
         features: list[Any] = []
-        conns: list[Any] = []
-        counts: list[int] = []
-        # One pass per level, reading each object once while it is in cache (eight passes of
-        # map(dict.get) are ~2x slower on a million connections).
         try:
             for k, connector in enumerate(connectors):
                 get = connector.get
-                ids.append(get("id"))
-                archs.append(get("arch"))
-                versions.append(get("version"))
                 config_versions.append(get("config_version"))
-                run_ats.append(get("run_at"))
                 features.append(get("features"))
                 value = get("conns")
-                if value.__class__ is list:
-                    conns.extend(value)
-                    counts.append(len(value))
-                elif value is None:
-                    counts.append(0)
-                else:
+                if value is not None and value.__class__ is not list:
                     raise SchemaError(
                         _join(cpath(k), "conns"),
                         f"expected an array of connection objects or null, got {_describe(value)}",
                     )
         except AttributeError:
             _fail(connectors, _is_object, cpath, "a connector object")
-        self.counts = np.array(counts, dtype=np.int64)
-        self._starts = np.cumsum(self.counts) - self.counts
-
-        def at(path: Callable[[int], str], key: str) -> _Where:
-            return lambda i: _join(path(i), key)
-
-        self.connector: dict[str, Any] = {
-            "connector_id": _codes(ids, at(cpath, "id")),
-            "arch": _codes(archs, at(cpath, "arch")),
-            "version": _codes(versions, at(cpath, "version")),
-            "config_version": _ints32(config_versions, at(cpath, "config_version")),
-            "run_at": _times(run_ats, at(cpath, "run_at")),
-            "features": _codes(_features(features, at(cpath, "features")), at(cpath, "features")),
-        }
-        del ids, archs, versions, config_versions, run_ats, features
-
-        # Connection level.
-        self.n_conns = len(conns)
-        path = self._conn_path
-        raw: list[list[Any]] = [[] for _ in _CONN_KEYS]
-        a_id, a_uuid, a_client, a_cver, a_colo, a_pending, a_opened, a_ip = (
-            column.append for column in raw
-        )
+        joined = _features(features, _at(cpath, "features"))
         try:
-            for conn in conns:
-                get = conn.get
-                a_id(get("id"))
-                a_uuid(get("uuid"))
-                a_client(get("client_id"))
-                a_cver(get("client_version"))
-                a_colo(get("colo_name"))
-                a_pending(get("is_pending_reconnect"))
-                a_opened(get("opened_at"))
-                a_ip(get("origin_ip"))
-        except AttributeError:
-            _fail(conns, _is_object, path, "a connection object")
-        del conns
-        columns = dict(zip(_CONN_KEYS, raw, strict=True))
+            cols = _fast_columns(connectors)
+        except _NotFast:
+            cols = self._slow_columns(connectors)
+        self.counts = cols.pop("counts")
+        self._starts = np.cumsum(self.counts) - self.counts
+        self.n_conns = int(self.counts.sum())
+        self.connector: dict[str, Any] = {
+            "connector_id": _codes(cols["connector.id"]),
+            "arch": _codes(cols["connector.arch"]),
+            "version": _codes(cols["connector.version"]),
+            "config_version": _ints32(config_versions, _at(cpath, "config_version")),
+            "run_at": _times(cols["connector.run_at"]),
+            "features": _codes(_strings(joined, _at(cpath, "features"))),
+        }
+        del config_versions, features, joined
+
         self.conn: dict[str, Any] = {}
-        if columns["uuid"] == columns["id"]:  # the usual case: uuid repeats id
-            self.conn["connection_id"] = _strings(columns["id"], at(path, "id"))
+        ids, uuids = cols["id"], cols["uuid"]
+        if ids.equals(uuids):  # the usual case: uuid repeats id
+            self.conn["connection_id"] = ids
             self.conn["uuid"] = None
         else:
-            ids_ = _strings(columns["id"], at(path, "id"))
-            uuids = _strings(columns["uuid"], at(path, "uuid"))
-            self.conn["connection_id"] = pc.coalesce(ids_, uuids)
-            differs = pc.fill_null(pc.not_equal(ids_, uuids), False)
+            self.conn["connection_id"] = pc.coalesce(ids, uuids)
+            differs = pc.fill_null(pc.not_equal(ids, uuids), False)
             self.conn["uuid"] = uuids if pc.any(differs).as_py() else None
         for key in ("client_id", "client_version", "colo_name", "origin_ip"):
-            self.conn[key] = _codes(columns[key], at(path, key))
-        self.conn["is_pending_reconnect"] = _bools(
-            columns["is_pending_reconnect"], at(path, "is_pending_reconnect")
-        )
-        self.conn["opened_at"] = _times(columns["opened_at"], at(path, "opened_at"))
-        del raw, columns
+            self.conn[key] = _codes(cols[key])
+        self.conn["is_pending_reconnect"] = _bools(cols["is_pending_reconnect"])
+        self.conn["opened_at"] = _times(cols["opened_at"])
+        del cols
 
         # Tunnel level (a fleet only).
         objs, tpath = self.tunnels, self.tunnel_paths.__getitem__
@@ -447,11 +452,11 @@ class _Payload:
             ("tun_type", "tun_type"),
             ("config_src", "config_src"),
         ):
-            self.tunnel[name] = _codes(_field(objs, key), at(tpath, key))
+            self.tunnel[name] = _codes(_strings(_field(objs, key), _at(tpath, key)))
         for key in ("created_at", "deleted_at", "conns_active_at", "conns_inactive_at"):
-            self.tunnel[key] = _times(_field(objs, key), at(tpath, key))
+            self.tunnel[key] = _times(_strings(_field(objs, key), _at(tpath, key)))
         self.tunnel["remote_config"] = _bools(
-            _field(objs, "remote_config"), at(tpath, "remote_config")
+            _booleans(_field(objs, "remote_config"), _at(tpath, "remote_config"))
         )
         metadata = _field(objs, "metadata")
         for i, value in enumerate(metadata):
@@ -461,6 +466,52 @@ class _Payload:
                     f"expected an object or null, got {_describe(value)}",
                 )
         self.tunnel["metadata"] = [None if m is None else dict(m) for m in metadata]
+
+    def _slow_columns(self, connectors: list[Any]) -> dict[str, Any]:
+        """The columns of ``_fast_columns``, read in Python, naming the path of a bad value."""
+        cpath = self._connector_path
+        ids: list[Any] = []
+        archs: list[Any] = []
+        versions: list[Any] = []
+        run_ats: list[Any] = []
+        conns: list[Any] = []
+        counts: list[int] = []
+        for connector in connectors:  # already checked: objects whose conns is a list or null
+            get = connector.get
+            ids.append(get("id"))
+            archs.append(get("arch"))
+            versions.append(get("version"))
+            run_ats.append(get("run_at"))
+            value = get("conns") or []
+            conns.extend(value)
+            counts.append(len(value))
+        self.counts = np.array(counts, dtype=np.int64)
+        self._starts = np.cumsum(self.counts) - self.counts
+        cols: dict[str, Any] = {"counts": self.counts}
+        for key, values in (
+            ("id", ids),
+            ("arch", archs),
+            ("version", versions),
+            ("run_at", run_ats),
+        ):
+            cols[f"connector.{key}"] = _strings(values, _at(cpath, key))
+        del ids, archs, versions, run_ats
+        path = self._conn_path
+        raw: list[list[Any]] = [[] for _ in _CONN_KEYS]
+        appends = [column.append for column in raw]
+        for i, conn in enumerate(conns):
+            if not isinstance(conn, Mapping):
+                raise SchemaError(path(i), f"expected a connection object, got {_describe(conn)}")
+            for append, key in zip(appends, _CONN_KEYS, strict=True):
+                append(conn.get(key))
+        del conns
+        for key, values in zip(_CONN_KEYS, raw, strict=True):
+            where = _at(path, key)
+            if key == "is_pending_reconnect":
+                cols[key] = _booleans(values, where)
+            else:
+                cols[key] = _strings(values, where)
+        return cols
 
     def _locate(self, data: Any, tunnels: bool) -> tuple[list[Any], _Where]:
         """Find the connector objects in ``data`` and how to name the path of each.
