@@ -10,8 +10,10 @@ The store is a directory of Parquet files partitioned by UTC date, hive style::
     store/date=2026-08-01/20260801T000000.000000Z-1a2b3c4d.parquet
     store/date=2026-08-02/...
 
-one file per snapshot (:func:`append_snapshot`, atomic), every file with the same schema: the
-connections frame plus ``fetched_at``. A store can outgrow memory (a year of 5-minute snapshots
+one file per snapshot (:func:`append_snapshot`, atomic; appending the same snapshot again is
+a no-op), every file with the same schema (:data:`STORE_SCHEMA`): the connections frame plus
+``fetched_at``, and one bare row per tunnel that has no connector, so a tunnel that went down
+stays in the history. A store can outgrow memory (a year of 5-minute snapshots
 of a 5000-connector fleet is about 2·10^9 rows), so the aggregate queries take the store path
 and run in DuckDB over the files, out of core; :func:`load_history` reads a slice (dates,
 tunnels) into pandas, opening only the partitions it needs. Given a history frame instead of a
@@ -28,6 +30,10 @@ skip them):
 - Dask: ``dask.dataframe.read_parquet("store", filters=[("date", ">=", "2026-08-01")])``.
 
 The ``date`` column these add is the partition key (the UTC date of ``fetched_at``).
+
+From the command line, ``tunnelframe snapshot --account ID --store DIR`` (for cron) appends a
+fetch, and ``tunnelframe history DIR -o report.html`` summarises a store and writes a report
+with a History section (``write_report(..., history=store)``).
 
 This package must not fetch anything (snapshots come from :mod:`tunnelframe.fetch` or the
 simulator) and must never load a whole store into pandas behind the caller's back.
