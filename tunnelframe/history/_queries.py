@@ -8,14 +8,16 @@ Nothing here writes to the store.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import duckdb
 import pandas as pd
 import pyarrow as pa
 
 from tunnelframe.history._store import _GLOB, STORE_SCHEMA, StoreLike, _existing_store, _has_files
 from tunnelframe.versions import parse_version
+
+if TYPE_CHECKING:
+    import duckdb
 
 __all__ = [
     "HA_STATES",
@@ -68,6 +70,8 @@ seq AS (
 
 def _connect(history: History) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection whose view ``h`` reads ``history`` (a store path or a frame)."""
+    import duckdb  # imported on first query: `import tunnelframe` stays fast
+
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     if isinstance(history, pd.DataFrame):
