@@ -1,0 +1,265 @@
+"""Raw Cloudflare Tunnel payloads to typed pandas DataFrames.
+
+``connections_frame`` (one row per connection), ``connectors_frame`` (one row per connector) and
+``tunnels_frame`` (one row per tunnel) flatten what the API returns (or what a fleet snapshot
+holds) into frames that follow the schema constants below. This module knows no HTTP: it never
+fetches anything, and it never modifies the payload it is given.
+
+Accepted input (``data``)
+-------------------------
+* one connector ("Client") object: the ``result`` of GET ``…/connectors/{id}``;
+* a list of connector objects: the ``result`` of GET ``…/connections``;
+* an API envelope ``{"success": true, "result": …}`` around either of them; an envelope with
+  ``"success": false`` raises :class:`tunnelframe.ApiError` with the envelope's codes and messages;
+* a fleet ``{"tunnels": [tunnel + {"connectors": [...]}, ...]}``; the account is the tunnel's
+  ``account_tag``.
+
+Coercions (everything else that the OpenAPI schema does not allow raises
+:class:`tunnelframe.SchemaError` naming the JSON path, e.g. ``result[3].conns[1].colo_name``)
+--------------------------------------------------------------------------------------------
+* a missing key and an explicit ``null`` are the same: NA. Unknown keys are ignored.
+* text fields must be JSON strings; a number, boolean, array or object there is an error.
+* ``config_version`` must be an integer in the int32 range (cloudflared keeps it as an int32);
+  an integral float such as ``3.0`` becomes ``3``; ``3.5``, booleans and strings are errors.
+* ``is_pending_reconnect`` and ``remote_config`` must be JSON booleans.
+* ``features`` must be an array of strings; it becomes one string, the features joined with
+  ``","`` in payload order (``""`` for an empty array, NA when absent).
+* timestamps must be strings. They are parsed as ISO 8601 / RFC 3339 (a timestamp without an
+  offset is taken as UTC; digits past the microsecond are dropped). An unparseable string and a
+  placeholder become NaT, never an error and never a bogus date: placeholders are instants at or
+  before the Unix epoch (Go's zero time ``0001-01-01T00:00:00Z``, ``1970-01-01T00:00:00Z``) and
+  instants in or after the year 9999 ("never" sentinels).
+
+Layout: ``_schema`` declares the columns and dtypes, ``_payload`` reads and validates payloads
+(a fast pyarrow pass, a slow Python pass that names the bad value), ``_columns`` turns the result
+into pandas columns; the public functions below put them together.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from tunnelframe.frames._columns import (
+    _connector_columns,
+    _context,
+    _distinct_strings,
+    _edge_strings,
+    _empty_like,
+    _frame,
+    _take_codes,
+    _take_masked,
+    _take_strings,
+    _take_times,
+    _text,
+)
+from tunnelframe.frames._columns import _edges as _edges  # shared with colos.format_edges
+from tunnelframe.frames._payload import _Payload
+from tunnelframe.frames._schema import (
+    _CONTEXT_SCHEMA,
+    CONNECTIONS_SCHEMA,
+    CONNECTORS_SCHEMA,
+    TUNNELS_SCHEMA,
+)
+
+__all__ = [
+    "CONNECTIONS_SCHEMA",
+    "CONNECTORS_SCHEMA",
+    "TUNNELS_SCHEMA",
+    "connections_frame",
+    "connectors_frame",
+    "tunnels_frame",
+]
+
+
+def connections_frame(data: Any, *, include_idle: bool = True) -> pd.DataFrame:
+    """Flatten connector payloads to one row per connection.
+
+    Parameters
+    ----------
+    data : dict or list
+        One connector object, a list of them, an API envelope around either, or a fleet
+        ``{"tunnels": [...]}`` (see the module docstring), as ``json.loads`` returns it.
+    include_idle : bool, default True
+        Keep a connector that has no connections as one row whose connection columns are NA,
+        so no connector is lost. False drops those rows.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns of :data:`CONNECTIONS_SCHEMA` in that order (plus ``uuid`` when some
+        connection's ``uuid`` differs from its ``id``); rows in payload order: connectors in
+        order, each connector's connections in order. Tunnel columns are NA unless ``data`` is a
+        fleet. A fleet's tunnels without connectors give no rows (see :func:`tunnels_frame`).
+
+    Raises
+    ------
+    SchemaError
+        A value has a shape or type the API does not document; ``.path`` names it.
+    ApiError
+        ``data`` is an envelope with ``"success": false``.
+    TypeError
+        ``data`` is neither a dict nor a list.
+
+    Examples
+    --------
+    >>> import tunnelframe as tf
+    >>> connector = {"id": "c1", "version": "2025.10.1", "conns": [
+    ...     {"id": "a", "colo_name": "DFW", "opened_at": "2026-01-02T03:04:05.123456Z"},
+    ...     {"id": "b", "colo_name": "LAX", "is_pending_reconnect": True}]}
+    >>> frame = tf.connections_frame(connector)
+    >>> frame[["connector_id", "connection_id", "colo_name", "is_pending_reconnect"]]
+      connector_id connection_id colo_name is_pending_reconnect
+    0           c1             a       DFW                 <NA>
+    1           c1             b       LAX                 True
+    >>> frame["opened_at"].iloc[0]
+    Timestamp('2026-01-02 03:04:05.123456+0000', tz='UTC')
+    """
+    p = _Payload(data)
+    counts = p.counts
+    idle = counts == 0
+    per_connector = np.maximum(counts, 1) if include_idle else counts
+    connector_rows = np.repeat(np.arange(p.n_connectors, dtype=np.int64), per_connector)
+    conn_rows: np.ndarray | None = None
+    if include_idle and idle.any():
+        row_starts = np.cumsum(per_connector) - per_connector
+        conn_rows = np.arange(len(connector_rows), dtype=np.int64)
+        conn_rows += (p._starts - row_starts)[connector_rows]
+        conn_rows[idle[connector_rows]] = -1
+    identity = bool((per_connector == 1).all())
+    columns = _context(p, connector_rows)
+    columns.update(_connector_columns(p, None if identity else connector_rows))
+    c = p.conn
+    columns["connection_id"] = _take_strings(c["connection_id"], conn_rows)
+    columns["client_id"] = _take_codes(c["client_id"], conn_rows)
+    columns["client_version"] = _take_codes(c["client_version"], conn_rows)
+    columns["colo_name"] = _take_codes(c["colo_name"], conn_rows)
+    columns["is_pending_reconnect"] = _take_masked(c["is_pending_reconnect"], conn_rows, "bool")
+    columns["opened_at"] = _take_times(c["opened_at"], conn_rows)
+    columns["origin_ip"] = _take_codes(c["origin_ip"], conn_rows)
+    if c["uuid"] is not None:
+        columns["uuid"] = _take_strings(c["uuid"], conn_rows)
+    if not len(connector_rows):
+        return _frame(_empty_like(CONNECTIONS_SCHEMA))
+    return _frame(columns)
+
+
+def connectors_frame(data: Any) -> pd.DataFrame:
+    """Summarise connector payloads to one row per connector.
+
+    Parameters
+    ----------
+    data : dict or list
+        One connector object, a list of them, an API envelope around either, or a fleet
+        ``{"tunnels": [...]}`` (see the module docstring), as ``json.loads`` returns it.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns of :data:`CONNECTORS_SCHEMA` in that order, one row per connector in
+        payload order: the connector columns of :func:`connections_frame` plus
+        ``n_connections``, ``n_pending`` (``is_pending_reconnect`` true), ``n_active`` (the
+        others), ``edges`` (active connections per colo as ``cloudflared tunnel list`` prints
+        them: ``"2xDFW, 2xLAX"``, colos sorted, connections without a colo left out, ``""`` when
+        none) and ``origin_ips`` (the distinct origin IPs, sorted as text, joined with ``", "``).
+
+    Raises
+    ------
+    SchemaError, ApiError, TypeError
+        As :func:`connections_frame`.
+
+    Examples
+    --------
+    >>> import tunnelframe as tf
+    >>> connector = {"id": "c1", "conns": [
+    ...     {"id": "a", "colo_name": "DFW", "origin_ip": "192.0.2.1"},
+    ...     {"id": "b", "colo_name": "ATL", "origin_ip": "192.0.2.1"},
+    ...     {"id": "c", "colo_name": "DFW", "is_pending_reconnect": False},
+    ...     {"id": "d", "colo_name": "LAX", "is_pending_reconnect": True}]}
+    >>> row = tf.connectors_frame(connector).iloc[0]
+    >>> row["n_connections"], row["n_active"], row["n_pending"], row["edges"], row["origin_ips"]
+    (np.int64(4), np.int64(3), np.int64(1), '1xATL, 2xDFW', '192.0.2.1')
+    """
+    p = _Payload(data)
+    k = p.n_connectors
+    if not k:
+        return _frame(_empty_like(CONNECTORS_SCHEMA))
+    conn_groups = np.repeat(np.arange(k, dtype=np.int64), p.counts)
+    pending_values, pending_mask = p.conn["is_pending_reconnect"]
+    pending = pending_values & ~pending_mask
+    n_pending = np.bincount(conn_groups, weights=pending, minlength=k).astype(np.int64)
+    colo_codes, colos = p.conn["colo_name"]
+    ip_codes, ips = p.conn["origin_ip"]
+    columns = _context(p, np.arange(k, dtype=np.int64))
+    columns.update(_connector_columns(p, None))
+    columns["n_connections"] = p.counts.copy()
+    columns["n_active"] = p.counts - n_pending
+    columns["n_pending"] = n_pending
+    edges = _edge_strings(conn_groups, colo_codes, colos.to_pylist(), ~pending, k)
+    columns["edges"] = _text(edges)
+    columns["origin_ips"] = _text(_distinct_strings(conn_groups, ip_codes, ips.to_pylist(), k))
+    return _frame(columns)
+
+
+def tunnels_frame(data: Any) -> pd.DataFrame:
+    """One row per tunnel, with its connector and connection counts.
+
+    Parameters
+    ----------
+    data : dict or list
+        A fleet ``{"tunnels": [...]}`` (see the module docstring). Tunnel objects straight from
+        the API (the ``result`` of GET ``…/cfd_tunnel`` or ``…/cfd_tunnel/{id}``, bare or in
+        their envelope) are accepted too; they carry no connectors, so ``n_connectors`` and
+        ``n_connections`` are NA for them.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns of :data:`TUNNELS_SCHEMA` in that order, one row per tunnel in payload
+        order: ``account_id`` from ``account_tag``, ``tunnel_id``, ``tunnel_name``,
+        ``tunnel_status`` from ``id``, ``name``, ``status``, the other tunnel fields under their
+        own names (the deprecated ``connections`` array is ignored), ``n_connectors`` (length
+        of ``connectors``, 0 when absent) and ``n_connections`` (their connections).
+
+    Raises
+    ------
+    SchemaError, ApiError, TypeError
+        As :func:`connections_frame`.
+
+    Examples
+    --------
+    >>> import tunnelframe as tf
+    >>> fleet = {"tunnels": [
+    ...     {"id": "t1", "name": "blog", "status": "healthy", "remote_config": True,
+    ...      "connectors": [{"id": "c1", "conns": [{"id": "a"}, {"id": "b"}]}, {"id": "c2"}]},
+    ...     {"id": "t2", "name": "old", "status": "inactive"}]}
+    >>> tf.tunnels_frame(fleet)[["tunnel_name", "remote_config", "n_connectors", "n_connections"]]
+      tunnel_name remote_config  n_connectors  n_connections
+    0        blog          True             2              2
+    1         old          <NA>             0              0
+    """
+    p = _Payload(data, tunnels=True)
+    n = len(p.tunnels)
+    if not n:
+        return _frame(_empty_like(TUNNELS_SCHEMA))
+    t = p.tunnel
+    columns: dict[str, Any] = {name: _take_codes(t[name], None) for name in _CONTEXT_SCHEMA}
+    columns["tun_type"] = _take_codes(t["tun_type"], None)
+    for name in ("created_at", "deleted_at", "conns_active_at", "conns_inactive_at"):
+        columns[name] = _take_times(t[name], None)
+    columns["remote_config"] = _take_masked(t["remote_config"], None, "bool")
+    columns["config_src"] = _take_codes(t["config_src"], None)
+    metadata = np.empty(n, dtype=object)
+    metadata[:] = t["metadata"]
+    columns["metadata"] = metadata
+    if p.fleet:
+        n_connectors = np.bincount(p.tunnel_of, minlength=n)
+        n_connections = np.bincount(p.tunnel_of, weights=p.counts, minlength=n).astype(np.int64)
+        columns["n_connectors"] = pd.array(n_connectors, dtype="Int64")
+        columns["n_connections"] = pd.array(n_connections, dtype="Int64")
+    else:
+        columns["n_connectors"] = pd.array([pd.NA] * n, dtype="Int64")
+        columns["n_connections"] = pd.array([pd.NA] * n, dtype="Int64")
+    return _frame(columns)
