@@ -743,3 +743,37 @@ def test_property_every_value_comes_through(
     assert summary["n_connections"].tolist() == [len(c.get("conns") or []) for c in connectors]
     if shape == "list":  # the slow path reads the same values
         pd.testing.assert_frame_equal(connections_frame(read_only(connectors)), frame)
+
+
+_KEYS = st.sampled_from(
+    ["tunnels", "connectors", "result", "success", "errors", "conns", "id", "uuid", "features",
+     "config_version", "run_at", "opened_at", "colo_name", "is_pending_reconnect", "metadata",
+     "remote_config", "account_tag", "name", "status", "created_at", "code", "message"]
+)  # fmt: skip
+_JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.floats()
+    | st.text(max_size=8)
+    | st.sampled_from(
+        ["2026-01-01T00:00:00Z", "0001-01-01T00:00:00Z", "9999-12-31T23:59:59-23:59"]
+    ),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(_KEYS | st.text(max_size=3), children, max_size=5)
+    ),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.lists(_JSON, max_size=4) | st.dictionaries(_KEYS, _JSON, max_size=4))
+def test_property_any_json_gives_a_frame_or_one_of_our_errors(data: Any) -> None:
+    for build in (connections_frame, connectors_frame, tunnels_frame):
+        try:
+            frame = build(data)
+        except (tf.SchemaError, tf.ApiError) as exc:
+            assert str(exc)
+        else:
+            assert isinstance(frame, pd.DataFrame)

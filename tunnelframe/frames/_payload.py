@@ -145,7 +145,7 @@ def _ints32(values: list[Any], where: _Where) -> tuple[np.ndarray, np.ndarray]:
     if set(map(type, values)) <= {int, type(None)}:
         try:
             arr = pa.array(values, type=pa.int32())
-        except (pa.ArrowInvalid, pa.ArrowTypeError):
+        except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
             pass  # out of range: the loop below names it
         else:
             data = arr.fill_null(0).to_numpy(zero_copy_only=False)
@@ -189,11 +189,14 @@ def _parse_time(text: str) -> int:
     """Microseconds since the epoch of one ISO 8601 string, or _NAT when it does not parse."""
     try:
         moment = datetime.fromisoformat(text)
-    except ValueError:
+    except (ValueError, OverflowError):
         return _NAT
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return (moment - _EPOCH) // timedelta(microseconds=1)
+    try:
+        return (moment - _EPOCH) // timedelta(microseconds=1)
+    except OverflowError:  # an offset pushes it past year 9999: a sentinel anyway
+        return _NAT
 
 
 def _times(arr: pa.Array) -> np.ndarray:
