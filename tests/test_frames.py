@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
+from conftest import ACCOUNT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -615,6 +616,26 @@ def test_sample_fleet_flattens_without_losing_a_connector() -> None:
     tunnels = tunnels_frame(data)
     assert len(tunnels) == len(data["tunnels"])
     assert tunnels["n_connectors"].sum() == len(connectors)
+
+
+def test_payloads_served_by_the_simulator(client: Any) -> None:
+    # conftest's tiny fleet: t1 has c1 (2xDFW, 2xIAH) and c2 (2xLAX, 2xSJC), all active.
+    frame = connections_frame(client.list_connectors("t1"))
+    assert_schema(frame, CONNECTIONS_SCHEMA)
+    assert values(frame["connector_id"]) == ["c1"] * 4 + ["c2"] * 4
+    assert values(frame["colo_name"]) == ["DFW", "DFW", "IAH", "IAH", "LAX", "LAX", "SJC", "SJC"]
+    assert frame["opened_at"].eq(UTC_TS("2026-08-01 10:00", tz="UTC")).all()
+    one = connections_frame(client.get_connector("t1", "c2"))
+    assert values(one["connection_id"]) == [f"c2-x{i}" for i in range(4)]
+    assert connectors_frame(client.list_connectors("t1"))["edges"].tolist() == [
+        "2xDFW, 2xIAH",
+        "2xLAX, 2xSJC",
+    ]
+    tunnels = tunnels_frame(client.list_tunnels())
+    assert values(tunnels["tunnel_name"]) == ["web-prod", "web-stage", "db-main", "new-one",
+                                              "old-gone"]  # fmt: skip
+    assert values(tunnels["account_id"]) == [ACCOUNT] * 5
+    assert tunnels["n_connectors"].isna().all()
 
 
 # --------------------------------------------------------------------------- property test
