@@ -2,8 +2,10 @@
 
 ``connections_frame`` (one row per connection), ``connectors_frame`` (one row per connector) and
 ``tunnels_frame`` (one row per tunnel) flatten what the API returns (or what a fleet snapshot
-holds) into frames that follow the schema constants below. This module knows no HTTP: it never
-fetches anything, and it never modifies the payload it is given.
+holds) into frames that follow ``CONNECTIONS_SCHEMA``, ``CONNECTORS_SCHEMA`` and
+``TUNNELS_SCHEMA``. This package knows no HTTP: it never fetches anything, and it never modifies
+the payload it is given. A million connections take about 1.5 s and 110 MB (see
+``benchmarks/bench_frames.py``).
 
 Accepted input (``data``)
 -------------------------
