@@ -248,6 +248,7 @@ _CONNECTOR_TYPE = pa.struct(
         ("arch", pa.string()),
         ("version", pa.string()),
         ("run_at", pa.string()),
+        ("features", pa.list_(pa.string())),
         ("conns", pa.list_(_CONNECTION_TYPE)),
     ]
 )
@@ -273,6 +274,7 @@ def _fast_columns(connectors: list[Any]) -> dict[str, Any]:
     cols: dict[str, Any] = {"counts": np.diff(offsets)}
     for key in ("id", "arch", "version", "run_at"):
         cols[f"connector.{key}"] = arr.field(key)
+    cols["connector.features"] = pc.binary_join(arr.field("features"), ",")
     cols.update(zip(_CONN_KEYS, flat.flatten(), strict=True))
     return cols
 
@@ -306,11 +308,15 @@ class _Payload:
                     )
         except AttributeError:
             _fail(connectors, _is_object, cpath, "a connector object")
-        joined = _features(features, _at(cpath, "features"))
         try:
+            if not set(map(type, features)) <= {list, type(None)}:
+                raise _NotFast  # arrow would read "abc" as ["a", "b", "c"]
             cols = _fast_columns(connectors)
         except _NotFast:
             cols = self._slow_columns(connectors)
+            cols["connector.features"] = _strings(
+                _features(features, _at(cpath, "features")), _at(cpath, "features")
+            )
         self.counts = cols.pop("counts")
         self._starts = np.cumsum(self.counts) - self.counts
         self.n_conns = int(self.counts.sum())
@@ -320,9 +326,9 @@ class _Payload:
             "version": _codes(cols["connector.version"]),
             "config_version": _ints32(config_versions, _at(cpath, "config_version")),
             "run_at": _times(cols["connector.run_at"]),
-            "features": _codes(_strings(joined, _at(cpath, "features"))),
+            "features": _codes(cols["connector.features"]),
         }
-        del config_versions, features, joined
+        del config_versions, features
 
         self.conn: dict[str, Any] = {}
         ids, uuids = cols["id"], cols["uuid"]
