@@ -75,7 +75,7 @@ def _empty_like(schema: Mapping[str, str | pd.ArrowDtype]) -> dict[str, Any]:
 
 def _context(p: _Payload, connector_rows: np.ndarray) -> dict[str, Any]:
     """Tunnel context columns for rows whose connector indices are ``connector_rows``."""
-    if not p.fleet:
+    if not p.tunnels:
         empty = _categorical(np.full(len(connector_rows), -1, dtype=np.int8), _NO_STRINGS)
         return dict.fromkeys(_CONTEXT_SCHEMA, empty)
     tunnel_rows = p.tunnel_of[connector_rows] if len(p.tunnel_of) else connector_rows

@@ -345,9 +345,11 @@ class _Payload:
         self.conn["opened_at"] = _times(cols["opened_at"])
         del cols
 
-        # Tunnel level (a fleet only).
+        # Tunnel level (a fleet, or tunnel objects for tunnels_frame).
         objs, tpath = self.tunnels, self.tunnel_paths.__getitem__
         self.tunnel: dict[str, Any] = {}
+        if not objs:
+            return
         for key, name in (
             ("account_tag", "account_id"),
             ("id", "tunnel_id"),
