@@ -1,0 +1,42 @@
+"""The README's promises: its tour runs as written, its quick start names real commands."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import matplotlib
+import pytest
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def _blocks(language: str) -> list[str]:
+    return re.findall(rf"```{language}\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
+
+
+def test_tour_runs_as_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    matplotlib.use("Agg")
+    monkeypatch.chdir(tmp_path)
+    (tour,) = _blocks("python")
+    exec(compile(tour, str(README), "exec"), {})
+    assert (tmp_path / "fleet.html").stat().st_size > 10_000
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "connections.parquet",
+        "connectors.parquet",
+        "tunnels.parquet",
+    ]
+
+
+def test_quick_start_is_two_commands_demo_and_tests() -> None:
+    quick_start = _blocks("bash")[0]
+    commands = [line.split("#")[0].strip() for line in quick_start.splitlines() if line.strip()]
+    assert commands == ["pip install . && tunnelframe demo", 'pip install -e ".[dev]" && pytest']
+
+
+def test_every_cli_command_in_the_readme_exists() -> None:
+    from tunnelframe.cli import main
+
+    (usage,) = _blocks("text")
+    for name in sorted({line.split()[1] for line in usage.splitlines() if line.strip()}):
+        assert main([name, "--help"]) == 0, name
