@@ -1,17 +1,25 @@
-"""Shared fixtures: a tiny hand-written fleet, the simulator serving it, a client for it."""
+"""Shared fixtures: a tiny hand-written fleet, the simulator serving it, a client for it, and
+validators from the vendored OpenAPI contract (``data/openapi-tunnels.json``)."""
 
 from __future__ import annotations
 
 import copy
+import functools
+import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 
 from tunnelframe.client import Client
 from tunnelframe.simulator import SimulatedApi, serve
 
 ACCOUNT = "0123456789abcdef0123456789abcdef"
+# The whole contract, copied verbatim from ../shared/cloudflare/openapi-tunnels.json so the tests
+# run anywhere: "operations" (responses per endpoint) and "components_resolved" ($refs inlined).
+OPENAPI_SPEC = Path(__file__).resolve().parent / "data" / "openapi-tunnels.json"
 
 
 def _conns(connector_id: str, colos: list[str]) -> list[dict[str, Any]]:
@@ -144,3 +152,40 @@ def api() -> Iterator[SimulatedApi]:
 def client(api: SimulatedApi) -> Iterator[Client]:
     with make_client(api) as running:
         yield running
+
+
+# -- the OpenAPI contract -------------------------------------------------------------------------
+
+
+@functools.cache
+def openapi_spec() -> dict[str, Any]:
+    """The vendored OpenAPI contract (read once; do not modify the returned dict)."""
+    spec: dict[str, Any] = json.loads(OPENAPI_SPEC.read_text(encoding="utf-8"))
+    return spec
+
+
+def _openapi_to_jsonschema(node: Any) -> Any:
+    """OpenAPI 3.0 schema to JSON Schema: ``nullable`` becomes a "null" type, and the
+    OpenAPI-only keywords go."""
+    if isinstance(node, list):
+        return [_openapi_to_jsonschema(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {
+        key: _openapi_to_jsonschema(value)
+        for key, value in node.items()
+        if not key.startswith("x-") and key not in ("nullable", "example", "readOnly", "deprecated")
+    }
+    if node.get("nullable"):
+        if isinstance(out.get("type"), str):
+            out["type"] = [out["type"], "null"]
+        if "enum" in out and None not in out["enum"]:
+            out["enum"] = [*out["enum"], None]
+    return out
+
+
+def spec_validator(schema: Any) -> jsonschema.Draft7Validator:
+    """A JSON Schema validator for one schema of the OpenAPI contract, formats checked."""
+    return jsonschema.Draft7Validator(
+        _openapi_to_jsonschema(schema), format_checker=jsonschema.FormatChecker()
+    )

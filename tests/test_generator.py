@@ -24,13 +24,12 @@ from typing import Any
 import airportsdata
 import jsonschema
 import pytest
+from conftest import openapi_spec, spec_validator
 
 import tunnelframe
 from tunnelframe.simulator import DEFAULT_AS_OF, generate_fleet
 
 REPO = Path(__file__).resolve().parent.parent
-# The three schemas, copied from the shared spec so the test runs anywhere.
-SPEC = Path(__file__).resolve().parent / "data" / "openapi-tunnel-schemas.json"
 AS_OF = datetime(2026, 8, 20, 12, 0, tzinfo=UTC)
 NEWEST_RELEASE = date(2026, 8, 14)  # 2026.8.2, the newest release on or before AS_OF
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
@@ -173,18 +172,16 @@ def test_earlier_as_of_uses_only_releases_known_then() -> None:
 
 
 @pytest.fixture(scope="module")
-def schemas() -> dict[str, jsonschema.Draft4Validator]:
-    components = json.loads(SPEC.read_text(encoding="utf-8"))
-    # Draft 4 ignores the OpenAPI-only keywords (x-*, example, readOnly): what remains is the
-    # plain JSON Schema the spec states.
+def schemas() -> dict[str, jsonschema.Draft7Validator]:
+    components = openapi_spec()["components_resolved"]
     return {
-        name: jsonschema.Draft4Validator(components[name])
+        name: spec_validator(components[name])
         for name in ("tunnel_cfd_tunnel", "tunnel_tunnel_client", "tunnel_schemas-connection")
     }
 
 
 def test_every_object_validates_against_the_spec(
-    schemas: dict[str, jsonschema.Draft4Validator],
+    schemas: dict[str, jsonschema.Draft7Validator],
     tunnels: list[dict[str, Any]],
     connectors: list[dict[str, Any]],
     conns: list[dict[str, Any]],
@@ -200,7 +197,7 @@ def test_every_object_validates_against_the_spec(
 
 
 def test_spec_rejects_null_timestamps_so_none_are_emitted(
-    schemas: dict[str, jsonschema.Draft4Validator], tunnels: list[dict[str, Any]]
+    schemas: dict[str, jsonschema.Draft7Validator], tunnels: list[dict[str, Any]]
 ) -> None:
     # The spec types deleted_at and conns_*_at as plain strings (no nullable), so the generator
     # leaves the keys out where the real API sends null.

@@ -3,26 +3,22 @@ Cloudflare's official SDK."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import cloudflare
 import jsonschema
 import pytest
 import requests
-from conftest import ACCOUNT, tiny_fleet
+from conftest import ACCOUNT, openapi_spec, spec_validator, tiny_fleet
 
 from tunnelframe import Client, Snapshot
 from tunnelframe.simulator import Faults, SimulatedApi, generate_fleet, serve
-
-SPEC_PATH = Path(__file__).resolve().parents[2] / "shared" / "cloudflare" / "openapi-tunnels.json"
 
 
 @pytest.fixture
@@ -301,43 +297,16 @@ def test_simulate_command_serves_until_interrupted() -> None:
 # -- against the OpenAPI spec ---------------------------------------------------------------------
 
 
-def _openapi_to_jsonschema(node: Any) -> Any:
-    """OpenAPI 3.0 schema to JSON Schema: ``nullable`` becomes a "null" type."""
-    if isinstance(node, list):
-        return [_openapi_to_jsonschema(item) for item in node]
-    if not isinstance(node, dict):
-        return node
-    out = {
-        key: _openapi_to_jsonschema(value)
-        for key, value in node.items()
-        if not key.startswith("x-") and key not in ("nullable", "example", "readOnly", "deprecated")
-    }
-    if node.get("nullable"):
-        if isinstance(out.get("type"), str):
-            out["type"] = [out["type"], "null"]
-        if "enum" in out and None not in out["enum"]:
-            out["enum"] = [*out["enum"], None]
-    return out
-
-
 @pytest.fixture(scope="module")
 def spec() -> dict[str, Any]:
-    if not SPEC_PATH.exists():
-        pytest.skip(f"the OpenAPI contract is not beside the checkout: {SPEC_PATH}")
-    return json.loads(SPEC_PATH.read_text())
-
-
-def _validator(schema: Any) -> jsonschema.Draft7Validator:
-    return jsonschema.Draft7Validator(
-        _openapi_to_jsonschema(schema), format_checker=jsonschema.FormatChecker()
-    )
+    return openapi_spec()
 
 
 def test_every_response_validates_against_the_openapi_spec(spec: dict[str, Any]) -> None:
     ops = spec["operations"]
 
     validators = {
-        op: _validator(ops[op]["responses"]["200"]["content"]["application/json"]["schema"])
+        op: spec_validator(ops[op]["responses"]["200"]["content"]["application/json"]["schema"])
         for op in ops
         if "200" in ops[op]["responses"]
     }
@@ -346,7 +315,7 @@ def test_every_response_validates_against_the_openapi_spec(spec: dict[str, Any])
     # The spec's 4XX responses are allOf(the success envelope, the failure envelope), which no
     # body can satisfy (success must be both true and false); failures are checked against the
     # failure half, tunnel_api-response-common-failure.
-    failure = _validator(spec["components_resolved"]["tunnel_api-response-common-failure"])
+    failure = spec_validator(spec["components_resolved"]["tunnel_api-response-common-failure"])
     fleet = generate_fleet(60, seed=2)
     checked: dict[str, int] = {}
 
@@ -401,7 +370,7 @@ def test_the_spec_check_catches_a_bad_body(spec: dict[str, Any]) -> None:
     schema = spec["operations"]["get_cfd_tunnel_connector"]["responses"]["200"]["content"][
         "application/json"
     ]
-    validator = _validator(schema["schema"])
+    validator = spec_validator(schema["schema"])
     good = {
         "success": True,
         "errors": [],
