@@ -515,6 +515,8 @@ def test_ha_report_tunnels() -> None:
         "n_active",
         "n_pending",
         "n_colos",
+        "single_connector",
+        "single_colo",
         "concentration",
         "status",
         "reason",
@@ -527,15 +529,19 @@ def test_ha_report_tunnels() -> None:
         "n_active",
         "n_pending",
         "n_colos",
+        "single_connector",
+        "single_colo",
         "status",
         "status_mismatch",
     ]
+    # T2 is both single-connector and single-colo: the status names the first, the flags both.
     assert _records(report[cols]) == [
-        ("T1", 2, 2, 7, 1, 2, "degraded", False),
-        ("T2", 1, 1, 4, 0, 1, "single_connector", False),
-        ("T3", 2, 1, 4, 4, 2, "single_connector", False),
-        ("T4", 1, 0, 0, 0, 0, "down", True),
+        ("T1", 2, 2, 7, 1, 2, False, False, "degraded", False),
+        ("T2", 1, 1, 4, 0, 1, True, True, "single_connector", False),
+        ("T3", 2, 1, 4, 4, 2, True, False, "single_connector", False),
+        ("T4", 1, 0, 0, 0, 0, False, False, "down", True),
     ]
+    assert report["single_connector"].dtype == bool and report["single_colo"].dtype == bool
     # T1: IAH holds 4 of 7; T2: all in LHR; T3: FRA 2 of 4; T4: nothing active.
     assert list(report["concentration"]) == pytest.approx([4 / 7, 1.0, 0.5, np.nan], nan_ok=True)
     assert list(report["reason"]) == [
@@ -572,6 +578,9 @@ def test_ha_report_tunnel_ok_single_colo_and_api_disagreement() -> None:
     )
     report = colos.ha_report(frame, level="tunnel")
     assert list(report["status"]) == ["ok", "single_colo", "ok", "single_connector"]
+    # NONE's one connector holds one connection in SIN and one in NRT: not single-colo.
+    assert list(report["single_colo"]) == [False, True, False, False]
+    assert list(report["single_connector"]) == [False, False, False, True]
     assert report["reason"].iloc[0] == "2 connectors up; 8 active connections in 2 colos"
     assert report["reason"].iloc[1] == (
         "2 connectors up; all 8 active connections in LHR; "

@@ -140,8 +140,11 @@ def ha_report(
         category, from ``ok`` to ``down``), ``reason`` (str), ``replaced`` (bool). Tunnel
         level: ``account_id``, ``tunnel_id``, ``tunnel_name``, ``tunnel_status`` (as the API
         reports it), ``n_connectors``, ``n_active_connectors``, ``n_active``, ``n_pending``,
-        ``n_colos`` (int64), ``concentration`` (float64: the busiest colo's share of the
-        active connections, NaN without any), ``status`` (ordered category), ``reason``
+        ``n_colos`` (int64), ``single_connector`` (bool: exactly one connector up, so no host
+        redundancy), ``single_colo`` (bool: two or more active connections, all in one colo;
+        both flags are set whatever the ``status``), ``concentration`` (float64: the busiest
+        colo's share of the active connections, NaN without any), ``status`` (ordered
+        category), ``reason``
         (str), ``status_mismatch`` (boolean: the API says healthy or degraded but no
         connection is active, or says down or inactive while some are; NA for other API
         statuses).
@@ -227,8 +230,9 @@ def _tunnel_report(
     only_colo = np.full(n, "", dtype=object)
     single = np.flatnonzero(n_colos == 1)
     only_colo[single] = c.colo_labels[pair_colo[np.searchsorted(pair_tunnel, single)]]
+    single_colo = (n_colos == 1) & (n_active > 1)
     status = np.select(
-        [n_active == 0, n_up == 1, n_short > 0, (n_colos == 1) & (n_active > 1)],
+        [n_active == 0, n_up == 1, n_short > 0, single_colo],
         ["down", "single_connector", "degraded", "single_colo"],
         "ok",
     )
@@ -245,6 +249,8 @@ def _tunnel_report(
         n_active=n_active,
         n_pending=per_tunnel(c.n_pending),
         n_colos=n_colos,
+        single_connector=n_up == 1,
+        single_colo=single_colo,
         concentration=concentration.astype(np.float64),
         status=pd.Categorical(status, categories=_TUNNEL_STATUSES, ordered=True),
     )
