@@ -17,6 +17,7 @@ from typing import Any
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 import pyarrow.dataset as pads
 import pytest
 
@@ -127,8 +128,24 @@ def _files(root: Path) -> list[str]:
 
 def test_the_store_schema_is_the_connections_frame_plus_fetched_at() -> None:
     # A new connections column must be added to the store schema too (with a migration).
-    names = tf.history.STORE_SCHEMA.names
-    assert names == ["fetched_at", *tf.CONNECTIONS_SCHEMA, "uuid"]
+    schema = tf.history.STORE_SCHEMA
+    assert schema.names == ["fetched_at", *tf.CONNECTIONS_SCHEMA, "uuid"]
+    # Repeated text as int32-coded dictionaries (so every file has one schema), unique text as
+    # strings, times as UTC microseconds, config_version as cloudflared's int32.
+    text = pa.dictionary(pa.int32(), pa.string())
+    time = pa.timestamp("us", tz="UTC")
+    assert {name: schema.field(name).type for name in schema.names} == {
+        "fetched_at": time,
+        **dict.fromkeys(["account_id", "tunnel_id", "tunnel_name", "tunnel_status"], text),
+        **dict.fromkeys(["connector_id", "arch", "version", "features", "client_id"], text),
+        **dict.fromkeys(["client_version", "colo_name", "origin_ip"], text),
+        "config_version": pa.int32(),
+        "run_at": time,
+        "opened_at": time,
+        "connection_id": pa.string(),
+        "uuid": pa.string(),
+        "is_pending_reconnect": pa.bool_(),
+    }
 
 
 def test_append_writes_one_file_per_snapshot_in_its_date_partition(tmp_path: Path) -> None:
@@ -469,6 +486,22 @@ def test_a_loaded_frame_gives_what_the_store_gives_and_is_not_modified(
     before = history.copy()
     pd.testing.assert_frame_equal(query(history), query(store))
     pd.testing.assert_frame_equal(history, before)
+
+
+@pytest.mark.parametrize("query", _QUERIES)
+def test_queries_over_a_store_never_load_it_into_pandas(
+    store: Path, monkeypatch: pytest.MonkeyPatch, query: Any
+) -> None:
+    # Issue 7's scale rule: DuckDB reads the Parquet files; only the small result is pandas.
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("the store was read outside DuckDB")
+
+    monkeypatch.setattr(_store, "_to_frame", refuse)
+    monkeypatch.setattr(_store, "_dataset", refuse)
+    monkeypatch.setattr(pads, "dataset", refuse)
+    monkeypatch.setattr(pd, "read_parquet", refuse)
+    result = query(store)
+    assert 0 < len(result) < 48  # an aggregate of the store's 48 rows
 
 
 @pytest.mark.parametrize("query", _QUERIES)

@@ -7,7 +7,6 @@ whole snapshots or nothing. This module knows no HTTP and does no analysis.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import os
@@ -23,39 +22,37 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from tunnelframe._errors import TunnelframeError
-from tunnelframe.frames import connections_frame
+from tunnelframe.frames import CONNECTIONS_SCHEMA
 
 __all__ = ["append_snapshot", "load_history"]
 
 _TEXT = pa.dictionary(pa.int32(), pa.string())
 _TIME = pa.timestamp("us", tz="UTC")
 
+
+def _arrow_type(dtype: Any) -> pa.DataType:
+    """How a column of ``dtype`` is stored: as pyarrow converts it, with repeated text as
+    dictionaries of int32 codes (so that every file has the same schema)."""
+    if isinstance(dtype, str) and dtype == "category":
+        return _TEXT
+    return pa.array(pd.Series([], dtype=dtype)).type
+
+
+#: The pandas dtype of every stored column, in order: the snapshot time, then the columns of
+#: ``connections_frame`` (:data:`tunnelframe.CONNECTIONS_SCHEMA`), then ``uuid`` (which
+#: ``connections_frame`` adds only where some uuid differs from its id).
+_FRAME_DTYPES: dict[str, Any] = {
+    "fetched_at": CONNECTIONS_SCHEMA["run_at"],
+    **CONNECTIONS_SCHEMA,
+    "uuid": CONNECTIONS_SCHEMA["connection_id"],
+}
+
 #: Columns of a stored snapshot, in the order load_history returns them: the snapshot time,
-#: then the connections frame's columns. Every file of a store has exactly this schema, so the
-#: dataset reads as one table with DuckDB, pyarrow.dataset, Spark or Dask.
-STORE_SCHEMA = pa.schema(
-    [
-        ("fetched_at", _TIME),
-        ("account_id", _TEXT),
-        ("tunnel_id", _TEXT),
-        ("tunnel_name", _TEXT),
-        ("tunnel_status", _TEXT),
-        ("connector_id", _TEXT),
-        ("arch", _TEXT),
-        ("version", _TEXT),
-        ("config_version", pa.int32()),
-        ("run_at", _TIME),
-        ("features", _TEXT),
-        ("connection_id", pa.string()),
-        ("client_id", _TEXT),
-        ("client_version", _TEXT),
-        ("colo_name", _TEXT),
-        ("is_pending_reconnect", pa.bool_()),
-        ("opened_at", _TIME),
-        ("origin_ip", _TEXT),
-        ("uuid", pa.string()),
-    ]
-)
+#: then the connections frame's columns, derived from ``CONNECTIONS_SCHEMA``. Every file of a
+#: store has exactly this schema, so the dataset reads as one table with DuckDB,
+#: pyarrow.dataset, Spark or Dask.
+STORE_SCHEMA = pa.schema([(name, _arrow_type(dtype)) for name, dtype in _FRAME_DTYPES.items()])
+_CATEGORIES = pd.ArrowDtype(pa.string())  # the categories of connections_frame's text
 _PARTITIONING = ds.partitioning(pa.schema([("date", pa.string())]), flavor="hive")
 _DATASET_SCHEMA = STORE_SCHEMA.append(pa.field("date", pa.string()))
 # Files readers must ignore start with "." (pyarrow, Spark and Dask skip them) and do not end in
@@ -387,11 +384,11 @@ def _fsync_dir(path: Path) -> None:
 def _to_frame(table: pa.Table) -> pd.DataFrame:
     """A table of :data:`STORE_SCHEMA` as a frame with the dtypes of ``connections_frame``."""
     frame = table.select(STORE_SCHEMA.names).to_pandas()
-    for column, dtype in _frame_dtypes().items():
-        if isinstance(dtype, pd.CategoricalDtype):
-            # Sorted categories of the same kind as connections_frame makes.
+    for column, dtype in _FRAME_DTYPES.items():
+        if isinstance(dtype, str) and dtype == "category":
+            # Sorted pyarrow-string categories, as connections_frame makes them.
             values = sorted(frame[column].dropna().unique())
-            categories = pd.Index(values, dtype=dtype.categories.dtype)
+            categories = pd.Index(values, dtype=_CATEGORIES)
             frame[column] = frame[column].astype(pd.CategoricalDtype(categories))
         else:
             frame[column] = frame[column].astype(dtype)
@@ -399,13 +396,3 @@ def _to_frame(table: pa.Table) -> pd.DataFrame:
         # connections_frame has a uuid column only where some uuid differs from the id.
         frame = frame.drop(columns="uuid")
     return pd.DataFrame(frame)
-
-
-@functools.cache
-def _frame_dtypes() -> dict[str, Any]:
-    """Dtype of every stored column: those ``connections_frame`` gives, plus ``fetched_at``."""
-    empty = connections_frame([])
-    dtypes: dict[str, Any] = {"fetched_at": empty["run_at"].dtype}
-    dtypes.update({str(column): dtype for column, dtype in empty.dtypes.items()})
-    dtypes["uuid"] = empty["connection_id"].dtype
-    return dtypes
