@@ -15,16 +15,21 @@ from __future__ import annotations
 import functools
 import gzip
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 from tunnelframe._data import _data_path
 
-__all__ = ["load_sample"]
+__all__ = ["SAMPLE_AS_OF", "load_sample"]
 
 _SAMPLE_FILE = "sample-fleet.json.gz"
 _SAMPLE_N_TUNNELS = 200
 _SAMPLE_SEED = 2026
-_SAMPLE_AS_OF = "2026-08-20T12:00:00Z"
+
+#: The moment the bundled sample fleet shows (it was generated "as of" then). Measure its ages
+#: and version drift here, not at today's date, or every connector looks months older than it
+#: is: ``tf.version_drift(frame, as_of=tf.datasets.SAMPLE_AS_OF)``; ``tunnelframe demo`` does.
+SAMPLE_AS_OF = datetime(2026, 8, 20, 12, 0, 0, tzinfo=UTC)
 
 
 @functools.cache
@@ -37,9 +42,9 @@ def load_sample() -> dict[str, Any]:
     """Load the bundled sample fleet: about 200 realistic tunnels and their connectors.
 
     The sample is what :func:`tunnelframe.simulator.generate_fleet` makes for 200 tunnels with
-    seed 2026 as of 2026-08-20T12:00:00Z: healthy, degraded, down, inactive and deleted
-    tunnels, restarts, pending reconnects, version drift and remotely managed tunnels. No
-    network is used.
+    seed 2026 as of :data:`SAMPLE_AS_OF` (2026-08-20T12:00:00Z): healthy, degraded, down,
+    inactive and deleted tunnels, restarts, pending reconnects, version drift and remotely
+    managed tunnels. No network is used.
 
     Returns
     -------

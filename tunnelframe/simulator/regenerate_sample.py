@@ -14,7 +14,7 @@ import json
 import sys
 from pathlib import Path
 
-from tunnelframe.datasets import _SAMPLE_AS_OF, _SAMPLE_FILE, _SAMPLE_N_TUNNELS, _SAMPLE_SEED
+from tunnelframe.datasets import _SAMPLE_FILE, _SAMPLE_N_TUNNELS, _SAMPLE_SEED, SAMPLE_AS_OF
 from tunnelframe.simulator._generator import generate_fleet
 
 __all__: list[str] = []
@@ -22,7 +22,7 @@ __all__: list[str] = []
 
 def _sample_bytes() -> bytes:
     """The gzip bytes of the sample fleet, as the generator makes it today."""
-    fleet = generate_fleet(_SAMPLE_N_TUNNELS, seed=_SAMPLE_SEED, as_of=_SAMPLE_AS_OF)
+    fleet = generate_fleet(_SAMPLE_N_TUNNELS, seed=_SAMPLE_SEED, as_of=SAMPLE_AS_OF)
     text = json.dumps(fleet, ensure_ascii=False, separators=(",", ":")) + "\n"
     return gzip.compress(text.encode("utf-8"), compresslevel=9, mtime=0)
 
