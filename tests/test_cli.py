@@ -24,7 +24,7 @@ import tunnelframe as tf
 from tunnelframe.cli import main
 from tunnelframe.simulator import SimulatedApi, serve
 
-COMMANDS = ["demo", "fetch", "report", "export", "simulate", "check"]
+COMMANDS = ["demo", "fetch", "report", "export", "simulate", "check", "snapshot", "history"]
 
 #: What ``check`` prints for the hand-written snapshot, rule by rule (worked out by hand from
 #: the fleet's docstring; the tunnel name with a newline is shown with ``\n``).
@@ -321,16 +321,41 @@ def test_demo_in_process(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert main(["demo", "-o", str(out), "--no-progress"]) == 0
     lines = capsys.readouterr().out.splitlines()
     n_tunnels, n_connectors, n_active = _sample_counts()
-    assert (
-        lines[0]
-        == f"{n_tunnels} tunnels, {n_connectors} connectors, {n_active} active connections."
+    assert re.fullmatch(
+        r"Served the bundled sample fleet on loopback and fetched it through the client in "
+        r"\d+\.\d s \(\d+ requests\)\.",
+        lines[0],
     )
-    assert lines[1].startswith("Fetched from the simulator at http://127.0.0.1:")
-    assert lines[2].startswith("Findings: ") and "unsupported connectors" in lines[2]
-    assert lines[3] == f"Report: {out}"
+    # the sample is shown as of its own date, not today's
+    assert lines[1] == (
+        f"As of 2026-08-20 12:00 UTC: {n_tunnels:,} tunnels, {n_connectors:,} connectors, "
+        f"{n_active:,} active connections."
+    )
+    # one line per rule that found something, "  <count>  <title>", counts adding up
+    assert (m := re.fullmatch(r"Findings \((\d+)\):", lines[2]))
+    rules = [re.fullmatch(r"  +(\d+)  ([a-z].*)", line) for line in lines[3:-1]]
+    assert all(rules) and sum(int(r.group(1)) for r in rules if r) == int(m.group(1))
+    assert "unsupported connectors" in [r.group(2) for r in rules if r]
+    assert lines[-1] == f"Report: {out}"
     text = out.read_text()
     assert "<title>Sample fleet report (tunnelframe demo)</title>" in text
     assert "<dt>As of</dt><dd>2026-08-20 12:00 UTC</dd>" in text
+
+
+def test_history_report_is_measured_at_the_latest_snapshot(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The hand-written snapshot was fetched 2026-08-20 12:00; the report of the store says so
+    # (not today), so c3 (2024.1.0) is unsupported as of then.
+    store = tmp_path / "store"
+    tf.append_snapshot(rf.snapshot(), store)
+    out = tmp_path / "history.md"
+    assert main(["history", str(store), "-o", str(out)]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == f"Report: {out}"
+    text = out.read_text()
+    assert "- **As of:** 2026-08-20 12:00 UTC" in text.splitlines()
+    assert "### 1 · unsupported connectors (high)" in text
+    assert "## History" in text
 
 
 def test_console_script_help() -> None:

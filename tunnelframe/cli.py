@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal, TextIO, cast
 from tunnelframe import __version__
 from tunnelframe._errors import TunnelframeError
 from tunnelframe.report._findings import one_line as _one_line
+from tunnelframe.report._sections import plural
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -273,42 +274,42 @@ def _out(text: str = "", *, file: TextIO | None = None) -> None:
     print(text, file=file or sys.stdout, flush=True)
 
 
-def _report_format(path: Path, fmt: str | None) -> Literal["html", "md"] | None:
-    """``--format`` wins; else the suffix decides (None), and any other suffix means HTML."""
-    if fmt is None and path.suffix.lower() not in (".html", ".htm", ".md", ".markdown"):
-        fmt = "html"
-    return cast(Literal["html", "md"] | None, fmt)
+def _report_format(path: Path, fmt: str | None) -> Literal["html", "md"]:
+    """``--format`` wins; else the suffix decides, and any other suffix means HTML."""
+    from tunnelframe.report import _SUFFIX_FORMATS
+
+    return cast(Literal["html", "md"], fmt or _SUFFIX_FORMATS.get(path.suffix.lower(), "html"))
 
 
 def _demo(args: argparse.Namespace) -> int:
     import tunnelframe as tf
+    from tunnelframe.datasets import SAMPLE_AS_OF
     from tunnelframe.report import findings, write_report
-    from tunnelframe.simulator import DEFAULT_AS_OF, serve
+    from tunnelframe.simulator import serve
 
-    path, fmt = args.output, _report_format(args.output, args.format)
-    fleet = tf.load_sample()
     started = time.perf_counter()
-    with serve(fleet) as api:
-        with tf.Client(api.token, account_id=api.account_id, base_url=api.url) as client:
-            snapshot = tf.fetch_fleet(client, account_id=api.account_ids, progress=args.progress)
-        where = api.url
+    with (
+        serve(tf.load_sample()) as api,
+        tf.Client(api.token, account_id=api.account_id, base_url=api.url) as client,
+    ):
+        snapshot = tf.fetch_fleet(client, account_id=api.account_ids, progress=args.progress)
     elapsed = time.perf_counter() - started
-    # The sample fleet is frozen at the simulator's default "now": measure ages and drift
-    # there, not at today's date, or every connector would look months old.
+    # The snapshot is fetched now, but the sample is a picture of a fleet on SAMPLE_AS_OF:
+    # measure ages and the support window there, or every connector would look months old.
     written = write_report(
         snapshot,
-        path,
-        format=fmt,
+        args.output,
+        format=_report_format(args.output, args.format),
         redact_ips=args.redact_ips,
         title=args.title or "Sample fleet report (tunnelframe demo)",
-        as_of=DEFAULT_AS_OF,
+        as_of=SAMPLE_AS_OF,
     )
-    _out(_fleet_line(snapshot.connections(), snapshot.tunnels()))
     _out(
-        f"Fetched from the simulator at {where} in {elapsed:.1f} s "
-        f"({snapshot.n_requests} requests)."
+        f"Served the bundled sample fleet on loopback and fetched it through the client in "
+        f"{elapsed:.1f} s ({snapshot.n_requests} requests)."
     )
-    _out(_findings_line(findings(snapshot, as_of=DEFAULT_AS_OF)))
+    _out(f"As of {SAMPLE_AS_OF:%Y-%m-%d %H:%M} UTC: {_fleet_line(snapshot)}")
+    _findings_lines(findings(snapshot, as_of=SAMPLE_AS_OF))
     _out(f"Report: {written.resolve()}")
     return 0
 
@@ -322,9 +323,9 @@ def _fetch(args: argparse.Namespace) -> int:
         f"snapshot-{snapshot.fetched_at.astimezone(UTC):%Y%m%dT%H%M%SZ}.json.gz"
     )
     written = snapshot.save(path)
-    _out(_fleet_line(snapshot.connections(), snapshot.tunnels()))
+    _out(_fleet_line(snapshot))
     if snapshot.errors:
-        _out(f"{len(snapshot.errors)} tunnels could not be fetched (see the report).")
+        _out(f"{plural(len(snapshot.errors), 'tunnel')} could not be fetched (see the report).")
     _out(f"Snapshot: {Path(written or path).resolve()}")
     return 0
 
@@ -344,11 +345,10 @@ def _report(args: argparse.Namespace) -> int:
         for suffix in (".gz", ".json"):
             name = name.removesuffix(suffix)
         args.output = Path(f"{name}.{args.format or 'html'}")
-    path, fmt = args.output, _report_format(args.output, args.format)
     written = write_report(
         args.snapshot,
-        path,
-        format=fmt,
+        args.output,
+        format=_report_format(args.output, args.format),
         redact_ips=args.redact_ips,
         title=args.title,
         as_of=args.as_of,
@@ -400,25 +400,26 @@ def _check(args: argparse.Namespace) -> int:
     if len(found):
         return 1
     if not args.quiet:
-        _out(f"ok: {_fleet_line(source.connections(), source.tunnels())} No violations.")
+        _out(f"ok: {_fleet_line(source)} No violations.")
     return 0
 
 
 def _snapshot(args: argparse.Namespace) -> int:
     import tunnelframe as tf
 
-    snapshot = tf.fetch_fleet(tf.Client(), account_id=_accounts(args), progress=args.progress)
+    with tf.Client() as client:
+        snapshot = tf.fetch_fleet(client, account_id=_accounts(args), progress=args.progress)
     path = tf.append_snapshot(snapshot, args.store)
-    line = _fleet_line(snapshot.connections(), snapshot.tunnels())
+    line = _fleet_line(snapshot)
     if snapshot.errors:
-        line += f" {len(snapshot.errors)} tunnels could not be fetched."
+        line += f" {plural(len(snapshot.errors), 'tunnel')} could not be fetched."
     _out(f"{line} Appended to {path.resolve()}")
     return 0
 
 
 def _history(args: argparse.Namespace) -> int:
     import tunnelframe as tf
-    from tunnelframe.report._sections import plural
+    from tunnelframe.history._report import lost_second_colo
 
     store: Path = args.store
     churn = tf.connector_churn(store)
@@ -430,8 +431,7 @@ def _history(args: argparse.Namespace) -> int:
     first, last = churn["fetched_at"].min(), churn["fetched_at"].max()
     n_accounts = churn["account_id"].nunique()
     latest = churn.groupby("account_id", observed=True).tail(1)
-    lost = shifts[(shifts["n_colos_before"] >= 2) & (shifts["n_colos_after"] < 2)]
-    n_lost = lost["tunnel_id"].nunique()
+    n_lost = lost_second_colo(shifts)["tunnel_id"].nunique()
     not_ha = int((timeline["ha_share"] < 1).sum())
     _out(
         f"{plural(churn['fetched_at'].nunique(), 'snapshot')} from {first:%Y-%m-%d %H:%M} to "
@@ -457,34 +457,37 @@ def _history(args: argparse.Namespace) -> int:
         "connector or in one colo."
     )
     if args.output is not None:
-        path, fmt = args.output, _report_format(args.output, args.format)
+        # The report shows the latest snapshot, measured at its own time like a snapshot's.
         written = tf.write_report(
             tf.load_history(store, latest=True).drop(columns="fetched_at"),
-            path,
-            format=fmt,
+            args.output,
+            format=_report_format(args.output, args.format),
             redact_ips=args.redact_ips,
             title=args.title or f"Cloudflare Tunnel fleet history, {last:%Y-%m-%d}",
+            as_of=last,
             history=store,
         )
         _out(f"Report: {written.resolve()}")
     return 0
 
 
-def _fleet_line(connections: pd.DataFrame, tunnels: pd.DataFrame) -> str:
-    active = connections["connection_id"].notna() & ~connections["is_pending_reconnect"].fillna(
-        False
-    ).astype(bool)
+def _fleet_line(snapshot: Any) -> str:
+    """``186 tunnels, 330 connectors, 1,154 active connections.`` of a snapshot."""
+    connectors = snapshot.connectors()
     return (
-        f"{len(tunnels)} tunnels, {connections['connector_id'].nunique()} connectors, "
-        f"{int(active.sum())} active connections."
+        f"{plural(len(snapshot.tunnels), 'tunnel')}, {plural(len(connectors), 'connector')}, "
+        f"{plural(int(connectors['n_active'].sum()), 'active connection')}."
     )
 
 
-def _findings_line(found: pd.DataFrame) -> str:
+def _findings_lines(found: pd.DataFrame) -> None:
+    """Print how many rows break each rule, one rule a line, as the report counts them."""
     if found.empty:
-        return "Findings: none."
-    counts = found.groupby("title", observed=True, sort=False).size()
-    return "Findings: " + ", ".join(f"{n} {title}" for title, n in counts.items()) + "."
+        _out("Findings: none.")
+        return
+    _out(f"Findings ({len(found):,}):")
+    for title, n in found.groupby("title", observed=True, sort=False).size().items():
+        _out(f"  {n:>5,}  {title}")
 
 
 # --------------------------------------------------------------------------------------------
