@@ -9,7 +9,7 @@ renderers plain text: no markup, no escaping. With a redactor, no origin IP reac
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
@@ -22,14 +22,45 @@ from tunnelframe.history._queries import (
     ha_timeline,
     version_rollout,
 )
+from tunnelframe.report._doc import Figure, Section, Stat, Stats, Text
+from tunnelframe.report._findings import Show
+from tunnelframe.report._redact import Redactor
+from tunnelframe.report._sections import fmt_time, table_group
 
-if TYPE_CHECKING:
-    from tunnelframe.report._doc import Section
-    from tunnelframe.report._redact import Redactor
-
-__all__ = ["history_section"]
+__all__ = ["history_section", "lost_second_colo"]
 
 _TOP = 20  # rows per table, worst first
+
+_LEAST_HA = (
+    Show("Tunnel", "tunnel_name"),
+    Show("Observed h", "observed_hours", "num"),
+    Show("Down h", "down_hours", "num"),
+    Show("One connector h", "single_connector_hours", "num"),
+    Show("One colo h", "single_colo_hours", "num"),
+    Show("Degraded h", "degraded_hours", "num"),
+    Show("HA", "ha_pct", "num"),
+)
+_RESTARTING = (
+    Show("Tunnel", "tunnel_name"),
+    Show("Host", "host", "mono"),
+    Show("Restarts", "n_restarts", "num"),
+    Show("Upgrades", "n_upgrades", "num"),
+    Show("Per day", "per_day", "num"),
+    Show("Last seen", "last_seen_at"),
+)
+_LOST_COLO = (
+    Show("When", "fetched_at"),
+    Show("Tunnel", "tunnel_name"),
+    Show("Before", "colos_before", "mono"),
+    Show("After", "colos_after", "mono"),
+    Show("Lost", "colos_lost", "mono"),
+)
+
+
+def lost_second_colo(shifts: pd.DataFrame) -> pd.DataFrame:
+    """The rows of :func:`~tunnelframe.colo_shifts` where a tunnel went from two colos or more
+    to fewer: it lost its colo redundancy."""
+    return shifts[(shifts["n_colos_before"] >= 2) & (shifts["n_colos_after"] < 2)]
 
 
 def history_section(
@@ -49,10 +80,6 @@ def history_section(
     known_tunnels : set of str, optional
         Tunnel ids that have a detail section in the report, to link to.
     """
-    from tunnelframe.report._doc import Figure, Group, Section, Stat, Stats, Text
-    from tunnelframe.report._findings import Show
-    from tunnelframe.report._sections import fmt_time, table
-
     rollout = version_rollout(history)
     if rollout.empty:
         return Section(
@@ -69,8 +96,11 @@ def history_section(
     snapshots = rollout["fetched_at"].drop_duplicates()
     first, last = snapshots.min(), snapshots.max()
     days = (last - first).total_seconds() / 86400
-    lost = shifts[(shifts["n_colos_before"] >= 2) & (shifts["n_colos_after"] < 2)]
-    lost = lost.sort_values("fetched_at", ascending=False, kind="stable").head(_TOP)
+    lost = (
+        lost_second_colo(shifts)
+        .sort_values("fetched_at", ascending=False, kind="stable")
+        .head(_TOP)
+    )
     not_ha = timeline[timeline["ha_share"] < 1].head(_TOP).copy()
     not_ha["ha_pct"] = (not_ha["ha_share"] * 100).map(lambda v: f"{v:.0f} %")
     restarting = hosts[hosts["n_restarts"] > 0].head(_TOP).copy()
@@ -125,62 +155,27 @@ def history_section(
             alt="HA state of the tunnels with the least redundancy over time",
             size=(9.0, 0.6 + 0.3 * min(_TOP, max(1, timeline["tunnel_id"].nunique()))),
         ),
-        Group(
+        table_group(
             f"Tunnels with the least HA ({len(not_ha):,} shown)",
-            [
-                table(
-                    not_ha,
-                    (
-                        Show("Tunnel", "tunnel_name"),
-                        Show("Observed h", "observed_hours", "num"),
-                        Show("Down h", "down_hours", "num"),
-                        Show("One connector h", "single_connector_hours", "num"),
-                        Show("One colo h", "single_colo_hours", "num"),
-                        Show("Degraded h", "degraded_hours", "num"),
-                        Show("HA", "ha_pct", "num"),
-                    ),
-                    known_tunnels=known_tunnels,
-                    empty="Every tunnel had two connectors in two colos at every snapshot.",
-                )
-            ],
-            open=True,
+            not_ha,
+            _LEAST_HA,
+            known_tunnels=known_tunnels,
+            empty="Every tunnel had two connectors in two colos at every snapshot.",
+            open_rows=_TOP,
         ),
-        Group(
+        table_group(
             f"Hosts that restart most ({len(restarting):,} shown)",
-            [
-                table(
-                    restarting,
-                    (
-                        Show("Tunnel", "tunnel_name"),
-                        Show("Host", "host", "mono"),
-                        Show("Restarts", "n_restarts", "num"),
-                        Show("Upgrades", "n_upgrades", "num"),
-                        Show("Per day", "per_day", "num"),
-                        Show("Last seen", "last_seen_at"),
-                    ),
-                    known_tunnels=known_tunnels,
-                    empty="No host restarted.",
-                )
-            ],
-            open=len(restarting) <= 10,
+            restarting,
+            _RESTARTING,
+            known_tunnels=known_tunnels,
+            empty="No host restarted.",
         ),
-        Group(
+        table_group(
             f"Tunnels that lost their second colo ({len(lost):,} times shown)",
-            [
-                table(
-                    lost,
-                    (
-                        Show("When", "fetched_at"),
-                        Show("Tunnel", "tunnel_name"),
-                        Show("Before", "colos_before", "mono"),
-                        Show("After", "colos_after", "mono"),
-                        Show("Lost", "colos_lost", "mono"),
-                    ),
-                    known_tunnels=known_tunnels,
-                    empty="No tunnel went from two colos or more to fewer.",
-                )
-            ],
-            open=len(lost) <= 10,
+            lost,
+            _LOST_COLO,
+            known_tunnels=known_tunnels,
+            empty="No tunnel went from two colos or more to fewer.",
         ),
     ]
     return Section(

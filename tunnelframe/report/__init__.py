@@ -181,8 +181,7 @@ def write_report(
     if redact_ips:
         redactor = Redactor(redact_key)
         data = redact(data, redactor)
-    analysis = Analysis(data)
-    analysis.history, analysis.redactor = history, redactor
+    analysis = Analysis(data, history=history, redactor=redactor)
     doc = _document(analysis, title=title)
     if fmt == "html":
         from tunnelframe.report._html import render_html

@@ -20,6 +20,7 @@ from typing import Any
 import pandas as pd
 
 from tunnelframe.report._doc import ColumnKind, Severity
+from tunnelframe.report._redact import Redactor
 from tunnelframe.report._source import FleetData
 
 __all__: list[str] = []
@@ -39,7 +40,14 @@ def one_line(text: object) -> str:
 class Analysis:
     """The analyses of one fleet, each computed on first use."""
 
-    def __init__(self, data: FleetData, *, max_releases_behind: int | None = None) -> None:
+    def __init__(
+        self,
+        data: FleetData,
+        *,
+        max_releases_behind: int | None = None,
+        history: Any = None,
+        redactor: Redactor | None = None,
+    ) -> None:
         if max_releases_behind is not None and (
             isinstance(max_releases_behind, bool)
             or not isinstance(max_releases_behind, int)
@@ -53,10 +61,10 @@ class Analysis:
         self.max_releases_behind = max_releases_behind
         #: what the analyses warned about, as sentences for the report
         self.notes: list[str] = []
-        #: a history store (or frame) for the history section, and the redactor hiding its
-        #: origin IPs; set by write_report(history=...)
-        self.history: Any = None
-        self.redactor: Any = None
+        #: a history store (or frame) for the history section (``write_report(history=...)``)
+        self.history = history
+        #: hides the origin IPs the history section reads from the store (None: no redaction)
+        self.redactor = redactor
 
     def _quietly(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         with warnings.catch_warnings(record=True) as caught:

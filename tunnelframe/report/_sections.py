@@ -131,6 +131,23 @@ def table(
     return Table(columns, rows, caption=caption, empty=empty)
 
 
+def table_group(
+    summary: str,
+    frame: pd.DataFrame,
+    show: Sequence[Show],
+    *,
+    empty: str,
+    known_tunnels: set[str] | None = None,
+    open_rows: int = 10,
+) -> Group:
+    """One table of ``frame`` under a collapsible ``summary``, open when it is short."""
+    return Group(
+        summary,
+        [table(frame, show, known_tunnels=known_tunnels, empty=empty)],
+        open=len(frame) <= open_rows,
+    )
+
+
 def _known_tunnels(a: Analysis) -> set[str]:
     return {str(t) for t in a.live_tunnels["tunnel_id"].dropna()}
 
@@ -150,11 +167,6 @@ def _figure(
         return a._quietly(getattr(plotting, plot), a.connections, ax=ax, **kwargs)
 
     return Figure(draw=draw, alt=alt, caption=caption, size=size)
-
-
-def _active_mask(frame: pd.DataFrame) -> pd.Series:
-    pending = frame["is_pending_reconnect"].fillna(False).astype(bool)
-    return (frame["connection_id"].notna() | frame["colo_name"].notna()) & ~pending
 
 
 # --------------------------------------------------------------------------------------------
@@ -178,10 +190,8 @@ def glance(a: Analysis) -> Section:
 
     connectors = data.connectors
     n_up = int((connectors["n_active"] > 0).sum())
-    conns = data.connections
-    active = _active_mask(conns)
-    n_active = int(active.sum())
-    n_pending = int((conns["is_pending_reconnect"].fillna(False).astype(bool)).sum())
+    n_active = int(connectors["n_active"].sum())
+    n_pending = int(connectors["n_pending"].sum())
 
     v = a.versions
     n_versions = len(v.by_version)
@@ -342,17 +352,12 @@ def versions(a: Analysis) -> Section:
                 as_of=a.data.as_of,
             ),
             table(by_version, _BY_VERSION, caption="Connectors per version, newest first"),
-            Group(
+            table_group(
                 f"Tunnels running several versions or an unsupported one ({len(multi):,})",
-                [
-                    table(
-                        multi,
-                        _BY_TUNNEL,
-                        known_tunnels=_known_tunnels(a),
-                        empty="Every tunnel runs one supported version.",
-                    )
-                ],
-                open=len(multi) <= 10,
+                multi,
+                _BY_TUNNEL,
+                known_tunnels=_known_tunnels(a),
+                empty="Every tunnel runs one supported version.",
             ),
         ],
         toc_note=f"{v.pct_current:.0f}% current",
@@ -422,10 +427,12 @@ def colos(a: Analysis) -> Section:
                 "Active connections per tunnel and colo (the 30 busiest tunnels)",
                 size=(9.0, _rows_height(a.colos_by_tunnel["tunnel_id"].nunique(), top=30)),
             ),
-            Group(
+            table_group(
                 f"Every colo ({len(dist):,})",
-                [table(located, _COLOS)],
-                open=len(dist) <= 12,
+                located,
+                _COLOS,
+                empty="No active connections.",
+                open_rows=12,
             ),
         ],
         toc_note=plural(len(dist), "colo"),
@@ -462,17 +469,12 @@ def ages(a: Analysis) -> Section | None:
                 "Histogram of connection ages on a log scale",
                 as_of=a.data.as_of,
             ),
-            Group(
+            table_group(
                 f"Connectors started in the last day ({len(recent):,})",
-                [
-                    table(
-                        recent,
-                        _RESTARTS,
-                        known_tunnels=_known_tunnels(a),
-                        empty="No connector started in the last day.",
-                    )
-                ],
-                open=len(recent) <= 10,
+                recent,
+                _RESTARTS,
+                known_tunnels=_known_tunnels(a),
+                empty="No connector started in the last day.",
             ),
         ],
         toc_note=f"{len(recent):,} recent restarts",
