@@ -203,14 +203,15 @@ WITH {_SEQ},
 conn AS (
     SELECT account_id, tunnel_id, connector_id, fetched_at,
         any_value(tunnel_name) AS tunnel_name, any_value(version) AS version,
-        any_value(run_at) AS run_at, coalesce(min(origin_ip), connector_id) AS host
+        coalesce(any_value(run_at), TIMESTAMPTZ '1970-01-01') AS started,
+        coalesce(min(origin_ip), connector_id) AS host
     FROM h WHERE connector_id IS NOT NULL
     GROUP BY account_id, tunnel_id, connector_id, fetched_at
 ),
+-- each host's newest connector at each snapshot
 hosts AS (
-    SELECT account_id, tunnel_id, host, fetched_at,
-        arg_max(connector_id, coalesce(run_at, TIMESTAMPTZ '1970-01-01')) AS connector_id,
-        arg_max(version, coalesce(run_at, TIMESTAMPTZ '1970-01-01')) AS version
+    SELECT account_id, tunnel_id, host, fetched_at, any_value(tunnel_name) AS tunnel_name,
+        arg_max(connector_id, started) AS connector_id, arg_max(version, started) AS version
     FROM conn GROUP BY ALL
 ),
 cur AS (
@@ -226,32 +227,28 @@ events AS (
     SELECT a.fetched_at, a.previous_at, a.account_id, a.tunnel_id, a.tunnel_name, a.host,
         CASE WHEN p.host IS NULL THEN 'new_host' ELSE 'restart' END AS event,
         a.connector_id, a.version, p.connector_id AS previous_connector_id,
-        p.version AS previous_version
+        p.version AS previous_version,
+        p.host IS NOT NULL AND a.version IS DISTINCT FROM p.version AS upgraded
     FROM appeared a LEFT JOIN hosts p
         ON p.account_id = a.account_id AND p.tunnel_id = a.tunnel_id
         AND p.host = a.host AND p.fetched_at = a.previous_at
     UNION ALL
     SELECT s.fetched_at, p.fetched_at AS previous_at, p.account_id, p.tunnel_id,
-        any_value(p.tunnel_name), p.host, 'removed_host', NULL, NULL,
-        arg_max(p.connector_id, coalesce(p.run_at, TIMESTAMPTZ '1970-01-01')),
-        arg_max(p.version, coalesce(p.run_at, TIMESTAMPTZ '1970-01-01'))
-    FROM conn p JOIN seq s ON s.account_id = p.account_id AND s.previous_at = p.fetched_at
+        p.tunnel_name, p.host, 'removed_host', NULL, NULL, p.connector_id, p.version, false
+    FROM hosts p JOIN seq s ON s.account_id = p.account_id AND s.previous_at = p.fetched_at
     ANTI JOIN hosts c
         ON c.account_id = p.account_id AND c.tunnel_id = p.tunnel_id
         AND c.host = p.host AND c.fetched_at = s.fetched_at
-    GROUP BY s.fetched_at, p.fetched_at, p.account_id, p.tunnel_id, p.host
 )"""
 
 _CHURN_SQL = {
     "event": f"""{_CHURN_CTE}
-    SELECT *, event = 'restart' AND version IS DISTINCT FROM previous_version AS upgraded
-    FROM events ORDER BY fetched_at, account_id, tunnel_name, host, event""",
+    SELECT * FROM events ORDER BY fetched_at, account_id, tunnel_name, host, event""",
     "snapshot": f"""{_CHURN_CTE},
     counts AS (
         SELECT fetched_at, account_id,
             count(*) FILTER (WHERE event = 'restart') AS n_restarts,
-            count(*) FILTER (WHERE event = 'restart'
-                AND version IS DISTINCT FROM previous_version) AS n_upgrades,
+            count(*) FILTER (WHERE upgraded) AS n_upgrades,
             count(*) FILTER (WHERE event = 'new_host') AS n_new_hosts,
             count(*) FILTER (WHERE event = 'removed_host') AS n_removed_hosts
         FROM events GROUP BY ALL
@@ -277,7 +274,7 @@ _CHURN_SQL = {
     ),
     counts AS (
         SELECT account_id, tunnel_id, host, count(*) AS n_restarts,
-            count(*) FILTER (WHERE version IS DISTINCT FROM previous_version) AS n_upgrades
+            count(*) FILTER (WHERE upgraded) AS n_upgrades
         FROM events WHERE event = 'restart' GROUP BY ALL
     )
     SELECT s.account_id, s.tunnel_id, s.tunnel_name, s.host, s.first_seen_at, s.last_seen_at,
@@ -465,7 +462,7 @@ t AS (
     SELECT account_id, tunnel_id, fetched_at, any_value(tunnel_name) AS tunnel_name,
         count(DISTINCT connector_id) FILTER (WHERE active) AS n_connectors,
         count(DISTINCT colo_name) FILTER (WHERE active) AS n_colos,
-        bool_or(tunnel_status = 'degraded') AS degraded
+        coalesce(bool_or(tunnel_status = 'degraded'), false) AS degraded
     FROM h GROUP BY account_id, tunnel_id, fetched_at
 ),
 states AS (
@@ -475,7 +472,7 @@ states AS (
             WHEN n_connectors = 0 THEN 'down'
             WHEN n_connectors = 1 THEN 'single_connector'
             WHEN n_colos = 1 THEN 'single_colo'
-            WHEN coalesce(degraded, false) THEN 'degraded'
+            WHEN degraded THEN 'degraded'
             ELSE 'ha'
         END AS state
     FROM t JOIN seq s USING (account_id, fetched_at)
@@ -517,19 +514,20 @@ def ha_timeline(history: History) -> pd.DataFrame:
     >>> bool((timeline["observed_hours"] == 48.0).all())
     True
     """
-    sql = f"""{_STATES_CTE}
-    SELECT account_id, tunnel_id, arg_max(tunnel_name, fetched_at) AS tunnel_name,
-        min(fetched_at) AS first_seen_at, max(fetched_at) AS last_seen_at,
-        count(*) AS n_snapshots, sum(hours) AS observed_hours,
-        coalesce(sum(hours) FILTER (WHERE state = 'ha'), 0) AS ha_hours,
-        coalesce(sum(hours) FILTER (WHERE n_connectors = 0), 0) AS down_hours,
-        coalesce(sum(hours) FILTER (WHERE n_connectors = 1), 0) AS single_connector_hours,
-        coalesce(sum(hours) FILTER (WHERE n_colos = 1), 0) AS single_colo_hours,
-        coalesce(sum(hours) FILTER (WHERE coalesce(degraded, false)), 0) AS degraded_hours,
-        CASE WHEN sum(hours) > 0
-            THEN coalesce(sum(hours) FILTER (WHERE state = 'ha'), 0) / sum(hours) END
-            AS ha_share
-    FROM states GROUP BY account_id, tunnel_id
+    sql = f"""{_STATES_CTE},
+    per_tunnel AS (
+        SELECT account_id, tunnel_id, arg_max(tunnel_name, fetched_at) AS tunnel_name,
+            min(fetched_at) AS first_seen_at, max(fetched_at) AS last_seen_at,
+            count(*) AS n_snapshots, sum(hours) AS observed_hours,
+            sum(CASE WHEN state = 'ha' THEN hours ELSE 0 END) AS ha_hours,
+            sum(CASE WHEN n_connectors = 0 THEN hours ELSE 0 END) AS down_hours,
+            sum(CASE WHEN n_connectors = 1 THEN hours ELSE 0 END) AS single_connector_hours,
+            sum(CASE WHEN n_colos = 1 THEN hours ELSE 0 END) AS single_colo_hours,
+            sum(CASE WHEN degraded THEN hours ELSE 0 END) AS degraded_hours
+        FROM states GROUP BY account_id, tunnel_id
+    )
+    SELECT *, CASE WHEN observed_hours > 0 THEN ha_hours / observed_hours END AS ha_share
+    FROM per_tunnel
     ORDER BY ha_share ASC NULLS LAST, account_id, tunnel_name, tunnel_id
     """
     hours = "float64"
