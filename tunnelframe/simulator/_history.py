@@ -34,6 +34,7 @@ import pandas as pd
 from tunnelframe.fetch import Snapshot
 from tunnelframe.simulator._generator import (
     _DAY,
+    _EPOCH,
     _HOUR,
     _LAYOUT_CUM,
     _LAYOUTS,
@@ -154,12 +155,13 @@ def generate_history(
         raise ValueError(f"days={days!r} must be a number of days, at least 0")
     span_us = int(days * _DAY)
     start_us = _to_us(DEFAULT_AS_OF) - span_us if start is None else _to_us(start)
-    fleet = generate_fleet(n_tunnels, seed=seed, as_of=_iso(start_us), account_id=account_id)
+    fleet = generate_fleet(n_tunnels, seed=seed, as_of=_moment(start_us), account_id=account_id)
     return _History(fleet, seed=seed, start_us=start_us).run(span_us // step_us + 1, step_us)
 
 
-def _iso(us: int) -> str:
-    return (datetime(1970, 1, 1) + timedelta(microseconds=us)).isoformat() + "Z"
+def _moment(us: int) -> datetime:
+    """The UTC datetime of ``us`` µs since the epoch (the inverse of ``_to_us``)."""
+    return _EPOCH + timedelta(microseconds=us)
 
 
 class _History:
@@ -183,10 +185,9 @@ class _History:
             yield self._snapshot([self._tunnel_object(t) for t in self.tunnels])
 
     def _snapshot(self, tunnels: list[dict[str, Any]]) -> Snapshot:
-        fetched_at = datetime(1970, 1, 1, tzinfo=DEFAULT_AS_OF.tzinfo) + timedelta(
-            microseconds=self.now
+        return Snapshot(
+            fetched_at=_moment(self.now), account_ids=[self.account_id], tunnels=tunnels
         )
-        return Snapshot(fetched_at=fetched_at, account_ids=[self.account_id], tunnels=tunnels)
 
     # -- the generated fleet as state ---------------------------------------------------------
     def _adopt(self, tunnel: dict[str, Any]) -> _TunnelState:
