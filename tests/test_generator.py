@@ -7,6 +7,7 @@ docstring, with wide margins, on a fleet of 1000 tunnels; comments give the expe
 from __future__ import annotations
 
 import csv
+import gc
 import gzip
 import ipaddress
 import json
@@ -27,7 +28,7 @@ import pytest
 from conftest import openapi_spec, spec_validator
 
 import tunnelframe
-from tunnelframe.simulator import DEFAULT_AS_OF, generate_fleet
+from tunnelframe.simulator import DEFAULT_AS_OF, _generator, generate_fleet
 
 REPO = Path(__file__).resolve().parent.parent
 AS_OF = datetime(2026, 8, 20, 12, 0, tzinfo=UTC)
@@ -134,6 +135,27 @@ def test_default_account_id_is_32_hex_and_shared() -> None:
 
 def test_zero_tunnels() -> None:
     assert generate_fleet(0) == {"tunnels": []}
+
+
+def test_the_garbage_collector_is_restored(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert gc.isenabled()
+    generate_fleet(3)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        generate_fleet(3)
+        assert not gc.isenabled()  # a collector paused by the caller stays paused
+    finally:
+        gc.enable()
+
+    def fail(self: object, index: int) -> None:
+        assert not gc.isenabled()  # paused while the fleet is built
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(_generator._Builder, "tunnel", fail)
+    with pytest.raises(RuntimeError, match="boom"):
+        generate_fleet(3)
+    assert gc.isenabled()
 
 
 @pytest.mark.parametrize(
@@ -246,8 +268,15 @@ def test_optional_connector_keys_are_sometimes_absent(connectors: list[dict[str,
 def test_names_are_unique_and_some_need_escaping(tunnels: list[dict[str, Any]]) -> None:
     names = [t["name"] for t in tunnels]
     assert len(set(names)) == len(names)
-    assert sum(any(ch in name for ch in "<>&\"'") for name in names) >= 5  # 3 % → ~25
-    assert sum(not name.isascii() for name in names) >= 5  # half of the special names
+    # Every 30th tunnel from the 15th (index 14, 44, ..., 974: 33 of 1000) takes the next of
+    # the 15 special names in turn, so the list is used twice (a clash gets "-2"), then 3 more.
+    assert names[14] == "R&D <sandbox>"
+    assert names[44] == "Tom & Jerry's lab"
+    assert names[14 + 30 * 15] == "R&D <sandbox>-2"
+    assert names[974] == '"blue" cluster-3'
+    # 8 of the 15 hold an HTML special, 8 are non-ASCII; the last 3 used hold specials only.
+    assert sum(any(ch in name for ch in "<>&\"'") for name in names) == 2 * 8 + 3
+    assert sum(not name.isascii() for name in names) == 2 * 8
 
 
 # -- time ----------------------------------------------------------------------------------------
@@ -467,6 +496,20 @@ def test_config_versions(tunnels: list[dict[str, Any]]) -> None:
 def test_sample_equals_the_generator_output() -> None:
     expected = generate_fleet(200, seed=2026, as_of="2026-08-20T12:00:00Z")
     assert tunnelframe.load_sample() == expected
+
+
+def test_sample_names_exercise_escaping() -> None:
+    # Tunnels 14, 44, ..., 194 of the 200 take the first 7 special names, in order.
+    names = [tunnel["name"] for tunnel in tunnelframe.load_sample()["tunnels"]]
+    assert names[14::30] == [
+        "R&D <sandbox>",
+        "Tom & Jerry's lab",
+        '"blue" cluster',
+        "<b>bold</b> tunnel",
+        "café-paris",
+        "münchen-büro",
+        "東京オフィス",
+    ]
 
 
 def test_sample_is_small_and_fresh_on_every_call() -> None:
