@@ -155,19 +155,27 @@ def test_a_429_storm_still_fetches_every_tunnel() -> None:
 
 
 def test_faults_do_not_change_the_result() -> None:
-    fleet = generate_fleet(40, seed=5)
+    # 20 % of requests faulted (10 % answered 5xx, 10 % dropped): the fetch must return exactly
+    # what the fault-free fetch returns, which in turn is the fleet itself.
+    fleet = generate_fleet(60, seed=5)
+    live = [tunnel for tunnel in fleet["tunnels"] if "deleted_at" not in tunnel]
     with serve(fleet) as api, make_client(api) as client:
         clean = fetch_fleet(client, progress=False)
+        assert {status for _, _, status in api.request_log} == {200}
+    assert clean.tunnels == live
+    assert clean.errors == []
     faults = Faults(error_rate=0.1, drop_rate=0.1, seed=3)
     with serve(fleet, faults=faults) as api, make_client(api, max_retries=8) as client:
         faulty = fetch_fleet(client, progress=False)
         statuses = [status for _, _, status in api.request_log]
+    dropped, failed = statuses.count(0), sum(status >= 500 for status in statuses)
+    assert dropped and failed
+    assert set(statuses) <= {0, 200, 500, 502, 503}
     assert faulty.errors == []
-    assert 0 in statuses
-    assert {500, 502, 503} & set(statuses)
-    assert faulty.n_requests > clean.n_requests
-    pd.testing.assert_frame_equal(faulty.connections(), clean.connections())
+    # Every fault costs exactly one more request; nothing else changes.
+    assert faulty.n_requests == len(statuses) == clean.n_requests + dropped + failed
     assert faulty.tunnels == clean.tunnels
+    pd.testing.assert_frame_equal(faulty.connections(), clean.connections())
 
 
 def test_fetch_fleet_without_a_client_reads_the_environment(
