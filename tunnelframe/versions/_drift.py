@@ -226,6 +226,7 @@ class _Drift:
     conns: _Connectors
     canon: _Canon
     version: np.ndarray  # canonical id per connector, -1 for none
+    n_versions: np.ndarray  # distinct known versions per tunnel
     latest: _Latest
     as_of: pd.Timestamp
 
@@ -304,7 +305,7 @@ def _drift(
         "client_version_mismatch": pd.arrays.BooleanArray(mismatch, np.zeros(n_conn, bool)),
         "mixed_versions_in_tunnel": pd.arrays.BooleanArray(mixed, np.zeros(n_conn, bool)),
     }
-    return _Drift(pd.DataFrame(columns), conns, canon, version, lat, when)
+    return _Drift(pd.DataFrame(columns), conns, canon, version, n_versions, lat, when)
 
 
 def version_drift(

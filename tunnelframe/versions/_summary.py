@@ -163,9 +163,6 @@ def version_summary(
     tunnel = drift.conns.tunnel
     n_tunnels = int(tunnel.max(initial=-1)) + 1
     t_first = _firsts(tunnel)
-    known = drift.version >= 0
-    width = len(drift.canon.keys) + 1
-    pairs = pd.unique(tunnel[known] * width + drift.version[known])
     parsed = keys >= 0
     sort = np.lexsort((keys[parsed], tunnel[parsed]))
     k_tunnel, k_version = tunnel[parsed][sort], drift.version[parsed][sort]
@@ -182,7 +179,7 @@ def version_summary(
             "tunnel_id": out["tunnel_id"].array[t_first],
             "tunnel_name": out["tunnel_name"].array[t_first],
             "n_connectors": pd.array(np.bincount(tunnel, minlength=n_tunnels), dtype="Int64"),
-            "n_versions": pd.array(np.bincount(pairs // width, minlength=n_tunnels), dtype="Int64"),
+            "n_versions": pd.array(drift.n_versions, dtype="Int64"),
             "oldest_version": _categorical(oldest, names),
             "newest_version": _categorical(newest, names),
             "n_unsupported": pd.array(
