@@ -3,7 +3,7 @@
 As of 2026-08-20 (newest release 2026.8.2 of 2026-08-14, support window back to 2025-08-14):
 
 - ``alpha`` (healthy): c1 and c2 on 2026.8.2, 4 active connections each over two colos: clean.
-- ``<script>alert(1)</script>`` (healthy): one connector c3 on 2024.1.0 (unsupported, 64
+- ``<script>alert(1)</script>`` (healthy): one connector c3 on 2024.1.0 (unsupported, 66
   releases behind), 4 active connections all in DFW: unsupported, single-connector, single-colo.
 - ``pipe|name`` + newline + ``& "quotes"`` (degraded): c4 on 2026.7.3 (3 releases behind) with
   2 active connections in DFW and LAX (degraded), c5 on 2026.8.2 with 4 in AMS and FRA.

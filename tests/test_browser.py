@@ -30,7 +30,7 @@ import _report_fleet as rf
 import pytest
 
 import tunnelframe as tf
-from tunnelframe.simulator import DEFAULT_AS_OF
+from tunnelframe.datasets import SAMPLE_AS_OF
 
 _NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 #: A tunnel name that would set window.__pwned if it ever became markup.
@@ -167,7 +167,7 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tricky[0]["name"] = PWN
     fleet = {"tunnels": tf.load_sample()["tunnels"] + tricky}
     return tf.write_report(
-        fleet, tmp_path_factory.mktemp("browser") / "report.html", as_of=DEFAULT_AS_OF
+        fleet, tmp_path_factory.mktemp("browser") / "report.html", as_of=SAMPLE_AS_OF
     )
 
 

@@ -20,8 +20,9 @@ import pandas as pd
 import pytest
 
 import tunnelframe as tf
+from tunnelframe.datasets import SAMPLE_AS_OF
 from tunnelframe.report import export_frames, findings, write_report
-from tunnelframe.simulator import DEFAULT_AS_OF, serve
+from tunnelframe.simulator import serve
 
 # --------------------------------------------------------------------------------------------
 # helpers
@@ -285,8 +286,9 @@ def test_snapshot_reports_are_reproducible(tmp_path: Path) -> None:
     first = write_report(path, tmp_path / "a.html").read_bytes()
     second = write_report(rf.snapshot(), tmp_path / "b.html").read_bytes()
     assert first.replace(b"snapshot snap.json.gz", b"snapshot") == second
-    # as_of defaults to the fetch time
+    # as_of defaults to the fetch time, and then no note says otherwise
     assert b"<dt>As of</dt><dd>2026-08-20 12:00 UTC</dd>" in second
+    assert b"not at the fetch time" not in second
 
 
 def test_as_of_moves_the_support_window(tmp_path: Path) -> None:
@@ -296,6 +298,11 @@ def test_as_of_moves_the_support_window(tmp_path: Path) -> None:
     assert "Nothing to report for:" in text
     assert "unsupported connectors" in text.split("Nothing to report for:")[1]
     assert "latest known release 2024.5.0" in text
+    # the header says the report is not measured at the fetch time
+    assert (
+        "> Ages, version drift and the support window are measured as of 2024-06-01, not at "
+        "the fetch time (2026-08-20 12:00 UTC)."
+    ) in text.splitlines()
 
 
 # --------------------------------------------------------------------------------------------
@@ -475,7 +482,7 @@ def test_export_csv(tmp_path: Path) -> None:
 
 
 def test_sample_report_is_complete_and_light(tmp_path: Path) -> None:
-    path = write_report(tf.load_sample(), tmp_path / "sample.html", as_of=DEFAULT_AS_OF)
+    path = write_report(tf.load_sample(), tmp_path / "sample.html", as_of=SAMPLE_AS_OF)
     text = path.read_text(encoding="utf-8")
     assert path.stat().st_size < 3_000_000
     page = _Page(text)

@@ -74,6 +74,11 @@ def _document(analysis: Analysis, *, title: str | None) -> Document:
         ("Made by", f"tunnelframe {_version()}"),
     ]
     notes: list[str] = []
+    if data.fetched_at is not None and data.as_of != data.fetched_at:
+        notes.append(
+            f"Ages, version drift and the support window are measured as of "
+            f"{fmt_time(data.as_of)}, not at the fetch time ({fmt_time(data.fetched_at)})."
+        )
     if data.redacted:
         notes.append(
             "Origin IPs are replaced by keyed pseudonyms (ip-…): one IP has one pseudonym "
