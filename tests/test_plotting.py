@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import matplotlib
@@ -272,6 +273,21 @@ def test_bad_options_are_value_errors(call: Any, message: str, conns: pd.DataFra
         call(conns)
 
 
+def test_a_tunnel_name_is_one_plain_line_in_every_label(ax: Any) -> None:
+    fleet = _fleet()
+    fleet["tunnels"][0]["name"] = "web\nprod   $\\frac$ " + "x" * 50
+    fleet["tunnels"][2]["connectors"][0]["version"] = "2026.8.2\n$"
+    conns = tf.connections_frame(fleet)
+    plot_tunnel_colo_heatmap(conns, ax=ax)
+    # whitespace runs become one space, "$" is escaped (no mathtext), 40 characters at most
+    assert _ticks(ax.get_yticklabels())[0] == r"web prod \$\frac\$ " + "x" * 22 + "…"
+    _, other = plt.subplots()
+    plot_version_distribution(conns, as_of=AS_OF, ax=other)
+    assert r"2026.8.2 \$" in _ticks(other.get_yticklabels())
+    for axes in (ax, other):
+        axes.figure.canvas.draw()  # an unescaped "$\\frac$" fails to parse here
+
+
 # --------------------------------------------------------------------------------------------
 # Versions
 
@@ -399,6 +415,41 @@ def test_version_drift_by_release_month_shades_the_unsupported_window(
     (latest_line,) = ax.get_lines()
     assert mdates.num2date(latest_line.get_xdata()[0]).strftime("%Y-%m-%d") == "2026-08-14"
     assert ax.get_xlabel() == "release date of the version they run (by month)"
+
+
+def _latest_line_day(ax: Any) -> str:
+    (line,) = ax.get_lines()
+    return str(mdates.num2date(line.get_xdata()[0]).strftime("%Y-%m-%d"))
+
+
+def test_version_drift_by_release_date_follows_the_calendar_it_was_measured_with(
+    conns: pd.DataFrame, tmp_path: Path
+) -> None:
+    # a calendar in which 2026.8.2 came out two days later than in the bundled one
+    calendar = tf.load_releases()
+    calendar.loc[calendar["version"] == "2026.8.2", "released_on"] = pd.Timestamp(
+        "2026-08-16", tz="UTC"
+    )
+    path = tmp_path / "releases.csv"
+    calendar.assign(released_on=calendar["released_on"].dt.strftime("%Y-%m-%d")).to_csv(
+        path, index=False
+    )
+    _, (left, right) = plt.subplots(1, 2)
+    plot_version_drift(conns, by="released_on", releases=path, as_of=AS_OF, ax=left)
+    drift = tf.version_drift(conns, releases=path, as_of=AS_OF)
+    plot_version_drift(drift, by="released_on", ax=right)
+    for ax in (left, right):
+        assert _latest_line_day(ax) == "2026-08-16"
+        assert "← unsupported: released before 2025-08-16" in _texts(ax)
+
+
+def test_version_drift_by_release_date_marks_a_pinned_latest(conns: pd.DataFrame, ax: Any) -> None:
+    # 2026.8.9 is not in the calendar: its date comes with it
+    plot_version_drift(
+        conns, by="released_on", latest=("2026.8.9", "2026-08-19"), as_of=AS_OF, ax=ax
+    )
+    assert _latest_line_day(ax) == "2026-08-19"
+    assert "← unsupported: released before 2025-08-19" in _texts(ax)
 
 
 def test_version_drift_says_so_when_no_version_is_known(conns: pd.DataFrame, ax: Any) -> None:
@@ -608,3 +659,113 @@ def test_connection_ages_draws_ages_under_a_minute_in_the_first_bin(ax: Any) -> 
     assert ax.patches[0].get_x() == pytest.approx(1 / 60)
     assert ax.patches[0].get_height() >= 2
     assert not np.isnan([bar.get_height() for bar in ax.patches]).any()
+
+
+# --------------------------------------------------------------------------------------------
+# History plots (tunnelframe.history): drawn from frames shaped like the query results
+
+
+def _rollout() -> pd.DataFrame:
+    """Three daily snapshots: 2026.7.3 rolls out over 2026.7.0, DEV and a connector with no
+    version hang on; versions ordered as version_rollout orders them (unknown first)."""
+    order = ["DEV", "2026.7.0", "2026.7.3"]
+    rows = [
+        ("2026-08-01", "DEV", 0.1),
+        ("2026-08-01", "2026.7.0", 0.7),
+        ("2026-08-01", None, 0.2),
+        ("2026-08-02", "DEV", 0.1),
+        ("2026-08-02", "2026.7.0", 0.4),
+        ("2026-08-02", "2026.7.3", 0.5),
+        ("2026-08-03", "DEV", 0.1),
+        ("2026-08-03", "2026.7.3", 0.9),
+    ]
+    return pd.DataFrame(
+        {
+            "fetched_at": pd.to_datetime([r[0] for r in rows], utc=True),
+            "version": pd.Categorical([r[1] for r in rows], categories=order, ordered=True),
+            "n_connectors": [1] * len(rows),
+            "share": [r[2] for r in rows],
+        }
+    )
+
+
+def _episodes() -> pd.DataFrame:
+    """Two tunnels named "edge" (one with stray whitespace) and "core": 30, 12 and 0 hours
+    out of HA."""
+    rows = [
+        ("t1", "edge", "down", "2026-08-01T00:00Z", "2026-08-02T06:00Z", 30.0),
+        ("t2", " edge\n", "single_colo", "2026-08-01T00:00Z", "2026-08-01T12:00Z", 12.0),
+        ("t2", " edge\n", "ha", "2026-08-01T12:00Z", "2026-08-02T06:00Z", 18.0),
+        ("t3", "core", "ha", "2026-08-01T00:00Z", "2026-08-02T06:00Z", 30.0),
+    ]
+    columns = ["tunnel_id", "tunnel_name", "state", "start_at", "end_at", "hours"]
+    frame = pd.DataFrame(rows, columns=columns)
+    for column in ("start_at", "end_at"):
+        frame[column] = pd.to_datetime(frame[column], utc=True)
+    return frame.assign(account_id=ACCOUNT)
+
+
+def test_version_rollout_stacks_versions_oldest_first_and_no_version_too(ax: Any) -> None:
+    assert tf.plot_version_rollout(_rollout(), ax=ax) is ax
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == ["2026.7.3", "2026.7.0", "DEV", "(no version)"]
+    # the bottom band is "(no version)": 20% on the first day, then none
+    bottom = ax.collections[0].get_paths()[0].vertices[:, 1]
+    assert bottom.max() == pytest.approx(0.2)
+    assert ax.get_title() == "cloudflared version rollout: 3 snapshots"
+    first, last = ax.get_xlim()
+    assert mdates.num2date(last) - mdates.num2date(first) == pd.Timedelta(days=2)
+
+
+def test_version_rollout_sums_the_rest_into_a_grey_other_band(ax: Any) -> None:
+    # peak shares: 2026.7.3 0.9, 2026.7.0 0.7, (no version) 0.2, DEV 0.1
+    tf.plot_version_rollout(_rollout(), top=2, ax=ax)
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == ["other", "2026.7.3", "2026.7.0"]
+    colors = [_hex(band.get_facecolor()[0]) for band in ax.collections]
+    assert colors[-1] == OTHER_GREY
+    assert OTHER_GREY not in colors[:-1] and "#7F7F7F" not in colors[:-1]
+
+
+def test_ha_timeline_draws_the_worst_tunnels_first_with_plain_labels(ax: Any) -> None:
+    assert tf.plot_ha_timeline(_episodes(), ax=ax) is ax
+    # " edge\n" is "edge" as a label, so both tunnels get the start of their id
+    assert _ticks(ax.get_yticklabels()) == ["edge (t1)", "edge (t2)", "core"]
+    assert len(ax.collections) == 3
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["down", "single_colo", "ha"]
+    assert ax.get_title() == "HA state per tunnel (3 of 3 tunnels, most hours out of HA first)"
+    _, other = plt.subplots()
+    tf.plot_ha_timeline(_episodes(), top=1, ax=other)
+    assert _ticks(other.get_yticklabels()) == ["edge"]
+
+
+@pytest.mark.parametrize(
+    ("plot", "frame", "message"),
+    [
+        (tf.plot_version_rollout, _rollout, "No snapshots in this frame"),
+        (tf.plot_ha_timeline, _episodes, "No HA episodes in this frame"),
+    ],
+)
+def test_empty_history_plots_say_so(plot: Any, frame: Any, message: str, ax: Any) -> None:
+    assert plot(frame().iloc[:0], ax=ax) is ax
+    assert _texts(ax) == [message]
+    assert ax.get_title()
+    assert not ax.collections
+
+
+@pytest.mark.parametrize(
+    ("plot", "frame", "message"),
+    [
+        (
+            tf.plot_version_rollout,
+            _rollout,
+            r"expects a version rollout .*version_rollout\), got list",
+        ),
+        (tf.plot_ha_timeline, _episodes, r"expects HA episodes .*ha_episodes\), got list"),
+    ],
+)
+def test_history_plots_refuse_what_is_not_theirs(plot: Any, frame: Any, message: str) -> None:
+    with pytest.raises(TypeError, match=message):
+        plot([{"share": 1.0}])
+    with pytest.raises(ValueError, match=r"top=0 must be a positive integer"):
+        plot(frame(), top=0)

@@ -1,18 +1,33 @@
 """Plots of a fleet history: a version rollout and an HA timeline.
 
 Each function takes the small frame a history query returns, draws on the given Axes (or
-``plt.gca()``) and returns it; none calls ``plt.show()`` or ``savefig``. matplotlib is imported
-only when a plot is drawn, so ``import tunnelframe`` stays fast.
+``plt.gca()``) and returns it; none calls ``plt.show()`` or ``savefig``. They share the
+plumbing of :mod:`tunnelframe.plotting` (input checks, the empty-frame message, labels safe
+for any tunnel name, colours), and matplotlib is imported only when a plot is drawn, so
+``import tunnelframe`` stays fast.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from itertools import cycle
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from tunnelframe.history._queries import HA_STATES
+from tunnelframe.plotting._common import (
+    _OTHER_COLOR,
+    _axes,
+    _check_frame,
+    _check_top,
+    _concise_dates,
+    _date_num,
+    _label,
+    _plural,
+    _say_empty,
+    _tunnel_labels,
+)
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -27,21 +42,11 @@ _STATE_COLORS = {
     "degraded": "#d1b3e6",
     "ha": "#7fbf7b",
 }
-
-
-def _require(frame: object, columns: list[str], func: str, source: str) -> pd.DataFrame:
-    if not isinstance(frame, pd.DataFrame):
-        raise TypeError(f"{func} takes the frame from {source}, not {type(frame).__name__}")
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise ValueError(
-            f"{func}: frame lacks column(s) {', '.join(missing)}: pass the frame from {source}"
-        )
-    return frame
+_NO_VERSION = "(no version)"
 
 
 def plot_version_rollout(
-    rollout: pd.DataFrame, *, ax: Axes | None = None, top: int = 8, **kwargs: Any
+    rollout: pd.DataFrame, *, ax: Axes | None = None, top: int | None = 8, **kwargs: Any
 ) -> Axes:
     """Stacked shares of connectors per cloudflared version over time.
 
@@ -50,17 +55,18 @@ def plot_version_rollout(
     rollout : pandas.DataFrame
         The frame from :func:`tunnelframe.version_rollout`.
     ax : matplotlib.axes.Axes, optional
-        The Axes to draw on; default ``plt.gca()``.
-    top : int, default 8
+        The Axes to draw on; default the current Axes (``plt.gca()``).
+    top : int or None, default 8
         Versions drawn on their own: those with the highest peak share; the rest are stacked
-        as ``other``.
+        as one grey ``other`` band on top. ``None`` draws every version.
     **kwargs
-        Passed to ``Axes.stackplot``.
+        Passed to :meth:`matplotlib.axes.Axes.stackplot` (e.g. ``colors``).
 
     Returns
     -------
     matplotlib.axes.Axes
-        The Axes drawn on: one stacked band per version, oldest at the bottom.
+        The Axes drawn on: one stacked band per version, oldest at the bottom, newest first
+        in the legend. An empty frame gives an Axes that says so.
 
     Examples
     --------
@@ -74,42 +80,81 @@ def plot_version_rollout(
     >>> ax.get_ylabel()
     'share of connectors'
     """
+    frame = _check_frame(
+        rollout,
+        "plot_version_rollout",
+        what="a version rollout",
+        source="tunnelframe.version_rollout",
+        columns=("fetched_at", "version", "share"),
+    )
+    top = _check_top(top, "top", "plot_version_rollout")
+    ax = _axes(ax)
+    title = "cloudflared version rollout"
+    if frame.empty:
+        return _say_empty(ax, title, "snapshots")
     import matplotlib.pyplot as plt
+    from matplotlib.colors import to_rgb
     from matplotlib.ticker import PercentFormatter
 
-    frame = _require(
-        rollout, ["fetched_at", "version", "share"], "plot_version_rollout", "version_rollout"
+    # categorical keeps the query's version order (oldest first), which strings would not
+    versions = frame["version"].astype("category")
+    if versions.isna().any():
+        versions = versions.cat.set_categories([_NO_VERSION, *versions.cat.categories])
+        versions = versions.fillna(_NO_VERSION)
+    shares = (
+        pd.DataFrame(
+            {"fetched_at": frame["fetched_at"], "version": versions, "share": frame["share"]}
+        )
+        .pivot_table(
+            index="fetched_at", columns="version", values="share", aggfunc="sum", observed=True
+        )
+        .fillna(0.0)
     )
-    if ax is None:
-        ax = plt.gca()
-    shares = frame.pivot_table(
-        index="fetched_at", columns="version", values="share", aggfunc="sum", observed=True
-    ).fillna(0.0)
-    if len(shares.columns) > top:
+    n_named = len(shares.columns)
+    if top is not None and n_named > top:
         keep = shares.max().nlargest(top).index
         other = shares.drop(columns=keep).sum(axis=1)
-        shares = shares[[c for c in shares.columns if c in keep]]
-        shares["other"] = other
-    if len(shares):
-        ax.stackplot(
-            shares.index.to_numpy(),
-            *(shares[c].to_numpy() for c in shares.columns),
-            labels=[str(c) for c in shares.columns],
-            **kwargs,
-        )
-        # Newest version first in the legend, as it is on top of the stack.
-        handles, labels = ax.get_legend_handles_labels()
-        ax.legend(handles[::-1], labels[::-1], title="version", loc="upper left", fontsize="small")
+        shares = shares[[c for c in shares.columns if c in keep]].assign(other=other)
+        n_named = top
+    # the colour cycle without its greys (grey is for "other"), unless it has nothing else
+    cycle_colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    hues = [c for c in cycle_colors if len(set(to_rgb(c))) > 1] or cycle_colors
+    palette = cycle(hues)
+    colors = [next(palette) for _ in range(n_named)] + [_OTHER_COLOR] * (
+        len(shares.columns) - n_named
+    )
+    labels = [_label(version) for version in shares.columns]
+    options: dict[str, Any] = {"colors": colors, "labels": labels}
+    options.update(kwargs)
+    ax.stackplot(
+        _date_num(shares.index),
+        *(shares[c].to_numpy(np.float64) for c in shares.columns),
+        **options,
+    )
+    # Newest version first in the legend, as it is on top of the stack.
+    handles, names = ax.get_legend_handles_labels()
+    ax.legend(
+        handles[::-1],
+        names[::-1],
+        title="version",
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+        fontsize="small",
+    )
+    if len(shares) > 1:  # no margins: the bands start and end with the history
+        first, last = _date_num(shares.index[[0, -1]])
+        ax.set_xlim(float(first), float(last))
+    _concise_dates(ax)
     ax.set_ylim(0, 1)
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     ax.set_ylabel("share of connectors")
     ax.set_xlabel("fetched at (UTC)")
-    ax.set_title("cloudflared version rollout")
+    ax.set_title(f"{title}: {_plural(len(shares), 'snapshot')}")
     return ax
 
 
 def plot_ha_timeline(
-    episodes: pd.DataFrame, *, ax: Axes | None = None, top: int = 20, **kwargs: Any
+    episodes: pd.DataFrame, *, ax: Axes | None = None, top: int | None = 20, **kwargs: Any
 ) -> Axes:
     """One bar per tunnel over time, coloured by HA state: down, single connector, single colo...
 
@@ -118,18 +163,19 @@ def plot_ha_timeline(
     episodes : pandas.DataFrame
         The frame from :func:`tunnelframe.ha_episodes`.
     ax : matplotlib.axes.Axes, optional
-        The Axes to draw on; default ``plt.gca()``.
-    top : int, default 20
+        The Axes to draw on; default the current Axes (``plt.gca()``).
+    top : int or None, default 20
         Tunnels drawn: those with the most hours outside the ``ha`` state (the worst at the
-        top).
+        top); ``None`` draws every tunnel.
     **kwargs
-        Passed to ``Axes.broken_barh``.
+        Passed to :meth:`matplotlib.axes.Axes.broken_barh` (one call per tunnel).
 
     Returns
     -------
     matplotlib.axes.Axes
-        The Axes drawn on: one row per tunnel (labelled with its name), one legend entry per
-        state drawn.
+        The Axes drawn on: one row per tunnel (labelled with its name, and the start of its
+        id where two tunnels share a name), one legend entry per state drawn. An empty frame
+        gives an Axes that says so.
 
     Examples
     --------
@@ -143,48 +189,51 @@ def plot_ha_timeline(
     >>> len(ax.get_yticks()) <= 5
     True
     """
-    import matplotlib.dates as mdates
-    import matplotlib.pyplot as plt
+    frame = _check_frame(
+        episodes,
+        "plot_ha_timeline",
+        what="HA episodes",
+        source="tunnelframe.ha_episodes",
+        columns=("tunnel_id", "tunnel_name", "state", "start_at", "end_at", "hours"),
+    )
+    top = _check_top(top, "top", "plot_ha_timeline")
+    ax = _axes(ax)
+    title = "HA state per tunnel"
+    frame = frame[frame["end_at"] > frame["start_at"]]
+    if frame.empty:
+        return _say_empty(ax, title, "HA episodes")
     from matplotlib.patches import Patch
 
-    date2num: Callable[..., Any] = mdates.date2num  # untyped in matplotlib
-    frame = _require(
-        episodes,
-        ["tunnel_id", "tunnel_name", "state", "start_at", "end_at", "hours"],
-        "plot_ha_timeline",
-        "ha_episodes",
-    )
-    if ax is None:
-        ax = plt.gca()
-    frame = frame[frame["end_at"] > frame["start_at"]]
     state = frame["state"].astype(str)
     bad_hours = frame["hours"].where(state != "ha", 0.0)
     worst = bad_hours.groupby(frame["tunnel_id"], observed=True).sum()
     worst = worst.sort_values(ascending=False, kind="stable")
     chosen = list(worst.index[:top])
-    names = frame.groupby("tunnel_id", observed=True)["tunnel_name"].last()
+    keys = frame.groupby("tunnel_id", observed=True)["tunnel_name"].last().loc[chosen]
+    labels = _tunnel_labels(keys.reset_index())
+    starts, ends = _date_num(frame["start_at"]), _date_num(frame["end_at"])
+    tunnel = frame["tunnel_id"].to_numpy()
     drawn: set[str] = set()
     for row, tunnel_id in enumerate(chosen):
-        runs = frame[frame["tunnel_id"] == tunnel_id]
-        starts = date2num(runs["start_at"].dt.tz_convert(None).to_numpy())
-        ends = date2num(runs["end_at"].dt.tz_convert(None).to_numpy())
-        states = runs["state"].astype(str).tolist()
+        runs = np.flatnonzero(tunnel == tunnel_id)
+        states = state.iloc[runs].tolist()
         ax.broken_barh(
-            list(zip(starts, ends - starts, strict=True)),
+            list(zip(starts[runs], ends[runs] - starts[runs], strict=True)),
             (row - 0.4, 0.8),
             facecolors=[_STATE_COLORS[s] for s in states],
             **kwargs,
         )
         drawn.update(states)
-    ax.set_yticks(range(len(chosen)), [str(names[t]) for t in chosen])
+    ax.set_yticks(range(len(chosen)), labels)
     ax.set_ylim(len(chosen) - 0.5, -0.5)
-    ax.xaxis_date()
+    _concise_dates(ax)
     ax.set_xlabel("time (UTC)")
-    ax.set_title("HA state per tunnel")
-    if drawn:
-        ax.legend(
-            handles=[Patch(color=_STATE_COLORS[s], label=s) for s in HA_STATES if s in drawn],
-            loc="upper right",
-            fontsize="small",
-        )
+    shown = f"{len(chosen)} of {_plural(len(worst), 'tunnel')}"
+    ax.set_title(f"{title} ({shown}, most hours out of HA first)")
+    ax.legend(
+        handles=[Patch(color=_STATE_COLORS[s], label=s) for s in HA_STATES if s in drawn],
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+        fontsize="small",
+    )
     return ax

@@ -19,6 +19,7 @@ from tunnelframe.plotting._common import (
     _check_frame,
     _check_top,
     _colo_geo,
+    _label,
     _note,
     _plural,
     _region_colors,
@@ -100,7 +101,7 @@ def plot_colo_distribution(
         return _say_empty(ax, f"{what.capitalize()} per colo", what)
     total, n_colos = int(table["connections"].sum()), len(table)
     labels = [
-        f"{code} ({city})" if isinstance(city, str) and city else code
+        _label(f"{code} ({city})" if isinstance(city, str) and city else code)
         for code, city in zip(table["colo_name"], table["city"], strict=True)
     ]
     colors = _region_colors(table["region"])
@@ -198,7 +199,7 @@ def plot_colo_map(
         top_rows["longitude"].to_numpy(np.float64),
         top_rows["latitude"].to_numpy(np.float64),
         radii[: len(top_rows)],
-        top_rows["colo_name"].tolist(),
+        [_label(code) for code in top_rows["colo_name"]],
     )
     _region_legend(ax, located["region"].tolist(), loc="lower left", ncols=2)
     total = int(table["connections"].sum())
@@ -206,7 +207,7 @@ def plot_colo_map(
     first = table.iloc[0]
     note = (
         f"circle area ∝ connections (largest: {int(first['connections']):,} at "
-        f"{first['colo_name']}); no coastlines bundled"
+        f"{_label(first['colo_name'])}); no coastlines bundled"
     )
     missing = len(table) - len(located)
     if missing:

@@ -1,10 +1,12 @@
-"""Shared plumbing of the plots: colours, input checks, empty Axes, labels and legends.
+"""Shared plumbing of the plots: colours, input checks, empty Axes, labels, dates and legends.
 
-Private to :mod:`tunnelframe.plotting`; imports matplotlib only inside functions.
+Private to :mod:`tunnelframe.plotting` and the history plots (:mod:`tunnelframe.history`);
+imports matplotlib only inside functions.
 """
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -45,6 +47,8 @@ _UNKNOWN_REGION = "unknown"
 _EMPTY_COLOR = "0.35"
 _DRIFT_COLUMNS = ("status", "releases_behind", "released_on", "latest_version")
 _MAX_MARKER_AREA = 700.0  # points², for the colo with the most connections on the map
+_MAX_LABEL = 40  # characters of API text (tunnel names, versions) kept in a tick label
+_WHITESPACE = re.compile(r"\s+")
 
 
 def _axes(ax: Axes | None) -> Axes:
@@ -55,11 +59,23 @@ def _axes(ax: Axes | None) -> Axes:
     return plt.gca()
 
 
-def _check_frame(frame: object, func: str) -> pd.DataFrame:
+def _check_frame(
+    frame: object,
+    func: str,
+    *,
+    what: str = "a connections frame",
+    source: str = "tunnelframe.connections_frame",
+    columns: Sequence[str] = (),
+) -> pd.DataFrame:
+    """``frame`` itself when it is a DataFrame with ``columns``; else a TypeError or ValueError."""
     if not isinstance(frame, pd.DataFrame):
         raise TypeError(
-            f"{func} expects a connections frame (a pandas DataFrame from "
-            f"tunnelframe.connections_frame), got {type(frame).__name__}"
+            f"{func} expects {what} (a pandas DataFrame from {source}), got {type(frame).__name__}"
+        )
+    missing = [column for column in columns if column not in frame.columns]
+    if missing:
+        raise ValueError(
+            f"{func}: frame lacks column(s) {', '.join(missing)}: pass the frame from {source}"
         )
     return frame
 
@@ -88,6 +104,71 @@ def _say_empty(ax: Axes, title: str, what: str) -> Axes:
     ax.set_xticks([])
     ax.set_yticks([])
     return ax
+
+
+def _label(text: object) -> str:
+    """API text (a tunnel name, a version) made safe for a one-line matplotlib label.
+
+    Whitespace runs (newlines included) become one space, ``$`` is escaped so that a name
+    never turns into mathtext (which may fail to parse when the figure is drawn), and text
+    longer than :data:`_MAX_LABEL` characters is cut with an ellipsis.
+    """
+    one_line = _WHITESPACE.sub(" ", str(text)).strip()
+    if len(one_line) > _MAX_LABEL:
+        one_line = one_line[: _MAX_LABEL - 1].rstrip() + "…"
+    return one_line.replace("$", r"\$")
+
+
+def _tunnel_labels(keys: pd.DataFrame) -> list[str]:
+    """Tunnel labels from ``tunnel_name`` and ``tunnel_id``, one per row of ``keys``.
+
+    Names pass through :func:`_label`; the start of the id is added where two tunnels share a
+    label.
+    """
+    names = pd.Series(
+        [_label(name) for name in keys["tunnel_name"].astype("object").fillna("(no name)")]
+    )
+    ids = keys["tunnel_id"].astype("object").fillna("?").astype(str)
+    duplicated = names.duplicated(keep=False).to_numpy()
+    return [
+        f"{name} ({tid[:8]})" if dup else name
+        for name, tid, dup in zip(names, ids, duplicated, strict=True)
+    ]
+
+
+def _mark(ax: Axes, x: float, text: str, color: str) -> None:
+    """A small note hanging left of ``x`` (data) from the top of the Axes."""
+    ax.annotate(
+        text,
+        xy=(x, 1.0),
+        xycoords=("data", "axes fraction"),
+        xytext=(-4, -4),
+        textcoords="offset points",
+        ha="right",
+        va="top",
+        fontsize="small",
+        color=color,
+    )
+
+
+def _date_num(times: pd.Index | pd.Series) -> np.ndarray:
+    """Times (naive ones taken as UTC) as matplotlib date numbers."""
+    import matplotlib.dates as mdates
+
+    index = pd.DatetimeIndex(times)
+    if index.tz is not None:
+        index = index.tz_convert(None)
+    values = index.to_pydatetime()
+    return np.asarray(mdates.date2num(values), dtype=np.float64)  # type: ignore[no-untyped-call]
+
+
+def _concise_dates(ax: Axes) -> None:
+    """Date ticks on the x axis, as few digits as they need (``Jul``, ``2026``, ``08-14``)."""
+    import matplotlib.dates as mdates
+
+    locator = mdates.AutoDateLocator()  # type: ignore[no-untyped-call]
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
 
 
 def _note(ax: Axes, text: str) -> None:

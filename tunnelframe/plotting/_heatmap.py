@@ -14,25 +14,16 @@ from tunnelframe.plotting._common import (
     _check_frame,
     _check_top,
     _compact,
+    _label,
     _plural,
     _say_empty,
+    _tunnel_labels,
 )
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 __all__ = ["plot_tunnel_colo_heatmap"]
-
-
-def _tunnel_labels(keys: pd.DataFrame) -> list[str]:
-    """Tunnel names, with the start of the id added where two tunnels share a name."""
-    names = keys["tunnel_name"].astype("object").fillna("(no name)").astype(str)
-    ids = keys["tunnel_id"].astype("object").fillna("?").astype(str)
-    duplicated = names.duplicated(keep=False).to_numpy()
-    return [
-        f"{name} ({tid[:8]})" if dup else name
-        for name, tid, dup in zip(names, ids, duplicated, strict=True)
-    ]
 
 
 def plot_tunnel_colo_heatmap(
@@ -119,7 +110,7 @@ def plot_tunnel_colo_heatmap(
     grid = grid.loc[rows, cols]
     n_tunnels, n_colos = grid.shape
     row_labels = [labels[t] for t in rows]
-    col_labels = list(cols)
+    col_labels = [_label(c) for c in cols]
     if top_colos is not None and n_colos > top_colos:
         other = grid.iloc[:, top_colos:].sum(axis=1)
         grid = grid.iloc[:, :top_colos].assign(**{"\0other": other})

@@ -18,12 +18,16 @@ from tunnelframe.plotting._common import (
     _bar_labels,
     _check_frame,
     _check_top,
+    _concise_dates,
+    _date_num,
+    _label,
+    _mark,
     _note,
     _percent,
     _plural,
     _say_empty,
 )
-from tunnelframe.versions import load_releases, version_drift, version_summary
+from tunnelframe.versions import version_drift, version_summary
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -85,7 +89,9 @@ def plot_version_distribution(
     if summary.n_connectors == 0:
         return _say_empty(ax, "cloudflared versions", "connectors")
     table = summary.by_version.assign(
-        label=summary.by_version["version"].astype("object").fillna("(no version)"),
+        label=[
+            _label(v) for v in summary.by_version["version"].astype("object").fillna("(no version)")
+        ],
         n=summary.by_version["n_connectors"].astype(np.int64),
         status=summary.by_version["status"].astype("object").fillna("unknown"),
         hatch="",
@@ -151,20 +157,24 @@ def _drift_frame(frame: pd.DataFrame, releases: Any, latest: Any, as_of: Any) ->
     return version_drift(frame, releases=releases, latest=latest, as_of=as_of)
 
 
-def _latest_release_day(
-    drift: pd.DataFrame, releases: pd.DataFrame | str | os.PathLike[str] | None
-) -> pd.Timestamp | None:
-    """The release day of the version everything was measured against, when the calendar has it."""
-    latest = drift["latest_version"].dropna()
+def _latest_release_day(drift: pd.DataFrame) -> pd.Timestamp | None:
+    """The release day of the version everything was measured against, read off the drift.
+
+    A connector behind the latest release is ``days_behind`` days older than it; when every
+    connector is current, the oldest release among them is the latest itself (the others are
+    newer). None when no connector has a known release date. Deriving the day from the drift
+    rather than from a calendar follows whatever ``releases`` and ``latest`` produced it.
+    """
+    released = pd.Series(pd.to_datetime(drift["released_on"], utc=True))
+    behind = drift["status"].isin(["behind", "unsupported"]).to_numpy(bool)
+    days = pd.to_numeric(drift["days_behind"], errors="coerce").astype("float64")
+    latest = (released + pd.to_timedelta(days, unit="D"))[behind].dropna()
     if latest.empty:
-        return None
-    calendar = releases if isinstance(releases, pd.DataFrame) else load_releases()
-    if isinstance(releases, str | os.PathLike):
-        calendar = pd.read_csv(releases)
-    match = calendar.loc[calendar["version"].astype(str) == str(latest.iloc[0]), "released_on"]
-    if match.empty:
-        return None
-    return pd.Timestamp(pd.to_datetime(match.iloc[0], utc=True))
+        latest = released[(drift["status"] == "current").to_numpy(bool)].dropna()
+        if latest.empty:
+            return None
+        return pd.Timestamp(latest.min())
+    return pd.Timestamp(latest.iloc[0])
 
 
 def plot_version_drift(
@@ -274,7 +284,7 @@ def plot_version_drift(
         ax.set_xlim(-1, max(int(x.max()), 5) + 1)
         ax.set_title(f"{title}: releases behind {latest_version}")
     else:
-        _shade_unsupported(ax, _latest_release_day(drift, releases))
+        _shade_unsupported(ax, _latest_release_day(drift))
         _concise_dates(ax)
         ax.set_xlabel("release date of the version they run (by month)")
         ax.set_title(f"{title}: by release date (latest {latest_version})")
@@ -302,33 +312,7 @@ def _mark_support_end(ax: Axes, drift: pd.DataFrame) -> None:
         return
     where = (float(supported.max()) + float(unsupported.min())) / 2
     ax.axvline(where, color=STATUS_COLORS["unsupported"], linestyle="--", linewidth=1)
-    ax.annotate(
-        "support ends →",
-        xy=(where, 1.0),
-        xycoords=("data", "axes fraction"),
-        xytext=(-4, -4),
-        textcoords="offset points",
-        ha="right",
-        va="top",
-        fontsize="small",
-        color=STATUS_COLORS["unsupported"],
-    )
-
-
-def _date_num(times: pd.Index) -> np.ndarray:
-    """Naive (UTC) times as matplotlib date numbers."""
-    import matplotlib.dates as mdates
-
-    values = pd.DatetimeIndex(times).to_pydatetime()
-    return np.asarray(mdates.date2num(values), dtype=np.float64)  # type: ignore[no-untyped-call]
-
-
-def _concise_dates(ax: Axes) -> None:
-    import matplotlib.dates as mdates
-
-    locator = mdates.AutoDateLocator()  # type: ignore[no-untyped-call]
-    ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
+    _mark(ax, where, "support ends →", STATUS_COLORS["unsupported"])
 
 
 def _shade_unsupported(ax: Axes, latest_day: pd.Timestamp | None) -> None:
@@ -340,16 +324,11 @@ def _shade_unsupported(ax: Axes, latest_day: pd.Timestamp | None) -> None:
     cut, end = _date_num(pd.DatetimeIndex([cutoff, latest_day.tz_convert(None)]))
     if left < cut:
         ax.axvspan(left, cut, color=STATUS_COLORS["unsupported"], alpha=0.08, linewidth=0)
-        ax.annotate(
+        _mark(
+            ax,
+            cut,
             f"← unsupported: released before {cutoff:%Y-%m-%d}",
-            xy=(cut, 1.0),
-            xycoords=("data", "axes fraction"),
-            xytext=(-4, -4),
-            textcoords="offset points",
-            ha="right",
-            va="top",
-            fontsize="small",
-            color=STATUS_COLORS["unsupported"],
+            STATUS_COLORS["unsupported"],
         )
     ax.axvline(end, color=STATUS_COLORS["current"], linestyle=":", linewidth=1)
     ax.set_xlim(left, max(right, end + 20))
