@@ -121,6 +121,11 @@ class Finding:
     #: said instead of the table when the rule could not be evaluated (data missing)
     unavailable: str | None = None
 
+    @property
+    def passed(self) -> bool:
+        """The rule was checked and no row breaks it (renderers list these in one line)."""
+        return self.count == 0 and self.unavailable is None
+
 
 Block = Text | Stats | Table | Figure | Fields | Group | Finding
 

@@ -227,7 +227,7 @@ def _blocks(blocks: Sequence[Block]) -> list[str]:
     clean: list[Finding] = []
     for block in blocks:
         # Findings without rows are gathered into one line of green badges.
-        if isinstance(block, Finding) and block.count == 0 and block.unavailable is None:
+        if isinstance(block, Finding) and block.passed:
             clean.append(block)
             continue
         if clean:

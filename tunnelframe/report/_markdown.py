@@ -87,12 +87,10 @@ def _section(section: Section) -> list[str]:
 
 def _blocks(blocks: Sequence[Block], *, level: int) -> list[str]:
     out: list[str] = []
-    clean = [b for b in blocks if isinstance(b, Finding) and b.count == 0 and b.unavailable is None]
-    passed = {id(b) for b in clean}
+    clean = [b for b in blocks if isinstance(b, Finding) and b.passed]
     for block in blocks:
-        if id(block) in passed:
-            continue
-        out += _block(block, level=level)
+        if not (isinstance(block, Finding) and block.passed):
+            out += _block(block, level=level)
     if clean:
         names = ", ".join(_md(f.title) for f in clean)
         out += [f"Nothing to report for: {names}.", ""]
