@@ -96,7 +96,8 @@ def _parser() -> argparse.ArgumentParser:
         "demo",
         _demo,
         "Serve the bundled sample fleet on loopback, fetch it through the real client, "
-        "analyse it and write a report. No account and no network needed.",
+        "analyse it as of the sample's own date (tunnelframe.datasets.SAMPLE_AS_OF) and write "
+        "a report. No account and no network needed.",
     )
     p.add_argument(
         "-o",
