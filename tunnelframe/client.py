@@ -13,45 +13,38 @@ Retry policy (GET only, bounded by ``max_retries`` extra attempts per call):
   backoff with full jitter (``uniform(0, min(backoff_max, backoff_base * 2**attempt))``).
 - Anything else (4xx, a 200 with ``success: false``, a body that is not JSON) fails at once.
 
-The rate budget: a thread-safe limiter keeps at most ``requests_per_window`` requests in any
-sliding ``window_s`` seconds, and reads the ``Ratelimit`` response header
-(``"default";r=<remaining>;t=<seconds to reset>``) to stop before the server starts refusing.
+The rate budget (:mod:`tunnelframe._ratelimit`, which needs no HTTP library): a thread-safe
+limiter keeps at most ``requests_per_window`` requests in any sliding ``window_s`` seconds, and
+reads the ``Ratelimit`` response header (``"default";r=<remaining>;t=<seconds to reset>``) to
+stop before the server starts refusing.
 """
 
 from __future__ import annotations
 
-import collections
-import email.utils
-import ipaddress
 import json
 import logging
 import os
 import random
-import re
 import threading
 import time
 import urllib.parse
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Final
 
 import requests
 import requests.adapters
 import urllib3.exceptions
 
-from tunnelframe._errors import ApiError, AuthError, NotFoundError, RateLimitError, SchemaError
+from tunnelframe._errors import ApiError, AuthError, SchemaError
+from tunnelframe._protocol import DEFAULT_BASE_URL, api_error, check_base_url, query_value
+from tunnelframe._ratelimit import Budget, retry_after_s
 
 __all__ = ["DEFAULT_BASE_URL", "Client"]
-
-DEFAULT_BASE_URL: Final = "https://api.cloudflare.com/client/v4"
 
 _log = logging.getLogger(__name__)
 
 _STATUSES: Final = ("inactive", "degraded", "healthy", "down")
-_NOT_FOUND_CODES: Final = frozenset({7000, 7003})
-_AUTH_CODES: Final = frozenset({9109, 10000})
-_RATELIMIT_REMAINING = re.compile(r"(?:^|[;,\s])(?:r|remaining)=(\d+)")
-_RATELIMIT_RESET = re.compile(r"(?:^|[;,\s])(?:t|reset)=(\d+)")
 _BODY_QUOTE_BYTES: Final = 120
 
 
@@ -75,91 +68,6 @@ class _Secret:
         raise TypeError("a tunnelframe credential cannot be pickled")
 
 
-class _Budget:
-    """A thread-safe request budget shared by every worker of one :class:`Client`.
-
-    Three things can hold a request back: the local sliding window (at most ``limit`` requests
-    in ``window_s`` seconds), the server's own count from the ``Ratelimit`` header, and a pause
-    after a 429 that applies to every worker until ``Retry-After`` has passed.
-    """
-
-    def __init__(self, limit: int, window_s: float) -> None:
-        self._limit = limit
-        self._window_s = window_s
-        self._cond = threading.Condition()
-        self._sent: collections.deque[float] = collections.deque()
-        self._paused_until = 0.0
-        self._server_remaining: int | None = None
-        self._server_reset_at = 0.0
-        self._inflight = 0
-        self._announced_until = 0.0
-
-    def _wait_s(self, now: float) -> float:
-        waits = [self._paused_until - now]
-        while self._sent and self._sent[0] <= now - self._window_s:
-            self._sent.popleft()
-        if len(self._sent) >= self._limit:
-            waits.append(self._sent[0] + self._window_s - now)
-        if self._server_remaining is not None and self._server_remaining <= 0:
-            if now < self._server_reset_at:
-                waits.append(self._server_reset_at - now)
-            else:
-                self._server_remaining = None  # a new server window: unknown until a reply
-        return max(waits)
-
-    def acquire(self) -> None:
-        """Block until one more request fits the budget, then count it as sent."""
-        with self._cond:
-            while True:
-                now = time.monotonic()
-                wait = self._wait_s(now)
-                if wait <= 0:
-                    break
-                if wait > 5 and now + wait > self._announced_until:
-                    self._announced_until = now + wait  # once per wait, not once per worker
-                    _log.warning(
-                        "request budget spent: waiting %.0f s before the next request", wait
-                    )
-                self._cond.wait(timeout=wait)
-            self._sent.append(now)
-            self._inflight += 1
-            if self._server_remaining is not None:
-                self._server_remaining -= 1
-
-    def release(self, headers: Mapping[str, str] | None) -> None:
-        """Mark a request finished and learn the server's count from its headers."""
-        with self._cond:
-            if headers is not None:
-                header = headers.get("Ratelimit")
-                if header:
-                    remaining = _RATELIMIT_REMAINING.search(header)
-                    reset = _RATELIMIT_RESET.search(header)
-                    if remaining is not None and reset is not None:
-                        self._learn(int(remaining.group(1)), int(reset.group(1)))
-            self._inflight -= 1
-            self._cond.notify_all()
-
-    def _learn(self, remaining: int, reset_s: int) -> None:
-        # Requests still in flight may not be in the server's count yet: assume they are
-        # not, so the estimate errs on the safe side.
-        now = time.monotonic()
-        estimate = remaining - max(0, self._inflight - 1)
-        reset_at = now + reset_s  # ``t`` is whole seconds rounded up: never too early
-        if self._server_remaining is None or now >= self._server_reset_at:
-            self._server_remaining, self._server_reset_at = estimate, reset_at
-        else:
-            # Same window: replies arrive out of order, so an older, higher count must not
-            # undo a newer, lower one.
-            self._server_remaining = min(self._server_remaining, estimate)
-            self._server_reset_at = min(self._server_reset_at, reset_at)
-
-    def pause(self, seconds: float) -> None:
-        """Hold every worker back for ``seconds`` (after a 429)."""
-        with self._cond:
-            self._paused_until = max(self._paused_until, time.monotonic() + seconds)
-            self._cond.notify_all()
-
-
 class _Retryable(Exception):
     """An attempt failed in a way worth retrying; ``error`` is raised if none is left."""
 
@@ -167,84 +75,6 @@ class _Retryable(Exception):
         super().__init__(str(error))
         self.error = error
         self.retry_after = retry_after
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _check_base_url(base_url: str) -> str:
-    parts = urllib.parse.urlsplit(base_url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(
-            f"base_url must be an http(s) URL such as {DEFAULT_BASE_URL}, got {base_url!r}"
-        )
-    if parts.username or parts.password or parts.query or parts.fragment:
-        raise ValueError("base_url must not carry credentials, a query or a fragment")
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
-        raise ValueError(
-            f"refusing plain http:// to {parts.hostname}: the token would travel unencrypted; "
-            "use https:// (plain http is allowed only to loopback, e.g. the simulator)"
-        )
-    return base_url.rstrip("/")
-
-
-def _retry_after_s(value: str | None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (delta-seconds or an HTTP date)."""
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
-
-
-def _query_value(name: str, value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            raise ValueError(f"{name} must be a timezone-aware datetime, got a naive one")
-        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
-    if isinstance(value, str):
-        return value
-    raise TypeError(f"{name} must be a str or datetime, got {type(value).__name__}")
-
-
-def _envelope_errors(envelope: object) -> list[tuple[int | None, str | None]]:
-    """(code, message) of every entry of an envelope's ``errors`` and their ``error_chain``."""
-    found: list[tuple[int | None, str | None]] = []
-    if not isinstance(envelope, Mapping):
-        return found
-    pending = list(envelope.get("errors") or [])
-    while pending:
-        item = pending.pop(0)
-        if not isinstance(item, Mapping):
-            continue
-        code = item.get("code")
-        number = None
-        if isinstance(code, int) and not isinstance(code, bool):
-            number = code
-        elif isinstance(code, str) and code.isdigit():
-            number = int(code)
-        message = item.get("message")
-        found.append((number, None if message is None else str(message)))
-        chain = item.get("error_chain")
-        if isinstance(chain, list):
-            pending.extend(chain)
-    return found
 
 
 class Client:
@@ -333,14 +163,14 @@ class Client:
             self._email = email
             self._api_key = _Secret(api_key)
         self.account_id: str | None = account_id or os.environ.get("CLOUDFLARE_ACCOUNT_ID") or None
-        self.base_url: str = _check_base_url(
+        self.base_url: str = check_base_url(
             base_url or os.environ.get("CLOUDFLARE_BASE_URL") or DEFAULT_BASE_URL
         )
         self.timeout = float(timeout)
         self.max_retries = int(max_retries)
         self.backoff_base = float(backoff_base)
         self.backoff_max = float(backoff_max)
-        self._budget = _Budget(int(requests_per_window), float(window_s))
+        self._budget = Budget(int(requests_per_window), float(window_s))
         self._owns_session = session is None
         self._session = session if session is not None else requests.Session()
         self._pool_size = 0
@@ -369,8 +199,9 @@ class Client:
             self._mount(size)
 
     def __repr__(self) -> str:
-        auth = "token" if self._token is not None else "email+api_key"
-        return f"Client(base_url={self.base_url!r}, account_id={self.account_id!r}, auth={auth})"
+        return (
+            f"Client(base_url={self.base_url!r}, account_id={self.account_id!r}, auth={self._auth})"
+        )
 
     __str__ = __repr__
 
@@ -398,6 +229,10 @@ class Client:
         """API calls made so far (one per method call or list page, retries not counted)."""
         return self._n_calls
 
+    @property
+    def _auth(self) -> str:
+        return "token" if self._token is not None else "email+api_key"
+
     def _headers(self) -> dict[str, str]:
         headers = {"Accept": "application/json", "User-Agent": "tunnelframe"}
         if self._token is not None:
@@ -419,29 +254,6 @@ class Client:
             raise ValueError("no account id: pass account_id=... or set CLOUDFLARE_ACCOUNT_ID")
         return account
 
-    def _hint(self, kind: type[ApiError], account: str | None) -> str:
-        if kind is AuthError:
-            which = (
-                "the API token (CLOUDFLARE_API_TOKEN)"
-                if self._token is not None
-                else "CLOUDFLARE_EMAIL and CLOUDFLARE_API_KEY"
-            )
-            where = f" on account {account}" if account else ""
-            return (
-                f"check that {which} is valid and has the Cloudflare Tunnel Read permission{where}"
-            )
-        if kind is NotFoundError:
-            return (
-                "check the account id and the tunnel or connector id "
-                "(a tunnel can be deleted between two calls)"
-            )
-        if kind is RateLimitError:
-            return (
-                "the token's request budget is spent (Cloudflare allows 1200 requests per "
-                "5 minutes); wait a few minutes, or lower requests_per_window / max_workers"
-            )
-        return "retry later; if it persists, check https://www.cloudflarestatus.com"
-
     def _error(
         self,
         what: str,
@@ -453,34 +265,16 @@ class Client:
         url: str,
         kind: type[ApiError] | None = None,
     ) -> ApiError:
-        found = _envelope_errors(envelope)
-        codes = [code for code, _ in found if code is not None]
-        messages = [message for _, message in found if message is not None]
-        if kind is None:
-            if status == 429:
-                kind = RateLimitError
-            elif status in (401, 403) or (status is not None and _AUTH_CODES & set(codes)):
-                kind = AuthError
-            elif status == 404 or _NOT_FOUND_CODES & set(codes):
-                kind = NotFoundError
-            else:
-                kind = ApiError
-        detail = ", ".join(
-            " ".join(
-                ([f"code {code}"] if code is not None else [])
-                + ([f'"{message}"'] if message is not None else [])
-            )
-            for code, message in found
-            if code is not None or message is not None
-        )
-        parts = [problem] + ([detail] if detail else [])
-        text = f"{what} failed: {', '.join(parts)}: {self._hint(kind, account)}"
-        return kind(
-            self._scrub(text),
+        return api_error(
+            what,
+            problem,
             status=status,
-            codes=codes,
-            messages=[self._scrub(message) for message in messages],
-            url=self._scrub(url),
+            envelope=envelope,
+            url=url,
+            kind=kind,
+            auth=self._auth,
+            account=account,
+            scrub=self._scrub,
         )
 
     # -- one call, with retries ------------------------------------------------------------
@@ -489,6 +283,17 @@ class Client:
         self, url: str, params: Mapping[str, str] | None, what: str, account: str | None
     ) -> Any:
         """Send one request and return the envelope, or raise _Retryable / ApiError."""
+
+        def fail(
+            problem: str,
+            status: int | None,
+            envelope: object = None,
+            kind: type[ApiError] | None = None,
+        ) -> ApiError:
+            return self._error(
+                what, problem, status=status, envelope=envelope, account=account, url=url, kind=kind
+            )
+
         with self._counts_lock:
             self._n_requests += 1
         headers: Mapping[str, str] | None = None
@@ -497,32 +302,13 @@ class Client:
         try:
             try:
                 response = self._session.get(
-                    url,
-                    params=params,
-                    headers=self._headers(),
-                    timeout=self.timeout,
-                    stream=True,
+                    url, params=params, headers=self._headers(), timeout=self.timeout, stream=True
                 )
             except requests.exceptions.SSLError as exc:
-                raise self._error(
-                    what,
-                    f"TLS failure ({type(exc).__name__})",
-                    status=None,
-                    account=account,
-                    url=url,
-                    kind=ApiError,
-                ) from exc
+                raise fail(f"TLS failure ({type(exc).__name__})", None, kind=ApiError) from exc
             except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
-                raise _Retryable(
-                    self._error(
-                        what,
-                        f"no response ({type(exc).__name__}: {exc})",
-                        status=None,
-                        account=account,
-                        url=url,
-                        kind=ApiError,
-                    )
-                ) from exc
+                problem = f"no response ({type(exc).__name__}: {exc})"
+                raise _Retryable(fail(problem, None, kind=ApiError)) from exc
             headers = response.headers
             status = response.status_code
             chunks: list[bytes] = []
@@ -539,64 +325,35 @@ class Client:
                 OSError,  # requests' own exceptions derive from it
             ) as exc:
                 body = b"".join(chunks)
-                raise _Retryable(
-                    self._error(
-                        what,
-                        f"HTTP {status}, body truncated after {len(body)} bytes: "
-                        f"{body[:_BODY_QUOTE_BYTES]!r}",
-                        status=status,
-                        account=account,
-                        url=url,
-                        kind=ApiError,
-                    )
-                ) from exc
+                problem = (
+                    f"HTTP {status}, body truncated after {len(body)} bytes: "
+                    f"{body[:_BODY_QUOTE_BYTES]!r}"
+                )
+                raise _Retryable(fail(problem, status, kind=ApiError)) from exc
             finally:
                 response.close()
         finally:
             self._budget.release(headers)
         body = b"".join(chunks)
-        _log.debug(
-            "%s -> HTTP %s (%d bytes, %.0f ms)",
-            what,
-            status,
-            len(body),
-            1000 * (time.monotonic() - started),
-        )
+        elapsed_ms = 1000 * (time.monotonic() - started)
+        _log.debug("%s -> HTTP %s (%d bytes, %.0f ms)", what, status, len(body), elapsed_ms)
         try:
             envelope = json.loads(body)
         except ValueError:
             envelope = None
         if status == 429:
             raise _Retryable(
-                self._error(
-                    what, "HTTP 429", status=status, envelope=envelope, account=account, url=url
-                ),
-                retry_after=_retry_after_s(headers.get("Retry-After")),
+                fail("HTTP 429", status, envelope),
+                retry_after=retry_after_s(headers.get("Retry-After")),
             )
         if status >= 500:
-            raise _Retryable(
-                self._error(
-                    what,
-                    f"HTTP {status}",
-                    status=status,
-                    envelope=envelope,
-                    account=account,
-                    url=url,
-                )
-            )
+            raise _Retryable(fail(f"HTTP {status}", status, envelope))
         if not isinstance(envelope, Mapping):
             problem = "the body is not JSON" if envelope is None else "the body is no envelope"
-            raise self._error(
-                what,
-                f"HTTP {status}, {problem}: {body[:_BODY_QUOTE_BYTES]!r}",
-                status=status,
-                account=account,
-                url=url,
-            )
+            raise fail(f"HTTP {status}, {problem}: {body[:_BODY_QUOTE_BYTES]!r}", status)
         if status >= 400 or envelope.get("success") is not True:
-            problem = f"HTTP {status}" + (", success is false" if status < 400 else "")
-            raise self._error(
-                what, problem, status=status, envelope=envelope, account=account, url=url
+            raise fail(
+                f"HTTP {status}" + (", success is false" if status < 400 else ""), status, envelope
             )
         return envelope
 
@@ -648,6 +405,17 @@ class Client:
                 f"got {type(result).__name__}",
             )
         return result
+
+    def _get_result(
+        self, kind: type, account_id: str | None, tunnel_id: str, below: str = ""
+    ) -> Any:
+        """GET ``/accounts/{account}/cfd_tunnel/{tunnel_id}[/below]`` and check its result."""
+        account = self._account(account_id)
+        path = (
+            f"/accounts/{self._segment(account, 'account_id')}"
+            f"/cfd_tunnel/{self._segment(tunnel_id, 'tunnel_id')}"
+        ) + (f"/{below}" if below else "")
+        return self._result(self._get(path, account=account), kind, f"GET {path}")
 
     @staticmethod
     def _segment(value: str, name: str) -> str:
@@ -734,7 +502,7 @@ class Client:
             all_types = True
             filters["tun_types"] = tun_types if isinstance(tun_types, str) else ",".join(tun_types)
         params = {
-            key: _query_value(key, value) for key, value in filters.items() if value is not None
+            key: query_value(key, value) for key, value in filters.items() if value is not None
         }
         endpoint = "tunnels" if all_types else "cfd_tunnel"
         path = f"/accounts/{self._segment(account, 'account_id')}/{endpoint}"
@@ -769,12 +537,7 @@ class Client:
         ...     client.get_tunnel("t1", account_id="acc1")["name"]
         'web'
         """
-        account = self._account(account_id)
-        path = (
-            f"/accounts/{self._segment(account, 'account_id')}"
-            f"/cfd_tunnel/{self._segment(tunnel_id, 'tunnel_id')}"
-        )
-        result: dict[str, Any] = self._result(self._get(path, account=account), dict, f"GET {path}")
+        result: dict[str, Any] = self._get_result(dict, account_id, tunnel_id)
         return result
 
     def list_connectors(
@@ -791,14 +554,7 @@ class Client:
         ...     [c["version"] for c in client.list_connectors("t1", account_id="acc1")]
         ['2025.10.1']
         """
-        account = self._account(account_id)
-        path = (
-            f"/accounts/{self._segment(account, 'account_id')}"
-            f"/cfd_tunnel/{self._segment(tunnel_id, 'tunnel_id')}/connections"
-        )
-        result: list[dict[str, Any]] = self._result(
-            self._get(path, account=account), list, f"GET {path}"
-        )
+        result: list[dict[str, Any]] = self._get_result(list, account_id, tunnel_id, "connections")
         return result
 
     def get_connector(
@@ -815,11 +571,8 @@ class Client:
         ...     client.get_connector("t1", "c1", account_id="acc1")["arch"]
         'linux_arm64'
         """
-        account = self._account(account_id)
-        path = (
-            f"/accounts/{self._segment(account, 'account_id')}"
-            f"/cfd_tunnel/{self._segment(tunnel_id, 'tunnel_id')}"
-            f"/connectors/{self._segment(connector_id, 'connector_id')}"
+        connector = self._segment(connector_id, "connector_id")
+        result: dict[str, Any] = self._get_result(
+            dict, account_id, tunnel_id, f"connectors/{connector}"
         )
-        result: dict[str, Any] = self._result(self._get(path, account=account), dict, f"GET {path}")
         return result

@@ -1,0 +1,127 @@
+"""The request budget of the Cloudflare client: a thread-safe limiter and ``Retry-After``.
+
+:class:`Budget` keeps every worker of one client within ``limit`` requests per sliding
+``window_s`` seconds, learns the server's own count from the ``Ratelimit`` response header
+(``"default";r=<remaining>;t=<seconds to reset>``) to stop before the server starts refusing,
+and after a 429 pauses every worker until ``Retry-After`` has passed. It knows no HTTP library:
+:mod:`tunnelframe.client` feeds it headers.
+"""
+
+from __future__ import annotations
+
+import collections
+import email.utils
+import logging
+import re
+import threading
+import time
+from collections.abc import Mapping
+from datetime import UTC, datetime
+
+__all__ = ["Budget", "retry_after_s"]
+
+_log = logging.getLogger("tunnelframe.client")  # its messages are the client's
+_RATELIMIT_REMAINING = re.compile(r"(?:^|[;,\s])(?:r|remaining)=(\d+)")
+_RATELIMIT_RESET = re.compile(r"(?:^|[;,\s])(?:t|reset)=(\d+)")
+
+
+class Budget:
+    """A thread-safe request budget shared by every worker of one client.
+
+    Three things can hold a request back: the local sliding window (at most ``limit`` requests
+    in ``window_s`` seconds), the server's own count from the ``Ratelimit`` header, and a pause
+    after a 429 that applies to every worker until ``Retry-After`` has passed.
+    """
+
+    def __init__(self, limit: int, window_s: float) -> None:
+        self._limit = limit
+        self._window_s = window_s
+        self._cond = threading.Condition()
+        self._sent: collections.deque[float] = collections.deque()
+        self._paused_until = 0.0
+        self._server_remaining: int | None = None
+        self._server_reset_at = 0.0
+        self._inflight = 0
+        self._announced_until = 0.0
+
+    def _wait_s(self, now: float) -> float:
+        waits = [self._paused_until - now]
+        while self._sent and self._sent[0] <= now - self._window_s:
+            self._sent.popleft()
+        if len(self._sent) >= self._limit:
+            waits.append(self._sent[0] + self._window_s - now)
+        if self._server_remaining is not None and self._server_remaining <= 0:
+            if now < self._server_reset_at:
+                waits.append(self._server_reset_at - now)
+            else:
+                self._server_remaining = None  # a new server window: unknown until a reply
+        return max(waits)
+
+    def acquire(self) -> None:
+        """Block until one more request fits the budget, then count it as sent."""
+        with self._cond:
+            while True:
+                now = time.monotonic()
+                wait = self._wait_s(now)
+                if wait <= 0:
+                    break
+                if wait > 5 and now + wait > self._announced_until:
+                    self._announced_until = now + wait  # once per wait, not once per worker
+                    _log.warning(
+                        "request budget spent: waiting %.0f s before the next request", wait
+                    )
+                self._cond.wait(timeout=wait)
+            self._sent.append(now)
+            self._inflight += 1
+            if self._server_remaining is not None:
+                self._server_remaining -= 1
+
+    def release(self, headers: Mapping[str, str] | None) -> None:
+        """Mark a request finished and learn the server's count from its headers."""
+        with self._cond:
+            if headers is not None:
+                header = headers.get("Ratelimit")
+                if header:
+                    remaining = _RATELIMIT_REMAINING.search(header)
+                    reset = _RATELIMIT_RESET.search(header)
+                    if remaining is not None and reset is not None:
+                        self._learn(int(remaining.group(1)), int(reset.group(1)))
+            self._inflight -= 1
+            self._cond.notify_all()
+
+    def _learn(self, remaining: int, reset_s: int) -> None:
+        # Requests still in flight may not be in the server's count yet: assume they are
+        # not, so the estimate errs on the safe side.
+        now = time.monotonic()
+        estimate = remaining - max(0, self._inflight - 1)
+        reset_at = now + reset_s  # ``t`` is whole seconds rounded up: never too early
+        if self._server_remaining is None or now >= self._server_reset_at:
+            self._server_remaining, self._server_reset_at = estimate, reset_at
+        else:
+            # Same window: replies arrive out of order, so an older, higher count must not
+            # undo a newer, lower one.
+            self._server_remaining = min(self._server_remaining, estimate)
+            self._server_reset_at = min(self._server_reset_at, reset_at)
+
+    def pause(self, seconds: float) -> None:
+        """Hold every worker back for ``seconds`` (after a 429)."""
+        with self._cond:
+            self._paused_until = max(self._paused_until, time.monotonic() + seconds)
+            self._cond.notify_all()
+
+
+def retry_after_s(value: str | None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
