@@ -453,6 +453,7 @@ def test_token_never_appears_in_repr_logs_or_exceptions(caplog: pytest.LogCaptur
                 bad.get_tunnel("t1")
             errors.append(auth.value)
             texts += [repr(bad), str(bad)]
+        texts += [path for _, path, _ in api.request_log]  # the URLs the server saw
         with serve(tiny_fleet(), token=token, faults={"drop_rate": 1.0}) as dropping:
             with (
                 make_client(dropping, max_retries=1) as client2,
@@ -465,7 +466,26 @@ def test_token_never_appears_in_repr_logs_or_exceptions(caplog: pytest.LogCaptur
         texts += [repr(getattr(error, name)) for name in ("messages", "codes", "status")]
     texts += [record.getMessage() for record in caplog.records]
     texts += [repr(record.args) for record in caplog.records]
+    texts.append(caplog.text)  # formatted records, tracebacks included
     assert any("GET /accounts/" in record.getMessage() for record in caplog.records)
-    assert all(token not in text for text in texts)
+    assert len(errors) == 4
+    assert all(token not in text and "wrong-token" not in text for text in texts)
     with pytest.raises(TypeError, match="cannot be pickled"):
         pickle.dumps(client)
+
+
+def test_legacy_api_key_never_appears(caplog: pytest.LogCaptureFixture) -> None:
+    key = "legacy-key-5d2a91"
+    caplog.set_level(logging.DEBUG)
+    with serve(tiny_fleet(), email="me@example.com", api_key=key) as api:
+        client = Client(email="me@example.com", api_key=key, account_id=ACCOUNT, base_url=api.url)
+        with client, pytest.raises(NotFoundError) as missing:
+            client.get_tunnel("nope")
+        wrong = Client(email="me@example.com", api_key="other-key-77", base_url=api.url)
+        with wrong, pytest.raises(AuthError) as denied:
+            wrong.list_tunnels(account_id=ACCOUNT)
+    texts = [repr(client), str(client), repr(wrong), caplog.text]
+    for error in (missing.value, denied.value):
+        texts += ["".join(traceback.format_exception(error)), repr(error.messages), str(error.url)]
+    assert "auth=email+api_key" in repr(client)
+    assert all(key not in text and "other-key-77" not in text for text in texts)

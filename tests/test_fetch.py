@@ -277,6 +277,8 @@ def test_the_token_is_absent_from_snapshots_and_logs(
         raw = snap.save(tmp_path / name).read_bytes()
         text = gzip.decompress(raw) if name.endswith(".gz") else raw
         assert token.encode() not in text
-    assert token not in repr(snap)
+    texts = [repr(snap), str(snap), snap.errors_frame().to_csv(), caplog.text]
+    texts += [record.getMessage() for record in caplog.records]
+    texts += [path for _, path, _ in api.request_log]  # the URLs the server saw
     assert caplog.records
-    assert all(token not in record.getMessage() for record in caplog.records)
+    assert all(token not in text for text in texts)

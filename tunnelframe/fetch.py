@@ -306,9 +306,7 @@ def _error_record(account: str, tunnel: Mapping[str, Any], error: ApiError) -> d
 
 def _accounts(client: Client, account_id: str | Iterable[str] | None) -> list[str]:
     if account_id is None:
-        if not client.account_id:
-            raise ValueError("no account id: pass account_id=... or set CLOUDFLARE_ACCOUNT_ID")
-        return [client.account_id]
+        return [client._account(None)]
     if isinstance(account_id, str):
         return [account_id]
     accounts = list(dict.fromkeys(account_id))
