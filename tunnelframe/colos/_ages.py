@@ -11,24 +11,15 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from tunnelframe.colos._core import _CONNECTOR_KEYS, _check_frame, _groups, _row_flags, _take
+from tunnelframe import _checks
+from tunnelframe._checks import _check_frame
+from tunnelframe.colos._core import _CONNECTOR_KEYS, _groups, _row_flags, _take
 
 __all__ = ["connection_ages"]
 
 
 def _as_of(as_of: object) -> pd.Timestamp:
-    if as_of is None:
-        return pd.Timestamp.now(tz="UTC")
-    try:
-        stamp = pd.Timestamp(as_of)  # type: ignore[arg-type]
-    except (TypeError, ValueError) as exc:
-        raise ValueError(
-            f"connection_ages: as_of={as_of!r} is not a time; pass a datetime, a pandas "
-            "Timestamp or an ISO 8601 string"
-        ) from exc
-    if pd.isna(stamp):
-        raise ValueError("connection_ages: as_of is NaT; pass a time, or None for now")
-    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    return pd.Timestamp.now(tz="UTC") if as_of is None else _checks._utc(as_of, "as_of")
 
 
 def connection_ages(
@@ -95,7 +86,7 @@ def connection_ages(
     needed = [*_CONNECTOR_KEYS, "run_at", "colo_name", "is_pending_reconnect", "opened_at"]
     if level == "connection":
         needed.append("connection_id")
-    _check_frame(frame, needed, "connection_ages")
+    _check_frame(frame, "connection_ages", columns=needed)
 
     def hours_since(stamps: pd.Series) -> pd.Series:
         elapsed: pd.Series = now - stamps

@@ -6,12 +6,13 @@ never modifies the frame it is given.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 
+from tunnelframe._checks import _codes
 from tunnelframe.frames import CONNECTORS_SCHEMA
 
 __all__: list[str] = []
@@ -21,29 +22,6 @@ _STR: Any = CONNECTORS_SCHEMA["edges"]
 
 _CONNECTOR_KEYS = ("account_id", "tunnel_id", "tunnel_name", "connector_id")
 _TUNNEL_KEYS = ("account_id", "tunnel_id", "tunnel_name")
-
-
-def _check_frame(frame: object, columns: Iterable[str], func: str) -> pd.DataFrame:
-    if not isinstance(frame, pd.DataFrame):
-        raise TypeError(
-            f"{func} expects a connections frame (a pandas DataFrame from "
-            f"tunnelframe.connections_frame), got {type(frame).__name__}"
-        )
-    missing = [column for column in columns if column not in frame.columns]
-    if missing:
-        raise ValueError(
-            f"{func}: the frame lacks column(s) {', '.join(missing)}: pass the output of "
-            "tunnelframe.connections_frame(...)"
-        )
-    return frame
-
-
-def _codes(series: pd.Series) -> tuple[np.ndarray, pd.Index]:
-    """Integer codes (-1 for NA) and the labels they index, cheap for categoricals."""
-    if isinstance(series.dtype, pd.CategoricalDtype):
-        return series.cat.codes.to_numpy(dtype=np.int64), series.cat.categories
-    codes, labels = pd.factorize(series, use_na_sentinel=True)
-    return codes.astype(np.int64), pd.Index(labels)
 
 
 class _Groups(NamedTuple):

@@ -9,11 +9,10 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from tunnelframe._checks import _check_frame, _codes
 from tunnelframe.colos._core import (
     _CONNECTOR_KEYS,
     _TUNNEL_KEYS,
-    _check_frame,
-    _codes,
     _groups,
     _pair_counts,
     _row_flags,
@@ -83,7 +82,7 @@ def colo_distribution(
             "'connector', 'country', 'region'"
         )
     keys = _BY_KEYS[by]
-    _check_frame(frame, (*keys, "colo_name", "is_pending_reconnect"), "colo_distribution")
+    _check_frame(frame, "colo_distribution", columns=(*keys, "colo_name", "is_pending_reconnect"))
     active, pending = _row_flags(frame)
     counted = active | pending if not active_only else active
     counted = counted & frame["colo_name"].notna().to_numpy()
@@ -156,7 +155,9 @@ def format_edges(frame: pd.DataFrame) -> pd.DataFrame:
     >>> list(edges.columns)
     ['account_id', 'tunnel_id', 'tunnel_name', 'connector_id', 'edges']
     """
-    _check_frame(frame, (*_CONNECTOR_KEYS, "colo_name", "is_pending_reconnect"), "format_edges")
+    _check_frame(
+        frame, "format_edges", columns=(*_CONNECTOR_KEYS, "colo_name", "is_pending_reconnect")
+    )
     rows = np.flatnonzero(frame["connector_id"].notna().to_numpy())
     sub = frame[[*_CONNECTOR_KEYS, "colo_name", "is_pending_reconnect"]].iloc[rows]
     sub = sub.reset_index(drop=True)

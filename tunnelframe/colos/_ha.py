@@ -11,10 +11,10 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from tunnelframe._checks import _check_frame
 from tunnelframe.colos._core import (
     _CONNECTOR_KEYS,
     _TUNNEL_KEYS,
-    _check_frame,
     _Connectors,
     _connectors,
     _labelled,
@@ -175,7 +175,7 @@ def ha_report(
     needed = [*_CONNECTOR_KEYS, "run_at", "colo_name", "is_pending_reconnect"]
     if level == "tunnel":
         needed.append("tunnel_status")
-    _check_frame(frame, needed, "ha_report")
+    _check_frame(frame, "ha_report", columns=needed)
     c = _connectors(frame)
     down, degraded = c.n_active == 0, c.n_active < expected
     status = np.select(

@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
+from tunnelframe._checks import _utc
 from tunnelframe._errors import TunnelframeError
 from tunnelframe.frames import CONNECTIONS_SCHEMA
 
@@ -119,7 +120,7 @@ def append_snapshot(snapshot: SnapshotLike, store: StoreLike) -> Path:
     >>> path.parent.name
     'date=2026-08-20'
     """
-    fetched_at = _utc(snapshot.fetched_at, name="snapshot.fetched_at")
+    fetched_at = _utc(snapshot.fetched_at, "snapshot.fetched_at")
     account_ids = sorted(str(a) for a in snapshot.account_ids)
     root = Path(store)
     partition = root / f"date={fetched_at:%Y-%m-%d}"
@@ -210,8 +211,8 @@ def _latest(
     File names start with their snapshot's ``fetched_at`` and end with a key of its accounts
     (see :func:`append_snapshot`), so choosing opens no file.
     """
-    lo = None if start is None else _utc(start, name="start")
-    hi = None if end is None else _utc(end, name="end")
+    lo = None if start is None else _utc(start, "start")
+    hi = None if end is None else _utc(end, "end")
     newest: dict[str, tuple[pd.Timestamp, str]] = {}
     # Only the date partitions in range are listed.
     for fragment in dataset.get_fragments(filter=_filter(start=start, end=end, tunnels=None)):
@@ -247,28 +248,16 @@ def _has_files(root: Path) -> bool:
     return next(root.glob(_GLOB), None) is not None
 
 
-def _utc(value: TimeLike, *, name: str) -> pd.Timestamp:
-    try:
-        stamp = pd.Timestamp(value)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(
-            f"{name}={value!r} is not a time: give an ISO 8601 string or datetime"
-        ) from exc
-    if pd.isna(stamp):
-        raise ValueError(f"{name} is missing: give an ISO 8601 string or datetime")
-    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
-
-
 def _filter(
     *, start: TimeLike | None, end: TimeLike | None, tunnels: Iterable[str] | None
 ) -> ds.Expression | None:
     """Partition bounds on ``date`` (prunes directories) and row bounds on ``fetched_at``."""
     parts: list[ds.Expression] = []
     if start is not None:
-        lo = _utc(start, name="start")
+        lo = _utc(start, "start")
         parts += [ds.field("date") >= f"{lo:%Y-%m-%d}", ds.field("fetched_at") >= _scalar(lo)]
     if end is not None:
-        hi = _utc(end, name="end")
+        hi = _utc(end, "end")
         parts += [ds.field("date") <= f"{hi:%Y-%m-%d}", ds.field("fetched_at") < _scalar(hi)]
     if tunnels is not None:
         if isinstance(tunnels, str):

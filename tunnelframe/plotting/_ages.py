@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
+from tunnelframe._checks import _check_frame
 from tunnelframe.colos import connection_ages
 from tunnelframe.plotting._common import (
     STATUS_COLORS,
     _axes,
-    _check_frame,
     _fmt_hours,
     _note,
     _plural,

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from tunnelframe._checks import _check_frame
 from tunnelframe.colos import colo_distribution
 from tunnelframe.plotting._common import (
     _MAX_MARKER_AREA,
@@ -16,7 +17,6 @@ from tunnelframe.plotting._common import (
     _UNKNOWN_REGION,
     _axes,
     _bar_labels,
-    _check_frame,
     _check_top,
     _colo_geo,
     _label,

@@ -59,27 +59,6 @@ def _axes(ax: Axes | None) -> Axes:
     return plt.gca()
 
 
-def _check_frame(
-    frame: object,
-    func: str,
-    *,
-    what: str = "a connections frame",
-    source: str = "tunnelframe.connections_frame",
-    columns: Sequence[str] = (),
-) -> pd.DataFrame:
-    """``frame`` itself when it is a DataFrame with ``columns``; else a TypeError or ValueError."""
-    if not isinstance(frame, pd.DataFrame):
-        raise TypeError(
-            f"{func} expects {what} (a pandas DataFrame from {source}), got {type(frame).__name__}"
-        )
-    missing = [column for column in columns if column not in frame.columns]
-    if missing:
-        raise ValueError(
-            f"{func}: frame lacks column(s) {', '.join(missing)}: pass the frame from {source}"
-        )
-    return frame
-
-
 def _check_top(value: object, name: str, func: str) -> int | None:
     if value is None:
         return None

@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from tunnelframe._checks import _check_frame
 from tunnelframe.colos import colo_distribution
 from tunnelframe.plotting._common import (
     _OTHER_COLOR,
     _axes,
-    _check_frame,
     _check_top,
     _compact,
     _label,

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
+from tunnelframe._checks import _check_frame
 from tunnelframe.plotting._common import (
     _DRIFT_COLUMNS,
     _EMPTY_COLOR,
@@ -16,7 +17,6 @@ from tunnelframe.plotting._common import (
     STATUS_COLORS,
     _axes,
     _bar_labels,
-    _check_frame,
     _check_top,
     _concise_dates,
     _date_num,

@@ -17,6 +17,7 @@ from typing import Any, cast
 
 import pandas as pd
 
+from tunnelframe._checks import _utc
 from tunnelframe.report._redact import Redactor
 
 __all__: list[str] = []
@@ -42,16 +43,6 @@ class FleetData:
     #: False when the tunnel list was rebuilt from connections (idle tunnels missing)
     tunnels_complete: bool = True
     redacted: bool = False
-
-
-def _utc(value: Any, what: str) -> pd.Timestamp:
-    try:
-        stamp = pd.Timestamp(value)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{what} must be a date or time, not {value!r}") from exc
-    if pd.isna(stamp):
-        raise ValueError(f"{what} must be a date or time, not {value!r}")
-    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
 
 
 def _is_snapshot(source: object) -> bool:

@@ -7,11 +7,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tunnelframe._checks import _check_frame
 from tunnelframe.versions._calendar import _DATE, _NEG, _days_to_dates
 from tunnelframe.versions._drift import (
     _ID_COLUMNS,
     _NA,
-    _check_frame,
     _Connectors,
     _int_array,
     _without_placeholders,
@@ -39,7 +39,13 @@ def _remote_flags(
     """Whether each connector's tunnel is remotely managed; None when nothing says."""
     source = frame
     if tunnels is not None:
-        _check_frame(tunnels, ("tunnel_id",))
+        _check_frame(
+            tunnels,
+            "config_drift",
+            columns=("tunnel_id",),
+            what="a tunnels frame",
+            source="tunnelframe.tunnels_frame",
+        )
         if not {"remote_config", "config_src"} & set(tunnels.columns):
             raise ValueError("tunnels lacks remote_config and config_src: pass tunnels_frame(...)")
         lookup = tunnels.drop_duplicates("tunnel_id").set_index(
@@ -95,7 +101,7 @@ def config_drift(frame: pd.DataFrame, *, tunnels: pd.DataFrame | None = None) ->
       connector_id  config_version  tunnel_config_version
     0            b               5                      7
     """
-    frame = _check_frame(frame, ("connector_id", "config_version"))
+    frame = _check_frame(frame, "config_drift", columns=("connector_id", "config_version"))
     frame = _without_placeholders(frame, ("config_version",))
     conns = _Connectors.of(frame)
     raw = pd.to_numeric(frame["config_version"], errors="coerce").astype("Float64")

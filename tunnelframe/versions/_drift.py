@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tunnelframe._checks import _check_frame, _codes
 from tunnelframe.versions._calendar import (
     _DATE,
     _HOW_TO_UPDATE,
@@ -26,7 +27,7 @@ from tunnelframe.versions._calendar import (
     _minus_year,
     _resolve_latest,
 )
-from tunnelframe.versions._parse import _COMMITS, _codes, _parse
+from tunnelframe.versions._parse import _COMMITS, _parse
 
 __all__ = ["STATUSES", "VERSION_DRIFT_COLUMNS", "version_drift"]
 
@@ -124,20 +125,6 @@ def _firsts(ids: np.ndarray) -> np.ndarray:
         return np.zeros(0, dtype=np.int64)
     seen = np.maximum.accumulate(ids)
     return np.flatnonzero(np.concatenate([[True], ids[1:] > seen[:-1]]))
-
-
-def _check_frame(frame: object, required: tuple[str, ...]) -> pd.DataFrame:
-    if not isinstance(frame, pd.DataFrame):
-        raise TypeError(
-            "frame must be a pandas DataFrame (tunnelframe.connections_frame(...)), "
-            f"got {type(frame).__name__}"
-        )
-    missing = [c for c in required if c not in frame.columns]
-    if missing:
-        raise ValueError(
-            f"frame lacks column(s) {missing}: pass tunnelframe.connections_frame(...) output"
-        )
-    return frame
 
 
 def _without_placeholders(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
@@ -240,9 +227,9 @@ def _as_of(as_of: object) -> pd.Timestamp:
 
 
 def _drift(
-    frame: object, releases: object, latest: object, as_of: object, stacklevel: int
+    frame: object, releases: object, latest: object, as_of: object, stacklevel: int, func: str
 ) -> _Drift:
-    frame = _check_frame(frame, ("connector_id", "version"))
+    frame = _check_frame(frame, func, columns=("connector_id", "version"))
     frame = _without_placeholders(frame, ("version", "client_version"))
     when = _as_of(as_of)
     as_of_day = _day(when, "as_of")
@@ -363,4 +350,4 @@ def version_drift(
     1  2025.8.0               24      False  unsupported
     2       DEV             <NA>       <NA>      unknown
     """
-    return _drift(frame, releases, latest, as_of, stacklevel=3).frame
+    return _drift(frame, releases, latest, as_of, stacklevel=3, func="version_drift").frame

@@ -11,6 +11,8 @@ from typing import NamedTuple, overload
 import numpy as np
 import pandas as pd
 
+from tunnelframe._checks import _codes
+
 __all__ = ["Version", "parse_version"]
 
 
@@ -102,11 +104,3 @@ def parse_version(s: object) -> Version | pd.Series:
     if s is None or isinstance(s, str) or (isinstance(s, float) and np.isnan(s)) or s is pd.NA:
         return _parse(s)
     raise TypeError(f"parse_version expects a str, None or a pandas Series, got {type(s).__name__}")
-
-
-def _codes(s: pd.Series) -> tuple[np.ndarray, pd.Index]:
-    """Integer codes (-1 = NA) and the distinct values they index."""
-    if isinstance(s.dtype, pd.CategoricalDtype):
-        return s.cat.codes.to_numpy(np.int64), s.cat.categories
-    codes, uniques = pd.factorize(s, use_na_sentinel=True)
-    return codes.astype(np.int64), pd.Index(uniques)

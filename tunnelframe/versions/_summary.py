@@ -139,7 +139,7 @@ def version_summary(
     0  2026.8.2             2  66.666667
     1  2025.8.0             1  33.333333
     """
-    drift = _drift(frame, releases, latest, as_of, stacklevel=3)
+    drift = _drift(frame, releases, latest, as_of, stacklevel=3, func="version_summary")
     out, n = drift.frame, len(drift.frame)
     keys = np.append(np.array(drift.canon.keys, dtype=np.int64), -1)[drift.version]
 

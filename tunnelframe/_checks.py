@@ -1,0 +1,56 @@
+"""Input checks and small array helpers shared by the analysis, plotting and history layers.
+
+Private: nothing here is part of the public API, and nothing here knows about HTTP or matplotlib.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+__all__: list[str] = []
+
+
+def _check_frame(
+    frame: object,
+    func: str,
+    *,
+    columns: Sequence[str] = (),
+    what: str = "a connections frame",
+    source: str = "tunnelframe.connections_frame",
+) -> pd.DataFrame:
+    """``frame`` itself when it is a DataFrame with ``columns``; else a TypeError or ValueError."""
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(
+            f"{func} expects {what} (a pandas DataFrame from {source}), got {type(frame).__name__}"
+        )
+    missing = [column for column in columns if column not in frame.columns]
+    if missing:
+        raise ValueError(
+            f"{func}: frame lacks column(s) {', '.join(missing)}: pass the frame from {source}"
+        )
+    return frame
+
+
+def _utc(value: object, name: str) -> pd.Timestamp:
+    """``value`` (a datetime, Timestamp or ISO 8601 string) as a UTC Timestamp; naive means UTC."""
+    try:
+        stamp = pd.Timestamp(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError) as exc:
+        raise ValueError(
+            f"{name}={value!r} is not a time: pass a datetime, a pandas Timestamp or an "
+            "ISO 8601 string"
+        ) from exc
+    if pd.isna(stamp):
+        raise ValueError(f"{name} is missing (NaT): pass a datetime or an ISO 8601 string")
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+
+
+def _codes(series: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Integer codes (-1 for NA) and the distinct values they index, cheap for categoricals."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        return series.cat.codes.to_numpy(dtype=np.int64), series.cat.categories
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    return codes.astype(np.int64), pd.Index(uniques)
