@@ -111,7 +111,11 @@ def plot_version_distribution(
                 others.append(
                     {"label": label, "n": int(part["n"].sum()), "status": status, "hatch": "//"}
                 )
-        table = pd.concat([shown, pd.DataFrame(others)], ignore_index=True)
+        # Only the drawn columns, and no empty frame: pandas 2.2 warns when concat would
+        # take dtypes from all-NA columns.
+        columns = ["label", "n", "status", "hatch"]
+        parts = [shown[columns]] + ([pd.DataFrame(others, columns=columns)] if others else [])
+        table = pd.concat(parts, ignore_index=True)
     y = np.arange(len(table))
     options: dict[str, Any] = {
         "color": [STATUS_COLORS[s] for s in table["status"]],

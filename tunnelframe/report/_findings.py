@@ -275,7 +275,9 @@ def _degraded(a: Analysis) -> pd.DataFrame:
                 "reason": "the API reports the tunnel down and lists no connector",
             }
         )
-        bad = pd.concat([bad.astype({"account_id": str, "tunnel_id": str}), gone])
+        # From records: pd.concat would guess dtypes from gone's all-NA columns (deprecated).
+        rows = bad.to_dict("records") + gone.to_dict("records")
+        bad = pd.DataFrame(rows, columns=bad.columns)
     return bad.reset_index(drop=True)
 
 
