@@ -21,23 +21,25 @@ from tunnelframe import ApiError, AuthError, NotFoundError, RateLimitError, Sche
 from tunnelframe.client import Client
 from tunnelframe.simulator import Faults, SimulatedApi, serve
 
+TOKEN = "canned-token-0123456789abcdef"
+
 # -- construction and credentials ---------------------------------------------------------------
 
 
 def test_credentials_and_urls_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CLOUDFLARE_API_TOKEN", "env-token")
+    monkeypatch.setenv("CLOUDFLARE_API_TOKEN", "env-token-0123456789abcdef")
     monkeypatch.setenv("CLOUDFLARE_ACCOUNT_ID", "acc-from-env")
     monkeypatch.setenv("CLOUDFLARE_BASE_URL", "https://api.example.test/client/v4/")
     client = Client()
     assert client.account_id == "acc-from-env"
     assert client.base_url == "https://api.example.test/client/v4"
-    assert "env-token" not in repr(client)
+    assert "env-token-0123456789abcdef" not in repr(client)
     client.close()
 
 
 def test_default_base_url_is_cloudflare(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("CLOUDFLARE_BASE_URL", raising=False)
-    with Client("x") as client:
+    with Client(TOKEN) as client:
         assert client.base_url == "https://api.cloudflare.com/client/v4"
 
 
@@ -76,16 +78,16 @@ def test_missing_account_names_the_variable(
 )
 def test_plain_http_only_to_loopback(url: str, allowed: bool) -> None:
     if allowed:
-        Client("x", base_url=url).close()
+        Client(TOKEN, base_url=url).close()
     else:
         with pytest.raises(ValueError, match="refusing plain http://"):
-            Client("x", base_url=url)
+            Client(TOKEN, base_url=url)
 
 
 def test_legacy_email_and_key(api: SimulatedApi) -> None:
-    with serve(tiny_fleet(), email="me@example.com", api_key="legacy-key-123") as legacy:
+    with serve(tiny_fleet(), email="me@example.com", api_key="legacy-key-0123456789") as legacy:
         with Client(
-            email="me@example.com", api_key="legacy-key-123", base_url=legacy.url
+            email="me@example.com", api_key="legacy-key-0123456789", base_url=legacy.url
         ) as client:
             assert [t["id"] for t in client.list_tunnels(account_id=ACCOUNT)] == [
                 "t1",
@@ -94,7 +96,7 @@ def test_legacy_email_and_key(api: SimulatedApi) -> None:
                 "t4",
                 "t5",
             ]
-        wrong = Client(email="me@example.com", api_key="wrong", base_url=legacy.url)
+        wrong = Client(email="me@example.com", api_key="wrong-key-0123456789", base_url=legacy.url)
         with (
             wrong,
             pytest.raises(AuthError, match="check that CLOUDFLARE_EMAIL and CLOUDFLARE_API_KEY"),
@@ -199,7 +201,7 @@ def test_auth_failure_message(api: SimulatedApi) -> None:
         r"\(CLOUDFLARE_API_TOKEN\) is valid and has the Cloudflare Tunnel Read permission"
     )
     with (
-        make_client(api, token="not-the-token") as client,
+        make_client(api, token="not-the-token-0123456789") as client,
         pytest.raises(AuthError, match=expected) as info,
     ):
         client.list_tunnels()
@@ -316,7 +318,7 @@ def test_success_false_on_http_200_raises(canned: tuple[str, list[Any]]) -> None
     replies.append((200, {"Content-Type": "application/json"}, body))
     expected = r'HTTP 200, success is false, code 1234 "odd"'
     with (
-        Client("tok", account_id="a", base_url=url) as client,
+        Client(TOKEN, account_id="a", base_url=url) as client,
         pytest.raises(ApiError, match=expected) as info,
     ):
         client.get_tunnel("t1")
@@ -336,7 +338,7 @@ def test_error_chain_and_codeless_errors_are_reported(canned: tuple[str, list[An
     replies.append((400, {}, json.dumps(body).encode()))
     expected = r'HTTP 400, code 1000 "outer", "no code", code 1001 "inner": retry later'
     with (
-        Client("tok", account_id="a", base_url=url) as client,
+        Client(TOKEN, account_id="a", base_url=url) as client,
         pytest.raises(ApiError, match=expected) as info,
     ):
         client.get_tunnel("t1")
@@ -349,14 +351,14 @@ def test_code_7003_on_http_400_is_not_found(canned: tuple[str, list[Any]]) -> No
     url, replies = canned
     body = b'{"success": false, "errors": [{"code": 7003, "message": "No route"}], "result": null}'
     replies.append((400, {}, body))
-    with Client("tok", account_id="a", base_url=url) as client, pytest.raises(NotFoundError):
+    with Client(TOKEN, account_id="a", base_url=url) as client, pytest.raises(NotFoundError):
         client.get_tunnel("t1")
 
 
 def test_non_json_body_quotes_status_and_first_bytes(canned: tuple[str, list[Any]]) -> None:
     url, replies = canned
     replies.append((200, {"Content-Type": "text/html"}, b"<html>captive portal</html>"))
-    with Client("tok", account_id="a", base_url=url) as client:
+    with Client(TOKEN, account_id="a", base_url=url) as client:
         with pytest.raises(
             ApiError, match=r"HTTP 200, the body is not JSON: b'<html>captive portal</html>'"
         ):
@@ -370,7 +372,7 @@ def test_a_non_list_result_is_a_schema_error(canned: tuple[str, list[Any]]) -> N
         (200, {}, b'{"success": true, "errors": [], "messages": [], "result": {"id": 1}}')
     )
     with (
-        Client("tok", account_id="a", base_url=url) as client,
+        Client(TOKEN, account_id="a", base_url=url) as client,
         pytest.raises(SchemaError, match="expected an array"),
     ):
         client.list_connectors("t1")
@@ -380,7 +382,7 @@ def test_retry_after_http_date_is_honoured(canned: tuple[str, list[Any]]) -> Non
     url, replies = canned
     replies.append((429, {"Retry-After": "Thu, 01 Jan 1970 00:00:00 GMT"}, b"{}"))
     replies.append((200, {}, b'{"success": true, "errors": [], "messages": [], "result": []}'))
-    with Client("tok", account_id="a", base_url=url) as client:
+    with Client(TOKEN, account_id="a", base_url=url) as client:
         assert client.list_connectors("t1") == []
         assert client.n_requests == 2
 
@@ -448,7 +450,7 @@ def test_token_never_appears_in_repr_logs_or_exceptions(caplog: pytest.LogCaptur
                     call()
                 errors.append(info.value)
             texts = [repr(client), str(client)]
-        with make_client(api, token="wrong-token", max_retries=0) as bad:
+        with make_client(api, token="wrong-token-0123456789", max_retries=0) as bad:
             with pytest.raises(AuthError) as auth:
                 bad.get_tunnel("t1")
             errors.append(auth.value)
@@ -469,7 +471,7 @@ def test_token_never_appears_in_repr_logs_or_exceptions(caplog: pytest.LogCaptur
     texts.append(caplog.text)  # formatted records, tracebacks included
     assert any("GET /accounts/" in record.getMessage() for record in caplog.records)
     assert len(errors) == 4
-    assert all(token not in text and "wrong-token" not in text for text in texts)
+    assert all(token not in text and "wrong-token-0123456789" not in text for text in texts)
     with pytest.raises(TypeError, match="cannot be pickled"):
         pickle.dumps(client)
 
@@ -481,11 +483,11 @@ def test_legacy_api_key_never_appears(caplog: pytest.LogCaptureFixture) -> None:
         client = Client(email="me@example.com", api_key=key, account_id=ACCOUNT, base_url=api.url)
         with client, pytest.raises(NotFoundError) as missing:
             client.get_tunnel("nope")
-        wrong = Client(email="me@example.com", api_key="other-key-77", base_url=api.url)
+        wrong = Client(email="me@example.com", api_key="other-key-770123456789", base_url=api.url)
         with wrong, pytest.raises(AuthError) as denied:
             wrong.list_tunnels(account_id=ACCOUNT)
     texts = [repr(client), str(client), repr(wrong), caplog.text]
     for error in (missing.value, denied.value):
         texts += ["".join(traceback.format_exception(error)), repr(error.messages), str(error.url)]
     assert "auth=email+api_key" in repr(client)
-    assert all(key not in text and "other-key-77" not in text for text in texts)
+    assert all(key not in text and "other-key-770123456789" not in text for text in texts)
