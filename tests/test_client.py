@@ -19,8 +19,7 @@ import pytest
 import requests
 from conftest import ACCOUNT, hostile, make_client, numbered_fleet, reply, tiny_fleet
 
-from tunnelframe import ApiError, AuthError, NotFoundError, RateLimitError, SchemaError
-from tunnelframe import Policy
+from tunnelframe import ApiError, AuthError, NotFoundError, Policy, RateLimitError, SchemaError
 from tunnelframe._ratelimit import ratelimit
 from tunnelframe.client import Client
 from tunnelframe.simulator import Faults, SimulatedApi, serve
@@ -510,12 +509,12 @@ def _envelope(result: object, **info: int | float) -> dict[str, Any]:
 
 
 def test_a_token_read_with_its_newline_is_cleaned_before_any_request() -> None:
-    with serve(tiny_fleet(), token=SECRET) as api:
-        with Client(SECRET + "\n", account_id=ACCOUNT, base_url=api.url) as client:
-            assert client.get_tunnel("t1")["id"] == "t1"
-        legacy = Client(
-            email=" me@example.com ", api_key=" " + SECRET + "\r\n", base_url=api.url
-        )
+    with (
+        serve(tiny_fleet(), token=SECRET) as api,
+        Client(SECRET + "\n", account_id=ACCOUNT, base_url=api.url) as client,
+    ):
+        assert client.get_tunnel("t1")["id"] == "t1"
+        legacy = Client(email=" me@example.com ", api_key=" " + SECRET + "\r\n", base_url=api.url)
         assert legacy._headers()["X-Auth-Key"] == SECRET
 
 
@@ -532,7 +531,7 @@ def test_a_token_read_with_its_newline_is_cleaned_before_any_request() -> None:
 def test_header_unsafe_credentials_are_refused_without_echoing_them(
     kwargs: dict[str, str], canned: tuple[str, list[Any]]
 ) -> None:
-    url, replies = canned
+    url, _ = canned
     with pytest.raises(AuthError, match="cannot be sent in an HTTP header") as info:
         Client(**kwargs, account_id="a", base_url=url)
     text = "".join(traceback.format_exception(info.value))
@@ -560,7 +559,7 @@ def test_redirects_are_not_followed_and_keep_the_legacy_key_home() -> None:
 
         with hostile(redirecting) as url:
             client = Client(email="me@example.com", api_key=SECRET, account_id="a", base_url=url)
-            with client, pytest.raises(ApiError, match="HTTP 302, a redirect to .* not followed"):
+            with client, pytest.raises(ApiError, match=r"HTTP 302, a redirect to .* not followed"):
                 client.get_tunnel("t1")
     assert seen == []
 
@@ -571,9 +570,12 @@ def test_an_echoed_header_is_scrubbed_before_the_body_is_cut() -> None:
         body = ("x" * 87 + " Authorization: " + handler.headers["Authorization"]).encode()
         reply(handler, 400, body, {"Content-Type": "text/plain"})
 
-    with hostile(echoing) as url, Client(SECRET, account_id="a", base_url=url) as client:
-        with pytest.raises(ApiError, match="the body is not JSON") as info:
-            client.get_tunnel("t1")
+    with (
+        hostile(echoing) as url,
+        Client(SECRET, account_id="a", base_url=url) as client,
+        pytest.raises(ApiError, match="the body is not JSON") as info,
+    ):
+        client.get_tunnel("t1")
     assert SECRET[:8] not in str(info.value)
     assert "Authorization: Bearer <secret>" in str(info.value)
 
@@ -620,9 +622,12 @@ def test_pagination_the_same_full_page_forever_is_an_error() -> None:
     answer = _pages(
         5000, items=lambda page, size: [{"id": f"t{i}"} for i in range(size)], pages_served=served
     )
-    with hostile(answer) as url, Client(SECRET, base_url=url) as client:
-        with pytest.raises(ApiError, match="page 2 lists only tunnels already listed: the server"):
-            client.list_tunnels(account_id="a", per_page=10)
+    with (
+        hostile(answer) as url,
+        Client(SECRET, base_url=url) as client,
+        pytest.raises(ApiError, match="page 2 lists only tunnels already listed: the server"),
+    ):
+        client.list_tunnels(account_id="a", per_page=10)
     assert served == [1, 2]
 
 
@@ -636,9 +641,12 @@ def test_pagination_a_count_always_one_page_ahead_is_bounded() -> None:
     answer = _pages(
         0, announce=lambda page, size: (page + 1) * size, items=fresh, pages_served=served
     )
-    with hostile(answer) as url, Client(SECRET, base_url=url) as client:
-        with pytest.raises(ApiError, match="3 pages gave 30 of the 40 tunnels announced"):
-            client.list_tunnels(account_id="a", per_page=10)
+    with (
+        hostile(answer) as url,
+        Client(SECRET, base_url=url) as client,
+        pytest.raises(ApiError, match="3 pages gave 30 of the 40 tunnels announced"),
+    ):
+        client.list_tunnels(account_id="a", per_page=10)
     assert served == [1, 2, 3]
 
 
@@ -663,9 +671,11 @@ def test_pagination_an_absurd_served_per_page_does_not_loop(per_page: object) ->
 
 @pytest.mark.parametrize("per_page", [0, -1, 1001, 2.0, float("nan"), True])
 def test_pagination_per_page_is_validated(per_page: Any) -> None:
-    with Client(SECRET, base_url="http://127.0.0.1:9") as client:
-        with pytest.raises(ValueError, match="per_page must be between 1 and 1000"):
-            client.list_tunnels(account_id="a", per_page=per_page)
+    with (
+        Client(SECRET, base_url="http://127.0.0.1:9") as client,
+        pytest.raises(ValueError, match="per_page must be between 1 and 1000"),
+    ):
+        client.list_tunnels(account_id="a", per_page=per_page)
 
 
 def test_pagination_a_tunnel_on_two_pages_is_kept_once(caplog: pytest.LogCaptureFixture) -> None:
@@ -681,9 +691,12 @@ def test_pagination_a_tunnel_on_two_pages_is_kept_once(caplog: pytest.LogCapture
 
 def test_pagination_a_non_object_item_is_a_schema_error() -> None:
     answer = _pages(3, items=lambda page, size: [{"id": "t0"}, 7, {"id": "t2"}])
-    with hostile(answer) as url, Client(SECRET, base_url=url) as client:
-        with pytest.raises(SchemaError, match=r"result\[1\]: .* must be an object, got int"):
-            client.list_tunnels(account_id="a")
+    with (
+        hostile(answer) as url,
+        Client(SECRET, base_url=url) as client,
+        pytest.raises(SchemaError, match=r"result\[1\]: .* must be an object, got int"),
+    ):
+        client.list_tunnels(account_id="a")
 
 
 @pytest.mark.parametrize("retry_after", ["86400", "1e10", "inf", "-inf"])
@@ -739,9 +752,12 @@ def test_a_body_that_drips_stops_at_the_request_deadline() -> None:
             time.sleep(0.05)
 
     policy = Policy(timeout=5, request_deadline=0.3, max_retries=0)
-    with hostile(drip) as url, Client(SECRET, base_url=url, policy=policy) as client:
-        with pytest.raises(ApiError, match=r"the body took longer than 0 s \(\d+ bytes so far\)"):
-            client.get_tunnel("t1", account_id="a")
+    with (
+        hostile(drip) as url,
+        Client(SECRET, base_url=url, policy=policy) as client,
+        pytest.raises(ApiError, match=r"the body took longer than 0 s \(\d+ bytes so far\)"),
+    ):
+        client.get_tunnel("t1", account_id="a")
 
 
 def test_a_decompression_bomb_is_refused() -> None:
@@ -751,9 +767,12 @@ def test_a_decompression_bomb_is_refused() -> None:
         reply(handler, 200, bomb, {"Content-Encoding": "gzip", "Content-Type": "application/json"})
 
     policy = Policy(max_response_bytes=1_000_000)
-    with hostile(answer) as url, Client(SECRET, base_url=url, policy=policy) as client:
-        with pytest.raises(ApiError, match="larger than 1000000 bytes decompressed: refused"):
-            client.get_tunnel("t1", account_id="a")
+    with (
+        hostile(answer) as url,
+        Client(SECRET, base_url=url, policy=policy) as client,
+        pytest.raises(ApiError, match="larger than 1000000 bytes decompressed: refused"),
+    ):
+        client.get_tunnel("t1", account_id="a")
 
 
 @pytest.mark.parametrize("bad", [".", "..", "t 1", "t1\n", "\x00"])
@@ -772,13 +791,17 @@ def test_6003_with_a_6111_chain_gets_the_credentials_hint(canned: tuple[str, lis
             {
                 "code": 6003,
                 "message": "Invalid request headers",
-                "error_chain": [{"code": 6111, "message": "Invalid format for Authorization header"}],
+                "error_chain": [
+                    {"code": 6111, "message": "Invalid format for Authorization header"}
+                ],
             }
         ],
         "result": None,
     }
     replies.append((400, {"Content-Type": "application/json"}, json.dumps(body).encode()))
-    with Client(TOKEN, account_id="a", base_url=url) as client:
-        with pytest.raises(AuthError, match=r"code 6111 .*: check that the API token") as info:
-            client.get_tunnel("t1")
+    with (
+        Client(TOKEN, account_id="a", base_url=url) as client,
+        pytest.raises(AuthError, match=r"code 6111 .*: check that the API token") as info,
+    ):
+        client.get_tunnel("t1")
     assert info.value.codes == [6003, 6111]

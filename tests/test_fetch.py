@@ -193,7 +193,10 @@ def test_progress_bar_goes_to_stderr(client: Client, capsys: pytest.CaptureFixtu
 
 
 def test_listing_failures_raise(api: SimulatedApi) -> None:
-    with make_client(api, token="wrong-token-0123456789") as client, pytest.raises(tunnelframe.AuthError):
+    with (
+        make_client(api, token="wrong-token-0123456789") as client,
+        pytest.raises(tunnelframe.AuthError),
+    ):
         fetch_fleet(client, progress=False)
 
 
