@@ -258,6 +258,26 @@ def test_failed_envelope_is_an_api_error() -> None:
         tunnels_frame({"success": False, "errors": "garbled"})
 
 
+def test_failed_envelope_reads_the_error_chain_as_the_client_does() -> None:
+    envelope = {
+        "success": False,
+        "errors": [
+            {
+                "code": 6003,
+                "message": "Invalid request headers",
+                "error_chain": [
+                    {"code": 6111, "message": "Invalid format for Authorization header"}
+                ],
+            }
+        ],
+        "result": None,
+    }
+    expected = "code 6003; code 6111: Invalid request headers; Invalid format for Authorization"
+    with pytest.raises(tf.ApiError, match=expected) as info:
+        connectors_frame(envelope)
+    assert info.value.codes == [6003, 6111]
+
+
 # --------------------------------------------------------------------------- idle connectors, uuid
 
 
