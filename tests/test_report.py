@@ -491,3 +491,29 @@ def test_sample_report_is_complete_and_light(tmp_path: Path) -> None:
     # every live tunnel of the sample has its detail
     live = [t for t in tf.load_sample()["tunnels"] if not t.get("deleted_at")]
     assert text.count('<details id="t-') == len(live)
+
+
+def test_markdown_bare_urls_and_emails_make_no_links(tmp_path: Path) -> None:
+    # GitHub-style renderers autolink http(s)://, www. and e-mail addresses in plain text.
+    fleet = tf.simulator.generate_fleet(3, seed=1)
+    hostile_name = "ops https://evil.example/x www.evil.example admin@evil.example"
+    for tunnel in fleet["tunnels"]:
+        tunnel["name"] = hostile_name
+    text = write_report(fleet, tmp_path / "r.md").read_text(encoding="utf-8")
+    assert "https\\://evil.example/x www\\.evil.example admin\\@evil.example" in text
+    assert not re.search(r"(?<!\\)(https?://|www\.|\w@\w)", text.replace("](", ""))
+
+
+def test_csv_export_neutralises_formulas(tmp_path: Path) -> None:
+    fleet = tf.simulator.generate_fleet(4, seed=1)
+    names = ['=HYPERLINK("http://x")', "+1+1", "-2+3", "@SUM(A1)"]
+    for tunnel, name in zip(fleet["tunnels"], names, strict=True):
+        tunnel["name"] = name
+    paths = export_frames(fleet, tmp_path, format="csv")
+    tunnels = pd.read_csv(paths["tunnels"], dtype=str)
+    assert sorted(tunnels["tunnel_name"]) == sorted("'" + name for name in names)
+    connections = pd.read_csv(paths["connections"], dtype=str)
+    assert connections["tunnel_name"].str.startswith("'").all()
+    # numbers stay numbers, and Parquet keeps the names as they are
+    parquet = export_frames(fleet, tmp_path / "pq")
+    assert sorted(pd.read_parquet(parquet["tunnels"])["tunnel_name"]) == sorted(names)
