@@ -88,11 +88,13 @@ def plot_tunnel_colo_heatmap(
     dist = colo_distribution(frame, by="tunnel", active_only=active_only)
     if dist.empty:
         return _say_empty(ax, title, what)
+    # A missing account or tunnel id (a single connector's payload) is a key like any other:
+    # NaN keys would vanish from the pivot below and leave nothing to draw.
     tunnel_key = (
-        dist["account_id"].astype("object").astype(str)
+        dist["account_id"].astype("string").fillna("<NA>")
         + "/"
-        + dist["tunnel_id"].astype("object").astype(str)
-    )
+        + dist["tunnel_id"].astype("string").fillna("<NA>")
+    ).astype(object)
     grid = pd.DataFrame(
         {
             "tunnel": tunnel_key.to_numpy(),
