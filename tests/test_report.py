@@ -517,3 +517,15 @@ def test_csv_export_neutralises_formulas(tmp_path: Path) -> None:
     # numbers stay numbers, and Parquet keeps the names as they are
     parquet = export_frames(fleet, tmp_path / "pq")
     assert sorted(pd.read_parquet(parquet["tunnels"])["tunnel_name"]) == sorted(names)
+
+
+def test_redaction_covers_ips_embedded_in_names_in_every_usual_form(tmp_path: Path) -> None:
+    fleet = tf.simulator.generate_fleet(3, seed=1)
+    names = ["edge ip-198-51-100-7", "db 198.51.100.8 primary", "v6 2001:db8::17 host"]
+    for tunnel, name in zip(fleet["tunnels"], names, strict=True):
+        tunnel["name"] = name
+    for fmt in ("md", "html"):
+        text = write_report(fleet, tmp_path / f"r.{fmt}", redact_ips=True).read_text("utf-8")
+        for raw in ("198-51-100-7", "198.51.100.8", "2001:db8::17"):
+            assert raw not in text
+        assert "edge ip-ip-" in text  # the dashed IP's pseudonym: the same as the dotted one
