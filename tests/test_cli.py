@@ -8,17 +8,21 @@ would set. Expected violations come from the hand-written fleet in ``_report_fle
 from __future__ import annotations
 
 import gzip
+import http.server
 import json
+import os
 import re
 import shutil
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import _report_fleet as rf
 import pytest
+from conftest import hostile, reply
 
 import tunnelframe as tf
 from tunnelframe.cli import main
@@ -405,3 +409,39 @@ def test_simulate_serves_until_interrupted(
             _, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
     assert env["CLOUDFLARE_API_TOKEN"] not in capsys.readouterr().out
+
+
+def test_ctrl_c_during_a_waiting_fetch_exits_130_and_writes_nothing(tmp_path: Path) -> None:
+    waiting = threading.Event()
+
+    def answer(handler: http.server.BaseHTTPRequestHandler) -> None:
+        path = handler.path.split("?")[0]
+        if path.endswith("/cfd_tunnel"):
+            tunnels = [{"id": "t1", "name": "web", "status": "healthy"}]
+            reply(handler, 200, {"success": True, "errors": [], "result": tunnels})
+            return
+        failure = {"success": False, "errors": [{"code": 10429}], "result": None}
+        reply(handler, 429, failure, {"Retry-After": "300"})
+        waiting.set()  # the fetch now waits out the Retry-After
+
+    out = tmp_path / "s.json"
+    with hostile(answer) as url:
+        env = {
+            **os.environ,
+            "CLOUDFLARE_API_TOKEN": "sekrit-token-0123456789-abcdefghij",
+            "CLOUDFLARE_ACCOUNT_ID": "a",
+            "CLOUDFLARE_BASE_URL": url,
+        }
+        command = [sys.executable, "-m", "tunnelframe", "fetch", "-o", str(out), "--no-progress"]
+        with subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+        ) as proc:
+            try:
+                assert waiting.wait(timeout=60), "the fetch never reached the server"
+                proc.send_signal(signal.SIGINT)
+                _, err = proc.communicate(timeout=60)  # not the 300 s of the Retry-After
+            finally:
+                proc.kill()
+    assert proc.returncode == 130, err
+    assert err.strip().splitlines()[-1] == "tunnelframe: interrupted"
+    assert list(tmp_path.iterdir()) == []
