@@ -231,6 +231,7 @@ class Client:
         )
         self._cancelled = threading.Event()
         self._deadline_at: float | None = None
+        self._limits = 0
         self._budget = Budget(
             int(requests_per_window),
             float(window_s),
@@ -302,7 +303,8 @@ class Client:
         Within the block a call that would start, wait or retry after ``deadline`` seconds
         raises :class:`~tunnelframe.ApiError` instead, and a request in progress stops at the
         deadline. :meth:`cancel` (called from another thread, e.g. on Ctrl+C) makes every call
-        of this client stop at its next chunk or wait; leaving the block clears both.
+        of this client stop at its next chunk or wait; leaving the block clears both. Blocks
+        may nest or overlap: the nearest deadline holds.
 
         Examples
         --------
@@ -314,17 +316,25 @@ class Client:
         'web'
         """
         if deadline is not None and (
-            isinstance(deadline, bool) or not isinstance(deadline, int | float) or deadline <= 0
+            isinstance(deadline, bool)
+            or not isinstance(deadline, int | float)
+            or not deadline > 0  # NaN too
         ):
             raise ValueError(f"deadline must be a number of seconds > 0, got {deadline!r}")
-        if self._deadline_at is not None:
-            raise RuntimeError("Client.limit() blocks cannot be nested")
-        self._deadline_at = time.monotonic() + deadline if deadline is not None else math.inf
+        with self._counts_lock:
+            previous = self._deadline_at
+            ends_at = time.monotonic() + deadline if deadline is not None else math.inf
+            # Blocks may overlap (two fetches sharing a client): the nearest deadline holds.
+            self._deadline_at = ends_at if previous is None else min(previous, ends_at)
+            self._limits += 1
         try:
             yield self
         finally:
-            self._deadline_at = None
-            self._cancelled.clear()
+            with self._counts_lock:
+                self._deadline_at = previous
+                self._limits -= 1
+                if not self._limits:
+                    self._cancelled.clear()
 
     def cancel(self) -> None:
         """Stop every call and wait of this client now (e.g. on Ctrl+C); they raise ApiError.
