@@ -6,8 +6,6 @@ per connection, analyse version drift and colo distribution, and plot or report 
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
 from tunnelframe import simulator
 from tunnelframe._errors import (
     ApiError,
@@ -17,6 +15,7 @@ from tunnelframe._errors import (
     SchemaError,
     TunnelframeError,
 )
+from tunnelframe._version import __version__
 from tunnelframe.client import Client
 from tunnelframe.colos import (
     UnknownColoWarning,

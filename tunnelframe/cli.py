@@ -18,10 +18,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TextIO, cast
 
-from tunnelframe import __version__
 from tunnelframe._errors import TunnelframeError
-from tunnelframe.report._findings import one_line as _one_line
-from tunnelframe.report._sections import plural
+from tunnelframe._text import one_line, plural
+from tunnelframe._version import __version__
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -543,5 +542,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (TunnelframeError, OSError, ValueError) as exc:
         if debug:
             raise
-        print(f"{_PROG}: error: {_one_line(_describe(exc))}", file=sys.stderr)
+        print(f"{_PROG}: error: {one_line(_describe(exc))}", file=sys.stderr)
         return 1

@@ -17,13 +17,13 @@ import concurrent.futures
 import gzip
 import json
 import os
-import tempfile
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from tunnelframe._errors import ApiError, SchemaError, TunnelframeError
+from tunnelframe._io import atomic_write
 from tunnelframe.client import Client
 
 if TYPE_CHECKING:
@@ -218,17 +218,7 @@ class Snapshot:
         data = json.dumps(document, ensure_ascii=False, indent=None).encode()
         if target.name.endswith(".gz"):
             data = gzip.compress(data, mtime=0)
-        fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temp, target)
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
-        return target
+        return atomic_write(target, data)
 
     def __repr__(self) -> str:
         n_connectors = sum(len(t.get("connectors") or []) for t in self.tunnels)

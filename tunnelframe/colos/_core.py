@@ -86,10 +86,6 @@ def _sorted_category(values: pd.Series) -> pd.Series:
     return pd.Series(pd.Categorical(values.astype(object), categories=sorted(observed)))
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
-
 class _Connectors(NamedTuple):
     """Per-connector counts, aligned on connectors in order of first appearance."""
 

@@ -20,13 +20,14 @@ from __future__ import annotations
 import errno
 import json
 import os
-import secrets
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
 
+from tunnelframe._io import atomic_write
+from tunnelframe._version import __version__
 from tunnelframe.report._doc import Document, Section
 from tunnelframe.report._findings import RULES, Analysis, findings_frame
 from tunnelframe.report._redact import REDACT_KEY_ENV, Redactor
@@ -53,12 +54,6 @@ def _format_of(path: Path, format: str | None) -> str:
         ) from None
 
 
-def _version() -> str:
-    from tunnelframe import __version__
-
-    return __version__
-
-
 def _document(analysis: Analysis, *, title: str | None) -> Document:
     data = analysis.data
     sections: list[Section] = []
@@ -71,7 +66,7 @@ def _document(analysis: Analysis, *, title: str | None) -> Document:
         ("As of", fmt_time(data.as_of)),
         ("Accounts", ", ".join(data.account_ids) or "none"),
         ("Source", data.origin),
-        ("Made by", f"tunnelframe {_version()}"),
+        ("Made by", f"tunnelframe {__version__}"),
     ]
     notes: list[str] = []
     if data.fetched_at is not None and data.as_of != data.fetched_at:
@@ -94,18 +89,10 @@ def _document(analysis: Analysis, *, title: str | None) -> Document:
 
 
 def _write_text(path: Path, text: str) -> None:
-    # Written beside the target, then renamed over it: a reader never sees half a report.
-    # open(..., "x") rather than mkstemp: the file gets the usual umask permissions, not 0600.
+    # A reader never sees half a report.
     if not path.parent.is_dir():
         raise FileNotFoundError(errno.ENOENT, "no such directory", str(path.parent))
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-    try:
-        with open(tmp, "x", encoding="utf-8", newline="\n") as out:
-            out.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    atomic_write(path, text.encode("utf-8"))
 
 
 def write_report(

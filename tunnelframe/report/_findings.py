@@ -10,7 +10,6 @@ finding in one place: which rows break it, which columns show them, and the one-
 
 from __future__ import annotations
 
-import re
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -19,22 +18,12 @@ from typing import Any
 
 import pandas as pd
 
+from tunnelframe._text import one_line
 from tunnelframe.report._doc import ColumnKind, Severity
 from tunnelframe.report._redact import Redactor
 from tunnelframe.report._source import FleetData
 
 __all__: list[str] = []
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-
-
-def one_line(text: object) -> str:
-    """Return ``text`` on one line, control characters shown as escapes (``\\n``, ``\\x1b``).
-
-    Tunnel names and API messages are other people's text: a newline would break the
-    one-line-per-violation contract of ``check``, an escape sequence could rewrite a terminal.
-    """
-    return _CONTROL.sub(lambda m: m.group(0).encode("unicode_escape").decode("ascii"), str(text))
 
 
 class Analysis:

@@ -17,6 +17,7 @@ from typing import Any, cast
 
 import pandas as pd
 
+from tunnelframe._text import plural
 from tunnelframe.report._doc import (
     Block,
     Cell,
@@ -84,10 +85,6 @@ def name_of(value: Any) -> str:
 
 def pct(part: float, whole: float) -> str:
     return f"{100.0 * part / whole:.0f}%" if whole else NA_TEXT
-
-
-def plural(n: int, word: str, words: str | None = None) -> str:
-    return f"{n:,} {word if n == 1 else (words or word + 's')}"
 
 
 _SAFE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")

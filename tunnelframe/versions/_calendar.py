@@ -19,6 +19,8 @@ import pandas as pd
 
 from tunnelframe._data import _data_path
 from tunnelframe._errors import SchemaError, TunnelframeError
+from tunnelframe._io import atomic_write
+from tunnelframe._version import __version__
 from tunnelframe.versions._parse import _MONTH_KEY, _parse
 
 __all__ = ["StaleReleasesWarning", "load_releases", "refresh_releases"]
@@ -128,8 +130,6 @@ def refresh_releases(
     import urllib.error
     import urllib.request
 
-    from tunnelframe import __version__
-
     found: dict[str, str] = {}
     for page in range(1, 51):
         request = urllib.request.Request(
@@ -164,9 +164,9 @@ def refresh_releases(
     frame = _calendar_frame(cal.versions, cal.days)
     folder = Path(cache_dir) if cache_dir is not None else _cache_dir()
     folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / "cloudflared-releases.csv.tmp"
-    frame.assign(released_on=frame["released_on"].dt.strftime("%Y-%m-%d")).to_csv(tmp, index=False)
-    tmp.replace(folder / "cloudflared-releases.csv")
+    dated = frame.assign(released_on=frame["released_on"].dt.strftime("%Y-%m-%d"))
+    text = dated.to_csv(index=False)
+    atomic_write(folder / "cloudflared-releases.csv", text.encode("utf-8"))
     return frame
 
 
