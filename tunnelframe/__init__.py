@@ -26,7 +26,7 @@ from tunnelframe.colos import (
     ha_report,
 )
 from tunnelframe.datasets import load_sample
-from tunnelframe.fetch import Snapshot, fetch_connector, fetch_fleet, fetch_tunnel, load_snapshot
+from tunnelframe.fetch import fetch_connector, fetch_fleet, fetch_tunnel
 from tunnelframe.frames import (
     CONNECTIONS_SCHEMA,
     CONNECTORS_SCHEMA,
@@ -56,6 +56,7 @@ from tunnelframe.plotting import (
     plot_version_drift,
 )
 from tunnelframe.report import export_frames, findings, write_report
+from tunnelframe.snapshot import Snapshot, load_snapshot
 from tunnelframe.versions import (
     CONFIG_DRIFT_COLUMNS,
     STATUSES,

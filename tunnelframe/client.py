@@ -193,8 +193,14 @@ class Client:
         self._session.mount("http://", adapter)
         self._pool_size = max(1, pool_size)
 
-    def _ensure_pool(self, size: int) -> None:
-        """Make room for ``size`` concurrent connections (only on a session we created)."""
+    def ensure_pool(self, size: int) -> None:
+        """Make room for ``size`` concurrent connections (only on a session the client created).
+
+        Examples
+        --------
+        >>> with Client("token", account_id="acc1") as client:
+        ...     client.ensure_pool(16)
+        """
         if self._owns_session and size > self._pool_size:
             self._mount(size)
 
@@ -248,7 +254,15 @@ class Client:
                 text = text.replace(secret.reveal(), "<secret>")
         return text
 
-    def _account(self, account_id: str | None) -> str:
+    def resolve_account(self, account_id: str | None) -> str:
+        """``account_id``, or the client's own account; ValueError when neither is set.
+
+        Examples
+        --------
+        >>> with Client("token", account_id="acc1") as client:
+        ...     client.resolve_account(None), client.resolve_account("acc2")
+        ('acc1', 'acc2')
+        """
         account = account_id or self.account_id
         if not account:
             raise ValueError("no account id: pass account_id=... or set CLOUDFLARE_ACCOUNT_ID")
@@ -410,7 +424,7 @@ class Client:
         self, kind: type, account_id: str | None, tunnel_id: str, below: str = ""
     ) -> Any:
         """GET ``/accounts/{account}/cfd_tunnel/{tunnel_id}[/below]`` and check its result."""
-        account = self._account(account_id)
+        account = self.resolve_account(account_id)
         path = (
             f"/accounts/{self._segment(account, 'account_id')}"
             f"/cfd_tunnel/{self._segment(tunnel_id, 'tunnel_id')}"
@@ -486,7 +500,7 @@ class Client:
             raise ValueError(f"per_page must be between 1 and 1000, got {per_page!r}")
         if status is not None and status not in _STATUSES:
             raise ValueError(f"status must be one of {', '.join(_STATUSES)}, got {status!r}")
-        account = self._account(account_id)
+        account = self.resolve_account(account_id)
         filters: dict[str, object] = {
             "name": name,
             "is_deleted": is_deleted,

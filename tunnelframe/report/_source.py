@@ -46,7 +46,7 @@ class FleetData:
 
 
 def _is_snapshot(source: object) -> bool:
-    from tunnelframe.fetch import Snapshot
+    from tunnelframe.snapshot import Snapshot
 
     return isinstance(source, Snapshot)
 
@@ -54,7 +54,7 @@ def _is_snapshot(source: object) -> bool:
 def resolve(source: Any, *, as_of: Any = None) -> FleetData:
     """Return the :class:`FleetData` of ``source`` (see :func:`tunnelframe.write_report`)."""
     if isinstance(source, (str, os.PathLike)):
-        from tunnelframe.fetch import load_snapshot
+        from tunnelframe.snapshot import load_snapshot
 
         path = Path(source)
         return _from_snapshot(load_snapshot(path), as_of=as_of, origin=f"snapshot {path.name}")
