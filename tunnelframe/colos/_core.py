@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from tunnelframe._checks import _codes
-from tunnelframe.frames import CONNECTORS_SCHEMA
+from tunnelframe.frames import CONNECTORS_SCHEMA, connection_flags
 
 __all__: list[str] = []
 
@@ -52,15 +52,6 @@ def _groups(frame: pd.DataFrame, columns: Sequence[str]) -> _Groups:
 
 def _take(frame: pd.DataFrame, columns: Sequence[str], rows: np.ndarray) -> dict[str, Any]:
     return {c: frame[c].take(rows).reset_index(drop=True) for c in columns}
-
-
-def _row_flags(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Which rows are active connections and which pending reconnects."""
-    is_conn = frame["colo_name"].notna().to_numpy()
-    if "connection_id" in frame.columns:
-        is_conn = is_conn | frame["connection_id"].notna().to_numpy()
-    pending = frame["is_pending_reconnect"].fillna(False).astype(bool).to_numpy() & is_conn
-    return is_conn & ~pending, pending
 
 
 def _pair_counts(
@@ -103,7 +94,7 @@ class _Connectors(NamedTuple):
 
 
 def _connectors(frame: pd.DataFrame) -> _Connectors:
-    active, pending = _row_flags(frame)
+    active, pending = connection_flags(frame)
     tunnels = _groups(frame, ("account_id", "tunnel_id"))
     rows = np.flatnonzero(frame["connector_id"].notna().to_numpy())
     sub = frame[["account_id", "tunnel_id", "connector_id", "colo_name", "run_at"]].iloc[rows]

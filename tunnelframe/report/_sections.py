@@ -18,6 +18,7 @@ from typing import Any, cast
 import pandas as pd
 
 from tunnelframe._text import plural
+from tunnelframe.frames import edge_strings
 from tunnelframe.report._doc import (
     Block,
     Cell,
@@ -505,7 +506,9 @@ def tunnels(a: Analysis) -> Section:
     connectors["ha"] = connectors["ha"].astype("object")
     connectors = connectors.sort_values("run_at", ascending=False, kind="stable")
     by_tunnel = {tid: g for tid, g in connectors.groupby("tunnel_id", sort=False)}
-    edges_of = _tunnel_edges(a.colos_by_tunnel)
+    edges_of = {
+        str(tid): str(text) for tid, text in edge_strings(a.connections, by="tunnel_id").items()
+    }
     several_accounts = len(a.data.account_ids) > 1
 
     live = a.live_tunnels.copy()
@@ -551,15 +554,6 @@ def tunnels(a: Analysis) -> Section:
     return Section(
         "tunnels", "Tunnels in detail", [intro, *groups], toc_note=plural(len(live), "tunnel")
     )
-
-
-def _tunnel_edges(dist: pd.DataFrame) -> dict[str, str]:
-    """The tunnel's active connections per colo, as ``cloudflared tunnel list`` shows them."""
-    out: dict[str, str] = {}
-    for tid, rows in dist.groupby(dist["tunnel_id"].astype(str), sort=False):
-        pairs = sorted(zip(rows["colo_name"].astype(str), rows["connections"], strict=True))
-        out[str(tid)] = ", ".join(f"{n}x{colo}" for colo, n in pairs)
-    return out
 
 
 def _config_text(t: dict[str, Any]) -> str:
