@@ -43,17 +43,17 @@ from tunnelframe.history import (
     ha_episodes,
     ha_timeline,
     load_history,
-    plot_ha_timeline,
-    plot_version_rollout,
     version_rollout,
 )
 from tunnelframe.plotting import (
     plot_colo_distribution,
     plot_colo_map,
     plot_connection_ages,
+    plot_ha_timeline,
     plot_tunnel_colo_heatmap,
     plot_version_distribution,
     plot_version_drift,
+    plot_version_rollout,
 )
 from tunnelframe.report import export_frames, findings, write_report
 from tunnelframe.snapshot import Snapshot, load_snapshot

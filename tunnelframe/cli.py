@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal, TextIO, cast
 from tunnelframe._errors import TunnelframeError
 from tunnelframe._text import one_line, plural
 from tunnelframe._version import __version__
+from tunnelframe.history import history_summary
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -419,19 +420,17 @@ def _snapshot(args: argparse.Namespace) -> int:
 
 def _history(args: argparse.Namespace) -> int:
     import tunnelframe as tf
-    from tunnelframe.history._report import lost_second_colo
 
     store: Path = args.store
-    churn = tf.connector_churn(store)
+    # Every query runs once: the report below shows the same summary.
+    summary = history_summary(store)
+    churn, shifts, hosts, timeline = summary.churn, summary.shifts, summary.hosts, summary.timeline
     if churn.empty:
         raise ValueError(f"history store {store} holds no snapshot yet")
-    shifts = tf.colo_shifts(store)
-    hosts = tf.connector_churn(store, per="host")
-    timeline = tf.ha_timeline(store)
     first, last = churn["fetched_at"].min(), churn["fetched_at"].max()
     n_accounts = churn["account_id"].nunique()
     latest = churn.groupby("account_id", observed=True).tail(1)
-    n_lost = lost_second_colo(shifts)["tunnel_id"].nunique()
+    n_lost = summary.lost["tunnel_id"].nunique()
     not_ha = int((timeline["ha_share"] < 1).sum())
     _out(
         f"{plural(churn['fetched_at'].nunique(), 'snapshot')} from {first:%Y-%m-%d %H:%M} to "
@@ -465,7 +464,7 @@ def _history(args: argparse.Namespace) -> int:
             redact_ips=args.redact_ips,
             title=args.title or f"Cloudflare Tunnel fleet history, {last:%Y-%m-%d}",
             as_of=last,
-            history=store,
+            history=summary,
         )
         _out(f"Report: {written.resolve()}")
     return 0

@@ -11,7 +11,8 @@ Everything from the API is treated as untrusted text: the renderers escape it, a
 token is never part of a source, so it cannot reach a report.
 
 Layout of the package: ``_source`` (source → frames), ``_findings`` (analyses and rules),
-``_sections`` (section builders, :data:`~tunnelframe.report._sections.SECTIONS`), ``_doc``
+``_sections`` (section builders, in report order in :data:`SECTIONS`), ``_history`` (the
+History section, from a :class:`~tunnelframe.history.HistorySummary`), ``_doc``
 (the format-neutral document), ``_html`` and ``_markdown`` (renderers), ``_redact``.
 """
 
@@ -28,13 +29,27 @@ import pandas as pd
 
 from tunnelframe._io import atomic_write
 from tunnelframe._version import __version__
+from tunnelframe.history import HistorySummary, history_summary
+from tunnelframe.report import _sections
 from tunnelframe.report._doc import Document, Section
 from tunnelframe.report._findings import RULES, Analysis, findings_frame
+from tunnelframe.report._history import history
 from tunnelframe.report._redact import REDACT_KEY_ENV, Redactor
-from tunnelframe.report._sections import SECTIONS, fmt_time
+from tunnelframe.report._sections import SectionBuilder, fmt_time
 from tunnelframe.report._source import FleetData, redact, resolve
 
-__all__ = ["REDACT_KEY_ENV", "export_frames", "findings", "write_report"]
+__all__ = ["REDACT_KEY_ENV", "SECTIONS", "export_frames", "findings", "write_report"]
+
+#: The report's sections, in order. Insert a builder here to add a section.
+SECTIONS: list[SectionBuilder] = [
+    _sections.glance,
+    _sections.findings,
+    _sections.versions,
+    _sections.colos,
+    _sections.ages,
+    history,
+    _sections.tunnels,
+]
 
 _SUFFIX_FORMATS = {".html": "html", ".htm": "html", ".md": "md", ".markdown": "md"}
 _FORMATS = {"html": "html", "md": "md", "markdown": "md"}
@@ -137,9 +152,10 @@ def write_report(
     redact_key : str or bytes, optional
         The redaction key. Default: the ``TUNNELFRAME_REDACT_KEY`` environment variable,
         else a random key for this report only (pseudonyms then match within it only).
-    history : str, PathLike or pandas.DataFrame, optional
-        A history store (:func:`tunnelframe.append_snapshot`) or a history frame: adds a
-        History section (version rollout, HA timeline, restarts, lost colos).
+    history : str, PathLike, pandas.DataFrame or HistorySummary, optional
+        A history store (:func:`tunnelframe.append_snapshot`), a history frame, or their
+        :func:`~tunnelframe.history.history_summary` (computed once, shared with the caller):
+        adds a History section (version rollout, HA timeline, restarts, lost colos).
 
     Returns
     -------
@@ -173,7 +189,12 @@ def write_report(
     if redact_ips:
         redactor = Redactor(redact_key)
         data = redact(data, redactor)
-    analysis = Analysis(data, history=history, redactor=redactor)
+    summary = (
+        history
+        if history is None or isinstance(history, HistorySummary)
+        else history_summary(history)
+    )
+    analysis = Analysis(data, history=summary, redactor=redactor)
     doc = _document(analysis, title=title)
     if fmt == "html":
         from tunnelframe.report._html import render_html

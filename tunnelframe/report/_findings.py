@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 from tunnelframe._text import one_line
+from tunnelframe.history import HistorySummary
 from tunnelframe.report._doc import ColumnKind, Severity
 from tunnelframe.report._redact import Redactor
 from tunnelframe.report._source import FleetData
@@ -34,7 +35,7 @@ class Analysis:
         data: FleetData,
         *,
         max_releases_behind: int | None = None,
-        history: Any = None,
+        history: HistorySummary | None = None,
         redactor: Redactor | None = None,
     ) -> None:
         if max_releases_behind is not None and (
@@ -50,7 +51,7 @@ class Analysis:
         self.max_releases_behind = max_releases_behind
         #: what the analyses warned about, as sentences for the report
         self.notes: list[str] = []
-        #: a history store (or frame) for the history section (``write_report(history=...)``)
+        #: the history summary for the history section (``write_report(history=...)``)
         self.history = history
         #: hides the origin IPs the history section reads from the store (None: no redaction)
         self.redactor = redactor

@@ -1,10 +1,11 @@
 """The sections of a report, each built by one function from the fleet's :class:`Analysis`.
 
-:data:`SECTIONS` lists the builders in report order. A builder takes the
+:data:`tunnelframe.report.SECTIONS` lists the builders in report order. A builder takes the
 :class:`~tunnelframe.report._findings.Analysis` and returns a
-:class:`~tunnelframe.report._doc.Section` (or None to leave itself out). To add a section
-(a history section, say), write a builder that returns plain-text blocks and insert it into
-:data:`SECTIONS`; both renderers, the table of contents and escaping follow automatically.
+:class:`~tunnelframe.report._doc.Section` (or None to leave itself out). To add a section,
+write a builder that returns plain-text blocks and insert it into ``SECTIONS``; both
+renderers, the table of contents and escaping follow automatically (the History section
+lives in ``_history``).
 Builders hold no markup and never escape: they hand the renderers plain text.
 """
 
@@ -564,16 +565,3 @@ def _config_text(t: dict[str, Any]) -> str:
     if not _missing(remote):
         return "remote (Cloudflare dashboard)" if remote else "local"
     return NA_TEXT
-
-
-def history(a: Analysis) -> Section | None:
-    """What changed over the snapshots of a history store (``write_report(history=...)``)."""
-    if a.history is None:
-        return None
-    from tunnelframe.history._report import history_section
-
-    return history_section(a.history, redactor=a.redactor, known_tunnels=_known_tunnels(a))
-
-
-#: The report's sections, in order. Insert a builder here to add a section.
-SECTIONS: list[SectionBuilder] = [glance, findings, versions, colos, ages, history, tunnels]

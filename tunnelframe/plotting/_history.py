@@ -17,7 +17,7 @@ import pandas as pd
 
 from tunnelframe._checks import _check_frame
 from tunnelframe._text import plural
-from tunnelframe.history._queries import HA_STATES
+from tunnelframe.history import HA_STATES
 from tunnelframe.plotting._common import (
     _OTHER_COLOR,
     _axes,
