@@ -22,6 +22,7 @@ from tunnelframe._errors import TunnelframeError
 from tunnelframe._text import one_line, plural
 from tunnelframe._version import __version__
 from tunnelframe.history import history_summary
+from tunnelframe.report import RULES
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -193,13 +194,14 @@ def _parser() -> argparse.ArgumentParser:
         metavar="TIME",
         help="'now' for the support window (default: fetch time)",
     )
-    rules = p.add_argument_group("rules (all on by default)")
-    for rule, text in _CHECK_RULES.items():
+    # One flag per rule of the report's rule table: a new rule reaches check by itself.
+    rules = p.add_argument_group("rules (all on by default; releases-behind needs its limit)")
+    for rule in RULES:
         rules.add_argument(
-            f"--no-{rule}",
-            dest=rule.replace("-", "_"),
+            f"--no-{rule.id}",
+            dest=_rule_dest(rule.id),
             action="store_false",
-            help=f"do not flag {text}",
+            help=f"do not flag {rule.title}",
         )
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing when clean")
 
@@ -227,13 +229,8 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-_CHECK_RULES = {
-    "unsupported": "connectors on an unsupported cloudflared version",
-    "single-colo": "tunnels whose connections all land in one colo",
-    "single-connector": "tunnels served by a single connector",
-    "degraded": "degraded or down connectors",
-    "fetch-errors": "tunnels that could not be fetched",
-}
+def _rule_dest(rule_id: str) -> str:
+    return "rule_" + rule_id.replace("-", "_")
 
 
 def _account_option(p: argparse.ArgumentParser, *, help: str | None = None) -> None:
@@ -387,9 +384,8 @@ def _check(args: argparse.Namespace) -> int:
     else:
         with tf.Client() as client:
             source = tf.fetch_fleet(client, account_id=_accounts(args), progress=False)
-    rules = [r for r in _CHECK_RULES if getattr(args, r.replace("-", "_"))]
-    if args.max_releases_behind is not None:
-        rules.append("releases-behind")
+    # releases-behind finds nothing unless --max-releases-behind is given.
+    rules = [rule.id for rule in RULES if getattr(args, _rule_dest(rule.id))]
     found = findings(
         source,
         as_of=args.as_of,

@@ -38,7 +38,7 @@ from tunnelframe.report._redact import REDACT_KEY_ENV, Redactor
 from tunnelframe.report._sections import SectionBuilder, fmt_time
 from tunnelframe.report._source import FleetData, redact, resolve
 
-__all__ = ["REDACT_KEY_ENV", "SECTIONS", "export_frames", "findings", "write_report"]
+__all__ = ["REDACT_KEY_ENV", "RULES", "SECTIONS", "export_frames", "findings", "write_report"]
 
 #: The report's sections, in order. Insert a builder here to add a section.
 SECTIONS: list[SectionBuilder] = [

@@ -435,16 +435,6 @@ RULES: tuple[Rule, ...] = (
     ),
 )
 
-#: Rules ``tunnelframe check`` applies by default (each can be turned off).
-CHECK_RULES = (
-    "unsupported",
-    "releases-behind",
-    "degraded",
-    "single-connector",
-    "single-colo",
-    "fetch-errors",
-)
-
 #: Columns of :func:`tunnelframe.findings`.
 FINDINGS_COLUMNS = (
     "rule",
