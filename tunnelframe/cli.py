@@ -16,13 +16,16 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, TextIO, cast
+from typing import TYPE_CHECKING, Any, Literal, TextIO
 
+import tunnelframe as tf
 from tunnelframe._errors import TunnelframeError
 from tunnelframe._text import one_line, plural
 from tunnelframe._version import __version__
+from tunnelframe.datasets import SAMPLE_AS_OF
 from tunnelframe.history import history_summary
-from tunnelframe.report import RULES
+from tunnelframe.report import RULES, export_frames, findings, report_format, write_report
+from tunnelframe.simulator import serve, simulate
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -274,17 +277,10 @@ def _out(text: str = "", *, file: TextIO | None = None) -> None:
 
 def _report_format(path: Path, fmt: str | None) -> Literal["html", "md"]:
     """``--format`` wins; else the suffix decides, and any other suffix means HTML."""
-    from tunnelframe.report import _SUFFIX_FORMATS
-
-    return cast(Literal["html", "md"], fmt or _SUFFIX_FORMATS.get(path.suffix.lower(), "html"))
+    return report_format(path, fmt, default="html")
 
 
 def _demo(args: argparse.Namespace) -> int:
-    import tunnelframe as tf
-    from tunnelframe.datasets import SAMPLE_AS_OF
-    from tunnelframe.report import findings, write_report
-    from tunnelframe.simulator import serve
-
     started = time.perf_counter()
     with (
         serve(tf.load_sample()) as api,
@@ -313,8 +309,6 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _fetch(args: argparse.Namespace) -> int:
-    import tunnelframe as tf
-
     with tf.Client() as client:
         snapshot = tf.fetch_fleet(client, account_id=_accounts(args), progress=args.progress)
     path = args.output or Path(
@@ -336,8 +330,6 @@ def _accounts(args: argparse.Namespace) -> str | list[str] | None:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from tunnelframe.report import write_report
-
     if args.output is None:
         name = args.snapshot.name
         for suffix in (".gz", ".json"):
@@ -356,8 +348,6 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from tunnelframe.report import export_frames
-
     written = export_frames(args.snapshot, args.directory, format=args.format)
     for path in written.values():
         _out(str(path.resolve()))
@@ -365,8 +355,6 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _simulate(args: argparse.Namespace) -> int:
-    from tunnelframe.simulator import simulate
-
     if args.latency < 0:
         raise _UsageError(f"--latency must be 0 or more, not {args.latency}")
     simulate(port=args.port, n_tunnels=args.tunnels, seed=args.seed, latency=args.latency)
@@ -374,9 +362,6 @@ def _simulate(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    import tunnelframe as tf
-    from tunnelframe.report import findings
-
     if (args.snapshot is None) == (not args.accounts):
         raise _UsageError("give either a SNAPSHOT or --account ID, not both and not neither")
     if args.snapshot is not None:
@@ -402,8 +387,6 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _snapshot(args: argparse.Namespace) -> int:
-    import tunnelframe as tf
-
     with tf.Client() as client:
         snapshot = tf.fetch_fleet(client, account_id=_accounts(args), progress=args.progress)
     path = tf.append_snapshot(snapshot, args.store)
@@ -415,8 +398,6 @@ def _snapshot(args: argparse.Namespace) -> int:
 
 
 def _history(args: argparse.Namespace) -> int:
-    import tunnelframe as tf
-
     store: Path = args.store
     # Every query runs once: the report below shows the same summary.
     summary = history_summary(store)

@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Any, Literal
 import pandas as pd
 import pyarrow as pa
 
+from tunnelframe._types import HistoryLike
 from tunnelframe.frames import ACTIVE_SQL
-from tunnelframe.history._store import _GLOB, STORE_SCHEMA, StoreLike, _existing_store, _has_files
+from tunnelframe.history._store import _GLOB, STORE_SCHEMA, _existing_store, _has_files
 from tunnelframe.versions import parse_version
 
 if TYPE_CHECKING:
@@ -29,7 +30,7 @@ __all__ = [
     "version_rollout",
 ]
 
-History = StoreLike | pd.DataFrame
+History = HistoryLike
 
 _TIME = pd.DatetimeTZDtype("us", "UTC")
 _TEXT = pd.ArrowDtype(pa.string())

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import uuid
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -24,6 +23,7 @@ import pyarrow.parquet as pq
 from tunnelframe._checks import _utc
 from tunnelframe._errors import TunnelframeError
 from tunnelframe._io import atomic_write
+from tunnelframe._types import StoreLike, TimeLike
 from tunnelframe.frames import CONNECTIONS_SCHEMA
 
 __all__ = ["append_snapshot", "load_history"]
@@ -62,9 +62,6 @@ _DATASET_SCHEMA = STORE_SCHEMA.append(pa.field("date", pa.string()))
 _TEMP_PREFIX = ".append-"
 _TEMP_SUFFIX = ".parquet.tmp"
 _GLOB = "date=*/*.parquet"
-
-StoreLike = str | os.PathLike[str]
-TimeLike = str | date | datetime | pd.Timestamp
 
 
 class SnapshotLike(Protocol):

@@ -23,22 +23,33 @@ import json
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import pandas as pd
 
 from tunnelframe._io import atomic_write
+from tunnelframe._types import FleetSource, HistoryLike, TimeLike
 from tunnelframe._version import __version__
 from tunnelframe.history import HistorySummary, history_summary
 from tunnelframe.report import _sections
 from tunnelframe.report._doc import Document, Section
 from tunnelframe.report._findings import RULES, Analysis, findings_frame
 from tunnelframe.report._history import history
+from tunnelframe.report._html import render_html
+from tunnelframe.report._markdown import render_markdown
 from tunnelframe.report._redact import REDACT_KEY_ENV, Redactor
 from tunnelframe.report._sections import SectionBuilder, fmt_time
 from tunnelframe.report._source import FleetData, redact, resolve
 
-__all__ = ["REDACT_KEY_ENV", "RULES", "SECTIONS", "export_frames", "findings", "write_report"]
+__all__ = [
+    "REDACT_KEY_ENV",
+    "RULES",
+    "SECTIONS",
+    "export_frames",
+    "findings",
+    "report_format",
+    "write_report",
+]
 
 #: The report's sections, in order. Insert a builder here to add a section.
 SECTIONS: list[SectionBuilder] = [
@@ -51,18 +62,43 @@ SECTIONS: list[SectionBuilder] = [
     _sections.tunnels,
 ]
 
-_SUFFIX_FORMATS = {".html": "html", ".htm": "html", ".md": "md", ".markdown": "md"}
-_FORMATS = {"html": "html", "md": "md", "markdown": "md"}
+_SUFFIX_FORMATS: dict[str, Literal["html", "md"]] = {
+    ".html": "html",
+    ".htm": "html",
+    ".md": "md",
+    ".markdown": "md",
+}
+_FORMATS: dict[str, Literal["html", "md"]] = {"html": "html", "md": "md", "markdown": "md"}
 
 
-def _format_of(path: Path, format: str | None) -> str:
+def report_format(
+    path: str | os.PathLike[str],
+    format: str | None = None,
+    *,
+    default: Literal["html", "md"] | None = None,
+) -> Literal["html", "md"]:
+    """The report format for ``path``: ``format`` wins, else the suffix, else ``default``.
+
+    Raises
+    ------
+    ValueError
+        ``format`` is not html/md, or the suffix says nothing and there is no ``default``.
+
+    Examples
+    --------
+    >>> report_format("fleet.md"), report_format("fleet.txt", default="html")
+    ('md', 'html')
+    """
     if format is not None:
         if format not in _FORMATS:
             raise ValueError(f"format must be 'html' or 'md', not {format!r}")
         return _FORMATS[format]
+    path = Path(path)
     try:
         return _SUFFIX_FORMATS[path.suffix.lower()]
     except KeyError:
+        if default is not None:
+            return default
         raise ValueError(
             f"cannot tell the report format from the name {path.name!r}: end it in .html or "
             ".md, or pass format='html' or 'md'"
@@ -111,15 +147,15 @@ def _write_text(path: Path, text: str) -> None:
 
 
 def write_report(
-    source: Any,
+    source: FleetSource,
     path: str | os.PathLike[str],
     *,
     format: Literal["html", "md"] | None = None,
     redact_ips: bool = False,
     title: str | None = None,
-    as_of: Any = None,
+    as_of: TimeLike | None = None,
     redact_key: str | bytes | None = None,
-    history: Any = None,
+    history: HistoryLike | HistorySummary | None = None,
 ) -> Path:
     """Write a report of a fleet as one self-contained HTML page or as Markdown.
 
@@ -183,7 +219,7 @@ def write_report(
     True
     """
     target = Path(path)
-    fmt = _format_of(target, format)
+    fmt = report_format(target, format)
     data = resolve(source, as_of=as_of)
     redactor: Redactor | None = None
     if redact_ips:
@@ -196,14 +232,7 @@ def write_report(
     )
     analysis = Analysis(data, history=summary, redactor=redactor)
     doc = _document(analysis, title=title)
-    if fmt == "html":
-        from tunnelframe.report._html import render_html
-
-        text = render_html(doc)
-    else:
-        from tunnelframe.report._markdown import render_markdown
-
-        text = render_markdown(doc)
+    text = render_html(doc) if fmt == "html" else render_markdown(doc)
     if redactor is not None:
         # Belt and braces: an IP hidden in free text (a tunnel name, an error message)
         # never leaves either.
@@ -213,9 +242,9 @@ def write_report(
 
 
 def findings(
-    source: Any,
+    source: FleetSource,
     *,
-    as_of: Any = None,
+    as_of: TimeLike | None = None,
     max_releases_behind: int | None = None,
     rules: Iterable[str] | None = None,
 ) -> pd.DataFrame:
@@ -298,7 +327,7 @@ def _flat(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def export_frames(
-    source: Any,
+    source: FleetSource,
     directory: str | os.PathLike[str],
     *,
     format: Literal["parquet", "csv"] = "parquet",

@@ -19,10 +19,12 @@ from typing import Any
 import pandas as pd
 
 from tunnelframe._text import one_line
+from tunnelframe.colos import colo_distribution, colo_info, connection_ages, ha_report
 from tunnelframe.history import HistorySummary
 from tunnelframe.report._doc import ColumnKind, Severity
 from tunnelframe.report._redact import Redactor
 from tunnelframe.report._source import FleetData
+from tunnelframe.versions import config_drift, version_drift, version_summary
 
 __all__: list[str] = []
 
@@ -78,71 +80,51 @@ class Analysis:
 
     @cached_property
     def drift(self) -> pd.DataFrame:
-        from tunnelframe.versions import version_drift
-
         frame: pd.DataFrame = self._quietly(version_drift, self.connections, as_of=self.data.as_of)
         return frame
 
     @cached_property
     def versions(self) -> Any:
-        from tunnelframe.versions import version_summary
-
         return self._quietly(version_summary, self.connections, as_of=self.data.as_of)
 
     @cached_property
     def config(self) -> pd.DataFrame:
-        from tunnelframe.versions import config_drift
-
         tunnels = self.data.tunnels if self.data.tunnels_complete else None
         frame: pd.DataFrame = config_drift(self.connections, tunnels=tunnels)
         return frame
 
     @cached_property
     def ha_connectors(self) -> pd.DataFrame:
-        from tunnelframe.colos import ha_report
-
         frame: pd.DataFrame = ha_report(self.connections, level="connector")
         return frame
 
     @cached_property
     def ha_tunnels(self) -> pd.DataFrame:
-        from tunnelframe.colos import ha_report
-
         frame: pd.DataFrame = ha_report(self.connections, level="tunnel")
         return frame
 
     @cached_property
     def colos(self) -> pd.DataFrame:
-        from tunnelframe.colos import colo_distribution
-
         frame: pd.DataFrame = colo_distribution(self.connections)
         return frame
 
     @cached_property
     def colos_by_tunnel(self) -> pd.DataFrame:
-        from tunnelframe.colos import colo_distribution
-
         frame: pd.DataFrame = colo_distribution(self.connections, by="tunnel")
         return frame
 
     @cached_property
     def colo_info(self) -> pd.DataFrame:
-        from tunnelframe.colos import colo_info
-
         frame: pd.DataFrame = self._quietly(colo_info, self.colos["colo_name"].astype(str))
         return frame
 
     @cached_property
     def regions(self) -> pd.DataFrame:
-        from tunnelframe.colos import colo_distribution
-
         frame: pd.DataFrame = self._quietly(colo_distribution, self.connections, by="region")
         return frame
 
     @cached_property
     def ages(self) -> pd.DataFrame:
-        from tunnelframe.colos import connection_ages
-
         frame: pd.DataFrame = connection_ages(
             self.connections, as_of=self.data.as_of, level="connector"
         )

@@ -18,6 +18,7 @@ from typing import Any, cast
 
 import pandas as pd
 
+from tunnelframe import plotting
 from tunnelframe._text import plural
 from tunnelframe.frames import edge_strings
 from tunnelframe.report._doc import (
@@ -161,8 +162,6 @@ def _figure(
     **kwargs: Any,
 ) -> Figure:
     def draw(ax: Any) -> object:
-        import tunnelframe.plotting as plotting
-
         return a._quietly(getattr(plotting, plot), a.connections, ax=ax, **kwargs)
 
     return Figure(draw=draw, alt=alt, caption=caption, size=size)

@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 from tunnelframe._checks import _utc
+from tunnelframe._types import FleetSource, TimeLike
 from tunnelframe.frames import (
     CONNECTIONS_SCHEMA,
     connections_frame,
@@ -54,7 +55,7 @@ class FleetData:
     redacted: bool = False
 
 
-def resolve(source: Any, *, as_of: Any = None) -> FleetData:
+def resolve(source: FleetSource, *, as_of: TimeLike | None = None) -> FleetData:
     """Return the :class:`FleetData` of ``source`` (see :func:`tunnelframe.write_report`)."""
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
@@ -71,7 +72,7 @@ def resolve(source: Any, *, as_of: Any = None) -> FleetData:
     )
 
 
-def _from_snapshot(snapshot: Snapshot, *, as_of: Any, origin: str) -> FleetData:
+def _from_snapshot(snapshot: Snapshot, *, as_of: TimeLike | None, origin: str) -> FleetData:
     fetched_at = _utc(snapshot.fetched_at, "fetched_at")
     return FleetData(
         connections=snapshot.connections(),
@@ -85,7 +86,7 @@ def _from_snapshot(snapshot: Snapshot, *, as_of: Any, origin: str) -> FleetData:
     )
 
 
-def _from_fleet(fleet: dict[str, Any], *, as_of: Any) -> FleetData:
+def _from_fleet(fleet: dict[str, Any], *, as_of: TimeLike | None) -> FleetData:
     tunnels = tunnels_frame(fleet)
     return FleetData(
         connections=connections_frame(fleet),
@@ -99,7 +100,7 @@ def _from_fleet(fleet: dict[str, Any], *, as_of: Any) -> FleetData:
     )
 
 
-def _from_connections(frame: pd.DataFrame, *, as_of: Any) -> FleetData:
+def _from_connections(frame: pd.DataFrame, *, as_of: TimeLike | None) -> FleetData:
     missing = [c for c in CONNECTIONS_SCHEMA if c not in frame.columns]
     if missing:
         raise ValueError(

@@ -41,6 +41,7 @@ from tunnelframe.simulator._api import (
     _page_number,
     _Window,
 )
+from tunnelframe.simulator._generator import generate_fleet
 
 __all__ = ["Faults", "SimulatedApi", "serve", "simulate"]
 
@@ -470,8 +471,6 @@ def simulate(
     >>> simulate(port=8787, n_tunnels=50)  # doctest: +SKIP
     tunnelframe simulator: 50 tunnels on http://127.0.0.1:8787/client/v4 (Ctrl+C stops it)
     """
-    from tunnelframe.simulator import generate_fleet
-
     stream = out if out is not None else sys.stdout
     with serve(
         generate_fleet(n_tunnels, seed=seed), latency=latency, token=token, port=port
