@@ -58,7 +58,7 @@ class Analysis:
         #: hides the origin IPs the history section reads from the store (None: no redaction)
         self.redactor = redactor
 
-    def _quietly(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    def quietly(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             result = func(*args, **kwargs)
@@ -80,12 +80,12 @@ class Analysis:
 
     @cached_property
     def drift(self) -> pd.DataFrame:
-        frame: pd.DataFrame = self._quietly(version_drift, self.connections, as_of=self.data.as_of)
+        frame: pd.DataFrame = self.quietly(version_drift, self.connections, as_of=self.data.as_of)
         return frame
 
     @cached_property
     def versions(self) -> Any:
-        return self._quietly(version_summary, self.connections, as_of=self.data.as_of)
+        return self.quietly(version_summary, self.connections, as_of=self.data.as_of)
 
     @cached_property
     def config(self) -> pd.DataFrame:
@@ -115,12 +115,12 @@ class Analysis:
 
     @cached_property
     def colo_info(self) -> pd.DataFrame:
-        frame: pd.DataFrame = self._quietly(colo_info, self.colos["colo_name"].astype(str))
+        frame: pd.DataFrame = self.quietly(colo_info, self.colos["colo_name"].astype(str))
         return frame
 
     @cached_property
     def regions(self) -> pd.DataFrame:
-        frame: pd.DataFrame = self._quietly(colo_distribution, self.connections, by="region")
+        frame: pd.DataFrame = self.quietly(colo_distribution, self.connections, by="region")
         return frame
 
     @cached_property

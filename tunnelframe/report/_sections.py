@@ -162,7 +162,7 @@ def _figure(
     **kwargs: Any,
 ) -> Figure:
     def draw(ax: Any) -> object:
-        return a._quietly(getattr(plotting, plot), a.connections, ax=ax, **kwargs)
+        return a.quietly(getattr(plotting, plot), a.connections, ax=ax, **kwargs)
 
     return Figure(draw=draw, alt=alt, caption=caption, size=size)
 

@@ -272,7 +272,7 @@ class SimulatedApi:
         with self._lock:
             nth = self._seen.get(handler.path, 0)
             self._seen[handler.path] = nth + 1
-        fault = self.faults._kind(handler.path, nth)
+        fault = self.faults.fault(handler.path, nth)
         if fault == "drop":
             self._record(handler, 0)
             handler.close_connection = True
