@@ -74,8 +74,8 @@ def history_summary(history: History) -> HistorySummary:
     >>> for snap in tf.simulator.generate_history(5, days=1, every="12h", seed=1):
     ...     _ = tf.append_snapshot(snap, store)
     >>> summary = history_summary(store)
-    >>> summary.rollout["fetched_at"].nunique()
-    2
+    >>> summary.rollout["fetched_at"].nunique()  # at 0h, 12h and 24h
+    3
     """
     return HistorySummary(
         rollout=version_rollout(history),
