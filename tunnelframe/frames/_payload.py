@@ -503,7 +503,7 @@ class _Payload:
 
 def _api_error(envelope: Mapping[str, Any]) -> ApiError:
     """The ApiError for an envelope that says ``"success": false``."""
-    found = envelope_errors(envelope)  # error_chain included, as the client reads it
+    found = envelope_errors(envelope)
     codes = [code for code, _ in found if code is not None]
     messages = [message for _, message in found if message is not None]
     detail = "; ".join(f"code {c}" for c in codes) + (": " if codes and messages else "")
