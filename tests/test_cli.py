@@ -466,3 +466,36 @@ def test_check_takes_its_rules_and_flags_from_the_report_rule_table(
     assert len(lines) == 12
     assert all(line.startswith("config-drift: connector ") for line in lines)
     assert main(["check", str(path), *others, "--no-config-drift", "-q"]) == 0
+
+
+def test_simulate_on_an_impossible_port_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["simulate", "--port", "70000"]) == 2
+    assert "a TCP port is 0 to 65535, not 70000" in capsys.readouterr().err
+
+
+def test_outputs_are_checked_before_the_fetch(
+    api: SimulatedApi, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    account = ["--account", api.account_id]
+    missing = tmp_path / "no-such-folder" / "s.json.gz"
+    assert main(["fetch", *account, "-o", str(missing), "--no-progress"]) == 2
+    assert f"the folder {missing.parent} does not exist" in capsys.readouterr().err
+    a_file = tmp_path / "store"
+    a_file.write_text("not a folder")
+    assert main(["snapshot", *account, "--store", str(a_file)]) == 2
+    err = capsys.readouterr().err
+    assert f"--store {a_file}: is a file, not a history store folder" in err
+    assert api.n_requests == 0  # nothing fetched in vain
+
+
+def test_a_damaged_snapshot_is_one_line_naming_the_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = rf.snapshot().save(tmp_path / "snap.json.gz").read_bytes()
+    cut = tmp_path / "cut.json.gz"
+    cut.write_bytes(good[: len(good) // 2])
+    assert main(["report", str(cut), "-o", str(tmp_path / "r.html")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"tunnelframe: error: {cut}: a damaged gzip file")
