@@ -26,8 +26,9 @@ class Policy:
     timeout : float
         Seconds to wait for the server to connect or to send the next bytes.
     request_deadline : float
-        Seconds one request may take in all, from connecting to the last byte (a server that
-        sends one byte a second never trips ``timeout``; this stops it).
+        Seconds one request may take in all, from sending it to the last byte of its body (a
+        server that sends one byte a second never trips ``timeout``; this stops it). The
+        status line and headers are bounded by ``timeout`` per read only.
     max_retries : int
         Extra attempts per call after a 429, a 5xx, a timeout, a dropped connection or a
         truncated body.
