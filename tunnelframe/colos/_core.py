@@ -99,11 +99,13 @@ class _Connectors(NamedTuple):
     tunnel_rows: np.ndarray  # frame position of each tunnel's first row
     n_active: np.ndarray
     n_pending: np.ndarray
-    n_colos: np.ndarray
-    only_colo: np.ndarray  # the colo when n_colos == 1, else ""
+    n_colos: np.ndarray  # distinct sites of active connections
+    n_metros: np.ndarray  # distinct metros of active connections
+    only_colo: np.ndarray  # the site when n_colos == 1, else ""
     replaced: np.ndarray
-    pairs: tuple[np.ndarray, np.ndarray, np.ndarray]  # active (tunnel, colo) pairs and counts
+    pairs: tuple[np.ndarray, np.ndarray, np.ndarray]  # active (tunnel, site) pairs and counts
     colo_labels: np.ndarray
+    n_tunnel_metros: np.ndarray  # distinct metros of each tunnel's active connections
 
 
 def _connectors(frame: pd.DataFrame) -> _Connectors:
@@ -128,6 +130,17 @@ def _connectors(frame: pd.DataFrame) -> _Connectors:
     single = np.flatnonzero(n_colos == 1)
     only_colo[single] = colo_labels[colo_of_pair[np.searchsorted(group_of_pair, single)]]
     tunnel_pairs = _pair_counts(tunnels.codes[rows][located], colo_codes[located], len(labels))
+    from tunnelframe.colos._info import _metro_codes  # _info imports this module
+
+    metro_codes, metro_labels = _metro_codes(sub["colo_name"])
+    n_metros = np.bincount(
+        _pair_counts(groups.codes[located], metro_codes[located], len(metro_labels))[0],
+        minlength=groups.n,
+    )
+    n_tunnel_metros = np.bincount(
+        _pair_counts(tunnels.codes[rows][located], metro_codes[located], len(metro_labels))[0],
+        minlength=tunnels.n,
+    )
 
     # A connector with only pending reconnects while a newer connector of its tunnel is up is
     # what a restart leaves behind for a few minutes (cloudflared starts under a new id).
@@ -146,8 +159,10 @@ def _connectors(frame: pd.DataFrame) -> _Connectors:
         n_active,
         n_pending,
         n_colos,
+        n_metros,
         only_colo,
         replaced,
         tunnel_pairs,
         colo_labels,
+        n_tunnel_metros,
     )
