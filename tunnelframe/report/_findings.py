@@ -129,6 +129,20 @@ class Analysis:
         return frame
 
     @cached_property
+    def metros(self) -> pd.DataFrame:
+        from tunnelframe.colos import colo_distribution
+
+        frame: pd.DataFrame = colo_distribution(self.connections, by="metro")
+        return frame
+
+    @cached_property
+    def metro_info(self) -> pd.DataFrame:
+        from tunnelframe.colos import colo_info
+
+        frame: pd.DataFrame = self._quietly(colo_info, self.metros["metro"].astype(str))
+        return frame
+
+    @cached_property
     def colos_by_tunnel(self) -> pd.DataFrame:
         from tunnelframe.colos import colo_distribution
 
