@@ -948,3 +948,39 @@ def test_ha_report_tunnels_count_metros_and_flag_single_metro() -> None:
     down = colos.ha_report(_fleet_frame(), level="tunnel")
     assert list(down["n_metros"]) == [2, 1, 2, 0]
     assert list(down["single_metro"]) == [False, True, False, False]
+
+
+# --------------------------------------------------------------------------- history
+
+
+def test_site_codes_through_a_history_store(tmp_path: Any) -> None:
+    # Synthetic history across mid-2023: metro codes (ORD) before 2023-07-01, sites after.
+    snapshots = list(
+        tf.simulator.generate_history(20, days=8, every="2D", start="2023-06-25", seed=5)
+    )
+    for snapshot in snapshots:
+        tf.append_snapshot(snapshot, tmp_path / "store")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        history = tf.load_history(tmp_path / "store")
+        info = colos.colo_info(history["colo_name"])  # every code resolves, both forms
+    switch = pd.Timestamp("2023-07-01", tz="UTC")
+    before = history[history["fetched_at"] < switch]["colo_name"].dropna().astype(str)
+    after = history[history["fetched_at"] >= switch]["colo_name"].dropna().astype(str)
+    assert len(before) and before.str.fullmatch("[A-Z]{3}").all()
+    assert len(after) and after.str.fullmatch("[a-z]{3}[0-9]{2}").all()
+    assert info["country"].notna().all()
+    # A host keeps its place: a tunnel's metros on 2023-06-29 are its metros on 2023-07-01.
+    metros = history.assign(metro=history["colo_name"].map(info["metro"]))
+    per_tunnel = metros.dropna(subset=["metro"]).groupby(["fetched_at", "tunnel_id"])["metro"]
+    sets = per_tunnel.agg(frozenset).unstack(0)
+    last_legacy, first_sites = sets.columns[sets.columns < switch][-1], switch
+    both = sets[[last_legacy, first_sites]].dropna()
+    assert len(both) >= 5
+    assert (both[last_legacy] == both[first_sites]).mean() >= 0.8
+    # The analyses run on a snapshot of the store in either form.
+    for at in (last_legacy, first_sites):
+        frame = history[history["fetched_at"] == at]
+        report = colos.ha_report(frame, level="tunnel")
+        assert (report["n_metros"] <= report["n_colos"]).all()
+        assert report["n_colos"].sum() > 0

@@ -404,9 +404,10 @@ RULES: tuple[Rule, ...] = (
         title="single-colo tunnels",
         severity="warn",
         description=(
-            "Tunnels whose active connections all land in one Cloudflare colo: an incident "
-            "there takes the whole tunnel down. cloudflared normally spreads its connections "
-            "over two edge regions."
+            "Tunnels whose active connections all land in one Cloudflare colo site (one "
+            "data centre, e.g. ord12): an incident there takes the whole tunnel down. "
+            "cloudflared normally spreads its 4 connections over two edge regions, usually "
+            "two or more sites of the metro nearest to the host."
         ),
         rows=_single_colo,
         show=(

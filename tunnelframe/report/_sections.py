@@ -449,7 +449,7 @@ def colos(a: Analysis) -> Section:
             _figure(
                 a,
                 "plot_tunnel_colo_heatmap",
-                "Active connections per tunnel and colo (the 30 busiest tunnels)",
+                "Active connections per tunnel and metro (the 30 busiest tunnels)",
                 size=(9.0, _rows_height(a.colos_by_tunnel["tunnel_id"].nunique(), top=30)),
             ),
             table_group(
