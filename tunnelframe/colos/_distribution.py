@@ -130,9 +130,9 @@ def _rollup(rows: pd.DataFrame, by: str) -> pd.DataFrame:
     else:
         info = _colo_info(names, stacklevel=5)
         key = pd.Series(info[by].reindex(names).to_numpy()).astype(info[by].dtype)
-    table = pd.DataFrame(
-        {by: key, "connections": per_site, "n_sites": 1, "metro": metros}
-    )[per_site > 0]
+    table = pd.DataFrame({by: key, "connections": per_site, "n_sites": 1, "metro": metros})[
+        per_site > 0
+    ]
     grouped = table.groupby(by, observed=True, dropna=False, sort=False)
     out = grouped.agg(
         connections=("connections", "sum"),

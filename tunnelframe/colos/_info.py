@@ -65,7 +65,8 @@ _COUNTRY_REGION = {
 
 
 class UnknownColoWarning(UserWarning):
-    """Some colo codes name a metro in neither Cloudflare's list of data centres nor airportsdata."""
+    """Some colo codes name a metro neither Cloudflare's list of data centres nor airportsdata
+    knows."""
 
 
 # A site code: three letters (the metro's IATA code) and an optional site number.

@@ -33,7 +33,9 @@ if TYPE_CHECKING:
 __all__ = ["plot_colo_distribution", "plot_colo_map"]
 
 
-def _colo_table(frame: pd.DataFrame, active_only: bool, by: str) -> pd.DataFrame:
+def _colo_table(
+    frame: pd.DataFrame, active_only: bool, by: Literal["metro", "site"]
+) -> pd.DataFrame:
     """Connections per metro or site with geography; ``code`` is the metro or the site."""
     if by not in ("metro", "site"):
         raise ValueError(f"by={by!r} is not 'metro' or 'site'")
@@ -113,9 +115,7 @@ def plot_colo_distribution(
     total, n_colos = int(table["connections"].sum()), len(table)
     labels = [
         _label(_bar_label(code, city, n_sites if by == "metro" else 0))
-        for code, city, n_sites in zip(
-            table["code"], table["city"], table["n_sites"], strict=True
-        )
+        for code, city, n_sites in zip(table["code"], table["city"], table["n_sites"], strict=True)
     ]
     colors = _region_colors(table["region"])
     counts = table["connections"].tolist()
@@ -153,9 +153,9 @@ def plot_colo_map(
 
     The sites of a metro (``ord02``, ``ord12``) share its location, so the map counts per metro
     (``ORD``), as :func:`tunnelframe.colo_distribution` with ``by="metro"``; coordinates come
-    from :func:`tunnelframe.colo_info` (Cloudflare's, mostly the airport's). The map is an equirectangular longitude/latitude
-    grid with equal aspect: tunnelframe draws no coastlines because none ships with its
-    dependencies (and it never downloads one).
+    from :func:`tunnelframe.colo_info` (Cloudflare's, mostly the airport's). The map is an
+    equirectangular longitude/latitude grid with equal aspect: tunnelframe draws no
+    coastlines because none ships with its dependencies (and it never downloads one).
 
     Parameters
     ----------

@@ -435,8 +435,7 @@ def colos(a: Analysis) -> Section:
             _figure(
                 a,
                 "plot_colo_map",
-                "Map of the metros the fleet connects to, circle area proportional to "
-                "connections",
+                "Map of the metros the fleet connects to, circle area proportional to connections",
                 size=(9.0, 4.8),
             ),
             table(regions, _REGIONS, caption="Active connections by region"),
