@@ -229,7 +229,7 @@ def _parser() -> argparse.ArgumentParser:
 
 _CHECK_RULES = {
     "unsupported": "connectors on an unsupported cloudflared version",
-    "single-colo": "tunnels whose connections all land in one colo",
+    "single-colo": "tunnels whose connections all land in one colo site",
     "single-connector": "tunnels served by a single connector",
     "degraded": "degraded or down connectors",
     "fetch-errors": "tunnels that could not be fetched",
