@@ -245,12 +245,10 @@ def colo_info(codes: Iterable[object] | str) -> pd.DataFrame:
     --------
     >>> import tunnelframe as tf
     >>> info = tf.colo_info(["ord12", "ORD", "lhr01"])
-    >>> info[["metro", "site_number", "city", "country", "region"]]
-              metro  site_number     city country         region
-    colo_name
-    ord12       ORD           12  Chicago      US  North America
-    ORD         ORD         <NA>  Chicago      US  North America
-    lhr01       LHR            1   London      GB         Europe
+    >>> list(info["metro"]), list(info["site_number"])
+    (['ORD', 'ORD', 'LHR'], [12, <NA>, 1])
+    >>> list(info["city"]), list(info["region"])
+    (['Chicago', 'Chicago', 'London'], ['North America', 'North America', 'Europe'])
     >>> str(tf.colo_info("SJU")["country"].iloc[0])
     'PR'
     """
