@@ -245,7 +245,7 @@ def colo_info(codes: Iterable[object] | str) -> pd.DataFrame:
     --------
     >>> import tunnelframe as tf
     >>> info = tf.colo_info(["ord12", "ORD", "lhr01"])
-    >>> list(info["metro"]), list(info["site_number"])
+    >>> info["metro"].tolist(), info["site_number"].tolist()
     (['ORD', 'ORD', 'LHR'], [12, <NA>, 1])
     >>> list(info["city"]), list(info["region"])
     (['Chicago', 'Chicago', 'London'], ['North America', 'North America', 'Europe'])
