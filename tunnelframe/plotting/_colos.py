@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from tunnelframe._checks import _check_frame
+from tunnelframe._text import plural
 from tunnelframe.colos import colo_distribution
 from tunnelframe.plotting._common import (
     _MAX_MARKER_AREA,
@@ -21,7 +22,6 @@ from tunnelframe.plotting._common import (
     _colo_geo,
     _label,
     _note,
-    _plural,
     _region_colors,
     _region_legend,
     _say_empty,
@@ -121,7 +121,7 @@ def plot_colo_distribution(
     counts = table["connections"].tolist()
     if top is not None and n_colos > top:
         rest = counts[top:]
-        labels = [*labels[:top], f"other ({_plural(len(rest), by)})"]
+        labels = [*labels[:top], f"other ({plural(len(rest), by)})"]
         colors = [*colors[:top], _OTHER_COLOR]
         counts = [*counts[:top], sum(rest)]
     y = np.arange(len(counts))
@@ -132,9 +132,9 @@ def plot_colo_distribution(
     ax.set_yticks(y, labels=labels)
     ax.set_ylim(len(counts) - 0.5, -0.5)
     ax.set_xlabel(what)
-    title = f"{what.capitalize()} per {by}: {total:,} in {_plural(n_colos, by)}"
+    title = f"{what.capitalize()} per {by}: {total:,} in {plural(n_colos, by)}"
     if by == "metro":
-        title += f" ({_plural(int(table['n_sites'].sum()), 'site')})"
+        title += f" ({plural(int(table['n_sites'].sum()), 'site')})"
     ax.set_title(title)
     shown_regions = table["region"].iloc[: len(counts) if top is None else top]
     _region_legend(ax, shown_regions.tolist(), loc="best")
@@ -221,9 +221,7 @@ def plot_colo_map(
     _region_legend(ax, located["region"].tolist(), loc="lower left", ncols=2)
     total = int(table["connections"].sum())
     n_sites = int(table["n_sites"].sum())
-    ax.set_title(
-        f"{title} ({total:,} in {_plural(len(table), 'metro')}, {_plural(n_sites, 'site')})"
-    )
+    ax.set_title(f"{title} ({total:,} in {plural(len(table), 'metro')}, {plural(n_sites, 'site')})")
     first = table.iloc[0]
     note = (
         f"circle area ∝ connections (largest: {int(first['connections']):,} at "
@@ -233,8 +231,8 @@ def plot_colo_map(
     if missing:
         lost = int(table["connections"].sum() - located["connections"].sum())
         note = (
-            f"not shown: {_plural(missing, 'metro')} with unknown location "
-            f"({_plural(lost, 'connection')})\n{note}"
+            f"not shown: {plural(missing, 'metro')} with unknown location "
+            f"({plural(lost, 'connection')})\n{note}"
         )
     _note(ax, note)
     return ax
@@ -243,7 +241,7 @@ def plot_colo_map(
 def _bar_label(code: str, city: object, n_sites: int) -> str:
     where = [city] if isinstance(city, str) and city else []
     if n_sites > 1:
-        where.append(_plural(n_sites, "site"))
+        where.append(plural(n_sites, "site"))
     return f"{code} ({', '.join(where)})" if where else code
 
 
