@@ -6,6 +6,7 @@ never modifies the frame it is given.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
@@ -22,6 +23,33 @@ _STR: Any = CONNECTORS_SCHEMA["edges"]
 
 _CONNECTOR_KEYS = ("account_id", "tunnel_id", "tunnel_name", "connector_id")
 _TUNNEL_KEYS = ("account_id", "tunnel_id", "tunnel_name")
+
+
+# A site code: three letters (the metro's IATA code) and an optional site number.
+_SITE = re.compile(r"([A-Za-z]{3})([0-9]{1,3})?")
+
+
+def _split(code: str) -> tuple[str, int | None]:
+    """``(metro, site number)`` of a colo code: ``ord12`` -> ``("ORD", 12)``, ``ORD`` ->
+    ``("ORD", None)``. A code in neither form is its own metro, upper-cased."""
+    key = code.strip()
+    match = _SITE.fullmatch(key)
+    if match is None:
+        return key.upper(), None
+    number = match.group(2)
+    return match.group(1).upper(), None if number is None else int(number)
+
+
+def _metro_codes(colos: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """The metro of every value of ``colos`` (a column of colo codes) as integer codes into the
+    returned labels (-1 for NA); one parse per distinct code, none per row."""
+    categorical = pd.Categorical(colos)
+    sites = np.asarray(categorical.codes, dtype=np.int64)
+    metros = [_split(str(code))[0] for code in categorical.categories]
+    metro_of_site, labels = pd.factorize(pd.Series(metros, dtype=object))
+    metro_of_site = np.asarray(metro_of_site, dtype=np.int64)
+    out = np.where(sites >= 0, metro_of_site[np.maximum(sites, 0)] if len(metros) else -1, -1)
+    return out.astype(np.int64), pd.Index(labels)
 
 
 class _Groups(NamedTuple):
@@ -117,8 +145,6 @@ def _connectors(frame: pd.DataFrame) -> _Connectors:
     single = np.flatnonzero(n_colos == 1)
     only_colo[single] = colo_labels[colo_of_pair[np.searchsorted(group_of_pair, single)]]
     tunnel_pairs = _pair_counts(tunnels.codes[rows][located], colo_codes[located], len(labels))
-    from tunnelframe.colos._info import _metro_codes  # _info imports this module
-
     metro_codes, metro_labels = _metro_codes(sub["colo_name"])
     n_metros = np.bincount(
         _pair_counts(groups.codes[located], metro_codes[located], len(metro_labels))[0],

@@ -16,9 +16,10 @@ from tunnelframe.colos._core import (
     _groups,
     _pair_counts,
     _sorted_category,
+    _split,
     _take,
 )
-from tunnelframe.colos._info import _colo_info, _split
+from tunnelframe.colos._info import _colo_info
 from tunnelframe.frames import connection_flags, edge_strings
 
 __all__ = ["colo_distribution", "format_edges"]

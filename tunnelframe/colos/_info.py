@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import functools
-import re
 import warnings
 from collections.abc import Iterable
 from typing import Any, cast
@@ -20,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from tunnelframe._data import _data_path
-from tunnelframe.colos._core import _STR
+from tunnelframe.colos._core import _STR, _split
 
 __all__ = ["UnknownColoWarning", "colo_info"]
 
@@ -67,33 +66,6 @@ _COUNTRY_REGION = {
 class UnknownColoWarning(UserWarning):
     """Some colo codes name a metro neither Cloudflare's list of data centres nor airportsdata
     knows."""
-
-
-# A site code: three letters (the metro's IATA code) and an optional site number.
-_SITE = re.compile(r"([A-Za-z]{3})([0-9]{1,3})?")
-
-
-def _split(code: str) -> tuple[str, int | None]:
-    """``(metro, site number)`` of a colo code: ``ord12`` -> ``("ORD", 12)``, ``ORD`` ->
-    ``("ORD", None)``. A code in neither form is its own metro, upper-cased."""
-    key = code.strip()
-    match = _SITE.fullmatch(key)
-    if match is None:
-        return key.upper(), None
-    number = match.group(2)
-    return match.group(1).upper(), None if number is None else int(number)
-
-
-def _metro_codes(colos: pd.Series) -> tuple[np.ndarray, pd.Index]:
-    """The metro of every value of ``colos`` (a column of colo codes) as integer codes into the
-    returned labels (-1 for NA); one parse per distinct code, none per row."""
-    categorical = pd.Categorical(colos)
-    sites = np.asarray(categorical.codes, dtype=np.int64)
-    metros = [_split(str(code))[0] for code in categorical.categories]
-    metro_of_site, labels = pd.factorize(pd.Series(metros, dtype=object))
-    metro_of_site = np.asarray(metro_of_site, dtype=np.int64)
-    out = np.where(sites >= 0, metro_of_site[np.maximum(sites, 0)] if len(metros) else -1, -1)
-    return out.astype(np.int64), pd.Index(labels)
 
 
 # --------------------------------------------------------------------------- colo codes
