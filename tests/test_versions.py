@@ -814,3 +814,20 @@ def test_bundled_calendar_dates_are_the_tags_utc_day() -> None:
     }
     got = {version: releases[version].strftime("%Y-%m-%d") for version in expected}
     assert got == expected
+
+
+def test_drift_and_summary_version_columns_are_ordered_by_release() -> None:
+    frame = pd.DataFrame(
+        {
+            "connector_id": ["a", "b", "c"],
+            "tunnel_name": ["t", "t", "u"],
+            "version": ["2025.10.1", "DEV", "2025.9.0"],
+        }
+    )
+    drift = tf.version_drift(frame, as_of="2026-01-01")
+    assert drift["version"].dtype.ordered
+    assert drift["version"].max() == "2025.10.1"
+    assert drift["version"].min() == "DEV"
+    summary = tf.version_summary(frame, as_of="2026-01-01")
+    assert summary.by_tunnel["newest_version"].dtype.ordered
+    assert summary.by_version["version"].dtype.ordered

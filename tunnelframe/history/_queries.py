@@ -14,6 +14,7 @@ import pandas as pd
 import pyarrow as pa
 
 from tunnelframe._types import HistoryLike
+from tunnelframe._versionorder import _order_version_columns
 from tunnelframe.frames import ACTIVE_SQL
 from tunnelframe.history._store import _GLOB, STORE_SCHEMA, _existing_store, _has_files
 from tunnelframe.versions import parse_version
@@ -144,7 +145,7 @@ def _typed(frame: pd.DataFrame, dtypes: dict[str, Any]) -> pd.DataFrame:
         else:
             values = values.astype(dtype)
         out[column] = values
-    return out
+    return _order_version_columns(out)
 
 
 def version_rollout(history: History) -> pd.DataFrame:

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from tunnelframe._checks import _check_frame, _codes
+from tunnelframe._versionorder import _COMMITS, _order_version_columns, _parse
 from tunnelframe.versions._calendar import (
     _DATE,
     _HOW_TO_UPDATE,
@@ -27,7 +28,6 @@ from tunnelframe.versions._calendar import (
     _minus_year,
     _resolve_latest,
 )
-from tunnelframe.versions._parse import _COMMITS, _parse
 
 __all__ = ["STATUSES", "VERSION_DRIFT_COLUMNS", "version_drift"]
 
@@ -292,7 +292,9 @@ def _drift(
         "client_version_mismatch": pd.arrays.BooleanArray(mismatch, np.zeros(n_conn, bool)),
         "mixed_versions_in_tunnel": pd.arrays.BooleanArray(mixed, np.zeros(n_conn, bool)),
     }
-    return _Drift(pd.DataFrame(columns), conns, canon, version, n_versions, lat, when)
+    return _Drift(
+        _order_version_columns(pd.DataFrame(columns)), conns, canon, version, n_versions, lat, when
+    )
 
 
 def version_drift(

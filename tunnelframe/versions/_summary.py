@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tunnelframe._versionorder import _order_version_columns
 from tunnelframe.versions._calendar import _DATE, _POS
 from tunnelframe.versions._drift import _STATUS_DTYPE, _categorical, _drift, _firsts
 
@@ -188,6 +189,7 @@ def version_summary(
         }
     )
     by_tunnel = by_tunnel.iloc[np.argsort(oldest_key, kind="stable")].reset_index(drop=True)
+    by_tunnel = _order_version_columns(by_tunnel)
 
     status_pct = (
         100.0 * np.bincount(out["status"].cat.codes, minlength=4) / n if n else [np.nan] * 4
