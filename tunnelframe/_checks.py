@@ -9,8 +9,22 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 __all__: list[str] = []
+
+#: The package's one boolean dtype, in every frame: ``bool[pyarrow]``. A flag that cannot be
+#: missing never holds NA (so ``astype(bool)``, ``~`` and ``frame[flag]`` just work); one that
+#: can (``supported`` for an unknown version) holds ``pd.NA``: ``fillna(False)`` first.
+_BOOL = pd.ArrowDtype(pa.bool_())
+
+
+def _flags(values: object, missing: object = None) -> pd.api.extensions.ExtensionArray:
+    """``values`` (bools) as ``bool[pyarrow]``, NA where ``missing`` is true."""
+    series = pd.Series(values, dtype="boolean")
+    array = series.fillna(False).to_numpy(dtype=bool)
+    mask = series.isna().to_numpy() if missing is None else np.asarray(missing, dtype=bool)
+    return pd.arrays.ArrowExtensionArray(pa.array(array, type=pa.bool_(), mask=mask))
 
 
 def _check_frame(

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from tunnelframe import _checks
-from tunnelframe._checks import _check_frame
+from tunnelframe._checks import _check_frame, _flags
 from tunnelframe.colos._core import _CONNECTOR_KEYS, _groups, _take
 from tunnelframe.frames import connection_flags
 
@@ -95,8 +95,8 @@ def connection_ages(
         return hours.astype(np.float64)
 
     def recently(uptime: pd.Series) -> pd.Series:
-        flags = pd.Series(uptime < window / pd.Timedelta(hours=1), dtype="boolean")
-        return flags.mask(uptime.isna())
+        recent = (uptime < window / pd.Timedelta(hours=1)).to_numpy(dtype=bool)
+        return pd.Series(_flags(recent, uptime.isna()), index=uptime.index)
 
     active, _ = connection_flags(frame)
     if level == "connection":

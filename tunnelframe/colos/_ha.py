@@ -11,7 +11,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from tunnelframe._checks import _check_frame
+from tunnelframe._checks import _check_frame, _flags
 from tunnelframe._text import plural
 from tunnelframe.colos._core import (
     _CONNECTOR_KEYS,
@@ -221,7 +221,7 @@ def ha_report(
             }
         )
         out["reason"] = _labelled(keys, _connector_label(expected))
-        out["replaced"] = c.replaced.astype(bool)
+        out["replaced"] = _flags(c.replaced)
         return pd.DataFrame(out)
     return _tunnel_report(frame, c, degraded, expected)
 
@@ -264,7 +264,7 @@ def _tunnel_report(
     says_up = api.isin(["healthy", "degraded"]).to_numpy(dtype=bool)
     says_down = api.isin(["down", "inactive"]).to_numpy(dtype=bool)
     mismatch = pd.array(np.where(says_up, n_active == 0, n_active > 0), dtype="boolean")
-    mismatch[~(says_up | says_down)] = pd.NA
+    mismatch[~(says_up | says_down)] = pd.NA  # the API's status says neither up nor down
     out.update(
         n_connectors=n_connectors,
         n_active_connectors=n_up,
@@ -272,9 +272,9 @@ def _tunnel_report(
         n_pending=per_tunnel(c.n_pending),
         n_colos=n_colos,
         n_metros=c.n_tunnel_metros.astype(np.int64),
-        single_connector=n_up == 1,
-        single_colo=single_colo,
-        single_metro=c.n_tunnel_metros == 1,
+        single_connector=_flags(n_up == 1),
+        single_colo=_flags(single_colo),
+        single_metro=_flags(c.n_tunnel_metros == 1),
         concentration=concentration.astype(np.float64),
         status=pd.Categorical(status, categories=_TUNNEL_STATUSES, ordered=True),
     )
@@ -293,5 +293,5 @@ def _tunnel_report(
         }
     )
     out["reason"] = _labelled(keys, _tunnel_label(expected))
-    out["status_mismatch"] = pd.Series(mismatch)
+    out["status_mismatch"] = _flags(mismatch)
     return pd.DataFrame(out)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import pandas as pd
 import pyarrow as pa
 
+from tunnelframe._checks import _BOOL
 from tunnelframe._types import HistoryLike
 from tunnelframe._versionorder import _order_version_columns
 from tunnelframe.frames import ACTIVE_SQL
@@ -119,7 +120,7 @@ def _run(history: History, sql: str, dtypes: dict[str, Any]) -> pd.DataFrame:
         table = con.sql(sql).to_arrow_table()
     finally:
         con.close()
-    frame = table.to_pandas(types_mapper={pa.bool_(): pd.BooleanDtype()}.get)
+    frame = table.to_pandas(types_mapper={pa.bool_(): _BOOL}.get)
     return _typed(frame, dtypes)
 
 
@@ -302,7 +303,7 @@ _CHURN_DTYPES: dict[str, dict[str, Any]] = {
         "version": "category",
         "previous_connector_id": "text",
         "previous_version": "category",
-        "upgraded": "boolean",
+        "upgraded": _BOOL,
     },
     "snapshot": {
         "fetched_at": _TIME,

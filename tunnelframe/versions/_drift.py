@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tunnelframe._checks import _check_frame, _codes
+from tunnelframe._checks import _BOOL, _check_frame, _codes, _flags
 from tunnelframe._versionorder import _COMMITS, _order_version_columns, _parse
 from tunnelframe.versions._calendar import (
     _DATE,
@@ -47,10 +47,10 @@ VERSION_DRIFT_COLUMNS: dict[str, Any] = {
     "releases_behind": "Int64",
     "days_behind": "Int64",
     "age_days": "Int64",
-    "supported": "boolean",
+    "supported": _BOOL,
     "status": _STATUS_DTYPE,
-    "client_version_mismatch": "boolean",
-    "mixed_versions_in_tunnel": "boolean",
+    "client_version_mismatch": _BOOL,
+    "mixed_versions_in_tunnel": _BOOL,
 }
 
 _NA = np.iinfo(np.int64).min  # a missing integer measure
@@ -287,10 +287,10 @@ def _drift(
         "releases_behind": _int_array(per.releases_behind[version]),
         "days_behind": _int_array(per.days_behind[version]),
         "age_days": _int_array(per.age_days[version]),
-        "supported": pd.arrays.BooleanArray(supported == 1, supported < 0),
+        "supported": _flags(supported == 1, supported < 0),
         "status": pd.Categorical.from_codes(per.status[version], dtype=_STATUS_DTYPE),
-        "client_version_mismatch": pd.arrays.BooleanArray(mismatch, np.zeros(n_conn, bool)),
-        "mixed_versions_in_tunnel": pd.arrays.BooleanArray(mixed, np.zeros(n_conn, bool)),
+        "client_version_mismatch": _flags(mismatch),
+        "mixed_versions_in_tunnel": _flags(mixed),
     }
     return _Drift(
         _order_version_columns(pd.DataFrame(columns)), conns, canon, version, n_versions, lat, when

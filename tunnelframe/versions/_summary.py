@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tunnelframe._checks import _BOOL
 from tunnelframe._versionorder import _order_version_columns
 from tunnelframe.versions._calendar import _DATE, _POS
 from tunnelframe.versions._drift import _STATUS_DTYPE, _categorical, _drift, _firsts
@@ -19,7 +20,7 @@ _BY_VERSION_COLUMNS: dict[str, Any] = {
     "version": "category",
     "released_on": _DATE,
     "releases_behind": "Int64",
-    "supported": "boolean",
+    "supported": _BOOL,
     "status": _STATUS_DTYPE,
     "n_connectors": "Int64",
     "pct": "float64",

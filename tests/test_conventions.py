@@ -1,0 +1,81 @@
+"""The dtype conventions every frame of the package follows (#14): one boolean dtype, flags
+that cannot be missing never are, ids with one dtype everywhere, versions ordered by release.
+
+Cross-cutting on purpose: a new analysis frame is checked here without a test of its own.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import pandas as pd
+import pytest
+
+import tunnelframe as tf
+
+AS_OF = "2026-08-20T12:00:00Z"
+
+#: Flags that are always known; the others may be NA (documented on their functions).
+NEVER_MISSING = {
+    "client_version_mismatch",
+    "mixed_versions_in_tunnel",
+    "replaced",
+    "single_connector",
+    "single_colo",
+    "single_metro",
+}
+
+
+@pytest.fixture(scope="module")
+def frames() -> dict[str, pd.DataFrame]:
+    fleet = tf.load_sample()
+    conns = tf.connections_frame(fleet)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the bundled calendar may be older than the clock
+        summary = tf.version_summary(conns, as_of=AS_OF)
+        return {
+            "connections": conns,
+            "connectors": tf.connectors_frame(fleet),
+            "tunnels": tf.tunnels_frame(fleet),
+            "version_drift": tf.version_drift(conns, as_of=AS_OF),
+            "by_version": summary.by_version,
+            "by_tunnel": summary.by_tunnel,
+            "ha_connector": tf.ha_report(conns),
+            "ha_tunnel": tf.ha_report(conns, level="tunnel"),
+            "connection_ages": tf.connection_ages(conns, as_of=AS_OF),
+            "findings": tf.findings(conns, as_of=AS_OF),
+        }
+
+
+def test_every_boolean_column_is_bool_pyarrow(frames: dict[str, pd.DataFrame]) -> None:
+    seen = set()
+    for name, frame in frames.items():
+        for column, dtype in frame.dtypes.items():
+            if pd.api.types.is_bool_dtype(dtype):
+                seen.add(column)
+                assert str(dtype) == "bool[pyarrow]", (name, column)
+                if column in NEVER_MISSING:
+                    assert frame[column].notna().all(), (name, column)
+                    assert frame[column].astype(bool).sum() == frame[column].sum()
+    assert NEVER_MISSING <= seen
+
+
+def test_an_id_has_one_dtype_in_every_frame(frames: dict[str, pd.DataFrame]) -> None:
+    for column in ("account_id", "tunnel_id", "tunnel_name", "connector_id"):
+        dtypes = {
+            name: str(frame[column].dtype)
+            for name, frame in frames.items()
+            if column in frame.columns
+        }
+        assert set(dtypes.values()) == {"category"}, (column, dtypes)
+    merged = frames["findings"].merge(frames["connectors"], on="tunnel_id", how="left")
+    assert merged["tunnel_id"].dtype != object
+
+
+def test_every_version_column_is_ordered_by_release(frames: dict[str, pd.DataFrame]) -> None:
+    for name, frame in frames.items():
+        for column in frame.columns:
+            if column.endswith("version") and column != "config_version":
+                assert frame[column].dtype.ordered, (name, column)
+                keys = tf.parse_version(pd.Series(frame[column].cat.categories.astype(str)))
+                assert keys.is_monotonic_increasing, (name, column)
