@@ -7,11 +7,14 @@ Cross-cutting on purpose: a new analysis frame is checked here without a test of
 from __future__ import annotations
 
 import warnings
+from datetime import UTC, datetime
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
 import tunnelframe as tf
+from tunnelframe.snapshot import Snapshot
 
 AS_OF = "2026-08-20T12:00:00Z"
 
@@ -79,3 +82,34 @@ def test_every_version_column_is_ordered_by_release(frames: dict[str, pd.DataFra
                 assert frame[column].dtype.ordered, (name, column)
                 keys = tf.parse_version(pd.Series(frame[column].cat.categories.astype(str)))
                 assert keys.is_monotonic_increasing, (name, column)
+
+
+ANALYSES = {
+    "version_drift": lambda s: tf.version_drift(s, as_of=AS_OF),
+    "version_summary": lambda s: tf.version_summary(s, as_of=AS_OF).by_version,
+    "config_drift": tf.config_drift,
+    "colo_distribution": tf.colo_distribution,
+    "format_edges": tf.format_edges,
+    "ha_report": tf.ha_report,
+    "ha_report_tunnel": lambda s: tf.ha_report(s, level="tunnel"),
+    "connection_ages": lambda s: tf.connection_ages(s, as_of=AS_OF),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ANALYSES))
+def test_every_analysis_takes_a_snapshot_a_path_or_a_frame(name: str, tmp_path: Path) -> None:
+    fleet = tf.load_sample()
+    snap = Snapshot(fetched_at=datetime(2026, 8, 20, 12, tzinfo=UTC), account_ids=["a"],
+                    tunnels=fleet["tunnels"])  # fmt: skip
+    path = snap.save(tmp_path / "fleet.json.gz")
+    analysis = ANALYSES[name]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the bundled calendar may be older than the clock
+        expected = analysis(snap.connections())
+        for source in (snap, path, str(path), fleet):
+            pd.testing.assert_frame_equal(analysis(source), expected)
+
+
+def test_an_analysis_of_something_else_names_what_it_takes() -> None:
+    with pytest.raises(TypeError, match=r"version_drift expects a connections frame.*got list"):
+        tf.version_drift([1, 2, 3])

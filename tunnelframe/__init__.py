@@ -56,7 +56,7 @@ from tunnelframe.plotting import (
     plot_version_rollout,
 )
 from tunnelframe.report import export_frames, findings, write_report
-from tunnelframe.snapshot import Snapshot, load_snapshot
+from tunnelframe.snapshot import Snapshot, as_connections, load_snapshot
 from tunnelframe.versions import (
     CONFIG_DRIFT_COLUMNS,
     STATUSES,
@@ -95,6 +95,7 @@ __all__ = [
     "VersionSummary",
     "__version__",
     "append_snapshot",
+    "as_connections",
     "colo_distribution",
     "colo_info",
     "colo_shifts",

@@ -15,6 +15,7 @@ from tunnelframe import _checks
 from tunnelframe._checks import _check_frame, _flags
 from tunnelframe.colos._core import _CONNECTOR_KEYS, _groups, _take
 from tunnelframe.frames import connection_flags
+from tunnelframe.snapshot import as_connections
 
 __all__ = ["connection_ages"]
 
@@ -87,7 +88,7 @@ def connection_ages(
     needed = [*_CONNECTOR_KEYS, "run_at", "colo_name", "is_pending_reconnect", "opened_at"]
     if level == "connection":
         needed.append("connection_id")
-    _check_frame(frame, "connection_ages", columns=needed)
+    frame = _check_frame(as_connections(frame), "connection_ages", columns=needed)
 
     def hours_since(stamps: pd.Series) -> pd.Series:
         elapsed: pd.Series = now - stamps

@@ -21,6 +21,7 @@ from tunnelframe.colos._core import (
 )
 from tunnelframe.colos._info import _colo_info
 from tunnelframe.frames import connection_flags, edge_strings
+from tunnelframe.snapshot import as_connections
 
 __all__ = ["colo_distribution", "format_edges"]
 
@@ -96,7 +97,11 @@ def colo_distribution(
             "'connector', 'metro', 'country', 'region'"
         )
     keys = _BY_KEYS[by]
-    _check_frame(frame, "colo_distribution", columns=(*keys, "colo_name", "is_pending_reconnect"))
+    frame = _check_frame(
+        as_connections(frame),
+        "colo_distribution",
+        columns=(*keys, "colo_name", "is_pending_reconnect"),
+    )
     active, pending = connection_flags(frame)
     counted = active | pending if not active_only else active
     counted = counted & frame["colo_name"].notna().to_numpy()
@@ -183,8 +188,10 @@ def format_edges(frame: pd.DataFrame) -> pd.DataFrame:
     >>> list(edges.columns)
     ['account_id', 'tunnel_id', 'tunnel_name', 'connector_id', 'edges']
     """
-    _check_frame(
-        frame, "format_edges", columns=(*_CONNECTOR_KEYS, "colo_name", "is_pending_reconnect")
+    frame = _check_frame(
+        as_connections(frame),
+        "format_edges",
+        columns=(*_CONNECTOR_KEYS, "colo_name", "is_pending_reconnect"),
     )
     rows = np.flatnonzero(frame["connector_id"].notna().to_numpy())
     sub = frame[[*_CONNECTOR_KEYS, "colo_name", "is_pending_reconnect"]].iloc[rows]

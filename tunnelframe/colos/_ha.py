@@ -21,6 +21,7 @@ from tunnelframe.colos._core import (
     _labelled,
     _take,
 )
+from tunnelframe.snapshot import as_connections
 
 __all__ = ["ha_report"]
 
@@ -195,7 +196,7 @@ def ha_report(
     needed = [*_CONNECTOR_KEYS, "run_at", "colo_name", "is_pending_reconnect"]
     if level == "tunnel":
         needed.append("tunnel_status")
-    _check_frame(frame, "ha_report", columns=needed)
+    frame = _check_frame(as_connections(frame), "ha_report", columns=needed)
     c = _connectors(frame)
     down, degraded = c.n_active == 0, c.n_active < expected
     status = np.select(

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from tunnelframe._checks import _check_frame
+from tunnelframe.snapshot import as_connections
 from tunnelframe.versions._calendar import _DATE, _NEG, _days_to_dates
 from tunnelframe.versions._drift import (
     _ID_COLUMNS,
@@ -101,7 +102,9 @@ def config_drift(frame: pd.DataFrame, *, tunnels: pd.DataFrame | None = None) ->
       connector_id  config_version  tunnel_config_version
     0            b               5                      7
     """
-    frame = _check_frame(frame, "config_drift", columns=("connector_id", "config_version"))
+    frame = _check_frame(
+        as_connections(frame), "config_drift", columns=("connector_id", "config_version")
+    )
     frame = _without_placeholders(frame, ("config_version",))
     conns = _Connectors.of(frame)
     raw = pd.to_numeric(frame["config_version"], errors="coerce").astype("Float64")

@@ -16,6 +16,7 @@ import pandas as pd
 
 from tunnelframe._checks import _BOOL, _check_frame, _codes, _flags
 from tunnelframe._versionorder import _COMMITS, _order_version_columns, _parse
+from tunnelframe.snapshot import as_connections
 from tunnelframe.versions._calendar import (
     _DATE,
     _HOW_TO_UPDATE,
@@ -229,7 +230,7 @@ def _as_of(as_of: object) -> pd.Timestamp:
 def _drift(
     frame: object, releases: object, latest: object, as_of: object, stacklevel: int, func: str
 ) -> _Drift:
-    frame = _check_frame(frame, func, columns=("connector_id", "version"))
+    frame = _check_frame(as_connections(frame), func, columns=("connector_id", "version"))
     frame = _without_placeholders(frame, ("version", "client_version"))
     when = _as_of(as_of)
     as_of_day = _day(when, "as_of")
