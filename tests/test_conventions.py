@@ -113,3 +113,32 @@ def test_every_analysis_takes_a_snapshot_a_path_or_a_frame(name: str, tmp_path: 
 def test_an_analysis_of_something_else_names_what_it_takes() -> None:
     with pytest.raises(TypeError, match=r"version_drift expects a connections frame.*got list"):
         tf.version_drift([1, 2, 3])
+
+
+@pytest.mark.parametrize("as_of", [1756000000, 1.7e9])
+def test_a_number_as_of_is_refused_not_read_as_1970(as_of: object) -> None:
+    conns = tf.connections_frame(tf.load_sample())
+    for analysis in (tf.version_drift, tf.connection_ages):
+        with pytest.raises(TypeError, match=r"as_of=.* is a number, not a time.*unit='s'"):
+            analysis(conns, as_of=as_of)
+
+
+def test_an_as_of_before_the_data_warns_with_the_real_cause() -> None:
+    conns = tf.connections_frame(tf.load_sample())
+    with pytest.warns(tf.AsOfWarning, match=r"connection_ages: as_of=2025-01-01 00:00 UTC is "
+                      r"before the data.*2026-08-20"):  # fmt: skip
+        ages = tf.connection_ages(conns, as_of="2025-01-01")
+    assert (ages["age_hours"] < 0).all()
+    # Not the stale-calendar warning: the calendar is not what is wrong.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        tf.version_drift(conns, as_of="2025-01-01")
+    assert [w.category for w in caught] == [tf.AsOfWarning]
+    assert "version_drift: as_of=2025-01-01" in str(caught[0].message)
+
+
+def test_an_as_of_at_the_fetch_time_does_not_warn() -> None:
+    conns = tf.connections_frame(tf.load_sample())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        tf.connection_ages(conns, as_of=AS_OF)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from tunnelframe import simulator
 from tunnelframe._errors import (
     ApiError,
+    AsOfWarning,
     AuthError,
     NotFoundError,
     RateLimitError,
@@ -81,6 +82,7 @@ __all__ = [
     "TUNNELS_SCHEMA",
     "VERSION_DRIFT_COLUMNS",
     "ApiError",
+    "AsOfWarning",
     "AuthError",
     "Client",
     "NotFoundError",

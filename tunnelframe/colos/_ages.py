@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from tunnelframe import _checks
-from tunnelframe._checks import _check_frame, _flags
+from tunnelframe._checks import _check_frame, _flags, _warn_if_before_data
 from tunnelframe.colos._core import _CONNECTOR_KEYS, _groups, _take
 from tunnelframe.frames import connection_flags
 from tunnelframe.snapshot import as_connections
@@ -89,6 +89,7 @@ def connection_ages(
     if level == "connection":
         needed.append("connection_id")
     frame = _check_frame(as_connections(frame), "connection_ages", columns=needed)
+    _warn_if_before_data(frame, now, "connection_ages")
 
     def hours_since(stamps: pd.Series) -> pd.Series:
         elapsed: pd.Series = now - stamps

@@ -14,7 +14,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tunnelframe._checks import _BOOL, _check_frame, _codes, _flags
+from tunnelframe._checks import (
+    _BOOL,
+    _check_frame,
+    _codes,
+    _flags,
+    _utc,
+    _warn_if_before_data,
+)
 from tunnelframe._versionorder import _COMMITS, _order_version_columns, _parse
 from tunnelframe.snapshot import as_connections
 from tunnelframe.versions._calendar import (
@@ -222,9 +229,7 @@ class _Drift:
 def _as_of(as_of: object) -> pd.Timestamp:
     if as_of is None:
         return pd.Timestamp.now(tz="UTC")
-    _day(as_of, "as_of")  # validates
-    stamp = pd.Timestamp(as_of)  # type: ignore[arg-type]
-    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    return _utc(as_of, "as_of")
 
 
 def _drift(
@@ -266,7 +271,10 @@ def _drift(
 
     per = _per_version(np.array(canon.keys, dtype=np.int64), cal, lat, as_of_day)
     newer = per.newer[version]
-    if newer.any():
+    early = _warn_if_before_data(frame, when, func, stacklevel=stacklevel + 1)
+    # Versions newer than the latest release *by as_of* are expected when as_of is early; the
+    # calendar is stale only when the data is not newer than as_of.
+    if newer.any() and not early:
         seen = sorted({canon.names[v] for v in version[newer]}, key=_parse, reverse=True)
         more = ", …" if len(seen) > 3 else ""
         warnings.warn(
