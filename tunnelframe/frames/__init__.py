@@ -256,12 +256,11 @@ def tunnels_frame(data: Any) -> pd.DataFrame:
     metadata = np.empty(n, dtype=object)
     metadata[:] = t["metadata"]
     columns["metadata"] = metadata
-    if p.fleet:
-        n_connectors = np.bincount(p.tunnel_of, minlength=n)
-        n_connections = np.bincount(p.tunnel_of, weights=p.counts, minlength=n).astype(np.int64)
-        columns["n_connectors"] = pd.array(n_connectors, dtype="Int64")
-        columns["n_connections"] = pd.array(n_connections, dtype="Int64")
-    else:
-        columns["n_connectors"] = pd.array([pd.NA] * n, dtype="Int64")
-        columns["n_connections"] = pd.array([pd.NA] * n, dtype="Int64")
+    # NA where the payload does not say: a tunnel object without connectors, or connectors
+    # read from the deprecated ``connections`` array without their ``client_id``.
+    n_connectors = np.bincount(p.tunnel_of, minlength=n).astype(np.int64)
+    n_connections = np.bincount(p.tunnel_of, weights=p.counts, minlength=n).astype(np.int64)
+    known = p.tunnel_known
+    columns["n_connectors"] = pd.arrays.IntegerArray(n_connectors, ~(known & p.tunnel_countable))
+    columns["n_connections"] = pd.arrays.IntegerArray(n_connections, ~known)
     return _frame(columns)
