@@ -492,6 +492,7 @@ class _Payload:
 
         def at(key: str) -> _Where:
             return lambda i: _join(paths[i], renames.get(i, {}).get(key, key))
+
         for key, name in (
             ("account_tag", "account_id"),
             ("id", "tunnel_id"),
