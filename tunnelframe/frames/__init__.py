@@ -20,12 +20,13 @@ Each function recognises what it is given from its keys (README: "Every payload"
   ``account_tag``;
 * tunnel objects, one or a list: the ``result`` of GET ``…/cfd_tunnel`` or ``…/cfd_tunnel/{id}``,
   and cloudflared's ``tunnel list -o json`` (``id``, ``name``, ``created_at``, ``deleted_at``,
-  ``connections``). Their connectors are the tunnel's ``connectors`` when it has them; otherwise
-  its deprecated ``connections`` array (gone from the API since 2026-10-05) gives one row per
-  connection, the connector being its ``client_id`` (NA when absent, as cloudflared writes
-  them) with NA connector fields. ``connectors`` wins when a tunnel has both: they are the same
-  connections, and only ``connectors`` has the connector fields. Tunnel objects with neither
-  hold no connectors: the connections and connectors frames refuse them (fetch ``…/connections``);
+  ``connections``). A tunnel's connectors are its ``connectors`` when that key is there and not
+  null (even ``[]``); otherwise its deprecated ``connections`` array (gone from the API since
+  2026-10-05) gives one row per connection, the connector being its ``client_id`` (NA when
+  absent, as cloudflared writes them) with NA connector fields. So ``connectors`` wins when a
+  tunnel has both: they are the same connections, and only ``connectors`` has the connector
+  fields. When no tunnel has either (today's API), the connections and connectors frames raise
+  SchemaError: fetch each tunnel's ``…/connections``;
 * cloudflared's ``tunnel info -o json``: one tunnel (``id``, ``name``, ``createdAt``) whose
   connectors are its ``conns``.
 
