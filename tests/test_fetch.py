@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import requests
 from conftest import ACCOUNT, make_client, numbered_fleet, tiny_fleet
 
 import tunnelframe
@@ -290,7 +291,11 @@ def test_a_null_connections_result_means_no_connectors() -> None:
     fleet = tiny_fleet()
     fleet["tunnels"][1]["connectors"] = None
     with serve(fleet) as api, make_client(api) as client:
-        raw = client._get(f"/accounts/{ACCOUNT}/cfd_tunnel/t2/connections", account=ACCOUNT)
+        raw = requests.get(
+            f"{api.url}/accounts/{ACCOUNT}/cfd_tunnel/t2/connections",
+            headers={"Authorization": f"Bearer {api.token}"},
+            timeout=10,
+        ).json()
         assert raw["success"] is True and raw["result"] is None
         assert client.list_connectors("t2") == []
         snap = fetch_fleet(client, progress=False)
