@@ -1120,3 +1120,18 @@ def test_connectors_rebuilt_from_connections_match_connectors_frame() -> None:
     fleet = tf.simulator.generate_fleet(200, seed=3)
     rebuilt = tf.frames.connectors_from_connections(connections_frame(fleet))
     pd.testing.assert_frame_equal(rebuilt, connectors_frame(fleet), check_categorical=False)
+
+
+@pytest.mark.parametrize(
+    "data", [[api_tunnel()], cloudflared_list(), cloudflared_info()], ids=["api", "list", "info"]
+)
+def test_frames_rebuilt_from_the_connections_of_every_shape_agree(data: Any) -> None:
+    conns = connections_frame(data)
+    rebuilt = tf.frames.connectors_from_connections(conns)
+    pd.testing.assert_frame_equal(rebuilt, connectors_frame(data), check_categorical=False)
+    tunnels = tunnels_frame(data)
+    tunnels = tunnels[tunnels["n_connections"] > 0].reset_index(drop=True)  # no rows: no tunnel
+    counts = ["tunnel_id", "n_connectors", "n_connections"]
+    pd.testing.assert_frame_equal(
+        tf.frames.tunnels_from_connections(conns)[counts], tunnels[counts], check_categorical=False
+    )
