@@ -436,8 +436,8 @@ class _Payload:
                 config_versions.append(get("config_version"))
                 features.append(get("features"))
                 value = get("conns")
-                if "conns" not in connector or "name" in connector or "createdAt" in connector:
-                    _check_connector(connector, cpath(k))  # the usual connector skips this
+                if value is None or "name" in connector:  # a usual connector skips this
+                    _check_connector(connector, cpath(k))  # a tunnel, an info, a connection?
                 if value is not None and value.__class__ is not list:
                     raise SchemaError(
                         _join(cpath(k), "conns"),
