@@ -142,3 +142,23 @@ def test_an_as_of_at_the_fetch_time_does_not_warn() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         tf.connection_ages(conns, as_of=AS_OF)
+
+
+@pytest.mark.parametrize("module", [tf, tf.datasets])
+def test_tab_completion_shows_only_public_names(module: object) -> None:
+    names = [n for n in dir(module) if not n.startswith("_")]
+    leaks = {"annotations", "Any", "UTC", "datetime", "gzip", "json", "functools"}
+    assert not leaks & set(names)
+    public = {n for n in module.__all__ if not n.startswith("_")}  # type: ignore[attr-defined]
+    assert public <= set(names)
+
+
+@pytest.mark.parametrize("name", ["connections", "connectors", "tunnels"])
+def test_load_sample_hands_back_a_frame(name: str) -> None:
+    builder = getattr(tf, f"{name}_frame")
+    pd.testing.assert_frame_equal(tf.load_sample(frame=name), builder(tf.load_sample()))
+
+
+def test_load_sample_names_the_frames_it_has() -> None:
+    with pytest.raises(ValueError, match="frame='conns' is not one of 'connections'"):
+        tf.load_sample(frame="conns")  # type: ignore[call-overload]

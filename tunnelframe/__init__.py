@@ -136,3 +136,23 @@ __all__ = [
     "version_summary",
     "write_report",
 ]
+
+
+def __dir__() -> list[str]:
+    # Tab completion shows the public API and the subpackages, not ``annotations`` and such.
+    return sorted({*__all__, *_SUBPACKAGES})
+
+
+_SUBPACKAGES = (
+    "client",
+    "colos",
+    "datasets",
+    "fetch",
+    "frames",
+    "history",
+    "plotting",
+    "report",
+    "simulator",
+    "snapshot",
+    "versions",
+)

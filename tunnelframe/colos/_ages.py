@@ -13,6 +13,7 @@ import pandas as pd
 
 from tunnelframe import _checks
 from tunnelframe._checks import _check_frame, _flags, _warn_if_before_data
+from tunnelframe._types import FleetSource
 from tunnelframe.colos._core import _CONNECTOR_KEYS, _groups, _take
 from tunnelframe.frames import connection_flags
 from tunnelframe.snapshot import as_connections
@@ -25,7 +26,7 @@ def _as_of(as_of: object) -> pd.Timestamp:
 
 
 def connection_ages(
-    frame: pd.DataFrame,
+    frame: FleetSource,
     *,
     as_of: dt.datetime | pd.Timestamp | str | None = None,
     recent: dt.timedelta | pd.Timedelta | str = "1D",
@@ -38,7 +39,7 @@ def connection_ages(
 
     Parameters
     ----------
-    frame : pandas.DataFrame
+    frame : pandas.DataFrame, Snapshot, path or fleet dict
         A connections frame, as returned by :func:`tunnelframe.connections_frame`.
     as_of : datetime, Timestamp or str, optional
         The "now" ages are measured at; default the current time. Naive times are taken as

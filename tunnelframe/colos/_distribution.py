@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from tunnelframe._checks import _check_frame, _codes
+from tunnelframe._types import FleetSource
 from tunnelframe.colos._core import (
     _CONNECTOR_KEYS,
     _TUNNEL_KEYS,
@@ -39,7 +40,7 @@ _ROLLUPS = ("metro", "country", "region")
 
 
 def colo_distribution(
-    frame: pd.DataFrame,
+    frame: FleetSource,
     *,
     by: Literal["site", "account", "tunnel", "connector", "metro", "country", "region"]
     | None = None,
@@ -52,7 +53,7 @@ def colo_distribution(
 
     Parameters
     ----------
-    frame : pandas.DataFrame
+    frame : pandas.DataFrame, Snapshot, path or fleet dict
         A connections frame, as returned by :func:`tunnelframe.connections_frame`.
     by : {None, "site", "account", "tunnel", "connector", "metro", "country", "region"}
         ``None`` or ``"site"`` count per site over the whole frame. ``"account"``,
@@ -162,7 +163,7 @@ def _rollup(rows: pd.DataFrame, by: str) -> pd.DataFrame:
     return pd.DataFrame(result)
 
 
-def format_edges(frame: pd.DataFrame) -> pd.DataFrame:
+def format_edges(frame: FleetSource) -> pd.DataFrame:
     """Give every connector the edge string cloudflared prints: ``1xord02, 1xord06, 2xord12``.
 
     As in ``cloudflared tunnel list`` and ``tunnel info``: active connections per colo site as
@@ -171,7 +172,7 @@ def format_edges(frame: pd.DataFrame) -> pd.DataFrame:
 
     Parameters
     ----------
-    frame : pandas.DataFrame
+    frame : pandas.DataFrame, Snapshot, path or fleet dict
         A connections frame, as returned by :func:`tunnelframe.connections_frame`.
 
     Returns

@@ -13,6 +13,7 @@ import pandas as pd
 
 from tunnelframe._checks import _check_frame, _flags
 from tunnelframe._text import plural
+from tunnelframe._types import FleetSource
 from tunnelframe.colos._core import (
     _CONNECTOR_KEYS,
     _TUNNEL_KEYS,
@@ -99,7 +100,7 @@ def _tunnel_label(expected: int) -> Callable[..., str]:
 
 
 def ha_report(
-    frame: pd.DataFrame,
+    frame: FleetSource,
     *,
     level: Literal["connector", "tunnel"] = "connector",
     expected_connections: int = 4,
@@ -143,7 +144,7 @@ def ha_report(
 
     Parameters
     ----------
-    frame : pandas.DataFrame
+    frame : pandas.DataFrame, Snapshot, path or fleet dict
         A connections frame, as returned by :func:`tunnelframe.connections_frame`.
     level : {"connector", "tunnel"}, default "connector"
         One row per connector, or one per tunnel.

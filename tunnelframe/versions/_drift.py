@@ -22,6 +22,7 @@ from tunnelframe._checks import (
     _utc,
     _warn_if_before_data,
 )
+from tunnelframe._types import FleetSource
 from tunnelframe._versionorder import _COMMITS, _order_version_columns, _parse
 from tunnelframe.snapshot import as_connections
 from tunnelframe.versions._calendar import (
@@ -307,7 +308,7 @@ def _drift(
 
 
 def version_drift(
-    frame: pd.DataFrame,
+    frame: FleetSource,
     *,
     releases: pd.DataFrame | str | os.PathLike[str] | None = None,
     latest: str | tuple[str, Any] | None = None,
@@ -320,7 +321,7 @@ def version_drift(
 
     Parameters
     ----------
-    frame : pandas.DataFrame
+    frame : pandas.DataFrame, Snapshot, path or fleet dict
         Connections as returned by :func:`tunnelframe.connections_frame` (one row per connection;
         idle connectors as one row). Needs ``connector_id`` and ``version``; uses
         ``account_id``, ``tunnel_id``, ``tunnel_name`` and ``client_version`` when present.

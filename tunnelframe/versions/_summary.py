@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from tunnelframe._checks import _BOOL
+from tunnelframe._types import FleetSource
 from tunnelframe._versionorder import _order_version_columns
 from tunnelframe.versions._calendar import _DATE, _POS
 from tunnelframe.versions._drift import _STATUS_DTYPE, _categorical, _drift, _firsts
@@ -102,7 +103,7 @@ class VersionSummary:
 
 
 def version_summary(
-    frame: pd.DataFrame,
+    frame: FleetSource,
     *,
     releases: pd.DataFrame | str | os.PathLike[str] | None = None,
     latest: str | tuple[str, Any] | None = None,
@@ -112,7 +113,7 @@ def version_summary(
 
     Parameters
     ----------
-    frame : pandas.DataFrame
+    frame : pandas.DataFrame, Snapshot, path or fleet dict
         Connections as returned by :func:`tunnelframe.connections_frame` (see
         :func:`version_drift`, which this summarises).
     releases, latest, as_of
