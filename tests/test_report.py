@@ -473,8 +473,23 @@ def test_export_csv(tmp_path: Path) -> None:
     assert len(conns) == 20
     assert conns["opened_at"][0] == "2026-08-10T08:00:05.000000Z"
     assert len(pd.read_csv(paths["tunnels"])) == 5
-    with pytest.raises(ValueError, match="format must be 'parquet' or 'csv', not 'xlsx'"):
-        export_frames(rf.fleet(), tmp_path, format="xlsx")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="format must be 'parquet', 'csv' or 'xlsx', not 'xls'"):
+        export_frames(rf.fleet(), tmp_path, format="xls")  # type: ignore[arg-type]
+
+
+def test_export_xlsx_one_sheet_per_frame_times_in_utc(tmp_path: Path) -> None:
+    paths = export_frames(rf.snapshot(), tmp_path, format="xlsx")
+    assert {p.name for p in paths.values()} == {"fleet.xlsx"}
+    sheets = pd.read_excel(paths["connections"], sheet_name=None)
+    assert list(sheets) == ["connections", "connectors", "tunnels"]
+    conns = sheets["connections"]
+    assert len(conns) == 20 and len(sheets["connectors"]) == 5 and len(sheets["tunnels"]) == 5
+    # Excel has no time zones: UTC, said in the header.
+    assert "opened_at (UTC)" in conns.columns and "opened_at" not in conns.columns
+    assert conns["opened_at (UTC)"][0] == pd.Timestamp("2026-08-10 08:00:05")
+    assert conns["colo_name"].notna().any()
+    names = sheets["tunnels"]["tunnel_name"].astype(str)
+    assert not names.str.startswith(("=", "+", "@")).any()  # formulas neutralised
 
 
 # --------------------------------------------------------------------------------------------
