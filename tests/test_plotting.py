@@ -714,7 +714,8 @@ def test_connection_ages_takes_a_connection_ages_frame(conns: pd.DataFrame) -> N
 
 def test_connection_ages_leaves_out_times_after_as_of(conns: pd.DataFrame, ax: Any) -> None:
     # as of 2026-08-20 09:00, c1 (opened 06:00 → 3 h) counts, c5 (opened 11:30) is in the future
-    plot_connection_ages(conns, as_of="2026-08-20T09:00:00Z", ax=ax, color="black")
+    with pytest.warns(tf.AsOfWarning, match="as_of=2026-08-20 09:00 UTC is before the data"):
+        plot_connection_ages(conns, as_of="2026-08-20T09:00:00Z", ax=ax, color="black")
     assert sum(bar.get_height() for bar in ax.patches) == 10
     assert "not shown: 2 without a time stamp or stamped after as_of" in _texts(ax)
     assert {_hex(bar.get_facecolor()) for bar in ax.patches} == {"#000000"}
