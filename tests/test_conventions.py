@@ -105,9 +105,36 @@ def test_every_analysis_takes_a_snapshot_a_path_or_a_frame(name: str, tmp_path: 
     analysis = ANALYSES[name]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the bundled calendar may be older than the clock
-        expected = analysis(snap.connections())
-        for source in (snap, path, str(path), fleet):
+        expected = analysis(snap)
+        for source in (path, str(path), fleet):
             pd.testing.assert_frame_equal(analysis(source), expected)
+        from_frame = analysis(snap.connections())
+    if name == "ha_report_tunnel":  # a frame has no connector-less tunnels; a snapshot has
+        assert len(expected) == len(snap.tunnels()) > len(from_frame)
+        expected = expected.iloc[: len(from_frame)]
+    pd.testing.assert_frame_equal(
+        from_frame, expected, check_categorical=name != "ha_report_tunnel"
+    )
+
+
+def test_ha_report_of_a_snapshot_counts_every_tunnel_the_api_lists() -> None:
+    fleet = tf.load_sample()
+    snap = Snapshot(fetched_at=datetime(2026, 8, 20, 12, tzinfo=UTC), account_ids=["a"],
+                    tunnels=fleet["tunnels"])  # fmt: skip
+    report = tf.ha_report(snap, level="tunnel")
+    api = snap.tunnels()
+    assert sorted(report["tunnel_id"].astype(str)) == sorted(api["tunnel_id"].astype(str))
+    api_down = int(api["tunnel_status"].isin(["down", "inactive"]).sum())
+    assert int((report["status"] == "down").sum()) == api_down
+    idle = report[report["n_connectors"] == 0]
+    assert len(idle) == int((api["n_connectors"] == 0).sum()) > 0
+    assert (idle["status"] == "down").all()
+    assert idle["reason"].str.startswith("no connector (the API says").all()
+    assert not idle["status_mismatch"].any()
+    # status is the most urgent problem; each problem has its own flag, set whatever the status
+    assert int(report["single_colo"].sum()) > int((report["status"] == "single_colo").sum())
+    for flag in ("single_connector", "single_colo", "single_metro", "status_mismatch"):
+        assert str(report[flag].dtype) == "bool[pyarrow]" and report[flag].notna().all()
 
 
 def test_an_analysis_of_something_else_names_what_it_takes() -> None:

@@ -5,11 +5,13 @@ Never modifies its input frame; reasons are built once per distinct situation, n
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Mapping
 from typing import Literal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from tunnelframe._checks import _check_frame, _flags
 from tunnelframe._text import plural
@@ -22,7 +24,10 @@ from tunnelframe.colos._core import (
     _labelled,
     _take,
 )
-from tunnelframe.snapshot import as_connections
+from tunnelframe.frames import tunnels_frame
+from tunnelframe.snapshot import Snapshot, as_connections, load_snapshot
+
+_TEXT = pd.ArrowDtype(pa.string())
 
 __all__ = ["ha_report"]
 
@@ -139,8 +144,14 @@ def ha_report(
 
     ``reason`` is a sentence naming every problem that applies, not only the status's.
     ``n_connectors`` counts every connector listed, ``replaced`` ones included. A tunnel
-    without any connector (never run, or deleted) has no row in a connections frame, so none
-    here either: see :func:`tunnelframe.tunnels_frame` for those.
+    without any connector (never run, or down) has no row in a connections frame, so none
+    here either from a frame; from a Snapshot, a snapshot path or a fleet, which list every
+    tunnel, it is a ``down`` row with zero counts, so the statuses add up to the API's.
+
+    The flags (``single_connector``, ``single_colo``, ``single_metro``, ``status_mismatch``)
+    are set whatever the ``status``: ``status`` names the most urgent problem only, so count
+    a problem with its flag (``report["single_colo"].sum()``), not with
+    ``status.value_counts()``.
 
     Parameters
     ----------
@@ -197,7 +208,8 @@ def ha_report(
     needed = [*_CONNECTOR_KEYS, "run_at", "colo_name", "is_pending_reconnect"]
     if level == "tunnel":
         needed.append("tunnel_status")
-    frame = _check_frame(as_connections(frame), "ha_report", columns=needed)
+    source = load_snapshot(frame) if isinstance(frame, (str, os.PathLike)) else frame
+    frame = _check_frame(as_connections(source), "ha_report", columns=needed)
     c = _connectors(frame)
     down, degraded = c.n_active == 0, c.n_active < expected
     status = np.select(
@@ -225,7 +237,53 @@ def ha_report(
         out["reason"] = _labelled(keys, _connector_label(expected))
         out["replaced"] = _flags(c.replaced)
         return pd.DataFrame(out)
-    return _tunnel_report(frame, c, degraded, expected)
+    report = _tunnel_report(frame, c, degraded, expected)
+    if isinstance(source, Snapshot):
+        return _with_idle_tunnels(report, source.tunnels())
+    if isinstance(source, Mapping) and "tunnels" in source:
+        return _with_idle_tunnels(report, tunnels_frame(source))
+    return report
+
+
+def _with_idle_tunnels(out: pd.DataFrame, tunnels: pd.DataFrame) -> pd.DataFrame:
+    """``out`` with a ``down`` row for every tunnel of ``tunnels`` it lacks (no connector)."""
+    seen = set(zip(out["account_id"].astype(object), out["tunnel_id"].astype(object), strict=True))
+    keys = zip(
+        tunnels["account_id"].astype(object), tunnels["tunnel_id"].astype(object), strict=True
+    )
+    missing = tunnels[[key not in seen for key in keys]].reset_index(drop=True)
+    if not len(missing):
+        return out
+    n = len(missing)
+    api = missing["tunnel_status"].astype(object)
+    says_up = api.isin(["healthy", "degraded"]).to_numpy(dtype=bool)
+    idle = pd.DataFrame(
+        {
+            **{k: missing[k] for k in (*_TUNNEL_KEYS, "tunnel_status")},
+            **dict.fromkeys(
+                ("n_connectors", "n_active_connectors", "n_active", "n_pending", "n_colos",
+                 "n_metros"),
+                np.zeros(n, dtype=np.int64),
+            ),
+            "single_connector": _flags(np.zeros(n, bool)),
+            "single_colo": _flags(np.zeros(n, bool)),
+            "single_metro": _flags(np.zeros(n, bool)),
+            "concentration": np.full(n, np.nan),
+            "status": pd.Series(["down"] * n).astype(out["status"].dtype),
+            "reason": [
+                f"no connector (the API says {s})" if isinstance(s, str) else "no connector"
+                for s in api
+            ],
+            "status_mismatch": _flags(says_up),
+        }
+    )  # fmt: skip
+    both = pd.concat([out, idle[out.columns]], ignore_index=True)
+    for column in out.columns:
+        if column in (*_TUNNEL_KEYS, "tunnel_status"):  # categories: the union, as frames make
+            both[column] = both[column].astype(_TEXT).astype("category")
+        else:
+            both[column] = both[column].astype(out[column].dtype)
+    return both
 
 
 def _tunnel_report(
