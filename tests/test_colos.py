@@ -494,6 +494,7 @@ def test_ha_report_connectors() -> None:
         "status",
         "reason",
         "replaced",
+        "origin_ips",
     ]
     cols = ["connector_id", "n_active", "n_pending", "n_colos", "status", "replaced"]
     assert _records(report[cols]) == [
@@ -575,6 +576,7 @@ def test_ha_report_tunnels() -> None:
         "status",
         "reason",
         "status_mismatch",
+        "origin_ips",
     ]
     cols = [
         "tunnel_id",

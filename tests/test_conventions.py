@@ -189,3 +189,19 @@ def test_load_sample_hands_back_a_frame(name: str) -> None:
 def test_load_sample_names_the_frames_it_has() -> None:
     with pytest.raises(ValueError, match="frame='conns' is not one of 'connections'"):
         tf.load_sample(frame="conns")  # type: ignore[call-overload]
+
+
+def test_drift_and_ha_carry_the_hosts_so_an_upgrade_list_needs_no_join() -> None:
+    fleet = {"tunnels": [{"id": "t1", "name": "web", "connectors": [
+        {"id": "c1", "version": "2024.1.0", "conns": [
+            {"id": "a", "colo_name": "DFW", "origin_ip": "192.0.2.9"},
+            {"id": "b", "colo_name": "LAX", "origin_ip": "192.0.2.10"},
+            {"id": "c", "colo_name": "LAX", "origin_ip": "192.0.2.9"}]},
+        {"id": "c2", "version": "2026.8.2", "conns": [{"id": "d", "colo_name": "DFW"}]},
+    ]}]}  # fmt: skip
+    drift = tf.version_drift(fleet, as_of=AS_OF)
+    assert drift["origin_ips"].tolist() == ["192.0.2.10, 192.0.2.9", ""]
+    assert str(drift["origin_ips"].dtype) == "string[pyarrow]"
+    assert tf.ha_report(fleet)["origin_ips"].tolist() == ["192.0.2.10, 192.0.2.9", ""]
+    tunnels = tf.ha_report(fleet, level="tunnel")
+    assert tunnels["origin_ips"].tolist() == ["192.0.2.10, 192.0.2.9"]

@@ -107,3 +107,22 @@ def _warn_if_before_data(
         stacklevel=stacklevel,
     )
     return True
+
+
+def _distinct_text(groups: np.ndarray, series: pd.Series, n_groups: int) -> list[str]:
+    """The distinct values of ``series`` per group (``groups``: each row's group, -1 none),
+    sorted as text and joined with ``", "``; ``""`` for a group without any."""
+    out = [""] * n_groups
+    codes, values = _codes(series)
+    keep = (codes >= 0) & (groups >= 0)
+    if not keep.any():
+        return out
+    texts = [str(v) for v in values]
+    order = sorted(range(len(texts)), key=texts.__getitem__)
+    rank = np.empty(len(texts), dtype=np.int64)
+    rank[order] = np.arange(len(texts))
+    pairs = np.unique(groups[keep] * len(texts) + rank[codes[keep]])
+    for group, value in zip(*(a.tolist() for a in np.divmod(pairs, len(texts))), strict=True):
+        text = texts[order[value]]
+        out[group] = f"{out[group]}, {text}" if out[group] else text
+    return out

@@ -72,7 +72,7 @@ def connection_ages(
     True
     >>> per_connector = tf.connection_ages(conns, as_of="2026-08-20T12:00Z", level="connector")
     >>> per_connector["restarted_recently"].dtype
-    BooleanDtype
+    bool[pyarrow]
     """
     if level not in ("connection", "connector"):
         raise ValueError(f"connection_ages: level={level!r} is not 'connection' or 'connector'")

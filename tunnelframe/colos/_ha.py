@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from tunnelframe._checks import _check_frame, _flags
+from tunnelframe._checks import _check_frame, _distinct_text, _flags
 from tunnelframe._text import plural
 from tunnelframe._types import FleetSource
 from tunnelframe.colos._core import (
@@ -21,6 +21,7 @@ from tunnelframe.colos._core import (
     _TUNNEL_KEYS,
     _Connectors,
     _connectors,
+    _groups,
     _labelled,
     _take,
 )
@@ -236,13 +237,24 @@ def ha_report(
         )
         out["reason"] = _labelled(keys, _connector_label(expected))
         out["replaced"] = _flags(c.replaced)
+        rows = np.flatnonzero(frame["connector_id"].notna().to_numpy())
+        groups = _groups(frame.iloc[rows], ("account_id", "tunnel_id", "connector_id"))
+        out["origin_ips"] = _origin_ips(frame.iloc[rows], groups.codes, groups.n)
         return pd.DataFrame(out)
     report = _tunnel_report(frame, c, degraded, expected)
+    tunnels = _groups(frame, ("account_id", "tunnel_id"))
+    report["origin_ips"] = _origin_ips(frame, tunnels.codes, tunnels.n)
     if isinstance(source, Snapshot):
         return _with_idle_tunnels(report, source.tunnels())
     if isinstance(source, Mapping) and "tunnels" in source:
         return _with_idle_tunnels(report, tunnels_frame(source))
     return report
+
+
+def _origin_ips(frame: pd.DataFrame, groups: np.ndarray, n: int) -> pd.arrays.ArrowExtensionArray:
+    """Each group's distinct origin IPs (its hosts), sorted and joined with ", "."""
+    texts = _distinct_text(groups, frame["origin_ip"], n) if "origin_ip" in frame else [""] * n
+    return pd.arrays.ArrowExtensionArray(pa.array(texts, type=pa.string()))
 
 
 def _with_idle_tunnels(out: pd.DataFrame, tunnels: pd.DataFrame) -> pd.DataFrame:
@@ -275,6 +287,7 @@ def _with_idle_tunnels(out: pd.DataFrame, tunnels: pd.DataFrame) -> pd.DataFrame
                 for s in api
             ],
             "status_mismatch": _flags(says_up),
+            "origin_ips": [""] * n,
         }
     )  # fmt: skip
     both = pd.concat([out, idle[out.columns]], ignore_index=True)

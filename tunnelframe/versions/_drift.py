@@ -13,11 +13,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from tunnelframe._checks import (
     _BOOL,
     _check_frame,
     _codes,
+    _distinct_text,
     _flags,
     _utc,
     _warn_if_before_data,
@@ -60,6 +62,7 @@ VERSION_DRIFT_COLUMNS: dict[str, Any] = {
     "status": _STATUS_DTYPE,
     "client_version_mismatch": _BOOL,
     "mixed_versions_in_tunnel": _BOOL,
+    "origin_ips": pd.ArrowDtype(pa.string()),
 }
 
 _NA = np.iinfo(np.int64).min  # a missing integer measure
@@ -227,6 +230,12 @@ class _Drift:
     as_of: pd.Timestamp
 
 
+def _origin_ips(frame: pd.DataFrame, groups: np.ndarray, n: int) -> list[str]:
+    if "origin_ip" not in frame.columns:
+        return [""] * n
+    return _distinct_text(groups, frame["origin_ip"], n)
+
+
 def _as_of(as_of: object) -> pd.Timestamp:
     if as_of is None:
         return pd.Timestamp.now(tz="UTC")
@@ -301,6 +310,10 @@ def _drift(
         "status": pd.Categorical.from_codes(per.status[version], dtype=_STATUS_DTYPE),
         "client_version_mismatch": _flags(mismatch),
         "mixed_versions_in_tunnel": _flags(mixed),
+        # The host(s) to upgrade, so an upgrade list needs no join back to the connections.
+        "origin_ips": pd.arrays.ArrowExtensionArray(
+            pa.array(_origin_ips(frame, conns.rows, n_conn), type=pa.string())
+        ),
     }
     return _Drift(
         _order_version_columns(pd.DataFrame(columns)), conns, canon, version, n_versions, lat, when
@@ -357,9 +370,9 @@ def version_drift(
     ...                       "version": ["2026.8.2", "2025.8.0", "DEV"]})
     >>> drift = version_drift(conns, as_of="2026-09-01")
     >>> drift[["version", "releases_behind", "supported", "status"]]
-        version  releases_behind  supported       status
-    0  2026.8.2                0       True      current
-    1  2025.8.0               24      False  unsupported
-    2       DEV             <NA>       <NA>      unknown
+        version  releases_behind supported       status
+    0  2026.8.2                0      True      current
+    1  2025.8.0               24     False  unsupported
+    2       DEV             <NA>      <NA>      unknown
     """
     return _drift(frame, releases, latest, as_of, stacklevel=3, func="version_drift").frame
