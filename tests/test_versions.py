@@ -831,3 +831,19 @@ def test_drift_and_summary_version_columns_are_ordered_by_release() -> None:
     summary = tf.version_summary(frame, as_of="2026-01-01")
     assert summary.by_tunnel["newest_version"].dtype.ordered
     assert summary.by_version["version"].dtype.ordered
+
+
+def test_version_summary_reprs_are_truncated_and_formatted() -> None:
+    versions = [f"2025.{m}.{p}" for m in range(1, 10) for p in range(3)]
+    frame = pd.DataFrame({"connector_id": [f"c{i}" for i in range(len(versions))],
+                          "version": versions})  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        summary = tf.version_summary(frame, as_of="2026-01-01")
+    text = repr(summary)
+    assert f"… {len(summary.by_version) - 10} more version(s) in .by_version" in text
+    assert "+00:00" not in text and "3.703704" not in text
+    assert " 3.7%" in text
+    html = summary._repr_html_()
+    assert "+00:00" not in html and html.count("<tr") == 21  # header + 20 rows
+    assert f"… {len(summary.by_version) - 20} more version(s)" in html

@@ -91,15 +91,28 @@ class VersionSummary:
             f".by_version: {len(self.by_version)} rows | .by_tunnel: {len(self.by_tunnel)} rows",
         ]
 
+    def _shown(self, n: int) -> pd.DataFrame:
+        """The first ``n`` versions for display: dates as dates, shares as percentages."""
+        shown = self.by_version.head(n).copy()
+        shown["released_on"] = shown["released_on"].dt.strftime("%Y-%m-%d").fillna("-")
+        shown["pct"] = shown["pct"].map("{:.1f}%".format)
+        return shown.astype(object).where(shown.notna(), "-")
+
+    def _more(self, n: int) -> str:
+        rest = len(self.by_version) - n
+        return f"… {rest} more version(s) in .by_version" if rest > 0 else ""
+
     def __repr__(self) -> str:
-        return "\n".join([*self._lines(), "", self.by_version.head(10).to_string(index=False)])
+        table = self._shown(10).to_string(index=False)
+        return "\n".join(filter(None, [*self._lines(), "", table, self._more(10)]))
 
     def _repr_html_(self) -> str:
         import html
 
         lines = "<br>".join(html.escape(line) for line in self._lines())
-        table = self.by_version.head(20).to_html(index=False)
-        return f"<p>{lines}</p>{table}"
+        table = self._shown(20).to_html(index=False)
+        more = html.escape(self._more(20))
+        return f"<p>{lines}</p>{table}" + (f"<p>{more}</p>" if more else "")
 
 
 def version_summary(
