@@ -872,3 +872,62 @@ def test_heatmap_sums_the_sites_of_a_metro(ax: Any) -> None:
     ax.clear()
     plot_tunnel_colo_heatmap(_site_conns(), by="site", top_colos=2, ax=ax, colorbar=False)
     assert _ticks(ax.get_xticklabels()) == ["lax07", "ord12", "other (5 sites)"]
+
+
+# --------------------------------------------------------------------------------------------
+# Plots that fit (#14): no legend over the data, whole-number counts, month ticks, style colours
+
+
+def _one_connector() -> pd.DataFrame:
+    conns = tf.load_sample(frame="connections")
+    return conns[conns["connector_id"] == conns["connector_id"].dropna().iloc[0]]
+
+
+@pytest.mark.parametrize("plot", ["colo_distribution", "colo_map"])
+@pytest.mark.parametrize("case", ["sample", "one connector"])
+def test_the_region_legend_covers_no_data(plot: str, case: str) -> None:
+    import matplotlib.pyplot as plt
+
+    conns = tf.load_sample(frame="connections") if case == "sample" else _one_connector()
+    fig, ax = plt.subplots()  # the notebook size
+    getattr(tf, f"plot_{plot}")(conns, ax=ax)
+    fig.canvas.draw()
+    legend = ax.get_legend().get_window_extent()
+    drawn = [*ax.patches, *ax.texts]
+    for artist in drawn:
+        assert not legend.overlaps(artist.get_window_extent()), artist
+    for collection in ax.collections:  # scatter markers: their centres, in pixels
+        points = collection.get_offset_transform().transform(collection.get_offsets())
+        assert len(points) and not any(legend.contains(x, y) for x, y in points)
+    assert drawn or ax.collections
+    plt.close(fig)
+
+
+def test_count_axes_have_whole_number_ticks_and_one_month_gets_month_ticks() -> None:
+    import matplotlib.pyplot as plt
+
+    one = _one_connector()
+    fig, ax = plt.subplots()
+    tf.plot_version_drift(one, by="released_on", ax=ax, as_of=tf.datasets.SAMPLE_AS_OF)
+    fig.canvas.draw()
+    assert all(float(t).is_integer() for t in ax.get_yticks())
+    labels = [t.get_text() for t in ax.get_xticklabels()]
+    assert labels[:2] == ["Aug", "Sep"]  # months, not days, for one release month
+    plt.close(fig)
+    fig, ax = plt.subplots()
+    tf.plot_colo_distribution(one, ax=ax)
+    assert all(float(t).is_integer() for t in ax.get_xticks())
+    plt.close(fig)
+
+
+def test_the_median_line_takes_its_colour_from_the_style() -> None:
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import to_hex
+
+    conns = tf.load_sample(frame="connections")
+    with plt.style.context("dark_background"):
+        fig, ax = plt.subplots()
+        tf.plot_connection_ages(conns, ax=ax, as_of=tf.datasets.SAMPLE_AS_OF)
+        (median,) = [line for line in ax.lines if line.get_label().startswith("median")]
+        assert to_hex(median.get_color()) == "#ffffff"
+        plt.close(fig)
