@@ -100,6 +100,13 @@ SECTIONS: list[tuple[str, str, tuple[str, ...], str]] = [
         "One error tree: :class:`TunnelframeError` is the base of every error tunnelframe "
         "raises on purpose; mistakes in the arguments stay ``ValueError`` and ``TypeError``.",
     ),
+    (
+        "cli",
+        "Command line entry point",
+        ("cli",),
+        "The ``tunnelframe`` command as a function; its commands and options are on "
+        ":doc:`/cli`.",
+    ),
     ("other", "Other", (), "Public names not (yet) sorted into one of the sections above."),
 ]
 
@@ -118,14 +125,14 @@ def _title(text: str, char: str = "=") -> str:
 # -- the reference ---------------------------------------------------------------------------
 
 
-def _section_of(name: str, obj: Any) -> str:
-    import tunnelframe
-
+def _section_of(name: str, obj: Any, home: str | None = None) -> str:
     if inspect.isclass(obj) and issubclass(obj, BaseException):
         return "errors"
     if name.startswith("plot_"):
         return "plotting"
-    if inspect.ismodule(obj):
+    if home is not None:
+        pass
+    elif inspect.ismodule(obj):
         home = obj.__name__.split(".")[1]
     elif isinstance(getattr(obj, "__module__", None), str) and obj.__module__.startswith(
         "tunnelframe."
@@ -133,13 +140,15 @@ def _section_of(name: str, obj: Any) -> str:
         home = obj.__module__.split(".")[1]
     else:  # a constant: the first subpackage that exports it
         home = ""
-        for sub in sorted(m.split(".")[1] for m in sys.modules if m.count(".") == 1
-                          and m.startswith("tunnelframe.")):
+        for sub in sorted(
+            m.split(".")[1]
+            for m in sys.modules
+            if m.count(".") == 1 and m.startswith("tunnelframe.")
+        ):
             module = sys.modules[f"tunnelframe.{sub}"]
             if name in getattr(module, "__all__", ()) and getattr(module, name, None) is obj:
                 home = sub
                 break
-    del tunnelframe
     for page, _, homes, _ in SECTIONS:
         if home in homes:
             return page
@@ -204,10 +213,14 @@ def _data_page(module: str, name: str, obj: Any) -> str:
     out = [_title(f"{module}.{name}"), f".. currentmodule:: {module}\n"]
     if _is_columns(obj):
         out.append(f".. py:data:: {name}\n   :type: dict\n")
-    else:
+    elif "\n" not in repr(obj) and len(repr(obj)) <= 100:
         out.append(f".. py:data:: {name}\n   :value: {obj!r}\n")
+    else:
+        out.append(f".. py:data:: {name}\n   :type: {type(obj).__module__}.{type(obj).__name__}\n")
     if doc:
         out.append(textwrap.indent(doc, "   ") + "\n")
+    if not _is_columns(obj) and ("\n" in repr(obj) or len(repr(obj)) > 100):
+        out.append(textwrap.indent("Value::\n\n" + textwrap.indent(str(obj), "   "), "   ") + "\n")
     if _is_columns(obj):
         out.append(textwrap.indent(_columns_table(name, obj), "   "))
         out.append(
@@ -243,6 +256,19 @@ def _generate_reference(srcdir: Path) -> None:
                 entries[section].append((obj.__name__, sub, getattr(obj, sub)))
         else:
             entries[section].append(("tunnelframe", name, obj))
+    # names public in a public submodule but not re-exported at the top (tf.datasets.SAMPLE_AS_OF)
+    for modname in sorted(sys.modules):
+        parts = modname.split(".")
+        if parts[0] != "tunnelframe" or len(parts) != 2 or parts[1].startswith("_"):
+            continue
+        module = sys.modules[modname]
+        if module is getattr(tunnelframe, parts[1], None) and parts[1] in tunnelframe.__all__:
+            continue  # listed above, as a module of the top level (tf.simulator)
+        for name in getattr(module, "__all__", ()):
+            obj = getattr(module, name)
+            if getattr(tunnelframe, name, None) is obj and name in tunnelframe.__all__:
+                continue
+            entries[_section_of(name, obj, home=parts[1])].append((modname, name, obj))
 
     pages = []
     for page, title, _, intro in SECTIONS:
@@ -269,8 +295,9 @@ def _generate_reference(srcdir: Path) -> None:
                 text.extend(f"   {n}" for n, _ in group)
                 text.append("")
             if data:
-                text.append(_title("Constants" if module == "tunnelframe"
-                                   else f"Constants ({module})", "-"))
+                text.append(
+                    _title("Constants" if module == "tunnelframe" else f"Constants ({module})", "-")
+                )
                 text.append(".. toctree::\n   :hidden:\n")
                 text.extend(f"   generated/{module}.{n}" for n, _ in data)
                 text.append("\n.. list-table::\n   :class: autosummary\n")
@@ -431,7 +458,46 @@ def _generate(app: Sphinx) -> None:
     _copy_notebooks(srcdir)
 
 
+def _public_target(target: str) -> str | None:
+    """``tunnelframe.frames.connections_frame`` or ``Snapshot`` -> ``tunnelframe.<name>``."""
+    import tunnelframe
+
+    name = target.rsplit(".", 1)[-1]
+    if name in tunnelframe.__all__ and target.split(".")[0] in ("tunnelframe", name):
+        return f"tunnelframe.{name}"
+    for modname in sorted(sys.modules):
+        if modname.startswith("tunnelframe.") and modname.count(".") == 1:
+            if name in getattr(sys.modules[modname], "__all__", ()) and target.split(".")[0] in (
+                "tunnelframe",
+                name,
+            ):
+                return f"{modname}.{name}"
+    return None
+
+
+def _missing_reference(app: Sphinx, env: Any, node: Any, contnode: Any) -> Any:
+    """Resolve a reference to a public name written under another module path.
+
+    Docstrings say :func:`tunnelframe.frames.connections_frame` or :class:`Snapshot`; the
+    reference documents each name once, under ``tunnelframe`` (or its public submodule).
+    """
+    if node.get("refdomain") != "py":
+        return None
+    target = node.get("reftarget", "")
+    public = _public_target(target)
+    if public is None or public == target:
+        return None
+    domain = env.get_domain("py")
+    node = node.deepcopy()
+    node["reftarget"] = public
+    node["py:module"] = None
+    return domain.resolve_xref(
+        env, node["refdoc"], app.builder, node["reftype"], public, node, contnode
+    )
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
+    app.connect("missing-reference", _missing_reference)
     # before autosummary (priority 500) generates the stubs the section pages list
     app.connect("builder-inited", _generate, priority=100)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
