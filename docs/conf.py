@@ -70,7 +70,8 @@ myst_heading_anchors = 3
 
 html_theme = "pydata_sphinx_theme"
 html_title = f"tunnelframe {release}"
-html_static_path: list[str] = []
+html_static_path = ["_static"]
+html_css_files = ["tunnelframe.css"]
 html_theme_options = {
     "navbar_align": "left",
     "show_toc_level": 2,
@@ -78,5 +79,5 @@ html_theme_options = {
     "footer_start": ["copyright"],
     "footer_end": ["sphinx-version"],
 }
-html_sidebars = {"index": [], "cli": []}
+html_sidebars = {"index": [], "cli": [], "gallery/index": []}
 html_show_sourcelink = False

@@ -104,8 +104,7 @@ SECTIONS: list[tuple[str, str, tuple[str, ...], str]] = [
         "cli",
         "Command line entry point",
         ("cli",),
-        "The ``tunnelframe`` command as a function; its commands and options are on "
-        ":doc:`/cli`.",
+        "The ``tunnelframe`` command as a function; its commands and options are on :doc:`/cli`.",
     ),
     ("other", "Other", (), "Public names not (yet) sorted into one of the sections above."),
 ]
@@ -391,6 +390,9 @@ def _generate_gallery(srcdir: Path) -> None:
         ".. code-block:: python\n",
         textwrap.indent(_SETUP, "   "),
     ]
+    # thumbnails first, linking to the figures below (filled in as they are drawn)
+    thumbs: list[str] = []
+    text.append("{thumbs}")
     for name in names:
         func = getattr(tunnelframe, name)
         arg = _first_argument(func)
@@ -414,6 +416,10 @@ def _generate_gallery(srcdir: Path) -> None:
         fig = plt.gcf()
         fig.savefig(out / f"{name}.png", dpi=90, bbox_inches="tight")
         plt.close("all")
+        thumbs.append(
+            f'<a href="#{name.replace("_", "-")}"><img src="../_images/{name}.png" '
+            f'alt="{name}"><br>{name}</a>'
+        )
         summary = (inspect.getdoc(func) or "").split("\n")[0]
         text += [
             _title(name, "-"),
@@ -422,6 +428,12 @@ def _generate_gallery(srcdir: Path) -> None:
             ".. code-block:: python\n",
             textwrap.indent(shown, "   "),
         ]
+    grid = (
+        '.. raw:: html\n\n   <div class="tf-thumbs">\n'
+        + "".join(f"   {thumb}\n" for thumb in thumbs)
+        + "   </div>\n"
+    )
+    text[text.index("{thumbs}")] = grid
     _write(out / "index.rst", "\n".join(text) + "\n")
 
 
@@ -466,12 +478,13 @@ def _public_target(target: str) -> str | None:
     if name in tunnelframe.__all__ and target.split(".")[0] in ("tunnelframe", name):
         return f"tunnelframe.{name}"
     for modname in sorted(sys.modules):
-        if modname.startswith("tunnelframe.") and modname.count(".") == 1:
-            if name in getattr(sys.modules[modname], "__all__", ()) and target.split(".")[0] in (
-                "tunnelframe",
-                name,
-            ):
-                return f"{modname}.{name}"
+        if (
+            modname.startswith("tunnelframe.")
+            and modname.count(".") == 1
+            and name in getattr(sys.modules[modname], "__all__", ())
+            and target.split(".")[0] in ("tunnelframe", name)
+        ):
+            return f"{modname}.{name}"
     return None
 
 

@@ -61,7 +61,18 @@ _COUNTRY_REGION = {
 
 
 class UnknownColoWarning(UserWarning):
-    """Some colo codes are neither IATA codes known to airportsdata nor in tunnelframe's table."""
+    """Some colo codes are neither IATA codes known to airportsdata nor in tunnelframe's table.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import tunnelframe as tf
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     info = tf.colo_info(["DFW", "zz99"])
+    >>> caught[0].category.__name__, info.loc["zz99", "country"]
+    ('UnknownColoWarning', nan)
+    """
 
 
 # --------------------------------------------------------------------------- colo codes

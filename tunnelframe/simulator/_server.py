@@ -96,6 +96,15 @@ class SimulatedApi:
         The bearer token it accepts.
     account_id : str
         The first (usually only) account of the fleet; ``account_ids`` lists them all.
+
+    Examples
+    --------
+    >>> import tunnelframe as tf
+    >>> with tf.simulator.serve(tf.simulator.generate_fleet(3)) as api:
+    ...     client = tf.Client(api.token, account_id=api.account_id, base_url=api.url)
+    ...     n_tunnels = len(client.list_tunnels())
+    ...     print(api.url.startswith("http://127.0.0.1:"), n_tunnels, api.n_requests)
+    True 3 1
     """
 
     def __init__(

@@ -62,6 +62,14 @@ class VersionSummary:
         Over connectors with a known version (NaN when there are none).
     oldest_version : str or None
         The oldest version in use (unknown versions ignored).
+
+    Examples
+    --------
+    >>> import tunnelframe as tf
+    >>> conns = tf.connections_frame(tf.load_sample())
+    >>> summary = tf.version_summary(conns, as_of=tf.datasets.SAMPLE_AS_OF)
+    >>> summary.n_connectors, summary.latest_version, round(summary.pct_unsupported, 1)
+    (385, '2026.8.2', 14.8)
     """
 
     by_version: pd.DataFrame
