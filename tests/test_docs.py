@@ -117,5 +117,8 @@ def test_site_builds_offline_without_warnings(tmp_path: Path) -> None:
     from tunnelframe.cli import _parser
 
     commands = next(a for a in _parser()._actions if a.dest == "command").choices
-    for command in commands:
-        assert f"tunnelframe {command}" in cli, command
+    for command, parser in commands.items():
+        assert f"<h3>{command}<" in cli, command
+        for action in parser._actions:
+            for option in action.option_strings:
+                assert option in cli, (command, option)
