@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import pkgutil
 import subprocess
 import sys
 from pathlib import Path
@@ -35,9 +36,10 @@ def _public_code() -> list[tuple[str, object]]:
                 names[f"{obj.__name__}.{sub}"] = getattr(obj, sub)
         else:
             names[f"tunnelframe.{name}"] = obj
-    for modname in sorted(m for m in sys.modules if m.startswith("tunnelframe.")):
-        if modname.count(".") != 1 or modname.split(".")[1].startswith("_"):
+    for info in pkgutil.iter_modules(tf.__path__):
+        if info.name.startswith("_"):
             continue
+        modname = f"tunnelframe.{info.name}"
         module = importlib.import_module(modname)
         for name in getattr(module, "__all__", ()):
             obj = getattr(module, name)

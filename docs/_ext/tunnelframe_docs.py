@@ -1,6 +1,6 @@
 """Generate the parts of the site that must not drift from the package.
 
-At ``builder-inited`` (before Sphinx looks for source files) this writes:
+At ``config-inited`` (before Sphinx looks for source files) this writes:
 
 * ``api/``: one page per reference section and one stub per public name, from
   ``tunnelframe.__all__`` (and ``tunnelframe.simulator.__all__``), grouped by the subpackage each
@@ -19,6 +19,7 @@ from __future__ import annotations
 import filecmp
 import importlib
 import inspect
+import pkgutil
 import re
 import shutil
 import sys
@@ -267,6 +268,8 @@ def _generate_reference(srcdir: Path) -> None:
             obj = getattr(module, name)
             if getattr(tunnelframe, name, None) is obj and name in tunnelframe.__all__:
                 continue
+            if not _is_data(obj) and any(o is obj for items in entries.values() for *_, o in items):
+                continue  # a class or function re-exported by a second module: one page
             entries[_section_of(name, obj, home=parts[1])].append((modname, name, obj))
 
     pages = []
@@ -462,9 +465,18 @@ def _copy_notebooks(srcdir: Path) -> None:
     _write(out / "index.rst", "\n".join(index))
 
 
-def _generate(app: Sphinx) -> None:
+def _import_public_modules() -> None:
+    """Import every public first-level module, so what is documented never depends on order."""
+    import tunnelframe
+
+    for info in pkgutil.iter_modules(tunnelframe.__path__):
+        if not info.name.startswith("_"):
+            importlib.import_module(f"tunnelframe.{info.name}")
+
+
+def _generate(app: Sphinx, config: Any) -> None:
     srcdir = Path(app.srcdir)
-    importlib.import_module("tunnelframe")
+    _import_public_modules()
     _generate_reference(srcdir)
     _generate_gallery(srcdir)
     _copy_notebooks(srcdir)
@@ -511,6 +523,6 @@ def _missing_reference(app: Sphinx, env: Any, node: Any, contnode: Any) -> Any:
 
 def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("missing-reference", _missing_reference)
-    # before autosummary (priority 500) generates the stubs the section pages list
-    app.connect("builder-inited", _generate, priority=100)
+    # before Sphinx looks for source files (and autosummary for the pages to stub)
+    app.connect("config-inited", _generate)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
