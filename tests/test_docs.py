@@ -26,10 +26,12 @@ ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 
 
-def _public_code() -> list[tuple[str, object]]:
-    """Every public function and class: tunnelframe.__all__ and the public submodules'."""
+def _public_names() -> dict[str, object]:
+    """Every public name: tunnelframe.__all__ and the public submodules' (full name: object)."""
     names: dict[str, object] = {}
     for name in tf.__all__:
+        if name.startswith("__"):
+            continue
         obj = getattr(tf, name)
         if inspect.ismodule(obj):
             for sub in obj.__all__:
@@ -43,11 +45,20 @@ def _public_code() -> list[tuple[str, object]]:
         module = importlib.import_module(modname)
         for name in getattr(module, "__all__", ()):
             obj = getattr(module, name)
-            if not any(obj is known for known in names.values()):
-                names[f"{modname}.{name}"] = obj
+            if getattr(tf, name, None) is obj and name in tf.__all__:
+                continue
+            code = inspect.isclass(obj) or inspect.isroutine(obj)
+            if code and any(obj is known for known in names.values()):
+                continue  # a class or function re-exported by a second module: one page
+            names[f"{modname}.{name}"] = obj
+    return names
+
+
+def _public_code() -> list[tuple[str, object]]:
+    """Every public function and class (constants carry no docstring of their own)."""
     return [
         (name, obj)
-        for name, obj in sorted(names.items())
+        for name, obj in sorted(_public_names().items())
         if inspect.isclass(obj) or inspect.isroutine(obj)
     ]
 
@@ -99,8 +110,8 @@ def test_site_builds_offline_without_warnings(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr[-5000:]
 
-    # one reference page per public function and class, with its example
-    for name, _ in _public_code():
+    # one reference page per public name, with its example
+    for name in _public_names():
         page = out / "api" / "generated" / f"{name}.html"
         assert page.exists(), f"no reference page for {name}"
         assert "Examples" in page.read_text(encoding="utf-8"), name

@@ -209,29 +209,33 @@ def _columns_table(name: str, columns: dict[str, Any]) -> str:
 
 
 def _data_page(module: str, name: str, obj: Any) -> str:
+    """A constant's page: its ``#:`` comment, its value or column table, and an example.
+
+    The example is written from the value at build time, so it shows what running it gives.
+    """
     doc = _attr_doc(name, obj)
+    short = "\n" not in repr(obj) and len(repr(obj)) <= 100
     out = [_title(f"{module}.{name}"), f".. currentmodule:: {module}\n"]
     if _is_columns(obj):
         out.append(f".. py:data:: {name}\n   :type: dict\n")
-    elif "\n" not in repr(obj) and len(repr(obj)) <= 100:
+    elif short:
         out.append(f".. py:data:: {name}\n   :value: {obj!r}\n")
     else:
         out.append(f".. py:data:: {name}\n   :type: {type(obj).__module__}.{type(obj).__name__}\n")
     if doc:
         out.append(textwrap.indent(doc, "   ") + "\n")
-    if not _is_columns(obj) and ("\n" in repr(obj) or len(repr(obj)) > 100):
-        out.append(textwrap.indent("Value::\n\n" + textwrap.indent(str(obj), "   "), "   ") + "\n")
     if _is_columns(obj):
         out.append(textwrap.indent(_columns_table(name, obj), "   "))
-        out.append(
-            textwrap.indent(
-                "Example:\n\n.. code-block:: python\n\n"
-                f"   >>> import tunnelframe as tf\n   >>> list(tf.{name})[:3]\n"
-                f"   {list(obj)[:3]!r}\n",
-                "   ",
-            )
-        )
-    return "\n".join(out)
+    access = module.replace("tunnelframe", "tf", 1) + "." + name
+    if _is_columns(obj):
+        lines = [f">>> list({access})[:3]", repr(list(obj)[:3])]
+    elif short:
+        lines = [f">>> {access}", repr(obj)]
+    else:
+        lines = [f">>> print({access})", *str(obj).splitlines()]
+    example = "\n".join(["Examples", "--------", "", ">>> import tunnelframe as tf", *lines])
+    out.append(textwrap.indent(".. rubric:: Examples\n\n" + example.split("\n", 3)[3], "   "))
+    return "\n".join(out) + "\n"
 
 
 def _summary(obj: Any, name: str) -> str:
