@@ -314,13 +314,16 @@ def _generate_reference(srcdir: Path) -> None:
                     _write(out / "generated" / f"{module}.{n}.rst", _data_page(module, n, o))
         _write(out / f"{page}.rst", "\n".join(text) + "\n")
 
+    intros = {page: intro for page, _, _, intro in SECTIONS}
     index = [
         _title("API reference"),
         "Every public name of tunnelframe, grouped as the package is. ``import tunnelframe as "
         "tf`` gives them all (``tf.simulator`` holds the simulator). These pages are generated "
         f"from ``tunnelframe.__all__`` at build time (version {tunnelframe.__version__}).\n",
-        ".. toctree::\n   :maxdepth: 2\n",
+        ".. toctree::\n   :hidden:\n",
         *(f"   {page}" for page in pages),
+        "",
+        *(f"* :doc:`{page}`: {intros[page]}" for page in pages),
         "",
     ]
     _write(out / "index.rst", "\n".join(index))
