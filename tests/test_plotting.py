@@ -158,7 +158,7 @@ def test_import_tunnelframe_does_not_import_matplotlib() -> None:
 
 def test_plots_are_exported() -> None:
     names = [name for name in plotting.__all__ if name.startswith("plot_")]
-    assert len(names) == 6
+    assert len(names) == 8
     for name in names:
         assert getattr(tf, name) is getattr(plotting, name)
         assert name in tf.__all__
@@ -188,15 +188,18 @@ def test_bar_labels_give_a_decimal_only_under_one_percent(n: int, total: int, te
         (plot_colo_map, {}),
         (plot_tunnel_colo_heatmap, {}),
         (plot_connection_ages, {"as_of": AS_OF}),
+        (tf.plot_version_rollout, {}),
+        (tf.plot_ha_timeline, {}),
     ],
 )
 def test_every_plot_returns_the_axes_given_or_the_current_one(
     plot: Any, options: dict[str, Any], conns: pd.DataFrame
 ) -> None:
+    data = _HISTORY_FRAMES[plot]() if plot in _HISTORY_FRAMES else conns
     _, (left, right) = plt.subplots(1, 2)
-    assert plot(conns, ax=left, **options) is left
+    assert plot(data, ax=left, **options) is left
     plt.sca(right)
-    assert plot(conns, **options) is right
+    assert plot(data, **options) is right
     assert left.get_title() and left.get_title() == right.get_title()
 
 
@@ -229,14 +232,17 @@ def test_an_empty_frame_says_so_on_the_axes(
         (plot_colo_map, {}),
         (plot_tunnel_colo_heatmap, {}),
         (plot_connection_ages, {"as_of": AS_OF, "level": "connector"}),
+        (tf.plot_version_rollout, {"top": 2}),
+        (tf.plot_ha_timeline, {"top": 1}),
     ],
 )
 def test_plots_leave_their_frame_alone(
     plot: Any, options: dict[str, Any], conns: pd.DataFrame, ax: Any
 ) -> None:
-    before = conns.copy()
-    plot(conns, ax=ax, **options)
-    pd.testing.assert_frame_equal(conns, before)
+    data = _HISTORY_FRAMES[plot]() if plot in _HISTORY_FRAMES else conns
+    before = data.copy()
+    plot(data, ax=ax, **options)
+    pd.testing.assert_frame_equal(data, before)
 
 
 @pytest.mark.parametrize(
@@ -769,3 +775,10 @@ def test_history_plots_refuse_what_is_not_theirs(plot: Any, frame: Any, message:
         plot([{"share": 1.0}])
     with pytest.raises(ValueError, match=r"top=0 must be a positive integer"):
         plot(frame(), top=0)
+
+
+# The history plots take the frame of their history query, not a connections frame.
+_HISTORY_FRAMES: dict[Any, Any] = {
+    tf.plot_version_rollout: _rollout,
+    tf.plot_ha_timeline: _episodes,
+}

@@ -30,6 +30,7 @@ from typing import Any
 from sphinx.application import Sphinx
 from sphinx.pycode import ModuleAnalyzer
 from sphinx.util import logging
+from sphinx.util.docutils import SphinxDirective
 
 logger = logging.getLogger(__name__)
 
@@ -221,7 +222,11 @@ def _data_page(module: str, name: str, obj: Any) -> str:
     elif short:
         out.append(f".. py:data:: {name}\n   :value: {obj!r}\n")
     else:
-        out.append(f".. py:data:: {name}\n   :type: {type(obj).__module__}.{type(obj).__name__}\n")
+        kind = type(obj)
+        qualified = (
+            kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
+        )
+        out.append(f".. py:data:: {name}\n   :type: {qualified}\n")
     if doc:
         out.append(textwrap.indent(doc, "   ") + "\n")
     if _is_columns(obj):
@@ -528,7 +533,25 @@ def _missing_reference(app: Sphinx, env: Any, node: Any, contnode: Any) -> Any:
     )
 
 
+class RulesDirective(SphinxDirective):
+    """``.. tunnelframe-rules::``: the table of finding rules, from ``tunnelframe.report.RULES``."""
+
+    def run(self) -> list[Any]:
+        from tunnelframe.report import RULES
+
+        lines = [".. list-table::", "   :header-rows: 1", "", "   * - rule", "     - severity"]
+        lines.append("     - what it flags")
+        for rule in RULES:
+            lines += [
+                f"   * - ``{rule.id}``",
+                f"     - {rule.severity}",
+                f"     - {_cell(rule.description)}",
+            ]
+        return self.parse_text_to_nodes("\n".join(lines))
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
+    app.add_directive("tunnelframe-rules", RulesDirective)
     app.connect("missing-reference", _missing_reference)
     # before Sphinx looks for source files (and autosummary for the pages to stub)
     app.connect("config-inited", _generate)

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from tunnelframe._checks import _codes
-from tunnelframe.frames import CONNECTORS_SCHEMA
+from tunnelframe.frames import CONNECTORS_SCHEMA, connection_flags
 
 __all__: list[str] = []
 
@@ -54,15 +54,6 @@ def _take(frame: pd.DataFrame, columns: Sequence[str], rows: np.ndarray) -> dict
     return {c: frame[c].take(rows).reset_index(drop=True) for c in columns}
 
 
-def _row_flags(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Which rows are active connections and which pending reconnects."""
-    is_conn = frame["colo_name"].notna().to_numpy()
-    if "connection_id" in frame.columns:
-        is_conn = is_conn | frame["connection_id"].notna().to_numpy()
-    pending = frame["is_pending_reconnect"].fillna(False).astype(bool).to_numpy() & is_conn
-    return is_conn & ~pending, pending
-
-
 def _pair_counts(
     groups: np.ndarray, colos: np.ndarray, n_colos: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -86,10 +77,6 @@ def _sorted_category(values: pd.Series) -> pd.Series:
     return pd.Series(pd.Categorical(values.astype(object), categories=sorted(observed)))
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
-
 class _Connectors(NamedTuple):
     """Per-connector counts, aligned on connectors in order of first appearance."""
 
@@ -107,7 +94,7 @@ class _Connectors(NamedTuple):
 
 
 def _connectors(frame: pd.DataFrame) -> _Connectors:
-    active, pending = _row_flags(frame)
+    active, pending = connection_flags(frame)
     tunnels = _groups(frame, ("account_id", "tunnel_id"))
     rows = np.flatnonzero(frame["connector_id"].notna().to_numpy())
     sub = frame[["account_id", "tunnel_id", "connector_id", "colo_name", "run_at"]].iloc[rows]

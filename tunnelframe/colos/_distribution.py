@@ -15,12 +15,11 @@ from tunnelframe.colos._core import (
     _TUNNEL_KEYS,
     _groups,
     _pair_counts,
-    _row_flags,
     _sorted_category,
     _take,
 )
 from tunnelframe.colos._info import _colo_info
-from tunnelframe.frames import _edges
+from tunnelframe.frames import connection_flags, edge_strings
 
 __all__ = ["colo_distribution", "format_edges"]
 
@@ -83,7 +82,7 @@ def colo_distribution(
         )
     keys = _BY_KEYS[by]
     _check_frame(frame, "colo_distribution", columns=(*keys, "colo_name", "is_pending_reconnect"))
-    active, pending = _row_flags(frame)
+    active, pending = connection_flags(frame)
     counted = active | pending if not active_only else active
     counted = counted & frame["colo_name"].notna().to_numpy()
     rows = frame[[*keys, "colo_name"]].iloc[np.flatnonzero(counted)]
@@ -162,7 +161,7 @@ def format_edges(frame: pd.DataFrame) -> pd.DataFrame:
     sub = frame[[*_CONNECTOR_KEYS, "colo_name", "is_pending_reconnect"]].iloc[rows]
     sub = sub.reset_index(drop=True)
     groups = _groups(sub, ("account_id", "tunnel_id", "connector_id"))
-    # frames._edges groups by columns; one integer per connector keeps first-appearance order.
+    # edge_strings groups by columns; one integer per connector keeps first-appearance order.
     keyed = pd.DataFrame(
         {
             "connector": groups.codes,
@@ -171,5 +170,5 @@ def format_edges(frame: pd.DataFrame) -> pd.DataFrame:
         }
     )
     out = _take(sub, _CONNECTOR_KEYS, groups.first)
-    out["edges"] = _edges(keyed, by="connector").reset_index(drop=True)
+    out["edges"] = edge_strings(keyed, by="connector").reset_index(drop=True)
     return pd.DataFrame(out)

@@ -12,13 +12,13 @@ import numpy as np
 import pandas as pd
 
 from tunnelframe._checks import _check_frame
+from tunnelframe._text import plural
 from tunnelframe.colos._core import (
     _CONNECTOR_KEYS,
     _TUNNEL_KEYS,
     _Connectors,
     _connectors,
     _labelled,
-    _plural,
     _take,
 )
 
@@ -30,7 +30,7 @@ _TUNNEL_STATUSES = ("ok", "single_colo", "degraded", "single_connector", "down")
 
 def _connector_label(expected: int) -> Callable[..., str]:
     def label(n_active: int, n_pending: int, n_colos: int, colo: str, replaced: bool) -> str:
-        pending = _plural(n_pending, "pending reconnect")
+        pending = plural(n_pending, "pending reconnect")
         if n_active == 0:
             if replaced:
                 return (
@@ -43,7 +43,7 @@ def _connector_label(expected: int) -> Callable[..., str]:
             if n_colos == 1
             else (f"in {n_colos} colos" if n_colos else "colo unknown")
         )
-        text = f"{n_active} of {_plural(expected, 'expected connection')} active, {where}"
+        text = f"{n_active} of {plural(expected, 'expected connection')} active, {where}"
         return f"{text}; {pending}" if n_pending else text
 
     return label
@@ -64,20 +64,20 @@ def _tunnel_label(expected: int) -> Callable[..., str]:
         if n_connectors == 0:
             parts = ["no connector"]
         elif n_active == 0:
-            parts = [f"no active connection on {_plural(n_connectors, 'connector')}"]
+            parts = [f"no active connection on {plural(n_connectors, 'connector')}"]
         else:
             redundancy = " (no host redundancy)" if n_up == 1 else ""
-            conns = _plural(n_active, "active connection")
+            conns = plural(n_active, "active connection")
             where = (
                 (f"all {conns} in {colo}" if n_active > 1 else f"{conns} in {colo}")
                 if n_colos == 1
                 else (f"{conns} in {n_colos} colos" if n_colos else f"{conns}, colo unknown")
             )
-            parts = [f"{_plural(n_up, 'connector')} up{redundancy}", where]
+            parts = [f"{plural(n_up, 'connector')} up{redundancy}", where]
         if n_short and n_active:
-            parts.append(f"{_plural(n_short, 'connector')} short of {expected} active connections")
+            parts.append(f"{plural(n_short, 'connector')} short of {expected} active connections")
         if n_replaced:
-            parts.append(f"{_plural(n_replaced, 'connector')} replaced by a restart")
+            parts.append(f"{plural(n_replaced, 'connector')} replaced by a restart")
         if mismatch == 1:
             says = "no connection is active" if n_active == 0 else "connections are active"
             parts.append(f"API status {api!r} disagrees: {says}")

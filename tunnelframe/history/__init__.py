@@ -31,6 +31,11 @@ skip them):
 
 The ``date`` column these add is the partition key (the UTC date of ``fetched_at``).
 
+:func:`history_summary` runs every query once into a :class:`HistorySummary`, which both
+``tunnelframe history`` and the report's History section show. The plots of a history live in
+:mod:`tunnelframe.plotting` (:func:`~tunnelframe.plot_version_rollout`,
+:func:`~tunnelframe.plot_ha_timeline`), its report section in :mod:`tunnelframe.report`.
+
 From the command line, ``tunnelframe snapshot --account ID --store DIR`` (for cron) appends a
 fetch, and ``tunnelframe history DIR -o report.html`` summarises a store and writes a report
 with a History section (``write_report(..., history=store)``).
@@ -41,7 +46,6 @@ simulator) and must never load a whole store into pandas behind the caller's bac
 
 from __future__ import annotations
 
-from tunnelframe.history._plots import plot_ha_timeline, plot_version_rollout
 from tunnelframe.history._queries import (
     HA_STATES,
     colo_shifts,
@@ -51,17 +55,19 @@ from tunnelframe.history._queries import (
     version_rollout,
 )
 from tunnelframe.history._store import STORE_SCHEMA, append_snapshot, load_history
+from tunnelframe.history._summary import HistorySummary, history_summary, lost_second_colo
 
 __all__ = [
     "HA_STATES",
     "STORE_SCHEMA",
+    "HistorySummary",
     "append_snapshot",
     "colo_shifts",
     "connector_churn",
     "ha_episodes",
     "ha_timeline",
+    "history_summary",
     "load_history",
-    "plot_ha_timeline",
-    "plot_version_rollout",
+    "lost_second_colo",
     "version_rollout",
 ]

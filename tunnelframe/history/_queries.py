@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING, Any, Literal
 import pandas as pd
 import pyarrow as pa
 
-from tunnelframe.history._store import _GLOB, STORE_SCHEMA, StoreLike, _existing_store, _has_files
+from tunnelframe._types import HistoryLike
+from tunnelframe.frames import ACTIVE_SQL
+from tunnelframe.history._store import _GLOB, STORE_SCHEMA, _existing_store, _has_files
 from tunnelframe.versions import parse_version
 
 if TYPE_CHECKING:
@@ -28,7 +30,7 @@ __all__ = [
     "version_rollout",
 ]
 
-History = StoreLike | pd.DataFrame
+History = HistoryLike
 
 _TIME = pd.DatetimeTZDtype("us", "UTC")
 _TEXT = pd.ArrowDtype(pa.string())
@@ -39,7 +41,7 @@ HA_STATES = ("down", "single_connector", "single_colo", "degraded", "ha")
 # The view every query reads: only the columns the queries use, text as VARCHAR whatever the
 # source (Parquet dictionaries, pandas categoricals), "active" per the contract: a connection
 # that is not pending reconnect.
-_VIEW = """
+_VIEW = f"""
 CREATE OR REPLACE TEMP VIEW h AS
 SELECT
     CAST(fetched_at AS TIMESTAMPTZ) AS fetched_at,
@@ -52,8 +54,7 @@ SELECT
     CAST(run_at AS TIMESTAMPTZ) AS run_at,
     CAST(colo_name AS VARCHAR) AS colo_name,
     CAST(origin_ip AS VARCHAR) AS origin_ip,
-    (connection_id IS NOT NULL OR colo_name IS NOT NULL)
-        AND NOT coalesce(CAST(is_pending_reconnect AS BOOLEAN), false) AS active
+    {ACTIVE_SQL} AS active
 FROM h_source
 """
 

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from tunnelframe._checks import _check_frame
+from tunnelframe._text import plural
 from tunnelframe.colos import colo_distribution
 from tunnelframe.plotting._common import (
     _MAX_MARKER_AREA,
@@ -21,7 +22,6 @@ from tunnelframe.plotting._common import (
     _colo_geo,
     _label,
     _note,
-    _plural,
     _region_colors,
     _region_legend,
     _say_empty,
@@ -108,7 +108,7 @@ def plot_colo_distribution(
     counts = table["connections"].tolist()
     if top is not None and n_colos > top:
         rest = counts[top:]
-        labels = [*labels[:top], f"other ({_plural(len(rest), 'colo')})"]
+        labels = [*labels[:top], f"other ({plural(len(rest), 'colo')})"]
         colors = [*colors[:top], _OTHER_COLOR]
         counts = [*counts[:top], sum(rest)]
     y = np.arange(len(counts))
@@ -119,7 +119,7 @@ def plot_colo_distribution(
     ax.set_yticks(y, labels=labels)
     ax.set_ylim(len(counts) - 0.5, -0.5)
     ax.set_xlabel(what)
-    ax.set_title(f"{what.capitalize()} per colo: {total:,} in {_plural(n_colos, 'colo')}")
+    ax.set_title(f"{what.capitalize()} per colo: {total:,} in {plural(n_colos, 'colo')}")
     shown_regions = table["region"].iloc[: len(counts) if top is None else top]
     _region_legend(ax, shown_regions.tolist(), loc="best")
     return ax
@@ -203,7 +203,7 @@ def plot_colo_map(
     )
     _region_legend(ax, located["region"].tolist(), loc="lower left", ncols=2)
     total = int(table["connections"].sum())
-    ax.set_title(f"{title} ({total:,} in {_plural(len(table), 'colo')})")
+    ax.set_title(f"{title} ({total:,} in {plural(len(table), 'colo')})")
     first = table.iloc[0]
     note = (
         f"circle area ∝ connections (largest: {int(first['connections']):,} at "
@@ -213,8 +213,8 @@ def plot_colo_map(
     if missing:
         lost = int(table["connections"].sum() - located["connections"].sum())
         note = (
-            f"not shown: {_plural(missing, 'colo')} with unknown location "
-            f"({_plural(lost, 'connection')})\n{note}"
+            f"not shown: {plural(missing, 'colo')} with unknown location "
+            f"({plural(lost, 'connection')})\n{note}"
         )
     _note(ax, note)
     return ax

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from tunnelframe._checks import _check_frame
+from tunnelframe._text import plural
 from tunnelframe.colos import colo_distribution
 from tunnelframe.plotting._common import (
     _OTHER_COLOR,
@@ -15,7 +16,6 @@ from tunnelframe.plotting._common import (
     _check_top,
     _compact,
     _label,
-    _plural,
     _say_empty,
     _tunnel_labels,
 )
@@ -114,11 +114,11 @@ def plot_tunnel_colo_heatmap(
     if top_colos is not None and n_colos > top_colos:
         other = grid.iloc[:, top_colos:].sum(axis=1)
         grid = grid.iloc[:, :top_colos].assign(**{"\0other": other})
-        col_labels = [*col_labels[:top_colos], f"other ({_plural(n_colos - top_colos, 'colo')})"]
+        col_labels = [*col_labels[:top_colos], f"other ({plural(n_colos - top_colos, 'colo')})"]
     if top_tunnels is not None and n_tunnels > top_tunnels:
         other_row = grid.iloc[top_tunnels:].sum(axis=0).to_frame().T
         grid = pd.concat([grid.iloc[:top_tunnels], other_row])
-        rest = _plural(n_tunnels - top_tunnels, "tunnel")
+        rest = plural(n_tunnels - top_tunnels, "tunnel")
         row_labels = [*row_labels[:top_tunnels], f"other ({rest})"]
     values = grid.to_numpy(np.float64)
     # The "other" row and column are sums of many tunnels or colos: they get their own grey
@@ -175,7 +175,7 @@ def plot_tunnel_colo_heatmap(
     shown_t = min(n_tunnels, top_tunnels or n_tunnels)
     shown_c = min(n_colos, top_colos or n_colos)
     ax.set_title(
-        f"{title} (top {shown_t} of {_plural(n_tunnels, 'tunnel')}, "
-        f"top {shown_c} of {_plural(n_colos, 'colo')})"
+        f"{title} (top {shown_t} of {plural(n_tunnels, 'tunnel')}, "
+        f"top {shown_c} of {plural(n_colos, 'colo')})"
     )
     return ax

@@ -1,10 +1,11 @@
 """The sections of a report, each built by one function from the fleet's :class:`Analysis`.
 
-:data:`SECTIONS` lists the builders in report order. A builder takes the
+:data:`tunnelframe.report.SECTIONS` lists the builders in report order. A builder takes the
 :class:`~tunnelframe.report._findings.Analysis` and returns a
-:class:`~tunnelframe.report._doc.Section` (or None to leave itself out). To add a section
-(a history section, say), write a builder that returns plain-text blocks and insert it into
-:data:`SECTIONS`; both renderers, the table of contents and escaping follow automatically.
+:class:`~tunnelframe.report._doc.Section` (or None to leave itself out). To add a section,
+write a builder that returns plain-text blocks and insert it into ``SECTIONS``; both
+renderers, the table of contents and escaping follow automatically (the History section
+lives in ``_history``).
 Builders hold no markup and never escape: they hand the renderers plain text.
 """
 
@@ -17,6 +18,9 @@ from typing import Any, cast
 
 import pandas as pd
 
+from tunnelframe import plotting
+from tunnelframe._text import plural
+from tunnelframe.frames import edge_strings
 from tunnelframe.report._doc import (
     Block,
     Cell,
@@ -84,10 +88,6 @@ def name_of(value: Any) -> str:
 
 def pct(part: float, whole: float) -> str:
     return f"{100.0 * part / whole:.0f}%" if whole else NA_TEXT
-
-
-def plural(n: int, word: str, words: str | None = None) -> str:
-    return f"{n:,} {word if n == 1 else (words or word + 's')}"
 
 
 _SAFE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -162,9 +162,7 @@ def _figure(
     **kwargs: Any,
 ) -> Figure:
     def draw(ax: Any) -> object:
-        import tunnelframe.plotting as plotting
-
-        return a._quietly(getattr(plotting, plot), a.connections, ax=ax, **kwargs)
+        return a.quietly(getattr(plotting, plot), a.connections, ax=ax, **kwargs)
 
     return Figure(draw=draw, alt=alt, caption=caption, size=size)
 
@@ -508,7 +506,9 @@ def tunnels(a: Analysis) -> Section:
     connectors["ha"] = connectors["ha"].astype("object")
     connectors = connectors.sort_values("run_at", ascending=False, kind="stable")
     by_tunnel = {tid: g for tid, g in connectors.groupby("tunnel_id", sort=False)}
-    edges_of = _tunnel_edges(a.colos_by_tunnel)
+    edges_of = {
+        str(tid): str(text) for tid, text in edge_strings(a.connections, by="tunnel_id").items()
+    }
     several_accounts = len(a.data.account_ids) > 1
 
     live = a.live_tunnels.copy()
@@ -556,15 +556,6 @@ def tunnels(a: Analysis) -> Section:
     )
 
 
-def _tunnel_edges(dist: pd.DataFrame) -> dict[str, str]:
-    """The tunnel's active connections per colo, as ``cloudflared tunnel list`` shows them."""
-    out: dict[str, str] = {}
-    for tid, rows in dist.groupby(dist["tunnel_id"].astype(str), sort=False):
-        pairs = sorted(zip(rows["colo_name"].astype(str), rows["connections"], strict=True))
-        out[str(tid)] = ", ".join(f"{n}x{colo}" for colo, n in pairs)
-    return out
-
-
 def _config_text(t: dict[str, Any]) -> str:
     src = t.get("config_src")
     remote = t.get("remote_config")
@@ -573,16 +564,3 @@ def _config_text(t: dict[str, Any]) -> str:
     if not _missing(remote):
         return "remote (Cloudflare dashboard)" if remote else "local"
     return NA_TEXT
-
-
-def history(a: Analysis) -> Section | None:
-    """What changed over the snapshots of a history store (``write_report(history=...)``)."""
-    if a.history is None:
-        return None
-    from tunnelframe.history._report import history_section
-
-    return history_section(a.history, redactor=a.redactor, known_tunnels=_known_tunnels(a))
-
-
-#: The report's sections, in order. Insert a builder here to add a section.
-SECTIONS: list[SectionBuilder] = [glance, findings, versions, colos, ages, history, tunnels]

@@ -31,7 +31,6 @@ from typing import Any
 
 import pandas as pd
 
-from tunnelframe.fetch import Snapshot
 from tunnelframe.simulator._generator import (
     _DAY,
     _EPOCH,
@@ -48,6 +47,7 @@ from tunnelframe.simulator._generator import (
     generate_fleet,
 )
 from tunnelframe.simulator._tables import _REGIONS, _Region
+from tunnelframe.snapshot import Snapshot
 
 __all__ = ["generate_history"]
 
