@@ -201,7 +201,8 @@ def _columns_table(name: str, columns: dict[str, Any]) -> str:
         meaning, when_na = notes.get(column, ("", "")) if frame_schema else ("", "")
         rows.append((f"``{column}``", f"``{dtype}``", _cell(meaning), _cell(when_na)))
     header = ("column", "dtype", "meaning", "when NA") if frame_schema else ("column", "dtype")
-    lines = [".. list-table::", "   :header-rows: 1", "   :class: tf-columns", ""]
+    widths = "   :widths: 20 16 40 24" if frame_schema else "   :widths: 40 60"
+    lines = [".. list-table::", "   :header-rows: 1", widths, "   :class: tf-columns", ""]
     for row in [header, *rows]:
         cells = row[: len(header)]
         lines.append(f"   * - {cells[0]}")
