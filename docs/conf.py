@@ -35,7 +35,6 @@ extensions = [
 ]
 
 exclude_patterns = ["_build", "**.ipynb_checkpoints", "jupyter_execute"]
-templates_path = ["_templates"]
 # Every cross-reference must resolve (a stale one fails the build), except into libraries whose
 # inventories are not shipped: no inventory is fetched at build time.
 nitpicky = True
@@ -44,10 +43,9 @@ nitpick_ignore_regex = [
     (r"py:.*", r"tunnelframe(\.\w+)*\._\w+.*"),  # private modules, deliberately undocumented
 ]
 
-# autosummary writes one page per public name (docs/api/generated/); the pages list what
-# tunnelframe.__all__ holds at build time.
-autosummary_generate = True
-autosummary_generate_overwrite = False
+# _ext/tunnelframe_docs.py writes one page per public name (docs/api/generated/) from what
+# tunnelframe.__all__ holds at build time; autosummary only draws the tables that list them.
+autosummary_generate = False
 autosummary_imported_members = True
 autodoc_typehints = "none"
 autodoc_default_options = {"member-order": "bysource"}

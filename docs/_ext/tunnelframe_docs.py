@@ -41,7 +41,7 @@ SECTIONS: list[tuple[str, str, tuple[str, ...], str]] = [
     (
         "fetch",
         "Fetch and snapshots",
-        ("client", "fetch", "snapshot", "datasets"),
+        ("client", "_policy", "fetch", "snapshot", "datasets"),
         "Talk to the Cloudflare API (or the simulator), keep what was fetched as a "
         ":class:`Snapshot`, and load the bundled sample fleet. Only ``fetch_*`` and "
         ":class:`Client` use the network.",
@@ -244,6 +244,16 @@ def _data_page(module: str, name: str, obj: Any) -> str:
     return "\n".join(out) + "\n"
 
 
+def _code_page(module: str, name: str, obj: Any) -> str:
+    """A function's or class's page (written here, not by autosummary, so that a section new to
+    an incremental build gets its pages too)."""
+    if inspect.isclass(obj):
+        body = f".. autoclass:: {name}\n   :members:\n   :show-inheritance:\n"
+    else:
+        body = f".. autofunction:: {name}\n"
+    return f"{_title(f'{module}.{name}')}\n.. currentmodule:: {module}\n\n{body}"
+
+
 def _summary(obj: Any, name: str) -> str:
     doc = _attr_doc(name, obj) if _is_data(obj) else inspect.getdoc(obj) or ""
     first = doc.strip().split("\n\n")[0].replace("\n", " ")
@@ -296,6 +306,8 @@ def _generate_reference(srcdir: Path) -> None:
             text.append(f".. currentmodule:: {module}\n")
             code = [(n, o) for n, o in names if not _is_data(o)]
             data = [(n, o) for n, o in names if _is_data(o)]
+            for n, o in code:
+                _write(out / "generated" / f"{module}.{n}.rst", _code_page(module, n, o))
             for kind, group in (
                 ("Functions", [(n, o) for n, o in code if not inspect.isclass(o)]),
                 ("Classes", [(n, o) for n, o in code if inspect.isclass(o)]),

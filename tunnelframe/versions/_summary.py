@@ -68,8 +68,11 @@ class VersionSummary:
     >>> import tunnelframe as tf
     >>> conns = tf.connections_frame(tf.load_sample())
     >>> summary = tf.version_summary(conns, as_of=tf.datasets.SAMPLE_AS_OF)
-    >>> summary.n_connectors, summary.latest_version, round(summary.pct_unsupported, 1)
-    (385, '2026.8.2', 14.8)
+    >>> summary.latest_version, summary.n_connectors == conns["connector_id"].nunique()
+    ('2026.8.2', True)
+    >>> shares = [summary.pct_current, summary.pct_behind, summary.pct_unsupported]
+    >>> round(sum(shares) + summary.pct_unknown)
+    100
     """
 
     by_version: pd.DataFrame
