@@ -81,7 +81,7 @@ class AuthError(ApiError):
     --------
     >>> import tunnelframe as tf
     >>> with tf.simulator.serve(tf.simulator.generate_fleet(2)) as api:
-    ...     client = tf.Client("not-the-token", account_id=api.account_id, base_url=api.url)
+    ...     client = tf.Client("x" * 40, account_id=api.account_id, base_url=api.url)
     ...     try:
     ...         client.list_tunnels()
     ...     except tf.AuthError as exc:
