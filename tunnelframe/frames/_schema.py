@@ -160,9 +160,10 @@ _COLUMN_NOTES: dict[str, tuple[str, str]] = {
         "An idle connector's row, or not reported.",
     ),
     "n_connections": (
-        "Connections: per connector, its ``conns``; per tunnel, its connectors' ``conns``.",
-        "Never per connector; per tunnel, NA for tunnel objects straight from the API (they "
-        "carry no connectors).",
+        "Connections: per connector, its ``conns``; per tunnel, its connectors' ``conns`` (or "
+        "its deprecated ``connections`` array).",
+        "Never per connector; per tunnel, NA when the tunnel object carries neither connectors "
+        "nor ``connections``, as today's API tunnel objects do.",
     ),
     "n_active": (
         "The connector's connections that are not pending reconnect.",
@@ -208,7 +209,9 @@ _COLUMN_NOTES: dict[str, tuple[str, str]] = {
     ),
     "metadata": ("The tunnel's free-form ``metadata`` object, as a dict.", "None: not reported."),
     "n_connectors": (
-        "The tunnel's connectors (the length of its ``connectors`` list, 0 when absent).",
-        "Tunnel objects straight from the API (they carry no connectors).",
+        "The tunnel's connectors (in a fleet, 0 when it has none), or the distinct "
+        "``client_id`` of its deprecated ``connections`` array.",
+        "The tunnel object carries neither connectors nor ``connections`` (today's API tunnel "
+        "objects), or a connection there has no ``client_id``.",
     ),
 }
