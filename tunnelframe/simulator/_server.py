@@ -2,9 +2,10 @@
 
 It serves a fleet (from :func:`generate_fleet`, a snapshot, or a hand-written dict) under the
 API's own paths (``cfd_tunnel``, ``warp_connector`` and ``tunnels?tun_types=``; a tunnel is
-served under the endpoint of its ``tun_type``, ``cfd_tunnel`` when it has none), with its envelope, pagination, filters, bearer-token check, ``Ratelimit``
-headers and 429s, so tunnelframe and Cloudflare's official SDK can be tested and benchmarked
-offline. It listens on 127.0.0.1 only, reads only, and never talks to the real API.
+served under the endpoint of its ``tun_type``, ``cfd_tunnel`` when it has none), with its
+envelope, pagination, filters, bearer-token check, ``Ratelimit`` headers and 429s, so
+tunnelframe and Cloudflare's official SDK can be tested and benchmarked offline. It listens on
+127.0.0.1 only, reads only, and never talks to the real API.
 
 What it answers (pages, filters, faults, the budget) lives in :mod:`._api`.
 """
