@@ -337,3 +337,14 @@ def test_fetch_tunnel_and_connector_of_a_warp_connector() -> None:
     assert len(frame) == n_conns
     assert set(frame["tunnel_name"].astype(str)) == {target["name"]}
     assert one["connector_id"].astype(str).tolist() == [member["id"]] * len(member["conns"])
+
+
+def test_a_snapshot_written_before_warp_connector_still_loads() -> None:
+    # Written by tunnelframe at commit 3c06405 (see tests/test_history.py, BEFORE_WARP).
+    path = Path(__file__).resolve().parent / "data" / "before-warp" / "snapshot-before-warp.json.gz"
+    snap = load_snapshot(path)
+    frame = snap.connections()
+    assert len(snap.tunnels) == 6 and len(frame) == 71
+    assert set(frame["tun_type"].astype(str)) == {"cfd_tunnel"}
+    assert frame["ha_status"].isna().all()
+    assert snap.connectors()["n_active"].sum() == frame["is_pending_reconnect"].eq(False).sum()

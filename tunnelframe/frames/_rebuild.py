@@ -124,8 +124,8 @@ def connectors_from_connections(frame: pd.DataFrame) -> pd.DataFrame:
     result = pd.DataFrame(index=out.index)
     for col, dtype in CONNECTORS_SCHEMA.items():
         values = out[col] if col in out.columns else pd.Series(pd.NA, index=out.index)
-        if col == "edges":
-            values = values.fillna("")
+        if col in ("edges", "origin_ips"):  # connectors_frame gives "" when there are none
+            values = values.astype(object).fillna("")
         result[col] = values.astype(cast(Any, dtype))
     return result
 
@@ -145,7 +145,8 @@ def tunnels_from_connections(frame: pd.DataFrame) -> pd.DataFrame:
     """
     keys = ["account_id", "tunnel_id"]
     grouped = frame.groupby(keys, observed=True, dropna=False, sort=False)
-    out = grouped[["tunnel_name", "tunnel_status"]].first()
+    context = [c for c in ("tunnel_name", "tunnel_status", "tun_type") if c in frame.columns]
+    out = grouped[context].first()
     out["n_connectors"] = grouped["connector_id"].nunique()
     out["n_connections"] = grouped["connection_id"].count()
     out = out.reset_index()
