@@ -34,8 +34,8 @@ def _reason(n_active: int, n_passive: int, n_offline: int, n_unknown: int) -> st
     if n_active > 1:
         return f"{n_active} members claim active ({counts}): a pair runs one active member"
     if n_passive == 0:
-        lost = " (a failover or a stopped standby)" if n_offline else ""
-        return f"no passive member to take over ({counts}){lost}"
+        lost = ": a failover or a stopped standby" if n_offline else ""
+        return f"no passive member to take over ({counts}{lost})"
     return counts if not n_offline else f"{counts}: the offline member is not a standby"
 
 
