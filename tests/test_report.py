@@ -202,7 +202,7 @@ def test_markdown_carries_the_same_findings(report_md: str) -> None:
     ):
         assert line in report_md.splitlines()
     assert (
-        "Nothing to report for: WARP Connector tunnels without a working active/passive pair, "
+        "Nothing to report for: tunnels without a working WARP Connector pair, "
         "connectors behind their tunnel's configuration." in report_md
     )
     assert "| c3 | 2024.1.0 | 2024-01-03 | 66 | 2026.8.2 |" in report_md

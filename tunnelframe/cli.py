@@ -325,7 +325,9 @@ def _demo(args: argparse.Namespace) -> int:
         serve(tf.load_sample()) as api,
         tf.Client(api.token, account_id=api.account_id, base_url=api.url) as client,
     ):
-        snapshot = tf.fetch_fleet(client, account_id=api.account_ids, progress=args.progress)
+        snapshot = tf.fetch_fleet(
+            client, account_id=api.account_ids, kinds=TUN_TYPES, progress=args.progress
+        )
     elapsed = time.perf_counter() - started
     # The snapshot is fetched now, but the sample is a picture of a fleet on SAMPLE_AS_OF:
     # measure ages and the support window there, or every connector would look months old.

@@ -400,7 +400,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         id="pair-ha",
-        title="WARP Connector tunnels without a working active/passive pair",
+        title="tunnels without a working WARP Connector pair",
         severity="high",
         description=(
             "WARP Connector (Cloudflare Mesh) tunnels run one active member and keep at least "
