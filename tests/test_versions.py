@@ -822,3 +822,17 @@ def test_a_warp_connector_version_is_unknown_not_a_cloudflared_release() -> None
     # Without tun_type (an old frame) the 3-part version is read as cloudflared's.
     old = tf.version_drift(frame.drop(columns="tun_type"), as_of="2026-08-20")
     assert old["status"].astype(str).tolist()[3] == "unsupported"
+
+
+def test_bundled_calendar_dates_are_the_tags_utc_day() -> None:
+    # The five dates corrected in the shared release list (issue #11): the tag's UTC day.
+    releases = tf.load_releases().set_index("version")["released_on"]
+    expected = {
+        "2019.9.0": "2019-09-06",
+        "2019.12.0": "2019-12-19",
+        "2020.8.1": "2020-08-20",
+        "2020.11.6": "2020-11-15",
+        "2022.6.0": "2022-06-15",
+    }
+    got = {version: releases[version].strftime("%Y-%m-%d") for version in expected}
+    assert got == expected
