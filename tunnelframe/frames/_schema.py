@@ -29,6 +29,15 @@ _CONNECTOR_SCHEMA: dict[str, str | pd.ArrowDtype] = {
     "features": "category",
 }
 
+# Added for WARP Connector (Cloudflare Mesh), after every older column so that none moves:
+# the tunnel's ``tun_type`` (``cfd_tunnel``, ``warp_connector``; NA when the payload has no
+# tunnel or the tunnel no ``tun_type``) and the connector's ``ha_status`` (WARP Connector only:
+# ``active``, ``passive``, ``offline``; NA for cloudflared, which has no such field).
+_KIND_SCHEMA: dict[str, str | pd.ArrowDtype] = {
+    "tun_type": "category",
+    "ha_status": "category",
+}
+
 #: Columns, order and dtypes of :func:`connections_frame`. The dtypes are chosen to keep a
 #: million connections near 100 bytes per row while staying ordinary pandas:
 #:
@@ -52,6 +61,7 @@ CONNECTIONS_SCHEMA: dict[str, str | pd.ArrowDtype] = {
     "is_pending_reconnect": _BOOL,
     "opened_at": _TIME,
     "origin_ip": "category",
+    **_KIND_SCHEMA,
 }
 
 #: Columns, order and dtypes of :func:`connectors_frame` (same conventions as
@@ -64,6 +74,7 @@ CONNECTORS_SCHEMA: dict[str, str | pd.ArrowDtype] = {
     "n_pending": "int64",
     "edges": _TEXT,
     "origin_ips": _TEXT,
+    **_KIND_SCHEMA,
 }
 
 #: Columns, order and dtypes of :func:`tunnels_frame` (same conventions as
