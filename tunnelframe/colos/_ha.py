@@ -147,7 +147,9 @@ def ha_report(
     ``n_connectors`` counts every connector listed, ``replaced`` ones included. A tunnel
     without any connector (never run, or down) has no row in a connections frame, so none
     here either from a frame; from a Snapshot, a snapshot path or a fleet, which list every
-    tunnel, it is a ``down`` row with zero counts, so the statuses add up to the API's.
+    tunnel, it is a ``down`` row with zero counts, so the statuses add up to the API's. WARP
+    Connector tunnels (``tun_type`` ``warp_connector``) run active/passive pairs, not four
+    connections: they are left out here and judged by :func:`tunnelframe.pair_ha_report`.
 
     The flags (``single_connector``, ``single_colo``, ``single_metro``, ``status_mismatch``)
     are set whatever the ``status``: ``status`` names the most urgent problem only, so count
@@ -211,6 +213,8 @@ def ha_report(
         needed.append("tunnel_status")
     source = load_snapshot(frame) if isinstance(frame, (str, os.PathLike)) else frame
     frame = _check_frame(as_connections(source), "ha_report", columns=needed)
+    if "tun_type" in frame.columns:  # WARP Connector pairs are pair_ha_report's to judge
+        frame = frame[(frame["tun_type"] != "warp_connector").fillna(True).to_numpy(dtype=bool)]
     c = _connectors(frame)
     down, degraded = c.n_active == 0, c.n_active < expected
     status = np.select(
@@ -260,6 +264,8 @@ def _origin_ips(frame: pd.DataFrame, groups: np.ndarray, n: int) -> pd.arrays.Ar
 def _with_idle_tunnels(out: pd.DataFrame, tunnels: pd.DataFrame) -> pd.DataFrame:
     """``out`` with a ``down`` row for every tunnel of ``tunnels`` it lacks (no connector)."""
     seen = set(zip(out["account_id"].astype(object), out["tunnel_id"].astype(object), strict=True))
+    if "tun_type" in tunnels.columns:  # WARP Connector pairs are pair_ha_report's to judge
+        tunnels = tunnels[(tunnels["tun_type"] != "warp_connector").fillna(True).to_numpy(bool)]
     keys = zip(
         tunnels["account_id"].astype(object), tunnels["tunnel_id"].astype(object), strict=True
     )

@@ -278,14 +278,22 @@ def _drift(
     pairs = pd.unique(conns.tunnel[known] * width + version[known])
     n_versions = np.bincount(pairs // width, minlength=int(conns.tunnel.max(initial=-1)) + 1)
     mixed = n_versions[conns.tunnel] > 1
+    # A WARP Connector reports the WARP client's version (YEAR.MONTH.BUILD.N, e.g.
+    # 2025.2.600.0), another release line than cloudflared's and one no calendar is bundled
+    # for: it is unknown here (mixed versions within its tunnel still count), never measured
+    # against cloudflared's releases.
+    measured = version
+    if "tun_type" in frame.columns:
+        warp = (frame["tun_type"] == "warp_connector").fillna(False).to_numpy(dtype=bool)
+        measured = np.where(warp[conns.first], -1, version)
 
     per = _per_version(np.array(canon.keys, dtype=np.int64), cal, lat, as_of_day)
-    newer = per.newer[version]
+    newer = per.newer[measured]
     early = _warn_if_before_data(frame, when, func, stacklevel=stacklevel + 1)
     # Versions newer than the latest release *by as_of* are expected when as_of is early; the
     # calendar is stale only when the data is not newer than as_of.
     if newer.any() and not early:
-        seen = sorted({canon.names[v] for v in version[newer]}, key=_parse, reverse=True)
+        seen = sorted({canon.names[v] for v in measured[newer]}, key=_parse, reverse=True)
         more = ", …" if len(seen) > 3 else ""
         warnings.warn(
             f"{int(newer.sum())} connector(s) run versions newer than the latest known release "
@@ -295,19 +303,19 @@ def _drift(
             stacklevel=stacklevel,
         )
 
-    supported = per.supported[version]
+    supported = per.supported[measured]
     columns: dict[str, Any] = {c: conns.take(frame, c) for c in _ID_COLUMNS}
     columns |= {
         "version": _categorical(out_codes, out_names),
-        "released_on": _date_array(per.released_on[version]),
+        "released_on": _date_array(per.released_on[measured]),
         "latest_version": pd.Categorical.from_codes(
             np.zeros(n_conn, np.int64), categories=pd.Index([lat.version], dtype="str")
         ),
-        "releases_behind": _int_array(per.releases_behind[version]),
-        "days_behind": _int_array(per.days_behind[version]),
-        "age_days": _int_array(per.age_days[version]),
+        "releases_behind": _int_array(per.releases_behind[measured]),
+        "days_behind": _int_array(per.days_behind[measured]),
+        "age_days": _int_array(per.age_days[measured]),
         "supported": _flags(supported == 1, supported < 0),
-        "status": pd.Categorical.from_codes(per.status[version], dtype=_STATUS_DTYPE),
+        "status": pd.Categorical.from_codes(per.status[measured], dtype=_STATUS_DTYPE),
         "client_version_mismatch": _flags(mismatch),
         "mixed_versions_in_tunnel": _flags(mixed),
         # The host(s) to upgrade, so an upgrade list needs no join back to the connections.
@@ -316,7 +324,7 @@ def _drift(
         ),
     }
     return _Drift(
-        _order_version_columns(pd.DataFrame(columns)), conns, canon, version, n_versions, lat, when
+        _order_version_columns(pd.DataFrame(columns)), conns, canon, measured, n_versions, lat, when
     )
 
 
