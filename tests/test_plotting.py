@@ -158,7 +158,7 @@ def test_import_tunnelframe_does_not_import_matplotlib() -> None:
 
 def test_plots_are_exported() -> None:
     names = [name for name in plotting.__all__ if name.startswith("plot_")]
-    assert len(names) == 8
+    assert len(names) == 9
     for name in names:
         assert getattr(tf, name) is getattr(plotting, name)
         assert name in tf.__all__
@@ -931,3 +931,25 @@ def test_the_median_line_takes_its_colour_from_the_style() -> None:
         (median,) = [line for line in ax.lines if line.get_label().startswith("median")]
         assert to_hex(median.get_color()) == "#ffffff"
         plt.close(fig)
+
+
+def test_plot_ha_status_counts_every_tunnel_of_a_snapshot_and_its_flags() -> None:
+    fleet = tf.load_sample()
+    report = tf.ha_report(fleet, level="tunnel")
+    ax = tf.plot_ha_status(fleet)
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels == ["ok", "single_colo", "degraded", "single_connector", "down"]
+    heights = [bar.get_width() for bar in ax.patches]
+    assert heights == [int((report["status"] == s).sum()) for s in labels]
+    assert sum(heights) == len(report)
+    assert f"single colo {int(report['single_colo'].sum())}" in ax.get_xlabel()
+    assert all(float(t).is_integer() for t in ax.get_xticks())
+    # the same picture from the report itself (compute once, draw many)
+    again = plt.figure().add_subplot()
+    tf.plot_ha_status(report, ax=again)
+    assert [bar.get_width() for bar in again.patches] == heights
+
+
+def test_plot_ha_status_of_an_empty_frame_says_so() -> None:
+    ax = tf.plot_ha_status(tf.load_sample(frame="connections").iloc[:0])
+    assert "No" in " ".join(t.get_text() for t in ax.texts)
