@@ -115,7 +115,7 @@ def test_known_error_is_one_line_without_traceback(
 def test_bad_snapshot_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
-    assert main(["check", str(bad)]) == 1
+    assert main(["check", str(bad)]) == 2  # could not run: not "violations found"
     err = capsys.readouterr().err
     assert err.startswith("tunnelframe: error: ") and err.count("\n") == 1
     assert "Traceback" not in err
@@ -190,7 +190,7 @@ def test_check_prints_one_line_per_violation(
 ) -> None:
     assert main(["check", str(snapshot_path)]) == 1
     lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == 6
+    assert len(lines) == 7
     assert lines[0] == UNSUPPORTED
     assert lines[1].startswith(
         'degraded: connector c4 of tunnel "pipe|name\\nsecond line & "quotes"" '
@@ -200,6 +200,10 @@ def test_check_prints_one_line_per_violation(
     assert lines[3].startswith('single-connector: tunnel "<script>alert(1)</script>"')
     assert lines[4].startswith('single-colo: tunnel "<script>alert(1)</script>"')
     assert lines[5] == FETCH_ERROR
+    assert lines[6] == (
+        "FAIL: 6 violations (4 high, 2 warn) in 4 tunnels; checked 5 tunnels, 5 connectors, "
+        "18 active connections."
+    )
 
 
 def test_check_rules_can_be_turned_off(
@@ -207,7 +211,7 @@ def test_check_rules_can_be_turned_off(
 ) -> None:
     argv = ["check", str(snapshot_path), "--no-single-colo", "--no-single-connector"]
     assert main([*argv, "--no-fetch-errors"]) == 1
-    assert capsys.readouterr().out.splitlines()[::2] == [UNSUPPORTED, DOWN]
+    assert capsys.readouterr().out.splitlines()[:-1:2] == [UNSUPPORTED, DOWN]
     everything_off = [*argv, "--no-unsupported", "--no-degraded", "--no-fetch-errors"]
     assert main(everything_off) == 0
     assert capsys.readouterr().out == (
@@ -222,13 +226,13 @@ def test_check_max_releases_behind(snapshot_path: Path, capsys: pytest.CaptureFi
     off = ["--no-unsupported", "--no-degraded", "--no-single-colo", "--no-single-connector"]
     argv = ["check", str(snapshot_path), *off, "--no-fetch-errors"]
     assert main([*argv, "--max-releases-behind", "2"]) == 1
-    lines = capsys.readouterr().out.splitlines()
+    lines = capsys.readouterr().out.splitlines()[:-1]
     assert [line.split(" of ")[0] for line in lines] == [
         "releases-behind: connector c3",
         "releases-behind: connector c4",
     ]
     assert main([*argv, "--max-releases-behind", "3"]) == 1
-    assert len(capsys.readouterr().out.splitlines()) == 1
+    assert len(capsys.readouterr().out.splitlines()) == 2
     assert main([*argv, "--max-releases-behind", "66", "-q"]) == 0
 
 
@@ -249,7 +253,7 @@ def test_check_escapes_control_characters(
     out = capsys.readouterr().out
     assert "\x1b" not in out and "\r" not in out
     assert 'tunnel "red\\x1b[31malert\\r"' in out
-    assert len(out.splitlines()) == 3
+    assert len(out.splitlines()) == 4
 
 
 def test_check_live_account(api: SimulatedApi, capsys: pytest.CaptureFixture[str]) -> None:
@@ -422,7 +426,7 @@ def test_check_takes_its_rules_and_flags_from_the_report_rule_table(
     path = snap.save(tmp_path / "sample.json")
     others = [f"--no-{rule.id}" for rule in tf.report.RULES if rule.id != "config-drift"]
     assert main(["check", str(path), *others]) == 1
-    lines = capsys.readouterr().out.splitlines()
+    lines = capsys.readouterr().out.splitlines()[:-1]  # the last is the summary
     assert len(lines) == 12
     assert all(line.startswith("config-drift: connector ") for line in lines)
     assert main(["check", str(path), *others, "--no-config-drift", "-q"]) == 0

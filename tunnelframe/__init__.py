@@ -55,7 +55,14 @@ from tunnelframe.plotting import (
     plot_version_drift,
     plot_version_rollout,
 )
-from tunnelframe.report import export_frames, findings, write_report
+from tunnelframe.report import (
+    CheckResult,
+    check_fleet,
+    export_frames,
+    findings,
+    load_ignores,
+    write_report,
+)
 from tunnelframe.snapshot import Snapshot, load_snapshot
 from tunnelframe.versions import (
     CONFIG_DRIFT_COLUMNS,
@@ -82,6 +89,7 @@ __all__ = [
     "VERSION_DRIFT_COLUMNS",
     "ApiError",
     "AuthError",
+    "CheckResult",
     "Client",
     "NotFoundError",
     "RateLimitError",
@@ -94,6 +102,7 @@ __all__ = [
     "VersionSummary",
     "__version__",
     "append_snapshot",
+    "check_fleet",
     "colo_distribution",
     "colo_info",
     "colo_shifts",
@@ -112,6 +121,7 @@ __all__ = [
     "ha_report",
     "ha_timeline",
     "load_history",
+    "load_ignores",
     "load_releases",
     "load_sample",
     "load_snapshot",

@@ -2,17 +2,20 @@
 
 Each subcommand parses its arguments, calls the public API and prints a few lines; the logic
 lives in the library modules. A known error (:class:`~tunnelframe.TunnelframeError`, a missing
-or unreadable file, a bad value) becomes one line on stderr and exit status 1, a usage error
-exit status 2, and a traceback appears only with ``--debug``. Nothing here may print a token:
+or unreadable file, a bad value) becomes one line on stderr and exit status 1 (2 for
+``check``, whose 1 means "violations found"), a usage error exit status 2, and a traceback
+appears only with ``--debug``. Nothing here may print a token:
 credentials are read from the environment by :class:`tunnelframe.Client`.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,7 +27,15 @@ from tunnelframe._text import one_line, plural
 from tunnelframe._version import __version__
 from tunnelframe.datasets import SAMPLE_AS_OF
 from tunnelframe.history import history_summary
-from tunnelframe.report import RULES, export_frames, findings, report_format, write_report
+from tunnelframe.report import (
+    CHECK_SCHEMA,
+    RULES,
+    check_fleet,
+    export_frames,
+    findings,
+    report_format,
+    write_report,
+)
 from tunnelframe.simulator import serve, simulate
 
 if TYPE_CHECKING:
@@ -110,6 +121,12 @@ def _parser() -> argparse.ArgumentParser:
         default=Path(_DEFAULT_REPORT),
         help=f"report to write, .html or .md (default: {_DEFAULT_REPORT})",
     )
+    p.add_argument(
+        "--snapshot",
+        type=Path,
+        metavar="PATH",
+        help="also save the fetched sample as a snapshot file (for check, report, export, diff)",
+    )
     _report_options(p)
     _progress_option(p)
 
@@ -178,12 +195,22 @@ def _parser() -> argparse.ArgumentParser:
     p = command(
         "check",
         _check,
-        "Check a fleet against the rules and exit 1 with one line per violation (0 when "
-        "clean). Made for cron and CI.",
+        "Check a fleet against the report's rules, for cron and CI: one line per violation "
+        "and a closing summary line (or a JSON document). Exit status 0 when clean, 1 when "
+        "violations are found, 2 when the check could not run (usage, unreadable snapshot or "
+        "ignore file, API or network failure).",
     )
+    p.set_defaults(error_status=2)
     p.add_argument("snapshot", nargs="?", type=Path, metavar="SNAPSHOT", help="a snapshot file")
     _account_option(
         p, help="fetch this account live instead of reading a snapshot (repeat for several)"
+    )
+    p.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text (default): one line per violation and a summary line; json: one document "
+        f"of schema {CHECK_SCHEMA[0]} version {CHECK_SCHEMA[1]} (see the README)",
     )
     p.add_argument(
         "--max-releases-behind",
@@ -192,11 +219,43 @@ def _parser() -> argparse.ArgumentParser:
         help="also flag connectors more than N releases behind the newest",
     )
     p.add_argument(
+        "--expected-connections",
+        type=_positive_int,
+        metavar="N",
+        default=4,
+        help="active connections a healthy connector holds (default: 4, as cloudflared opens)",
+    )
+    p.add_argument(
         "--as-of",
         type=_timestamp,
         metavar="TIME",
-        help="'now' for the support window (default: fetch time)",
+        help="'now' for the support window and ignore expiry (default: fetch time)",
     )
+    p.add_argument(
+        "--tunnel",
+        action="append",
+        default=[],
+        metavar="PATTERN",
+        dest="tunnels",
+        help="check only tunnels whose name or id matches this shell pattern, e.g. 'prod-*' "
+        "(repeat for several)",
+    )
+    p.add_argument(
+        "--exclude-tunnel",
+        action="append",
+        default=[],
+        metavar="PATTERN",
+        dest="exclude_tunnels",
+        help="leave out tunnels whose name or id matches this pattern (repeat for several)",
+    )
+    p.add_argument(
+        "--ignore-file",
+        type=Path,
+        metavar="FILE",
+        help="TOML file of known exceptions ([[ignore]] with pattern, reason, optional rule "
+        "and expires); expired entries hide nothing and are named on stderr",
+    )
+    _releases_options(p)
     # One flag per rule of the report's rule table: a new rule reaches check by itself.
     rules = p.add_argument_group("rules (all on by default; releases-behind needs its limit)")
     for rule in RULES:
@@ -252,6 +311,37 @@ def _progress_option(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _releases_options(p: argparse.ArgumentParser) -> None:
+    group = p.add_mutually_exclusive_group()
+    group.add_argument(
+        "--releases",
+        type=Path,
+        metavar="FILE",
+        help="cloudflared release calendar to measure with: a CSV with version,released_on "
+        "(default: the newer of the bundled one and the one --refresh-releases cached)",
+    )
+    group.add_argument(
+        "--refresh-releases",
+        action="store_true",
+        help="read cloudflared's releases from GitHub first and cache them for later commands",
+    )
+
+
+def _releases(args: argparse.Namespace) -> Path | pd.DataFrame | None:
+    """The calendar ``--releases``/``--refresh-releases`` ask for (None: the library's choice)."""
+    if args.refresh_releases:
+        releases = tf.refresh_releases()
+        newest = releases.iloc[0]
+        _out(
+            f"Release calendar refreshed: newest cloudflared {newest['version']} "
+            f"({newest['released_on']:%Y-%m-%d}).",
+            file=sys.stderr,
+        )
+        return releases
+    path: Path | None = args.releases
+    return path
+
+
 def _report_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--format",
@@ -265,6 +355,7 @@ def _report_options(p: argparse.ArgumentParser) -> None:
         "random per report)",
     )
     p.add_argument("--title", help="report title")
+    _releases_options(p)
 
 
 # --------------------------------------------------------------------------------------------
@@ -281,6 +372,7 @@ def _report_format(path: Path, fmt: str | None) -> Literal["html", "md"]:
 
 
 def _demo(args: argparse.Namespace) -> int:
+    releases = _releases(args)
     started = time.perf_counter()
     with (
         serve(tf.load_sample()) as api,
@@ -288,24 +380,48 @@ def _demo(args: argparse.Namespace) -> int:
     ):
         snapshot = tf.fetch_fleet(client, account_id=api.account_ids, progress=args.progress)
     elapsed = time.perf_counter() - started
+    _out(
+        f"Served the bundled sample fleet on loopback and fetched it through the client in "
+        f"{elapsed:.1f} s ({snapshot.n_requests} requests)."
+    )
+    if args.snapshot is not None:
+        saved = snapshot.save(args.snapshot)
+        _out(
+            f"Snapshot: {Path(saved or args.snapshot).resolve()} (use it with check, report, "
+            "export, diff; add --as-of " + f"{SAMPLE_AS_OF:%Y-%m-%dT%H:%MZ} to measure as the "
+            "demo does)"
+        )
+    _out(f"Rendering the report ({plural(len(snapshot.tunnels), 'tunnel')})...", file=sys.stderr)
     # The snapshot is fetched now, but the sample is a picture of a fleet on SAMPLE_AS_OF:
     # measure ages and the support window there, or every connector would look months old.
-    written = write_report(
+    written = _write_report(
         snapshot,
         args.output,
         format=_report_format(args.output, args.format),
         redact_ips=args.redact_ips,
         title=args.title or "Sample fleet report (tunnelframe demo)",
         as_of=SAMPLE_AS_OF,
-    )
-    _out(
-        f"Served the bundled sample fleet on loopback and fetched it through the client in "
-        f"{elapsed:.1f} s ({snapshot.n_requests} requests)."
+        releases=releases,
     )
     _out(f"As of {SAMPLE_AS_OF:%Y-%m-%d %H:%M} UTC: {_fleet_line(snapshot)}")
-    _findings_lines(findings(snapshot, as_of=SAMPLE_AS_OF))
+    _findings_lines(findings(snapshot, as_of=SAMPLE_AS_OF, releases=releases))
     _out(f"Report: {written.resolve()}")
     return 0
+
+
+def _write_report(source: Any, path: Path, **kwargs: Any) -> Path:
+    """:func:`write_report`, its warnings about the release calendar said on stderr."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", tf.StaleReleasesWarning)
+        written = write_report(source, path, **kwargs)
+    for warning in caught:
+        if issubclass(warning.category, tf.StaleReleasesWarning):
+            _out(f"{_PROG}: warning: {one_line(warning.message)}", file=sys.stderr)
+        else:
+            warnings.warn_explicit(
+                warning.message, warning.category, warning.filename, warning.lineno
+            )
+    return written
 
 
 def _fetch(args: argparse.Namespace) -> int:
@@ -335,13 +451,14 @@ def _report(args: argparse.Namespace) -> int:
         for suffix in (".gz", ".json"):
             name = name.removesuffix(suffix)
         args.output = Path(f"{name}.{args.format or 'html'}")
-    written = write_report(
+    written = _write_report(
         args.snapshot,
         args.output,
         format=_report_format(args.output, args.format),
         redact_ips=args.redact_ips,
         title=args.title,
         as_of=args.as_of,
+        releases=_releases(args),
     )
     _out(f"Report: {written.resolve()}")
     return 0
@@ -364,6 +481,9 @@ def _simulate(args: argparse.Namespace) -> int:
 def _check(args: argparse.Namespace) -> int:
     if (args.snapshot is None) == (not args.accounts):
         raise _UsageError("give either a SNAPSHOT or --account ID, not both and not neither")
+    if args.expected_connections < 1:
+        raise _UsageError("--expected-connections must be 1 or more")
+    releases = _releases(args)
     if args.snapshot is not None:
         source: Any = tf.load_snapshot(args.snapshot)
     else:
@@ -371,19 +491,33 @@ def _check(args: argparse.Namespace) -> int:
             source = tf.fetch_fleet(client, account_id=_accounts(args), progress=False)
     # releases-behind finds nothing unless --max-releases-behind is given.
     rules = [rule.id for rule in RULES if getattr(args, _rule_dest(rule.id))]
-    found = findings(
+    result = check_fleet(
         source,
         as_of=args.as_of,
         max_releases_behind=args.max_releases_behind,
         rules=rules,
+        expected_connections=args.expected_connections,
+        tunnels=args.tunnels,
+        exclude_tunnels=args.exclude_tunnels,
+        ignore=args.ignore_file,
+        releases=releases,
     )
-    for message in found["message"]:
+    for note in result.notes:
+        _out(f"{_PROG}: warning: {one_line(note)}", file=sys.stderr)
+    for entry in result.expired:
+        _out(
+            f"{_PROG}: warning: ignore entry {one_line(entry.describe())} expired on "
+            f"{entry.expires}: its violations are reported again",
+            file=sys.stderr,
+        )
+    if args.format == "json":
+        _out(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+        return 0 if result.ok else 1
+    for message in result.violations["message"]:
         _out(message)
-    if len(found):
-        return 1
-    if not args.quiet:
-        _out(f"ok: {_fleet_line(source)} No violations.")
-    return 0
+    if not (result.ok and args.quiet):
+        _out(result.summary())
+    return 0 if result.ok else 1
 
 
 def _snapshot(args: argparse.Namespace) -> int:
@@ -434,7 +568,7 @@ def _history(args: argparse.Namespace) -> int:
     )
     if args.output is not None:
         # The report shows the latest snapshot, measured at its own time like a snapshot's.
-        written = tf.write_report(
+        written = _write_report(
             tf.load_history(store, latest=True).drop(columns="fetched_at"),
             args.output,
             format=_report_format(args.output, args.format),
@@ -442,6 +576,7 @@ def _history(args: argparse.Namespace) -> int:
             title=args.title or f"Cloudflare Tunnel fleet history, {last:%Y-%m-%d}",
             as_of=last,
             history=summary,
+            releases=_releases(args),
         )
         _out(f"Report: {written.resolve()}")
     return 0
@@ -489,7 +624,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     -------
     int
         0 on success (and a clean ``check``), 1 on a known error or a ``check`` violation,
-        2 on a usage error.
+        2 on a usage error or a ``check`` that could not run.
 
     Examples
     --------
@@ -519,4 +654,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         if debug:
             raise
         print(f"{_PROG}: error: {one_line(_describe(exc))}", file=sys.stderr)
-        return 1
+        # check keeps 1 for "violations found": its failures to run are 2, as grep's are.
+        return int(getattr(args, "error_status", 1))

@@ -21,7 +21,8 @@ from __future__ import annotations
 import errno
 import json
 import os
-from collections.abc import Iterable
+import warnings
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -32,6 +33,7 @@ from tunnelframe._types import FleetSource, HistoryLike, TimeLike
 from tunnelframe._version import __version__
 from tunnelframe.history import HistorySummary, history_summary
 from tunnelframe.report import _sections
+from tunnelframe.report._check import CHECK_SCHEMA, CheckResult, Ignore, load_ignores, run_check
 from tunnelframe.report._doc import Document, Section
 from tunnelframe.report._findings import RULES, Analysis, findings_frame
 from tunnelframe.report._history import history
@@ -40,13 +42,19 @@ from tunnelframe.report._markdown import render_markdown
 from tunnelframe.report._redact import REDACT_KEY_ENV, Redactor
 from tunnelframe.report._sections import SectionBuilder, fmt_time
 from tunnelframe.report._source import FleetData, redact, resolve
+from tunnelframe.versions import StaleReleasesWarning
 
 __all__ = [
+    "CHECK_SCHEMA",
     "REDACT_KEY_ENV",
     "RULES",
     "SECTIONS",
+    "CheckResult",
+    "Ignore",
+    "check_fleet",
     "export_frames",
     "findings",
+    "load_ignores",
     "report_format",
     "write_report",
 ]
@@ -156,6 +164,8 @@ def write_report(
     as_of: TimeLike | None = None,
     redact_key: str | bytes | None = None,
     history: HistoryLike | HistorySummary | None = None,
+    releases: pd.DataFrame | str | os.PathLike[str] | None = None,
+    expected_connections: int = 4,
 ) -> Path:
     """Write a report of a fleet as one self-contained HTML page or as Markdown.
 
@@ -192,11 +202,23 @@ def write_report(
         A history store (:func:`tunnelframe.append_snapshot`), a history frame, or their
         :func:`~tunnelframe.history.history_summary` (computed once, shared with the caller):
         adds a History section (version rollout, HA timeline, restarts, lost colos).
+    releases : DataFrame or path, optional
+        The cloudflared release calendar (``version``, ``released_on``; a frame or a CSV
+        file). Default: the one :func:`tunnelframe.refresh_releases` cached when it knows a
+        newer release than the bundled one, else the bundled one.
+    expected_connections : int, default 4
+        The active connections a healthy connector holds (cloudflared opens 4).
 
     Returns
     -------
     pathlib.Path
         The path written.
+
+    Warns
+    -----
+    StaleReleasesWarning
+        The release calendar ends long before ``as_of``, or the fleet runs releases newer
+        than it knows (the report says so too, with what to do).
 
     Raises
     ------
@@ -230,7 +252,15 @@ def write_report(
         if history is None or isinstance(history, HistorySummary)
         else history_summary(history)
     )
-    analysis = Analysis(data, history=summary, redactor=redactor)
+    analysis = Analysis(
+        data,
+        history=summary,
+        redactor=redactor,
+        releases=releases,
+        expected_connections=expected_connections,
+    )
+    for note in analysis.calendar.notes:
+        warnings.warn(note, StaleReleasesWarning, stacklevel=2)
     doc = _document(analysis, title=title)
     text = render_html(doc) if fmt == "html" else render_markdown(doc)
     if redactor is not None:
@@ -247,6 +277,8 @@ def findings(
     as_of: TimeLike | None = None,
     max_releases_behind: int | None = None,
     rules: Iterable[str] | None = None,
+    expected_connections: int = 4,
+    releases: pd.DataFrame | str | os.PathLike[str] | None = None,
 ) -> pd.DataFrame:
     """One row per rule violation in a fleet: the report's findings as data.
 
@@ -268,6 +300,11 @@ def findings(
         Turns on the ``releases-behind`` rule with this limit.
     rules : iterable of str, optional
         The rule ids to apply; default all.
+    expected_connections : int, default 4
+        The active connections a healthy connector holds (cloudflared opens 4).
+    releases : DataFrame or path, optional
+        The cloudflared release calendar (:func:`tunnelframe.load_releases`); default the
+        newest of the bundled one and the one :func:`tunnelframe.refresh_releases` cached.
 
     Returns
     -------
@@ -303,8 +340,83 @@ def findings(
             f"unknown rule(s) {', '.join(map(repr, unknown))}: choose from {', '.join(known)}"
         )
     data = resolve(source, as_of=as_of)
-    analysis = Analysis(data, max_releases_behind=max_releases_behind)
+    analysis = Analysis(
+        data,
+        max_releases_behind=max_releases_behind,
+        expected_connections=expected_connections,
+        releases=releases,
+    )
     return findings_frame(analysis, [known[r] for r in known if r in wanted])
+
+
+def check_fleet(
+    source: FleetSource,
+    *,
+    as_of: TimeLike | None = None,
+    max_releases_behind: int | None = None,
+    rules: Iterable[str] | None = None,
+    expected_connections: int = 4,
+    tunnels: Sequence[str] = (),
+    exclude_tunnels: Sequence[str] = (),
+    ignore: str | os.PathLike[str] | Sequence[Ignore] | None = None,
+    releases: pd.DataFrame | str | os.PathLike[str] | None = None,
+) -> CheckResult:
+    """Check a fleet against the report's rules: what ``tunnelframe check`` runs.
+
+    Parameters
+    ----------
+    source : Snapshot, str, PathLike, dict or pandas.DataFrame
+        As in :func:`write_report`.
+    as_of, max_releases_behind, rules, expected_connections, releases
+        As in :func:`findings`.
+    tunnels : sequence of str, optional
+        Shell-style patterns (``web-*``): check only tunnels whose name or id matches one.
+    exclude_tunnels : sequence of str, optional
+        Patterns of tunnels to leave out.
+    ignore : path or sequence of Ignore, optional
+        Known exceptions (:func:`load_ignores`): a violation an entry matches is moved to
+        ``ignored``; an entry past its ``expires`` day (at ``as_of``) hides nothing and is
+        listed in ``expired``.
+
+    Returns
+    -------
+    CheckResult
+        ``ok``, ``violations`` and ``ignored`` (frames shaped like :func:`findings`),
+        ``expired``, ``summary()`` (one line) and ``to_json()`` (the stable JSON document
+        ``tunnelframe check --format json`` prints; schema in :meth:`CheckResult.to_json`).
+
+    Examples
+    --------
+    >>> import tunnelframe as tf
+    >>> fleet = {"tunnels": [{"id": "t1", "account_tag": "a", "name": "web",
+    ...     "status": "healthy", "connectors": [{"id": "c1", "version": "2024.1.0", "conns": [
+    ...         {"id": f"x{i}", "colo_name": "DFW"} for i in range(4)]}]}]}
+    >>> result = tf.check_fleet(fleet, as_of="2026-08-20", rules=["unsupported"])
+    >>> result.ok
+    False
+    >>> print(result.summary())  # doctest: +NORMALIZE_WHITESPACE
+    FAIL: 1 violation (1 high) in 1 tunnel; checked 1 tunnel, 1 connector,
+    4 active connections.
+    >>> tf.check_fleet(fleet, as_of="2026-08-20", exclude_tunnels=["w*"]).ok
+    True
+    """
+    entries = (
+        []
+        if ignore is None
+        else load_ignores(ignore)
+        if isinstance(ignore, (str, os.PathLike))
+        else list(ignore)
+    )
+    return run_check(
+        resolve(source, as_of=as_of),
+        max_releases_behind=max_releases_behind,
+        rules=rules,
+        expected_connections=expected_connections,
+        tunnels=list(tunnels),
+        exclude_tunnels=list(exclude_tunnels),
+        ignores=entries,
+        releases=releases,
+    )
 
 
 def _flat(frame: pd.DataFrame) -> pd.DataFrame:

@@ -10,6 +10,7 @@ finding in one place: which rows break it, which columns show them, and the one-
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from tunnelframe.colos import colo_distribution, colo_info, connection_ages, ha_
 from tunnelframe.history import HistorySummary
 from tunnelframe.report._doc import ColumnKind, Severity
 from tunnelframe.report._redact import Redactor
+from tunnelframe.report._releases import Calendar, calendar_view, choose_calendar
 from tunnelframe.report._source import FleetData
 from tunnelframe.versions import config_drift, version_drift, version_summary
 
@@ -39,6 +41,8 @@ class Analysis:
         max_releases_behind: int | None = None,
         history: HistorySummary | None = None,
         redactor: Redactor | None = None,
+        expected_connections: int = 4,
+        releases: pd.DataFrame | str | os.PathLike[str] | None = None,
     ) -> None:
         if max_releases_behind is not None and (
             isinstance(max_releases_behind, bool)
@@ -49,8 +53,21 @@ class Analysis:
                 f"max_releases_behind must be a whole number of 0 or more, "
                 f"not {max_releases_behind!r}"
             )
+        if (
+            isinstance(expected_connections, bool)
+            or not isinstance(expected_connections, int)
+            or expected_connections < 1
+        ):
+            raise ValueError(
+                f"expected_connections must be a whole number of 1 or more, "
+                f"not {expected_connections!r}"
+            )
         self.data = data
         self.max_releases_behind = max_releases_behind
+        #: the active connections a healthy connector holds (cloudflared opens 4)
+        self.expected_connections = expected_connections
+        #: the release calendar asked for (None: the newest of bundled and refreshed)
+        self.releases = releases
         #: what the analyses warned about, as sentences for the report
         self.notes: list[str] = []
         #: the history summary for the history section (``write_report(history=...)``)
@@ -68,6 +85,13 @@ class Analysis:
                 self.notes.append(note)
         return result
 
+    @cached_property
+    def calendar(self) -> Calendar:
+        """The release calendar in use; its notes (stale, fleet ahead of it) join the report's."""
+        view = calendar_view(choose_calendar(self.releases), self.connections, self.data.as_of)
+        self.notes.extend(n for n in view.notes if n not in self.notes)
+        return view
+
     @property
     def connections(self) -> pd.DataFrame:
         return self.data.connections
@@ -80,12 +104,24 @@ class Analysis:
 
     @cached_property
     def drift(self) -> pd.DataFrame:
-        frame: pd.DataFrame = self.quietly(version_drift, self.connections, as_of=self.data.as_of)
+        frame: pd.DataFrame = self.quietly(
+            version_drift,
+            self.connections,
+            as_of=self.data.as_of,
+            releases=self.calendar.frame,
+            latest=self.calendar.latest,
+        )
         return frame
 
     @cached_property
     def versions(self) -> Any:
-        return self.quietly(version_summary, self.connections, as_of=self.data.as_of)
+        return self.quietly(
+            version_summary,
+            self.connections,
+            as_of=self.data.as_of,
+            releases=self.calendar.frame,
+            latest=self.calendar.latest,
+        )
 
     @cached_property
     def config(self) -> pd.DataFrame:
@@ -95,12 +131,16 @@ class Analysis:
 
     @cached_property
     def ha_connectors(self) -> pd.DataFrame:
-        frame: pd.DataFrame = ha_report(self.connections, level="connector")
+        frame: pd.DataFrame = ha_report(
+            self.connections, level="connector", expected_connections=self.expected_connections
+        )
         return frame
 
     @cached_property
     def ha_tunnels(self) -> pd.DataFrame:
-        frame: pd.DataFrame = ha_report(self.connections, level="tunnel")
+        frame: pd.DataFrame = ha_report(
+            self.connections, level="tunnel", expected_connections=self.expected_connections
+        )
         return frame
 
     @cached_property
