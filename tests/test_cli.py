@@ -430,3 +430,166 @@ def test_check_takes_its_rules_and_flags_from_the_report_rule_table(
     assert len(lines) == 12
     assert all(line.startswith("config-drift: connector ") for line in lines)
     assert main(["check", str(path), *others, "--no-config-drift", "-q"]) == 0
+
+
+# --------------------------------------------------------------------------------------------
+# check for CI and cron: exit codes, JSON, filters, ignore file, expected connections
+
+
+def test_check_could_not_run_exits_2(
+    api: SimulatedApi, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CLOUDFLARE_API_TOKEN", "not-the-token")
+    assert main(["check", "--account", api.account_id]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith("tunnelframe: error: GET ")
+    assert "CLOUDFLARE_API_TOKEN" in captured.err and "not-the-token" not in captured.err
+
+
+def test_check_unreadable_ignore_file_exits_2(
+    snapshot_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "ignore.toml"
+    bad.write_text('[[ignore]]\npattern = "x"\n')
+    assert main(["check", str(snapshot_path), "--ignore-file", str(bad)]) == 2
+    assert "ignore[0].reason: a non-empty string is required" in capsys.readouterr().err
+    assert main(["check", str(snapshot_path), "--ignore-file", str(tmp_path / "none")]) == 2
+
+
+def test_check_json_follows_its_schema(
+    snapshot_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["check", str(snapshot_path)]) == 1
+    text_lines = capsys.readouterr().out.splitlines()
+    assert main(["check", str(snapshot_path), "--format", "json"]) == 1
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["schema"] == "tunnelframe.check" and doc["schema_version"] == 1
+    assert doc["ok"] is False
+    assert doc["as_of"] == "2026-08-20T12:00:00Z" == doc["fetched_at"]
+    assert doc["fleet"] == {"tunnels": 5, "connectors": 5, "active_connections": 18}
+    assert doc["rules"] == [r.id for r in tf.report.RULES]
+    assert doc["counts"] == {
+        "violations": 6,
+        "ignored": 0,
+        "expired_ignores": 0,
+        "high": 4,
+        "warn": 2,
+        "info": 0,
+    }
+    assert [v["message"] for v in doc["violations"]] == text_lines[:-1]
+    assert set(doc["violations"][0]) == {
+        "rule",
+        "severity",
+        "title",
+        "account_id",
+        "tunnel_id",
+        "tunnel_name",
+        "connector_id",
+        "message",
+    }
+    down = next(v for v in doc["violations"] if v["message"] == DOWN)
+    assert down["connector_id"] is None and down["severity"] == "high"
+    assert doc["ignored"] == [] and doc["expired_ignores"] == []
+    clean = ["--no-" + r.id for r in tf.report.RULES]
+    assert main(["check", str(snapshot_path), "--format", "json", *clean]) == 0
+    assert json.loads(capsys.readouterr().out)["ok"] is True
+
+
+def test_check_tunnel_patterns(snapshot_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", str(snapshot_path), "--tunnel", "go*", "--tunnel", "fla*"]) == 1
+    assert capsys.readouterr().out.splitlines() == [
+        DOWN,
+        FETCH_ERROR,
+        "FAIL: 2 violations (2 high) in 2 tunnels; checked 1 tunnel, 0 connectors, "
+        "0 active connections.",
+    ]
+    argv = ["check", str(snapshot_path), "--exclude-tunnel", "<script>*", "--exclude-tunnel"]
+    assert main([*argv, "66666666-*", "--exclude-tunnel", "pipe*", "--exclude-tunnel", "gone"]) == 0
+    assert capsys.readouterr().out == (
+        "ok: 2 tunnels, 2 connectors, 8 active connections. No violations.\n"
+    )
+
+
+def test_check_ignore_file_hides_until_it_expires(
+    snapshot_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ignore = tmp_path / "ignore.toml"
+    ignore.write_text(
+        "[[ignore]]\n"
+        'pattern = "gone"\n'
+        'reason = "decommissioned, OPS-1"\n'
+        "[[ignore]]\n"
+        'pattern = "<script>*"\n'
+        'rule = "unsupported"\n'
+        'reason = "vendor appliance"\n'
+        "expires = 2026-08-19\n"  # the day before the snapshot: expired
+        "[[ignore]]\n"
+        'pattern = "c4"\n'
+        'reason = "being rebuilt"\n'
+        "expires = 2026-08-20\n"  # the snapshot's day: still applies
+    )
+    assert main(["check", str(snapshot_path), "--ignore-file", str(ignore)]) == 1
+    captured = capsys.readouterr()
+    lines = captured.out.splitlines()
+    assert DOWN not in lines and UNSUPPORTED in lines
+    assert not any(line.startswith("degraded: connector c4") for line in lines)
+    assert lines[-1].endswith(" 2 ignored. 1 expired ignore entry no longer hides anything.")
+    assert captured.err == (
+        "tunnelframe: warning: ignore entry '<script>*' (unsupported): vendor appliance "
+        "expired on 2026-08-19: its violations are reported again\n"
+    )
+    assert (
+        main(["check", str(snapshot_path), "--ignore-file", str(ignore), "--format", "json"]) == 1
+    )
+    doc = json.loads(capsys.readouterr().out)
+    assert [(v["tunnel_name"], v["ignored_by"]["reason"]) for v in doc["ignored"]] == [
+        (rf.PIPE, "being rebuilt"),
+        ("gone", "decommissioned, OPS-1"),
+    ]
+    assert doc["expired_ignores"] == [
+        {
+            "pattern": "<script>*",
+            "rule": "unsupported",
+            "reason": "vendor appliance",
+            "expires": "2026-08-19",
+        }
+    ]
+
+
+def test_check_expected_connections(
+    snapshot_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # c4 holds 2 active connections: degraded against 4, healthy against 2
+    argv = ["check", str(snapshot_path), "--no-fetch-errors", "--no-unsupported"]
+    argv += ["--no-single-connector", "--no-single-colo"]
+    assert main(argv) == 1
+    lines = capsys.readouterr().out.splitlines()[:-1]
+    assert lines[0].startswith("degraded: connector c4 ") and lines[1:] == [DOWN]
+    assert main([*argv, "--expected-connections", "2"]) == 1
+    assert capsys.readouterr().out.splitlines()[:-1] == [DOWN]
+    assert main([*argv, "--expected-connections", "0"]) == 2
+
+
+def test_check_releases_file_and_stale_calendar(
+    snapshot_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A calendar that ends at 2026.7.3: the fleet runs 2026.8.2, newer than it knows.
+    old = tmp_path / "releases.csv"
+    old.write_text("version,released_on\n2026.7.3,2026-07-20\n2024.1.0,2024-01-03\n")
+    argv = ["check", str(snapshot_path), "--releases", str(old), "--max-releases-behind", "0"]
+    only = [f"--no-{r.id}" for r in tf.report.RULES if r.id != "releases-behind"]
+    assert main([*argv, *only]) == 1
+    captured = capsys.readouterr()
+    assert "the latest release is taken from the fleet (2026.8.2)" in captured.err
+    assert "--refresh-releases" in captured.err
+    # measured against 2026.8.2 (taken from the fleet), c4 on 2026.7.3 is one behind
+    assert "2026.7.3, 1 releases behind 2026.8.2" in captured.out
+    # as of 2027, the bundled calendar (ends 2026-08-14) is stale: said on stderr
+    assert main(["check", str(snapshot_path), "--as-of", "2027-01-01", "-q", *only]) == 0
+    err = capsys.readouterr().err
+    assert "The release calendar ends at 2026.8.2 (2026-08-14), 140 days before 2027-01-01" in err
+    bad = tmp_path / "bad.csv"
+    bad.write_text("name,date\nx,y\n")
+    assert main(["check", str(snapshot_path), "--releases", str(bad)]) == 2
+    assert "needs the columns version,released_on" in capsys.readouterr().err

@@ -185,7 +185,7 @@ class CheckResult:
         ignored = f" {len(self.ignored):,} ignored." if len(self.ignored) else ""
         expired = (
             f" {plural(len(self.expired), 'expired ignore entry', 'expired ignore entries')} "
-            "no longer hide anything."
+            f"no longer {'hides' if len(self.expired) == 1 else 'hide'} anything."
             if self.expired
             else ""
         )
