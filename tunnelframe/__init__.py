@@ -58,6 +58,7 @@ from tunnelframe.plotting import (
 from tunnelframe.report import (
     CheckResult,
     check_fleet,
+    diff_snapshots,
     export_frames,
     findings,
     load_ignores,
@@ -111,6 +112,7 @@ __all__ = [
     "connections_frame",
     "connector_churn",
     "connectors_frame",
+    "diff_snapshots",
     "export_frames",
     "fetch_connector",
     "fetch_fleet",

@@ -19,7 +19,9 @@ import warnings
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, TextIO
+from typing import Any, Literal, TextIO
+
+import pandas as pd
 
 import tunnelframe as tf
 from tunnelframe._errors import TunnelframeError
@@ -31,15 +33,13 @@ from tunnelframe.report import (
     CHECK_SCHEMA,
     RULES,
     check_fleet,
+    diff_snapshots,
     export_frames,
     findings,
     report_format,
     write_report,
 )
 from tunnelframe.simulator import serve, simulate
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 __all__ = ["main"]
 
@@ -159,6 +159,29 @@ def _parser() -> argparse.ArgumentParser:
         type=_timestamp,
         metavar="TIME",
         help="'now' for ages and drift (default: fetch time)",
+    )
+
+    p.add_argument(
+        "--previous",
+        type=Path,
+        metavar="OLD",
+        help="an earlier snapshot: adds a 'Since the previous snapshot' section",
+    )
+
+    p = command(
+        "diff",
+        _diff,
+        "Print what changed between two snapshots: connectors added, removed, restarted, "
+        "upgraded or downgraded, colo sites and metros gained or lost, tunnel and HA status "
+        "changes. Exit status 0 when nothing changed, 1 when something did (as diff(1)).",
+    )
+    p.add_argument("old", type=Path, metavar="OLD", help="the earlier snapshot file")
+    p.add_argument("new", type=Path, metavar="NEW", help="the later snapshot file")
+    p.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text (default): one line per change; json: an array of change objects",
     )
 
     p = command(
@@ -459,9 +482,25 @@ def _report(args: argparse.Namespace) -> int:
         title=args.title,
         as_of=args.as_of,
         releases=_releases(args),
+        previous=args.previous,
     )
     _out(f"Report: {written.resolve()}")
     return 0
+
+
+def _diff(args: argparse.Namespace) -> int:
+    changes = diff_snapshots(args.old, args.new)
+    if args.format == "json":
+        records = [
+            {k: (None if pd.isna(v) else str(v)) for k, v in row.items()}
+            for row in changes.to_dict("records")
+        ]
+        _out(json.dumps(records, indent=2, ensure_ascii=False))
+    else:
+        for message in changes["message"]:
+            _out(message)
+        _out(f"{plural(len(changes), 'change')}." if len(changes) else "No change.")
+    return 1 if len(changes) else 0
 
 
 def _export(args: argparse.Namespace) -> int:

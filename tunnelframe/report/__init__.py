@@ -34,6 +34,7 @@ from tunnelframe._version import __version__
 from tunnelframe.history import HistorySummary, history_summary
 from tunnelframe.report import _sections
 from tunnelframe.report._check import CHECK_SCHEMA, CheckResult, Ignore, load_ignores, run_check
+from tunnelframe.report._diff import CHANGES, DIFF_COLUMNS, diff_frames, since_previous
 from tunnelframe.report._doc import Document, Section
 from tunnelframe.report._findings import RULES, Analysis, findings_frame
 from tunnelframe.report._history import history
@@ -45,13 +46,16 @@ from tunnelframe.report._source import FleetData, redact, resolve
 from tunnelframe.versions import StaleReleasesWarning
 
 __all__ = [
+    "CHANGES",
     "CHECK_SCHEMA",
+    "DIFF_COLUMNS",
     "REDACT_KEY_ENV",
     "RULES",
     "SECTIONS",
     "CheckResult",
     "Ignore",
     "check_fleet",
+    "diff_snapshots",
     "export_frames",
     "findings",
     "load_ignores",
@@ -62,6 +66,7 @@ __all__ = [
 #: The report's sections, in order. Insert a builder here to add a section.
 SECTIONS: list[SectionBuilder] = [
     _sections.glance,
+    since_previous,
     _sections.findings,
     _sections.versions,
     _sections.colos,
@@ -166,6 +171,7 @@ def write_report(
     history: HistoryLike | HistorySummary | None = None,
     releases: pd.DataFrame | str | os.PathLike[str] | None = None,
     expected_connections: int = 4,
+    previous: FleetSource | None = None,
 ) -> Path:
     """Write a report of a fleet as one self-contained HTML page or as Markdown.
 
@@ -208,6 +214,9 @@ def write_report(
         newer release than the bundled one, else the bundled one.
     expected_connections : int, default 4
         The active connections a healthy connector holds (cloudflared opens 4).
+    previous : Snapshot, str, PathLike, dict or pandas.DataFrame, optional
+        An earlier snapshot of the fleet: adds a "Since the previous snapshot" section
+        (:func:`diff_snapshots` of it and ``source``).
 
     Returns
     -------
@@ -252,12 +261,19 @@ def write_report(
         if history is None or isinstance(history, HistorySummary)
         else history_summary(history)
     )
+    before: FleetData | None = None
+    if previous is not None:
+        before = resolve(previous, as_of=data.as_of)
+        if redactor is not None:
+            before = redact(before, redactor)
     analysis = Analysis(
         data,
         history=summary,
         redactor=redactor,
         releases=releases,
         expected_connections=expected_connections,
+        previous_diff=None if before is None else diff_frames(before, data),
+        previous_fetched_at=None if before is None else before.fetched_at,
     )
     for note in analysis.calendar.notes:
         warnings.warn(note, StaleReleasesWarning, stacklevel=2)
@@ -347,6 +363,55 @@ def findings(
         releases=releases,
     )
     return findings_frame(analysis, [known[r] for r in known if r in wanted])
+
+
+def diff_snapshots(old: FleetSource, new: FleetSource) -> pd.DataFrame:
+    """What changed from one snapshot of a fleet to a later one: one row per change.
+
+    Changes (``change``, in this order within a tunnel): ``tunnel-added``,
+    ``tunnel-removed``, ``tunnel-status`` (the API's status), ``ha-status`` (ok, degraded,
+    single connector or colo, down: :func:`tunnelframe.ha_report`), ``connector-added``,
+    ``connector-removed``, ``connector-restarted`` (a new connector id on the same host:
+    same origin IPs and architecture), ``upgraded`` / ``downgraded`` (cloudflared, ``before``
+    -> ``after``), ``metro-gained`` / ``metro-lost`` and ``site-gained`` / ``site-lost``
+    (colos holding active connections; a site such as ``ord12`` belongs to the metro ``ORD``,
+    and sites are listed only where they say more than the metro). No history store needed.
+
+    Parameters
+    ----------
+    old, new : Snapshot, str, PathLike, dict or pandas.DataFrame
+        The two fleets, as in :func:`write_report`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``change`` (category, the order above), ``account_id``, ``tunnel_id``,
+        ``tunnel_name``, ``connector_id``, ``host`` (origin IPs and architecture),
+        ``before``, ``after`` and ``message`` (one line), strings as pandas ``string``;
+        sorted by tunnel name, tunnel id and change. Empty when nothing changed.
+
+    Examples
+    --------
+    >>> import tunnelframe as tf
+    >>> def fleet(cid, version, colos):
+    ...     conns = [{"id": f"{cid}{i}", "colo_name": c, "origin_ip": "192.0.2.1"}
+    ...              for i, c in enumerate(colos)]
+    ...     return {"tunnels": [{"id": "t1", "account_tag": "a", "name": "web",
+    ...         "status": "healthy", "connectors": [{"id": cid, "version": version,
+    ...         "arch": "linux_amd64", "conns": conns}]}]}
+    >>> old = fleet("c1", "2026.7.0", ["dfw01", "dfw02", "lax01", "lax01"])
+    >>> new = fleet("c2", "2026.8.2", ["dfw01", "dfw01", "ord12", "ord12"])
+    >>> for message in tf.diff_snapshots(old, new)["message"]:
+    ...     print(message)
+    connector-restarted: tunnel "web" (t1): connector c1 -> c2 on 192.0.2.1 (linux_amd64)
+    upgraded: tunnel "web" (t1): connector c2 on 192.0.2.1 (linux_amd64): 2026.7.0 -> 2026.8.2
+    metro-gained: tunnel "web" (t1): active connections now reach ORD
+    metro-lost: tunnel "web" (t1): no active connection in LAX any more
+    site-gained: tunnel "web" (t1): active connections now reach ord12
+    site-lost: tunnel "web" (t1): no active connection in dfw02 any more
+    site-lost: tunnel "web" (t1): no active connection in lax01 any more
+    """
+    return diff_frames(resolve(old), resolve(new))
 
 
 def check_fleet(

@@ -43,6 +43,8 @@ class Analysis:
         redactor: Redactor | None = None,
         expected_connections: int = 4,
         releases: pd.DataFrame | str | os.PathLike[str] | None = None,
+        previous_diff: pd.DataFrame | None = None,
+        previous_fetched_at: pd.Timestamp | None = None,
     ) -> None:
         if max_releases_behind is not None and (
             isinstance(max_releases_behind, bool)
@@ -68,6 +70,9 @@ class Analysis:
         self.expected_connections = expected_connections
         #: the release calendar asked for (None: the newest of bundled and refreshed)
         self.releases = releases
+        #: what changed since the previous snapshot (``write_report(previous=...)``)
+        self.previous_diff = previous_diff
+        self.previous_fetched_at = previous_fetched_at
         #: what the analyses warned about, as sentences for the report
         self.notes: list[str] = []
         #: the history summary for the history section (``write_report(history=...)``)
