@@ -347,6 +347,32 @@ def test_demo_in_process(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert "<dt>As of</dt><dd>2026-08-20 12:00 UTC</dd>" in text
 
 
+def test_demo_keeps_its_snapshot(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    snap = tmp_path / "demo.json.gz"
+    argv = ["demo", "-o", str(tmp_path / "demo.md"), "--no-progress", "--snapshot", str(snap)]
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    assert f"Snapshot: {snap}" in captured.out and "--as-of 2026-08-20T12:00Z" in captured.out
+    n_tunnels, _, _ = _sample_counts()
+    assert f"Rendering the report ({n_tunnels:,} tunnels)..." in captured.err
+    assert len(tf.load_snapshot(snap).tunnels) == n_tunnels
+    # the kept snapshot feeds check and diff
+    assert main(["check", str(snap), "--as-of", "2026-08-20T12:00Z", "-q"]) == 1
+    assert main(["diff", str(snap), str(snap)]) == 0
+
+
+def test_report_says_a_stale_calendar_on_stderr(
+    snapshot_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "r.md"
+    assert main(["report", str(snapshot_path), "-o", str(out), "--as-of", "2027-01-01"]) == 0
+    err = capsys.readouterr().err
+    assert err.startswith("tunnelframe: warning: The release calendar ends at 2026.8.2")
+    assert "--refresh-releases" in err and err.count("\n") == 1
+    assert main(["report", str(snapshot_path), "-o", str(out)]) == 0
+    assert capsys.readouterr().err == ""
+
+
 def test_history_report_is_measured_at_the_latest_snapshot(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -491,3 +491,49 @@ def test_sample_report_is_complete_and_light(tmp_path: Path) -> None:
     # every live tunnel of the sample has its detail
     live = [t for t in tf.load_sample()["tunnels"] if not t.get("deleted_at")]
     assert text.count('<details id="t-') == len(live)
+
+
+# --------------------------------------------------------------------------------------------
+# the release calendar: chosen, and said when stale or behind the fleet
+
+
+def test_refreshed_calendar_is_used_when_newer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TUNNELFRAME_CACHE_DIR", str(tmp_path))
+    fleet = rf.fleet()
+    as_of = "2026-10-01T00:00Z"
+    # bundled only: the calendar ends 2026-08-14, 48 days before as_of; c4 is 3 behind
+    found = tf.findings(fleet, as_of=as_of, max_releases_behind=0, rules=["releases-behind"])
+    assert [m.split(" of ")[0][17:] for m in found["message"]] == ["connector c3", "connector c4"]
+    assert "3 releases behind 2026.8.2" in found["message"][1]
+    # a refreshed cache knowing two newer releases is used without being asked for
+    bundled = tf.load_releases()
+    newer = pd.DataFrame(
+        {"version": ["2026.9.1", "2026.9.0"], "released_on": ["2026-09-20", "2026-09-03"]}
+    )
+    dated = bundled.assign(released_on=bundled["released_on"].dt.strftime("%Y-%m-%d"))
+    pd.concat([newer, dated]).to_csv(tmp_path / "cloudflared-releases.csv", index=False)
+    found = tf.findings(fleet, as_of=as_of, max_releases_behind=0, rules=["releases-behind"])
+    c4 = next(m for m in found["message"] if "connector c4 " in m)
+    assert "2026.7.3, 5 releases behind 2026.9.1" in c4
+    # an older cache than the bundled calendar is not
+    dated.iloc[5:].to_csv(tmp_path / "cloudflared-releases.csv", index=False)
+    found = tf.findings(fleet, as_of=as_of, max_releases_behind=0, rules=["releases-behind"])
+    assert [m.split(" of ")[0][17:] for m in found["message"]] == ["connector c3", "connector c4"]
+    assert "3 releases behind 2026.8.2" in found["message"][1]
+
+
+def test_stale_calendar_and_fleet_ahead_are_said_in_the_report(tmp_path: Path) -> None:
+    text = write_report(rf.fleet(), tmp_path / "r.md", as_of="2027-01-01").read_text()
+    assert "The release calendar ends at 2026.8.2 (2026-08-14), 140 days before 2027-01-01" in text
+    assert "tunnelframe report SNAPSHOT --refresh-releases" in text.replace("\\`", "`")
+    fresh = write_report(rf.fleet(), tmp_path / "f.md", as_of=rf.AS_OF).read_text()
+    assert "The release calendar ends" not in fresh
+    ahead = rf.fleet()
+    ahead["tunnels"][0]["connectors"][0]["version"] = "2026.9.0"
+    text = write_report(ahead, tmp_path / "a.md", as_of=rf.AS_OF).read_text()
+    assert "the latest release is taken from the fleet (2026.9.0)" in text
+    # measured against 2026.9.0, c2 on 2026.8.2 is one release behind
+    drift = tf.findings(ahead, as_of=rf.AS_OF, max_releases_behind=0, rules=["releases-behind"])
+    assert any("2026.8.2, 1 releases behind 2026.9.0" in m for m in drift["message"])

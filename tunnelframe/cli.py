@@ -15,7 +15,6 @@ import json
 import logging
 import sys
 import time
-import warnings
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,6 +31,7 @@ from tunnelframe.history import history_summary
 from tunnelframe.report import (
     CHECK_SCHEMA,
     RULES,
+    calendar_notes,
     check_fleet,
     diff_snapshots,
     export_frames,
@@ -433,18 +433,12 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _write_report(source: Any, path: Path, **kwargs: Any) -> Path:
-    """:func:`write_report`, its warnings about the release calendar said on stderr."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", tf.StaleReleasesWarning)
-        written = write_report(source, path, **kwargs)
-    for warning in caught:
-        if issubclass(warning.category, tf.StaleReleasesWarning):
-            _out(f"{_PROG}: warning: {one_line(warning.message)}", file=sys.stderr)
-        else:
-            warnings.warn_explicit(
-                warning.message, warning.category, warning.filename, warning.lineno
-            )
-    return written
+    """:func:`write_report`, with what the report says about the release calendar on stderr."""
+    if isinstance(source, Path):
+        source = tf.load_snapshot(source)  # read once for both
+    for note in calendar_notes(source, as_of=kwargs.get("as_of"), releases=kwargs.get("releases")):
+        _out(f"{_PROG}: warning: {one_line(note)}", file=sys.stderr)
+    return write_report(source, path, **kwargs)
 
 
 def _fetch(args: argparse.Namespace) -> int:

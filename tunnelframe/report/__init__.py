@@ -21,7 +21,6 @@ from __future__ import annotations
 import errno
 import json
 import os
-import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Literal
@@ -43,7 +42,6 @@ from tunnelframe.report._markdown import render_markdown
 from tunnelframe.report._redact import REDACT_KEY_ENV, Redactor
 from tunnelframe.report._sections import SectionBuilder, fmt_time
 from tunnelframe.report._source import FleetData, redact, resolve
-from tunnelframe.versions import StaleReleasesWarning
 
 __all__ = [
     "CHANGES",
@@ -54,6 +52,7 @@ __all__ = [
     "SECTIONS",
     "CheckResult",
     "Ignore",
+    "calendar_notes",
     "check_fleet",
     "diff_snapshots",
     "export_frames",
@@ -223,12 +222,6 @@ def write_report(
     pathlib.Path
         The path written.
 
-    Warns
-    -----
-    StaleReleasesWarning
-        The release calendar ends long before ``as_of``, or the fleet runs releases newer
-        than it knows (the report says so too, with what to do).
-
     Raises
     ------
     ValueError
@@ -275,8 +268,6 @@ def write_report(
         previous_diff=None if before is None else diff_frames(before, data),
         previous_fetched_at=None if before is None else before.fetched_at,
     )
-    for note in analysis.calendar.notes:
-        warnings.warn(note, StaleReleasesWarning, stacklevel=2)
     doc = _document(analysis, title=title)
     text = render_html(doc) if fmt == "html" else render_markdown(doc)
     if redactor is not None:
@@ -363,6 +354,31 @@ def findings(
         releases=releases,
     )
     return findings_frame(analysis, [known[r] for r in known if r in wanted])
+
+
+def calendar_notes(
+    source: FleetSource,
+    *,
+    as_of: TimeLike | None = None,
+    releases: pd.DataFrame | str | os.PathLike[str] | None = None,
+) -> list[str]:
+    """What a report of ``source`` will say about its release calendar, as sentences.
+
+    Empty when the calendar is current; else a note that it ends long before ``as_of``
+    (with what to do about it) and/or that the fleet runs releases newer than it knows
+    (the latest release is then taken from the fleet). The CLI prints these on stderr.
+
+    Examples
+    --------
+    >>> fleet = {"tunnels": [{"id": "t1", "connectors": [{"id": "c1", "version": "2026.8.2",
+    ...     "conns": [{"id": "x1", "colo_name": "DFW"}]}]}]}
+    >>> calendar_notes(fleet, as_of="2026-08-20")
+    []
+    >>> print(calendar_notes(fleet, as_of="2027-01-01")[0][:78])
+    The release calendar ends at 2026.8.2 (2026-08-14), 140 days before 2027-01-01
+    """
+    analysis = Analysis(resolve(source, as_of=as_of), releases=releases)
+    return list(analysis.calendar.notes)
 
 
 def diff_snapshots(old: FleetSource, new: FleetSource) -> pd.DataFrame:
