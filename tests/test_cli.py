@@ -212,7 +212,7 @@ def test_check_rules_can_be_turned_off(
     argv = ["check", str(snapshot_path), "--no-single-colo", "--no-single-connector"]
     assert main([*argv, "--no-fetch-errors"]) == 1
     assert capsys.readouterr().out.splitlines()[:-1:2] == [UNSUPPORTED, DOWN]
-    everything_off = [*argv, "--no-unsupported", "--no-degraded", "--no-fetch-errors"]
+    everything_off = [*argv, "--no-unsupported", "--no-degraded", "--no-down", "--no-fetch-errors"]
     assert main(everything_off) == 0
     assert capsys.readouterr().out == (
         "ok: 5 tunnels, 5 connectors, 18 active connections. No violations.\n"
@@ -223,7 +223,13 @@ def test_check_rules_can_be_turned_off(
 
 def test_check_max_releases_behind(snapshot_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     # c3 (2024.1.0) is 66 releases behind, c4 (2026.7.3) 3, the others 0.
-    off = ["--no-unsupported", "--no-degraded", "--no-single-colo", "--no-single-connector"]
+    off = [
+        "--no-unsupported",
+        "--no-degraded",
+        "--no-down",
+        "--no-single-colo",
+        "--no-single-connector",
+    ]
     argv = ["check", str(snapshot_path), *off, "--no-fetch-errors"]
     assert main([*argv, "--max-releases-behind", "2"]) == 1
     lines = capsys.readouterr().out.splitlines()[:-1]
@@ -238,7 +244,7 @@ def test_check_max_releases_behind(snapshot_path: Path, capsys: pytest.CaptureFi
 
 def test_check_as_of(snapshot_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     # On 2024-06-01, 2024.1.0 was still supported.
-    argv = ["check", str(snapshot_path), "--as-of", "2024-06-01", "--no-degraded"]
+    argv = ["check", str(snapshot_path), "--as-of", "2024-06-01", "--no-degraded", "--no-down"]
     argv += ["--no-single-colo", "--no-single-connector", "--no-fetch-errors", "-q"]
     assert main(argv) == 0
 
@@ -249,7 +255,7 @@ def test_check_escapes_control_characters(
     snap = rf.snapshot()
     snap.tunnels[1]["name"] = "red\x1b[31malert\r"
     path = snap.save(tmp_path / "s.json")
-    assert main(["check", str(path), "--no-degraded", "--no-fetch-errors"]) == 1
+    assert main(["check", str(path), "--no-degraded", "--no-down", "--no-fetch-errors"]) == 1
     out = capsys.readouterr().out
     assert "\x1b" not in out and "\r" not in out
     assert 'tunnel "red\\x1b[31malert\\r"' in out

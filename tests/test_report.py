@@ -107,23 +107,31 @@ def test_sections_in_order_with_findings_first(report_html: str) -> None:
 
 
 def test_finding_counts(report_html: str) -> None:
-    # unsupported: c3; degraded: c4 and the connector-less down tunnel "gone";
+    # unsupported: c3; degraded: c4; down: the connector-less tunnel "gone";
     # single-connector and single-colo: the <script> tunnel; one fetch error.
     assert _count(report_html, "unsupported") == "1"
-    assert _count(report_html, "degraded") == "2"
+    assert _count(report_html, "degraded") == "1"
+    assert _count(report_html, "down") == "1"
     assert _count(report_html, "single-connector") == "1"
     assert _count(report_html, "single-colo") == "1"
     assert _count(report_html, "fetch-errors") == "1"
     assert "connectors behind their tunnel&#x27;s configuration: none" in report_html
-    assert "6 findings." in report_html  # 1 + 2 + 1 + 1 + 1
+    assert "6 findings." in report_html  # 1 + 1 + 1 + 1 + 1 + 1
 
 
 def test_finding_rows_are_shown(report_html: str) -> None:
     start = report_html.index('id="finding-unsupported"')
     block = report_html[start : report_html.index("</details>", start)]
     cells = re.findall(r"<td[^>]*>(.*?)</td>", block)
-    # tunnel (linked), connector, version, released, releases behind, latest
-    assert cells[1:] == ["c3", "2024.1.0", "2024-01-03", "66", "2026.8.2"]
+    # tunnel (linked), connector, host, version, released, releases behind, latest
+    assert cells[1:] == [
+        "c3",
+        "198.51.100.7 (linux_amd64)",
+        "2024.1.0",
+        "2024-01-03",
+        "66",
+        "2026.8.2",
+    ]
     assert 'href="#t-22222222-2222-4222-8222-222222222222"' in cells[0]
     fetch = report_html[report_html.index('id="finding-fetch-errors"') :]
     assert "GET /connections failed: HTTP 500 after 3 retries" in fetch
@@ -195,14 +203,20 @@ def test_markdown_carries_the_same_findings(report_md: str) -> None:
     assert "## Findings" in report_md
     for line in (
         "### 1 · unsupported connectors (high)",
-        "### 2 · degraded or down connectors (high)",
+        "### 1 · degraded or down connectors (high)",
+        "### 1 · down tunnels (high)",
         "### 1 · tunnels that could not be fetched (high)",
         "### 1 · single-connector tunnels (warning)",
         "### 1 · single-colo tunnels (warning)",
     ):
         assert line in report_md.splitlines()
-    assert "Nothing to report for: connectors behind their tunnel's configuration." in report_md
-    assert "| c3 | 2024.1.0 | 2024-01-03 | 66 | 2026.8.2 |" in report_md
+    assert (
+        "Nothing to report for: connectors reconnecting, connectors behind their tunnel's "
+        "configuration." in report_md
+    )
+    assert (
+        "| c3 | 198.51.100.7 (linux_amd64) | 2024.1.0 | 2024-01-03 | 66 | 2026.8.2 |" in report_md
+    )
 
 
 def test_markdown_escapes_names(report_md: str) -> None:
@@ -324,7 +338,7 @@ def test_report_from_a_connections_frame(tmp_path: Path) -> None:
 
 def test_report_from_a_fleet_dict(tmp_path: Path) -> None:
     text = write_report(rf.fleet(), tmp_path / "r.html", as_of=rf.AS_OF).read_text()
-    assert _count(text, "degraded") == "2"
+    assert _count(text, "degraded") == "1" and _count(text, "down") == "1"
     assert "<dt>Fetched</dt><dd>unknown</dd>" in text
 
 
@@ -405,12 +419,13 @@ def test_findings_frame() -> None:
         "releases-behind",
         "releases-behind",
         "degraded",
-        "degraded",
+        "down",
         "single-connector",
         "single-colo",
         "fetch-errors",
     ]
     assert found["connector_id"].tolist()[:4] == ["c3", "c3", "c4", "c4"]
+    assert pd.isna(found["connector_id"][4])
     assert found["message"][0] == (
         'unsupported: connector c3 of tunnel "<script>alert(1)</script>" '
         "(22222222-2222-4222-8222-222222222222) runs cloudflared 2024.1.0, released 2024-01-03, "

@@ -254,7 +254,7 @@ def findings(a: Analysis, rules: Sequence[Rule] = RULES) -> Section:
     order = {"high": 0, "warn": 1, "info": 2}
     clean: list[Block] = []
     for rule in sorted(rules, key=lambda r: order[r.severity]):
-        rows = rule.rows(a)
+        rows = a.rows_of(rule)
         if rows is None:
             if rule.unavailable:
                 blocks.append(
