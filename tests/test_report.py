@@ -101,7 +101,7 @@ def test_write_report_returns_the_path_it_wrote(tmp_path: Path) -> None:
 
 def test_sections_in_order_with_findings_first(report_html: str) -> None:
     ids = [a["id"] for t, a in _Page(report_html).tags if t == "section"]
-    assert ids == ["glance", "findings", "versions", "colos", "ages", "tunnels"]
+    assert ids == ["fix", "glance", "findings", "versions", "colos", "ages", "tunnels"]
     toc = re.findall(r'<li><a href="#([a-z]+)">', report_html)
     assert toc == ids
 
@@ -552,3 +552,88 @@ def test_stale_calendar_and_fleet_ahead_are_said_in_the_report(tmp_path: Path) -
     # measured against 2026.9.0, c2 on 2026.8.2 is one release behind
     drift = tf.findings(ahead, as_of=rf.AS_OF, max_releases_behind=0, rules=["releases-behind"])
     assert any("2026.8.2, 1 releases behind 2026.9.0" in m for m in drift["message"])
+
+
+# --------------------------------------------------------------------------------------------
+# fix these first, and findings that act
+
+
+def _fix_rows(page_html: str) -> list[list[str]]:
+    start = page_html.index('<section id="fix">')
+    block = page_html[start : page_html.index("</section>", start)]
+    rows = re.findall(r"<tr>(.*?)</tr>", block, re.S)[1:]  # the first is the heading
+    return [
+        [re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<td[^>]*>(.*?)</td>", r, re.S)]
+        for r in rows
+    ]
+
+
+def test_fix_first_block_one_row_per_tunnel_ranked(report_html: str) -> None:
+    rows = _fix_rows(report_html)
+    # four tunnels, all high; the <script> tunnel breaks three rules, so it leads; then by name
+    assert [r[0] for r in rows] == [
+        html.escape(rf.EVIL, quote=True),
+        "flaky",
+        "gone",
+        html.escape(rf.PIPE, quote=True),
+    ]
+    evil = rows[0]
+    assert evil[1] == "high"
+    assert evil[2] == "unsupported connectors; single-connector tunnels; single-colo tunnels"
+    assert evil[4] == "198.51.100.7 (linux_amd64)"
+    assert evil[5].startswith("upgrade cloudflared on these hosts; run a second replica")
+    assert rows[3][4] == "192.0.2.44 (linux_amd64)"
+    # the block sits above the cards
+    assert report_html.index('<section id="fix">') < report_html.index('<div class="cards">')
+
+
+def test_down_tunnels_long_dead_or_fresh(tmp_path: Path) -> None:
+    fleet = rf.fleet()
+    gone = fleet["tunnels"][3]
+    gone["conns_inactive_at"] = "2026-05-01T00:00:00Z"  # 111.5 days before AS_OF
+    fresh = rf._tunnel("88888888-8888-4888-8888-888888888888", "fresh", "down", [])
+    fresh["conns_inactive_at"] = "2026-08-20T11:48:00Z"  # 12 minutes before AS_OF
+    fleet["tunnels"].append(fresh)
+    found = tf.findings(fleet, as_of=rf.AS_OF, rules=["down"])
+    assert list(found["tunnel_name"]) == ["fresh", "gone"]  # sorted by tunnel, not payload
+    assert found["message"][0].endswith("(down since 2026-08-20 11:48 UTC)")
+    text = write_report(fleet, tmp_path / "r.html", as_of=rf.AS_OF).read_text()
+    rows = {r[0]: r for r in _fix_rows(text)}
+    assert rows["gone"][2] == "down for 112 days: long dead, a cleanup candidate"
+    assert rows["gone"][3] == "2026-05-01"
+    assert rows["fresh"][2] == "down for 12 minutes: a fresh incident"
+    assert rows["fresh"][3] == "2026-08-20 11:48 UTC"
+
+
+def test_one_connection_reconnecting_is_a_warning(tmp_path: Path) -> None:
+    fleet = rf.fleet()
+    # c1: 3 of 4 active, the fourth pending reconnect
+    fleet["tunnels"][0]["connectors"][0]["conns"][3]["is_pending_reconnect"] = True
+    found = tf.findings(fleet, as_of=rf.AS_OF, rules=["degraded", "reconnecting"])
+    assert [(r, c) for r, c in zip(found["rule"], found["connector_id"], strict=True)] == [
+        ("degraded", "c4"),
+        ("reconnecting", "c1"),
+    ]
+    assert found["severity"].tolist() == ["high", "warn"]
+    assert found["message"][1] == (
+        'reconnecting: connector c1 of tunnel "alpha" (11111111-1111-4111-8111-111111111111): '
+        "3 of 4 expected connections active, in 2 colos; 1 pending reconnect"
+    )
+    # with 3 expected, c1 is healthy and c4 (2 active, 2 pending) is reconnecting
+    found = tf.findings(
+        fleet, as_of=rf.AS_OF, rules=["degraded", "reconnecting"], expected_connections=3
+    )
+    assert list(found["connector_id"]) == ["c4"] and list(found["rule"]) == ["reconnecting"]
+
+
+def test_findings_open_by_severity(tmp_path: Path) -> None:
+    fleet = rf.fleet()
+    fleet["tunnels"][0]["remote_config"] = True
+    fleet["tunnels"][0]["connectors"][0]["config_version"] = 2
+    fleet["tunnels"][0]["connectors"][1]["config_version"] = 3
+    text = write_report(fleet, tmp_path / "r.html", as_of=rf.AS_OF).read_text()
+    tags = re.findall(r'<details class="finding \w+" id="finding-([a-z-]+)"( open)?>', text)
+    state = dict(tags)
+    assert state["unsupported"] == " open" and state["down"] == " open"
+    assert state["single-colo"] == " open"  # a short list of warnings
+    assert state["config-drift"] == ""  # info: collapsed, however short

@@ -36,6 +36,7 @@ from tunnelframe.report._check import CHECK_SCHEMA, CheckResult, Ignore, load_ig
 from tunnelframe.report._diff import CHANGES, DIFF_COLUMNS, diff_frames, since_previous
 from tunnelframe.report._doc import Document, Section
 from tunnelframe.report._findings import RULES, Analysis, findings_frame
+from tunnelframe.report._fixfirst import fix_first
 from tunnelframe.report._history import history
 from tunnelframe.report._html import render_html
 from tunnelframe.report._markdown import render_markdown
@@ -64,6 +65,7 @@ __all__ = [
 
 #: The report's sections, in order. Insert a builder here to add a section.
 SECTIONS: list[SectionBuilder] = [
+    fix_first,
     _sections.glance,
     since_previous,
     _sections.findings,

@@ -365,14 +365,17 @@ def _group(block: Group) -> list[str]:
     return out
 
 
-#: Findings with at most this many rows are shown open; longer lists start collapsed.
+#: Warnings with at most this many rows are shown open; longer lists start collapsed.
 OPEN_FINDING_ROWS = 12
 
 
 def _finding(block: Finding) -> list[str]:
-    opened = (
-        " open" if block.table is not None and len(block.table.rows) <= OPEN_FINDING_ROWS else ""
+    # Sections open by severity, not size: high always, warnings when short, info never.
+    rows = len(block.table.rows) if block.table is not None else 0
+    shown = block.table is not None and (
+        block.severity == "high" or (block.severity == "warn" and rows <= OPEN_FINDING_ROWS)
     )
+    opened = " open" if shown else ""
     count = "?" if block.unavailable is not None else str(block.count)
     out = [
         f'<details class="finding {_e(block.severity)}" id="finding-{_e(block.rule)}"{opened}>',
