@@ -223,6 +223,19 @@ def test_report_renders_in_chromium(
     assert browser.evaluate("window.__pwned === undefined", session)
     assert browser.evaluate("document.scripts.length", session) == 1
     assert browser.evaluate(f"document.body.textContent.includes({json.dumps(PWN)})", session)
+    # The fix-first block comes first, above the cards, one row per tunnel, high first.
+    fix = browser.evaluate(
+        "(() => { const s = document.querySelector('section#fix');"
+        " const rows = Array.from(s.querySelectorAll('tbody tr'));"
+        " const cards = document.querySelector('.cards').getBoundingClientRect().top;"
+        " return [rows.length, rows.map(r => r.cells[1].textContent),"
+        " s.getBoundingClientRect().top < cards, rows[0].cells[0].textContent]; })()",
+        session,
+    )
+    n_rows, severities, above, first = fix
+    assert n_rows > 3 and above, fix
+    assert severities == sorted(severities, key=["high", "warn", "info"].index)
+    assert severities[0] == "high" and first
     # The page itself never scrolls sideways: wide tables scroll inside their own box.
     page_width = browser.evaluate("document.documentElement.scrollWidth", session)
     assert page_width <= width, f"the page is {page_width}px wide in a {width}px viewport"
