@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import _report_fleet as rf
@@ -625,3 +626,43 @@ def test_check_releases_file_and_stale_calendar(
     bad.write_text("name,date\nx,y\n")
     assert main(["check", str(snapshot_path), "--releases", str(bad)]) == 2
     assert "needs the columns version,released_on" in capsys.readouterr().err
+
+
+def test_simulate_as_of_now_with_a_token(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["simulate", "--port", "0", "--tunnels", "3", "--as-of", "now", "--token", "tok-123"]
+    started = datetime.now(UTC)
+    with subprocess.Popen(
+        [sys.executable, "-m", "tunnelframe", *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as proc:
+        try:
+            assert proc.stdout is not None
+            banner = [proc.stdout.readline() for _ in range(4)]
+            env = dict(line.removeprefix("export ").strip().split("=", 1) for line in banner[1:])
+            assert env["CLOUDFLARE_API_TOKEN"] == "tok-123"
+            for name, value in env.items():
+                monkeypatch.setenv(name, value)
+            out = tmp_path / "s.json"
+            # stderr is not a terminal here: no progress bar even without --no-progress
+            assert main(["fetch", "-o", str(out)]) == 0
+            assert "reading connectors" not in capsys.readouterr().err
+        finally:
+            proc.send_signal(signal.SIGINT)
+            proc.communicate(timeout=30)
+    runs = tf.load_snapshot(out).connectors()["run_at"].dropna()
+    # the fleet's times are shifted to the present: its connectors started in the last weeks
+    assert len(runs) and runs.max() <= started + timedelta(minutes=1)
+    assert runs.max() > started - timedelta(days=30)
+
+
+def test_progress_bar_is_labelled_in_tunnels(
+    api: SimulatedApi, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with tf.Client(api.token, base_url=api.url) as client:
+        tf.fetch_fleet(client, account_id=api.account_id, progress=True)
+    # the fleet lists 5 tunnels; the inactive one has no connectors to read
+    assert "reading connectors of 4 tunnels" in capsys.readouterr().err

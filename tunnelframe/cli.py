@@ -83,6 +83,12 @@ def _timestamp(text: str) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+def _now_or_timestamp(text: str) -> datetime:
+    if text.strip().lower() == "now":
+        return datetime.now(UTC).replace(microsecond=0)
+    return _timestamp(text)
+
+
 def _parser() -> argparse.ArgumentParser:
     # --debug is accepted before and after the subcommand: SUPPRESS keeps a subcommand's
     # default from overwriting the value given before it.
@@ -214,6 +220,18 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--latency", type=float, default=0.0, help="seconds each request waits (default: 0)"
     )
+    p.add_argument(
+        "--as-of",
+        type=_now_or_timestamp,
+        metavar="TIME",
+        help="the fleet's 'now': 'now' shifts its times to the present (default: "
+        "2026-08-20T12:00Z, the sample's date)",
+    )
+    p.add_argument(
+        "--token",
+        help="the token clients must send (default: a random one, printed); a stand-in, "
+        "never a real Cloudflare token",
+    )
 
     p = command(
         "check",
@@ -330,8 +348,16 @@ def _account_option(p: argparse.ArgumentParser, *, help: str | None = None) -> N
 
 def _progress_option(p: argparse.ArgumentParser) -> None:
     p.add_argument(
-        "--no-progress", dest="progress", action="store_false", help="do not show the progress bar"
+        "--no-progress",
+        dest="progress",
+        action="store_false",
+        help="do not show the progress bar (never shown when stderr is not a terminal)",
     )
+
+
+def _bar(args: argparse.Namespace) -> bool:
+    """A progress bar only when asked for and stderr is a terminal: never in a cron log."""
+    return bool(args.progress) and sys.stderr.isatty()
 
 
 def _releases_options(p: argparse.ArgumentParser) -> None:
@@ -401,7 +427,7 @@ def _demo(args: argparse.Namespace) -> int:
         serve(tf.load_sample()) as api,
         tf.Client(api.token, account_id=api.account_id, base_url=api.url) as client,
     ):
-        snapshot = tf.fetch_fleet(client, account_id=api.account_ids, progress=args.progress)
+        snapshot = tf.fetch_fleet(client, account_id=api.account_ids, progress=_bar(args))
     elapsed = time.perf_counter() - started
     _out(
         f"Served the bundled sample fleet on loopback and fetched it through the client in "
@@ -443,7 +469,7 @@ def _write_report(source: Any, path: Path, **kwargs: Any) -> Path:
 
 def _fetch(args: argparse.Namespace) -> int:
     with tf.Client() as client:
-        snapshot = tf.fetch_fleet(client, account_id=_accounts(args), progress=args.progress)
+        snapshot = tf.fetch_fleet(client, account_id=_accounts(args), progress=_bar(args))
     path = args.output or Path(
         f"snapshot-{snapshot.fetched_at.astimezone(UTC):%Y%m%dT%H%M%SZ}.json.gz"
     )
@@ -507,7 +533,14 @@ def _export(args: argparse.Namespace) -> int:
 def _simulate(args: argparse.Namespace) -> int:
     if args.latency < 0:
         raise _UsageError(f"--latency must be 0 or more, not {args.latency}")
-    simulate(port=args.port, n_tunnels=args.tunnels, seed=args.seed, latency=args.latency)
+    simulate(
+        port=args.port,
+        n_tunnels=args.tunnels,
+        seed=args.seed,
+        latency=args.latency,
+        token=args.token,
+        as_of=args.as_of,
+    )
     return 0
 
 
