@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import html
+import io
 import re
 import warnings
 from html.parser import HTMLParser
@@ -637,3 +638,60 @@ def test_findings_open_by_severity(tmp_path: Path) -> None:
     assert state["unsupported"] == " open" and state["down"] == " open"
     assert state["single-colo"] == " open"  # a short list of warnings
     assert state["config-drift"] == ""  # info: collapsed, however short
+
+
+# --------------------------------------------------------------------------------------------
+# scale: long tables capped with "and N more", every row kept as CSV, links that resolve
+
+
+@pytest.fixture(scope="module")
+def big_report(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str, pd.DataFrame]:
+    fleet = tf.simulator.generate_fleet(400, seed=3)
+    folder = tmp_path_factory.mktemp("big")
+    html_text = write_report(fleet, folder / "r.html", as_of=rf.AS_OF).read_text()
+    md_text = write_report(fleet, folder / "r.md", as_of=rf.AS_OF).read_text()
+    return html_text, md_text, findings(fleet, as_of=rf.AS_OF)
+
+
+def test_long_tables_are_capped_with_every_row_as_csv(
+    big_report: tuple[str, str, pd.DataFrame],
+) -> None:
+    page, md, found = big_report
+    from tunnelframe.report._sections import MAX_TABLE_ROWS
+
+    counts = found["rule"].value_counts()
+    rule = str(counts.index[0])
+    n = int(counts.iloc[0])
+    assert n > MAX_TABLE_ROWS  # the fleet is big enough to cap this finding
+    start = page.index(f'id="finding-{rule}"')
+    ends = [
+        i
+        for i in (page.find('<details class="finding', start + 1), page.find("</section>", start))
+        if i > 0
+    ]
+    block = page[start : min(ends)]
+    assert block.count("<tr>") == MAX_TABLE_ROWS + 1  # the heading row too
+    assert f"… and {n - MAX_TABLE_ROWS:,} more rows: all {n:,} are in the CSV below." in block
+    csv_text = html.unescape(re.search(r"<textarea[^>]*>(.*?)</textarea>", block, re.S)[1])
+    rows = pd.read_csv(io.StringIO(csv_text))
+    assert len(rows) == n and rows.columns[0] == "Tunnel"
+    # Markdown keeps every row too, after the capped table
+    assert f"*… and {n - MAX_TABLE_ROWS:,} more rows; all {n:,} as CSV:*" in md
+    assert "```csv\nTunnel," in md
+
+
+def test_a_large_fleet_details_its_most_urgent_tunnels(
+    big_report: tuple[str, str, pd.DataFrame],
+) -> None:
+    page, _, found = big_report
+    from tunnelframe.report._findings import MAX_DETAILED_TUNNELS
+
+    anchors = set(re.findall(r'<details id="(t-[^"]+)"', page))
+    assert len(anchors) == MAX_DETAILED_TUNNELS
+    # every link to a tunnel resolves to a detail on the page
+    links = set(re.findall(r'href="#(t-[^"]+)"', page))
+    assert links and links <= anchors
+    # the high-severity tunnels come first
+    high = {f"t-{t}" for t in found.loc[found["severity"] == "high", "tunnel_id"]}
+    assert high <= anchors or len(high) > MAX_DETAILED_TUNNELS
+    assert 'id="more-tunnels"' in page and "200 are detailed above" in page

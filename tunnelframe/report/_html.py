@@ -306,6 +306,19 @@ def _table(block: Table) -> list[str]:
         cells = "".join(_cell(cell, col.kind) for cell, col in zip(row, block.columns, strict=True))
         out.append(f"<tr>{cells}</tr>")
     out += ["</tbody>", "</table>", "</div>"]
+    if block.more:
+        total = len(block.rows) + block.more
+        out.append(
+            f'<p class="note more">… and {block.more:,} more rows: all {total:,} are in the '
+            "CSV below.</p>"
+        )
+    if block.csv is not None:
+        out += [
+            '<details class="csv">',
+            f"<summary>All {len(block.rows) + block.more:,} rows as CSV</summary>",
+            f'<textarea readonly rows="8" spellcheck="false">{_e(block.csv)}</textarea>',
+            "</details>",
+        ]
     return out
 
 
