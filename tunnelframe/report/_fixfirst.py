@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from tunnelframe._text import plural
 from tunnelframe.report._doc import Cell, Column, Section, Table, Text
 from tunnelframe.report._findings import RULES, Analysis
 from tunnelframe.report._sections import _known_tunnels, fmt_time, name_of, tunnel_anchor
@@ -37,12 +38,14 @@ def _down_words(days: Any) -> str:
     if _missing(days):
         return "down (since an unknown time)"
     if days >= LONG_DEAD_DAYS:
-        return f"down for {days:.0f} days: long dead, a cleanup candidate"
+        return f"down for {plural(round(days), 'day')}: long dead, a cleanup candidate"
     if days < 1:
         minutes = days * 24 * 60
-        span = f"{minutes:.0f} minutes" if minutes < 120 else f"{days * 24:.0f} hours"
+        span = (
+            plural(round(minutes), "minute") if minutes < 120 else plural(round(days * 24), "hour")
+        )
         return f"down for {span}: a fresh incident"
-    return f"down for {days:.0f} days"
+    return f"down for {plural(round(days), 'day')}"
 
 
 def fix_first(a: Analysis) -> Section:
@@ -106,7 +109,7 @@ def fix_first(a: Analysis) -> Section:
         Column("Severity", "status"),
         Column("What is wrong", "wide"),
         Column("Since"),
-        Column("Hosts", "mono"),
+        Column("Hosts", "wide"),
         Column("What to do", "wide"),
     ]
     rows: list[list[Cell]] = []

@@ -35,10 +35,31 @@ __all__: list[str] = []
 #: Resolution of embedded figures: sharp on a laptop, small enough to keep the file light.
 FIGURE_DPI = 110
 
-# Opens every <details> before printing so a printed report shows all it holds.
+# The page's one script, allowed by its hash in the CSP; the page reads fully without it.
+# Opens every <details> before printing (a printed report shows all it holds); gives each
+# table of more than 8 rows a filter box (hides rows not containing the text) and makes every
+# column heading sort its table on click (numbers as numbers; again: reversed).
 _SCRIPT = (
     "window.addEventListener('beforeprint',function(){"
     "document.querySelectorAll('details').forEach(function(d){d.open=true;});});"
+    "document.querySelectorAll('.scroll>table').forEach(function(t){"
+    "var b=t.tBodies[0];if(!b)return;var rows=Array.prototype.slice.call(b.rows);"
+    "if(rows.length>8){var i=document.createElement('input');i.type='search';"
+    "i.className='filter';i.placeholder='Filter these '+rows.length+' rows';"
+    "i.setAttribute('aria-label','Filter rows');"
+    "i.addEventListener('input',function(){var q=i.value.toLowerCase();"
+    "rows.forEach(function(r){r.hidden=q!==''&&r.textContent.toLowerCase().indexOf(q)<0;});});"
+    "t.parentNode.parentNode.insertBefore(i,t.parentNode);}"
+    "Array.prototype.forEach.call(t.tHead?t.tHead.rows[0].cells:[],function(h,c){"
+    "h.classList.add('sortable');h.tabIndex=0;h.addEventListener('click',function(){"
+    "var up=h.getAttribute('aria-sort')!=='ascending';"
+    "Array.prototype.forEach.call(h.parentNode.cells,function(x){x.removeAttribute('aria-sort');});"
+    "h.setAttribute('aria-sort',up?'ascending':'descending');"
+    "var key=function(r){var s=r.cells[c]?r.cells[c].textContent.trim():'';"
+    "var n=parseFloat(s.replace(/,/g,''));return isNaN(n)||!/^[-\\d.,]+%?$/.test(s)?s:n;};"
+    "rows.slice().sort(function(a,z){var x=key(a),y=key(z);"
+    "var d=(typeof x===typeof y)?(x<y?-1:x>y?1:0):(typeof x==='number'?-1:1);"
+    "return up?d:-d;}).forEach(function(r){b.appendChild(r);});});});});"
 )
 
 _CSS = """
@@ -83,6 +104,11 @@ min-width:0}
 .scroll{overflow-x:auto;-webkit-overflow-scrolling:touch;margin:.5rem 0 1rem;
 border:1px solid var(--line);border-radius:6px}
 table{border-collapse:collapse;width:100%;font-size:.88rem}
+input.filter{display:block;width:100%;max-width:24rem;margin:.5rem 0 .2rem;padding:.35rem .5rem;
+font:inherit;border:1px solid var(--line);border-radius:.3rem}
+th.sortable{cursor:pointer}th[aria-sort=ascending]::after{content:" ▲"}
+th[aria-sort=descending]::after{content:" ▼"}
+details.csv textarea{width:100%;font:12px/1.3 ui-monospace,Menlo,Consolas,monospace}
 caption{caption-side:top;text-align:left;padding:.4rem .6rem;color:var(--muted);
 font-size:.85rem}
 th,td{padding:.32rem .6rem;text-align:left;vertical-align:top;border-bottom:1px solid var(--line)}
@@ -141,6 +167,7 @@ nav.toc{background:none;border:1px solid var(--line)}
 .scroll{overflow:visible;border:0}
 table{font-size:8pt}
 th{position:static}
+input.filter{display:none}
 td.mono{white-space:normal;overflow-wrap:break-word}
 td.text,td.wide{min-width:0}
 tr,figure,.card,dl.fields{break-inside:avoid}
