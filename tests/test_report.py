@@ -695,3 +695,64 @@ def test_a_large_fleet_details_its_most_urgent_tunnels(
     high = {f"t-{t}" for t in found.loc[found["severity"] == "high", "tunnel_id"]}
     assert high <= anchors or len(high) > MAX_DETAILED_TUNNELS
     assert 'id="more-tunnels"' in page and "200 are detailed above" in page
+
+
+def test_markdown_bare_urls_and_emails_make_no_links(tmp_path: Path) -> None:
+    # GitHub-style renderers autolink http(s)://, www. and e-mail addresses in plain text.
+    fleet = tf.simulator.generate_fleet(3, seed=1)
+    hostile_name = "ops https://evil.example/x www.evil.example admin@evil.example"
+    for tunnel in fleet["tunnels"]:
+        tunnel["name"] = hostile_name
+    text = write_report(fleet, tmp_path / "r.md").read_text(encoding="utf-8")
+    assert "https\\://evil.example/x www\\.evil.example admin\\@evil.example" in text
+    assert not re.search(r"(?<!\\)(https?://|www\.|\w@\w)", text.replace("](", ""))
+
+
+def test_csv_export_neutralises_formulas(tmp_path: Path) -> None:
+    fleet = tf.simulator.generate_fleet(4, seed=1)
+    names = ['=HYPERLINK("http://x")', "+1+1", "-2+3", "@SUM(A1)"]
+    for tunnel, name in zip(fleet["tunnels"], names, strict=True):
+        tunnel["name"] = name
+    paths = export_frames(fleet, tmp_path, format="csv")
+    tunnels = pd.read_csv(paths["tunnels"], dtype=str)
+    assert sorted(tunnels["tunnel_name"]) == sorted("'" + name for name in names)
+    connections = pd.read_csv(paths["connections"], dtype=str)
+    assert connections["tunnel_name"].str.startswith("'").all()
+    # numbers stay numbers, and Parquet keeps the names as they are
+    parquet = export_frames(fleet, tmp_path / "pq")
+    assert sorted(pd.read_parquet(parquet["tunnels"])["tunnel_name"]) == sorted(names)
+
+
+def test_redaction_covers_ips_embedded_in_names_in_every_usual_form(tmp_path: Path) -> None:
+    fleet = tf.simulator.generate_fleet(3, seed=1)
+    names = ["edge ip-198-51-100-7", "db 198.51.100.8 primary", "v6 2001:db8::17 host"]
+    for tunnel, name in zip(fleet["tunnels"], names, strict=True):
+        tunnel["name"] = name
+    for fmt in ("md", "html"):
+        text = write_report(fleet, tmp_path / f"r.{fmt}", redact_ips=True).read_text("utf-8")
+        for raw in ("198-51-100-7", "198.51.100.8", "2001:db8::17"):
+            assert raw not in text
+        assert "edge ip-ip-" in text  # the dashed IP's pseudonym: the same as the dotted one
+
+
+def test_colo_section_counts_metros_and_lists_sites(tmp_path: Path) -> None:
+    # Today's colo codes: c1 in three Chicago sites, c2 in Los Angeles and two Ashburn sites.
+    fleet = rf.fleet()
+    sites = {"c1": ["ord02", "ord06", "ord12", "ord12"], "c2": ["lax07", "lax07", "iad09", "iad10"]}
+    for connector in fleet["tunnels"][0]["connectors"]:
+        for conn, site in zip(connector["conns"], sites[connector["id"]], strict=True):
+            conn["colo_name"] = site
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # every site resolves through its metro
+        text = write_report(fleet, tmp_path / "r.md", as_of=rf.AS_OF).read_text()
+    section = text[text.index("## Colo distribution") : text.index('<a id="ages">')]
+    # 18 active connections: DFW 4 (c3) + 1 (c4), LAX 1 (c4) + lax07 2, AMS 2, FRA 2, ORD 4,
+    # IAD 2; sites: DFW, LAX, AMS, FRA, lax07, ord02, ord06, ord12, iad09, iad10.
+    assert "18 active connections land in 10 sites of 6 metros across 2 regions." in section
+    assert "| ORD | Chicago | US | North America | 3 | 4 | 22.2% |" in section
+    assert "| LAX | Los Angeles | US | North America | 2 | 3 | 16.7% |" in section
+    assert "| ord12 | ORD | Chicago | US | North America | 2 | 11.1% |" in section
+    assert "| North America | 4 | 8 | 14 | 77.8% |" in section
+    assert "| Metros | 6 | 10 sites · busiest metros: DFW 28%, ORD 22%, LAX 17% |" in text
+    # cloudflared's edge string, sites verbatim
+    assert "1xord02, 1xord06, 2xord12" in text

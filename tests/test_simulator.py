@@ -4,6 +4,7 @@ Cloudflare's official SDK."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -136,7 +137,13 @@ def test_bad_credentials_get_403_code_10000(api: SimulatedApi, headers: dict[str
 
 
 def test_ratelimit_headers_and_429() -> None:
-    with serve(tiny_fleet(), budget=(2, 60)) as api, requests.Session() as http:
+    # A frozen clock, at a value where (start + 60) - now rounds to 60.000000000007 (t=61):
+    # the announced reset depends neither on how long the requests take nor on rounding.
+    frozen = 262128.62317843034
+    with (
+        serve(tiny_fleet(), budget=(2, 60), clock=lambda: frozen) as api,
+        requests.Session() as http,
+    ):
         http.headers["Authorization"] = f"Bearer {api.token}"
         responses = [get(http, api, "/cfd_tunnel/t1") for _ in range(3)]
     assert [r.status_code for r in responses] == [200, 200, 429]
@@ -414,6 +421,14 @@ def test_the_official_sdk_lists_gets_and_reads_connections() -> None:
         return {key: value for key, value in tunnel.items() if key != "connectors"}
 
     assert [raw(t) for t in tunnels] == [public(t) for t in fleet["tunnels"]]
+    # The API of today: no tunnel carries the old connections array (gone since 2026-10-05);
+    # the SDK reads it as unset, and the connectors' colos are site codes.
+    assert all(t.connections is None for t in tunnels)
+    assert all(
+        re.fullmatch("[a-z]{3}[0-9]{2}", conn["colo_name"])
+        for connector in target["connectors"]
+        for conn in connector["conns"]
+    )
     assert len(list_calls) == 4
     assert raw(tunnel) == public(target)
     assert [raw(c) for c in connectors] == target["connectors"]

@@ -16,7 +16,7 @@ from tunnelframe._errors import (
     TunnelframeError,
 )
 from tunnelframe._version import __version__
-from tunnelframe.client import Client
+from tunnelframe.client import Client, Policy
 from tunnelframe.colos import (
     UnknownColoWarning,
     colo_distribution,
@@ -93,6 +93,7 @@ __all__ = [
     "CheckResult",
     "Client",
     "NotFoundError",
+    "Policy",
     "RateLimitError",
     "SchemaError",
     "Snapshot",

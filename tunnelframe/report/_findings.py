@@ -213,6 +213,16 @@ class Analysis:
         return frame
 
     @cached_property
+    def metros(self) -> pd.DataFrame:
+        frame: pd.DataFrame = colo_distribution(self.connections, by="metro")
+        return frame
+
+    @cached_property
+    def metro_info(self) -> pd.DataFrame:
+        frame: pd.DataFrame = self.quietly(colo_info, self.metros["metro"].astype(str))
+        return frame
+
+    @cached_property
     def colos_by_tunnel(self) -> pd.DataFrame:
         frame: pd.DataFrame = colo_distribution(self.connections, by="tunnel")
         return frame
@@ -557,9 +567,10 @@ RULES: tuple[Rule, ...] = (
         title="single-colo tunnels",
         severity="warn",
         description=(
-            "Tunnels whose active connections all land in one Cloudflare colo: an incident "
-            "there takes the whole tunnel down. cloudflared normally spreads its connections "
-            "over two edge regions."
+            "Tunnels whose active connections all land in one Cloudflare colo site (one "
+            "data centre, e.g. ord12): an incident there takes the whole tunnel down. "
+            "cloudflared normally spreads its 4 connections over two edge regions, usually "
+            "two or more sites of the metro nearest to the host."
         ),
         rows=_single_colo,
         show=(

@@ -105,10 +105,22 @@ def tunnel_anchor(tunnel_id: Any) -> str:
 MAX_TABLE_ROWS = 50
 
 
+_NUMBER = re.compile(r"-?[\d,]+(\.\d+)?%?")
+
+
+def _cell_text(show: Show, value: Any) -> str:
+    text = name_of(value) if show.column == "tunnel_name" else fmt(value)
+    # A spreadsheet runs a cell starting with = + - @ as a formula (CSV injection): quote it,
+    # unless it is a plain number.
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r") and not _NUMBER.fullmatch(text):
+        return "'" + text
+    return text
+
+
 def _csv(frame: pd.DataFrame, show: Sequence[Show]) -> str:
     out = pd.DataFrame(
         {
-            s.title: [fmt(v) if s.column != "tunnel_name" else name_of(v) for v in frame[s.column]]
+            s.title: [_cell_text(s, v) for v in frame[s.column]]
             if s.column in frame.columns
             else [""] * len(frame)
             for s in show
@@ -220,11 +232,11 @@ def glance(a: Analysis) -> Section:
     v = a.versions
     n_versions = len(v.by_version)
     unsupported = int((a.drift["status"] == "unsupported").sum())
-    colos = a.colos
-    top = colos.head(3)
+    metros = a.metros
+    top = metros.head(3)
     colo_detail = (
-        "busiest: "
-        + ", ".join(f"{c} {s:.0%}" for c, s in zip(top["colo_name"], top["share"], strict=True))
+        "busiest metros: "
+        + ", ".join(f"{c} {s:.0%}" for c, s in zip(top["metro"], top["share"], strict=True))
         if len(top)
         else "no active connection"
     )
@@ -244,7 +256,7 @@ def glance(a: Analysis) -> Section:
             if v.n_connectors
             else f"latest {v.latest_version}",
         ),
-        Stat("Colos", f"{len(colos):,}", colo_detail),
+        Stat("Metros", f"{len(metros):,}", f"{len(a.colos):,} sites · {colo_detail}"),
         Stat(
             "Accounts",
             f"{len(data.account_ids):,}",
@@ -388,8 +400,18 @@ def versions(a: Analysis) -> Section:
     )
 
 
+_METROS = (
+    Show("Metro", "metro", "mono"),
+    Show("City", "city"),
+    Show("Country", "country", "mono"),
+    Show("Region", "region"),
+    Show("Sites", "n_sites", "num"),
+    Show("Connections", "connections", "num"),
+    Show("Share", "share_text", "num"),
+)
 _COLOS = (
-    Show("Colo", "colo_name", "mono"),
+    Show("Site", "colo_name", "mono"),
+    Show("Metro", "metro", "mono"),
     Show("City", "city"),
     Show("Country", "country", "mono"),
     Show("Region", "region"),
@@ -398,7 +420,8 @@ _COLOS = (
 )
 _REGIONS = (
     Show("Region", "region"),
-    Show("Colos", "n_colos", "num"),
+    Show("Metros", "n_metros", "num"),
+    Show("Sites", "n_sites", "num"),
     Show("Connections", "connections", "num"),
     Show("Share", "share_text", "num"),
 )
@@ -410,13 +433,24 @@ def _rows_height(n: int, *, top: int) -> float:
 
 
 def colos(a: Analysis) -> Section:
-    """Where the fleet's active connections land: by colo, by region, on a map."""
+    """Where the fleet's active connections land: by metro, by region, on a map; every metro
+    and every site (the colo code the API gives, ``ord12``) in tables."""
     dist = a.colos
     if dist.empty:
         return Section("colos", "Colo distribution", [Text("No active connections.")])
     info = a.colo_info
     names = dist["colo_name"].astype(str)
+    metros = a.metros
+    metro_names = metros["metro"].astype(str)
+    metro_info = a.metro_info
+    by_metro = metros.assign(
+        city=metro_names.map(metro_info["city"]),
+        country=metro_names.map(metro_info["country"].astype(object)),
+        region=metro_names.map(metro_info["region"].astype(object)),
+        share_text=metros["share"].map(lambda s: f"{s:.1%}"),
+    )
     located = dist.assign(
+        metro=names.map(info["metro"]),
         city=names.map(info["city"]),
         country=names.map(info["country"].astype(object)),
         region=names.map(info["region"].astype(object)),
@@ -430,36 +464,45 @@ def colos(a: Analysis) -> Section:
         [
             Text(
                 f"{int(dist['connections'].sum()):,} active connections land in "
-                f"{plural(len(dist), 'colo')} across {plural(n_regions, 'region')}."
+                f"{plural(len(dist), 'site')} of {plural(len(metros), 'metro')} across "
+                f"{plural(n_regions, 'region')}. A site is the colo code the API gives "
+                "(ord12); its metro is the city's IATA code (ORD), shared by its sites."
             ),
             _figure(
                 a,
                 "plot_colo_map",
-                "Map of the colos the fleet connects to, circle area proportional to connections",
+                "Map of the metros the fleet connects to, circle area proportional to connections",
                 size=(9.0, 4.8),
             ),
             table(regions, _REGIONS, caption="Active connections by region"),
             _figure(
                 a,
                 "plot_colo_distribution",
-                "Active connections per colo, coloured by region",
-                size=(9.0, _rows_height(len(dist), top=20)),
+                "Active connections per metro, coloured by region",
+                size=(9.0, _rows_height(len(metros), top=20)),
             ),
             _figure(
                 a,
                 "plot_tunnel_colo_heatmap",
-                "Active connections per tunnel and colo (the 30 busiest tunnels)",
+                "Active connections per tunnel and metro (the 30 busiest tunnels)",
                 size=(9.0, _rows_height(a.colos_by_tunnel["tunnel_id"].nunique(), top=30)),
             ),
             table_group(
-                f"Every colo ({len(dist):,})",
-                located,
-                _COLOS,
+                f"Every metro ({len(metros):,})",
+                by_metro,
+                _METROS,
                 empty="No active connections.",
                 open_rows=12,
             ),
+            table_group(
+                f"Every site ({len(dist):,})",
+                located,
+                _COLOS,
+                empty="No active connections.",
+                open_rows=0,
+            ),
         ],
-        toc_note=plural(len(dist), "colo"),
+        toc_note=plural(len(metros), "metro"),
     )
 
 

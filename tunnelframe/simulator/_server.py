@@ -19,7 +19,7 @@ import sys
 import threading
 import time
 import urllib.parse
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import IO, Any
@@ -110,13 +110,14 @@ class SimulatedApi:
         budget: tuple[int, float],
         email: str | None,
         api_key: str | None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.token = token
         self.email = email
         self.api_key = api_key
         self.latency = latency
         self.faults = faults
-        self._window = _Window(int(budget[0]), float(budget[1]))
+        self._window = _Window(int(budget[0]), float(budget[1]), clock)
         self._lock = threading.Lock()
         self._n_requests = 0
         self._answered = 0
@@ -126,13 +127,17 @@ class SimulatedApi:
         self._connections: set[socket.socket] = set()
         self._tunnels: dict[str, list[dict[str, Any]]] = {}
         self._by_id: dict[tuple[str, str], dict[str, Any]] = {}
-        self._connectors: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        self._connectors: dict[tuple[str, str], list[dict[str, Any]] | None] = {}
         for tunnel in fleet.get("tunnels", []):
             account = str(tunnel.get("account_tag") or _DEFAULT_ACCOUNT)
             public = {key: value for key, value in tunnel.items() if key != "connectors"}
             self._tunnels.setdefault(account, []).append(public)
             self._by_id[account, str(tunnel.get("id"))] = public
-            self._connectors[account, str(tunnel.get("id"))] = list(tunnel.get("connectors") or [])
+            connectors = tunnel.get("connectors")
+            # "connectors": null is served as "result": null, which the spec allows
+            self._connectors[account, str(tunnel.get("id"))] = (
+                None if connectors is None and "connectors" in tunnel else list(connectors or [])
+            )
         self.account_ids: list[str] = list(self._tunnels) or [_DEFAULT_ACCOUNT]
         self.account_id: str = self.account_ids[0]
         self.url = ""
@@ -331,7 +336,7 @@ class SimulatedApi:
         if rest[1:] == ["connections"]:
             return 200, _envelope(connectors)
         if len(rest) == 3 and rest[1] == "connectors":
-            for connector in connectors:
+            for connector in connectors or []:
                 if connector.get("id") == rest[2]:
                     return 200, _envelope(connector)
             return 404, _not_found(path)
@@ -382,6 +387,7 @@ def serve(
     email: str | None = None,
     api_key: str | None = None,
     port: int = 0,
+    clock: Callable[[], float] | None = None,
 ) -> Iterator[SimulatedApi]:
     """Serve a fleet as the Cloudflare Tunnel API on 127.0.0.1 while the block runs.
 
@@ -403,6 +409,9 @@ def serve(
         Also accept this legacy ``X-Auth-Email``/``X-Auth-Key`` pair.
     port : int
         TCP port; 0 picks a free one.
+    clock : callable, optional
+        Monotonic seconds for the rate window (default ``time.monotonic``); a test passes a
+        frozen clock so that the ``Ratelimit`` header it reads does not depend on timing.
 
     Yields
     ------
@@ -433,6 +442,7 @@ def serve(
         budget=budget,
         email=email,
         api_key=api_key,
+        clock=clock or time.monotonic,
     )
     server = _Http(("127.0.0.1", port), _Handler)
     server.api = api
