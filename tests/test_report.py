@@ -618,7 +618,7 @@ def test_one_connection_reconnecting_is_a_warning(tmp_path: Path) -> None:
     assert found["severity"].tolist() == ["high", "warn"]
     assert found["message"][1] == (
         'reconnecting: connector c1 of tunnel "alpha" (11111111-1111-4111-8111-111111111111): '
-        "3 of 4 expected connections active, in 2 colos; 1 pending reconnect"
+        "3 of 4 expected connections active, in 2 sites of 2 metros; 1 pending reconnect"
     )
     # with 3 expected, c1 is healthy and c4 (2 active, 2 pending) is reconnecting
     found = tf.findings(
