@@ -258,6 +258,14 @@ def test_report_renders_in_chromium(
         session,
     )
     assert sorted_names == sorted(sorted_names)
+    # Charts stay readable at phone width: never narrower than 600 px (labels of ~8 px and
+    # up), panned inside their own box rather than shrunk to the screen.
+    widths = browser.evaluate(
+        "Array.from(document.querySelectorAll('.chart img'))"
+        ".map(i => i.getBoundingClientRect().width)",
+        session,
+    )
+    assert len(widths) == 6 and min(widths) >= 600, widths
     # The page itself never scrolls sideways: wide tables scroll inside their own box.
     page_width = browser.evaluate("document.documentElement.scrollWidth", session)
     assert page_width <= width, f"the page is {page_width}px wide in a {width}px viewport"

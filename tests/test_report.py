@@ -756,3 +756,12 @@ def test_colo_section_counts_metros_and_lists_sites(tmp_path: Path) -> None:
     assert "| Metros | 6 | 10 sites · busiest metros: DFW 28%, ORD 22%, LAX 17% |" in text
     # cloudflared's edge string, sites verbatim
     assert "1xord02, 1xord06, 2xord12" in text
+
+
+def test_every_chart_draws_on_a_one_tunnel_fleet(tmp_path: Path) -> None:
+    one = {"tunnels": [rf.fleet()["tunnels"][0]]}  # alpha: two connectors in four colos
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        text = write_report(one, tmp_path / "one.html", as_of=rf.AS_OF).read_text()
+    assert "Figure unavailable" not in text
+    assert text.count('<div class="chart">') == 6 == text.count('src="data:image/png;base64,')
