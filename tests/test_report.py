@@ -212,8 +212,8 @@ def test_markdown_carries_the_same_findings(report_md: str) -> None:
     ):
         assert line in report_md.splitlines()
     assert (
-        "Nothing to report for: connectors reconnecting, connectors behind their tunnel's "
-        "configuration." in report_md
+        "Nothing to report for: tunnels without a working WARP Connector pair, connectors "
+        "reconnecting, connectors behind their tunnel's configuration." in report_md
     )
     assert (
         "| c3 | 198.51.100.7 (linux_amd64) | 2024.1.0 | 2024-01-03 | 66 | 2026.8.2 |" in report_md
@@ -504,9 +504,15 @@ def test_sample_report_is_complete_and_light(tmp_path: Path) -> None:
     page = _Page(text)
     assert len(page.all("img")) == 6
     assert "Figure unavailable" not in text
-    # every live tunnel of the sample has its detail
+    # every live tunnel of the sample is there: the most urgent 200 with their detail, the
+    # rest one row each
+    from tunnelframe.report._findings import MAX_DETAILED_TUNNELS
+
     live = [t for t in tf.load_sample()["tunnels"] if not t.get("deleted_at")]
-    assert text.count('<details id="t-') == len(live)
+    n_detailed = text.count('<details id="t-')
+    assert n_detailed == min(len(live), MAX_DETAILED_TUNNELS)
+    if len(live) > n_detailed:
+        assert f"{len(live) - n_detailed:,} more tunnel" in text
 
 
 # --------------------------------------------------------------------------------------------
@@ -695,6 +701,39 @@ def test_a_large_fleet_details_its_most_urgent_tunnels(
     high = {f"t-{t}" for t in found.loc[found["severity"] == "high", "tunnel_id"]}
     assert high <= anchors or len(high) > MAX_DETAILED_TUNNELS
     assert 'id="more-tunnels"' in page and "200 are detailed above" in page
+
+
+# -- WARP Connector beside cloudflared -------------------------------------------------------
+
+
+def test_a_mixed_fleet_report_shows_both_kinds_and_filters_by_kind(tmp_path: Path) -> None:
+    fleet = tf.simulator.generate_fleet(12, seed=5, warp_connectors=10)
+    as_of = "2026-08-20T12:00Z"
+    both = tf.write_report(fleet, tmp_path / "both.md", as_of=as_of).read_text()
+    assert "| Tunnel types | 2 |" in both
+    assert "WARP Connector pairs" in both
+    found = tf.findings(fleet, as_of=as_of)
+    pairs = tf.pair_ha_report(tf.connections_frame(fleet))
+    expected = pairs.loc[pairs["status"] != "ok", "tunnel_id"].astype(str).tolist()
+    # the same tunnels, rows sorted by tunnel (never payload order)
+    assert sorted(found.loc[found["rule"] == "pair-ha", "tunnel_id"].tolist()) == sorted(expected)
+    # cloudflared's rules and version support leave WARP Connector tunnels alone.
+    warp_ids = {t["id"] for t in fleet["tunnels"] if t["tun_type"] == "warp_connector"}
+    others = found[found["rule"] != "pair-ha"]
+    assert not set(others["tunnel_id"].dropna()) & warp_ids
+    only_warp = tf.findings(fleet, as_of=as_of, kind="warp_connector")
+    assert set(only_warp["rule"]) == {"pair-ha"}
+    only_cfd = tf.findings(fleet, as_of=as_of, kind="cfd_tunnel")
+    assert len(only_cfd) + len(only_warp) == len(found)
+    warp_md = tf.write_report(
+        fleet, tmp_path / "warp.md", as_of=as_of, kind="warp_connector"
+    ).read_text()
+    cfd_names = [t["name"] for t in fleet["tunnels"] if t["tun_type"] == "cfd_tunnel"]
+    warp_names = [t["name"] for t in fleet["tunnels"] if t["tun_type"] == "warp_connector"]
+    assert all(f"### {name} (" in warp_md for name in warp_names)
+    assert not any(f"### {name} (" in warp_md for name in cfd_names)
+    with pytest.raises(ValueError, match="kind must be one of cfd_tunnel, warp_connector"):
+        tf.findings(fleet, kind="warp")
 
 
 def test_markdown_bare_urls_and_emails_make_no_links(tmp_path: Path) -> None:

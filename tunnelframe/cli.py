@@ -26,6 +26,7 @@ import tunnelframe as tf
 from tunnelframe._errors import TunnelframeError
 from tunnelframe._text import one_line, plural
 from tunnelframe._version import __version__
+from tunnelframe.client import TUN_TYPES
 from tunnelframe.datasets import SAMPLE_AS_OF
 from tunnelframe.history import history_summary
 from tunnelframe.report import (
@@ -164,10 +165,12 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         help="snapshot file to write (default: snapshot-<UTC time>.json.gz)",
     )
+    _fetch_kind_option(p)
     _progress_option(p)
 
     p = command("report", _report, "Write an HTML or Markdown report of a snapshot.")
     p.add_argument("snapshot", type=Path, metavar="SNAPSHOT", help="a snapshot file")
+    _filter_kind_option(p)
     p.add_argument(
         "-o",
         "--output",
@@ -312,6 +315,10 @@ def _parser() -> argparse.ArgumentParser:
         "and expires); expired entries hide nothing and are named on stderr",
     )
     _releases_options(p)
+    _filter_kind_option(
+        p,
+        extra=" With --account, also what is fetched (default: cfd_tunnel; all: both kinds).",
+    )
     # One flag per rule of the report's rule table: a new rule reaches check by itself.
     rules = p.add_argument_group("rules (all on by default; releases-behind needs its limit)")
     for rule in RULES:
@@ -333,6 +340,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--store", type=Path, required=True, metavar="DIR", help="the history store directory"
     )
+    _fetch_kind_option(p)
     p.add_argument("--progress", action="store_true", help="show the progress bar")
 
     p = command(
@@ -349,6 +357,37 @@ def _parser() -> argparse.ArgumentParser:
 
 def _rule_dest(rule_id: str) -> str:
     return "rule_" + rule_id.replace("-", "_")
+
+
+def _fetch_kind_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--kind",
+        choices=(*TUN_TYPES, "all"),
+        default="cfd_tunnel",
+        help="tunnel kind to fetch: cloudflared (cfd_tunnel, the default), WARP Connector "
+        "(warp_connector) or all, listed in one pass",
+    )
+
+
+def _filter_kind_option(p: argparse.ArgumentParser, *, extra: str = "") -> None:
+    p.add_argument(
+        "--kind",
+        choices=(*TUN_TYPES, "all"),
+        help="only tunnels of this kind: cfd_tunnel (cloudflared) or warp_connector (WARP "
+        "Connector); default all kinds side by side." + extra,
+    )
+
+
+def _kinds(kind: str | None) -> tuple[str, ...]:
+    """The kinds to fetch for a ``--kind`` value (None: the library's default)."""
+    if kind is None:
+        return ("cfd_tunnel",)
+    return TUN_TYPES if kind == "all" else (kind,)
+
+
+def _only_kind(kind: str | None) -> str | None:
+    """The kind filter of a report or check for a ``--kind`` value (None: every kind)."""
+    return None if kind in (None, "all") else kind
 
 
 def _account_option(p: argparse.ArgumentParser, *, help: str | None = None) -> None:
@@ -442,7 +481,9 @@ def _demo(args: argparse.Namespace) -> int:
         serve(tf.load_sample()) as api,
         tf.Client(api.token, account_id=api.account_id, base_url=api.url) as client,
     ):
-        snapshot = tf.fetch_fleet(client, account_id=api.account_ids, progress=_bar(args))
+        snapshot = tf.fetch_fleet(
+            client, account_id=api.account_ids, kinds=TUN_TYPES, progress=_bar(args)
+        )
     elapsed = time.perf_counter() - started
     _out(
         f"Served the bundled sample fleet on loopback and fetched it through the client in "
@@ -477,7 +518,10 @@ def _write_report(source: Any, path: Path, **kwargs: Any) -> Path:
     """:func:`write_report`, with what the report says about the release calendar on stderr."""
     if isinstance(source, Path):
         source = tf.load_snapshot(source)  # read once for both
-    for note in calendar_notes(source, as_of=kwargs.get("as_of"), releases=kwargs.get("releases")):
+    notes = calendar_notes(
+        source, as_of=kwargs.get("as_of"), releases=kwargs.get("releases"), kind=kwargs.get("kind")
+    )
+    for note in notes:
         _out(f"{_PROG}: warning: {one_line(note)}", file=sys.stderr)
     return write_report(source, path, **kwargs)
 
@@ -486,7 +530,9 @@ def _fetch(args: argparse.Namespace) -> int:
     if args.output is not None:
         _writable_file(Path(args.output), "-o")
     with tf.Client() as client:
-        snapshot = tf.fetch_fleet(client, account_id=_accounts(args), progress=_bar(args))
+        snapshot = tf.fetch_fleet(
+            client, account_id=_accounts(args), kinds=_kinds(args.kind), progress=_bar(args)
+        )
     path = args.output or Path(
         f"snapshot-{snapshot.fetched_at.astimezone(UTC):%Y%m%dT%H%M%SZ}.json.gz"
     )
@@ -520,6 +566,7 @@ def _report(args: argparse.Namespace) -> int:
         as_of=args.as_of,
         releases=_releases(args),
         previous=args.previous,
+        kind=_only_kind(args.kind),
     )
     _out(f"Report: {written.resolve()}")
     return 0
@@ -571,7 +618,9 @@ def _check(args: argparse.Namespace) -> int:
         source: Any = tf.load_snapshot(args.snapshot)
     else:
         with tf.Client() as client:
-            source = tf.fetch_fleet(client, account_id=_accounts(args), progress=False)
+            source = tf.fetch_fleet(
+                client, account_id=_accounts(args), kinds=_kinds(args.kind), progress=False
+            )
     # releases-behind finds nothing unless --max-releases-behind is given.
     rules = [rule.id for rule in RULES if getattr(args, _rule_dest(rule.id))]
     result = check_fleet(
@@ -584,6 +633,7 @@ def _check(args: argparse.Namespace) -> int:
         exclude_tunnels=args.exclude_tunnels,
         ignore=args.ignore_file,
         releases=releases,
+        kind=_only_kind(args.kind),
     )
     for note in result.notes:
         _out(f"{_PROG}: warning: {one_line(note)}", file=sys.stderr)
@@ -608,7 +658,9 @@ def _snapshot(args: argparse.Namespace) -> int:
     if store.exists() and not store.is_dir():
         raise _UsageError(f"--store {store}: is a file, not a history store folder")
     with tf.Client() as client:
-        snapshot = tf.fetch_fleet(client, account_id=_accounts(args), progress=args.progress)
+        snapshot = tf.fetch_fleet(
+            client, account_id=_accounts(args), kinds=_kinds(args.kind), progress=args.progress
+        )
     path = tf.append_snapshot(snapshot, args.store)
     line = _fleet_line(snapshot)
     if snapshot.errors:

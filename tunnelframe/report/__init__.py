@@ -173,6 +173,7 @@ def write_report(
     releases: pd.DataFrame | str | os.PathLike[str] | None = None,
     expected_connections: int = 4,
     previous: FleetSource | None = None,
+    kind: str | None = None,
 ) -> Path:
     """Write a report of a fleet as one self-contained HTML page or as Markdown.
 
@@ -218,6 +219,9 @@ def write_report(
     previous : Snapshot, str, PathLike, dict or pandas.DataFrame, optional
         An earlier snapshot of the fleet: adds a "Since the previous snapshot" section
         (:func:`diff_snapshots` of it and ``source``).
+    kind : {"cfd_tunnel", "warp_connector"}, optional
+        Report only the tunnels of this kind (``tun_type``; a tunnel without one counts as
+        ``cfd_tunnel``). Default: every kind, side by side.
 
     Returns
     -------
@@ -246,7 +250,7 @@ def write_report(
     """
     target = Path(path)
     fmt = report_format(target, format)
-    data = resolve(source, as_of=as_of)
+    data = resolve(source, as_of=as_of, kind=kind)
     redactor: Redactor | None = None
     if redact_ips:
         redactor = Redactor(redact_key)
@@ -258,7 +262,7 @@ def write_report(
     )
     before: FleetData | None = None
     if previous is not None:
-        before = resolve(previous, as_of=data.as_of)
+        before = resolve(previous, as_of=data.as_of, kind=kind)
         if redactor is not None:
             before = redact(before, redactor)
     analysis = Analysis(
@@ -288,6 +292,7 @@ def findings(
     rules: Iterable[str] | None = None,
     expected_connections: int = 4,
     releases: pd.DataFrame | str | os.PathLike[str] | None = None,
+    kind: str | None = None,
 ) -> pd.DataFrame:
     """One row per rule violation in a fleet: the report's findings as data.
 
@@ -296,8 +301,12 @@ def findings(
     when that is given), ``degraded`` (a connector with fewer than 4 active connections, or
     none, unless it is only lingering after a restart; a tunnel the API reports down with no
     connector), ``single-connector``, ``single-colo`` (every active connection in one colo),
-    ``config-drift`` (a connector behind its tunnel's remote configuration) and
-    ``fetch-errors`` (a tunnel whose connectors could not be read).
+    ``pair-ha`` (a WARP Connector tunnel without exactly one active and at least one passive
+    member), ``config-drift`` (a connector behind its tunnel's remote configuration) and
+    ``fetch-errors`` (a tunnel whose connectors could not be read). The cloudflared rules
+    (``degraded``, ``single-connector``, ``single-colo``) leave WARP Connector tunnels to
+    ``pair-ha``, and ``unsupported`` never flags a WARP Connector (its version is not
+    cloudflared's).
 
     Parameters
     ----------
@@ -314,6 +323,8 @@ def findings(
     releases : DataFrame or path, optional
         The cloudflared release calendar (:func:`tunnelframe.load_releases`); default the
         newest of the bundled one and the one :func:`tunnelframe.refresh_releases` cached.
+    kind : {"cfd_tunnel", "warp_connector"}, optional
+        Only the tunnels of this kind, as in :func:`write_report`.
 
     Returns
     -------
@@ -348,7 +359,7 @@ def findings(
         raise ValueError(
             f"unknown rule(s) {', '.join(map(repr, unknown))}: choose from {', '.join(known)}"
         )
-    data = resolve(source, as_of=as_of)
+    data = resolve(source, as_of=as_of, kind=kind)
     analysis = Analysis(
         data,
         max_releases_behind=max_releases_behind,
@@ -363,6 +374,7 @@ def calendar_notes(
     *,
     as_of: TimeLike | None = None,
     releases: pd.DataFrame | str | os.PathLike[str] | None = None,
+    kind: str | None = None,
 ) -> list[str]:
     """What a report of ``source`` will say about its release calendar, as sentences.
 
@@ -379,7 +391,7 @@ def calendar_notes(
     >>> print(calendar_notes(fleet, as_of="2027-01-01")[0][:78])
     The release calendar ends at 2026.8.2 (2026-08-14), 140 days before 2027-01-01
     """
-    analysis = Analysis(resolve(source, as_of=as_of), releases=releases)
+    analysis = Analysis(resolve(source, as_of=as_of, kind=kind), releases=releases)
     return list(analysis.calendar.notes)
 
 
@@ -443,6 +455,7 @@ def check_fleet(
     exclude_tunnels: Sequence[str] = (),
     ignore: str | os.PathLike[str] | Sequence[Ignore] | None = None,
     releases: pd.DataFrame | str | os.PathLike[str] | None = None,
+    kind: str | None = None,
 ) -> CheckResult:
     """Check a fleet against the report's rules: what ``tunnelframe check`` runs.
 
@@ -450,7 +463,7 @@ def check_fleet(
     ----------
     source : Snapshot, str, PathLike, dict or pandas.DataFrame
         As in :func:`write_report`.
-    as_of, max_releases_behind, rules, expected_connections, releases
+    as_of, max_releases_behind, rules, expected_connections, releases, kind
         As in :func:`findings`.
     tunnels : sequence of str, optional
         Shell-style patterns (``web-*``): check only tunnels whose name or id matches one.
@@ -491,7 +504,7 @@ def check_fleet(
         else list(ignore)
     )
     return run_check(
-        resolve(source, as_of=as_of),
+        resolve(source, as_of=as_of, kind=kind),
         max_releases_behind=max_releases_behind,
         rules=rules,
         expected_connections=expected_connections,

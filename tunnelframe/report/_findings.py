@@ -20,7 +20,13 @@ from typing import Any
 import pandas as pd
 
 from tunnelframe._text import one_line
-from tunnelframe.colos import colo_distribution, colo_info, connection_ages, ha_report
+from tunnelframe.colos import (
+    colo_distribution,
+    colo_info,
+    connection_ages,
+    ha_report,
+    pair_ha_report,
+)
 from tunnelframe.history import HistorySummary
 from tunnelframe.report._doc import ColumnKind, Severity
 from tunnelframe.report._redact import Redactor
@@ -208,6 +214,12 @@ class Analysis:
         return frame
 
     @cached_property
+    def pair_ha(self) -> pd.DataFrame:
+        """WARP Connector tunnels judged as active/passive pairs (empty without any)."""
+        frame: pd.DataFrame = pair_ha_report(self.connections)
+        return frame
+
+    @cached_property
     def colos(self) -> pd.DataFrame:
         frame: pd.DataFrame = colo_distribution(self.connections)
         return frame
@@ -371,8 +383,12 @@ def _reconnecting_message(a: Analysis, r: dict[str, Any]) -> str:
 
 
 def _down(a: Analysis) -> pd.DataFrame:
-    """Tunnels the API reports down, or with connectors of which none holds a connection."""
+    """Tunnels the API reports down, or with connectors of which none holds a connection.
+
+    WARP Connector tunnels run active/passive pairs and are judged by ``pair-ha`` instead.
+    """
     tunnels = a.live_tunnels
+    tunnels = tunnels[(tunnels["tun_type"].astype(object) != "warp_connector").to_numpy(bool)]
     ha = a.ha_tunnels
     up = set(ha.loc[ha["n_active"] > 0, "tunnel_id"].astype(str))
     has_connectors = set(a.data.connectors["tunnel_id"].astype(str))
@@ -411,6 +427,16 @@ def _down_message(a: Analysis, r: dict[str, Any]) -> str:
         else f" (down since {pd.Timestamp(since):%Y-%m-%d %H:%M} UTC)"
     )
     return f"down: {_tunnel(r)}: {r['reason']}{when}"
+
+
+def _pair_ha(a: Analysis) -> pd.DataFrame:
+    pairs = a.pair_ha
+    bad = pairs[pairs["status"] != "ok"]
+    return bad.assign(status=bad["status"].astype(str)).reset_index(drop=True)
+
+
+def _pair_ha_message(a: Analysis, r: dict[str, Any]) -> str:
+    return f"pair-ha: WARP Connector {_tunnel(r)} is {r['status']}: {r['reason']}"
 
 
 def _config(a: Analysis) -> pd.DataFrame:
@@ -584,6 +610,28 @@ RULES: tuple[Rule, ...] = (
         message=_single_colo_message,
         advice="check the hosts' egress to the edge: cloudflared spreads over two regions "
         "when it can reach both",
+    ),
+    Rule(
+        id="pair-ha",
+        title="tunnels without a working WARP Connector pair",
+        severity="high",
+        description=(
+            "WARP Connector (Cloudflare Mesh) tunnels run one active member and keep at least "
+            "one passive member ready to take over. Listed: tunnels with no active member "
+            "(down), more than one (multiple_active), or no passive one left (no_standby: a "
+            "single member, or its partner offline after a failover)."
+        ),
+        rows=_pair_ha,
+        show=(
+            _TUNNEL,
+            Show("Status", "status", "status"),
+            Show("Members", "n_members", "num"),
+            Show("Active", "n_active", "num"),
+            Show("Passive", "n_passive", "num"),
+            Show("Offline", "n_offline", "num"),
+            Show("Why", "reason", "wide"),
+        ),
+        message=_pair_ha_message,
     ),
     Rule(
         id="config-drift",
