@@ -197,6 +197,11 @@ _COLUMN_NOTES: dict[str, tuple[str, str]] = {
         "The kind of tunnel: ``cfd_tunnel`` (cloudflared), ``warp_connector``, ...",
         "Not reported.",
     ),
+    "ha_status": (
+        "A WARP Connector member's role in its active/passive pair: ``active``, ``passive`` "
+        "or ``offline``.",
+        "A cloudflared connector (it has no such field), or not reported.",
+    ),
     "created_at": ("When the tunnel was created (UTC).", "NaT: not reported or a placeholder."),
     "deleted_at": (
         "When the tunnel was deleted (UTC).",
