@@ -26,7 +26,7 @@ from tunnelframe.report._source import FleetData
 
 __all__ = ["CHECK_SCHEMA", "CheckResult", "Ignore", "load_ignores", "run_check"]
 
-#: The name and version of the JSON document :meth:`CheckResult.to_json` returns. The version
+#: The name and version of the JSON document ``CheckResult.to_json()`` returns. The version
 #: changes only when a key is removed or changes meaning; new keys may appear within a version.
 CHECK_SCHEMA = ("tunnelframe.check", 1)
 
@@ -51,6 +51,15 @@ class Ignore:
     against the tunnel name, the tunnel id and the connector id of a violation; ``rule``
     (optional) limits the entry to one rule id; ``expires`` (optional) is the last day it
     hides anything.
+
+    Examples
+    --------
+    >>> from datetime import date
+    >>> entry = Ignore("legacy-*", "retired in Q4", rule="unsupported", expires=date(2026, 12, 31))
+    >>> entry.matches({"rule": "unsupported", "tunnel_name": "legacy-db"})
+    True
+    >>> entry.expired(date(2027, 1, 1))
+    True
     """
 
     pattern: str
@@ -148,7 +157,23 @@ def load_ignores(path: str | os.PathLike[str]) -> list[Ignore]:
 
 @dataclass(frozen=True)
 class CheckResult:
-    """What :func:`tunnelframe.check_fleet` found: violations, hidden ones and the fleet."""
+    """What :func:`tunnelframe.check_fleet` found: violations, hidden ones and the fleet.
+
+    Examples
+    --------
+    >>> import tunnelframe as tf
+    >>> def connector(cid, colos):
+    ...     conns = [{"id": f"{cid}-{i}", "colo_name": c} for i, c in enumerate(colos)]
+    ...     return {"id": cid, "version": "2026.8.2", "conns": conns}
+    >>> fleet = {"tunnels": [{"id": "t1", "account_tag": "a", "name": "web",
+    ...     "status": "healthy", "connectors": [connector("c1", ["DFW", "DFW", "LAX", "LAX"]),
+    ...                                         connector("c2", ["ORD", "ORD", "IAD", "IAD"])]}]}
+    >>> result = tf.check_fleet(fleet, as_of="2026-08-20")
+    >>> result.ok, result.summary()
+    (True, 'ok: 1 tunnel, 2 connectors, 8 active connections. No violations.')
+    >>> result.to_json()["counts"]["violations"]
+    0
+    """
 
     #: one row per violation still reported (the columns of :func:`tunnelframe.findings`)
     violations: pd.DataFrame
