@@ -38,7 +38,7 @@ __all__: list[str] = []
 
 
 #: A larger fleet has its most urgent tunnels detailed; the rest are one row each (and CSV).
-MAX_DETAILED_TUNNELS = 200
+MAX_DETAILED_TUNNELS = 150
 
 
 class Analysis:
