@@ -153,7 +153,8 @@ def test_append_writes_one_file_per_snapshot_in_its_date_partition(tmp_path: Pat
     paths = [tf.append_snapshot(s, root) for s in _snapshots()]
     assert [p.parent.name for p in paths] == ["date=2026-03-01"] * 2 + ["date=2026-03-02"] * 2
     assert paths[1].name.startswith("20260301T120000.000000Z-")
-    assert _files(root) == sorted(str(p.relative_to(root)) for p in paths)
+    snapshots = sorted(str(p.relative_to(root)) for p in paths)
+    assert _files(root) == ["_tunnelframe.json", *snapshots]
 
 
 def test_appending_the_same_snapshot_again_writes_nothing(store: Path) -> None:
@@ -207,8 +208,12 @@ def test_load_history_opens_only_the_partitions_in_range(store: Path) -> None:
     (damaged / "20260227T000000.000000Z-deadbeef.parquet").write_bytes(b"not parquet at all")
     assert len(tf.load_history(store, start="2026-03-01")) == 48
     assert len(tf.load_history(store, start="2026-03-02", end="2026-03-03")) == 25
-    with pytest.raises(tf.TunnelframeError, match=r"cannot read history store .*damaged file"):
+    named = r"damaged history file .*date=2026-02-27/20260227T000000\.000000Z-deadbeef\.parquet"
+    with pytest.raises(tf.TunnelframeError, match=named) as raised:
         tf.load_history(store)
+    assert "\n" not in str(raised.value)
+    with pytest.raises(tf.TunnelframeError, match=named):
+        tf.ha_timeline(store)
 
 
 def test_load_history_of_an_empty_range_is_empty_with_the_same_columns(store: Path) -> None:
@@ -497,8 +502,7 @@ def test_queries_over_a_store_never_load_it_into_pandas(
         raise AssertionError("the store was read outside DuckDB")
 
     monkeypatch.setattr(_store, "_to_frame", refuse)
-    monkeypatch.setattr(_store, "_dataset", refuse)
-    monkeypatch.setattr(pads, "dataset", refuse)
+    monkeypatch.setattr(_store, "_rows_dataset", refuse)
     monkeypatch.setattr(pd, "read_parquet", refuse)
     result = query(store)
     assert 0 < len(result) < 48  # an aggregate of the store's 48 rows

@@ -50,18 +50,32 @@ from tunnelframe.history._queries import (
     ha_timeline,
     version_rollout,
 )
+from tunnelframe.history._layout import (
+    FORMAT_VERSION,
+    StoreInfo,
+    StoreWarning,
+    compact_history,
+    migrate_history,
+    store_info,
+)
 from tunnelframe.history._store import STORE_SCHEMA, append_snapshot, load_history
 
 __all__ = [
+    "FORMAT_VERSION",
     "HA_STATES",
     "STORE_SCHEMA",
+    "StoreInfo",
+    "StoreWarning",
     "append_snapshot",
     "colo_shifts",
+    "compact_history",
     "connector_churn",
     "ha_episodes",
     "ha_timeline",
     "load_history",
+    "migrate_history",
     "plot_ha_timeline",
     "plot_version_rollout",
+    "store_info",
     "version_rollout",
 ]
