@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 import subprocess
 import sys
 import textwrap
@@ -774,7 +775,11 @@ def test_cli_history_summarises_the_store_and_writes_a_report(
 
     out = tmp_path / "history.md"
     assert main(["history", str(store), "-o", str(out)]) == 0
-    assert capsys.readouterr().out.splitlines() == [
+    lines = capsys.readouterr().out.splitlines()
+    assert re.fullmatch(
+        r"Store: format 2, 2 days \(0 compacted\), 4 snapshots, 0\.0 MB in 5 files\.", lines[0]
+    )
+    assert lines[1:] == [
         "4 snapshots from 2026-03-01 00:00 to 2026-03-02 12:00 UTC, 1 account.",
         "Connectors: 3 at the latest snapshot; 2 restarts (1 upgrade), 2 hosts added, 2 removed.",
         "Daily restarters: 0 hosts restarting at least once a day.",

@@ -41,6 +41,14 @@ simulator) and must never load a whole store into pandas behind the caller's bac
 
 from __future__ import annotations
 
+from tunnelframe.history._layout import (
+    FORMAT_VERSION,
+    StoreInfo,
+    StoreWarning,
+    compact_history,
+    migrate_history,
+    store_info,
+)
 from tunnelframe.history._plots import plot_ha_timeline, plot_version_rollout
 from tunnelframe.history._queries import (
     HA_STATES,
@@ -49,14 +57,6 @@ from tunnelframe.history._queries import (
     ha_episodes,
     ha_timeline,
     version_rollout,
-)
-from tunnelframe.history._layout import (
-    FORMAT_VERSION,
-    StoreInfo,
-    StoreWarning,
-    compact_history,
-    migrate_history,
-    store_info,
 )
 from tunnelframe.history._store import STORE_SCHEMA, append_snapshot, load_history
 

@@ -145,8 +145,6 @@ def derive_facts(con: duckdb.DuckDBPyConnection, source: str, prefix: str = "d_"
     """
     con.execute(ROWS_VIEW.format(source=source))
     for name, sql in _DERIVE:
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {prefix}{name} AS {sql.format(prefix=prefix)}"
-        )
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {prefix}{name} AS {sql.format(prefix=prefix)}")
     con.execute(f"DROP TABLE {prefix}conn")
     con.execute(f"DROP TABLE {prefix}pos")

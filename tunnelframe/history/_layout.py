@@ -66,7 +66,9 @@ _COMPACTED = re.compile(r"^compacted-(\d{6})\.parquet$")
 _SNAPSHOT = re.compile(r"^(\d{8}T\d{6}\.\d{6}Z)-([0-9a-f]{8})\.parquet$")
 _DAY = re.compile(r"^date=(\d{4}-\d{2}-\d{2})$")
 _META_KEY = b"tunnelframe.compacted"
-_SORT = "tunnel_id, connector_id, connection_id, fetched_at"
+#: How compaction sorts a day's rows (then by time): what repeats is adjacent, so it compresses.
+SORT_KEYS = ("tunnel_id", "connector_id", "connection_id")
+_SORT = ", ".join((*SORT_KEYS, "fetched_at"))
 
 
 class StoreWarning(UserWarning):
@@ -353,15 +355,23 @@ def _compact_day(root: Path, day: str) -> bool:
     directory = root / f"date={day}"
     current = _plan_day(directory, day)
     if current.snapshots:
-        generation = (current.generation or 0) + 1
         held = [] if current.compacted is None else compacted_snapshots(current.compacted)
-        table = _rows(current.row_files)
-        _write_facts(root, day, generation, table)
         snapshots = held + [_snapshot_entry(p) for p in current.snapshots]
-        metadata = {_META_KEY: json.dumps({"snapshots": snapshots}).encode()}
-        _publish(table.replace_schema_metadata(metadata), directory / f"compacted-{generation:06d}.parquet")
+        write_day(root, day, _rows(current.row_files), snapshots, after=current.generation)
     _clean(root, day)
     return bool(current.snapshots)
+
+
+def write_day(
+    root: Path, day: str, table: pa.Table, snapshots: list[dict[str, Any]], *, after: int | None
+) -> None:
+    """Publish ``table`` (the day's rows, sorted) as the day's next generation, facts first."""
+    generation = (after or 0) + 1
+    _write_facts(root, day, generation, table)
+    metadata = {_META_KEY: json.dumps({"snapshots": snapshots}).encode()}
+    target = root / f"date={day}" / f"compacted-{generation:06d}.parquet"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    _publish(table.replace_schema_metadata(metadata), target)
 
 
 def _snapshot_entry(path: Path) -> dict[str, Any]:
@@ -371,10 +381,15 @@ def _snapshot_entry(path: Path) -> dict[str, Any]:
 
 def _rows(files: list[Path]) -> pa.Table:
     """The rows of ``files``, sorted for compression, with :data:`STORE_SCHEMA`."""
-    import duckdb
     import pyarrow.dataset as ds
 
-    dataset = ds.dataset([str(f) for f in files], format="parquet", schema=STORE_SCHEMA)
+    return sort_rows(ds.dataset([str(f) for f in files], format="parquet", schema=STORE_SCHEMA))
+
+
+def sort_rows(dataset: Any) -> pa.Table:
+    """Rows (a table or dataset of :data:`STORE_SCHEMA`) sorted as compaction stores them."""
+    import duckdb
+
     con = duckdb.connect()
     try:
         con.execute("SET TimeZone = 'UTC'")
@@ -426,8 +441,10 @@ def _clean(root: Path, day: str) -> None:
     held = {s["file"] for s in compacted_snapshots(compacted)}
     for name in _listdir(directory):
         match = _COMPACTED.match(name)
-        if name in held or (match and int(match.group(1)) < generation) or (
-            name.startswith(".compact-")
+        if (
+            name in held
+            or (match and int(match.group(1)) < generation)
+            or (name.startswith(".compact-"))
         ):
             (directory / name).unlink(missing_ok=True)
     facts = root / FACTS_DIR / f"date={day}"

@@ -111,19 +111,19 @@ def _run(history: History, sql: str, dtypes: dict[str, Any]) -> pd.DataFrame:
     import duckdb
 
     def read(plan: _layout.Plan | None) -> pa.Table:
-        con = _connect(history, plan)
+        con = None
         try:
+            con = _connect(history, plan)
             return con.sql(sql).to_arrow_table()
-        except duckdb.IOException as exc:
-            if "No such file" in str(exc) or "does not exist" in str(exc):
+        except FileNotFoundError:
+            raise  # compacted meanwhile: read_consistent reads again
+        except (duckdb.Error, OSError, pa.ArrowException) as exc:
+            if "No such file or directory" in str(exc):
                 raise FileNotFoundError(str(exc)) from exc
             raise _damaged(plan, exc) from exc
-        except (OSError, pa.ArrowException) as exc:
-            if isinstance(exc, FileNotFoundError):
-                raise
-            raise _damaged(plan, exc) from exc
         finally:
-            con.close()
+            if con is not None:
+                con.close()
 
     if isinstance(history, pd.DataFrame):
         table = read(None)

@@ -170,7 +170,8 @@ def load_history(
     -------
     pandas.DataFrame
         ``fetched_at`` (tz-aware UTC) then the columns and dtypes of ``connections_frame``,
-        sorted by ``fetched_at``; empty with the same columns when nothing matches.
+        sorted by ``fetched_at``, ``tunnel_id``, ``connector_id`` and ``connection_id``; empty
+        with the same columns when nothing matches.
 
     Examples
     --------
@@ -191,15 +192,19 @@ def load_history(
         try:
             return dataset.to_table(columns=STORE_SCHEMA.names, filter=row_filter)
         except FileNotFoundError:
-            raise
+            raise  # compacted meanwhile: read_consistent reads again
         except (OSError, pa.ArrowException) as exc:
+            if "No such file or directory" in str(exc):
+                raise FileNotFoundError(str(exc)) from exc
             raise TunnelframeError(
                 f"cannot read history store {plan.root}: {str(exc).splitlines()[0]}: remove or "
                 "repair the damaged file"
             ) from exc
 
     table = _layout.read_consistent(store, read, start=start, end=end)
-    return _to_frame(table.sort_by("fetched_at"))
+    # One order whatever the layout (compaction sorts a day's rows by tunnel, not by time).
+    frame = _to_frame(table)
+    return frame.sort_values(["fetched_at", *_layout.SORT_KEYS], ignore_index=True, kind="stable")
 
 
 def _ensure_format(root: Path) -> None:
@@ -254,8 +259,12 @@ def _latest(plan: Any, *, start: TimeLike | None, end: TimeLike | None) -> ds.Da
         if accounts is None:
             tables.append(dataset.to_table())
         else:
-            mine = ds.field("account_id").isin(pa.array(accounts)) | ds.field("account_id").is_null()
-            tables.append(dataset.to_table(filter=(ds.field("fetched_at") == _scalar(stamp)) & mine))
+            mine = (
+                ds.field("account_id").isin(pa.array(accounts)) | ds.field("account_id").is_null()
+            )
+            tables.append(
+                dataset.to_table(filter=(ds.field("fetched_at") == _scalar(stamp)) & mine)
+            )
     if not tables:
         return _rows_dataset([])
     return ds.dataset(pa.concat_tables(tables).unify_dictionaries())
