@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import threading
 from collections.abc import Callable
@@ -321,7 +322,8 @@ def test_foreign_files_are_ignored_with_a_warning(store: Path, reference: Any) -
         pa.table({"x": [1]}), store / "date=2026-08-19" / "20260819T010000.000000Z-00000000.parquet"
     )
     for name, query in QUERIES.items():
-        with pytest.warns(tf.history.StoreWarning, match=r"ignoring .*(README|other\.parquet|-00000000\.parquet)"):
+        foreign = r"ignoring .*(README|other\.parquet|-00000000\.parquet)"
+        with pytest.warns(tf.history.StoreWarning, match=foreign):
             answer = query(store)
         assert_frame_equal(answer, reference[name], check_exact=False, obj=name)
 
@@ -364,3 +366,53 @@ def test_dask_reads_the_compacted_store_and_gets_the_same_rollout(store: Path) -
     rollout = tf.version_rollout(store).astype({"version": "string"})
     expected = rollout.set_index(["fetched_at", "version"])["n_connectors"].sort_index()
     assert counts.to_dict() == expected.to_dict()
+
+
+# -- the command line ----------------------------------------------------------------------------
+
+
+def test_cli_history_prints_the_store_and_compacts_or_migrates_on_demand(
+    store: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tunnelframe.cli import main
+
+    (store / "_tunnelframe.json").unlink()  # a tunnelframe 0.1 store
+    assert main(["history", str(store), "--compact"]) == 1
+    assert "--migrate" in capsys.readouterr().err
+    assert main(["history", str(store), "--migrate"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == f"Migrated {store} from format 1 to 2."
+    # the clock says 2026-08-20 has ended too: every day is compacted
+    assert re.fullmatch(
+        r"Store: format 2, 3 days \(3 compacted\), 17 snapshots, [\d.]+ MB in 20 files\.", lines[1]
+    )
+    assert len(lines) == 2
+    assert main(["history", str(store), "--compact"]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == "Nothing to compact."
+    assert main(["history", str(store)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("Store: format 2, 3 days (3 compacted), 17 snapshots")
+    assert out[1] == "17 snapshots from 2026-08-18 12:00 to 2026-08-20 12:00 UTC, 1 account."
+
+
+def test_cli_snapshot_compacts_the_days_that_have_ended(
+    store: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tunnelframe.cli import main
+
+    fleet = tf.simulator.generate_fleet(3, seed=1)
+    with tf.simulator.serve(fleet) as api:
+        monkeypatch.setenv("CLOUDFLARE_API_TOKEN", api.token)
+        monkeypatch.setenv("CLOUDFLARE_BASE_URL", api.url)
+        account = api.account_ids[0]
+        assert main(["snapshot", "--account", account, "--store", str(store)]) == 0
+        first = capsys.readouterr().out.splitlines()
+        # a run overlapping a compaction (which holds the lock) appends and leaves it alone
+        with _layout._locked(store):
+            assert main(["snapshot", "--account", account, "--store", str(store)]) == 0
+        second = capsys.readouterr().out.splitlines()
+    assert len(first) == 1 and first[0].endswith(
+        "; compacted 2026-08-18, 2026-08-19, 2026-08-20"
+    )
+    assert len(second) == 1 and second[0].endswith(".parquet")
+    assert tf.store_info(store).n_snapshots == 19

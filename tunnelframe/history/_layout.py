@@ -229,9 +229,25 @@ def compacted_snapshots(path: Path) -> list[dict[str, Any]]:
     """The snapshots a compacted file holds: ``file``, ``fetched_at``, ``account_ids``."""
     metadata = _footer(path).metadata or {}
     try:
-        return list(json.loads(metadata[_META_KEY])["snapshots"])
+        held = json.loads(metadata[_META_KEY])
+        return [
+            {
+                "file": name,
+                "fetched_at": datetime.strptime(name[:23], "%Y%m%dT%H%M%S.%fZ").isoformat()
+                + "+00:00",
+                "account_ids": held["accounts"][name[24:32]],
+            }
+            for name in held["files"]
+        ]
     except (KeyError, ValueError) as exc:
         raise TunnelframeError(f"{path}: a compacted file without its list of snapshots") from exc
+
+
+def _held_metadata(snapshots: list[dict[str, Any]]) -> bytes:
+    """What a compacted file's footer says it holds: the snapshot file names (whose names say
+    when and which accounts) and the accounts of each key, compactly."""
+    accounts = {s["file"][24:32]: sorted(s["account_ids"]) for s in snapshots}
+    return json.dumps({"files": [s["file"] for s in snapshots], "accounts": accounts}).encode()
 
 
 def _footer(path: Path) -> pa.Schema:
@@ -368,10 +384,10 @@ def write_day(
     """Publish ``table`` (the day's rows, sorted) as the day's next generation, facts first."""
     generation = (after or 0) + 1
     _write_facts(root, day, generation, table)
-    metadata = {_META_KEY: json.dumps({"snapshots": snapshots}).encode()}
     target = root / f"date={day}" / f"compacted-{generation:06d}.parquet"
     target.parent.mkdir(parents=True, exist_ok=True)
-    _publish(table.replace_schema_metadata(metadata), target)
+    table = table.replace_schema_metadata({_META_KEY: _held_metadata(snapshots)})
+    _publish(table, target, **_ROWS_OPTIONS)
 
 
 def _snapshot_entry(path: Path) -> dict[str, Any]:
@@ -414,16 +430,27 @@ def _write_facts(root: Path, day: str, generation: int, table: pa.Table) -> None
             facts = con.sql(f"SELECT * FROM d_{kind}").to_arrow_table()
             path = _facts_path(root, day, generation, kind)
             path.parent.mkdir(parents=True, exist_ok=True)
-            _publish(facts, path)
+            _publish(facts, path, **_FACTS_OPTIONS)
     finally:
         con.close()
 
 
-def _publish(table: pa.Table, path: Path) -> None:
+# How a compacted day's rows are written: sorted (see SORT_KEYS), every column a dictionary
+# except the time, which delta-encodes; statistics only where readers filter.
+_ROWS_OPTIONS: dict[str, Any] = {
+    "use_dictionary": [n for n in STORE_SCHEMA.names if n != "fetched_at"],
+    "column_encoding": {"fetched_at": "DELTA_BINARY_PACKED"},
+    "write_statistics": ["fetched_at", "tunnel_id", "tunnel_name"],
+}
+# Facts are read whole: no statistics.
+_FACTS_OPTIONS: dict[str, Any] = {"write_statistics": False}
+
+
+def _publish(table: pa.Table, path: Path, **options: Any) -> None:
     """Write ``path`` under a hidden name, flush, then rename it into place."""
     temp = path.with_name(f".compact-{uuid.uuid4().hex}.tmp")
     try:
-        _write(table, temp)
+        _write(table, temp, **options)
         os.replace(temp, path)
     except BaseException:
         temp.unlink(missing_ok=True)

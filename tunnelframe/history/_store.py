@@ -384,10 +384,10 @@ def _column(series: pd.Series, field: pa.Field) -> pa.Array:
     return pa.array(series.astype("string"), from_pandas=True, type=field.type)
 
 
-def _write(table: pa.Table, path: Path) -> None:
+def _write(table: pa.Table, path: Path, **options: Any) -> None:
     """Write and flush ``path`` to disk, so the rename that follows publishes whole data."""
     with path.open("wb") as sink:
-        pq.write_table(table, sink, compression="zstd")
+        pq.write_table(table, sink, **{"compression": "zstd", **options})
         sink.flush()
         os.fsync(sink.fileno())
 
