@@ -411,8 +411,6 @@ def test_cli_snapshot_compacts_the_days_that_have_ended(
         with _layout._locked(store):
             assert main(["snapshot", "--account", account, "--store", str(store)]) == 0
         second = capsys.readouterr().out.splitlines()
-    assert len(first) == 1 and first[0].endswith(
-        "; compacted 2026-08-18, 2026-08-19, 2026-08-20"
-    )
+    assert len(first) == 1 and first[0].endswith("; compacted 2026-08-18, 2026-08-19, 2026-08-20")
     assert len(second) == 1 and second[0].endswith(".parquet")
     assert tf.store_info(store).n_snapshots == 19

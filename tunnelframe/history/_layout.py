@@ -605,4 +605,5 @@ def store_info(store: StoreLike) -> StoreInfo:
             bytes=sum(p.stat().st_size for p in files),
         )
 
-    return read_consistent(store, read)
+    info: StoreInfo = read_consistent(store, read)
+    return info

@@ -246,9 +246,9 @@ def _latest(plan: Any, *, start: TimeLike | None, end: TimeLike | None) -> ds.Da
     for day in plan.days:
         if day.compacted is not None:
             for entry in _layout.compacted_snapshots(day.compacted):
-                accounts = sorted(entry["account_ids"])
+                held: list[str] = sorted(entry["account_ids"])
                 stamp = pd.Timestamp(entry["fetched_at"]).tz_convert("UTC")
-                consider(stamp, _accounts_key(accounts), day.compacted, accounts)
+                consider(stamp, _accounts_key(held), day.compacted, held)
         for path in day.snapshots:
             stamp_text, _, key = path.name.removesuffix(".parquet").partition("-")
             stamp = pd.Timestamp(datetime.strptime(stamp_text, "%Y%m%dT%H%M%S.%fZ"), tz="UTC")
