@@ -1,8 +1,9 @@
-"""The history store: snapshots as a hive-partitioned Parquet dataset, one file per snapshot.
+"""The history store's rows: appending a snapshot, loading a slice.
 
-Layout: ``<store>/date=YYYY-MM-DD/<fetched_at>-<accounts>.parquet``, every file with the same
-Arrow schema (:data:`STORE_SCHEMA`). Appends are atomic (temp file, fsync, rename); readers see
-whole snapshots or nothing. This module knows no HTTP and does no analysis.
+A snapshot is appended as ``<store>/date=YYYY-MM-DD/<fetched_at>-<accounts>.parquet``, every
+file with the same Arrow schema (:data:`STORE_SCHEMA`). Appends are atomic (temp file, fsync,
+rename); readers see whole snapshots or nothing. Which files hold which days (and compaction)
+is :mod:`tunnelframe.history._layout`'s. This module knows no HTTP and does no analysis.
 """
 
 from __future__ import annotations
