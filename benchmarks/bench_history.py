@@ -8,7 +8,8 @@ A 250-tunnel fleet (~1,900 connections) snapshotted every 5 minutes for 30 days
   ``append_snapshot`` (every append is timed: the append target);
 * the compacted layout: every closed day one sorted zstd file plus its facts, written straight
   from the generated snapshots (the code ``compact_history`` runs), and the last day still open
-  (a file per snapshot, as cron leaves it), for the first 7, 14 and 30 days.
+  as cron leaves it (a file per snapshot, with a checkpoint of its facts up to the one before
+  the latest), for the first 7, 14 and 30 days.
 
 Then it runs every history query over each store in a fresh subprocess (``ru_maxrss``: peak
 memory with DuckDB's allocations, interpreter and imports included) and prints, in one table,
@@ -134,8 +135,15 @@ def _link_tree(source: Path, target: Path) -> None:
             os.link(path, dest)
 
 
+def _link_tree_file(source: Path, dest: Path) -> None:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    os.link(source, dest)
+
+
 def stores(cache: Path) -> dict[str, tuple[Path, int, int]]:
     """``name -> (store, days, rows)``; the stores are hard links into the cache."""
+    import tunnelframe as tf
+
     notes = json.loads((cache / NOTES).read_text())
     days = _days()
     out = {}
@@ -155,7 +163,13 @@ def stores(cache: Path) -> dict[str, tuple[Path, int, int]]:
                 _link_tree(
                     cache / "compacted" / "_facts" / f"date={day}", store / "_facts" / f"date={day}"
                 )
-            _link_tree(cache / "raw" / f"date={days[n - 1]}", store / f"date={days[n - 1]}")
+            # The last day as cron leaves it: a checkpoint of its facts (compact_history after
+            # each append) up to the latest snapshot, which is read from its rows.
+            *earlier, last = sorted((cache / "raw" / f"date={days[n - 1]}").glob("*.parquet"))
+            for path in earlier:
+                _link_tree_file(path, store / f"date={days[n - 1]}" / path.name)
+            tf.compact_history(store, now=f"{days[n - 1]}T23:59Z")
+            _link_tree_file(last, store / f"date={days[n - 1]}" / last.name)
         out[f"0.2: compacted, last day open, {n} days"] = (store, n, _rows(notes, days[:n]))
     return out
 

@@ -23,6 +23,7 @@ from pandas.testing import assert_frame_equal
 
 import tunnelframe as tf
 from tunnelframe.history import _layout
+from tunnelframe.history._facts import FACT_KINDS as _FACT_KINDS
 
 # 20 tunnels every 3 hours over 2 days: 17 snapshots on 2026-08-18, -19 and -20.
 N_TUNNELS, DAYS, EVERY = 20, 2, "3h"
@@ -82,7 +83,7 @@ def test_a_compacted_store_answers_every_query_as_before(store: Path, reference:
     assert [f for f in files if f.startswith("date=")] == [
         f"date=2026-08-{d}/compacted-000001.parquet" for d in (18, 19, 20)
     ]
-    assert sum(f.startswith("_facts/") for f in files) == 3 * len(tf.history._facts.FACT_KINDS)
+    assert sum(f.startswith("_facts/") for f in files) == 3 * len(_FACT_KINDS)
     assert_same_answers(store, reference)
     assert tf.compact_history(store, now=END) == []  # nothing left to do
 
@@ -108,6 +109,39 @@ def test_a_store_of_compacted_days_and_fresh_files_answers_as_before(
     assert tf.compact_history(late, now=END) == ["2026-08-18", "2026-08-19", "2026-08-20"]
     assert [p.name for p in (late / "date=2026-08-18").iterdir()] == ["compacted-000002.parquet"]
     assert_same_answers(late, reference)
+
+
+def test_a_day_still_open_keeps_its_facts_as_snapshots_arrive(
+    snapshots: list[tf.Snapshot], tmp_path: Path, reference: Any
+) -> None:
+    root = tmp_path / "store"
+    late = next(s for s in snapshots if s.fetched_at.isoformat() == "2026-08-20T06:00:00+00:00")
+    for snapshot in snapshots:
+        if snapshot is not late:
+            tf.append_snapshot(snapshot, root)
+            tf.compact_history(root, now=snapshot.fetched_at)  # as `tunnelframe snapshot` does
+    facts = sorted(p.name for p in (root / "_facts" / "date=2026-08-20").iterdir())
+    assert facts == [f"open-000004-{kind}.parquet" for kind in sorted(_FACT_KINDS)]
+    assert_same_answers_but(root, reference, late)
+    # a snapshot arriving out of order: the checkpoint no longer covers a prefix of the day
+    tf.append_snapshot(late, root)
+    assert_same_answers(root, reference)
+    tf.compact_history(root, now="2026-08-20T23:00Z")
+    assert_same_answers(root, reference)
+    tf.compact_history(root, now=END)
+    assert not (root / "_facts" / "date=2026-08-20" / "open-000004-snaps.parquet").exists()
+    assert_same_answers(root, reference)
+
+
+def assert_same_answers_but(root: Path, reference: Any, missing: tf.Snapshot) -> None:
+    """The answers of the store without ``missing``: those of a store of the others."""
+    alone = root.parent / "without"
+    for snapshot in tf.simulator.generate_history(N_TUNNELS, days=DAYS, every=EVERY, seed=7):
+        if snapshot.fetched_at != missing.fetched_at:
+            tf.append_snapshot(snapshot, alone)
+    for name in ("version_rollout", "churn_event", "colo_shifts", "ha_episodes", "ha_timeline"):
+        expected = QUERIES[name](alone)
+        assert_frame_equal(QUERIES[name](root), expected, check_exact=False, obj=name)
 
 
 def test_a_history_frame_answers_as_its_store(store: Path, reference: Any) -> None:

@@ -36,8 +36,9 @@ starting with ``_`` or ``.`` are not rows):
 
 From the command line, ``tunnelframe snapshot --account ID --store DIR`` (for cron) appends a
 fetch and compacts the days that have ended, ``tunnelframe history DIR --compact`` or
-``--migrate`` maintain a store by hand, and ``tunnelframe history DIR -o report.html`` summarises a store and writes a report
-with a History section (``write_report(..., history=store)``).
+``--migrate`` maintain a store by hand, and ``tunnelframe history DIR -o report.html``
+summarises a store and writes a report with a History section
+(``write_report(..., history=store)``).
 
 This package must not fetch anything (snapshots come from :mod:`tunnelframe.fetch` or the
 simulator) and must never load a whole store into pandas behind the caller's back.

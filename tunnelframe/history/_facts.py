@@ -13,8 +13,10 @@ ask about changes far more slowly. So compaction derives, once per day, five sma
 - ``tunnels``: the same runs per tunnel, with its active colos, connectors and degradation.
 
 A run ends when anything it records changes, when its subject is missing from a snapshot of
-its account, and at the end of the day; the queries join the runs of consecutive days. The
-rows of a day that is not compacted yet (today's) are derived the same way when queried.
+its account, and at the end of the day; the queries join the runs of consecutive days. A day
+still open keeps a checkpoint of its facts so far (updated by :func:`compact_history`, which
+``tunnelframe snapshot`` runs after each append); the facts of the snapshots after it are
+derived from their rows when queried.
 Nothing here touches files.
 """
 
@@ -25,7 +27,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import duckdb
 
-__all__ = ["FACT_KINDS", "derive_facts"]
+__all__ = ["FACT_KINDS", "derive_facts", "merge_runs_sql"]
 
 #: The fact tables, in the order compaction writes them.
 FACT_KINDS = ("snaps", "versions", "connectors", "hosts", "tunnels")
@@ -148,3 +150,42 @@ def derive_facts(con: duckdb.DuckDBPyConnection, source: str, prefix: str = "d_"
         con.execute(f"CREATE OR REPLACE TEMP TABLE {prefix}{name} AS {sql.format(prefix=prefix)}")
     con.execute(f"DROP TABLE {prefix}conn")
     con.execute(f"DROP TABLE {prefix}pos")
+
+
+# The columns that identify a run of each kind (what a run records).
+RUN_KEYS = {
+    "connectors": "account_id, tunnel_id, connector_id, tunnel_name, version, started, host",
+    "hosts": "account_id, tunnel_id, host, tunnel_name, connector_id, version",
+    "tunnels": "account_id, tunnel_id, tunnel_name, colos, n_connectors, n_colos, degraded",
+}
+
+
+def merge_runs_sql(kind: str, source: str, snaps: str) -> str:
+    """SQL of the facts of ``kind`` in ``source`` with runs that continue one another joined.
+
+    Two runs of the same subject and record continue one another when the second starts at the
+    snapshot (of the account, per ``snaps``) after the first ends.
+    """
+    if kind not in RUN_KEYS:
+        return f"SELECT * FROM {source}"
+    keys = RUN_KEYS[kind]
+    return f"""
+    WITH seq AS (
+        SELECT account_id, fetched_at,
+            lead(fetched_at) OVER (PARTITION BY account_id ORDER BY fetched_at) AS next_at
+        FROM (SELECT DISTINCT account_id, fetched_at FROM {snaps})
+    ),
+    r AS (
+        SELECT x.*, s.next_at AS after_at FROM {source} x
+        JOIN seq s ON s.account_id = x.account_id AND s.fetched_at = x.last_at
+    ),
+    m AS (
+        SELECT *, CASE WHEN lag(after_at) OVER w IS NOT DISTINCT FROM first_at THEN 0 ELSE 1 END
+            AS starts
+        FROM r WINDOW w AS (PARTITION BY {keys} ORDER BY first_at)
+    ),
+    g AS (SELECT *, sum(starts) OVER (PARTITION BY {keys} ORDER BY first_at) AS run FROM m)
+    SELECT {keys}, min(first_at) AS first_at, max(last_at) AS last_at,
+        CAST(sum(n_snapshots) AS BIGINT) AS n_snapshots
+    FROM g GROUP BY {keys}, run
+    """

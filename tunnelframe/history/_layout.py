@@ -38,7 +38,7 @@ import pyarrow.parquet as pq
 
 from tunnelframe._checks import _utc
 from tunnelframe._errors import TunnelframeError
-from tunnelframe.history._facts import FACT_KINDS, derive_facts
+from tunnelframe.history._facts import FACT_KINDS, derive_facts, merge_runs_sql
 from tunnelframe.history._store import (
     STORE_SCHEMA,
     StoreLike,
@@ -126,6 +126,9 @@ class Day:
     generation: int | None  # of the compacted file, None when the day is not compacted
     compacted: Path | None
     snapshots: tuple[Path, ...]  # snapshot files the compacted file does not hold
+    # The open day's facts so far (a checkpoint) and the snapshot files it covers.
+    checkpoint: int | None = None
+    covered: frozenset[str] = frozenset()
 
     @property
     def clean(self) -> bool:
@@ -136,6 +139,20 @@ class Day:
     def row_files(self) -> list[Path]:
         return ([self.compacted] if self.compacted else []) + list(self.snapshots)
 
+    def stored_facts(self, root: Path, kind: str) -> list[Path]:
+        if self.clean:
+            return [_facts_path(root, self.date, self.generation, kind)]
+        if self.checkpoint is not None:
+            return [_facts_path(root, self.date, self.checkpoint, kind, open_day=True)]
+        return []
+
+    @property
+    def rows_to_derive(self) -> list[Path]:
+        """Row files whose facts are not on disk."""
+        if self.clean:
+            return []
+        return [p for p in self.row_files if p.name not in self.covered]
+
 
 @dataclass(frozen=True)
 class Plan:
@@ -143,23 +160,53 @@ class Plan:
     days: tuple[Day, ...] = field(default=())
 
     def facts(self, kind: str) -> list[Path]:
-        """The facts files of ``kind`` of the clean days."""
-        return [_facts_path(self.root, d.date, d.generation, kind) for d in self.days if d.clean]
+        """The facts files of ``kind`` on disk: of compacted days and open days' checkpoints."""
+        return [p for d in self.days for p in d.stored_facts(self.root, kind)]
 
     def dirty_rows(self) -> list[Path]:
-        """Row files of the days whose facts must be derived when queried."""
-        return [p for d in self.days if not d.clean for p in d.row_files]
+        """Row files whose facts must be derived when queried."""
+        return [p for d in self.days for p in d.rows_to_derive]
 
     def row_files(self) -> list[Path]:
         return [p for d in self.days for p in d.row_files]
 
     def unchanged(self) -> bool:
         """No compaction published a day of the plan since it was made."""
-        return all(_generation(self.root / f"date={d.date}") == d.generation for d in self.days)
+        return all(
+            _generation(self.root / f"date={d.date}") == d.generation
+            and (d.checkpoint is None or _checkpoint(self.root, d.date)[0] == d.checkpoint)
+            for d in self.days
+        )
 
 
-def _facts_path(root: Path, day: str, generation: int | None, kind: str) -> Path:
-    return root / FACTS_DIR / f"date={day}" / f"{generation:06d}-{kind}.parquet"
+def _facts_path(
+    root: Path, day: str, generation: int | None, kind: str, *, open_day: bool = False
+) -> Path:
+    prefix = "open-" if open_day else ""
+    return root / FACTS_DIR / f"date={day}" / f"{prefix}{generation:06d}-{kind}.parquet"
+
+
+_OPEN = re.compile(r"^open-(\d{6})-snaps\.parquet$")
+
+
+def _checkpoint(root: Path, day: str) -> tuple[int | None, frozenset[str]]:
+    """The newest checkpoint of an open day and the snapshot files it covers.
+
+    Its ``snaps`` file is written last (the other kinds exist when it does) and lists them.
+    """
+    gens = [
+        int(m.group(1)) for n in _listdir(root / FACTS_DIR / f"date={day}") if (m := _OPEN.match(n))
+    ]
+    if not gens:
+        return None, frozenset()
+    path = _facts_path(root, day, max(gens), "snaps", open_day=True)
+    try:
+        metadata = pq.read_schema(path).metadata or {}
+    except FileNotFoundError:
+        return None, frozenset()
+    except (OSError, pa.ArrowException) as exc:
+        raise TunnelframeError(f"damaged history file {path}: {str(exc).splitlines()[0]}") from exc
+    return max(gens), frozenset(json.loads(metadata[_META_KEY])["files"])
 
 
 def _generation(directory: Path) -> int | None:
@@ -222,6 +269,17 @@ def _plan_day(directory: Path, day: str) -> Day:
             _foreign(path)
         elif name not in held and _is_ours(path):
             snapshots.append(path)
+    if compacted is None and snapshots:
+        checkpoint, covered = _checkpoint(directory.parent, day)
+        present = {p.name for p in snapshots}
+        rest = present - covered
+        # Usable when all it covers is here, and what it does not cover came after it.
+        if (
+            checkpoint is not None
+            and covered <= present
+            and (not rest or min(rest)[:23] > max(covered)[:23])
+        ):
+            return Day(day, None, None, tuple(snapshots), checkpoint, covered)
     return Day(day, generation, compacted, tuple(snapshots))
 
 
@@ -359,9 +417,11 @@ def compact_history(
         done = []
         for name in _listdir(root):
             match = _DAY.match(name)
-            if not match or match.group(1) >= today:
+            if not match:
                 continue
-            if _compact_day(root, match.group(1)):
+            if match.group(1) >= today:
+                _checkpoint_day(root, match.group(1))
+            elif _compact_day(root, match.group(1)):
                 done.append(match.group(1))
         return done
 
@@ -376,6 +436,58 @@ def _compact_day(root: Path, day: str) -> bool:
         write_day(root, day, _rows(current.row_files), snapshots, after=current.generation)
     _clean(root, day)
     return bool(current.snapshots)
+
+
+def _checkpoint_day(root: Path, day: str) -> None:
+    """Keep the facts of a day still open up to date: those of its snapshot files so far.
+
+    The new snapshot files' facts join the previous checkpoint's, runs that continue across
+    merged, so queries read the open day's facts instead of deriving them from its rows.
+    """
+    import duckdb
+    import pyarrow.dataset as ds
+
+    current = _plan_day(root / f"date={day}", day)
+    if current.compacted is not None:
+        return
+    new = current.rows_to_derive
+    if not new:
+        return
+    generation = (current.checkpoint or 0) + 1
+    covered = sorted(current.covered | {p.name for p in new})
+    con = duckdb.connect()
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        con.register(
+            "rows", ds.dataset([str(p) for p in new], format="parquet", schema=STORE_SCHEMA)
+        )
+        derive_facts(con, "rows")
+        for kind in FACT_KINDS:
+            if current.checkpoint is not None:
+                old = _facts_path(root, day, current.checkpoint, kind, open_day=True)
+                con.register(f"old_{kind}", ds.dataset(str(old), format="parquet"))
+                con.execute(
+                    f"CREATE TEMP TABLE all_{kind} AS SELECT * FROM d_{kind} "
+                    f"UNION ALL BY NAME SELECT * FROM old_{kind}"
+                )
+            else:
+                con.execute(f"CREATE TEMP TABLE all_{kind} AS SELECT * FROM d_{kind}")
+        for kind in (*[k for k in FACT_KINDS if k != "snaps"], "snaps"):  # snaps last: the commit
+            facts = con.sql(merge_runs_sql(kind, f"all_{kind}", "all_snaps")).to_arrow_table()
+            options = _FACTS_OPTIONS
+            if kind == "snaps":  # says what it covers
+                held = json.dumps({"files": covered}).encode()
+                facts = facts.replace_schema_metadata({_META_KEY: held})
+                options = {**options, "store_schema": True}
+            path = _facts_path(root, day, generation, kind, open_day=True)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _publish(facts, path, **options)
+    finally:
+        con.close()
+    facts_dir = root / FACTS_DIR / f"date={day}"
+    for name in _listdir(facts_dir):
+        if name.startswith("open-") and not name.startswith(f"open-{generation:06d}-"):
+            (facts_dir / name).unlink(missing_ok=True)
 
 
 def write_day(
@@ -442,8 +554,8 @@ _ROWS_OPTIONS: dict[str, Any] = {
     "column_encoding": {"fetched_at": "DELTA_BINARY_PACKED"},
     "write_statistics": ["fetched_at", "tunnel_id", "tunnel_name"],
 }
-# Facts are read whole: no statistics.
-_FACTS_OPTIONS: dict[str, Any] = {"write_statistics": False}
+# Facts are read whole, by DuckDB: no statistics, no Arrow schema (Parquet's types suffice).
+_FACTS_OPTIONS: dict[str, Any] = {"write_statistics": False, "store_schema": False}
 
 
 def _publish(table: pa.Table, path: Path, **options: Any) -> None:
@@ -476,7 +588,7 @@ def _clean(root: Path, day: str) -> None:
             (directory / name).unlink(missing_ok=True)
     facts = root / FACTS_DIR / f"date={day}"
     for name in _listdir(facts):
-        if not name.startswith(f"{generation:06d}-"):
+        if not name.startswith(f"{generation:06d}-"):  # older generations, the open day's
             (facts / name).unlink(missing_ok=True)
 
 
