@@ -186,8 +186,9 @@ def test_a_compaction_killed_at_any_step_leaves_the_store_readable_and_complete(
     with pytest.MonkeyPatch.context() as patch:
         steps = _mutations(patch, None)
         tf.compact_history(store, now=first_day_over)
-    # the 5 facts, the compacted file, deleting the 4 snapshots of 2026-08-18 12:00 to 21:00
-    assert len(steps) == 10, steps
+    # 2026-08-18: the 5 facts, the compacted file, deleting its 4 snapshots (12:00 to 21:00);
+    # 2026-08-19 and -20, still open: a checkpoint of 5 facts each
+    assert len(steps) == 20, steps
     for fail_at in range(len(steps)):
         shutil.rmtree(store)
         shutil.copytree(pristine, store)
