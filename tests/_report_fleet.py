@@ -17,7 +17,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from tunnelframe.fetch import Snapshot
+from tunnelframe.snapshot import Snapshot
 
 ACCOUNT = "fedcba9876543210fedcba9876543210"
 AS_OF = datetime(2026, 8, 20, 12, 0, tzinfo=UTC)

@@ -22,6 +22,7 @@ import pytest
 
 import tunnelframe as tf
 from tunnelframe.cli import main
+from tunnelframe.datasets import SAMPLE_AS_OF
 from tunnelframe.simulator import SimulatedApi, serve
 
 COMMANDS = ["demo", "fetch", "report", "export", "simulate", "check", "snapshot", "history"]
@@ -405,3 +406,24 @@ def test_simulate_serves_until_interrupted(
             _, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
     assert env["CLOUDFLARE_API_TOKEN"] not in capsys.readouterr().out
+
+
+def test_check_takes_its_rules_and_flags_from_the_report_rule_table(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["check", "--help"]) == 0
+    help_text = capsys.readouterr().out
+    for rule in tf.report.RULES:
+        assert f"--no-{rule.id}" in help_text
+    # config drift, which the report lists, is a check rule like the others
+    snap = tf.Snapshot(
+        fetched_at=SAMPLE_AS_OF, account_ids=["a"], tunnels=tf.load_sample()["tunnels"]
+    )
+    path = snap.save(tmp_path / "sample.json")
+    others = [f"--no-{rule.id}" for rule in tf.report.RULES if rule.id != "config-drift"]
+    assert main(["check", str(path), *others]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    # one line per connector behind its tunnel's configuration (20 in today's sample)
+    assert len(lines) == len(tf.config_drift(snap.connections())) > 0
+    assert all(line.startswith("config-drift: connector ") for line in lines)
+    assert main(["check", str(path), *others, "--no-config-drift", "-q"]) == 0

@@ -129,7 +129,9 @@ def test_colo_info_known_airport() -> None:
     assert list(info.index) == ["DFW"]
     assert info.index.name == "colo_name"
     row = info.loc["DFW"]
-    assert row["city"] == "Dallas-Fort Worth"
+    assert row["city"] == "Dallas"
+    assert row["metro"] == "DFW"
+    assert row["site_number"] is pd.NA
     assert row["country"] == "US"
     assert row["region"] == "North America"
     # DFW airport sits at about 32.9 N, 97.0 W.
@@ -186,35 +188,74 @@ def test_colo_info_cloudflare_codes_outside_airportsdata(
     assert row["longitude"] == pytest.approx(lon, abs=0.1)
 
 
-def test_colo_info_extra_table_is_well_formed() -> None:
-    import airportsdata
-
-    table = pd.read_csv(tf._data._data_path("colos-extra.csv"), keep_default_na=False)
-    assert list(table.columns) == [
-        "code",
-        "city",
-        "country",
-        "tz",
-        "latitude",
-        "longitude",
-        "note",
-    ]
+def test_colo_info_cloudflare_table_is_well_formed() -> None:
+    path = tf._data._data_path("colos.csv")
+    header = [line for line in path.read_text(encoding="utf-8").splitlines() if line[:1] == "#"]
+    assert any("speed.cloudflare.com/locations" in line for line in header)  # says its source
+    table = pd.read_csv(path, comment="#", keep_default_na=False)
+    assert list(table.columns) == ["code", "city", "country", "latitude", "longitude", "tz"]
     assert table["code"].str.fullmatch("[A-Z]{3}").all()
     assert table["code"].is_unique
+    assert len(table) > 300  # Cloudflare names ~340 metros
+    assert table["country"].str.fullmatch("[A-Z]{2}").all()
     assert table["latitude"].between(-90, 90).all()
     assert table["longitude"].between(-180, 180).all()
-    assert (table["note"].str.len() > 0).all()
-    # The table is only for codes airportsdata lacks; a row for a known code would shadow it.
-    airports = airportsdata.load("IATA")
-    assert not set(table["code"]) & set(airports)
-    info = colos.colo_info(table["code"])
+    assert (table["city"].str.len() > 0).all()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        info = colos.colo_info(table["code"])
     assert info["region"].notna().all()
+
+
+@pytest.mark.parametrize(
+    ("code", "city", "country", "region"),
+    [
+        ("SJU", "San Juan", "PR", "North America"),  # Cloudflare (and ISO 3166): PR, not US
+        ("FRU", "Bishkek", "KG", "Asia"),  # not an airport code in airportsdata
+        ("JXG", "Jiaxing", "CN", "Asia"),
+    ],
+)
+def test_colo_info_follows_cloudflares_list(
+    code: str, city: str, country: str, region: str
+) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        info = colos.colo_info([code, f"{code.lower()}01"])
+    assert list(info["city"]) == [city, city]
+    assert list(info["country"]) == [country, country]
+    assert list(info["region"]) == [region, region]
+
+
+def test_colo_info_site_codes_resolve_through_their_metro() -> None:
+    codes = ["ord02", "ord12", "ORD", "Ord06", " lax07 ", "mad06", "bos01"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        info = colos.colo_info(codes)
+    assert list(info.index) == codes  # sites kept verbatim
+    assert list(info["metro"]) == ["ORD", "ORD", "ORD", "ORD", "LAX", "MAD", "BOS"]
+    assert list(info["site_number"]) == [2, 12, pd.NA, 6, 7, 6, 1]
+    assert list(info["city"]) == ["Chicago"] * 4 + ["Los Angeles", "Madrid", "Boston"]
+    assert list(info["country"]) == ["US"] * 5 + ["ES", "US"]
+    chicago = info.loc[["ord02", "ord12", "ORD", "Ord06"], ["latitude", "longitude"]]
+    assert len(chicago.drop_duplicates()) == 1  # one metro, one point
+
+
+def test_colo_info_unknown_site_warns_without_editing_the_package() -> None:
+    with pytest.warns(colos.UnknownColoWarning, match=r"'qqq01'.*Cloudflare colo code") as rec:
+        info = colos.colo_info(["qqq01", "ord12"])
+    assert "data/" not in str(rec[0].message)  # no advice to edit the installed package
+    assert info.loc["qqq01", "metro"] == "QQQ"
+    assert pd.isna(info.loc["qqq01", "country"])
+    assert info.loc["ord12", "country"] == "US"
 
 
 def test_colo_info_dedupes_keeps_order_and_types() -> None:
     info = colos.colo_info(pd.Series(["lhr", "DFW", None, "lhr", " sin "], dtype="category"))
     assert list(info.index) == ["lhr", "DFW", " sin "]
-    assert list(info["city"]) == ["London", "Dallas-Fort Worth", "Singapore"]
+    assert list(info["city"]) == ["London", "Dallas", "Singapore"]
+    assert list(info["metro"]) == ["LHR", "DFW", "SIN"]
+    assert str(info["metro"].dtype) == _STR
+    assert str(info["site_number"].dtype) == "Int64"
     assert str(info.index.dtype) == _STR
     assert str(info["city"].dtype) == _STR
     assert isinstance(info["country"].dtype, pd.CategoricalDtype)
@@ -251,7 +292,15 @@ def test_colo_info_empty() -> None:
         warnings.simplefilter("error")
         info = colos.colo_info([])
     assert info.empty
-    assert list(info.columns) == ["city", "country", "region", "latitude", "longitude"]
+    assert list(info.columns) == [
+        "metro",
+        "site_number",
+        "city",
+        "country",
+        "region",
+        "latitude",
+        "longitude",
+    ]
     assert info["latitude"].dtype == np.float64
 
 
@@ -338,13 +387,13 @@ def test_colo_distribution_by_account() -> None:
 
 def test_colo_distribution_by_country() -> None:
     dist = colos.colo_distribution(_fleet_frame(), by="country")
-    assert list(dist.columns) == ["country", "connections", "share", "n_colos"]
-    # US: DFW 3 + IAH 4; GB: LHR 4; DE: FRA 2; NL: AMS 2.
-    assert _records(dist[["country", "connections", "n_colos"]]) == [
-        ("US", 7, 2),
-        ("GB", 4, 1),
-        ("DE", 2, 1),
-        ("NL", 2, 1),
+    assert list(dist.columns) == ["country", "connections", "share", "n_sites", "n_metros"]
+    # US: DFW 3 + IAH 4; GB: LHR 4; DE: FRA 2; NL: AMS 2 (legacy codes: one site per metro).
+    assert _records(dist[["country", "connections", "n_sites", "n_metros"]]) == [
+        ("US", 7, 2, 2),
+        ("GB", 4, 1, 1),
+        ("DE", 2, 1, 1),
+        ("NL", 2, 1, 1),
     ]
     assert list(dist["share"]) == pytest.approx([7 / 15, 4 / 15, 2 / 15, 2 / 15])
 
@@ -352,9 +401,9 @@ def test_colo_distribution_by_country() -> None:
 def test_colo_distribution_by_region() -> None:
     dist = colos.colo_distribution(_fleet_frame(), by="region")
     # Europe: LHR 4, FRA 2, AMS 2; North America: DFW 3, IAH 4.
-    assert _records(dist[["region", "connections", "n_colos"]]) == [
-        ("Europe", 8, 3),
-        ("North America", 7, 2),
+    assert _records(dist[["region", "connections", "n_sites", "n_metros"]]) == [
+        ("Europe", 8, 3, 3),
+        ("North America", 7, 2, 2),
     ]
     assert list(dist["share"]) == pytest.approx([8 / 15, 7 / 15])
     assert "South America" in dist["region"].cat.categories
@@ -372,12 +421,14 @@ def test_colo_distribution_unknown_colo_is_an_na_region() -> None:
 def test_colo_distribution_does_not_modify_its_input() -> None:
     frame = _fleet_frame()
     before = frame.copy(deep=True)
-    for by in (None, "account", "tunnel", "connector", "country", "region"):
+    for by in (None, "site", "account", "tunnel", "connector", "metro", "country", "region"):
         colos.colo_distribution(frame, by=by)
     pd.testing.assert_frame_equal(frame, before)
 
 
-@pytest.mark.parametrize("by", [None, "account", "tunnel", "connector", "country", "region"])
+@pytest.mark.parametrize(
+    "by", [None, "site", "account", "tunnel", "connector", "metro", "country", "region"]
+)
 def test_colo_distribution_empty(by: str | None) -> None:
     full = colos.colo_distribution(_fleet_frame(), by=by)
     empty = colos.colo_distribution(_empty(), by=by)
@@ -387,7 +438,7 @@ def test_colo_distribution_empty(by: str | None) -> None:
 
 
 def test_colo_distribution_rejects_bad_arguments() -> None:
-    with pytest.raises(ValueError, match="by='colo' is not one of None, 'account'"):
+    with pytest.raises(ValueError, match="by='colo' is not one of None, 'site', 'account'"):
         colos.colo_distribution(_fleet_frame(), by="colo")
     with pytest.raises(ValueError, match=r"lacks column.*is_pending_reconnect"):
         colos.colo_distribution(_fleet_frame().drop(columns="is_pending_reconnect"))
@@ -439,6 +490,7 @@ def test_ha_report_connectors() -> None:
         "n_active",
         "n_pending",
         "n_colos",
+        "n_metros",
         "status",
         "reason",
         "replaced",
@@ -453,12 +505,12 @@ def test_ha_report_connectors() -> None:
         ("F", 0, 0, 0, "down", False),
     ]
     assert list(report["reason"]) == [
-        "4 of 4 expected connections active, in 2 colos",
-        "3 of 4 expected connections active, in 2 colos; 1 pending reconnect",
+        "4 of 4 expected connections active, in 2 sites of 2 metros",
+        "3 of 4 expected connections active, in 2 sites of 2 metros; 1 pending reconnect",
         "4 of 4 expected connections active, all in LHR",
         "no active connection, only 4 pending reconnects: likely replaced by a restart "
         "(a newer connector of this tunnel is up)",
-        "4 of 4 expected connections active, in 2 colos",
+        "4 of 4 expected connections active, in 2 sites of 2 metros",
         "no connection",
     ]
     assert report["status"].cat.ordered
@@ -490,7 +542,7 @@ def test_ha_report_pending_only_beside_an_older_connector_is_not_a_restart() -> 
     # H is down and not replaced: the tunnel has one connector up, and one short.
     assert tunnel["status"].iloc[0] == "single_connector"
     assert tunnel["reason"].iloc[0] == (
-        "1 connector up (no host redundancy); 4 active connections in 2 colos; "
+        "1 connector up (no host redundancy); 4 active connections in 2 sites of 2 metros; "
         "1 connector short of 4 active connections"
     )
 
@@ -515,8 +567,10 @@ def test_ha_report_tunnels() -> None:
         "n_active",
         "n_pending",
         "n_colos",
+        "n_metros",
         "single_connector",
         "single_colo",
+        "single_metro",
         "concentration",
         "status",
         "reason",
@@ -545,10 +599,10 @@ def test_ha_report_tunnels() -> None:
     # T1: IAH holds 4 of 7; T2: all in LHR; T3: FRA 2 of 4; T4: nothing active.
     assert list(report["concentration"]) == pytest.approx([4 / 7, 1.0, 0.5, np.nan], nan_ok=True)
     assert list(report["reason"]) == [
-        "2 connectors up; 7 active connections in 2 colos; "
+        "2 connectors up; 7 active connections in 2 sites of 2 metros; "
         "1 connector short of 4 active connections",
         "1 connector up (no host redundancy); all 4 active connections in LHR",
-        "1 connector up (no host redundancy); 4 active connections in 2 colos; "
+        "1 connector up (no host redundancy); 4 active connections in 2 sites of 2 metros; "
         "1 connector replaced by a restart",
         "no active connection on 1 connector; "
         "API status 'healthy' disagrees: no connection is active",
@@ -581,7 +635,9 @@ def test_ha_report_tunnel_ok_single_colo_and_api_disagreement() -> None:
     # NONE's one connector holds one connection in SIN and one in NRT: not single-colo.
     assert list(report["single_colo"]) == [False, True, False, False]
     assert list(report["single_connector"]) == [False, False, False, True]
-    assert report["reason"].iloc[0] == "2 connectors up; 8 active connections in 2 colos"
+    assert report["reason"].iloc[0] == (
+        "2 connectors up; 8 active connections in 2 sites of 2 metros"
+    )
     assert report["reason"].iloc[1] == (
         "2 connectors up; all 8 active connections in LHR; "
         "API status 'down' disagrees: connections are active"
@@ -766,3 +822,174 @@ def test_real_frame_ha_agrees_with_the_simulators_status_rule(
     assert connectors["n_active"].sum() == tunnels["n_active"].sum()
     dist = colos.colo_distribution(frame)
     assert dist["connections"].sum() == tunnels["n_active"].sum()
+
+
+# --------------------------------------------------------------------------- site codes
+
+
+def _site_frame() -> pd.DataFrame:
+    """Today's colo codes (sites), with a legacy metro code and odd case mixed in:
+
+    - CHI: A holds ord02, ord06, ord12, ord12 (cloudflared prints 1xord02, 1xord06, 2xord12);
+      B holds ord12 x4 (one site).
+    - ASIA: C holds kul01, kul01, syd01, syd01 (two metros); D holds KUL (legacy) and
+      kul01 x3: two sites of one metro.
+    - MAD: E holds mad01, mad01, MAD06, MAD06: two sites of Madrid, one connector.
+    """
+    return _frame(
+        [
+            *_conns("CHI", "A", ["ord02", "ord06", "ord12", "ord12"]),
+            *_conns("CHI", "B", ["ord12"] * 4),
+            *_conns("ASIA", "C", ["kul01", "kul01", "syd01", "syd01"]),
+            *_conns("ASIA", "D", ["KUL", "kul01", "kul01", "kul01"]),
+            *_conns("MAD", "E", ["mad01", "mad01", "MAD06", "MAD06"]),
+        ]
+    )
+
+
+def test_site_codes_resolve_in_a_frame() -> None:
+    frame = _site_frame()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        info = colos.colo_info(frame["colo_name"])
+    assert list(info.index) == [
+        "ord02",
+        "ord06",
+        "ord12",
+        "kul01",
+        "syd01",
+        "KUL",
+        "mad01",
+        "MAD06",
+    ]
+    assert list(info["metro"]) == ["ORD", "ORD", "ORD", "KUL", "SYD", "KUL", "MAD", "MAD"]
+    assert list(info["country"]) == ["US", "US", "US", "MY", "AU", "MY", "ES", "ES"]
+    assert info["latitude"].notna().all()
+
+
+def test_format_edges_prints_sites_as_cloudflared() -> None:
+    edges = colos.format_edges(_site_frame())
+    assert _records(edges[["connector_id", "edges"]]) == [
+        ("A", "1xord02, 1xord06, 2xord12"),
+        ("B", "4xord12"),
+        ("C", "2xkul01, 2xsyd01"),
+        ("D", "1xKUL, 3xkul01"),  # byte order, as Go's sort.Strings: upper case first
+        ("E", "2xMAD06, 2xmad01"),
+    ]
+
+
+def test_colo_distribution_sites_and_metros() -> None:
+    frame = _site_frame()
+    sites = colos.colo_distribution(frame, by="site")
+    pd.testing.assert_frame_equal(sites, colos.colo_distribution(frame))
+    assert _records(sites[["colo_name", "connections"]]) == [
+        ("ord12", 6),
+        ("kul01", 5),
+        ("MAD06", 2),
+        ("mad01", 2),
+        ("syd01", 2),
+        ("KUL", 1),
+        ("ord02", 1),
+        ("ord06", 1),
+    ]
+    metros = colos.colo_distribution(frame, by="metro")
+    assert list(metros.columns) == ["metro", "connections", "share", "n_sites"]
+    # ORD: 4 + 4 in ord02, ord06, ord12; KUL: 2 + 4 in kul01, KUL; MAD: 4 in mad01, MAD06.
+    assert _records(metros[["metro", "connections", "n_sites"]]) == [
+        ("ORD", 8, 3),
+        ("KUL", 6, 2),
+        ("MAD", 4, 2),
+        ("SYD", 2, 1),
+    ]
+    assert list(metros["share"]) == pytest.approx([8 / 20, 6 / 20, 4 / 20, 2 / 20])
+    assert isinstance(metros["metro"].dtype, pd.CategoricalDtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        countries = colos.colo_distribution(frame, by="country")
+        regions = colos.colo_distribution(frame, by="region")
+    assert _records(countries[["country", "connections", "n_sites", "n_metros"]]) == [
+        ("US", 8, 3, 1),
+        ("MY", 6, 2, 1),
+        ("ES", 4, 2, 1),
+        ("AU", 2, 1, 1),
+    ]
+    assert _records(regions[["region", "connections", "n_sites", "n_metros"]]) == [
+        ("North America", 8, 3, 1),
+        ("Asia", 6, 2, 1),
+        ("Europe", 4, 2, 1),
+        ("Oceania", 2, 1, 1),
+    ]
+
+
+def test_ha_report_counts_sites_and_metros() -> None:
+    report = colos.ha_report(_site_frame())
+    cols = ["connector_id", "n_active", "n_colos", "n_metros", "status"]
+    assert _records(report[cols]) == [
+        ("A", 4, 3, 1, "ok"),  # three sites of Chicago: how cloudflared spreads them
+        ("B", 4, 1, 1, "single_colo"),  # every connection in one site
+        ("C", 4, 2, 2, "ok"),
+        ("D", 4, 2, 1, "ok"),  # KUL and kul01 are two sites of one metro
+        ("E", 4, 2, 1, "ok"),  # mad01 and MAD06: case kept, metro shared
+    ]
+    assert list(report["reason"]) == [
+        "4 of 4 expected connections active, in 3 sites of 1 metro",
+        "4 of 4 expected connections active, all in ord12",
+        "4 of 4 expected connections active, in 2 sites of 2 metros",
+        "4 of 4 expected connections active, in 2 sites of 1 metro",
+        "4 of 4 expected connections active, in 2 sites of 1 metro",
+    ]
+    assert report["n_metros"].dtype == np.int64
+
+
+def test_ha_report_tunnels_count_metros_and_flag_single_metro() -> None:
+    report = colos.ha_report(_site_frame(), level="tunnel")
+    cols = ["tunnel_id", "n_colos", "n_metros", "single_colo", "single_metro", "status"]
+    # CHI: ord02, ord06, ord12 (one metro: information, not a problem: status ok).
+    # ASIA: kul01, syd01, KUL in KUL and SYD. MAD: one connector, two sites of Madrid.
+    assert _records(report[cols]) == [
+        ("CHI", 3, 1, False, True, "ok"),
+        ("ASIA", 3, 2, False, False, "ok"),
+        ("MAD", 2, 1, False, True, "single_connector"),
+    ]
+    assert report["single_metro"].dtype == bool
+    assert report["reason"].iloc[0] == "2 connectors up; 8 active connections in 3 sites of 1 metro"
+    # A tunnel with no active connection is in no metro: not single-metro.
+    down = colos.ha_report(_fleet_frame(), level="tunnel")
+    assert list(down["n_metros"]) == [2, 1, 2, 0]
+    assert list(down["single_metro"]) == [False, True, False, False]
+
+
+# --------------------------------------------------------------------------- history
+
+
+def test_site_codes_through_a_history_store(tmp_path: Any) -> None:
+    # Synthetic history across mid-2023: metro codes (ORD) before 2023-07-01, sites after.
+    snapshots = list(
+        tf.simulator.generate_history(20, days=8, every="2D", start="2023-06-25", seed=5)
+    )
+    for snapshot in snapshots:
+        tf.append_snapshot(snapshot, tmp_path / "store")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        history = tf.load_history(tmp_path / "store")
+        info = colos.colo_info(history["colo_name"])  # every code resolves, both forms
+    switch = pd.Timestamp("2023-07-01", tz="UTC")
+    before = history[history["fetched_at"] < switch]["colo_name"].dropna().astype(str)
+    after = history[history["fetched_at"] >= switch]["colo_name"].dropna().astype(str)
+    assert len(before) and before.str.fullmatch("[A-Z]{3}").all()
+    assert len(after) and after.str.fullmatch("[a-z]{3}[0-9]{2}").all()
+    assert info["country"].notna().all()
+    # A host keeps its place: a tunnel's metros on 2023-06-29 are its metros on 2023-07-01.
+    metros = history.assign(metro=history["colo_name"].map(info["metro"]))
+    per_tunnel = metros.dropna(subset=["metro"]).groupby(["fetched_at", "tunnel_id"])["metro"]
+    sets = per_tunnel.agg(frozenset).unstack(0)
+    last_legacy, first_sites = sets.columns[sets.columns < switch][-1], switch
+    both = sets[[last_legacy, first_sites]].dropna()
+    assert len(both) >= 5
+    assert (both[last_legacy] == both[first_sites]).mean() >= 0.8
+    # The analyses run on a snapshot of the store in either form.
+    for at in (last_legacy, first_sites):
+        frame = history[history["fetched_at"] == at]
+        report = colos.ha_report(frame, level="tunnel")
+        assert (report["n_metros"] <= report["n_colos"]).all()
+        assert report["n_colos"].sum() > 0

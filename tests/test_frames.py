@@ -21,9 +21,9 @@ from tunnelframe.frames import (
     CONNECTIONS_SCHEMA,
     CONNECTORS_SCHEMA,
     TUNNELS_SCHEMA,
-    _edges,
     connections_frame,
     connectors_frame,
+    edge_strings,
     tunnels_frame,
 )
 
@@ -550,13 +550,13 @@ def test_edges_leave_out_connections_without_a_colo() -> None:
 
 def test_edges_helper_groups_a_connections_frame() -> None:
     frame = connections_frame(fleet())
-    edges = _edges(frame)
+    edges = edge_strings(frame)
     assert edges.to_dict() == {
         "aaaaaaaa-0000-4000-8000-000000000001": "2xDFW",
         "bbbb": "",
         "cccc": "1xLAX",
     }
-    by_tunnel = _edges(frame, by=["tunnel_id"])
+    by_tunnel = edge_strings(frame, by=["tunnel_id"])
     assert by_tunnel.to_dict() == {"t1": "2xDFW", "t3": "1xLAX"}
     plain = pd.DataFrame(
         {
@@ -565,8 +565,8 @@ def test_edges_helper_groups_a_connections_frame() -> None:
             "is_pending_reconnect": [None, False, False, False],
         }
     )
-    assert _edges(plain, by="k").to_dict() == {1: "1xDFW, 2xLAX", 2: ""}
-    assert len(_edges(plain.iloc[:0], by="k")) == 0
+    assert edge_strings(plain, by="k").to_dict() == {1: "1xDFW, 2xLAX", 2: ""}
+    assert len(edge_strings(plain.iloc[:0], by="k")) == 0
 
 
 # --------------------------------------------------------------------------- tunnels_frame
@@ -798,3 +798,11 @@ def test_property_any_json_gives_a_frame_or_one_of_our_errors(data: Any) -> None
             assert str(exc)
         else:
             assert isinstance(frame, pd.DataFrame)
+
+
+def test_connectors_rebuilt_from_connections_match_connectors_frame() -> None:
+    # A report of a connections frame rebuilds the connectors: every column must survive, so a
+    # new connectors column cannot silently turn NA there.
+    fleet = tf.simulator.generate_fleet(200, seed=3)
+    rebuilt = tf.frames.connectors_from_connections(connections_frame(fleet))
+    pd.testing.assert_frame_equal(rebuilt, connectors_frame(fleet), check_categorical=False)

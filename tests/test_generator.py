@@ -233,7 +233,7 @@ def test_spec_rejects_null_timestamps_so_none_are_emitted(
 def test_tunnel_fields(tunnels: list[dict[str, Any]]) -> None:
     for tunnel in tunnels:
         assert tunnel["tun_type"] == "cfd_tunnel"
-        assert tunnel["connections"] == []
+        assert "connections" not in tunnel  # gone from the API since 2026-10-05
         assert tunnel["metadata"] == {}
         assert tunnel["config_src"] == ("cloudflare" if tunnel["remote_config"] else "local")
         assert isinstance(tunnel["connectors"], list)
@@ -393,8 +393,12 @@ def test_restarts_leave_a_pending_only_connector_beside_its_replacement(
     assert restarts >= 25  # 8 % of ~800 running tunnels: ~64
 
 
-def test_colos_are_real_and_close_together(connectors: list[dict[str, Any]]) -> None:
+def test_colos_are_sites_of_real_metros_close_together(
+    connectors: list[dict[str, Any]],
+) -> None:
     airports = airportsdata.load("IATA")
+    with tunnelframe._data._data_path("colos.csv").open(encoding="utf-8") as fh:
+        cloudflare = {row["code"] for row in csv.DictReader(x for x in fh if x[:1] != "#")}
 
     def km(a: str, b: str) -> float:
         lat1, lon1 = math.radians(airports[a]["lat"]), math.radians(airports[a]["lon"])
@@ -405,12 +409,53 @@ def test_colos_are_real_and_close_together(connectors: list[dict[str, Any]]) -> 
         return 6371 * math.acos(min(1.0, cos))
 
     seen = Counter()
+    metros_per_connector = Counter()
     for connector in connectors:
-        colos = sorted({conn["colo_name"] for conn in connector["conns"]})
-        seen.update(colos)
-        assert all(colo in airports for colo in colos)
-        assert all(km(a, b) <= 2500 for a in colos for b in colos)
-    assert len(seen) >= 40
+        sites = sorted({conn["colo_name"] for conn in connector["conns"]})
+        assert all(re.fullmatch("[a-z]{3}[0-9]{2}", site) for site in sites), sites
+        metros = sorted({site[:3].upper() for site in sites})
+        seen.update(sites)
+        metros_per_connector[len(metros)] += 1
+        assert all(metro in cloudflare and metro in airports for metro in metros)
+        assert all(km(a, b) <= 2500 for a in metros for b in metros)
+    assert len(seen) >= 80
+    assert len({site[:3] for site in seen}) >= 40
+    # Busy metros have several sites (Chicago: ord02, ord06, ord12).
+    assert {"ord02", "ord06", "ord12"} <= set(seen)
+    # Most connectors stay in one metro, some reach a second.
+    one, two = metros_per_connector[1], metros_per_connector[2]
+    assert one > two > 0.1 * (one + two)
+    assert set(metros_per_connector) <= {1, 2}
+
+
+def test_full_connectors_spread_over_sites_of_their_nearest_metro(
+    tunnels: list[dict[str, Any]],
+) -> None:
+    full = [c for t in tunnels if t["status"] == "healthy" for c in t["connectors"] if n_active(c)]
+    site_sets = [{x["colo_name"] for x in c["conns"]} for c in full]
+    one_metro = [sites for sites in site_sets if len({site[:3] for site in sites}) == 1]
+    spread = Counter(len(sites) for sites in one_metro)
+    assert spread[2] > spread[3] > 0  # 2-3 sites of one metro, mostly 2
+    assert spread[1] > 0  # and a few connectors all in one site
+
+
+def test_a_fleet_before_mid_2023_has_upper_case_metro_codes() -> None:
+    old = generate_fleet(30, seed=2, as_of="2023-03-01T00:00:00Z")
+    codes = {
+        conn["colo_name"]
+        for tunnel in old["tunnels"]
+        for connector in tunnel["connectors"]
+        for conn in connector["conns"]
+    }
+    assert codes and all(re.fullmatch("[A-Z]{3}", code) for code in codes)
+    new = generate_fleet(30, seed=2, as_of="2023-07-01T00:00:00Z")
+    codes = {
+        conn["colo_name"]
+        for tunnel in new["tunnels"]
+        for connector in tunnel["connectors"]
+        for conn in connector["conns"]
+    }
+    assert codes and all(re.fullmatch("[a-z]{3}[0-9]{2}", code) for code in codes)
 
 
 def test_origin_ips_are_public_and_stable_per_connector(connectors: list[dict[str, Any]]) -> None:

@@ -23,8 +23,8 @@ import pyarrow.dataset as pads
 import pytest
 
 import tunnelframe as tf
-from tunnelframe.fetch import Snapshot
 from tunnelframe.history import _store
+from tunnelframe.snapshot import Snapshot
 
 ACCOUNT = "0123456789abcdef0123456789abcdef"
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
@@ -275,7 +275,7 @@ _CRASH = """
 import os, sys
 import pyarrow.parquet as pq
 import tunnelframe as tf
-from tunnelframe.fetch import load_snapshot
+from tunnelframe.snapshot import load_snapshot
 
 def half_then_die(table, sink, **kwargs):
     sink.write(b"PAR1 half a file")

@@ -158,7 +158,7 @@ def test_import_tunnelframe_does_not_import_matplotlib() -> None:
 
 def test_plots_are_exported() -> None:
     names = [name for name in plotting.__all__ if name.startswith("plot_")]
-    assert len(names) == 6
+    assert len(names) == 8
     for name in names:
         assert getattr(tf, name) is getattr(plotting, name)
         assert name in tf.__all__
@@ -188,15 +188,18 @@ def test_bar_labels_give_a_decimal_only_under_one_percent(n: int, total: int, te
         (plot_colo_map, {}),
         (plot_tunnel_colo_heatmap, {}),
         (plot_connection_ages, {"as_of": AS_OF}),
+        (tf.plot_version_rollout, {}),
+        (tf.plot_ha_timeline, {}),
     ],
 )
 def test_every_plot_returns_the_axes_given_or_the_current_one(
     plot: Any, options: dict[str, Any], conns: pd.DataFrame
 ) -> None:
+    data = _HISTORY_FRAMES[plot]() if plot in _HISTORY_FRAMES else conns
     _, (left, right) = plt.subplots(1, 2)
-    assert plot(conns, ax=left, **options) is left
+    assert plot(data, ax=left, **options) is left
     plt.sca(right)
-    assert plot(conns, **options) is right
+    assert plot(data, **options) is right
     assert left.get_title() and left.get_title() == right.get_title()
 
 
@@ -229,14 +232,17 @@ def test_an_empty_frame_says_so_on_the_axes(
         (plot_colo_map, {}),
         (plot_tunnel_colo_heatmap, {}),
         (plot_connection_ages, {"as_of": AS_OF, "level": "connector"}),
+        (tf.plot_version_rollout, {"top": 2}),
+        (tf.plot_ha_timeline, {"top": 1}),
     ],
 )
 def test_plots_leave_their_frame_alone(
     plot: Any, options: dict[str, Any], conns: pd.DataFrame, ax: Any
 ) -> None:
-    before = conns.copy()
-    plot(conns, ax=ax, **options)
-    pd.testing.assert_frame_equal(conns, before)
+    data = _HISTORY_FRAMES[plot]() if plot in _HISTORY_FRAMES else conns
+    before = data.copy()
+    plot(data, ax=ax, **options)
+    pd.testing.assert_frame_equal(data, before)
 
 
 @pytest.mark.parametrize(
@@ -468,11 +474,11 @@ def test_version_drift_says_so_when_no_version_is_known(conns: pd.DataFrame, ax:
 def test_colo_distribution_draws_colos_by_connections(conns: pd.DataFrame, ax: Any) -> None:
     plot_colo_distribution(conns, ax=ax)
     assert _ticks(ax.get_yticklabels()) == [
-        "DFW (Dallas-Fort Worth)",
+        "DFW (Dallas)",
         "LAX (Los Angeles)",
         "IAH (Houston)",
         "AMS (Amsterdam)",
-        "FRA (Frankfurt am Main)",
+        "FRA (Frankfurt)",
         "SJC (San Jose)",
     ]
     assert [bar.get_width() for bar in ax.patches] == [4, 3, 2, 1, 1, 1]
@@ -486,14 +492,14 @@ def test_colo_distribution_draws_colos_by_connections(conns: pd.DataFrame, ax: A
         north_america,
     ]
     assert _texts(ax)[:2] == ["4 (33.3%)", "3 (25.0%)"]
-    assert ax.get_title() == "Active connections per colo: 12 in 6 colos"
+    assert ax.get_title() == "Active connections per metro: 12 in 6 metros (6 sites)"
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["North America", "Europe"]
 
 
 def test_colo_distribution_puts_the_rest_in_one_other_bar(conns: pd.DataFrame, ax: Any) -> None:
     plot_colo_distribution(conns, top=3, ax=ax)
     labels = _ticks(ax.get_yticklabels())
-    assert labels[-1] == "other (3 colos)"
+    assert labels[-1] == "other (3 metros)"
     assert len(labels) == 4
     assert [bar.get_width() for bar in ax.patches] == [4, 3, 2, 3]
     assert _hex(ax.patches[-1].get_facecolor()) == OTHER_GREY
@@ -528,15 +534,16 @@ def test_colo_map_sizes_circles_by_connections(conns: pd.DataFrame, ax: Any) -> 
     # in colo_distribution order: DFW 4, LAX 3, IAH 2, AMS 1, FRA 1, SJC 1; area 700 * n / 4
     assert list(points.get_sizes()) == [700.0, 525.0, 350.0, 175.0, 175.0, 175.0]
     offsets = points.get_offsets()
-    assert list(offsets[0]) == pytest.approx([-97.037695, 32.897233])  # DFW airport (lon, lat)
-    assert list(offsets[3]) == pytest.approx([4.76389, 52.3086])  # AMS
+    # Cloudflare's coordinates of the metro (its speed test's locations): the airports here.
+    assert list(offsets[0]) == pytest.approx([-97.038002, 32.896801])  # DFW (lon, lat)
+    assert list(offsets[3]) == pytest.approx([4.76389, 52.308601])  # AMS
     labels = [t.get_text() for t in ax.texts if t.get_text() in {"DFW", "LAX", "IAH"}]
     assert labels == ["DFW", "LAX"]
     assert ax.get_aspect() == 1.0
     assert ax.get_xlim() == (-180.0, 180.0)
     assert ax.get_xlabel() == "longitude"
     assert ax.get_title() == (
-        "Where the fleet connects: active connections per colo (12 in 6 colos)"
+        "Where the fleet connects: active connections per metro (12 in 6 metros, 6 sites)"
     )
     assert "circle area ∝ connections (largest: 4 at DFW); no coastlines bundled" in _texts(ax)
 
@@ -549,9 +556,70 @@ def test_colo_map_leaves_out_unknown_colos_and_says_so(conns: pd.DataFrame, ax: 
     assert len(points.get_offsets()) == 5
     note = [t for t in _texts(ax) if t.startswith("not shown")]
     assert note == [
-        "not shown: 1 colo with unknown location (1 connection)\n"
+        "not shown: 1 metro with unknown location (1 connection)\n"
         "circle area ∝ connections (largest: 4 at DFW); no coastlines bundled"
     ]
+
+
+def _site_conns() -> pd.DataFrame:
+    """Chicago in three sites and a legacy code (ORD), Los Angeles in one, Madrid in two."""
+    sites = ["ord02", "ord06", "ord12", "ord12", "ORD", "lax07", "lax07", "mad01", "MAD06"]
+    return tf.connections_frame(
+        {
+            "tunnels": [
+                {
+                    "id": "t1",
+                    "name": "sites",
+                    "account_tag": "a" * 32,
+                    "status": "healthy",
+                    "connectors": [
+                        {
+                            "id": "k1",
+                            "conns": [
+                                {"id": f"x{i}", "colo_name": site, "is_pending_reconnect": False}
+                                for i, site in enumerate(sites)
+                            ],
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
+
+def test_colo_plots_on_site_codes_count_per_metro(ax: Any) -> None:
+    conns = _site_conns()
+    plot_colo_distribution(conns, ax=ax)
+    assert _ticks(ax.get_yticklabels()) == [
+        "ORD (Chicago, 4 sites)",
+        "LAX (Los Angeles)",
+        "MAD (Madrid, 2 sites)",
+    ]
+    assert [bar.get_width() for bar in ax.patches] == [5, 2, 2]
+    assert ax.get_title() == "Active connections per metro: 9 in 3 metros (7 sites)"
+
+
+def test_colo_distribution_plot_by_site(ax: Any) -> None:
+    plot_colo_distribution(_site_conns(), by="site", top=3, ax=ax)
+    assert _ticks(ax.get_yticklabels()) == [
+        "lax07 (Los Angeles)",
+        "ord12 (Chicago)",
+        "MAD06 (Madrid)",
+        "other (4 sites)",
+    ]
+    assert [bar.get_width() for bar in ax.patches] == [2, 2, 1, 4]
+    with pytest.raises(ValueError, match="by='colo' is not 'metro' or 'site'"):
+        plot_colo_distribution(_site_conns(), by="colo", ax=ax)  # type: ignore[arg-type]
+
+
+def test_colo_map_puts_the_sites_of_a_metro_on_one_point(ax: Any) -> None:
+    plot_colo_map(_site_conns(), ax=ax)
+    (points,) = ax.collections
+    assert list(points.get_sizes()) == pytest.approx([700.0, 280.0, 280.0])  # ORD 5, LAX/MAD 2
+    assert list(points.get_offsets()[0]) == pytest.approx([-87.9048, 41.9786])  # Chicago
+    assert ax.get_title() == (
+        "Where the fleet connects: active connections per metro (9 in 3 metros, 7 sites)"
+    )
 
 
 def test_colo_map_passes_kwargs_to_scatter(conns: pd.DataFrame, ax: Any) -> None:
@@ -576,14 +644,14 @@ def test_heatmap_has_tunnels_as_rows_and_colos_as_columns(conns: pd.DataFrame, a
     assert values.mask.sum() == 10  # empty cells are not coloured
     assert len(ax.texts) == 8  # every filled cell annotated
     assert ax.get_title() == (
-        "Active connections per tunnel and colo (top 3 of 3 tunnels, top 6 of 6 colos)"
+        "Active connections per tunnel and metro (top 3 of 3 tunnels, top 6 of 6 metros)"
     )
 
 
 def test_heatmap_sums_the_rest_into_grey_other_row_and_column(conns: pd.DataFrame, ax: Any) -> None:
     plot_tunnel_colo_heatmap(conns, top_tunnels=2, top_colos=3, ax=ax)
     assert _ticks(ax.get_yticklabels()) == ["web-prod", "cache", "other (1 tunnel)"]
-    assert _ticks(ax.get_xticklabels()) == ["DFW", "LAX", "IAH", "other (3 colos)"]
+    assert _ticks(ax.get_xticklabels()) == ["DFW", "LAX", "IAH", "other (3 metros)"]
     (image,) = ax.images
     assert image.get_array().data.tolist() == [
         [2, 2, 2, 1],
@@ -769,3 +837,20 @@ def test_history_plots_refuse_what_is_not_theirs(plot: Any, frame: Any, message:
         plot([{"share": 1.0}])
     with pytest.raises(ValueError, match=r"top=0 must be a positive integer"):
         plot(frame(), top=0)
+
+
+# The history plots take the frame of their history query, not a connections frame.
+_HISTORY_FRAMES: dict[Any, Any] = {
+    tf.plot_version_rollout: _rollout,
+    tf.plot_ha_timeline: _episodes,
+}
+
+
+def test_heatmap_sums_the_sites_of_a_metro(ax: Any) -> None:
+    plot_tunnel_colo_heatmap(_site_conns(), ax=ax, colorbar=False)
+    assert _ticks(ax.get_xticklabels()) == ["ORD", "LAX", "MAD"]
+    assert ax.images[0].get_array().filled(0).tolist() == [[5, 2, 2]]
+    assert ax.get_xlabel() == "metro"
+    ax.clear()
+    plot_tunnel_colo_heatmap(_site_conns(), by="site", top_colos=2, ax=ax, colorbar=False)
+    assert _ticks(ax.get_xticklabels()) == ["lax07", "ord12", "other (5 sites)"]

@@ -491,3 +491,26 @@ def test_sample_report_is_complete_and_light(tmp_path: Path) -> None:
     # every live tunnel of the sample has its detail
     live = [t for t in tf.load_sample()["tunnels"] if not t.get("deleted_at")]
     assert text.count('<details id="t-') == len(live)
+
+
+def test_colo_section_counts_metros_and_lists_sites(tmp_path: Path) -> None:
+    # Today's colo codes: c1 in three Chicago sites, c2 in Los Angeles and two Ashburn sites.
+    fleet = rf.fleet()
+    sites = {"c1": ["ord02", "ord06", "ord12", "ord12"], "c2": ["lax07", "lax07", "iad09", "iad10"]}
+    for connector in fleet["tunnels"][0]["connectors"]:
+        for conn, site in zip(connector["conns"], sites[connector["id"]], strict=True):
+            conn["colo_name"] = site
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # every site resolves through its metro
+        text = write_report(fleet, tmp_path / "r.md", as_of=rf.AS_OF).read_text()
+    section = text[text.index("## Colo distribution") : text.index('<a id="ages">')]
+    # 18 active connections: DFW 4 (c3) + 1 (c4), LAX 1 (c4) + lax07 2, AMS 2, FRA 2, ORD 4,
+    # IAD 2; sites: DFW, LAX, AMS, FRA, lax07, ord02, ord06, ord12, iad09, iad10.
+    assert "18 active connections land in 10 sites of 6 metros across 2 regions." in section
+    assert "| ORD | Chicago | US | North America | 3 | 4 | 22.2% |" in section
+    assert "| LAX | Los Angeles | US | North America | 2 | 3 | 16.7% |" in section
+    assert "| ord12 | ORD | Chicago | US | North America | 2 | 11.1% |" in section
+    assert "| North America | 4 | 8 | 14 | 77.8% |" in section
+    assert "| Metros | 6 | 10 sites · busiest metros: DFW 28%, ORD 22%, LAX 17% |" in text
+    # cloudflared's edge string, sites verbatim
+    assert "1xord02, 1xord06, 2xord12" in text

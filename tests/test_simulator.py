@@ -4,6 +4,7 @@ Cloudflare's official SDK."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -414,6 +415,14 @@ def test_the_official_sdk_lists_gets_and_reads_connections() -> None:
         return {key: value for key, value in tunnel.items() if key != "connectors"}
 
     assert [raw(t) for t in tunnels] == [public(t) for t in fleet["tunnels"]]
+    # The API of today: no tunnel carries the old connections array (gone since 2026-10-05);
+    # the SDK reads it as unset, and the connectors' colos are site codes.
+    assert all(t.connections is None for t in tunnels)
+    assert all(
+        re.fullmatch("[a-z]{3}[0-9]{2}", conn["colo_name"])
+        for connector in target["connectors"]
+        for conn in connector["conns"]
+    )
     assert len(list_calls) == 4
     assert raw(tunnel) == public(target)
     assert [raw(c) for c in connectors] == target["connectors"]

@@ -6,8 +6,6 @@ per connection, analyse version drift and colo distribution, and plot or report 
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
 from tunnelframe import simulator
 from tunnelframe._errors import (
     ApiError,
@@ -17,6 +15,7 @@ from tunnelframe._errors import (
     SchemaError,
     TunnelframeError,
 )
+from tunnelframe._version import __version__
 from tunnelframe.client import Client
 from tunnelframe.colos import (
     UnknownColoWarning,
@@ -27,7 +26,7 @@ from tunnelframe.colos import (
     ha_report,
 )
 from tunnelframe.datasets import load_sample
-from tunnelframe.fetch import Snapshot, fetch_connector, fetch_fleet, fetch_tunnel, load_snapshot
+from tunnelframe.fetch import fetch_connector, fetch_fleet, fetch_tunnel
 from tunnelframe.frames import (
     CONNECTIONS_SCHEMA,
     CONNECTORS_SCHEMA,
@@ -46,8 +45,6 @@ from tunnelframe.history import (
     ha_timeline,
     load_history,
     migrate_history,
-    plot_ha_timeline,
-    plot_version_rollout,
     store_info,
     version_rollout,
 )
@@ -55,11 +52,14 @@ from tunnelframe.plotting import (
     plot_colo_distribution,
     plot_colo_map,
     plot_connection_ages,
+    plot_ha_timeline,
     plot_tunnel_colo_heatmap,
     plot_version_distribution,
     plot_version_drift,
+    plot_version_rollout,
 )
 from tunnelframe.report import export_frames, findings, write_report
+from tunnelframe.snapshot import Snapshot, load_snapshot
 from tunnelframe.versions import (
     CONFIG_DRIFT_COLUMNS,
     STATUSES,

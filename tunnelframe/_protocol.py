@@ -17,7 +17,7 @@ from typing import Final
 
 from tunnelframe._errors import ApiError, AuthError, NotFoundError, RateLimitError
 
-__all__ = ["DEFAULT_BASE_URL", "api_error", "check_base_url", "query_value"]
+__all__ = ["DEFAULT_BASE_URL", "api_error", "check_base_url", "envelope_errors", "query_value"]
 
 DEFAULT_BASE_URL: Final = "https://api.cloudflare.com/client/v4"
 
@@ -64,7 +64,7 @@ def query_value(name: str, value: object) -> str:
     raise TypeError(f"{name} must be a str or datetime, got {type(value).__name__}")
 
 
-def _envelope_errors(envelope: object) -> list[tuple[int | None, str | None]]:
+def envelope_errors(envelope: object) -> list[tuple[int | None, str | None]]:
     """(code, message) of every entry of an envelope's ``errors`` and their ``error_chain``."""
     found: list[tuple[int | None, str | None]] = []
     if not isinstance(envelope, Mapping):
@@ -129,7 +129,7 @@ def api_error(
     ``auth`` is ``"token"`` or ``"email+api_key"`` (for the hint); ``scrub`` removes secrets
     from every text the error carries.
     """
-    found = _envelope_errors(envelope)
+    found = envelope_errors(envelope)
     codes = [code for code, _ in found if code is not None]
     messages = [message for _, message in found if message is not None]
     if kind is None:

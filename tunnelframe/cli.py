@@ -16,12 +16,16 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, TextIO, cast
+from typing import TYPE_CHECKING, Any, Literal, TextIO
 
-from tunnelframe import __version__
+import tunnelframe as tf
 from tunnelframe._errors import TunnelframeError
-from tunnelframe.report._findings import one_line as _one_line
-from tunnelframe.report._sections import plural
+from tunnelframe._text import one_line, plural
+from tunnelframe._version import __version__
+from tunnelframe.datasets import SAMPLE_AS_OF
+from tunnelframe.history import history_summary
+from tunnelframe.report import RULES, export_frames, findings, report_format, write_report
+from tunnelframe.simulator import serve, simulate
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -193,13 +197,14 @@ def _parser() -> argparse.ArgumentParser:
         metavar="TIME",
         help="'now' for the support window (default: fetch time)",
     )
-    rules = p.add_argument_group("rules (all on by default)")
-    for rule, text in _CHECK_RULES.items():
+    # One flag per rule of the report's rule table: a new rule reaches check by itself.
+    rules = p.add_argument_group("rules (all on by default; releases-behind needs its limit)")
+    for rule in RULES:
         rules.add_argument(
-            f"--no-{rule}",
-            dest=rule.replace("-", "_"),
+            f"--no-{rule.id}",
+            dest=_rule_dest(rule.id),
             action="store_false",
-            help=f"do not flag {text}",
+            help=f"do not flag {rule.title}",
         )
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing when clean")
 
@@ -239,13 +244,8 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-_CHECK_RULES = {
-    "unsupported": "connectors on an unsupported cloudflared version",
-    "single-colo": "tunnels whose connections all land in one colo",
-    "single-connector": "tunnels served by a single connector",
-    "degraded": "degraded or down connectors",
-    "fetch-errors": "tunnels that could not be fetched",
-}
+def _rule_dest(rule_id: str) -> str:
+    return "rule_" + rule_id.replace("-", "_")
 
 
 def _account_option(p: argparse.ArgumentParser, *, help: str | None = None) -> None:
@@ -289,17 +289,10 @@ def _out(text: str = "", *, file: TextIO | None = None) -> None:
 
 def _report_format(path: Path, fmt: str | None) -> Literal["html", "md"]:
     """``--format`` wins; else the suffix decides, and any other suffix means HTML."""
-    from tunnelframe.report import _SUFFIX_FORMATS
-
-    return cast(Literal["html", "md"], fmt or _SUFFIX_FORMATS.get(path.suffix.lower(), "html"))
+    return report_format(path, fmt, default="html")
 
 
 def _demo(args: argparse.Namespace) -> int:
-    import tunnelframe as tf
-    from tunnelframe.datasets import SAMPLE_AS_OF
-    from tunnelframe.report import findings, write_report
-    from tunnelframe.simulator import serve
-
     started = time.perf_counter()
     with (
         serve(tf.load_sample()) as api,
@@ -328,8 +321,6 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _fetch(args: argparse.Namespace) -> int:
-    import tunnelframe as tf
-
     with tf.Client() as client:
         snapshot = tf.fetch_fleet(client, account_id=_accounts(args), progress=args.progress)
     path = args.output or Path(
@@ -351,8 +342,6 @@ def _accounts(args: argparse.Namespace) -> str | list[str] | None:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from tunnelframe.report import write_report
-
     if args.output is None:
         name = args.snapshot.name
         for suffix in (".gz", ".json"):
@@ -371,8 +360,6 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from tunnelframe.report import export_frames
-
     written = export_frames(args.snapshot, args.directory, format=args.format)
     for path in written.values():
         _out(str(path.resolve()))
@@ -380,8 +367,6 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _simulate(args: argparse.Namespace) -> int:
-    from tunnelframe.simulator import simulate
-
     if args.latency < 0:
         raise _UsageError(f"--latency must be 0 or more, not {args.latency}")
     simulate(port=args.port, n_tunnels=args.tunnels, seed=args.seed, latency=args.latency)
@@ -389,9 +374,6 @@ def _simulate(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    import tunnelframe as tf
-    from tunnelframe.report import findings
-
     if (args.snapshot is None) == (not args.accounts):
         raise _UsageError("give either a SNAPSHOT or --account ID, not both and not neither")
     if args.snapshot is not None:
@@ -399,9 +381,8 @@ def _check(args: argparse.Namespace) -> int:
     else:
         with tf.Client() as client:
             source = tf.fetch_fleet(client, account_id=_accounts(args), progress=False)
-    rules = [r for r in _CHECK_RULES if getattr(args, r.replace("-", "_"))]
-    if args.max_releases_behind is not None:
-        rules.append("releases-behind")
+    # releases-behind finds nothing unless --max-releases-behind is given.
+    rules = [rule.id for rule in RULES if getattr(args, _rule_dest(rule.id))]
     found = findings(
         source,
         as_of=args.as_of,
@@ -418,8 +399,6 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _snapshot(args: argparse.Namespace) -> int:
-    import tunnelframe as tf
-
     with tf.Client() as client:
         snapshot = tf.fetch_fleet(client, account_id=_accounts(args), progress=args.progress)
     path = tf.append_snapshot(snapshot, args.store)
@@ -439,9 +418,6 @@ def _snapshot(args: argparse.Namespace) -> int:
 
 
 def _history(args: argparse.Namespace) -> int:
-    import tunnelframe as tf
-    from tunnelframe.history._report import lost_second_colo
-
     store: Path = args.store
     if args.migrate:
         before = tf.migrate_history(store)
@@ -457,16 +433,15 @@ def _history(args: argparse.Namespace) -> int:
     )
     if args.migrate or args.compact:
         return 0
-    churn = tf.connector_churn(store)
+    # Every query runs once: the report below shows the same summary.
+    summary = history_summary(store)
+    churn, shifts, hosts, timeline = summary.churn, summary.shifts, summary.hosts, summary.timeline
     if churn.empty:
         raise ValueError(f"history store {store} holds no snapshot yet")
-    shifts = tf.colo_shifts(store)
-    hosts = tf.connector_churn(store, per="host")
-    timeline = tf.ha_timeline(store)
     first, last = churn["fetched_at"].min(), churn["fetched_at"].max()
     n_accounts = churn["account_id"].nunique()
     latest = churn.groupby("account_id", observed=True).tail(1)
-    n_lost = lost_second_colo(shifts)["tunnel_id"].nunique()
+    n_lost = summary.lost["tunnel_id"].nunique()
     not_ha = int((timeline["ha_share"] < 1).sum())
     _out(
         f"{plural(churn['fetched_at'].nunique(), 'snapshot')} from {first:%Y-%m-%d %H:%M} to "
@@ -500,7 +475,7 @@ def _history(args: argparse.Namespace) -> int:
             redact_ips=args.redact_ips,
             title=args.title or f"Cloudflare Tunnel fleet history, {last:%Y-%m-%d}",
             as_of=last,
-            history=store,
+            history=summary,
         )
         _out(f"Report: {written.resolve()}")
     return 0
@@ -577,5 +552,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (TunnelframeError, OSError, ValueError) as exc:
         if debug:
             raise
-        print(f"{_PROG}: error: {_one_line(_describe(exc))}", file=sys.stderr)
+        print(f"{_PROG}: error: {one_line(_describe(exc))}", file=sys.stderr)
         return 1

@@ -39,8 +39,9 @@ import urllib3.exceptions
 from tunnelframe._errors import ApiError, AuthError, SchemaError
 from tunnelframe._protocol import DEFAULT_BASE_URL, api_error, check_base_url, query_value
 from tunnelframe._ratelimit import Budget, retry_after_s
+from tunnelframe._version import __version__
 
-__all__ = ["DEFAULT_BASE_URL", "Client"]
+__all__ = ["DEFAULT_BASE_URL", "Client", "get_public_json"]
 
 _log = logging.getLogger(__name__)
 
@@ -193,8 +194,14 @@ class Client:
         self._session.mount("http://", adapter)
         self._pool_size = max(1, pool_size)
 
-    def _ensure_pool(self, size: int) -> None:
-        """Make room for ``size`` concurrent connections (only on a session we created)."""
+    def ensure_pool(self, size: int) -> None:
+        """Make room for ``size`` concurrent connections (only on a session the client created).
+
+        Examples
+        --------
+        >>> with Client("token", account_id="acc1") as client:
+        ...     client.ensure_pool(16)
+        """
         if self._owns_session and size > self._pool_size:
             self._mount(size)
 
@@ -248,7 +255,15 @@ class Client:
                 text = text.replace(secret.reveal(), "<secret>")
         return text
 
-    def _account(self, account_id: str | None) -> str:
+    def resolve_account(self, account_id: str | None) -> str:
+        """``account_id``, or the client's own account; ValueError when neither is set.
+
+        Examples
+        --------
+        >>> with Client("token", account_id="acc1") as client:
+        ...     client.resolve_account(None), client.resolve_account("acc2")
+        ('acc1', 'acc2')
+        """
         account = account_id or self.account_id
         if not account:
             raise ValueError("no account id: pass account_id=... or set CLOUDFLARE_ACCOUNT_ID")
@@ -410,7 +425,7 @@ class Client:
         self, kind: type, account_id: str | None, tunnel_id: str, below: str = ""
     ) -> Any:
         """GET ``/accounts/{account}/cfd_tunnel/{tunnel_id}[/below]`` and check its result."""
-        account = self._account(account_id)
+        account = self.resolve_account(account_id)
         path = (
             f"/accounts/{self._segment(account, 'account_id')}"
             f"/cfd_tunnel/{self._segment(tunnel_id, 'tunnel_id')}"
@@ -486,7 +501,7 @@ class Client:
             raise ValueError(f"per_page must be between 1 and 1000, got {per_page!r}")
         if status is not None and status not in _STATUSES:
             raise ValueError(f"status must be one of {', '.join(_STATUSES)}, got {status!r}")
-        account = self._account(account_id)
+        account = self.resolve_account(account_id)
         filters: dict[str, object] = {
             "name": name,
             "is_deleted": is_deleted,
@@ -576,3 +591,48 @@ class Client:
             dict, account_id, tunnel_id, f"connectors/{connector}"
         )
         return result
+
+
+def get_public_json(
+    url: str,
+    *,
+    params: Mapping[str, str] | None = None,
+    timeout: float = 30.0,
+    accept: str = "application/json",
+    hint: str = "check the connection and try again",
+) -> Any:
+    """GET a public JSON document (no credential, no API envelope) the way the client speaks HTTP.
+
+    The same conventions as :class:`Client`: ``https://`` (plain ``http://`` only to
+    loopback), a timeout, tunnelframe's User-Agent, no token ever sent, and one error class:
+    :class:`~tunnelframe.ApiError` (``.status``, ``.url``) with the message
+    ``GET {url} failed: {problem}: {hint}``. For public data beside the Cloudflare API, such as
+    cloudflared's release list on GitHub.
+
+    Examples
+    --------
+    >>> get_public_json("http://127.0.0.1:9/releases", timeout=2)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    tunnelframe._errors.ApiError: GET http://127.0.0.1:9/releases failed: no response (...
+    """
+    check_base_url(url)
+    headers = {"Accept": accept, "User-Agent": f"tunnelframe/{__version__}"}
+
+    def fail(problem: str, status: int | None) -> ApiError:
+        return ApiError(f"GET {url} failed: {problem}: {hint}", status=status, url=url)
+
+    try:
+        response = requests.get(url, params=params, headers=headers, timeout=timeout)
+    except requests.exceptions.RequestException as exc:
+        raise fail(f"no response ({type(exc).__name__}: {exc})", None) from exc
+    if response.status_code >= 400:
+        raise fail(f"HTTP {response.status_code}", response.status_code)
+    try:
+        return response.json()
+    except ValueError as exc:
+        raise fail(
+            f"HTTP {response.status_code}, the body is not JSON: "
+            f"{response.content[:_BODY_QUOTE_BYTES]!r}",
+            response.status_code,
+        ) from exc

@@ -20,11 +20,11 @@ from typing import Any
 
 from tunnelframe._data import _data_path
 
-__all__ = ["SAMPLE_AS_OF", "load_sample"]
+__all__ = ["SAMPLE_AS_OF", "SAMPLE_FILE", "SAMPLE_N_TUNNELS", "SAMPLE_SEED", "load_sample"]
 
-_SAMPLE_FILE = "sample-fleet.json.gz"
-_SAMPLE_N_TUNNELS = 200
-_SAMPLE_SEED = 2026
+SAMPLE_FILE = "sample-fleet.json.gz"
+SAMPLE_N_TUNNELS = 200
+SAMPLE_SEED = 2026
 
 #: The moment the bundled sample fleet shows (it was generated "as of" then). Measure its ages
 #: and version drift here, not at today's date, or every connector looks months older than it
@@ -34,7 +34,7 @@ SAMPLE_AS_OF = datetime(2026, 8, 20, 12, 0, 0, tzinfo=UTC)
 
 @functools.cache
 def _sample_text() -> str:
-    path = _data_path(_SAMPLE_FILE)
+    path = _data_path(SAMPLE_FILE)
     return gzip.decompress(path.read_bytes()).decode("utf-8")
 
 

@@ -2,8 +2,9 @@
 
 This module orchestrates :class:`~tunnelframe.Client` calls: it lists the tunnels of one or
 more accounts, reads every tunnel's ``/connections`` concurrently, records each failure instead
-of dropping it, and wraps the result in a :class:`Snapshot` that saves to and loads from JSON.
-It must not speak HTTP itself (that is ``client``) nor flatten payloads (that is ``frames``).
+of dropping it, and wraps the result in a :class:`~tunnelframe.snapshot.Snapshot` (whose file
+format lives in :mod:`tunnelframe.snapshot`). It must not speak HTTP itself (that is
+``client``) nor flatten payloads (that is ``frames``).
 
 Which tunnels are read: with ``skip_inactive=True`` (the default) a deleted tunnel or one
 whose status is ``inactive`` (never run) cannot have connectors, so its ``/connections`` is not
@@ -14,279 +15,19 @@ costs ``ceil(N / 1000)`` list calls plus one call per tunnel that can have conne
 from __future__ import annotations
 
 import concurrent.futures
-import gzip
-import json
-import os
-import tempfile
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any
 
-from tunnelframe._errors import ApiError, SchemaError, TunnelframeError
+from tunnelframe._errors import ApiError, TunnelframeError
 from tunnelframe.client import Client
+from tunnelframe.frames import connections_frame
+from tunnelframe.snapshot import Snapshot
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = [
-    "Snapshot",
-    "TunnelList",
-    "fetch_connector",
-    "fetch_fleet",
-    "fetch_tunnel",
-    "load_snapshot",
-]
-
-_FORMAT: Final = "tunnelframe.snapshot"
-_VERSION: Final = 1
-_ERROR_COLUMNS: Final = ("account_id", "tunnel_id", "tunnel_name", "status", "codes", "message")
-
-
-class TunnelList(list[dict[str, Any]]):
-    """The raw tunnels of a snapshot: a plain list that, called, returns the tunnels frame.
-
-    ``snapshot.tunnels`` is the fleet's tunnel list (each tunnel with ``"connectors"``);
-    ``snapshot.tunnels()`` is :func:`tunnelframe.frames.tunnels_frame` of it.
-    """
-
-    def __call__(self) -> pd.DataFrame:
-        from tunnelframe.frames import tunnels_frame
-
-        return tunnels_frame({"tunnels": list(self)})
-
-
-class Snapshot:
-    """A fleet as fetched at one moment, with what went wrong and what it cost.
-
-    Attributes
-    ----------
-    fetched_at : datetime
-        When the fetch started (tz-aware UTC).
-    account_ids : list of str
-        The accounts read.
-    tunnels : list of dict
-        Raw Tunnel objects, each with ``"connectors"``: what its ``/connections`` returned
-        (``[]`` when it has none, was not read, or failed). Calling it, ``tunnels()``, gives
-        the tunnels frame.
-    errors : list of dict
-        One per tunnel whose ``/connections`` failed: ``account_id``, ``tunnel_id``,
-        ``tunnel_name``, ``status`` (HTTP status or None), ``codes``, ``message``.
-    n_requests : int
-        HTTP requests made, retries included.
-
-    Examples
-    --------
-    >>> snap = Snapshot(fetched_at=datetime(2026, 8, 20, tzinfo=UTC), account_ids=["acc1"],
-    ...                 tunnels=[{"id": "t1", "account_tag": "acc1", "connectors": []}])
-    >>> snap.fleet["tunnels"][0]["id"], snap.errors
-    ('t1', [])
-    """
-
-    def __init__(
-        self,
-        fetched_at: datetime,
-        account_ids: Iterable[str],
-        tunnels: Iterable[dict[str, Any]],
-        errors: Iterable[dict[str, Any]] = (),
-        n_requests: int = 0,
-    ) -> None:
-        if not isinstance(fetched_at, datetime) or fetched_at.tzinfo is None:
-            raise ValueError(f"fetched_at must be a tz-aware datetime, got {fetched_at!r}")
-        self.fetched_at: datetime = fetched_at
-        self.account_ids: list[str] = list(account_ids)
-        self.tunnels: TunnelList = TunnelList(tunnels)
-        self.errors: list[dict[str, Any]] = list(errors)
-        self.n_requests: int = int(n_requests)
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Snapshot):
-            return NotImplemented
-        return (
-            self.fetched_at == other.fetched_at
-            and self.account_ids == other.account_ids
-            and list(self.tunnels) == list(other.tunnels)
-            and self.errors == other.errors
-            and self.n_requests == other.n_requests
-        )
-
-    __hash__ = None  # type: ignore[assignment]
-
-    @property
-    def fleet(self) -> dict[str, Any]:
-        """The fleet dict ``{"tunnels": [...]}`` every frame function accepts."""
-        return {"tunnels": list(self.tunnels)}
-
-    def connections(self, *, include_idle: bool = True) -> pd.DataFrame:
-        """One row per connection (see :func:`tunnelframe.frames.connections_frame`).
-
-        Examples
-        --------
-        >>> snap = Snapshot(fetched_at=datetime(2026, 8, 20, tzinfo=UTC), account_ids=["a"],
-        ...     tunnels=[{"id": "t1", "connectors": [{"id": "c1", "conns": [
-        ...         {"id": "x1", "colo_name": "DFW"}, {"id": "x2", "colo_name": "LAX"}]}]}])
-        >>> list(snap.connections()["colo_name"])
-        ['DFW', 'LAX']
-        """
-        from tunnelframe.frames import connections_frame
-
-        return connections_frame(self.fleet, include_idle=include_idle)
-
-    def connectors(self) -> pd.DataFrame:
-        """One row per connector (see :func:`tunnelframe.frames.connectors_frame`).
-
-        Examples
-        --------
-        >>> snap = Snapshot(fetched_at=datetime(2026, 8, 20, tzinfo=UTC), account_ids=["a"],
-        ...     tunnels=[{"id": "t1", "connectors": [{"id": "c1", "conns": []}]}])
-        >>> list(snap.connectors()["connector_id"])
-        ['c1']
-        """
-        from tunnelframe.frames import connectors_frame
-
-        return connectors_frame(self.fleet)
-
-    def errors_frame(self) -> pd.DataFrame:
-        """One row per failed tunnel: account_id, tunnel_id, tunnel_name, status, codes, message.
-
-        ``status`` is a nullable integer (NA: no response), ``codes`` the error codes joined
-        with ",".
-
-        Examples
-        --------
-        >>> snap = Snapshot(fetched_at=datetime(2026, 8, 20, tzinfo=UTC), account_ids=["a"],
-        ...     tunnels=[], errors=[{"account_id": "a", "tunnel_id": "t9", "tunnel_name": "x",
-        ...                          "status": 404, "codes": [7003], "message": "gone"}])
-        >>> snap.errors_frame()[["tunnel_id", "status", "codes"]].to_dict("records")
-        [{'tunnel_id': 't9', 'status': 404, 'codes': '7003'}]
-        """
-        import pandas as pd
-
-        rows = [
-            {
-                "account_id": error.get("account_id"),
-                "tunnel_id": error.get("tunnel_id"),
-                "tunnel_name": error.get("tunnel_name"),
-                "status": error.get("status"),
-                "codes": ",".join(str(code) for code in error.get("codes") or []),
-                "message": error.get("message"),
-            }
-            for error in self.errors
-        ]
-        frame = pd.DataFrame(rows, columns=list(_ERROR_COLUMNS))
-        return frame.astype(
-            {
-                "account_id": "category",
-                "tunnel_id": "string",
-                "tunnel_name": "string",
-                "status": "Int64",
-                "codes": "string",
-                "message": "string",
-            }
-        )
-
-    def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write the snapshot as JSON (gzip when the name ends in ``.gz``), atomically.
-
-        The file is written next to ``path`` under a temporary name, then renamed over it,
-        so a reader never sees half a snapshot.
-
-        Returns
-        -------
-        Path
-            The path written.
-
-        Examples
-        --------
-        >>> import tempfile, pathlib
-        >>> snap = Snapshot(fetched_at=datetime(2026, 8, 20, tzinfo=UTC), account_ids=["a"],
-        ...                 tunnels=[])
-        >>> target = pathlib.Path(tempfile.mkdtemp()) / "fleet.json.gz"
-        >>> load_snapshot(snap.save(target)) == snap
-        True
-        """
-        target = Path(path)
-        document = {
-            "format": _FORMAT,
-            "version": _VERSION,
-            "fetched_at": self.fetched_at.astimezone(UTC).isoformat(),
-            "account_ids": list(self.account_ids),
-            "n_requests": self.n_requests,
-            "errors": self.errors,
-            "tunnels": list(self.tunnels),
-        }
-        data = json.dumps(document, ensure_ascii=False, indent=None).encode()
-        if target.name.endswith(".gz"):
-            data = gzip.compress(data, mtime=0)
-        fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temp, target)
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
-        return target
-
-    def __repr__(self) -> str:
-        n_connectors = sum(len(t.get("connectors") or []) for t in self.tunnels)
-        return (
-            f"Snapshot(fetched_at={self.fetched_at.isoformat()!r}, "
-            f"account_ids={self.account_ids!r}, tunnels={len(self.tunnels)}, "
-            f"connectors={n_connectors}, errors={len(self.errors)}, "
-            f"n_requests={self.n_requests})"
-        )
-
-
-def load_snapshot(path: str | os.PathLike[str]) -> Snapshot:
-    """Read a snapshot written by :meth:`Snapshot.save` (``.json`` or ``.json.gz``).
-
-    Raises
-    ------
-    SchemaError
-        The file is not a tunnelframe snapshot.
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> snap = Snapshot(fetched_at=datetime(2026, 8, 20, tzinfo=UTC), account_ids=["a"],
-    ...                 tunnels=[{"id": "t1", "connectors": []}], n_requests=2)
-    >>> load_snapshot(snap.save(pathlib.Path(tempfile.mkdtemp()) / "s.json")).n_requests
-    2
-    """
-    source = Path(path)
-    raw = source.read_bytes()
-    if raw[:2] == b"\x1f\x8b":
-        raw = gzip.decompress(raw)
-    try:
-        document = json.loads(raw)
-    except ValueError as exc:
-        raise SchemaError(str(source), f"not JSON ({exc}): is it a tunnelframe snapshot?") from exc
-    if not isinstance(document, Mapping) or document.get("format") != _FORMAT:
-        raise SchemaError(str(source), f'no "format": "{_FORMAT}" marker: not a snapshot')
-    if document.get("version") != _VERSION:
-        raise SchemaError(
-            f"{source}:version",
-            f"snapshot version {document.get('version')!r} is not {_VERSION}: upgrade tunnelframe",
-        )
-    for key, kind in (("tunnels", list), ("account_ids", list), ("errors", list)):
-        if not isinstance(document.get(key), kind):
-            raise SchemaError(f"{source}:{key}", f"expected a list, got {document.get(key)!r:.60}")
-    try:
-        fetched_at = datetime.fromisoformat(str(document.get("fetched_at")))
-    except ValueError as exc:
-        raise SchemaError(f"{source}:fetched_at", "not an ISO 8601 date-time") from exc
-    if fetched_at.tzinfo is None:
-        raise SchemaError(f"{source}:fetched_at", "has no time zone")
-    return Snapshot(
-        fetched_at=fetched_at.astimezone(UTC),
-        account_ids=[str(account) for account in document["account_ids"]],
-        tunnels=document["tunnels"],
-        errors=document["errors"],
-        n_requests=int(document.get("n_requests") or 0),
-    )
+__all__ = ["fetch_connector", "fetch_fleet", "fetch_tunnel"]
 
 
 def _can_have_connectors(tunnel: Mapping[str, Any]) -> bool:
@@ -306,7 +47,7 @@ def _error_record(account: str, tunnel: Mapping[str, Any], error: ApiError) -> d
 
 def _accounts(client: Client, account_id: str | Iterable[str] | None) -> list[str]:
     if account_id is None:
-        return [client._account(None)]
+        return [client.resolve_account(None)]
     if isinstance(account_id, str):
         return [account_id]
     accounts = list(dict.fromkeys(account_id))
@@ -417,7 +158,7 @@ def _fetch_fleet(
     else:
         from tqdm import tqdm
 
-    client._ensure_pool(max_workers)
+    client.ensure_pool(max_workers)
     fetched_at = datetime.now(UTC)
     requests_before = client.n_requests
     tunnels: list[dict[str, Any]] = []
@@ -490,12 +231,10 @@ def fetch_tunnel(
     >>> frame[["tunnel_name", "connector_id", "colo_name"]].astype(str).values.tolist()
     [['web', 'c1', 'DFW']]
     """
-    from tunnelframe.frames import connections_frame
-
     own_client = client is None
     active = Client() if client is None else client
     try:
-        account = active._account(account_id)
+        account = active.resolve_account(account_id)
         tunnel = active.get_tunnel(tunnel_id, account_id=account)
         connectors = active.list_connectors(tunnel_id, account_id=account)
     finally:
@@ -526,12 +265,10 @@ def fetch_connector(
     >>> list(frame["colo_name"])
     ['DFW', 'IAH']
     """
-    from tunnelframe.frames import connections_frame
-
     own_client = client is None
     active = Client() if client is None else client
     try:
-        account = active._account(account_id)
+        account = active.resolve_account(account_id)
         connector = active.get_connector(tunnel_id, connector_id, account_id=account)
     finally:
         if own_client:

@@ -1,16 +1,18 @@
 """Where a fleet's connections land, and whether each connector and tunnel is highly available.
 
 Analysis on a connections frame (:func:`tunnelframe.connections_frame`): active connections per
-Cloudflare colo (:func:`colo_distribution`), cloudflared's edge string per connector
-(:func:`format_edges`), an HA verdict per connector or tunnel (:func:`ha_report`), connection
-ages and connector uptimes (:func:`connection_ages`), and what a colo code means
-(:func:`colo_info`). Everything is vectorised over the frame's categorical codes; nothing here
-fetches, touches the network or modifies its input frame.
+Cloudflare colo site, metro, country or region (:func:`colo_distribution`), cloudflared's edge
+string per connector (:func:`format_edges`), an HA verdict per connector or tunnel
+(:func:`ha_report`), connection ages and connector uptimes (:func:`connection_ages`), and what
+a colo code means (:func:`colo_info`). Everything is vectorised over the frame's categorical
+codes; nothing here fetches, touches the network or modifies its input frame.
 
-Colo codes are resolved offline from ``airportsdata`` (IATA codes with coordinates and time
-zones) plus ``data/colos-extra.csv``, a small table of Cloudflare codes that are not (or no
-longer) airport codes. The region is derived from the airport's time-zone area (``America/…``,
-``Europe/…``), refined by country where an area spans regions; see :func:`colo_info`.
+The colo model: ``colo_name`` names a *site* (``ord12``; before mid-2023 ``ORD``, one site
+too), kept verbatim; its *metro* is the upper-case IATA code (``ORD``), derived where needed,
+ignoring case. Metros are resolved offline from Cloudflare's list of data centres bundled as
+``data/colos.csv`` (its header cites the source), then ``airportsdata``. The region is derived
+from the metro's time-zone area (``America/…``, ``Europe/…``), refined by country where an
+area spans regions; see :func:`colo_info`.
 """
 
 from __future__ import annotations

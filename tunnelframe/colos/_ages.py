@@ -13,7 +13,8 @@ import pandas as pd
 
 from tunnelframe import _checks
 from tunnelframe._checks import _check_frame
-from tunnelframe.colos._core import _CONNECTOR_KEYS, _groups, _row_flags, _take
+from tunnelframe.colos._core import _CONNECTOR_KEYS, _groups, _take
+from tunnelframe.frames import connection_flags
 
 __all__ = ["connection_ages"]
 
@@ -97,7 +98,7 @@ def connection_ages(
         flags = pd.Series(uptime < window / pd.Timedelta(hours=1), dtype="boolean")
         return flags.mask(uptime.isna())
 
-    active, _ = _row_flags(frame)
+    active, _ = connection_flags(frame)
     if level == "connection":
         keys = (*_CONNECTOR_KEYS, "connection_id", "colo_name")
         rows = frame[[*keys, "opened_at", "run_at"]].iloc[np.flatnonzero(active)]

@@ -6,6 +6,7 @@ never modifies the frame it is given.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
@@ -13,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from tunnelframe._checks import _codes
-from tunnelframe.frames import CONNECTORS_SCHEMA
+from tunnelframe.frames import CONNECTORS_SCHEMA, connection_flags
 
 __all__: list[str] = []
 
@@ -22,6 +23,33 @@ _STR: Any = CONNECTORS_SCHEMA["edges"]
 
 _CONNECTOR_KEYS = ("account_id", "tunnel_id", "tunnel_name", "connector_id")
 _TUNNEL_KEYS = ("account_id", "tunnel_id", "tunnel_name")
+
+
+# A site code: three letters (the metro's IATA code) and an optional site number.
+_SITE = re.compile(r"([A-Za-z]{3})([0-9]{1,3})?")
+
+
+def _split(code: str) -> tuple[str, int | None]:
+    """``(metro, site number)`` of a colo code: ``ord12`` -> ``("ORD", 12)``, ``ORD`` ->
+    ``("ORD", None)``. A code in neither form is its own metro, upper-cased."""
+    key = code.strip()
+    match = _SITE.fullmatch(key)
+    if match is None:
+        return key.upper(), None
+    number = match.group(2)
+    return match.group(1).upper(), None if number is None else int(number)
+
+
+def _metro_codes(colos: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """The metro of every value of ``colos`` (a column of colo codes) as integer codes into the
+    returned labels (-1 for NA); one parse per distinct code, none per row."""
+    categorical = pd.Categorical(colos)
+    sites = np.asarray(categorical.codes, dtype=np.int64)
+    metros = [_split(str(code))[0] for code in categorical.categories]
+    metro_of_site, labels = pd.factorize(pd.Series(metros, dtype=object))
+    metro_of_site = np.asarray(metro_of_site, dtype=np.int64)
+    out = np.where(sites >= 0, metro_of_site[np.maximum(sites, 0)] if len(metros) else -1, -1)
+    return out.astype(np.int64), pd.Index(labels)
 
 
 class _Groups(NamedTuple):
@@ -54,15 +82,6 @@ def _take(frame: pd.DataFrame, columns: Sequence[str], rows: np.ndarray) -> dict
     return {c: frame[c].take(rows).reset_index(drop=True) for c in columns}
 
 
-def _row_flags(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Which rows are active connections and which pending reconnects."""
-    is_conn = frame["colo_name"].notna().to_numpy()
-    if "connection_id" in frame.columns:
-        is_conn = is_conn | frame["connection_id"].notna().to_numpy()
-    pending = frame["is_pending_reconnect"].fillna(False).astype(bool).to_numpy() & is_conn
-    return is_conn & ~pending, pending
-
-
 def _pair_counts(
     groups: np.ndarray, colos: np.ndarray, n_colos: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -86,10 +105,6 @@ def _sorted_category(values: pd.Series) -> pd.Series:
     return pd.Series(pd.Categorical(values.astype(object), categories=sorted(observed)))
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
-
 class _Connectors(NamedTuple):
     """Per-connector counts, aligned on connectors in order of first appearance."""
 
@@ -99,15 +114,17 @@ class _Connectors(NamedTuple):
     tunnel_rows: np.ndarray  # frame position of each tunnel's first row
     n_active: np.ndarray
     n_pending: np.ndarray
-    n_colos: np.ndarray
-    only_colo: np.ndarray  # the colo when n_colos == 1, else ""
+    n_colos: np.ndarray  # distinct sites of active connections
+    n_metros: np.ndarray  # distinct metros of active connections
+    only_colo: np.ndarray  # the site when n_colos == 1, else ""
     replaced: np.ndarray
-    pairs: tuple[np.ndarray, np.ndarray, np.ndarray]  # active (tunnel, colo) pairs and counts
+    pairs: tuple[np.ndarray, np.ndarray, np.ndarray]  # active (tunnel, site) pairs and counts
     colo_labels: np.ndarray
+    n_tunnel_metros: np.ndarray  # distinct metros of each tunnel's active connections
 
 
 def _connectors(frame: pd.DataFrame) -> _Connectors:
-    active, pending = _row_flags(frame)
+    active, pending = connection_flags(frame)
     tunnels = _groups(frame, ("account_id", "tunnel_id"))
     rows = np.flatnonzero(frame["connector_id"].notna().to_numpy())
     sub = frame[["account_id", "tunnel_id", "connector_id", "colo_name", "run_at"]].iloc[rows]
@@ -128,6 +145,15 @@ def _connectors(frame: pd.DataFrame) -> _Connectors:
     single = np.flatnonzero(n_colos == 1)
     only_colo[single] = colo_labels[colo_of_pair[np.searchsorted(group_of_pair, single)]]
     tunnel_pairs = _pair_counts(tunnels.codes[rows][located], colo_codes[located], len(labels))
+    metro_codes, metro_labels = _metro_codes(sub["colo_name"])
+    n_metros = np.bincount(
+        _pair_counts(groups.codes[located], metro_codes[located], len(metro_labels))[0],
+        minlength=groups.n,
+    )
+    n_tunnel_metros = np.bincount(
+        _pair_counts(tunnels.codes[rows][located], metro_codes[located], len(metro_labels))[0],
+        minlength=tunnels.n,
+    )
 
     # A connector with only pending reconnects while a newer connector of its tunnel is up is
     # what a restart leaves behind for a few minutes (cloudflared starts under a new id).
@@ -146,8 +172,10 @@ def _connectors(frame: pd.DataFrame) -> _Connectors:
         n_active,
         n_pending,
         n_colos,
+        n_metros,
         only_colo,
         replaced,
         tunnel_pairs,
         colo_labels,
+        n_tunnel_metros,
     )

@@ -1,5 +1,5 @@
-"""Connections per colo (fleet-wide or per account, tunnel, connector, country, region) and
-cloudflared's edge strings. Never modifies its input frame.
+"""Connections per colo site (fleet-wide or per account, tunnel, connector; rolled up by metro,
+country or region) and cloudflared's edge strings. Never modifies its input frame.
 """
 
 from __future__ import annotations
@@ -15,42 +15,50 @@ from tunnelframe.colos._core import (
     _TUNNEL_KEYS,
     _groups,
     _pair_counts,
-    _row_flags,
     _sorted_category,
+    _split,
     _take,
 )
 from tunnelframe.colos._info import _colo_info
-from tunnelframe.frames import _edges
+from tunnelframe.frames import connection_flags, edge_strings
 
 __all__ = ["colo_distribution", "format_edges"]
 
 _BY_KEYS: dict[str | None, tuple[str, ...]] = {
     None: (),
+    "site": (),
     "account": ("account_id",),
     "tunnel": _TUNNEL_KEYS,
     "connector": _CONNECTOR_KEYS,
+    "metro": (),
     "country": (),
     "region": (),
 }
+_ROLLUPS = ("metro", "country", "region")
 
 
 def colo_distribution(
     frame: pd.DataFrame,
     *,
-    by: Literal["account", "tunnel", "connector", "country", "region"] | None = None,
+    by: Literal["site", "account", "tunnel", "connector", "metro", "country", "region"]
+    | None = None,
     active_only: bool = True,
 ) -> pd.DataFrame:
-    """Count connections per Cloudflare colo, fleet-wide or per tunnel, connector, country….
+    """Count connections per Cloudflare colo site, or roll them up by metro, country, region.
+
+    A colo code (``colo_name``) names a *site* (``ord12``); its *metro* is the upper-case IATA
+    code (``ORD``), shared by all the sites of a city (see :func:`colo_info`).
 
     Parameters
     ----------
     frame : pandas.DataFrame
         A connections frame, as returned by :func:`tunnelframe.connections_frame`.
-    by : {None, "account", "tunnel", "connector", "country", "region"}
-        ``None`` counts per colo over the whole frame. ``"account"``, ``"tunnel"`` and
-        ``"connector"`` count per colo within each of those, in order of first appearance in
-        ``frame``. ``"country"`` and ``"region"`` roll colos up into their country or region
-        (see :func:`colo_info`; unknown colos form an NA group and warn).
+    by : {None, "site", "account", "tunnel", "connector", "metro", "country", "region"}
+        ``None`` or ``"site"`` count per site over the whole frame. ``"account"``,
+        ``"tunnel"`` and ``"connector"`` count per site within each of those, in order of
+        first appearance in ``frame``. ``"metro"``, ``"country"`` and ``"region"`` roll sites
+        up into their metro, country or region (country and region: see :func:`colo_info`;
+        sites of unknown metros form an NA group and warn).
     active_only : bool, default True
         Count only active connections; ``False`` counts pending reconnects too. Idle connectors
         (no connection) never count.
@@ -58,13 +66,14 @@ def colo_distribution(
     Returns
     -------
     pandas.DataFrame
-        For ``by`` None/account/tunnel/connector: the key columns (``account_id``,
+        For ``by`` None/site/account/tunnel/connector: the key columns (``account_id``,
         ``tunnel_id``, ``tunnel_name``, ``connector_id`` as relevant), ``colo_name``
-        (category), ``connections`` (int64) and ``share`` (float64: the colo's fraction of
-        the group's counted connections, so shares sum to 1 per group); colos by descending
-        ``connections``, then name. For ``by`` country/region: ``country`` or ``region``
-        (category), ``connections``, ``share`` (of the whole frame) and ``n_colos`` (int64:
-        colos with a counted connection), by descending ``connections``.
+        (category, the site), ``connections`` (int64) and ``share`` (float64: the site's
+        fraction of the group's counted connections, so shares sum to 1 per group); sites by
+        descending ``connections``, then name. For ``by`` metro/country/region: ``metro``,
+        ``country`` or ``region`` (category), ``connections``, ``share`` (of the whole frame),
+        ``n_sites`` (int64: sites with a counted connection) and, for country and region,
+        ``n_metros`` (int64); by descending ``connections``, then name.
 
     Examples
     --------
@@ -75,20 +84,25 @@ def colo_distribution(
     ['colo_name', 'connections', 'share']
     >>> round(float(dist["share"].sum()), 6)
     1.0
+    >>> metros = tf.colo_distribution(conns, by="metro")
+    >>> list(metros.columns)
+    ['metro', 'connections', 'share', 'n_sites']
+    >>> int(metros["connections"].sum()) == int(dist["connections"].sum())
+    True
     """
     if by not in _BY_KEYS:
         raise ValueError(
-            f"colo_distribution: by={by!r} is not one of None, 'account', 'tunnel', "
-            "'connector', 'country', 'region'"
+            f"colo_distribution: by={by!r} is not one of None, 'site', 'account', 'tunnel', "
+            "'connector', 'metro', 'country', 'region'"
         )
     keys = _BY_KEYS[by]
     _check_frame(frame, "colo_distribution", columns=(*keys, "colo_name", "is_pending_reconnect"))
-    active, pending = _row_flags(frame)
+    active, pending = connection_flags(frame)
     counted = active | pending if not active_only else active
     counted = counted & frame["colo_name"].notna().to_numpy()
     rows = frame[[*keys, "colo_name"]].iloc[np.flatnonzero(counted)]
-    if by in ("country", "region"):
-        return _geo_distribution(rows, by)
+    if by in _ROLLUPS:
+        return _rollup(rows, by)
     groups = _groups(rows, keys)
     colo_codes, colo_labels = _codes(rows["colo_name"])
     pair_group, pair_colo, counts = _pair_counts(groups.codes, colo_codes, len(colo_labels))
@@ -106,35 +120,49 @@ def colo_distribution(
     return pd.DataFrame(out)
 
 
-def _geo_distribution(rows: pd.DataFrame, by: str) -> pd.DataFrame:
-    colos = rows["colo_name"].astype("category").cat.remove_unused_categories()
-    info = _colo_info(colos.cat.categories, stacklevel=4)
-    geo = info[by].reindex(colos.cat.categories.astype(str)).to_numpy()
-    per_colo = np.bincount(colos.cat.codes.to_numpy(), minlength=len(geo))
-    seen = per_colo > 0
-    table = pd.DataFrame({by: geo[seen], "connections": per_colo[seen], "n_colos": 1})
-    table[by] = table[by].astype(info[by].dtype)
-    out = table.groupby(by, observed=True, dropna=False, sort=False).sum().reset_index()
+def _rollup(rows: pd.DataFrame, by: str) -> pd.DataFrame:
+    sites = rows["colo_name"].astype("category").cat.remove_unused_categories()
+    names = sites.cat.categories.astype(str)
+    per_site = np.bincount(sites.cat.codes.to_numpy(), minlength=len(names))
+    metros = [_split(name)[0] for name in names]
+    if by == "metro":
+        key: pd.Series = pd.Series(pd.Categorical(metros, categories=sorted(set(metros))))
+    else:
+        info = _colo_info(names, stacklevel=5)
+        key = pd.Series(info[by].reindex(names).to_numpy()).astype(info[by].dtype)
+    table = pd.DataFrame({by: key, "connections": per_site, "n_sites": 1, "metro": metros})[
+        per_site > 0
+    ]
+    grouped = table.groupby(by, observed=True, dropna=False, sort=False)
+    out = grouped.agg(
+        connections=("connections", "sum"),
+        n_sites=("n_sites", "sum"),
+        n_metros=("metro", "nunique"),
+    ).reset_index()
+    if by == "metro":
+        out = out.drop(columns="n_metros")
     out = out.sort_values(["connections", by], ascending=[False, True], ignore_index=True)
     total = int(out["connections"].sum())
-    return pd.DataFrame(
-        {
-            by: out[by].cat.remove_unused_categories() if by == "country" else out[by],
-            "connections": out["connections"].astype(np.int64),
-            "share": (out["connections"] / total if total else out["connections"] * 0.0).astype(
-                np.float64
-            ),
-            "n_colos": out["n_colos"].astype(np.int64),
-        }
-    )
+    keys = out[by].astype(key.dtype)
+    result = {
+        by: keys.cat.remove_unused_categories() if by != "region" else keys,
+        "connections": out["connections"].astype(np.int64),
+        "share": (out["connections"] / total if total else out["connections"] * 0.0).astype(
+            np.float64
+        ),
+        "n_sites": out["n_sites"].astype(np.int64),
+    }
+    if by != "metro":
+        result["n_metros"] = out["n_metros"].astype(np.int64)
+    return pd.DataFrame(result)
 
 
 def format_edges(frame: pd.DataFrame) -> pd.DataFrame:
-    """Give every connector the edge string cloudflared prints: ``1xATL, 2xDFW``.
+    """Give every connector the edge string cloudflared prints: ``1xord02, 1xord06, 2xord12``.
 
-    As in ``cloudflared tunnel list`` and ``tunnel info``: active connections per colo as
-    ``<count>x<colo>``, colos sorted by name, joined by ``", "``; pending reconnects are left
-    out, so a connector without an active connection gets ``""``.
+    As in ``cloudflared tunnel list`` and ``tunnel info``: active connections per colo site as
+    ``<count>x<site>``, sites verbatim and sorted by name, joined by ``", "``; pending
+    reconnects are left out, so a connector without an active connection gets ``""``.
 
     Parameters
     ----------
@@ -162,7 +190,7 @@ def format_edges(frame: pd.DataFrame) -> pd.DataFrame:
     sub = frame[[*_CONNECTOR_KEYS, "colo_name", "is_pending_reconnect"]].iloc[rows]
     sub = sub.reset_index(drop=True)
     groups = _groups(sub, ("account_id", "tunnel_id", "connector_id"))
-    # frames._edges groups by columns; one integer per connector keeps first-appearance order.
+    # edge_strings groups by columns; one integer per connector keeps first-appearance order.
     keyed = pd.DataFrame(
         {
             "connector": groups.codes,
@@ -171,5 +199,5 @@ def format_edges(frame: pd.DataFrame) -> pd.DataFrame:
         }
     )
     out = _take(sub, _CONNECTOR_KEYS, groups.first)
-    out["edges"] = _edges(keyed, by="connector").reset_index(drop=True)
+    out["edges"] = edge_strings(keyed, by="connector").reset_index(drop=True)
     return pd.DataFrame(out)

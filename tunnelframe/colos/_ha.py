@@ -12,13 +12,13 @@ import numpy as np
 import pandas as pd
 
 from tunnelframe._checks import _check_frame
+from tunnelframe._text import plural
 from tunnelframe.colos._core import (
     _CONNECTOR_KEYS,
     _TUNNEL_KEYS,
     _Connectors,
     _connectors,
     _labelled,
-    _plural,
     _take,
 )
 
@@ -28,9 +28,15 @@ _CONNECTOR_STATUSES = ("ok", "single_colo", "degraded", "down")
 _TUNNEL_STATUSES = ("ok", "single_colo", "degraded", "single_connector", "down")
 
 
+def _spread(n_sites: int, n_metros: int) -> str:
+    return f"{plural(n_sites, 'site')} of {plural(n_metros, 'metro')}"
+
+
 def _connector_label(expected: int) -> Callable[..., str]:
-    def label(n_active: int, n_pending: int, n_colos: int, colo: str, replaced: bool) -> str:
-        pending = _plural(n_pending, "pending reconnect")
+    def label(
+        n_active: int, n_pending: int, n_colos: int, n_metros: int, colo: str, replaced: bool
+    ) -> str:
+        pending = plural(n_pending, "pending reconnect")
         if n_active == 0:
             if replaced:
                 return (
@@ -41,9 +47,9 @@ def _connector_label(expected: int) -> Callable[..., str]:
         where = (
             (f"all in {colo}" if n_active > 1 else f"in {colo}")
             if n_colos == 1
-            else (f"in {n_colos} colos" if n_colos else "colo unknown")
+            else (f"in {_spread(n_colos, n_metros)}" if n_colos else "colo unknown")
         )
-        text = f"{n_active} of {_plural(expected, 'expected connection')} active, {where}"
+        text = f"{n_active} of {plural(expected, 'expected connection')} active, {where}"
         return f"{text}; {pending}" if n_pending else text
 
     return label
@@ -55,6 +61,7 @@ def _tunnel_label(expected: int) -> Callable[..., str]:
         n_up: int,
         n_active: int,
         n_colos: int,
+        n_metros: int,
         colo: str,
         n_short: int,
         n_replaced: int,
@@ -64,20 +71,24 @@ def _tunnel_label(expected: int) -> Callable[..., str]:
         if n_connectors == 0:
             parts = ["no connector"]
         elif n_active == 0:
-            parts = [f"no active connection on {_plural(n_connectors, 'connector')}"]
+            parts = [f"no active connection on {plural(n_connectors, 'connector')}"]
         else:
             redundancy = " (no host redundancy)" if n_up == 1 else ""
-            conns = _plural(n_active, "active connection")
+            conns = plural(n_active, "active connection")
             where = (
                 (f"all {conns} in {colo}" if n_active > 1 else f"{conns} in {colo}")
                 if n_colos == 1
-                else (f"{conns} in {n_colos} colos" if n_colos else f"{conns}, colo unknown")
+                else (
+                    f"{conns} in {_spread(n_colos, n_metros)}"
+                    if n_colos
+                    else f"{conns}, colo unknown"
+                )
             )
-            parts = [f"{_plural(n_up, 'connector')} up{redundancy}", where]
+            parts = [f"{plural(n_up, 'connector')} up{redundancy}", where]
         if n_short and n_active:
-            parts.append(f"{_plural(n_short, 'connector')} short of {expected} active connections")
+            parts.append(f"{plural(n_short, 'connector')} short of {expected} active connections")
         if n_replaced:
-            parts.append(f"{_plural(n_replaced, 'connector')} replaced by a restart")
+            parts.append(f"{plural(n_replaced, 'connector')} replaced by a restart")
         if mismatch == 1:
             says = "no connection is active" if n_active == 0 else "connections are active"
             parts.append(f"API status {api!r} disagrees: {says}")
@@ -95,8 +106,14 @@ def ha_report(
     """Judge the high availability of every connector, or every tunnel.
 
     cloudflared opens ``expected_connections`` (4 by default, 1 for quick tunnels) connections
-    spread over at least two colos; a tunnel survives the loss of a host only with two or more
-    connectors up. An *active* connection is one that is not a pending reconnect.
+    to two edge regions; they usually land in two or more *sites* of the metro nearest to the
+    host (``1xord02, 1xord06, 2xord12``: three Chicago sites), sometimes in two metros. A
+    colo here is a site, the ``colo_name`` the API gives; its metro is the IATA code shared by
+    the sites of a city (see :func:`colo_info`). A tunnel survives the loss of a host only with
+    two or more connectors up, and the loss of a whole metro only with connectors that land in
+    two metros (hosts in two places): ``single_metro`` flags tunnels that cannot, as
+    information, not as a problem (one host always lands in one metro). An *active* connection
+    is one that is not a pending reconnect.
 
     Connector ``status``, the first that applies:
 
@@ -105,8 +122,9 @@ def ha_report(
       connector is flagged ``replaced`` and its reason says "likely replaced by a restart":
       cloudflared restarts under a new connector id and the old one lingers a few minutes.
     - ``degraded``: fewer than ``expected_connections`` active connections.
-    - ``single_colo``: two or more active connections, all in one colo (with one
-      connection, as quick tunnels hold, there is nothing to spread).
+    - ``single_colo``: two or more active connections, all in one site (with one
+      connection, as quick tunnels hold, there is nothing to spread). Connections in two
+      sites of one metro are not ``single_colo``: that is how cloudflared spreads them.
     - ``ok``: otherwise.
 
     Tunnel ``status``, the first that applies:
@@ -114,7 +132,7 @@ def ha_report(
     - ``down``: no active connection (or no connector).
     - ``single_connector``: exactly one connector up: no host redundancy.
     - ``degraded``: some connector not ``replaced`` is ``down`` or ``degraded``.
-    - ``single_colo``: two or more active connections, all of the tunnel's in one colo.
+    - ``single_colo``: two or more active connections, all of the tunnel's in one site.
     - ``ok``: otherwise.
 
     ``reason`` is a sentence naming every problem that applies, not only the status's.
@@ -136,15 +154,17 @@ def ha_report(
     pandas.DataFrame
         Rows in order of first appearance in ``frame``. Connector level: ``account_id``,
         ``tunnel_id``, ``tunnel_name``, ``connector_id``, ``run_at``, ``n_active``,
-        ``n_pending``, ``n_colos`` (int64: colos of active connections), ``status`` (ordered
+        ``n_pending``, ``n_colos`` (int64: distinct sites of active connections),
+        ``n_metros`` (int64: distinct metros of active connections), ``status`` (ordered
         category, from ``ok`` to ``down``), ``reason`` (str), ``replaced`` (bool). Tunnel
         level: ``account_id``, ``tunnel_id``, ``tunnel_name``, ``tunnel_status`` (as the API
         reports it), ``n_connectors``, ``n_active_connectors``, ``n_active``, ``n_pending``,
-        ``n_colos`` (int64), ``single_connector`` (bool: exactly one connector up, so no host
-        redundancy), ``single_colo`` (bool: two or more active connections, all in one colo;
-        both flags are set whatever the ``status``), ``concentration`` (float64: the busiest
-        colo's share of the active connections, NaN without any), ``status`` (ordered
-        category), ``reason``
+        ``n_colos`` and ``n_metros`` (int64: distinct sites and metros of active connections),
+        ``single_connector`` (bool: exactly one connector up, so no host redundancy),
+        ``single_colo`` (bool: two or more active connections, all in one site),
+        ``single_metro`` (bool: active connections in exactly one metro; these flags are set
+        whatever the ``status``), ``concentration`` (float64: the busiest site's share of the
+        active connections, NaN without any), ``status`` (ordered category), ``reason``
         (str), ``status_mismatch`` (boolean: the API says healthy or degraded but no
         connection is active, or says down or inactive while some are; NA for other API
         statuses).
@@ -188,12 +208,14 @@ def ha_report(
         out["n_active"] = c.n_active.astype(np.int64)
         out["n_pending"] = c.n_pending.astype(np.int64)
         out["n_colos"] = c.n_colos.astype(np.int64)
+        out["n_metros"] = c.n_metros.astype(np.int64)
         out["status"] = pd.Categorical(status, categories=_CONNECTOR_STATUSES, ordered=True)
         keys = pd.DataFrame(
             {
                 "n_active": c.n_active,
                 "n_pending": c.n_pending,
                 "n_colos": c.n_colos,
+                "n_metros": c.n_metros,
                 "colo": c.only_colo,
                 "replaced": c.replaced,
             }
@@ -249,8 +271,10 @@ def _tunnel_report(
         n_active=n_active,
         n_pending=per_tunnel(c.n_pending),
         n_colos=n_colos,
+        n_metros=c.n_tunnel_metros.astype(np.int64),
         single_connector=n_up == 1,
         single_colo=single_colo,
+        single_metro=c.n_tunnel_metros == 1,
         concentration=concentration.astype(np.float64),
         status=pd.Categorical(status, categories=_TUNNEL_STATUSES, ordered=True),
     )
@@ -260,6 +284,7 @@ def _tunnel_report(
             "n_up": n_up,
             "n_active": n_active,
             "n_colos": n_colos,
+            "n_metros": c.n_tunnel_metros,
             "colo": only_colo,
             "n_short": n_short,
             "n_replaced": n_replaced,

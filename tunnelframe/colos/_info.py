@@ -1,7 +1,10 @@
-"""What Cloudflare colo codes mean: city, country, region, coordinates.
+"""What Cloudflare colo codes mean: site, metro, city, country, region, coordinates.
 
-Resolved offline from ``airportsdata`` and the bundled ``colos-extra.csv``; loaded lazily, once.
-Nothing here touches the network.
+A colo code as the API gives it (``colo_name``) names a **site**: today the metro's IATA code in
+lower case plus a site number (``ord12``), up to mid-2023 the bare upper-case IATA code (``ORD``,
+one site too). The **metro** is the upper-case IATA code (``ORD``); its geography comes from
+Cloudflare's list of data centres bundled as ``data/colos.csv``, then from ``airportsdata``.
+Loaded lazily, once. Nothing here touches the network.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from tunnelframe._data import _data_path
-from tunnelframe.colos._core import _STR
+from tunnelframe.colos._core import _STR, _split
 
 __all__ = ["UnknownColoWarning", "colo_info"]
 
@@ -61,7 +64,8 @@ _COUNTRY_REGION = {
 
 
 class UnknownColoWarning(UserWarning):
-    """Some colo codes are neither IATA codes known to airportsdata nor in tunnelframe's table."""
+    """Some colo codes name a metro neither Cloudflare's list of data centres nor airportsdata
+    knows."""
 
 
 # --------------------------------------------------------------------------- colo codes
@@ -76,9 +80,9 @@ def _airports() -> dict[str, dict[str, Any]]:
 
 
 @functools.cache
-def _extra_colos() -> dict[str, dict[str, Any]]:
-    with _data_path("colos-extra.csv").open(encoding="utf-8", newline="") as fh:
-        rows = list(csv.DictReader(fh))
+def _cloudflare_metros() -> dict[str, dict[str, Any]]:
+    with _data_path("colos.csv").open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(line for line in fh if not line.startswith("#")))
     return {
         row["code"]: {
             "city": row["city"],
@@ -105,7 +109,7 @@ def _unique_codes(codes: Iterable[object] | str) -> list[object]:
             values = pd.Series(list(codes), dtype=object)
         except TypeError as exc:
             raise TypeError(
-                f"colo_info expects colo codes such as ['DFW', 'LHR'] or a column of them, "
+                f"colo_info expects colo codes such as ['ord12', 'LHR'] or a column of them, "
                 f"got {type(codes).__name__}"
             ) from exc
     return list(values.dropna().unique())
@@ -113,8 +117,10 @@ def _unique_codes(codes: Iterable[object] | str) -> list[object]:
 
 def _colo_info(codes: Iterable[object] | str, *, stacklevel: int) -> pd.DataFrame:
     unique = _unique_codes(codes)
-    extra = _extra_colos()
+    cloudflare = _cloudflare_metros()
     airports = _airports() if unique else {}
+    metro: list[str | None] = []
+    number: list[int | None] = []
     city: list[str | None] = []
     country: list[str | None] = []
     region: list[str | None] = []
@@ -122,8 +128,10 @@ def _colo_info(codes: Iterable[object] | str, *, stacklevel: int) -> pd.DataFram
     lon: list[float] = []
     unknown: list[object] = []
     for code in unique:
-        key = code.strip().upper() if isinstance(code, str) else None
-        found = None if key is None else (extra.get(key) or airports.get(key))
+        key, site_number = _split(code) if isinstance(code, str) else (None, None)
+        metro.append(key or None)
+        number.append(site_number)
+        found = None if not key else (cloudflare.get(key) or airports.get(key))
         if found is None:
             unknown.append(code)
             city.append(None)
@@ -140,15 +148,18 @@ def _colo_info(codes: Iterable[object] | str, *, stacklevel: int) -> pd.DataFram
     if unknown:
         listed = ", ".join(repr(code) for code in unknown)
         warnings.warn(
-            f"{len(unknown)} colo code(s) unknown to airportsdata and tunnelframe's colo table: "
-            f"{listed}; their city, country, region and coordinates are NA (add missing "
-            "Cloudflare codes to data/colos-extra.csv)",
+            f"{len(unknown)} colo code(s) name no metro in Cloudflare's list of data centres "
+            f"bundled with tunnelframe, nor an IATA airport code: {listed}; their city, "
+            "country, region and coordinates are NA (a data centre newer than this release "
+            "of tunnelframe, or not a Cloudflare colo code)",
             UnknownColoWarning,
             stacklevel=stacklevel,
         )
     countries = sorted({c for c in country if c is not None})
     return pd.DataFrame(
         {
+            "metro": pd.Series(metro, dtype=_STR).array,
+            "site_number": pd.array(number, dtype="Int64"),
             "city": pd.Series(city, dtype=_STR).array,
             "country": pd.Categorical(country, categories=countries),
             "region": pd.Categorical(region, categories=_REGIONS),
@@ -160,44 +171,57 @@ def _colo_info(codes: Iterable[object] | str, *, stacklevel: int) -> pd.DataFram
 
 
 def colo_info(codes: Iterable[object] | str) -> pd.DataFrame:
-    """Describe Cloudflare colo codes: city, country, region and coordinates.
+    """Describe Cloudflare colo codes: metro, site number, city, country, region, coordinates.
 
-    Looks codes up offline, first in tunnelframe's small table of Cloudflare codes that are not
-    airport codes (``data/colos-extra.csv``: each row says why it is there), then in the IATA
-    list of ``airportsdata``. The city and coordinates are those of the airport (or of the city
-    for table rows). The region is one of Africa, Asia, Europe, Middle East, North America,
-    Oceania, South America: it follows the airport's time-zone area (``Europe/…`` → Europe,
-    ``America/…`` → North America, ``Australia/…`` and ``Pacific/…`` → Oceania), except for
-    the countries listed in ``_COUNTRY_REGION`` (South America, the Middle East, oceanic
-    islands, and the US so that Honolulu stays in North America). Central America and the
-    Caribbean count as North America; Russia splits by time zone at the Urals.
+    **The colo model.** A connection's ``colo_name`` names a *site*, one data centre building:
+    since about 2024 the API gives the metro's IATA code in lower case plus a two-digit site
+    number (``ord12``); data up to mid-2023 gives the bare upper-case IATA code (``ORD``),
+    which tunnelframe takes as one site too. Several sites share a *metro*, the upper-case
+    IATA code: ``ord02``, ``ord06``, ``ord12`` and ``ORD`` are all Chicago. Codes are kept
+    verbatim as sites everywhere; matching ignores case and surrounding space. Geography comes
+    from the metro, so every site of a known metro resolves. A code in neither form (not three
+    letters and an optional number) is looked up, and counted, as a metro of its own.
+
+    Metros are looked up offline, first in Cloudflare's own list of data centres bundled with
+    tunnelframe (``data/colos.csv``: codes from Cloudflare's status page, coordinates and
+    country from its speed test's ``locations``, e.g. SJU is in PR, FRU is Bishkek), then in
+    the IATA list of ``airportsdata`` (a metro opened after this release). The region is one
+    of Africa, Asia, Europe, Middle East, North America, Oceania, South America: it follows the
+    metro's time-zone area (``Europe/…`` → Europe, ``America/…`` → North America,
+    ``Australia/…`` and ``Pacific/…`` → Oceania), except for the countries listed in
+    ``_COUNTRY_REGION`` (South America, the Middle East, oceanic islands, and the US so that
+    Honolulu stays in North America). Central America and the Caribbean count as North
+    America; Russia splits by time zone at the Urals.
 
     Parameters
     ----------
     codes : str or iterable of str
-        Colo codes such as ``"DFW"``, e.g. the ``colo_name`` column of a connections frame.
-        Duplicates and missing values are dropped; matching ignores case and surrounding space.
+        Colo codes such as ``"ord12"`` or ``"DFW"``, e.g. the ``colo_name`` column of a
+        connections frame. Duplicates and missing values are dropped.
 
     Returns
     -------
     pandas.DataFrame
         One row per distinct code, in order of first appearance, indexed by ``colo_name``
-        (str) as given: ``city`` (str), ``country`` (category, ISO 3166 alpha-2),
-        ``region`` (category), ``latitude`` and ``longitude`` (float64, degrees). Unknown codes
-        get NA everywhere.
+        (str) as given: ``metro`` (str, upper-case IATA code), ``site_number`` (Int64; NA for
+        a bare metro code), ``city`` (str), ``country`` (category, ISO 3166 alpha-2),
+        ``region`` (category), ``latitude`` and ``longitude`` (float64, degrees, the metro's).
+        Codes of an unknown metro get NA geography.
 
     Warns
     -----
     UnknownColoWarning
-        Once per call, listing every code found in neither table.
+        Once per call, listing every code whose metro neither list knows.
 
     Examples
     --------
     >>> import tunnelframe as tf
-    >>> info = tf.colo_info(["DFW", "LHR"])
-    >>> list(info["country"]), list(info["region"])
-    (['US', 'GB'], ['North America', 'Europe'])
-    >>> float(info.loc["LHR", "latitude"])
-    51.4706
+    >>> info = tf.colo_info(["ord12", "ORD", "lhr01"])
+    >>> info["metro"].tolist(), info["site_number"].tolist()
+    (['ORD', 'ORD', 'LHR'], [12, <NA>, 1])
+    >>> list(info["city"]), list(info["region"])
+    (['Chicago', 'Chicago', 'London'], ['North America', 'North America', 'Europe'])
+    >>> str(tf.colo_info("SJU")["country"].iloc[0])
+    'PR'
     """
     return _colo_info(codes, stacklevel=3)

@@ -57,8 +57,14 @@ from tunnelframe.frames._columns import (
     _take_times,
     _text,
 )
-from tunnelframe.frames._columns import _edges as _edges  # shared with colos.format_edges
 from tunnelframe.frames._payload import _Payload
+from tunnelframe.frames._rebuild import (
+    ACTIVE_SQL,
+    connection_flags,
+    connectors_from_connections,
+    edge_strings,
+    tunnels_from_connections,
+)
 from tunnelframe.frames._schema import (
     _CONTEXT_SCHEMA,
     CONNECTIONS_SCHEMA,
@@ -67,12 +73,17 @@ from tunnelframe.frames._schema import (
 )
 
 __all__ = [
+    "ACTIVE_SQL",
     "CONNECTIONS_SCHEMA",
     "CONNECTORS_SCHEMA",
     "TUNNELS_SCHEMA",
+    "connection_flags",
     "connections_frame",
     "connectors_frame",
+    "connectors_from_connections",
+    "edge_strings",
     "tunnels_frame",
+    "tunnels_from_connections",
 ]
 
 

@@ -13,7 +13,7 @@ import pandas as pd
 import pyarrow as pa
 
 from tunnelframe.frames._payload import _NAT, _NO_STRINGS, _Payload
-from tunnelframe.frames._schema import _CONTEXT_SCHEMA, _TEXT
+from tunnelframe.frames._schema import _CONTEXT_SCHEMA
 
 __all__: list[str] = []
 
@@ -149,26 +149,3 @@ def _distinct_strings(
         text = categories[order[value]]
         out[group] = f"{out[group]}, {text}" if out[group] else text
     return out
-
-
-def _edges(frame: pd.DataFrame, *, by: str | list[str] = "connector_id") -> pd.Series:
-    """Active connections per colo as cloudflared prints them, one string per group.
-
-    ``frame`` has at least the columns ``colo_name`` and ``is_pending_reconnect`` (a
-    connections frame); groups are the distinct values of ``by`` (NA is a group too), sorted.
-    Pending reconnects and connections without a colo are not counted; a group without active
-    connections gets ``""``. Shared with :func:`tunnelframe.colos.format_edges`.
-    """
-    keys = [by] if isinstance(by, str) else list(by)
-    grouped = frame.groupby(keys, observed=True, dropna=False, sort=True)
-    index = grouped.size().index
-    if not len(frame):
-        return pd.Series([], index=index, dtype=_TEXT, name="edges")
-    groups = grouped.ngroup().to_numpy(dtype=np.int64)
-    colo = pd.Categorical(frame["colo_name"])
-    pending = frame["is_pending_reconnect"].astype("boolean")
-    active = ~pending.to_numpy(dtype=bool, na_value=False)
-    codes = np.asarray(colo.codes, dtype=np.int64)
-    colos = [str(c) for c in colo.categories]
-    strings = _edge_strings(groups, codes, colos, active, len(index))
-    return pd.Series(strings, index=index, dtype=_TEXT, name="edges")

@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from tunnelframe._errors import ApiError, SchemaError
+from tunnelframe._protocol import envelope_errors
 
 __all__: list[str] = []
 
@@ -488,15 +489,9 @@ class _Payload:
 
 def _api_error(envelope: Mapping[str, Any]) -> ApiError:
     """The ApiError for an envelope that says ``"success": false``."""
-    errors = envelope.get("errors")
-    codes: list[int] = []
-    messages: list[str] = []
-    for item in errors if isinstance(errors, list) else []:
-        if isinstance(item, Mapping):
-            if isinstance(item.get("code"), int):
-                codes.append(item["code"])
-            if isinstance(item.get("message"), str):
-                messages.append(item["message"])
+    found = envelope_errors(envelope)
+    codes = [code for code, _ in found if code is not None]
+    messages = [message for _, message in found if message is not None]
     detail = "; ".join(f"code {c}" for c in codes) + (": " if codes and messages else "")
     detail += "; ".join(messages)
     return ApiError(

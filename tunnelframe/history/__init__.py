@@ -34,6 +34,11 @@ starting with ``_`` or ``.`` are not rows):
 - Spark: ``spark.read.parquet("store")`` (discovers the ``date`` partition column);
 - Dask: ``dask.dataframe.read_parquet("store/date=*/*.parquet")``.
 
+:func:`history_summary` runs every query once into a :class:`HistorySummary`, which both
+``tunnelframe history`` and the report's History section show. The plots of a history live in
+:mod:`tunnelframe.plotting` (:func:`~tunnelframe.plot_version_rollout`,
+:func:`~tunnelframe.plot_ha_timeline`), its report section in :mod:`tunnelframe.report`.
+
 From the command line, ``tunnelframe snapshot --account ID --store DIR`` (for cron) appends a
 fetch and compacts the days that have ended, ``tunnelframe history DIR --compact`` or
 ``--migrate`` maintain a store by hand, and ``tunnelframe history DIR -o report.html``
@@ -54,7 +59,6 @@ from tunnelframe.history._layout import (
     migrate_history,
     store_info,
 )
-from tunnelframe.history._plots import plot_ha_timeline, plot_version_rollout
 from tunnelframe.history._queries import (
     HA_STATES,
     colo_shifts,
@@ -64,11 +68,13 @@ from tunnelframe.history._queries import (
     version_rollout,
 )
 from tunnelframe.history._store import STORE_SCHEMA, append_snapshot, load_history
+from tunnelframe.history._summary import HistorySummary, history_summary, lost_second_colo
 
 __all__ = [
     "FORMAT_VERSION",
     "HA_STATES",
     "STORE_SCHEMA",
+    "HistorySummary",
     "StoreInfo",
     "StoreWarning",
     "append_snapshot",
@@ -77,10 +83,10 @@ __all__ = [
     "connector_churn",
     "ha_episodes",
     "ha_timeline",
+    "history_summary",
     "load_history",
+    "lost_second_colo",
     "migrate_history",
-    "plot_ha_timeline",
-    "plot_version_rollout",
     "store_info",
     "version_rollout",
 ]

@@ -24,6 +24,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from tunnelframe.frames import ACTIVE_SQL
+
 if TYPE_CHECKING:
     import duckdb
 
@@ -35,7 +37,7 @@ FACT_KINDS = ("snaps", "versions", "connectors", "hosts", "tunnels")
 # The view every derivation reads: only the columns needed, text as VARCHAR whatever the
 # source (Parquet dictionaries, pandas categoricals), "active" per the contract: a connection
 # that is not pending reconnect.
-ROWS_VIEW = """
+ROWS_VIEW = f"""
 CREATE OR REPLACE TEMP VIEW h AS
 SELECT
     CAST(fetched_at AS TIMESTAMPTZ) AS fetched_at,
@@ -48,9 +50,8 @@ SELECT
     CAST(run_at AS TIMESTAMPTZ) AS run_at,
     CAST(colo_name AS VARCHAR) AS colo_name,
     CAST(origin_ip AS VARCHAR) AS origin_ip,
-    (connection_id IS NOT NULL OR colo_name IS NOT NULL)
-        AND NOT coalesce(CAST(is_pending_reconnect AS BOOLEAN), false) AS active
-FROM {source}
+    {ACTIVE_SQL} AS active
+FROM {{source}}
 """
 
 

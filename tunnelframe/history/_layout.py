@@ -38,14 +38,10 @@ import pyarrow.parquet as pq
 
 from tunnelframe._checks import _utc
 from tunnelframe._errors import TunnelframeError
+from tunnelframe._io import atomic_write
+from tunnelframe._types import StoreLike
 from tunnelframe.history._facts import FACT_KINDS, derive_facts, merge_runs_sql
-from tunnelframe.history._store import (
-    STORE_SCHEMA,
-    StoreLike,
-    _existing_store,
-    _fsync_dir,
-    _write,
-)
+from tunnelframe.history._store import STORE_SCHEMA, _existing_store
 
 __all__ = [
     "FORMAT_VERSION",
@@ -110,9 +106,7 @@ def write_version(root: Path) -> None:
     """Record :data:`FORMAT_VERSION` and the columns, atomically."""
     root.mkdir(parents=True, exist_ok=True)
     text = json.dumps({"format_version": FORMAT_VERSION, "columns": _columns()}, indent=1)
-    temp = root / f".{VERSION_FILE}.{uuid.uuid4().hex}"
-    temp.write_text(text + "\n")
-    os.replace(temp, root / VERSION_FILE)
+    atomic_write(root / VERSION_FILE, (text + "\n").encode())
 
 
 # --- what a reader reads ----------------------------------------------------------------------
@@ -560,14 +554,11 @@ _FACTS_OPTIONS: dict[str, Any] = {"write_statistics": False, "store_schema": Fal
 
 def _publish(table: pa.Table, path: Path, **options: Any) -> None:
     """Write ``path`` under a hidden name, flush, then rename it into place."""
-    temp = path.with_name(f".compact-{uuid.uuid4().hex}.tmp")
-    try:
-        _write(table, temp, **options)
-        os.replace(temp, path)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
+    atomic_write(
+        path,
+        lambda sink: pq.write_table(table, sink, **{"compression": "zstd", **options}),
+        temp_name=f".compact-{uuid.uuid4().hex}.tmp",
+    )
 
 
 def _clean(root: Path, day: str) -> None:

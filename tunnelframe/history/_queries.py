@@ -15,9 +15,10 @@ import pandas as pd
 import pyarrow as pa
 
 from tunnelframe._errors import TunnelframeError
+from tunnelframe._types import HistoryLike
 from tunnelframe.history import _layout
 from tunnelframe.history._facts import FACT_KINDS, derive_facts
-from tunnelframe.history._store import STORE_SCHEMA, StoreLike
+from tunnelframe.history._store import STORE_SCHEMA
 from tunnelframe.versions import parse_version
 
 if TYPE_CHECKING:
@@ -32,7 +33,7 @@ __all__ = [
     "version_rollout",
 ]
 
-History = StoreLike | pd.DataFrame
+History = HistoryLike
 
 _TIME = pd.DatetimeTZDtype("us", "UTC")
 _TEXT = pd.ArrowDtype(pa.string())

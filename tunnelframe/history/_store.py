@@ -13,7 +13,7 @@ import json
 import os
 import uuid
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -24,6 +24,8 @@ import pyarrow.parquet as pq
 
 from tunnelframe._checks import _utc
 from tunnelframe._errors import TunnelframeError
+from tunnelframe._io import atomic_write
+from tunnelframe._types import StoreLike, TimeLike
 from tunnelframe.frames import CONNECTIONS_SCHEMA
 
 __all__ = ["append_snapshot", "load_history"]
@@ -59,9 +61,6 @@ _CATEGORIES = pd.ArrowDtype(pa.string())  # the categories of connections_frame'
 # ".parquet" (DuckDB's glob skips them): an interrupted append leaves only such a file.
 _TEMP_PREFIX = ".append-"
 _TEMP_SUFFIX = ".parquet.tmp"
-
-StoreLike = str | os.PathLike[str]
-TimeLike = str | date | datetime | pd.Timestamp
 
 
 class SnapshotLike(Protocol):
@@ -129,14 +128,11 @@ def append_snapshot(snapshot: SnapshotLike, store: StoreLike) -> Path:
         return target
     table = _to_table(snapshot, fetched_at=fetched_at, account_ids=account_ids)
     partition.mkdir(parents=True, exist_ok=True)
-    temp = partition / f"{_TEMP_PREFIX}{uuid.uuid4().hex}{_TEMP_SUFFIX}"
-    try:
-        _write(table, temp)
-        os.replace(temp, target)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-    _fsync_dir(partition)
+    atomic_write(
+        target,
+        lambda sink: pq.write_table(table, sink, compression="zstd"),
+        temp_name=f"{_TEMP_PREFIX}{uuid.uuid4().hex}{_TEMP_SUFFIX}",
+    )
     return target
 
 
@@ -383,28 +379,6 @@ def _column(series: pd.Series, field: pa.Field) -> pa.Array:
         numbers = pd.to_numeric(series, errors="coerce").astype("Int64")
         return pa.array(numbers, from_pandas=True).cast(field.type)
     return pa.array(series.astype("string"), from_pandas=True, type=field.type)
-
-
-def _write(table: pa.Table, path: Path, **options: Any) -> None:
-    """Write and flush ``path`` to disk, so the rename that follows publishes whole data."""
-    with path.open("wb") as sink:
-        pq.write_table(table, sink, **{"compression": "zstd", **options})
-        sink.flush()
-        os.fsync(sink.fileno())
-
-
-def _fsync_dir(path: Path) -> None:
-    """Make a rename durable; a no-op where directories cannot be opened (Windows)."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def _to_frame(table: pa.Table) -> pd.DataFrame:

@@ -8,13 +8,13 @@ import numpy as np
 import pandas as pd
 
 from tunnelframe._checks import _check_frame
+from tunnelframe._text import plural
 from tunnelframe.colos import connection_ages
 from tunnelframe.plotting._common import (
     STATUS_COLORS,
     _axes,
     _fmt_hours,
     _note,
-    _plural,
     _say_empty,
 )
 
@@ -112,7 +112,7 @@ def plot_connection_ages(
     hours = hours[usable]
     if hours.size == 0:
         _say_empty(ax, title, f"{what} with a usable time stamp")
-        _note(ax, f"{_plural(n_left_out, unit[:-1])} without a time stamp or stamped after as_of")
+        _note(ax, f"{plural(n_left_out, unit[:-1])} without a time stamp or stamped after as_of")
         return ax
     low = 1 / 60
     clipped = np.clip(hours, low, None)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from tunnelframe._checks import _check_frame
+from tunnelframe._text import plural
 from tunnelframe.colos import colo_distribution
 from tunnelframe.plotting._common import (
     _MAX_MARKER_AREA,
@@ -21,7 +22,6 @@ from tunnelframe.plotting._common import (
     _colo_geo,
     _label,
     _note,
-    _plural,
     _region_colors,
     _region_legend,
     _say_empty,
@@ -33,13 +33,20 @@ if TYPE_CHECKING:
 __all__ = ["plot_colo_distribution", "plot_colo_map"]
 
 
-def _colo_table(frame: pd.DataFrame, active_only: bool) -> pd.DataFrame:
-    dist = colo_distribution(frame, active_only=active_only)
-    codes = dist["colo_name"].astype(str)
+def _colo_table(
+    frame: pd.DataFrame, active_only: bool, by: Literal["metro", "site"]
+) -> pd.DataFrame:
+    """Connections per metro or site with geography; ``code`` is the metro or the site."""
+    if by not in ("metro", "site"):
+        raise ValueError(f"by={by!r} is not 'metro' or 'site'")
+    dist = colo_distribution(frame, by=by, active_only=active_only)
+    codes = dist["metro" if by == "metro" else "colo_name"].astype(str)
     geo = _colo_geo(codes.tolist()).reindex(codes.to_numpy())
+    n_sites = dist["n_sites"].to_numpy(np.int64) if by == "metro" else np.ones(len(dist), int)
     return pd.DataFrame(
         {
-            "colo_name": codes.to_numpy(),
+            "code": codes.to_numpy(),
+            "n_sites": n_sites,
             "connections": dist["connections"].to_numpy(np.int64),
             "share": dist["share"].to_numpy(np.float64),
             "city": geo["city"].astype("object").to_numpy(),
@@ -53,12 +60,13 @@ def _colo_table(frame: pd.DataFrame, active_only: bool) -> pd.DataFrame:
 def plot_colo_distribution(
     frame: pd.DataFrame,
     *,
+    by: Literal["metro", "site"] = "metro",
     top: int | None = 20,
     active_only: bool = True,
     ax: Axes | None = None,
     **kwargs: Any,
 ) -> Axes:
-    """Bar chart of connections per Cloudflare colo, coloured by region.
+    """Bar chart of connections per Cloudflare metro (or colo site), coloured by region.
 
     Counts come from :func:`tunnelframe.colo_distribution`; city and region from
     :func:`tunnelframe.colo_info` (unknown codes are shown, in grey, as region "unknown").
@@ -67,8 +75,11 @@ def plot_colo_distribution(
     ----------
     frame : pandas.DataFrame
         A connections frame, as returned by :func:`tunnelframe.connections_frame`.
+    by : {"metro", "site"}, default "metro"
+        One bar per metro (``ORD``, its sites summed; the label says how many sites) or per
+        site, the ``colo_name`` the API gives (``ord12``).
     top : int or None, default 20
-        Show the ``top`` colos with the most connections and one "other" bar for the rest;
+        Show the ``top`` bars with the most connections and one "other" bar for the rest;
         ``None`` shows all.
     active_only : bool, default True
         Count only active connections; ``False`` counts pending reconnects too.
@@ -94,21 +105,23 @@ def plot_colo_distribution(
     """
     frame = _check_frame(frame, "plot_colo_distribution")
     top = _check_top(top, "top", "plot_colo_distribution")
+    if by not in ("metro", "site"):
+        raise ValueError(f"plot_colo_distribution: by={by!r} is not 'metro' or 'site'")
     ax = _axes(ax)
     what = "active connections" if active_only else "connections"
-    table = _colo_table(frame, active_only)
+    table = _colo_table(frame, active_only, by)
     if table.empty:
-        return _say_empty(ax, f"{what.capitalize()} per colo", what)
+        return _say_empty(ax, f"{what.capitalize()} per {by}", what)
     total, n_colos = int(table["connections"].sum()), len(table)
     labels = [
-        _label(f"{code} ({city})" if isinstance(city, str) and city else code)
-        for code, city in zip(table["colo_name"], table["city"], strict=True)
+        _label(_bar_label(code, city, n_sites if by == "metro" else 0))
+        for code, city, n_sites in zip(table["code"], table["city"], table["n_sites"], strict=True)
     ]
     colors = _region_colors(table["region"])
     counts = table["connections"].tolist()
     if top is not None and n_colos > top:
         rest = counts[top:]
-        labels = [*labels[:top], f"other ({_plural(len(rest), 'colo')})"]
+        labels = [*labels[:top], f"other ({plural(len(rest), by)})"]
         colors = [*colors[:top], _OTHER_COLOR]
         counts = [*counts[:top], sum(rest)]
     y = np.arange(len(counts))
@@ -119,7 +132,10 @@ def plot_colo_distribution(
     ax.set_yticks(y, labels=labels)
     ax.set_ylim(len(counts) - 0.5, -0.5)
     ax.set_xlabel(what)
-    ax.set_title(f"{what.capitalize()} per colo: {total:,} in {_plural(n_colos, 'colo')}")
+    title = f"{what.capitalize()} per {by}: {total:,} in {plural(n_colos, by)}"
+    if by == "metro":
+        title += f" ({plural(int(table['n_sites'].sum()), 'site')})"
+    ax.set_title(title)
     shown_regions = table["region"].iloc[: len(counts) if top is None else top]
     _region_legend(ax, shown_regions.tolist(), loc="best")
     return ax
@@ -133,19 +149,20 @@ def plot_colo_map(
     ax: Axes | None = None,
     **kwargs: Any,
 ) -> Axes:
-    """Map of the colos a fleet connects to, each a circle whose area is its connection count.
+    """Map of the metros a fleet connects to, each a circle whose area is its connection count.
 
-    Colo coordinates come from :func:`tunnelframe.colo_info` (airport locations), counts from
-    :func:`tunnelframe.colo_distribution`. The map is an equirectangular longitude/latitude
-    grid with equal aspect: tunnelframe draws no coastlines because none ships with its
-    dependencies (and it never downloads one).
+    The sites of a metro (``ord02``, ``ord12``) share its location, so the map counts per metro
+    (``ORD``), as :func:`tunnelframe.colo_distribution` with ``by="metro"``; coordinates come
+    from :func:`tunnelframe.colo_info` (Cloudflare's, mostly the airport's). The map is an
+    equirectangular longitude/latitude grid with equal aspect: tunnelframe draws no
+    coastlines because none ships with its dependencies (and it never downloads one).
 
     Parameters
     ----------
     frame : pandas.DataFrame
         A connections frame, as returned by :func:`tunnelframe.connections_frame`.
     label_top : int, default 10
-        Write the code of the ``label_top`` colos with the most connections next to them
+        Write the code of the ``label_top`` metros with the most connections next to them
         (0: no labels).
     active_only : bool, default True
         Count only active connections; ``False`` counts pending reconnects too.
@@ -174,8 +191,8 @@ def plot_colo_map(
         raise ValueError(f"plot_colo_map: label_top={label_top!r} must be an integer >= 0")
     ax = _axes(ax)
     what = "active connections" if active_only else "connections"
-    title = f"Where the fleet connects: {what} per colo"
-    table = _colo_table(frame, active_only)
+    title = f"Where the fleet connects: {what} per metro"
+    table = _colo_table(frame, active_only, "metro")
     if table.empty:
         return _say_empty(ax, title, what)
     located = table.dropna(subset=["latitude", "longitude"]).reset_index(drop=True)
@@ -199,25 +216,33 @@ def plot_colo_map(
         top_rows["longitude"].to_numpy(np.float64),
         top_rows["latitude"].to_numpy(np.float64),
         radii[: len(top_rows)],
-        [_label(code) for code in top_rows["colo_name"]],
+        [_label(code) for code in top_rows["code"]],
     )
     _region_legend(ax, located["region"].tolist(), loc="lower left", ncols=2)
     total = int(table["connections"].sum())
-    ax.set_title(f"{title} ({total:,} in {_plural(len(table), 'colo')})")
+    n_sites = int(table["n_sites"].sum())
+    ax.set_title(f"{title} ({total:,} in {plural(len(table), 'metro')}, {plural(n_sites, 'site')})")
     first = table.iloc[0]
     note = (
         f"circle area ∝ connections (largest: {int(first['connections']):,} at "
-        f"{_label(first['colo_name'])}); no coastlines bundled"
+        f"{_label(first['code'])}); no coastlines bundled"
     )
     missing = len(table) - len(located)
     if missing:
         lost = int(table["connections"].sum() - located["connections"].sum())
         note = (
-            f"not shown: {_plural(missing, 'colo')} with unknown location "
-            f"({_plural(lost, 'connection')})\n{note}"
+            f"not shown: {plural(missing, 'metro')} with unknown location "
+            f"({plural(lost, 'connection')})\n{note}"
         )
     _note(ax, note)
     return ax
+
+
+def _bar_label(code: str, city: object, n_sites: int) -> str:
+    where = [city] if isinstance(city, str) and city else []
+    if n_sites > 1:
+        where.append(plural(n_sites, "site"))
+    return f"{code} ({', '.join(where)})" if where else code
 
 
 def _place_labels(

@@ -164,10 +164,6 @@ def _note(ax: Axes, text: str) -> None:
     )
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s"
-
-
 def _colo_geo(codes: Sequence[str]) -> pd.DataFrame:
     """City, region and coordinates per colo; unknown codes get NA (and no warning: the plots
     show them as "unknown" instead)."""

@@ -1,21 +1,22 @@
-"""The tunnels × colos heatmap of connections."""
+"""The tunnels × metros (or colo sites) heatmap of connections."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from tunnelframe._checks import _check_frame
+from tunnelframe._text import plural
 from tunnelframe.colos import colo_distribution
 from tunnelframe.plotting._common import (
     _OTHER_COLOR,
     _axes,
     _check_top,
+    _colo_geo,
     _compact,
     _label,
-    _plural,
     _say_empty,
     _tunnel_labels,
 )
@@ -29,6 +30,7 @@ __all__ = ["plot_tunnel_colo_heatmap"]
 def plot_tunnel_colo_heatmap(
     frame: pd.DataFrame,
     *,
+    by: Literal["metro", "site"] = "metro",
     top_tunnels: int | None = 30,
     top_colos: int | None = 20,
     active_only: bool = True,
@@ -37,19 +39,22 @@ def plot_tunnel_colo_heatmap(
     ax: Axes | None = None,
     **kwargs: Any,
 ) -> Axes:
-    """Heatmap of connections per tunnel (rows) and colo (columns).
+    """Heatmap of connections per tunnel (rows) and metro or colo site (columns).
 
-    Tunnels with the most connections come first, colos likewise; an empty cell means the
-    tunnel has no connection there. A tunnel whose row has a single filled cell lands in one
-    colo only: no high availability. Counts come from
-    :func:`tunnelframe.colo_distribution` with ``by="tunnel"``.
+    Tunnels with the most connections come first, columns likewise; an empty cell means the
+    tunnel has no connection there. By metro (the default), a row with a single filled cell
+    is a tunnel in one metro only (``single_metro`` of :func:`tunnelframe.ha_report`): it
+    would not survive the loss of that metro. Counts come from
+    :func:`tunnelframe.colo_distribution` with ``by="tunnel"``, its sites summed per metro.
 
     Parameters
     ----------
     frame : pandas.DataFrame
         A connections frame, as returned by :func:`tunnelframe.connections_frame`.
+    by : {"metro", "site"}, default "metro"
+        Columns are metros (``ORD``) or sites, the ``colo_name`` the API gives (``ord12``).
     top_tunnels, top_colos : int or None, default 30 and 20
-        Show the tunnels (colos) with the most connections and sum the rest into an "other"
+        Show the tunnels (columns) with the most connections and sum the rest into an "other"
         row (column); ``None`` shows all.
     active_only : bool, default True
         Count only active connections; ``False`` counts pending reconnects too.
@@ -82,12 +87,18 @@ def plot_tunnel_colo_heatmap(
     frame = _check_frame(frame, "plot_tunnel_colo_heatmap")
     top_tunnels = _check_top(top_tunnels, "top_tunnels", "plot_tunnel_colo_heatmap")
     top_colos = _check_top(top_colos, "top_colos", "plot_tunnel_colo_heatmap")
+    if by not in ("metro", "site"):
+        raise ValueError(f"plot_tunnel_colo_heatmap: by={by!r} is not 'metro' or 'site'")
     ax = _axes(ax)
     what = "active connections" if active_only else "connections"
-    title = f"{what.capitalize()} per tunnel and colo"
+    title = f"{what.capitalize()} per tunnel and {by}"
     dist = colo_distribution(frame, by="tunnel", active_only=active_only)
     if dist.empty:
         return _say_empty(ax, title, what)
+    columns = dist["colo_name"].astype(str)
+    if by == "metro":
+        metro_of = _colo_geo(sorted(set(columns)))["metro"].astype(object)
+        columns = columns.map(metro_of)
     tunnel_key = (
         dist["account_id"].astype("object").astype(str)
         + "/"
@@ -96,7 +107,7 @@ def plot_tunnel_colo_heatmap(
     grid = pd.DataFrame(
         {
             "tunnel": tunnel_key.to_numpy(),
-            "colo": dist["colo_name"].astype(str).to_numpy(),
+            "colo": columns.to_numpy(dtype=object),
             "n": dist["connections"].to_numpy(np.int64),
         }
     ).pivot_table(index="tunnel", columns="colo", values="n", aggfunc="sum", fill_value=0)
@@ -114,11 +125,11 @@ def plot_tunnel_colo_heatmap(
     if top_colos is not None and n_colos > top_colos:
         other = grid.iloc[:, top_colos:].sum(axis=1)
         grid = grid.iloc[:, :top_colos].assign(**{"\0other": other})
-        col_labels = [*col_labels[:top_colos], f"other ({_plural(n_colos - top_colos, 'colo')})"]
+        col_labels = [*col_labels[:top_colos], f"other ({plural(n_colos - top_colos, by)})"]
     if top_tunnels is not None and n_tunnels > top_tunnels:
         other_row = grid.iloc[top_tunnels:].sum(axis=0).to_frame().T
         grid = pd.concat([grid.iloc[:top_tunnels], other_row])
-        rest = _plural(n_tunnels - top_tunnels, "tunnel")
+        rest = plural(n_tunnels - top_tunnels, "tunnel")
         row_labels = [*row_labels[:top_tunnels], f"other ({rest})"]
     values = grid.to_numpy(np.float64)
     # The "other" row and column are sums of many tunnels or colos: they get their own grey
@@ -170,12 +181,12 @@ def plot_tunnel_colo_heatmap(
         ax.text(j, i, _compact(n), ha="center", va="center", fontsize=size * 0.8, color=color)
     if colorbar:
         ax.figure.colorbar(image, ax=ax, label=what, shrink=0.8)
-    ax.set_xlabel("colo")
+    ax.set_xlabel(by)
     ax.set_ylabel("tunnel")
     shown_t = min(n_tunnels, top_tunnels or n_tunnels)
     shown_c = min(n_colos, top_colos or n_colos)
     ax.set_title(
-        f"{title} (top {shown_t} of {_plural(n_tunnels, 'tunnel')}, "
-        f"top {shown_c} of {_plural(n_colos, 'colo')})"
+        f"{title} (top {shown_t} of {plural(n_tunnels, 'tunnel')}, "
+        f"top {shown_c} of {plural(n_colos, by)})"
     )
     return ax

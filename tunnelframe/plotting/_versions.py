@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from tunnelframe._checks import _check_frame
+from tunnelframe._text import plural
 from tunnelframe.plotting._common import (
     _DRIFT_COLUMNS,
     _EMPTY_COLOR,
@@ -24,7 +25,6 @@ from tunnelframe.plotting._common import (
     _mark,
     _note,
     _percent,
-    _plural,
     _say_empty,
 )
 from tunnelframe.versions import version_drift, version_summary
@@ -107,7 +107,7 @@ def plot_version_distribution(
             if len(part) == 1:  # a bucket of one is that version
                 others.append({**part.iloc[0].to_dict(), "hatch": ""})
             elif len(part):
-                label = f"other {status} ({_plural(len(part), 'version')})"
+                label = f"other {status} ({plural(len(part), 'version')})"
                 others.append(
                     {"label": label, "n": int(part["n"].sum()), "status": status, "hatch": "//"}
                 )
@@ -137,7 +137,7 @@ def plot_version_distribution(
     ax.set_xlabel("connectors")
     ax.set_ylabel("cloudflared version")
     ax.set_title(
-        f"cloudflared versions of {_plural(total, 'connector')} (latest {summary.latest_version})"
+        f"cloudflared versions of {plural(total, 'connector')} (latest {summary.latest_version})"
     )
     _status_legend(ax, table["status"])
     return ax
@@ -252,7 +252,7 @@ def plot_version_drift(
     n_left_out = int((~placed).sum())
     if not placed.any():
         _say_empty(ax, title, "connectors with a known version")
-        _note(ax, f"{_plural(n_left_out, 'connector')} with unknown version or release date")
+        _note(ax, f"{plural(n_left_out, 'connector')} with unknown version or release date")
         return ax
     counts = (
         pd.DataFrame({"key": key[placed].to_numpy(), "status": status[placed].to_numpy()})
@@ -296,7 +296,7 @@ def plot_version_drift(
     left_out = None
     if n_left_out:
         what = "an unknown version" if by == "releases_behind" else "no known release date"
-        left_out = f"not shown: {_plural(n_left_out, 'connector')} with {what}"
+        left_out = f"not shown: {plural(n_left_out, 'connector')} with {what}"
     legend = ax.legend(
         fontsize="small",
         loc="upper right" if by == "releases_behind" else "upper left",

@@ -11,7 +11,8 @@ Everything from the API is treated as untrusted text: the renderers escape it, a
 token is never part of a source, so it cannot reach a report.
 
 Layout of the package: ``_source`` (source → frames), ``_findings`` (analyses and rules),
-``_sections`` (section builders, :data:`~tunnelframe.report._sections.SECTIONS`), ``_doc``
+``_sections`` (section builders, in report order in :data:`SECTIONS`), ``_history`` (the
+History section, from a :class:`~tunnelframe.history.HistorySummary`), ``_doc``
 (the format-neutral document), ``_html`` and ``_markdown`` (renderers), ``_redact``.
 """
 
@@ -20,43 +21,88 @@ from __future__ import annotations
 import errno
 import json
 import os
-import secrets
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import pandas as pd
 
+from tunnelframe._io import atomic_write
+from tunnelframe._types import FleetSource, HistoryLike, TimeLike
+from tunnelframe._version import __version__
+from tunnelframe.history import HistorySummary, history_summary
+from tunnelframe.report import _sections
 from tunnelframe.report._doc import Document, Section
 from tunnelframe.report._findings import RULES, Analysis, findings_frame
+from tunnelframe.report._history import history
+from tunnelframe.report._html import render_html
+from tunnelframe.report._markdown import render_markdown
 from tunnelframe.report._redact import REDACT_KEY_ENV, Redactor
-from tunnelframe.report._sections import SECTIONS, fmt_time
+from tunnelframe.report._sections import SectionBuilder, fmt_time
 from tunnelframe.report._source import FleetData, redact, resolve
 
-__all__ = ["REDACT_KEY_ENV", "export_frames", "findings", "write_report"]
+__all__ = [
+    "REDACT_KEY_ENV",
+    "RULES",
+    "SECTIONS",
+    "export_frames",
+    "findings",
+    "report_format",
+    "write_report",
+]
 
-_SUFFIX_FORMATS = {".html": "html", ".htm": "html", ".md": "md", ".markdown": "md"}
-_FORMATS = {"html": "html", "md": "md", "markdown": "md"}
+#: The report's sections, in order. Insert a builder here to add a section.
+SECTIONS: list[SectionBuilder] = [
+    _sections.glance,
+    _sections.findings,
+    _sections.versions,
+    _sections.colos,
+    _sections.ages,
+    history,
+    _sections.tunnels,
+]
+
+_SUFFIX_FORMATS: dict[str, Literal["html", "md"]] = {
+    ".html": "html",
+    ".htm": "html",
+    ".md": "md",
+    ".markdown": "md",
+}
+_FORMATS: dict[str, Literal["html", "md"]] = {"html": "html", "md": "md", "markdown": "md"}
 
 
-def _format_of(path: Path, format: str | None) -> str:
+def report_format(
+    path: str | os.PathLike[str],
+    format: str | None = None,
+    *,
+    default: Literal["html", "md"] | None = None,
+) -> Literal["html", "md"]:
+    """The report format for ``path``: ``format`` wins, else the suffix, else ``default``.
+
+    Raises
+    ------
+    ValueError
+        ``format`` is not html/md, or the suffix says nothing and there is no ``default``.
+
+    Examples
+    --------
+    >>> report_format("fleet.md"), report_format("fleet.txt", default="html")
+    ('md', 'html')
+    """
     if format is not None:
         if format not in _FORMATS:
             raise ValueError(f"format must be 'html' or 'md', not {format!r}")
         return _FORMATS[format]
+    path = Path(path)
     try:
         return _SUFFIX_FORMATS[path.suffix.lower()]
     except KeyError:
+        if default is not None:
+            return default
         raise ValueError(
             f"cannot tell the report format from the name {path.name!r}: end it in .html or "
             ".md, or pass format='html' or 'md'"
         ) from None
-
-
-def _version() -> str:
-    from tunnelframe import __version__
-
-    return __version__
 
 
 def _document(analysis: Analysis, *, title: str | None) -> Document:
@@ -71,7 +117,7 @@ def _document(analysis: Analysis, *, title: str | None) -> Document:
         ("As of", fmt_time(data.as_of)),
         ("Accounts", ", ".join(data.account_ids) or "none"),
         ("Source", data.origin),
-        ("Made by", f"tunnelframe {_version()}"),
+        ("Made by", f"tunnelframe {__version__}"),
     ]
     notes: list[str] = []
     if data.fetched_at is not None and data.as_of != data.fetched_at:
@@ -94,30 +140,22 @@ def _document(analysis: Analysis, *, title: str | None) -> Document:
 
 
 def _write_text(path: Path, text: str) -> None:
-    # Written beside the target, then renamed over it: a reader never sees half a report.
-    # open(..., "x") rather than mkstemp: the file gets the usual umask permissions, not 0600.
+    # A reader never sees half a report.
     if not path.parent.is_dir():
         raise FileNotFoundError(errno.ENOENT, "no such directory", str(path.parent))
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-    try:
-        with open(tmp, "x", encoding="utf-8", newline="\n") as out:
-            out.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    atomic_write(path, text.encode("utf-8"))
 
 
 def write_report(
-    source: Any,
+    source: FleetSource,
     path: str | os.PathLike[str],
     *,
     format: Literal["html", "md"] | None = None,
     redact_ips: bool = False,
     title: str | None = None,
-    as_of: Any = None,
+    as_of: TimeLike | None = None,
     redact_key: str | bytes | None = None,
-    history: Any = None,
+    history: HistoryLike | HistorySummary | None = None,
 ) -> Path:
     """Write a report of a fleet as one self-contained HTML page or as Markdown.
 
@@ -150,9 +188,10 @@ def write_report(
     redact_key : str or bytes, optional
         The redaction key. Default: the ``TUNNELFRAME_REDACT_KEY`` environment variable,
         else a random key for this report only (pseudonyms then match within it only).
-    history : str, PathLike or pandas.DataFrame, optional
-        A history store (:func:`tunnelframe.append_snapshot`) or a history frame: adds a
-        History section (version rollout, HA timeline, restarts, lost colos).
+    history : str, PathLike, pandas.DataFrame or HistorySummary, optional
+        A history store (:func:`tunnelframe.append_snapshot`), a history frame, or their
+        :func:`~tunnelframe.history.history_summary` (computed once, shared with the caller):
+        adds a History section (version rollout, HA timeline, restarts, lost colos).
 
     Returns
     -------
@@ -180,22 +219,20 @@ def write_report(
     True
     """
     target = Path(path)
-    fmt = _format_of(target, format)
+    fmt = report_format(target, format)
     data = resolve(source, as_of=as_of)
     redactor: Redactor | None = None
     if redact_ips:
         redactor = Redactor(redact_key)
         data = redact(data, redactor)
-    analysis = Analysis(data, history=history, redactor=redactor)
+    summary = (
+        history
+        if history is None or isinstance(history, HistorySummary)
+        else history_summary(history)
+    )
+    analysis = Analysis(data, history=summary, redactor=redactor)
     doc = _document(analysis, title=title)
-    if fmt == "html":
-        from tunnelframe.report._html import render_html
-
-        text = render_html(doc)
-    else:
-        from tunnelframe.report._markdown import render_markdown
-
-        text = render_markdown(doc)
+    text = render_html(doc) if fmt == "html" else render_markdown(doc)
     if redactor is not None:
         # Belt and braces: an IP hidden in free text (a tunnel name, an error message)
         # never leaves either.
@@ -205,9 +242,9 @@ def write_report(
 
 
 def findings(
-    source: Any,
+    source: FleetSource,
     *,
-    as_of: Any = None,
+    as_of: TimeLike | None = None,
     max_releases_behind: int | None = None,
     rules: Iterable[str] | None = None,
 ) -> pd.DataFrame:
@@ -290,7 +327,7 @@ def _flat(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def export_frames(
-    source: Any,
+    source: FleetSource,
     directory: str | os.PathLike[str],
     *,
     format: Literal["parquet", "csv"] = "parquet",

@@ -10,7 +10,6 @@ finding in one place: which rows break it, which columns show them, and the one-
 
 from __future__ import annotations
 
-import re
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -19,22 +18,15 @@ from typing import Any
 
 import pandas as pd
 
+from tunnelframe._text import one_line
+from tunnelframe.colos import colo_distribution, colo_info, connection_ages, ha_report
+from tunnelframe.history import HistorySummary
 from tunnelframe.report._doc import ColumnKind, Severity
 from tunnelframe.report._redact import Redactor
 from tunnelframe.report._source import FleetData
+from tunnelframe.versions import config_drift, version_drift, version_summary
 
 __all__: list[str] = []
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-
-
-def one_line(text: object) -> str:
-    """Return ``text`` on one line, control characters shown as escapes (``\\n``, ``\\x1b``).
-
-    Tunnel names and API messages are other people's text: a newline would break the
-    one-line-per-violation contract of ``check``, an escape sequence could rewrite a terminal.
-    """
-    return _CONTROL.sub(lambda m: m.group(0).encode("unicode_escape").decode("ascii"), str(text))
 
 
 class Analysis:
@@ -45,7 +37,7 @@ class Analysis:
         data: FleetData,
         *,
         max_releases_behind: int | None = None,
-        history: Any = None,
+        history: HistorySummary | None = None,
         redactor: Redactor | None = None,
     ) -> None:
         if max_releases_behind is not None and (
@@ -61,12 +53,12 @@ class Analysis:
         self.max_releases_behind = max_releases_behind
         #: what the analyses warned about, as sentences for the report
         self.notes: list[str] = []
-        #: a history store (or frame) for the history section (``write_report(history=...)``)
+        #: the history summary for the history section (``write_report(history=...)``)
         self.history = history
         #: hides the origin IPs the history section reads from the store (None: no redaction)
         self.redactor = redactor
 
-    def _quietly(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    def quietly(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             result = func(*args, **kwargs)
@@ -88,71 +80,61 @@ class Analysis:
 
     @cached_property
     def drift(self) -> pd.DataFrame:
-        from tunnelframe.versions import version_drift
-
-        frame: pd.DataFrame = self._quietly(version_drift, self.connections, as_of=self.data.as_of)
+        frame: pd.DataFrame = self.quietly(version_drift, self.connections, as_of=self.data.as_of)
         return frame
 
     @cached_property
     def versions(self) -> Any:
-        from tunnelframe.versions import version_summary
-
-        return self._quietly(version_summary, self.connections, as_of=self.data.as_of)
+        return self.quietly(version_summary, self.connections, as_of=self.data.as_of)
 
     @cached_property
     def config(self) -> pd.DataFrame:
-        from tunnelframe.versions import config_drift
-
         tunnels = self.data.tunnels if self.data.tunnels_complete else None
         frame: pd.DataFrame = config_drift(self.connections, tunnels=tunnels)
         return frame
 
     @cached_property
     def ha_connectors(self) -> pd.DataFrame:
-        from tunnelframe.colos import ha_report
-
         frame: pd.DataFrame = ha_report(self.connections, level="connector")
         return frame
 
     @cached_property
     def ha_tunnels(self) -> pd.DataFrame:
-        from tunnelframe.colos import ha_report
-
         frame: pd.DataFrame = ha_report(self.connections, level="tunnel")
         return frame
 
     @cached_property
     def colos(self) -> pd.DataFrame:
-        from tunnelframe.colos import colo_distribution
-
         frame: pd.DataFrame = colo_distribution(self.connections)
         return frame
 
     @cached_property
-    def colos_by_tunnel(self) -> pd.DataFrame:
-        from tunnelframe.colos import colo_distribution
+    def metros(self) -> pd.DataFrame:
+        frame: pd.DataFrame = colo_distribution(self.connections, by="metro")
+        return frame
 
+    @cached_property
+    def metro_info(self) -> pd.DataFrame:
+        frame: pd.DataFrame = self.quietly(colo_info, self.metros["metro"].astype(str))
+        return frame
+
+    @cached_property
+    def colos_by_tunnel(self) -> pd.DataFrame:
         frame: pd.DataFrame = colo_distribution(self.connections, by="tunnel")
         return frame
 
     @cached_property
     def colo_info(self) -> pd.DataFrame:
-        from tunnelframe.colos import colo_info
-
-        frame: pd.DataFrame = self._quietly(colo_info, self.colos["colo_name"].astype(str))
+        frame: pd.DataFrame = self.quietly(colo_info, self.colos["colo_name"].astype(str))
         return frame
 
     @cached_property
     def regions(self) -> pd.DataFrame:
-        from tunnelframe.colos import colo_distribution
-
-        frame: pd.DataFrame = self._quietly(colo_distribution, self.connections, by="region")
+        frame: pd.DataFrame = self.quietly(colo_distribution, self.connections, by="region")
         return frame
 
     @cached_property
     def ages(self) -> pd.DataFrame:
-        from tunnelframe.colos import connection_ages
-
         frame: pd.DataFrame = connection_ages(
             self.connections, as_of=self.data.as_of, level="connector"
         )
@@ -390,9 +372,10 @@ RULES: tuple[Rule, ...] = (
         title="single-colo tunnels",
         severity="warn",
         description=(
-            "Tunnels whose active connections all land in one Cloudflare colo: an incident "
-            "there takes the whole tunnel down. cloudflared normally spreads its connections "
-            "over two edge regions."
+            "Tunnels whose active connections all land in one Cloudflare colo site (one "
+            "data centre, e.g. ord12): an incident there takes the whole tunnel down. "
+            "cloudflared normally spreads its 4 connections over two edge regions, usually "
+            "two or more sites of the metro nearest to the host."
         ),
         rows=_single_colo,
         show=(
@@ -443,16 +426,6 @@ RULES: tuple[Rule, ...] = (
         message=_fetch_error_message,
         unavailable="Only a snapshot records fetch errors; this source does not say.",
     ),
-)
-
-#: Rules ``tunnelframe check`` applies by default (each can be turned off).
-CHECK_RULES = (
-    "unsupported",
-    "releases-behind",
-    "degraded",
-    "single-connector",
-    "single-colo",
-    "fetch-errors",
 )
 
 #: Columns of :func:`tunnelframe.findings`.

@@ -1,10 +1,11 @@
 """The sections of a report, each built by one function from the fleet's :class:`Analysis`.
 
-:data:`SECTIONS` lists the builders in report order. A builder takes the
+:data:`tunnelframe.report.SECTIONS` lists the builders in report order. A builder takes the
 :class:`~tunnelframe.report._findings.Analysis` and returns a
-:class:`~tunnelframe.report._doc.Section` (or None to leave itself out). To add a section
-(a history section, say), write a builder that returns plain-text blocks and insert it into
-:data:`SECTIONS`; both renderers, the table of contents and escaping follow automatically.
+:class:`~tunnelframe.report._doc.Section` (or None to leave itself out). To add a section,
+write a builder that returns plain-text blocks and insert it into ``SECTIONS``; both
+renderers, the table of contents and escaping follow automatically (the History section
+lives in ``_history``).
 Builders hold no markup and never escape: they hand the renderers plain text.
 """
 
@@ -17,6 +18,9 @@ from typing import Any, cast
 
 import pandas as pd
 
+from tunnelframe import plotting
+from tunnelframe._text import plural
+from tunnelframe.frames import edge_strings
 from tunnelframe.report._doc import (
     Block,
     Cell,
@@ -84,10 +88,6 @@ def name_of(value: Any) -> str:
 
 def pct(part: float, whole: float) -> str:
     return f"{100.0 * part / whole:.0f}%" if whole else NA_TEXT
-
-
-def plural(n: int, word: str, words: str | None = None) -> str:
-    return f"{n:,} {word if n == 1 else (words or word + 's')}"
 
 
 _SAFE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -162,9 +162,7 @@ def _figure(
     **kwargs: Any,
 ) -> Figure:
     def draw(ax: Any) -> object:
-        import tunnelframe.plotting as plotting
-
-        return a._quietly(getattr(plotting, plot), a.connections, ax=ax, **kwargs)
+        return a.quietly(getattr(plotting, plot), a.connections, ax=ax, **kwargs)
 
     return Figure(draw=draw, alt=alt, caption=caption, size=size)
 
@@ -196,11 +194,11 @@ def glance(a: Analysis) -> Section:
     v = a.versions
     n_versions = len(v.by_version)
     unsupported = int((a.drift["status"] == "unsupported").sum())
-    colos = a.colos
-    top = colos.head(3)
+    metros = a.metros
+    top = metros.head(3)
     colo_detail = (
-        "busiest: "
-        + ", ".join(f"{c} {s:.0%}" for c, s in zip(top["colo_name"], top["share"], strict=True))
+        "busiest metros: "
+        + ", ".join(f"{c} {s:.0%}" for c, s in zip(top["metro"], top["share"], strict=True))
         if len(top)
         else "no active connection"
     )
@@ -220,7 +218,7 @@ def glance(a: Analysis) -> Section:
             if v.n_connectors
             else f"latest {v.latest_version}",
         ),
-        Stat("Colos", f"{len(colos):,}", colo_detail),
+        Stat("Metros", f"{len(metros):,}", f"{len(a.colos):,} sites · {colo_detail}"),
         Stat(
             "Accounts",
             f"{len(data.account_ids):,}",
@@ -364,8 +362,18 @@ def versions(a: Analysis) -> Section:
     )
 
 
+_METROS = (
+    Show("Metro", "metro", "mono"),
+    Show("City", "city"),
+    Show("Country", "country", "mono"),
+    Show("Region", "region"),
+    Show("Sites", "n_sites", "num"),
+    Show("Connections", "connections", "num"),
+    Show("Share", "share_text", "num"),
+)
 _COLOS = (
-    Show("Colo", "colo_name", "mono"),
+    Show("Site", "colo_name", "mono"),
+    Show("Metro", "metro", "mono"),
     Show("City", "city"),
     Show("Country", "country", "mono"),
     Show("Region", "region"),
@@ -374,7 +382,8 @@ _COLOS = (
 )
 _REGIONS = (
     Show("Region", "region"),
-    Show("Colos", "n_colos", "num"),
+    Show("Metros", "n_metros", "num"),
+    Show("Sites", "n_sites", "num"),
     Show("Connections", "connections", "num"),
     Show("Share", "share_text", "num"),
 )
@@ -386,13 +395,24 @@ def _rows_height(n: int, *, top: int) -> float:
 
 
 def colos(a: Analysis) -> Section:
-    """Where the fleet's active connections land: by colo, by region, on a map."""
+    """Where the fleet's active connections land: by metro, by region, on a map; every metro
+    and every site (the colo code the API gives, ``ord12``) in tables."""
     dist = a.colos
     if dist.empty:
         return Section("colos", "Colo distribution", [Text("No active connections.")])
     info = a.colo_info
     names = dist["colo_name"].astype(str)
+    metros = a.metros
+    metro_names = metros["metro"].astype(str)
+    metro_info = a.metro_info
+    by_metro = metros.assign(
+        city=metro_names.map(metro_info["city"]),
+        country=metro_names.map(metro_info["country"].astype(object)),
+        region=metro_names.map(metro_info["region"].astype(object)),
+        share_text=metros["share"].map(lambda s: f"{s:.1%}"),
+    )
     located = dist.assign(
+        metro=names.map(info["metro"]),
         city=names.map(info["city"]),
         country=names.map(info["country"].astype(object)),
         region=names.map(info["region"].astype(object)),
@@ -406,36 +426,45 @@ def colos(a: Analysis) -> Section:
         [
             Text(
                 f"{int(dist['connections'].sum()):,} active connections land in "
-                f"{plural(len(dist), 'colo')} across {plural(n_regions, 'region')}."
+                f"{plural(len(dist), 'site')} of {plural(len(metros), 'metro')} across "
+                f"{plural(n_regions, 'region')}. A site is the colo code the API gives "
+                "(ord12); its metro is the city's IATA code (ORD), shared by its sites."
             ),
             _figure(
                 a,
                 "plot_colo_map",
-                "Map of the colos the fleet connects to, circle area proportional to connections",
+                "Map of the metros the fleet connects to, circle area proportional to connections",
                 size=(9.0, 4.8),
             ),
             table(regions, _REGIONS, caption="Active connections by region"),
             _figure(
                 a,
                 "plot_colo_distribution",
-                "Active connections per colo, coloured by region",
-                size=(9.0, _rows_height(len(dist), top=20)),
+                "Active connections per metro, coloured by region",
+                size=(9.0, _rows_height(len(metros), top=20)),
             ),
             _figure(
                 a,
                 "plot_tunnel_colo_heatmap",
-                "Active connections per tunnel and colo (the 30 busiest tunnels)",
+                "Active connections per tunnel and metro (the 30 busiest tunnels)",
                 size=(9.0, _rows_height(a.colos_by_tunnel["tunnel_id"].nunique(), top=30)),
             ),
             table_group(
-                f"Every colo ({len(dist):,})",
-                located,
-                _COLOS,
+                f"Every metro ({len(metros):,})",
+                by_metro,
+                _METROS,
                 empty="No active connections.",
                 open_rows=12,
             ),
+            table_group(
+                f"Every site ({len(dist):,})",
+                located,
+                _COLOS,
+                empty="No active connections.",
+                open_rows=0,
+            ),
         ],
-        toc_note=plural(len(dist), "colo"),
+        toc_note=plural(len(metros), "metro"),
     )
 
 
@@ -508,7 +537,9 @@ def tunnels(a: Analysis) -> Section:
     connectors["ha"] = connectors["ha"].astype("object")
     connectors = connectors.sort_values("run_at", ascending=False, kind="stable")
     by_tunnel = {tid: g for tid, g in connectors.groupby("tunnel_id", sort=False)}
-    edges_of = _tunnel_edges(a.colos_by_tunnel)
+    edges_of = {
+        str(tid): str(text) for tid, text in edge_strings(a.connections, by="tunnel_id").items()
+    }
     several_accounts = len(a.data.account_ids) > 1
 
     live = a.live_tunnels.copy()
@@ -556,15 +587,6 @@ def tunnels(a: Analysis) -> Section:
     )
 
 
-def _tunnel_edges(dist: pd.DataFrame) -> dict[str, str]:
-    """The tunnel's active connections per colo, as ``cloudflared tunnel list`` shows them."""
-    out: dict[str, str] = {}
-    for tid, rows in dist.groupby(dist["tunnel_id"].astype(str), sort=False):
-        pairs = sorted(zip(rows["colo_name"].astype(str), rows["connections"], strict=True))
-        out[str(tid)] = ", ".join(f"{n}x{colo}" for colo, n in pairs)
-    return out
-
-
 def _config_text(t: dict[str, Any]) -> str:
     src = t.get("config_src")
     remote = t.get("remote_config")
@@ -573,16 +595,3 @@ def _config_text(t: dict[str, Any]) -> str:
     if not _missing(remote):
         return "remote (Cloudflare dashboard)" if remote else "local"
     return NA_TEXT
-
-
-def history(a: Analysis) -> Section | None:
-    """What changed over the snapshots of a history store (``write_report(history=...)``)."""
-    if a.history is None:
-        return None
-    from tunnelframe.history._report import history_section
-
-    return history_section(a.history, redactor=a.redactor, known_tunnels=_known_tunnels(a))
-
-
-#: The report's sections, in order. Insert a builder here to add a section.
-SECTIONS: list[SectionBuilder] = [glance, findings, versions, colos, ages, history, tunnels]

@@ -13,12 +13,22 @@ import os
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import pandas as pd
 
 from tunnelframe._checks import _utc
+from tunnelframe._types import FleetSource, TimeLike
+from tunnelframe.frames import (
+    CONNECTIONS_SCHEMA,
+    connections_frame,
+    connectors_frame,
+    connectors_from_connections,
+    tunnels_frame,
+    tunnels_from_connections,
+)
 from tunnelframe.report._redact import Redactor
+from tunnelframe.snapshot import Snapshot, load_snapshot
 
 __all__: list[str] = []
 
@@ -45,24 +55,16 @@ class FleetData:
     redacted: bool = False
 
 
-def _is_snapshot(source: object) -> bool:
-    from tunnelframe.fetch import Snapshot
-
-    return isinstance(source, Snapshot)
-
-
-def resolve(source: Any, *, as_of: Any = None) -> FleetData:
+def resolve(source: FleetSource, *, as_of: TimeLike | None = None) -> FleetData:
     """Return the :class:`FleetData` of ``source`` (see :func:`tunnelframe.write_report`)."""
     if isinstance(source, (str, os.PathLike)):
-        from tunnelframe.fetch import load_snapshot
-
         path = Path(source)
         return _from_snapshot(load_snapshot(path), as_of=as_of, origin=f"snapshot {path.name}")
     if isinstance(source, pd.DataFrame):
         return _from_connections(source, as_of=as_of)
     if isinstance(source, dict) and "tunnels" in source:
         return _from_fleet(source, as_of=as_of)
-    if _is_snapshot(source):
+    if isinstance(source, Snapshot):
         return _from_snapshot(source, as_of=as_of, origin="snapshot")
     raise TypeError(
         "source must be a Snapshot, a snapshot path, a fleet dict or a connections frame, "
@@ -70,7 +72,7 @@ def resolve(source: Any, *, as_of: Any = None) -> FleetData:
     )
 
 
-def _from_snapshot(snapshot: Any, *, as_of: Any, origin: str) -> FleetData:
+def _from_snapshot(snapshot: Snapshot, *, as_of: TimeLike | None, origin: str) -> FleetData:
     fetched_at = _utc(snapshot.fetched_at, "fetched_at")
     return FleetData(
         connections=snapshot.connections(),
@@ -84,9 +86,7 @@ def _from_snapshot(snapshot: Any, *, as_of: Any, origin: str) -> FleetData:
     )
 
 
-def _from_fleet(fleet: dict[str, Any], *, as_of: Any) -> FleetData:
-    from tunnelframe.frames import connections_frame, connectors_frame, tunnels_frame
-
+def _from_fleet(fleet: dict[str, Any], *, as_of: TimeLike | None) -> FleetData:
     tunnels = tunnels_frame(fleet)
     return FleetData(
         connections=connections_frame(fleet),
@@ -100,9 +100,7 @@ def _from_fleet(fleet: dict[str, Any], *, as_of: Any) -> FleetData:
     )
 
 
-def _from_connections(frame: pd.DataFrame, *, as_of: Any) -> FleetData:
-    from tunnelframe.frames import CONNECTIONS_SCHEMA
-
+def _from_connections(frame: pd.DataFrame, *, as_of: TimeLike | None) -> FleetData:
     missing = [c for c in CONNECTIONS_SCHEMA if c not in frame.columns]
     if missing:
         raise ValueError(
@@ -142,68 +140,3 @@ def redact(data: FleetData, redactor: Redactor) -> FleetData:
         errors=None if data.errors is None else redactor.frame(data.errors),
         redacted=True,
     )
-
-
-# --------------------------------------------------------------------------------------------
-# frames rebuilt from a connections frame alone
-
-
-def _active(frame: pd.DataFrame) -> pd.Series:
-    pending = frame["is_pending_reconnect"].fillna(False).astype(bool)
-    return frame["connection_id"].notna() & ~pending
-
-
-def connectors_from_connections(frame: pd.DataFrame) -> pd.DataFrame:
-    """One row per connector of a connections frame, with the columns of ``connectors_frame``."""
-    from tunnelframe.colos import format_edges
-    from tunnelframe.frames import CONNECTORS_SCHEMA
-
-    keys = ["account_id", "tunnel_id", "connector_id"]
-    conn = frame.assign(
-        _n=frame["connection_id"].notna().astype("int64"),
-        _active=_active(frame).astype("int64"),
-    )
-    conn["_pending"] = conn["_n"] - conn["_active"]
-    grouped = conn.groupby(keys, observed=True, dropna=False, sort=False)
-    first = frame.loc[grouped.head(1).index].set_index(keys)
-    counts = grouped[["_n", "_active", "_pending"]].sum()
-    out = first.join(counts)
-    out["n_connections"] = out.pop("_n")
-    out["n_active"] = out.pop("_active")
-    out["n_pending"] = out.pop("_pending")
-    edges = format_edges(frame)
-    out = out.join(edges.set_index(keys)["edges"], how="left") if len(edges) else out
-    ips = (
-        frame.dropna(subset=["origin_ip"])
-        .groupby(keys, observed=True, dropna=False)["origin_ip"]
-        .agg(lambda s: ", ".join(sorted({str(v) for v in s})))
-    )
-    out["origin_ips"] = ips
-    out = out.reset_index()
-    result = pd.DataFrame(index=out.index)
-    for col, dtype in CONNECTORS_SCHEMA.items():
-        values = out[col] if col in out.columns else pd.Series(pd.NA, index=out.index)
-        if col == "edges":
-            values = values.fillna("")
-        result[col] = values.astype(cast(Any, dtype))
-    return result
-
-
-def tunnels_from_connections(frame: pd.DataFrame) -> pd.DataFrame:
-    """One row per tunnel seen in a connections frame, with the columns of ``tunnels_frame``.
-
-    Only the columns a connections frame carries are filled; the others are NA.
-    """
-    from tunnelframe.frames import TUNNELS_SCHEMA
-
-    keys = ["account_id", "tunnel_id"]
-    grouped = frame.groupby(keys, observed=True, dropna=False, sort=False)
-    out = grouped[["tunnel_name", "tunnel_status"]].first()
-    out["n_connectors"] = grouped["connector_id"].nunique()
-    out["n_connections"] = grouped["connection_id"].count()
-    out = out.reset_index()
-    result = pd.DataFrame(index=out.index)
-    for col, dtype in TUNNELS_SCHEMA.items():
-        values = out[col] if col in out.columns else pd.Series(None, index=out.index)
-        result[col] = values.astype(cast(Any, dtype)) if dtype != "object" else values
-    return result

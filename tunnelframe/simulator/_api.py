@@ -82,7 +82,15 @@ class Faults:
         object.__setattr__(self, "deleted_after_list", frozenset(self.deleted_after_list))
         object.__setattr__(self, "broken_tunnels", frozenset(self.broken_tunnels))
 
-    def _kind(self, key: str, nth: int) -> str | None:
+    def fault(self, key: str, nth: int) -> str | None:
+        """The fault of the ``nth`` request of ``key`` (a path): ``"drop"``, ``"error"``,
+        ``"truncate"`` or None, drawn from a hash of ``seed``, so a run is reproducible.
+
+        Examples
+        --------
+        >>> Faults(error_rate=1.0).fault("/accounts/a/cfd_tunnel", 1), Faults().fault("/x", 1)
+        ('error', None)
+        """
         digest = hashlib.blake2b(f"{self.seed}|{key}|{nth}".encode(), digest_size=8).digest()
         draw = int.from_bytes(digest, "big") / 2**64
         for kind, rate in (

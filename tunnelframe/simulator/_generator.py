@@ -48,9 +48,14 @@ An active connection is one with ``is_pending_reconnect`` false. Running tunnels
 of multi-host tunnels the hosts share one NAT address), an architecture (72 % linux_amd64, then
 linux_arm64, windows_amd64, linux_arm, darwin_arm64, darwin_amd64; 80 % of tunnels use one
 architecture throughout) and an origin region (the tunnel's own in 85 % of hosts). A full
-connector holds 4 active connections to 2 colos near its origin (a Texas origin mostly lands on
-DFW and IAH, Germany on FRA and AMS, ...; see ``_tables``): 2+2 in 66 % of connectors, 1+3 in
-9 %, spread over 3 colos in 17 %, and all 4 in one colo in 8 %. 6 % of full connectors also
+connector holds 4 active connections to colo sites near its origin, as cloudflared's two edge
+regions place them: the host's nearest metro (a Texas origin mostly lands on DFW, then IAH,
+Germany on FRA, then AMS, ...; see ``_tables``) and 2-3 of its sites (``dfw06``, ``dfw13``),
+with a second metro's site where the nearest has too few sites (and for 10 % of hosts near a
+metro of 3+ sites): 2+2 over two sites in 66 % of connectors, 1+3 in 9 %, spread over 3 sites in
+17 %, and all 4 in one site in 8 %. Colo codes are site codes (``ord12``), as the API returns
+them today; a fleet ``as_of`` before 2023-07-01 gives the upper-case metro codes (``ORD``) of
+the API of that time. 6 % of full connectors also
 carry 1-2 pending-reconnect connections (replaced minutes ago); 12 % of connections were
 reopened some time after ``run_at``. In 8 % of running tunnels one host was just restarted: its
 old connector lingers with 1-4 pending connections beside its replacement, which has a new
@@ -82,7 +87,8 @@ cloudflared's own test fixture). Elsewhere ``uuid`` equals ``id``, ``client_id``
 connector's id and ``client_version`` its version. Where the API sends ``null``
 (``deleted_at``, ``conns_active_at``, ``conns_inactive_at``) the generator leaves the key out,
 because the OpenAPI spec types those fields as plain (not nullable) strings, so ``null`` would
-not validate. The deprecated tunnel ``connections`` array is always empty; ``metadata`` is ``{}``.
+not validate. Tunnel objects carry no ``connections`` array: the API stopped sending it on
+2026-10-05 (the generator follows today's API whatever ``as_of``); ``metadata`` is ``{}``.
 """
 
 from __future__ import annotations
@@ -107,6 +113,7 @@ from tunnelframe.simulator._tables import (
     _PEOPLE,
     _REGIONS,
     _SERVICES,
+    _SITES,
     _SPECIAL_NAMES,
     _THINGS,
     _Region,
@@ -141,6 +148,7 @@ _N_HOSTS = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10)
 _N_HOSTS_CUM = (0.30, 0.80, 0.88, 0.93, 0.96, 0.975, 0.985, 0.992, 0.996, 1.0)
 _P_ONE_ARCH = 0.8
 _P_OTHER_REGION = 0.15
+_P_SECOND_METRO = 0.1  # a host near a metro of 3+ sites puts its third site in another metro
 _P_IPV6 = 0.06
 _P_SHARED_NAT = 0.15
 _P_RESTART = 0.08
@@ -233,6 +241,10 @@ def _to_us(moment: datetime | str | None) -> int:
     return (delta.days * 86_400 + delta.seconds) * _S + delta.microseconds
 
 
+# The API returned upper-case metro codes (``ORD``) up to mid-2023, site codes (``ord12``) since.
+_SITE_CODES_SINCE = _to_us(datetime(2023, 7, 1, tzinfo=UTC))
+
+
 class _Host:
     """A machine running cloudflared: where it is, its public address, its colos."""
 
@@ -319,18 +331,23 @@ class _Builder:
         return f"{first}.{bits >> 16}.{(bits >> 8) & 0xFF}.{(bits & 0xFF) % 254 + 1}"
 
     def host(self, region: _Region, ip: str | None, arch: str | None) -> _Host:
+        """A host near ``region``: its 3 sites are 2-3 sites of its nearest metro, the rest
+        (and sometimes the third) sites of the region's next-nearest metro."""
+        rng = self.rng
         cum = self.colo_cum[region.name]
-        colos = region.colos
+        metros = region.colos
         first = second = self.pick(cum)
-        while second == first:
+        while second == first and len(metros) > 1:
             second = self.pick(cum)
-        third = self.rng.randrange(len(colos))
-        while third in (first, second) and len(colos) > 2:
-            third = self.rng.randrange(len(colos))
+        near = rng.sample(_SITES[metros[first]], min(3, len(_SITES[metros[first]])))
+        if len(near) == 3 and rng.random() < _P_SECOND_METRO:
+            near.pop()
+        sites = near + rng.sample(_SITES[metros[second]], min(3, len(_SITES[metros[second]])))
+        sites = (sites * 3)[:3]
         return _Host(
             ip or self.ip(region),
             arch or _ARCHES[self.pick(self.arch_cum)],
-            (colos[first], colos[second], colos[third]),
+            (sites[0], sites[1], sites[2]),
         )
 
     def version(self, habit: int, *, remote: bool) -> tuple[str, int]:
@@ -535,7 +552,6 @@ class _Builder:
             end = self.between(created + _HOUR, now)
             tunnel["deleted_at"] = self.iso(end)
         tunnel["name"] = name
-        tunnel["connections"] = []
         connectors: list[dict[str, Any]] = []
         if kind == "inactive":
             pass
@@ -716,4 +732,15 @@ def generate_fleet(
     finally:
         if was_enabled:
             gc.enable()
+    if now < _SITE_CODES_SINCE:
+        _metro_codes(tunnels)
     return {"tunnels": tunnels}
+
+
+def _metro_codes(tunnels: list[dict[str, Any]]) -> None:
+    """Give every connection of ``tunnels`` its metro code, in place: ``ord12`` -> ``ORD``, the
+    form of the API until mid-2023."""
+    for tunnel in tunnels:
+        for connector in tunnel.get("connectors") or ():
+            for conn in connector.get("conns") or ():
+                conn["colo_name"] = conn["colo_name"][:3].upper()

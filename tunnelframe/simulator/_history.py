@@ -14,6 +14,9 @@ step later, moved by a small model of what operators see (rates are module const
   entirely for a few hours, then its hosts come back with new connector ids.
 * Hosts are added to and removed from running tunnels now and then.
 
+Hosts keep their colo sites (``ord12``) restart after restart; snapshots dated before mid-2023
+show the upper-case metro codes (``ORD``) the API returned then, later ones the site codes.
+
 Like :func:`generate_fleet` it is deterministic (same arguments, same snapshots), uses a
 private RNG, and never touches the network. It reuses the fleet generator's building blocks
 (hosts, versions, features, connection layouts) rather than inventing its own.
@@ -31,7 +34,6 @@ from typing import Any
 
 import pandas as pd
 
-from tunnelframe.fetch import Snapshot
 from tunnelframe.simulator._generator import (
     _DAY,
     _EPOCH,
@@ -39,6 +41,7 @@ from tunnelframe.simulator._generator import (
     _LAYOUT_CUM,
     _LAYOUTS,
     _S,
+    _SITE_CODES_SINCE,
     DEFAULT_AS_OF,
     _Builder,
     _Host,
@@ -47,7 +50,8 @@ from tunnelframe.simulator._generator import (
     _to_us,
     generate_fleet,
 )
-from tunnelframe.simulator._tables import _REGIONS, _Region
+from tunnelframe.simulator._tables import _REGIONS, _SITES, _Region
+from tunnelframe.snapshot import Snapshot
 
 __all__ = ["generate_history"]
 
@@ -185,6 +189,19 @@ class _History:
             yield self._snapshot([self._tunnel_object(t) for t in self.tunnels])
 
     def _snapshot(self, tunnels: list[dict[str, Any]]) -> Snapshot:
+        # Hosts keep their sites; the API of a date before mid-2023 shows their metro codes, and
+        # a later one the site codes even of connectors left from then (a frozen tunnel's).
+        legacy = self.now < _SITE_CODES_SINCE
+        tunnels = [
+            {**t, "connectors": [
+                {**k, "conns": [
+                    {**c, "colo_name": _colo_form(str(c["colo_name"]), legacy=legacy)}
+                    for c in k.get("conns") or []
+                ]}
+                for k in t.get("connectors") or []
+            ]}
+            for t in tunnels
+        ]  # fmt: skip
         return Snapshot(
             fetched_at=_moment(self.now), account_ids=[self.account_id], tunnels=tunnels
         )
@@ -205,11 +222,11 @@ class _History:
             active = [c for c in conns if not c.get("is_pending_reconnect")]
             if not conns or (not active and tunnel.get("status") != "down"):
                 continue
-            colos = list(dict.fromkeys(str(c["colo_name"]) for c in conns))
+            colos = _as_sites(list(dict.fromkeys(str(c["colo_name"]) for c in conns)))
             region = _region_of(colos[0])
             if not state.hosts:
                 state.region = region
-            padded = (colos + list(region.colos) * 3)[:3]
+            padded = (colos + [site for metro in region.colos for site in _SITES[metro]] * 3)[:3]
             arch = connector.get("arch") or "linux_amd64"
             host = _Host(str(conns[0]["origin_ip"]), arch, (padded[0], padded[1], padded[2]))
             state.hosts.append(self._host_state(host, connector))
@@ -415,9 +432,30 @@ class _History:
 
 def _region_of(colo: str) -> _Region:
     for region in _REGIONS:
-        if colo in region.colos:
+        if colo[:3].upper() in region.colos:
             return region
     return _REGIONS[0]
+
+
+def _colo_form(colo: str, *, legacy: bool) -> str:
+    if legacy:
+        return colo[:3].upper()
+    sites = _SITES.get(colo)
+    return sites[0] if sites else colo
+
+
+def _as_sites(colos: list[str]) -> list[str]:
+    """Site codes for a host's colos: a metro code of an early fleet (``ORD``) becomes one of
+    the metro's sites, a different one for each repeat of the metro."""
+    out: list[str] = []
+    for colo in colos:
+        sites = _SITES.get(colo)
+        if sites is None:
+            out.append(colo)
+            continue
+        free = [site for site in sites if site not in out] or list(sites)
+        out.append(free[0])
+    return out
 
 
 def _layout_of(host: _Host, connector: dict[str, Any]) -> tuple[int, ...]:

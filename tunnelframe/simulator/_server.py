@@ -41,6 +41,7 @@ from tunnelframe.simulator._api import (
     _page_number,
     _Window,
 )
+from tunnelframe.simulator._generator import generate_fleet
 
 __all__ = ["Faults", "SimulatedApi", "serve", "simulate"]
 
@@ -271,7 +272,7 @@ class SimulatedApi:
         with self._lock:
             nth = self._seen.get(handler.path, 0)
             self._seen[handler.path] = nth + 1
-        fault = self.faults._kind(handler.path, nth)
+        fault = self.faults.fault(handler.path, nth)
         if fault == "drop":
             self._record(handler, 0)
             handler.close_connection = True
@@ -470,8 +471,6 @@ def simulate(
     >>> simulate(port=8787, n_tunnels=50)  # doctest: +SKIP
     tunnelframe simulator: 50 tunnels on http://127.0.0.1:8787/client/v4 (Ctrl+C stops it)
     """
-    from tunnelframe.simulator import generate_fleet
-
     stream = out if out is not None else sys.stdout
     with serve(
         generate_fleet(n_tunnels, seed=seed), latency=latency, token=token, port=port

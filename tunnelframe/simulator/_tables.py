@@ -1,8 +1,10 @@
 """Reference tables behind the fleet generator: origin regions, colos, address blocks, names.
 
-Plain data only (no randomness, no I/O), kept apart so the generator's logic stays readable.
-Colo codes are real Cloudflare data centres and all exist in ``airportsdata`` (IATA); the
-colos of one region lie within ~2,500 km of each other. Address blocks are public: every
+Plain data only (no I/O; the site numbers of a metro are drawn once from a generator seeded
+by its code), kept apart so the generator's logic stays readable. Metros are real Cloudflare
+data centres (upper-case IATA codes in Cloudflare's list); the metros of one region lie within
+~2,500 km of each other. Each metro has sites, the colo codes today's API returns (``ord12``):
+a region's busiest metro 3 or 4, the next 2, the others 1. Address blocks are public: every
 IPv4 first octet listed is globally routable whatever follows it, and the IPv6 prefixes are
 regional-registry allocations (never the 2001:db8::/32 documentation range).
 """
@@ -10,6 +12,7 @@ regional-registry allocations (never the 2001:db8::/32 documentation range).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from random import Random
 
 __all__: list[str] = []
 
@@ -19,7 +22,7 @@ class _Region:
     name: str
     weight: float  # share of origins in this region
     registry: str  # the regional internet registry its addresses come from
-    colos: tuple[str, ...]  # the Cloudflare colos its connectors land on, likeliest first
+    colos: tuple[str, ...]  # the Cloudflare metros its connectors land on, likeliest first
     site: str  # the short site code people put in tunnel names
 
 
@@ -59,8 +62,41 @@ _REGIONS = (
     _region("turkey-levant", 0.5, "ripe", "IST TLV", "ist"),
 )
 
-# Chance that a connection lands on the 1st, 2nd, ... colo of its region.
+# Chance that a host's nearest metro is the 1st, 2nd, ... metro of its region.
 _COLO_POSITION_WEIGHTS = (0.42, 0.30, 0.12, 0.07, 0.05, 0.03, 0.01)
+
+# Site numbers seen in public `cloudflared tunnel info` outputs and logs (API-NOTES.md).
+_SEEN_SITES = {
+    "ORD": (2, 6, 12),
+    "IAD": (9, 10, 12, 19),
+    "LAX": (7, 10, 15),
+    "MAD": (1, 6),
+    "KUL": (1,),
+    "SYD": (1, 4),
+    "BOS": (1,),
+    "PHL": (1,),
+}
+
+_BUSIEST = ("DFW", "FRA", "LHR", "AMS", "SIN", "NRT")
+
+
+def _site_table() -> dict[str, tuple[str, ...]]:
+    rank: dict[str, int] = {}
+    for region in _REGIONS:
+        for position, metro in enumerate(region.colos):
+            rank[metro] = min(rank.get(metro, position), position)
+    table = {}
+    for metro, position in rank.items():
+        numbers = _SEEN_SITES.get(metro)
+        if numbers is None:
+            n = (4 if metro in _BUSIEST else 3) if position == 0 else 2 if position == 1 else 1
+            numbers = tuple(sorted(Random(f"sites {metro}").sample(range(1, 20), n)))
+        table[metro] = tuple(f"{metro.lower()}{number:02d}" for number in numbers)
+    return table
+
+
+# The sites of every metro the generator uses: {"ORD": ("ord02", "ord06", "ord12"), ...}.
+_SITES = _site_table()
 
 
 def _octets(text: str) -> tuple[int, ...]:

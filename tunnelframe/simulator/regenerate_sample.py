@@ -14,7 +14,7 @@ import json
 import sys
 from pathlib import Path
 
-from tunnelframe.datasets import _SAMPLE_FILE, _SAMPLE_N_TUNNELS, _SAMPLE_SEED, SAMPLE_AS_OF
+from tunnelframe.datasets import SAMPLE_AS_OF, SAMPLE_FILE, SAMPLE_N_TUNNELS, SAMPLE_SEED
 from tunnelframe.simulator._generator import generate_fleet
 
 __all__: list[str] = []
@@ -22,7 +22,7 @@ __all__: list[str] = []
 
 def _sample_bytes() -> bytes:
     """The gzip bytes of the sample fleet, as the generator makes it today."""
-    fleet = generate_fleet(_SAMPLE_N_TUNNELS, seed=_SAMPLE_SEED, as_of=SAMPLE_AS_OF)
+    fleet = generate_fleet(SAMPLE_N_TUNNELS, seed=SAMPLE_SEED, as_of=SAMPLE_AS_OF)
     text = json.dumps(fleet, ensure_ascii=False, separators=(",", ":")) + "\n"
     return gzip.compress(text.encode("utf-8"), compresslevel=9, mtime=0)
 
@@ -39,7 +39,7 @@ def _main(argv: list[str] | None = None) -> int:
                 f"no repository data directory at {data_dir}: pass an output path", file=sys.stderr
             )
             return 2
-        target = data_dir / _SAMPLE_FILE
+        target = data_dir / SAMPLE_FILE
     target.write_bytes(_sample_bytes())
     print(target)
     return 0

@@ -7,7 +7,6 @@ GitHub's release list. Dates are handled as whole UTC days since 1970-01-01.
 from __future__ import annotations
 
 import functools
-import json
 import os
 import platform
 from dataclasses import dataclass
@@ -18,7 +17,9 @@ import numpy as np
 import pandas as pd
 
 from tunnelframe._data import _data_path
-from tunnelframe._errors import SchemaError, TunnelframeError
+from tunnelframe._errors import SchemaError
+from tunnelframe._io import atomic_write
+from tunnelframe.client import get_public_json
 from tunnelframe.versions._parse import _MONTH_KEY, _parse
 
 __all__ = ["StaleReleasesWarning", "load_releases", "refresh_releases"]
@@ -125,27 +126,15 @@ def refresh_releases(
     >>> releases = refresh_releases()  # doctest: +SKIP
     >>> drift = version_drift(frame, releases=releases)  # doctest: +SKIP
     """
-    import urllib.error
-    import urllib.request
-
-    from tunnelframe import __version__
-
     found: dict[str, str] = {}
     for page in range(1, 51):
-        request = urllib.request.Request(
-            f"{url}?per_page=100&page={page}",
-            headers={
-                "Accept": "application/vnd.github+json",
-                "User-Agent": f"tunnelframe/{__version__}",
-            },
+        payload = get_public_json(
+            url,
+            params={"per_page": "100", "page": str(page)},
+            timeout=timeout,
+            accept="application/vnd.github+json",
+            hint=f"check the connection, or {_HOW_TO_UPDATE}",
         )
-        try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:
-                payload = json.load(response)
-        except (OSError, ValueError) as exc:
-            raise TunnelframeError(
-                f"GET {url} failed: {exc}: check the connection, or {_HOW_TO_UPDATE}"
-            ) from exc
         if not isinstance(payload, list):
             raise SchemaError(f"page {page}", "expected a JSON array of GitHub releases")
         for item in payload:
@@ -164,9 +153,9 @@ def refresh_releases(
     frame = _calendar_frame(cal.versions, cal.days)
     folder = Path(cache_dir) if cache_dir is not None else _cache_dir()
     folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / "cloudflared-releases.csv.tmp"
-    frame.assign(released_on=frame["released_on"].dt.strftime("%Y-%m-%d")).to_csv(tmp, index=False)
-    tmp.replace(folder / "cloudflared-releases.csv")
+    dated = frame.assign(released_on=frame["released_on"].dt.strftime("%Y-%m-%d"))
+    text = dated.to_csv(index=False)
+    atomic_write(folder / "cloudflared-releases.csv", text.encode("utf-8"))
     return frame
 
 

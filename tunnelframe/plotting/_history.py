@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 
 from tunnelframe._checks import _check_frame
-from tunnelframe.history._queries import HA_STATES
+from tunnelframe._text import plural
+from tunnelframe.history import HA_STATES
 from tunnelframe.plotting._common import (
     _OTHER_COLOR,
     _axes,
@@ -24,7 +25,6 @@ from tunnelframe.plotting._common import (
     _concise_dates,
     _date_num,
     _label,
-    _plural,
     _say_empty,
     _tunnel_labels,
 )
@@ -149,7 +149,7 @@ def plot_version_rollout(
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     ax.set_ylabel("share of connectors")
     ax.set_xlabel("fetched at (UTC)")
-    ax.set_title(f"{title}: {_plural(len(shares), 'snapshot')}")
+    ax.set_title(f"{title}: {plural(len(shares), 'snapshot')}")
     return ax
 
 
@@ -228,7 +228,7 @@ def plot_ha_timeline(
     ax.set_ylim(len(chosen) - 0.5, -0.5)
     _concise_dates(ax)
     ax.set_xlabel("time (UTC)")
-    shown = f"{len(chosen)} of {_plural(len(worst), 'tunnel')}"
+    shown = f"{len(chosen)} of {plural(len(worst), 'tunnel')}"
     ax.set_title(f"{title} ({shown}, most hours out of HA first)")
     ax.legend(
         handles=[Patch(color=_STATE_COLORS[s], label=s) for s in HA_STATES if s in drawn],

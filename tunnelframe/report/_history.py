@@ -1,10 +1,11 @@
-"""The history section of a report: what changed over the snapshots of a history store.
+"""The History section of a report: what changed over the snapshots of a history store.
 
 :func:`history_section` builds a format-neutral :class:`~tunnelframe.report._doc.Section` from
-the history queries (rollout and HA timeline figures, tables of the tunnels with the least HA,
-the hosts that restart most and the tunnels that lost a colo). The report package calls it
-when ``write_report(..., history=store)`` is given. Like every section builder it hands the
-renderers plain text: no markup, no escaping. With a redactor, no origin IP reaches the text.
+a :class:`~tunnelframe.history.HistorySummary` (each history query run once): rollout and HA
+timeline figures, tables of the tunnels with the least HA, the hosts that restart most and the
+tunnels that lost a colo. :func:`history` is its builder in :data:`tunnelframe.report.SECTIONS`,
+used when ``write_report(..., history=store)`` is given. Like every section builder it hands
+the renderers plain text: no markup, no escaping. With a redactor, no origin IP reaches the text.
 """
 
 from __future__ import annotations
@@ -13,21 +14,14 @@ from typing import Any
 
 import pandas as pd
 
-from tunnelframe.history._plots import plot_ha_timeline, plot_version_rollout
-from tunnelframe.history._queries import (
-    History,
-    colo_shifts,
-    connector_churn,
-    ha_episodes,
-    ha_timeline,
-    version_rollout,
-)
+from tunnelframe.history import HistorySummary
+from tunnelframe.plotting import plot_ha_timeline, plot_version_rollout
 from tunnelframe.report._doc import Figure, Section, Stat, Stats, Text
-from tunnelframe.report._findings import Show
+from tunnelframe.report._findings import Analysis, Show
 from tunnelframe.report._redact import Redactor
-from tunnelframe.report._sections import fmt_time, table_group
+from tunnelframe.report._sections import _known_tunnels, fmt_time, table_group
 
-__all__ = ["history_section", "lost_second_colo"]
+__all__ = ["history", "history_section"]
 
 _TOP = 20  # rows per table, worst first
 
@@ -57,50 +51,37 @@ _LOST_COLO = (
 )
 
 
-def lost_second_colo(shifts: pd.DataFrame) -> pd.DataFrame:
-    """The rows of :func:`~tunnelframe.colo_shifts` where a tunnel went from two colos or more
-    to fewer: it lost its colo redundancy."""
-    return shifts[(shifts["n_colos_before"] >= 2) & (shifts["n_colos_after"] < 2)]
-
-
 def history_section(
-    history: History,
+    summary: HistorySummary,
     *,
     redactor: Redactor | None = None,
     known_tunnels: set[str] | None = None,
 ) -> Section:
-    """The report section of a history store (or history frame).
+    """The report section of a history store (or history frame), from its summary.
 
     Parameters
     ----------
-    history : str, path-like or pandas.DataFrame
-        A history store directory or a frame from :func:`tunnelframe.load_history`.
+    summary : HistorySummary
+        :func:`tunnelframe.history.history_summary` of the store or history frame.
     redactor : Redactor, optional
         Replaces every origin IP (the hosts) with its pseudonym.
     known_tunnels : set of str, optional
         Tunnel ids that have a detail section in the report, to link to.
     """
-    rollout = version_rollout(history)
+    rollout = summary.rollout
     if rollout.empty:
         return Section(
             "history", "History", [Text("The history store holds no snapshot yet.")], "empty"
         )
-    churn = connector_churn(history)
-    hosts = connector_churn(history, per="host")
-    shifts = colo_shifts(history)
-    timeline = ha_timeline(history)
-    episodes = ha_episodes(history)
+    churn, hosts = summary.churn, summary.hosts
+    timeline, episodes = summary.timeline, summary.episodes
     if redactor is not None:
         hosts = redactor.frame(hosts, ip_columns=("host",))
 
     snapshots = rollout["fetched_at"].drop_duplicates()
     first, last = snapshots.min(), snapshots.max()
     days = (last - first).total_seconds() / 86400
-    lost = (
-        lost_second_colo(shifts)
-        .sort_values("fetched_at", ascending=False, kind="stable")
-        .head(_TOP)
-    )
+    lost = summary.lost.sort_values("fetched_at", ascending=False, kind="stable").head(_TOP)
     not_ha = timeline[timeline["ha_share"] < 1].head(_TOP).copy()
     not_ha["ha_pct"] = (not_ha["ha_share"] * 100).map(lambda v: f"{v:.0f} %")
     restarting = hosts[hosts["n_restarts"] > 0].head(_TOP).copy()
@@ -184,3 +165,10 @@ def history_section(
         blocks,
         toc_note=f"{len(snapshots):,} snapshots",
     )
+
+
+def history(a: Analysis) -> Section | None:
+    """What changed over the snapshots of a history store (``write_report(history=...)``)."""
+    if a.history is None:
+        return None
+    return history_section(a.history, redactor=a.redactor, known_tunnels=_known_tunnels(a))

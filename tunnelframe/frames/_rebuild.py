@@ -1,0 +1,156 @@
+"""Connections-frame helpers every layer above shares: the one definition of an active
+connection, the one edge string (``2xDFW``), and the connectors and tunnels frames rebuilt from
+a connections frame alone (for a report of a frame, where no payload is at hand).
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+import numpy as np
+import pandas as pd
+
+from tunnelframe.frames._columns import _edge_strings
+from tunnelframe.frames._schema import _TEXT, CONNECTORS_SCHEMA, TUNNELS_SCHEMA
+
+__all__ = [
+    "ACTIVE_SQL",
+    "connection_flags",
+    "connectors_from_connections",
+    "edge_strings",
+    "tunnels_from_connections",
+]
+
+
+#: :func:`connection_flags`' definition of an active connection, for SQL over a connections
+#: table (the history queries).
+ACTIVE_SQL = (
+    "(connection_id IS NOT NULL OR colo_name IS NOT NULL) "
+    "AND NOT coalesce(CAST(is_pending_reconnect AS BOOLEAN), false)"
+)
+
+
+def connection_flags(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Which rows are active connections and which pending reconnects (numpy bool arrays).
+
+    The one definition of an *active* connection: a row that is a connection (it has a
+    ``connection_id`` or a ``colo_name``) and is not ``is_pending_reconnect``. An idle
+    connector's row (no connection) is neither.
+
+    Examples
+    --------
+    >>> import tunnelframe as tf
+    >>> fleet = {"tunnels": [{"id": "t1", "connectors": [{"id": "c1", "conns": [
+    ...     {"id": "a", "colo_name": "DFW"},
+    ...     {"id": "b", "colo_name": "LAX", "is_pending_reconnect": True}]}, {"id": "c2"}]}]}
+    >>> active, pending = connection_flags(tf.connections_frame(fleet))
+    >>> active.tolist(), pending.tolist()
+    ([True, False, False], [False, True, False])
+    """
+    is_conn = frame["colo_name"].notna().to_numpy()
+    if "connection_id" in frame.columns:
+        is_conn = is_conn | frame["connection_id"].notna().to_numpy()
+    pending = frame["is_pending_reconnect"].fillna(False).astype(bool).to_numpy() & is_conn
+    return is_conn & ~pending, pending
+
+
+def edge_strings(frame: pd.DataFrame, *, by: str | list[str] = "connector_id") -> pd.Series:
+    """Active connections per colo as cloudflared prints them, one string per group.
+
+    ``frame`` has at least the columns ``colo_name`` and ``is_pending_reconnect`` (a
+    connections frame); groups are the distinct values of ``by`` (NA is a group too), sorted.
+    Pending reconnects and connections without a colo are not counted; a group without active
+    connections gets ``""``. The one builder of the edge string in the package.
+
+    Examples
+    --------
+    >>> import tunnelframe as tf
+    >>> fleet = {"tunnels": [{"id": "t1", "connectors": [{"id": "c1", "conns": [
+    ...     {"id": "a", "colo_name": "DFW"}, {"id": "b", "colo_name": "ATL"},
+    ...     {"id": "c", "colo_name": "DFW"}]}]}]}
+    >>> edge_strings(tf.connections_frame(fleet)).tolist()
+    ['1xATL, 2xDFW']
+    """
+    keys = [by] if isinstance(by, str) else list(by)
+    grouped = frame.groupby(keys, observed=True, dropna=False, sort=True)
+    index = grouped.size().index
+    if not len(frame):
+        return pd.Series([], index=index, dtype=_TEXT, name="edges")
+    groups = grouped.ngroup().to_numpy(dtype=np.int64)
+    colo = pd.Categorical(frame["colo_name"])
+    active, _ = connection_flags(frame)
+    codes = np.asarray(colo.codes, dtype=np.int64)
+    colos = [str(c) for c in colo.categories]
+    strings = _edge_strings(groups, codes, colos, active, len(index))
+    return pd.Series(strings, index=index, dtype=_TEXT, name="edges")
+
+
+def connectors_from_connections(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per connector of a connections frame, with the columns of ``connectors_frame``.
+
+    The way to get connectors from a frame alone (a report built from a connections frame);
+    columns a connections frame does not carry are NA.
+
+    Examples
+    --------
+    >>> import tunnelframe as tf
+    >>> fleet = {"tunnels": [{"id": "t1", "connectors": [{"id": "c1", "conns": [
+    ...     {"id": "a", "colo_name": "DFW"}, {"id": "b", "colo_name": "DFW"}]}]}]}
+    >>> row = connectors_from_connections(tf.connections_frame(fleet)).iloc[0]
+    >>> row["n_active"], row["edges"]
+    (np.int64(2), '2xDFW')
+    """
+    keys = ["account_id", "tunnel_id", "connector_id"]
+    conn = frame.assign(
+        _n=frame["connection_id"].notna().astype("int64"),
+        _active=connection_flags(frame)[0].astype("int64"),
+    )
+    conn["_pending"] = conn["_n"] - conn["_active"]
+    grouped = conn.groupby(keys, observed=True, dropna=False, sort=False)
+    first = frame.loc[grouped.head(1).index].set_index(keys)
+    counts = grouped[["_n", "_active", "_pending"]].sum()
+    out = first.join(counts)
+    out["n_connections"] = out.pop("_n")
+    out["n_active"] = out.pop("_active")
+    out["n_pending"] = out.pop("_pending")
+    out = out.join(edge_strings(frame, by=keys), how="left") if len(frame) else out
+    ips = (
+        frame.dropna(subset=["origin_ip"])
+        .groupby(keys, observed=True, dropna=False)["origin_ip"]
+        .agg(lambda s: ", ".join(sorted({str(v) for v in s})))
+    )
+    out["origin_ips"] = ips
+    out = out.reset_index()
+    result = pd.DataFrame(index=out.index)
+    for col, dtype in CONNECTORS_SCHEMA.items():
+        values = out[col] if col in out.columns else pd.Series(pd.NA, index=out.index)
+        if col == "edges":
+            values = values.fillna("")
+        result[col] = values.astype(cast(Any, dtype))
+    return result
+
+
+def tunnels_from_connections(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per tunnel seen in a connections frame, with the columns of ``tunnels_frame``.
+
+    Only the columns a connections frame carries are filled; the others are NA.
+
+    Examples
+    --------
+    >>> import tunnelframe as tf
+    >>> fleet = {"tunnels": [{"id": "t1", "name": "web", "connectors": [{"id": "c1"}]}]}
+    >>> tunnels_from_connections(tf.connections_frame(fleet))[["tunnel_name", "n_connectors"]]
+      tunnel_name  n_connectors
+    0         web             1
+    """
+    keys = ["account_id", "tunnel_id"]
+    grouped = frame.groupby(keys, observed=True, dropna=False, sort=False)
+    out = grouped[["tunnel_name", "tunnel_status"]].first()
+    out["n_connectors"] = grouped["connector_id"].nunique()
+    out["n_connections"] = grouped["connection_id"].count()
+    out = out.reset_index()
+    result = pd.DataFrame(index=out.index)
+    for col, dtype in TUNNELS_SCHEMA.items():
+        values = out[col] if col in out.columns else pd.Series(None, index=out.index)
+        result[col] = values.astype(cast(Any, dtype)) if dtype != "object" else values
+    return result

@@ -1,0 +1,257 @@
+"""The snapshot: a fleet as fetched at one moment, and its file format.
+
+:class:`Snapshot` holds the raw tunnels (each with its connectors), the per-tunnel failures and
+the request count; :meth:`Snapshot.save` and :func:`load_snapshot` are the one place that
+writes and reads the ``tunnelframe.snapshot`` JSON document (gzip when the name ends in
+``.gz``). Fetching lives in :mod:`tunnelframe.fetch`; flattening in :mod:`tunnelframe.frames`.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Final
+
+import pandas as pd
+
+from tunnelframe._errors import SchemaError
+from tunnelframe._io import atomic_write
+from tunnelframe.frames import connections_frame, connectors_frame, tunnels_frame
+
+__all__ = ["Snapshot", "TunnelList", "load_snapshot"]
+
+_FORMAT: Final = "tunnelframe.snapshot"
+_VERSION: Final = 1
+_ERROR_COLUMNS: Final = ("account_id", "tunnel_id", "tunnel_name", "status", "codes", "message")
+
+
+class TunnelList(list[dict[str, Any]]):
+    """The raw tunnels of a snapshot: a plain list that, called, returns the tunnels frame.
+
+    ``snapshot.tunnels`` is the fleet's tunnel list (each tunnel with ``"connectors"``);
+    ``snapshot.tunnels()`` is :func:`tunnelframe.frames.tunnels_frame` of it.
+    """
+
+    def __call__(self) -> pd.DataFrame:
+        return tunnels_frame({"tunnels": list(self)})
+
+
+class Snapshot:
+    """A fleet as fetched at one moment, with what went wrong and what it cost.
+
+    Attributes
+    ----------
+    fetched_at : datetime
+        When the fetch started (tz-aware UTC).
+    account_ids : list of str
+        The accounts read.
+    tunnels : list of dict
+        Raw Tunnel objects, each with ``"connectors"``: what its ``/connections`` returned
+        (``[]`` when it has none, was not read, or failed). Calling it, ``tunnels()``, gives
+        the tunnels frame.
+    errors : list of dict
+        One per tunnel whose ``/connections`` failed: ``account_id``, ``tunnel_id``,
+        ``tunnel_name``, ``status`` (HTTP status or None), ``codes``, ``message``.
+    n_requests : int
+        HTTP requests made, retries included.
+
+    Examples
+    --------
+    >>> snap = Snapshot(fetched_at=datetime(2026, 8, 20, tzinfo=UTC), account_ids=["acc1"],
+    ...                 tunnels=[{"id": "t1", "account_tag": "acc1", "connectors": []}])
+    >>> snap.fleet["tunnels"][0]["id"], snap.errors
+    ('t1', [])
+    """
+
+    def __init__(
+        self,
+        fetched_at: datetime,
+        account_ids: Iterable[str],
+        tunnels: Iterable[dict[str, Any]],
+        errors: Iterable[dict[str, Any]] = (),
+        n_requests: int = 0,
+    ) -> None:
+        if not isinstance(fetched_at, datetime) or fetched_at.tzinfo is None:
+            raise ValueError(f"fetched_at must be a tz-aware datetime, got {fetched_at!r}")
+        self.fetched_at: datetime = fetched_at
+        self.account_ids: list[str] = list(account_ids)
+        self.tunnels: TunnelList = TunnelList(tunnels)
+        self.errors: list[dict[str, Any]] = list(errors)
+        self.n_requests: int = int(n_requests)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Snapshot):
+            return NotImplemented
+        return (
+            self.fetched_at == other.fetched_at
+            and self.account_ids == other.account_ids
+            and list(self.tunnels) == list(other.tunnels)
+            and self.errors == other.errors
+            and self.n_requests == other.n_requests
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    @property
+    def fleet(self) -> dict[str, Any]:
+        """The fleet dict ``{"tunnels": [...]}`` every frame function accepts."""
+        return {"tunnels": list(self.tunnels)}
+
+    def connections(self, *, include_idle: bool = True) -> pd.DataFrame:
+        """One row per connection (see :func:`tunnelframe.frames.connections_frame`).
+
+        Examples
+        --------
+        >>> snap = Snapshot(fetched_at=datetime(2026, 8, 20, tzinfo=UTC), account_ids=["a"],
+        ...     tunnels=[{"id": "t1", "connectors": [{"id": "c1", "conns": [
+        ...         {"id": "x1", "colo_name": "DFW"}, {"id": "x2", "colo_name": "LAX"}]}]}])
+        >>> list(snap.connections()["colo_name"])
+        ['DFW', 'LAX']
+        """
+        return connections_frame(self.fleet, include_idle=include_idle)
+
+    def connectors(self) -> pd.DataFrame:
+        """One row per connector (see :func:`tunnelframe.frames.connectors_frame`).
+
+        Examples
+        --------
+        >>> snap = Snapshot(fetched_at=datetime(2026, 8, 20, tzinfo=UTC), account_ids=["a"],
+        ...     tunnels=[{"id": "t1", "connectors": [{"id": "c1", "conns": []}]}])
+        >>> list(snap.connectors()["connector_id"])
+        ['c1']
+        """
+        return connectors_frame(self.fleet)
+
+    def errors_frame(self) -> pd.DataFrame:
+        """One row per failed tunnel: account_id, tunnel_id, tunnel_name, status, codes, message.
+
+        ``status`` is a nullable integer (NA: no response), ``codes`` the error codes joined
+        with ",".
+
+        Examples
+        --------
+        >>> snap = Snapshot(fetched_at=datetime(2026, 8, 20, tzinfo=UTC), account_ids=["a"],
+        ...     tunnels=[], errors=[{"account_id": "a", "tunnel_id": "t9", "tunnel_name": "x",
+        ...                          "status": 404, "codes": [7003], "message": "gone"}])
+        >>> snap.errors_frame()[["tunnel_id", "status", "codes"]].to_dict("records")
+        [{'tunnel_id': 't9', 'status': 404, 'codes': '7003'}]
+        """
+        rows = [
+            {
+                "account_id": error.get("account_id"),
+                "tunnel_id": error.get("tunnel_id"),
+                "tunnel_name": error.get("tunnel_name"),
+                "status": error.get("status"),
+                "codes": ",".join(str(code) for code in error.get("codes") or []),
+                "message": error.get("message"),
+            }
+            for error in self.errors
+        ]
+        frame = pd.DataFrame(rows, columns=list(_ERROR_COLUMNS))
+        return frame.astype(
+            {
+                "account_id": "category",
+                "tunnel_id": "string",
+                "tunnel_name": "string",
+                "status": "Int64",
+                "codes": "string",
+                "message": "string",
+            }
+        )
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the snapshot as JSON (gzip when the name ends in ``.gz``), atomically.
+
+        The file is written next to ``path`` under a temporary name, then renamed over it,
+        so a reader never sees half a snapshot.
+
+        Returns
+        -------
+        Path
+            The path written.
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> snap = Snapshot(fetched_at=datetime(2026, 8, 20, tzinfo=UTC), account_ids=["a"],
+        ...                 tunnels=[])
+        >>> target = pathlib.Path(tempfile.mkdtemp()) / "fleet.json.gz"
+        >>> load_snapshot(snap.save(target)) == snap
+        True
+        """
+        target = Path(path)
+        document = {
+            "format": _FORMAT,
+            "version": _VERSION,
+            "fetched_at": self.fetched_at.astimezone(UTC).isoformat(),
+            "account_ids": list(self.account_ids),
+            "n_requests": self.n_requests,
+            "errors": self.errors,
+            "tunnels": list(self.tunnels),
+        }
+        data = json.dumps(document, ensure_ascii=False, indent=None).encode()
+        if target.name.endswith(".gz"):
+            data = gzip.compress(data, mtime=0)
+        return atomic_write(target, data)
+
+    def __repr__(self) -> str:
+        n_connectors = sum(len(t.get("connectors") or []) for t in self.tunnels)
+        return (
+            f"Snapshot(fetched_at={self.fetched_at.isoformat()!r}, "
+            f"account_ids={self.account_ids!r}, tunnels={len(self.tunnels)}, "
+            f"connectors={n_connectors}, errors={len(self.errors)}, "
+            f"n_requests={self.n_requests})"
+        )
+
+
+def load_snapshot(path: str | os.PathLike[str]) -> Snapshot:
+    """Read a snapshot written by :meth:`Snapshot.save` (``.json`` or ``.json.gz``).
+
+    Raises
+    ------
+    SchemaError
+        The file is not a tunnelframe snapshot.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> snap = Snapshot(fetched_at=datetime(2026, 8, 20, tzinfo=UTC), account_ids=["a"],
+    ...                 tunnels=[{"id": "t1", "connectors": []}], n_requests=2)
+    >>> load_snapshot(snap.save(pathlib.Path(tempfile.mkdtemp()) / "s.json")).n_requests
+    2
+    """
+    source = Path(path)
+    raw = source.read_bytes()
+    if raw[:2] == b"\x1f\x8b":
+        raw = gzip.decompress(raw)
+    try:
+        document = json.loads(raw)
+    except ValueError as exc:
+        raise SchemaError(str(source), f"not JSON ({exc}): is it a tunnelframe snapshot?") from exc
+    if not isinstance(document, Mapping) or document.get("format") != _FORMAT:
+        raise SchemaError(str(source), f'no "format": "{_FORMAT}" marker: not a snapshot')
+    if document.get("version") != _VERSION:
+        raise SchemaError(
+            f"{source}:version",
+            f"snapshot version {document.get('version')!r} is not {_VERSION}: upgrade tunnelframe",
+        )
+    for key, kind in (("tunnels", list), ("account_ids", list), ("errors", list)):
+        if not isinstance(document.get(key), kind):
+            raise SchemaError(f"{source}:{key}", f"expected a list, got {document.get(key)!r:.60}")
+    try:
+        fetched_at = datetime.fromisoformat(str(document.get("fetched_at")))
+    except ValueError as exc:
+        raise SchemaError(f"{source}:fetched_at", "not an ISO 8601 date-time") from exc
+    if fetched_at.tzinfo is None:
+        raise SchemaError(f"{source}:fetched_at", "has no time zone")
+    return Snapshot(
+        fetched_at=fetched_at.astimezone(UTC),
+        account_ids=[str(account) for account in document["account_ids"]],
+        tunnels=document["tunnels"],
+        errors=document["errors"],
+        n_requests=int(document.get("n_requests") or 0),
+    )
