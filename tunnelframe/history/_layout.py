@@ -20,12 +20,14 @@ finishes the cleanup). Compactions take a lock; a second one at the same time do
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import os
 import re
 import uuid
 import warnings
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -281,7 +283,7 @@ def compacted_snapshots(path: Path) -> list[dict[str, Any]]:
     """The snapshots a compacted file holds: ``file``, ``fetched_at``, ``account_ids``."""
     metadata = _footer(path).metadata or {}
     try:
-        held = json.loads(metadata[_META_KEY])
+        held = json.loads(zlib.decompress(base64.b64decode(metadata[_META_KEY])))
         return [
             {
                 "file": name,
@@ -291,7 +293,7 @@ def compacted_snapshots(path: Path) -> list[dict[str, Any]]:
             }
             for name in held["files"]
         ]
-    except (KeyError, ValueError) as exc:
+    except (KeyError, ValueError, zlib.error) as exc:
         raise TunnelframeError(f"{path}: a compacted file without its list of snapshots") from exc
 
 
@@ -299,7 +301,8 @@ def _held_metadata(snapshots: list[dict[str, Any]]) -> bytes:
     """What a compacted file's footer says it holds: the snapshot file names (whose names say
     when and which accounts) and the accounts of each key, compactly."""
     accounts = {s["file"][24:32]: sorted(s["account_ids"]) for s in snapshots}
-    return json.dumps({"files": [s["file"] for s in snapshots], "accounts": accounts}).encode()
+    held = json.dumps({"files": [s["file"] for s in snapshots], "accounts": accounts})
+    return base64.b64encode(zlib.compress(held.encode(), 9))  # 288 names: 13 KB -> 2 KB
 
 
 def _footer(path: Path) -> pa.Schema:
@@ -554,6 +557,7 @@ _FACTS_OPTIONS: dict[str, Any] = {"write_statistics": False, "store_schema": Fal
 
 def _publish(table: pa.Table, path: Path, **options: Any) -> None:
     """Write ``path`` under a hidden name, flush, then rename it into place."""
+    table = table.combine_chunks()  # DuckDB's small batches would make small pages
     atomic_write(
         path,
         lambda sink: pq.write_table(table, sink, **{"compression": "zstd", **options}),
