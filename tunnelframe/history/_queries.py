@@ -9,6 +9,7 @@ frames with declared columns and dtypes. Nothing here writes to the store.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
@@ -54,7 +55,6 @@ WINDOW w AS (PARTITION BY account_id ORDER BY fetched_at)
 def _connect(history: History, plan: _layout.Plan | None) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection with views ``f_<kind>`` of the facts of ``history`` and ``seq``."""
     import duckdb  # imported on first query: `import tunnelframe` stays fast
-    import pyarrow.dataset as ds
 
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
@@ -70,16 +70,21 @@ def _connect(history: History, plan: _layout.Plan | None) -> duckdb.DuckDBPyConn
     else:
         files = plan.dirty_rows()
         rows = (
-            ds.dataset([str(f) for f in files], format="parquet", schema=STORE_SCHEMA)
-            if files
-            else STORE_SCHEMA.empty_table()
+            _parquet(con, files, schema=STORE_SCHEMA) if files else STORE_SCHEMA.empty_table()
         )
-    con.register("rows", rows)
+    if isinstance(rows, duckdb.DuckDBPyRelation):
+        rows.create_view("rows")
+    else:
+        con.register("rows", rows)
     derive_facts(con, "rows")
     for kind in FACT_KINDS:
         stored = [] if plan is None else plan.facts(kind)
         if stored:
-            con.register(f"stored_{kind}", ds.dataset([str(p) for p in stored], format="parquet"))
+            facts = _parquet(con, stored)
+            if isinstance(facts, duckdb.DuckDBPyRelation):
+                facts.create_view(f"stored_{kind}")
+            else:
+                con.register(f"stored_{kind}", facts)
             con.execute(
                 f"CREATE TEMP VIEW f_{kind} AS "
                 f"SELECT * FROM d_{kind} UNION ALL BY NAME SELECT * FROM stored_{kind}"
@@ -88,6 +93,20 @@ def _connect(history: History, plan: _layout.Plan | None) -> duckdb.DuckDBPyConn
             con.execute(f"CREATE TEMP VIEW f_{kind} AS SELECT * FROM d_{kind}")
     con.execute(_SEQ)
     return con
+
+
+def _parquet(con: duckdb.DuckDBPyConnection, files: list[Path], schema: Any = None) -> Any:
+    """``files`` (checked by the plan) for DuckDB to scan, columns matched by name.
+
+    DuckDB's own reader is fastest, but expands glob characters in every path, so a store
+    whose path has any (``store[1]``) is read through a pyarrow dataset instead.
+    """
+    import pyarrow.dataset as ds
+
+    paths = [str(f) for f in files]
+    if any(c in p for p in paths for c in "[]*?{}"):
+        return ds.dataset(paths, format="parquet", schema=schema)
+    return con.read_parquet(paths, union_by_name=True)
 
 
 # The stored columns the view reads (the others are never converted from a frame).
@@ -257,7 +276,9 @@ events AS (
 
 _CHURN_SQL = {
     "event": f"""{_CHURN_CTE}
-    SELECT * FROM events ORDER BY fetched_at, account_id, tunnel_name, host, event""",
+    SELECT * FROM events
+    ORDER BY fetched_at, account_id, tunnel_name, host, event, connector_id,
+        previous_connector_id, tunnel_id""",
     "snapshot": f"""{_CHURN_CTE},
     counts AS (
         SELECT fetched_at, account_id,
@@ -297,7 +318,8 @@ _CHURN_SQL = {
             THEN coalesce(c.n_restarts, 0)
                 / (epoch(s.last_seen_at - s.first_seen_at) / 86400.0) END AS restarts_per_day
     FROM seen s LEFT JOIN counts c USING (account_id, tunnel_id, host)
-    ORDER BY restarts_per_day DESC NULLS LAST, s.account_id, s.tunnel_name, s.host""",
+    ORDER BY restarts_per_day DESC NULLS LAST, s.account_id, s.tunnel_name, s.host,
+        s.tunnel_id""",
 }
 
 _CHURN_DTYPES: dict[str, dict[str, Any]] = {
