@@ -3,10 +3,13 @@ validators from the vendored OpenAPI contract (``data/openapi-tunnels.json``).""
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
+import http.server
 import json
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -189,3 +192,48 @@ def spec_validator(schema: Any) -> jsonschema.Draft7Validator:
     return jsonschema.Draft7Validator(
         _openapi_to_jsonschema(schema), format_checker=jsonschema.FormatChecker()
     )
+
+
+@contextlib.contextmanager
+def hostile(answer: Callable[[http.server.BaseHTTPRequestHandler], None]) -> Iterator[str]:
+    """A loopback server whose every GET is answered by ``answer(handler)``; yields its base URL.
+
+    For replies the simulator never gives (redirects, drips, bombs, lying pages). ``answer``
+    writes the whole response itself; a client that hangs up early is not an error.
+    """
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:
+            with contextlib.suppress(ConnectionError):
+                answer(self)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/client/v4"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def reply(
+    handler: http.server.BaseHTTPRequestHandler,
+    status: int,
+    body: object,
+    headers: dict[str, str] | None = None,
+) -> None:
+    """Write one response: ``body`` as JSON unless it is bytes."""
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    handler.send_response(status)
+    for name, value in {"Content-Length": str(len(data)), **(headers or {})}.items():
+        handler.send_header(name, value)
+    handler.end_headers()
+    handler.wfile.write(data)

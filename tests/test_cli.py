@@ -8,17 +8,21 @@ would set. Expected violations come from the hand-written fleet in ``_report_fle
 from __future__ import annotations
 
 import gzip
+import http.server
 import json
+import os
 import re
 import shutil
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import _report_fleet as rf
 import pytest
+from conftest import hostile, reply
 
 import tunnelframe as tf
 from tunnelframe.cli import main
@@ -408,6 +412,42 @@ def test_simulate_serves_until_interrupted(
     assert env["CLOUDFLARE_API_TOKEN"] not in capsys.readouterr().out
 
 
+def test_ctrl_c_during_a_waiting_fetch_exits_130_and_writes_nothing(tmp_path: Path) -> None:
+    waiting = threading.Event()
+
+    def answer(handler: http.server.BaseHTTPRequestHandler) -> None:
+        path = handler.path.split("?")[0]
+        if path.endswith("/cfd_tunnel"):
+            tunnels = [{"id": "t1", "name": "web", "status": "healthy"}]
+            reply(handler, 200, {"success": True, "errors": [], "result": tunnels})
+            return
+        failure = {"success": False, "errors": [{"code": 10429}], "result": None}
+        reply(handler, 429, failure, {"Retry-After": "300"})
+        waiting.set()  # the fetch now waits out the Retry-After
+
+    out = tmp_path / "s.json"
+    with hostile(answer) as url:
+        env = {
+            **os.environ,
+            "CLOUDFLARE_API_TOKEN": "sekrit-token-0123456789-abcdefghij",
+            "CLOUDFLARE_ACCOUNT_ID": "a",
+            "CLOUDFLARE_BASE_URL": url,
+        }
+        command = [sys.executable, "-m", "tunnelframe", "fetch", "-o", str(out), "--no-progress"]
+        with subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+        ) as proc:
+            try:
+                assert waiting.wait(timeout=60), "the fetch never reached the server"
+                proc.send_signal(signal.SIGINT)
+                _, err = proc.communicate(timeout=60)  # not the 300 s of the Retry-After
+            finally:
+                proc.kill()
+    assert proc.returncode == 130, err
+    assert err.strip().splitlines()[-1] == "tunnelframe: interrupted"
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_check_takes_its_rules_and_flags_from_the_report_rule_table(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -427,3 +467,36 @@ def test_check_takes_its_rules_and_flags_from_the_report_rule_table(
     assert len(lines) == len(tf.config_drift(snap.connections())) > 0
     assert all(line.startswith("config-drift: connector ") for line in lines)
     assert main(["check", str(path), *others, "--no-config-drift", "-q"]) == 0
+
+
+def test_simulate_on_an_impossible_port_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["simulate", "--port", "70000"]) == 2
+    assert "a TCP port is 0 to 65535, not 70000" in capsys.readouterr().err
+
+
+def test_outputs_are_checked_before_the_fetch(
+    api: SimulatedApi, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    account = ["--account", api.account_id]
+    missing = tmp_path / "no-such-folder" / "s.json.gz"
+    assert main(["fetch", *account, "-o", str(missing), "--no-progress"]) == 2
+    assert f"the folder {missing.parent} does not exist" in capsys.readouterr().err
+    a_file = tmp_path / "store"
+    a_file.write_text("not a folder")
+    assert main(["snapshot", *account, "--store", str(a_file)]) == 2
+    err = capsys.readouterr().err
+    assert f"--store {a_file}: is a file, not a history store folder" in err
+    assert api.n_requests == 0  # nothing fetched in vain
+
+
+def test_a_damaged_snapshot_is_one_line_naming_the_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = rf.snapshot().save(tmp_path / "snap.json.gz").read_bytes()
+    cut = tmp_path / "cut.json.gz"
+    cut.write_bytes(good[: len(good) // 2])
+    assert main(["report", str(cut), "-o", str(tmp_path / "r.html")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"tunnelframe: error: {cut}: a damaged gzip file")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import http.server
 import json
 import logging
@@ -9,35 +10,39 @@ import pickle
 import threading
 import time
 import traceback
-from collections.abc import Iterator
+import urllib.parse
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 import requests
-from conftest import ACCOUNT, make_client, numbered_fleet, tiny_fleet
+from conftest import ACCOUNT, hostile, make_client, numbered_fleet, reply, tiny_fleet
 
-from tunnelframe import ApiError, AuthError, NotFoundError, RateLimitError, SchemaError
+from tunnelframe import ApiError, AuthError, NotFoundError, Policy, RateLimitError, SchemaError
+from tunnelframe._ratelimit import ratelimit
 from tunnelframe.client import Client
 from tunnelframe.simulator import Faults, SimulatedApi, serve
+
+TOKEN = "canned-token-0123456789abcdef"
 
 # -- construction and credentials ---------------------------------------------------------------
 
 
 def test_credentials_and_urls_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CLOUDFLARE_API_TOKEN", "env-token")
+    monkeypatch.setenv("CLOUDFLARE_API_TOKEN", "env-token-0123456789abcdef")
     monkeypatch.setenv("CLOUDFLARE_ACCOUNT_ID", "acc-from-env")
     monkeypatch.setenv("CLOUDFLARE_BASE_URL", "https://api.example.test/client/v4/")
     client = Client()
     assert client.account_id == "acc-from-env"
     assert client.base_url == "https://api.example.test/client/v4"
-    assert "env-token" not in repr(client)
+    assert "env-token-0123456789abcdef" not in repr(client)
     client.close()
 
 
 def test_default_base_url_is_cloudflare(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("CLOUDFLARE_BASE_URL", raising=False)
-    with Client("x") as client:
+    with Client(TOKEN) as client:
         assert client.base_url == "https://api.cloudflare.com/client/v4"
 
 
@@ -76,16 +81,16 @@ def test_missing_account_names_the_variable(
 )
 def test_plain_http_only_to_loopback(url: str, allowed: bool) -> None:
     if allowed:
-        Client("x", base_url=url).close()
+        Client(TOKEN, base_url=url).close()
     else:
         with pytest.raises(ValueError, match="refusing plain http://"):
-            Client("x", base_url=url)
+            Client(TOKEN, base_url=url)
 
 
 def test_legacy_email_and_key(api: SimulatedApi) -> None:
-    with serve(tiny_fleet(), email="me@example.com", api_key="legacy-key-123") as legacy:
+    with serve(tiny_fleet(), email="me@example.com", api_key="legacy-key-0123456789") as legacy:
         with Client(
-            email="me@example.com", api_key="legacy-key-123", base_url=legacy.url
+            email="me@example.com", api_key="legacy-key-0123456789", base_url=legacy.url
         ) as client:
             assert [t["id"] for t in client.list_tunnels(account_id=ACCOUNT)] == [
                 "t1",
@@ -94,7 +99,7 @@ def test_legacy_email_and_key(api: SimulatedApi) -> None:
                 "t4",
                 "t5",
             ]
-        wrong = Client(email="me@example.com", api_key="wrong", base_url=legacy.url)
+        wrong = Client(email="me@example.com", api_key="wrong-key-0123456789", base_url=legacy.url)
         with (
             wrong,
             pytest.raises(AuthError, match="check that CLOUDFLARE_EMAIL and CLOUDFLARE_API_KEY"),
@@ -199,7 +204,7 @@ def test_auth_failure_message(api: SimulatedApi) -> None:
         r"\(CLOUDFLARE_API_TOKEN\) is valid and has the Cloudflare Tunnel Read permission"
     )
     with (
-        make_client(api, token="not-the-token") as client,
+        make_client(api, token="not-the-token-0123456789") as client,
         pytest.raises(AuthError, match=expected) as info,
     ):
         client.list_tunnels()
@@ -316,7 +321,7 @@ def test_success_false_on_http_200_raises(canned: tuple[str, list[Any]]) -> None
     replies.append((200, {"Content-Type": "application/json"}, body))
     expected = r'HTTP 200, success is false, code 1234 "odd"'
     with (
-        Client("tok", account_id="a", base_url=url) as client,
+        Client(TOKEN, account_id="a", base_url=url) as client,
         pytest.raises(ApiError, match=expected) as info,
     ):
         client.get_tunnel("t1")
@@ -336,7 +341,7 @@ def test_error_chain_and_codeless_errors_are_reported(canned: tuple[str, list[An
     replies.append((400, {}, json.dumps(body).encode()))
     expected = r'HTTP 400, code 1000 "outer", "no code", code 1001 "inner": retry later'
     with (
-        Client("tok", account_id="a", base_url=url) as client,
+        Client(TOKEN, account_id="a", base_url=url) as client,
         pytest.raises(ApiError, match=expected) as info,
     ):
         client.get_tunnel("t1")
@@ -349,14 +354,14 @@ def test_code_7003_on_http_400_is_not_found(canned: tuple[str, list[Any]]) -> No
     url, replies = canned
     body = b'{"success": false, "errors": [{"code": 7003, "message": "No route"}], "result": null}'
     replies.append((400, {}, body))
-    with Client("tok", account_id="a", base_url=url) as client, pytest.raises(NotFoundError):
+    with Client(TOKEN, account_id="a", base_url=url) as client, pytest.raises(NotFoundError):
         client.get_tunnel("t1")
 
 
 def test_non_json_body_quotes_status_and_first_bytes(canned: tuple[str, list[Any]]) -> None:
     url, replies = canned
     replies.append((200, {"Content-Type": "text/html"}, b"<html>captive portal</html>"))
-    with Client("tok", account_id="a", base_url=url) as client:
+    with Client(TOKEN, account_id="a", base_url=url) as client:
         with pytest.raises(
             ApiError, match=r"HTTP 200, the body is not JSON: b'<html>captive portal</html>'"
         ):
@@ -370,7 +375,7 @@ def test_a_non_list_result_is_a_schema_error(canned: tuple[str, list[Any]]) -> N
         (200, {}, b'{"success": true, "errors": [], "messages": [], "result": {"id": 1}}')
     )
     with (
-        Client("tok", account_id="a", base_url=url) as client,
+        Client(TOKEN, account_id="a", base_url=url) as client,
         pytest.raises(SchemaError, match="expected an array"),
     ):
         client.list_connectors("t1")
@@ -380,7 +385,7 @@ def test_retry_after_http_date_is_honoured(canned: tuple[str, list[Any]]) -> Non
     url, replies = canned
     replies.append((429, {"Retry-After": "Thu, 01 Jan 1970 00:00:00 GMT"}, b"{}"))
     replies.append((200, {}, b'{"success": true, "errors": [], "messages": [], "result": []}'))
-    with Client("tok", account_id="a", base_url=url) as client:
+    with Client(TOKEN, account_id="a", base_url=url) as client:
         assert client.list_connectors("t1") == []
         assert client.n_requests == 2
 
@@ -448,7 +453,7 @@ def test_token_never_appears_in_repr_logs_or_exceptions(caplog: pytest.LogCaptur
                     call()
                 errors.append(info.value)
             texts = [repr(client), str(client)]
-        with make_client(api, token="wrong-token", max_retries=0) as bad:
+        with make_client(api, token="wrong-token-0123456789", max_retries=0) as bad:
             with pytest.raises(AuthError) as auth:
                 bad.get_tunnel("t1")
             errors.append(auth.value)
@@ -469,7 +474,7 @@ def test_token_never_appears_in_repr_logs_or_exceptions(caplog: pytest.LogCaptur
     texts.append(caplog.text)  # formatted records, tracebacks included
     assert any("GET /accounts/" in record.getMessage() for record in caplog.records)
     assert len(errors) == 4
-    assert all(token not in text and "wrong-token" not in text for text in texts)
+    assert all(token not in text and "wrong-token-0123456789" not in text for text in texts)
     with pytest.raises(TypeError, match="cannot be pickled"):
         pickle.dumps(client)
 
@@ -481,11 +486,322 @@ def test_legacy_api_key_never_appears(caplog: pytest.LogCaptureFixture) -> None:
         client = Client(email="me@example.com", api_key=key, account_id=ACCOUNT, base_url=api.url)
         with client, pytest.raises(NotFoundError) as missing:
             client.get_tunnel("nope")
-        wrong = Client(email="me@example.com", api_key="other-key-77", base_url=api.url)
+        wrong = Client(email="me@example.com", api_key="other-key-770123456789", base_url=api.url)
         with wrong, pytest.raises(AuthError) as denied:
             wrong.list_tunnels(account_id=ACCOUNT)
     texts = [repr(client), str(client), repr(wrong), caplog.text]
     for error in (missing.value, denied.value):
         texts += ["".join(traceback.format_exception(error)), repr(error.messages), str(error.url)]
     assert "auth=email+api_key" in repr(client)
-    assert all(key not in text and "other-key-77" not in text for text in texts)
+    assert all(key not in text and "other-key-770123456789" not in text for text in texts)
+
+
+# -- hardening: a hostile server on loopback (issue #12) ------------------------------------------
+
+SECRET = "sekrit-token-0123456789-abcdefghij"
+
+
+def _envelope(result: object, **info: int | float) -> dict[str, Any]:
+    body: dict[str, Any] = {"success": True, "errors": [], "messages": [], "result": result}
+    if info:
+        body["result_info"] = info
+    return body
+
+
+def test_a_token_read_with_its_newline_is_cleaned_before_any_request() -> None:
+    with (
+        serve(tiny_fleet(), token=SECRET) as api,
+        Client(SECRET + "\n", account_id=ACCOUNT, base_url=api.url) as client,
+    ):
+        assert client.get_tunnel("t1")["id"] == "t1"
+        legacy = Client(email=" me@example.com ", api_key=" " + SECRET + "\r\n", base_url=api.url)
+        assert legacy._headers()["X-Auth-Key"] == SECRET
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"token": "sekrit-token\n-0123456789"},
+        {"token": "sekrit-token-0123456789\x00"},
+        {"token": "sekrit-tokén-0123456789"},
+        {"email": "me@example.com", "api_key": "legacy key 0123456789"},
+        {"email": "me@exam\nple.com", "api_key": "legacy-key-0123456789"},
+    ],
+)
+def test_header_unsafe_credentials_are_refused_without_echoing_them(
+    kwargs: dict[str, str], canned: tuple[str, list[Any]]
+) -> None:
+    url, _ = canned
+    with pytest.raises(AuthError, match="cannot be sent in an HTTP header") as info:
+        Client(**kwargs, account_id="a", base_url=url)
+    text = "".join(traceback.format_exception(info.value))
+    assert all(value.strip() not in text for value in kwargs.values() if "@" not in value)
+    assert "sekrit" not in text and "legacy" not in text
+
+
+@pytest.mark.parametrize("kwargs", [{"token": "x"}, {"email": "a@b.c", "api_key": "k3y"}])
+def test_implausibly_short_credentials_are_refused(kwargs: dict[str, str]) -> None:
+    with pytest.raises(AuthError, match=r"only \d characters long, too short"):
+        Client(**kwargs, base_url="http://127.0.0.1:9")
+
+
+def test_redirects_are_not_followed_and_keep_the_legacy_key_home() -> None:
+    seen: list[dict[str, str]] = []
+
+    def elsewhere(handler: http.server.BaseHTTPRequestHandler) -> None:
+        seen.append(dict(handler.headers))
+        reply(handler, 200, _envelope({"id": "t1"}))
+
+    with hostile(elsewhere) as other:
+
+        def redirecting(handler: http.server.BaseHTTPRequestHandler) -> None:
+            reply(handler, 302, b"", {"Location": other + handler.path[len("/client/v4") :]})
+
+        with hostile(redirecting) as url:
+            client = Client(email="me@example.com", api_key=SECRET, account_id="a", base_url=url)
+            with client, pytest.raises(ApiError, match=r"HTTP 302, a redirect to .* not followed"):
+                client.get_tunnel("t1")
+    assert seen == []
+
+
+def test_an_echoed_header_is_scrubbed_before_the_body_is_cut() -> None:
+    # The token straddles the 120-byte quote: cut first, its head would escape the scrub.
+    def echoing(handler: http.server.BaseHTTPRequestHandler) -> None:
+        body = ("x" * 87 + " Authorization: " + handler.headers["Authorization"]).encode()
+        reply(handler, 400, body, {"Content-Type": "text/plain"})
+
+    with (
+        hostile(echoing) as url,
+        Client(SECRET, account_id="a", base_url=url) as client,
+        pytest.raises(ApiError, match="the body is not JSON") as info,
+    ):
+        client.get_tunnel("t1")
+    assert SECRET[:8] not in str(info.value)
+    assert "Authorization: Bearer <secret>" in str(info.value)
+
+
+def _pages(
+    total: int,
+    *,
+    cap: int = 1000,
+    announce: Callable[[int, int], int] | None = None,
+    items: Callable[[int, int], list[object]] | None = None,
+    info: Callable[[int], dict[str, Any]] | None = None,
+    pages_served: list[int] | None = None,
+) -> Callable[[http.server.BaseHTTPRequestHandler], None]:
+    """A list endpoint that caps pages at ``cap``; the hooks make it lie."""
+
+    def answer(handler: http.server.BaseHTTPRequestHandler) -> None:
+        query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(handler.path).query))
+        page = int(query.get("page", "1"))
+        if pages_served is not None:
+            pages_served.append(page)
+        if page > 20:  # the hostile server's own end: a client that loops fails on this
+            reply(handler, 404, {"success": False, "errors": [{"code": 7003}], "result": None})
+            return
+        size = min(cap, int(query.get("per_page", "20")))
+        if items is not None:
+            result = items(page, size)
+        else:
+            result = [{"id": f"t{i}"} for i in range((page - 1) * size, min(total, page * size))]
+        count = announce(page, size) if announce is not None else total
+        extra = info(page) if info is not None else {"per_page": size}
+        reply(handler, 200, _envelope(result, page=page, total_count=count, **extra))
+
+    return answer
+
+
+def test_pagination_goes_on_past_a_capped_short_page() -> None:
+    with hostile(_pages(250, cap=100)) as url, Client(SECRET, base_url=url) as client:
+        tunnels = client.list_tunnels(account_id="a")
+    assert [t["id"] for t in tunnels] == [f"t{i}" for i in range(250)]
+
+
+def test_pagination_the_same_full_page_forever_is_an_error() -> None:
+    served: list[int] = []
+    answer = _pages(
+        5000, items=lambda page, size: [{"id": f"t{i}"} for i in range(size)], pages_served=served
+    )
+    with (
+        hostile(answer) as url,
+        Client(SECRET, base_url=url) as client,
+        pytest.raises(ApiError, match="page 2 lists only tunnels already listed: the server"),
+    ):
+        client.list_tunnels(account_id="a", per_page=10)
+    assert served == [1, 2]
+
+
+def test_pagination_a_count_always_one_page_ahead_is_bounded() -> None:
+    served: list[int] = []
+    answer = _pages(0, announce=lambda page, size: (page + 1) * size, pages_served=served)
+
+    def fresh(page: int, size: int) -> list[object]:
+        return [{"id": f"p{page}-{i}"} for i in range(size)]
+
+    answer = _pages(
+        0, announce=lambda page, size: (page + 1) * size, items=fresh, pages_served=served
+    )
+    with (
+        hostile(answer) as url,
+        Client(SECRET, base_url=url) as client,
+        pytest.raises(ApiError, match="3 pages gave 30 of the 40 tunnels announced"),
+    ):
+        client.list_tunnels(account_id="a", per_page=10)
+    assert served == [1, 2, 3]
+
+
+@pytest.mark.parametrize("per_page", [0, -1, float("nan"), "ten", None])
+def test_pagination_an_absurd_served_per_page_does_not_loop(per_page: object) -> None:
+    # No total_count: the listing ends on the first short page, whatever per_page claims.
+    def answer(handler: http.server.BaseHTTPRequestHandler) -> None:
+        query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(handler.path).query))
+        page = int(query["page"])
+        result = [{"id": f"t{i}"} for i in range((page - 1) * 10, min(25, page * 10))]
+        if page > 20:
+            result = [{"id": "x"}]
+        body = _envelope(result)
+        body["result_info"] = {"page": page, "per_page": per_page}
+        data = json.dumps(body, allow_nan=True).encode()
+        reply(handler, 200, data, {"Content-Type": "application/json"})
+
+    with hostile(answer) as url, Client(SECRET, base_url=url) as client:
+        tunnels = client.list_tunnels(account_id="a", per_page=10)
+    assert len(tunnels) == 25
+
+
+@pytest.mark.parametrize("per_page", [0, -1, 1001, 2.0, float("nan"), True])
+def test_pagination_per_page_is_validated(per_page: Any) -> None:
+    with (
+        Client(SECRET, base_url="http://127.0.0.1:9") as client,
+        pytest.raises(ValueError, match="per_page must be between 1 and 1000"),
+    ):
+        client.list_tunnels(account_id="a", per_page=per_page)
+
+
+def test_pagination_a_tunnel_on_two_pages_is_kept_once(caplog: pytest.LogCaptureFixture) -> None:
+    def shifted(page: int, size: int) -> list[object]:
+        start = (page - 1) * size - (1 if page > 1 else 0)  # page 2 repeats page 1's last
+        return [{"id": f"t{i}"} for i in range(start, min(20, start + size))]
+
+    with hostile(_pages(20, items=shifted)) as url, Client(SECRET, base_url=url) as client:
+        tunnels = client.list_tunnels(account_id="a", per_page=10)
+    assert [t["id"] for t in tunnels] == [f"t{i}" for i in range(20)]
+    assert "1 tunnel(s) listed on more than one page were kept once" in caplog.text
+
+
+def test_pagination_a_non_object_item_is_a_schema_error() -> None:
+    answer = _pages(3, items=lambda page, size: [{"id": "t0"}, 7, {"id": "t2"}])
+    with (
+        hostile(answer) as url,
+        Client(SECRET, base_url=url) as client,
+        pytest.raises(SchemaError, match=r"result\[1\]: .* must be an object, got int"),
+    ):
+        client.list_tunnels(account_id="a")
+
+
+@pytest.mark.parametrize("retry_after", ["86400", "1e10", "inf", "-inf"])
+def test_a_huge_retry_after_is_capped(retry_after: str) -> None:
+    answers = iter([429, 200])
+
+    def answer(handler: http.server.BaseHTTPRequestHandler) -> None:
+        status = next(answers, 200)
+        body: object = _envelope({"id": "t1"})
+        if status == 429:
+            body = {"success": False, "errors": [{"code": 10429}], "result": None}
+        reply(handler, status, body, {"Retry-After": retry_after})
+
+    policy = Policy(max_wait=0.05)
+    with hostile(answer) as url, Client(SECRET, base_url=url, policy=policy) as client:
+        assert client.get_tunnel("t1", account_id="a")["id"] == "t1"
+
+
+def test_a_huge_ratelimit_reset_is_capped() -> None:
+    header = '"default";r=0;t=99999999999999999999999'
+
+    def answer(handler: http.server.BaseHTTPRequestHandler) -> None:
+        reply(handler, 200, _envelope({"id": "t1"}), {"Ratelimit": header})
+
+    policy = Policy(max_wait=0.05)
+    with hostile(answer) as url, Client(SECRET, base_url=url, policy=policy) as client:
+        for _ in range(3):  # every call after the first waits out the (capped) reset
+            assert client.get_tunnel("t1", account_id="a")["id"] == "t1"
+
+
+def test_the_most_restrictive_ratelimit_item_is_honoured() -> None:
+    header = '"default";r=900;t=300, "burst";r=0;t=60'
+
+    def answer(handler: http.server.BaseHTTPRequestHandler) -> None:
+        reply(handler, 200, _envelope({"id": "t1"}), {"Ratelimit": header})
+
+    with hostile(answer) as url, Client(SECRET, base_url=url) as client:
+        client.get_tunnel("t1", account_id="a")
+        with client.limit(deadline=30), pytest.raises(ApiError, match="request budget"):
+            client.get_tunnel("t1", account_id="a")  # the burst item says: not for 60 s
+    assert ratelimit(header) == (0, 60)
+
+
+def test_a_body_that_drips_stops_at_the_request_deadline() -> None:
+    def drip(handler: http.server.BaseHTTPRequestHandler) -> None:
+        body = json.dumps(_envelope({"id": "t1"})).encode()
+        handler.send_response(200)
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        for byte in body:  # one byte at a time, never slower than the read timeout
+            handler.wfile.write(bytes([byte]))
+            handler.wfile.flush()
+            time.sleep(0.05)
+
+    policy = Policy(timeout=5, request_deadline=0.3, max_retries=0)
+    with (
+        hostile(drip) as url,
+        Client(SECRET, base_url=url, policy=policy) as client,
+        pytest.raises(ApiError, match=r"the body took longer than 0 s \(\d+ bytes so far\)"),
+    ):
+        client.get_tunnel("t1", account_id="a")
+
+
+def test_a_decompression_bomb_is_refused() -> None:
+    bomb = gzip.compress(b" " * 50_000_000)  # 50 MB of white space in ~50 kB
+
+    def answer(handler: http.server.BaseHTTPRequestHandler) -> None:
+        reply(handler, 200, bomb, {"Content-Encoding": "gzip", "Content-Type": "application/json"})
+
+    policy = Policy(max_response_bytes=1_000_000)
+    with (
+        hostile(answer) as url,
+        Client(SECRET, base_url=url, policy=policy) as client,
+        pytest.raises(ApiError, match="larger than 1000000 bytes decompressed: refused"),
+    ):
+        client.get_tunnel("t1", account_id="a")
+
+
+@pytest.mark.parametrize("bad", [".", "..", "t 1", "t1\n", "\x00"])
+def test_ids_that_would_change_the_path_are_refused(bad: str, client: Client) -> None:
+    with pytest.raises(ValueError, match="is not an id: it would change the request's path"):
+        client.get_connector("t1", bad)
+    with pytest.raises(ValueError, match="is not an id"):
+        client.list_connectors(bad)
+
+
+def test_6003_with_a_6111_chain_gets_the_credentials_hint(canned: tuple[str, list[Any]]) -> None:
+    url, replies = canned
+    body = {
+        "success": False,
+        "errors": [
+            {
+                "code": 6003,
+                "message": "Invalid request headers",
+                "error_chain": [
+                    {"code": 6111, "message": "Invalid format for Authorization header"}
+                ],
+            }
+        ],
+        "result": None,
+    }
+    replies.append((400, {"Content-Type": "application/json"}, json.dumps(body).encode()))
+    with (
+        Client(TOKEN, account_id="a", base_url=url) as client,
+        pytest.raises(AuthError, match=r"code 6111 .*: check that the API token") as info,
+    ):
+        client.get_tunnel("t1")
+    assert info.value.codes == [6003, 6111]

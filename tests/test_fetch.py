@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import gzip
+import http.server
 import json
 import logging
+import re
+import signal
+import threading
+import time
+import urllib.parse
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import ACCOUNT, make_client, numbered_fleet, tiny_fleet
+from conftest import ACCOUNT, hostile, make_client, numbered_fleet, reply, tiny_fleet
 
 import tunnelframe
 from tunnelframe import (
@@ -193,7 +200,10 @@ def test_progress_bar_goes_to_stderr(client: Client, capsys: pytest.CaptureFixtu
 
 
 def test_listing_failures_raise(api: SimulatedApi) -> None:
-    with make_client(api, token="wrong") as client, pytest.raises(tunnelframe.AuthError):
+    with (
+        make_client(api, token="wrong-token-0123456789") as client,
+        pytest.raises(tunnelframe.AuthError),
+    ):
         fetch_fleet(client, progress=False)
 
 
@@ -282,3 +292,119 @@ def test_the_token_is_absent_from_snapshots_and_logs(
     texts += [path for _, path, _ in api.request_log]  # the URLs the server saw
     assert caplog.records
     assert all(token not in text for text in texts)
+
+
+# -- hardening (issue #12): one bad tunnel never spoils the fleet; deadline; Ctrl+C ---------------
+
+SECRET = "sekrit-token-0123456789-abcdefghij"
+
+
+def _two_tunnels(
+    connections: Callable[[str], tuple[int, object, dict[str, str]]],
+) -> Callable[[http.server.BaseHTTPRequestHandler], None]:
+    """A hostile API: the list gives t1 and t2 (healthy); ``connections(tunnel_id)`` answers."""
+
+    def answer(handler: http.server.BaseHTTPRequestHandler) -> None:
+        path = urllib.parse.urlsplit(handler.path).path
+        if path.endswith("/cfd_tunnel"):
+            tunnels = [
+                {"id": tid, "name": f"web-{tid}", "status": "healthy"} for tid in ("t1", "t2")
+            ]
+            body = {"success": True, "errors": [], "messages": [], "result": tunnels}
+            body["result_info"] = {"page": 1, "per_page": 1000, "count": 2, "total_count": 2}
+            reply(handler, 200, body)
+            return
+        tunnel_id = path.split("/")[-2]
+        status, body, headers = connections(tunnel_id)
+        reply(handler, status, body, headers)
+
+    return answer
+
+
+def _ok(connectors: object) -> tuple[int, object, dict[str, str]]:
+    return 200, {"success": True, "errors": [], "messages": [], "result": connectors}, {}
+
+
+def test_a_connector_that_cannot_be_flattened_lands_in_errors() -> None:
+    fleet = tiny_fleet()
+    fleet["tunnels"][1]["connectors"][0]["conns"] = 7  # t2's connector: conns is no list
+    with serve(fleet) as api, make_client(api) as client:
+        snap = fetch_fleet(client, progress=False)
+    assert [(e["tunnel_id"], e["status"]) for e in snap.errors] == [("t2", None)]
+    assert re.search(
+        r"its connectors cannot be read: tunnels\[1\]\.connectors\[0\]\.conns",
+        snap.errors[0]["message"],
+    )
+    assert set(snap.connections()["tunnel_id"].dropna()) == {"t1"}
+    assert len(snap.connectors()) == 2 and len(snap.tunnels()) == 4  # t5 is deleted
+
+
+def test_a_redirecting_tunnel_is_an_error_and_the_fleet_goes_on() -> None:
+    def connections(tunnel_id: str) -> tuple[int, object, dict[str, str]]:
+        if tunnel_id == "t2":  # a redirect loop
+            return (
+                302,
+                b"",
+                {"Location": f"/client/v4/accounts/a/cfd_tunnel/{tunnel_id}/connections"},
+            )
+        return _ok([{"id": "c1", "conns": [{"id": "x1", "colo_name": "dfw01"}]}])
+
+    with hostile(_two_tunnels(connections)) as url, Client(SECRET, base_url=url) as client:
+        snap = fetch_fleet(client, account_id="a", progress=False)
+    assert [(e["tunnel_id"], e["status"]) for e in snap.errors] == [("t2", 302)]
+    assert "not followed" in snap.errors[0]["message"]
+    assert list(snap.connections()["connector_id"]) == ["c1"]
+
+
+def test_a_tunnel_whose_id_is_no_id_is_an_error_and_the_fleet_goes_on() -> None:
+    fleet = tiny_fleet()
+    fleet["tunnels"][1]["id"] = ".."
+    with serve(fleet) as api, make_client(api) as client:
+        snap = fetch_fleet(client, progress=False)
+    assert [e["tunnel_id"] for e in snap.errors] == [".."]
+    assert re.search(r"tunnel_id '\.\.' is not an id", snap.errors[0]["message"])
+    assert set(snap.connections()["tunnel_id"].dropna()) == {"t1"}
+
+
+def test_the_fetch_deadline_records_tunnels_it_cannot_wait_for() -> None:
+    def connections(tunnel_id: str) -> tuple[int, object, dict[str, str]]:
+        if tunnel_id == "t2":
+            failure = {"success": False, "errors": [{"code": 10429}], "result": None}
+            return 429, failure, {"Retry-After": "300"}
+        return _ok([])
+
+    started = time.monotonic()
+    with hostile(_two_tunnels(connections)) as url, Client(SECRET, base_url=url) as client:
+        snap = fetch_fleet(client, account_id="a", progress=False, deadline=60)
+    assert time.monotonic() - started < 60  # it did not wait the 300 s it could not afford
+    assert [(e["tunnel_id"], e["status"]) for e in snap.errors] == [("t2", 429)]
+    with pytest.raises(ValueError, match="deadline must be a number of seconds > 0"):
+        fetch_fleet(client, account_id="a", progress=False, deadline=0)
+
+
+def test_ctrl_c_stops_a_waiting_fetch_promptly() -> None:
+    main = threading.main_thread().ident
+    assert main is not None
+
+    def connections(tunnel_id: str) -> tuple[int, object, dict[str, str]]:
+        failure = {"success": False, "errors": [{"code": 10429}], "result": None}
+        return 429, failure, {"Retry-After": "120"}
+
+    answer = _two_tunnels(connections)
+    interrupted: list[bool] = []
+
+    def then_ctrl_c(handler: http.server.BaseHTTPRequestHandler) -> None:
+        answer(handler)
+        if handler.path.split("?")[0].endswith("/connections") and not interrupted:
+            interrupted.append(True)
+            signal.pthread_kill(main, signal.SIGINT)  # as a terminal's Ctrl+C would
+
+    started = time.monotonic()
+    with hostile(then_ctrl_c) as url, Client(SECRET, base_url=url) as client:
+        with pytest.raises(KeyboardInterrupt):
+            fetch_fleet(client, account_id="a", progress=False, max_workers=2)
+        elapsed = time.monotonic() - started
+        # Stopped at once: no worker still waits out the 120 s, and the client works again.
+        assert elapsed < 60
+        assert not [t for t in threading.enumerate() if t.name.startswith("tunnelframe-fetch")]
+        assert interrupted == [True]

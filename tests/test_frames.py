@@ -258,6 +258,26 @@ def test_failed_envelope_is_an_api_error() -> None:
         tunnels_frame({"success": False, "errors": "garbled"})
 
 
+def test_failed_envelope_reads_the_error_chain_as_the_client_does() -> None:
+    envelope = {
+        "success": False,
+        "errors": [
+            {
+                "code": 6003,
+                "message": "Invalid request headers",
+                "error_chain": [
+                    {"code": 6111, "message": "Invalid format for Authorization header"}
+                ],
+            }
+        ],
+        "result": None,
+    }
+    expected = "code 6003; code 6111: Invalid request headers; Invalid format for Authorization"
+    with pytest.raises(tf.ApiError, match=expected) as info:
+        connectors_frame(envelope)
+    assert info.value.codes == [6003, 6111]
+
+
 # --------------------------------------------------------------------------- idle connectors, uuid
 
 
@@ -798,6 +818,20 @@ def test_property_any_json_gives_a_frame_or_one_of_our_errors(data: Any) -> None
             assert str(exc)
         else:
             assert isinstance(frame, pd.DataFrame)
+
+
+def test_rfc3339_lower_case_t_and_z_and_a_leap_second_parse() -> None:
+    conns = [
+        {"id": "a", "opened_at": "2026-08-01t10:00:00z"},
+        {"id": "b", "opened_at": "2016-12-31T23:59:60Z"},  # a real leap second
+        {"id": "c", "opened_at": "2016-12-31t23:59:60.250+01:00"},
+    ]
+    frame = connections_frame([{"id": "c1", "conns": conns}])
+    assert frame["opened_at"].tolist() == [
+        pd.Timestamp("2026-08-01T10:00:00Z"),
+        pd.Timestamp("2017-01-01T00:00:00Z"),  # as POSIX time counts it
+        pd.Timestamp("2016-12-31T23:00:00.250Z"),
+    ]
 
 
 def test_connectors_rebuilt_from_connections_match_connectors_frame() -> None:

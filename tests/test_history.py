@@ -805,3 +805,30 @@ def test_cli_history_of_a_missing_or_empty_store_is_one_line(
     assert "holds no snapshot yet" in capsys.readouterr().err
     assert main(["snapshot", "--account", ACCOUNT]) == 2
     assert "--store" in capsys.readouterr().err
+
+
+def test_redacted_history_figures_draw_no_ip_even_inside_names(tmp_path: Path, plt: Any) -> None:
+    # The figures are pictures: the page's final text scrub cannot reach their labels.
+    from tunnelframe.report._doc import Figure
+    from tunnelframe.report._history import history_section
+    from tunnelframe.report._redact import Redactor
+
+    names = {"db": "db ip-198-51-100-7", "web": "web 203.0.113.9 2001:db8::5"}
+    root = tmp_path / "store"
+    for snapshot in _snapshots():
+        for tunnel in snapshot.tunnels:
+            tunnel["name"] = names.get(tunnel["name"], tunnel["name"])
+        tf.append_snapshot(snapshot, root)
+    section = history_section(tf.history.history_summary(root), redactor=Redactor("k"))
+    figures = [block for block in section.blocks if isinstance(block, Figure)]
+    assert len(figures) == 2
+    texts: list[str] = []
+    for figure in figures:
+        _, ax = plt.subplots()
+        figure.draw(ax)
+        texts += [label.get_text() for label in ax.get_yticklabels() + ax.get_xticklabels()]
+        texts += [text.get_text() for text in ax.texts]
+    drawn = " ".join(texts)
+    assert "db ip-ip-" in drawn  # the HA timeline labels its rows with the tunnel names
+    for raw in ("198-51-100-7", "203.0.113.9", "2001:db8::5"):
+        assert raw not in drawn

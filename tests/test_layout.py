@@ -25,6 +25,7 @@ LEAVES = {
     "_types",
     "_protocol",
     "_ratelimit",
+    "_policy",
     "_data",
 }
 

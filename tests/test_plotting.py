@@ -839,6 +839,23 @@ def test_history_plots_refuse_what_is_not_theirs(plot: Any, frame: Any, message:
         plot(frame(), top=0)
 
 
+def test_heatmap_without_account_or_tunnel_ids(tmp_path: Path) -> None:
+    # A single connector's payload has neither: it is still one row of the heatmap.
+    payload = {
+        "id": "c1",
+        "conns": [{"id": "x1", "colo_name": "dfw01"}, {"id": "x2", "colo_name": "lax01"}],
+    }
+    one = tf.connections_frame(payload)
+    ax = tf.plot_tunnel_colo_heatmap(one, by="site")
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["dfw01", "lax01"]
+    assert len(ax.get_yticklabels()) == 1
+    plt.close("all")
+    fleet = tf.connections_frame(tf.simulator.generate_fleet(3, seed=1)).assign(account_id=pd.NA)
+    ax = tf.plot_tunnel_colo_heatmap(fleet)
+    assert len(ax.get_yticklabels()) == fleet["tunnel_id"].nunique()
+    assert tf.write_report(one, tmp_path / "one.html").exists()
+
+
 # The history plots take the frame of their history query, not a connections frame.
 _HISTORY_FRAMES: dict[Any, Any] = {
     tf.plot_version_rollout: _rollout,

@@ -493,6 +493,44 @@ def test_sample_report_is_complete_and_light(tmp_path: Path) -> None:
     assert text.count('<details id="t-') == len(live)
 
 
+def test_markdown_bare_urls_and_emails_make_no_links(tmp_path: Path) -> None:
+    # GitHub-style renderers autolink http(s)://, www. and e-mail addresses in plain text.
+    fleet = tf.simulator.generate_fleet(3, seed=1)
+    hostile_name = "ops https://evil.example/x www.evil.example admin@evil.example"
+    for tunnel in fleet["tunnels"]:
+        tunnel["name"] = hostile_name
+    text = write_report(fleet, tmp_path / "r.md").read_text(encoding="utf-8")
+    assert "https\\://evil.example/x www\\.evil.example admin\\@evil.example" in text
+    assert not re.search(r"(?<!\\)(https?://|www\.|\w@\w)", text.replace("](", ""))
+
+
+def test_csv_export_neutralises_formulas(tmp_path: Path) -> None:
+    fleet = tf.simulator.generate_fleet(4, seed=1)
+    names = ['=HYPERLINK("http://x")', "+1+1", "-2+3", "@SUM(A1)"]
+    for tunnel, name in zip(fleet["tunnels"], names, strict=True):
+        tunnel["name"] = name
+    paths = export_frames(fleet, tmp_path, format="csv")
+    tunnels = pd.read_csv(paths["tunnels"], dtype=str)
+    assert sorted(tunnels["tunnel_name"]) == sorted("'" + name for name in names)
+    connections = pd.read_csv(paths["connections"], dtype=str)
+    assert connections["tunnel_name"].str.startswith("'").all()
+    # numbers stay numbers, and Parquet keeps the names as they are
+    parquet = export_frames(fleet, tmp_path / "pq")
+    assert sorted(pd.read_parquet(parquet["tunnels"])["tunnel_name"]) == sorted(names)
+
+
+def test_redaction_covers_ips_embedded_in_names_in_every_usual_form(tmp_path: Path) -> None:
+    fleet = tf.simulator.generate_fleet(3, seed=1)
+    names = ["edge ip-198-51-100-7", "db 198.51.100.8 primary", "v6 2001:db8::17 host"]
+    for tunnel, name in zip(fleet["tunnels"], names, strict=True):
+        tunnel["name"] = name
+    for fmt in ("md", "html"):
+        text = write_report(fleet, tmp_path / f"r.{fmt}", redact_ips=True).read_text("utf-8")
+        for raw in ("198-51-100-7", "198.51.100.8", "2001:db8::17"):
+            assert raw not in text
+        assert "edge ip-ip-" in text  # the dashed IP's pseudonym: the same as the dotted one
+
+
 def test_colo_section_counts_metros_and_lists_sites(tmp_path: Path) -> None:
     # Today's colo codes: c1 in three Chicago sites, c2 in Los Angeles and two Ashburn sites.
     fleet = rf.fleet()

@@ -137,7 +137,13 @@ def test_bad_credentials_get_403_code_10000(api: SimulatedApi, headers: dict[str
 
 
 def test_ratelimit_headers_and_429() -> None:
-    with serve(tiny_fleet(), budget=(2, 60)) as api, requests.Session() as http:
+    # A frozen clock, at a value where (start + 60) - now rounds to 60.000000000007 (t=61):
+    # the announced reset depends neither on how long the requests take nor on rounding.
+    frozen = 262128.62317843034
+    with (
+        serve(tiny_fleet(), budget=(2, 60), clock=lambda: frozen) as api,
+        requests.Session() as http,
+    ):
         http.headers["Authorization"] = f"Bearer {api.token}"
         responses = [get(http, api, "/cfd_tunnel/t1") for _ in range(3)]
     assert [r.status_code for r in responses] == [200, 200, 429]

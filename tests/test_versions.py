@@ -800,3 +800,17 @@ def test_config_drift_on_sample_matches_its_definition() -> None:
 def test_public_names_exported() -> None:
     for name in versions.__all__:
         assert getattr(tf, name) is getattr(versions, name)
+
+
+def test_bundled_calendar_dates_are_the_tags_utc_day() -> None:
+    # The five dates corrected in the shared release list (issue #11): the tag's UTC day.
+    releases = tf.load_releases().set_index("version")["released_on"]
+    expected = {
+        "2019.9.0": "2019-09-06",
+        "2019.12.0": "2019-12-19",
+        "2020.8.1": "2020-08-20",
+        "2020.11.6": "2020-11-15",
+        "2022.6.0": "2022-06-15",
+    }
+    got = {version: releases[version].strftime("%Y-%m-%d") for version in expected}
+    assert got == expected

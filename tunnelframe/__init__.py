@@ -16,7 +16,7 @@ from tunnelframe._errors import (
     TunnelframeError,
 )
 from tunnelframe._version import __version__
-from tunnelframe.client import Client
+from tunnelframe.client import Client, Policy
 from tunnelframe.colos import (
     UnknownColoWarning,
     colo_distribution,
@@ -87,6 +87,7 @@ __all__ = [
     "AuthError",
     "Client",
     "NotFoundError",
+    "Policy",
     "RateLimitError",
     "SchemaError",
     "Snapshot",

@@ -22,7 +22,9 @@ __all__ = ["DEFAULT_BASE_URL", "api_error", "check_base_url", "envelope_errors",
 DEFAULT_BASE_URL: Final = "https://api.cloudflare.com/client/v4"
 
 _NOT_FOUND_CODES: Final = frozenset({7000, 7003})
-_AUTH_CODES: Final = frozenset({9109, 10000})
+# 6111: "Invalid format for Authorization header", sent inside the error_chain of a 6003
+# ("Invalid request headers"): a credentials problem, not one to retry.
+_AUTH_CODES: Final = frozenset({6111, 9109, 10000})
 
 
 def _is_loopback(host: str) -> bool:

@@ -62,6 +62,21 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _port(text: str) -> int:
+    value = _positive_int(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"a TCP port is 0 to 65535, not {value}")
+    return value
+
+
+def _writable_file(path: Path, option: str) -> None:
+    """Refuse, before any fetch, an output the fetch could not be saved to."""
+    if path.is_dir():
+        raise _UsageError(f"{option} {path}: is a folder; give a file name")
+    if not path.parent.is_dir():
+        raise _UsageError(f"{option} {path}: the folder {path.parent} does not exist")
+
+
 def _timestamp(text: str) -> datetime:
     try:
         value = datetime.fromisoformat(text.replace("Z", "+00:00"))
@@ -169,7 +184,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--seed", type=int, default=0, help="seed of the generated fleet (default: 0)")
     p.add_argument(
-        "--port", type=_positive_int, default=8787, help="port on 127.0.0.1 (default: 8787; 0: any)"
+        "--port", type=_port, default=8787, help="port on 127.0.0.1 (default: 8787; 0: any)"
     )
     p.add_argument(
         "--latency", type=float, default=0.0, help="seconds each request waits (default: 0)"
@@ -321,6 +336,8 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _fetch(args: argparse.Namespace) -> int:
+    if args.output is not None:
+        _writable_file(Path(args.output), "-o")
     with tf.Client() as client:
         snapshot = tf.fetch_fleet(client, account_id=_accounts(args), progress=args.progress)
     path = args.output or Path(
@@ -399,6 +416,9 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _snapshot(args: argparse.Namespace) -> int:
+    store = Path(args.store)
+    if store.exists() and not store.is_dir():
+        raise _UsageError(f"--store {store}: is a file, not a history store folder")
     with tf.Client() as client:
         snapshot = tf.fetch_fleet(client, account_id=_accounts(args), progress=args.progress)
     path = tf.append_snapshot(snapshot, args.store)

@@ -5,13 +5,23 @@ endpoints, the response envelope, authentication, retries and the rate budget, a
 raw ``result`` objects. It must not import pandas, build frames or write files, and it must
 never let the API token reach a repr, a log record, an exception or a URL.
 
-Retry policy (GET only, bounded by ``max_retries`` extra attempts per call):
+Every limit is one :class:`~tunnelframe.Policy` (timeouts, retries, backoff, the cap on waits,
+the largest response). Retry policy (GET only, bounded by ``policy.max_retries`` extra attempts
+per call):
 
 - HTTP 429: every worker sharing the client pauses until ``Retry-After`` (plus a little jitter),
   then the call is retried; after the last retry :class:`~tunnelframe.RateLimitError`.
 - HTTP 5xx, timeouts, dropped connections and truncated bodies: retried after an exponential
   backoff with full jitter (``uniform(0, min(backoff_max, backoff_base * 2**attempt))``).
 - Anything else (4xx, a 200 with ``success: false``, a body that is not JSON) fails at once.
+- A redirect (3xx) is never followed (the API never redirects, and the legacy
+  ``X-Auth-Key`` would go wherever ``Location`` says): it fails at once.
+
+Limits: no wait the server asks for lasts more than ``policy.max_wait`` (300 s); a request takes
+at most ``policy.request_deadline`` seconds from connecting to its last body byte; a body
+larger than ``policy.max_response_bytes`` once decompressed is refused. Within
+:meth:`Client.limit` a whole run of calls has one deadline, and :meth:`Client.cancel` (Ctrl+C)
+ends every wait and every call in progress at its next chunk.
 
 The rate budget (:mod:`tunnelframe._ratelimit`, which needs no HTTP library): a thread-safe
 limiter keeps at most ``requests_per_window`` requests in any sliding ``window_s`` seconds, and
@@ -21,14 +31,18 @@ stop before the server starts refusing.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import json
 import logging
+import math
 import os
 import random
 import threading
 import time
+import traceback
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any, Final
 
@@ -37,16 +51,40 @@ import requests.adapters
 import urllib3.exceptions
 
 from tunnelframe._errors import ApiError, AuthError, SchemaError
+from tunnelframe._policy import Policy
 from tunnelframe._protocol import DEFAULT_BASE_URL, api_error, check_base_url, query_value
 from tunnelframe._ratelimit import Budget, retry_after_s
 from tunnelframe._version import __version__
 
-__all__ = ["DEFAULT_BASE_URL", "Client", "get_public_json"]
+__all__ = ["DEFAULT_BASE_URL", "Client", "Policy", "get_public_json"]
 
 _log = logging.getLogger(__name__)
 
 _STATUSES: Final = ("inactive", "degraded", "healthy", "down")
 _BODY_QUOTE_BYTES: Final = 120
+_CHUNK_BYTES: Final = 16 * 1024
+# Cloudflare API tokens are 40 characters and global API keys 37; anything much shorter is a
+# typo or a placeholder, and scrubbing a very short secret out of messages would garble them.
+_MIN_SECRET_CHARS: Final = 16
+_DOT_SEGMENTS: Final = frozenset({".", ".."})
+
+
+def _check_credential(value: str, what: str, *, secret: bool) -> str:
+    """``value`` without surrounding whitespace; AuthError naming ``what``, never the value."""
+    if not isinstance(value, str):
+        raise TypeError(f"{what} must be a str, got {type(value).__name__}")
+    cleaned = value.strip()
+    if any(not 0x21 <= ord(char) <= 0x7E for char in cleaned):
+        raise AuthError(
+            f"{what} contains a character that cannot be sent in an HTTP header (a space, a "
+            "control character or a non-ASCII one): copy it again from the Cloudflare dashboard"
+        )
+    if secret and len(cleaned) < _MIN_SECRET_CHARS:
+        raise AuthError(
+            f"{what} is only {len(cleaned)} characters long, too short to be a Cloudflare "
+            f"credential (tokens have 40, global API keys 37): check it was copied whole"
+        )
+    return cleaned
 
 
 class _Secret:
@@ -67,6 +105,15 @@ class _Secret:
 
     def __reduce__(self) -> Any:
         raise TypeError("a tunnelframe credential cannot be pickled")
+
+
+def _count(value: object) -> int | None:
+    """A ``result_info`` count as an int >= 1, or None when it is missing or absurd."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if not math.isfinite(value) or value < 1 or value != int(value):
+        return None
+    return int(value)
 
 
 class _Retryable(Exception):
@@ -94,9 +141,13 @@ class Client:
     email, api_key : str, optional
         Legacy global-key authentication; default ``CLOUDFLARE_EMAIL``/``CLOUDFLARE_API_KEY``.
         Used only when no token is given.
-    timeout : float
-        Seconds to wait for the server on each attempt.
-    max_retries : int
+    policy : Policy, optional
+        Timeouts, retries, backoff, the cap on waits and the largest response; default
+        ``Policy()``. ``timeout``, ``max_retries``, ``backoff_base`` and ``backoff_max``, when
+        given, replace the policy's fields.
+    timeout : float, optional
+        Seconds to wait for the server to connect or send the next bytes.
+    max_retries : int, optional
         Extra attempts per call after a 429, a 5xx, a timeout, a dropped connection or a
         truncated body.
     requests_per_window, window_s : int, float
@@ -104,7 +155,7 @@ class Client:
         (Cloudflare allows 1200 per 5 minutes per token).
     session : requests.Session, optional
         Used for every request when given (its adapters are left as they are).
-    backoff_base, backoff_max : float
+    backoff_base, backoff_max : float, optional
         Exponential backoff with full jitter, in seconds, between retries of 5xx and
         connection failures.
     pool_size : int
@@ -128,21 +179,29 @@ class Client:
         base_url: str | None = None,
         email: str | None = None,
         api_key: str | None = None,
-        timeout: float = 30.0,
-        max_retries: int = 5,
+        policy: Policy | None = None,
+        timeout: float | None = None,
+        max_retries: int | None = None,
         requests_per_window: int = 1200,
         window_s: float = 300.0,
         session: requests.Session | None = None,
-        backoff_base: float = 0.5,
-        backoff_max: float = 30.0,
+        backoff_base: float | None = None,
+        backoff_max: float | None = None,
         pool_size: int = 16,
     ) -> None:
-        if max_retries < 0:
-            raise ValueError(f"max_retries must be >= 0, got {max_retries}")
+        overrides: dict[str, Any] = {
+            name: value
+            for name, value in (
+                ("timeout", timeout),
+                ("max_retries", max_retries),
+                ("backoff_base", backoff_base),
+                ("backoff_max", backoff_max),
+            )
+            if value is not None
+        }
+        self.policy: Policy = dataclasses.replace(policy or Policy(), **overrides)
         if requests_per_window < 1 or window_s <= 0:
             raise ValueError("requests_per_window must be >= 1 and window_s > 0")
-        if timeout <= 0:
-            raise ValueError(f"timeout must be > 0 seconds, got {timeout}")
         self._token: _Secret | None = None
         self._email: str | None = None
         self._api_key: _Secret | None = None
@@ -150,7 +209,9 @@ class Client:
         if token is None and not (email or api_key):
             token = os.environ.get("CLOUDFLARE_API_TOKEN") or None
         if token is not None:
-            self._token = _Secret(token)
+            self._token = _Secret(
+                _check_credential(token, "the API token (CLOUDFLARE_API_TOKEN)", secret=True)
+            )
         else:
             email = email or os.environ.get("CLOUDFLARE_EMAIL") or None
             api_key = api_key or os.environ.get("CLOUDFLARE_API_KEY") or None
@@ -161,17 +222,23 @@ class Client:
                     "(a token with Cloudflare Tunnel Read), or the legacy pair "
                     f"CLOUDFLARE_EMAIL and CLOUDFLARE_API_KEY ({missing} is not set)"
                 )
-            self._email = email
-            self._api_key = _Secret(api_key)
+            self._email = _check_credential(email, "CLOUDFLARE_EMAIL", secret=False)
+            self._api_key = _Secret(
+                _check_credential(api_key, "the API key (CLOUDFLARE_API_KEY)", secret=True)
+            )
         self.account_id: str | None = account_id or os.environ.get("CLOUDFLARE_ACCOUNT_ID") or None
         self.base_url: str = check_base_url(
             base_url or os.environ.get("CLOUDFLARE_BASE_URL") or DEFAULT_BASE_URL
         )
-        self.timeout = float(timeout)
-        self.max_retries = int(max_retries)
-        self.backoff_base = float(backoff_base)
-        self.backoff_max = float(backoff_max)
-        self._budget = Budget(int(requests_per_window), float(window_s))
+        self._cancelled = threading.Event()
+        self._deadline_at: float | None = None
+        self._limits = 0
+        self._budget = Budget(
+            int(requests_per_window),
+            float(window_s),
+            max_wait=self.policy.max_wait,
+            cancelled=self._cancelled,
+        )
         self._owns_session = session is None
         self._session = session if session is not None else requests.Session()
         self._pool_size = 0
@@ -199,7 +266,7 @@ class Client:
 
         Examples
         --------
-        >>> with Client("token", account_id="acc1") as client:
+        >>> with Client("an-api-token-of-40-characters-0123456789", account_id="acc1") as client:
         ...     client.ensure_pool(16)
         """
         if self._owns_session and size > self._pool_size:
@@ -236,6 +303,55 @@ class Client:
         """API calls made so far (one per method call or list page, retries not counted)."""
         return self._n_calls
 
+    @contextlib.contextmanager
+    def limit(self, *, deadline: float | None = None) -> Iterator[Client]:
+        """Give every call made in the block one overall deadline; cancelling ends with it.
+
+        Within the block a call that would start, wait or retry after ``deadline`` seconds
+        raises :class:`~tunnelframe.ApiError` instead, and a request in progress stops at the
+        deadline. :meth:`cancel` (called from another thread, e.g. on Ctrl+C) makes every call
+        of this client stop at its next chunk or wait; leaving the block clears both. Blocks
+        may nest or overlap: the nearest deadline holds.
+
+        Examples
+        --------
+        >>> from tunnelframe.simulator import serve
+        >>> fleet = {"tunnels": [{"id": "t1", "account_tag": "acc1", "name": "web"}]}
+        >>> with serve(fleet) as api, Client(api.token, base_url=api.url) as client:
+        ...     with client.limit(deadline=60):
+        ...         client.get_tunnel("t1", account_id="acc1")["name"]
+        'web'
+        """
+        if deadline is not None and (
+            isinstance(deadline, bool)
+            or not isinstance(deadline, int | float)
+            or not deadline > 0  # NaN too
+        ):
+            raise ValueError(f"deadline must be a number of seconds > 0, got {deadline!r}")
+        with self._counts_lock:
+            previous = self._deadline_at
+            ends_at = time.monotonic() + deadline if deadline is not None else math.inf
+            # Blocks may overlap (two fetches sharing a client): the nearest deadline holds.
+            self._deadline_at = ends_at if previous is None else min(previous, ends_at)
+            self._limits += 1
+        try:
+            yield self
+        finally:
+            with self._counts_lock:
+                self._deadline_at = previous
+                self._limits -= 1
+                if not self._limits:
+                    self._cancelled.clear()
+
+    def cancel(self) -> None:
+        """Stop every call and wait of this client now (e.g. on Ctrl+C); they raise ApiError.
+
+        Takes effect until the :meth:`limit` block it was called in ends (or for good outside
+        of one).
+        """
+        self._cancelled.set()
+        self._budget.wake()
+
     @property
     def _auth(self) -> str:
         return "token" if self._token is not None else "email+api_key"
@@ -260,7 +376,7 @@ class Client:
 
         Examples
         --------
-        >>> with Client("token", account_id="acc1") as client:
+        >>> with Client("an-api-token-of-40-characters-0123456789", account_id="acc1") as client:
         ...     client.resolve_account(None), client.resolve_account("acc2")
         ('acc1', 'acc2')
         """
@@ -294,6 +410,14 @@ class Client:
 
     # -- one call, with retries ------------------------------------------------------------
 
+    def _cause(self, exc: BaseException) -> BaseException | None:
+        """``exc`` to chain from, or None when its text would carry a credential."""
+        text = "".join(traceback.format_exception(exc))
+        return exc if self._scrub(text) == text else None
+
+    def _remaining_s(self) -> float | None:
+        return None if self._deadline_at is None else self._deadline_at - time.monotonic()
+
     def _attempt(
         self, url: str, params: Mapping[str, str] | None, what: str, account: str | None
     ) -> Any:
@@ -309,42 +433,91 @@ class Client:
                 what, problem, status=status, envelope=envelope, account=account, url=url, kind=kind
             )
 
+        def quote(body: bytes) -> str:
+            # Scrub first, cut after: a cut credential would slip through the scrub.
+            scrubbed = self._scrub(body.decode("utf-8", "replace")).encode()
+            return repr(scrubbed[:_BODY_QUOTE_BYTES])
+
+        policy = self.policy
+        until = self._deadline_at
+        if not self._budget.acquire(until=until):
+            if self._cancelled.is_set():
+                raise fail("cancelled", None, kind=ApiError)
+            raise fail(
+                "the deadline passes before the request budget allows another request",
+                None,
+                kind=ApiError,
+            )
         with self._counts_lock:
             self._n_requests += 1
         headers: Mapping[str, str] | None = None
-        self._budget.acquire()
         started = time.monotonic()
+        ends_at = started + policy.request_deadline
+        if until is not None:
+            ends_at = min(ends_at, until)
         try:
             try:
                 response = self._session.get(
-                    url, params=params, headers=self._headers(), timeout=self.timeout, stream=True
+                    url,
+                    params=params,
+                    headers=self._headers(),
+                    timeout=max(0.001, min(policy.timeout, ends_at - started)),
+                    stream=True,
+                    allow_redirects=False,
                 )
             except requests.exceptions.SSLError as exc:
-                raise fail(f"TLS failure ({type(exc).__name__})", None, kind=ApiError) from exc
+                raise fail(
+                    f"TLS failure ({type(exc).__name__})", None, kind=ApiError
+                ) from self._cause(exc)
             except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
-                problem = f"no response ({type(exc).__name__}: {exc})"
-                raise _Retryable(fail(problem, None, kind=ApiError)) from exc
+                problem = self._scrub(f"no response ({type(exc).__name__}: {exc})")
+                raise _Retryable(fail(problem, None, kind=ApiError)) from self._cause(exc)
+            except Exception as exc:  # e.g. a header requests refuses: its text may hold one
+                problem = self._scrub(f"the request was not sent ({type(exc).__name__}: {exc})")
+                raise fail(problem, None, kind=ApiError) from self._cause(exc)
             headers = response.headers
             status = response.status_code
             chunks: list[bytes] = []
+            size = 0
             read1 = getattr(response.raw, "read1", None)
             try:
                 if read1 is not None:
-                    # read1 hands over what has arrived, so a cut body keeps its first bytes.
-                    while data := read1(64 * 1024, decode_content=True):
-                        chunks.append(data)
+                    # read1 hands over what has arrived (a cut body keeps its first bytes),
+                    # and urllib3 decodes at most _CHUNK_BYTES at a time.
+                    pieces: Iterator[bytes] = iter(
+                        lambda: read1(_CHUNK_BYTES, decode_content=True), b""
+                    )
                 else:  # a custom adapter on a given session
-                    chunks.extend(response.iter_content(chunk_size=64 * 1024))
+                    pieces = response.iter_content(chunk_size=_CHUNK_BYTES)
+                for data in pieces:
+                    chunks.append(data)
+                    size += len(data)
+                    if self._cancelled.is_set():
+                        raise fail("cancelled", status, kind=ApiError)
+                    if size > policy.max_response_bytes:
+                        raise fail(
+                            f"HTTP {status}, the response is larger than "
+                            f"{policy.max_response_bytes} bytes decompressed: refused "
+                            "(raise Policy.max_response_bytes if it is genuine)",
+                            status,
+                            kind=ApiError,
+                        )
+                    if time.monotonic() > ends_at:
+                        raise _Retryable(
+                            fail(
+                                f"HTTP {status}, the body took longer than "
+                                f"{ends_at - started:.0f} s ({size} bytes so far)",
+                                status,
+                                kind=ApiError,
+                            )
+                        )
             except (
                 urllib3.exceptions.HTTPError,
                 OSError,  # requests' own exceptions derive from it
             ) as exc:
                 body = b"".join(chunks)
-                problem = (
-                    f"HTTP {status}, body truncated after {len(body)} bytes: "
-                    f"{body[:_BODY_QUOTE_BYTES]!r}"
-                )
-                raise _Retryable(fail(problem, status, kind=ApiError)) from exc
+                problem = f"HTTP {status}, body truncated after {len(body)} bytes: {quote(body)}"
+                raise _Retryable(fail(problem, status, kind=ApiError)) from self._cause(exc)
             finally:
                 response.close()
         finally:
@@ -352,20 +525,28 @@ class Client:
         body = b"".join(chunks)
         elapsed_ms = 1000 * (time.monotonic() - started)
         _log.debug("%s -> HTTP %s (%d bytes, %.0f ms)", what, status, len(body), elapsed_ms)
+        if 300 <= status < 400:
+            location = self._scrub(str(headers.get("Location", "")))[:_BODY_QUOTE_BYTES]
+            raise fail(
+                f"HTTP {status}, a redirect to {location!r}: the Cloudflare API never redirects, "
+                "so it is not followed (check base_url and any proxy in between)",
+                status,
+                kind=ApiError,
+            )
         try:
             envelope = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):
             envelope = None
         if status == 429:
             raise _Retryable(
                 fail("HTTP 429", status, envelope),
-                retry_after=retry_after_s(headers.get("Retry-After")),
+                retry_after=retry_after_s(headers.get("Retry-After"), max_wait=policy.max_wait),
             )
         if status >= 500:
             raise _Retryable(fail(f"HTTP {status}", status, envelope))
         if not isinstance(envelope, Mapping):
             problem = "the body is not JSON" if envelope is None else "the body is no envelope"
-            raise fail(f"HTTP {status}, {problem}: {body[:_BODY_QUOTE_BYTES]!r}", status)
+            raise fail(f"HTTP {status}, {problem}: {quote(body)}", status)
         if status >= 400 or envelope.get("success") is not True:
             raise fail(
                 f"HTTP {status}" + (", success is false" if status < 400 else ""), status, envelope
@@ -373,7 +554,8 @@ class Client:
         return envelope
 
     def _backoff_s(self, attempt: int) -> float:
-        return random.uniform(0, min(self.backoff_max, self.backoff_base * 2**attempt))
+        policy = self.policy
+        return random.uniform(0, min(policy.backoff_max, policy.backoff_base * 2**attempt))
 
     def _get(
         self, path: str, params: Mapping[str, str] | None = None, *, account: str | None = None
@@ -384,30 +566,43 @@ class Client:
         what = f"GET {path}{query}"
         with self._counts_lock:
             self._n_calls += 1
-        for attempt in range(self.max_retries + 1):
+        max_retries = self.policy.max_retries
+        for attempt in range(max_retries + 1):
+            remaining = self._remaining_s()
+            if self._cancelled.is_set() or (remaining is not None and remaining <= 0):
+                reason = "cancelled" if self._cancelled.is_set() else "the deadline has passed"
+                raise self._error(
+                    what, reason, status=None, account=account, url=url, kind=ApiError
+                )
             try:
                 return self._attempt(url, params, what, account)
             except _Retryable as failure:
-                if attempt == self.max_retries:
+                if attempt == max_retries:
                     raise failure.error from failure.__cause__
                 if failure.retry_after is not None or failure.error.status == 429:
                     wait = failure.retry_after if failure.retry_after is not None else 1.0
                     wait += random.uniform(0, min(1.0, 0.1 * wait + 0.05))
+                    remaining = self._remaining_s()
+                    if remaining is not None and wait > remaining:
+                        raise failure.error from failure.__cause__
                     _log.warning(
                         "%s: HTTP 429, pausing every worker for %.1f s (Retry-After)", what, wait
                     )
                     self._budget.pause(wait)  # the next acquire() waits it out
                 else:
                     wait = self._backoff_s(attempt)
+                    remaining = self._remaining_s()
+                    if remaining is not None and wait > remaining:
+                        raise failure.error from failure.__cause__
                     _log.info(
                         "%s: %s; retry %d of %d in %.2f s",
                         what,
                         failure.error.status or "no response",
                         attempt + 1,
-                        self.max_retries,
+                        max_retries,
                         wait,
                     )
-                    time.sleep(wait)
+                    self._cancelled.wait(wait)  # a sleep that cancel() ends
         raise AssertionError("unreachable")  # pragma: no cover
 
     @staticmethod
@@ -434,8 +629,12 @@ class Client:
 
     @staticmethod
     def _segment(value: str, name: str) -> str:
+        # "." and ".." would be resolved as path steps and name another endpoint; no id has
+        # white space or control characters.
         if not isinstance(value, str) or not value:
             raise ValueError(f"{name} must be a non-empty string, got {value!r}")
+        if value in _DOT_SEGMENTS or any(not c.isprintable() or c.isspace() for c in value):
+            raise ValueError(f"{name} {value!r} is not an id: it would change the request's path")
         return urllib.parse.quote(value, safe="")
 
     # -- the API ---------------------------------------------------------------------------
@@ -459,8 +658,12 @@ class Client:
     ) -> list[dict[str, Any]]:
         """Every tunnel of an account matching the filters, all pages read.
 
-        Pages are read until ``result_info`` shows the last one (a short page, or
-        ``page * per_page >= total_count``), so no empty page is requested.
+        Pages are read until as many tunnels as ``result_info.total_count`` announces are in
+        hand (or, without a count, until a short page), so no empty page is requested when the
+        count is right; an empty page ends the listing too. A tunnel listed on two pages is kept
+        once (with a warning in the log). A page that brings nothing new, or more pages than
+        the first page's ``total_count`` allows, raises :class:`~tunnelframe.ApiError`: the
+        server is looping.
 
         Parameters
         ----------
@@ -497,7 +700,7 @@ class Client:
         ...     len(tunnels), client.n_requests
         (3, 2)
         """
-        if not 1 <= per_page <= 1000 or isinstance(per_page, bool):
+        if isinstance(per_page, bool) or not isinstance(per_page, int) or not 1 <= per_page <= 1000:
             raise ValueError(f"per_page must be between 1 and 1000, got {per_page!r}")
         if status is not None and status not in _STATUSES:
             raise ValueError(f"status must be one of {', '.join(_STATUSES)}, got {status!r}")
@@ -522,23 +725,70 @@ class Client:
         endpoint = "tunnels" if all_types else "cfd_tunnel"
         path = f"/accounts/{self._segment(account, 'account_id')}/{endpoint}"
         tunnels: list[dict[str, Any]] = []
+        seen: set[object] = set()
+        n_duplicates = 0
+        max_pages: int | None = None
         page = 1
         while True:
             envelope = self._get(
                 path, {**params, "page": str(page), "per_page": str(per_page)}, account=account
             )
-            result = self._result(envelope, list, f"GET {path}")
-            tunnels.extend(result)
+            what = f"GET {path}?page={page}"
+            result = self._result(envelope, list, what)
+            new = 0
+            for index, tunnel in enumerate(result):
+                if not isinstance(tunnel, Mapping):
+                    raise SchemaError(
+                        f"result[{index}]",
+                        f"{what}: a tunnel must be an object, got {type(tunnel).__name__}",
+                    )
+                key = tunnel.get("id")
+                if key is not None and key in seen:
+                    n_duplicates += 1
+                    continue
+                seen.add(key)
+                tunnels.append(dict(tunnel))
+                new += 1
             info = envelope.get("result_info")
             info = info if isinstance(info, Mapping) else {}
-            served_per_page = info.get("per_page")
-            size = int(served_per_page) if isinstance(served_per_page, int | float) else per_page
-            total = info.get("total_count")
-            if not result or len(result) < max(1, size):
+            total = _count(info.get("total_count"))
+            if not result:
                 break
-            if isinstance(total, int | float) and page * size >= total:
-                break
+            if new == 0:
+                raise self._error(
+                    what,
+                    f"page {page} lists only tunnels already listed: the server is looping",
+                    status=None,
+                    account=account,
+                    url=self.base_url + path,
+                    kind=ApiError,
+                )
+            if total is not None:
+                if max_pages is None:  # the first page's count bounds the listing
+                    max_pages = math.ceil(total / len(result)) + 1
+                if len(tunnels) >= total:
+                    break
+                if page >= max_pages:
+                    raise self._error(
+                        what,
+                        f"{page} pages gave {len(tunnels)} of the {total} tunnels announced: "
+                        "the server keeps announcing more than it serves",
+                        status=None,
+                        account=account,
+                        url=self.base_url + path,
+                        kind=ApiError,
+                    )
+            else:
+                served = _count(info.get("per_page"))
+                if len(result) < (served or per_page):
+                    break
             page += 1
+        if n_duplicates:
+            _log.warning(
+                "GET %s: %d tunnel(s) listed on more than one page were kept once",
+                path,
+                n_duplicates,
+            )
         return tunnels
 
     def get_tunnel(self, tunnel_id: str, *, account_id: str | None = None) -> dict[str, Any]:

@@ -15,13 +15,14 @@ costs ``ceil(N / 1000)`` list calls plus one call per tunnel that can have conne
 from __future__ import annotations
 
 import concurrent.futures
+import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
-from tunnelframe._errors import ApiError, TunnelframeError
+from tunnelframe._errors import ApiError, SchemaError, TunnelframeError
 from tunnelframe.client import Client
-from tunnelframe.frames import connections_frame
+from tunnelframe.frames import connections_frame, connectors_frame, tunnels_frame
 from tunnelframe.snapshot import Snapshot
 
 if TYPE_CHECKING:
@@ -32,6 +33,9 @@ __all__ = ["fetch_connector", "fetch_fleet", "fetch_tunnel"]
 
 def _can_have_connectors(tunnel: Mapping[str, Any]) -> bool:
     return not tunnel.get("deleted_at") and tunnel.get("status") != "inactive"
+
+
+_TUNNEL_PATH: Final = re.compile(r"^tunnels\[(\d+)\]")
 
 
 def _error_record(account: str, tunnel: Mapping[str, Any], error: ApiError) -> dict[str, Any]:
@@ -72,13 +76,18 @@ def fetch_fleet(
     skip_inactive: bool = True,
     max_workers: int = 8,
     progress: bool = True,
+    deadline: float | None = None,
 ) -> Snapshot:
     """Fetch every tunnel of one or more accounts with its connectors.
 
     Lists the tunnels (1000 per page), then reads ``/connections`` of every tunnel that can
     have connectors on ``max_workers`` threads. A tunnel whose call fails (deleted meanwhile,
-    persistent 5xx, ...) is recorded in ``snapshot.errors`` and the fetch goes on; a failure
-    to list an account raises.
+    persistent 5xx, a redirect, an id that is no id, the deadline, ...) or whose connectors
+    cannot be flattened into frames is recorded in ``snapshot.errors`` (its ``connectors``
+    stay ``[]``) and the fetch goes on; a failure to list an account raises.
+
+    Ctrl+C stops the fetch promptly: every wait and every call in progress ends, and the
+    ``KeyboardInterrupt`` propagates (nothing is returned or written).
 
     Parameters
     ----------
@@ -97,6 +106,11 @@ def fetch_fleet(
         Concurrent ``/connections`` calls.
     progress : bool
         Show a progress bar (``tqdm.auto``: a widget in Jupyter, text in a terminal).
+    deadline : float, optional
+        Seconds the whole fetch may take (see :meth:`Client.limit`): the listing raises
+        :class:`ApiError` past it; a tunnel not read by then is recorded in
+        ``snapshot.errors``. Default: no deadline (each request still has the client's
+        ``Policy.request_deadline``).
 
     Returns
     -------
@@ -119,24 +133,25 @@ def fetch_fleet(
     own_client = client is None
     active_client = Client(pool_size=max_workers) if client is None else client
     try:
-        return _fetch_fleet(
-            active_client,
-            accounts=_accounts(active_client, account_id),
-            filters={
-                "name": name,
-                "existed_at": existed_at,
-                "uuid": uuid,
-                "was_active_at": was_active_at,
-                "was_inactive_at": was_inactive_at,
-                "include_prefix": include_prefix,
-                "exclude_prefix": exclude_prefix,
-                "status": status,
-                "is_deleted": None if include_deleted else False,
-            },
-            skip_inactive=skip_inactive,
-            max_workers=max_workers,
-            progress=progress,
-        )
+        with active_client.limit(deadline=deadline):
+            return _fetch_fleet(
+                active_client,
+                accounts=_accounts(active_client, account_id),
+                filters={
+                    "name": name,
+                    "existed_at": existed_at,
+                    "uuid": uuid,
+                    "was_active_at": was_active_at,
+                    "was_inactive_at": was_inactive_at,
+                    "include_prefix": include_prefix,
+                    "exclude_prefix": exclude_prefix,
+                    "status": status,
+                    "is_deleted": None if include_deleted else False,
+                },
+                skip_inactive=skip_inactive,
+                max_workers=max_workers,
+                progress=progress,
+            )
     finally:
         if own_client:
             active_client.close()
@@ -179,35 +194,70 @@ def _fetch_fleet(
             max_workers=max_workers, thread_name_prefix="tunnelframe-fetch"
         ) as pool,
     ):
-        futures = {
-            pool.submit(
-                client.list_connectors, str(tunnels[index].get("id")), account_id=owners[index]
-            ): index
-            for index in todo
-        }
+        futures: dict[concurrent.futures.Future[list[dict[str, Any]]], int] = {}
         try:
+            for index in todo:
+                tunnel_id = str(tunnels[index].get("id"))
+                future = pool.submit(client.list_connectors, tunnel_id, account_id=owners[index])
+                futures[future] = index
             for future in concurrent.futures.as_completed(futures):
                 index = futures[future]
                 try:
                     tunnels[index]["connectors"] = future.result()
                 except ApiError as exc:
                     errors[index] = _error_record(owners[index], tunnels[index], exc)
-                except TunnelframeError as exc:  # a malformed payload: keep it as an error
+                except (TunnelframeError, ValueError) as exc:  # malformed payload or id
                     errors[index] = _error_record(owners[index], tunnels[index], ApiError(str(exc)))
                 bar.update(1)
                 if errors:
                     bar.set_postfix(errors=len(errors), refresh=False)
-        except BaseException:
+        except BaseException:  # Ctrl+C above all: stop the workers' waits and calls now
+            client.cancel()
             for future in futures:
                 future.cancel()
             raise
+    kept = _quarantine(tunnels, owners, errors)
     return Snapshot(
         fetched_at=fetched_at,
         account_ids=accounts,
-        tunnels=tunnels,
+        tunnels=[tunnels[index] for index in kept],
         errors=[errors[index] for index in sorted(errors)],
         n_requests=client.n_requests - requests_before,
     )
+
+
+def _quarantine(
+    tunnels: list[dict[str, Any]], owners: list[str], errors: dict[int, dict[str, Any]]
+) -> list[int]:
+    """Set aside what cannot be flattened, so the rest of the fleet can; the indexes kept.
+
+    One bad connector (or tunnel object) would otherwise make every frame, report and
+    history append of the whole snapshot fail. Its connectors move into ``errors`` (and a
+    tunnel object that is itself malformed leaves the snapshot, recorded in ``errors``).
+    Flattening the fleet once costs little; each failure names the one tunnel to set aside,
+    so this loops at most once per bad tunnel.
+    """
+    kept = list(range(len(tunnels)))
+    for _ in range(2 * len(tunnels) + 1):
+        fleet = {"tunnels": [tunnels[index] for index in kept]}
+        try:
+            tunnels_frame(fleet)
+            connectors_frame(fleet)
+            connections_frame(fleet)
+            return kept
+        except SchemaError as exc:
+            match = _TUNNEL_PATH.match(exc.path)
+            if match is None:
+                raise
+            index = kept[int(match.group(1))]
+            if tunnels[index].get("connectors"):
+                problem = ApiError(f"its connectors cannot be read: {exc}")
+                tunnels[index]["connectors"] = []
+            else:
+                problem = ApiError(f"the tunnel object cannot be read, left out: {exc}")
+                kept.remove(index)
+            errors[index] = _error_record(owners[index], tunnels[index], problem)
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _one_tunnel_fleet(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import zlib
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -214,7 +215,9 @@ def load_snapshot(path: str | os.PathLike[str]) -> Snapshot:
     Raises
     ------
     SchemaError
-        The file is not a tunnelframe snapshot.
+        The file is not a tunnelframe snapshot, or a damaged or hand-edited one: a cut or
+        corrupt gzip file, JSON nested too deeply, or a value of the wrong kind. ``path``
+        names the file and, after a ``:``, the JSON path (``fleet.json:account_ids[0]``).
 
     Examples
     --------
@@ -227,9 +230,18 @@ def load_snapshot(path: str | os.PathLike[str]) -> Snapshot:
     source = Path(path)
     raw = source.read_bytes()
     if raw[:2] == b"\x1f\x8b":
-        raw = gzip.decompress(raw)
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise SchemaError(
+                str(source), f"a damaged gzip file ({exc}): was it copied or written whole?"
+            ) from None
     try:
         document = json.loads(raw)
+    except RecursionError:
+        raise SchemaError(
+            str(source), "JSON nested too deeply: not a tunnelframe snapshot"
+        ) from None
     except ValueError as exc:
         raise SchemaError(str(source), f"not JSON ({exc}): is it a tunnelframe snapshot?") from exc
     if not isinstance(document, Mapping) or document.get("format") != _FORMAT:
@@ -242,6 +254,29 @@ def load_snapshot(path: str | os.PathLike[str]) -> Snapshot:
     for key, kind in (("tunnels", list), ("account_ids", list), ("errors", list)):
         if not isinstance(document.get(key), kind):
             raise SchemaError(f"{source}:{key}", f"expected a list, got {document.get(key)!r:.60}")
+    for index, account in enumerate(document["account_ids"]):
+        if not isinstance(account, str) or not account:
+            raise SchemaError(
+                f"{source}:account_ids[{index}]",
+                f"expected an account id (a non-empty string), got {json.dumps(account):.60}",
+            )
+    for key in ("tunnels", "errors"):
+        for index, item in enumerate(document[key]):
+            if not isinstance(item, Mapping):
+                raise SchemaError(
+                    f"{source}:{key}[{index}]", f"expected an object, got {json.dumps(item):.60}"
+                )
+    for index, tunnel in enumerate(document["tunnels"]):
+        if not isinstance(tunnel.get("connectors", []), list):
+            raise SchemaError(
+                f"{source}:tunnels[{index}].connectors",
+                f"expected a list, got {json.dumps(tunnel['connectors']):.60}",
+            )
+    n_requests = document.get("n_requests") or 0
+    if isinstance(n_requests, bool) or not isinstance(n_requests, int) or n_requests < 0:
+        raise SchemaError(
+            f"{source}:n_requests", f"expected a whole number >= 0, got {n_requests!r:.60}"
+        )
     try:
         fetched_at = datetime.fromisoformat(str(document.get("fetched_at")))
     except ValueError as exc:
@@ -250,8 +285,8 @@ def load_snapshot(path: str | os.PathLike[str]) -> Snapshot:
         raise SchemaError(f"{source}:fetched_at", "has no time zone")
     return Snapshot(
         fetched_at=fetched_at.astimezone(UTC),
-        account_ids=[str(account) for account in document["account_ids"]],
+        account_ids=document["account_ids"],
         tunnels=document["tunnels"],
         errors=document["errors"],
-        n_requests=int(document.get("n_requests") or 0),
+        n_requests=n_requests,
     )

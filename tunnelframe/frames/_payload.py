@@ -8,6 +8,7 @@ non-dict mappings, produces the same columns). Nothing here builds a DataFrame.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, NoReturn
@@ -186,12 +187,25 @@ def _bools(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(data, dtype=bool), np.asarray(mask, dtype=bool)
 
 
+# RFC 3339 (section 5.6) allows a lower-case "t" and "z", and a leap second ":60".
+_RFC3339_LEAP = re.compile(r"^(\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d):60(?=[.,Zz+-]|$)")
+
+
 def _parse_time(text: str) -> int:
-    """Microseconds since the epoch of one ISO 8601 string, or _NAT when it does not parse."""
+    """Microseconds since the epoch of one RFC 3339 / ISO 8601 string, or _NAT.
+
+    A leap second ``23:59:60`` counts as the next minute's ``:00``, as POSIX time does.
+    """
+    text = text[:10] + text[10:11].upper() + text[11:]
+    if text[-1:] == "z":
+        text = text[:-1] + "Z"
+    leap, replaced = _RFC3339_LEAP.subn(r"\1:59", text)
     try:
-        moment = datetime.fromisoformat(text)
+        moment = datetime.fromisoformat(leap)
     except (ValueError, OverflowError):
         return _NAT
+    if replaced:
+        moment += timedelta(seconds=1)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     try:

@@ -99,11 +99,13 @@ def plot_tunnel_colo_heatmap(
     if by == "metro":
         metro_of = _colo_geo(sorted(set(columns)))["metro"].astype(object)
         columns = columns.map(metro_of)
+    # A missing account or tunnel id (a single connector's payload) is a key like any other:
+    # NaN keys would vanish from the pivot below and leave nothing to draw.
     tunnel_key = (
-        dist["account_id"].astype("object").astype(str)
+        dist["account_id"].astype("string").fillna("<NA>")
         + "/"
-        + dist["tunnel_id"].astype("object").astype(str)
-    )
+        + dist["tunnel_id"].astype("string").fillna("<NA>")
+    ).astype(object)
     grid = pd.DataFrame(
         {
             "tunnel": tunnel_key.to_numpy(),

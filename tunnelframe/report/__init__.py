@@ -326,6 +326,27 @@ def _flat(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+# A spreadsheet reads a cell that starts with one of these as a formula (OWASP, "CSV Injection").
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text cells that a spreadsheet would run as a formula, prefixed with ``'``."""
+    out = frame.copy()
+    for col in out.columns:
+        kind = out[col].dtype
+        if (
+            pd.api.types.is_object_dtype(kind)
+            or pd.api.types.is_string_dtype(kind)
+            or isinstance(kind, pd.CategoricalDtype)
+        ):
+            text = out[col].astype("string")
+            risky = text.str.startswith(_FORMULA_START).fillna(False).astype(bool)
+            if risky.any():
+                out[col] = text.mask(risky, "'" + text)
+    return out
+
+
 def export_frames(
     source: FleetSource,
     directory: str | os.PathLike[str],
@@ -343,7 +364,10 @@ def export_frames(
         ``.csv``); created when missing, existing files of those names are replaced.
     format : {"parquet", "csv"}, default "parquet"
         Parquet keeps the dtypes (categories, nullable integers, UTC times); CSV writes
-        times as ISO 8601. The tunnels' ``metadata`` is written as JSON text.
+        times as ISO 8601. The tunnels' ``metadata`` is written as JSON text. In CSV, a text
+        cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a
+        leading ``'``, as spreadsheet-safe CSV writers do, so that a spreadsheet shows a
+        hostile tunnel name instead of running it as a formula (numbers are left alone).
 
     Returns
     -------
@@ -375,6 +399,7 @@ def export_frames(
         if format == "parquet":
             flat.to_parquet(path, index=False)
         else:
-            flat.to_csv(path, index=False, date_format="%Y-%m-%dT%H:%M:%S.%fZ")
+            safe = _spreadsheet_safe(flat)
+            safe.to_csv(path, index=False, date_format="%Y-%m-%dT%H:%M:%S.%fZ")
         written[name] = path
     return written

@@ -74,14 +74,18 @@ def history_section(
             "history", "History", [Text("The history store holds no snapshot yet.")], "empty"
         )
     churn, hosts = summary.churn, summary.hosts
-    timeline, episodes = summary.timeline, summary.episodes
+    timeline, episodes, lost = summary.timeline, summary.episodes, summary.lost
     if redactor is not None:
+        # Every frame this section draws or tabulates: the figures are pictures, where the
+        # final scrub of the page's text cannot reach a tunnel name that holds an IP.
         hosts = redactor.frame(hosts, ip_columns=("host",))
+        churn, timeline = redactor.frame(churn), redactor.frame(timeline)
+        episodes, lost = redactor.frame(episodes), redactor.frame(lost)
 
     snapshots = rollout["fetched_at"].drop_duplicates()
     first, last = snapshots.min(), snapshots.max()
     days = (last - first).total_seconds() / 86400
-    lost = summary.lost.sort_values("fetched_at", ascending=False, kind="stable").head(_TOP)
+    lost = lost.sort_values("fetched_at", ascending=False, kind="stable").head(_TOP)
     not_ha = timeline[timeline["ha_share"] < 1].head(_TOP).copy()
     not_ha["ha_pct"] = (not_ha["ha_share"] * 100).map(lambda v: f"{v:.0f} %")
     restarting = hosts[hosts["n_restarts"] > 0].head(_TOP).copy()

@@ -33,6 +33,12 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
 # Text that would start a list, heading or block quote when it begins a line.
 _LINE_START = re.compile(r"^(\s*)([-+=]|\d+[.)])")
 
+# GitHub-style renderers turn bare URLs (http://, https://, ftp://, www.) and e-mail addresses
+# into live links (the "extended autolinks"): a backslash before the ":", the "." of "www." and
+# the "@" keeps the text as it is and makes no link.
+_AUTOLINK_SCHEME = re.compile(r"(?i)\b(https?|ftp|mailto|xmpp):")
+_AUTOLINK_WWW = re.compile(r"(?i)\b(www)\.")
+
 _SEVERITY = {"high": "high", "warn": "warning", "info": "info"}
 
 
@@ -55,7 +61,9 @@ def _md(text: object, *, block_start: bool = False) -> str:
             out.append("\\" + ch)
         else:
             out.append(ch)
-    escaped = "".join(out)
+    escaped = "".join(out).replace("@", "\\@")
+    escaped = _AUTOLINK_SCHEME.sub(r"\1\\:", escaped)
+    escaped = _AUTOLINK_WWW.sub(r"\1\\.", escaped)
     if block_start:
         escaped = _LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), escaped)
     return escaped

@@ -6,7 +6,8 @@ share a host), and without the key nobody can recover the IP by hashing all 2**3
 addresses. The key comes from the caller, else from the ``TUNNELFRAME_REDACT_KEY`` environment
 variable, else it is random for each report (pseudonyms then match only within one report).
 Free text from the data (tunnel names, error messages) is scrubbed too: every known origin IP
-and anything else that parses as an IP address is replaced the same way. This module must
+and anything else that parses as an IP address (dotted, IPv6, or dashed inside a name as in
+``ip-198-51-100-7``) is replaced the same way. This module must
 never log or return a raw IP once it has been asked to redact.
 """
 
@@ -42,7 +43,10 @@ _IPV4_LIKE = r"(?<!\d)(?:\d{1,3}\.){3}\d{1,3}(?!\d)"
 _IPV6_LIKE = (
     r"(?<![0-9A-Fa-f:])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:\.[0-9.]+)?(?![0-9A-Fa-f:])"
 )
-_IP_LIKE = re.compile(f"{_IPV4_LIKE}|{_IPV6_LIKE}")
+# An IPv4 address written with dashes inside a host or tunnel name (ip-198-51-100-7, as cloud
+# providers name hosts); replaced when its dotted form is an address.
+_IPV4_DASHED = r"(?<!\d)(?<!\d-)\d{1,3}(?:-\d{1,3}){3}(?!\d)(?!-\d)"
+_IP_LIKE = re.compile(f"{_IPV4_LIKE}|{_IPV4_DASHED}|{_IPV6_LIKE}")
 
 
 class Redactor:
@@ -84,11 +88,13 @@ class Redactor:
         """
 
         def replace(match: re.Match[str]) -> str:
+            found = match.group(0)
+            ip = found.replace("-", ".") if "-" in found else found
             try:
-                ipaddress.ip_address(match.group(0))
+                ipaddress.ip_address(ip)
             except ValueError:
-                return match.group(0)
-            return self.pseudonym(match.group(0))
+                return found
+            return self.pseudonym(ip)
 
         return _IP_LIKE.sub(replace, self.scrub_known(text))
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
@@ -221,24 +221,29 @@ def _failure(code: int, message: str) -> dict[str, Any]:
 class _Window:
     """A fixed-window request budget per credential, like Cloudflare's."""
 
-    def __init__(self, quota: int, window_s: float) -> None:
+    def __init__(
+        self, quota: int, window_s: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.quota = quota
         self.window_s = window_s
+        self._clock = clock
         self._lock = threading.Lock()
         self._windows: dict[str, tuple[float, int]] = {}
 
     def take(self, key: str) -> tuple[bool, int, float]:
         """Count one request; return (allowed, remaining, seconds to reset)."""
         with self._lock:
-            now = time.monotonic()
+            now = self._clock()
             start, used = self._windows.get(key, (now, 0))
-            if now >= start + self.window_s:
+            if now - start >= self.window_s:
                 start, used = now, 0
             allowed = used < self.quota
             if allowed:
                 used += 1
             self._windows[key] = (start, used)
-            return allowed, self.quota - used, start + self.window_s - now
+            # window_s - elapsed, not (start + window_s) - now: the latter rounds, and a reset
+            # of 60.000000000007 s would be announced as t=61.
+            return allowed, self.quota - used, self.window_s - (now - start)
 
     def peek(self) -> tuple[int, float]:
         return self.quota, self.window_s
@@ -246,10 +251,10 @@ class _Window:
     def exhaust(self, keys: Iterable[str]) -> None:
         """Spend what is left of the current window of every key."""
         with self._lock:
-            now = time.monotonic()
+            now = self._clock()
             for key in keys:
                 start, _ = self._windows.get(key, (now, 0))
-                if now >= start + self.window_s:
+                if now - start >= self.window_s:
                     start = now
                 self._windows[key] = (start, self.quota)
 

@@ -19,7 +19,7 @@ import sys
 import threading
 import time
 import urllib.parse
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import IO, Any
 
@@ -109,13 +109,14 @@ class SimulatedApi:
         budget: tuple[int, float],
         email: str | None,
         api_key: str | None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.token = token
         self.email = email
         self.api_key = api_key
         self.latency = latency
         self.faults = faults
-        self._window = _Window(int(budget[0]), float(budget[1]))
+        self._window = _Window(int(budget[0]), float(budget[1]), clock)
         self._lock = threading.Lock()
         self._n_requests = 0
         self._answered = 0
@@ -381,6 +382,7 @@ def serve(
     email: str | None = None,
     api_key: str | None = None,
     port: int = 0,
+    clock: Callable[[], float] | None = None,
 ) -> Iterator[SimulatedApi]:
     """Serve a fleet as the Cloudflare Tunnel API on 127.0.0.1 while the block runs.
 
@@ -402,6 +404,9 @@ def serve(
         Also accept this legacy ``X-Auth-Email``/``X-Auth-Key`` pair.
     port : int
         TCP port; 0 picks a free one.
+    clock : callable, optional
+        Monotonic seconds for the rate window (default ``time.monotonic``); a test passes a
+        frozen clock so that the ``Ratelimit`` header it reads does not depend on timing.
 
     Yields
     ------
@@ -432,6 +437,7 @@ def serve(
         budget=budget,
         email=email,
         api_key=api_key,
+        clock=clock or time.monotonic,
     )
     server = _Http(("127.0.0.1", port), _Handler)
     server.api = api
