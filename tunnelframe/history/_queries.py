@@ -138,7 +138,7 @@ def _run(history: History, sql: str, dtypes: dict[str, Any]) -> pd.DataFrame:
         except FileNotFoundError:
             raise  # compacted meanwhile: read_consistent reads again
         except (duckdb.Error, OSError, pa.ArrowException) as exc:
-            if "No such file or directory" in str(exc):
+            if any(vanished in str(exc) for vanished in _VANISHED):
                 raise FileNotFoundError(str(exc)) from exc
             raise _damaged(plan, exc) from exc
         finally:
@@ -151,6 +151,10 @@ def _run(history: History, sql: str, dtypes: dict[str, Any]) -> pd.DataFrame:
         table = _layout.read_consistent(history, read)
     frame = table.to_pandas(types_mapper={pa.bool_(): pd.BooleanDtype()}.get)
     return _typed(frame, dtypes)
+
+
+# How DuckDB and pyarrow say that a file of the plan is gone (a compaction removed it).
+_VANISHED = ("No such file or directory", "No files found that match the pattern")
 
 
 def _damaged(plan: _layout.Plan | None, exc: Exception) -> TunnelframeError:
