@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import requests
 from conftest import ACCOUNT, hostile, make_client, numbered_fleet, reply, tiny_fleet
 
 import tunnelframe
@@ -292,6 +293,25 @@ def test_the_token_is_absent_from_snapshots_and_logs(
     texts += [path for _, path, _ in api.request_log]  # the URLs the server saw
     assert caplog.records
     assert all(token not in text for text in texts)
+
+
+def test_a_null_connections_result_means_no_connectors() -> None:
+    # The spec's /connections reply is a collection whose result is "nullable": the simulator
+    # answers "result": null for a tunnel given "connectors": None.
+    fleet = tiny_fleet()
+    fleet["tunnels"][1]["connectors"] = None
+    with serve(fleet) as api, make_client(api) as client:
+        raw = requests.get(
+            f"{api.url}/accounts/{ACCOUNT}/cfd_tunnel/t2/connections",
+            headers={"Authorization": f"Bearer {api.token}"},
+            timeout=10,
+        ).json()
+        assert raw["success"] is True and raw["result"] is None
+        assert client.list_connectors("t2") == []
+        snap = fetch_fleet(client, progress=False)
+    assert snap.errors == []
+    assert [len(t["connectors"]) for t in snap.tunnels] == [2, 0, 0, 0]
+    assert snap.connectors()["tunnel_id"].astype(str).tolist() == ["t1", "t1"]
 
 
 # -- hardening (issue #12): one bad tunnel never spoils the fleet; deadline; Ctrl+C ---------------

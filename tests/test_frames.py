@@ -384,7 +384,6 @@ def bad_list(index: int, bad_conn: Any) -> list[Any]:
     ("data", "path", "message"),
     [
         ({"success": True, "result": 5}, "result", "got integer 5"),
-        ({"success": True, "result": None}, "result", "got null"),
         ({"result": [connector_c(), "x"]}, "result[1]", "expected a connector object"),
         ([connector_c(), None], "[1]", "expected a connector object, got null"),
         ([{"conns": {"id": "a"}}], "[0].conns", "expected an array of connection objects"),
@@ -820,6 +819,321 @@ def test_property_any_json_gives_a_frame_or_one_of_our_errors(data: Any) -> None
             assert isinstance(frame, pd.DataFrame)
 
 
+# --------------------------------------------------------------------------- payload shapes
+# Small literals in the shapes cloudflared and the API write: cloudflared's cfapi.Tunnel,
+# cfapi.Connection and cfapi.ActiveClient structs (json tags: id, name, created_at,
+# deleted_at, connections; colo_name, id, is_pending_reconnect, origin_ip, opened_at; id,
+# features, version, arch, run_at, conns), its tunnel.Info (id, name, createdAt, conns), and
+# the tunnel object of Cloudflare's API reference (with the deprecated connections array).
+
+TUNNEL_ID = "f70ff985-a4ef-4643-bbbc-4a0ed4fc8415"
+CLIENT_ID = "1bedc50d-42b3-473c-b108-ff3d10c0d925"
+GO_ZERO = "0001-01-01T00:00:00Z"
+
+
+def api_tunnel(**extra: Any) -> dict[str, Any]:
+    """A tunnel object as GET .../cfd_tunnel listed it before 2026-10-05."""
+    return {
+        "id": TUNNEL_ID,
+        "account_tag": "699d98642c564d2e855e9661899b7252",
+        "name": "blog",
+        "created_at": "2021-01-25T18:22:34.317854Z",
+        "deleted_at": None,
+        "status": "healthy",
+        "tun_type": "cfd_tunnel",
+        "remote_config": True,
+        "metadata": {},
+        "connections": [
+            {
+                "client_id": CLIENT_ID,
+                "client_version": "2022.7.1",
+                "colo_name": "bos01",
+                "id": "c0000000-0000-4000-8000-000000000001",
+                "is_pending_reconnect": False,
+                "opened_at": "2021-01-25T18:22:34.317854Z",
+                "origin_ip": "10.1.0.137",
+                "uuid": "c0000000-0000-4000-8000-000000000001",
+            },
+            {
+                "client_id": CLIENT_ID,
+                "client_version": "2022.7.1",
+                "colo_name": "phl01",
+                "id": "c0000000-0000-4000-8000-000000000002",
+                "is_pending_reconnect": False,
+                "opened_at": "2021-01-25T18:22:35Z",
+                "origin_ip": "10.1.0.137",
+            },
+            {
+                "client_id": "2bedc50d-42b3-473c-b108-ff3d10c0d925",
+                "client_version": "2022.7.1",
+                "colo_name": "bos01",
+                "id": "c0000000-0000-4000-8000-000000000003",
+                "is_pending_reconnect": True,
+                "origin_ip": "10.1.0.138",
+            },
+        ],
+        **extra,
+    }
+
+
+def cloudflared_list() -> list[dict[str, Any]]:
+    """``cloudflared tunnel list -o json``: cfapi.Tunnel, whose connections have no client_id;
+    a Go zero time for "not deleted" and null for an empty slice."""
+    return [
+        {
+            "id": TUNNEL_ID,
+            "name": "blog",
+            "created_at": "2023-03-01T09:00:00.123456Z",
+            "deleted_at": GO_ZERO,
+            "connections": [
+                {
+                    "colo_name": "DFW",
+                    "id": "d0000000-0000-4000-8000-000000000001",
+                    "is_pending_reconnect": False,
+                    "origin_ip": "198.51.100.4",
+                    "opened_at": "2023-03-01T09:00:01Z",
+                },
+                {
+                    "colo_name": "LAX",
+                    "id": "d0000000-0000-4000-8000-000000000002",
+                    "is_pending_reconnect": False,
+                    "origin_ip": "198.51.100.4",
+                    "opened_at": "2023-03-01T09:00:02Z",
+                },
+            ],
+        },
+        {
+            "id": "aaaaaaaa-0000-4000-8000-00000000000a",
+            "name": "idle",
+            "created_at": "2023-03-02T09:00:00Z",
+            "deleted_at": GO_ZERO,
+            "connections": None,
+        },
+    ]
+
+
+def cloudflared_info() -> dict[str, Any]:
+    """``cloudflared tunnel info -o json``: tunnel.Info with cfapi.ActiveClient connectors."""
+    conns = [
+        {
+            "colo_name": site,
+            "id": f"e0000000-0000-4000-8000-00000000000{i}",
+            "is_pending_reconnect": False,
+            "origin_ip": "203.0.113.9",
+            "opened_at": f"2026-06-01T08:00:0{i}Z",
+        }
+        for i, site in enumerate(["ord02", "ord06", "ord12", "ord12"], start=1)
+    ]
+    return {
+        "id": TUNNEL_ID,
+        "name": "blog",
+        "createdAt": "2024-01-15T12:00:00Z",
+        "conns": [
+            {
+                "id": CLIENT_ID,
+                "features": ["ha-origin", "serialized_headers"],
+                "version": "2026.5.0",
+                "arch": "linux_amd64",
+                "run_at": "2026-06-01T07:59:59Z",
+                "conns": conns,
+            },
+            {
+                "id": "3bedc50d-42b3-473c-b108-ff3d10c0d925",
+                "features": None,
+                "version": "2026.5.0",
+                "arch": "linux_arm64",
+                "run_at": "2026-06-01T07:00:00Z",
+                "conns": None,
+            },
+        ],
+    }
+
+
+CONNECTOR_FIELDS = ["arch", "version", "config_version", "run_at", "features"]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        [api_tunnel()],
+        {"success": True, "errors": [], "messages": [], "result": [api_tunnel()]},
+        {"success": True, "errors": [], "messages": [], "result": api_tunnel()},
+        api_tunnel(),
+    ],
+    ids=["list", "list-envelope", "get-envelope", "tunnel"],
+)
+def test_tunnel_objects_give_one_row_per_deprecated_connection(data: Any) -> None:
+    frame = connections_frame(data)
+    assert_schema(frame, CONNECTIONS_SCHEMA)
+    assert values(frame["tunnel_id"]) == [TUNNEL_ID] * 3
+    assert values(frame["tunnel_name"]) == ["blog"] * 3
+    assert values(frame["account_id"]) == ["699d98642c564d2e855e9661899b7252"] * 3
+    # the connector is the connection's client_id, never the tunnel id
+    assert values(frame["connector_id"]) == [CLIENT_ID, CLIENT_ID, "2" + CLIENT_ID[1:]]
+    assert values(frame["colo_name"]) == ["bos01", "phl01", "bos01"]
+    assert values(frame["is_pending_reconnect"]) == [False, False, True]
+    assert frame["connection_id"].str[-1].tolist() == ["1", "2", "3"]
+    assert values(frame["client_version"]) == ["2022.7.1"] * 3
+    assert frame["opened_at"].iloc[0] == UTC_TS("2021-01-25T18:22:34.317854", tz="UTC")
+    assert frame[CONNECTOR_FIELDS].isna().all().all()
+
+    summary = connectors_frame(data)
+    assert_schema(summary, CONNECTORS_SCHEMA)
+    assert values(summary["connector_id"]) == [CLIENT_ID, "2" + CLIENT_ID[1:]]
+    assert summary["n_connections"].tolist() == [2, 1]
+    assert summary["n_pending"].tolist() == [0, 1]
+    assert summary["edges"].tolist() == ["1xbos01, 1xphl01", ""]
+    assert summary["origin_ips"].tolist() == ["10.1.0.137", "10.1.0.138"]
+
+    tunnels = tunnels_frame(data)
+    assert (tunnels["n_connectors"].tolist(), tunnels["n_connections"].tolist()) == ([2], [3])
+
+
+def test_connectors_win_over_the_deprecated_connections_array() -> None:
+    # A snapshot older than 2026-10-05 holds both; they are the same connections, and the
+    # connectors (from /connections) are complete, so the array is not read.
+    connector = {"id": CLIENT_ID, "version": "2026.5.0", "conns": [{"id": "x", "colo_name": "a"}]}
+    data = {"tunnels": [api_tunnel(connectors=[connector]), api_tunnel(id="t2")]}
+    frame = connections_frame(data)
+    assert values(frame["tunnel_id"]) == [TUNNEL_ID] + ["t2"] * 3
+    assert values(frame["connection_id"])[0] == "x"
+    assert values(frame["version"]) == ["2026.5.0", None, None, None]
+    assert tunnels_frame(data)["n_connections"].tolist() == [1, 3]
+
+
+def test_cloudflared_tunnel_list_json() -> None:
+    data = cloudflared_list()
+    frame = connections_frame(data)
+    assert values(frame["tunnel_id"]) == [TUNNEL_ID] * 2
+    assert values(frame["colo_name"]) == ["DFW", "LAX"]
+    # cloudflared's Connection struct has no client_id: the connector is unknown, not invented
+    assert frame["connector_id"].isna().all()
+    assert frame[CONNECTOR_FIELDS].isna().all().all()
+    summary = connectors_frame(data)
+    assert summary["connector_id"].isna().all()
+    assert (summary["n_connections"].tolist(), summary["edges"].tolist()) == ([2], ["1xDFW, 1xLAX"])
+    tunnels = tunnels_frame(data)
+    assert values(tunnels["tunnel_name"]) == ["blog", "idle"]
+    assert values(tunnels["created_at"])[0] == UTC_TS("2023-03-01T09:00:00.123456", tz="UTC")
+    assert tunnels["deleted_at"].isna().all()  # Go's zero time is "never"
+    assert tunnels["n_connections"].tolist() == [2, 0]  # null: Go's empty slice
+    assert tunnels["n_connectors"].isna().tolist() == [True, False]  # no client_id to count
+
+
+def test_cloudflared_tunnel_info_json() -> None:
+    data = cloudflared_info()
+    frame = connections_frame(data)
+    assert len(frame) == 5  # four connections and one idle connector
+    assert values(frame["tunnel_id"]) == [TUNNEL_ID] * 5
+    assert values(frame["tunnel_name"]) == ["blog"] * 5
+    assert values(frame["connector_id"]) == [CLIENT_ID] * 4 + ["3" + CLIENT_ID[1:]]
+    assert values(frame["colo_name"]) == ["ord02", "ord06", "ord12", "ord12", None]
+    assert values(frame["arch"]) == ["linux_amd64"] * 4 + ["linux_arm64"]
+    assert frame["opened_at"].iloc[3] == UTC_TS("2026-06-01T08:00:04", tz="UTC")
+    summary = connectors_frame(data)
+    assert summary["n_connections"].tolist() == [4, 0]
+    assert summary["edges"].tolist() == ["1xord02, 1xord06, 2xord12", ""]
+    tunnels = tunnels_frame(data)
+    assert_schema(tunnels, TUNNELS_SCHEMA)
+    assert values(tunnels["tunnel_id"]) == [TUNNEL_ID]
+    assert values(tunnels["created_at"]) == [UTC_TS("2024-01-15T12:00:00", tz="UTC")]
+    assert (tunnels["n_connectors"].tolist(), tunnels["n_connections"].tolist()) == ([2], [4])
+    no_conns = {**data, "conns": None}  # a tunnel without connectors: Go writes null
+    assert len(connections_frame(no_conns)) == 0
+    assert tunnels_frame(no_conns)["n_connectors"].tolist() == [0]
+
+
+def test_paths_in_cloudflared_and_deprecated_shapes_name_the_json_key() -> None:
+    info = cloudflared_info()
+    info["conns"][0]["conns"][1]["opened_at"] = 5
+    with pytest.raises(tf.SchemaError, match="got integer 5") as err:
+        connections_frame(info)
+    assert err.value.path == "conns[0].conns[1].opened_at"
+    with pytest.raises(tf.SchemaError, match="got integer 7") as err:
+        tunnels_frame({**cloudflared_info(), "createdAt": 7})
+    assert err.value.path == "createdAt"
+    tunnels = cloudflared_list()
+    tunnels[0]["connections"][1]["colo_name"] = ["LAX"]
+    with pytest.raises(tf.SchemaError, match="got array") as err:
+        connectors_frame({"result": tunnels})
+    assert err.value.path == "result[0].connections[1].colo_name"
+    tunnels[0]["connections"][1] = {"client_id": 3}
+    with pytest.raises(tf.SchemaError, match="got integer 3") as err:
+        connections_frame(tunnels)
+    assert err.value.path == "[0].connections[1].client_id"
+    with pytest.raises(tf.SchemaError, match="expected an array of connection objects") as err:
+        connections_frame([api_tunnel(connections="none")])
+    assert err.value.path == "[0].connections"
+
+
+@pytest.mark.parametrize(
+    ("data", "path"),
+    [
+        (connector_a(), ""),
+        ([connector_a(), connector_b()], ""),
+        ({"success": True, "result": [connector_c()]}, "result"),
+        ({"success": True, "result": connector_c()}, "result"),
+    ],
+    ids=["connector", "list", "list-envelope", "get-envelope"],
+)
+def test_tunnels_frame_refuses_connector_payloads(data: Any, path: str) -> None:
+    with pytest.raises(tf.SchemaError, match="tunnels_frame needs tunnel objects") as err:
+        tunnels_frame(data)
+    assert err.value.path == path
+    assert "connectors_frame" in str(err.value)
+
+
+def test_todays_tunnel_list_has_no_connectors_to_flatten() -> None:
+    tunnel = {k: v for k, v in api_tunnel().items() if k != "connections"}  # since 2026-10-05
+    today = {"success": True, "result": [tunnel]}
+    for build in (connections_frame, connectors_frame):
+        with pytest.raises(tf.SchemaError, match=r"GET \.\.\./connections result") as err:
+            build(today)
+        assert err.value.path == "result"
+    tunnels = tunnels_frame(today)
+    assert values(tunnels["tunnel_id"]) == [TUNNEL_ID]
+    assert tunnels["n_connections"].isna().all()
+
+
+@pytest.mark.parametrize("build", [connections_frame, connectors_frame, tunnels_frame])
+def test_a_null_result_is_no_connectors(build: Any) -> None:
+    schema = {
+        connections_frame: CONNECTIONS_SCHEMA,
+        connectors_frame: CONNECTORS_SCHEMA,
+        tunnels_frame: TUNNELS_SCHEMA,
+    }[build]
+    frame = build({"success": True, "errors": [], "messages": [], "result": None})
+    assert len(frame) == 0
+    assert_schema(frame, schema)
+
+
+@pytest.mark.parametrize("build", [connections_frame, connectors_frame, tunnels_frame])
+@pytest.mark.parametrize(
+    ("data", "path"), [({}, ""), ({"success": True, "result": {}}, "result")], ids=["bare", "env"]
+)
+def test_an_empty_object_is_a_schema_error(build: Any, data: Any, path: str) -> None:
+    with pytest.raises(tf.SchemaError, match="got an empty object") as err:
+        build(data)
+    assert err.value.path == path
+
+
+@pytest.mark.parametrize(
+    ("data", "path", "message"),
+    [
+        ([{"id": "c-1", "colo_name": "DFW"}], "[0]", "got a connection object"),
+        ({"result": {"id": "c-1", "opened_at": "2026"}}, "result", "got a connection object"),
+        ([connector_c(), api_tunnel()], "[1]", "got a tunnel object"),
+        ({"tunnels": [{"connectors": [cloudflared_info()]}]}, "tunnels[0].connectors[0]", "tunnel"),
+        ([api_tunnel(), connector_c()], "[1]", "got a connector object in an array of tunnel"),
+    ],
+)
+def test_wrong_kinds_say_what_they_saw(data: Any, path: str, message: str) -> None:
+    for build in (connections_frame, connectors_frame):
+        with pytest.raises(tf.SchemaError, match=message) as err:
+            build(data)
+        assert err.value.path == path
+
+
 def test_rfc3339_lower_case_t_and_z_and_a_leap_second_parse() -> None:
     conns = [
         {"id": "a", "opened_at": "2026-08-01t10:00:00z"},
@@ -840,3 +1154,18 @@ def test_connectors_rebuilt_from_connections_match_connectors_frame() -> None:
     fleet = tf.simulator.generate_fleet(200, seed=3)
     rebuilt = tf.frames.connectors_from_connections(connections_frame(fleet))
     pd.testing.assert_frame_equal(rebuilt, connectors_frame(fleet), check_categorical=False)
+
+
+@pytest.mark.parametrize(
+    "data", [[api_tunnel()], cloudflared_list(), cloudflared_info()], ids=["api", "list", "info"]
+)
+def test_frames_rebuilt_from_the_connections_of_every_shape_agree(data: Any) -> None:
+    conns = connections_frame(data)
+    rebuilt = tf.frames.connectors_from_connections(conns)
+    pd.testing.assert_frame_equal(rebuilt, connectors_frame(data), check_categorical=False)
+    tunnels = tunnels_frame(data)
+    tunnels = tunnels[tunnels["n_connections"] > 0].reset_index(drop=True)  # no rows: no tunnel
+    counts = ["tunnel_id", "n_connectors", "n_connections"]
+    pd.testing.assert_frame_equal(
+        tf.frames.tunnels_from_connections(conns)[counts], tunnels[counts], check_categorical=False
+    )

@@ -40,3 +40,27 @@ def test_every_cli_command_in_the_readme_exists() -> None:
     (usage,) = _blocks("text")
     for name in sorted({line.split()[1] for line in usage.splitlines() if line.strip()}):
         assert main([name, "--help"]) == 0, name
+
+
+def test_every_payload_shape_in_the_readme_flattens_as_it_says() -> None:
+    import json
+
+    import tunnelframe as tf
+
+    text = README.read_text(encoding="utf-8")
+    table = text[text.index("| what you hold |") :].split("\n\n")[0].splitlines()[2:]
+    assert len(table) >= 9
+    for row in table:
+        cells = [cell.strip() for cell in row.strip("|").split(" | ")]
+        example = json.loads(cells[1].strip("`"))
+        for build, says in (
+            (tf.connections_frame, cells[2]),
+            (tf.connectors_frame, cells[2]),
+            (tf.tunnels_frame, cells[3]),
+        ):
+            if says.startswith("SchemaError"):
+                with pytest.raises(tf.SchemaError):
+                    build(example)
+            else:
+                frame = build(example)
+                assert ("empty" in says) == frame.empty, (row, build)

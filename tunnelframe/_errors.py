@@ -70,10 +70,11 @@ class SchemaError(TunnelframeError):
     Attributes
     ----------
     path : str
-        JSON path of the offending value, e.g. ``result[3].conns[1].opened_at``.
+        JSON path of the offending value, e.g. ``result[3].conns[1].opened_at``; ``""`` for
+        the payload as a whole, which the message calls ``the payload``.
     """
 
     def __init__(self, path: str, problem: str) -> None:
-        super().__init__(f"{path}: {problem}")
+        super().__init__(f"{path or 'the payload'}: {problem}")
         self.path = path
         self.problem = problem

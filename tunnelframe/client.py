@@ -608,6 +608,8 @@ class Client:
     @staticmethod
     def _result(envelope: Mapping[str, Any], kind: type, what: str) -> Any:
         result = envelope.get("result")
+        if result is None and kind is list:  # the spec's collections allow "result": null
+            return []
         if not isinstance(result, kind):
             raise SchemaError(
                 "result",

@@ -9,12 +9,30 @@ the payload it is given. A million connections take about 1.5 s and 110 MB (see
 
 Accepted input (``data``)
 -------------------------
+Each function recognises what it is given from its keys (README: "Every payload" table):
+
 * one connector ("Client") object: the ``result`` of GET ``…/connectors/{id}``;
 * a list of connector objects: the ``result`` of GET ``…/connections``;
-* an API envelope ``{"success": true, "result": …}`` around either of them; an envelope with
+* an API envelope ``{"success": true, "result": …}`` around any of these; ``"result": null``
+  (the spec allows it for collections) is nothing: an empty frame. An envelope with
   ``"success": false`` raises :class:`tunnelframe.ApiError` with the envelope's codes and messages;
 * a fleet ``{"tunnels": [tunnel + {"connectors": [...]}, ...]}``; the account is the tunnel's
-  ``account_tag``.
+  ``account_tag``;
+* tunnel objects, one or a list: the ``result`` of GET ``…/cfd_tunnel`` or ``…/cfd_tunnel/{id}``,
+  and cloudflared's ``tunnel list -o json`` (``id``, ``name``, ``created_at``, ``deleted_at``,
+  ``connections``). A tunnel's connectors are its ``connectors`` when that key is there and not
+  null (even ``[]``); otherwise its deprecated ``connections`` array (gone from the API since
+  2026-10-05) gives one row per connection, the connector being its ``client_id`` (NA when
+  absent, as cloudflared writes them) with NA connector fields. So ``connectors`` wins when a
+  tunnel has both: they are the same connections, and only ``connectors`` has the connector
+  fields. When no tunnel has either (today's API), the connections and connectors frames raise
+  SchemaError: fetch each tunnel's ``…/connections``;
+* cloudflared's ``tunnel info -o json``: one tunnel (``id``, ``name``, ``createdAt``) whose
+  connectors are its ``conns``.
+
+``tunnels_frame`` refuses connector payloads; ``connections_frame`` and ``connectors_frame``
+refuse connection objects and lists mixing tunnels and connectors; all three refuse an empty
+object. The :class:`tunnelframe.SchemaError` says what it saw and what to pass instead.
 
 Coercions (everything else that the OpenAPI schema does not allow raises
 :class:`tunnelframe.SchemaError` naming the JSON path, e.g. ``result[3].conns[1].colo_name``)
@@ -93,8 +111,9 @@ def connections_frame(data: Any, *, include_idle: bool = True) -> pd.DataFrame:
     Parameters
     ----------
     data : dict or list
-        One connector object, a list of them, an API envelope around either, or a fleet
-        ``{"tunnels": [...]}`` (see the module docstring), as ``json.loads`` returns it.
+        One connector object, a list of them, an API envelope, a fleet ``{"tunnels": [...]}``,
+        tunnel objects, or cloudflared's ``tunnel list``/``tunnel info`` JSON (see the module
+        docstring), as ``json.loads`` returns it.
     include_idle : bool, default True
         Keep a connector that has no connections as one row whose connection columns are NA,
         so no connector is lost. False drops those rows.
@@ -104,13 +123,14 @@ def connections_frame(data: Any, *, include_idle: bool = True) -> pd.DataFrame:
     pandas.DataFrame
         The columns of :data:`CONNECTIONS_SCHEMA` in that order (plus ``uuid`` when some
         connection's ``uuid`` differs from its ``id``); rows in payload order: connectors in
-        order, each connector's connections in order. Tunnel columns are NA unless ``data`` is a
-        fleet. A fleet's tunnels without connectors give no rows (see :func:`tunnels_frame`).
+        order, each connector's connections in order. Tunnel columns are NA unless ``data``
+        holds tunnels. Tunnels without connectors give no rows (see :func:`tunnels_frame`).
 
     Raises
     ------
     SchemaError
-        A value has a shape or type the API does not document; ``.path`` names it.
+        A value has a shape or type the API does not document, or ``data`` is not one of the
+        accepted payloads; ``.path`` names where.
     ApiError
         ``data`` is an envelope with ``"success": false``.
     TypeError
@@ -165,8 +185,7 @@ def connectors_frame(data: Any) -> pd.DataFrame:
     Parameters
     ----------
     data : dict or list
-        One connector object, a list of them, an API envelope around either, or a fleet
-        ``{"tunnels": [...]}`` (see the module docstring), as ``json.loads`` returns it.
+        As :func:`connections_frame`.
 
     Returns
     -------
@@ -222,10 +241,10 @@ def tunnels_frame(data: Any) -> pd.DataFrame:
     Parameters
     ----------
     data : dict or list
-        A fleet ``{"tunnels": [...]}`` (see the module docstring). Tunnel objects straight from
-        the API (the ``result`` of GET ``…/cfd_tunnel`` or ``…/cfd_tunnel/{id}``, bare or in
-        their envelope) are accepted too; they carry no connectors, so ``n_connectors`` and
-        ``n_connections`` are NA for them.
+        Tunnel objects: a fleet ``{"tunnels": [...]}``, the ``result`` of GET ``…/cfd_tunnel``
+        or ``…/cfd_tunnel/{id}`` (bare or in their envelope), cloudflared's ``tunnel list -o
+        json`` or ``tunnel info -o json`` (see the module docstring). Connector payloads are a
+        SchemaError.
 
     Returns
     -------
@@ -233,8 +252,11 @@ def tunnels_frame(data: Any) -> pd.DataFrame:
         The columns of :data:`TUNNELS_SCHEMA` in that order, one row per tunnel in payload
         order: ``account_id`` from ``account_tag``, ``tunnel_id``, ``tunnel_name``,
         ``tunnel_status`` from ``id``, ``name``, ``status``, the other tunnel fields under their
-        own names (the deprecated ``connections`` array is ignored), ``n_connectors`` (length
-        of ``connectors``, 0 when absent) and ``n_connections`` (their connections).
+        own names (``created_at`` from ``createdAt`` for ``tunnel info``), ``n_connectors``
+        and ``n_connections``: counted from the tunnel's connectors (in a fleet, none when
+        absent) or its deprecated ``connections`` array (``n_connectors``: its distinct
+        ``client_id``, NA when some connection has none); NA when the tunnel object carries
+        neither, as today's API tunnel objects do.
 
     Raises
     ------
@@ -252,6 +274,14 @@ def tunnels_frame(data: Any) -> pd.DataFrame:
       tunnel_name remote_config  n_connectors  n_connections
     0        blog          True             2              2
     1         old          <NA>             0              0
+
+    ``cloudflared tunnel list -o json`` (its connections carry no ``client_id``):
+
+    >>> listed = [{"id": "t1", "name": "web", "deleted_at": "0001-01-01T00:00:00Z",
+    ...     "connections": [{"id": "a", "colo_name": "DFW"}, {"id": "b", "colo_name": "LAX"}]}]
+    >>> tf.tunnels_frame(listed)[["tunnel_name", "deleted_at", "n_connectors", "n_connections"]]
+      tunnel_name deleted_at  n_connectors  n_connections
+    0         web        NaT          <NA>              2
     """
     p = _Payload(data, tunnels=True)
     n = len(p.tunnels)
@@ -267,12 +297,11 @@ def tunnels_frame(data: Any) -> pd.DataFrame:
     metadata = np.empty(n, dtype=object)
     metadata[:] = t["metadata"]
     columns["metadata"] = metadata
-    if p.fleet:
-        n_connectors = np.bincount(p.tunnel_of, minlength=n)
-        n_connections = np.bincount(p.tunnel_of, weights=p.counts, minlength=n).astype(np.int64)
-        columns["n_connectors"] = pd.array(n_connectors, dtype="Int64")
-        columns["n_connections"] = pd.array(n_connections, dtype="Int64")
-    else:
-        columns["n_connectors"] = pd.array([pd.NA] * n, dtype="Int64")
-        columns["n_connections"] = pd.array([pd.NA] * n, dtype="Int64")
+    # NA where the payload does not say: a tunnel object without connectors, or connectors
+    # read from the deprecated ``connections`` array without their ``client_id``.
+    n_connectors = np.bincount(p.tunnel_of, minlength=n).astype(np.int64)
+    n_connections = np.bincount(p.tunnel_of, weights=p.counts, minlength=n).astype(np.int64)
+    known = p.tunnel_known
+    columns["n_connectors"] = pd.arrays.IntegerArray(n_connectors, ~(known & p.tunnel_countable))
+    columns["n_connections"] = pd.arrays.IntegerArray(n_connections, ~known)
     return _frame(columns)

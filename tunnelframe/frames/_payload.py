@@ -251,6 +251,133 @@ def _features(values: list[Any], where: _Where) -> list[str | None]:
     return out
 
 
+# --------------------------------------------------------------------------- what a payload is
+
+# Keys that only one kind of object has (the spec, cfapi's structs and cloudflared's Info).
+_TUNNEL_KEYS = frozenset(
+    {
+        "account_tag",
+        "name",
+        "created_at",
+        "deleted_at",
+        "conns_active_at",
+        "conns_inactive_at",
+        "status",
+        "tun_type",
+        "remote_config",
+        "config_src",
+        "metadata",
+        "connections",
+        "connectors",
+        "createdAt",
+    }
+)
+_CONNECTOR_KEYS = frozenset(
+    {"conns", "arch", "version", "run_at", "features", "config_version", "ha_status"}
+)
+_CONNECTION_KEYS = frozenset(
+    {
+        "uuid",
+        "client_id",
+        "client_version",
+        "colo_name",
+        "is_pending_reconnect",
+        "opened_at",
+        "origin_ip",
+    }
+)
+_PASS_CONNECTORS = (
+    "pass a connector object (GET .../connectors/{id}), a list of them (GET .../connections) "
+    "or a fleet"
+)
+
+
+def _kind(obj: Mapping[str, Any]) -> str:
+    """What an object is, from its keys: ``"info"`` (cloudflared's ``tunnel info -o json``:
+    ``id``, ``name``, ``createdAt``, ``conns``), ``"connector"`` (it has ``conns``, or only
+    connector keys), ``"tunnel"``, ``"connection"`` or ``"unknown"`` (only keys every kind may
+    have, such as ``id``)."""
+    if "createdAt" in obj or ("conns" in obj and "name" in obj):
+        return "info"
+    if "conns" in obj:
+        return "connector"
+    if not _TUNNEL_KEYS.isdisjoint(obj):
+        return "tunnel"
+    if not _CONNECTOR_KEYS.isdisjoint(obj):
+        return "connector"
+    if not _CONNECTION_KEYS.isdisjoint(obj):
+        return "connection"
+    return "unknown"
+
+
+def _connection_error(path: str) -> SchemaError:
+    return SchemaError(
+        path,
+        "got a connection object (an item of a connector's 'conns'), not a connector: "
+        + _PASS_CONNECTORS,
+    )
+
+
+def _list_kind(items: list[Any], root: str) -> str:
+    """The kind of the first object in ``items`` whose kind shows ("unknown" when none does)."""
+    for k, item in enumerate(items):
+        if isinstance(item, Mapping):
+            kind = _kind(item)
+            if kind == "connection":
+                raise _connection_error(_join(root, k))
+            if kind != "unknown":
+                return "tunnel" if kind == "info" else kind
+    return "unknown"
+
+
+def _check_connector(obj: Any, path: str) -> None:
+    """Raise SchemaError when an item of a connector list is a tunnel or a connection."""
+    kind = _kind(obj)
+    if kind == "connection":
+        raise _connection_error(path)
+    if kind in ("tunnel", "info"):
+        raise SchemaError(
+            path,
+            f"got a tunnel object (keys {', '.join(sorted(_TUNNEL_KEYS.intersection(obj)))}) "
+            "where a connector object belongs: a list is all connectors or all tunnels, and a "
+            "fleet nests each tunnel's connectors under its 'connectors'",
+        )
+
+
+def _not_tunnels(path: str, what: str, *, among: str = "") -> SchemaError:
+    """The error for connector payloads given where tunnel objects belong."""
+    where = f" in an array of {among}" if among else ""
+    return SchemaError(
+        path,
+        f"got {what}{where}: tunnels_frame needs tunnel objects (a fleet, the result of GET "
+        ".../cfd_tunnel, or cloudflared's 'tunnel list -o json' / 'tunnel info -o json'); "
+        "pass connectors to connections_frame or connectors_frame",
+    )
+
+
+def _by_client(connections: Any, path: str) -> dict[str | None, list[int]]:
+    """Positions of a tunnel's deprecated ``connections``, grouped by ``client_id`` in order of
+    first appearance (None: no client_id, as in cloudflared's ``tunnel list -o json``)."""
+    if not isinstance(connections, list):
+        raise SchemaError(
+            path, f"expected an array of connection objects or null, got {_describe(connections)}"
+        )
+    groups: dict[str | None, list[int]] = {}
+    for j, item in enumerate(connections):
+        if not isinstance(item, Mapping):
+            raise SchemaError(
+                _join(path, j), f"expected a connection object, got {_describe(item)}"
+            )
+        client_id = item.get("client_id")
+        if client_id is not None and not _is_str(client_id):
+            raise SchemaError(
+                _join(_join(path, j), "client_id"),
+                f"expected a string or null, got {_describe(client_id)}",
+            )
+        groups.setdefault(client_id, []).append(j)
+    return groups
+
+
 # --------------------------------------------------------------------------- walking the payload
 
 
@@ -299,9 +426,16 @@ class _Payload:
 
     def __init__(self, data: Any, *, tunnels: bool = False) -> None:
         self.fleet = False
-        self.tunnels: list[dict[str, Any]] = []
+        self.tunnels: list[Mapping[str, Any]] = []
         self.tunnel_paths: list[str] = []
         self.tunnel_of = np.zeros(0, dtype=np.int64)
+        self.tunnel_known = np.zeros(0, dtype=bool)
+        self.tunnel_countable = np.zeros(0, dtype=bool)
+        self._want_tunnels = tunnels
+        self._renames: dict[int, dict[str, str]] = {}  # tunnel index: JSON key of a field
+        self._connectors_key: dict[int, str] = {}  # tunnel index: key holding its connectors
+        # connector index: (path of a tunnel's "connections", positions of its conns there)
+        self._legacy: dict[int, tuple[str, list[int]]] = {}
         connectors, self._connector_path = self._locate(data, tunnels)
         self.n_connectors = len(connectors)
         cpath = self._connector_path
@@ -316,6 +450,8 @@ class _Payload:
                 config_versions.append(get("config_version"))
                 features.append(get("features"))
                 value = get("conns")
+                if value is None or "name" in connector:  # a usual connector skips this
+                    _check_connector(connector, cpath(k))  # a tunnel, an info, a connection?
                 if value is not None and value.__class__ is not list:
                     raise SchemaError(
                         _join(cpath(k), "conns"),
@@ -361,10 +497,17 @@ class _Payload:
         del cols
 
         # Tunnel level (a fleet, or tunnel objects for tunnels_frame).
-        objs, tpath = self.tunnels, self.tunnel_paths.__getitem__
+        objs, paths, renames = self.tunnels, self.tunnel_paths, self._renames
         self.tunnel: dict[str, Any] = {}
         if not objs:
             return
+
+        def tpath(i: int) -> str:
+            return paths[i]
+
+        def at(key: str) -> _Where:
+            return lambda i: _join(paths[i], renames.get(i, {}).get(key, key))
+
         for key, name in (
             ("account_tag", "account_id"),
             ("id", "tunnel_id"),
@@ -373,11 +516,11 @@ class _Payload:
             ("tun_type", "tun_type"),
             ("config_src", "config_src"),
         ):
-            self.tunnel[name] = _codes(_strings(_field(objs, key), _at(tpath, key)))
+            self.tunnel[name] = _codes(_strings(_field(objs, key), at(key)))
         for key in ("created_at", "deleted_at", "conns_active_at", "conns_inactive_at"):
-            self.tunnel[key] = _times(_strings(_field(objs, key), _at(tpath, key)))
+            self.tunnel[key] = _times(_strings(_field(objs, key), at(key)))
         self.tunnel["remote_config"] = _bools(
-            _booleans(_field(objs, "remote_config"), _at(tpath, "remote_config"))
+            _booleans(_field(objs, "remote_config"), at("remote_config"))
         )
         metadata = _field(objs, "metadata")
         for i, value in enumerate(metadata):
@@ -435,9 +578,10 @@ class _Payload:
         return cols
 
     def _locate(self, data: Any, tunnels: bool) -> tuple[list[Any], _Where]:
-        """Find the connector objects in ``data`` and how to name the path of each.
+        """Recognise what ``data`` is, find its connector objects and how to name each one's path.
 
-        With ``tunnels`` (for tunnels_frame) a non-fleet ``data`` holds tunnel objects.
+        ``tunnels`` (for tunnels_frame) asks for tunnel objects: connector payloads are an error
+        there, and an object or list whose kind cannot be told is read as tunnels, not connectors.
         """
         root = ""
         if isinstance(data, Mapping):
@@ -448,57 +592,131 @@ class _Payload:
                 if data.get("success") is False:
                     raise _api_error(data)
                 root, data = "result", data.get("result")
+                if data is None:  # the spec allows "result": null for a collection: nothing
+                    return [], lambda k: root
                 if not isinstance(data, Mapping | list):
                     raise SchemaError(
                         "result",
                         f"expected an object or an array of objects, got {_describe(data)}",
                     )
             if isinstance(data, Mapping):
-                data = [data]
-                if tunnels:
-                    return self._tunnels(data, None, single=root)
-                return data, lambda k: root
+                if not data:
+                    raise SchemaError(
+                        root,
+                        "got an empty object: it is no tunnel, connector or fleet; pass a "
+                        "fleet, tunnel objects (GET .../cfd_tunnel, cloudflared's 'tunnel "
+                        "list/info -o json') or connector objects (GET .../connections)",
+                    )
+                kind = _kind(data)
+                if kind == "connection":
+                    raise _connection_error(root)
+                if kind == "connector" or (kind == "unknown" and not tunnels):
+                    if tunnels:
+                        raise _not_tunnels(root, "a connector object")
+                    return [data], lambda k: root
+                return self._tunnels([data], None, single=root)
         if isinstance(data, list):
-            if tunnels:
-                return self._tunnels(data, root)
-            return data, lambda k: f"{root}[{k}]"
+            kind = _list_kind(data, root)
+            if kind == "connector" or (kind == "unknown" and not tunnels):
+                if tunnels:
+                    raise _not_tunnels(root, "an array of connector objects")
+                return data, lambda k: f"{root}[{k}]"
+            return self._tunnels(data, root)
         raise TypeError(
-            "data must be a connector object, a list of them, an API envelope or a fleet "
-            f"(a dict or a list, as json.loads returns), not {type(data).__name__}"
+            "data must be a connector object, a list of them, an API envelope, a fleet, tunnel "
+            "objects or cloudflared's tunnel info/list JSON (a dict or a list, as json.loads "
+            f"returns), not {type(data).__name__}"
         )
 
     def _tunnels(
         self, tunnels: Any, root: str | None, *, single: str = ""
     ) -> tuple[list[Any], _Where]:
         """Collect the connectors of every tunnel (``root``: JSON path of the tunnel list,
-        None for one bare tunnel object, whose path is ``single``)."""
+        None for one bare tunnel object, whose path is ``single``).
+
+        A tunnel's connectors are its ``connectors`` (a fleet: what ``/connections`` returned)
+        or, for cloudflared's ``tunnel info -o json``, its ``conns``. When it has neither, its
+        deprecated ``connections`` array is read: one connector per distinct ``client_id``
+        (None: unknown), holding only ``id`` and its connections.
+        """
         if not isinstance(tunnels, list):
             raise SchemaError(
                 root or "", f"expected an array of tunnel objects, got {_describe(tunnels)}"
             )
         paths = [single] if root is None else [f"{root}[{i}]" for i in range(len(tunnels))]
         _check_objects(tunnels, paths.__getitem__, "a tunnel object")
-        self.tunnels, self.tunnel_paths = tunnels, paths
+        objs: list[Mapping[str, Any]] = []
         connectors: list[Any] = []
         where: list[tuple[int, int]] = []
-        if self.fleet:
-            for i, value in enumerate(_field(tunnels, "connectors")):
-                if value is None:
-                    continue
+        # per tunnel: whether its connectors are known, and whether their number is
+        known = np.full(len(tunnels), self.fleet, dtype=bool)
+        countable = np.ones(len(tunnels), dtype=bool)
+        for i, tunnel in enumerate(tunnels):
+            kind = _kind(tunnel)
+            if kind in ("connector", "connection"):
+                raise _not_tunnels(paths[i], f"a {kind} object", among="tunnel objects")
+            if kind == "info":  # cloudflared's Info: createdAt, and the connectors in conns
+                self._renames[i] = {"created_at": "createdAt"}
+                tunnel = {
+                    **{k: v for k, v in tunnel.items() if k not in ("createdAt", "conns")},
+                    "created_at": tunnel.get("createdAt"),
+                }
+                key, value = "conns", tunnels[i].get("conns")
+                known[i] = True  # cloudflared writes Go's empty slice as null
+            else:
+                key, value = "connectors", tunnel.get("connectors")
+            objs.append(tunnel)
+            if value is not None:
                 if not isinstance(value, list):
                     raise SchemaError(
-                        _join(paths[i], "connectors"),
+                        _join(paths[i], key),
                         f"expected an array of connector objects or null, got {_describe(value)}",
                     )
+                known[i] = True
                 connectors.extend(value)
                 where.extend((i, j) for j in range(len(value)))
+                self._connectors_key[i] = key
+                continue
+            if "connections" not in tunnel:
+                continue
+            known[i] = True  # the key is there (null: cloudflared's empty slice): it is known
+            legacy = tunnel["connections"]
+            if legacy is None:
+                continue
+            path = _join(paths[i], "connections")
+            for client_id, positions in _by_client(legacy, path).items():
+                countable[i] &= client_id is not None
+                self._legacy[len(connectors)] = (path, positions)
+                connectors.append({"id": client_id, "conns": [legacy[j] for j in positions]})
+                where.append((i, -1))
+        self.tunnels, self.tunnel_paths = objs, paths
+        self.tunnel_known, self.tunnel_countable = known, countable
+        if not self._want_tunnels and len(objs) and not known.any():
+            raise SchemaError(
+                root if root is not None else single,
+                "no tunnel object here carries connectors (no 'connectors', 'conns' or "
+                "'connections'): today's GET .../cfd_tunnel does not list connections; pass "
+                "each tunnel's GET .../connections result, a fleet (tf.fetch_fleet(...).fleet) "
+                "or cloudflared's 'tunnel info -o json', or use tunnels_frame",
+            )
         self.tunnel_of = np.fromiter((i for i, _ in where), dtype=np.int64, count=len(where))
-        return connectors, lambda k: _join(_join(paths[where[k][0]], "connectors"), where[k][1])
+
+        def connector_path(k: int) -> str:
+            i, j = where[k]
+            if j < 0:
+                return self._legacy[k][0]
+            return _join(_join(paths[i], self._connectors_key.get(i, "connectors")), j)
+
+        return connectors, connector_path
 
     def _conn_path(self, index: int) -> str:
         """JSON path of the connection at ``index`` in the flattened connection list."""
         k = int(np.searchsorted(self._starts + self.counts, index, side="right"))
-        return _join(_join(self._connector_path(k), "conns"), index - int(self._starts[k]))
+        j = index - int(self._starts[k])
+        if k in self._legacy:
+            path, positions = self._legacy[k]
+            return _join(path, positions[j])
+        return _join(_join(self._connector_path(k), "conns"), j)
 
 
 def _api_error(envelope: Mapping[str, Any]) -> ApiError:

@@ -124,9 +124,10 @@ def connectors_from_connections(frame: pd.DataFrame) -> pd.DataFrame:
     result = pd.DataFrame(index=out.index)
     for col, dtype in CONNECTORS_SCHEMA.items():
         values = out[col] if col in out.columns else pd.Series(pd.NA, index=out.index)
-        if col == "edges":
+        values = values.astype(cast(Any, dtype))
+        if col in ("edges", "origin_ips"):  # "" as connectors_frame: none, not unknown
             values = values.fillna("")
-        result[col] = values.astype(cast(Any, dtype))
+        result[col] = values
     return result
 
 
@@ -146,7 +147,11 @@ def tunnels_from_connections(frame: pd.DataFrame) -> pd.DataFrame:
     keys = ["account_id", "tunnel_id"]
     grouped = frame.groupby(keys, observed=True, dropna=False, sort=False)
     out = grouped[["tunnel_name", "tunnel_status"]].first()
-    out["n_connectors"] = grouped["connector_id"].nunique()
+    # A connection without its connector (cloudflared's 'tunnel list -o json' leaves out
+    # client_id) makes the number of connectors unknown, as in tunnels_frame.
+    unknown = frame["connector_id"].isna() & frame["connection_id"].notna()
+    unknown_any = unknown.groupby([frame[k] for k in keys], observed=True, dropna=False).any()
+    out["n_connectors"] = grouped["connector_id"].nunique().astype("Int64").mask(unknown_any)
     out["n_connections"] = grouped["connection_id"].count()
     out = out.reset_index()
     result = pd.DataFrame(index=out.index)

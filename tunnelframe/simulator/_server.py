@@ -126,13 +126,17 @@ class SimulatedApi:
         self._connections: set[socket.socket] = set()
         self._tunnels: dict[str, list[dict[str, Any]]] = {}
         self._by_id: dict[tuple[str, str], dict[str, Any]] = {}
-        self._connectors: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        self._connectors: dict[tuple[str, str], list[dict[str, Any]] | None] = {}
         for tunnel in fleet.get("tunnels", []):
             account = str(tunnel.get("account_tag") or _DEFAULT_ACCOUNT)
             public = {key: value for key, value in tunnel.items() if key != "connectors"}
             self._tunnels.setdefault(account, []).append(public)
             self._by_id[account, str(tunnel.get("id"))] = public
-            self._connectors[account, str(tunnel.get("id"))] = list(tunnel.get("connectors") or [])
+            connectors = tunnel.get("connectors")
+            # "connectors": null is served as "result": null, which the spec allows
+            self._connectors[account, str(tunnel.get("id"))] = (
+                None if connectors is None and "connectors" in tunnel else list(connectors or [])
+            )
         self.account_ids: list[str] = list(self._tunnels) or [_DEFAULT_ACCOUNT]
         self.account_id: str = self.account_ids[0]
         self.url = ""
@@ -331,7 +335,7 @@ class SimulatedApi:
         if rest[1:] == ["connections"]:
             return 200, _envelope(connectors)
         if len(rest) == 3 and rest[1] == "connectors":
-            for connector in connectors:
+            for connector in connectors or []:
                 if connector.get("id") == rest[2]:
                     return 200, _envelope(connector)
             return 404, _not_found(path)
