@@ -469,6 +469,50 @@ def test_check_takes_its_rules_and_flags_from_the_report_rule_table(
     assert main(["check", str(path), *others, "--no-config-drift", "-q"]) == 0
 
 
+# --------------------------------------------------------------------------------------------
+# WARP Connector: --kind
+
+
+@pytest.fixture
+def mixed_api(monkeypatch: pytest.MonkeyPatch) -> Iterator[SimulatedApi]:
+    """A generated mixed fleet (cloudflared and WARP Connector) on loopback."""
+    with serve(tf.simulator.generate_fleet(8, seed=3, warp_connectors=8)) as running:
+        monkeypatch.setenv("CLOUDFLARE_API_TOKEN", running.token)
+        monkeypatch.setenv("CLOUDFLARE_BASE_URL", running.url)
+        monkeypatch.setenv("CLOUDFLARE_ACCOUNT_ID", running.account_id)
+        yield running
+
+
+def test_fetch_kind_picks_what_is_listed(mixed_api: SimulatedApi, tmp_path: Path) -> None:
+    cfd, both = tmp_path / "cfd.json.gz", tmp_path / "both.json.gz"
+    assert main(["fetch", "-o", str(cfd), "--no-progress"]) == 0
+    assert main(["fetch", "--kind", "all", "-o", str(both), "--no-progress"]) == 0
+    kinds = [{t["tun_type"] for t in tf.load_snapshot(path).tunnels} for path in (cfd, both)]
+    assert kinds == [{"cfd_tunnel"}, {"cfd_tunnel", "warp_connector"}]
+    lists = [path for _, path, _ in mixed_api.request_log if "/connections" not in path]
+    assert "/cfd_tunnel?" in lists[0] and "/tunnels?" in lists[1]
+
+
+def test_check_kind_filters_the_findings(
+    mixed_api: SimulatedApi, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "both.json.gz"
+    assert main(["fetch", "--kind", "all", "-o", str(path), "--no-progress"]) == 0
+    capsys.readouterr()
+    main(["check", str(path), "--kind", "warp_connector"])
+    warp = capsys.readouterr().out.splitlines()
+    main(["check", str(path), "--kind", "cfd_tunnel"])
+    cfd = capsys.readouterr().out.splitlines()
+    main(["check", str(path)])
+    every = capsys.readouterr().out.splitlines()
+    assert warp and all(line.startswith("pair-ha: WARP Connector tunnel") for line in warp)
+    assert cfd and not any(line.startswith("pair-ha") for line in cfd)
+    assert sorted(every) == sorted(warp + cfd)
+    # Live, --kind also says what to fetch.
+    assert main(["check", "--account", mixed_api.account_id, "--kind", "warp_connector"]) == 1
+    assert capsys.readouterr().out.splitlines() == warp
+
+
 def test_simulate_on_an_impossible_port_is_a_usage_error(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

@@ -824,6 +824,111 @@ def test_real_frame_ha_agrees_with_the_simulators_status_rule(
     assert dist["connections"].sum() == tunnels["n_active"].sum()
 
 
+# -- WARP Connector: active/passive pairs -----------------------------------------------------
+
+
+def _warp_tunnel(tid: str, *statuses: str | None) -> dict[str, Any]:
+    members = []
+    for i, status in enumerate(statuses):
+        member: dict[str, Any] = {"id": f"{tid}-m{i}", "conns": []}
+        if status is not None:
+            member["ha_status"] = status
+        if status in ("active", "passive"):
+            member["conns"] = [{"id": f"{tid}-c{i}", "colo_name": "FRA"}]
+        members.append(member)
+    return {
+        "id": tid,
+        "name": tid,
+        "status": "healthy",
+        "tun_type": "warp_connector",
+        "connectors": members,
+    }
+
+
+# Hand-worked: (members' ha_status) -> (status, n_active, n_passive, n_offline, reason part).
+_PAIR_CASES = {
+    "pair": (("active", "passive"), ("ok", 1, 1, 0, "1 active, 1 passive")),
+    "triple": (("active", "passive", "passive"), ("ok", 1, 2, 0, "1 active, 2 passive")),
+    "alone": (("active",), ("no_standby", 1, 0, 0, "no passive member")),
+    "failover": (("offline", "active"), ("no_standby", 1, 0, 1, "a failover")),
+    "spare_off": (("active", "passive", "offline"), ("ok", 1, 1, 1, "1 offline")),
+    "split": (("active", "active"), ("multiple_active", 2, 0, 0, "2 members claim active")),
+    "standby_only": (("passive", "passive"), ("down", 0, 2, 0, "no active member")),
+    "all_off": (("offline", "offline"), ("down", 0, 0, 2, "serves no traffic")),
+    "unreported": (("active", None), ("no_standby", 1, 0, 0, "1 without ha_status")),
+}
+
+
+def test_pair_ha_report_hand_worked_cases() -> None:
+    cloudflared = {
+        "id": "cfd",
+        "name": "cfd",
+        "status": "healthy",
+        "tun_type": "cfd_tunnel",
+        "connectors": [{"id": "x", "conns": [{"id": "y", "colo_name": "DFW"}]}],
+    }
+    fleet = {"tunnels": [cloudflared] + [_warp_tunnel(t, *s) for t, (s, _) in _PAIR_CASES.items()]}
+    report = tf.pair_ha_report(tf.connections_frame(fleet))
+    assert report["tunnel_id"].astype(str).tolist() == list(_PAIR_CASES)  # cfd is not judged
+    for row in report.itertuples():
+        status, n_active, n_passive, n_offline, reason = _PAIR_CASES[str(row.tunnel_id)][1]
+        assert (row.status, row.n_active, row.n_passive, row.n_offline) == (
+            status,
+            n_active,
+            n_passive,
+            n_offline,
+        ), row.tunnel_id
+        assert reason in row.reason, (row.tunnel_id, row.reason)
+    assert list(report["status"].cat.categories) == list(tf.colos.PAIR_STATUSES)
+    assert report["n_members"].tolist() == [len(s) for s, _ in _PAIR_CASES.values()]
+
+
+def test_pair_ha_report_of_a_cloudflared_frame_is_empty_with_the_columns() -> None:
+    report = tf.pair_ha_report(tf.connections_frame(tf.simulator.generate_fleet(5, seed=1)))
+    assert report.empty
+    assert list(report.columns) == [
+        "account_id",
+        "tunnel_id",
+        "tunnel_name",
+        "tunnel_status",
+        "n_members",
+        "n_active",
+        "n_passive",
+        "n_offline",
+        "status",
+        "reason",
+    ]
+    with pytest.raises(ValueError, match=r"lacks column.*tun_type"):
+        tf.pair_ha_report(
+            pd.DataFrame(
+                {
+                    "account_id": [],
+                    "tunnel_id": [],
+                    "tunnel_name": [],
+                    "tunnel_status": [],
+                    "connector_id": [],
+                }
+            )
+        )
+
+
+def test_pair_ha_report_on_the_generated_failovers() -> None:
+    fleet = tf.simulator.generate_fleet(0, seed=11, warp_connectors=60)
+    report = tf.pair_ha_report(tf.connections_frame(fleet)).set_index("tunnel_id")
+    for tunnel in fleet["tunnels"]:
+        statuses = [m["ha_status"] for m in tunnel["connectors"]]
+        if not statuses:
+            assert tunnel["id"] not in report.index  # never ran: no row in a connections frame
+            continue
+        row = report.loc[tunnel["id"]]
+        if tunnel["status"] == "down":
+            assert row["status"] == "down"
+        elif statuses[0] == "offline":  # a failover: the old active member went offline
+            assert row["status"] == "no_standby" or "passive" in statuses[2:]
+        assert row["n_members"] == len(statuses)
+    assert (report["status"] == "no_standby").any() and (report["status"] == "ok").any()
+
+
 # --------------------------------------------------------------------------- site codes
 
 

@@ -295,6 +295,72 @@ def test_the_token_is_absent_from_snapshots_and_logs(
     assert all(token not in text for text in texts)
 
 
+# -- a mixed fleet: cloudflared and WARP Connector -------------------------------------------------
+
+
+def test_a_mixed_fleet_is_read_at_the_request_floor() -> None:
+    fleet = generate_fleet(30, seed=8, warp_connectors=20)
+    tunnels = fleet["tunnels"]
+    readable = [t for t in tunnels if not t.get("deleted_at") and t["status"] != "inactive"]
+    with serve(fleet) as api, make_client(api) as client:
+        snap = fetch_fleet(
+            client, kinds=("cfd_tunnel", "warp_connector"), include_deleted=True, progress=False
+        )
+        paths = [path for _, path, _ in api.request_log]
+    # One listing of /tunnels covers both kinds (50 tunnels, one page of 1000), then one
+    # /connections per tunnel that can have connectors, under its own kind.
+    assert snap.n_requests == api.n_requests == 1 + len(readable)
+    assert "/tunnels?" in paths[0] and "tun_types=cfd_tunnel%2Cwarp_connector" in paths[0]
+    assert sorted(p for p in paths if p.endswith("/connections")) == sorted(
+        f"/client/v4/accounts/{api.account_id}/{t['tun_type']}/{t['id']}/connections"
+        for t in readable
+    )
+    assert [t["id"] for t in snap.tunnels] == [t["id"] for t in tunnels]
+    assert [t["connectors"] for t in snap.tunnels] == [t["connectors"] for t in tunnels]
+    assert snap.errors == []
+
+
+def test_kinds_pick_the_endpoint_and_are_checked() -> None:
+    fleet = generate_fleet(5, seed=8, warp_connectors=6)
+    with serve(fleet) as api, make_client(api) as client:
+        cfd = fetch_fleet(client, include_deleted=True, progress=False)
+        warp = fetch_fleet(client, kinds="warp_connector", include_deleted=True, progress=False)
+        with pytest.raises(ValueError, match="kinds must be one or more of cfd_tunnel"):
+            fetch_fleet(client, kinds=("magic",), progress=False)
+    assert [t["id"] for t in cfd.tunnels] == [t["id"] for t in fleet["tunnels"][:5]]
+    assert [t["id"] for t in warp.tunnels] == [t["id"] for t in fleet["tunnels"][5:]]
+    assert "/cfd_tunnel?" in api.request_log[0][1]
+
+
+def test_fetch_tunnel_and_connector_of_a_warp_connector() -> None:
+    fleet = generate_fleet(1, seed=8, warp_connectors=12)
+    warp = [t for t in fleet["tunnels"] if t["tun_type"] == "warp_connector"]
+    target = next(t for t in warp if len(t["connectors"]) >= 2)
+    member = target["connectors"][1]
+    with serve(fleet) as api, make_client(api) as client:
+        frame = fetch_tunnel(target["id"], client, tun_type="warp_connector")
+        one = fetch_connector(target["id"], member["id"], client, tun_type="warp_connector")
+        with pytest.raises(tunnelframe.NotFoundError, match="7003"):
+            fetch_tunnel(target["id"], client)  # it is not a cfd_tunnel
+        with pytest.raises(ValueError, match="tun_type must be one of"):
+            fetch_tunnel(target["id"], client, tun_type="warp")
+    n_conns = sum(len(c["conns"]) for c in target["connectors"])
+    assert len(frame) == n_conns
+    assert set(frame["tunnel_name"].astype(str)) == {target["name"]}
+    assert one["connector_id"].astype(str).tolist() == [member["id"]] * len(member["conns"])
+
+
+def test_a_snapshot_written_before_warp_connector_still_loads() -> None:
+    # Written by tunnelframe at commit 3c06405 (see tests/test_history.py, BEFORE_WARP).
+    path = Path(__file__).resolve().parent / "data" / "before-warp" / "snapshot-before-warp.json.gz"
+    snap = load_snapshot(path)
+    frame = snap.connections()
+    assert len(snap.tunnels) == 6 and len(frame) == 71
+    assert set(frame["tun_type"].astype(str)) == {"cfd_tunnel"}
+    assert frame["ha_status"].isna().all()
+    assert snap.connectors()["n_active"].sum() == frame["is_pending_reconnect"].eq(False).sum()
+
+
 def test_a_null_connections_result_means_no_connectors() -> None:
     # The spec's /connections reply is a collection whose result is "nullable": the simulator
     # answers "result": null for a tunnel given "connectors": None.

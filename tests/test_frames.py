@@ -47,6 +47,8 @@ CONNECTION_COLUMNS = [
     "is_pending_reconnect",
     "opened_at",
     "origin_ip",
+    "tun_type",
+    "ha_status",
 ]
 
 
@@ -628,7 +630,7 @@ def test_sample_fleet_flattens_without_losing_a_connector() -> None:
     connectors = [c for t in data["tunnels"] for c in t.get("connectors") or []]
     frame = connections_frame(data)
     assert len(frame) == sum(max(len(c.get("conns") or []), 1) for c in connectors)
-    assert_schema(frame.iloc[:, :17], CONNECTIONS_SCHEMA)
+    assert_schema(frame.iloc[:, :19], CONNECTIONS_SCHEMA)
     summary = connectors_frame(data)
     assert len(summary) == len(connectors)
     assert summary["n_connections"].sum() == frame["connection_id"].notna().sum()
@@ -732,7 +734,7 @@ def test_property_every_value_comes_through(
         }
     frame = connections_frame(data)
     assert len(frame) == sum(max(len(c.get("conns") or []), 1) for c in connectors)
-    assert list(frame.columns)[:17] == CONNECTION_COLUMNS
+    assert list(frame.columns)[:19] == CONNECTION_COLUMNS
     row = 0
     for k, connector in enumerate(connectors):
         conns = connector.get("conns") or [None]
@@ -1154,6 +1156,92 @@ def test_connectors_rebuilt_from_connections_match_connectors_frame() -> None:
     fleet = tf.simulator.generate_fleet(200, seed=3)
     rebuilt = tf.frames.connectors_from_connections(connections_frame(fleet))
     pd.testing.assert_frame_equal(rebuilt, connectors_frame(fleet), check_categorical=False)
+
+
+# -- WARP Connector: tun_type and ha_status ------------------------------------------------------
+
+
+def warp_fleet() -> dict[str, Any]:
+    """A cloudflared tunnel beside a WARP Connector pair (one member active, one passive) and
+    a tunnel without tun_type (an old payload)."""
+    member = {
+        "id": "m1",
+        "arch": "linux_amd64",
+        "version": "2025.2.600.0",
+        "ha_status": "active",
+        "run_at": "2026-08-01T10:00:00Z",
+        "conns": [{"id": "w1", "client_id": "m1", "colo_name": "FRA", "origin_ip": "192.0.2.9"}],
+    }
+    return {
+        "tunnels": [
+            {"id": "t1", "tun_type": "cfd_tunnel", "connectors": [connector_a()]},
+            {
+                "id": "t2",
+                "tun_type": "warp_connector",
+                "connectors": [
+                    member,
+                    {
+                        **member,
+                        "id": "m2",
+                        "ha_status": "passive",
+                        "conns": [{"id": "w2", "client_id": "m2", "colo_name": "AMS"}],
+                    },
+                ],
+            },
+            {"id": "t3", "connectors": [{"id": "c9", "conns": []}]},
+        ]
+    }
+
+
+def test_tun_type_and_ha_status_columns() -> None:
+    frame = connections_frame(warp_fleet())
+    by_connector = frame.groupby("connector_id", observed=True, sort=False)
+    kinds = by_connector["tun_type"].first().astype(object).where(lambda s: s.notna(), None)
+    assert kinds.to_dict() == {
+        "aaaaaaaa-0000-4000-8000-000000000001": "cfd_tunnel",
+        "m1": "warp_connector",
+        "m2": "warp_connector",
+        "c9": None,
+    }
+    ha = frame.dropna(subset=["connection_id"]).set_index("connection_id")["ha_status"]
+    assert (ha["w1"], ha["w2"]) == ("active", "passive")
+    assert frame.loc[frame["tun_type"] == "cfd_tunnel", "ha_status"].isna().all()
+    # WARP Connector connections carry no is_pending_reconnect: NA, not False.
+    assert frame.loc[frame["tun_type"] == "warp_connector", "is_pending_reconnect"].isna().all()
+    connectors = connectors_frame(warp_fleet())
+    assert connectors["ha_status"].astype(object).where(
+        connectors["ha_status"].notna(), None
+    ).tolist() == [None, "active", "passive", None]
+    assert_schema(connectors, CONNECTORS_SCHEMA)
+    rebuilt = tf.frames.connectors_from_connections(frame)
+    pd.testing.assert_frame_equal(rebuilt, connectors)
+    tunnels = tunnels_frame(warp_fleet())
+    assert tunnels["tun_type"].astype(object).where(tunnels["tun_type"].notna(), None).tolist() == [
+        "cfd_tunnel",
+        "warp_connector",
+        None,
+    ]
+
+
+def test_a_bad_ha_status_names_its_path() -> None:
+    fleet = warp_fleet()
+    fleet["tunnels"][1]["connectors"][1]["ha_status"] = 1
+    with pytest.raises(tf.SchemaError, match=r"tunnels\[1\]\.connectors\[1\]\.ha_status") as info:
+        connections_frame(fleet)
+    assert info.value.path == "tunnels[1].connectors[1].ha_status"
+
+
+def test_a_mixed_generated_fleet_rebuilds_its_connectors() -> None:
+    from tunnelframe.simulator import generate_fleet
+
+    fleet = generate_fleet(20, seed=4, warp_connectors=15)
+    frame = connections_frame(fleet)
+    pd.testing.assert_frame_equal(
+        tf.frames.connectors_from_connections(frame), connectors_frame(fleet)
+    )
+    warp = frame[frame["tun_type"] == "warp_connector"]
+    assert set(warp["ha_status"].astype(str)) <= {"active", "passive", "offline"}
+    assert frame.loc[frame["tun_type"] == "cfd_tunnel", "ha_status"].isna().all()
 
 
 @pytest.mark.parametrize(

@@ -539,7 +539,7 @@ def test_config_versions(tunnels: list[dict[str, Any]]) -> None:
 
 
 def test_sample_equals_the_generator_output() -> None:
-    expected = generate_fleet(200, seed=2026, as_of="2026-08-20T12:00:00Z")
+    expected = generate_fleet(200, seed=2026, as_of="2026-08-20T12:00:00Z", warp_connectors=12)
     assert tunnelframe.load_sample() == expected
 
 
@@ -563,7 +563,7 @@ def test_sample_is_small_and_fresh_on_every_call() -> None:
     assert json.loads(gzip.decompress(path.read_bytes())) == tunnelframe.load_sample()
     first = tunnelframe.load_sample()
     first["tunnels"].clear()
-    assert len(tunnelframe.load_sample()["tunnels"]) == 200
+    assert len(tunnelframe.load_sample()["tunnels"]) == 212
 
 
 @pytest.mark.slow
@@ -588,8 +588,12 @@ def test_sample_flattens_into_frames() -> None:
     fleet = tunnelframe.load_sample()
     connectors = [c for t in fleet["tunnels"] for c in t["connectors"]]
     conns = [x for c in connectors for x in c["conns"]]
-    assert len(connections_frame(fleet)) == len(conns)  # no idle connectors in the sample
+    # The only idle connectors of the sample are offline WARP Connector members: one row each.
+    idle = [c for c in connectors if not c["conns"]]
+    assert idle and {c.get("ha_status") for c in idle} == {"offline"}
+    assert len(connections_frame(fleet)) == len(conns) + len(idle)
     frame = connectors_frame(fleet)
     assert len(frame) == len(connectors)
-    assert frame["n_active"].sum() == sum(not x["is_pending_reconnect"] for x in conns)
-    assert len(tunnels_frame(fleet)) == 200
+    # WARP Connector connections carry no is_pending_reconnect: they count as active.
+    assert frame["n_active"].sum() == sum(not x.get("is_pending_reconnect") for x in conns)
+    assert len(tunnels_frame(fleet)) == 212

@@ -140,6 +140,9 @@ def test_the_store_schema_is_the_connections_frame_plus_fetched_at() -> None:
         **dict.fromkeys(["account_id", "tunnel_id", "tunnel_name", "tunnel_status"], text),
         **dict.fromkeys(["connector_id", "arch", "version", "features", "client_id"], text),
         **dict.fromkeys(["client_version", "colo_name", "origin_ip"], text),
+        # WARP Connector: files written before these two read them as null (no rewrite needed;
+        # test_a_store_written_before_warp_connector_still_reads).
+        **dict.fromkeys(["tun_type", "ha_status"], text),
         "config_version": pa.int32(),
         "run_at": time,
         "opened_at": time,
@@ -805,6 +808,51 @@ def test_cli_history_of_a_missing_or_empty_store_is_one_line(
     assert "holds no snapshot yet" in capsys.readouterr().err
     assert main(["snapshot", "--account", ACCOUNT]) == 2
     assert "--store" in capsys.readouterr().err
+
+
+# -- a store written before WARP Connector support (tun_type, ha_status) --------------------------
+
+# tests/data/before-warp/ was written by tunnelframe at commit 3c06405 (before the tun_type and
+# ha_status columns): generate_fleet(6, seed=3) fetched from the simulator, fetched_at
+# 2026-08-20T12:00Z, saved with Snapshot.save and append_snapshot.
+BEFORE_WARP = Path(__file__).resolve().parent / "data" / "before-warp"
+
+
+def test_a_store_written_before_warp_connector_still_reads(tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    import shutil
+
+    shutil.copytree(BEFORE_WARP / "store-before-warp", store)
+    old = tf.load_snapshot(BEFORE_WARP / "snapshot-before-warp.json.gz")
+    history = tf.load_history(store)
+    # 71 connections, and one row for the tunnel that is down without connectors.
+    assert len(history) == len(old.connections()) + 1 == 72
+    assert history["tun_type"].isna().all() and history["ha_status"].isna().all()
+    history = history[history["connector_id"].notna()]
+    expected = old.connections()
+    for column in ("tunnel_id", "connector_id", "connection_id", "colo_name", "version"):
+        assert history[column].astype(str).tolist() == expected[column].astype(str).tolist()
+    # A mixed snapshot appended today sits beside the old file; both read as one frame.
+    from tunnelframe.simulator import generate_fleet
+
+    fleet = generate_fleet(2, seed=3, warp_connectors=3)
+    new = Snapshot(
+        fetched_at=datetime(2026, 8, 21, 12, tzinfo=UTC),
+        account_ids=[fleet["tunnels"][0]["account_tag"]],
+        tunnels=fleet["tunnels"],
+        errors=[],
+        n_requests=0,
+    )
+    tf.append_snapshot(new, store)
+    both = tf.load_history(store)
+    bare = [
+        t
+        for t in fleet["tunnels"]
+        if not t["connectors"] and not t.get("deleted_at") and t["status"] != "inactive"
+    ]
+    assert len(both) == 72 + len(new.connections()) + len(bare)
+    assert set(both["tun_type"].dropna().astype(str)) == {"cfd_tunnel", "warp_connector"}
+    assert set(both["ha_status"].dropna().astype(str)) <= {"active", "passive", "offline"}
 
 
 def test_redacted_history_figures_draw_no_ip_even_inside_names(tmp_path: Path, plt: Any) -> None:

@@ -201,7 +201,10 @@ def test_markdown_carries_the_same_findings(report_md: str) -> None:
         "### 1 · single-colo tunnels (warning)",
     ):
         assert line in report_md.splitlines()
-    assert "Nothing to report for: connectors behind their tunnel's configuration." in report_md
+    assert (
+        "Nothing to report for: tunnels without a working WARP Connector pair, "
+        "connectors behind their tunnel's configuration." in report_md
+    )
     assert "| c3 | 2024.1.0 | 2024-01-03 | 66 | 2026.8.2 |" in report_md
 
 
@@ -491,6 +494,38 @@ def test_sample_report_is_complete_and_light(tmp_path: Path) -> None:
     # every live tunnel of the sample has its detail
     live = [t for t in tf.load_sample()["tunnels"] if not t.get("deleted_at")]
     assert text.count('<details id="t-') == len(live)
+
+
+# -- WARP Connector beside cloudflared -------------------------------------------------------
+
+
+def test_a_mixed_fleet_report_shows_both_kinds_and_filters_by_kind(tmp_path: Path) -> None:
+    fleet = tf.simulator.generate_fleet(12, seed=5, warp_connectors=10)
+    as_of = "2026-08-20T12:00Z"
+    both = tf.write_report(fleet, tmp_path / "both.md", as_of=as_of).read_text()
+    assert "| Tunnel types | 2 |" in both
+    assert "WARP Connector pairs" in both
+    found = tf.findings(fleet, as_of=as_of)
+    pairs = tf.pair_ha_report(tf.connections_frame(fleet))
+    expected = pairs.loc[pairs["status"] != "ok", "tunnel_id"].astype(str).tolist()
+    assert found.loc[found["rule"] == "pair-ha", "tunnel_id"].tolist() == expected
+    # cloudflared's rules and version support leave WARP Connector tunnels alone.
+    warp_ids = {t["id"] for t in fleet["tunnels"] if t["tun_type"] == "warp_connector"}
+    others = found[found["rule"] != "pair-ha"]
+    assert not set(others["tunnel_id"].dropna()) & warp_ids
+    only_warp = tf.findings(fleet, as_of=as_of, kind="warp_connector")
+    assert set(only_warp["rule"]) == {"pair-ha"}
+    only_cfd = tf.findings(fleet, as_of=as_of, kind="cfd_tunnel")
+    assert len(only_cfd) + len(only_warp) == len(found)
+    warp_md = tf.write_report(
+        fleet, tmp_path / "warp.md", as_of=as_of, kind="warp_connector"
+    ).read_text()
+    cfd_names = [t["name"] for t in fleet["tunnels"] if t["tun_type"] == "cfd_tunnel"]
+    warp_names = [t["name"] for t in fleet["tunnels"] if t["tun_type"] == "warp_connector"]
+    assert all(f"### {name} (" in warp_md for name in warp_names)
+    assert not any(f"### {name} (" in warp_md for name in cfd_names)
+    with pytest.raises(ValueError, match="kind must be one of cfd_tunnel, warp_connector"):
+        tf.findings(fleet, kind="warp")
 
 
 def test_markdown_bare_urls_and_emails_make_no_links(tmp_path: Path) -> None:

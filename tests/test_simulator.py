@@ -433,3 +433,70 @@ def test_the_official_sdk_lists_gets_and_reads_connections() -> None:
     assert raw(tunnel) == public(target)
     assert [raw(c) for c in connectors] == target["connectors"]
     assert raw(connector) == target["connectors"][1]
+
+
+# -- WARP Connector (Cloudflare Mesh) ------------------------------------------------------------
+
+
+def test_warp_connector_endpoints_validate_and_keep_the_kinds_apart(spec: dict[str, Any]) -> None:
+    fleet = generate_fleet(6, seed=5, warp_connectors=12)
+    warp = [t for t in fleet["tunnels"] if t["tun_type"] == "warp_connector"]
+    cfd = [t for t in fleet["tunnels"] if t["tun_type"] == "cfd_tunnel"]
+    envelope = spec["operations"]["list_all_tunnels"]["responses"]["200"]["content"][
+        "application/json"
+    ]["schema"]
+    tunnel_schema = spec["components_resolved"]["tunnel_warp_connector_tunnel"]
+    list_all, warp_tunnel = spec_validator(envelope), spec_validator(tunnel_schema)
+    with serve(fleet) as api, requests.Session() as http:
+        http.headers["Authorization"] = f"Bearer {api.token}"
+        listed = get(http, api, "/warp_connector", per_page=100).json()
+        assert [t["id"] for t in listed["result"]] == [t["id"] for t in warp]
+        assert all(warp_tunnel.is_valid(t) for t in listed["result"])
+        both = get(http, api, "/tunnels", tun_types="cfd_tunnel,warp_connector", per_page=100)
+        assert list_all.is_valid(both.json())
+        assert len(both.json()["result"]) == len(fleet["tunnels"])
+        only = get(http, api, "/tunnels", tun_types="warp_connector", per_page=100).json()
+        assert only["result_info"]["total_count"] == len(warp)
+        assert [t["id"] for t in get(http, api, "/cfd_tunnel").json()["result"]] == [
+            t["id"] for t in cfd
+        ]
+        # A tunnel lives under its own kind only.
+        assert get(http, api, f"/cfd_tunnel/{warp[0]['id']}").status_code == 404
+        assert get(http, api, f"/warp_connector/{cfd[0]['id']}/connections").status_code == 404
+        got = get(http, api, f"/warp_connector/{warp[0]['id']}").json()["result"]
+        assert warp_tunnel.is_valid(got) and got["tun_type"] == "warp_connector"
+
+
+def test_the_official_sdk_reads_the_warp_connector_endpoints() -> None:
+    fleet = generate_fleet(3, seed=6, warp_connectors=25)
+    warp = [t for t in fleet["tunnels"] if t["tun_type"] == "warp_connector"]
+    target = next(t for t in warp if len(t["connectors"]) >= 2)
+    with (
+        serve(fleet) as api,
+        cloudflare.Cloudflare(api_token=api.token, base_url=api.url, max_retries=0) as cf,
+    ):
+        sdk = cf.zero_trust.tunnels.warp_connector
+        tunnels = list(sdk.list(account_id=api.account_id))
+        tunnel = sdk.get(target["id"], account_id=api.account_id)
+        members = list(sdk.connections.get(target["id"], account_id=api.account_id))
+        member = sdk.connectors.get(
+            target["connectors"][1]["id"], account_id=api.account_id, tunnel_id=target["id"]
+        )
+        both = list(
+            cf.zero_trust.tunnels.list(
+                account_id=api.account_id, tun_types=["cfd_tunnel", "warp_connector"]
+            )
+        )
+
+    def raw(model: Any) -> Any:
+        return model.model_dump(mode="json", exclude_unset=True)
+
+    def public(tunnel: dict[str, Any]) -> dict[str, Any]:
+        return {key: value for key, value in tunnel.items() if key != "connectors"}
+
+    assert [raw(t) for t in tunnels] == [public(t) for t in warp]
+    assert raw(tunnel) == public(target)
+    assert [raw(m) for m in members] == target["connectors"]
+    assert raw(member) == target["connectors"][1]
+    assert {m.ha_status for m in members} <= {"active", "passive", "offline"}
+    assert [t.id for t in both] == [t["id"] for t in fleet["tunnels"]]

@@ -802,6 +802,28 @@ def test_public_names_exported() -> None:
         assert getattr(tf, name) is getattr(versions, name)
 
 
+def test_a_warp_connector_version_is_unknown_not_a_cloudflared_release() -> None:
+    # WARP Connector reports the WARP client's version (YEAR.MONTH.BUILD.N); even one that
+    # happens to look like a cloudflared version is not measured against cloudflared's releases.
+    frame = pd.DataFrame(
+        {
+            "tunnel_id": ["t1", "w1", "w1", "w2"],
+            "connector_id": ["c1", "m1", "m2", "m3"],
+            "version": ["2026.8.2", "2025.2.600.0", "2025.1.861.0", "2024.6.1"],
+            "tun_type": ["cfd_tunnel", "warp_connector", "warp_connector", "warp_connector"],
+        }
+    )
+    drift = tf.version_drift(frame, as_of="2026-08-20")
+    assert drift["status"].astype(str).tolist() == ["current", "unknown", "unknown", "unknown"]
+    assert drift["releases_behind"].isna().tolist() == [False, True, True, True]
+    assert drift["supported"].isna().tolist() == [False, True, True, True]
+    assert drift["version"].astype(str).tolist() == frame["version"].tolist()
+    assert drift["mixed_versions_in_tunnel"].tolist() == [False, True, True, False]
+    # Without tun_type (an old frame) the 3-part version is read as cloudflared's.
+    old = tf.version_drift(frame.drop(columns="tun_type"), as_of="2026-08-20")
+    assert old["status"].astype(str).tolist()[3] == "unsupported"
+
+
 def test_bundled_calendar_dates_are_the_tags_utc_day() -> None:
     # The five dates corrected in the shared release list (issue #11): the tag's UTC day.
     releases = tf.load_releases().set_index("version")["released_on"]

@@ -24,6 +24,7 @@ from tunnelframe.colos import (
     connection_ages,
     format_edges,
     ha_report,
+    pair_ha_report,
 )
 from tunnelframe.datasets import load_sample
 from tunnelframe.fetch import fetch_connector, fetch_fleet, fetch_tunnel
@@ -121,6 +122,7 @@ __all__ = [
     "load_sample",
     "load_snapshot",
     "migrate_history",
+    "pair_ha_report",
     "parse_version",
     "plot_colo_distribution",
     "plot_colo_map",

@@ -18,7 +18,19 @@ __all__ = [
 
 
 class TunnelframeError(Exception):
-    """Base class of every error tunnelframe raises on purpose."""
+    """Base class of every error tunnelframe raises on purpose.
+
+    Examples
+    --------
+    Catch every error tunnelframe raises on purpose, whatever its kind:
+
+    >>> import tunnelframe as tf
+    >>> try:
+    ...     tf.connections_frame({"id": "c1", "conns": [{"id": 5}]})
+    ... except tf.TunnelframeError as exc:
+    ...     print(type(exc).__name__, exc)
+    SchemaError conns[0].id: expected a string or null, got integer 5
+    """
 
 
 class ApiError(TunnelframeError):
@@ -34,6 +46,16 @@ class ApiError(TunnelframeError):
         The ``message`` of every entry in the envelope's ``errors``.
     url : str or None
         The URL requested (never carries credentials).
+
+    Examples
+    --------
+    >>> import tunnelframe as tf
+    >>> failed = {"success": False, "errors": [{"code": 7003, "message": "No route for the URI"}]}
+    >>> try:
+    ...     tf.connections_frame(failed)
+    ... except tf.ApiError as exc:
+    ...     print(exc.codes, exc.messages)
+    [7003] ['No route for the URI']
     """
 
     def __init__(
@@ -53,15 +75,48 @@ class ApiError(TunnelframeError):
 
 
 class AuthError(ApiError):
-    """HTTP 401/403: the credentials are missing, wrong or lack a permission."""
+    """HTTP 401/403: the credentials are missing, wrong or lack a permission.
+
+    Examples
+    --------
+    >>> import tunnelframe as tf
+    >>> with tf.simulator.serve(tf.simulator.generate_fleet(2)) as api:
+    ...     client = tf.Client("x" * 40, account_id=api.account_id, base_url=api.url)
+    ...     try:
+    ...         client.list_tunnels()
+    ...     except tf.AuthError as exc:
+    ...         print(exc.status, exc.codes)
+    403 [10000]
+    """
 
 
 class NotFoundError(ApiError):
-    """HTTP 404 or code 7003/7000: the account, tunnel or connector does not exist."""
+    """HTTP 404 or code 7003/7000: the account, tunnel or connector does not exist.
+
+    Examples
+    --------
+    >>> import tunnelframe as tf
+    >>> with tf.simulator.serve(tf.simulator.generate_fleet(2)) as api:
+    ...     client = tf.Client(api.token, account_id=api.account_id, base_url=api.url)
+    ...     try:
+    ...         client.get_tunnel("00000000-0000-0000-0000-000000000000")
+    ...     except tf.NotFoundError as exc:
+    ...         print(exc.status, exc.codes)
+    404 [7003]
+    """
 
 
 class RateLimitError(ApiError):
-    """HTTP 429 persisted after every retry."""
+    """HTTP 429 persisted after every retry.
+
+    Examples
+    --------
+    An :class:`ApiError` like the others: catch it alone to wait and try again later.
+
+    >>> import tunnelframe as tf
+    >>> issubclass(tf.RateLimitError, tf.ApiError)
+    True
+    """
 
 
 class SchemaError(TunnelframeError):
@@ -72,6 +127,15 @@ class SchemaError(TunnelframeError):
     path : str
         JSON path of the offending value, e.g. ``result[3].conns[1].opened_at``; ``""`` for
         the payload as a whole, which the message calls ``the payload``.
+
+    Examples
+    --------
+    >>> import tunnelframe as tf
+    >>> try:
+    ...     tf.connections_frame({"result": [{"id": "c1", "conns": [{"opened_at": 0}]}]})
+    ... except tf.SchemaError as exc:
+    ...     print(exc.path)
+    result[0].conns[0].opened_at
     """
 
     def __init__(self, path: str, problem: str) -> None:

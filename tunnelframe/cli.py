@@ -22,6 +22,7 @@ import tunnelframe as tf
 from tunnelframe._errors import TunnelframeError
 from tunnelframe._text import one_line, plural
 from tunnelframe._version import __version__
+from tunnelframe.client import TUN_TYPES
 from tunnelframe.datasets import SAMPLE_AS_OF
 from tunnelframe.history import history_summary
 from tunnelframe.report import RULES, export_frames, findings, report_format, write_report
@@ -141,10 +142,12 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         help="snapshot file to write (default: snapshot-<UTC time>.json.gz)",
     )
+    _fetch_kind_option(p)
     _progress_option(p)
 
     p = command("report", _report, "Write an HTML or Markdown report of a snapshot.")
     p.add_argument("snapshot", type=Path, metavar="SNAPSHOT", help="a snapshot file")
+    _filter_kind_option(p)
     p.add_argument(
         "-o",
         "--output",
@@ -212,6 +215,10 @@ def _parser() -> argparse.ArgumentParser:
         metavar="TIME",
         help="'now' for the support window (default: fetch time)",
     )
+    _filter_kind_option(
+        p,
+        extra=" With --account, also what is fetched (default: cfd_tunnel; all: both kinds).",
+    )
     # One flag per rule of the report's rule table: a new rule reaches check by itself.
     rules = p.add_argument_group("rules (all on by default; releases-behind needs its limit)")
     for rule in RULES:
@@ -234,6 +241,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--store", type=Path, required=True, metavar="DIR", help="the history store directory"
     )
+    _fetch_kind_option(p)
     p.add_argument("--progress", action="store_true", help="show the progress bar")
 
     p = command(
@@ -261,6 +269,37 @@ def _parser() -> argparse.ArgumentParser:
 
 def _rule_dest(rule_id: str) -> str:
     return "rule_" + rule_id.replace("-", "_")
+
+
+def _fetch_kind_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--kind",
+        choices=(*TUN_TYPES, "all"),
+        default="cfd_tunnel",
+        help="tunnel kind to fetch: cloudflared (cfd_tunnel, the default), WARP Connector "
+        "(warp_connector) or all, listed in one pass",
+    )
+
+
+def _filter_kind_option(p: argparse.ArgumentParser, *, extra: str = "") -> None:
+    p.add_argument(
+        "--kind",
+        choices=(*TUN_TYPES, "all"),
+        help="only tunnels of this kind: cfd_tunnel (cloudflared) or warp_connector (WARP "
+        "Connector); default all kinds side by side." + extra,
+    )
+
+
+def _kinds(kind: str | None) -> tuple[str, ...]:
+    """The kinds to fetch for a ``--kind`` value (None: the library's default)."""
+    if kind is None:
+        return ("cfd_tunnel",)
+    return TUN_TYPES if kind == "all" else (kind,)
+
+
+def _only_kind(kind: str | None) -> str | None:
+    """The kind filter of a report or check for a ``--kind`` value (None: every kind)."""
+    return None if kind in (None, "all") else kind
 
 
 def _account_option(p: argparse.ArgumentParser, *, help: str | None = None) -> None:
@@ -313,7 +352,9 @@ def _demo(args: argparse.Namespace) -> int:
         serve(tf.load_sample()) as api,
         tf.Client(api.token, account_id=api.account_id, base_url=api.url) as client,
     ):
-        snapshot = tf.fetch_fleet(client, account_id=api.account_ids, progress=args.progress)
+        snapshot = tf.fetch_fleet(
+            client, account_id=api.account_ids, kinds=TUN_TYPES, progress=args.progress
+        )
     elapsed = time.perf_counter() - started
     # The snapshot is fetched now, but the sample is a picture of a fleet on SAMPLE_AS_OF:
     # measure ages and the support window there, or every connector would look months old.
@@ -339,7 +380,9 @@ def _fetch(args: argparse.Namespace) -> int:
     if args.output is not None:
         _writable_file(Path(args.output), "-o")
     with tf.Client() as client:
-        snapshot = tf.fetch_fleet(client, account_id=_accounts(args), progress=args.progress)
+        snapshot = tf.fetch_fleet(
+            client, account_id=_accounts(args), kinds=_kinds(args.kind), progress=args.progress
+        )
     path = args.output or Path(
         f"snapshot-{snapshot.fetched_at.astimezone(UTC):%Y%m%dT%H%M%SZ}.json.gz"
     )
@@ -371,6 +414,7 @@ def _report(args: argparse.Namespace) -> int:
         redact_ips=args.redact_ips,
         title=args.title,
         as_of=args.as_of,
+        kind=_only_kind(args.kind),
     )
     _out(f"Report: {written.resolve()}")
     return 0
@@ -397,7 +441,9 @@ def _check(args: argparse.Namespace) -> int:
         source: Any = tf.load_snapshot(args.snapshot)
     else:
         with tf.Client() as client:
-            source = tf.fetch_fleet(client, account_id=_accounts(args), progress=False)
+            source = tf.fetch_fleet(
+                client, account_id=_accounts(args), kinds=_kinds(args.kind), progress=False
+            )
     # releases-behind finds nothing unless --max-releases-behind is given.
     rules = [rule.id for rule in RULES if getattr(args, _rule_dest(rule.id))]
     found = findings(
@@ -405,6 +451,7 @@ def _check(args: argparse.Namespace) -> int:
         as_of=args.as_of,
         max_releases_behind=args.max_releases_behind,
         rules=rules,
+        kind=_only_kind(args.kind),
     )
     for message in found["message"]:
         _out(message)
@@ -420,7 +467,9 @@ def _snapshot(args: argparse.Namespace) -> int:
     if store.exists() and not store.is_dir():
         raise _UsageError(f"--store {store}: is a file, not a history store folder")
     with tf.Client() as client:
-        snapshot = tf.fetch_fleet(client, account_id=_accounts(args), progress=args.progress)
+        snapshot = tf.fetch_fleet(
+            client, account_id=_accounts(args), kinds=_kinds(args.kind), progress=args.progress
+        )
     path = tf.append_snapshot(snapshot, args.store)
     line = _fleet_line(snapshot)
     if snapshot.errors:

@@ -56,11 +56,14 @@ from tunnelframe._protocol import DEFAULT_BASE_URL, api_error, check_base_url, q
 from tunnelframe._ratelimit import Budget, retry_after_s
 from tunnelframe._version import __version__
 
-__all__ = ["DEFAULT_BASE_URL", "Client", "Policy", "get_public_json"]
+__all__ = ["DEFAULT_BASE_URL", "TUN_TYPES", "Client", "Policy", "get_public_json"]
 
 _log = logging.getLogger(__name__)
 
 _STATUSES: Final = ("inactive", "degraded", "healthy", "down")
+#: The tunnel types whose connectors tunnelframe reads: cloudflared (``cfd_tunnel``) and WARP
+#: Connector, now Cloudflare Mesh (``warp_connector``). Their endpoints mirror each other.
+TUN_TYPES: Final = ("cfd_tunnel", "warp_connector")
 _BODY_QUOTE_BYTES: Final = 120
 _CHUNK_BYTES: Final = 16 * 1024
 # Cloudflare API tokens are 40 characters and global API keys 37; anything much shorter is a
@@ -619,13 +622,21 @@ class Client:
         return result
 
     def _get_result(
-        self, kind: type, account_id: str | None, tunnel_id: str, below: str = ""
+        self,
+        kind: type,
+        account_id: str | None,
+        tunnel_id: str,
+        below: str = "",
+        *,
+        tun_type: str = "cfd_tunnel",
     ) -> Any:
-        """GET ``/accounts/{account}/cfd_tunnel/{tunnel_id}[/below]`` and check its result."""
+        """GET ``/accounts/{account}/{tun_type}/{tunnel_id}[/below]`` and check its result."""
+        if tun_type not in TUN_TYPES:
+            raise ValueError(f"tun_type must be one of {', '.join(TUN_TYPES)}, got {tun_type!r}")
         account = self.resolve_account(account_id)
         path = (
             f"/accounts/{self._segment(account, 'account_id')}"
-            f"/cfd_tunnel/{self._segment(tunnel_id, 'tunnel_id')}"
+            f"/{tun_type}/{self._segment(tunnel_id, 'tunnel_id')}"
         ) + (f"/{below}" if below else "")
         return self._result(self._get(path, account=account), kind, f"GET {path}")
 
@@ -793,8 +804,13 @@ class Client:
             )
         return tunnels
 
-    def get_tunnel(self, tunnel_id: str, *, account_id: str | None = None) -> dict[str, Any]:
+    def get_tunnel(
+        self, tunnel_id: str, *, account_id: str | None = None, tun_type: str = "cfd_tunnel"
+    ) -> dict[str, Any]:
         """One tunnel (the raw Tunnel object).
+
+        ``tun_type`` picks the endpoint: ``cfd_tunnel`` (cloudflared) or ``warp_connector``
+        (WARP Connector / Cloudflare Mesh); the same holds for the methods below.
 
         Examples
         --------
@@ -804,11 +820,11 @@ class Client:
         ...     client.get_tunnel("t1", account_id="acc1")["name"]
         'web'
         """
-        result: dict[str, Any] = self._get_result(dict, account_id, tunnel_id)
+        result: dict[str, Any] = self._get_result(dict, account_id, tunnel_id, tun_type=tun_type)
         return result
 
     def list_connectors(
-        self, tunnel_id: str, *, account_id: str | None = None
+        self, tunnel_id: str, *, account_id: str | None = None, tun_type: str = "cfd_tunnel"
     ) -> list[dict[str, Any]]:
         """The connectors of a tunnel with their connections (``GET …/connections``).
 
@@ -821,11 +837,18 @@ class Client:
         ...     [c["version"] for c in client.list_connectors("t1", account_id="acc1")]
         ['2025.10.1']
         """
-        result: list[dict[str, Any]] = self._get_result(list, account_id, tunnel_id, "connections")
+        result: list[dict[str, Any]] = self._get_result(
+            list, account_id, tunnel_id, "connections", tun_type=tun_type
+        )
         return result
 
     def get_connector(
-        self, tunnel_id: str, connector_id: str, *, account_id: str | None = None
+        self,
+        tunnel_id: str,
+        connector_id: str,
+        *,
+        account_id: str | None = None,
+        tun_type: str = "cfd_tunnel",
     ) -> dict[str, Any]:
         """One connector of a tunnel with its connections (``GET …/connectors/{id}``).
 
@@ -840,7 +863,7 @@ class Client:
         """
         connector = self._segment(connector_id, "connector_id")
         result: dict[str, Any] = self._get_result(
-            dict, account_id, tunnel_id, f"connectors/{connector}"
+            dict, account_id, tunnel_id, f"connectors/{connector}", tun_type=tun_type
         )
         return result
 

@@ -20,10 +20,19 @@ from typing import Any
 
 from tunnelframe._data import _data_path
 
-__all__ = ["SAMPLE_AS_OF", "SAMPLE_FILE", "SAMPLE_N_TUNNELS", "SAMPLE_SEED", "load_sample"]
+__all__ = [
+    "SAMPLE_AS_OF",
+    "SAMPLE_FILE",
+    "SAMPLE_N_TUNNELS",
+    "SAMPLE_N_WARP_CONNECTORS",
+    "SAMPLE_SEED",
+    "load_sample",
+]
 
 SAMPLE_FILE = "sample-fleet.json.gz"
 SAMPLE_N_TUNNELS = 200
+#: WARP Connector tunnels after the 200 cloudflared ones (so those 200 are unchanged).
+SAMPLE_N_WARP_CONNECTORS = 12
 SAMPLE_SEED = 2026
 
 #: The moment the bundled sample fleet shows (it was generated "as of" then). Measure its ages
@@ -41,10 +50,12 @@ def _sample_text() -> str:
 def load_sample() -> dict[str, Any]:
     """Load the bundled sample fleet: about 200 realistic tunnels and their connectors.
 
-    The sample is what :func:`tunnelframe.simulator.generate_fleet` makes for 200 tunnels with
-    seed 2026 as of :data:`SAMPLE_AS_OF` (2026-08-20T12:00:00Z): healthy, degraded, down,
-    inactive and deleted tunnels, restarts, pending reconnects, version drift and remotely
-    managed tunnels. No network is used.
+    The sample is what :func:`tunnelframe.simulator.generate_fleet` makes for 200 tunnels and
+    12 WARP Connector tunnels (``warp_connectors=12``) with seed 2026 as of
+    :data:`SAMPLE_AS_OF` (2026-08-20T12:00:00Z): healthy, degraded, down, inactive and deleted
+    tunnels, restarts, pending reconnects, version drift and remotely managed tunnels, then
+    WARP Connector active/passive pairs with a failover and offline members. No network is
+    used.
 
     Returns
     -------
@@ -57,9 +68,9 @@ def load_sample() -> dict[str, Any]:
     >>> import tunnelframe as tf
     >>> fleet = tf.load_sample()
     >>> len(fleet["tunnels"])
-    200
-    >>> fleet["tunnels"][0]["tun_type"]
-    'cfd_tunnel'
+    212
+    >>> fleet["tunnels"][0]["tun_type"], fleet["tunnels"][-1]["tun_type"]
+    ('cfd_tunnel', 'warp_connector')
     """
     fleet: dict[str, Any] = json.loads(_sample_text())
     return fleet

@@ -10,6 +10,13 @@ Which tunnels are read: with ``skip_inactive=True`` (the default) a deleted tunn
 whose status is ``inactive`` (never run) cannot have connectors, so its ``/connections`` is not
 requested; it stays in the snapshot with ``"connectors": []``. A fleet of N tunnels therefore
 costs ``ceil(N / 1000)`` list calls plus one call per tunnel that can have connectors.
+
+Kinds: ``kinds=("cfd_tunnel",)`` (the default) lists ``/cfd_tunnel`` as before; with
+``"warp_connector"`` among the kinds, one listing of ``/tunnels?tun_types=…`` covers them all
+(so the list calls stay ``ceil(N / 1000)`` for the whole mixed fleet) and each tunnel's
+``/connections`` is read under its own ``tun_type``. The default stays cloudflared only: the
+same calls, frames and token permission as before for every existing script, since a token
+scoped to *Cloudflare One Connector: cloudflared Read* need not cover WARP Connector.
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
 
 from tunnelframe._errors import ApiError, SchemaError, TunnelframeError
-from tunnelframe.client import Client
+from tunnelframe.client import TUN_TYPES, Client
 from tunnelframe.frames import connections_frame, connectors_frame, tunnels_frame
 from tunnelframe.snapshot import Snapshot
 
@@ -49,6 +56,21 @@ def _error_record(account: str, tunnel: Mapping[str, Any], error: ApiError) -> d
     }
 
 
+def _tun_type(tunnel: Mapping[str, Any]) -> str:
+    """The endpoint kind of a tunnel object (a tunnel without ``tun_type`` is cloudflared's)."""
+    value = tunnel.get("tun_type")
+    return value if isinstance(value, str) and value else "cfd_tunnel"
+
+
+def _kinds(kinds: str | Iterable[str]) -> tuple[str, ...]:
+    chosen = (kinds,) if isinstance(kinds, str) else tuple(dict.fromkeys(kinds))
+    if not chosen or any(kind not in TUN_TYPES for kind in chosen):
+        raise ValueError(
+            f"kinds must be one or more of {', '.join(TUN_TYPES)}, got {list(chosen)!r}"
+        )
+    return chosen
+
+
 def _accounts(client: Client, account_id: str | Iterable[str] | None) -> list[str]:
     if account_id is None:
         return [client.resolve_account(None)]
@@ -74,6 +96,7 @@ def fetch_fleet(
     status: str | None = None,
     include_deleted: bool = False,
     skip_inactive: bool = True,
+    kinds: str | Iterable[str] = ("cfd_tunnel",),
     max_workers: int = 8,
     progress: bool = True,
     deadline: float | None = None,
@@ -102,6 +125,10 @@ def fetch_fleet(
         Also list deleted tunnels (their connectors are not read when ``skip_inactive``).
     skip_inactive : bool
         Do not read ``/connections`` of deleted tunnels and of ``inactive`` (never run) ones.
+    kinds : str or iterable of str
+        Tunnel types to read: ``"cfd_tunnel"`` (cloudflared, the default) and/or
+        ``"warp_connector"`` (WARP Connector, now Cloudflare Mesh). Several kinds are listed
+        in one pass of ``/tunnels?tun_types=…``; see the module docstring for the default.
     max_workers : int
         Concurrent ``/connections`` calls.
     progress : bool
@@ -149,6 +176,7 @@ def fetch_fleet(
                     "is_deleted": None if include_deleted else False,
                 },
                 skip_inactive=skip_inactive,
+                kinds=_kinds(kinds),
                 max_workers=max_workers,
                 progress=progress,
             )
@@ -163,6 +191,7 @@ def _fetch_fleet(
     accounts: list[str],
     filters: dict[str, Any],
     skip_inactive: bool,
+    kinds: tuple[str, ...],
     max_workers: int,
     progress: bool,
 ) -> Snapshot:
@@ -179,13 +208,17 @@ def _fetch_fleet(
     tunnels: list[dict[str, Any]] = []
     owners: list[str] = []
     for account in accounts:
-        for tunnel in client.list_tunnels(account_id=account, per_page=1000, **filters):
+        tun_types = None if kinds == ("cfd_tunnel",) else list(kinds)
+        listed = client.list_tunnels(
+            account_id=account, per_page=1000, tun_types=tun_types, **filters
+        )
+        for tunnel in listed:
             tunnels.append({**tunnel, "connectors": []})
             owners.append(account)
     todo = [
         index
         for index, tunnel in enumerate(tunnels)
-        if not skip_inactive or _can_have_connectors(tunnel)
+        if (not skip_inactive or _can_have_connectors(tunnel)) and _tun_type(tunnel) in kinds
     ]
     errors: dict[int, dict[str, Any]] = {}
     with (
@@ -198,7 +231,12 @@ def _fetch_fleet(
         try:
             for index in todo:
                 tunnel_id = str(tunnels[index].get("id"))
-                future = pool.submit(client.list_connectors, tunnel_id, account_id=owners[index])
+                future = pool.submit(
+                    client.list_connectors,
+                    tunnel_id,
+                    account_id=owners[index],
+                    tun_type=_tun_type(tunnels[index]),
+                )
                 futures[future] = index
             for future in concurrent.futures.as_completed(futures):
                 index = futures[future]
@@ -267,9 +305,15 @@ def _one_tunnel_fleet(
 
 
 def fetch_tunnel(
-    tunnel_id: str, client: Client | None = None, *, account_id: str | None = None
+    tunnel_id: str,
+    client: Client | None = None,
+    *,
+    account_id: str | None = None,
+    tun_type: str = "cfd_tunnel",
 ) -> pd.DataFrame:
     """The connections frame of one tunnel (two calls: the tunnel, then its connectors).
+
+    ``tun_type`` is the tunnel's kind: ``cfd_tunnel`` (cloudflared) or ``warp_connector``.
 
     Examples
     --------
@@ -285,8 +329,8 @@ def fetch_tunnel(
     active = Client() if client is None else client
     try:
         account = active.resolve_account(account_id)
-        tunnel = active.get_tunnel(tunnel_id, account_id=account)
-        connectors = active.list_connectors(tunnel_id, account_id=account)
+        tunnel = active.get_tunnel(tunnel_id, account_id=account, tun_type=tun_type)
+        connectors = active.list_connectors(tunnel_id, account_id=account, tun_type=tun_type)
     finally:
         if own_client:
             active.close()
@@ -299,10 +343,12 @@ def fetch_connector(
     client: Client | None = None,
     *,
     account_id: str | None = None,
+    tun_type: str = "cfd_tunnel",
 ) -> pd.DataFrame:
     """The connections frame of one connector (``GET …/connectors/{connector_id}``).
 
-    Only the connector endpoint is called, so tunnel name and status are NA.
+    Only the connector endpoint is called, so tunnel name and status are NA; ``tun_type``
+    (``cfd_tunnel`` or ``warp_connector``) picks the endpoint and fills the frame's tun_type.
 
     Examples
     --------
@@ -319,8 +365,11 @@ def fetch_connector(
     active = Client() if client is None else client
     try:
         account = active.resolve_account(account_id)
-        connector = active.get_connector(tunnel_id, connector_id, account_id=account)
+        connector = active.get_connector(
+            tunnel_id, connector_id, account_id=account, tun_type=tun_type
+        )
     finally:
         if own_client:
             active.close()
-    return connections_frame(_one_tunnel_fleet({"id": tunnel_id}, account, [connector]))
+    tunnel = {"id": tunnel_id, "tun_type": tun_type}
+    return connections_frame(_one_tunnel_fleet(tunnel, account, [connector]))

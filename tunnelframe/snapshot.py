@@ -35,6 +35,13 @@ class TunnelList(list[dict[str, Any]]):
 
     ``snapshot.tunnels`` is the fleet's tunnel list (each tunnel with ``"connectors"``);
     ``snapshot.tunnels()`` is :func:`tunnelframe.frames.tunnels_frame` of it.
+
+    Examples
+    --------
+    >>> from tunnelframe.snapshot import TunnelList
+    >>> tunnels = TunnelList([{"id": "t1", "name": "blog", "connectors": [{"id": "c1"}]}])
+    >>> tunnels[0]["name"], tunnels()[["tunnel_name", "n_connectors"]].to_dict("records")
+    ('blog', [{'tunnel_name': 'blog', 'n_connectors': 1}])
     """
 
     def __call__(self) -> pd.DataFrame:

@@ -3,9 +3,10 @@
 Analysis on a connections frame (:func:`tunnelframe.connections_frame`): active connections per
 Cloudflare colo site, metro, country or region (:func:`colo_distribution`), cloudflared's edge
 string per connector (:func:`format_edges`), an HA verdict per connector or tunnel
-(:func:`ha_report`), connection ages and connector uptimes (:func:`connection_ages`), and what
-a colo code means (:func:`colo_info`). Everything is vectorised over the frame's categorical
-codes; nothing here fetches, touches the network or modifies its input frame.
+(:func:`ha_report`; for WARP Connector's active/passive pairs :func:`pair_ha_report`),
+connection ages and connector uptimes (:func:`connection_ages`), and what a colo code means
+(:func:`colo_info`). Everything is vectorised over the frame's categorical codes; nothing here
+fetches, touches the network or modifies its input frame.
 
 The colo model: ``colo_name`` names a *site* (``ord12``; before mid-2023 ``ORD``, one site
 too), kept verbatim; its *metro* is the upper-case IATA code (``ORD``), derived where needed,
@@ -21,12 +22,15 @@ from tunnelframe.colos._ages import connection_ages
 from tunnelframe.colos._distribution import colo_distribution, format_edges
 from tunnelframe.colos._ha import ha_report
 from tunnelframe.colos._info import UnknownColoWarning, colo_info
+from tunnelframe.colos._pairs import PAIR_STATUSES, pair_ha_report
 
 __all__ = [
+    "PAIR_STATUSES",
     "UnknownColoWarning",
     "colo_distribution",
     "colo_info",
     "connection_ages",
     "format_edges",
     "ha_report",
+    "pair_ha_report",
 ]

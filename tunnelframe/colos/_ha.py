@@ -138,7 +138,9 @@ def ha_report(
     ``reason`` is a sentence naming every problem that applies, not only the status's.
     ``n_connectors`` counts every connector listed, ``replaced`` ones included. A tunnel
     without any connector (never run, or deleted) has no row in a connections frame, so none
-    here either: see :func:`tunnelframe.tunnels_frame` for those.
+    here either: see :func:`tunnelframe.tunnels_frame` for those. WARP Connector tunnels
+    (``tun_type`` ``warp_connector``) run active/passive pairs, not four connections: they are
+    left out here and judged by :func:`tunnelframe.pair_ha_report`.
 
     Parameters
     ----------
@@ -196,6 +198,8 @@ def ha_report(
     if level == "tunnel":
         needed.append("tunnel_status")
     _check_frame(frame, "ha_report", columns=needed)
+    if "tun_type" in frame.columns:  # WARP Connector pairs are pair_ha_report's to judge
+        frame = frame[(frame["tun_type"] != "warp_connector").fillna(True).to_numpy(dtype=bool)]
     c = _connectors(frame)
     down, degraded = c.n_active == 0, c.n_active < expected
     status = np.select(

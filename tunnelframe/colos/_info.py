@@ -65,7 +65,18 @@ _COUNTRY_REGION = {
 
 class UnknownColoWarning(UserWarning):
     """Some colo codes name a metro neither Cloudflare's list of data centres nor airportsdata
-    knows."""
+    knows.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import tunnelframe as tf
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     info = tf.colo_info(["DFW", "zz99"])
+    >>> caught[0].category.__name__, info.loc["zz99", "country"]
+    ('UnknownColoWarning', nan)
+    """
 
 
 # --------------------------------------------------------------------------- colo codes

@@ -69,6 +69,7 @@ from tunnelframe.frames._columns import (
     _edge_strings,
     _empty_like,
     _frame,
+    _kind_columns,
     _take_codes,
     _take_masked,
     _take_strings,
@@ -172,6 +173,7 @@ def connections_frame(data: Any, *, include_idle: bool = True) -> pd.DataFrame:
     columns["is_pending_reconnect"] = _take_masked(c["is_pending_reconnect"], conn_rows, "bool")
     columns["opened_at"] = _take_times(c["opened_at"], conn_rows)
     columns["origin_ip"] = _take_codes(c["origin_ip"], conn_rows)
+    columns.update(_kind_columns(p, connector_rows))
     if c["uuid"] is not None:
         columns["uuid"] = _take_strings(c["uuid"], conn_rows)
     if not len(connector_rows):
@@ -232,6 +234,7 @@ def connectors_frame(data: Any) -> pd.DataFrame:
     edges = _edge_strings(conn_groups, colo_codes, colos.to_pylist(), ~pending, k)
     columns["edges"] = _text(edges)
     columns["origin_ips"] = _text(_distinct_strings(conn_groups, ip_codes, ips.to_pylist(), k))
+    columns.update(_kind_columns(p, np.arange(k, dtype=np.int64)))
     return _frame(columns)
 
 

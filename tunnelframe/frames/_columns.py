@@ -94,6 +94,20 @@ def _connector_columns(p: _Payload, rows: np.ndarray | None) -> dict[str, Any]:
     }
 
 
+def _kind_columns(p: _Payload, connector_rows: np.ndarray) -> dict[str, Any]:
+    """``tun_type`` (of the tunnel) and ``ha_status`` (of the connector) for rows whose
+    connector indices are ``connector_rows``."""
+    if p.tunnels:
+        tunnel_rows = p.tunnel_of[connector_rows] if len(p.tunnel_of) else connector_rows
+        tun_type = _take_codes(p.tunnel["tun_type"], tunnel_rows)
+    else:
+        tun_type = _categorical(np.full(len(connector_rows), -1, dtype=np.int8), _NO_STRINGS)
+    return {
+        "tun_type": tun_type,
+        "ha_status": _take_codes(p.connector["ha_status"], connector_rows),
+    }
+
+
 def _frame(columns: dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(columns, copy=False)
 

@@ -390,6 +390,7 @@ _CONNECTOR_TYPE = pa.struct(
         ("arch", pa.string()),
         ("version", pa.string()),
         ("run_at", pa.string()),
+        ("ha_status", pa.string()),
         ("features", pa.list_(pa.string())),
         ("conns", pa.list_(_CONNECTION_TYPE)),
     ]
@@ -414,7 +415,7 @@ def _fast_columns(connectors: list[Any]) -> dict[str, Any]:
         raise _NotFast
     offsets = np.asarray(conns.offsets.to_numpy(zero_copy_only=False), dtype=np.int64)
     cols: dict[str, Any] = {"counts": np.diff(offsets)}
-    for key in ("id", "arch", "version", "run_at"):
+    for key in ("id", "arch", "version", "run_at", "ha_status"):
         cols[f"connector.{key}"] = arr.field(key)
     cols["connector.features"] = pc.binary_join(arr.field("features"), ",")
     cols.update(zip(_CONN_KEYS, flat.flatten(), strict=True))
@@ -478,6 +479,7 @@ class _Payload:
             "config_version": _ints32(config_versions, _at(cpath, "config_version")),
             "run_at": _times(cols["connector.run_at"]),
             "features": _codes(cols["connector.features"]),
+            "ha_status": _codes(cols["connector.ha_status"]),
         }
         del config_versions, features
 
@@ -538,6 +540,7 @@ class _Payload:
         archs: list[Any] = []
         versions: list[Any] = []
         run_ats: list[Any] = []
+        ha_statuses: list[Any] = []
         conns: list[Any] = []
         counts: list[int] = []
         for connector in connectors:  # already checked: objects whose conns is a list or null
@@ -546,6 +549,7 @@ class _Payload:
             archs.append(get("arch"))
             versions.append(get("version"))
             run_ats.append(get("run_at"))
+            ha_statuses.append(get("ha_status"))
             value = get("conns") or []
             conns.extend(value)
             counts.append(len(value))
@@ -557,9 +561,10 @@ class _Payload:
             ("arch", archs),
             ("version", versions),
             ("run_at", run_ats),
+            ("ha_status", ha_statuses),
         ):
             cols[f"connector.{key}"] = _strings(values, _at(cpath, key))
-        del ids, archs, versions, run_ats
+        del ids, archs, versions, run_ats, ha_statuses
         path = self._conn_path
         raw: list[list[Any]] = [[] for _ in _CONN_KEYS]
         appends = [column.append for column in raw]

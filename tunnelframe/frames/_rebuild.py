@@ -146,7 +146,8 @@ def tunnels_from_connections(frame: pd.DataFrame) -> pd.DataFrame:
     """
     keys = ["account_id", "tunnel_id"]
     grouped = frame.groupby(keys, observed=True, dropna=False, sort=False)
-    out = grouped[["tunnel_name", "tunnel_status"]].first()
+    context = [c for c in ("tunnel_name", "tunnel_status", "tun_type") if c in frame.columns]
+    out = grouped[context].first()
     # A connection without its connector (cloudflared's 'tunnel list -o json' leaves out
     # client_id) makes the number of connectors unknown, as in tunnels_frame.
     unknown = frame["connector_id"].isna() & frame["connection_id"].notna()

@@ -341,6 +341,7 @@ def _bare_tunnels(snapshot: SnapshotLike) -> pd.DataFrame:
             "tunnel_id": t.get("id"),
             "tunnel_name": t.get("name"),
             "tunnel_status": t.get("status"),
+            "tun_type": t.get("tun_type"),
         }
         for t in snapshot.tunnels
         if not t.get("connectors")
@@ -348,7 +349,8 @@ def _bare_tunnels(snapshot: SnapshotLike) -> pd.DataFrame:
         and t.get("status") != "inactive"
         and str(t.get("id")) not in failed
     ]
-    return pd.DataFrame(rows, columns=["account_id", "tunnel_id", "tunnel_name", "tunnel_status"])
+    columns = ["account_id", "tunnel_id", "tunnel_name", "tunnel_status", "tun_type"]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def _frame_table(frame: pd.DataFrame) -> pa.Table:

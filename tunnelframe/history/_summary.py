@@ -48,6 +48,18 @@ class HistorySummary:
         :func:`~tunnelframe.version_rollout`, :func:`~tunnelframe.connector_churn` (per
         snapshot and ``per="host"``), :func:`~tunnelframe.colo_shifts`,
         :func:`~tunnelframe.ha_timeline` and :func:`~tunnelframe.ha_episodes`.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import tunnelframe as tf
+    >>> from tunnelframe.history import history_summary
+    >>> store = tempfile.mkdtemp()
+    >>> for snap in tf.simulator.generate_history(5, days=1, every="12h", seed=1):
+    ...     _ = tf.append_snapshot(snap, store)
+    >>> summary = history_summary(store)
+    >>> len(summary.timeline) == summary.timeline["tunnel_id"].nunique()  # one row per tunnel
+    True
     """
 
     rollout: pd.DataFrame

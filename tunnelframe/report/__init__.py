@@ -156,6 +156,7 @@ def write_report(
     as_of: TimeLike | None = None,
     redact_key: str | bytes | None = None,
     history: HistoryLike | HistorySummary | None = None,
+    kind: str | None = None,
 ) -> Path:
     """Write a report of a fleet as one self-contained HTML page or as Markdown.
 
@@ -192,6 +193,9 @@ def write_report(
         A history store (:func:`tunnelframe.append_snapshot`), a history frame, or their
         :func:`~tunnelframe.history.history_summary` (computed once, shared with the caller):
         adds a History section (version rollout, HA timeline, restarts, lost colos).
+    kind : {"cfd_tunnel", "warp_connector"}, optional
+        Report only the tunnels of this kind (``tun_type``; a tunnel without one counts as
+        ``cfd_tunnel``). Default: every kind, side by side.
 
     Returns
     -------
@@ -220,7 +224,7 @@ def write_report(
     """
     target = Path(path)
     fmt = report_format(target, format)
-    data = resolve(source, as_of=as_of)
+    data = resolve(source, as_of=as_of, kind=kind)
     redactor: Redactor | None = None
     if redact_ips:
         redactor = Redactor(redact_key)
@@ -247,6 +251,7 @@ def findings(
     as_of: TimeLike | None = None,
     max_releases_behind: int | None = None,
     rules: Iterable[str] | None = None,
+    kind: str | None = None,
 ) -> pd.DataFrame:
     """One row per rule violation in a fleet: the report's findings as data.
 
@@ -255,8 +260,12 @@ def findings(
     when that is given), ``degraded`` (a connector with fewer than 4 active connections, or
     none, unless it is only lingering after a restart; a tunnel the API reports down with no
     connector), ``single-connector``, ``single-colo`` (every active connection in one colo),
-    ``config-drift`` (a connector behind its tunnel's remote configuration) and
-    ``fetch-errors`` (a tunnel whose connectors could not be read).
+    ``pair-ha`` (a WARP Connector tunnel without exactly one active and at least one passive
+    member), ``config-drift`` (a connector behind its tunnel's remote configuration) and
+    ``fetch-errors`` (a tunnel whose connectors could not be read). The cloudflared rules
+    (``degraded``, ``single-connector``, ``single-colo``) leave WARP Connector tunnels to
+    ``pair-ha``, and ``unsupported`` never flags a WARP Connector (its version is not
+    cloudflared's).
 
     Parameters
     ----------
@@ -268,6 +277,8 @@ def findings(
         Turns on the ``releases-behind`` rule with this limit.
     rules : iterable of str, optional
         The rule ids to apply; default all.
+    kind : {"cfd_tunnel", "warp_connector"}, optional
+        Only the tunnels of this kind, as in :func:`write_report`.
 
     Returns
     -------
@@ -302,7 +313,7 @@ def findings(
         raise ValueError(
             f"unknown rule(s) {', '.join(map(repr, unknown))}: choose from {', '.join(known)}"
         )
-    data = resolve(source, as_of=as_of)
+    data = resolve(source, as_of=as_of, kind=kind)
     analysis = Analysis(data, max_releases_behind=max_releases_behind)
     return findings_frame(analysis, [known[r] for r in known if r in wanted])
 

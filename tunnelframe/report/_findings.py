@@ -19,7 +19,13 @@ from typing import Any
 import pandas as pd
 
 from tunnelframe._text import one_line
-from tunnelframe.colos import colo_distribution, colo_info, connection_ages, ha_report
+from tunnelframe.colos import (
+    colo_distribution,
+    colo_info,
+    connection_ages,
+    ha_report,
+    pair_ha_report,
+)
 from tunnelframe.history import HistorySummary
 from tunnelframe.report._doc import ColumnKind, Severity
 from tunnelframe.report._redact import Redactor
@@ -101,6 +107,12 @@ class Analysis:
     @cached_property
     def ha_tunnels(self) -> pd.DataFrame:
         frame: pd.DataFrame = ha_report(self.connections, level="tunnel")
+        return frame
+
+    @cached_property
+    def pair_ha(self) -> pd.DataFrame:
+        """WARP Connector tunnels judged as active/passive pairs (empty without any)."""
+        frame: pd.DataFrame = pair_ha_report(self.connections)
         return frame
 
     @cached_property
@@ -269,6 +281,16 @@ def _degraded_message(a: Analysis, r: dict[str, Any]) -> str:
     return f"{r['status']}: connector {r['connector_id']} of {_tunnel(r)}: {r['reason']}"
 
 
+def _pair_ha(a: Analysis) -> pd.DataFrame:
+    pairs = a.pair_ha
+    bad = pairs[pairs["status"] != "ok"]
+    return bad.assign(status=bad["status"].astype(str)).reset_index(drop=True)
+
+
+def _pair_ha_message(a: Analysis, r: dict[str, Any]) -> str:
+    return f"pair-ha: WARP Connector {_tunnel(r)} is {r['status']}: {r['reason']}"
+
+
 def _config(a: Analysis) -> pd.DataFrame:
     return a.config
 
@@ -386,6 +408,28 @@ RULES: tuple[Rule, ...] = (
             Show("Why", "reason", "wide"),
         ),
         message=_single_colo_message,
+    ),
+    Rule(
+        id="pair-ha",
+        title="tunnels without a working WARP Connector pair",
+        severity="high",
+        description=(
+            "WARP Connector (Cloudflare Mesh) tunnels run one active member and keep at least "
+            "one passive member ready to take over. Listed: tunnels with no active member "
+            "(down), more than one (multiple_active), or no passive one left (no_standby: a "
+            "single member, or its partner offline after a failover)."
+        ),
+        rows=_pair_ha,
+        show=(
+            _TUNNEL,
+            Show("Status", "status", "status"),
+            Show("Members", "n_members", "num"),
+            Show("Active", "n_active", "num"),
+            Show("Passive", "n_passive", "num"),
+            Show("Offline", "n_offline", "num"),
+            Show("Why", "reason", "wide"),
+        ),
+        message=_pair_ha_message,
     ),
     Rule(
         id="config-drift",

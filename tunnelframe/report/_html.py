@@ -282,9 +282,9 @@ def _cell(cell: Cell, kind: str) -> str:
 #: The badge colour of every status word the report shows; colours follow the plots
 #: (current green, behind blue, unsupported vermillion). Unknown words get a neutral badge.
 _STATUS_CLASSES = {
-    **dict.fromkeys(("healthy", "ok", "current"), "ok"),
-    **dict.fromkeys(("degraded", "warn", "single_colo", "single_connector"), "warn"),
-    **dict.fromkeys(("down", "high", "unsupported"), "high"),
+    **dict.fromkeys(("healthy", "ok", "current", "active"), "ok"),
+    **dict.fromkeys(("degraded", "warn", "single_colo", "single_connector", "no_standby"), "warn"),
+    **dict.fromkeys(("down", "high", "unsupported", "multiple_active", "offline"), "high"),
     **dict.fromkeys(("info", "behind"), "info"),
 }
 

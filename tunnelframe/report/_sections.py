@@ -20,6 +20,7 @@ import pandas as pd
 
 from tunnelframe import plotting
 from tunnelframe._text import plural
+from tunnelframe.colos import PAIR_STATUSES
 from tunnelframe.frames import edge_strings
 from tunnelframe.report._doc import (
     Block,
@@ -219,6 +220,7 @@ def glance(a: Analysis) -> Section:
             else f"latest {v.latest_version}",
         ),
         Stat("Metros", f"{len(metros):,}", f"{len(a.colos):,} sites · {colo_detail}"),
+        *_kinds_stat(a),
         Stat(
             "Accounts",
             f"{len(data.account_ids):,}",
@@ -235,6 +237,20 @@ def glance(a: Analysis) -> Section:
         empty="No tunnels.",
     )
     return Section("glance", "The fleet at a glance", [Stats(stats), status_table])
+
+
+def _kinds_stat(a: Analysis) -> list[Stat]:
+    """Tunnels per kind, and the WARP Connector pairs' verdicts, when the fleet has any."""
+    kinds = a.live_tunnels["tun_type"].astype("object").fillna("cfd_tunnel").value_counts()
+    if set(kinds.index) <= {"cfd_tunnel"}:
+        return []
+    detail = " · ".join(f"{n:,} {kind}" for kind, n in kinds.items())
+    pairs = a.pair_ha["status"].astype(str).value_counts()
+    verdicts = " · ".join(f"{pairs[s]:,} {s}" for s in PAIR_STATUSES if s in pairs.index)
+    return [
+        Stat("Tunnel types", f"{len(kinds):,}", detail),
+        Stat("WARP Connector pairs", f"{len(a.pair_ha):,}", verdicts or "none running"),
+    ]
 
 
 def _errors_detail(a: Analysis) -> str:
@@ -534,7 +550,10 @@ def tunnels(a: Analysis) -> Section:
         drift.rename(columns={"status": "support"}), on=keys, how="left"
     ).merge(ha.rename(columns={"status": "ha"}), on=keys, how="left")
     connectors["support"] = connectors["support"].astype("object")
-    connectors["ha"] = connectors["ha"].astype("object")
+    # A WARP Connector member's HA is its ha_status (active, passive, offline).
+    connectors["ha"] = (
+        connectors["ha"].astype("object").fillna(connectors["ha_status"].astype("object"))
+    )
     connectors = connectors.sort_values("run_at", ascending=False, kind="stable")
     by_tunnel = {tid: g for tid, g in connectors.groupby("tunnel_id", sort=False)}
     edges_of = {

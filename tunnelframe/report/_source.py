@@ -55,8 +55,45 @@ class FleetData:
     redacted: bool = False
 
 
-def resolve(source: FleetSource, *, as_of: TimeLike | None = None) -> FleetData:
-    """Return the :class:`FleetData` of ``source`` (see :func:`tunnelframe.write_report`)."""
+#: The connector kinds a report or check can be limited to (``kind=``), by ``tun_type``.
+KINDS = ("cfd_tunnel", "warp_connector")
+
+
+def resolve(
+    source: FleetSource, *, as_of: TimeLike | None = None, kind: str | None = None
+) -> FleetData:
+    """Return the :class:`FleetData` of ``source`` (see :func:`tunnelframe.write_report`),
+    limited to the tunnels of one ``kind`` (``tun_type``) when given."""
+    if kind is not None and kind not in KINDS:
+        raise ValueError(f"kind must be one of {', '.join(KINDS)} or None, got {kind!r}")
+    data = _resolve(source, as_of=as_of)
+    return data if kind is None else _only(data, kind)
+
+
+def _of_kind(frame: pd.DataFrame, kind: str) -> pd.DataFrame:
+    """The rows of ``frame`` whose ``tun_type`` is ``kind``; a missing ``tun_type`` (a payload
+    or snapshot from before WARP Connector support) is cloudflared's."""
+    tun_type = frame["tun_type"].astype("object").fillna("cfd_tunnel")
+    return frame[(tun_type == kind).to_numpy(dtype=bool)].reset_index(drop=True)
+
+
+def _only(data: FleetData, kind: str) -> FleetData:
+    tunnels = _of_kind(data.tunnels, kind)
+    errors = data.errors
+    if errors is not None:
+        keep = set(tunnels["tunnel_id"].astype(str))
+        errors = errors[errors["tunnel_id"].astype(str).isin(keep)].reset_index(drop=True)
+    return replace(
+        data,
+        connections=_of_kind(data.connections, kind),
+        connectors=_of_kind(data.connectors, kind),
+        tunnels=tunnels,
+        errors=errors,
+        origin=f"{data.origin}, {kind} only",
+    )
+
+
+def _resolve(source: FleetSource, *, as_of: TimeLike | None) -> FleetData:
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
         return _from_snapshot(load_snapshot(path), as_of=as_of, origin=f"snapshot {path.name}")

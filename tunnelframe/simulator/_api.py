@@ -21,7 +21,7 @@ __all__ = ["Faults"]
 _PREFIX: Final = "/client/v4"
 _DEFAULT_ACCOUNT: Final = "0c0ffee0c0ffee0c0ffee0c0ffee0c0f"
 _DEFAULT_PER_PAGE: Final = 20  # what the simulator assumes Cloudflare uses without per_page
-_KINDS: Final = ("cfd_tunnel", "tunnels")
+_KINDS: Final = ("cfd_tunnel", "warp_connector", "tunnels")
 # Cloudflare publishes no list of error codes. Auth (10000) and not-found (7003, 7000) follow
 # what the API is seen to send; these three are the simulator's own, chosen >= 1000 as the
 # OpenAPI spec requires of every code.
@@ -134,9 +134,14 @@ class _BadRequest(Exception):
 
 
 def _filtered(
-    tunnels: Iterable[Mapping[str, Any]], query: Mapping[str, str], *, all_types: bool
+    tunnels: Iterable[Mapping[str, Any]], query: Mapping[str, str], *, kind: str
 ) -> list[Mapping[str, Any]]:
-    """The tunnels matching the documented list filters, in fleet order."""
+    """The tunnels matching the documented list filters, in fleet order.
+
+    ``kind`` is the endpoint: ``cfd_tunnel`` or ``warp_connector`` list their own type (a
+    tunnel without ``tun_type`` is a ``cfd_tunnel``), ``tunnels`` every type or ``tun_types``.
+    """
+    all_types = kind == "tunnels"
 
     def when(name: str) -> datetime | None:
         if name not in query:
@@ -160,7 +165,7 @@ def _filtered(
     for tunnel in tunnels:
         name = str(tunnel.get("name", ""))
         tun_type = tunnel.get("tun_type", "cfd_tunnel")
-        if not all_types and tun_type != "cfd_tunnel":
+        if not all_types and tun_type != kind:
             continue
         if types is not None and tun_type not in types:
             continue

@@ -89,6 +89,24 @@ connector's id and ``client_version`` its version. Where the API sends ``null``
 because the OpenAPI spec types those fields as plain (not nullable) strings, so ``null`` would
 not validate. Tunnel objects carry no ``connections`` array: the API stopped sending it on
 2026-10-05 (the generator follows today's API whatever ``as_of``); ``metadata`` is ``{}``.
+
+**WARP Connector tunnels** (``warp_connectors=N``; Cloudflare Mesh, ``tun_type``
+``warp_connector``) follow the ``cfd_tunnel`` ones, so the first ``n_tunnels`` tunnels are the
+same with or without them. Their objects carry only the keys of the spec's
+``tunnel_warp_connector_tunnel`` (no ``remote_config``/``config_src``). WARP Connector runs
+active/passive pairs (API-NOTES): a running tunnel has 2 members (70 %), 3 (15 %) or 1 (15 %,
+no standby). Every member carries ``ha_status``: exactly one is ``active`` while the tunnel
+serves traffic, the others ``passive``, and a stopped host ``offline``. In 15 % of running
+tunnels a failover just happened: the old active member is ``offline`` and a former passive one
+became ``active`` minutes ago; in 10 % more a passive member is ``offline``. ``down`` tunnels
+(8 %) have every member ``offline``; ``inactive`` ones (7 %) never ran. Status: ``healthy`` when
+one member is active and every other is passive, ``degraded`` when one is active and some
+member is offline or there is no passive one, ``down`` when none is active. What the API shows
+of a member's connections is not documented beyond their fields, so the generator assumes one
+connection per online member (the WARP client holds one tunnel to the nearest data centre) and
+none for an offline one; connections have no ``is_pending_reconnect`` and no ``uuid``. Members
+run on Linux (WARP Connector is a Linux host service: ``linux_amd64``, 20 % ``linux_arm64``)
+and report the WARP client's version, ``YEAR.MONTH.BUILD.N`` (see ``_WARP_VERSIONS``).
 """
 
 from __future__ import annotations
@@ -173,6 +191,21 @@ _P_DESCRIBE = 0.015
 _P_POSTQUANTUM = 0.07
 _P_DATAGRAM_V3 = 0.3
 _FIRST_REMOTE_RELEASE = "2022-03-01T00:00:00Z"
+
+# WARP Connector: members per tunnel and the failover / offline shares described above.
+_WARP_KINDS = ("inactive", "down", "running")
+_WARP_KIND_CUM = (0.07, 0.15, 1.0)
+_WARP_MEMBERS = (1, 2, 3)
+_WARP_MEMBERS_CUM = (0.15, 0.85, 1.0)
+_P_WARP_FAILOVER = 0.15
+_P_WARP_PASSIVE_OFFLINE = 0.10
+_P_WARP_ARM = 0.2
+_P_WARP_MIXED_VERSION = 0.2
+# Versions of the Cloudflare WARP client (which WARP Connector runs) named in public sources:
+# the WARP release notes in cloudflare/cloudflare-docs (PR #19501: 2025.1.447.1 beta; PR
+# #20115: 2025.1.861.0 GA) and ``warp-cli`` output (2025.2.600.0, AKotov-dev/warpgui v2.4).
+# No release calendar is bundled, so these are draws of the format, not a timeline.
+_WARP_VERSIONS = ("2025.1.447.1", "2025.1.861.0", "2025.2.600.0")
 
 _UUID_CLEAR = ((1 << 128) - 1) ^ ((0xF << 76) | (0x3 << 62))
 _UUID_V4 = (0x4 << 76) | (0x2 << 62)
@@ -574,6 +607,99 @@ class _Builder:
         tunnel["connectors"] = connectors
         return tunnel
 
+    def warp_tunnel(self) -> dict[str, Any]:
+        """One WARP Connector tunnel with its members (see the module docstring)."""
+        rng = self.rng
+        now = self.now
+        tunnel_id = self.uuid()
+        region = self.region()
+        base = f"mesh-{region.site}-{rng.choice(_ENVS)}"
+        name, suffix = base, 1
+        while name in self.names:
+            suffix += 1
+            name = f"{base}-{suffix}"
+        self.names.add(name)
+        created = now - int((rng.expovariate(1 / 200) + rng.uniform(1.0, 3.0)) * _DAY)
+        kind = _WARP_KINDS[self.pick(_WARP_KIND_CUM)]
+        tunnel: dict[str, Any] = {
+            "id": tunnel_id,
+            "account_tag": self.account_id,
+            "created_at": self.iso(created),
+            "name": name,
+        }
+        members: list[dict[str, Any]] = []
+        if kind == "inactive":
+            status = "inactive"
+        else:
+            n = _WARP_MEMBERS[self.pick(_WARP_MEMBERS_CUM)]
+            statuses = ["active"] + ["passive"] * (n - 1)
+            failover_at: int | None = None
+            if kind == "down":
+                statuses = ["offline"] * n
+            elif n > 1 and rng.random() < _P_WARP_FAILOVER:
+                statuses = ["offline", "active"] + ["passive"] * (n - 2)
+                failover_at = now - int(rng.uniform(60.0, 1800.0) * _S)
+            elif n > 1 and rng.random() < _P_WARP_PASSIVE_OFFLINE:
+                statuses[-1] = "offline"
+            version = rng.choice(_WARP_VERSIONS)
+            for ha_status in statuses:
+                member_version = version
+                if rng.random() < _P_WARP_MIXED_VERSION:
+                    member_version = rng.choice(_WARP_VERSIONS)
+                members.append(self.warp_member(region, ha_status, member_version, created))
+            if failover_at is not None:  # the new active member's connection is minutes old
+                run_at = _to_us(members[1]["run_at"])
+                for conn in members[1]["conns"]:
+                    conn["opened_at"] = self.iso(max(failover_at, run_at))
+            opened = [conn["opened_at"] for m in members for conn in m["conns"]]
+            if opened:
+                tunnel["conns_active_at"] = min(opened)
+            else:
+                active_at = self.between(created, now - _HOUR)
+                tunnel["conns_active_at"] = self.iso(active_at)
+                tunnel["conns_inactive_at"] = self.iso(self.between(active_at + _S, now))
+            if "active" not in statuses:
+                status = "down"
+            elif "offline" in statuses or "passive" not in statuses:
+                status = "degraded"
+            else:
+                status = "healthy"
+        tunnel["tun_type"] = "warp_connector"
+        tunnel["metadata"] = {}
+        tunnel["status"] = status
+        tunnel["connectors"] = members
+        return tunnel
+
+    def warp_member(
+        self, region: _Region, ha_status: str, version: str, created: int
+    ) -> dict[str, Any]:
+        """One WARP Connector client: one connection when online, none when offline."""
+        rng = self.rng
+        arch = "linux_arm64" if rng.random() < _P_WARP_ARM else "linux_amd64"
+        host = self.host(region, None, arch)
+        connector_id = self.uuid()
+        run_at = self.run_at(1, created + _HOUR)
+        conns: list[dict[str, Any]] = []
+        if ha_status != "offline":
+            conns.append(
+                {
+                    "id": self.uuid(),
+                    "client_id": connector_id,
+                    "client_version": version,
+                    "colo_name": host.colos[0],
+                    "opened_at": self.iso(self.between(run_at, run_at + 5 * _S)),
+                    "origin_ip": host.ip,
+                }
+            )
+        return {
+            "id": connector_id,
+            "arch": host.arch,
+            "conns": conns,
+            "ha_status": ha_status,
+            "run_at": self.iso(run_at),
+            "version": version,
+        }
+
     def connectors(
         self, kind: str, region: _Region, created: int, remote: bool, down_at: int | None
     ) -> list[dict[str, Any]]:
@@ -647,6 +773,7 @@ def generate_fleet(
     seed: int = 0,
     as_of: datetime | str | None = None,
     account_id: str | None = None,
+    warp_connectors: int = 0,
 ) -> dict[str, Any]:
     """Generate a realistic fleet of Cloudflare Tunnels and their connectors.
 
@@ -669,6 +796,10 @@ def generate_fleet(
     account_id : str, optional
         The ``account_tag`` of every tunnel: 32 lowercase hex characters. Default: derived
         from ``seed``. Changing it changes nothing else.
+    warp_connectors : int, default 0
+        How many WARP Connector (``warp_connector``) tunnels to add after the ``n_tunnels``
+        Cloudflare Tunnels, with active/passive members, failovers and offline members; the
+        first ``n_tunnels`` tunnels do not change.
 
     Returns
     -------
@@ -702,11 +833,18 @@ def generate_fleet(
     True
     >>> {tunnel["tun_type"] for tunnel in fleet["tunnels"]}
     {'cfd_tunnel'}
+    >>> mixed = generate_fleet(3, seed=7, warp_connectors=2)
+    >>> [tunnel["tun_type"] for tunnel in mixed["tunnels"]][2:]
+    ['cfd_tunnel', 'warp_connector', 'warp_connector']
     """
     if isinstance(n_tunnels, bool) or not isinstance(n_tunnels, int):
         raise TypeError(f"n_tunnels must be an int, not {n_tunnels!r}")
     if n_tunnels < 0:
         raise ValueError(f"n_tunnels must be at least 0, not {n_tunnels}")
+    if isinstance(warp_connectors, bool) or not isinstance(warp_connectors, int):
+        raise TypeError(f"warp_connectors must be an int, not {warp_connectors!r}")
+    if warp_connectors < 0:
+        raise ValueError(f"warp_connectors must be at least 0, not {warp_connectors}")
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise TypeError(f"seed must be an int, not {seed!r}")
     now = _to_us(as_of)
@@ -729,6 +867,7 @@ def generate_fleet(
     gc.disable()
     try:
         tunnels = [builder.tunnel(index) for index in range(n_tunnels)]
+        tunnels += [builder.warp_tunnel() for _ in range(warp_connectors)]
     finally:
         if was_enabled:
             gc.enable()

@@ -1,9 +1,11 @@
 """A loopback HTTP server that answers like the Cloudflare Tunnel API, faults included.
 
 It serves a fleet (from :func:`generate_fleet`, a snapshot, or a hand-written dict) under the
-API's own paths, with its envelope, pagination, filters, bearer-token check, ``Ratelimit``
-headers and 429s, so tunnelframe and Cloudflare's official SDK can be tested and benchmarked
-offline. It listens on 127.0.0.1 only, reads only, and never talks to the real API.
+API's own paths (``cfd_tunnel``, ``warp_connector`` and ``tunnels?tun_types=``; a tunnel is
+served under the endpoint of its ``tun_type``, ``cfd_tunnel`` when it has none), with its
+envelope, pagination, filters, bearer-token check, ``Ratelimit`` headers and 429s, so
+tunnelframe and Cloudflare's official SDK can be tested and benchmarked offline. It listens on
+127.0.0.1 only, reads only, and never talks to the real API.
 
 What it answers (pages, filters, faults, the budget) lives in :mod:`._api`.
 """
@@ -97,6 +99,15 @@ class SimulatedApi:
         The bearer token it accepts.
     account_id : str
         The first (usually only) account of the fleet; ``account_ids`` lists them all.
+
+    Examples
+    --------
+    >>> import tunnelframe as tf
+    >>> with tf.simulator.serve(tf.simulator.generate_fleet(3)) as api:
+    ...     client = tf.Client(api.token, account_id=api.account_id, base_url=api.url)
+    ...     n_tunnels = len(client.list_tunnels())
+    ...     print(api.url.startswith("http://127.0.0.1:"), n_tunnels, api.n_requests)
+    True 3 1
     """
 
     def __init__(
@@ -304,7 +315,12 @@ class SimulatedApi:
 
     def _route(self, raw_path: str) -> tuple[int, dict[str, Any]]:
         parts = urllib.parse.urlsplit(raw_path)
-        query = dict(urllib.parse.parse_qsl(parts.query))
+        pairs = urllib.parse.parse_qsl(parts.query)
+        query = dict(pairs)
+        # The spec says tun_types is comma separated; the official SDK repeats the key instead.
+        types = [value for key, value in pairs if key == "tun_types"]
+        if types:
+            query["tun_types"] = ",".join(types)
         path = parts.path.rstrip("/")
         if not path.startswith(_PREFIX + "/"):
             return 404, _failure(7000, "No route for that URI")
@@ -316,16 +332,16 @@ class SimulatedApi:
             return 404, _not_found(path)
         try:
             if not rest:
-                return 200, self._list(account, query, all_types=kind == "tunnels")
+                return 200, self._list(account, query, kind=kind)
         except _BadRequest as exc:
             return 400, _failure(_CODE_BAD_REQUEST, str(exc))
-        if kind != "cfd_tunnel":
+        if kind == "tunnels":
             return 404, _failure(7000, "No route for that URI")
         tunnel_id = rest[0]
         with self._lock:
             gone = tunnel_id in self._deleted
         tunnel = None if gone else self._by_id.get((account, tunnel_id))
-        if tunnel is None:
+        if tunnel is None or tunnel.get("tun_type", "cfd_tunnel") != kind:
             return 404, _not_found(path)
         if tunnel_id in self.faults.broken_tunnels:
             return 503, _failure(_CODE_SERVER_ERROR, "Internal error (simulated HTTP 503)")
@@ -341,7 +357,7 @@ class SimulatedApi:
             return 404, _not_found(path)
         return 404, _failure(7000, "No route for that URI")
 
-    def _list(self, account: str, query: Mapping[str, str], *, all_types: bool) -> dict[str, Any]:
+    def _list(self, account: str, query: Mapping[str, str], *, kind: str) -> dict[str, Any]:
         page = _page_number(query, "page", 1, None)
         per_page = _page_number(query, "per_page", _DEFAULT_PER_PAGE, 1000)
         with self._lock:
@@ -349,7 +365,7 @@ class SimulatedApi:
         tunnels = [
             tunnel for tunnel in self._tunnels.get(account, []) if tunnel.get("id") not in deleted
         ]
-        matching = _filtered(tunnels, query, all_types=all_types)
+        matching = _filtered(tunnels, query, kind=kind)
         result = matching[(page - 1) * per_page : page * per_page]
         vanishing = self.faults.deleted_after_list & {str(t.get("id")) for t in result}
         if vanishing:

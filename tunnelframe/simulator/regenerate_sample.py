@@ -14,7 +14,13 @@ import json
 import sys
 from pathlib import Path
 
-from tunnelframe.datasets import SAMPLE_AS_OF, SAMPLE_FILE, SAMPLE_N_TUNNELS, SAMPLE_SEED
+from tunnelframe.datasets import (
+    SAMPLE_AS_OF,
+    SAMPLE_FILE,
+    SAMPLE_N_TUNNELS,
+    SAMPLE_N_WARP_CONNECTORS,
+    SAMPLE_SEED,
+)
 from tunnelframe.simulator._generator import generate_fleet
 
 __all__: list[str] = []
@@ -22,7 +28,12 @@ __all__: list[str] = []
 
 def _sample_bytes() -> bytes:
     """The gzip bytes of the sample fleet, as the generator makes it today."""
-    fleet = generate_fleet(SAMPLE_N_TUNNELS, seed=SAMPLE_SEED, as_of=SAMPLE_AS_OF)
+    fleet = generate_fleet(
+        SAMPLE_N_TUNNELS,
+        seed=SAMPLE_SEED,
+        as_of=SAMPLE_AS_OF,
+        warp_connectors=SAMPLE_N_WARP_CONNECTORS,
+    )
     text = json.dumps(fleet, ensure_ascii=False, separators=(",", ":")) + "\n"
     return gzip.compress(text.encode("utf-8"), compresslevel=9, mtime=0)
 

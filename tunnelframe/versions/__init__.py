@@ -32,6 +32,12 @@ The rules, in one place (every public function follows them):
   the earliest possible date is inside the window, False when even the latest possible date is
   outside it, NA otherwise. The same bounds apply to a ``latest=`` version missing from the
   calendar (also capped by ``as_of``); pass ``latest=(version, date)`` to pin it.
+* **WARP Connector.** A connector of a ``warp_connector`` tunnel (``tun_type`` column) runs the
+  Cloudflare WARP client, whose versions are ``YEAR.MONTH.BUILD.N`` (``2025.1.861.0``,
+  ``2025.2.600.0``: the WARP release notes in cloudflare/cloudflare-docs, PRs #19501 and
+  #20115, and ``warp-cli`` output). That is another release line with no calendar bundled
+  here, so its status is ``unknown`` and every measure NA, rather than a comparison with
+  cloudflared's releases; ``mixed_versions_in_tunnel`` still compares a pair's members.
 * ``released_on`` is the UTC midnight of the release day (``datetime64[us, UTC]``), so it can be
   subtracted from ``run_at``; ``age_days`` counts whole days from it to ``as_of``.
 """

@@ -33,7 +33,19 @@ _HOW_TO_UPDATE = (
 
 
 class StaleReleasesWarning(UserWarning):
-    """The fleet runs versions newer than the newest known release: the calendar is out of date."""
+    """The fleet runs versions newer than the newest known release: the calendar is out of date.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import tunnelframe as tf
+    >>> conns = tf.connections_frame({"id": "c1", "version": "2099.1.0"})
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     drift = tf.version_drift(conns, as_of="2026-08-20")
+    >>> caught[0].category.__name__, drift["status"].iloc[0]
+    ('StaleReleasesWarning', 'current')
+    """
 
 
 def _cache_dir() -> Path:

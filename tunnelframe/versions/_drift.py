@@ -262,11 +262,19 @@ def _drift(
     pairs = pd.unique(conns.tunnel[known] * width + version[known])
     n_versions = np.bincount(pairs // width, minlength=int(conns.tunnel.max(initial=-1)) + 1)
     mixed = n_versions[conns.tunnel] > 1
+    # A WARP Connector reports the WARP client's version (YEAR.MONTH.BUILD.N, e.g.
+    # 2025.2.600.0), another release line than cloudflared's and one no calendar is bundled
+    # for: it is unknown here (mixed versions within its tunnel still count), never measured
+    # against cloudflared's releases.
+    measured = version
+    if "tun_type" in frame.columns:
+        warp = (frame["tun_type"] == "warp_connector").fillna(False).to_numpy(dtype=bool)
+        measured = np.where(warp[conns.first], -1, version)
 
     per = _per_version(np.array(canon.keys, dtype=np.int64), cal, lat, as_of_day)
-    newer = per.newer[version]
+    newer = per.newer[measured]
     if newer.any():
-        seen = sorted({canon.names[v] for v in version[newer]}, key=_parse, reverse=True)
+        seen = sorted({canon.names[v] for v in measured[newer]}, key=_parse, reverse=True)
         more = ", …" if len(seen) > 3 else ""
         warnings.warn(
             f"{int(newer.sum())} connector(s) run versions newer than the latest known release "
@@ -276,23 +284,23 @@ def _drift(
             stacklevel=stacklevel,
         )
 
-    supported = per.supported[version]
+    supported = per.supported[measured]
     columns: dict[str, Any] = {c: conns.take(frame, c) for c in _ID_COLUMNS}
     columns |= {
         "version": _categorical(out_codes, out_names),
-        "released_on": _date_array(per.released_on[version]),
+        "released_on": _date_array(per.released_on[measured]),
         "latest_version": pd.Categorical.from_codes(
             np.zeros(n_conn, np.int64), categories=pd.Index([lat.version], dtype="str")
         ),
-        "releases_behind": _int_array(per.releases_behind[version]),
-        "days_behind": _int_array(per.days_behind[version]),
-        "age_days": _int_array(per.age_days[version]),
+        "releases_behind": _int_array(per.releases_behind[measured]),
+        "days_behind": _int_array(per.days_behind[measured]),
+        "age_days": _int_array(per.age_days[measured]),
         "supported": pd.arrays.BooleanArray(supported == 1, supported < 0),
-        "status": pd.Categorical.from_codes(per.status[version], dtype=_STATUS_DTYPE),
+        "status": pd.Categorical.from_codes(per.status[measured], dtype=_STATUS_DTYPE),
         "client_version_mismatch": pd.arrays.BooleanArray(mismatch, np.zeros(n_conn, bool)),
         "mixed_versions_in_tunnel": pd.arrays.BooleanArray(mixed, np.zeros(n_conn, bool)),
     }
-    return _Drift(pd.DataFrame(columns), conns, canon, version, n_versions, lat, when)
+    return _Drift(pd.DataFrame(columns), conns, canon, measured, n_versions, lat, when)
 
 
 def version_drift(

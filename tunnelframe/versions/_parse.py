@@ -21,6 +21,15 @@ class Version(NamedTuple):
 
     ``commits`` counts the commits of a git-describe build on top of its release (0 for a
     release). The unknown version is ``Version(-1, -1, -1, -1)`` and sorts first.
+
+    Examples
+    --------
+    >>> import tunnelframe as tf
+    >>> v = tf.parse_version("2026.8.2-1-gd1df7985")
+    >>> v, v.release
+    (Version(year=2026, month=8, patch=2, commits=1), '2026.8.2')
+    >>> tf.parse_version("2025.10.1") > tf.parse_version("2025.9.3")
+    True
     """
 
     year: int

@@ -62,6 +62,17 @@ class VersionSummary:
         Over connectors with a known version (NaN when there are none).
     oldest_version : str or None
         The oldest version in use (unknown versions ignored).
+
+    Examples
+    --------
+    >>> import tunnelframe as tf
+    >>> conns = tf.connections_frame(tf.load_sample())
+    >>> summary = tf.version_summary(conns, as_of=tf.datasets.SAMPLE_AS_OF)
+    >>> summary.latest_version, summary.n_connectors == conns["connector_id"].nunique()
+    ('2026.8.2', True)
+    >>> shares = [summary.pct_current, summary.pct_behind, summary.pct_unsupported]
+    >>> round(sum(shares) + summary.pct_unknown)
+    100
     """
 
     by_version: pd.DataFrame
