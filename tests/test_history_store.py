@@ -312,7 +312,8 @@ def test_other_columns_are_a_migration_never_a_misread(store: Path, reference: A
     meta_path = store / "_tunnelframe.json"
     meta = json.loads(meta_path.read_text())
     meta["columns"] = dict(reversed(list(meta["columns"].items())))
-    del meta["columns"]["uuid"]
+    del meta["columns"]["uuid"]  # added since: reads as null
+    meta["columns"]["legacy"] = "string"  # removed since: a migration
     meta_path.write_text(json.dumps(meta))
     with pytest.raises(tf.TunnelframeError, match=r"columns differ .* --migrate"):
         tf.version_rollout(store)

@@ -70,7 +70,20 @@ _SORT = ", ".join((*SORT_KEYS, "fetched_at"))
 
 
 class StoreWarning(UserWarning):
-    """A file in a history store that tunnelframe did not write, ignored."""
+    """A file in a history store that tunnelframe did not write, ignored.
+
+    Examples
+    --------
+    >>> import tempfile, warnings, pathlib, tunnelframe as tf
+    >>> store = pathlib.Path(tempfile.mkdtemp())
+    >>> (store / "notes.txt").write_text("mine")
+    4
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     _ = tf.store_info(store)
+    >>> caught[0].category.__name__
+    'StoreWarning'
+    """
 
 
 def _columns() -> dict[str, str]:
@@ -96,7 +109,9 @@ def read_version(root: Path) -> int:
             f"{path}: history store format {version} is newer than this tunnelframe's "
             f"({FORMAT_VERSION}): upgrade tunnelframe"
         )
-    if columns != _columns():
+    current = _columns()
+    if any(current.get(name) != kind for name, kind in columns.items()):
+        # Columns added since read as null, by name; removed or retyped ones need a migration.
         raise TunnelframeError(
             f"{path}: the store's columns differ from this tunnelframe's: migrate it with "
             f"`tunnelframe history {root} --migrate`"
@@ -322,7 +337,10 @@ def _is_ours(path: Path) -> bool:
         schema = _footer(path)
     except FileNotFoundError:
         return False  # compacted away meanwhile: the plan's check makes the reader read again
-    if not schema.remove_metadata().equals(STORE_SCHEMA):
+    # Columns are matched by name; a file written before a column was added lacks it (null).
+    if not all(
+        f.name in STORE_SCHEMA.names and STORE_SCHEMA.field(f.name).type == f.type for f in schema
+    ):
         _foreign(path, "a Parquet file of another schema")
         return False
     return True
@@ -662,7 +680,17 @@ def _migrate_file(path: Path) -> None:
 
 @dataclass(frozen=True)
 class StoreInfo:
-    """What :func:`store_info` reports: the store's format and size."""
+    """What :func:`store_info` reports: the store's format and size.
+
+    Examples
+    --------
+    >>> import tempfile, tunnelframe as tf
+    >>> store = tempfile.mkdtemp()
+    >>> for snapshot in tf.simulator.generate_history(3, days=1, every="12h"):
+    ...     _ = tf.append_snapshot(snapshot, store)
+    >>> tf.store_info(store).n_days
+    2
+    """
 
     path: Path
     format_version: int
