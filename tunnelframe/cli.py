@@ -334,7 +334,8 @@ def _parser() -> argparse.ArgumentParser:
         "snapshot",
         _snapshot,
         "Fetch the fleet and append it to a history store (a directory of Parquet files, "
-        "created if missing). Made for cron: one line of output, exit 1 on a known error.",
+        "created if missing), then compact the days that have ended (UTC). Made for cron: one "
+        "line of output, exit 1 on a known error; overlapping runs are safe.",
     )
     _account_option(p)
     p.add_argument(
@@ -350,6 +351,17 @@ def _parser() -> argparse.ArgumentParser:
         "optionally write a report of its latest snapshot with a History section.",
     )
     p.add_argument("store", type=Path, metavar="DIR", help="a history store directory")
+    maintenance = p.add_mutually_exclusive_group()
+    maintenance.add_argument(
+        "--compact",
+        action="store_true",
+        help="compact the days that have ended (UTC) into one file each, then exit",
+    )
+    maintenance.add_argument(
+        "--migrate",
+        action="store_true",
+        help="bring a store of an older tunnelframe to the current format and compact it",
+    )
     p.add_argument("-o", "--output", type=Path, help="report to write, .html or .md")
     _report_options(p)
     return parser
@@ -665,12 +677,34 @@ def _snapshot(args: argparse.Namespace) -> int:
     line = _fleet_line(snapshot)
     if snapshot.errors:
         line += f" {plural(len(snapshot.errors), 'tunnel')} could not be fetched."
-    _out(f"{line} Appended to {path.resolve()}")
+    line += f" Appended to {path.resolve()}"
+    if tf.store_info(args.store).format_version < tf.history.FORMAT_VERSION:
+        line += f"; a tunnelframe 0.1 store: run `tunnelframe history {args.store} --migrate`"
+    else:
+        # Another run compacting meanwhile makes this one skip: cron runs may overlap.
+        compacted = tf.compact_history(args.store)
+        if compacted:
+            line += f"; compacted {', '.join(compacted)}"
+    _out(line)
     return 0
 
 
 def _history(args: argparse.Namespace) -> int:
     store: Path = args.store
+    if args.migrate:
+        before = tf.migrate_history(store)
+        _out(f"Migrated {store} from format {before} to {tf.history.FORMAT_VERSION}.")
+    elif args.compact:
+        days = tf.compact_history(store)
+        _out(f"Compacted {', '.join(days)}." if days else "Nothing to compact.")
+    info = tf.store_info(store)
+    _out(
+        f"Store: format {info.format_version}, {plural(info.n_days, 'day')} "
+        f"({info.n_compacted_days:,} compacted), {plural(info.n_snapshots, 'snapshot')}, "
+        f"{info.bytes / 2**20:,.1f} MB in {plural(info.n_files, 'file')}."
+    )
+    if args.migrate or args.compact:
+        return 0
     # Every query runs once: the report below shows the same summary.
     summary = history_summary(store)
     churn, shifts, hosts, timeline = summary.churn, summary.shifts, summary.hosts, summary.timeline
