@@ -223,6 +223,49 @@ def test_report_renders_in_chromium(
     assert browser.evaluate("window.__pwned === undefined", session)
     assert browser.evaluate("document.scripts.length", session) == 1
     assert browser.evaluate(f"document.body.textContent.includes({json.dumps(PWN)})", session)
+    # The fix-first block comes first, above the cards, one row per tunnel, high first.
+    fix = browser.evaluate(
+        "(() => { const s = document.querySelector('section#fix');"
+        " const rows = Array.from(s.querySelectorAll('tbody tr'));"
+        " const cards = document.querySelector('.cards').getBoundingClientRect().top;"
+        " return [rows.length, rows.map(r => r.cells[1].textContent),"
+        " s.getBoundingClientRect().top < cards, rows[0].cells[0].textContent]; })()",
+        session,
+    )
+    n_rows, severities, above, first = fix
+    assert n_rows > 3 and above, fix
+    assert severities == sorted(severities, key=["high", "warn", "info"].index)
+    assert severities[0] == "high" and first
+    # Long tables get a filter box and sortable headings (the inline script, allowed by the
+    # CSP): filtering the fix-first table by a tunnel's name leaves that row only.
+    filtered = browser.evaluate(
+        "(() => { const s = document.querySelector('section#fix');"
+        " const box = s.querySelector('input.filter');"
+        " const rows = Array.from(s.querySelectorAll('tbody tr'));"
+        " const name = rows[1].cells[0].textContent;"
+        " box.value = name; box.dispatchEvent(new Event('input'));"
+        " const shown = rows.filter(r => !r.hidden).map(r => r.cells[0].textContent);"
+        " box.value = ''; box.dispatchEvent(new Event('input'));"
+        " return [name, shown, rows.filter(r => !r.hidden).length]; })()",
+        session,
+    )
+    wanted, shown, n_back = filtered
+    assert shown and all(wanted in s for s in shown) and n_back == n_rows, filtered
+    sorted_names = browser.evaluate(
+        "(() => { const t = document.querySelector('section#fix table');"
+        " t.tHead.rows[0].cells[0].click();"
+        " return Array.from(t.tBodies[0].rows).map(r => r.cells[0].textContent); })()",
+        session,
+    )
+    assert sorted_names == sorted(sorted_names)
+    # Charts stay readable at phone width: never narrower than 600 px (labels of ~8 px and
+    # up), panned inside their own box rather than shrunk to the screen.
+    widths = browser.evaluate(
+        "Array.from(document.querySelectorAll('.chart img'))"
+        ".map(i => i.getBoundingClientRect().width)",
+        session,
+    )
+    assert len(widths) == 6 and min(widths) >= 600, widths
     # The page itself never scrolls sideways: wide tables scroll inside their own box.
     page_width = browser.evaluate("document.documentElement.scrollWidth", session)
     assert page_width <= width, f"the page is {page_width}px wide in a {width}px viewport"

@@ -18,6 +18,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import _report_fleet as rf
@@ -120,7 +121,7 @@ def test_known_error_is_one_line_without_traceback(
 def test_bad_snapshot_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
-    assert main(["check", str(bad)]) == 1
+    assert main(["check", str(bad)]) == 2  # could not run: not "violations found"
     err = capsys.readouterr().err
     assert err.startswith("tunnelframe: error: ") and err.count("\n") == 1
     assert "Traceback" not in err
@@ -205,7 +206,7 @@ def test_check_prints_one_line_per_violation(
 ) -> None:
     assert main(["check", str(snapshot_path)]) == 1
     lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == 6
+    assert len(lines) == 7
     assert lines[0] == UNSUPPORTED
     assert lines[1].startswith(
         'degraded: connector c4 of tunnel "pipe|name\\nsecond line & "quotes"" '
@@ -215,6 +216,10 @@ def test_check_prints_one_line_per_violation(
     assert lines[3].startswith('single-connector: tunnel "<script>alert(1)</script>"')
     assert lines[4].startswith('single-colo: tunnel "<script>alert(1)</script>"')
     assert lines[5] == FETCH_ERROR
+    assert lines[6] == (
+        "FAIL: 6 violations (4 high, 2 warn) in 4 tunnels; checked 5 tunnels, 5 connectors, "
+        "18 active connections."
+    )
 
 
 def test_check_rules_can_be_turned_off(
@@ -222,8 +227,8 @@ def test_check_rules_can_be_turned_off(
 ) -> None:
     argv = ["check", str(snapshot_path), "--no-single-colo", "--no-single-connector"]
     assert main([*argv, "--no-fetch-errors"]) == 1
-    assert capsys.readouterr().out.splitlines()[::2] == [UNSUPPORTED, DOWN]
-    everything_off = [*argv, "--no-unsupported", "--no-degraded", "--no-fetch-errors"]
+    assert capsys.readouterr().out.splitlines()[:-1:2] == [UNSUPPORTED, DOWN]
+    everything_off = [*argv, "--no-unsupported", "--no-degraded", "--no-down", "--no-fetch-errors"]
     assert main(everything_off) == 0
     assert capsys.readouterr().out == (
         "ok: 5 tunnels, 5 connectors, 18 active connections. No violations.\n"
@@ -234,22 +239,28 @@ def test_check_rules_can_be_turned_off(
 
 def test_check_max_releases_behind(snapshot_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     # c3 (2024.1.0) is 66 releases behind, c4 (2026.7.3) 3, the others 0.
-    off = ["--no-unsupported", "--no-degraded", "--no-single-colo", "--no-single-connector"]
+    off = [
+        "--no-unsupported",
+        "--no-degraded",
+        "--no-down",
+        "--no-single-colo",
+        "--no-single-connector",
+    ]
     argv = ["check", str(snapshot_path), *off, "--no-fetch-errors"]
     assert main([*argv, "--max-releases-behind", "2"]) == 1
-    lines = capsys.readouterr().out.splitlines()
+    lines = capsys.readouterr().out.splitlines()[:-1]
     assert [line.split(" of ")[0] for line in lines] == [
         "releases-behind: connector c3",
         "releases-behind: connector c4",
     ]
     assert main([*argv, "--max-releases-behind", "3"]) == 1
-    assert len(capsys.readouterr().out.splitlines()) == 1
+    assert len(capsys.readouterr().out.splitlines()) == 2
     assert main([*argv, "--max-releases-behind", "66", "-q"]) == 0
 
 
 def test_check_as_of(snapshot_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     # On 2024-06-01, 2024.1.0 was still supported.
-    argv = ["check", str(snapshot_path), "--as-of", "2024-06-01", "--no-degraded"]
+    argv = ["check", str(snapshot_path), "--as-of", "2024-06-01", "--no-degraded", "--no-down"]
     argv += ["--no-single-colo", "--no-single-connector", "--no-fetch-errors", "-q"]
     assert main(argv) == 0
 
@@ -260,11 +271,11 @@ def test_check_escapes_control_characters(
     snap = rf.snapshot()
     snap.tunnels[1]["name"] = "red\x1b[31malert\r"
     path = snap.save(tmp_path / "s.json")
-    assert main(["check", str(path), "--no-degraded", "--no-fetch-errors"]) == 1
+    assert main(["check", str(path), "--no-degraded", "--no-down", "--no-fetch-errors"]) == 1
     out = capsys.readouterr().out
     assert "\x1b" not in out and "\r" not in out
     assert 'tunnel "red\\x1b[31malert\\r"' in out
-    assert len(out.splitlines()) == 3
+    assert len(out.splitlines()) == 4
 
 
 def test_check_live_account(api: SimulatedApi, capsys: pytest.CaptureFixture[str]) -> None:
@@ -358,6 +369,32 @@ def test_demo_in_process(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert "<dt>As of</dt><dd>2026-08-20 12:00 UTC</dd>" in text
 
 
+def test_demo_keeps_its_snapshot(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    snap = tmp_path / "demo.json.gz"
+    argv = ["demo", "-o", str(tmp_path / "demo.md"), "--no-progress", "--snapshot", str(snap)]
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    assert f"Snapshot: {snap}" in captured.out and "--as-of 2026-08-20T12:00Z" in captured.out
+    n_tunnels, _, _ = _sample_counts()
+    assert f"Rendering the report ({n_tunnels:,} tunnels)..." in captured.err
+    assert len(tf.load_snapshot(snap).tunnels) == n_tunnels
+    # the kept snapshot feeds check and diff
+    assert main(["check", str(snap), "--as-of", "2026-08-20T12:00Z", "-q"]) == 1
+    assert main(["diff", str(snap), str(snap)]) == 0
+
+
+def test_report_says_a_stale_calendar_on_stderr(
+    snapshot_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "r.md"
+    assert main(["report", str(snapshot_path), "-o", str(out), "--as-of", "2027-01-01"]) == 0
+    err = capsys.readouterr().err
+    assert err.startswith("tunnelframe: warning: The release calendar ends at 2026.8.2")
+    assert "--refresh-releases" in err and err.count("\n") == 1
+    assert main(["report", str(snapshot_path), "-o", str(out)]) == 0
+    assert capsys.readouterr().err == ""
+
+
 def test_history_report_is_measured_at_the_latest_snapshot(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -393,7 +430,9 @@ def test_python_m_tunnelframe_demo(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[-1] == f"Report: {out}"
-    assert "100%" in done.stderr  # the progress bar, on stderr
+    # stderr is a pipe here, not a terminal: no progress bar, just what the demo is doing
+    assert "100%" not in done.stderr and "reading connectors" not in done.stderr
+    assert done.stderr.startswith("Rendering the report (")
     assert out.stat().st_size > 100_000
 
 
@@ -473,7 +512,7 @@ def test_check_takes_its_rules_and_flags_from_the_report_rule_table(
     path = snap.save(tmp_path / "sample.json")
     others = [f"--no-{rule.id}" for rule in tf.report.RULES if rule.id != "config-drift"]
     assert main(["check", str(path), *others]) == 1
-    lines = capsys.readouterr().out.splitlines()
+    lines = capsys.readouterr().out.splitlines()[:-1]  # the last is the summary
     # one line per connector behind its tunnel's configuration (20 in today's sample)
     assert len(lines) == len(tf.config_drift(snap.connections())) > 0
     assert all(line.startswith("config-drift: connector ") for line in lines)
@@ -481,6 +520,212 @@ def test_check_takes_its_rules_and_flags_from_the_report_rule_table(
 
 
 # --------------------------------------------------------------------------------------------
+# check for CI and cron: exit codes, JSON, filters, ignore file, expected connections
+
+
+def test_check_could_not_run_exits_2(
+    api: SimulatedApi, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CLOUDFLARE_API_TOKEN", "not-the-token-" + "x" * 26)
+    assert main(["check", "--account", api.account_id]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith("tunnelframe: error: GET ")
+    assert "CLOUDFLARE_API_TOKEN" in captured.err and "not-the-token" not in captured.err
+    assert captured.err.count("\n") == 1  # one line, no traceback
+
+
+def test_check_unreadable_ignore_file_exits_2(
+    snapshot_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "ignore.toml"
+    bad.write_text('[[ignore]]\npattern = "x"\n')
+    assert main(["check", str(snapshot_path), "--ignore-file", str(bad)]) == 2
+    assert "ignore[0].reason: a non-empty string is required" in capsys.readouterr().err
+    assert main(["check", str(snapshot_path), "--ignore-file", str(tmp_path / "none")]) == 2
+
+
+def test_check_json_follows_its_schema(
+    snapshot_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["check", str(snapshot_path)]) == 1
+    text_lines = capsys.readouterr().out.splitlines()
+    assert main(["check", str(snapshot_path), "--format", "json"]) == 1
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["schema"] == "tunnelframe.check" and doc["schema_version"] == 1
+    assert doc["ok"] is False
+    assert doc["as_of"] == "2026-08-20T12:00:00Z" == doc["fetched_at"]
+    assert doc["fleet"] == {"tunnels": 5, "connectors": 5, "active_connections": 18}
+    assert doc["rules"] == [r.id for r in tf.report.RULES]
+    assert doc["counts"] == {
+        "violations": 6,
+        "ignored": 0,
+        "expired_ignores": 0,
+        "high": 4,
+        "warn": 2,
+        "info": 0,
+    }
+    assert [v["message"] for v in doc["violations"]] == text_lines[:-1]
+    assert set(doc["violations"][0]) == {
+        "rule",
+        "severity",
+        "title",
+        "account_id",
+        "tunnel_id",
+        "tunnel_name",
+        "connector_id",
+        "message",
+    }
+    down = next(v for v in doc["violations"] if v["message"] == DOWN)
+    assert down["connector_id"] is None and down["severity"] == "high"
+    assert doc["ignored"] == [] and doc["expired_ignores"] == []
+    clean = ["--no-" + r.id for r in tf.report.RULES]
+    assert main(["check", str(snapshot_path), "--format", "json", *clean]) == 0
+    assert json.loads(capsys.readouterr().out)["ok"] is True
+
+
+def test_check_tunnel_patterns(snapshot_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", str(snapshot_path), "--tunnel", "go*", "--tunnel", "fla*"]) == 1
+    assert capsys.readouterr().out.splitlines() == [
+        DOWN,
+        FETCH_ERROR,
+        "FAIL: 2 violations (2 high) in 2 tunnels; checked 1 tunnel, 0 connectors, "
+        "0 active connections.",
+    ]
+    argv = ["check", str(snapshot_path), "--exclude-tunnel", "<script>*", "--exclude-tunnel"]
+    assert main([*argv, "66666666-*", "--exclude-tunnel", "pipe*", "--exclude-tunnel", "gone"]) == 0
+    assert capsys.readouterr().out == (
+        "ok: 2 tunnels, 2 connectors, 8 active connections. No violations.\n"
+    )
+
+
+def test_check_ignore_file_hides_until_it_expires(
+    snapshot_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ignore = tmp_path / "ignore.toml"
+    ignore.write_text(
+        "[[ignore]]\n"
+        'pattern = "gone"\n'
+        'reason = "decommissioned, OPS-1"\n'
+        "[[ignore]]\n"
+        'pattern = "<script>*"\n'
+        'rule = "unsupported"\n'
+        'reason = "vendor appliance"\n'
+        "expires = 2026-08-19\n"  # the day before the snapshot: expired
+        "[[ignore]]\n"
+        'pattern = "c4"\n'
+        'reason = "being rebuilt"\n'
+        "expires = 2026-08-20\n"  # the snapshot's day: still applies
+    )
+    assert main(["check", str(snapshot_path), "--ignore-file", str(ignore)]) == 1
+    captured = capsys.readouterr()
+    lines = captured.out.splitlines()
+    assert DOWN not in lines and UNSUPPORTED in lines
+    assert not any(line.startswith("degraded: connector c4") for line in lines)
+    assert lines[-1].endswith(" 2 ignored. 1 expired ignore entry no longer hides anything.")
+    assert captured.err == (
+        "tunnelframe: warning: ignore entry '<script>*' (unsupported): vendor appliance "
+        "expired on 2026-08-19: its violations are reported again\n"
+    )
+    assert (
+        main(["check", str(snapshot_path), "--ignore-file", str(ignore), "--format", "json"]) == 1
+    )
+    doc = json.loads(capsys.readouterr().out)
+    assert [(v["tunnel_name"], v["ignored_by"]["reason"]) for v in doc["ignored"]] == [
+        (rf.PIPE, "being rebuilt"),
+        ("gone", "decommissioned, OPS-1"),
+    ]
+    assert doc["expired_ignores"] == [
+        {
+            "pattern": "<script>*",
+            "rule": "unsupported",
+            "reason": "vendor appliance",
+            "expires": "2026-08-19",
+        }
+    ]
+
+
+def test_check_expected_connections(
+    snapshot_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # c4 holds 2 active connections: degraded against 4, healthy against 2
+    argv = ["check", str(snapshot_path), "--no-fetch-errors", "--no-unsupported"]
+    argv += ["--no-single-connector", "--no-single-colo"]
+    assert main(argv) == 1
+    lines = capsys.readouterr().out.splitlines()[:-1]
+    assert lines[0].startswith("degraded: connector c4 ") and lines[1:] == [DOWN]
+    assert main([*argv, "--expected-connections", "2"]) == 1
+    assert capsys.readouterr().out.splitlines()[:-1] == [DOWN]
+    assert main([*argv, "--expected-connections", "0"]) == 2
+
+
+def test_check_releases_file_and_stale_calendar(
+    snapshot_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A calendar that ends at 2026.7.3: the fleet runs 2026.8.2, newer than it knows.
+    old = tmp_path / "releases.csv"
+    old.write_text("version,released_on\n2026.7.3,2026-07-20\n2024.1.0,2024-01-03\n")
+    argv = ["check", str(snapshot_path), "--releases", str(old), "--max-releases-behind", "0"]
+    only = [f"--no-{r.id}" for r in tf.report.RULES if r.id != "releases-behind"]
+    assert main([*argv, *only]) == 1
+    captured = capsys.readouterr()
+    assert "the latest release is taken from the fleet (2026.8.2)" in captured.err
+    assert "--refresh-releases" in captured.err
+    # measured against 2026.8.2 (taken from the fleet), c4 on 2026.7.3 is one behind
+    assert "2026.7.3, 1 releases behind 2026.8.2" in captured.out
+    # as of 2027, the bundled calendar (ends 2026-08-14) is stale: said on stderr
+    assert main(["check", str(snapshot_path), "--as-of", "2027-01-01", "-q", *only]) == 0
+    err = capsys.readouterr().err
+    assert "The release calendar ends at 2026.8.2 (2026-08-14), 140 days before 2027-01-01" in err
+    bad = tmp_path / "bad.csv"
+    bad.write_text("name,date\nx,y\n")
+    assert main(["check", str(snapshot_path), "--releases", str(bad)]) == 2
+    assert "needs the columns version,released_on" in capsys.readouterr().err
+
+
+TOKEN = "simulated-token-" + "0123456789" * 2 + "abcd"  # 40 characters, as a real one
+
+
+def test_simulate_as_of_now_with_a_token(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["simulate", "--port", "0", "--tunnels", "3", "--as-of", "now", "--token", TOKEN]
+    started = datetime.now(UTC)
+    with subprocess.Popen(
+        [sys.executable, "-m", "tunnelframe", *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as proc:
+        try:
+            assert proc.stdout is not None
+            banner = [proc.stdout.readline() for _ in range(4)]
+            env = dict(line.removeprefix("export ").strip().split("=", 1) for line in banner[1:])
+            assert env["CLOUDFLARE_API_TOKEN"] == TOKEN
+            for name, value in env.items():
+                monkeypatch.setenv(name, value)
+            out = tmp_path / "s.json"
+            # stderr is not a terminal here: no progress bar even without --no-progress
+            assert main(["fetch", "-o", str(out)]) == 0
+            assert "reading connectors" not in capsys.readouterr().err
+        finally:
+            proc.send_signal(signal.SIGINT)
+            proc.communicate(timeout=30)
+    runs = tf.load_snapshot(out).connectors()["run_at"].dropna()
+    # the fleet's times are shifted to the present: its connectors started in the last weeks
+    assert len(runs) and runs.max() <= started + timedelta(minutes=1)
+    assert runs.max() > started - timedelta(days=30)
+
+
+def test_progress_bar_is_labelled_in_tunnels(
+    api: SimulatedApi, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with tf.Client(api.token, base_url=api.url) as client:
+        tf.fetch_fleet(client, account_id=api.account_id, progress=True)
+    # the fleet lists 5 tunnels; the inactive one has no connectors to read
+    assert "reading connectors of 4 tunnels" in capsys.readouterr().err
+
+
 # WARP Connector: --kind
 
 
@@ -510,18 +755,19 @@ def test_check_kind_filters_the_findings(
     path = tmp_path / "both.json.gz"
     assert main(["fetch", "--kind", "all", "-o", str(path), "--no-progress"]) == 0
     capsys.readouterr()
+    # [:-1]: the last line is the summary
     main(["check", str(path), "--kind", "warp_connector"])
-    warp = capsys.readouterr().out.splitlines()
+    warp = capsys.readouterr().out.splitlines()[:-1]
     main(["check", str(path), "--kind", "cfd_tunnel"])
-    cfd = capsys.readouterr().out.splitlines()
+    cfd = capsys.readouterr().out.splitlines()[:-1]
     main(["check", str(path)])
-    every = capsys.readouterr().out.splitlines()
+    every = capsys.readouterr().out.splitlines()[:-1]
     assert warp and all(line.startswith("pair-ha: WARP Connector tunnel") for line in warp)
     assert cfd and not any(line.startswith("pair-ha") for line in cfd)
     assert sorted(every) == sorted(warp + cfd)
     # Live, --kind also says what to fetch.
     assert main(["check", "--account", mixed_api.account_id, "--kind", "warp_connector"]) == 1
-    assert capsys.readouterr().out.splitlines() == warp
+    assert capsys.readouterr().out.splitlines()[:-1] == warp
 
 
 def test_simulate_on_an_impossible_port_is_a_usage_error(

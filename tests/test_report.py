@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import html
+import io
 import re
 import warnings
 from html.parser import HTMLParser
@@ -101,29 +102,37 @@ def test_write_report_returns_the_path_it_wrote(tmp_path: Path) -> None:
 
 def test_sections_in_order_with_findings_first(report_html: str) -> None:
     ids = [a["id"] for t, a in _Page(report_html).tags if t == "section"]
-    assert ids == ["glance", "findings", "versions", "colos", "ages", "tunnels"]
+    assert ids == ["fix", "glance", "findings", "versions", "colos", "ages", "tunnels"]
     toc = re.findall(r'<li><a href="#([a-z]+)">', report_html)
     assert toc == ids
 
 
 def test_finding_counts(report_html: str) -> None:
-    # unsupported: c3; degraded: c4 and the connector-less down tunnel "gone";
+    # unsupported: c3; degraded: c4; down: the connector-less tunnel "gone";
     # single-connector and single-colo: the <script> tunnel; one fetch error.
     assert _count(report_html, "unsupported") == "1"
-    assert _count(report_html, "degraded") == "2"
+    assert _count(report_html, "degraded") == "1"
+    assert _count(report_html, "down") == "1"
     assert _count(report_html, "single-connector") == "1"
     assert _count(report_html, "single-colo") == "1"
     assert _count(report_html, "fetch-errors") == "1"
     assert "connectors behind their tunnel&#x27;s configuration: none" in report_html
-    assert "6 findings." in report_html  # 1 + 2 + 1 + 1 + 1
+    assert "6 findings." in report_html  # 1 + 1 + 1 + 1 + 1 + 1
 
 
 def test_finding_rows_are_shown(report_html: str) -> None:
     start = report_html.index('id="finding-unsupported"')
     block = report_html[start : report_html.index("</details>", start)]
     cells = re.findall(r"<td[^>]*>(.*?)</td>", block)
-    # tunnel (linked), connector, version, released, releases behind, latest
-    assert cells[1:] == ["c3", "2024.1.0", "2024-01-03", "66", "2026.8.2"]
+    # tunnel (linked), connector, host, version, released, releases behind, latest
+    assert cells[1:] == [
+        "c3",
+        "198.51.100.7 (linux_amd64)",
+        "2024.1.0",
+        "2024-01-03",
+        "66",
+        "2026.8.2",
+    ]
     assert 'href="#t-22222222-2222-4222-8222-222222222222"' in cells[0]
     fetch = report_html[report_html.index('id="finding-fetch-errors"') :]
     assert "GET /connections failed: HTTP 500 after 3 retries" in fetch
@@ -195,17 +204,20 @@ def test_markdown_carries_the_same_findings(report_md: str) -> None:
     assert "## Findings" in report_md
     for line in (
         "### 1 · unsupported connectors (high)",
-        "### 2 · degraded or down connectors (high)",
+        "### 1 · degraded or down connectors (high)",
+        "### 1 · down tunnels (high)",
         "### 1 · tunnels that could not be fetched (high)",
         "### 1 · single-connector tunnels (warning)",
         "### 1 · single-colo tunnels (warning)",
     ):
         assert line in report_md.splitlines()
     assert (
-        "Nothing to report for: tunnels without a working WARP Connector pair, "
-        "connectors behind their tunnel's configuration." in report_md
+        "Nothing to report for: tunnels without a working WARP Connector pair, connectors "
+        "reconnecting, connectors behind their tunnel's configuration." in report_md
     )
-    assert "| c3 | 2024.1.0 | 2024-01-03 | 66 | 2026.8.2 |" in report_md
+    assert (
+        "| c3 | 198.51.100.7 (linux_amd64) | 2024.1.0 | 2024-01-03 | 66 | 2026.8.2 |" in report_md
+    )
 
 
 def test_markdown_escapes_names(report_md: str) -> None:
@@ -330,7 +342,7 @@ def test_report_from_a_connections_frame(tmp_path: Path) -> None:
 
 def test_report_from_a_fleet_dict(tmp_path: Path) -> None:
     text = write_report(rf.fleet(), tmp_path / "r.html", as_of=rf.AS_OF).read_text()
-    assert _count(text, "degraded") == "2"
+    assert _count(text, "degraded") == "1" and _count(text, "down") == "1"
     assert "<dt>Fetched</dt><dd>unknown</dd>" in text
 
 
@@ -411,12 +423,13 @@ def test_findings_frame() -> None:
         "releases-behind",
         "releases-behind",
         "degraded",
-        "degraded",
+        "down",
         "single-connector",
         "single-colo",
         "fetch-errors",
     ]
     assert found["connector_id"].tolist()[:4] == ["c3", "c3", "c4", "c4"]
+    assert pd.isna(found["connector_id"][4])
     assert found["message"][0] == (
         'unsupported: connector c3 of tunnel "<script>alert(1)</script>" '
         "(22222222-2222-4222-8222-222222222222) runs cloudflared 2024.1.0, released 2024-01-03, "
@@ -509,9 +522,204 @@ def test_sample_report_is_complete_and_light(tmp_path: Path) -> None:
     page = _Page(text)
     assert len(page.all("img")) == 6
     assert "Figure unavailable" not in text
-    # every live tunnel of the sample has its detail
+    # every live tunnel of the sample is there: the most urgent 200 with their detail, the
+    # rest one row each
+    from tunnelframe.report._findings import MAX_DETAILED_TUNNELS
+
     live = [t for t in tf.load_sample()["tunnels"] if not t.get("deleted_at")]
-    assert text.count('<details id="t-') == len(live)
+    n_detailed = text.count('<details id="t-')
+    assert n_detailed == min(len(live), MAX_DETAILED_TUNNELS)
+    if len(live) > n_detailed:
+        assert f"{len(live) - n_detailed:,} more tunnel" in text
+
+
+# --------------------------------------------------------------------------------------------
+# the release calendar: chosen, and said when stale or behind the fleet
+
+
+def test_refreshed_calendar_is_used_when_newer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TUNNELFRAME_CACHE_DIR", str(tmp_path))
+    fleet = rf.fleet()
+    as_of = "2026-10-01T00:00Z"
+    # bundled only: the calendar ends 2026-08-14, 48 days before as_of; c4 is 3 behind
+    found = tf.findings(fleet, as_of=as_of, max_releases_behind=0, rules=["releases-behind"])
+    assert [m.split(" of ")[0][17:] for m in found["message"]] == ["connector c3", "connector c4"]
+    assert "3 releases behind 2026.8.2" in found["message"][1]
+    # a refreshed cache knowing two newer releases is used without being asked for
+    bundled = tf.load_releases()
+    newer = pd.DataFrame(
+        {"version": ["2026.9.1", "2026.9.0"], "released_on": ["2026-09-20", "2026-09-03"]}
+    )
+    dated = bundled.assign(released_on=bundled["released_on"].dt.strftime("%Y-%m-%d"))
+    pd.concat([newer, dated]).to_csv(tmp_path / "cloudflared-releases.csv", index=False)
+    found = tf.findings(fleet, as_of=as_of, max_releases_behind=0, rules=["releases-behind"])
+    c4 = next(m for m in found["message"] if "connector c4 " in m)
+    assert "2026.7.3, 5 releases behind 2026.9.1" in c4
+    # an older cache than the bundled calendar is not
+    dated.iloc[5:].to_csv(tmp_path / "cloudflared-releases.csv", index=False)
+    found = tf.findings(fleet, as_of=as_of, max_releases_behind=0, rules=["releases-behind"])
+    assert [m.split(" of ")[0][17:] for m in found["message"]] == ["connector c3", "connector c4"]
+    assert "3 releases behind 2026.8.2" in found["message"][1]
+
+
+def test_stale_calendar_and_fleet_ahead_are_said_in_the_report(tmp_path: Path) -> None:
+    text = write_report(rf.fleet(), tmp_path / "r.md", as_of="2027-01-01").read_text()
+    assert "The release calendar ends at 2026.8.2 (2026-08-14), 140 days before 2027-01-01" in text
+    assert "tunnelframe report SNAPSHOT --refresh-releases" in text.replace("\\`", "`")
+    fresh = write_report(rf.fleet(), tmp_path / "f.md", as_of=rf.AS_OF).read_text()
+    assert "The release calendar ends" not in fresh
+    ahead = rf.fleet()
+    ahead["tunnels"][0]["connectors"][0]["version"] = "2026.9.0"
+    text = write_report(ahead, tmp_path / "a.md", as_of=rf.AS_OF).read_text()
+    assert "the latest release is taken from the fleet (2026.9.0)" in text
+    # measured against 2026.9.0, c2 on 2026.8.2 is one release behind
+    drift = tf.findings(ahead, as_of=rf.AS_OF, max_releases_behind=0, rules=["releases-behind"])
+    assert any("2026.8.2, 1 releases behind 2026.9.0" in m for m in drift["message"])
+
+
+# --------------------------------------------------------------------------------------------
+# fix these first, and findings that act
+
+
+def _fix_rows(page_html: str) -> list[list[str]]:
+    start = page_html.index('<section id="fix">')
+    block = page_html[start : page_html.index("</section>", start)]
+    rows = re.findall(r"<tr>(.*?)</tr>", block, re.S)[1:]  # the first is the heading
+    return [
+        [re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<td[^>]*>(.*?)</td>", r, re.S)]
+        for r in rows
+    ]
+
+
+def test_fix_first_block_one_row_per_tunnel_ranked(report_html: str) -> None:
+    rows = _fix_rows(report_html)
+    # four tunnels, all high; the <script> tunnel breaks three rules, so it leads; then by name
+    assert [r[0] for r in rows] == [
+        html.escape(rf.EVIL, quote=True),
+        "flaky",
+        "gone",
+        html.escape(rf.PIPE, quote=True),
+    ]
+    evil = rows[0]
+    assert evil[1] == "high"
+    assert evil[2] == "unsupported connectors; single-connector tunnels; single-colo tunnels"
+    assert evil[4] == "198.51.100.7 (linux_amd64)"
+    assert evil[5].startswith("upgrade cloudflared on these hosts; run a second replica")
+    assert rows[3][4] == "192.0.2.44 (linux_amd64)"
+    # the block sits above the cards
+    assert report_html.index('<section id="fix">') < report_html.index('<div class="cards">')
+
+
+def test_down_tunnels_long_dead_or_fresh(tmp_path: Path) -> None:
+    fleet = rf.fleet()
+    gone = fleet["tunnels"][3]
+    gone["conns_inactive_at"] = "2026-05-01T00:00:00Z"  # 111.5 days before AS_OF
+    fresh = rf._tunnel("88888888-8888-4888-8888-888888888888", "fresh", "down", [])
+    fresh["conns_inactive_at"] = "2026-08-20T11:48:00Z"  # 12 minutes before AS_OF
+    fleet["tunnels"].append(fresh)
+    found = tf.findings(fleet, as_of=rf.AS_OF, rules=["down"])
+    assert list(found["tunnel_name"]) == ["fresh", "gone"]  # sorted by tunnel, not payload
+    assert found["message"][0].endswith("(down since 2026-08-20 11:48 UTC)")
+    text = write_report(fleet, tmp_path / "r.html", as_of=rf.AS_OF).read_text()
+    rows = {r[0]: r for r in _fix_rows(text)}
+    assert rows["gone"][2] == "down for 112 days: long dead, a cleanup candidate"
+    assert rows["gone"][3] == "2026-05-01"
+    assert rows["fresh"][2] == "down for 12 minutes: a fresh incident"
+    assert rows["fresh"][3] == "2026-08-20 11:48 UTC"
+
+
+def test_one_connection_reconnecting_is_a_warning(tmp_path: Path) -> None:
+    fleet = rf.fleet()
+    # c1: 3 of 4 active, the fourth pending reconnect
+    fleet["tunnels"][0]["connectors"][0]["conns"][3]["is_pending_reconnect"] = True
+    found = tf.findings(fleet, as_of=rf.AS_OF, rules=["degraded", "reconnecting"])
+    assert [(r, c) for r, c in zip(found["rule"], found["connector_id"], strict=True)] == [
+        ("degraded", "c4"),
+        ("reconnecting", "c1"),
+    ]
+    assert found["severity"].tolist() == ["high", "warn"]
+    assert found["message"][1] == (
+        'reconnecting: connector c1 of tunnel "alpha" (11111111-1111-4111-8111-111111111111): '
+        "3 of 4 expected connections active, in 2 sites of 2 metros; 1 pending reconnect"
+    )
+    # with 3 expected, c1 is healthy and c4 (2 active, 2 pending) is reconnecting
+    found = tf.findings(
+        fleet, as_of=rf.AS_OF, rules=["degraded", "reconnecting"], expected_connections=3
+    )
+    assert list(found["connector_id"]) == ["c4"] and list(found["rule"]) == ["reconnecting"]
+
+
+def test_findings_open_by_severity(tmp_path: Path) -> None:
+    fleet = rf.fleet()
+    fleet["tunnels"][0]["remote_config"] = True
+    fleet["tunnels"][0]["connectors"][0]["config_version"] = 2
+    fleet["tunnels"][0]["connectors"][1]["config_version"] = 3
+    text = write_report(fleet, tmp_path / "r.html", as_of=rf.AS_OF).read_text()
+    tags = re.findall(r'<details class="finding \w+" id="finding-([a-z-]+)"( open)?>', text)
+    state = dict(tags)
+    assert state["unsupported"] == " open" and state["down"] == " open"
+    assert state["single-colo"] == " open"  # a short list of warnings
+    assert state["config-drift"] == ""  # info: collapsed, however short
+
+
+# --------------------------------------------------------------------------------------------
+# scale: long tables capped with "and N more", every row kept as CSV, links that resolve
+
+
+@pytest.fixture(scope="module")
+def big_report(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str, pd.DataFrame]:
+    fleet = tf.simulator.generate_fleet(400, seed=3)
+    folder = tmp_path_factory.mktemp("big")
+    html_text = write_report(fleet, folder / "r.html", as_of=rf.AS_OF).read_text()
+    md_text = write_report(fleet, folder / "r.md", as_of=rf.AS_OF).read_text()
+    return html_text, md_text, findings(fleet, as_of=rf.AS_OF)
+
+
+def test_long_tables_are_capped_with_every_row_as_csv(
+    big_report: tuple[str, str, pd.DataFrame],
+) -> None:
+    page, md, found = big_report
+    from tunnelframe.report._sections import MAX_TABLE_ROWS
+
+    counts = found["rule"].value_counts()
+    rule = str(counts.index[0])
+    n = int(counts.iloc[0])
+    assert n > MAX_TABLE_ROWS  # the fleet is big enough to cap this finding
+    start = page.index(f'id="finding-{rule}"')
+    ends = [
+        i
+        for i in (page.find('<details class="finding', start + 1), page.find("</section>", start))
+        if i > 0
+    ]
+    block = page[start : min(ends)]
+    assert block.count("<tr>") == MAX_TABLE_ROWS + 1  # the heading row too
+    assert f"… and {n - MAX_TABLE_ROWS:,} more rows: all {n:,} are in the CSV below." in block
+    csv_text = html.unescape(re.search(r"<textarea[^>]*>(.*?)</textarea>", block, re.S)[1])
+    rows = pd.read_csv(io.StringIO(csv_text))
+    assert len(rows) == n and rows.columns[0] == "Tunnel"
+    # Markdown keeps every row too, after the capped table
+    assert f"*… and {n - MAX_TABLE_ROWS:,} more rows; all {n:,} as CSV:*" in md
+    assert "```csv\nTunnel," in md
+
+
+def test_a_large_fleet_details_its_most_urgent_tunnels(
+    big_report: tuple[str, str, pd.DataFrame],
+) -> None:
+    page, _, found = big_report
+    from tunnelframe.report._findings import MAX_DETAILED_TUNNELS
+
+    anchors = set(re.findall(r'<details id="(t-[^"]+)"', page))
+    assert len(anchors) == MAX_DETAILED_TUNNELS
+    # every link to a tunnel resolves to a detail on the page
+    links = set(re.findall(r'href="#(t-[^"]+)"', page))
+    assert links and links <= anchors
+    # the high-severity tunnels come first
+    high = {f"t-{t}" for t in found.loc[found["severity"] == "high", "tunnel_id"]}
+    assert high <= anchors or len(high) > MAX_DETAILED_TUNNELS
+    assert 'id="more-tunnels"' in page
+    assert f"{MAX_DETAILED_TUNNELS} are detailed above" in page
 
 
 # -- WARP Connector beside cloudflared -------------------------------------------------------
@@ -526,7 +734,8 @@ def test_a_mixed_fleet_report_shows_both_kinds_and_filters_by_kind(tmp_path: Pat
     found = tf.findings(fleet, as_of=as_of)
     pairs = tf.pair_ha_report(tf.connections_frame(fleet))
     expected = pairs.loc[pairs["status"] != "ok", "tunnel_id"].astype(str).tolist()
-    assert found.loc[found["rule"] == "pair-ha", "tunnel_id"].tolist() == expected
+    # the same tunnels, rows sorted by tunnel (never payload order)
+    assert sorted(found.loc[found["rule"] == "pair-ha", "tunnel_id"].tolist()) == sorted(expected)
     # cloudflared's rules and version support leave WARP Connector tunnels alone.
     warp_ids = {t["id"] for t in fleet["tunnels"] if t["tun_type"] == "warp_connector"}
     others = found[found["rule"] != "pair-ha"]
@@ -605,3 +814,12 @@ def test_colo_section_counts_metros_and_lists_sites(tmp_path: Path) -> None:
     assert "| Metros | 6 | 10 sites · busiest metros: DFW 28%, ORD 22%, LAX 17% |" in text
     # cloudflared's edge string, sites verbatim
     assert "1xord02, 1xord06, 2xord12" in text
+
+
+def test_every_chart_draws_on_a_one_tunnel_fleet(tmp_path: Path) -> None:
+    one = {"tunnels": [rf.fleet()["tunnels"][0]]}  # alpha: two connectors in four colos
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        text = write_report(one, tmp_path / "one.html", as_of=rf.AS_OF).read_text()
+    assert "Figure unavailable" not in text
+    assert text.count('<div class="chart">') == 6 == text.count('src="data:image/png;base64,')

@@ -2,21 +2,25 @@
 
 Each subcommand parses its arguments, calls the public API and prints a few lines; the logic
 lives in the library modules. A known error (:class:`~tunnelframe.TunnelframeError`, a missing
-or unreadable file, a bad value) becomes one line on stderr and exit status 1, a usage error
-exit status 2, and a traceback appears only with ``--debug``. Nothing here may print a token:
+or unreadable file, a bad value) becomes one line on stderr and exit status 1 (2 for
+``check``, whose 1 means "violations found"), a usage error exit status 2, and a traceback
+appears only with ``--debug``. Nothing here may print a token:
 credentials are read from the environment by :class:`tunnelframe.Client`.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, TextIO
+from typing import Any, Literal, TextIO
+
+import pandas as pd
 
 import tunnelframe as tf
 from tunnelframe._errors import TunnelframeError
@@ -25,11 +29,18 @@ from tunnelframe._version import __version__
 from tunnelframe.client import TUN_TYPES
 from tunnelframe.datasets import SAMPLE_AS_OF
 from tunnelframe.history import history_summary
-from tunnelframe.report import RULES, export_frames, findings, report_format, write_report
+from tunnelframe.report import (
+    CHECK_SCHEMA,
+    RULES,
+    calendar_notes,
+    check_fleet,
+    diff_snapshots,
+    export_frames,
+    findings,
+    report_format,
+    write_report,
+)
 from tunnelframe.simulator import serve, simulate
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 __all__ = ["main"]
 
@@ -88,6 +99,12 @@ def _timestamp(text: str) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+def _now_or_timestamp(text: str) -> datetime:
+    if text.strip().lower() == "now":
+        return datetime.now(UTC).replace(microsecond=0)
+    return _timestamp(text)
+
+
 def _parser() -> argparse.ArgumentParser:
     # --debug is accepted before and after the subcommand: SUPPRESS keeps a subcommand's
     # default from overwriting the value given before it.
@@ -126,6 +143,12 @@ def _parser() -> argparse.ArgumentParser:
         default=Path(_DEFAULT_REPORT),
         help=f"report to write, .html or .md (default: {_DEFAULT_REPORT})",
     )
+    p.add_argument(
+        "--snapshot",
+        type=Path,
+        metavar="PATH",
+        help="also save the fetched sample as a snapshot file (for check, report, export, diff)",
+    )
     _report_options(p)
     _progress_option(p)
 
@@ -162,6 +185,29 @@ def _parser() -> argparse.ArgumentParser:
         help="'now' for ages and drift (default: fetch time)",
     )
 
+    p.add_argument(
+        "--previous",
+        type=Path,
+        metavar="OLD",
+        help="an earlier snapshot: adds a 'Since the previous snapshot' section",
+    )
+
+    p = command(
+        "diff",
+        _diff,
+        "Print what changed between two snapshots: connectors added, removed, restarted, "
+        "upgraded or downgraded, colo sites and metros gained or lost, tunnel and HA status "
+        "changes. Exit status 0 when nothing changed, 1 when something did (as diff(1)).",
+    )
+    p.add_argument("old", type=Path, metavar="OLD", help="the earlier snapshot file")
+    p.add_argument("new", type=Path, metavar="NEW", help="the later snapshot file")
+    p.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text (default): one line per change; json: an array of change objects",
+    )
+
     p = command(
         "export",
         _export,
@@ -192,16 +238,38 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--latency", type=float, default=0.0, help="seconds each request waits (default: 0)"
     )
+    p.add_argument(
+        "--as-of",
+        type=_now_or_timestamp,
+        metavar="TIME",
+        help="the fleet's 'now': 'now' shifts its times to the present (default: "
+        "2026-08-20T12:00Z, the sample's date)",
+    )
+    p.add_argument(
+        "--token",
+        help="the token clients must send (default: a random one, printed); a stand-in, "
+        "never a real Cloudflare token",
+    )
 
     p = command(
         "check",
         _check,
-        "Check a fleet against the rules and exit 1 with one line per violation (0 when "
-        "clean). Made for cron and CI.",
+        "Check a fleet against the report's rules, for cron and CI: one line per violation "
+        "and a closing summary line (or a JSON document). Exit status 0 when clean, 1 when "
+        "violations are found, 2 when the check could not run (usage, unreadable snapshot or "
+        "ignore file, API or network failure).",
     )
+    p.set_defaults(error_status=2)
     p.add_argument("snapshot", nargs="?", type=Path, metavar="SNAPSHOT", help="a snapshot file")
     _account_option(
         p, help="fetch this account live instead of reading a snapshot (repeat for several)"
+    )
+    p.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text (default): one line per violation and a summary line; json: one document "
+        f"of schema {CHECK_SCHEMA[0]} version {CHECK_SCHEMA[1]} (see the README)",
     )
     p.add_argument(
         "--max-releases-behind",
@@ -210,11 +278,43 @@ def _parser() -> argparse.ArgumentParser:
         help="also flag connectors more than N releases behind the newest",
     )
     p.add_argument(
+        "--expected-connections",
+        type=_positive_int,
+        metavar="N",
+        default=4,
+        help="active connections a healthy connector holds (default: 4, as cloudflared opens)",
+    )
+    p.add_argument(
         "--as-of",
         type=_timestamp,
         metavar="TIME",
-        help="'now' for the support window (default: fetch time)",
+        help="'now' for the support window and ignore expiry (default: fetch time)",
     )
+    p.add_argument(
+        "--tunnel",
+        action="append",
+        default=[],
+        metavar="PATTERN",
+        dest="tunnels",
+        help="check only tunnels whose name or id matches this shell pattern, e.g. 'prod-*' "
+        "(repeat for several)",
+    )
+    p.add_argument(
+        "--exclude-tunnel",
+        action="append",
+        default=[],
+        metavar="PATTERN",
+        dest="exclude_tunnels",
+        help="leave out tunnels whose name or id matches this pattern (repeat for several)",
+    )
+    p.add_argument(
+        "--ignore-file",
+        type=Path,
+        metavar="FILE",
+        help="TOML file of known exceptions ([[ignore]] with pattern, reason, optional rule "
+        "and expires); expired entries hide nothing and are named on stderr",
+    )
+    _releases_options(p)
     _filter_kind_option(
         p,
         extra=" With --account, also what is fetched (default: cfd_tunnel; all: both kinds).",
@@ -234,7 +334,8 @@ def _parser() -> argparse.ArgumentParser:
         "snapshot",
         _snapshot,
         "Fetch the fleet and append it to a history store (a directory of Parquet files, "
-        "created if missing). Made for cron: one line of output, exit 1 on a known error.",
+        "created if missing), then compact the days that have ended (UTC). Made for cron: one "
+        "line of output, exit 1 on a known error; overlapping runs are safe.",
     )
     _account_option(p)
     p.add_argument(
@@ -250,6 +351,17 @@ def _parser() -> argparse.ArgumentParser:
         "optionally write a report of its latest snapshot with a History section.",
     )
     p.add_argument("store", type=Path, metavar="DIR", help="a history store directory")
+    maintenance = p.add_mutually_exclusive_group()
+    maintenance.add_argument(
+        "--compact",
+        action="store_true",
+        help="compact the days that have ended (UTC) into one file each, then exit",
+    )
+    maintenance.add_argument(
+        "--migrate",
+        action="store_true",
+        help="bring a store of an older tunnelframe to the current format and compact it",
+    )
     p.add_argument("-o", "--output", type=Path, help="report to write, .html or .md")
     _report_options(p)
     return parser
@@ -302,8 +414,47 @@ def _account_option(p: argparse.ArgumentParser, *, help: str | None = None) -> N
 
 def _progress_option(p: argparse.ArgumentParser) -> None:
     p.add_argument(
-        "--no-progress", dest="progress", action="store_false", help="do not show the progress bar"
+        "--no-progress",
+        dest="progress",
+        action="store_false",
+        help="do not show the progress bar (never shown when stderr is not a terminal)",
     )
+
+
+def _bar(args: argparse.Namespace) -> bool:
+    """A progress bar only when asked for and stderr is a terminal: never in a cron log."""
+    return bool(args.progress) and sys.stderr.isatty()
+
+
+def _releases_options(p: argparse.ArgumentParser) -> None:
+    group = p.add_mutually_exclusive_group()
+    group.add_argument(
+        "--releases",
+        type=Path,
+        metavar="FILE",
+        help="cloudflared release calendar to measure with: a CSV with version,released_on "
+        "(default: the newer of the bundled one and the one --refresh-releases cached)",
+    )
+    group.add_argument(
+        "--refresh-releases",
+        action="store_true",
+        help="read cloudflared's releases from GitHub first and cache them for later commands",
+    )
+
+
+def _releases(args: argparse.Namespace) -> Path | pd.DataFrame | None:
+    """The calendar ``--releases``/``--refresh-releases`` ask for (None: the library's choice)."""
+    if args.refresh_releases:
+        releases = tf.refresh_releases()
+        newest = releases.iloc[0]
+        _out(
+            f"Release calendar refreshed: newest cloudflared {newest['version']} "
+            f"({newest['released_on']:%Y-%m-%d}).",
+            file=sys.stderr,
+        )
+        return releases
+    path: Path | None = args.releases
+    return path
 
 
 def _report_options(p: argparse.ArgumentParser) -> None:
@@ -319,6 +470,7 @@ def _report_options(p: argparse.ArgumentParser) -> None:
         "random per report)",
     )
     p.add_argument("--title", help="report title")
+    _releases_options(p)
 
 
 # --------------------------------------------------------------------------------------------
@@ -335,33 +487,55 @@ def _report_format(path: Path, fmt: str | None) -> Literal["html", "md"]:
 
 
 def _demo(args: argparse.Namespace) -> int:
+    releases = _releases(args)
     started = time.perf_counter()
     with (
         serve(tf.load_sample()) as api,
         tf.Client(api.token, account_id=api.account_id, base_url=api.url) as client,
     ):
         snapshot = tf.fetch_fleet(
-            client, account_id=api.account_ids, kinds=TUN_TYPES, progress=args.progress
+            client, account_id=api.account_ids, kinds=TUN_TYPES, progress=_bar(args)
         )
     elapsed = time.perf_counter() - started
+    _out(
+        f"Served the bundled sample fleet on loopback and fetched it through the client in "
+        f"{elapsed:.1f} s ({snapshot.n_requests} requests)."
+    )
+    if args.snapshot is not None:
+        saved = snapshot.save(args.snapshot)
+        _out(
+            f"Snapshot: {Path(saved or args.snapshot).resolve()} (use it with check, report, "
+            "export, diff; add --as-of " + f"{SAMPLE_AS_OF:%Y-%m-%dT%H:%MZ} to measure as the "
+            "demo does)"
+        )
+    _out(f"Rendering the report ({plural(len(snapshot.tunnels), 'tunnel')})...", file=sys.stderr)
     # The snapshot is fetched now, but the sample is a picture of a fleet on SAMPLE_AS_OF:
     # measure ages and the support window there, or every connector would look months old.
-    written = write_report(
+    written = _write_report(
         snapshot,
         args.output,
         format=_report_format(args.output, args.format),
         redact_ips=args.redact_ips,
         title=args.title or "Sample fleet report (tunnelframe demo)",
         as_of=SAMPLE_AS_OF,
-    )
-    _out(
-        f"Served the bundled sample fleet on loopback and fetched it through the client in "
-        f"{elapsed:.1f} s ({snapshot.n_requests} requests)."
+        releases=releases,
     )
     _out(f"As of {SAMPLE_AS_OF:%Y-%m-%d %H:%M} UTC: {_fleet_line(snapshot)}")
-    _findings_lines(findings(snapshot, as_of=SAMPLE_AS_OF))
+    _findings_lines(findings(snapshot, as_of=SAMPLE_AS_OF, releases=releases))
     _out(f"Report: {written.resolve()}")
     return 0
+
+
+def _write_report(source: Any, path: Path, **kwargs: Any) -> Path:
+    """:func:`write_report`, with what the report says about the release calendar on stderr."""
+    if isinstance(source, Path):
+        source = tf.load_snapshot(source)  # read once for both
+    notes = calendar_notes(
+        source, as_of=kwargs.get("as_of"), releases=kwargs.get("releases"), kind=kwargs.get("kind")
+    )
+    for note in notes:
+        _out(f"{_PROG}: warning: {one_line(note)}", file=sys.stderr)
+    return write_report(source, path, **kwargs)
 
 
 def _fetch(args: argparse.Namespace) -> int:
@@ -369,7 +543,7 @@ def _fetch(args: argparse.Namespace) -> int:
         _writable_file(Path(args.output), "-o")
     with tf.Client() as client:
         snapshot = tf.fetch_fleet(
-            client, account_id=_accounts(args), kinds=_kinds(args.kind), progress=args.progress
+            client, account_id=_accounts(args), kinds=_kinds(args.kind), progress=_bar(args)
         )
     path = args.output or Path(
         f"snapshot-{snapshot.fetched_at.astimezone(UTC):%Y%m%dT%H%M%SZ}.json.gz"
@@ -395,17 +569,34 @@ def _report(args: argparse.Namespace) -> int:
         for suffix in (".gz", ".json"):
             name = name.removesuffix(suffix)
         args.output = Path(f"{name}.{args.format or 'html'}")
-    written = write_report(
+    written = _write_report(
         args.snapshot,
         args.output,
         format=_report_format(args.output, args.format),
         redact_ips=args.redact_ips,
         title=args.title,
         as_of=args.as_of,
+        releases=_releases(args),
+        previous=args.previous,
         kind=_only_kind(args.kind),
     )
     _out(f"Report: {written.resolve()}")
     return 0
+
+
+def _diff(args: argparse.Namespace) -> int:
+    changes = diff_snapshots(args.old, args.new)
+    if args.format == "json":
+        records = [
+            {k: (None if pd.isna(v) else str(v)) for k, v in row.items()}
+            for row in changes.to_dict("records")
+        ]
+        _out(json.dumps(records, indent=2, ensure_ascii=False))
+    else:
+        for message in changes["message"]:
+            _out(message)
+        _out(f"{plural(len(changes), 'change')}." if len(changes) else "No change.")
+    return 1 if len(changes) else 0
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -418,13 +609,23 @@ def _export(args: argparse.Namespace) -> int:
 def _simulate(args: argparse.Namespace) -> int:
     if args.latency < 0:
         raise _UsageError(f"--latency must be 0 or more, not {args.latency}")
-    simulate(port=args.port, n_tunnels=args.tunnels, seed=args.seed, latency=args.latency)
+    simulate(
+        port=args.port,
+        n_tunnels=args.tunnels,
+        seed=args.seed,
+        latency=args.latency,
+        token=args.token,
+        as_of=args.as_of,
+    )
     return 0
 
 
 def _check(args: argparse.Namespace) -> int:
     if (args.snapshot is None) == (not args.accounts):
         raise _UsageError("give either a SNAPSHOT or --account ID, not both and not neither")
+    if args.expected_connections < 1:
+        raise _UsageError("--expected-connections must be 1 or more")
+    releases = _releases(args)
     if args.snapshot is not None:
         source: Any = tf.load_snapshot(args.snapshot)
     else:
@@ -434,20 +635,34 @@ def _check(args: argparse.Namespace) -> int:
             )
     # releases-behind finds nothing unless --max-releases-behind is given.
     rules = [rule.id for rule in RULES if getattr(args, _rule_dest(rule.id))]
-    found = findings(
+    result = check_fleet(
         source,
         as_of=args.as_of,
         max_releases_behind=args.max_releases_behind,
         rules=rules,
+        expected_connections=args.expected_connections,
+        tunnels=args.tunnels,
+        exclude_tunnels=args.exclude_tunnels,
+        ignore=args.ignore_file,
+        releases=releases,
         kind=_only_kind(args.kind),
     )
-    for message in found["message"]:
+    for note in result.notes:
+        _out(f"{_PROG}: warning: {one_line(note)}", file=sys.stderr)
+    for entry in result.expired:
+        _out(
+            f"{_PROG}: warning: ignore entry {one_line(entry.describe())} expired on "
+            f"{entry.expires}: its violations are reported again",
+            file=sys.stderr,
+        )
+    if args.format == "json":
+        _out(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+        return 0 if result.ok else 1
+    for message in result.violations["message"]:
         _out(message)
-    if len(found):
-        return 1
-    if not args.quiet:
-        _out(f"ok: {_fleet_line(source)} No violations.")
-    return 0
+    if not (result.ok and args.quiet):
+        _out(result.summary())
+    return 0 if result.ok else 1
 
 
 def _snapshot(args: argparse.Namespace) -> int:
@@ -462,12 +677,34 @@ def _snapshot(args: argparse.Namespace) -> int:
     line = _fleet_line(snapshot)
     if snapshot.errors:
         line += f" {plural(len(snapshot.errors), 'tunnel')} could not be fetched."
-    _out(f"{line} Appended to {path.resolve()}")
+    line += f" Appended to {path.resolve()}"
+    if tf.store_info(args.store).format_version < tf.history.FORMAT_VERSION:
+        line += f"; a tunnelframe 0.1 store: run `tunnelframe history {args.store} --migrate`"
+    else:
+        # Another run compacting meanwhile makes this one skip: cron runs may overlap.
+        compacted = tf.compact_history(args.store)
+        if compacted:
+            line += f"; compacted {', '.join(compacted)}"
+    _out(line)
     return 0
 
 
 def _history(args: argparse.Namespace) -> int:
     store: Path = args.store
+    if args.migrate:
+        before = tf.migrate_history(store)
+        _out(f"Migrated {store} from format {before} to {tf.history.FORMAT_VERSION}.")
+    elif args.compact:
+        days = tf.compact_history(store)
+        _out(f"Compacted {', '.join(days)}." if days else "Nothing to compact.")
+    info = tf.store_info(store)
+    _out(
+        f"Store: format {info.format_version}, {plural(info.n_days, 'day')} "
+        f"({info.n_compacted_days:,} compacted), {plural(info.n_snapshots, 'snapshot')}, "
+        f"{info.bytes / 2**20:,.1f} MB in {plural(info.n_files, 'file')}."
+    )
+    if args.migrate or args.compact:
+        return 0
     # Every query runs once: the report below shows the same summary.
     summary = history_summary(store)
     churn, shifts, hosts, timeline = summary.churn, summary.shifts, summary.hosts, summary.timeline
@@ -503,7 +740,7 @@ def _history(args: argparse.Namespace) -> int:
     )
     if args.output is not None:
         # The report shows the latest snapshot, measured at its own time like a snapshot's.
-        written = tf.write_report(
+        written = _write_report(
             tf.load_history(store, latest=True).drop(columns="fetched_at"),
             args.output,
             format=_report_format(args.output, args.format),
@@ -511,6 +748,7 @@ def _history(args: argparse.Namespace) -> int:
             title=args.title or f"Cloudflare Tunnel fleet history, {last:%Y-%m-%d}",
             as_of=last,
             history=summary,
+            releases=_releases(args),
         )
         _out(f"Report: {written.resolve()}")
     return 0
@@ -558,7 +796,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     -------
     int
         0 on success (and a clean ``check``), 1 on a known error or a ``check`` violation,
-        2 on a usage error.
+        2 on a usage error or a ``check`` that could not run.
 
     Examples
     --------
@@ -588,4 +826,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         if debug:
             raise
         print(f"{_PROG}: error: {one_line(_describe(exc))}", file=sys.stderr)
-        return 1
+        # check keeps 1 for "violations found": its failures to run are 2, as grep's are.
+        return int(getattr(args, "error_status", 1))

@@ -222,7 +222,12 @@ def _fetch_fleet(
     ]
     errors: dict[int, dict[str, Any]] = {}
     with (
-        tqdm(total=len(todo), desc="connectors", unit="tunnel", disable=not progress) as bar,
+        tqdm(
+            total=len(todo),
+            desc=f"reading connectors of {len(todo):,} tunnel{'' if len(todo) == 1 else 's'}",
+            unit="tunnel",
+            disable=not progress,
+        ) as bar,
         concurrent.futures.ThreadPoolExecutor(
             max_workers=max_workers, thread_name_prefix="tunnelframe-fetch"
         ) as pool,

@@ -5,31 +5,34 @@ upgraded and when (:func:`version_rollout`), which hosts restart every day
 (:func:`connector_churn`), which tunnel lost its second colo last night (:func:`colo_shifts`),
 how long each tunnel ran without redundancy (:func:`ha_timeline`, :func:`ha_episodes`).
 
-The store is a directory of Parquet files partitioned by UTC date, hive style::
+The store is a directory of Parquet files partitioned by UTC date, hive style, with a version
+file (:data:`FORMAT_VERSION`, see :mod:`tunnelframe.history._layout`)::
 
-    store/date=2026-08-01/20260801T000000.000000Z-1a2b3c4d.parquet
-    store/date=2026-08-02/...
+    store/_tunnelframe.json
+    store/date=2026-08-20/20260820T120000.000000Z-1a2b3c4d.parquet   a snapshot (today)
+    store/date=2026-08-19/compacted-000001.parquet                   a day that has ended
+    store/_facts/date=2026-08-19/000001-tunnels.parquet              what the queries read
 
-one file per snapshot (:func:`append_snapshot`, atomic; appending the same snapshot again is
-a no-op), every file with the same schema (:data:`STORE_SCHEMA`): the connections frame plus
+:func:`append_snapshot` writes one file per snapshot (atomic; appending the same snapshot again
+is a no-op), every file with the same schema (:data:`STORE_SCHEMA`): the connections frame plus
 ``fetched_at``, and one bare row per tunnel that has no connector, so a tunnel that went down
-stays in the history. A store can outgrow memory (a year of 5-minute snapshots
-of a 5000-connector fleet is about 2·10^9 rows), so the aggregate queries take the store path
-and run in DuckDB over the files, out of core; :func:`load_history` reads a slice (dates,
-tunnels) into pandas, opening only the partitions it needs. Given a history frame instead of a
-path, the same queries run in DuckDB over the frame.
+stays in the history. :func:`compact_history` turns each day that has ended into one sorted
+file (about a third of a byte per row) and its *facts* (per-snapshot rollups and runs of
+unchanged connectors, hosts and tunnels, :mod:`tunnelframe.history._facts`), atomically and
+safely while others read and append. The aggregate queries take the store path and read the
+facts with DuckDB (deriving those of the days not compacted yet), so their cost follows the
+number of changes, not of rows; :func:`load_history` reads a slice (dates, tunnels) into
+pandas, opening only the days it needs. Given a history frame instead of a path, the same
+queries run in DuckDB over the frame. :func:`store_info` says how big a store is;
+:func:`migrate_history` brings a tunnelframe 0.1 store (no version file) to the current format.
 
-Beyond one machine, the store is a plain hive-partitioned Parquet dataset and reads unchanged
-with other engines (files whose name starts with ``.`` are unfinished appends; all of these
-skip them):
+Beyond one machine, the rows are the Parquet files of the ``date=`` partitions (names
+starting with ``_`` or ``.`` are not rows):
 
-- pyarrow: ``pyarrow.dataset.dataset(store, format="parquet", partitioning="hive")``, then
-  ``.to_table(filter=pyarrow.dataset.field("date") >= "2026-08-01")``;
+- pyarrow: ``pyarrow.dataset.dataset(store, format="parquet", partitioning="hive")``;
 - DuckDB: ``SELECT ... FROM read_parquet('store/date=*/*.parquet', hive_partitioning=true)``;
 - Spark: ``spark.read.parquet("store")`` (discovers the ``date`` partition column);
-- Dask: ``dask.dataframe.read_parquet("store", filters=[("date", ">=", "2026-08-01")])``.
-
-The ``date`` column these add is the partition key (the UTC date of ``fetched_at``).
+- Dask: ``dask.dataframe.read_parquet("store/date=*/*.parquet")``.
 
 :func:`history_summary` runs every query once into a :class:`HistorySummary`, which both
 ``tunnelframe history`` and the report's History section show. The plots of a history live in
@@ -37,8 +40,10 @@ The ``date`` column these add is the partition key (the UTC date of ``fetched_at
 :func:`~tunnelframe.plot_ha_timeline`), its report section in :mod:`tunnelframe.report`.
 
 From the command line, ``tunnelframe snapshot --account ID --store DIR`` (for cron) appends a
-fetch, and ``tunnelframe history DIR -o report.html`` summarises a store and writes a report
-with a History section (``write_report(..., history=store)``).
+fetch and compacts the days that have ended, ``tunnelframe history DIR --compact`` or
+``--migrate`` maintain a store by hand, and ``tunnelframe history DIR -o report.html``
+summarises a store and writes a report with a History section
+(``write_report(..., history=store)``).
 
 This package must not fetch anything (snapshots come from :mod:`tunnelframe.fetch` or the
 simulator) and must never load a whole store into pandas behind the caller's back.
@@ -46,6 +51,14 @@ simulator) and must never load a whole store into pandas behind the caller's bac
 
 from __future__ import annotations
 
+from tunnelframe.history._layout import (
+    FORMAT_VERSION,
+    StoreInfo,
+    StoreWarning,
+    compact_history,
+    migrate_history,
+    store_info,
+)
 from tunnelframe.history._queries import (
     HA_STATES,
     colo_shifts,
@@ -58,16 +71,22 @@ from tunnelframe.history._store import STORE_SCHEMA, append_snapshot, load_histo
 from tunnelframe.history._summary import HistorySummary, history_summary, lost_second_colo
 
 __all__ = [
+    "FORMAT_VERSION",
     "HA_STATES",
     "STORE_SCHEMA",
     "HistorySummary",
+    "StoreInfo",
+    "StoreWarning",
     "append_snapshot",
     "colo_shifts",
+    "compact_history",
     "connector_churn",
     "ha_episodes",
     "ha_timeline",
     "history_summary",
     "load_history",
     "lost_second_colo",
+    "migrate_history",
+    "store_info",
     "version_rollout",
 ]

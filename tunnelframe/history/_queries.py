@@ -1,23 +1,27 @@
-"""Aggregate queries over a fleet history, run by DuckDB out of core.
+"""Aggregate queries over a fleet history, run by DuckDB over the history's facts.
 
-Every query reads the same view ``h`` (one row per connection per snapshot), built either over
-the store's Parquet files (DuckDB streams them; pandas never holds the store) or over an
-in-memory history frame. Results are small pandas frames with declared columns and dtypes.
-Nothing here writes to the store.
+Every query reads the facts of :mod:`tunnelframe.history._facts` (per-snapshot rollups and runs
+of unchanged connectors, hosts and tunnels): those compaction wrote for closed days, and those
+derived when queried from the rows of days not compacted yet, or from an in-memory history
+frame. Their cost grows with the number of changes, not of rows. Results are small pandas
+frames with declared columns and dtypes. Nothing here writes to the store.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 import pyarrow as pa
 
 from tunnelframe._checks import _BOOL
+from tunnelframe._errors import TunnelframeError
 from tunnelframe._types import HistoryLike
 from tunnelframe._versionorder import _order_version_columns
-from tunnelframe.frames import ACTIVE_SQL
-from tunnelframe.history._store import _GLOB, STORE_SCHEMA, _existing_store, _has_files
+from tunnelframe.history import _layout
+from tunnelframe.history._facts import FACT_KINDS, derive_facts
+from tunnelframe.history._store import STORE_SCHEMA
 from tunnelframe.versions import parse_version
 
 if TYPE_CHECKING:
@@ -40,60 +44,69 @@ _TEXT = pd.ArrowDtype(pa.string())
 #: States of :func:`ha_episodes`, from worst to best; a snapshot takes the first that applies.
 HA_STATES = ("down", "single_connector", "single_colo", "degraded", "ha")
 
-# The view every query reads: only the columns the queries use, text as VARCHAR whatever the
-# source (Parquet dictionaries, pandas categoricals), "active" per the contract: a connection
-# that is not pending reconnect.
-_VIEW = f"""
-CREATE OR REPLACE TEMP VIEW h AS
-SELECT
-    CAST(fetched_at AS TIMESTAMPTZ) AS fetched_at,
-    CAST(account_id AS VARCHAR) AS account_id,
-    CAST(tunnel_id AS VARCHAR) AS tunnel_id,
-    CAST(tunnel_name AS VARCHAR) AS tunnel_name,
-    CAST(tunnel_status AS VARCHAR) AS tunnel_status,
-    CAST(connector_id AS VARCHAR) AS connector_id,
-    CAST(version AS VARCHAR) AS version,
-    CAST(run_at AS TIMESTAMPTZ) AS run_at,
-    CAST(colo_name AS VARCHAR) AS colo_name,
-    CAST(origin_ip AS VARCHAR) AS origin_ip,
-    {ACTIVE_SQL} AS active
-FROM h_source
-"""
-
 # Snapshots of each account in order: a snapshot is compared with its account's previous one.
 _SEQ = """
-snaps AS (SELECT DISTINCT account_id, fetched_at FROM h),
-seq AS (
-    SELECT account_id, fetched_at,
-        lag(fetched_at) OVER (PARTITION BY account_id ORDER BY fetched_at) AS previous_at,
-        lead(fetched_at) OVER (PARTITION BY account_id ORDER BY fetched_at) AS next_at
-    FROM snaps
-)"""
+CREATE OR REPLACE TEMP VIEW seq AS
+SELECT account_id, fetched_at,
+    lag(fetched_at) OVER w AS previous_at, lead(fetched_at) OVER w AS next_at
+FROM (SELECT DISTINCT account_id, fetched_at FROM f_snaps)
+WINDOW w AS (PARTITION BY account_id ORDER BY fetched_at)
+"""
 
 
-def _connect(history: History) -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection whose view ``h`` reads ``history`` (a store path or a frame)."""
+def _connect(history: History, plan: _layout.Plan | None) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection with views ``f_<kind>`` of the facts of ``history`` and ``seq``."""
     import duckdb  # imported on first query: `import tunnelframe` stays fast
 
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
-    if isinstance(history, pd.DataFrame):
+    if plan is None:
+        assert isinstance(history, pd.DataFrame)
         missing = [c for c in ("fetched_at", "account_id", "tunnel_id") if c not in history]
         if missing:
             raise ValueError(
                 f"history frame lacks column(s) {', '.join(missing)}: pass a store path or a "
                 "frame from tunnelframe.load_history"
             )
-        source = con.from_arrow(_arrow(history))
+        rows: Any = _arrow(history)
     else:
-        root = _existing_store(history)
-        if _has_files(root):
-            source = con.read_parquet(str(root / _GLOB), hive_partitioning=True)
+        files = plan.dirty_rows()
+        rows = _parquet(con, files, schema=STORE_SCHEMA) if files else STORE_SCHEMA.empty_table()
+    if isinstance(rows, duckdb.DuckDBPyRelation):
+        rows.create_view("rows")
+    else:
+        con.register("rows", rows)
+    derive_facts(con, "rows")
+    for kind in FACT_KINDS:
+        stored = [] if plan is None else plan.facts(kind)
+        if stored:
+            facts = _parquet(con, stored)
+            if isinstance(facts, duckdb.DuckDBPyRelation):
+                facts.create_view(f"stored_{kind}")
+            else:
+                con.register(f"stored_{kind}", facts)
+            con.execute(
+                f"CREATE TEMP VIEW f_{kind} AS "
+                f"SELECT * FROM d_{kind} UNION ALL BY NAME SELECT * FROM stored_{kind}"
+            )
         else:
-            source = con.from_arrow(STORE_SCHEMA.empty_table())
-    source.create_view("h_source")
-    con.execute(_VIEW)
+            con.execute(f"CREATE TEMP VIEW f_{kind} AS SELECT * FROM d_{kind}")
+    con.execute(_SEQ)
     return con
+
+
+def _parquet(con: duckdb.DuckDBPyConnection, files: list[Path], schema: Any = None) -> Any:
+    """``files`` (checked by the plan) for DuckDB to scan, columns matched by name.
+
+    DuckDB's own reader is fastest, but expands glob characters in every path, so a store
+    whose path has any (``store[1]``) is read through a pyarrow dataset instead.
+    """
+    import pyarrow.dataset as ds
+
+    paths = [str(f) for f in files]
+    if any(c in p for p in paths for c in "[]*?{}"):
+        return ds.dataset(paths, format="parquet", schema=schema)
+    return con.read_parquet(paths, union_by_name=True)
 
 
 # The stored columns the view reads (the others are never converted from a frame).
@@ -115,13 +128,38 @@ def _arrow(frame: pd.DataFrame) -> pa.Table:
 
 
 def _run(history: History, sql: str, dtypes: dict[str, Any]) -> pd.DataFrame:
-    con = _connect(history)
-    try:
-        table = con.sql(sql).to_arrow_table()
-    finally:
-        con.close()
+    import duckdb
+
+    def read(plan: _layout.Plan | None) -> pa.Table:
+        con = None
+        try:
+            con = _connect(history, plan)
+            return con.sql(sql).to_arrow_table()
+        except FileNotFoundError:
+            raise  # compacted meanwhile: read_consistent reads again
+        except (duckdb.Error, OSError, pa.ArrowException) as exc:
+            if any(vanished in str(exc) for vanished in _VANISHED):
+                raise FileNotFoundError(str(exc)) from exc
+            raise _damaged(plan, exc) from exc
+        finally:
+            if con is not None:
+                con.close()
+
+    if isinstance(history, pd.DataFrame):
+        table = read(None)
+    else:
+        table = _layout.read_consistent(history, read)
     frame = table.to_pandas(types_mapper={pa.bool_(): _BOOL}.get)
     return _typed(frame, dtypes)
+
+
+# How DuckDB and pyarrow say that a file of the plan is gone (a compaction removed it).
+_VANISHED = ("No such file or directory", "No files found that match the pattern")
+
+
+def _damaged(plan: _layout.Plan | None, exc: Exception) -> TunnelframeError:
+    where = "history frame" if plan is None else f"history store {plan.root}"
+    return TunnelframeError(f"cannot read {where}: {str(exc).splitlines()[0]}")
 
 
 def _typed(frame: pd.DataFrame, dtypes: dict[str, Any]) -> pd.DataFrame:
@@ -181,8 +219,8 @@ def version_rollout(history: History) -> pd.DataFrame:
     [1.0]
     """
     sql = """
-    SELECT fetched_at, version, count(DISTINCT connector_id) AS n_connectors
-    FROM h WHERE connector_id IS NOT NULL GROUP BY fetched_at, version
+    SELECT fetched_at, version, sum(n_connectors) AS n_connectors
+    FROM f_versions GROUP BY fetched_at, version
     """
     frame = _run(history, sql, {"fetched_at": _TIME, "version": "text", "n_connectors": "int64"})
     # A connector has one version per snapshot, so the per-version counts add up to the
@@ -201,52 +239,50 @@ _CHURN_EVENTS = ("restart", "new_host", "removed_host")
 # from (the connector id itself for an idle connector): cloudflared draws a new connector id at
 # every start, so a new id on a host seen in the previous snapshot is a restart; a new id on an
 # unseen host is a new host; a host whose connectors are all gone is a removed host.
-_CHURN_CTE = f"""
-WITH {_SEQ},
-conn AS (
-    SELECT account_id, tunnel_id, connector_id, fetched_at,
-        any_value(tunnel_name) AS tunnel_name, any_value(version) AS version,
-        coalesce(any_value(run_at), TIMESTAMPTZ '1970-01-01') AS started,
-        coalesce(min(origin_ip), connector_id) AS host
-    FROM h WHERE connector_id IS NOT NULL
-    GROUP BY account_id, tunnel_id, connector_id, fetched_at
+_CHURN_CTE = """
+WITH
+-- runs of a connector and of a host, with the account's snapshot after the run
+c AS (
+    SELECT f.*, s.next_at AS after_at FROM f_connectors f
+    JOIN seq s ON s.account_id = f.account_id AND s.fetched_at = f.last_at
 ),
--- each host's newest connector at each snapshot
-hosts AS (
-    SELECT account_id, tunnel_id, host, fetched_at, any_value(tunnel_name) AS tunnel_name,
-        arg_max(connector_id, started) AS connector_id, arg_max(version, started) AS version
-    FROM conn GROUP BY ALL
+hp AS (
+    SELECT f.*, s.next_at AS after_at FROM f_hosts f
+    JOIN seq s ON s.account_id = f.account_id AND s.fetched_at = f.last_at
 ),
-cur AS (
-    SELECT c.*, s.previous_at FROM conn c JOIN seq s USING (account_id, fetched_at)
-    WHERE s.previous_at IS NOT NULL
-),
+-- a run that does not continue the connector's previous run: the connector appeared
 appeared AS (
-    SELECT c.* FROM cur c ANTI JOIN conn p
-        ON p.account_id = c.account_id AND p.tunnel_id = c.tunnel_id
-        AND p.connector_id = c.connector_id AND p.fetched_at = c.previous_at
+    SELECT r.*, s.previous_at FROM (
+        SELECT *, lag(after_at) OVER (
+            PARTITION BY account_id, tunnel_id, connector_id ORDER BY first_at) AS continues
+        FROM c
+    ) r JOIN seq s ON s.account_id = r.account_id AND s.fetched_at = r.first_at
+    WHERE s.previous_at IS NOT NULL AND r.continues IS DISTINCT FROM r.first_at
 ),
 events AS (
-    SELECT a.fetched_at, a.previous_at, a.account_id, a.tunnel_id, a.tunnel_name, a.host,
-        CASE WHEN p.host IS NULL THEN 'new_host' ELSE 'restart' END AS event,
+    SELECT a.first_at AS fetched_at, a.previous_at, a.account_id, a.tunnel_id, a.tunnel_name,
+        a.host, CASE WHEN p.host IS NULL THEN 'new_host' ELSE 'restart' END AS event,
         a.connector_id, a.version, p.connector_id AS previous_connector_id,
         p.version AS previous_version,
         p.host IS NOT NULL AND a.version IS DISTINCT FROM p.version AS upgraded
-    FROM appeared a LEFT JOIN hosts p
-        ON p.account_id = a.account_id AND p.tunnel_id = a.tunnel_id
-        AND p.host = a.host AND p.fetched_at = a.previous_at
+    FROM appeared a LEFT JOIN f_hosts p
+        ON p.account_id = a.account_id AND p.tunnel_id = a.tunnel_id AND p.host = a.host
+        AND p.first_at <= a.previous_at AND a.previous_at <= p.last_at
     UNION ALL
-    SELECT s.fetched_at, p.fetched_at AS previous_at, p.account_id, p.tunnel_id,
-        p.tunnel_name, p.host, 'removed_host', NULL, NULL, p.connector_id, p.version, false
-    FROM hosts p JOIN seq s ON s.account_id = p.account_id AND s.previous_at = p.fetched_at
-    ANTI JOIN hosts c
-        ON c.account_id = p.account_id AND c.tunnel_id = p.tunnel_id
-        AND c.host = p.host AND c.fetched_at = s.fetched_at
+    -- a host run that the next snapshot does not continue: the host was removed
+    SELECT p.after_at, p.last_at, p.account_id, p.tunnel_id, p.tunnel_name, p.host,
+        'removed_host', NULL, NULL, p.connector_id, p.version, false
+    FROM hp p ANTI JOIN f_hosts n
+        ON n.account_id = p.account_id AND n.tunnel_id = p.tunnel_id AND n.host = p.host
+        AND n.first_at = p.after_at
+    WHERE p.after_at IS NOT NULL
 )"""
 
 _CHURN_SQL = {
     "event": f"""{_CHURN_CTE}
-    SELECT * FROM events ORDER BY fetched_at, account_id, tunnel_name, host, event""",
+    SELECT * FROM events
+    ORDER BY fetched_at, account_id, tunnel_name, host, event, connector_id,
+        previous_connector_id, tunnel_id""",
     "snapshot": f"""{_CHURN_CTE},
     counts AS (
         SELECT fetched_at, account_id,
@@ -257,23 +293,22 @@ _CHURN_SQL = {
         FROM events GROUP BY ALL
     ),
     sizes AS (
-        SELECT fetched_at, account_id, count(DISTINCT connector_id) AS n_connectors,
-            count(DISTINCT coalesce(origin_ip, connector_id)) AS n_hosts
-        FROM h WHERE connector_id IS NOT NULL GROUP BY ALL
+        SELECT fetched_at, account_id, sum(n_connectors) AS n_connectors,
+            sum(n_hosts) AS n_hosts
+        FROM f_snaps GROUP BY ALL
     )
-    SELECT s.fetched_at, s.account_id, coalesce(z.n_connectors, 0) AS n_connectors,
-        coalesce(z.n_hosts, 0) AS n_hosts, coalesce(n_restarts, 0) AS n_restarts,
+    SELECT s.fetched_at, s.account_id, coalesce(s.n_connectors, 0) AS n_connectors,
+        coalesce(s.n_hosts, 0) AS n_hosts, coalesce(n_restarts, 0) AS n_restarts,
         coalesce(n_upgrades, 0) AS n_upgrades, coalesce(n_new_hosts, 0) AS n_new_hosts,
         coalesce(n_removed_hosts, 0) AS n_removed_hosts
-    FROM snaps s LEFT JOIN sizes z USING (fetched_at, account_id)
-    LEFT JOIN counts c USING (fetched_at, account_id)
+    FROM sizes s LEFT JOIN counts c USING (fetched_at, account_id)
     ORDER BY s.fetched_at, s.account_id""",
     "host": f"""{_CHURN_CTE},
     seen AS (
-        SELECT account_id, tunnel_id, host, arg_max(tunnel_name, fetched_at) AS tunnel_name,
-            min(fetched_at) AS first_seen_at, max(fetched_at) AS last_seen_at,
+        SELECT account_id, tunnel_id, host, arg_max(tunnel_name, last_at) AS tunnel_name,
+            min(first_at) AS first_seen_at, max(last_at) AS last_seen_at,
             count(DISTINCT connector_id) AS n_connectors
-        FROM conn GROUP BY ALL
+        FROM f_connectors GROUP BY ALL
     ),
     counts AS (
         SELECT account_id, tunnel_id, host, count(*) AS n_restarts,
@@ -287,7 +322,8 @@ _CHURN_SQL = {
             THEN coalesce(c.n_restarts, 0)
                 / (epoch(s.last_seen_at - s.first_seen_at) / 86400.0) END AS restarts_per_day
     FROM seen s LEFT JOIN counts c USING (account_id, tunnel_id, host)
-    ORDER BY restarts_per_day DESC NULLS LAST, s.account_id, s.tunnel_name, s.host""",
+    ORDER BY restarts_per_day DESC NULLS LAST, s.account_id, s.tunnel_name, s.host,
+        s.tunnel_id""",
 }
 
 _CHURN_DTYPES: dict[str, dict[str, Any]] = {
@@ -414,19 +450,13 @@ def colo_shifts(history: History) -> pd.DataFrame:
     ['n_colos_before', 'n_colos_after']
     """
     sql = """
-    WITH t AS (
-        SELECT account_id, tunnel_id, fetched_at, any_value(tunnel_name) AS tunnel_name,
-            coalesce(list(DISTINCT colo_name ORDER BY colo_name)
-                FILTER (WHERE active AND colo_name IS NOT NULL), []) AS colos
-        FROM h GROUP BY account_id, tunnel_id, fetched_at
-    ),
-    pairs AS (
+    WITH pairs AS (
         SELECT *,
             lag(colos) OVER w AS before,
-            lag(fetched_at) OVER w AS previous_at
-        FROM t WINDOW w AS (PARTITION BY account_id, tunnel_id ORDER BY fetched_at)
+            lag(last_at) OVER w AS previous_at
+        FROM f_tunnels WINDOW w AS (PARTITION BY account_id, tunnel_id ORDER BY first_at)
     )
-    SELECT fetched_at, previous_at, account_id, tunnel_id, tunnel_name,
+    SELECT first_at AS fetched_at, previous_at, account_id, tunnel_id, tunnel_name,
         array_to_string(before, ',') AS colos_before,
         array_to_string(colos, ',') AS colos_after,
         coalesce((SELECT string_agg(c, ',' ORDER BY c) FROM unnest(before) AS u(c)
@@ -459,18 +489,10 @@ def colo_shifts(history: History) -> pd.DataFrame:
 
 # HA facts of each tunnel at each snapshot, and how long they held: until the account's next
 # snapshot (the last snapshot of an account holds for no time).
-_STATES_CTE = f"""
-WITH {_SEQ},
-t AS (
-    SELECT account_id, tunnel_id, fetched_at, any_value(tunnel_name) AS tunnel_name,
-        count(DISTINCT connector_id) FILTER (WHERE active) AS n_connectors,
-        count(DISTINCT colo_name) FILTER (WHERE active) AS n_colos,
-        coalesce(bool_or(tunnel_status = 'degraded'), false) AS degraded
-    FROM h GROUP BY account_id, tunnel_id, fetched_at
-),
-states AS (
-    SELECT t.*, s.next_at,
-        coalesce(epoch(s.next_at - t.fetched_at), 0) / 3600.0 AS hours,
+_STATES_CTE = """
+WITH states AS (
+    SELECT t.*, coalesce(s.next_at, t.last_at) AS end_at,
+        epoch(coalesce(s.next_at, t.last_at) - t.first_at) / 3600.0 AS hours,
         CASE
             WHEN n_connectors = 0 THEN 'down'
             WHEN n_connectors = 1 THEN 'single_connector'
@@ -478,7 +500,7 @@ states AS (
             WHEN degraded THEN 'degraded'
             ELSE 'ha'
         END AS state
-    FROM t JOIN seq s USING (account_id, fetched_at)
+    FROM f_tunnels t JOIN seq s ON s.account_id = t.account_id AND s.fetched_at = t.last_at
 )"""
 
 
@@ -519,9 +541,9 @@ def ha_timeline(history: History) -> pd.DataFrame:
     """
     sql = f"""{_STATES_CTE},
     per_tunnel AS (
-        SELECT account_id, tunnel_id, arg_max(tunnel_name, fetched_at) AS tunnel_name,
-            min(fetched_at) AS first_seen_at, max(fetched_at) AS last_seen_at,
-            count(*) AS n_snapshots, sum(hours) AS observed_hours,
+        SELECT account_id, tunnel_id, arg_max(tunnel_name, last_at) AS tunnel_name,
+            min(first_at) AS first_seen_at, max(last_at) AS last_seen_at,
+            sum(n_snapshots) AS n_snapshots, sum(hours) AS observed_hours,
             sum(CASE WHEN state = 'ha' THEN hours ELSE 0 END) AS ha_hours,
             sum(CASE WHEN n_connectors = 0 THEN hours ELSE 0 END) AS down_hours,
             sum(CASE WHEN n_connectors = 1 THEN hours ELSE 0 END) AS single_connector_hours,
@@ -589,17 +611,16 @@ def ha_episodes(history: History) -> pd.DataFrame:
     sql = f"""{_STATES_CTE},
     marked AS (
         SELECT *, CASE WHEN state IS DISTINCT FROM lag(state) OVER w THEN 1 ELSE 0 END AS change
-        FROM states WINDOW w AS (PARTITION BY account_id, tunnel_id ORDER BY fetched_at)
+        FROM states WINDOW w AS (PARTITION BY account_id, tunnel_id ORDER BY first_at)
     ),
     numbered AS (
-        SELECT *, sum(change) OVER (PARTITION BY account_id, tunnel_id ORDER BY fetched_at)
+        SELECT *, sum(change) OVER (PARTITION BY account_id, tunnel_id ORDER BY first_at)
             AS episode
         FROM marked
     )
-    SELECT account_id, tunnel_id, arg_max(tunnel_name, fetched_at) AS tunnel_name, state,
-        min(fetched_at) AS start_at,
-        max(coalesce(next_at, fetched_at)) AS end_at, sum(hours) AS hours,
-        count(*) AS n_snapshots
+    SELECT account_id, tunnel_id, arg_max(tunnel_name, last_at) AS tunnel_name, state,
+        min(first_at) AS start_at, max(end_at) AS end_at, sum(hours) AS hours,
+        sum(n_snapshots) AS n_snapshots
     FROM numbered GROUP BY account_id, tunnel_id, episode, state
     ORDER BY account_id, tunnel_name, tunnel_id, start_at
     """

@@ -1,14 +1,16 @@
-"""The history store: snapshots as a hive-partitioned Parquet dataset, one file per snapshot.
+"""The history store's rows: appending a snapshot, loading a slice.
 
-Layout: ``<store>/date=YYYY-MM-DD/<fetched_at>-<accounts>.parquet``, every file with the same
-Arrow schema (:data:`STORE_SCHEMA`). Appends are atomic (temp file, fsync, rename); readers see
-whole snapshots or nothing. This module knows no HTTP and does no analysis.
+A snapshot is appended as ``<store>/date=YYYY-MM-DD/<fetched_at>-<accounts>.parquet``, every
+file with the same Arrow schema (:data:`STORE_SCHEMA`). Appends are atomic (temp file, fsync,
+rename); readers see whole snapshots or nothing. Which files hold which days (and compaction)
+is :mod:`tunnelframe.history._layout`'s. This module knows no HTTP and does no analysis.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
@@ -56,13 +58,10 @@ _FRAME_DTYPES: dict[str, Any] = {
 #: pyarrow.dataset, Spark or Dask.
 STORE_SCHEMA = pa.schema([(name, _arrow_type(dtype)) for name, dtype in _FRAME_DTYPES.items()])
 _CATEGORIES = pd.ArrowDtype(pa.string())  # the categories of connections_frame's text
-_PARTITIONING = ds.partitioning(pa.schema([("date", pa.string())]), flavor="hive")
-_DATASET_SCHEMA = STORE_SCHEMA.append(pa.field("date", pa.string()))
 # Files readers must ignore start with "." (pyarrow, Spark and Dask skip them) and do not end in
 # ".parquet" (DuckDB's glob skips them): an interrupted append leaves only such a file.
 _TEMP_PREFIX = ".append-"
 _TEMP_SUFFIX = ".parquet.tmp"
-_GLOB = "date=*/*.parquet"
 
 
 class SnapshotLike(Protocol):
@@ -122,8 +121,9 @@ def append_snapshot(snapshot: SnapshotLike, store: StoreLike) -> Path:
     fetched_at = _utc(snapshot.fetched_at, "snapshot.fetched_at")
     account_ids = sorted(str(a) for a in snapshot.account_ids)
     root = Path(store)
+    _ensure_format(root)
     partition = root / f"date={fetched_at:%Y-%m-%d}"
-    accounts_key = hashlib.sha1(",".join(account_ids).encode()).hexdigest()[:8]
+    accounts_key = _accounts_key(account_ids)
     target = partition / f"{fetched_at:%Y%m%dT%H%M%S.%fZ}-{accounts_key}.parquet"
     if target.exists():
         return target
@@ -168,7 +168,8 @@ def load_history(
     -------
     pandas.DataFrame
         ``fetched_at`` (tz-aware UTC) then the columns and dtypes of ``connections_frame``,
-        sorted by ``fetched_at``; empty with the same columns when nothing matches.
+        sorted by ``fetched_at``, ``tunnel_id``, ``connector_id`` and ``connection_id``; empty
+        with the same columns when nothing matches.
 
     Examples
     --------
@@ -180,54 +181,95 @@ def load_history(
     >>> history["fetched_at"].dt.strftime("%Y-%m-%d").unique().tolist()
     ['2026-08-19', '2026-08-20']
     """
-    root = _existing_store(store)
-    dataset = _dataset(root)
+    from tunnelframe.history import _layout
+
     row_filter = _filter(start=start, end=end, tunnels=tunnels)
-    try:
-        if latest:
-            dataset = _latest(root, dataset, start=start, end=end)
-        table = dataset.to_table(columns=STORE_SCHEMA.names, filter=row_filter)
-    except (OSError, pa.ArrowException) as exc:
-        raise TunnelframeError(
-            f"cannot read history store {root}: {exc}: remove or repair the damaged file"
-        ) from exc
-    return _to_frame(table.sort_by("fetched_at"))
+
+    def read(plan: _layout.Plan) -> pa.Table:
+        dataset = _latest(plan, start=start, end=end) if latest else _rows_dataset(plan.row_files())
+        try:
+            return dataset.to_table(columns=STORE_SCHEMA.names, filter=row_filter)
+        except FileNotFoundError:
+            raise  # compacted meanwhile: read_consistent reads again
+        except (OSError, pa.ArrowException) as exc:
+            if "No such file or directory" in str(exc):
+                raise FileNotFoundError(str(exc)) from exc
+            raise TunnelframeError(
+                f"cannot read history store {plan.root}: {str(exc).splitlines()[0]}: remove or "
+                "repair the damaged file"
+            ) from exc
+
+    table = _layout.read_consistent(store, read, start=start, end=end)
+    # One order whatever the layout (compaction sorts a day's rows by tunnel, not by time).
+    frame = _to_frame(table)
+    return frame.sort_values(["fetched_at", *_layout.SORT_KEYS], ignore_index=True, kind="stable")
 
 
-def _dataset(root: Path) -> ds.Dataset:
-    """The store as a pyarrow dataset; no file is opened until it is scanned."""
-    return ds.dataset(root, format="parquet", partitioning=_PARTITIONING, schema=_DATASET_SCHEMA)
+def _ensure_format(root: Path) -> None:
+    """Check a store's format before writing; give a new store its version file."""
+    from tunnelframe.history import _layout
+
+    if (root / _layout.VERSION_FILE).exists():
+        _layout.read_version(root)
+    elif not root.is_dir() or not any(n.startswith("date=") for n in os.listdir(root)):
+        _layout.write_version(root)
+    # else: a tunnelframe 0.1 store; appending keeps its layout (migrate to compact it)
 
 
-def _latest(
-    root: Path, dataset: ds.Dataset, *, start: TimeLike | None, end: TimeLike | None
-) -> ds.Dataset:
-    """The file of the latest snapshot in range of each set of accounts, as a dataset.
+def _rows_dataset(files: list[Path]) -> ds.Dataset:
+    """The rows of ``files`` as one dataset, columns matched by name; nothing opened yet."""
+    return ds.dataset([str(f) for f in files], format="parquet", schema=STORE_SCHEMA)
 
-    File names start with their snapshot's ``fetched_at`` and end with a key of its accounts
-    (see :func:`append_snapshot`), so choosing opens no file.
+
+def _latest(plan: Any, *, start: TimeLike | None, end: TimeLike | None) -> ds.Dataset:
+    """The latest snapshot in range of each set of accounts, as a dataset.
+
+    Snapshot file names start with their ``fetched_at`` and end with a key of their accounts
+    (see :func:`append_snapshot`), and a compacted file lists its snapshots in its footer, so
+    choosing reads no rows.
     """
+    from tunnelframe.history import _layout
+
     lo = None if start is None else _utc(start, "start")
     hi = None if end is None else _utc(end, "end")
-    newest: dict[str, tuple[pd.Timestamp, str]] = {}
-    # Only the date partitions in range are listed.
-    for fragment in dataset.get_fragments(filter=_filter(start=start, end=end, tunnels=None)):
-        stamp_text, _, key = Path(fragment.path).name.removesuffix(".parquet").partition("-")
-        try:
-            stamp = pd.Timestamp(datetime.strptime(stamp_text, "%Y%m%dT%H%M%S.%fZ"), tz="UTC")
-        except ValueError:
-            continue  # not written by append_snapshot
+    # accounts key -> (time, file, accounts; None for a snapshot file)
+    newest: dict[str, tuple[pd.Timestamp, Path, list[str] | None]] = {}
+
+    def consider(stamp: pd.Timestamp, key: str, path: Path, accounts: list[str] | None) -> None:
         if (lo is not None and stamp < lo) or (hi is not None and stamp >= hi):
-            continue
+            return
         if key not in newest or stamp > newest[key][0]:
-            newest[key] = (stamp, fragment.path)
-    return ds.dataset(
-        [path for _, path in newest.values()],
-        format="parquet",
-        partitioning=_PARTITIONING,
-        partition_base_dir=str(root),
-        schema=_DATASET_SCHEMA,
-    )
+            newest[key] = (stamp, path, accounts)
+
+    for day in plan.days:
+        if day.compacted is not None:
+            for entry in _layout.compacted_snapshots(day.compacted):
+                held: list[str] = sorted(entry["account_ids"])
+                stamp = pd.Timestamp(entry["fetched_at"]).tz_convert("UTC")
+                consider(stamp, _accounts_key(held), day.compacted, held)
+        for path in day.snapshots:
+            stamp_text, _, key = path.name.removesuffix(".parquet").partition("-")
+            stamp = pd.Timestamp(datetime.strptime(stamp_text, "%Y%m%dT%H%M%S.%fZ"), tz="UTC")
+            consider(stamp, key, path, None)
+    tables = []
+    for stamp, path, accounts in newest.values():
+        dataset = _rows_dataset([path])
+        if accounts is None:
+            tables.append(dataset.to_table())
+        else:
+            mine = (
+                ds.field("account_id").isin(pa.array(accounts)) | ds.field("account_id").is_null()
+            )
+            tables.append(
+                dataset.to_table(filter=(ds.field("fetched_at") == _scalar(stamp)) & mine)
+            )
+    if not tables:
+        return _rows_dataset([])
+    return ds.dataset(pa.concat_tables(tables).unify_dictionaries())
+
+
+def _accounts_key(account_ids: list[str]) -> str:
+    return hashlib.sha1(",".join(account_ids).encode()).hexdigest()[:8]
 
 
 def _existing_store(store: StoreLike) -> Path:
@@ -240,21 +282,17 @@ def _existing_store(store: StoreLike) -> Path:
     return root
 
 
-def _has_files(root: Path) -> bool:
-    return next(root.glob(_GLOB), None) is not None
-
-
 def _filter(
     *, start: TimeLike | None, end: TimeLike | None, tunnels: Iterable[str] | None
 ) -> ds.Expression | None:
-    """Partition bounds on ``date`` (prunes directories) and row bounds on ``fetched_at``."""
+    """Row bounds on ``fetched_at`` and tunnels (the plan prunes whole days)."""
     parts: list[ds.Expression] = []
     if start is not None:
         lo = _utc(start, "start")
-        parts += [ds.field("date") >= f"{lo:%Y-%m-%d}", ds.field("fetched_at") >= _scalar(lo)]
+        parts.append(ds.field("fetched_at") >= _scalar(lo))
     if end is not None:
         hi = _utc(end, "end")
-        parts += [ds.field("date") <= f"{hi:%Y-%m-%d}", ds.field("fetched_at") < _scalar(hi)]
+        parts.append(ds.field("fetched_at") < _scalar(hi))
     if tunnels is not None:
         if isinstance(tunnels, str):
             tunnels = [tunnels]

@@ -22,7 +22,7 @@ import errno
 import importlib.util
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -33,8 +33,11 @@ from tunnelframe._types import FleetSource, HistoryLike, TimeLike
 from tunnelframe._version import __version__
 from tunnelframe.history import HistorySummary, history_summary
 from tunnelframe.report import _sections
+from tunnelframe.report._check import CHECK_SCHEMA, CheckResult, Ignore, load_ignores, run_check
+from tunnelframe.report._diff import CHANGES, DIFF_COLUMNS, diff_frames, since_previous
 from tunnelframe.report._doc import Document, Section
 from tunnelframe.report._findings import RULES, Analysis, findings_frame
+from tunnelframe.report._fixfirst import fix_first
 from tunnelframe.report._history import history
 from tunnelframe.report._html import render_html
 from tunnelframe.report._markdown import render_markdown
@@ -43,18 +46,29 @@ from tunnelframe.report._sections import SectionBuilder, fmt_time
 from tunnelframe.report._source import FleetData, redact, resolve
 
 __all__ = [
+    "CHANGES",
+    "CHECK_SCHEMA",
+    "DIFF_COLUMNS",
     "REDACT_KEY_ENV",
     "RULES",
     "SECTIONS",
+    "CheckResult",
+    "Ignore",
+    "calendar_notes",
+    "check_fleet",
+    "diff_snapshots",
     "export_frames",
     "findings",
+    "load_ignores",
     "report_format",
     "write_report",
 ]
 
 #: The report's sections, in order. Insert a builder here to add a section.
 SECTIONS: list[SectionBuilder] = [
+    fix_first,
     _sections.glance,
+    since_previous,
     _sections.findings,
     _sections.versions,
     _sections.colos,
@@ -157,6 +171,9 @@ def write_report(
     as_of: TimeLike | None = None,
     redact_key: str | bytes | None = None,
     history: HistoryLike | HistorySummary | None = None,
+    releases: pd.DataFrame | str | os.PathLike[str] | None = None,
+    expected_connections: int = 4,
+    previous: FleetSource | None = None,
     kind: str | None = None,
 ) -> Path:
     """Write a report of a fleet as one self-contained HTML page or as Markdown.
@@ -194,6 +211,15 @@ def write_report(
         A history store (:func:`tunnelframe.append_snapshot`), a history frame, or their
         :func:`~tunnelframe.history.history_summary` (computed once, shared with the caller):
         adds a History section (version rollout, HA timeline, restarts, lost colos).
+    releases : DataFrame or path, optional
+        The cloudflared release calendar (``version``, ``released_on``; a frame or a CSV
+        file). Default: the one :func:`tunnelframe.refresh_releases` cached when it knows a
+        newer release than the bundled one, else the bundled one.
+    expected_connections : int, default 4
+        The active connections a healthy connector holds (cloudflared opens 4).
+    previous : Snapshot, str, PathLike, dict or pandas.DataFrame, optional
+        An earlier snapshot of the fleet: adds a "Since the previous snapshot" section
+        (:func:`diff_snapshots` of it and ``source``).
     kind : {"cfd_tunnel", "warp_connector"}, optional
         Report only the tunnels of this kind (``tun_type``; a tunnel without one counts as
         ``cfd_tunnel``). Default: every kind, side by side.
@@ -235,7 +261,20 @@ def write_report(
         if history is None or isinstance(history, HistorySummary)
         else history_summary(history)
     )
-    analysis = Analysis(data, history=summary, redactor=redactor)
+    before: FleetData | None = None
+    if previous is not None:
+        before = resolve(previous, as_of=data.as_of, kind=kind)
+        if redactor is not None:
+            before = redact(before, redactor)
+    analysis = Analysis(
+        data,
+        history=summary,
+        redactor=redactor,
+        releases=releases,
+        expected_connections=expected_connections,
+        previous_diff=None if before is None else diff_frames(before, data),
+        previous_fetched_at=None if before is None else before.fetched_at,
+    )
     doc = _document(analysis, title=title)
     text = render_html(doc) if fmt == "html" else render_markdown(doc)
     if redactor is not None:
@@ -252,6 +291,8 @@ def findings(
     as_of: TimeLike | None = None,
     max_releases_behind: int | None = None,
     rules: Iterable[str] | None = None,
+    expected_connections: int = 4,
+    releases: pd.DataFrame | str | os.PathLike[str] | None = None,
     kind: str | None = None,
 ) -> pd.DataFrame:
     """One row per rule violation in a fleet: the report's findings as data.
@@ -278,6 +319,11 @@ def findings(
         Turns on the ``releases-behind`` rule with this limit.
     rules : iterable of str, optional
         The rule ids to apply; default all.
+    expected_connections : int, default 4
+        The active connections a healthy connector holds (cloudflared opens 4).
+    releases : DataFrame or path, optional
+        The cloudflared release calendar (:func:`tunnelframe.load_releases`); default the
+        newest of the bundled one and the one :func:`tunnelframe.refresh_releases` cached.
     kind : {"cfd_tunnel", "warp_connector"}, optional
         Only the tunnels of this kind, as in :func:`write_report`.
 
@@ -315,8 +361,159 @@ def findings(
             f"unknown rule(s) {', '.join(map(repr, unknown))}: choose from {', '.join(known)}"
         )
     data = resolve(source, as_of=as_of, kind=kind)
-    analysis = Analysis(data, max_releases_behind=max_releases_behind)
+    analysis = Analysis(
+        data,
+        max_releases_behind=max_releases_behind,
+        expected_connections=expected_connections,
+        releases=releases,
+    )
     return findings_frame(analysis, [known[r] for r in known if r in wanted])
+
+
+def calendar_notes(
+    source: FleetSource,
+    *,
+    as_of: TimeLike | None = None,
+    releases: pd.DataFrame | str | os.PathLike[str] | None = None,
+    kind: str | None = None,
+) -> list[str]:
+    """What a report of ``source`` will say about its release calendar, as sentences.
+
+    Empty when the calendar is current; else a note that it ends long before ``as_of``
+    (with what to do about it) and/or that the fleet runs releases newer than it knows
+    (the latest release is then taken from the fleet). The CLI prints these on stderr.
+
+    Examples
+    --------
+    >>> fleet = {"tunnels": [{"id": "t1", "connectors": [{"id": "c1", "version": "2026.8.2",
+    ...     "conns": [{"id": "x1", "colo_name": "DFW"}]}]}]}
+    >>> calendar_notes(fleet, as_of="2026-08-20")
+    []
+    >>> print(calendar_notes(fleet, as_of="2027-01-01")[0][:78])
+    The release calendar ends at 2026.8.2 (2026-08-14), 140 days before 2027-01-01
+    """
+    analysis = Analysis(resolve(source, as_of=as_of, kind=kind), releases=releases)
+    return list(analysis.calendar.notes)
+
+
+def diff_snapshots(old: FleetSource, new: FleetSource) -> pd.DataFrame:
+    """What changed from one snapshot of a fleet to a later one: one row per change.
+
+    Changes (``change``, in this order within a tunnel): ``tunnel-added``,
+    ``tunnel-removed``, ``tunnel-status`` (the API's status), ``ha-status`` (ok, degraded,
+    single connector or colo, down: :func:`tunnelframe.ha_report`), ``connector-added``,
+    ``connector-removed``, ``connector-restarted`` (a new connector id on the same host:
+    same origin IPs and architecture), ``upgraded`` / ``downgraded`` (cloudflared, ``before``
+    -> ``after``), ``metro-gained`` / ``metro-lost`` and ``site-gained`` / ``site-lost``
+    (colos holding active connections; a site such as ``ord12`` belongs to the metro ``ORD``,
+    and sites are listed only where they say more than the metro). No history store needed.
+
+    Parameters
+    ----------
+    old, new : Snapshot, str, PathLike, dict or pandas.DataFrame
+        The two fleets, as in :func:`write_report`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``change`` (category, the order above), ``account_id``, ``tunnel_id``,
+        ``tunnel_name``, ``connector_id``, ``host`` (origin IPs and architecture),
+        ``before``, ``after`` and ``message`` (one line), strings as pandas ``string``;
+        sorted by tunnel name, tunnel id and change. Empty when nothing changed.
+
+    Examples
+    --------
+    >>> import tunnelframe as tf
+    >>> def fleet(cid, version, colos):
+    ...     conns = [{"id": f"{cid}{i}", "colo_name": c, "origin_ip": "192.0.2.1"}
+    ...              for i, c in enumerate(colos)]
+    ...     return {"tunnels": [{"id": "t1", "account_tag": "a", "name": "web",
+    ...         "status": "healthy", "connectors": [{"id": cid, "version": version,
+    ...         "arch": "linux_amd64", "conns": conns}]}]}
+    >>> old = fleet("c1", "2026.7.0", ["dfw01", "dfw02", "lax01", "lax01"])
+    >>> new = fleet("c2", "2026.8.2", ["dfw01", "dfw01", "ord12", "ord12"])
+    >>> for message in tf.diff_snapshots(old, new)["message"]:
+    ...     print(message)
+    connector-restarted: tunnel "web" (t1): connector c1 -> c2 on 192.0.2.1 (linux_amd64)
+    upgraded: tunnel "web" (t1): connector c2 on 192.0.2.1 (linux_amd64): 2026.7.0 -> 2026.8.2
+    metro-gained: tunnel "web" (t1): active connections now reach ORD
+    metro-lost: tunnel "web" (t1): no active connection in LAX any more
+    site-gained: tunnel "web" (t1): active connections now reach ord12
+    site-lost: tunnel "web" (t1): no active connection in dfw02 any more
+    site-lost: tunnel "web" (t1): no active connection in lax01 any more
+    """
+    return diff_frames(resolve(old), resolve(new))
+
+
+def check_fleet(
+    source: FleetSource,
+    *,
+    as_of: TimeLike | None = None,
+    max_releases_behind: int | None = None,
+    rules: Iterable[str] | None = None,
+    expected_connections: int = 4,
+    tunnels: Sequence[str] = (),
+    exclude_tunnels: Sequence[str] = (),
+    ignore: str | os.PathLike[str] | Sequence[Ignore] | None = None,
+    releases: pd.DataFrame | str | os.PathLike[str] | None = None,
+    kind: str | None = None,
+) -> CheckResult:
+    """Check a fleet against the report's rules: what ``tunnelframe check`` runs.
+
+    Parameters
+    ----------
+    source : Snapshot, str, PathLike, dict or pandas.DataFrame
+        As in :func:`write_report`.
+    as_of, max_releases_behind, rules, expected_connections, releases, kind
+        As in :func:`findings`.
+    tunnels : sequence of str, optional
+        Shell-style patterns (``web-*``): check only tunnels whose name or id matches one.
+    exclude_tunnels : sequence of str, optional
+        Patterns of tunnels to leave out.
+    ignore : path or sequence of Ignore, optional
+        Known exceptions (:func:`load_ignores`): a violation an entry matches is moved to
+        ``ignored``; an entry past its ``expires`` day (at ``as_of``) hides nothing and is
+        listed in ``expired``.
+
+    Returns
+    -------
+    CheckResult
+        ``ok``, ``violations`` and ``ignored`` (frames shaped like :func:`findings`),
+        ``expired``, ``summary()`` (one line) and ``to_json()`` (the stable JSON document
+        ``tunnelframe check --format json`` prints; schema in :meth:`CheckResult.to_json`).
+
+    Examples
+    --------
+    >>> import tunnelframe as tf
+    >>> fleet = {"tunnels": [{"id": "t1", "account_tag": "a", "name": "web",
+    ...     "status": "healthy", "connectors": [{"id": "c1", "version": "2024.1.0", "conns": [
+    ...         {"id": f"x{i}", "colo_name": "DFW"} for i in range(4)]}]}]}
+    >>> result = tf.check_fleet(fleet, as_of="2026-08-20", rules=["unsupported"])
+    >>> result.ok
+    False
+    >>> print(result.summary())  # doctest: +NORMALIZE_WHITESPACE
+    FAIL: 1 violation (1 high) in 1 tunnel; checked 1 tunnel, 1 connector,
+    4 active connections.
+    >>> tf.check_fleet(fleet, as_of="2026-08-20", exclude_tunnels=["w*"]).ok
+    True
+    """
+    entries = (
+        []
+        if ignore is None
+        else load_ignores(ignore)
+        if isinstance(ignore, (str, os.PathLike))
+        else list(ignore)
+    )
+    return run_check(
+        resolve(source, as_of=as_of, kind=kind),
+        max_releases_behind=max_releases_behind,
+        rules=rules,
+        expected_connections=expected_connections,
+        tunnels=list(tunnels),
+        exclude_tunnels=list(exclude_tunnels),
+        ignores=entries,
+        releases=releases,
+    )
 
 
 def _flat(frame: pd.DataFrame) -> pd.DataFrame:

@@ -47,6 +47,10 @@ class Table:
     rows: Sequence[Sequence[Cell]]
     caption: str | None = None
     empty: str = "Nothing to show."
+    #: rows left out of ``rows`` (a long table is capped), all of them in ``csv``
+    more: int = 0
+    #: every row as CSV text (with a header line) when the table is capped
+    csv: str | None = None
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ finding in one place: which rows break it, which columns show them, and the one-
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -30,10 +31,15 @@ from tunnelframe.colos import (
 from tunnelframe.history import HistorySummary
 from tunnelframe.report._doc import ColumnKind, Severity
 from tunnelframe.report._redact import Redactor
+from tunnelframe.report._releases import Calendar, calendar_view, choose_calendar
 from tunnelframe.report._source import FleetData
 from tunnelframe.versions import config_drift, version_drift, version_summary
 
 __all__: list[str] = []
+
+
+#: A larger fleet has its most urgent tunnels detailed; the rest are one row each (and CSV).
+MAX_DETAILED_TUNNELS = 150
 
 
 class Analysis:
@@ -46,6 +52,10 @@ class Analysis:
         max_releases_behind: int | None = None,
         history: HistorySummary | None = None,
         redactor: Redactor | None = None,
+        expected_connections: int = 4,
+        releases: pd.DataFrame | str | os.PathLike[str] | None = None,
+        previous_diff: pd.DataFrame | None = None,
+        previous_fetched_at: pd.Timestamp | None = None,
     ) -> None:
         if max_releases_behind is not None and (
             isinstance(max_releases_behind, bool)
@@ -56,8 +66,25 @@ class Analysis:
                 f"max_releases_behind must be a whole number of 0 or more, "
                 f"not {max_releases_behind!r}"
             )
+        if (
+            isinstance(expected_connections, bool)
+            or not isinstance(expected_connections, int)
+            or expected_connections < 1
+        ):
+            raise ValueError(
+                f"expected_connections must be a whole number of 1 or more, "
+                f"not {expected_connections!r}"
+            )
         self.data = data
         self.max_releases_behind = max_releases_behind
+        #: the active connections a healthy connector holds (cloudflared opens 4)
+        self.expected_connections = expected_connections
+        #: the release calendar asked for (None: the newest of bundled and refreshed)
+        self.releases = releases
+        #: what changed since the previous snapshot (``write_report(previous=...)``)
+        self.previous_diff = previous_diff
+        self.previous_fetched_at = previous_fetched_at
+        self._rows: dict[str, pd.DataFrame | None] = {}
         #: what the analyses warned about, as sentences for the report
         self.notes: list[str] = []
         #: the history summary for the history section (``write_report(history=...)``)
@@ -75,9 +102,70 @@ class Analysis:
                 self.notes.append(note)
         return result
 
+    @cached_property
+    def calendar(self) -> Calendar:
+        """The release calendar in use; its notes (stale, fleet ahead of it) join the report's."""
+        view = calendar_view(choose_calendar(self.releases), self.connections, self.data.as_of)
+        self.notes.extend(n for n in view.notes if n not in self.notes)
+        return view
+
     @property
     def connections(self) -> pd.DataFrame:
         return self.data.connections
+
+    @cached_property
+    def hosts(self) -> dict[str, dict[Any, str]]:
+        """``"connector"``: (account, tunnel, connector) -> "IPs (arch)"; ``"tunnel"``: the
+        hosts of each (account, tunnel), joined."""
+        c = self.data.connectors
+        per_connector: dict[Any, str] = {}
+        per_tunnel: dict[Any, list[str]] = {}
+        for acc, tid, cid, ips, arch in zip(
+            c["account_id"].astype(str),
+            c["tunnel_id"].astype(str),
+            c["connector_id"].astype(str),
+            c["origin_ips"].astype(object),
+            c["arch"].astype(object),
+            strict=True,
+        ):
+            ip = "unknown IP" if ips is None or pd.isna(ips) or not str(ips) else str(ips)
+            host = ip if arch is None or pd.isna(arch) else f"{ip} ({arch})"
+            per_connector[(acc, tid, cid)] = host
+            seen = per_tunnel.setdefault((acc, tid), [])
+            if host not in seen:
+                seen.append(host)
+        return {
+            "connector": per_connector,
+            "tunnel": {k: ", ".join(v) for k, v in per_tunnel.items()},
+        }
+
+    @cached_property
+    def detailed_tunnels(self) -> set[str]:
+        """Ids of the tunnels the report details (and links to): all of a fleet of at most
+        :data:`MAX_DETAILED_TUNNELS`, else the most urgent by their findings, then by name."""
+        live = self.live_tunnels
+        ids = live["tunnel_id"].astype(str)
+        if len(ids) <= MAX_DETAILED_TUNNELS:
+            return set(ids)
+        severity = {"high": 0, "warn": 1, "info": 2}
+        rank: dict[str, int] = {}
+        for rule in RULES:
+            rows = self.rows_of(rule)
+            if rows is None:
+                continue
+            for tid in rows["tunnel_id"].astype(str):
+                rank[tid] = min(rank.get(tid, 9), severity[rule.severity])
+        names = live["tunnel_name"].astype(object).map(lambda v: "" if _missing(v) else str(v))
+        by_name = [t for _, t in sorted(zip(names.str.casefold(), ids, strict=True))]
+        ordered = sorted(by_name, key=lambda t: rank.get(t, 9))
+        return set(ordered[:MAX_DETAILED_TUNNELS])
+
+    def rows_of(self, rule: Rule) -> pd.DataFrame | None:
+        """The rows that break ``rule``, with their host, sorted by tunnel (cached)."""
+        if rule.id not in self._rows:
+            rows = rule.rows(self)
+            self._rows[rule.id] = None if rows is None else _sorted_with_host(self, rows)
+        return self._rows[rule.id]
 
     @cached_property
     def live_tunnels(self) -> pd.DataFrame:
@@ -87,12 +175,24 @@ class Analysis:
 
     @cached_property
     def drift(self) -> pd.DataFrame:
-        frame: pd.DataFrame = self.quietly(version_drift, self.connections, as_of=self.data.as_of)
+        frame: pd.DataFrame = self.quietly(
+            version_drift,
+            self.connections,
+            as_of=self.data.as_of,
+            releases=self.calendar.frame,
+            latest=self.calendar.latest,
+        )
         return frame
 
     @cached_property
     def versions(self) -> Any:
-        return self.quietly(version_summary, self.connections, as_of=self.data.as_of)
+        return self.quietly(
+            version_summary,
+            self.connections,
+            as_of=self.data.as_of,
+            releases=self.calendar.frame,
+            latest=self.calendar.latest,
+        )
 
     @cached_property
     def config(self) -> pd.DataFrame:
@@ -102,12 +202,16 @@ class Analysis:
 
     @cached_property
     def ha_connectors(self) -> pd.DataFrame:
-        frame: pd.DataFrame = ha_report(self.connections, level="connector")
+        frame: pd.DataFrame = ha_report(
+            self.connections, level="connector", expected_connections=self.expected_connections
+        )
         return frame
 
     @cached_property
     def ha_tunnels(self) -> pd.DataFrame:
-        frame: pd.DataFrame = ha_report(self.connections, level="tunnel")
+        frame: pd.DataFrame = ha_report(
+            self.connections, level="tunnel", expected_connections=self.expected_connections
+        )
         return frame
 
     @cached_property
@@ -180,6 +284,8 @@ class Rule:
     message: Callable[[Analysis, dict[str, Any]], str]
     #: said when ``rows`` returns None (the source cannot tell)
     unavailable: str = ""
+    #: what to do about a row, for the fix-first block
+    advice: str = ""
 
 
 def _name(row: dict[str, Any]) -> str:
@@ -248,38 +354,80 @@ def _single_connector_message(a: Analysis, r: dict[str, Any]) -> str:
     return f"single-connector: {_tunnel(r)}: {r['reason']}"
 
 
-def _degraded(a: Analysis) -> pd.DataFrame:
+def _reconnecting_mask(a: Analysis, ha: pd.DataFrame) -> pd.Series:
+    """One connection short and that one pending reconnect: transient, not an outage."""
+    return (ha["n_active"] == a.expected_connections - 1) & (ha["n_pending"] >= 1)
+
+
+def _connector_problems(a: Analysis) -> pd.DataFrame:
     ha = a.ha_connectors
     bad = ha[ha["status"].isin(["degraded", "down"]) & ~ha["replaced"]]
-    bad = bad.assign(status=bad["status"].astype(str))
-    # A tunnel the API calls down and that lists no connector at all is down too.
-    tunnels = a.live_tunnels
-    empty = tunnels[
-        (tunnels["tunnel_status"].astype(str) == "down") & (tunnels["n_connectors"].fillna(0) == 0)
-    ]
-    if len(empty):
-        gone = pd.DataFrame(
-            {
-                "account_id": empty["account_id"].astype(str),
-                "tunnel_id": empty["tunnel_id"].astype(str),
-                "tunnel_name": empty["tunnel_name"].astype(object),
-                "connector_id": None,
-                "n_active": 0,
-                "n_pending": 0,
-                "status": "down",
-                "reason": "the API reports the tunnel down and lists no connector",
-            }
-        )
-        # From records: pd.concat would guess dtypes from gone's all-NA columns (deprecated).
-        rows = bad.to_dict("records") + gone.to_dict("records")
-        bad = pd.DataFrame(rows, columns=bad.columns)
-    return bad.reset_index(drop=True)
+    return bad.assign(status=bad["status"].astype(str))
+
+
+def _degraded(a: Analysis) -> pd.DataFrame:
+    bad = _connector_problems(a)
+    return bad[~_reconnecting_mask(a, bad)].reset_index(drop=True)
 
 
 def _degraded_message(a: Analysis, r: dict[str, Any]) -> str:
-    if r["connector_id"] is None or pd.isna(r["connector_id"]):
-        return f"down: {_tunnel(r)}: {r['reason']}"
     return f"{r['status']}: connector {r['connector_id']} of {_tunnel(r)}: {r['reason']}"
+
+
+def _reconnecting(a: Analysis) -> pd.DataFrame:
+    bad = _connector_problems(a)
+    return bad[_reconnecting_mask(a, bad)].reset_index(drop=True)
+
+
+def _reconnecting_message(a: Analysis, r: dict[str, Any]) -> str:
+    return f"reconnecting: connector {r['connector_id']} of {_tunnel(r)}: {r['reason']}"
+
+
+def _down(a: Analysis) -> pd.DataFrame:
+    """Tunnels the API reports down, or with connectors of which none holds a connection.
+
+    WARP Connector tunnels run active/passive pairs and are judged by ``pair-ha`` instead.
+    """
+    tunnels = a.live_tunnels
+    tunnels = tunnels[(tunnels["tun_type"].astype(object) != "warp_connector").to_numpy(bool)]
+    ha = a.ha_tunnels
+    up = set(ha.loc[ha["n_active"] > 0, "tunnel_id"].astype(str))
+    has_connectors = set(a.data.connectors["tunnel_id"].astype(str))
+    ids = tunnels["tunnel_id"].astype(str)
+    status = tunnels["tunnel_status"].astype(object)
+    down = tunnels[(status == "down") | (ids.isin(has_connectors) & ~ids.isin(up))]
+    n = down["n_connectors"].fillna(0).astype("int64")
+    reasons = [
+        "the API reports the tunnel down and lists no connector"
+        if k == 0
+        else f"{k} connector(s) listed, none holds an active connection"
+        for k in n
+    ]
+    inactive = down["conns_inactive_at"]
+    age = (a.data.as_of - inactive).dt.total_seconds() / 86400
+    return pd.DataFrame(
+        {
+            "account_id": down["account_id"].astype(str).to_numpy(),
+            "tunnel_id": down["tunnel_id"].astype(str).to_numpy(),
+            "tunnel_name": down["tunnel_name"].astype(object).to_numpy(),
+            "connector_id": None,
+            "tunnel_status": down["tunnel_status"].astype(object).to_numpy(),
+            "n_connectors": n.to_numpy(),
+            "conns_inactive_at": inactive.to_numpy(),
+            "down_days": age.round(1).to_numpy(),
+            "reason": reasons,
+        }
+    )
+
+
+def _down_message(a: Analysis, r: dict[str, Any]) -> str:
+    since = r.get("conns_inactive_at")
+    when = (
+        ""
+        if since is None or pd.isna(since)
+        else f" (down since {pd.Timestamp(since):%Y-%m-%d %H:%M} UTC)"
+    )
+    return f"down: {_tunnel(r)}: {r['reason']}{when}"
 
 
 def _pair_ha(a: Analysis) -> pd.DataFrame:
@@ -315,6 +463,7 @@ def _fetch_error_message(a: Analysis, r: dict[str, Any]) -> str:
 
 _TUNNEL = Show("Tunnel", "tunnel_name")
 _CONNECTOR = Show("Connector", "connector_id", "mono")
+_HOST = Show("Host", "host", "mono")
 
 RULES: tuple[Rule, ...] = (
     Rule(
@@ -330,12 +479,14 @@ RULES: tuple[Rule, ...] = (
         show=(
             _TUNNEL,
             _CONNECTOR,
+            _HOST,
             Show("Version", "version", "mono"),
             Show("Released", "released_on"),
             Show("Releases behind", "releases_behind", "num"),
             Show("Latest", "latest_version", "mono"),
         ),
         message=_unsupported_message,
+        advice="upgrade cloudflared on these hosts",
     ),
     Rule(
         id="releases-behind",
@@ -346,31 +497,77 @@ RULES: tuple[Rule, ...] = (
         show=(
             _TUNNEL,
             _CONNECTOR,
+            _HOST,
             Show("Version", "version", "mono"),
             Show("Releases behind", "releases_behind", "num"),
             Show("Latest", "latest_version", "mono"),
         ),
         message=_too_far_message,
+        advice="upgrade cloudflared on these hosts",
     ),
     Rule(
         id="degraded",
         title="degraded or down connectors",
         severity="high",
         description=(
-            "Connectors holding fewer active connections than cloudflared opens (4), or none; "
-            "connectors that merely linger after a restart are left out. Tunnels the API "
-            "reports down without any connector are listed too."
+            "Connectors holding fewer active connections than expected (cloudflared opens 4), "
+            "or none; connectors that merely linger after a restart are left out, and so are "
+            "connectors one connection short with that one reconnecting (see below)."
         ),
         rows=_degraded,
         show=(
             _TUNNEL,
             _CONNECTOR,
+            _HOST,
             Show("Status", "status", "status"),
             Show("Active", "n_active", "num"),
             Show("Pending", "n_pending", "num"),
             Show("Why", "reason", "wide"),
         ),
         message=_degraded_message,
+        advice="check the host's egress to the edge (outbound 7844, QUIC or HTTP/2)",
+    ),
+    Rule(
+        id="down",
+        title="down tunnels",
+        severity="high",
+        description=(
+            "Tunnels the API reports down, or whose connectors hold no active connection: "
+            "nothing reaches the services behind them. Down for long, a tunnel is a cleanup "
+            "candidate; down for minutes, an incident."
+        ),
+        rows=_down,
+        show=(
+            _TUNNEL,
+            Show("API status", "tunnel_status", "status"),
+            Show("Down since", "conns_inactive_at"),
+            Show("Days", "down_days", "num"),
+            Show("Connectors", "n_connectors", "num"),
+            Show("Why", "reason", "wide"),
+        ),
+        message=_down_message,
+        advice="restart cloudflared on its hosts and check their egress to the edge; "
+        "delete the tunnel if it is no longer used",
+    ),
+    Rule(
+        id="reconnecting",
+        title="connectors reconnecting",
+        severity="warn",
+        description=(
+            "Connectors one connection short of the expected count with that connection "
+            "pending a reconnect: usually transient. Look again if it persists."
+        ),
+        rows=_reconnecting,
+        show=(
+            _TUNNEL,
+            _CONNECTOR,
+            _HOST,
+            Show("Active", "n_active", "num"),
+            Show("Pending", "n_pending", "num"),
+            Show("Why", "reason", "wide"),
+        ),
+        message=_reconnecting_message,
+        advice="nothing yet; if it persists, check the host's egress to the edge",
     ),
     Rule(
         id="single-connector",
@@ -383,12 +580,14 @@ RULES: tuple[Rule, ...] = (
         rows=_single_connector,
         show=(
             _TUNNEL,
+            _HOST,
             Show("API status", "tunnel_status", "status"),
             Show("Connectors", "n_connectors", "num"),
             Show("Active conns", "n_active", "num"),
             Show("Why", "reason", "wide"),
         ),
         message=_single_connector_message,
+        advice="run a second replica of cloudflared on another host",
     ),
     Rule(
         id="single-colo",
@@ -403,12 +602,15 @@ RULES: tuple[Rule, ...] = (
         rows=_single_colo,
         show=(
             _TUNNEL,
+            _HOST,
             Show("API status", "tunnel_status", "status"),
             Show("Connectors up", "n_active_connectors", "num"),
             Show("Active conns", "n_active", "num"),
             Show("Why", "reason", "wide"),
         ),
         message=_single_colo_message,
+        advice="check the hosts' egress to the edge: cloudflared spreads over two regions "
+        "when it can reach both",
     ),
     Rule(
         id="pair-ha",
@@ -445,12 +647,14 @@ RULES: tuple[Rule, ...] = (
         show=(
             _TUNNEL,
             _CONNECTOR,
+            _HOST,
             Show("Version", "version", "mono"),
             Show("Config version", "config_version", "num"),
             Show("Tunnel's newest", "tunnel_config_version", "num"),
             Show("Started", "run_at"),
         ),
         message=_config_message,
+        advice="restart the connector so it applies the newest configuration",
     ),
     Rule(
         id="fetch-errors",
@@ -469,6 +673,7 @@ RULES: tuple[Rule, ...] = (
             Show("Message", "message", "wide"),
         ),
         message=_fetch_error_message,
+        advice="fetch again; check the token's permissions if it persists",
         unavailable="Only a snapshot records fetch errors; this source does not say.",
     ),
 )
@@ -487,8 +692,48 @@ FINDINGS_COLUMNS = (
 
 
 def rule_rows(analysis: Analysis, rules: Sequence[Rule] = RULES) -> list[tuple[Rule, Any]]:
-    """Every rule with its rows (None when the rule cannot be evaluated on this source)."""
-    return [(rule, rule.rows(analysis)) for rule in rules]
+    """Every rule with its rows (None when the rule cannot be evaluated on this source).
+
+    Rows carry ``host`` (the connector's origin IPs and architecture; for a tunnel-level row,
+    its connectors' hosts) and are sorted by tunnel name, tunnel id and connector id, never
+    left in payload order. Computed once per analysis.
+    """
+    return [(rule, analysis.rows_of(rule)) for rule in rules]
+
+
+def _missing(value: Any) -> bool:
+    return value is None or bool(pd.isna(value))
+
+
+def _sorted_with_host(a: Analysis, rows: pd.DataFrame) -> pd.DataFrame:
+    hosts = a.hosts
+    keys = list(zip(rows["account_id"].astype(str), rows["tunnel_id"].astype(str), strict=True))
+    if "connector_id" in rows.columns:
+        cids = [
+            None if c is None or pd.isna(c) else str(c) for c in rows["connector_id"].astype(object)
+        ]
+    else:
+        cids = [None] * len(rows)
+    host = [
+        hosts["connector"].get((*k, c)) if c is not None else hosts["tunnel"].get(k)
+        for k, c in zip(keys, cids, strict=True)
+    ]
+    out = rows.assign(host=pd.array(host, dtype="string"))
+    name = (
+        out["tunnel_name"].astype(object).map(lambda v: "" if v is None or pd.isna(v) else str(v))
+    )
+    order = (
+        pd.DataFrame(
+            {
+                "n": name.str.casefold(),
+                "t": out["tunnel_id"].astype(str),
+                "c": pd.Series([c or "" for c in cids], index=out.index),
+            }
+        )
+        .sort_values(["n", "t", "c"], kind="stable")
+        .index
+    )
+    return out.loc[order].reset_index(drop=True)
 
 
 def findings_frame(analysis: Analysis, rules: Sequence[Rule]) -> pd.DataFrame:

@@ -35,10 +35,31 @@ __all__: list[str] = []
 #: Resolution of embedded figures: sharp on a laptop, small enough to keep the file light.
 FIGURE_DPI = 110
 
-# Opens every <details> before printing so a printed report shows all it holds.
+# The page's one script, allowed by its hash in the CSP; the page reads fully without it.
+# Opens every <details> before printing (a printed report shows all it holds); gives each
+# table of more than 8 rows a filter box (hides rows not containing the text) and makes every
+# column heading sort its table on click (numbers as numbers; again: reversed).
 _SCRIPT = (
     "window.addEventListener('beforeprint',function(){"
     "document.querySelectorAll('details').forEach(function(d){d.open=true;});});"
+    "document.querySelectorAll('.scroll>table').forEach(function(t){"
+    "var b=t.tBodies[0];if(!b)return;var rows=Array.prototype.slice.call(b.rows);"
+    "if(rows.length>8){var i=document.createElement('input');i.type='search';"
+    "i.className='filter';i.placeholder='Filter these '+rows.length+' rows';"
+    "i.setAttribute('aria-label','Filter rows');"
+    "i.addEventListener('input',function(){var q=i.value.toLowerCase();"
+    "rows.forEach(function(r){r.hidden=q!==''&&r.textContent.toLowerCase().indexOf(q)<0;});});"
+    "t.parentNode.parentNode.insertBefore(i,t.parentNode);}"
+    "Array.prototype.forEach.call(t.tHead?t.tHead.rows[0].cells:[],function(h,c){"
+    "h.classList.add('sortable');h.tabIndex=0;h.addEventListener('click',function(){"
+    "var up=h.getAttribute('aria-sort')!=='ascending';"
+    "Array.prototype.forEach.call(h.parentNode.cells,function(x){x.removeAttribute('aria-sort');});"
+    "h.setAttribute('aria-sort',up?'ascending':'descending');"
+    "var key=function(r){var s=r.cells[c]?r.cells[c].textContent.trim():'';"
+    "var n=parseFloat(s.replace(/,/g,''));return isNaN(n)||!/^[-\\d.,]+%?$/.test(s)?s:n;};"
+    "rows.slice().sort(function(a,z){var x=key(a),y=key(z);"
+    "var d=(typeof x===typeof y)?(x<y?-1:x>y?1:0):(typeof x==='number'?-1:1);"
+    "return up?d:-d;}).forEach(function(r){b.appendChild(r);});});});});"
 )
 
 _CSS = """
@@ -83,6 +104,11 @@ min-width:0}
 .scroll{overflow-x:auto;-webkit-overflow-scrolling:touch;margin:.5rem 0 1rem;
 border:1px solid var(--line);border-radius:6px}
 table{border-collapse:collapse;width:100%;font-size:.88rem}
+input.filter{display:block;width:100%;max-width:24rem;margin:.5rem 0 .2rem;padding:.35rem .5rem;
+font:inherit;border:1px solid var(--line);border-radius:.3rem}
+th.sortable{cursor:pointer}th[aria-sort=ascending]::after{content:" ▲"}
+th[aria-sort=descending]::after{content:" ▼"}
+details.csv textarea{width:100%;font:12px/1.3 ui-monospace,Menlo,Consolas,monospace}
 caption{caption-side:top;text-align:left;padding:.4rem .6rem;color:var(--muted);
 font-size:.85rem}
 th,td{padding:.32rem .6rem;text-align:left;vertical-align:top;border-bottom:1px solid var(--line)}
@@ -122,7 +148,9 @@ dl.fields dd{margin:0;overflow-wrap:anywhere}
 details:target{outline:2px solid var(--accent)}
 footer{margin-top:3rem;color:var(--muted);font-size:.8rem;border-top:1px solid var(--line);
 padding-top:.6rem}
+.chart{overflow-x:auto;-webkit-overflow-scrolling:touch}
 @media (max-width:40rem){
+.chart img{width:660px;max-width:none}
 body{font-size:14px}
 .page{padding:.8rem .7rem 2rem}
 h1{font-size:1.3rem}
@@ -141,6 +169,7 @@ nav.toc{background:none;border:1px solid var(--line)}
 .scroll{overflow:visible;border:0}
 table{font-size:8pt}
 th{position:static}
+input.filter{display:none}
 td.mono{white-space:normal;overflow-wrap:break-word}
 td.text,td.wide{min-width:0}
 tr,figure,.card,dl.fields{break-inside:avoid}
@@ -306,6 +335,19 @@ def _table(block: Table) -> list[str]:
         cells = "".join(_cell(cell, col.kind) for cell, col in zip(row, block.columns, strict=True))
         out.append(f"<tr>{cells}</tr>")
     out += ["</tbody>", "</table>", "</div>"]
+    if block.more:
+        total = len(block.rows) + block.more
+        out.append(
+            f'<p class="note more">… and {block.more:,} more rows: all {total:,} are in the '
+            "CSV below.</p>"
+        )
+    if block.csv is not None:
+        out += [
+            '<details class="csv">',
+            f"<summary>All {len(block.rows) + block.more:,} rows as CSV</summary>",
+            f'<textarea readonly rows="8" spellcheck="false">{_e(block.csv)}</textarea>',
+            "</details>",
+        ]
     return out
 
 
@@ -329,9 +371,12 @@ def _figure(block: Figure) -> list[str]:
         warnings.warn(f"figure {block.alt!r} could not be drawn: {exc}", RuntimeWarning, 2)
         return [f'<p class="note">Figure unavailable ({_e(block.alt)}): {_e(exc)}</p>']
     data = base64.b64encode(png).decode("ascii")
+    # On a phone the chart keeps a readable size inside its own sideways-scrolling box
+    # (labels at ~8 px and up, not 4), instead of shrinking to the screen.
     out = [
-        "<figure>",
+        '<figure><div class="chart">',
         f'<img src="data:image/png;base64,{data}" alt="{_e(block.alt)}" loading="eager">',
+        "</div>",
     ]
     if block.caption:
         out.append(f"<figcaption>{_e(block.caption)}</figcaption>")
@@ -365,14 +410,17 @@ def _group(block: Group) -> list[str]:
     return out
 
 
-#: Findings with at most this many rows are shown open; longer lists start collapsed.
+#: Warnings with at most this many rows are shown open; longer lists start collapsed.
 OPEN_FINDING_ROWS = 12
 
 
 def _finding(block: Finding) -> list[str]:
-    opened = (
-        " open" if block.table is not None and len(block.table.rows) <= OPEN_FINDING_ROWS else ""
+    # Sections open by severity, not size: high always, warnings when short, info never.
+    rows = len(block.table.rows) if block.table is not None else 0
+    shown = block.table is not None and (
+        block.severity == "high" or (block.severity == "warn" and rows <= OPEN_FINDING_ROWS)
     )
+    opened = " open" if shown else ""
     count = "?" if block.unavailable is not None else str(block.count)
     out = [
         f'<details class="finding {_e(block.severity)}" id="finding-{_e(block.rule)}"{opened}>',

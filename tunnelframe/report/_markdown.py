@@ -118,7 +118,22 @@ def _block(block: Block, *, level: int) -> list[str]:
         out = [f"*{_md(block.caption)}*", ""] if block.caption else []
         right = {i for i, c in enumerate(block.columns) if c.kind == "num"}
         rows = [[c.text for c in row] for row in block.rows]
-        return out + _pipe_table([c.title for c in block.columns], rows, right=right)
+        out += _pipe_table([c.title for c in block.columns], rows, right=right)
+        if block.more and block.csv is not None:
+            # Nothing lost: the rows past the cap follow as CSV, in a fence longer than any
+            # run of backticks in the data.
+            runs = re.findall(r"`+", block.csv)
+            fence = "`" * max(3, 1 + max((len(r) for r in runs), default=0))
+            total = len(block.rows) + block.more
+            out += [
+                f"*… and {block.more:,} more rows; all {total:,} as CSV:*",
+                "",
+                f"{fence}csv",
+                block.csv.rstrip("\n"),
+                fence,
+                "",
+            ]
+        return out
     if isinstance(block, Figure):
         return [f"*Figure (embedded in the HTML report): {_md(block.alt)}*", ""]
     if isinstance(block, Fields):

@@ -102,6 +102,35 @@ def tunnel_anchor(tunnel_id: Any) -> str:
     return "t-" + hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+#: Rows a table shows; a longer one says "and N more" and carries every row as CSV.
+MAX_TABLE_ROWS = 50
+
+
+_NUMBER = re.compile(r"-?[\d,]+(\.\d+)?%?")
+
+
+def _cell_text(show: Show, value: Any) -> str:
+    text = name_of(value) if show.column == "tunnel_name" else fmt(value)
+    # A spreadsheet runs a cell starting with = + - @ as a formula (CSV injection): quote it,
+    # unless it is a plain number.
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r") and not _NUMBER.fullmatch(text):
+        return "'" + text
+    return text
+
+
+def _csv(frame: pd.DataFrame, show: Sequence[Show]) -> str:
+    out = pd.DataFrame(
+        {
+            s.title: [_cell_text(s, v) for v in frame[s.column]]
+            if s.column in frame.columns
+            else [""] * len(frame)
+            for s in show
+        }
+    )
+    text: str = out.to_csv(index=False)
+    return text
+
+
 def table(
     frame: pd.DataFrame,
     show: Sequence[Show],
@@ -109,10 +138,18 @@ def table(
     caption: str | None = None,
     empty: str = "Nothing to show.",
     known_tunnels: set[str] | None = None,
+    limit: int | None = MAX_TABLE_ROWS,
 ) -> Table:
-    """A :class:`Table` of ``frame``'s ``show`` columns; tunnel names link to their detail."""
+    """A :class:`Table` of ``frame``'s ``show`` columns; tunnel names link to their detail.
+
+    Past ``limit`` rows the table shows the first ``limit`` and carries all of them as CSV.
+    """
     columns = [Column(s.title, s.kind) for s in show]
     rows: list[list[Cell]] = []
+    more, csv = 0, None
+    if limit is not None and len(frame) > limit:
+        more, csv = len(frame) - limit, _csv(frame, show)
+        frame = frame.iloc[:limit]
     records = frame.to_dict("records")
     for record in records:
         row = []
@@ -129,7 +166,7 @@ def table(
             else:
                 row.append(Cell(fmt(value)))
         rows.append(row)
-    return Table(columns, rows, caption=caption, empty=empty)
+    return Table(columns, rows, caption=caption, empty=empty, more=more, csv=csv)
 
 
 def table_group(
@@ -150,7 +187,8 @@ def table_group(
 
 
 def _known_tunnels(a: Analysis) -> set[str]:
-    return {str(t) for t in a.live_tunnels["tunnel_id"].dropna()}
+    """The tunnels with a detail section to link to."""
+    return a.detailed_tunnels
 
 
 def _figure(
@@ -270,7 +308,7 @@ def findings(a: Analysis, rules: Sequence[Rule] = RULES) -> Section:
     order = {"high": 0, "warn": 1, "info": 2}
     clean: list[Block] = []
     for rule in sorted(rules, key=lambda r: order[r.severity]):
-        rows = rule.rows(a)
+        rows = a.rows_of(rule)
         if rows is None:
             if rule.unavailable:
                 blocks.append(
@@ -538,6 +576,17 @@ _CONNECTOR_DETAIL = (
 )
 
 
+_TUNNEL_ROW = (
+    Show("Tunnel", "tunnel_name"),
+    Show("Tunnel ID", "tunnel_id", "mono"),
+    Show("Status", "tunnel_status", "status"),
+    Show("Connectors", "n_connectors", "num"),
+    Show("Versions", "versions", "mono"),
+    Show("Origin IPs", "hosts", "mono"),
+    Show("Edge", "edges", "mono"),
+)
+
+
 def tunnels(a: Analysis) -> Section:
     """Every tunnel with its connectors, as ``cloudflared tunnel info`` lists them."""
     keys = ["account_id", "tunnel_id", "connector_id"]
@@ -566,10 +615,25 @@ def tunnels(a: Analysis) -> Section:
     live = live.sort_values(["_sort", "tunnel_id"], kind="stable")
     groups: list[Block] = []
     records = cast(list[dict[str, Any]], live.to_dict("records"))
+    detailed = a.detailed_tunnels
+    rest: list[dict[str, Any]] = []
     for t in records:
         tid = str(t["tunnel_id"])
         mine = by_tunnel.get(tid, connectors.iloc[0:0])
         edges = edges_of.get(tid, "")
+        if tid not in detailed:
+            rest.append(
+                {
+                    "tunnel_name": t["tunnel_name"],
+                    "tunnel_id": tid,
+                    "tunnel_status": t["tunnel_status"],
+                    "n_connectors": len(mine),
+                    "versions": ", ".join(sorted({str(v) for v in mine["version"].dropna()})),
+                    "hosts": ", ".join(str(h) for h in mine["origin_ips"].dropna()),
+                    "edges": edges,
+                }
+            )
+            continue
         fields = [("ID", tid)]
         if several_accounts:
             fields.append(("Account", fmt(t["account_id"])))
@@ -601,9 +665,17 @@ def tunnels(a: Analysis) -> Section:
             else " Tunnels without connectors are not known from a connections frame."
         )
     )
-    return Section(
-        "tunnels", "Tunnels in detail", [intro, *groups], toc_note=plural(len(live), "tunnel")
-    )
+    out: list[Block] = [intro, *groups]
+    if rest:
+        out.append(
+            Group(
+                f"{plural(len(rest), 'more tunnel')}, one row each (the most urgent "
+                f"{len(groups):,} are detailed above)",
+                [table(pd.DataFrame(rest), _TUNNEL_ROW)],
+                anchor="more-tunnels",
+            )
+        )
+    return Section("tunnels", "Tunnels in detail", out, toc_note=plural(len(live), "tunnel"))
 
 
 def _config_text(t: dict[str, Any]) -> str:

@@ -22,6 +22,7 @@ import threading
 import time
 import urllib.parse
 from collections.abc import Callable, Iterator, Mapping
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import IO, Any
 
@@ -486,11 +487,14 @@ def simulate(
     latency: float = 0.0,
     token: str | None = None,
     out: IO[str] | None = None,
+    as_of: datetime | str | None = None,
 ) -> None:
     """Serve a generated fleet on 127.0.0.1 until interrupted (``tunnelframe simulate``).
 
     Prints the base URL, token and account as environment variables for tunnelframe (and the
-    official SDK) to pick up.
+    official SDK) to pick up. ``token`` fixes the token (default: a random one); ``as_of`` is
+    the fleet's "now" (default 2026-08-20T12:00:00Z, the generator's; pass the current time
+    for a fleet whose times are shifted to the present).
 
     Examples
     --------
@@ -499,7 +503,7 @@ def simulate(
     """
     stream = out if out is not None else sys.stdout
     with serve(
-        generate_fleet(n_tunnels, seed=seed), latency=latency, token=token, port=port
+        generate_fleet(n_tunnels, seed=seed, as_of=as_of), latency=latency, token=token, port=port
     ) as api:
         print(
             f"tunnelframe simulator: {n_tunnels} tunnels on {api.url} (Ctrl+C stops it)\n"

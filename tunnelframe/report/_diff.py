@@ -1,0 +1,327 @@
+"""What changed between two snapshots of a fleet: one row per change, no history store needed.
+
+:func:`diff_frames` compares two :class:`~tunnelframe.report._source.FleetData` tunnel by
+tunnel: connectors added, removed or restarted (a new connector id on the same host: same
+origin IPs and architecture), cloudflared upgraded or downgraded, colo sites and metros gained
+or lost (by active connections), and changes of the tunnel's API status and HA status. The
+rows are sorted by tunnel and change; each carries a one-line message. Nothing here fetches.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+import pandas as pd
+
+from tunnelframe._text import one_line
+from tunnelframe.colos import ha_report
+from tunnelframe.frames import connection_flags
+from tunnelframe.report._doc import Section, Stat, Stats, Text
+from tunnelframe.report._findings import Analysis, Show
+from tunnelframe.report._sections import _known_tunnels, fmt_time, table_group
+from tunnelframe.report._source import FleetData
+from tunnelframe.versions import parse_version
+
+__all__ = ["CHANGES", "DIFF_COLUMNS", "diff_frames", "since_previous"]
+
+#: The kinds of change, in the order rows of one tunnel are listed.
+CHANGES = (
+    "tunnel-added",
+    "tunnel-removed",
+    "tunnel-status",
+    "ha-status",
+    "connector-added",
+    "connector-removed",
+    "connector-restarted",
+    "upgraded",
+    "downgraded",
+    "metro-gained",
+    "metro-lost",
+    "site-gained",
+    "site-lost",
+)
+
+#: Columns of :func:`tunnelframe.diff_snapshots`.
+DIFF_COLUMNS = (
+    "change",
+    "account_id",
+    "tunnel_id",
+    "tunnel_name",
+    "connector_id",
+    "host",
+    "before",
+    "after",
+    "message",
+)
+
+_METRO = re.compile(r"[A-Za-z]{3}")
+
+
+def _metro(site: str) -> str:
+    """``ord12`` -> ``ORD``: a colo site code starts with its metro's IATA code."""
+    match = _METRO.match(site)
+    return match.group(0).upper() if match else site.upper()
+
+
+def _str(value: Any) -> str | None:
+    return None if value is None or value is pd.NA or pd.isna(value) else str(value)
+
+
+def _host(row: dict[str, Any]) -> str:
+    ips = _str(row.get("origin_ips")) or "unknown IP"
+    arch = _str(row.get("arch"))
+    return f"{ips} ({arch})" if arch else ips
+
+
+def _sites(data: FleetData) -> dict[tuple[str, str], set[str]]:
+    conns = data.connections
+    active, _ = connection_flags(conns)
+    live = conns[active & conns["colo_name"].notna()]
+    out: dict[tuple[str, str], set[str]] = {}
+    for account, tunnel, colo in zip(
+        live["account_id"].astype(str),
+        live["tunnel_id"].astype(str),
+        live["colo_name"].astype(str),
+        strict=True,
+    ):
+        out.setdefault((account, tunnel), set()).add(colo)
+    return out
+
+
+def _by_tunnel(frame: pd.DataFrame) -> dict[tuple[str, str], list[dict[Any, Any]]]:
+    out: dict[tuple[str, str], list[dict[Any, Any]]] = {}
+    for row in frame.to_dict("records"):
+        out.setdefault((str(row["account_id"]), str(row["tunnel_id"])), []).append(row)
+    return out
+
+
+def _tunnel_rows(frame: pd.DataFrame) -> dict[tuple[str, str], dict[Any, Any]]:
+    return {(str(r["account_id"]), str(r["tunnel_id"])): r for r in frame.to_dict("records")}
+
+
+def diff_frames(old: FleetData, new: FleetData) -> pd.DataFrame:
+    """One row per change from ``old`` to ``new`` (see :func:`tunnelframe.diff_snapshots`)."""
+    rows: list[dict[str, Any]] = []
+    old_t, new_t = _tunnel_rows(old.tunnels), _tunnel_rows(new.tunnels)
+    old_ha = _tunnel_rows(ha_report(old.connections, level="tunnel"))
+    new_ha = _tunnel_rows(ha_report(new.connections, level="tunnel"))
+    old_c, new_c = _by_tunnel(old.connectors), _by_tunnel(new.connectors)
+    old_s, new_s = _sites(old), _sites(new)
+
+    def add(change: str, key: tuple[str, str], name: Any, message: str, **kw: Any) -> None:
+        label = _str(name) or "(unnamed)"
+        rows.append(
+            {
+                "change": change,
+                "account_id": key[0],
+                "tunnel_id": key[1],
+                "tunnel_name": _str(name),
+                "connector_id": kw.get("connector_id"),
+                "host": kw.get("host"),
+                "before": kw.get("before"),
+                "after": kw.get("after"),
+                "message": one_line(f'{change}: tunnel "{label}" ({key[1]}): {message}'),
+            }
+        )
+
+    for key in sorted(set(old_t) | set(new_t) | set(old_c) | set(new_c)):
+        before, after = old_t.get(key), new_t.get(key)
+        name = (after or before or {}).get("tunnel_name")
+        if name is None:
+            first = (new_c.get(key) or old_c.get(key) or [{}])[0]
+            name = first.get("tunnel_name")
+        if before is None and after is not None:
+            add("tunnel-added", key, name, "new tunnel", after=_str(after.get("tunnel_status")))
+        elif after is None and before is not None:
+            add(
+                "tunnel-removed",
+                key,
+                name,
+                "no longer listed (deleted?)",
+                before=_str(before.get("tunnel_status")),
+            )
+        elif before is not None and after is not None:
+            b, a = _str(before.get("tunnel_status")), _str(after.get("tunnel_status"))
+            if b != a:
+                add("tunnel-status", key, name, f"API status {b} -> {a}", before=b, after=a)
+        hb, ha = old_ha.get(key), new_ha.get(key)
+        if hb is not None and ha is not None and _str(hb["status"]) != _str(ha["status"]):
+            add(
+                "ha-status",
+                key,
+                name,
+                f"HA {_str(hb['status'])} -> {_str(ha['status'])} ({_str(ha['reason'])})",
+                before=_str(hb["status"]),
+                after=_str(ha["status"]),
+            )
+        _connector_changes(key, name, old_c.get(key, []), new_c.get(key, []), add)
+        _site_changes(key, name, old_s.get(key, set()), new_s.get(key, set()), add)
+
+    frame = pd.DataFrame(rows, columns=list(DIFF_COLUMNS))
+    order = {c: i for i, c in enumerate(CHANGES)}
+    if len(frame):
+        frame["_tunnel"] = frame["tunnel_name"].fillna("").str.casefold()
+        frame["_order"] = frame["change"].map(order)
+        frame = frame.sort_values(
+            ["_tunnel", "tunnel_id", "_order", "connector_id", "after", "before"],
+            kind="stable",
+            na_position="first",
+        ).drop(columns=["_tunnel", "_order"])
+    frame = frame.reset_index(drop=True)
+    return frame.astype(
+        {"change": pd.CategoricalDtype(list(CHANGES)), **dict.fromkeys(DIFF_COLUMNS[1:], "string")}
+    )
+
+
+def _version_change(
+    key: tuple[str, str], name: Any, cid: str, host: str, b: str | None, a: str | None, add: Any
+) -> None:
+    if b == a or b is None or a is None:
+        return
+    pb, pa = parse_version(b), parse_version(a)
+    if not (pb.is_known and pa.is_known) or pb == pa:
+        return
+    change = "upgraded" if pa > pb else "downgraded"
+    add(
+        change,
+        key,
+        name,
+        f"connector {cid} on {host}: {b} -> {a}",
+        connector_id=cid,
+        host=host,
+        before=b,
+        after=a,
+    )
+
+
+def _connector_changes(
+    key: tuple[str, str],
+    name: Any,
+    before: list[dict[str, Any]],
+    after: list[dict[str, Any]],
+    add: Any,
+) -> None:
+    old = {str(r["connector_id"]): r for r in before}
+    new = {str(r["connector_id"]): r for r in after}
+    for cid in sorted(set(old) & set(new)):
+        host = _host(new[cid])
+        _version_change(
+            key, name, cid, host, _str(old[cid]["version"]), _str(new[cid]["version"]), add
+        )
+    gone = [old[c] for c in sorted(set(old) - set(new))]
+    came = [new[c] for c in sorted(set(new) - set(old))]
+    # A new connector id on a host that just lost one is that host's cloudflared restarting.
+    for row in list(came):
+        host = _host(row)
+        match = next((g for g in gone if _host(g) == host and host != "unknown IP"), None)
+        if match is None:
+            continue
+        gone.remove(match)
+        came.remove(row)
+        cid, was = str(row["connector_id"]), str(match["connector_id"])
+        add(
+            "connector-restarted",
+            key,
+            name,
+            f"connector {was} -> {cid} on {host}",
+            connector_id=cid,
+            host=host,
+            before=was,
+            after=cid,
+        )
+        _version_change(key, name, cid, host, _str(match["version"]), _str(row["version"]), add)
+    for row in came:
+        cid, host = str(row["connector_id"]), _host(row)
+        add(
+            "connector-added",
+            key,
+            name,
+            f"connector {cid} on {host} (cloudflared {_str(row['version'])})",
+            connector_id=cid,
+            host=host,
+            after=_str(row["version"]),
+        )
+    for row in gone:
+        cid, host = str(row["connector_id"]), _host(row)
+        add(
+            "connector-removed",
+            key,
+            name,
+            f"connector {cid} on {host} (cloudflared {_str(row['version'])})",
+            connector_id=cid,
+            host=host,
+            before=_str(row["version"]),
+        )
+
+
+def _site_changes(
+    key: tuple[str, str], name: Any, before: set[str], after: set[str], add: Any
+) -> None:
+    def metros(sites: Iterable[str]) -> set[str]:
+        return {_metro(s) for s in sites}
+
+    for metro in sorted(metros(after) - metros(before)):
+        add("metro-gained", key, name, f"active connections now reach {metro}", after=metro)
+    for metro in sorted(metros(before) - metros(after)):
+        add("metro-lost", key, name, f"no active connection in {metro} any more", before=metro)
+    # Sites only where they say more than the metro (ord12, not ORD).
+    for site in sorted(after - before):
+        if site != _metro(site):
+            add("site-gained", key, name, f"active connections now reach {site}", after=site)
+    for site in sorted(before - after):
+        if site != _metro(site):
+            add("site-lost", key, name, f"no active connection in {site} any more", before=site)
+
+
+_SHOW_LIMIT = 200  # rows shown per change table; the rest are counted
+
+
+def since_previous(a: Analysis) -> Section | None:
+    """The "Since the previous snapshot" section (``write_report(..., previous=...)``)."""
+    diff: pd.DataFrame | None = a.previous_diff
+    if diff is None:
+        return None
+    when = a.previous_fetched_at
+    intro = (
+        f"Compared with the previous snapshot ({fmt_time(when)})."
+        if when is not None
+        else "Compared with the previous snapshot."
+    )
+    if diff.empty:
+        return Section(
+            "since",
+            "Since the previous snapshot",
+            [Text(intro + " Nothing changed.")],
+            toc_note="no change",
+        )
+    counts = diff["change"].value_counts()
+    stats = Stats([Stat(str(c), f"{int(counts[c]):,}") for c in CHANGES if counts.get(c, 0)])
+    show = (
+        Show("Tunnel", "tunnel_name"),
+        Show("Change", "change", "mono"),
+        Show("Connector", "connector_id", "mono"),
+        Show("Host", "host", "mono"),
+        Show("Before", "before", "mono"),
+        Show("After", "after", "mono"),
+    )
+    known = _known_tunnels(a)
+    blocks: list[Any] = [Text(intro), stats]
+    groups = [
+        ("Tunnels and HA", ("tunnel-added", "tunnel-removed", "tunnel-status", "ha-status")),
+        ("Connectors", ("connector-added", "connector-removed", "connector-restarted")),
+        ("Versions", ("upgraded", "downgraded")),
+        ("Colos", ("metro-gained", "metro-lost", "site-gained", "site-lost")),
+    ]
+    for title, kinds in groups:
+        part = diff[diff["change"].isin(kinds)]
+        if part.empty:
+            continue
+        shown = part.head(_SHOW_LIMIT)
+        more = len(part) - len(shown)
+        summary = f"{title} ({len(part):,})" + (f", first {len(shown):,} shown" if more else "")
+        blocks.append(table_group(summary, shown, show, empty="", known_tunnels=known))
+    return Section(
+        "since", "Since the previous snapshot", blocks, toc_note=f"{len(diff):,} changes"
+    )
