@@ -22,8 +22,11 @@ scoped to *Cloudflare One Connector: cloudflared Read* need not cover WARP Conne
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import re
-from collections.abc import Iterable, Mapping
+import signal
+import threading
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
 
@@ -234,15 +237,16 @@ def _fetch_fleet(
     ):
         futures: dict[concurrent.futures.Future[list[dict[str, Any]]], int] = {}
         try:
-            for index in todo:
-                tunnel_id = str(tunnels[index].get("id"))
-                future = pool.submit(
-                    client.list_connectors,
-                    tunnel_id,
-                    account_id=owners[index],
-                    tun_type=_tun_type(tunnels[index]),
-                )
-                futures[future] = index
+            with _ctrl_c_held():
+                for index in todo:
+                    tunnel_id = str(tunnels[index].get("id"))
+                    future = pool.submit(
+                        client.list_connectors,
+                        tunnel_id,
+                        account_id=owners[index],
+                        tun_type=_tun_type(tunnels[index]),
+                    )
+                    futures[future] = index
             for future in concurrent.futures.as_completed(futures):
                 index = futures[future]
                 try:
@@ -267,6 +271,24 @@ def _fetch_fleet(
         errors=[errors[index] for index in sorted(errors)],
         n_requests=client.n_requests - requests_before,
     )
+
+
+@contextlib.contextmanager
+def _ctrl_c_held() -> Iterator[None]:
+    """Hold Ctrl+C until the block ends (in the main thread, where Python handles it).
+
+    A KeyboardInterrupt raised inside ``pool.submit`` can leave a started worker that the pool
+    does not yet track, so leaving the pool would not wait for it; held, it is raised right
+    after the block, where every worker is known and stopped by ``client.cancel()``.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _quarantine(
