@@ -612,6 +612,47 @@ def test_fix_first_block_one_row_per_tunnel_ranked(report_html: str) -> None:
     assert report_html.index('<section id="fix">') < report_html.index('<div class="cards">')
 
 
+def test_fix_first_says_since_when_for_every_finding(tmp_path: Path) -> None:
+    fleet = rf.fleet()
+    alpha, evil, pipe = fleet["tunnels"][:3]
+    # alpha keeps one connector (c1, started 2026-08-15 09:30): single-connector, a warning,
+    # dated from the newest start of its active connectors
+    alpha["connectors"] = alpha["connectors"][:1]
+    alpha["connectors"][0]["run_at"] = "2026-08-15T09:30:00Z"
+    # <script>: unsupported c3 (high) started 2026-03-03 03:00: it has run 2024.1.0 since;
+    # its single-connector/single-colo warnings (also 03:00) do not date a high row
+    evil["connectors"][0]["run_at"] = "2026-03-03T03:00:00Z"
+    # pipe: c4 degraded (high) started 2026-08-01, its pending connections opened 2026-08-19
+    # 06:30 and 07:45: dated from the oldest pending opened_at, not the start
+    c4 = pipe["connectors"][0]
+    c4["run_at"] = "2026-08-01T00:00:00Z"
+    c4["conns"][2]["opened_at"] = "2026-08-19T07:45:00Z"
+    c4["conns"][3]["opened_at"] = "2026-08-19T06:30:00Z"
+    snap = rf.snapshot()
+    snap = type(snap)(
+        fetched_at=snap.fetched_at,
+        account_ids=snap.account_ids,
+        tunnels=fleet["tunnels"],
+        errors=snap.errors,
+        n_requests=snap.n_requests,
+    )
+    text = write_report(snap, tmp_path / "r.html", as_of=rf.AS_OF).read_text()
+    since = {r[0]: r[3] for r in _fix_rows(text)}
+    assert since == {
+        html.escape(rf.EVIL, quote=True): "2026-03-03 03:00 UTC",
+        "flaky": "2026-08-20 12:00 UTC",  # a fetch error: when the snapshot was fetched
+        "gone": "unknown",  # down, and the API gave no conns_inactive_at
+        html.escape(rf.PIPE, quote=True): "2026-08-19 06:30 UTC",
+        "alpha": "2026-08-15 09:30 UTC",
+    }
+    # rows stay ranked: the warning-only alpha comes last
+    assert [r[0] for r in _fix_rows(text)][-1] == "alpha"
+    # what "since" means is said for each rule shown
+    assert "unsupported: the connector&#x27;s start (run_at): it has run this version since" in text
+    assert "single-connector: the newest start (run_at) of its active connectors" in text
+    assert "config-drift:" not in text.split('<section id="fix">')[1].split("</section>")[0]
+
+
 def test_down_tunnels_long_dead_or_fresh(tmp_path: Path) -> None:
     fleet = rf.fleet()
     gone = fleet["tunnels"][3]

@@ -19,12 +19,30 @@ from tunnelframe.report._doc import Cell, Column, Section, Table, Text
 from tunnelframe.report._findings import RULES, Analysis
 from tunnelframe.report._sections import _known_tunnels, fmt_time, name_of, tunnel_anchor
 
-__all__ = ["LONG_DEAD_DAYS", "MAX_ROWS", "fix_first"]
+__all__ = ["LONG_DEAD_DAYS", "MAX_ROWS", "SINCE", "fix_first"]
 
 #: A tunnel down for at least this many days is a cleanup candidate, not an incident.
 LONG_DEAD_DAYS = 30
 #: Rows shown; the rest are counted ("and N more").
 MAX_ROWS = 25
+
+_STARTED = "the connector's start (run_at)"
+_SET_UP = "the newest start (run_at) of its active connectors: its connectors have run as now since"
+#: What the "Since" column means per rule: the earliest time the API lets us date the problem
+#: from. The API keeps no history, so most are lower bounds of how long the state has held.
+SINCE: dict[str, str] = {
+    "unsupported": f"{_STARTED}: it has run this version since",
+    "releases-behind": f"{_STARTED}: it has run this version since",
+    "degraded": "the oldest opened_at of its connections pending reconnect, else "
+    f"{_STARTED}; the API does not say when a connection dropped",
+    "reconnecting": f"the oldest opened_at of its connections pending reconnect, else {_STARTED}",
+    "down": "when its last connection went (conns_inactive_at)",
+    "single-connector": _SET_UP,
+    "single-colo": _SET_UP,
+    "pair-ha": _SET_UP,
+    "config-drift": f"{_STARTED}; it may have fallen behind later",
+    "fetch-errors": "when the snapshot was fetched",
+}
 
 _RANK = {"high": 0, "warn": 1, "info": 2}
 _LABEL = {"high": "high", "warn": "warning", "info": "info"}
@@ -48,8 +66,48 @@ def _down_words(days: Any) -> str:
     return f"down for {plural(round(days), 'day')}"
 
 
+def _connector_times(a: Analysis) -> tuple[dict[Any, Any], dict[Any, Any], dict[Any, Any]]:
+    """(account, tunnel, connector) -> run_at; -> oldest opened_at pending reconnect;
+    (account, tunnel) -> newest run_at of its connectors holding an active connection."""
+    c = a.connections
+    keys = ["account_id", "tunnel_id", "connector_id"]
+    frame = pd.DataFrame(
+        {k: c[k].astype(object).map(lambda v: None if _missing(v) else str(v)) for k in keys}
+    ).assign(
+        run_at=c["run_at"],
+        opened_at=c["opened_at"],
+        pending=c["is_pending_reconnect"].fillna(False).astype(bool),
+    )
+    frame = frame[frame["connector_id"].notna()]
+    run = frame.groupby(keys)["run_at"].min().dropna().to_dict()
+    pending = frame[frame["pending"]].groupby(keys)["opened_at"].min().dropna().to_dict()
+    active = frame[~frame["pending"] & frame["opened_at"].notna()]
+    newest = active.groupby(keys[:2])["run_at"].max().dropna().to_dict()
+    return run, pending, newest
+
+
+def _since(a: Analysis, rule_id: str, row: dict[Any, Any], times: tuple[Any, ...]) -> Any:
+    """When ``row`` of rule ``rule_id`` began, as :data:`SINCE` says; None when unknown."""
+    run, pending, newest = times
+    tunnel = (str(row.get("account_id")), str(row.get("tunnel_id")))
+    connector = (*tunnel, str(row.get("connector_id")))
+    value: Any
+    if rule_id == "down":
+        value = row.get("conns_inactive_at")
+    elif rule_id == "fetch-errors":
+        value = a.data.as_of if a.data.fetched_at is None else a.data.fetched_at
+    elif rule_id in ("degraded", "reconnecting"):
+        value = pending.get(connector, run.get(connector))
+    elif rule_id in ("single-connector", "single-colo", "pair-ha"):
+        value = newest.get(tunnel)
+    else:
+        value = run.get(connector)
+    return None if _missing(value) else pd.Timestamp(value)
+
+
 def fix_first(a: Analysis) -> Section:
     """One row per tunnel with a finding, ranked by severity then impact."""
+    times = _connector_times(a)
     tunnels: dict[tuple[str, str], dict[str, Any]] = {}
     for rule in RULES:
         found = a.rows_of(rule)
@@ -67,24 +125,31 @@ def fix_first(a: Analysis) -> Section:
                     "n_rows": 0,
                     "hosts": [],
                     "advice": [],
-                    "since": "",
+                    "since": None,
+                    "since_rank": 9,
                     "what": [],
                 },
             )
             t["rank"] = min(t["rank"], _RANK[rule.severity])
+            # the row dates its most severe finding, from the oldest of that finding's rows
+            since = _since(a, rule.id, row, times)
+            if since is not None and (
+                _RANK[rule.severity] < t["since_rank"]
+                or (_RANK[rule.severity] == t["since_rank"] and since < t["since"])
+            ):
+                t["since"], t["since_rank"] = since, _RANK[rule.severity]
             t["n_rows"] += 1
             if rule.id not in t["rules"]:
                 t["rules"].append(rule.id)
                 what = rule.title
                 if rule.id == "down":
-                    since: Any = row.get("conns_inactive_at")
+                    inactive: Any = row.get("conns_inactive_at")
                     days = (
                         None
-                        if _missing(since)
-                        else (a.data.as_of - pd.Timestamp(since)).total_seconds() / 86400
+                        if _missing(inactive)
+                        else (a.data.as_of - pd.Timestamp(inactive)).total_seconds() / 86400
                     )
                     what = _down_words(days)
-                    t["since"] = "unknown" if _missing(since) else fmt_time(since)
                 t["what"].append(what)
                 if rule.advice and rule.advice not in t["advice"]:
                     t["advice"].append(rule.advice)
@@ -125,7 +190,7 @@ def fix_first(a: Analysis) -> Section:
                 Cell(name_of(t["name"]), anchor),
                 Cell(severities[t["rank"]]),
                 Cell("; ".join(t["what"])),
-                Cell(t["since"] or "—"),
+                Cell("unknown" if t["since"] is None else fmt_time(t["since"])),
                 Cell(shown_hosts or "—"),
                 Cell("; ".join(t["advice"])),
             ]
@@ -143,4 +208,13 @@ def fix_first(a: Analysis) -> Section:
         blocks.append(
             Text(f"… and {len(ranked) - MAX_ROWS:,} more tunnels: see Findings.", note=True)
         )
+    shown = [r.id for r in RULES if any(r.id in t["rules"] for t in ranked)]
+    blocks.append(
+        Text(
+            "Since: the row's most severe finding, dated from its oldest row: "
+            + "; ".join(f"{rid}: {SINCE[rid]}" for rid in shown)
+            + ".",
+            note=True,
+        )
+    )
     return Section("fix", "Fix these first", blocks, toc_note=f"{len(ranked):,} tunnels")
