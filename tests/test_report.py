@@ -653,6 +653,26 @@ def test_fix_first_says_since_when_for_every_finding(tmp_path: Path) -> None:
     assert "config-drift:" not in text.split('<section id="fix">')[1].split("</section>")[0]
 
 
+def test_fix_first_says_each_action_once_per_row(tmp_path: Path) -> None:
+    fleet = rf.fleet()
+    c4, c5 = fleet["tunnels"][2]["connectors"]
+    # c4: 2 active, both in DFW (degraded); c5: 3 active in DFW, the fourth pending
+    # (reconnecting); every active connection in DFW (single-colo). All three rules ask to check
+    # the hosts' egress to the edge.
+    for conn, colo in zip(c4["conns"], ["DFW", "DFW", "LAX", "LAX"], strict=True):
+        conn["colo_name"] = colo
+    for i, (conn, colo) in enumerate(zip(c5["conns"], ["DFW", "DFW", "DFW", "AMS"], strict=True)):
+        conn["colo_name"], conn["is_pending_reconnect"] = colo, i == 3
+    text = write_report(fleet, tmp_path / "r.html", as_of=rf.AS_OF).read_text()
+    row = {r[0]: r for r in _fix_rows(text)}[html.escape(rf.PIPE, quote=True)]
+    assert row[2] == "degraded or down connectors; connectors reconnecting; single-colo tunnels"
+    assert row[5] == (
+        "check the hosts&#x27; egress to the edge (outbound 7844, QUIC or HTTP/2); "
+        "look again in a few minutes: usually transient; "
+        "cloudflared spreads over two regions when it can reach both"
+    )
+
+
 def test_down_tunnels_long_dead_or_fresh(tmp_path: Path) -> None:
     fleet = rf.fleet()
     gone = fleet["tunnels"][3]

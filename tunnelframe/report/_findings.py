@@ -284,8 +284,9 @@ class Rule:
     message: Callable[[Analysis, dict[str, Any]], str]
     #: said when ``rows`` returns None (the source cannot tell)
     unavailable: str = ""
-    #: what to do about a row, for the fix-first block
-    advice: str = ""
+    #: what to do about a row, for the fix-first block: one action each, worded once (the
+    #: ``_UPGRADE``-style constants) so a row breaking several rules says each action once
+    advice: tuple[str, ...] = ()
 
 
 def _name(row: dict[str, Any]) -> str:
@@ -461,6 +462,9 @@ def _fetch_error_message(a: Analysis, r: dict[str, Any]) -> str:
     return f"fetch-error: {_tunnel(r)} could not be read: {http}{r.get('message')}"
 
 
+_UPGRADE = "upgrade cloudflared on these hosts"
+_EGRESS = "check the hosts' egress to the edge (outbound 7844, QUIC or HTTP/2)"
+
 _TUNNEL = Show("Tunnel", "tunnel_name")
 _CONNECTOR = Show("Connector", "connector_id", "mono")
 _HOST = Show("Host", "host", "mono")
@@ -486,7 +490,7 @@ RULES: tuple[Rule, ...] = (
             Show("Latest", "latest_version", "mono"),
         ),
         message=_unsupported_message,
-        advice="upgrade cloudflared on these hosts",
+        advice=(_UPGRADE,),
     ),
     Rule(
         id="releases-behind",
@@ -503,7 +507,7 @@ RULES: tuple[Rule, ...] = (
             Show("Latest", "latest_version", "mono"),
         ),
         message=_too_far_message,
-        advice="upgrade cloudflared on these hosts",
+        advice=(_UPGRADE,),
     ),
     Rule(
         id="degraded",
@@ -525,7 +529,7 @@ RULES: tuple[Rule, ...] = (
             Show("Why", "reason", "wide"),
         ),
         message=_degraded_message,
-        advice="check the host's egress to the edge (outbound 7844, QUIC or HTTP/2)",
+        advice=(_EGRESS,),
     ),
     Rule(
         id="down",
@@ -546,8 +550,11 @@ RULES: tuple[Rule, ...] = (
             Show("Why", "reason", "wide"),
         ),
         message=_down_message,
-        advice="restart cloudflared on its hosts and check their egress to the edge; "
-        "delete the tunnel if it is no longer used",
+        advice=(
+            "restart cloudflared on its hosts",
+            _EGRESS,
+            "delete the tunnel if it is no longer used",
+        ),
     ),
     Rule(
         id="reconnecting",
@@ -567,7 +574,7 @@ RULES: tuple[Rule, ...] = (
             Show("Why", "reason", "wide"),
         ),
         message=_reconnecting_message,
-        advice="nothing yet; if it persists, check the host's egress to the edge",
+        advice=("look again in a few minutes: usually transient", _EGRESS),
     ),
     Rule(
         id="single-connector",
@@ -587,7 +594,7 @@ RULES: tuple[Rule, ...] = (
             Show("Why", "reason", "wide"),
         ),
         message=_single_connector_message,
-        advice="run a second replica of cloudflared on another host",
+        advice=("run a second replica of cloudflared on another host",),
     ),
     Rule(
         id="single-colo",
@@ -609,8 +616,7 @@ RULES: tuple[Rule, ...] = (
             Show("Why", "reason", "wide"),
         ),
         message=_single_colo_message,
-        advice="check the hosts' egress to the edge: cloudflared spreads over two regions "
-        "when it can reach both",
+        advice=(_EGRESS, "cloudflared spreads over two regions when it can reach both"),
     ),
     Rule(
         id="pair-ha",
@@ -654,7 +660,7 @@ RULES: tuple[Rule, ...] = (
             Show("Started", "run_at"),
         ),
         message=_config_message,
-        advice="restart the connector so it applies the newest configuration",
+        advice=("restart the connector so it applies the newest configuration",),
     ),
     Rule(
         id="fetch-errors",
@@ -673,7 +679,7 @@ RULES: tuple[Rule, ...] = (
             Show("Message", "message", "wide"),
         ),
         message=_fetch_error_message,
-        advice="fetch again; check the token's permissions if it persists",
+        advice=("fetch again", "check the token's permissions if it persists"),
         unavailable="Only a snapshot records fetch errors; this source does not say.",
     ),
 )
