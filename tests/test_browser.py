@@ -270,6 +270,38 @@ def test_report_renders_in_chromium(
     page_width = browser.evaluate("document.documentElement.scrollWidth", session)
     assert page_width <= width, f"the page is {page_width}px wide in a {width}px viewport"
 
+    # A tap on a chart opens it full screen without script (the link targets its figure and
+    # CSS lays it over the page): never narrower than drawn, as wide as the screen allows.
+    enlarged = browser.evaluate(
+        "(() => { const f = document.querySelector('figure');"
+        " f.querySelector('a.enlarge').click();"
+        " const box = f.querySelector('.chart'), img = box.querySelector('img');"
+        " const r = box.getBoundingClientRect(), i = img.getBoundingClientRect();"
+        " return [location.hash === '#' + f.id, getComputedStyle(box).position,"
+        " [r.left, r.top, r.width, r.height], i.width, i.height, img.naturalWidth,"
+        " getComputedStyle(f.querySelector('a.close')).display]; })()",
+        session,
+    )
+    targeted, position, rect, shown_w, shown_h, natural_w, close = enlarged
+    assert targeted and position == "fixed" and close == "block", enlarged
+    assert rect == [0, 0, width, height], enlarged  # covers the whole screen
+    if mobile:  # turned to lie along the long side: whole on screen, as large as inline
+        assert shown_w <= width and shown_h <= height and shown_h >= 600, enlarged
+    else:  # as wide as the screen allows, never narrower than drawn
+        assert shown_w >= min(natural_w, width - 100), enlarged
+    zoom = base64.b64decode(
+        browser.call("Page.captureScreenshot", {"format": "png"}, session=session)["data"]
+    )
+    (tmp_path / f"chart-{name}.png").write_bytes(zoom)
+    closed = browser.evaluate(
+        "(() => { const f = document.querySelector('figure');"
+        " f.querySelector('a.close').click();"
+        " return [location.hash === '#' + f.id + '-at',"
+        " getComputedStyle(f.querySelector('.chart')).position]; })()",
+        session,
+    )
+    assert closed == [True, "static"], closed
+
     # Printing opens every collapsed section (the inline script is allowed by the CSP).
     assert browser.evaluate("document.querySelectorAll('details:not([open])').length", session)
     browser.evaluate("window.dispatchEvent(new Event('beforeprint'))", session)
@@ -285,6 +317,7 @@ def test_report_renders_in_chromium(
     if keep:
         Path(keep).mkdir(parents=True, exist_ok=True)
         (Path(keep) / f"report-{name}.png").write_bytes(shot)
+        (Path(keep) / f"chart-{name}.png").write_bytes(zoom)
     if not mobile:
         pdf = base64.b64decode(
             browser.call("Page.printToPDF", {"printBackground": True}, session=session)["data"]

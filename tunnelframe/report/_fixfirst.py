@@ -152,8 +152,8 @@ def fix_first(a: Analysis) -> Section:
                     what = _down_words(days)
                 t["what"].append(what)
                 # each action once per row, however many rules ask for it
-                said = {one.casefold() for one in t["advice"]}
-                t["advice"].extend(x for x in rule.advice if x.casefold() not in said)
+                given = {one.casefold() for one in t["advice"]}
+                t["advice"].extend(x for x in rule.advice if x.casefold() not in given)
             for host in str(row.get("host") or "").split(", "):
                 if host and host not in t["hosts"]:
                     t["hosts"].append(host)

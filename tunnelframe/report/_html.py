@@ -13,6 +13,7 @@ import base64
 import hashlib
 import html
 import io
+import struct
 import warnings
 from collections.abc import Sequence
 
@@ -149,6 +150,20 @@ details:target{outline:2px solid var(--accent)}
 footer{margin-top:3rem;color:var(--muted);font-size:.8rem;border-top:1px solid var(--line);
 padding-top:.6rem}
 .chart{overflow-x:auto;-webkit-overflow-scrolling:touch}
+.chart a.enlarge{display:block;cursor:zoom-in}
+.chart a.close{display:none}
+figure:target .chart{position:fixed;inset:0;z-index:10;margin:0;padding:2.6rem .8rem .8rem;
+overflow:auto;background:#12151b}
+figure:target .chart a.enlarge{cursor:default}
+figure:target .chart img{max-width:none;margin:0 auto;background:#fff;
+width:max(var(--w),min(calc(100vw - 1.6rem),calc((100vh - 3.4rem) * var(--ar))))}
+@media (max-width:40rem) and (orientation:portrait){
+figure.wide:target .chart img{position:absolute;top:calc(50% + 1rem);left:50%;
+width:min(calc(100vh - 4.4rem),calc((100vw - 1.6rem) * var(--ar)));
+transform:translate(-50%,-50%) rotate(90deg)}
+}
+figure:target .chart a.close{display:block;position:fixed;top:.5rem;right:.8rem;color:#fff;
+font-weight:600;text-decoration:none;padding:.2rem .6rem;border:1px solid #fff;border-radius:6px}
 @media (max-width:40rem){
 .chart img{width:660px;max-width:none}
 body{font-size:14px}
@@ -372,10 +387,21 @@ def _figure(block: Figure) -> list[str]:
         return [f'<p class="note">Figure unavailable ({_e(block.alt)}): {_e(exc)}</p>']
     data = base64.b64encode(png).decode("ascii")
     # On a phone the chart keeps a readable size inside its own sideways-scrolling box
-    # (labels at ~8 px and up, not 4), instead of shrinking to the screen.
+    # (labels at ~8 px and up, not 4), instead of shrinking to the screen. A tap opens it full
+    # screen without script: the link targets the figure and ``figure:target`` lays the same
+    # image over the page (never narrower than drawn, as wide as the screen allows); "Close"
+    # targets an anchor at the figure's top, which ends the overlay and returns there.
+    width, height = struct.unpack(">II", png[16:24])  # the PNG's IHDR
+    fid = "fig-" + hashlib.sha256(block.alt.encode() + png).hexdigest()[:12]
+    # A wide chart on a phone held upright is turned to lie along the screen's long side: whole
+    # at about its drawn size (turn the phone to read it) instead of panned.
+    wide = ' class="wide"' if width / height >= 1.3 else ""
     out = [
-        '<figure><div class="chart">',
-        f'<img src="data:image/png;base64,{data}" alt="{_e(block.alt)}" loading="eager">',
+        f'<figure id="{fid}"{wide}><span id="{fid}-at"></span><div class="chart">',
+        f'<a class="enlarge" href="#{fid}" title="Enlarge the chart">'
+        f'<img src="data:image/png;base64,{data}" alt="{_e(block.alt)}" loading="eager" '
+        f'style="--w:{width}px;--ar:{width / height:.4f}"></a>',
+        f'<a class="close" href="#{fid}-at">Close ✕</a>',
         "</div>",
     ]
     if block.caption:
