@@ -683,6 +683,56 @@ def test_check_releases_file_and_stale_calendar(
     assert "needs the columns version,released_on" in capsys.readouterr().err
 
 
+class _GitHubReleases(http.server.BaseHTTPRequestHandler):
+    """One page of GitHub releases: 2026.8.3, two days before the snapshot."""
+
+    def do_GET(self) -> None:
+        page = [{"tag_name": "2026.8.3", "published_at": "2026-08-18T10:00:00Z"}]
+        body = json.dumps(page if self.path.endswith("page=1") else []).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_refresh_releases_is_used_by_the_next_command(
+    snapshot_path: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    only = [f"--no-{r.id}" for r in tf.report.RULES if r.id != "releases-behind"]
+    argv = ["check", str(snapshot_path), "--max-releases-behind", "0", *only]
+    monkeypatch.setenv("TUNNELFRAME_CACHE_DIR", str(tmp_path / "cache"))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _GitHubReleases)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/repos/cloudflare/cloudflared/releases"
+        monkeypatch.setenv("TUNNELFRAME_RELEASES_URL", url)
+        assert main([*argv, "--refresh-releases"]) == 1
+    finally:
+        server.shutdown()
+        server.server_close()
+    captured = capsys.readouterr()
+    assert "Release calendar refreshed: newest cloudflared 2026.8.3 (2026-08-18)." in captured.err
+    # measured against 2026.8.3: c1, c2 and c5 (2026.8.2) are one behind, c4 (2026.7.3) four
+    behind = [line.split(", ")[1] for line in captured.out.splitlines()[:-1] if "c4" in line]
+    assert behind == ["4 releases behind 2026.8.3 (the limit is 0)"]
+    assert len(captured.out.splitlines()[:-1]) == 5  # c1..c5
+    # the next command, offline (the server is gone), reads the refreshed cache by itself
+    assert main(argv) == 1
+    assert captured.out == capsys.readouterr().out
+    # without that cache, the bundled calendar ends at 2026.8.2: only c3 and c4 are behind
+    monkeypatch.setenv("TUNNELFRAME_CACHE_DIR", str(tmp_path / "empty"))
+    assert main(argv) == 1
+    assert len(capsys.readouterr().out.splitlines()[:-1]) == 2
+
+
 TOKEN = "simulated-token-" + "0123456789" * 2 + "abcd"  # 40 characters, as a real one
 
 

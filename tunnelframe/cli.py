@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -438,14 +439,17 @@ def _releases_options(p: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--refresh-releases",
         action="store_true",
-        help="read cloudflared's releases from GitHub first and cache them for later commands",
+        help="read cloudflared's releases from GitHub first and cache them for later commands "
+        "(in $TUNNELFRAME_CACHE_DIR, else the user's cache folder; $TUNNELFRAME_RELEASES_URL "
+        "names another GitHub-style releases endpoint, e.g. a mirror)",
     )
 
 
 def _releases(args: argparse.Namespace) -> Path | pd.DataFrame | None:
     """The calendar ``--releases``/``--refresh-releases`` ask for (None: the library's choice)."""
     if args.refresh_releases:
-        releases = tf.refresh_releases()
+        url = os.environ.get("TUNNELFRAME_RELEASES_URL")
+        releases = tf.refresh_releases(url=url) if url else tf.refresh_releases()
         newest = releases.iloc[0]
         _out(
             f"Release calendar refreshed: newest cloudflared {newest['version']} "
