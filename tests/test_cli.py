@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import _report_fleet as rf
+import pandas as pd
 import pytest
 from conftest import hostile, reply
 
@@ -184,6 +185,16 @@ def test_export_command(
     names = ["connections.csv", "connectors.csv", "tunnels.csv"]
     assert capsys.readouterr().out.splitlines() == [str(out / n) for n in names]
     assert sorted(p.name for p in out.iterdir()) == names
+
+
+def test_export_command_xlsx(
+    snapshot_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "frames"
+    assert main(["export", str(snapshot_path), str(out), "--format", "xlsx"]) == 0
+    assert capsys.readouterr().out.splitlines() == [str(out / "fleet.xlsx")]
+    sheets = pd.read_excel(out / "fleet.xlsx", sheet_name=None)
+    assert list(sheets) == ["connections", "connectors", "tunnels"]
 
 
 # --------------------------------------------------------------------------------------------

@@ -494,6 +494,7 @@ def test_ha_report_connectors() -> None:
         "status",
         "reason",
         "replaced",
+        "origin_ips",
     ]
     cols = ["connector_id", "n_active", "n_pending", "n_colos", "status", "replaced"]
     assert _records(report[cols]) == [
@@ -515,7 +516,7 @@ def test_ha_report_connectors() -> None:
     ]
     assert report["status"].cat.ordered
     assert list(report["status"].cat.categories) == ["ok", "single_colo", "degraded", "down"]
-    assert report["replaced"].dtype == bool
+    assert str(report["replaced"].dtype) == "bool[pyarrow]" and report["replaced"].notna().all()
     assert str(report["reason"].dtype) == _STR
     assert report["n_active"].dtype == np.int64
 
@@ -575,6 +576,7 @@ def test_ha_report_tunnels() -> None:
         "status",
         "reason",
         "status_mismatch",
+        "origin_ips",
     ]
     cols = [
         "tunnel_id",
@@ -595,7 +597,8 @@ def test_ha_report_tunnels() -> None:
         ("T3", 2, 1, 4, 4, 2, True, False, "single_connector", False),
         ("T4", 1, 0, 0, 0, 0, False, False, "down", True),
     ]
-    assert report["single_connector"].dtype == bool and report["single_colo"].dtype == bool
+    for flag in ("single_connector", "single_colo"):
+        assert str(report[flag].dtype) == "bool[pyarrow]"
     # T1: IAH holds 4 of 7; T2: all in LHR; T3: FRA 2 of 4; T4: nothing active.
     assert list(report["concentration"]) == pytest.approx([4 / 7, 1.0, 0.5, np.nan], nan_ok=True)
     assert list(report["reason"]) == [
@@ -614,7 +617,7 @@ def test_ha_report_tunnels() -> None:
         "single_connector",
         "down",
     ]
-    assert str(report["status_mismatch"].dtype) == "boolean"
+    assert str(report["status_mismatch"].dtype) == "bool[pyarrow]"
     assert report["concentration"].dtype == np.float64
 
 
@@ -705,7 +708,7 @@ def test_connection_ages_per_connection() -> None:
     assert list(ages["uptime_hours"]) == [456.0] * 11 + [6.0] * 4
     assert list(ages["restarted_recently"]) == [False] * 11 + [True] * 4
     assert ages["age_hours"].dtype == np.float64
-    assert str(ages["restarted_recently"].dtype) == "boolean"
+    assert str(ages["restarted_recently"].dtype) == "bool[pyarrow]"
     assert str(ages["opened_at"].dtype).startswith("datetime64") and "UTC" in str(
         ages["opened_at"].dtype
     )
@@ -1056,7 +1059,7 @@ def test_ha_report_tunnels_count_metros_and_flag_single_metro() -> None:
         ("ASIA", 3, 2, False, False, "ok"),
         ("MAD", 2, 1, False, True, "single_connector"),
     ]
-    assert report["single_metro"].dtype == bool
+    assert str(report["single_metro"].dtype) == "bool[pyarrow]"
     assert report["reason"].iloc[0] == "2 connectors up; 8 active connections in 3 sites of 1 metro"
     # A tunnel with no active connection is in no metro: not single-metro.
     down = colos.ha_report(_fleet_frame(), level="tunnel")

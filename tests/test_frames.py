@@ -1257,3 +1257,56 @@ def test_frames_rebuilt_from_the_connections_of_every_shape_agree(data: Any) -> 
     pd.testing.assert_frame_equal(
         tf.frames.tunnels_from_connections(conns)[counts], tunnels[counts], check_categorical=False
     )
+
+
+# -- versions order as versions (#14) --------------------------------------------------------
+
+_VERSIONS = ["2022.12.1", "DEV", "2022.6.3", "2024.9.1-8-g7bf5da36", "2024.9.1", "2024.10.0"]
+
+
+def _versions_fleet() -> dict[str, Any]:
+    connectors = [
+        {"id": f"c{i}", "version": v, "conns": [{"id": f"x{i}", "client_version": v}]}
+        for i, v in enumerate(_VERSIONS)
+    ]
+    half = len(connectors) // 2
+    return {
+        "tunnels": [
+            {"id": "t1", "name": "one", "connectors": connectors[:half]},
+            {"id": "t2", "name": "two", "connectors": connectors[half:]},
+        ]
+    }
+
+
+_RELEASE_ORDER = ["DEV", "2022.6.3", "2022.12.1", "2024.9.1", "2024.9.1-8-g7bf5da36", "2024.10.0"]
+
+
+@pytest.mark.parametrize("build", [connections_frame, connectors_frame])
+def test_version_columns_are_ordered_by_release(build: Any) -> None:
+    frame = build(_versions_fleet())
+    for column in ("version", "client_version") if build is connections_frame else ("version",):
+        assert frame[column].dtype.ordered
+        # Unknown builds first; a git-describe build right after its tag; 2022.12 after 2022.6.
+        assert list(frame[column].cat.categories) == _RELEASE_ORDER
+    assert frame["version"].max() == "2024.10.0"
+    assert frame["version"].min() == "DEV"
+    assert frame.sort_values("version")["version"].tolist() == _RELEASE_ORDER
+    newest = frame.groupby("tunnel_name", observed=True)["version"].max()
+    assert newest.astype(str).to_dict() == {"one": "2022.12.1", "two": "2024.10.0"}
+    assert frame.loc[frame["version"] >= "2024.9.1", "version"].tolist() == [
+        "2024.9.1-8-g7bf5da36", "2024.9.1", "2024.10.0",
+    ]  # fmt: skip
+
+
+def test_empty_and_rebuilt_frames_order_versions_too() -> None:
+    empty = connections_frame({"tunnels": []})
+    assert empty["version"].dtype.ordered and empty["client_version"].dtype.ordered
+    rebuilt = tf.frames.connectors_from_connections(connections_frame(_versions_fleet()))
+    assert rebuilt["version"].dtype.ordered
+    assert rebuilt["version"].max() == "2024.10.0"
+
+
+def test_version_order_keeps_the_connections_frame_compact() -> None:
+    frame = connections_frame(_versions_fleet())
+    assert frame["version"].cat.codes.dtype == np.int8
+    assert isinstance(frame["version"].cat.categories.dtype, pd.ArrowDtype)

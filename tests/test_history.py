@@ -883,3 +883,20 @@ def test_redacted_history_figures_draw_no_ip_even_inside_names(tmp_path: Path, p
     assert "db ip-ip-" in drawn  # the HA timeline labels its rows with the tunnel names
     for raw in ("198-51-100-7", "203.0.113.9", "2001:db8::5"):
         assert raw not in drawn
+
+
+def test_load_history_orders_versions_by_release(tmp_path: Path) -> None:
+    snapshot = Snapshot(
+        fetched_at=T0,
+        account_ids=[ACCOUNT],
+        tunnels=[{"id": "t1", "name": "web", "connectors": [
+            {"id": "c1", "version": "2022.12.1", "conns": [{"id": "a", "client_version": "DEV"}]},
+            {"id": "c2", "version": "2022.6.3", "conns": [{"id": "b", "colo_name": "DFW"}]},
+        ]}],
+    )  # fmt: skip
+    tf.append_snapshot(snapshot, tmp_path / "store")
+    history = tf.load_history(tmp_path / "store")
+    assert history["version"].dtype.ordered
+    assert list(history["version"].cat.categories) == ["2022.6.3", "2022.12.1"]
+    assert history["version"].max() == "2022.12.1"
+    assert history["client_version"].dtype.ordered

@@ -27,6 +27,7 @@ LEAVES = {
     "_ratelimit",
     "_policy",
     "_data",
+    "_versionorder",
 }
 
 #: Layers, lowest first; a unit may import its own layer's leaves and anything below it.

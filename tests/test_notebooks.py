@@ -17,7 +17,13 @@ nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
-NAMES = ["01-quickstart", "02-version-drift", "03-colo-distribution", "04-fleet-history"]
+NAMES = [
+    "01-quickstart",
+    "02-version-drift",
+    "03-colo-distribution",
+    "04-fleet-history",
+    "05-your-own-account",
+]
 
 _CHECK = "import sys, tunnelframe\nprint(sys.executable)\nprint(tunnelframe.__file__)"
 

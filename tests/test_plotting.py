@@ -158,7 +158,7 @@ def test_import_tunnelframe_does_not_import_matplotlib() -> None:
 
 def test_plots_are_exported() -> None:
     names = [name for name in plotting.__all__ if name.startswith("plot_")]
-    assert len(names) == 8
+    assert len(names) == 9
     for name in names:
         assert getattr(tf, name) is getattr(plotting, name)
         assert name in tf.__all__
@@ -714,7 +714,8 @@ def test_connection_ages_takes_a_connection_ages_frame(conns: pd.DataFrame) -> N
 
 def test_connection_ages_leaves_out_times_after_as_of(conns: pd.DataFrame, ax: Any) -> None:
     # as of 2026-08-20 09:00, c1 (opened 06:00 → 3 h) counts, c5 (opened 11:30) is in the future
-    plot_connection_ages(conns, as_of="2026-08-20T09:00:00Z", ax=ax, color="black")
+    with pytest.warns(tf.AsOfWarning, match="as_of=2026-08-20 09:00 UTC is before the data"):
+        plot_connection_ages(conns, as_of="2026-08-20T09:00:00Z", ax=ax, color="black")
     assert sum(bar.get_height() for bar in ax.patches) == 10
     assert "not shown: 2 without a time stamp or stamped after as_of" in _texts(ax)
     assert {_hex(bar.get_facecolor()) for bar in ax.patches} == {"#000000"}
@@ -871,3 +872,84 @@ def test_heatmap_sums_the_sites_of_a_metro(ax: Any) -> None:
     ax.clear()
     plot_tunnel_colo_heatmap(_site_conns(), by="site", top_colos=2, ax=ax, colorbar=False)
     assert _ticks(ax.get_xticklabels()) == ["lax07", "ord12", "other (5 sites)"]
+
+
+# --------------------------------------------------------------------------------------------
+# Plots that fit (#14): no legend over the data, whole-number counts, month ticks, style colours
+
+
+def _one_connector() -> pd.DataFrame:
+    conns = tf.load_sample(frame="connections")
+    return conns[conns["connector_id"] == conns["connector_id"].dropna().iloc[0]]
+
+
+@pytest.mark.parametrize("plot", ["colo_distribution", "colo_map"])
+@pytest.mark.parametrize("case", ["sample", "one connector"])
+def test_the_region_legend_covers_no_data(plot: str, case: str) -> None:
+    import matplotlib.pyplot as plt
+
+    conns = tf.load_sample(frame="connections") if case == "sample" else _one_connector()
+    fig, ax = plt.subplots()  # the notebook size
+    getattr(tf, f"plot_{plot}")(conns, ax=ax)
+    fig.canvas.draw()
+    legend = ax.get_legend().get_window_extent()
+    drawn = [*ax.patches, *ax.texts]
+    for artist in drawn:
+        assert not legend.overlaps(artist.get_window_extent()), artist
+    for collection in ax.collections:  # scatter markers: their centres, in pixels
+        points = collection.get_offset_transform().transform(collection.get_offsets())
+        assert len(points) and not any(legend.contains(x, y) for x, y in points)
+    assert drawn or ax.collections
+    plt.close(fig)
+
+
+def test_count_axes_have_whole_number_ticks_and_one_month_gets_month_ticks() -> None:
+    import matplotlib.pyplot as plt
+
+    one = _one_connector()
+    fig, ax = plt.subplots()
+    tf.plot_version_drift(one, by="released_on", ax=ax, as_of=tf.datasets.SAMPLE_AS_OF)
+    fig.canvas.draw()
+    assert all(float(t).is_integer() for t in ax.get_yticks())
+    labels = [t.get_text() for t in ax.get_xticklabels()]
+    assert labels[:2] == ["Aug", "Sep"]  # months, not days, for one release month
+    plt.close(fig)
+    fig, ax = plt.subplots()
+    tf.plot_colo_distribution(one, ax=ax)
+    assert all(float(t).is_integer() for t in ax.get_xticks())
+    plt.close(fig)
+
+
+def test_the_median_line_takes_its_colour_from_the_style() -> None:
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import to_hex
+
+    conns = tf.load_sample(frame="connections")
+    with plt.style.context("dark_background"):
+        fig, ax = plt.subplots()
+        tf.plot_connection_ages(conns, ax=ax, as_of=tf.datasets.SAMPLE_AS_OF)
+        (median,) = [line for line in ax.lines if line.get_label().startswith("median")]
+        assert to_hex(median.get_color()) == "#ffffff"
+        plt.close(fig)
+
+
+def test_plot_ha_status_counts_every_tunnel_of_a_snapshot_and_its_flags() -> None:
+    fleet = tf.load_sample()
+    report = tf.ha_report(fleet, level="tunnel")
+    ax = tf.plot_ha_status(fleet)
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels == ["ok", "single_colo", "degraded", "single_connector", "down"]
+    heights = [bar.get_width() for bar in ax.patches]
+    assert heights == [int((report["status"] == s).sum()) for s in labels]
+    assert sum(heights) == len(report)
+    assert f"single colo {int(report['single_colo'].sum())}" in ax.get_xlabel()
+    assert all(float(t).is_integer() for t in ax.get_xticks())
+    # the same picture from the report itself (compute once, draw many)
+    again = plt.figure().add_subplot()
+    tf.plot_ha_status(report, ax=again)
+    assert [bar.get_width() for bar in again.patches] == heights
+
+
+def test_plot_ha_status_of_an_empty_frame_says_so() -> None:
+    ax = tf.plot_ha_status(tf.load_sample(frame="connections").iloc[:0])
+    assert "No" in " ".join(t.get_text() for t in ax.texts)

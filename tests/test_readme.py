@@ -18,8 +18,17 @@ def _blocks(language: str) -> list[str]:
 def test_tour_runs_as_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     matplotlib.use("Agg")
     monkeypatch.chdir(tmp_path)
-    (tour,) = _blocks("python")
-    exec(compile(tour, str(README), "exec"), {})
+    namespace: dict[str, object] = {}
+    for block in _blocks("python"):  # in order, as a notebook runs its cells
+        exec(compile(block, str(README), "exec"), namespace)
+    # The two plots of the tour land on two Axes, not on top of each other.
+    left, right = namespace["left"], namespace["right"]
+    assert left is not right and left.has_data() and right.has_data()  # type: ignore[attr-defined]
+    web = namespace["web"]
+    assert all(  # the one-liner leaves no unused category
+        set(web[c].cat.categories) == set(web[c].dropna().unique())  # type: ignore[index]
+        for c in web.select_dtypes("category").columns  # type: ignore[attr-defined]
+    )
     assert (tmp_path / "fleet.html").stat().st_size > 10_000
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
         "connections.parquet",

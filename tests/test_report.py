@@ -308,11 +308,14 @@ def test_snapshot_reports_are_reproducible(tmp_path: Path) -> None:
 
 def test_as_of_moves_the_support_window(tmp_path: Path) -> None:
     # On 2024-06-01 the newest release known is 2024.5.0 (2024-05-16); 2024.1.0 is supported,
-    # and the 2026 versions are newer than anything known then (a note says so).
-    text = write_report(rf.snapshot(), tmp_path / "r.md", as_of="2024-06-01").read_text()
+    # and the 2026 versions are newer than anything known then (a note says as_of is early).
+    with pytest.warns(tf.AsOfWarning, match="as_of=2024-06-01 00:00 UTC is before the data"):
+        text = write_report(rf.snapshot(), tmp_path / "r.md", as_of="2024-06-01").read_text()
     assert "Nothing to report for:" in text
     assert "unsupported connectors" in text.split("Nothing to report for:")[1]
-    assert "latest known release 2024.5.0" in text
+    # the note names the real cause (an as_of before the data), not a stale release calendar
+    assert "version_drift: as_of=2024-06-01 00:00 UTC is before the data" in text
+    assert "release calendar is out of date" not in text
     # the header says the report is not measured at the fetch time
     assert (
         "> Ages, version drift and the support window are measured as of 2024-06-01, not at "
@@ -453,7 +456,7 @@ def test_findings_rule_selection_and_clean_fleet() -> None:
     clean = {"tunnels": rf.fleet()["tunnels"][:1]}
     empty = findings(clean, as_of=rf.AS_OF)
     assert empty.empty and list(empty.columns) == list(found.columns)
-    assert empty.dtypes.equals(found.dtypes)
+    assert [str(d) for d in empty.dtypes] == [str(d) for d in found.dtypes]
     with pytest.raises(ValueError, match="unknown rule\\(s\\) 'nope'"):
         findings(clean, rules=["nope"])
     with pytest.raises(ValueError, match="max_releases_behind must be a whole number"):
@@ -489,8 +492,23 @@ def test_export_csv(tmp_path: Path) -> None:
     assert len(conns) == 20
     assert conns["opened_at"][0] == "2026-08-10T08:00:05.000000Z"
     assert len(pd.read_csv(paths["tunnels"])) == 5
-    with pytest.raises(ValueError, match="format must be 'parquet' or 'csv', not 'xlsx'"):
-        export_frames(rf.fleet(), tmp_path, format="xlsx")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="format must be 'parquet', 'csv' or 'xlsx', not 'xls'"):
+        export_frames(rf.fleet(), tmp_path, format="xls")  # type: ignore[arg-type]
+
+
+def test_export_xlsx_one_sheet_per_frame_times_in_utc(tmp_path: Path) -> None:
+    paths = export_frames(rf.snapshot(), tmp_path, format="xlsx")
+    assert {p.name for p in paths.values()} == {"fleet.xlsx"}
+    sheets = pd.read_excel(paths["connections"], sheet_name=None)
+    assert list(sheets) == ["connections", "connectors", "tunnels"]
+    conns = sheets["connections"]
+    assert len(conns) == 20 and len(sheets["connectors"]) == 5 and len(sheets["tunnels"]) == 5
+    # Excel has no time zones: UTC, said in the header.
+    assert "opened_at (UTC)" in conns.columns and "opened_at" not in conns.columns
+    assert conns["opened_at (UTC)"][0] == pd.Timestamp("2026-08-10 08:00:05")
+    assert conns["colo_name"].notna().any()
+    names = sheets["tunnels"]["tunnel_name"].astype(str)
+    assert not names.str.startswith(("=", "+", "@")).any()  # formulas neutralised
 
 
 # --------------------------------------------------------------------------------------------

@@ -478,7 +478,7 @@ def test_invalid_latest_and_as_of() -> None:
     frame = make_frame(conn_rows("a", "2025.1.0"))
     with pytest.raises(ValueError, match="latest='DEV' is not a cloudflared version"):
         version_drift(frame, releases=REL, latest="DEV", as_of=AS_OF)
-    with pytest.raises(ValueError, match="as_of='someday' is not a date or time"):
+    with pytest.raises(ValueError, match="as_of='someday' is not a time"):
         version_drift(frame, releases=REL, as_of="someday")
     with pytest.raises(ValueError, match=r"no release on or before as_of \(2023-01-01\)"):
         version_drift(frame, releases=REL, as_of="2023-01-01")
@@ -836,3 +836,36 @@ def test_bundled_calendar_dates_are_the_tags_utc_day() -> None:
     }
     got = {version: releases[version].strftime("%Y-%m-%d") for version in expected}
     assert got == expected
+
+
+def test_drift_and_summary_version_columns_are_ordered_by_release() -> None:
+    frame = pd.DataFrame(
+        {
+            "connector_id": ["a", "b", "c"],
+            "tunnel_name": ["t", "t", "u"],
+            "version": ["2025.10.1", "DEV", "2025.9.0"],
+        }
+    )
+    drift = tf.version_drift(frame, as_of="2026-01-01")
+    assert drift["version"].dtype.ordered
+    assert drift["version"].max() == "2025.10.1"
+    assert drift["version"].min() == "DEV"
+    summary = tf.version_summary(frame, as_of="2026-01-01")
+    assert summary.by_tunnel["newest_version"].dtype.ordered
+    assert summary.by_version["version"].dtype.ordered
+
+
+def test_version_summary_reprs_are_truncated_and_formatted() -> None:
+    versions = [f"2025.{m}.{p}" for m in range(1, 10) for p in range(3)]
+    frame = pd.DataFrame({"connector_id": [f"c{i}" for i in range(len(versions))],
+                          "version": versions})  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        summary = tf.version_summary(frame, as_of="2026-01-01")
+    text = repr(summary)
+    assert f"… {len(summary.by_version) - 10} more version(s) in .by_version" in text
+    assert "+00:00" not in text and "3.703704" not in text
+    assert " 3.7%" in text
+    html = summary._repr_html_()
+    assert "+00:00" not in html and html.count("<tr") == 21  # header + 20 rows
+    assert f"… {len(summary.by_version) - 20} more version(s)" in html

@@ -9,6 +9,7 @@ from __future__ import annotations
 from tunnelframe import simulator
 from tunnelframe._errors import (
     ApiError,
+    AsOfWarning,
     AuthError,
     NotFoundError,
     RateLimitError,
@@ -53,6 +54,7 @@ from tunnelframe.plotting import (
     plot_colo_distribution,
     plot_colo_map,
     plot_connection_ages,
+    plot_ha_status,
     plot_ha_timeline,
     plot_tunnel_colo_heatmap,
     plot_version_distribution,
@@ -68,7 +70,7 @@ from tunnelframe.report import (
     load_ignores,
     write_report,
 )
-from tunnelframe.snapshot import Snapshot, load_snapshot
+from tunnelframe.snapshot import Snapshot, as_connections, load_snapshot
 from tunnelframe.versions import (
     CONFIG_DRIFT_COLUMNS,
     STATUSES,
@@ -93,6 +95,7 @@ __all__ = [
     "TUNNELS_SCHEMA",
     "VERSION_DRIFT_COLUMNS",
     "ApiError",
+    "AsOfWarning",
     "AuthError",
     "CheckResult",
     "Client",
@@ -108,6 +111,7 @@ __all__ = [
     "VersionSummary",
     "__version__",
     "append_snapshot",
+    "as_connections",
     "check_fleet",
     "colo_distribution",
     "colo_info",
@@ -139,6 +143,7 @@ __all__ = [
     "plot_colo_distribution",
     "plot_colo_map",
     "plot_connection_ages",
+    "plot_ha_status",
     "plot_ha_timeline",
     "plot_tunnel_colo_heatmap",
     "plot_version_distribution",
@@ -153,3 +158,23 @@ __all__ = [
     "version_summary",
     "write_report",
 ]
+
+
+def __dir__() -> list[str]:
+    # Tab completion shows the public API and the subpackages, not ``annotations`` and such.
+    return sorted({*__all__, *_SUBPACKAGES})
+
+
+_SUBPACKAGES = (
+    "client",
+    "colos",
+    "datasets",
+    "fetch",
+    "frames",
+    "history",
+    "plotting",
+    "report",
+    "simulator",
+    "snapshot",
+    "versions",
+)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 __all__ = [
     "ApiError",
+    "AsOfWarning",
     "AuthError",
     "NotFoundError",
     "RateLimitError",
@@ -142,3 +143,18 @@ class SchemaError(TunnelframeError):
         super().__init__(f"{path or 'the payload'}: {problem}")
         self.path = path
         self.problem = problem
+
+
+class AsOfWarning(UserWarning):
+    """``as_of`` is earlier than the data it is applied to (ages would come out negative).
+
+    Examples
+    --------
+    >>> import warnings, tunnelframe as tf
+    >>> conns = tf.connections_frame(tf.load_sample())
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     _ = tf.connection_ages(conns, as_of="2020-01-01")
+    >>> caught[0].category.__name__
+    'AsOfWarning'
+    """

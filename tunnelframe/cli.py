@@ -211,13 +211,13 @@ def _parser() -> argparse.ArgumentParser:
     p = command(
         "export",
         _export,
-        "Write a snapshot's connections, connectors and tunnels frames as Parquet or CSV.",
+        "Write a snapshot's connections, connectors and tunnels frames as Parquet, CSV or Excel.",
     )
     p.add_argument("snapshot", type=Path, metavar="SNAPSHOT", help="a snapshot file")
     p.add_argument("directory", type=Path, metavar="DIR", help="directory to write into")
     p.add_argument(
         "--format",
-        choices=("parquet", "csv"),
+        choices=("parquet", "csv", "xlsx"),
         default="parquet",
         help="file format (default: parquet)",
     )
@@ -601,7 +601,7 @@ def _diff(args: argparse.Namespace) -> int:
 
 def _export(args: argparse.Namespace) -> int:
     written = export_frames(args.snapshot, args.directory, format=args.format)
-    for path in written.values():
+    for path in dict.fromkeys(written.values()):  # xlsx: one workbook for the three frames
         _out(str(path.resolve()))
     return 0
 

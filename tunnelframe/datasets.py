@@ -16,9 +16,12 @@ import functools
 import gzip
 import json
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal, overload
+
+import pandas as pd
 
 from tunnelframe._data import _data_path
+from tunnelframe.frames import connections_frame, connectors_frame, tunnels_frame
 
 __all__ = [
     "SAMPLE_AS_OF",
@@ -47,7 +50,23 @@ def _sample_text() -> str:
     return gzip.decompress(path.read_bytes()).decode("utf-8")
 
 
-def load_sample() -> dict[str, Any]:
+_FRAMES = {
+    "connections": connections_frame,
+    "connectors": connectors_frame,
+    "tunnels": tunnels_frame,
+}
+
+
+def __dir__() -> list[str]:
+    # Tab completion shows the public names, not this module's imports.
+    return sorted(__all__)
+
+
+@overload
+def load_sample(frame: None = None) -> dict[str, Any]: ...
+@overload
+def load_sample(frame: Literal["connections", "connectors", "tunnels"]) -> pd.DataFrame: ...
+def load_sample(frame: str | None = None) -> dict[str, Any] | pd.DataFrame:
     """Load the bundled sample fleet: about 200 realistic tunnels and their connectors.
 
     The sample is what :func:`tunnelframe.simulator.generate_fleet` makes for 200 tunnels and
@@ -57,11 +76,18 @@ def load_sample() -> dict[str, Any]:
     WARP Connector active/passive pairs with a failover and offline members. No network is
     used.
 
+    Parameters
+    ----------
+    frame : {"connections", "connectors", "tunnels"}, optional
+        Hand back that frame of the sample directly (as seaborn's ``load_dataset`` does)
+        instead of the raw fleet.
+
     Returns
     -------
-    dict
+    dict or pandas.DataFrame
         A fleet, ``{"tunnels": [tunnel, ...]}``, each tunnel a raw API object with its
-        ``"connectors"``; a fresh object on every call, so changing it is safe.
+        ``"connectors"``; a fresh object on every call, so changing it is safe. With
+        ``frame``, that frame of the fleet (``tf.connections_frame(tf.load_sample())``).
 
     Examples
     --------
@@ -71,6 +97,12 @@ def load_sample() -> dict[str, Any]:
     212
     >>> fleet["tunnels"][0]["tun_type"], fleet["tunnels"][-1]["tun_type"]
     ('cfd_tunnel', 'warp_connector')
+    >>> tf.load_sample(frame="tunnels").shape[0]
+    212
     """
+    if frame is not None and frame not in _FRAMES:
+        raise ValueError(
+            f"load_sample: frame={frame!r} is not one of 'connections', 'connectors', 'tunnels'"
+        )
     fleet: dict[str, Any] = json.loads(_sample_text())
-    return fleet
+    return fleet if frame is None else _FRAMES[frame](fleet)

@@ -23,7 +23,7 @@ from tunnelframe._errors import SchemaError
 from tunnelframe._io import atomic_write
 from tunnelframe.frames import connections_frame, connectors_frame, tunnels_frame
 
-__all__ = ["Snapshot", "TunnelList", "load_snapshot"]
+__all__ = ["Snapshot", "TunnelList", "as_connections", "load_snapshot"]
 
 _FORMAT: Final = "tunnelframe.snapshot"
 _VERSION: Final = 1
@@ -297,3 +297,29 @@ def load_snapshot(path: str | os.PathLike[str]) -> Snapshot:
         errors=document["errors"],
         n_requests=n_requests,
     )
+
+
+def as_connections(source: object) -> object:
+    """The connections frame of a Snapshot, a saved snapshot's path or a fleet dict.
+
+    What every analysis function does with its first argument, so ``tf.version_drift(snap)``,
+    ``tf.ha_report("fleet.json.gz")`` and ``tf.version_drift(conns)`` all work. Anything else
+    (a connections frame above all) is returned as it is, for the function to check.
+
+    Examples
+    --------
+    >>> snap = Snapshot(fetched_at=datetime(2026, 8, 20, tzinfo=UTC), account_ids=["a"],
+    ...     tunnels=[{"id": "t1", "connectors": [{"id": "c1", "conns": [{"id": "x1"}]}]}])
+    >>> as_connections(snap)["connection_id"].tolist()
+    ['x1']
+    >>> frame = snap.connections()
+    >>> as_connections(frame) is frame
+    True
+    """
+    if isinstance(source, Snapshot):
+        return source.connections()
+    if isinstance(source, (str, os.PathLike)):
+        return load_snapshot(source).connections()
+    if isinstance(source, Mapping) and "tunnels" in source:
+        return connections_frame(source)
+    return source

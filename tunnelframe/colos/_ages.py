@@ -12,9 +12,11 @@ import numpy as np
 import pandas as pd
 
 from tunnelframe import _checks
-from tunnelframe._checks import _check_frame
+from tunnelframe._checks import _check_frame, _flags, _warn_if_before_data
+from tunnelframe._types import FleetSource
 from tunnelframe.colos._core import _CONNECTOR_KEYS, _groups, _take
 from tunnelframe.frames import connection_flags
+from tunnelframe.snapshot import as_connections
 
 __all__ = ["connection_ages"]
 
@@ -24,7 +26,7 @@ def _as_of(as_of: object) -> pd.Timestamp:
 
 
 def connection_ages(
-    frame: pd.DataFrame,
+    frame: FleetSource,
     *,
     as_of: dt.datetime | pd.Timestamp | str | None = None,
     recent: dt.timedelta | pd.Timedelta | str = "1D",
@@ -37,7 +39,7 @@ def connection_ages(
 
     Parameters
     ----------
-    frame : pandas.DataFrame
+    frame : pandas.DataFrame, Snapshot, path or fleet dict
         A connections frame, as returned by :func:`tunnelframe.connections_frame`.
     as_of : datetime, Timestamp or str, optional
         The "now" ages are measured at; default the current time. Naive times are taken as
@@ -70,7 +72,7 @@ def connection_ages(
     True
     >>> per_connector = tf.connection_ages(conns, as_of="2026-08-20T12:00Z", level="connector")
     >>> per_connector["restarted_recently"].dtype
-    BooleanDtype
+    bool[pyarrow]
     """
     if level not in ("connection", "connector"):
         raise ValueError(f"connection_ages: level={level!r} is not 'connection' or 'connector'")
@@ -87,7 +89,8 @@ def connection_ages(
     needed = [*_CONNECTOR_KEYS, "run_at", "colo_name", "is_pending_reconnect", "opened_at"]
     if level == "connection":
         needed.append("connection_id")
-    _check_frame(frame, "connection_ages", columns=needed)
+    frame = _check_frame(as_connections(frame), "connection_ages", columns=needed)
+    _warn_if_before_data(frame, now, "connection_ages")
 
     def hours_since(stamps: pd.Series) -> pd.Series:
         elapsed: pd.Series = now - stamps
@@ -95,8 +98,8 @@ def connection_ages(
         return hours.astype(np.float64)
 
     def recently(uptime: pd.Series) -> pd.Series:
-        flags = pd.Series(uptime < window / pd.Timedelta(hours=1), dtype="boolean")
-        return flags.mask(uptime.isna())
+        recent = (uptime < window / pd.Timedelta(hours=1)).to_numpy(dtype=bool)
+        return pd.Series(_flags(recent, uptime.isna()), index=uptime.index)
 
     active, _ = connection_flags(frame)
     if level == "connection":

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from tunnelframe._checks import _check_frame, _codes
+from tunnelframe._types import FleetSource
 from tunnelframe.colos._core import (
     _CONNECTOR_KEYS,
     _TUNNEL_KEYS,
@@ -21,6 +22,7 @@ from tunnelframe.colos._core import (
 )
 from tunnelframe.colos._info import _colo_info
 from tunnelframe.frames import connection_flags, edge_strings
+from tunnelframe.snapshot import as_connections
 
 __all__ = ["colo_distribution", "format_edges"]
 
@@ -38,7 +40,7 @@ _ROLLUPS = ("metro", "country", "region")
 
 
 def colo_distribution(
-    frame: pd.DataFrame,
+    frame: FleetSource,
     *,
     by: Literal["site", "account", "tunnel", "connector", "metro", "country", "region"]
     | None = None,
@@ -51,7 +53,7 @@ def colo_distribution(
 
     Parameters
     ----------
-    frame : pandas.DataFrame
+    frame : pandas.DataFrame, Snapshot, path or fleet dict
         A connections frame, as returned by :func:`tunnelframe.connections_frame`.
     by : {None, "site", "account", "tunnel", "connector", "metro", "country", "region"}
         ``None`` or ``"site"`` count per site over the whole frame. ``"account"``,
@@ -96,7 +98,11 @@ def colo_distribution(
             "'connector', 'metro', 'country', 'region'"
         )
     keys = _BY_KEYS[by]
-    _check_frame(frame, "colo_distribution", columns=(*keys, "colo_name", "is_pending_reconnect"))
+    frame = _check_frame(
+        as_connections(frame),
+        "colo_distribution",
+        columns=(*keys, "colo_name", "is_pending_reconnect"),
+    )
     active, pending = connection_flags(frame)
     counted = active | pending if not active_only else active
     counted = counted & frame["colo_name"].notna().to_numpy()
@@ -157,7 +163,7 @@ def _rollup(rows: pd.DataFrame, by: str) -> pd.DataFrame:
     return pd.DataFrame(result)
 
 
-def format_edges(frame: pd.DataFrame) -> pd.DataFrame:
+def format_edges(frame: FleetSource) -> pd.DataFrame:
     """Give every connector the edge string cloudflared prints: ``1xord02, 1xord06, 2xord12``.
 
     As in ``cloudflared tunnel list`` and ``tunnel info``: active connections per colo site as
@@ -166,7 +172,7 @@ def format_edges(frame: pd.DataFrame) -> pd.DataFrame:
 
     Parameters
     ----------
-    frame : pandas.DataFrame
+    frame : pandas.DataFrame, Snapshot, path or fleet dict
         A connections frame, as returned by :func:`tunnelframe.connections_frame`.
 
     Returns
@@ -183,8 +189,10 @@ def format_edges(frame: pd.DataFrame) -> pd.DataFrame:
     >>> list(edges.columns)
     ['account_id', 'tunnel_id', 'tunnel_name', 'connector_id', 'edges']
     """
-    _check_frame(
-        frame, "format_edges", columns=(*_CONNECTOR_KEYS, "colo_name", "is_pending_reconnect")
+    frame = _check_frame(
+        as_connections(frame),
+        "format_edges",
+        columns=(*_CONNECTOR_KEYS, "colo_name", "is_pending_reconnect"),
     )
     rows = np.flatnonzero(frame["connector_id"].notna().to_numpy())
     sub = frame[[*_CONNECTOR_KEYS, "colo_name", "is_pending_reconnect"]].iloc[rows]

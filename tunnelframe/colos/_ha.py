@@ -5,22 +5,30 @@ Never modifies its input frame; reasons are built once per distinct situation, n
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Mapping
 from typing import Literal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
-from tunnelframe._checks import _check_frame
+from tunnelframe._checks import _check_frame, _distinct_text, _flags
 from tunnelframe._text import plural
+from tunnelframe._types import FleetSource
 from tunnelframe.colos._core import (
     _CONNECTOR_KEYS,
     _TUNNEL_KEYS,
     _Connectors,
     _connectors,
+    _groups,
     _labelled,
     _take,
 )
+from tunnelframe.frames import tunnels_frame
+from tunnelframe.snapshot import Snapshot, as_connections, load_snapshot
+
+_TEXT = pd.ArrowDtype(pa.string())
 
 __all__ = ["ha_report"]
 
@@ -98,7 +106,7 @@ def _tunnel_label(expected: int) -> Callable[..., str]:
 
 
 def ha_report(
-    frame: pd.DataFrame,
+    frame: FleetSource,
     *,
     level: Literal["connector", "tunnel"] = "connector",
     expected_connections: int = 4,
@@ -137,14 +145,20 @@ def ha_report(
 
     ``reason`` is a sentence naming every problem that applies, not only the status's.
     ``n_connectors`` counts every connector listed, ``replaced`` ones included. A tunnel
-    without any connector (never run, or deleted) has no row in a connections frame, so none
-    here either: see :func:`tunnelframe.tunnels_frame` for those. WARP Connector tunnels
-    (``tun_type`` ``warp_connector``) run active/passive pairs, not four connections: they are
-    left out here and judged by :func:`tunnelframe.pair_ha_report`.
+    without any connector (never run, or down) has no row in a connections frame, so none
+    here either from a frame; from a Snapshot, a snapshot path or a fleet, which list every
+    tunnel, it is a ``down`` row with zero counts, so the statuses add up to the API's. WARP
+    Connector tunnels (``tun_type`` ``warp_connector``) run active/passive pairs, not four
+    connections: they are left out here and judged by :func:`tunnelframe.pair_ha_report`.
+
+    The flags (``single_connector``, ``single_colo``, ``single_metro``, ``status_mismatch``)
+    are set whatever the ``status``: ``status`` names the most urgent problem only, so count
+    a problem with its flag (``report["single_colo"].sum()``), not with
+    ``status.value_counts()``.
 
     Parameters
     ----------
-    frame : pandas.DataFrame
+    frame : pandas.DataFrame, Snapshot, path or fleet dict
         A connections frame, as returned by :func:`tunnelframe.connections_frame`.
     level : {"connector", "tunnel"}, default "connector"
         One row per connector, or one per tunnel.
@@ -197,7 +211,8 @@ def ha_report(
     needed = [*_CONNECTOR_KEYS, "run_at", "colo_name", "is_pending_reconnect"]
     if level == "tunnel":
         needed.append("tunnel_status")
-    _check_frame(frame, "ha_report", columns=needed)
+    source = load_snapshot(frame) if isinstance(frame, (str, os.PathLike)) else frame
+    frame = _check_frame(as_connections(source), "ha_report", columns=needed)
     if "tun_type" in frame.columns:  # WARP Connector pairs are pair_ha_report's to judge
         frame = frame[(frame["tun_type"] != "warp_connector").fillna(True).to_numpy(dtype=bool)]
     c = _connectors(frame)
@@ -225,9 +240,69 @@ def ha_report(
             }
         )
         out["reason"] = _labelled(keys, _connector_label(expected))
-        out["replaced"] = c.replaced.astype(bool)
+        out["replaced"] = _flags(c.replaced)
+        rows = np.flatnonzero(frame["connector_id"].notna().to_numpy())
+        groups = _groups(frame.iloc[rows], ("account_id", "tunnel_id", "connector_id"))
+        out["origin_ips"] = _origin_ips(frame.iloc[rows], groups.codes, groups.n)
         return pd.DataFrame(out)
-    return _tunnel_report(frame, c, degraded, expected)
+    report = _tunnel_report(frame, c, degraded, expected)
+    tunnels = _groups(frame, ("account_id", "tunnel_id"))
+    report["origin_ips"] = _origin_ips(frame, tunnels.codes, tunnels.n)
+    if isinstance(source, Snapshot):
+        return _with_idle_tunnels(report, source.tunnels())
+    if isinstance(source, Mapping) and "tunnels" in source:
+        return _with_idle_tunnels(report, tunnels_frame(source))
+    return report
+
+
+def _origin_ips(frame: pd.DataFrame, groups: np.ndarray, n: int) -> pd.arrays.ArrowExtensionArray:
+    """Each group's distinct origin IPs (its hosts), sorted and joined with ", "."""
+    texts = _distinct_text(groups, frame["origin_ip"], n) if "origin_ip" in frame else [""] * n
+    return pd.arrays.ArrowExtensionArray(pa.array(texts, type=pa.string()))
+
+
+def _with_idle_tunnels(out: pd.DataFrame, tunnels: pd.DataFrame) -> pd.DataFrame:
+    """``out`` with a ``down`` row for every tunnel of ``tunnels`` it lacks (no connector)."""
+    seen = set(zip(out["account_id"].astype(object), out["tunnel_id"].astype(object), strict=True))
+    if "tun_type" in tunnels.columns:  # WARP Connector pairs are pair_ha_report's to judge
+        tunnels = tunnels[(tunnels["tun_type"] != "warp_connector").fillna(True).to_numpy(bool)]
+    keys = zip(
+        tunnels["account_id"].astype(object), tunnels["tunnel_id"].astype(object), strict=True
+    )
+    missing = tunnels[[key not in seen for key in keys]].reset_index(drop=True)
+    if not len(missing):
+        return out
+    n = len(missing)
+    api = missing["tunnel_status"].astype(object)
+    says_up = api.isin(["healthy", "degraded"]).to_numpy(dtype=bool)
+    idle = pd.DataFrame(
+        {
+            **{k: missing[k] for k in (*_TUNNEL_KEYS, "tunnel_status")},
+            **dict.fromkeys(
+                ("n_connectors", "n_active_connectors", "n_active", "n_pending", "n_colos",
+                 "n_metros"),
+                np.zeros(n, dtype=np.int64),
+            ),
+            "single_connector": _flags(np.zeros(n, bool)),
+            "single_colo": _flags(np.zeros(n, bool)),
+            "single_metro": _flags(np.zeros(n, bool)),
+            "concentration": np.full(n, np.nan),
+            "status": pd.Series(["down"] * n).astype(out["status"].dtype),
+            "reason": [
+                f"no connector (the API says {s})" if isinstance(s, str) else "no connector"
+                for s in api
+            ],
+            "status_mismatch": _flags(says_up),
+            "origin_ips": [""] * n,
+        }
+    )  # fmt: skip
+    both = pd.concat([out, idle[out.columns]], ignore_index=True)
+    for column in out.columns:
+        if column in (*_TUNNEL_KEYS, "tunnel_status"):  # categories: the union, as frames make
+            both[column] = both[column].astype(_TEXT).astype("category")
+        else:
+            both[column] = both[column].astype(out[column].dtype)
+    return both
 
 
 def _tunnel_report(
@@ -268,7 +343,7 @@ def _tunnel_report(
     says_up = api.isin(["healthy", "degraded"]).to_numpy(dtype=bool)
     says_down = api.isin(["down", "inactive"]).to_numpy(dtype=bool)
     mismatch = pd.array(np.where(says_up, n_active == 0, n_active > 0), dtype="boolean")
-    mismatch[~(says_up | says_down)] = pd.NA
+    mismatch[~(says_up | says_down)] = pd.NA  # the API's status says neither up nor down
     out.update(
         n_connectors=n_connectors,
         n_active_connectors=n_up,
@@ -276,9 +351,9 @@ def _tunnel_report(
         n_pending=per_tunnel(c.n_pending),
         n_colos=n_colos,
         n_metros=c.n_tunnel_metros.astype(np.int64),
-        single_connector=n_up == 1,
-        single_colo=single_colo,
-        single_metro=c.n_tunnel_metros == 1,
+        single_connector=_flags(n_up == 1),
+        single_colo=_flags(single_colo),
+        single_metro=_flags(c.n_tunnel_metros == 1),
         concentration=concentration.astype(np.float64),
         status=pd.Categorical(status, categories=_TUNNEL_STATUSES, ordered=True),
     )
@@ -297,5 +372,5 @@ def _tunnel_report(
         }
     )
     out["reason"] = _labelled(keys, _tunnel_label(expected))
-    out["status_mismatch"] = pd.Series(mismatch)
+    out["status_mismatch"] = _flags(mismatch)
     return pd.DataFrame(out)

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from tunnelframe._versionorder import _order_version_columns
 from tunnelframe.frames._payload import _NAT, _NO_STRINGS, _Payload
 from tunnelframe.frames._schema import _CONTEXT_SCHEMA
 
@@ -109,7 +110,8 @@ def _kind_columns(p: _Payload, connector_rows: np.ndarray) -> dict[str, Any]:
 
 
 def _frame(columns: dict[str, Any]) -> pd.DataFrame:
-    return pd.DataFrame(columns, copy=False)
+    # Version columns order by release (so max, min, sort and < work), not as text.
+    return _order_version_columns(pd.DataFrame(columns, copy=False))
 
 
 def _edge_strings(

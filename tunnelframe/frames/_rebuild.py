@@ -10,6 +10,7 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
+from tunnelframe._versionorder import _order_version_columns
 from tunnelframe.frames._columns import _edge_strings
 from tunnelframe.frames._schema import _TEXT, CONNECTORS_SCHEMA, TUNNELS_SCHEMA
 
@@ -128,7 +129,7 @@ def connectors_from_connections(frame: pd.DataFrame) -> pd.DataFrame:
         if col in ("edges", "origin_ips"):  # "" as connectors_frame: none, not unknown
             values = values.fillna("")
         result[col] = values
-    return result
+    return _order_version_columns(result)
 
 
 def tunnels_from_connections(frame: pd.DataFrame) -> pd.DataFrame:
@@ -159,4 +160,4 @@ def tunnels_from_connections(frame: pd.DataFrame) -> pd.DataFrame:
     for col, dtype in TUNNELS_SCHEMA.items():
         values = out[col] if col in out.columns else pd.Series(None, index=out.index)
         result[col] = values.astype(cast(Any, dtype)) if dtype != "object" else values
-    return result
+    return _order_version_columns(result)

@@ -43,6 +43,10 @@ _KIND_SCHEMA: dict[str, str | pd.ArrowDtype] = {
 #:
 #: * ``"category"``: repeated text; the categories are sorted, distinct pyarrow strings
 #:   (``pd.ArrowDtype(pa.string())``) and the codes the smallest integer type that fits;
+#:   ``version`` and ``client_version`` are *ordered* categoricals in release order (unknown
+#:   builds such as ``DEV`` first, a git-describe build right after its tag), so ``max``,
+#:   ``min``, ``sort_values`` and comparisons with a version the column holds work; to compare
+#:   with any version, use ``tf.parse_version(frame["version"]) >= tf.parse_version(v).key``;
 #: * ``string[pyarrow]`` (``pd.ArrowDtype(pa.string())``): unique text, missing value ``pd.NA``;
 #: * ``bool[pyarrow]`` (``pd.ArrowDtype(pa.bool_())``): nullable boolean, missing value
 #:   ``pd.NA`` (``frame["is_pending_reconnect"].fillna(False).astype(bool)`` gives numpy bools);

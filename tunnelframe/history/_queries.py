@@ -15,8 +15,10 @@ from typing import TYPE_CHECKING, Any, Literal
 import pandas as pd
 import pyarrow as pa
 
+from tunnelframe._checks import _BOOL
 from tunnelframe._errors import TunnelframeError
 from tunnelframe._types import HistoryLike
+from tunnelframe._versionorder import _order_version_columns
 from tunnelframe.history import _layout
 from tunnelframe.history._facts import FACT_KINDS, derive_facts
 from tunnelframe.history._store import STORE_SCHEMA
@@ -69,9 +71,7 @@ def _connect(history: History, plan: _layout.Plan | None) -> duckdb.DuckDBPyConn
         rows: Any = _arrow(history)
     else:
         files = plan.dirty_rows()
-        rows = (
-            _parquet(con, files, schema=STORE_SCHEMA) if files else STORE_SCHEMA.empty_table()
-        )
+        rows = _parquet(con, files, schema=STORE_SCHEMA) if files else STORE_SCHEMA.empty_table()
     if isinstance(rows, duckdb.DuckDBPyRelation):
         rows.create_view("rows")
     else:
@@ -149,7 +149,7 @@ def _run(history: History, sql: str, dtypes: dict[str, Any]) -> pd.DataFrame:
         table = read(None)
     else:
         table = _layout.read_consistent(history, read)
-    frame = table.to_pandas(types_mapper={pa.bool_(): pd.BooleanDtype()}.get)
+    frame = table.to_pandas(types_mapper={pa.bool_(): _BOOL}.get)
     return _typed(frame, dtypes)
 
 
@@ -184,7 +184,7 @@ def _typed(frame: pd.DataFrame, dtypes: dict[str, Any]) -> pd.DataFrame:
         else:
             values = values.astype(dtype)
         out[column] = values
-    return out
+    return _order_version_columns(out)
 
 
 def version_rollout(history: History) -> pd.DataFrame:
@@ -339,7 +339,7 @@ _CHURN_DTYPES: dict[str, dict[str, Any]] = {
         "version": "category",
         "previous_connector_id": "text",
         "previous_version": "category",
-        "upgraded": "boolean",
+        "upgraded": _BOOL,
     },
     "snapshot": {
         "fetched_at": _TIME,

@@ -26,6 +26,7 @@ from tunnelframe._checks import _utc
 from tunnelframe._errors import TunnelframeError
 from tunnelframe._io import atomic_write
 from tunnelframe._types import StoreLike, TimeLike
+from tunnelframe._versionorder import _order_version_columns
 from tunnelframe.frames import CONNECTIONS_SCHEMA
 
 __all__ = ["append_snapshot", "load_history"]
@@ -397,4 +398,4 @@ def _to_frame(table: pa.Table) -> pd.DataFrame:
     if not frame["uuid"].notna().any():
         # connections_frame has a uuid column only where some uuid differs from the id.
         frame = frame.drop(columns="uuid")
-    return pd.DataFrame(frame)
+    return _order_version_columns(pd.DataFrame(frame))

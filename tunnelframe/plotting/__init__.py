@@ -18,6 +18,7 @@ from __future__ import annotations
 from tunnelframe.plotting._ages import plot_connection_ages
 from tunnelframe.plotting._colos import plot_colo_distribution, plot_colo_map
 from tunnelframe.plotting._common import REGION_COLORS, STATUS_COLORS
+from tunnelframe.plotting._ha import plot_ha_status
 from tunnelframe.plotting._heatmap import plot_tunnel_colo_heatmap
 from tunnelframe.plotting._history import plot_ha_timeline, plot_version_rollout
 from tunnelframe.plotting._versions import plot_version_distribution, plot_version_drift
@@ -28,6 +29,7 @@ __all__ = [
     "plot_colo_distribution",
     "plot_colo_map",
     "plot_connection_ages",
+    "plot_ha_status",
     "plot_ha_timeline",
     "plot_tunnel_colo_heatmap",
     "plot_version_distribution",

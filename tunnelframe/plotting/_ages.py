@@ -14,6 +14,7 @@ from tunnelframe.plotting._common import (
     STATUS_COLORS,
     _axes,
     _fmt_hours,
+    _integer_counts,
     _note,
     _say_empty,
 )
@@ -130,10 +131,12 @@ def plot_connection_ages(
     ticks = [(t, label) for t, label in _AGE_TICKS if low <= t <= high * 1.5]
     ax.set_xticks([t for t, _ in ticks], labels=[label for _, label in ticks])
     ax.minorticks_off()
+    import matplotlib
+
     median = float(np.median(hours))
     ax.axvline(
         max(median, low),
-        color="0.15",
+        color=matplotlib.rcParams["text.color"],  # the style's: readable on a dark one too
         linestyle="--",
         linewidth=1,
         label=f"median {_fmt_hours(median)}",
@@ -141,6 +144,7 @@ def plot_connection_ages(
     ax.legend(fontsize="small", loc="upper left")
     ax.set_xlabel("age (log scale)" if level == "connection" else "uptime (log scale)")
     ax.set_ylabel(unit)
+    _integer_counts(ax, "y")
     ax.set_title(f"{title} ({hours.size:,} {unit})")
     if n_left_out:
         _note(ax, f"not shown: {n_left_out:,} without a time stamp or stamped after as_of")

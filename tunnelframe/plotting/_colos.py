@@ -20,6 +20,7 @@ from tunnelframe.plotting._common import (
     _bar_labels,
     _check_top,
     _colo_geo,
+    _integer_counts,
     _label,
     _note,
     _region_colors,
@@ -132,12 +133,14 @@ def plot_colo_distribution(
     ax.set_yticks(y, labels=labels)
     ax.set_ylim(len(counts) - 0.5, -0.5)
     ax.set_xlabel(what)
+    _integer_counts(ax, "x")
     title = f"{what.capitalize()} per {by}: {total:,} in {plural(n_colos, by)}"
     if by == "metro":
         title += f" ({plural(int(table['n_sites'].sum()), 'site')})"
     ax.set_title(title)
     shown_regions = table["region"].iloc[: len(counts) if top is None else top]
-    _region_legend(ax, shown_regions.tolist(), loc="best")
+    # Outside the Axes: inside, it covers the top bar or the labels of short ones.
+    _region_legend(ax, shown_regions.tolist(), loc="upper left", bbox_to_anchor=(1.01, 1))
     return ax
 
 
@@ -218,7 +221,8 @@ def plot_colo_map(
         radii[: len(top_rows)],
         [_label(code) for code in top_rows["code"]],
     )
-    _region_legend(ax, located["region"].tolist(), loc="lower left", ncols=2)
+    # Outside the map: inside, the lower left corner is South America.
+    _region_legend(ax, located["region"].tolist(), loc="upper left", bbox_to_anchor=(1.01, 1))
     total = int(table["connections"].sum())
     n_sites = int(table["n_sites"].sum())
     ax.set_title(f"{title} ({total:,} in {plural(len(table), 'metro')}, {plural(n_sites, 'site')})")

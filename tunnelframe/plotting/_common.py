@@ -150,6 +150,29 @@ def _concise_dates(ax: Axes) -> None:
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
 
 
+def _monthly_dates(ax: Axes, first: float, last: float) -> None:
+    """Month ticks (``Jul``, ``2026``) for bars one month wide, whatever the span: the x range
+    runs from the first bar's month to the month after the last, so one month gets a tick."""
+    import matplotlib.dates as mdates
+
+    first_day = pd.Timestamp(mdates.num2date(first))  # type: ignore[no-untyped-call]
+    last_day = pd.Timestamp(mdates.num2date(last))  # type: ignore[no-untyped-call]
+    start = first_day.tz_localize(None).to_period("M").to_timestamp()
+    end = (last_day.tz_localize(None).to_period("M") + 1).to_timestamp()
+    months = (end.year - start.year) * 12 + end.month - start.month
+    locator = mdates.MonthLocator(interval=max(1, -(-months // 8)))  # type: ignore[no-untyped-call]
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
+    ax.set_xlim(float(mdates.date2num(start)), float(mdates.date2num(end)))  # type: ignore[no-untyped-call]
+
+
+def _integer_counts(ax: Axes, axis: str = "y") -> None:
+    """Whole-number ticks on a count axis (no 0.5 connectors)."""
+    from matplotlib.ticker import MaxNLocator
+
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_locator(MaxNLocator(integer=True))
+
+
 def _note(ax: Axes, text: str) -> None:
     """A small grey remark in the lower right corner, inside the Axes."""
     ax.text(

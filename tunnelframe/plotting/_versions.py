@@ -19,10 +19,11 @@ from tunnelframe.plotting._common import (
     _axes,
     _bar_labels,
     _check_top,
-    _concise_dates,
     _date_num,
+    _integer_counts,
     _label,
     _mark,
+    _monthly_dates,
     _note,
     _percent,
     _say_empty,
@@ -135,6 +136,7 @@ def plot_version_distribution(
             tick.set_color(STATUS_COLORS["unsupported"])
     ax.set_ylim(len(table) - 0.5, -0.5)  # newest on top
     ax.set_xlabel("connectors")
+    _integer_counts(ax, "x")
     ax.set_ylabel("cloudflared version")
     ax.set_title(
         f"cloudflared versions of {plural(total, 'connector')} (latest {summary.latest_version})"
@@ -282,6 +284,7 @@ def plot_version_drift(
         )
         bottom = bottom + heights
     ax.set_ylabel("connectors")
+    _integer_counts(ax, "y")
     if by == "releases_behind":
         _mark_support_end(ax, drift)
         ax.set_xlabel(f"releases behind the latest release ({latest_version})")
@@ -289,7 +292,7 @@ def plot_version_drift(
         ax.set_title(f"{title}: releases behind {latest_version}")
     else:
         _shade_unsupported(ax, _latest_release_day(drift))
-        _concise_dates(ax)
+        _monthly_dates(ax, float(x.min()), float(x.max()))
         ax.set_xlabel("release date of the version they run (by month)")
         ax.set_title(f"{title}: by release date (latest {latest_version})")
     ax.set_ylim(0, float(bottom.max()) * 1.15)  # room for the annotations above the bars

@@ -18,6 +18,7 @@ from functools import cached_property
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
 from tunnelframe._text import one_line
 from tunnelframe.colos import (
@@ -752,13 +753,18 @@ def findings_frame(analysis: Analysis, rules: Sequence[Rule]) -> pd.DataFrame:
                 }
             )
     frame = pd.DataFrame(records, columns=list(FINDINGS_COLUMNS))
-    return frame.astype(
+    frame = frame.astype(
         {
             "rule": pd.CategoricalDtype([r.id for r in RULES]),
             "severity": pd.CategoricalDtype(["high", "warn", "info"]),
             **dict.fromkeys(FINDINGS_COLUMNS[2:], "string"),
         }
     )
+    # Ids and names are categories over pyarrow strings, as in every other frame, so a merge
+    # with the connections frame keeps its dtype.
+    for column in ("account_id", "tunnel_id", "tunnel_name", "connector_id"):
+        frame[column] = frame[column].astype(pd.ArrowDtype(pa.string())).astype("category")
+    return frame
 
 
 def _text(value: Any) -> str | None:

@@ -19,8 +19,8 @@ import pandas as pd
 from tunnelframe._data import _data_path
 from tunnelframe._errors import SchemaError
 from tunnelframe._io import atomic_write
+from tunnelframe._versionorder import _MONTH_KEY, _parse
 from tunnelframe.client import get_public_json
-from tunnelframe.versions._parse import _MONTH_KEY, _parse
 
 __all__ = ["StaleReleasesWarning", "load_releases", "refresh_releases"]
 

@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 
 from tunnelframe._checks import _check_frame
+from tunnelframe._types import FleetSource
+from tunnelframe.snapshot import as_connections
 from tunnelframe.versions._calendar import _DATE, _NEG, _days_to_dates
 from tunnelframe.versions._drift import (
     _ID_COLUMNS,
@@ -65,7 +67,7 @@ def _remote_flags(
     return flags
 
 
-def config_drift(frame: pd.DataFrame, *, tunnels: pd.DataFrame | None = None) -> pd.DataFrame:
+def config_drift(frame: FleetSource, *, tunnels: pd.DataFrame | None = None) -> pd.DataFrame:
     """Connectors of remotely managed tunnels that run an older configuration than their tunnel.
 
     A tunnel's configuration version is the newest ``config_version`` any of its connectors
@@ -74,7 +76,7 @@ def config_drift(frame: pd.DataFrame, *, tunnels: pd.DataFrame | None = None) ->
 
     Parameters
     ----------
-    frame : pandas.DataFrame
+    frame : pandas.DataFrame, Snapshot, path or fleet dict
         Connections as returned by :func:`tunnelframe.connections_frame` (or connectors, as
         returned by :func:`tunnelframe.connectors_frame`). Needs ``connector_id`` and
         ``config_version``.
@@ -101,7 +103,9 @@ def config_drift(frame: pd.DataFrame, *, tunnels: pd.DataFrame | None = None) ->
       connector_id  config_version  tunnel_config_version
     0            b               5                      7
     """
-    frame = _check_frame(frame, "config_drift", columns=("connector_id", "config_version"))
+    frame = _check_frame(
+        as_connections(frame), "config_drift", columns=("connector_id", "config_version")
+    )
     frame = _without_placeholders(frame, ("config_version",))
     conns = _Connectors.of(frame)
     raw = pd.to_numeric(frame["config_version"], errors="coerce").astype("Float64")

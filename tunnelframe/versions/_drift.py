@@ -13,8 +13,20 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
-from tunnelframe._checks import _check_frame, _codes
+from tunnelframe._checks import (
+    _BOOL,
+    _check_frame,
+    _codes,
+    _distinct_text,
+    _flags,
+    _utc,
+    _warn_if_before_data,
+)
+from tunnelframe._types import FleetSource
+from tunnelframe._versionorder import _COMMITS, _order_version_columns, _parse
+from tunnelframe.snapshot import as_connections
 from tunnelframe.versions._calendar import (
     _DATE,
     _HOW_TO_UPDATE,
@@ -27,7 +39,6 @@ from tunnelframe.versions._calendar import (
     _minus_year,
     _resolve_latest,
 )
-from tunnelframe.versions._parse import _COMMITS, _parse
 
 __all__ = ["STATUSES", "VERSION_DRIFT_COLUMNS", "version_drift"]
 
@@ -47,10 +58,11 @@ VERSION_DRIFT_COLUMNS: dict[str, Any] = {
     "releases_behind": "Int64",
     "days_behind": "Int64",
     "age_days": "Int64",
-    "supported": "boolean",
+    "supported": _BOOL,
     "status": _STATUS_DTYPE,
-    "client_version_mismatch": "boolean",
-    "mixed_versions_in_tunnel": "boolean",
+    "client_version_mismatch": _BOOL,
+    "mixed_versions_in_tunnel": _BOOL,
+    "origin_ips": pd.ArrowDtype(pa.string()),
 }
 
 _NA = np.iinfo(np.int64).min  # a missing integer measure
@@ -218,18 +230,22 @@ class _Drift:
     as_of: pd.Timestamp
 
 
+def _origin_ips(frame: pd.DataFrame, groups: np.ndarray, n: int) -> list[str]:
+    if "origin_ip" not in frame.columns:
+        return [""] * n
+    return _distinct_text(groups, frame["origin_ip"], n)
+
+
 def _as_of(as_of: object) -> pd.Timestamp:
     if as_of is None:
         return pd.Timestamp.now(tz="UTC")
-    _day(as_of, "as_of")  # validates
-    stamp = pd.Timestamp(as_of)  # type: ignore[arg-type]
-    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    return _utc(as_of, "as_of")
 
 
 def _drift(
     frame: object, releases: object, latest: object, as_of: object, stacklevel: int, func: str
 ) -> _Drift:
-    frame = _check_frame(frame, func, columns=("connector_id", "version"))
+    frame = _check_frame(as_connections(frame), func, columns=("connector_id", "version"))
     frame = _without_placeholders(frame, ("version", "client_version"))
     when = _as_of(as_of)
     as_of_day = _day(when, "as_of")
@@ -273,7 +289,10 @@ def _drift(
 
     per = _per_version(np.array(canon.keys, dtype=np.int64), cal, lat, as_of_day)
     newer = per.newer[measured]
-    if newer.any():
+    early = _warn_if_before_data(frame, when, func, stacklevel=stacklevel + 1)
+    # Versions newer than the latest release *by as_of* are expected when as_of is early; the
+    # calendar is stale only when the data is not newer than as_of.
+    if newer.any() and not early:
         seen = sorted({canon.names[v] for v in measured[newer]}, key=_parse, reverse=True)
         more = ", …" if len(seen) > 3 else ""
         warnings.warn(
@@ -295,16 +314,22 @@ def _drift(
         "releases_behind": _int_array(per.releases_behind[measured]),
         "days_behind": _int_array(per.days_behind[measured]),
         "age_days": _int_array(per.age_days[measured]),
-        "supported": pd.arrays.BooleanArray(supported == 1, supported < 0),
+        "supported": _flags(supported == 1, supported < 0),
         "status": pd.Categorical.from_codes(per.status[measured], dtype=_STATUS_DTYPE),
-        "client_version_mismatch": pd.arrays.BooleanArray(mismatch, np.zeros(n_conn, bool)),
-        "mixed_versions_in_tunnel": pd.arrays.BooleanArray(mixed, np.zeros(n_conn, bool)),
+        "client_version_mismatch": _flags(mismatch),
+        "mixed_versions_in_tunnel": _flags(mixed),
+        # The host(s) to upgrade, so an upgrade list needs no join back to the connections.
+        "origin_ips": pd.arrays.ArrowExtensionArray(
+            pa.array(_origin_ips(frame, conns.rows, n_conn), type=pa.string())
+        ),
     }
-    return _Drift(pd.DataFrame(columns), conns, canon, measured, n_versions, lat, when)
+    return _Drift(
+        _order_version_columns(pd.DataFrame(columns)), conns, canon, measured, n_versions, lat, when
+    )
 
 
 def version_drift(
-    frame: pd.DataFrame,
+    frame: FleetSource,
     *,
     releases: pd.DataFrame | str | os.PathLike[str] | None = None,
     latest: str | tuple[str, Any] | None = None,
@@ -317,7 +342,7 @@ def version_drift(
 
     Parameters
     ----------
-    frame : pandas.DataFrame
+    frame : pandas.DataFrame, Snapshot, path or fleet dict
         Connections as returned by :func:`tunnelframe.connections_frame` (one row per connection;
         idle connectors as one row). Needs ``connector_id`` and ``version``; uses
         ``account_id``, ``tunnel_id``, ``tunnel_name`` and ``client_version`` when present.
@@ -353,9 +378,9 @@ def version_drift(
     ...                       "version": ["2026.8.2", "2025.8.0", "DEV"]})
     >>> drift = version_drift(conns, as_of="2026-09-01")
     >>> drift[["version", "releases_behind", "supported", "status"]]
-        version  releases_behind  supported       status
-    0  2026.8.2                0       True      current
-    1  2025.8.0               24      False  unsupported
-    2       DEV             <NA>       <NA>      unknown
+        version  releases_behind supported       status
+    0  2026.8.2                0      True      current
+    1  2025.8.0               24     False  unsupported
+    2       DEV             <NA>      <NA>      unknown
     """
     return _drift(frame, releases, latest, as_of, stacklevel=3, func="version_drift").frame

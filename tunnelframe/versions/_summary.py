@@ -9,6 +9,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tunnelframe._checks import _BOOL
+from tunnelframe._types import FleetSource
+from tunnelframe._versionorder import _order_version_columns
 from tunnelframe.versions._calendar import _DATE, _POS
 from tunnelframe.versions._drift import _STATUS_DTYPE, _categorical, _drift, _firsts
 
@@ -18,7 +21,7 @@ _BY_VERSION_COLUMNS: dict[str, Any] = {
     "version": "category",
     "released_on": _DATE,
     "releases_behind": "Int64",
-    "supported": "boolean",
+    "supported": _BOOL,
     "status": _STATUS_DTYPE,
     "n_connectors": "Int64",
     "pct": "float64",
@@ -99,19 +102,32 @@ class VersionSummary:
             f".by_version: {len(self.by_version)} rows | .by_tunnel: {len(self.by_tunnel)} rows",
         ]
 
+    def _shown(self, n: int) -> pd.DataFrame:
+        """The first ``n`` versions for display: dates as dates, shares as percentages."""
+        shown = self.by_version.head(n).copy()
+        shown["released_on"] = shown["released_on"].dt.strftime("%Y-%m-%d").fillna("-")
+        shown["pct"] = shown["pct"].map("{:.1f}%".format)
+        return shown.astype(object).where(shown.notna(), "-")
+
+    def _more(self, n: int) -> str:
+        rest = len(self.by_version) - n
+        return f"… {rest} more version(s) in .by_version" if rest > 0 else ""
+
     def __repr__(self) -> str:
-        return "\n".join([*self._lines(), "", self.by_version.head(10).to_string(index=False)])
+        table = self._shown(10).to_string(index=False)
+        return "\n".join(filter(None, [*self._lines(), "", table, self._more(10)]))
 
     def _repr_html_(self) -> str:
         import html
 
         lines = "<br>".join(html.escape(line) for line in self._lines())
-        table = self.by_version.head(20).to_html(index=False)
-        return f"<p>{lines}</p>{table}"
+        table = self._shown(20).to_html(index=False)
+        more = html.escape(self._more(20))
+        return f"<p>{lines}</p>{table}" + (f"<p>{more}</p>" if more else "")
 
 
 def version_summary(
-    frame: pd.DataFrame,
+    frame: FleetSource,
     *,
     releases: pd.DataFrame | str | os.PathLike[str] | None = None,
     latest: str | tuple[str, Any] | None = None,
@@ -121,7 +137,7 @@ def version_summary(
 
     Parameters
     ----------
-    frame : pandas.DataFrame
+    frame : pandas.DataFrame, Snapshot, path or fleet dict
         Connections as returned by :func:`tunnelframe.connections_frame` (see
         :func:`version_drift`, which this summarises).
     releases, latest, as_of
@@ -199,6 +215,7 @@ def version_summary(
         }
     )
     by_tunnel = by_tunnel.iloc[np.argsort(oldest_key, kind="stable")].reset_index(drop=True)
+    by_tunnel = _order_version_columns(by_tunnel)
 
     status_pct = (
         100.0 * np.bincount(out["status"].cat.codes, minlength=4) / n if n else [np.nan] * 4
