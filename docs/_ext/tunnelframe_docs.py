@@ -57,7 +57,7 @@ SECTIONS: list[tuple[str, str, tuple[str, ...], str]] = [
     (
         "versions",
         "Versions",
-        ("versions",),
+        ("versions", "_versionorder"),
         "cloudflared versions: the release calendar, drift against the latest release, the "
         "one-year support window and remote-configuration drift.",
     ),
