@@ -112,7 +112,7 @@ def test_known_error_is_one_line_without_traceback(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     missing = tmp_path / "missing.json.gz"
-    assert main(["report", str(missing)]) == 1
+    assert main(["report", str(missing)]) == 2
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err == f"tunnelframe: error: {missing}: No such file or directory\n"
@@ -139,7 +139,7 @@ def test_unwritable_output_names_the_directory(
     snapshot_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     target = tmp_path / "no" / "such" / "r.html"
-    assert main(["report", str(snapshot_path), "-o", str(target)]) == 1
+    assert main(["report", str(snapshot_path), "-o", str(target)]) == 2
     assert capsys.readouterr().err == (f"tunnelframe: error: {target.parent}: no such directory\n")
 
 
@@ -327,7 +327,7 @@ def test_fetch_without_credentials(
 ) -> None:
     for name in ("CLOUDFLARE_API_TOKEN", "CLOUDFLARE_EMAIL", "CLOUDFLARE_API_KEY"):
         monkeypatch.delenv(name, raising=False)
-    assert main(["fetch", "--account", "a" * 32]) == 1
+    assert main(["fetch", "--account", "a" * 32]) == 2
     err = capsys.readouterr().err
     assert err.startswith("tunnelframe: error: no Cloudflare credentials")
     assert err.count("\n") == 1
@@ -848,6 +848,6 @@ def test_a_damaged_snapshot_is_one_line_naming_the_file(
     good = rf.snapshot().save(tmp_path / "snap.json.gz").read_bytes()
     cut = tmp_path / "cut.json.gz"
     cut.write_bytes(good[: len(good) // 2])
-    assert main(["report", str(cut), "-o", str(tmp_path / "r.html")]) == 1
+    assert main(["report", str(cut), "-o", str(tmp_path / "r.html")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith(f"tunnelframe: error: {cut}: a damaged gzip file")

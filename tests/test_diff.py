@@ -101,7 +101,7 @@ def test_diff_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     assert records[0]["change"] == "upgraded" and records[3]["connector_id"] is None
     assert main(["diff", str(old), str(old)]) == 0
     assert capsys.readouterr().out == "No change.\n"
-    assert main(["diff", str(old), str(tmp_path / "missing.json")]) == 1
+    assert main(["diff", str(old), str(tmp_path / "missing.json")]) == 2
 
 
 def test_report_since_the_previous_snapshot(tmp_path: Path) -> None:

@@ -260,7 +260,6 @@ def _parser() -> argparse.ArgumentParser:
         "violations are found, 2 when the check could not run (usage, unreadable snapshot or "
         "ignore file, API or network failure).",
     )
-    p.set_defaults(error_status=2)
     p.add_argument("snapshot", nargs="?", type=Path, metavar="SNAPSHOT", help="a snapshot file")
     _account_option(
         p, help="fetch this account live instead of reading a snapshot (repeat for several)"
@@ -799,8 +798,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        0 on success (and a clean ``check``), 1 on a known error or a ``check`` violation,
-        2 on a usage error or a ``check`` that could not run.
+        0 on success (a clean ``check``, a ``diff`` with no change), 1 when ``check`` found
+        violations or ``diff`` found a change, 2 when a command could not run (usage,
+        unreadable input, API or network failure), 130 on Ctrl+C.
 
     Examples
     --------
@@ -830,5 +830,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         if debug:
             raise
         print(f"{_PROG}: error: {one_line(_describe(exc))}", file=sys.stderr)
-        # check keeps 1 for "violations found": its failures to run are 2, as grep's are.
-        return int(getattr(args, "error_status", 1))
+        # 1 means "found something" (check, diff): a failure to run is 2, as grep's is.
+        return 2
