@@ -795,8 +795,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        0 on success (and a clean ``check``), 1 on a known error or a ``check`` violation,
-        2 on a usage error or a ``check`` that could not run.
+        0 on success (a clean ``check``, a ``diff`` with no change), 1 on a known error, a
+        ``check`` violation or a ``diff`` that found a change, 2 on a usage error or a
+        ``check`` that could not run.
 
     Examples
     --------

@@ -42,7 +42,8 @@ SECTIONS: list[tuple[str, str, tuple[str, ...], str]] = [
         "fetch",
         "Fetch and snapshots",
         ("client", "_policy", "fetch", "snapshot", "datasets"),
-        "Talk to the Cloudflare API (or the simulator), keep what was fetched as a "
+        "Talk to the Cloudflare API (or the simulator) with the limits of a :class:`Policy`, "
+        "read cloudflared and WARP Connector tunnels (``kinds=``), keep what was fetched as a "
         ":class:`Snapshot`, and load the bundled sample fleet. Only ``fetch_*`` and "
         ":class:`Client` use the network.",
     ),
@@ -56,7 +57,7 @@ SECTIONS: list[tuple[str, str, tuple[str, ...], str]] = [
     (
         "versions",
         "Versions",
-        ("versions",),
+        ("versions", "_versionorder"),
         "cloudflared versions: the release calendar, drift against the latest release, the "
         "one-year support window and remote-configuration drift.",
     ),
@@ -65,7 +66,8 @@ SECTIONS: list[tuple[str, str, tuple[str, ...], str]] = [
         "Colos and HA",
         ("colos",),
         "Where connectors connect (Cloudflare data centres, *colos*) and whether each "
-        "connector and tunnel is redundant.",
+        "connector and tunnel is redundant: cloudflared's connections spread over colos "
+        "(:func:`ha_report`), WARP Connector's active/passive pairs (:func:`pair_ha_report`).",
     ),
     (
         "plotting",
@@ -78,15 +80,17 @@ SECTIONS: list[tuple[str, str, tuple[str, ...], str]] = [
         "report",
         "Report and export",
         ("report", "export"),
-        "Self-contained HTML or Markdown reports, the findings behind ``tunnelframe check``, "
-        "and the frames written to Parquet or CSV.",
+        "Self-contained HTML or Markdown reports, the findings and the check behind "
+        "``tunnelframe check`` (:func:`check_fleet`), what changed between two snapshots "
+        "(:func:`diff_snapshots`), and the frames written to Parquet or CSV.",
     ),
     (
         "history",
         "History",
         ("history",),
-        "A store of snapshots (hive-partitioned Parquet) and the queries over it, run by "
-        "DuckDB out of core.",
+        "A store of snapshots (hive-partitioned Parquet, each ended day compacted into one "
+        "sorted file and its facts, :func:`compact_history`; older stores brought up to date "
+        "by :func:`migrate_history`) and the queries over it, run by DuckDB out of core.",
     ),
     (
         "simulator",
@@ -544,6 +548,29 @@ def _missing_reference(app: Sphinx, env: Any, node: Any, contnode: Any) -> Any:
     return domain.resolve_xref(
         env, node["refdoc"], app.builder, node["reftype"], public, node, contnode
     )
+
+
+def cli_parser() -> Any:
+    """``tunnelframe.cli._parser()`` with its help texts escaped for reStructuredText.
+
+    sphinx-argparse reads each help text as reST, so a shell pattern such as ``'prod-*'``
+    would start an emphasis that never ends; ``docs/cli.rst`` documents this parser instead.
+    """
+    import argparse
+
+    from tunnelframe.cli import _parser
+
+    def escape(parser: argparse.ArgumentParser) -> None:
+        for action in parser._actions:
+            if isinstance(action.help, str):
+                action.help = action.help.replace("*", r"\*")
+            if isinstance(action, argparse._SubParsersAction):
+                for sub in action.choices.values():
+                    escape(sub)
+
+    parser = _parser()
+    escape(parser)
+    return parser
 
 
 class RulesDirective(SphinxDirective):

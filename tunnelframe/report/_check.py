@@ -21,7 +21,7 @@ from typing import Any
 import pandas as pd
 
 from tunnelframe._text import plural
-from tunnelframe.report._findings import RULES, Analysis, findings_frame
+from tunnelframe.report._findings import FINDINGS_COLUMNS, RULES, Analysis, findings_frame
 from tunnelframe.report._source import FleetData
 
 __all__ = ["CHECK_SCHEMA", "CheckResult", "Ignore", "load_ignores", "run_check"]
@@ -30,16 +30,6 @@ __all__ = ["CHECK_SCHEMA", "CheckResult", "Ignore", "load_ignores", "run_check"]
 #: changes only when a key is removed or changes meaning; new keys may appear within a version.
 CHECK_SCHEMA = ("tunnelframe.check", 1)
 
-_FINDING_KEYS = (
-    "rule",
-    "severity",
-    "title",
-    "account_id",
-    "tunnel_id",
-    "tunnel_name",
-    "connector_id",
-    "message",
-)
 _SEVERITIES = ("high", "warn", "info")
 
 
@@ -278,7 +268,7 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
         {
             k: (None if v is None or v is pd.NA or (isinstance(v, float) and v != v) else str(v))
             for k, v in row.items()
-            if k in _FINDING_KEYS
+            if k in FINDINGS_COLUMNS
         }
         for row in frame.to_dict("records")
     ]
