@@ -8,6 +8,7 @@ imports the tunnelframe under test; a last cell appended in memory checks that.
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -43,6 +44,15 @@ def test_notebook_is_committed_without_outputs(name: str) -> None:
     assert code, "a notebook without code"
     assert all(cell.outputs == [] and cell.execution_count is None for cell in code)
     assert nb.metadata["kernelspec"]["name"] == "python3"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_notebook_shows_long_text_in_full_from_its_first_cell(name: str) -> None:
+    # pandas cuts cells at 50 characters by default: a finding's reason or an edge string
+    # would end in "..." in every table below
+    first = next(cell for cell in _read(name).cells if cell.cell_type == "code")
+    widths = re.findall(r'pd\.set_option\("display\.max_colwidth", (\d+)\)', first.source)
+    assert widths and int(widths[0]) >= 100, first.source
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -11,6 +11,8 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import itertools
+
 import matplotlib.colors as mcolors
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
@@ -200,7 +202,8 @@ def test_every_plot_returns_the_axes_given_or_the_current_one(
     assert plot(data, ax=left, **options) is left
     plt.sca(right)
     assert plot(data, **options) is right
-    assert left.get_title() and left.get_title() == right.get_title()
+    # the same words; where a title wraps depends on where its Axes sit in the figure
+    assert left.get_title() and left.get_title().split() == right.get_title().split()
 
 
 @pytest.mark.parametrize(
@@ -387,8 +390,8 @@ def test_version_drift_stacks_connectors_by_releases_behind(conns: pd.DataFrame,
     assert "support ends →" in _texts(ax)
     assert ax.get_title() == "Version drift of cloudflared connectors: releases behind 2026.8.2"
     assert ax.get_xlabel() == "releases behind the latest release (2026.8.2)"
-    assert ax.get_legend().get_title().get_text() == (
-        "not shown: 1 connector with an unknown version"
+    assert ax.get_legend().get_title().get_text() == (  # wrapped to the legend's width
+        "not shown: 1 connector with\nan unknown version"
     )
 
 
@@ -608,7 +611,7 @@ def test_colo_distribution_plot_by_site(ax: Any) -> None:
         "other (4 sites)",
     ]
     assert [bar.get_width() for bar in ax.patches] == [2, 2, 1, 4]
-    with pytest.raises(ValueError, match="by='colo' is not 'metro' or 'site'"):
+    with pytest.raises(ValueError, match="by='colo' is not 'metro', 'site', 'country' or 'region'"):
         plot_colo_distribution(_site_conns(), by="colo", ax=ax)  # type: ignore[arg-type]
 
 
@@ -953,3 +956,94 @@ def test_plot_ha_status_counts_every_tunnel_of_a_snapshot_and_its_flags() -> Non
 def test_plot_ha_status_of_an_empty_frame_says_so() -> None:
     ax = tf.plot_ha_status(tf.load_sample(frame="connections").iloc[:0])
     assert "No" in " ".join(t.get_text() for t in ax.texts)
+
+
+_FLEET_PLOTS = {
+    "version_distribution": (plot_version_distribution, {"as_of": tf.datasets.SAMPLE_AS_OF}),
+    "version_drift": (plot_version_drift, {"as_of": tf.datasets.SAMPLE_AS_OF}),
+    "version_drift by release date": (
+        plot_version_drift,
+        {"as_of": tf.datasets.SAMPLE_AS_OF, "by": "released_on"},
+    ),
+    "colo_distribution": (plot_colo_distribution, {}),
+    "colo_distribution by site": (plot_colo_distribution, {"by": "site"}),
+    "colo_distribution by country": (plot_colo_distribution, {"by": "country"}),
+    "colo_distribution by region": (plot_colo_distribution, {"by": "region"}),
+    "colo_map": (plot_colo_map, {}),
+    "tunnel_colo_heatmap": (plot_tunnel_colo_heatmap, {}),
+    "connection_ages": (plot_connection_ages, {"as_of": tf.datasets.SAMPLE_AS_OF}),
+    "ha_status": (tf.plot_ha_status, {}),
+}
+
+
+def _assert_fits(ax: Any) -> None:
+    """The legend covers no note and no bar, and every line of the title is inside the figure.
+
+    Drawn at the notebook's default size (6.4 x 4.8 inches), without a layout engine: what
+    ``fig, ax = plt.subplots()`` gives in a notebook cell.
+    """
+    fig = ax.get_figure()
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    title = ax.title.get_window_extent(renderer)
+    assert ax.get_title()
+    assert title.x0 >= 0 and title.x1 <= fig.bbox.width, (ax.get_title(), title, fig.bbox)
+    legend = ax.get_legend()
+    if legend is None:
+        return
+    box = legend.get_window_extent(renderer)
+    for text in ax.texts:  # notes and annotations ("support ends", "unsupported: ...")
+        if text.get_text():
+            assert not box.overlaps(text.get_window_extent(renderer)), text.get_text()
+    for patch in ax.patches:  # bars and cells, the data a legend would hide
+        extent = patch.get_window_extent(renderer)
+        if extent.width and extent.height:
+            assert not box.overlaps(extent), patch
+
+
+@pytest.mark.parametrize("name", list(_FLEET_PLOTS))
+@pytest.mark.parametrize("case", ["sample", "one connector"])
+def test_every_fleet_plot_fits_its_axes(name: str, case: str) -> None:
+    plot, options = _FLEET_PLOTS[name]
+    conns = tf.load_sample(frame="connections") if case == "sample" else _one_connector()
+    fig, ax = plt.subplots()
+    assert tuple(fig.get_size_inches()) == (6.4, 4.8)
+    _assert_fits(plot(conns, ax=ax, **options))
+
+
+def test_a_long_title_wraps_inside_the_figure() -> None:
+    conns = tf.connections_frame(tf.simulator.generate_fleet(300, seed=3))
+    _fig, ax = plt.subplots()
+    plot_tunnel_colo_heatmap(conns, ax=ax)
+    assert "\n" in ax.get_title()  # "... (top 30 of 3xx tunnels, top 20 of NN metros)"
+    _assert_fits(ax)
+
+
+def test_heatmap_numbers_fit_their_cells_on_a_large_fleet() -> None:
+    conns = tf.connections_frame(tf.simulator.generate_fleet(3000))
+    fig, ax = plt.subplots()
+    plot_tunnel_colo_heatmap(conns, ax=ax)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    n_cols = len(ax.get_xticks())
+    cell = ax.get_window_extent(renderer).width / n_cols
+    other_row = [t for t in ax.texts if t.get_position()[1] == len(ax.get_yticks()) - 1]
+    assert len(other_row) == n_cols  # every "other" cell keeps its number
+    boxes = sorted((t.get_window_extent(renderer) for t in other_row), key=lambda b: b.x0)
+    assert all(b.width < cell for b in boxes)
+    assert all(a.x1 < b.x0 for a, b in itertools.pairwise(boxes))  # never touching
+
+
+@pytest.mark.parametrize("by", ["country", "region"])
+def test_colo_distribution_by_country_and_region(by: str, ax: Any) -> None:
+    conns = tf.load_sample(frame="connections")
+    plot_colo_distribution(conns, by=by, top=None, ax=ax)
+    table = tf.colo_distribution(conns, by=by)
+    assert [b.get_width() for b in ax.patches] == table["connections"].tolist()
+    labels = _ticks(ax.get_yticklabels())
+    assert labels[0].startswith(str(table[by].iloc[0]) + " (")
+    words = {"country": "countries", "region": "regions"}
+    assert f"in {len(table)} {words[by]}" in ax.get_title()
+    if by == "region":
+        colors = [_hex(b.get_facecolor()) for b in ax.patches]
+        assert colors == [_hex(REGION_COLORS[r]) for r in table["region"].astype(str)]

@@ -646,10 +646,10 @@ def test_version_summary_numbers() -> None:
     assert (summary.n_connectors, summary.n_tunnels) == (6, 3)
     assert summary.latest_version == "2025.3.0"
     assert summary.as_of == pd.Timestamp(AS_OF, tz="UTC")
-    assert summary.pct_current == pytest.approx(100 * 2 / 6)
-    assert summary.pct_behind == pytest.approx(100 * 2 / 6)
-    assert summary.pct_unsupported == pytest.approx(100 / 6)
-    assert summary.pct_unknown == pytest.approx(100 / 6)
+    assert summary.current_share == pytest.approx(2 / 6)
+    assert summary.behind_share == pytest.approx(2 / 6)
+    assert summary.unsupported_share == pytest.approx(1 / 6)
+    assert summary.unknown_share == pytest.approx(1 / 6)
     # releases behind of known versions: 0, 4, 0, 1, 3 -> median 1
     assert summary.median_releases_behind == 1.0
     assert summary.oldest_version == "2024.2.1"
@@ -659,7 +659,7 @@ def test_version_summary_by_version() -> None:
     by_version = version_summary(SUMMARY_FLEET, releases=REL, as_of=AS_OF).by_version
     assert by_version["version"].tolist() == ["2025.3.0", "2025.1.0", "2024.4.0", "2024.2.1", "DEV"]
     assert by_version["n_connectors"].tolist() == [2, 1, 1, 1, 1]
-    assert by_version["pct"].tolist() == pytest.approx([100 * 2 / 6] + [100 / 6] * 4)
+    assert by_version["share"].tolist() == pytest.approx([2 / 6] + [1 / 6] * 4)
     assert [plain(x) for x in by_version["releases_behind"]] == [0, 1, 3, 4, NA]
     assert by_version["status"].tolist() == [
         "current",
@@ -703,7 +703,7 @@ def test_version_summary_missing_versions_and_empty() -> None:
     assert summary.by_version["n_connectors"].tolist() == [1, 1]
     empty = version_summary(SUMMARY_FLEET.iloc[:0], releases=REL, as_of=AS_OF)
     assert (empty.n_connectors, empty.n_tunnels, empty.oldest_version) == (0, 0, None)
-    assert np.isnan(empty.pct_current) and np.isnan(empty.median_releases_behind)
+    assert np.isnan(empty.current_share) and np.isnan(empty.median_releases_behind)
     assert len(empty.by_version) == 0 and len(empty.by_tunnel) == 0
     assert list(empty.by_tunnel.columns) == list(summary.by_tunnel.columns)
 
@@ -714,8 +714,9 @@ def test_version_summary_repr() -> None:
     assert text.startswith("VersionSummary: 6 connectors in 3 tunnels, latest release 2025.3.0")
     assert "current 33.3% | behind 33.3% | unsupported 16.7% | unknown 16.7%" in text
     assert "oldest version in use 2024.2.1" in text
+    assert "33.3%" in text.split("\n")[5]  # the by_version table shows shares as percentages
     html = summary._repr_html_()
-    assert "<table" in html and "2024.2.1" in html
+    assert "<table" in html and "2024.2.1" in html and "16.7%" in html
 
 
 def test_version_summary_warns_once() -> None:
@@ -724,7 +725,7 @@ def test_version_summary_warns_once() -> None:
         warnings.simplefilter("always")
         summary = version_summary(frame, releases=REL, as_of=AS_OF)
     assert [type(w.message) for w in record] == [StaleReleasesWarning]
-    assert summary.pct_current == 100.0
+    assert summary.current_share == 1.0
 
 
 # --------------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from tunnelframe.plotting._common import (
     _integer_counts,
     _note,
     _say_empty,
+    _title,
 )
 
 if TYPE_CHECKING:
@@ -145,7 +146,7 @@ def plot_connection_ages(
     ax.set_xlabel("age (log scale)" if level == "connection" else "uptime (log scale)")
     ax.set_ylabel(unit)
     _integer_counts(ax, "y")
-    ax.set_title(f"{title} ({hours.size:,} {unit})")
+    _title(ax, f"{title} ({hours.size:,} {unit})")
     if n_left_out:
         _note(ax, f"not shown: {n_left_out:,} without a time stamp or stamped after as_of")
     return ax

@@ -26,12 +26,15 @@ from tunnelframe.plotting._common import (
     _region_colors,
     _region_legend,
     _say_empty,
+    _title,
 )
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 __all__ = ["plot_colo_distribution", "plot_colo_map"]
+
+_PLURALS = {"country": "countries"}
 
 
 def _colo_table(
@@ -61,13 +64,13 @@ def _colo_table(
 def plot_colo_distribution(
     frame: pd.DataFrame,
     *,
-    by: Literal["metro", "site"] = "metro",
+    by: Literal["metro", "site", "country", "region"] = "metro",
     top: int | None = 20,
     active_only: bool = True,
     ax: Axes | None = None,
     **kwargs: Any,
 ) -> Axes:
-    """Bar chart of connections per Cloudflare metro (or colo site), coloured by region.
+    """Bar chart of connections per Cloudflare metro (or site, country, region), coloured by region.
 
     Counts come from :func:`tunnelframe.colo_distribution`; city and region from
     :func:`tunnelframe.colo_info` (unknown codes are shown, in grey, as region "unknown").
@@ -76,9 +79,11 @@ def plot_colo_distribution(
     ----------
     frame : pandas.DataFrame
         A connections frame, as returned by :func:`tunnelframe.connections_frame`.
-    by : {"metro", "site"}, default "metro"
-        One bar per metro (``ORD``, its sites summed; the label says how many sites) or per
-        site, the ``colo_name`` the API gives (``ord12``).
+    by : {"metro", "site", "country", "region"}, default "metro"
+        One bar per metro (``ORD``, its sites summed; the label says how many sites), per
+        site, the ``colo_name`` the API gives (``ord12``), or per country (``US``) or region
+        (``North America``) as :func:`tunnelframe.colo_info` places the sites (the label says
+        how many metros; sites it cannot place form one "unknown" bar).
     top : int or None, default 20
         Show the ``top`` bars with the most connections and one "other" bar for the rest;
         ``None`` shows all.
@@ -106,23 +111,36 @@ def plot_colo_distribution(
     """
     frame = _check_frame(frame, "plot_colo_distribution")
     top = _check_top(top, "top", "plot_colo_distribution")
-    if by not in ("metro", "site"):
-        raise ValueError(f"plot_colo_distribution: by={by!r} is not 'metro' or 'site'")
+    if by not in ("metro", "site", "country", "region"):
+        raise ValueError(
+            f"plot_colo_distribution: by={by!r} is not 'metro', 'site', 'country' or 'region'"
+        )
     ax = _axes(ax)
     what = "active connections" if active_only else "connections"
-    table = _colo_table(frame, active_only, by)
+    if by == "country" or by == "region":
+        table = _area_table(frame, active_only, by)
+    else:
+        table = _colo_table(frame, active_only, by)
     if table.empty:
         return _say_empty(ax, f"{what.capitalize()} per {by}", what)
     total, n_colos = int(table["connections"].sum()), len(table)
-    labels = [
-        _label(_bar_label(code, city, n_sites if by == "metro" else 0))
-        for code, city, n_sites in zip(table["code"], table["city"], table["n_sites"], strict=True)
-    ]
+    if by in ("country", "region"):
+        labels = [
+            _label(f"{code} ({plural(n, 'metro')})")
+            for code, n in zip(table["code"], table["n_metros"], strict=True)
+        ]
+    else:
+        labels = [
+            _label(_bar_label(code, city, n_sites if by == "metro" else 0))
+            for code, city, n_sites in zip(
+                table["code"], table["city"], table["n_sites"], strict=True
+            )
+        ]
     colors = _region_colors(table["region"])
     counts = table["connections"].tolist()
     if top is not None and n_colos > top:
         rest = counts[top:]
-        labels = [*labels[:top], f"other ({plural(len(rest), by)})"]
+        labels = [*labels[:top], f"other ({plural(len(rest), by, _PLURALS.get(by))})"]
         colors = [*colors[:top], _OTHER_COLOR]
         counts = [*counts[:top], sum(rest)]
     y = np.arange(len(counts))
@@ -134,10 +152,10 @@ def plot_colo_distribution(
     ax.set_ylim(len(counts) - 0.5, -0.5)
     ax.set_xlabel(what)
     _integer_counts(ax, "x")
-    title = f"{what.capitalize()} per {by}: {total:,} in {plural(n_colos, by)}"
-    if by == "metro":
+    title = f"{what.capitalize()} per {by}: {total:,} in {plural(n_colos, by, _PLURALS.get(by))}"
+    if by != "site":
         title += f" ({plural(int(table['n_sites'].sum()), 'site')})"
-    ax.set_title(title)
+    _title(ax, title)
     shown_regions = table["region"].iloc[: len(counts) if top is None else top]
     # Outside the Axes: inside, it covers the top bar or the labels of short ones.
     _region_legend(ax, shown_regions.tolist(), loc="upper left", bbox_to_anchor=(1.01, 1))
@@ -225,7 +243,7 @@ def plot_colo_map(
     _region_legend(ax, located["region"].tolist(), loc="upper left", bbox_to_anchor=(1.01, 1))
     total = int(table["connections"].sum())
     n_sites = int(table["n_sites"].sum())
-    ax.set_title(f"{title} ({total:,} in {plural(len(table), 'metro')}, {plural(n_sites, 'site')})")
+    _title(ax, f"{title} ({total:,} in {plural(len(table), 'metro')}, {plural(n_sites, 'site')})")
     first = table.iloc[0]
     note = (
         f"circle area ∝ connections (largest: {int(first['connections']):,} at "
@@ -240,6 +258,30 @@ def plot_colo_map(
         )
     _note(ax, note)
     return ax
+
+
+def _area_table(
+    frame: pd.DataFrame, active_only: bool, by: Literal["country", "region"]
+) -> pd.DataFrame:
+    """Connections per country or region; ``region`` colours the bars (a country's region)."""
+    dist = colo_distribution(frame, by=by, active_only=active_only)
+    codes = dist[by].astype("object").fillna(_UNKNOWN_REGION).astype(str)
+    if by == "region":
+        regions = codes
+    else:
+        sites = colo_distribution(frame, active_only=active_only)["colo_name"].astype(str)
+        geo = _colo_geo(sorted(set(sites))).dropna(subset=["country"])
+        region_of = dict(zip(geo["country"], geo["region"].astype("object"), strict=True))
+        regions = codes.map(lambda c: region_of.get(c) or _UNKNOWN_REGION)
+    return pd.DataFrame(
+        {
+            "code": codes.to_numpy(),
+            "n_sites": dist["n_sites"].to_numpy(np.int64),
+            "n_metros": dist["n_metros"].to_numpy(np.int64),
+            "connections": dist["connections"].to_numpy(np.int64),
+            "region": regions.to_numpy(),
+        }
+    )
 
 
 def _bar_label(code: str, city: object, n_sites: int) -> str:

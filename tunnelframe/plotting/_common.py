@@ -79,10 +79,31 @@ def _say_empty(ax: Axes, title: str, what: str) -> Axes:
         fontsize="large",
         color=_EMPTY_COLOR,
     )
-    ax.set_title(title)
+    _title(ax, title)
     ax.set_xticks([])
     ax.set_yticks([])
     return ax
+
+
+def _title(ax: Axes, text: str) -> None:
+    """Title the Axes, wrapped onto more lines where one line would run past the figure.
+
+    The title is centred on the Axes, so it fits while neither half crosses a figure edge;
+    the width is measured (not guessed from the number of characters) at the figure's size.
+    """
+    import textwrap
+
+    title = ax.set_title(text)
+    figure = ax.get_figure(root=True)
+    if figure is None:
+        return
+    fig_width = figure.bbox.width
+    centre = ax.get_window_extent().x0 + ax.get_window_extent().width / 2
+    room = 2 * min(centre, fig_width - centre) * 0.98
+    width = len(text)
+    while width > 20 and title.get_window_extent().width > room:
+        width = int(width * 0.85)
+        title.set_text(textwrap.fill(text, width, break_long_words=False))
 
 
 def _label(text: object) -> str:

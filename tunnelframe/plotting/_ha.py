@@ -8,7 +8,13 @@ import pandas as pd
 
 from tunnelframe._text import plural
 from tunnelframe.colos import ha_report
-from tunnelframe.plotting._common import _axes, _bar_labels, _integer_counts, _say_empty
+from tunnelframe.plotting._common import (
+    _axes,
+    _bar_labels,
+    _integer_counts,
+    _say_empty,
+    _title,
+)
 from tunnelframe.plotting._history import _STATE_COLORS
 
 if TYPE_CHECKING:
@@ -73,7 +79,7 @@ def plot_ha_status(
     ax.set_ylim(len(counts) - 0.5, -0.5)
     ax.set_xlim(0, max(1, int(counts.max())) * 1.25)  # room for the labels
     _integer_counts(ax, "x")
-    ax.set_title(title)
+    _title(ax, title)
     flags = [f"{c.replace('_', ' ')} {int(report[c].sum()):,}" for c in _FLAGS if c in report]
     # The status names the most urgent problem; the flags count every one (below the axis,
     # where no bar can run into them).

@@ -18,11 +18,20 @@ from tunnelframe.plotting._common import (
     _compact,
     _label,
     _say_empty,
+    _title,
     _tunnel_labels,
 )
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+
+_MIN_FONT = 4.0  # points: smaller numbers cannot be read
+
+
+def _ems(text: str) -> float:
+    """The width of a cell number in ems, close to DejaVu Sans (digits 0.64, the point 0.32)."""
+    return sum(0.64 if c.isdigit() else 0.32 if c == "." else 0.6 for c in text)
+
 
 __all__ = ["plot_tunnel_colo_heatmap"]
 
@@ -172,23 +181,35 @@ def plot_tunnel_colo_heatmap(
     ax.tick_params(which="minor", length=0)
     if annotate is None:
         annotate = n_rows * n_cols <= 800
+    if colorbar:
+        ax.figure.colorbar(image, ax=ax, label=what, shrink=0.8)
+    # A number must fit its cell: with many columns the cells are narrower than "1.2k" at
+    # the tick size, so the font shrinks to fit (measured in ems) and a cell too
+    # narrow even for the smallest font is left without a number. The margin keeps
+    # neighbouring numbers of the "other" row from running together.
+    box = ax.get_window_extent()
+    points = 72 / ax.figure.dpi
+    cell_w, cell_h = box.width * points / n_cols, box.height * points / n_rows
     for (i, j), n in np.ndenumerate(values):
         if not n or not (annotate or is_other[i, j]):
+            continue
+        text = _compact(n)
+        font = min(size * 0.8, 0.75 * cell_w / _ems(text), 0.9 * cell_h)
+        if font < _MIN_FONT:
             continue
         if is_other[i, j]:
             color = "black"
         else:
             r, g, b, _ = image.cmap(image.norm(n))
             color = "black" if 0.299 * r + 0.587 * g + 0.114 * b > 0.5 else "white"
-        ax.text(j, i, _compact(n), ha="center", va="center", fontsize=size * 0.8, color=color)
-    if colorbar:
-        ax.figure.colorbar(image, ax=ax, label=what, shrink=0.8)
+        ax.text(j, i, text, ha="center", va="center", fontsize=font, color=color)
     ax.set_xlabel(by)
     ax.set_ylabel("tunnel")
     shown_t = min(n_tunnels, top_tunnels or n_tunnels)
     shown_c = min(n_colos, top_colos or n_colos)
-    ax.set_title(
+    _title(
+        ax,
         f"{title} (top {shown_t} of {plural(n_tunnels, 'tunnel')}, "
-        f"top {shown_c} of {plural(n_colos, by)})"
+        f"top {shown_c} of {plural(n_colos, by)})",
     )
     return ax

@@ -26,6 +26,7 @@ from tunnelframe.plotting._common import (
     _date_num,
     _label,
     _say_empty,
+    _title,
     _tunnel_labels,
 )
 
@@ -149,7 +150,7 @@ def plot_version_rollout(
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     ax.set_ylabel("share of connectors")
     ax.set_xlabel("fetched at (UTC)")
-    ax.set_title(f"{title}: {plural(len(shares), 'snapshot')}")
+    _title(ax, f"{title}: {plural(len(shares), 'snapshot')}")
     return ax
 
 
@@ -229,7 +230,7 @@ def plot_ha_timeline(
     _concise_dates(ax)
     ax.set_xlabel("time (UTC)")
     shown = f"{len(chosen)} of {plural(len(worst), 'tunnel')}"
-    ax.set_title(f"{title} ({shown}, most hours out of HA first)")
+    _title(ax, f"{title} ({shown}, most hours out of HA first)")
     ax.legend(
         handles=[Patch(color=_STATE_COLORS[s], label=s) for s in HA_STATES if s in drawn],
         loc="upper left",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import textwrap
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -27,6 +28,7 @@ from tunnelframe.plotting._common import (
     _note,
     _percent,
     _say_empty,
+    _title,
 )
 from tunnelframe.versions import version_drift, version_summary
 
@@ -138,8 +140,9 @@ def plot_version_distribution(
     ax.set_xlabel("connectors")
     _integer_counts(ax, "x")
     ax.set_ylabel("cloudflared version")
-    ax.set_title(
-        f"cloudflared versions of {plural(total, 'connector')} (latest {summary.latest_version})"
+    _title(
+        ax,
+        f"cloudflared versions of {plural(total, 'connector')} (latest {summary.latest_version})",
     )
     _status_legend(ax, table["status"])
     return ax
@@ -154,7 +157,10 @@ def _status_legend(ax: Axes, statuses: Sequence[str] | pd.Series, **legend: Any)
         for status, color in STATUS_COLORS.items()
         if status in seen
     ]
-    ax.legend(handles=handles, fontsize="small", loc=legend.pop("loc", "lower right"), **legend)
+    # outside the Axes, right of it: no bar or note is ever hidden under the legend
+    ax.legend(
+        handles=handles, fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1), **legend
+    )
 
 
 def _drift_frame(frame: pd.DataFrame, releases: Any, latest: Any, as_of: Any) -> pd.DataFrame:
@@ -289,25 +295,31 @@ def plot_version_drift(
         _mark_support_end(ax, drift)
         ax.set_xlabel(f"releases behind the latest release ({latest_version})")
         ax.set_xlim(-1, max(int(x.max()), 5) + 1)
-        ax.set_title(f"{title}: releases behind {latest_version}")
+        _title(ax, f"{title}: releases behind {latest_version}")
     else:
         _shade_unsupported(ax, _latest_release_day(drift))
         _monthly_dates(ax, float(x.min()), float(x.max()))
         ax.set_xlabel("release date of the version they run (by month)")
-        ax.set_title(f"{title}: by release date (latest {latest_version})")
+        _title(ax, f"{title}: by release date (latest {latest_version})")
     ax.set_ylim(0, float(bottom.max()) * 1.15)  # room for the annotations above the bars
     left_out = None
     if n_left_out:
         what = "an unknown version" if by == "releases_behind" else "no known release date"
         left_out = f"not shown: {plural(n_left_out, 'connector')} with {what}"
+    # Outside the Axes, right of it: inside, it covered the "unsupported" note or the bars.
     legend = ax.legend(
         fontsize="small",
-        loc="upper right" if by == "releases_behind" else "upper left",
-        title=left_out,
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1),
+        title=_wrap(left_out, 28),
         title_fontsize="small",
     )
     legend.get_title().set_color(_EMPTY_COLOR)
     return ax
+
+
+def _wrap(text: str | None, width: int) -> str | None:
+    return textwrap.fill(text, width) if text else None
 
 
 def _mark_support_end(ax: Axes, drift: pd.DataFrame) -> None:

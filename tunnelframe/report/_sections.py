@@ -252,7 +252,7 @@ def glance(a: Analysis) -> Section:
         Stat(
             "cloudflared versions",
             f"{n_versions:,}",
-            f"latest {v.latest_version} · {v.pct_current:.0f}% of connectors current · "
+            f"latest {v.latest_version} · {v.current_share:.0%} of connectors current · "
             f"{plural(unsupported, 'unsupported connector')}"
             if v.n_connectors
             else f"latest {v.latest_version}",
@@ -378,12 +378,12 @@ def versions(a: Analysis) -> Section:
     )
     intro = Text(
         f"Measured against cloudflared {v.latest_version}, the newest release known on "
-        f"{fmt_time(v.as_of.normalize())}: {v.pct_current:.0f}% of {v.n_connectors:,} connectors "
-        f"run it, {v.pct_behind:.0f}% are behind but supported, {v.pct_unsupported:.0f}% are "
-        f"unsupported (released more than a year before it) and {v.pct_unknown:.0f}% report "
+        f"{fmt_time(v.as_of.normalize())}: {v.current_share:.0%} of {v.n_connectors:,} connectors "
+        f"run it, {v.behind_share:.0%} are behind but supported, {v.unsupported_share:.0%} are "
+        f"unsupported (released more than a year before it) and {v.unknown_share:.0%} report "
         f"no usable version.{median} Oldest version in use: {v.oldest_version or NA_TEXT}."
     )
-    by_version = v.by_version.assign(share=v.by_version["pct"].map(lambda p: f"{p:.1f}%"))
+    by_version = v.by_version.assign(share=v.by_version["share"].map("{:.1%}".format))
     multi = v.by_tunnel[(v.by_tunnel["n_versions"] > 1) | (v.by_tunnel["n_unsupported"] > 0)]
     return Section(
         "versions",
@@ -412,7 +412,7 @@ def versions(a: Analysis) -> Section:
                 empty="Every tunnel runs one supported version.",
             ),
         ],
-        toc_note=f"{v.pct_current:.0f}% current",
+        toc_note=f"{v.current_share:.0%} current",
     )
 
 

@@ -24,7 +24,7 @@ _BY_VERSION_COLUMNS: dict[str, Any] = {
     "supported": _BOOL,
     "status": _STATUS_DTYPE,
     "n_connectors": "Int64",
-    "pct": "float64",
+    "share": "float64",
 }
 
 _BY_TUNNEL_COLUMNS: dict[str, Any] = {
@@ -48,7 +48,8 @@ class VersionSummary:
     by_version : pandas.DataFrame
         One row per reported version, newest first (versions without a number, such as
         ``DEV``, then connectors without any version, last): ``version, released_on,
-        releases_behind, supported, status, n_connectors, pct`` (percent of all connectors).
+        releases_behind, supported, status, n_connectors, share`` (share of all connectors,
+        0–1).
     by_tunnel : pandas.DataFrame
         One row per tunnel, the one running the oldest version first (tunnels with no known
         version last): ``account_id, tunnel_id, tunnel_name, n_connectors, n_versions,
@@ -59,8 +60,9 @@ class VersionSummary:
         The latest release everything is measured against.
     as_of : pandas.Timestamp
         When ages are measured (UTC).
-    pct_current, pct_behind, pct_unsupported, pct_unknown : float
-        Percent of all connectors with each status (they add up to 100; NaN without connectors).
+    current_share, behind_share, unsupported_share, unknown_share : float
+        Share of all connectors with each status, 0–1 (they add up to 1; NaN without
+        connectors). The reprs and the report show them as percentages.
     median_releases_behind : float
         Over connectors with a known version (NaN when there are none).
     oldest_version : str or None
@@ -73,9 +75,9 @@ class VersionSummary:
     >>> summary = tf.version_summary(conns, as_of=tf.datasets.SAMPLE_AS_OF)
     >>> summary.latest_version, summary.n_connectors == conns["connector_id"].nunique()
     ('2026.8.2', True)
-    >>> shares = [summary.pct_current, summary.pct_behind, summary.pct_unsupported]
-    >>> round(sum(shares) + summary.pct_unknown)
-    100
+    >>> shares = [summary.current_share, summary.behind_share, summary.unsupported_share]
+    >>> round(sum(shares) + summary.unknown_share, 9)
+    1.0
     """
 
     by_version: pd.DataFrame
@@ -84,10 +86,10 @@ class VersionSummary:
     n_tunnels: int
     latest_version: str
     as_of: pd.Timestamp
-    pct_current: float
-    pct_behind: float
-    pct_unsupported: float
-    pct_unknown: float
+    current_share: float
+    behind_share: float
+    unsupported_share: float
+    unknown_share: float
     median_releases_behind: float
     oldest_version: str | None
 
@@ -95,8 +97,8 @@ class VersionSummary:
         return [
             f"VersionSummary: {self.n_connectors:,} connectors in {self.n_tunnels:,} tunnels, "
             f"latest release {self.latest_version}, as of {self.as_of:%Y-%m-%d %H:%M} UTC",
-            f"current {self.pct_current:.1f}% | behind {self.pct_behind:.1f}% | "
-            f"unsupported {self.pct_unsupported:.1f}% | unknown {self.pct_unknown:.1f}%",
+            f"current {self.current_share:.1%} | behind {self.behind_share:.1%} | "
+            f"unsupported {self.unsupported_share:.1%} | unknown {self.unknown_share:.1%}",
             f"median releases behind {self.median_releases_behind:g} | "
             f"oldest version in use {self.oldest_version or '-'}",
             f".by_version: {len(self.by_version)} rows | .by_tunnel: {len(self.by_tunnel)} rows",
@@ -106,7 +108,7 @@ class VersionSummary:
         """The first ``n`` versions for display: dates as dates, shares as percentages."""
         shown = self.by_version.head(n).copy()
         shown["released_on"] = shown["released_on"].dt.strftime("%Y-%m-%d").fillna("-")
-        shown["pct"] = shown["pct"].map("{:.1f}%".format)
+        shown["share"] = shown["share"].map("{:.1%}".format)
         return shown.astype(object).where(shown.notna(), "-")
 
     def _more(self, n: int) -> str:
@@ -159,12 +161,12 @@ def version_summary(
     >>> conns = pd.DataFrame({"tunnel_id": ["t1", "t1", "t2"], "connector_id": ["a", "b", "c"],
     ...                       "version": ["2026.8.2", "2025.8.0", "2026.8.2"]})
     >>> summary = version_summary(conns, as_of="2026-09-01")
-    >>> summary.pct_current, summary.oldest_version
-    (66.66666666666667, '2025.8.0')
-    >>> summary.by_version[["version", "n_connectors", "pct"]]
-        version  n_connectors        pct
-    0  2026.8.2             2  66.666667
-    1  2025.8.0             1  33.333333
+    >>> summary.current_share, summary.oldest_version
+    (0.6666666666666666, '2025.8.0')
+    >>> summary.by_version[["version", "n_connectors", "share"]]
+        version  n_connectors     share
+    0  2026.8.2             2  0.666667
+    1  2025.8.0             1  0.333333
     """
     drift = _drift(frame, releases, latest, as_of, stacklevel=3, func="version_summary")
     out, n = drift.frame, len(drift.frame)
@@ -183,7 +185,7 @@ def version_summary(
     by_version = out.iloc[at][["version", "released_on", "releases_behind", "supported", "status"]]
     by_version = by_version.assign(
         n_connectors=pd.array(counts[present + 1], dtype="Int64"),
-        pct=100.0 * counts[present + 1] / n if n else np.zeros(0),
+        share=counts[present + 1] / n if n else np.zeros(0),
     ).reset_index(drop=True)
 
     # by tunnel
@@ -217,9 +219,7 @@ def version_summary(
     by_tunnel = by_tunnel.iloc[np.argsort(oldest_key, kind="stable")].reset_index(drop=True)
     by_tunnel = _order_version_columns(by_tunnel)
 
-    status_pct = (
-        100.0 * np.bincount(out["status"].cat.codes, minlength=4) / n if n else [np.nan] * 4
-    )
+    status_share = np.bincount(out["status"].cat.codes, minlength=4) / n if n else [np.nan] * 4
     behind = out["releases_behind"].dropna().to_numpy(np.int64)
     return VersionSummary(
         by_version=by_version,
@@ -228,10 +228,10 @@ def version_summary(
         n_tunnels=n_tunnels,
         latest_version=drift.latest.version,
         as_of=drift.as_of,
-        pct_current=float(status_pct[0]),
-        pct_behind=float(status_pct[1]),
-        pct_unsupported=float(status_pct[2]),
-        pct_unknown=float(status_pct[3]),
+        current_share=float(status_share[0]),
+        behind_share=float(status_share[1]),
+        unsupported_share=float(status_share[2]),
+        unknown_share=float(status_share[3]),
         median_releases_behind=float(np.median(behind)) if len(behind) else float("nan"),
         oldest_version=drift.canon.names[drift.version[np.argmin(np.where(keys >= 0, keys, _POS))]]
         if (keys >= 0).any()
