@@ -800,11 +800,11 @@ def test_cli_history_of_a_missing_or_empty_store_is_one_line(
 ) -> None:
     from tunnelframe.cli import main
 
-    assert main(["history", str(tmp_path / "nope")]) == 1
+    assert main(["history", str(tmp_path / "nope")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("tunnelframe: error: history store ") and "does not exist" in err
     assert len(err.splitlines()) == 1
-    assert main(["history", str(tmp_path)]) == 1
+    assert main(["history", str(tmp_path)]) == 2
     assert "holds no snapshot yet" in capsys.readouterr().err
     assert main(["snapshot", "--account", ACCOUNT]) == 2
     assert "--store" in capsys.readouterr().err

@@ -413,7 +413,7 @@ def test_cli_history_prints_the_store_and_compacts_or_migrates_on_demand(
     from tunnelframe.cli import main
 
     (store / "_tunnelframe.json").unlink()  # a tunnelframe 0.1 store
-    assert main(["history", str(store), "--compact"]) == 1
+    assert main(["history", str(store), "--compact"]) == 2
     assert "--migrate" in capsys.readouterr().err
     assert main(["history", str(store), "--migrate"]) == 0
     lines = capsys.readouterr().out.splitlines()
