@@ -472,7 +472,7 @@ def test_ctrl_c_during_a_waiting_fetch_exits_130_and_writes_nothing(tmp_path: Pa
             reply(handler, 200, {"success": True, "errors": [], "result": tunnels})
             return
         failure = {"success": False, "errors": [{"code": 10429}], "result": None}
-        reply(handler, 429, failure, {"Retry-After": "300"})
+        reply(handler, 429, failure, {"Retry-After": "3600"})  # capped at Policy.max_wait
         waiting.set()  # the fetch now waits out the Retry-After
 
     out = tmp_path / "s.json"
@@ -482,15 +482,22 @@ def test_ctrl_c_during_a_waiting_fetch_exits_130_and_writes_nothing(tmp_path: Pa
             "CLOUDFLARE_API_TOKEN": "sekrit-token-0123456789-abcdefghij",
             "CLOUDFLARE_ACCOUNT_ID": "a",
             "CLOUDFLARE_BASE_URL": url,
+            "PYTHONFAULTHANDLER": "1",  # a hang dumps every thread's stack on SIGABRT below
         }
         command = [sys.executable, "-m", "tunnelframe", "fetch", "-o", str(out), "--no-progress"]
         with subprocess.Popen(
             command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
         ) as proc:
             try:
-                assert waiting.wait(timeout=60), "the fetch never reached the server"
+                assert waiting.wait(timeout=120), "the fetch never reached the server"
                 proc.send_signal(signal.SIGINT)
-                _, err = proc.communicate(timeout=60)  # not the 300 s of the Retry-After
+                try:
+                    # Far below the capped wait (Policy.max_wait, 300 s), with room for a loaded
+                    # machine: the process stops on the signal, not on a clock.
+                    _, err = proc.communicate(timeout=200)
+                except subprocess.TimeoutExpired:
+                    proc.send_signal(signal.SIGABRT)
+                    pytest.fail(f"the fetch ignored Ctrl+C; its threads:\n{proc.communicate()[1]}")
             finally:
                 proc.kill()
     assert proc.returncode == 130, err
