@@ -275,17 +275,7 @@ _TUNNEL_KEYS = frozenset(
 _CONNECTOR_KEYS = frozenset(
     {"conns", "arch", "version", "run_at", "features", "config_version", "ha_status"}
 )
-_CONNECTION_KEYS = frozenset(
-    {
-        "uuid",
-        "client_id",
-        "client_version",
-        "colo_name",
-        "is_pending_reconnect",
-        "opened_at",
-        "origin_ip",
-    }
-)
+_CONNECTION_KEYS = frozenset(_CONN_KEYS) - {"id"}  # every object has an id
 _PASS_CONNECTORS = (
     "pass a connector object (GET .../connectors/{id}), a list of them (GET .../connections) "
     "or a fleet"
