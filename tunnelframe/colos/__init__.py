@@ -21,7 +21,7 @@ from __future__ import annotations
 from tunnelframe.colos._ages import connection_ages
 from tunnelframe.colos._distribution import colo_distribution, format_edges
 from tunnelframe.colos._ha import ha_report
-from tunnelframe.colos._info import UnknownColoWarning, colo_info
+from tunnelframe.colos._info import UnknownColoWarning, colo_info, colo_metro
 from tunnelframe.colos._pairs import PAIR_STATUSES, pair_ha_report
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "UnknownColoWarning",
     "colo_distribution",
     "colo_info",
+    "colo_metro",
     "connection_ages",
     "format_edges",
     "ha_report",

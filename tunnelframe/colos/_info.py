@@ -21,7 +21,29 @@ import pandas as pd
 from tunnelframe._data import _data_path
 from tunnelframe.colos._core import _STR, _split
 
-__all__ = ["UnknownColoWarning", "colo_info"]
+__all__ = ["UnknownColoWarning", "colo_info", "colo_metro"]
+
+
+def colo_metro(code: str) -> str:
+    """The metro (upper-case IATA code) of a colo code, site or legacy form, ignoring case.
+
+    Parameters
+    ----------
+    code : str
+        A ``colo_name`` as the API gives it: a site (``ord12``) or a metro (``ORD``). A code in
+        neither form is its own metro, upper-cased.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> from tunnelframe.colos import colo_metro
+    >>> colo_metro("ord12"), colo_metro("ORD"), colo_metro("lax07")
+    ('ORD', 'ORD', 'LAX')
+    """
+    return _split(code)[0]
 
 
 _REGIONS = (

@@ -9,14 +9,13 @@ rows are sorted by tunnel and change; each carries a one-line message. Nothing h
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import Any
 
 import pandas as pd
 
 from tunnelframe._text import one_line
-from tunnelframe.colos import ha_report
+from tunnelframe.colos import colo_metro, ha_report
 from tunnelframe.frames import connection_flags
 from tunnelframe.report._doc import Section, Stat, Stats, Text
 from tunnelframe.report._findings import Analysis, Show
@@ -55,14 +54,6 @@ DIFF_COLUMNS = (
     "after",
     "message",
 )
-
-_METRO = re.compile(r"[A-Za-z]{3}")
-
-
-def _metro(site: str) -> str:
-    """``ord12`` -> ``ORD``: a colo site code starts with its metro's IATA code."""
-    match = _METRO.match(site)
-    return match.group(0).upper() if match else site.upper()
 
 
 def _str(value: Any) -> str | None:
@@ -260,7 +251,7 @@ def _site_changes(
     key: tuple[str, str], name: Any, before: set[str], after: set[str], add: Any
 ) -> None:
     def metros(sites: Iterable[str]) -> set[str]:
-        return {_metro(s) for s in sites}
+        return {colo_metro(s) for s in sites}
 
     for metro in sorted(metros(after) - metros(before)):
         add("metro-gained", key, name, f"active connections now reach {metro}", after=metro)
@@ -268,10 +259,10 @@ def _site_changes(
         add("metro-lost", key, name, f"no active connection in {metro} any more", before=metro)
     # Sites only where they say more than the metro (ord12, not ORD).
     for site in sorted(after - before):
-        if site != _metro(site):
+        if site != colo_metro(site):
             add("site-gained", key, name, f"active connections now reach {site}", after=site)
     for site in sorted(before - after):
-        if site != _metro(site):
+        if site != colo_metro(site):
             add("site-lost", key, name, f"no active connection in {site} any more", before=site)
 
 
