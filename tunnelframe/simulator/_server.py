@@ -45,6 +45,7 @@ from tunnelframe.simulator._api import (
     _Window,
 )
 from tunnelframe.simulator._generator import generate_fleet
+from tunnelframe.simulator._routing import RoutingApi, derive_routing
 
 __all__ = ["Faults", "SimulatedApi", "serve", "simulate"]
 
@@ -151,6 +152,11 @@ class SimulatedApi:
             )
         self.account_ids: list[str] = list(self._tunnels) or [_DEFAULT_ACCOUNT]
         self.account_id: str = self.account_ids[0]
+        #: hostnames, routes and DNS (the fleet's ``"routing"``, or derived from its tunnels)
+        self.routing = RoutingApi(
+            fleet.get("routing") or derive_routing(fleet.get("tunnels", [])),
+            {tid: account for account, tid in self._by_id},
+        )
         self.url = ""
 
     def __repr__(self) -> str:
@@ -174,6 +180,14 @@ class SimulatedApi:
     def exhaust_budget(self) -> None:
         """Spend the rest of the current rate window, as another client of the token would."""
         self._window.exhaust(("token", "key"))
+
+    def deny(self, *parts: str) -> None:
+        """Answer 403 (code 10000) to reads of ``parts``, as for a token without the permission.
+
+        ``parts`` among ``"configurations"`` (Cloudflare Tunnel Read), ``"routes"`` (Zero
+        Trust / Cloudflare One Networks Read), ``"zones"`` (Zone Read), ``"dns"`` (DNS Read).
+        """
+        self.routing.deny(*parts)
 
     def delete_tunnel(self, tunnel_id: str) -> None:
         """Make a tunnel vanish now: every later call about it answers 404."""
@@ -326,6 +340,9 @@ class SimulatedApi:
         if not path.startswith(_PREFIX + "/"):
             return 404, _failure(7000, "No route for that URI")
         segments = [urllib.parse.unquote(s) for s in path[len(_PREFIX) + 1 :].split("/")]
+        routed = self._route_routing(segments, query)
+        if routed is not None:
+            return routed
         if len(segments) < 3 or segments[0] != "accounts" or segments[2] not in _KINDS:
             return 404, _failure(7000, "No route for that URI")
         account, kind, rest = segments[1], segments[2], segments[3:]
@@ -357,6 +374,20 @@ class SimulatedApi:
                     return 200, _envelope(connector)
             return 404, _not_found(path)
         return 404, _failure(7000, "No route for that URI")
+
+    def _route_routing(
+        self, segments: list[str], query: Mapping[str, str]
+    ) -> tuple[int, dict[str, Any]] | None:
+        if segments[:1] == ["accounts"] and segments[1:2] and segments[1] not in self.account_ids:
+            return None  # answered 404 below, as for any unknown account
+        tunnel = None
+        if len(segments) == 5 and segments[0] == "accounts" and segments[2] == "cfd_tunnel":
+            with self._lock:
+                gone = segments[3] in self._deleted
+            found = None if gone else self._by_id.get((segments[1], segments[3]))
+            if found is not None and not found.get("deleted_at"):
+                tunnel = found
+        return self.routing.answer(segments, query, tunnel)
 
     def _list(self, account: str, query: Mapping[str, str], *, kind: str) -> dict[str, Any]:
         page = _page_number(query, "page", 1, None)
