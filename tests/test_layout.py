@@ -36,7 +36,7 @@ LEAVES = {
 LAYERS: list[set[str]] = [
     {"client"},
     {"frames"},
-    {"fetch", "snapshot"},
+    {"fetch", "fetch_routing", "snapshot"},
     {"versions", "colos", "simulator", "datasets"},
     {"history"},
     {"plotting"},

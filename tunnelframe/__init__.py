@@ -29,6 +29,7 @@ from tunnelframe.colos import (
 )
 from tunnelframe.datasets import load_sample
 from tunnelframe.fetch import fetch_connector, fetch_fleet, fetch_tunnel
+from tunnelframe.fetch_routing import fetch_routing
 from tunnelframe.frames import (
     CONNECTIONS_SCHEMA,
     CONNECTORS_SCHEMA,
@@ -126,6 +127,7 @@ __all__ = [
     "export_frames",
     "fetch_connector",
     "fetch_fleet",
+    "fetch_routing",
     "fetch_tunnel",
     "findings",
     "format_edges",

@@ -867,6 +867,145 @@ class Client:
         )
         return result
 
+    # -- what tunnels serve (opt-in reads: see tunnelframe.fetch_routing) -----------------
+
+    def _collect(
+        self, path: str, params: Mapping[str, str], *, account: str | None, per_page: int
+    ) -> list[dict[str, Any]]:
+        """Every item of a paginated collection: pages until ``total_count`` is reached or a
+        short page; a page with nothing new, or more pages than the first page's count
+        allows, raises :class:`ApiError` (the server is looping)."""
+        items: list[dict[str, Any]] = []
+        seen: set[object] = set()
+        max_pages: int | None = None
+        page = 1
+        while True:
+            what = f"GET {path}?page={page}"
+            envelope = self._get(
+                path, {**params, "page": str(page), "per_page": str(per_page)}, account=account
+            )
+            result = self._result(envelope, list, what)
+            new = 0
+            for index, item in enumerate(result):
+                if not isinstance(item, Mapping):
+                    raise SchemaError(
+                        f"result[{index}]",
+                        f"{what}: an item must be an object, got {type(item).__name__}",
+                    )
+                key = item.get("id")
+                if key is not None and key in seen:
+                    continue
+                seen.add(key)
+                items.append(dict(item))
+                new += 1
+            info = envelope.get("result_info")
+            info = info if isinstance(info, Mapping) else {}
+            total = _count(info.get("total_count"))
+            served = _count(info.get("per_page")) or per_page  # a server may serve fewer
+            if not result or len(result) < served or (total is not None and len(items) >= total):
+                return items
+            if max_pages is None:
+                max_pages = math.ceil((total or len(result)) / len(result)) + 1
+            if new == 0 or (total is not None and page >= max_pages):
+                raise self._error(
+                    what,
+                    f"page {page} brings nothing new or more than announced: the server is looping",
+                    status=None,
+                    account=account,
+                    url=self.base_url + path,
+                    kind=ApiError,
+                )
+            page += 1
+
+    def get_tunnel_configuration(
+        self, tunnel_id: str, *, account_id: str | None = None
+    ) -> dict[str, Any]:
+        """The configuration of a remotely managed tunnel (``GET …/configurations``).
+
+        The result holds ``config.ingress``: the ingress rules (``hostname``, ``path``,
+        ``service``), the last one cloudflared's catch-all without a hostname. A locally
+        managed tunnel (``config_src: local``) keeps its rules in cloudflared's own file;
+        the API has none for it. Needs *Cloudflare Tunnel Read* (or *Cloudflare One
+        Connector: cloudflared Read*).
+
+        Examples
+        --------
+        >>> from tunnelframe.simulator import serve
+        >>> fleet = {"tunnels": [{"id": "t1", "account_tag": "acc1", "config_src": "cloudflare"}],
+        ...     "routing": {"configurations": {"t1": {"tunnel_id": "t1", "config": {"ingress": [
+        ...         {"hostname": "shop.example.com", "service": "http://localhost:80"},
+        ...         {"service": "http_status:404"}]}}}}}
+        >>> with serve(fleet) as api, Client(api.token, base_url=api.url) as client:
+        ...     config = client.get_tunnel_configuration("t1", account_id="acc1")
+        >>> config["config"]["ingress"][0]["hostname"]
+        'shop.example.com'
+        """
+        result: dict[str, Any] = self._get_result(dict, account_id, tunnel_id, "configurations")
+        return result
+
+    def list_routes(
+        self, *, account_id: str | None = None, is_deleted: bool = False, per_page: int = 1000
+    ) -> list[dict[str, Any]]:
+        """The account's private network routes (``GET /accounts/{a}/teamnet/routes``).
+
+        Each route has ``network`` (CIDR), ``tunnel_id``, ``tunnel_name``, ``tun_type``,
+        ``virtual_network_id`` and ``virtual_network_name``. Deleted routes are left out
+        unless ``is_deleted=True`` (only deleted ones). Needs *Cloudflare One Networks Read*
+        (formerly *Zero Trust Read*).
+
+        Examples
+        --------
+        >>> from tunnelframe.simulator import serve
+        >>> fleet = {"tunnels": [{"id": "t1", "account_tag": "acc1"}], "routing": {"routes": [
+        ...     {"id": "r1", "network": "10.20.0.0/16", "tunnel_id": "t1"}]}}
+        >>> with serve(fleet) as api, Client(api.token, base_url=api.url) as client:
+        ...     [r["network"] for r in client.list_routes(account_id="acc1")]
+        ['10.20.0.0/16']
+        """
+        account = self.resolve_account(account_id)
+        path = f"/accounts/{self._segment(account, 'account_id')}/teamnet/routes"
+        params = {"is_deleted": query_value("is_deleted", is_deleted)}
+        return self._collect(path, params, account=account, per_page=per_page)
+
+    def list_zones(self, *, account_id: str | None = None) -> list[dict[str, Any]]:
+        """The account's zones (``GET /zones?account.id=…``, 50 a page). Needs *Zone Read*.
+
+        Examples
+        --------
+        >>> from tunnelframe.simulator import serve
+        >>> fleet = {"tunnels": [{"id": "t1", "account_tag": "acc1"}], "routing": {"zones": [
+        ...     {"id": "z1", "name": "example.com", "account": {"id": "acc1"}}]}}
+        >>> with serve(fleet) as api, Client(api.token, base_url=api.url) as client:
+        ...     [z["name"] for z in client.list_zones(account_id="acc1")]
+        ['example.com']
+        """
+        account = self.resolve_account(account_id)
+        return self._collect("/zones", {"account.id": account}, account=account, per_page=50)
+
+    def list_tunnel_dns_records(
+        self, zone_id: str, *, per_page: int = 5000
+    ) -> list[dict[str, Any]]:
+        """The CNAME records of a zone that point at a tunnel (``<id>.cfargotunnel.com``).
+
+        One filtered listing (``type=CNAME&content.endswith=.cfargotunnel.com``), so a zone
+        costs one request per ``per_page`` such records, however many other records it
+        holds. Needs *DNS Read*.
+
+        Examples
+        --------
+        >>> from tunnelframe.simulator import serve
+        >>> fleet = {"tunnels": [{"id": "t1", "account_tag": "acc1"}], "routing": {
+        ...     "zones": [{"id": "z1", "name": "example.com", "account": {"id": "acc1"}}],
+        ...     "dns_records": [{"id": "d1", "zone_id": "z1", "name": "shop.example.com",
+        ...                      "type": "CNAME", "content": "t1.cfargotunnel.com"}]}}
+        >>> with serve(fleet) as api, Client(api.token, base_url=api.url) as client:
+        ...     [r["name"] for r in client.list_tunnel_dns_records("z1")]
+        ['shop.example.com']
+        """
+        path = f"/zones/{self._segment(zone_id, 'zone_id')}/dns_records"
+        params = {"type": "CNAME", "content.endswith": ".cfargotunnel.com"}
+        return self._collect(path, params, account=None, per_page=per_page)
+
 
 def get_public_json(
     url: str,

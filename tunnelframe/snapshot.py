@@ -66,6 +66,10 @@ class Snapshot:
         ``tunnel_name``, ``status`` (HTTP status or None), ``codes``, ``message``.
     n_requests : int
         HTTP requests made, retries included.
+    routing : dict or None
+        What the tunnels serve, when it was read (:func:`tunnelframe.fetch_routing`): the
+        raw ``configurations``, ``routes``, ``zones`` and ``dns_records``, the parts ``read``
+        and the ``notes`` on parts skipped. None: not read.
 
     Examples
     --------
@@ -82,6 +86,7 @@ class Snapshot:
         tunnels: Iterable[dict[str, Any]],
         errors: Iterable[dict[str, Any]] = (),
         n_requests: int = 0,
+        routing: Mapping[str, Any] | None = None,
     ) -> None:
         if not isinstance(fetched_at, datetime) or fetched_at.tzinfo is None:
             raise ValueError(f"fetched_at must be a tz-aware datetime, got {fetched_at!r}")
@@ -90,6 +95,7 @@ class Snapshot:
         self.tunnels: TunnelList = TunnelList(tunnels)
         self.errors: list[dict[str, Any]] = list(errors)
         self.n_requests: int = int(n_requests)
+        self.routing: dict[str, Any] | None = None if routing is None else dict(routing)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Snapshot):
@@ -100,14 +106,19 @@ class Snapshot:
             and list(self.tunnels) == list(other.tunnels)
             and self.errors == other.errors
             and self.n_requests == other.n_requests
+            and self.routing == other.routing
         )
 
     __hash__ = None  # type: ignore[assignment]
 
     @property
     def fleet(self) -> dict[str, Any]:
-        """The fleet dict ``{"tunnels": [...]}`` every frame function accepts."""
-        return {"tunnels": list(self.tunnels)}
+        """The fleet dict ``{"tunnels": [...]}`` every frame function accepts (with
+        ``"routing"`` when it was read)."""
+        fleet: dict[str, Any] = {"tunnels": list(self.tunnels)}
+        if self.routing is not None:
+            fleet["routing"] = self.routing
+        return fleet
 
     def connections(self, *, include_idle: bool = True) -> pd.DataFrame:
         """One row per connection (see :func:`tunnelframe.frames.connections_frame`).
@@ -201,6 +212,8 @@ class Snapshot:
             "errors": self.errors,
             "tunnels": list(self.tunnels),
         }
+        if self.routing is not None:  # an optional key: older readers of version 1 ignore it
+            document["routing"] = self.routing
         data = json.dumps(document, ensure_ascii=False, indent=None).encode()
         if target.name.endswith(".gz"):
             data = gzip.compress(data, mtime=0)
@@ -284,6 +297,9 @@ def load_snapshot(path: str | os.PathLike[str]) -> Snapshot:
         raise SchemaError(
             f"{source}:n_requests", f"expected a whole number >= 0, got {n_requests!r:.60}"
         )
+    routing = document.get("routing")
+    if routing is not None and not isinstance(routing, Mapping):
+        raise SchemaError(f"{source}:routing", f"expected an object, got {routing!r:.60}")
     try:
         fetched_at = datetime.fromisoformat(str(document.get("fetched_at")))
     except ValueError as exc:
@@ -296,6 +312,7 @@ def load_snapshot(path: str | os.PathLike[str]) -> Snapshot:
         tunnels=document["tunnels"],
         errors=document["errors"],
         n_requests=n_requests,
+        routing=routing,
     )
 
 
