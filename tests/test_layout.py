@@ -37,7 +37,7 @@ LAYERS: list[set[str]] = [
     {"client"},
     {"frames"},
     {"fetch", "fetch_routing", "snapshot"},
-    {"versions", "colos", "simulator", "datasets"},
+    {"versions", "colos", "serving", "simulator", "datasets"},
     {"history"},
     {"plotting"},
     {"report"},

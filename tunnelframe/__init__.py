@@ -36,6 +36,9 @@ from tunnelframe.frames import (
     TUNNELS_SCHEMA,
     connections_frame,
     connectors_frame,
+    hostnames_frame,
+    routes_frame,
+    tunnel_dns_frame,
     tunnels_frame,
 )
 from tunnelframe.history import (
@@ -71,6 +74,7 @@ from tunnelframe.report import (
     load_ignores,
     write_report,
 )
+from tunnelframe.serving import origin_hosts, single_origin, tunnel_impact
 from tunnelframe.snapshot import Snapshot, as_connections, load_snapshot
 from tunnelframe.versions import (
     CONFIG_DRIFT_COLUMNS,
@@ -134,12 +138,14 @@ __all__ = [
     "ha_episodes",
     "ha_report",
     "ha_timeline",
+    "hostnames_frame",
     "load_history",
     "load_ignores",
     "load_releases",
     "load_sample",
     "load_snapshot",
     "migrate_history",
+    "origin_hosts",
     "pair_ha_report",
     "parse_version",
     "plot_colo_distribution",
@@ -152,8 +158,12 @@ __all__ = [
     "plot_version_drift",
     "plot_version_rollout",
     "refresh_releases",
+    "routes_frame",
     "simulator",
+    "single_origin",
     "store_info",
+    "tunnel_dns_frame",
+    "tunnel_impact",
     "tunnels_frame",
     "version_drift",
     "version_rollout",

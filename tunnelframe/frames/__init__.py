@@ -84,6 +84,15 @@ from tunnelframe.frames._rebuild import (
     edge_strings,
     tunnels_from_connections,
 )
+from tunnelframe.frames._routing import (
+    HOSTNAMES_SCHEMA,
+    ROUTES_SCHEMA,
+    TUNNEL_DNS_SCHEMA,
+    hostnames_frame,
+    routes_frame,
+    routing_read,
+    tunnel_dns_frame,
+)
 from tunnelframe.frames._schema import (
     _CONTEXT_SCHEMA,
     CONNECTIONS_SCHEMA,
@@ -95,12 +104,19 @@ __all__ = [
     "ACTIVE_SQL",
     "CONNECTIONS_SCHEMA",
     "CONNECTORS_SCHEMA",
+    "HOSTNAMES_SCHEMA",
+    "ROUTES_SCHEMA",
     "TUNNELS_SCHEMA",
+    "TUNNEL_DNS_SCHEMA",
     "connection_flags",
     "connections_frame",
     "connectors_frame",
     "connectors_from_connections",
     "edge_strings",
+    "hostnames_frame",
+    "routes_frame",
+    "routing_read",
+    "tunnel_dns_frame",
     "tunnels_frame",
     "tunnels_from_connections",
 ]
