@@ -206,7 +206,7 @@ def test_check_prints_one_line_per_violation(
 ) -> None:
     assert main(["check", str(snapshot_path)]) == 1
     lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == 7
+    assert len(lines) == 8
     assert lines[0] == UNSUPPORTED
     assert lines[1].startswith(
         'degraded: connector c4 of tunnel "pipe|name\\nsecond line & "quotes"" '
@@ -214,11 +214,12 @@ def test_check_prints_one_line_per_violation(
     )
     assert lines[2] == DOWN
     assert lines[3].startswith('single-connector: tunnel "<script>alert(1)</script>"')
-    assert lines[4].startswith('single-colo: tunnel "<script>alert(1)</script>"')
-    assert lines[5] == FETCH_ERROR
-    assert lines[6] == (
-        "FAIL: 6 violations (4 high, 2 warn) in 4 tunnels; checked 5 tunnels, 5 connectors, "
-        "18 active connections."
+    assert lines[4].startswith('single-origin: tunnel "<script>alert(1)</script>"')
+    assert lines[5].startswith('single-colo: tunnel "<script>alert(1)</script>"')
+    assert lines[6] == FETCH_ERROR
+    assert lines[7] == (
+        "FAIL: 7 violations (4 high, 2 warn, 1 info) in 4 tunnels; checked 5 tunnels, "
+        "5 connectors, 18 active connections."
     )
 
 
@@ -226,6 +227,7 @@ def test_check_rules_can_be_turned_off(
     snapshot_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     argv = ["check", str(snapshot_path), "--no-single-colo", "--no-single-connector"]
+    argv.append("--no-single-origin")
     assert main([*argv, "--no-fetch-errors"]) == 1
     assert capsys.readouterr().out.splitlines()[:-1:2] == [UNSUPPORTED, DOWN]
     everything_off = [*argv, "--no-unsupported", "--no-degraded", "--no-down", "--no-fetch-errors"]
@@ -245,6 +247,7 @@ def test_check_max_releases_behind(snapshot_path: Path, capsys: pytest.CaptureFi
         "--no-down",
         "--no-single-colo",
         "--no-single-connector",
+        "--no-single-origin",
     ]
     argv = ["check", str(snapshot_path), *off, "--no-fetch-errors"]
     assert main([*argv, "--max-releases-behind", "2"]) == 1
@@ -262,6 +265,7 @@ def test_check_as_of(snapshot_path: Path, capsys: pytest.CaptureFixture[str]) ->
     # On 2024-06-01, 2024.1.0 was still supported.
     argv = ["check", str(snapshot_path), "--as-of", "2024-06-01", "--no-degraded", "--no-down"]
     argv += ["--no-single-colo", "--no-single-connector", "--no-fetch-errors", "-q"]
+    argv += ["--no-single-origin"]
     assert main(argv) == 0
 
 
@@ -275,7 +279,7 @@ def test_check_escapes_control_characters(
     out = capsys.readouterr().out
     assert "\x1b" not in out and "\r" not in out
     assert 'tunnel "red\\x1b[31malert\\r"' in out
-    assert len(out.splitlines()) == 4
+    assert len(out.splitlines()) == 5
 
 
 def test_check_live_account(api: SimulatedApi, capsys: pytest.CaptureFixture[str]) -> None:
@@ -565,12 +569,12 @@ def test_check_json_follows_its_schema(
     assert doc["fleet"] == {"tunnels": 5, "connectors": 5, "active_connections": 18}
     assert doc["rules"] == [r.id for r in tf.report.RULES]
     assert doc["counts"] == {
-        "violations": 6,
+        "violations": 7,
         "ignored": 0,
         "expired_ignores": 0,
         "high": 4,
         "warn": 2,
-        "info": 0,
+        "info": 1,
     }
     assert [v["message"] for v in doc["violations"]] == text_lines[:-1]
     assert set(doc["violations"][0]) == {
@@ -582,6 +586,8 @@ def test_check_json_follows_its_schema(
         "tunnel_name",
         "connector_id",
         "message",
+        "impact",
+        "serves",
     }
     down = next(v for v in doc["violations"] if v["message"] == DOWN)
     assert down["connector_id"] is None and down["severity"] == "high"
@@ -657,7 +663,7 @@ def test_check_expected_connections(
 ) -> None:
     # c4 holds 2 active connections: degraded against 4, healthy against 2
     argv = ["check", str(snapshot_path), "--no-fetch-errors", "--no-unsupported"]
-    argv += ["--no-single-connector", "--no-single-colo"]
+    argv += ["--no-single-connector", "--no-single-colo", "--no-single-origin"]
     assert main(argv) == 1
     lines = capsys.readouterr().out.splitlines()[:-1]
     assert lines[0].startswith("degraded: connector c4 ") and lines[1:] == [DOWN]

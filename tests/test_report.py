@@ -116,8 +116,10 @@ def test_finding_counts(report_html: str) -> None:
     assert _count(report_html, "single-connector") == "1"
     assert _count(report_html, "single-colo") == "1"
     assert _count(report_html, "fetch-errors") == "1"
+    # single-origin: the <script> tunnel's one connector (information)
+    assert _count(report_html, "single-origin") == "1"
     assert "connectors behind their tunnel&#x27;s configuration: none" in report_html
-    assert "6 findings." in report_html  # 1 + 1 + 1 + 1 + 1 + 1
+    assert "7 findings." in report_html  # 1 + 1 + 1 + 1 + 1 + 1 + 1
 
 
 def test_finding_rows_are_shown(report_html: str) -> None:
@@ -417,6 +419,8 @@ def test_findings_frame() -> None:
         "tunnel_name",
         "connector_id",
         "message",
+        "impact",
+        "serves",
     ]
     assert list(found["rule"]) == [
         "unsupported",
@@ -425,6 +429,7 @@ def test_findings_frame() -> None:
         "degraded",
         "down",
         "single-connector",
+        "single-origin",
         "single-colo",
         "fetch-errors",
     ]
@@ -443,7 +448,7 @@ def test_findings_frame() -> None:
         'down: tunnel "gone" (44444444-4444-4444-8444-444444444444): the API reports the tunnel '
         "down and lists no connector"
     )
-    assert found["message"][7] == (
+    assert found["message"][8] == (
         'fetch-error: tunnel "flaky" (66666666-6666-4666-8666-666666666666) could not be read: '
         "HTTP 500: GET /connections failed: HTTP 500 after 3 retries"
     )
@@ -604,7 +609,10 @@ def test_fix_first_block_one_row_per_tunnel_ranked(report_html: str) -> None:
     ]
     evil = rows[0]
     assert evil[1] == "high"
-    assert evil[2] == "unsupported connectors; single-connector tunnels; single-colo tunnels"
+    assert evil[2] == (
+        "unsupported connectors; single-connector tunnels; "
+        "tunnels reaching Cloudflare from one origin IP; single-colo tunnels"
+    )
     assert evil[4] == "198.51.100.7 (linux_amd64)"
     assert evil[5].startswith("upgrade cloudflared on these hosts; run a second replica")
     assert rows[3][4] == "192.0.2.44 (linux_amd64)"

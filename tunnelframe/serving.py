@@ -78,6 +78,12 @@ def _active(source: object) -> pd.DataFrame:
     return frame.loc[~pending & frame["origin_ip"].notna().to_numpy(bool)]
 
 
+def _cloudflared(frame: pd.DataFrame) -> pd.DataFrame:
+    """cloudflared's connections: WARP Connector runs active/passive pairs (see pair-ha)."""
+    kind = frame["tun_type"].astype(object).fillna("cfd_tunnel")
+    return frame.loc[(kind == "cfd_tunnel").to_numpy(bool)]
+
+
 def _str(column: pd.Series) -> Any:
     """Text of a column, "" for NA (so that a missing account id still groups)."""
     return column.astype(object).where(column.notna(), "").astype(str).to_numpy()
@@ -171,7 +177,8 @@ def single_origin(frame: object) -> pd.DataFrame:
     """Tunnels whose every active connection comes from one origin IP.
 
     Their replicas sit behind one NAT or on one site (or are one machine) and fail together,
-    as in cloudflared#1354. ``severity`` is ``"warn"`` for a tunnel with several active
+    as in cloudflared#1354 (WARP Connector tunnels, active/passive pairs, are left to
+    ``pair_ha_report``). ``severity`` is ``"warn"`` for a tunnel with several active
     connectors (replicas that look redundant and are not) and ``"info"`` for a single-connector
     tunnel (already flagged by ``single-connector``).
 
@@ -190,7 +197,7 @@ def single_origin(frame: object) -> pd.DataFrame:
       tunnel_name    origin_ip  n_active_connectors severity
     0         web  203.0.113.9                    2     warn
     """
-    active = _active(frame)
+    active = _cloudflared(_active(frame))
     rows: list[dict[str, Any]] = []
     keys = ["account_id", "tunnel_id"]
     if not active.empty:

@@ -223,8 +223,10 @@ class CheckResult:
         ``rules`` (the rule ids applied), ``counts`` (``violations``, ``ignored``,
         ``expired_ignores``, and one count per severity ``high``/``warn``/``info``),
         ``violations`` (objects with ``rule``, ``severity``, ``title``, ``account_id``,
-        ``tunnel_id``, ``tunnel_name``, ``connector_id`` (null for a tunnel-level finding)
-        and ``message``), ``ignored`` (the same objects plus ``ignored_by``, an ignore entry)
+        ``tunnel_id``, ``tunnel_name``, ``connector_id`` (null for a tunnel-level finding),
+        ``message``, ``impact`` (how many hostnames and private routes the tunnel serves; null
+        when the routing was not read) and ``serves`` (them in words)), ``ignored`` (the
+        same objects plus ``ignored_by``, an ignore entry)
         , ``expired_ignores`` (ignore entries: ``pattern``, ``rule``, ``reason``,
         ``expires``) and ``notes`` (sentences: a stale release calendar, unknown colos).
         """
@@ -264,12 +266,13 @@ def _iso(value: pd.Timestamp) -> str:
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    def value(key: str, v: Any) -> Any:
+        if v is None or v is pd.NA or (isinstance(v, float) and v != v):
+            return None
+        return int(v) if key == "impact" else str(v)
+
     return [
-        {
-            k: (None if v is None or v is pd.NA or (isinstance(v, float) and v != v) else str(v))
-            for k, v in row.items()
-            if k in FINDINGS_COLUMNS
-        }
+        {k: value(k, v) for k, v in row.items() if k in FINDINGS_COLUMNS}
         for row in frame.to_dict("records")
     ]
 

@@ -32,6 +32,17 @@ from tunnelframe.history import HistorySummary
 from tunnelframe.report._doc import ColumnKind, Severity
 from tunnelframe.report._redact import Redactor
 from tunnelframe.report._releases import Calendar, calendar_view, choose_calendar
+from tunnelframe.report._serving import (
+    Serving,
+    orphan_dns_message,
+    orphan_dns_rows,
+    route_to_down_message,
+    route_to_down_rows,
+    single_origin_message,
+    single_origin_rows,
+    unrouted_message,
+    unrouted_rows,
+)
 from tunnelframe.report._source import FleetData
 from tunnelframe.versions import config_drift, version_drift, version_summary
 
@@ -140,6 +151,11 @@ class Analysis:
         }
 
     @cached_property
+    def serving(self) -> Serving:
+        """The routing's frames and each tunnel's impact (what it serves)."""
+        return Serving(self.data.tunnels, self.data.routing)
+
+    @cached_property
     def detailed_tunnels(self) -> set[str]:
         """Ids of the tunnels the report details (and links to): all of a fleet of at most
         :data:`MAX_DETAILED_TUNNELS`, else the most urgent by their findings, then by name."""
@@ -153,8 +169,9 @@ class Analysis:
             rows = self.rows_of(rule)
             if rows is None:
                 continue
-            for tid in rows["tunnel_id"].astype(str):
-                rank[tid] = min(rank.get(tid, 9), severity[rule.severity])
+            levels = row_severities(rule, rows)
+            for tid, level in zip(rows["tunnel_id"].astype(str), levels, strict=True):
+                rank[tid] = min(rank.get(tid, 9), severity[level])
         names = live["tunnel_name"].astype(object).map(lambda v: "" if _missing(v) else str(v))
         by_name = [t for _, t in sorted(zip(names.str.casefold(), ids, strict=True))]
         ordered = sorted(by_name, key=lambda t: rank.get(t, 9))
@@ -287,6 +304,15 @@ class Rule:
     #: what to do about a row, for the fix-first block: one action each, worded once (the
     #: ``_UPGRADE``-style constants) so a row breaking several rules says each action once
     advice: tuple[str, ...] = ()
+    #: a column of the rows giving each row's own severity (else every row has ``severity``)
+    row_severity: str | None = None
+
+
+def row_severities(rule: Rule, rows: pd.DataFrame) -> list[Severity]:
+    """The severity of each row of ``rule``: its ``row_severity`` column, else the rule's."""
+    if rule.row_severity is None or rule.row_severity not in rows.columns:
+        return [rule.severity] * len(rows)
+    return [s if s in ("high", "warn", "info") else rule.severity for s in rows[rule.row_severity]]
 
 
 def _name(row: dict[str, Any]) -> str:
@@ -431,6 +457,10 @@ def _down_message(a: Analysis, r: dict[str, Any]) -> str:
     return f"down: {_tunnel(r)}: {r['reason']}{when}"
 
 
+def _route_to_down(a: Analysis) -> pd.DataFrame | None:
+    return route_to_down_rows(a, _down(a))
+
+
 def _pair_ha(a: Analysis) -> pd.DataFrame:
     pairs = a.pair_ha
     bad = pairs[pairs["status"] != "ok"]
@@ -557,6 +587,26 @@ RULES: tuple[Rule, ...] = (
         ),
     ),
     Rule(
+        id="route-to-down",
+        title="hostnames and routes served by a down tunnel",
+        severity="high",
+        description=(
+            "Published hostnames and private network routes whose tunnel is down or never "
+            "ran: they are unreachable now. Bring the tunnel back, or move them to a healthy "
+            "tunnel. Needs the routing read (tunnelframe snapshot --routing)."
+        ),
+        rows=_route_to_down,
+        show=(
+            _TUNNEL,
+            Show("State", "state", "status"),
+            Show("Hostnames", "hostnames", "wide"),
+            Show("Routes", "routes", "wide"),
+        ),
+        message=route_to_down_message,
+        advice=("restart cloudflared on its hosts", "or move its hostnames and routes"),
+        unavailable="The routing was not read (tunnelframe snapshot --routing).",
+    ),
+    Rule(
         id="reconnecting",
         title="connectors reconnecting",
         severity="warn",
@@ -595,6 +645,28 @@ RULES: tuple[Rule, ...] = (
         ),
         message=_single_connector_message,
         advice=("run a second replica of cloudflared on another host",),
+    ),
+    Rule(
+        id="single-origin",
+        title="tunnels reaching Cloudflare from one origin IP",
+        severity="warn",
+        description=(
+            "Tunnels whose every active connection comes from one origin IP: their replicas "
+            "sit on one host, behind one NAT or on one site, and fail together. A warning for "
+            "several connectors (replicas that look redundant and are not), information for a "
+            "single connector (see single-connector)."
+        ),
+        rows=single_origin_rows,
+        show=(
+            _TUNNEL,
+            Show("Origin IP", "origin_ip", "mono"),
+            Show("Connectors up", "n_active_connectors", "num"),
+            Show("Severity", "severity", "status"),
+            Show("Why", "reason", "wide"),
+        ),
+        message=single_origin_message,
+        advice=("run a replica on another host, network or site",),
+        row_severity="severity",
     ),
     Rule(
         id="single-colo",
@@ -663,6 +735,45 @@ RULES: tuple[Rule, ...] = (
         advice=("restart the connector so it applies the newest configuration",),
     ),
     Rule(
+        id="orphan-dns",
+        title="DNS records pointing at no tunnel",
+        severity="warn",
+        description=(
+            "CNAME records to <tunnel-id>.cfargotunnel.com whose tunnel is deleted or not in "
+            "the account: the hostname answers with an error (Cloudflare's 1033). Delete the "
+            "record or point it at a live tunnel. Needs DNS Read and Zone Read."
+        ),
+        rows=orphan_dns_rows,
+        show=(
+            Show("Hostname", "hostname", "mono"),
+            Show("Zone", "zone_name"),
+            Show("Tunnel ID", "tunnel_id", "mono"),
+            Show("Why", "reason", "wide"),
+        ),
+        message=orphan_dns_message,
+        advice=("delete the DNS record or point it at a live tunnel",),
+        unavailable="The DNS records were not read (tunnelframe snapshot --routing).",
+    ),
+    Rule(
+        id="unrouted-tunnel",
+        title="healthy tunnels serving nothing",
+        severity="info",
+        description=(
+            "Healthy tunnels that publish no hostname and carry no private route: cleanup "
+            "candidates (a locally managed tunnel may still serve hostnames whose DNS lives "
+            "elsewhere)."
+        ),
+        rows=unrouted_rows,
+        show=(
+            _TUNNEL,
+            Show("Managed", "config_src"),
+            Show("Serves", "reason", "wide"),
+        ),
+        message=unrouted_message,
+        advice=("delete the tunnel if it is no longer used",),
+        unavailable="The routing was not read completely (tunnelframe snapshot --routing).",
+    ),
+    Rule(
         id="fetch-errors",
         title="tunnels that could not be fetched",
         severity="high",
@@ -694,6 +805,8 @@ FINDINGS_COLUMNS = (
     "tunnel_name",
     "connector_id",
     "message",
+    "impact",
+    "serves",
 )
 
 
@@ -748,14 +861,21 @@ def findings_frame(analysis: Analysis, rules: Sequence[Rule]) -> pd.DataFrame:
     for rule, rows in rule_rows(analysis, rules):
         if rows is None:
             continue
-        for row in rows.to_dict("records"):
+        levels = row_severities(rule, rows)
+        for row, level in zip(rows.to_dict("records"), levels, strict=True):
+            impact, serves = analysis.serving.of(row.get("tunnel_id"))
+            message = rule.message(analysis, row)
+            if impact and rule.id != "route-to-down":  # route-to-down names them already
+                message += f"; it serves {serves}"
             records.append(
                 {
                     "rule": rule.id,
-                    "severity": rule.severity,
+                    "severity": level,
                     "title": rule.title,
                     **{k: _text(row.get(k)) for k in FINDINGS_COLUMNS[3:7]},
-                    "message": one_line(rule.message(analysis, row)),
+                    "message": one_line(message),
+                    "impact": impact if serves is not None else None,
+                    "serves": serves,
                 }
             )
     frame = pd.DataFrame(records, columns=list(FINDINGS_COLUMNS))
@@ -763,7 +883,9 @@ def findings_frame(analysis: Analysis, rules: Sequence[Rule]) -> pd.DataFrame:
         {
             "rule": pd.CategoricalDtype([r.id for r in RULES]),
             "severity": pd.CategoricalDtype(["high", "warn", "info"]),
-            **dict.fromkeys(FINDINGS_COLUMNS[2:], "string"),
+            **dict.fromkeys(FINDINGS_COLUMNS[2:8], "string"),
+            "impact": "Int64",
+            "serves": "string",
         }
     )
     # Ids and names are categories over pyarrow strings, as in every other frame, so a merge

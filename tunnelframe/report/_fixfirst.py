@@ -4,8 +4,9 @@ Built from the rows of every rule (:meth:`~tunnelframe.report._findings.Analysis
 computed once and shared with the Findings section): a tunnel's row says what is wrong, since
 when (for a down tunnel the time its last connection went, telling a long-dead tunnel, a
 cleanup candidate, from a fresh incident), on which hosts (origin IPs and architecture) and
-what to do. Rows are ranked by severity, then by impact (how many rules and rows the tunnel
-breaks), then by name. Like every section builder it hands the renderers plain text.
+what to do. Rows are ranked by severity, then by impact (how many hostnames and private routes
+the tunnel serves, when the routing was read), then by how many rules and rows it breaks, then
+by name. Like every section builder it hands the renderers plain text.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import pandas as pd
 
 from tunnelframe._text import plural
 from tunnelframe.report._doc import Cell, Column, Section, Table, Text
-from tunnelframe.report._findings import RULES, Analysis
+from tunnelframe.report._findings import RULES, Analysis, row_severities
 from tunnelframe.report._sections import _known_tunnels, fmt_time, name_of, tunnel_anchor
 
 __all__ = ["LONG_DEAD_DAYS", "MAX_ROWS", "SINCE", "fix_first"]
@@ -42,6 +43,10 @@ SINCE: dict[str, str] = {
     "pair-ha": _SET_UP,
     "config-drift": f"{_STARTED}; it may have fallen behind later",
     "fetch-errors": "when the snapshot was fetched",
+    "single-origin": _SET_UP,
+    "route-to-down": "when its last connection went (conns_inactive_at)",
+    "orphan-dns": "unknown: the DNS API does not say when a record's tunnel went",
+    "unrouted-tunnel": _SET_UP,
 }
 
 _RANK = {"high": 0, "warn": 1, "info": 2}
@@ -94,11 +99,25 @@ def _since(a: Analysis, rule_id: str, row: dict[Any, Any], times: tuple[Any, ...
     value: Any
     if rule_id == "down":
         value = row.get("conns_inactive_at")
+    elif rule_id == "route-to-down":
+        tunnels = a.data.tunnels
+        inactive = dict(
+            zip(tunnels["tunnel_id"].astype(str), tunnels["conns_inactive_at"], strict=True)
+        )
+        value = inactive.get(tunnel[1])
+    elif rule_id == "orphan-dns":
+        value = None
     elif rule_id == "fetch-errors":
         value = a.data.as_of if a.data.fetched_at is None else a.data.fetched_at
     elif rule_id in ("degraded", "reconnecting"):
         value = pending.get(connector, run.get(connector))
-    elif rule_id in ("single-connector", "single-colo", "pair-ha"):
+    elif rule_id in (
+        "single-connector",
+        "single-colo",
+        "pair-ha",
+        "single-origin",
+        "unrouted-tunnel",
+    ):
         value = newest.get(tunnel)
     else:
         value = run.get(connector)
@@ -113,12 +132,20 @@ def fix_first(a: Analysis) -> Section:
         found = a.rows_of(rule)
         if found is None or found.empty:
             continue
-        for row in found.to_dict("records"):
+        levels = row_severities(rule, found)
+        for row, level in zip(found.to_dict("records"), levels, strict=True):
             key = (str(row.get("account_id")), str(row.get("tunnel_id")))
+            name = row.get("tunnel_name")
+            if rule.id == "orphan-dns":  # no tunnel of the fleet: the record is the thing
+                key = ("dns", str(row.get("hostname")))
+                name = f"DNS {row.get('hostname')}"
+            impact, serves = a.serving.of(row.get("tunnel_id"))
             t = tunnels.setdefault(
                 key,
                 {
-                    "name": row.get("tunnel_name"),
+                    "name": name,
+                    "impact": impact,
+                    "serves": serves,
                     "tunnel_id": row.get("tunnel_id"),
                     "rank": 9,
                     "rules": [],
@@ -130,14 +157,14 @@ def fix_first(a: Analysis) -> Section:
                     "what": [],
                 },
             )
-            t["rank"] = min(t["rank"], _RANK[rule.severity])
+            t["rank"] = min(t["rank"], _RANK[level])
             # the row dates its most severe finding, from the oldest of that finding's rows
             since = _since(a, rule.id, row, times)
             if since is not None and (
-                _RANK[rule.severity] < t["since_rank"]
-                or (_RANK[rule.severity] == t["since_rank"] and since < t["since"])
+                _RANK[level] < t["since_rank"]
+                or (_RANK[level] == t["since_rank"] and since < t["since"])
             ):
-                t["since"], t["since_rank"] = since, _RANK[rule.severity]
+                t["since"], t["since_rank"] = since, _RANK[level]
             t["n_rows"] += 1
             if rule.id not in t["rules"]:
                 t["rules"].append(rule.id)
@@ -166,14 +193,22 @@ def fix_first(a: Analysis) -> Section:
         )
     ranked = sorted(
         tunnels.values(),
-        key=lambda t: (t["rank"], -len(t["rules"]), -t["n_rows"], name_of(t["name"]).casefold()),
+        key=lambda t: (
+            t["rank"],
+            -t["impact"],
+            -len(t["rules"]),
+            -t["n_rows"],
+            name_of(t["name"]).casefold(),
+        ),
     )
     known = _known_tunnels(a)
+    routed = bool(a.serving.read)
     severities = ("high", "warn", "info")
     columns = [
         Column("Tunnel"),
         Column("Severity", "status"),
         Column("What is wrong", "wide"),
+        *([Column("Serves", "wide")] if routed else []),
         Column("Since"),
         Column("Hosts", "wide"),
         Column("What to do", "wide"),
@@ -191,6 +226,7 @@ def fix_first(a: Analysis) -> Section:
                 Cell(name_of(t["name"]), anchor),
                 Cell(severities[t["rank"]]),
                 Cell("; ".join(t["what"])),
+                *([Cell(t["serves"] or "—")] if routed else []),
                 Cell("unknown" if t["since"] is None else fmt_time(t["since"])),
                 Cell(shown_hosts or "—"),
                 Cell("; ".join(t["advice"])),
@@ -201,7 +237,8 @@ def fix_first(a: Analysis) -> Section:
     blocks: list[Any] = [
         Text(
             f"{len(ranked):,} tunnels need attention ({said}), most urgent first: by severity, "
-            "then by how many rules they break. Details per rule are under Findings."
+            + ("then by what they serve (hostnames and routes), " if routed else "")
+            + "then by how many rules they break. Details per rule are under Findings."
         ),
         Table(columns, rows, caption="One row per tunnel", empty=""),
     ]

@@ -10,6 +10,7 @@ and ``errors`` is None, which the sections say rather than guess. Nothing here f
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -53,6 +54,8 @@ class FleetData:
     #: False when the tunnel list was rebuilt from connections (idle tunnels missing)
     tunnels_complete: bool = True
     redacted: bool = False
+    #: what the tunnels serve (``Snapshot.routing``, a fleet's ``"routing"``); None: not read
+    routing: Mapping[str, Any] | None = None
 
 
 #: The connector kinds a report or check can be limited to (``kind=``), by ``tun_type``.
@@ -120,6 +123,7 @@ def _from_snapshot(snapshot: Snapshot, *, as_of: TimeLike | None, origin: str) -
         account_ids=tuple(str(a) for a in snapshot.account_ids),
         as_of=fetched_at if as_of is None else _utc(as_of, "as_of"),
         origin=origin,
+        routing=snapshot.routing,
     )
 
 
@@ -134,6 +138,7 @@ def _from_fleet(fleet: dict[str, Any], *, as_of: TimeLike | None) -> FleetData:
         account_ids=_accounts(tunnels),
         as_of=_now() if as_of is None else _utc(as_of, "as_of"),
         origin="fleet",
+        routing=fleet.get("routing"),
     )
 
 
