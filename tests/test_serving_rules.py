@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from conftest import make_client
+import pytest
 from test_serving import A, _connector, routing_fleet
 
 import tunnelframe as tf
@@ -110,18 +110,29 @@ def test_fix_first_ranks_a_down_shop_above_a_down_test_tunnel(tmp_path: Path) ->
     assert [r[0] for r in _fix_rows(bare)][:2] == ["a-test", "shop"]
 
 
-def test_check_over_the_simulator_with_routing(tmp_path: Path, capsys: Any) -> None:
+def test_fetch_routing_then_check_from_the_cli(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     fleet = generate_fleet(80, seed=9)
-    with serve(fleet) as api, make_client(api) as client:
-        snap = tf.fetch_routing(
-            tf.fetch_fleet(client, account_id=api.account_id, progress=False), client
-        )
-    path = snap.save(tmp_path / "s.json.gz")
-    assert main(["check", str(path), "--format", "json"]) == 1
+    out = tmp_path / "s.json.gz"
+    with serve(fleet) as api:
+        monkeypatch.setenv("CLOUDFLARE_API_TOKEN", api.token)
+        monkeypatch.setenv("CLOUDFLARE_BASE_URL", api.url)
+        monkeypatch.setenv("CLOUDFLARE_ACCOUNT_ID", api.account_id)
+        api.deny("routes")
+        assert main(["fetch", "--routing", "-o", str(out), "--no-progress"]) == 0
+    captured = capsys.readouterr()
+    # one clear note for the part the token may not read, and the rest read
+    (note,) = [line for line in captured.err.splitlines() if ": note: " in line]
+    assert "routes not read" in note and "Cloudflare One Networks Read" in note
+    assert api.token not in captured.out + captured.err
+    routing = tf.load_snapshot(out).routing
+    assert routing is not None and routing["read"] == ["configurations", "dns"]
+    assert main(["check", str(out), "--format", "json"]) == 1
     doc = json.loads(capsys.readouterr().out)
     rules = {v["rule"] for v in doc["violations"]}
-    assert {"orphan-dns", "single-origin"} <= rules
+    assert {"orphan-dns", "single-origin", "route-to-down"} <= rules
+    assert "unrouted-tunnel" not in rules  # the routes are unknown: not claimed to be none
     routed = [v for v in doc["violations"] if v["impact"]]
-    assert routed and all(
-        "it serves" in v["message"] or v["rule"] == "route-to-down" for v in routed
-    )
+    assert routed
+    assert all("it serves" in v["message"] or v["rule"] == "route-to-down" for v in routed)

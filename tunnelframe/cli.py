@@ -168,6 +168,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     _fetch_kind_option(p)
     _progress_option(p)
+    p.add_argument(
+        "--routing",
+        action="store_true",
+        help="also read what each tunnel serves: published hostnames (1 request per remotely "
+        "managed tunnel), private routes and DNS CNAMEs to tunnels (about 1 per zone); a part "
+        "the token may not read is skipped with a note",
+    )
 
     p = command("report", _report, "Write an HTML or Markdown report of a snapshot.")
     p.add_argument("snapshot", type=Path, metavar="SNAPSHOT", help="a snapshot file")
@@ -548,6 +555,10 @@ def _fetch(args: argparse.Namespace) -> int:
         snapshot = tf.fetch_fleet(
             client, account_id=_accounts(args), kinds=_kinds(args.kind), progress=_bar(args)
         )
+        if args.routing:
+            snapshot = tf.fetch_routing(snapshot, client)
+            for note in (snapshot.routing or {}).get("notes", []):
+                _out(f"{_PROG}: note: {one_line(note['message'])}", file=sys.stderr)
     path = args.output or Path(
         f"snapshot-{snapshot.fetched_at.astimezone(UTC):%Y%m%dT%H%M%SZ}.json.gz"
     )
