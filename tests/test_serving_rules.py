@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 from test_serving import A, _connector, routing_fleet
 
@@ -136,3 +137,28 @@ def test_fetch_routing_then_check_from_the_cli(
     routed = [v for v in doc["violations"] if v["impact"]]
     assert routed
     assert all("it serves" in v["message"] or v["rule"] == "route-to-down" for v in routed)
+
+
+def test_report_routing_section_tunnel_detail_and_export(tmp_path: Path) -> None:
+    html = tf.write_report(worked_fleet(), tmp_path / "r.html", as_of=AS_OF).read_text()
+    section = html[html.index('<section id="routing">') :]
+    section = section[: section.index("</section>")]
+    cells = [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", section)]
+    for text in ("legacy.example.com", "(DNS only)", "shop.example.com ^/api/", "10.20.0.0/16"):
+        assert text in cells, text
+    assert "4 hostnames and 1 route, by tunnel" in section
+    # each tunnel's detail says what it serves
+    detail = html[html.index('<section id="tunnels">') :]
+    assert "Serves" in detail and "nothing: no hostname, no route" in detail
+    bare = tf.write_report({"tunnels": worked_fleet()["tunnels"]}, tmp_path / "b.md", as_of=AS_OF)
+    assert "was not read: fetch with tunnelframe fetch --routing" in bare.read_text()
+    paths = tf.export_frames(worked_fleet(), tmp_path / "out", format="csv")
+    assert {"hostnames", "routes", "tunnel_dns"} <= set(paths)
+    hostnames = pd.read_csv(paths["hostnames"])
+    assert sorted(hostnames["hostname"].unique()) == [
+        "admin.example.com",
+        "legacy.example.com",
+        "shop.example.com",
+    ]
+    bare_paths = tf.export_frames({"tunnels": worked_fleet()["tunnels"]}, tmp_path / "o2")
+    assert set(bare_paths) == {"connections", "connectors", "tunnels"}

@@ -315,7 +315,7 @@ def tunnel_impact(source: object) -> pd.DataFrame:
         if parts:
             serves = "; ".join(parts)
         elif not read:
-            serves = "unknown: routing not read (tunnelframe snapshot --routing)"
+            serves = "unknown: routing not read (tunnelframe fetch --routing)"
         elif tunnel.get("config_src") == "local" and "dns" in read:
             serves = "no route; locally managed: hostnames in its config.yml, none in DNS"
         elif tunnel.get("config_src") == "local":

@@ -42,6 +42,7 @@ from tunnelframe.report._history import history
 from tunnelframe.report._html import render_html
 from tunnelframe.report._markdown import render_markdown
 from tunnelframe.report._redact import REDACT_KEY_ENV, Redactor
+from tunnelframe.report._routing import routing
 from tunnelframe.report._sections import SectionBuilder, fmt_time
 from tunnelframe.report._source import FleetData, redact, resolve
 
@@ -74,6 +75,7 @@ SECTIONS: list[SectionBuilder] = [
     _sections.colos,
     _sections.ages,
     history,
+    routing,
     _sections.tunnels,
 ]
 
@@ -570,7 +572,9 @@ def export_frames(
         As in :func:`write_report`.
     directory : str or PathLike
         Where to write ``connections``, ``connectors`` and ``tunnels`` (``.parquet`` or
-        ``.csv``); created when missing, existing files of those names are replaced.
+        ``.csv``), and ``hostnames``, ``routes`` and ``tunnel_dns`` when the source holds what
+        the tunnels serve (:func:`tunnelframe.fetch_routing`); created when missing,
+        existing files of those names are replaced.
     format : {"parquet", "csv", "xlsx"}, default "parquet"
         Parquet keeps the dtypes (categories, nullable integers, UTC times); CSV writes
         times as ISO 8601. ``"xlsx"`` writes one workbook, ``fleet.xlsx``, with one sheet per
@@ -605,6 +609,11 @@ def export_frames(
         "connectors": data.connectors,
         "tunnels": data.tunnels,
     }
+    if data.routing is not None:  # what the tunnels serve, when it was read
+        serving = Analysis(data).serving
+        frames["hostnames"] = serving.hostnames
+        frames["routes"] = serving.routes
+        frames["tunnel_dns"] = serving.dns
     if format == "xlsx":
         return _write_xlsx(frames, root)
     root.mkdir(parents=True, exist_ok=True)

@@ -593,7 +593,7 @@ RULES: tuple[Rule, ...] = (
         description=(
             "Published hostnames and private network routes whose tunnel is down or never "
             "ran: they are unreachable now. Bring the tunnel back, or move them to a healthy "
-            "tunnel. Needs the routing read (tunnelframe snapshot --routing)."
+            "tunnel. Needs the routing read (tunnelframe fetch --routing)."
         ),
         rows=_route_to_down,
         show=(
@@ -604,7 +604,7 @@ RULES: tuple[Rule, ...] = (
         ),
         message=route_to_down_message,
         advice=("restart cloudflared on its hosts", "or move its hostnames and routes"),
-        unavailable="The routing was not read (tunnelframe snapshot --routing).",
+        unavailable="The routing was not read (tunnelframe fetch --routing).",
     ),
     Rule(
         id="reconnecting",
@@ -752,7 +752,7 @@ RULES: tuple[Rule, ...] = (
         ),
         message=orphan_dns_message,
         advice=("delete the DNS record or point it at a live tunnel",),
-        unavailable="The DNS records were not read (tunnelframe snapshot --routing).",
+        unavailable="The DNS records were not read (tunnelframe fetch --routing).",
     ),
     Rule(
         id="unrouted-tunnel",
@@ -771,7 +771,7 @@ RULES: tuple[Rule, ...] = (
         ),
         message=unrouted_message,
         advice=("delete the tunnel if it is no longer used",),
-        unavailable="The routing was not read completely (tunnelframe snapshot --routing).",
+        unavailable="The routing was not read completely (tunnelframe fetch --routing).",
     ),
     Rule(
         id="fetch-errors",

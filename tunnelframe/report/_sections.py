@@ -644,6 +644,9 @@ def tunnels(a: Analysis) -> Section:
             ("Active since", fmt_time(t.get("conns_active_at"))),
             ("Inactive since", fmt_time(t.get("conns_inactive_at"))),
         ]
+        serves = a.serving.of(tid)[1]
+        if serves is not None:  # what it serves, when the routing was read
+            fields.append(("Serves", serves))
         blocks: list[Block] = [Fields(fields)]
         blocks.append(table(mine, _CONNECTOR_DETAIL, empty="No connector is running this tunnel."))
         groups.append(
