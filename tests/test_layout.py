@@ -39,6 +39,7 @@ LAYERS: list[set[str]] = [
     {"fetch", "snapshot"},
     {"versions", "colos", "simulator", "datasets"},
     {"history"},
+    {"engine"},  # the judging engine: rules, findings, check, diff, fix-first ranking
     {"plotting"},
     {"report"},
     {"tunnelframe"},  # the package root re-exports everything

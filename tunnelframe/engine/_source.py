@@ -27,10 +27,9 @@ from tunnelframe.frames import (
     tunnels_frame,
     tunnels_from_connections,
 )
-from tunnelframe.report._redact import Redactor
 from tunnelframe.snapshot import Snapshot, load_snapshot
 
-__all__: list[str] = []
+__all__ = ["ERROR_COLUMNS", "KINDS", "FleetData", "resolve"]
 
 #: Columns of the fetch-errors frame, as ``Snapshot.errors_frame()`` gives them.
 ERROR_COLUMNS = ("account_id", "tunnel_id", "tunnel_name", "status", "codes", "message")
@@ -163,17 +162,3 @@ def _now() -> pd.Timestamp:
 
 def _accounts(frame: pd.DataFrame) -> tuple[str, ...]:
     return tuple(sorted(str(a) for a in frame["account_id"].dropna().unique()))
-
-
-def redact(data: FleetData, redactor: Redactor) -> FleetData:
-    """Return ``data`` with every origin IP replaced by its pseudonym, in every frame."""
-    connections = redactor.frame(data.connections, ip_columns=("origin_ip",))
-    # Connectors and tunnels: origin_ips lists and any text that happens to hold a known IP.
-    return replace(
-        data,
-        connections=connections,
-        connectors=redactor.frame(data.connectors),
-        tunnels=redactor.frame(data.tunnels),
-        errors=None if data.errors is None else redactor.frame(data.errors),
-        redacted=True,
-    )
