@@ -61,15 +61,14 @@ from tunnelframe.plotting import (
     plot_version_drift,
     plot_version_rollout,
 )
-from tunnelframe.report import (
+from tunnelframe.engine import (
     CheckResult,
     check_fleet,
     diff_snapshots,
-    export_frames,
     findings,
     load_ignores,
-    write_report,
 )
+from tunnelframe.report import export_frames, write_report
 from tunnelframe.snapshot import Snapshot, as_connections, load_snapshot
 from tunnelframe.versions import (
     CONFIG_DRIFT_COLUMNS,
