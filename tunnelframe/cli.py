@@ -30,7 +30,6 @@ from tunnelframe._text import one_line, plural
 from tunnelframe._version import __version__
 from tunnelframe.client import TUN_TYPES
 from tunnelframe.datasets import SAMPLE_AS_OF
-from tunnelframe.history import history_summary
 from tunnelframe.engine import (
     CHECK_SCHEMA,
     RULES,
@@ -39,6 +38,7 @@ from tunnelframe.engine import (
     diff_snapshots,
     findings,
 )
+from tunnelframe.history import history_summary
 from tunnelframe.report import export_frames, report_format, write_report
 from tunnelframe.simulator import serve, simulate
 
