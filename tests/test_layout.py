@@ -28,6 +28,7 @@ LEAVES = {
     "_policy",
     "_data",
     "_versionorder",
+    "_listfilters",
 }
 
 #: Layers, lowest first; a unit may import its own layer's leaves and anything below it.
