@@ -20,7 +20,6 @@ from tunnelframe.engine._check import (
     Ignore,
     check_fleet,
     load_ignores,
-    run_check,
 )
 from tunnelframe.engine._diff import CHANGES, DIFF_COLUMNS, diff_frames, diff_snapshots
 from tunnelframe.engine._findings import (
@@ -35,7 +34,6 @@ from tunnelframe.engine._findings import (
     Show,
     calendar_notes,
     findings,
-    findings_frame,
 )
 from tunnelframe.engine._fixfirst import LONG_DEAD_DAYS, SINCE, fix_first_tunnels
 from tunnelframe.engine._source import KINDS, FleetData, resolve
@@ -64,9 +62,7 @@ __all__ = [
     "diff_frames",
     "diff_snapshots",
     "findings",
-    "findings_frame",
     "fix_first_tunnels",
     "load_ignores",
     "resolve",
-    "run_check",
 ]

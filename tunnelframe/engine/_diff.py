@@ -91,7 +91,17 @@ def _tunnel_rows(frame: pd.DataFrame) -> dict[tuple[str, str], dict[Any, Any]]:
 
 
 def diff_frames(old: FleetData, new: FleetData) -> pd.DataFrame:
-    """One row per change from ``old`` to ``new`` (see :func:`tunnelframe.diff_snapshots`)."""
+    """One row per change from ``old`` to ``new`` (see :func:`tunnelframe.diff_snapshots`).
+
+    Examples
+    --------
+    >>> from tunnelframe.engine import resolve
+    >>> def fleet(version):
+    ...     return {"tunnels": [{"id": "t1", "name": "web", "connectors": [
+    ...         {"id": "c1", "version": version, "conns": [{"id": "x1", "colo_name": "DFW"}]}]}]}
+    >>> list(diff_frames(resolve(fleet("2026.7.0")), resolve(fleet("2026.8.2")))["change"])
+    ['upgraded']
+    """
     rows: list[dict[str, Any]] = []
     old_t, new_t = _tunnel_rows(old.tunnels), _tunnel_rows(new.tunnels)
     old_ha = _tunnel_rows(ha_report(old.connections, level="tunnel"))

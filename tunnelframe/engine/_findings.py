@@ -61,7 +61,17 @@ Severity = Literal["high", "warn", "info"]
 
 
 class FrameRedactor(Protocol):
-    """What the engine asks of a redactor (the report's): a frame with its IPs hidden."""
+    """What the engine asks of a redactor (the report's): a frame with its IPs hidden.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> class Hide:
+    ...     def frame(self, frame, *, ip_columns=()):
+    ...         return frame.assign(**{c: "ip-…" for c in ip_columns})
+    >>> Hide().frame(pd.DataFrame({"host": ["192.0.2.1"]}), ip_columns=("host",))["host"][0]
+    'ip-…'
+    """
 
     def frame(self, frame: pd.DataFrame, *, ip_columns: tuple[str, ...] = ()) -> pd.DataFrame: ...
 
@@ -71,7 +81,19 @@ MAX_DETAILED_TUNNELS = 150
 
 
 class Analysis:
-    """The analyses of one fleet, each computed on first use."""
+    """The analyses of one fleet, each computed on first use, and the rows each rule flags.
+
+    Examples
+    --------
+    >>> from tunnelframe.engine import RULES, Analysis, resolve
+    >>> fleet = {"tunnels": [{"id": "t1", "account_tag": "a", "name": "web",
+    ...     "status": "healthy", "connectors": [{"id": "c1", "version": "2024.1.0", "conns": [
+    ...         {"id": f"x{i}", "colo_name": "DFW"} for i in range(4)]}]}]}
+    >>> analysis = Analysis(resolve(fleet, as_of="2026-08-20"))
+    >>> single_colo = next(rule for rule in RULES if rule.id == "single-colo")
+    >>> list(analysis.rows_of(single_colo)["tunnel_name"])
+    ['web']
+    """
 
     def __init__(
         self,
@@ -292,7 +314,14 @@ class Analysis:
 
 @dataclass(frozen=True)
 class Show:
-    """A column of a finding's table: heading, source column and how it is shown."""
+    """A column of a finding's table: heading, source column and how it is shown.
+
+    Examples
+    --------
+    >>> from tunnelframe.engine import RULES
+    >>> RULES[0].show[0]
+    Show(title='Tunnel', column='tunnel_name', kind='text')
+    """
 
     title: str
     column: str
@@ -301,7 +330,15 @@ class Show:
 
 @dataclass(frozen=True)
 class Rule:
-    """One finding: what breaks it (``rows``), how it is shown, what ``check`` prints."""
+    """One finding: what breaks it (``rows``), how it is shown, what ``check`` prints.
+
+    Examples
+    --------
+    >>> from tunnelframe.engine import RULES
+    >>> rule = next(rule for rule in RULES if rule.id == "single-colo")
+    >>> rule.severity, rule.title
+    ('warn', 'single-colo tunnels')
+    """
 
     id: str
     title: str

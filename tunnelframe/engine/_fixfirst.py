@@ -107,6 +107,15 @@ def fix_first_tunnels(a: Analysis) -> list[dict[str, Any]]:
     2 info), the ``rules`` it breaks (ids, rule order), ``n_rows``, ``hosts``, ``advice``
     (each action once), ``since`` (its most severe finding's oldest row, as :data:`SINCE`
     says; None when unknown) and ``what`` (one phrase per rule).
+
+    Examples
+    --------
+    >>> from tunnelframe.engine import Analysis, resolve
+    >>> fleet = {"tunnels": [{"id": "t1", "account_tag": "a", "name": "web",
+    ...     "status": "healthy", "connectors": [{"id": "c1", "version": "2024.1.0", "conns": [
+    ...         {"id": f"x{i}", "colo_name": "DFW"} for i in range(4)]}]}]}
+    >>> [(t["name"], t["rules"]) for t in fix_first_tunnels(Analysis(resolve(fleet)))]
+    [('web', ['unsupported', 'single-connector', 'single-colo'])]
     """
     times = _connector_times(a)
     tunnels: dict[tuple[str, str], dict[str, Any]] = {}

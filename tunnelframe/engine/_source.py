@@ -37,7 +37,18 @@ ERROR_COLUMNS = ("account_id", "tunnel_id", "tunnel_name", "status", "codes", "m
 
 @dataclass(frozen=True)
 class FleetData:
-    """Everything a report needs, already flattened."""
+    """Everything a judgement (and a report) needs, already flattened.
+
+    Examples
+    --------
+    >>> from tunnelframe.engine import resolve
+    >>> fleet = {"tunnels": [{"id": "t1", "account_tag": "a", "name": "web",
+    ...     "status": "healthy", "connectors": [{"id": "c1", "version": "2024.1.0", "conns": [
+    ...         {"id": f"x{i}", "colo_name": "DFW"} for i in range(4)]}]}]}
+    >>> data = resolve(fleet, as_of="2026-08-20")
+    >>> len(data.connections), data.origin, data.tunnels_complete
+    (4, 'fleet', True)
+    """
 
     connections: pd.DataFrame
     connectors: pd.DataFrame
@@ -62,7 +73,14 @@ def resolve(
     source: FleetSource, *, as_of: TimeLike | None = None, kind: str | None = None
 ) -> FleetData:
     """Return the :class:`FleetData` of ``source`` (see :func:`tunnelframe.write_report`),
-    limited to the tunnels of one ``kind`` (``tun_type``) when given."""
+    limited to the tunnels of one ``kind`` (``tun_type``) when given.
+
+    Examples
+    --------
+    >>> fleet = {"tunnels": [{"id": "t1", "name": "web", "tun_type": "warp_connector"}]}
+    >>> len(resolve(fleet).tunnels), len(resolve(fleet, kind="cfd_tunnel").tunnels)
+    (1, 0)
+    """
     if kind is not None and kind not in KINDS:
         raise ValueError(f"kind must be one of {', '.join(KINDS)} or None, got {kind!r}")
     data = _resolve(source, as_of=as_of)
