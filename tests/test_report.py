@@ -102,7 +102,7 @@ def test_write_report_returns_the_path_it_wrote(tmp_path: Path) -> None:
 
 def test_sections_in_order_with_findings_first(report_html: str) -> None:
     ids = [a["id"] for t, a in _Page(report_html).tags if t == "section"]
-    assert ids == ["fix", "glance", "findings", "versions", "colos", "ages", "tunnels"]
+    assert ids == ["fix", "glance", "findings", "versions", "colos", "ages", "routing", "tunnels"]
     toc = re.findall(r'<li><a href="#([a-z]+)">', report_html)
     assert toc == ids
 
@@ -529,7 +529,7 @@ def test_sample_report_is_complete_and_light(tmp_path: Path) -> None:
     assert "Figure unavailable" not in text
     # every live tunnel of the sample is there: the most urgent 200 with their detail, the
     # rest one row each
-    from tunnelframe.report._findings import MAX_DETAILED_TUNNELS
+    from tunnelframe.engine import MAX_DETAILED_TUNNELS
 
     live = [t for t in tf.load_sample()["tunnels"] if not t.get("deleted_at")]
     n_detailed = text.count('<details id="t-')
@@ -777,7 +777,7 @@ def test_a_large_fleet_details_its_most_urgent_tunnels(
     big_report: tuple[str, str, pd.DataFrame],
 ) -> None:
     page, _, found = big_report
-    from tunnelframe.report._findings import MAX_DETAILED_TUNNELS
+    from tunnelframe.engine import MAX_DETAILED_TUNNELS
 
     anchors = set(re.findall(r'<details id="(t-[^"]+)"', page))
     assert len(anchors) == MAX_DETAILED_TUNNELS

@@ -28,6 +28,13 @@ from tunnelframe.colos import (
     pair_ha_report,
 )
 from tunnelframe.datasets import load_sample
+from tunnelframe.engine import (
+    CheckResult,
+    check_fleet,
+    diff_snapshots,
+    findings,
+    load_ignores,
+)
 from tunnelframe.fetch import fetch_connector, fetch_fleet, fetch_tunnel
 from tunnelframe.fetch_routing import fetch_routing
 from tunnelframe.frames import (
@@ -65,15 +72,7 @@ from tunnelframe.plotting import (
     plot_version_drift,
     plot_version_rollout,
 )
-from tunnelframe.report import (
-    CheckResult,
-    check_fleet,
-    diff_snapshots,
-    export_frames,
-    findings,
-    load_ignores,
-    write_report,
-)
+from tunnelframe.report import export_frames, write_report
 from tunnelframe.serving import origin_hosts, single_origin, tunnel_impact
 from tunnelframe.snapshot import Snapshot, as_connections, load_snapshot
 from tunnelframe.versions import (
@@ -181,6 +180,7 @@ _SUBPACKAGES = (
     "client",
     "colos",
     "datasets",
+    "engine",
     "fetch",
     "frames",
     "history",

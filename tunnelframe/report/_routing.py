@@ -13,8 +13,8 @@ from typing import Any
 import pandas as pd
 
 from tunnelframe._text import plural
+from tunnelframe.engine import Analysis, Show
 from tunnelframe.report._doc import Block, Group, Section, Text
-from tunnelframe.report._findings import Analysis, Show
 from tunnelframe.report._sections import _known_tunnels, table
 from tunnelframe.serving import origin_hosts
 

@@ -1,8 +1,8 @@
 """What each tunnel serves, for the judging rules: their rows and messages, and the impact.
 
 The rows of ``single-origin``, ``route-to-down``, ``orphan-dns`` and ``unrouted-tunnel`` (their
-:class:`~tunnelframe.report._findings.Rule` entries live with every other rule in
-:data:`~tunnelframe.report._findings.RULES`), and :class:`Serving`: the frames of a source's
+:class:`~tunnelframe.engine._findings.Rule` entries live with every other rule in
+:data:`~tunnelframe.engine._findings.RULES`), and :class:`Serving`: the frames of a source's
 routing and each tunnel's impact (the hostnames and routes it serves) computed once, which
 every tunnel finding carries. Decides nothing about layout and never fetches.
 """
@@ -19,7 +19,7 @@ from tunnelframe.frames import hostnames_frame, routes_frame, routing_read, tunn
 from tunnelframe.serving import single_origin, tunnel_impact
 
 if TYPE_CHECKING:
-    from tunnelframe.report._findings import Analysis
+    from tunnelframe.engine._findings import Analysis
 
 __all__: list[str] = []
 
