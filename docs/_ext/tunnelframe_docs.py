@@ -41,7 +41,7 @@ SECTIONS: list[tuple[str, str, tuple[str, ...], str]] = [
     (
         "fetch",
         "Fetch and snapshots",
-        ("client", "_policy", "fetch", "snapshot", "datasets"),
+        ("client", "_policy", "fetch", "fetch_routing", "snapshot", "datasets"),
         "Talk to the Cloudflare API (or the simulator) with the limits of a :class:`Policy`, "
         "read cloudflared and WARP Connector tunnels (``kinds=``), keep what was fetched as a "
         ":class:`Snapshot`, and load the bundled sample fleet. Only ``fetch_*`` and "
@@ -68,6 +68,15 @@ SECTIONS: list[tuple[str, str, tuple[str, ...], str]] = [
         "Where connectors connect (Cloudflare data centres, *colos*) and whether each "
         "connector and tunnel is redundant: cloudflared's connections spread over colos "
         "(:func:`ha_report`), WARP Connector's active/passive pairs (:func:`pair_ha_report`).",
+    ),
+    (
+        "serving",
+        "What tunnels serve",
+        ("serving",),
+        "Where tunnels run and what breaks when one is down: the origins (public IP and "
+        "architecture) their connectors share (:func:`origin_hosts`), tunnels whose replicas "
+        "all sit behind one origin (:func:`single_origin`), and the hostnames and private "
+        "routes each tunnel serves (:func:`tunnel_impact`, read by :func:`fetch_routing`).",
     ),
     (
         "plotting",

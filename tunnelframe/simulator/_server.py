@@ -186,6 +186,15 @@ class SimulatedApi:
 
         ``parts`` among ``"configurations"`` (Cloudflare Tunnel Read), ``"routes"`` (Zero
         Trust / Cloudflare One Networks Read), ``"zones"`` (Zone Read), ``"dns"`` (DNS Read).
+
+        Examples
+        --------
+        >>> import requests
+        >>> with serve({"tunnels": [{"id": "t1", "account_tag": "acc1"}]}) as api:
+        ...     api.deny("routes")
+        ...     requests.get(f"{api.url}/accounts/acc1/teamnet/routes", timeout=5,
+        ...                  headers={"Authorization": f"Bearer {api.token}"}).status_code
+        403
         """
         self.routing.deny(*parts)
 
