@@ -28,9 +28,14 @@ class Serving:
     """The routing of one source as frames, and each tunnel's impact (computed on first use)."""
 
     def __init__(self, tunnels: pd.DataFrame, routing: Mapping[str, Any] | None) -> None:
+        self.tunnels = tunnels
         self.routing = routing
+
+    @cached_property
+    def fleet(self) -> dict[str, Any]:
+        """The fleet dict the frames read: the tunnels' identity and the raw routing."""
         records = []
-        for row in tunnels.to_dict("records"):
+        for row in self.tunnels.to_dict("records"):
             deleted = row.get("deleted_at")
             records.append(
                 {
@@ -41,14 +46,17 @@ class Serving:
                     "deleted_at": None if _missing(deleted) else str(deleted),
                 }
             )
-        self.fleet: dict[str, Any] = {"tunnels": records}
-        if routing is not None:
-            self.fleet["routing"] = routing
+        fleet: dict[str, Any] = {"tunnels": records}
+        if self.routing is not None:
+            fleet["routing"] = self.routing
+        return fleet
 
     @property
     def read(self) -> tuple[str, ...]:
         """The routing parts read completely (empty: routing not read)."""
-        return routing_read(self.fleet)
+        if self.routing is None:
+            return ()
+        return routing_read({"tunnels": [], "routing": self.routing})
 
     @cached_property
     def hostnames(self) -> pd.DataFrame:
