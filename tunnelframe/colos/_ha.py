@@ -25,6 +25,13 @@ from tunnelframe.colos._core import (
     _labelled,
     _take,
 )
+from tunnelframe.colos._rules import (
+    CONNECTOR_HA_RULES,
+    HA_STATES,
+    TUNNEL_HA_RULES,
+    ha_states,
+    holds,
+)
 from tunnelframe.frames import tunnels_frame
 from tunnelframe.snapshot import Snapshot, as_connections, load_snapshot
 
@@ -33,7 +40,8 @@ _TEXT = pd.ArrowDtype(pa.string())
 __all__ = ["ha_report"]
 
 _CONNECTOR_STATUSES = ("ok", "single_colo", "degraded", "down")
-_TUNNEL_STATUSES = ("ok", "single_colo", "degraded", "single_connector", "down")
+# Best first, as the ordered categories of ``status`` (HA_STATES lists them worst first).
+_TUNNEL_STATUSES = tuple(reversed(HA_STATES))
 
 
 def _spread(n_sites: int, n_metros: int) -> str:
@@ -135,7 +143,8 @@ def ha_report(
       sites of one metro are not ``single_colo``: that is how cloudflared spreads them.
     - ``ok``: otherwise.
 
-    Tunnel ``status``, the first that applies:
+    Tunnel ``status``, the first that applies (the rule table
+    :data:`~tunnelframe.colos.TUNNEL_HA_RULES`, which the history queries share):
 
     - ``down``: no active connection (or no connector).
     - ``single_connector``: exactly one connector up: no host redundancy.
@@ -216,12 +225,11 @@ def ha_report(
     if "tun_type" in frame.columns:  # WARP Connector pairs are pair_ha_report's to judge
         frame = frame[(frame["tun_type"] != "warp_connector").fillna(True).to_numpy(dtype=bool)]
     c = _connectors(frame)
-    down, degraded = c.n_active == 0, c.n_active < expected
-    status = np.select(
-        [down, degraded, (c.n_colos == 1) & (c.n_active > 1)],
-        ["down", "degraded", "single_colo"],
-        "ok",
-    ).astype(object)
+    degraded = c.n_active < expected
+    status = ha_states(
+        pd.DataFrame({"n_active": c.n_active, "n_colos": c.n_colos, "expected": expected}),
+        CONNECTOR_HA_RULES,
+    )
     if level == "connector":
         out = _take(frame, (*_CONNECTOR_KEYS, "run_at"), c.rows)
         out["n_active"] = c.n_active.astype(np.int64)
@@ -331,12 +339,14 @@ def _tunnel_report(
     only_colo = np.full(n, "", dtype=object)
     single = np.flatnonzero(n_colos == 1)
     only_colo[single] = c.colo_labels[pair_colo[np.searchsorted(pair_tunnel, single)]]
-    single_colo = (n_colos == 1) & (n_active > 1)
-    status = np.select(
-        [n_active == 0, n_up == 1, n_short > 0, single_colo],
-        ["down", "single_connector", "degraded", "single_colo"],
-        "ok",
+    tally = pd.DataFrame(
+        {"n_active": n_active, "n_active_connectors": n_up, "n_short": n_short, "n_colos": n_colos}
     )
+    rule = dict(TUNNEL_HA_RULES)
+    status = ha_states(tally, TUNNEL_HA_RULES)
+    # The flags are the rules' conditions, set whatever the status.
+    single_colo = holds(tally, rule["single_colo"])
+    single_connector = holds(tally, rule["single_connector"])
 
     out = _take(frame, (*_TUNNEL_KEYS, "tunnel_status"), c.tunnel_rows)
     api = out["tunnel_status"].astype("str").str.lower()
@@ -351,7 +361,7 @@ def _tunnel_report(
         n_pending=per_tunnel(c.n_pending),
         n_colos=n_colos,
         n_metros=c.n_tunnel_metros.astype(np.int64),
-        single_connector=_flags(n_up == 1),
+        single_connector=_flags(single_connector),
         single_colo=_flags(single_colo),
         single_metro=_flags(c.n_tunnel_metros == 1),
         concentration=concentration.astype(np.float64),

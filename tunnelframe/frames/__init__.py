@@ -79,6 +79,7 @@ from tunnelframe.frames._columns import (
 from tunnelframe.frames._payload import _Payload
 from tunnelframe.frames._rebuild import (
     ACTIVE_SQL,
+    PENDING_SQL,
     connection_flags,
     connectors_from_connections,
     edge_strings,
@@ -95,6 +96,7 @@ __all__ = [
     "ACTIVE_SQL",
     "CONNECTIONS_SCHEMA",
     "CONNECTORS_SCHEMA",
+    "PENDING_SQL",
     "TUNNELS_SCHEMA",
     "connection_flags",
     "connections_frame",
