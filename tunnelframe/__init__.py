@@ -12,9 +12,11 @@ from tunnelframe._errors import (
     AsOfWarning,
     AuthError,
     NotFoundError,
+    PartialFleetWarning,
     RateLimitError,
     SchemaError,
     TunnelframeError,
+    TunnelframeWarning,
 )
 from tunnelframe._version import __version__
 from tunnelframe.client import Client, Policy
@@ -99,12 +101,14 @@ __all__ = [
     "CheckResult",
     "Client",
     "NotFoundError",
+    "PartialFleetWarning",
     "Policy",
     "RateLimitError",
     "SchemaError",
     "Snapshot",
     "StaleReleasesWarning",
     "TunnelframeError",
+    "TunnelframeWarning",
     "UnknownColoWarning",
     "Version",
     "VersionSummary",
