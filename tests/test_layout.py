@@ -28,6 +28,8 @@ LEAVES = {
     "_policy",
     "_data",
     "_versionorder",
+    "_refresh",
+    "_fleetfile",
 }
 
 #: Layers, lowest first; a unit may import its own layer's leaves and anything below it.
@@ -41,6 +43,7 @@ LAYERS: list[set[str]] = [
     {"history"},
     {"plotting"},
     {"report"},
+    {"watch"},  # refreshes, stores and diffs: above history and the judging engine
     {"tunnelframe"},  # the package root re-exports everything
     {"cli"},  # uses the root's names (tf.fetch_fleet, ...)
     {"__main__"},

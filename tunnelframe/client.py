@@ -233,6 +233,9 @@ class Client:
         self.base_url: str = check_base_url(
             base_url or os.environ.get("CLOUDFLARE_BASE_URL") or DEFAULT_BASE_URL
         )
+        #: The local rate budget: at most this many requests in any ``window_s`` seconds.
+        self.requests_per_window: int = int(requests_per_window)
+        self.window_s: float = float(window_s)
         self._cancelled = threading.Event()
         self._deadline_at: float | None = None
         self._limits = 0

@@ -31,6 +31,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
 
 from tunnelframe._errors import ApiError, SchemaError, TunnelframeError
+from tunnelframe._refresh import plan_reads
 from tunnelframe.client import TUN_TYPES, Client
 from tunnelframe.frames import connections_frame, connectors_frame, tunnels_frame
 from tunnelframe.snapshot import Snapshot
@@ -103,6 +104,9 @@ def fetch_fleet(
     max_workers: int = 8,
     progress: bool = True,
     deadline: float | None = None,
+    previous: Snapshot | None = None,
+    max_requests: int | None = None,
+    budget_share: float = 0.5,
 ) -> Snapshot:
     """Fetch every tunnel of one or more accounts with its connectors.
 
@@ -141,10 +145,32 @@ def fetch_fleet(
         :class:`ApiError` past it; a tunnel not read by then is recorded in
         ``snapshot.errors``. Default: no deadline (each request still has the client's
         ``Policy.request_deadline``).
+    previous : Snapshot, optional
+        Refresh incrementally from this earlier snapshot (see "Incremental refresh" below).
+        An empty snapshot (no tunnels) makes every tunnel new: a first, capped read.
+    max_requests : int, optional
+        Incremental refresh: the most requests this call may make (listing included).
+    budget_share : float
+        Incremental refresh: the share of the client's rate budget
+        (``client.requests_per_window``) this call may spend, 0 < share <= 1; default half.
 
     Returns
     -------
     Snapshot
+
+    Notes
+    -----
+    **Incremental refresh** (``previous`` given): every tunnel is listed as usual (the list
+    carries each tunnel's ``status``, ``conns_active_at`` and ``conns_inactive_at``); then, within
+    the cap (``max_requests`` and ``budget_share``, whichever is smaller, less the list calls),
+    ``/connections`` is read for every tunnel that is new, whose list entry changed, or whose
+    read failed in ``previous``; tunnels no longer listed are dropped; the rest are carried
+    forward from ``previous`` and the longest-unread of them are re-read with what is left of
+    the cap. Each tunnel records when its connectors were read (``observed_at``). A tunnel
+    that needed a read but found no room is carried forward as it was (a changed one, so the
+    next refresh sees the change again), or, new or failed before, recorded in ``errors``
+    ("not read yet"), so the next refresh reads it first. Changes the list cannot show (one
+    connector of several restarting) are seen when the rotation reaches the tunnel.
 
     Examples
     --------
@@ -160,6 +186,14 @@ def fetch_fleet(
     """
     if max_workers < 1:
         raise ValueError(f"max_workers must be >= 1, got {max_workers}")
+    if not (isinstance(budget_share, int | float) and 0 < budget_share <= 1):
+        raise ValueError(
+            f"budget_share must be a share of the budget, 0 < share <= 1, got {budget_share!r}"
+        )
+    if max_requests is not None and (isinstance(max_requests, bool) or max_requests < 1):
+        raise ValueError(f"max_requests must be a whole number >= 1, got {max_requests!r}")
+    if previous is not None and not isinstance(previous, Snapshot):
+        raise TypeError(f"previous must be a Snapshot, got {type(previous).__name__}")
     own_client = client is None
     active_client = Client(pool_size=max_workers) if client is None else client
     try:
@@ -182,6 +216,8 @@ def fetch_fleet(
                 kinds=_kinds(kinds),
                 max_workers=max_workers,
                 progress=progress,
+                previous=previous,
+                cap=_cap(active_client, max_requests, budget_share),
             )
     finally:
         if own_client:
@@ -197,6 +233,8 @@ def _fetch_fleet(
     kinds: tuple[str, ...],
     max_workers: int,
     progress: bool,
+    previous: Snapshot | None = None,
+    cap: int = 0,
 ) -> Snapshot:
     # tqdm.auto warns on import in a Jupyter kernel without ipywidgets: only import it when a
     # bar is wanted (the plain tqdm, disabled, costs nothing and says nothing).
@@ -218,12 +256,16 @@ def _fetch_fleet(
         for tunnel in listed:
             tunnels.append({**tunnel, "connectors": []})
             owners.append(account)
-    todo = [
-        index
-        for index, tunnel in enumerate(tunnels)
-        if (not skip_inactive or _can_have_connectors(tunnel)) and _tun_type(tunnel) in kinds
+    readable = [
+        (not skip_inactive or _can_have_connectors(tunnel)) and _tun_type(tunnel) in kinds
+        for tunnel in tunnels
     ]
     errors: dict[int, dict[str, Any]] = {}
+    if previous is None:
+        todo = [index for index, ok in enumerate(readable) if ok]
+    else:
+        slots = max(0, cap - (client.n_requests - requests_before))
+        todo = _carry_forward(tunnels, owners, readable, previous, errors, slots, fetched_at)
     with (
         tqdm(
             total=len(todo),
@@ -251,6 +293,8 @@ def _fetch_fleet(
                 index = futures[future]
                 try:
                     tunnels[index]["connectors"] = future.result()
+                    if previous is not None:
+                        tunnels[index]["observed_at"] = _iso(datetime.now(UTC))
                 except ApiError as exc:
                     errors[index] = _error_record(owners[index], tunnels[index], exc)
                 except (TunnelframeError, ValueError) as exc:  # malformed payload or id
@@ -271,6 +315,75 @@ def _fetch_fleet(
         errors=[errors[index] for index in sorted(errors)],
         n_requests=client.n_requests - requests_before,
     )
+
+
+def _cap(client: Client, max_requests: int | None, budget_share: float) -> int:
+    """The requests an incremental refresh may make: its share of the budget, at most."""
+    cap = int(budget_share * client.requests_per_window)
+    return cap if max_requests is None else min(cap, max_requests)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat()
+
+
+def _seconds(value: object, default: datetime) -> float:
+    """POSIX seconds of an ``observed_at`` value (``default`` when absent or unreadable)."""
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            moment = datetime.fromisoformat(value)
+            if moment.tzinfo is not None:
+                return moment.timestamp()
+    return default.timestamp()
+
+
+def _carry_forward(
+    tunnels: list[dict[str, Any]],
+    owners: list[str],
+    readable: list[bool],
+    previous: Snapshot,
+    errors: dict[int, dict[str, Any]],
+    slots: int,
+    fetched_at: datetime,
+) -> list[int]:
+    """Fill in the tunnels an incremental refresh does not read; the indexes to read, in order.
+
+    Tunnels that cannot have connectors are observed by the listing itself; carried ones take
+    their connectors and ``observed_at`` from ``previous``; see :func:`fetch_fleet`'s Notes.
+    """
+    before = {str(t.get("id")): t for t in previous.tunnels}
+    failed = {str(e.get("tunnel_id")) for e in previous.errors}
+    observed = {
+        key: _seconds(t.get("observed_at"), previous.fetched_at) for key, t in before.items()
+    }
+    plan = plan_reads(tunnels, readable, before, failed, observed=observed, slots=slots)
+    now = _iso(fetched_at)
+    for index, ok in enumerate(readable):
+        if not ok:
+            tunnels[index]["observed_at"] = now
+    for index in plan.carried:
+        old = before[str(tunnels[index].get("id"))]
+        tunnels[index]["connectors"] = old.get("connectors") or []
+        tunnels[index]["observed_at"] = old.get("observed_at") or _iso(previous.fetched_at)
+    for index in plan.deferred:
+        if plan.reasons[index] == "changed":
+            # As last read, list fields included: the next refresh sees the change again.
+            old = before[str(tunnels[index].get("id"))]
+            tunnels[index] = {
+                **old,
+                "connectors": old.get("connectors") or [],
+                "observed_at": old.get("observed_at") or _iso(previous.fetched_at),
+            }
+        else:
+            errors[index] = _error_record(
+                owners[index],
+                tunnels[index],
+                ApiError(
+                    f"not read yet: the refresh's share of the request budget was spent "
+                    f"({slots} reads after listing); it is read first next time"
+                ),
+            )
+    return plan.reads
 
 
 @contextlib.contextmanager
