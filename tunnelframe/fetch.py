@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import os
 import re
 import signal
 import threading
@@ -31,6 +32,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
 
 from tunnelframe._errors import ApiError, SchemaError, TunnelframeError
+from tunnelframe._fleetfile import FleetFile, TokenGroup, load_fleet_file
 from tunnelframe._refresh import plan_reads
 from tunnelframe.client import TUN_TYPES, Client
 from tunnelframe.frames import connections_frame, connectors_frame, tunnels_frame
@@ -107,6 +109,7 @@ def fetch_fleet(
     previous: Snapshot | None = None,
     max_requests: int | None = None,
     budget_share: float = 0.5,
+    fleet_file: str | os.PathLike[str] | FleetFile | None = None,
 ) -> Snapshot:
     """Fetch every tunnel of one or more accounts with its connectors.
 
@@ -153,6 +156,12 @@ def fetch_fleet(
     budget_share : float
         Incremental refresh: the share of the client's rate budget
         (``client.requests_per_window``) this call may spend, 0 < share <= 1; default half.
+    fleet_file : path or FleetFile, optional
+        Many accounts, one token each (TOML; see :func:`tunnelframe.load_fleet_file`): every
+        account of the file is read with the token in the environment variable the file
+        names, each token within its own budget share (the file's, not ``budget_share``:
+        its client allows only that many requests in any window). Every variable is checked
+        before anything is fetched. Not with ``client`` or ``account_id``.
 
     Returns
     -------
@@ -194,6 +203,32 @@ def fetch_fleet(
         raise ValueError(f"max_requests must be a whole number >= 1, got {max_requests!r}")
     if previous is not None and not isinstance(previous, Snapshot):
         raise TypeError(f"previous must be a Snapshot, got {type(previous).__name__}")
+    options: dict[str, Any] = {
+        "filters": {
+            "name": name,
+            "existed_at": existed_at,
+            "uuid": uuid,
+            "was_active_at": was_active_at,
+            "was_inactive_at": was_inactive_at,
+            "include_prefix": include_prefix,
+            "exclude_prefix": exclude_prefix,
+            "status": status,
+            "is_deleted": None if include_deleted else False,
+        },
+        "skip_inactive": skip_inactive,
+        "kinds": _kinds(kinds),
+        "max_workers": max_workers,
+        "progress": progress,
+    }
+    if fleet_file is not None:
+        if client is not None or account_id is not None:
+            raise ValueError(
+                "fleet_file names the accounts and their tokens: give no client or account_id"
+            )
+        fleet = fleet_file if isinstance(fleet_file, FleetFile) else load_fleet_file(fleet_file)
+        return _fetch_fleet_file(
+            fleet, previous=previous, max_requests=max_requests, deadline=deadline, **options
+        )
     own_client = client is None
     active_client = Client(pool_size=max_workers) if client is None else client
     try:
@@ -201,21 +236,7 @@ def fetch_fleet(
             return _fetch_fleet(
                 active_client,
                 accounts=_accounts(active_client, account_id),
-                filters={
-                    "name": name,
-                    "existed_at": existed_at,
-                    "uuid": uuid,
-                    "was_active_at": was_active_at,
-                    "was_inactive_at": was_inactive_at,
-                    "include_prefix": include_prefix,
-                    "exclude_prefix": exclude_prefix,
-                    "status": status,
-                    "is_deleted": None if include_deleted else False,
-                },
-                skip_inactive=skip_inactive,
-                kinds=_kinds(kinds),
-                max_workers=max_workers,
-                progress=progress,
+                **options,
                 previous=previous,
                 cap=_cap(active_client, max_requests, budget_share),
             )
@@ -314,6 +335,90 @@ def _fetch_fleet(
         tunnels=[tunnels[index] for index in kept],
         errors=[errors[index] for index in sorted(errors)],
         n_requests=client.n_requests - requests_before,
+    )
+
+
+def _part(previous: Snapshot | None, accounts: Iterable[str]) -> Snapshot | None:
+    """The part of ``previous`` about ``accounts`` (its tunnels and its errors)."""
+    if previous is None:
+        return None
+    mine = set(accounts)
+    return Snapshot(
+        fetched_at=previous.fetched_at,
+        account_ids=[a for a in previous.account_ids if a in mine],
+        tunnels=[t for t in previous.tunnels if str(t.get("account_tag")) in mine],
+        errors=[e for e in previous.errors if str(e.get("account_id")) in mine],
+        n_requests=0,
+    )
+
+
+def _fetch_fleet_file(
+    fleet: FleetFile,
+    *,
+    previous: Snapshot | None,
+    max_requests: int | None,
+    deadline: float | None,
+    max_workers: int,
+    **options: Any,
+) -> Snapshot:
+    """Read every token group of a fleet file (a few at once), each within its own budget."""
+    tokens = fleet.tokens()  # every variable checked before anything is fetched
+
+    def one(group: TokenGroup, client: Client) -> Snapshot:
+        with client.limit(deadline=deadline):
+            return _fetch_fleet(
+                client,
+                accounts=list(group.account_ids),
+                previous=_part(previous, group.account_ids),
+                cap=_cap(client, max_requests, 1.0),
+                max_workers=max_workers,
+                **options,
+            )
+
+    clients = [
+        (
+            group,
+            Client(
+                token,
+                requests_per_window=group.requests_allowed,
+                window_s=group.window_s,
+                pool_size=max_workers,
+            ),
+        )
+        for group, token in tokens
+    ]
+    del tokens
+    parts: list[Snapshot] = []
+    try:
+        if len(clients) == 1:
+            parts.append(one(*clients[0]))
+        else:
+            with concurrent.futures.ThreadPoolExecutor(
+                max_workers=min(4, len(clients)), thread_name_prefix="tunnelframe-token"
+            ) as pool:
+                futures = [pool.submit(one, group, client) for group, client in clients]
+                try:
+                    parts = [future.result() for future in futures]
+                except BaseException:  # Ctrl+C or one token's failure: stop every token
+                    for _, client in clients:
+                        client.cancel()
+                    for future in futures:
+                        future.cancel()
+                    raise
+    finally:
+        for _, client in clients:
+            client.close()
+    first = min(part.fetched_at for part in parts)
+    for part in parts:
+        if part.fetched_at != first:  # each part read at its own time
+            for tunnel in part.tunnels:
+                tunnel.setdefault("observed_at", _iso(part.fetched_at))
+    return Snapshot(
+        fetched_at=first,
+        account_ids=[a for part in parts for a in part.account_ids],
+        tunnels=[t for part in parts for t in part.tunnels],
+        errors=[e for part in parts for e in part.errors],
+        n_requests=sum(part.n_requests for part in parts),
     )
 
 
