@@ -14,7 +14,7 @@ token itself) and the share of that token's rate budget tunnelframe may use::
     budget_share = 0.25          # optional, else the default
 
 Accounts that name the same variable share one token, so one budget (and must agree on its
-share). :meth:`FleetFile.tokens` reads every variable at once and raises, naming each missing
+share). ``FleetFile.tokens()`` reads every variable at once and raises, naming each missing
 one, before anything is fetched. This module reads files and the environment only: no HTTP.
 """
 

@@ -387,7 +387,8 @@ def _parser() -> argparse.ArgumentParser:
         type=_share,
         default=0.5,
         metavar="SHARE",
-        help="with --incremental: the share of the token's rate budget to use (default 0.5)",
+        help="with --incremental: the share of the token's rate budget to use (default 0.5; "
+        "with --fleet, each token's share from the file)",
     )
 
     p = command(
@@ -414,9 +415,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--budget-share",
         type=_share,
-        default=0.5,
+        default=None,
         metavar="SHARE",
-        help="the share of each token's rate budget to use (default 0.5)",
+        help="the share of each token's rate budget to use (default 0.5, or with --fleet "
+        "each token's share from the file, which this caps)",
     )
     p.add_argument(
         "--cycles", type=_positive_int, default=None, metavar="N", help="stop after N cycles"

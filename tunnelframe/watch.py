@@ -8,7 +8,7 @@ resumes where it left off, diffs it against the previous view, and hands the cyc
 printing, metrics and alerts. Its settings are one :class:`WatchPolicy`. It never uses more
 than its budget share of a token (the token's client allows only that many requests in any
 window), waits and tries again after a failed cycle without losing its place, and
-:meth:`Watcher.stop` (SIGTERM, Ctrl+C in the CLI) lets the cycle in progress finish.
+``Watcher.stop()`` (SIGTERM, Ctrl+C in the CLI) lets the cycle in progress finish.
 Fetching, storing and diffing live in their own modules; this one only runs the loop.
 """
 
@@ -102,9 +102,10 @@ class WatchPolicy:
     interval_s : float
         Seconds from the start of one cycle to the start of the next (default 5 minutes,
         Cloudflare's rate window).
-    budget_share : float
-        The share of each token's rate budget the watcher may use, 0 < share <= 1 (a fleet
-        file gives each token its own). The token's client allows no more in any window.
+    budget_share : float, optional
+        The share of each token's rate budget the watcher may use, 0 < share <= 1. Default:
+        half, or with a fleet file each token's share from the file (given, it caps them).
+        The token's client allows no more in any window.
     max_requests : int, optional
         Also at most this many requests per cycle and token.
     retry_s, retry_max_s : float
@@ -113,12 +114,12 @@ class WatchPolicy:
 
     Examples
     --------
-    >>> WatchPolicy(interval_s=60).budget_share
-    0.5
+    >>> WatchPolicy(interval_s=60, budget_share=0.25).budget_share
+    0.25
     """
 
     interval_s: float = 300.0
-    budget_share: float = 0.5
+    budget_share: float | None = None
     max_requests: int | None = None
     retry_s: float = 30.0
     retry_max_s: float = 600.0
@@ -128,7 +129,8 @@ class WatchPolicy:
             value = getattr(self, name)
             if not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
                 raise ValueError(f"{name} must be a finite number of seconds > 0, got {value!r}")
-        if not (isinstance(self.budget_share, int | float) and 0 < self.budget_share <= 1):
+        share = self.budget_share
+        if share is not None and not (isinstance(share, int | float) and 0 < share <= 1):
             raise ValueError(f"budget_share must be 0 < share <= 1, got {self.budget_share!r}")
         if self.max_requests is not None and self.max_requests < 1:
             raise ValueError(f"max_requests must be >= 1, got {self.max_requests!r}")
@@ -153,6 +155,16 @@ class Cycle:
         When the cycle started (UTC).
     duration_s : float
         How long it took, in seconds.
+
+    Examples
+    --------
+    >>> import tempfile, tunnelframe as tf
+    >>> with tf.simulator.serve(tf.simulator.generate_fleet(3, seed=2)) as api:
+    ...     with tf.Client(api.token, base_url=api.url) as client:
+    ...         cycle = Watcher(tempfile.mkdtemp(), client=client,
+    ...                         account_id=api.account_id).cycle()
+    >>> cycle.number, cycle.change_records()
+    (1, [])
     """
 
     number: int
@@ -230,7 +242,8 @@ class Watcher:
         if fleet_file is not None:
             fleet = fleet_file if isinstance(fleet_file, FleetFile) else load_fleet_file(fleet_file)
             fleet.tokens()  # a missing variable is an error now, not at the first cycle
-            self._fleet = _with_share(fleet, self.policy.budget_share)
+            share = self.policy.budget_share
+            self._fleet = fleet if share is None else _with_share(fleet, share)
             self.account_ids = [a.account_id for a in fleet.accounts]
         else:
             given = client if client is not None else Client(pool_size=max_workers)
@@ -245,9 +258,8 @@ class Watcher:
             self.account_ids = accounts
             # Its own limiter allows only the share in any window: no two cycles together
             # can pass it, retries included.
-            self._client = given.with_budget(
-                max(1, math.floor(self.policy.budget_share * given.requests_per_window))
-            )
+            share = 0.5 if self.policy.budget_share is None else self.policy.budget_share
+            self._client = given.with_budget(max(1, math.floor(share * given.requests_per_window)))
             if self._own_client:
                 given.close()
         self._callbacks: list[Callable[[Cycle], Any]] = (
@@ -267,12 +279,12 @@ class Watcher:
     # -- control ---------------------------------------------------------------------------
 
     def stop(self) -> None:
-        """Finish the cycle in progress (if any), then make :meth:`run` return."""
+        """Finish the cycle in progress (if any), then make ``run()`` return."""
         self._stop.set()
 
     @property
     def stopping(self) -> bool:
-        """Whether :meth:`stop` was called."""
+        """Whether ``stop()`` was called."""
         return self._stop.is_set()
 
     def add_callback(self, callback: Callable[[Cycle], Any]) -> None:
@@ -334,7 +346,7 @@ class Watcher:
     # -- the loop ----------------------------------------------------------------------------
 
     def run(self, *, max_cycles: int | None = None) -> list[Cycle]:
-        """Run cycles every ``policy.interval_s`` until :meth:`stop` (or ``max_cycles``).
+        """Run cycles every ``policy.interval_s`` until ``stop()`` (or ``max_cycles``).
 
         A cycle that fails (:class:`ApiError`, a network or disk error) is logged and tried
         again after a backoff; the view it would have replaced stays the starting point.

@@ -13,7 +13,7 @@ one connector is seamless (its new process connects as the old one leaves), so, 
 assumes, it moves no list field: only ``/connections`` shows it.
 
 :class:`SimClock` runs ``speed`` times faster than real time (or only when advanced by hand);
-:meth:`LivingFleet.serve` serves the fleet with one token per account and each token's rate
+``LivingFleet.serve()`` serves the fleet with one token per account and each token's rate
 window on the same clock, so the budget floor holds as it would in real time. Nothing here
 talks to the real API.
 """
@@ -57,7 +57,7 @@ _AUTO_SHARE = 0.3
 
 class SimClock:
     """Simulated time: ``start`` plus ``speed`` times the real time elapsed, plus any
-    :meth:`advance`. ``speed=0`` stops it: time moves only when advanced.
+    ``advance()``. ``speed=0`` stops it: time moves only when advanced.
 
     Examples
     --------
@@ -100,6 +100,11 @@ class Change:
     ``at`` is simulated seconds since the clock's start; ``list_visible`` says whether the
     tunnel list (``status``, ``conns_active_at``, ``conns_inactive_at``, or the tunnel's
     appearing or vanishing) shows it, or only ``/connections`` does.
+
+    Examples
+    --------
+    >>> Change(60.0, "acc1", "t1", "restart", False).list_visible
+    False
     """
 
     at: float
@@ -216,7 +221,7 @@ class LivingFleet:
     def advance(self, until: float | None = None) -> list[Change]:
         """Apply every event up to ``until`` simulated seconds (default: the clock's now).
 
-        Returns the changes made, each with its time (also appended to :attr:`changes`).
+        Returns the changes made, each with its time (also appended to ``changes``).
         """
         end = self.clock.elapsed() if until is None else until
         made: list[Change] = []
