@@ -152,7 +152,8 @@ def test_the_rotation_reads_the_longest_unread_with_what_is_left() -> None:
         # 5 requests a cycle: 1 list + 4 reads; every readable tunnel once, in listing order
         for cycle in range(math.ceil(len(readable) / 4)):
             before = api.n_requests
-            snap = _fetch(api, client, previous=snap, max_requests=5)
+            # one worker: reads complete in listing order, so "longest unread" is that order
+            snap = _fetch(api, client, previous=snap, max_requests=5, max_workers=1)
             reads = _reads(api, before)
             assert api.n_requests - before == 1 + len(reads) == 5
             # in listing order, starting over with the first ones once all were read

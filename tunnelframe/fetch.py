@@ -29,10 +29,11 @@ import signal
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Unpack
 
 from tunnelframe._errors import ApiError, SchemaError, TunnelframeError
 from tunnelframe._fleetfile import FleetFile, TokenGroup, load_fleet_file
+from tunnelframe._listfilters import FleetFilters
 from tunnelframe._refresh import plan_reads
 from tunnelframe.client import TUN_TYPES, Client
 from tunnelframe.frames import connections_frame, connectors_frame, tunnels_frame
@@ -92,14 +93,6 @@ def fetch_fleet(
     client: Client | None = None,
     *,
     account_id: str | Iterable[str] | None = None,
-    name: str | None = None,
-    existed_at: datetime | str | None = None,
-    uuid: str | None = None,
-    was_active_at: datetime | str | None = None,
-    was_inactive_at: datetime | str | None = None,
-    include_prefix: str | None = None,
-    exclude_prefix: str | None = None,
-    status: str | None = None,
     include_deleted: bool = False,
     skip_inactive: bool = True,
     kinds: str | Iterable[str] = ("cfd_tunnel",),
@@ -110,6 +103,7 @@ def fetch_fleet(
     max_requests: int | None = None,
     budget_share: float = 0.5,
     fleet_file: str | os.PathLike[str] | FleetFile | None = None,
+    **filters: Unpack[FleetFilters],
 ) -> Snapshot:
     """Fetch every tunnel of one or more accounts with its connectors.
 
@@ -128,9 +122,6 @@ def fetch_fleet(
         Default: ``Client()`` from the ``CLOUDFLARE_*`` environment variables.
     account_id : str or list of str, optional
         Default: the client's account. Several accounts go into one snapshot.
-    name, existed_at, uuid, was_active_at, was_inactive_at, include_prefix, exclude_prefix,
-    status
-        List filters, as in :meth:`Client.list_tunnels`.
     include_deleted : bool
         Also list deleted tunnels (their connectors are not read when ``skip_inactive``).
     skip_inactive : bool
@@ -148,6 +139,10 @@ def fetch_fleet(
         :class:`ApiError` past it; a tunnel not read by then is recorded in
         ``snapshot.errors``. Default: no deadline (each request still has the client's
         ``Policy.request_deadline``).
+    **filters
+        The API's list filters but ``is_deleted`` (say ``include_deleted``): ``name``,
+        ``existed_at``, ``uuid``, ``was_active_at``, ``was_inactive_at``, ``include_prefix``,
+        ``exclude_prefix``, ``status``, as in :meth:`Client.list_tunnels`.
     previous : Snapshot, optional
         Refresh incrementally from this earlier snapshot (see "Incremental refresh" below).
         An empty snapshot (no tunnels) makes every tunnel new: a first, capped read.
@@ -193,6 +188,9 @@ def fetch_fleet(
     >>> len(snap.tunnels), snap.n_requests, list(snap.connections()["colo_name"])
     (2, 2, ['DFW'])
     """
+    for key in filters:
+        if key not in FleetFilters.__optional_keys__:
+            raise TypeError(f"fetch_fleet() got an unexpected keyword argument {key!r}")
     if max_workers < 1:
         raise ValueError(f"max_workers must be >= 1, got {max_workers}")
     if not (isinstance(budget_share, int | float) and 0 < budget_share <= 1):
@@ -204,17 +202,7 @@ def fetch_fleet(
     if previous is not None and not isinstance(previous, Snapshot):
         raise TypeError(f"previous must be a Snapshot, got {type(previous).__name__}")
     options: dict[str, Any] = {
-        "filters": {
-            "name": name,
-            "existed_at": existed_at,
-            "uuid": uuid,
-            "was_active_at": was_active_at,
-            "was_inactive_at": was_inactive_at,
-            "include_prefix": include_prefix,
-            "exclude_prefix": exclude_prefix,
-            "status": status,
-            "is_deleted": None if include_deleted else False,
-        },
+        "filters": {**filters, "is_deleted": None if include_deleted else False},
         "skip_inactive": skip_inactive,
         "kinds": _kinds(kinds),
         "max_workers": max_workers,

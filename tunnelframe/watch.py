@@ -31,9 +31,9 @@ import pandas as pd
 from tunnelframe._errors import ApiError
 from tunnelframe._fleetfile import FleetFile, load_fleet_file
 from tunnelframe.client import Client
+from tunnelframe.engine import diff_snapshots
 from tunnelframe.fetch import fetch_fleet
 from tunnelframe.history import append_snapshot
-from tunnelframe.report import diff_snapshots
 from tunnelframe.snapshot import Snapshot, load_snapshot
 
 __all__ = ["Cycle", "WatchPolicy", "Watcher", "latest_snapshot", "record_snapshot"]
