@@ -120,3 +120,34 @@ def test_accounts_sharing_a_token_share_one_budget(tmp_path: Path) -> None:
 def test_a_bad_fleet_file_names_the_key(tmp_path: Path, text: str, where: str) -> None:
     with pytest.raises(tf.SchemaError, match=where):
         tf.load_fleet_file(_write(tmp_path / "fleet.toml", text))
+
+
+def test_snapshot_fleet_incremental_reads_the_rest_next_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fleet = _two_accounts()
+    path = _file(tmp_path, share_a=0.5, share_b=0.5)  # 20 requests per token and run
+    store = tmp_path / "store"
+    # The server keeps Cloudflare's quota; the file allows each run 20 requests per token.
+    with serve(fleet, token="unused-admin-token-0123456789abcdef") as api:
+        api.add_token(TOKEN_A, ["a" * 32])
+        api.add_token(TOKEN_B, ["b" * 32])
+        monkeypatch.setenv("CLOUDFLARE_BASE_URL", api.url)
+        monkeypatch.setenv("TF_TEST_TOKEN_A", TOKEN_A)
+        monkeypatch.setenv("TF_TEST_TOKEN_B", TOKEN_B)
+        argv = ["snapshot", "--fleet", str(path), "--store", str(store), "--incremental"]
+        assert main(argv) == 0
+        first = tf.watch.latest_snapshot(store, ["a" * 32, "b" * 32])
+        assert first is not None and first.errors  # more tunnels than one run's share
+        unread = {e["tunnel_id"] for e in first.errors}
+        before = len(api.request_log)
+        assert main(argv) == 0
+        read_now = {
+            p.split("?")[0].split("/")[-2]
+            for _, p, _ in api.request_log[before:]
+            if p.split("?")[0].endswith("/connections")
+        }
+        assert all(status == 200 for _, _, status in api.request_log)
+    assert unread <= read_now  # the ones not read yet come first
+    out = capsys.readouterr()
+    assert TOKEN_A not in out.out + out.err and TOKEN_B not in out.out + out.err

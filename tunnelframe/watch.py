@@ -28,7 +28,7 @@ from typing import Any
 
 import pandas as pd
 
-from tunnelframe._errors import ApiError
+from tunnelframe._errors import ApiError, AuthError
 from tunnelframe._fleetfile import FleetFile, load_fleet_file
 from tunnelframe.client import Client
 from tunnelframe.engine import diff_snapshots
@@ -349,7 +349,8 @@ class Watcher:
         """Run cycles every ``policy.interval_s`` until ``stop()`` (or ``max_cycles``).
 
         A cycle that fails (:class:`ApiError`, a network or disk error) is logged and tried
-        again after a backoff; the view it would have replaced stays the starting point.
+        again after a backoff; the view it would have replaced stays the starting point. An
+        :class:`AuthError` (a token refused) is raised: waiting will not fix it.
         Returns the cycles run (their snapshots, so only keep ``max_cycles`` small).
         """
         done: list[Cycle] = []
@@ -359,6 +360,8 @@ class Watcher:
                 started = time.monotonic()
                 try:
                     cycle = self.cycle()
+                except AuthError:
+                    raise  # a token refused will not heal by waiting: stop and say so
                 except (ApiError, OSError) as exc:
                     _log.warning("watch: the cycle failed (%s); trying again in %.0f s", exc, wait)
                     self._stop.wait(wait)
