@@ -193,7 +193,10 @@ def test_html_reads_on_phone_and_paper(report_html: str) -> None:
     assert "@media print" in css and "@media (max-width:" in css
     assert "max-width:100%" in css  # images shrink to the screen
     assert ".scroll{overflow-x:auto" in css  # wide tables scroll on their own
-    assert report_html.count('<div class="scroll">') == report_html.count("<table>")
+    n_tables = report_html.count("<table>") + report_html.count('<table class="stack">')
+    assert report_html.count('<div class="scroll">') == n_tables
+    # wide tables stack into one card per row below 40rem, each value labelled
+    assert "table.stack tr{display:flex" in css and 'data-label="Host"' in report_html
 
 
 # --------------------------------------------------------------------------------------------
@@ -756,12 +759,19 @@ def test_long_tables_are_capped_with_every_row_as_csv(
     ]
     block = page[start : min(ends)]
     assert block.count("<tr>") == MAX_TABLE_ROWS + 1  # the heading row too
-    assert f"… and {n - MAX_TABLE_ROWS:,} more rows: all {n:,} are in the CSV below." in block
+    said = f"{MAX_TABLE_ROWS} of {n:,} rows shown, fewest active connections first"
+    assert f"{said}; all {n:,} are in the CSV below." in block
     csv_text = html.unescape(re.search(r"<textarea[^>]*>(.*?)</textarea>", block, re.S)[1])
     rows = pd.read_csv(io.StringIO(csv_text))
     assert len(rows) == n and rows.columns[0] == "Tunnel"
+    # the cap keeps the worst rows: the CSV is in the table's order, fewest active first,
+    # and the table shows its first rows
+    active = rows["Active conns"].tolist()
+    assert active == sorted(active) and active[0] < active[-1]
+    shown = re.findall(r'<tr><td class="text">(?:<a [^>]*>)?([^<]*)<', block)
+    assert [html.unescape(s) for s in shown] == rows["Tunnel"].head(MAX_TABLE_ROWS).tolist()
     # Markdown keeps every row too, after the capped table
-    assert f"*… and {n - MAX_TABLE_ROWS:,} more rows; all {n:,} as CSV:*" in md
+    assert f"*{said}; all {n:,} as CSV:*" in md
     assert "```csv\nTunnel," in md
 
 

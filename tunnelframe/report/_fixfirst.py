@@ -203,7 +203,7 @@ def fix_first(a: Analysis) -> Section:
             f"{len(ranked):,} tunnels need attention ({said}), most urgent first: by severity, "
             "then by how many rules they break. Details per rule are under Findings."
         ),
-        Table(columns, rows, caption="One row per tunnel", empty=""),
+        Table(columns, rows, caption="One row per tunnel", empty="", cards=True),
     ]
     if len(ranked) > MAX_ROWS:
         blocks.append(
