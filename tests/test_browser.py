@@ -17,6 +17,7 @@ import contextlib
 import fcntl
 import json
 import os
+import re
 import select
 import shutil
 import subprocess
@@ -223,19 +224,22 @@ def test_report_renders_in_chromium(
     assert browser.evaluate("window.__pwned === undefined", session)
     assert browser.evaluate("document.scripts.length", session) == 1
     assert browser.evaluate(f"document.body.textContent.includes({json.dumps(PWN)})", session)
-    # The fix-first block comes first, above the cards, one row per tunnel, high first.
+    # The fix-first block comes first, above the cards: its headline one row per tunnel,
+    # the sample's fresh outages (down for minutes, connectors lost) leading.
     fix = browser.evaluate(
         "(() => { const s = document.querySelector('section#fix');"
-        " const rows = Array.from(s.querySelectorAll('tbody tr'));"
+        " const rows = Array.from(s.querySelector('table').tBodies[0].rows);"
         " const cards = document.querySelector('.cards').getBoundingClientRect().top;"
-        " return [rows.length, rows.map(r => r.cells[1].textContent),"
-        " s.getBoundingClientRect().top < cards, rows[0].cells[0].textContent]; })()",
+        " return [rows.length, rows.map(r => Array.from(r.cells).map(c => c.textContent)),"
+        " s.getBoundingClientRect().top < cards]; })()",
         session,
     )
-    n_rows, severities, above, first = fix
-    assert n_rows > 3 and above, fix
-    assert severities == sorted(severities, key=["high", "warn", "info"].index)
-    assert severities[0] == "high" and first
+    n_rows, cells, above = fix
+    assert n_rows == 10 and above, fix
+    assert all(r[1] == "high" for r in cells)
+    fresh = [r for r in cells if re.match(r"down for \d+ minutes", r[2])]
+    assert len(fresh) >= 3 and cells[: len(fresh)] == fresh, cells  # they lead
+    assert all(r[3].startswith("down since ") and "delete" not in r[4] for r in fresh)
     # Long tables get a filter box and sortable headings (the inline script, allowed by the
     # CSP): filtering the fix-first table by a tunnel's name leaves that row only.
     filtered = browser.evaluate(

@@ -1,11 +1,10 @@
-"""The "Fix these first" block: one row per tunnel that breaks a rule, most urgent first.
+"""The "Fix these first" block: the head of the fix-first order, then every tunnel to fix.
 
-Built from the rows of every rule (:meth:`~tunnelframe.report._findings.Analysis.rows_of`,
-computed once and shared with the Findings section): a tunnel's row says what is wrong, since
-when (for a down tunnel the time its last connection went, telling a long-dead tunnel, a
-cleanup candidate, from a fresh incident), on which hosts (origin IPs and architecture) and
-what to do. Rows are ranked by severity, then by impact (how many rules and rows the tunnel
-breaks), then by name. Like every section builder it hands the renderers plain text.
+The order, the worst problem of each tunnel, its date and its one action come from
+:func:`~tunnelframe.report._urgency.fix_frame` (computed once, shared with the tunnel details,
+which cover every tunnel listed here). The block headlines the first :data:`HEADLINE` tunnels as
+the page's first thing and keeps the full list, capped like every long table (all of it in
+CSV), one click away. Like every section builder it hands the renderers plain text.
 """
 
 from __future__ import annotations
@@ -15,207 +14,143 @@ from typing import Any
 import pandas as pd
 
 from tunnelframe._text import plural
-from tunnelframe.report._doc import Cell, Column, Section, Table, Text
-from tunnelframe.report._findings import RULES, Analysis
-from tunnelframe.report._sections import _known_tunnels, fmt_time, name_of, tunnel_anchor
+from tunnelframe.report._doc import Block, Cell, Column, Group, Section, Table, Text
+from tunnelframe.report._findings import Analysis, Show
+from tunnelframe.report._sections import (
+    MAX_TABLE_ROWS,
+    _csv,
+    _known_tunnels,
+    fmt_time,
+    name_of,
+    tunnel_anchor,
+)
+from tunnelframe.report._urgency import LONG_DEAD_DAYS, fix_frame
 
-__all__ = ["LONG_DEAD_DAYS", "MAX_ROWS", "SINCE", "fix_first"]
+__all__ = ["HEADLINE", "fix_first"]
 
-#: A tunnel down for at least this many days is a cleanup candidate, not an incident.
-LONG_DEAD_DAYS = 30
-#: Rows shown; the rest are counted ("and N more").
-MAX_ROWS = 25
+#: Tunnels headlined at the top of the page.
+HEADLINE = 10
 
-_STARTED = "the connector's start (run_at)"
-_SET_UP = "the newest start (run_at) of its active connectors: its connectors have run as now since"
-#: What the "Since" column means per rule: the earliest time the API lets us date the problem
-#: from. The API keeps no history, so most are lower bounds of how long the state has held.
-SINCE: dict[str, str] = {
-    "unsupported": f"{_STARTED}: it has run this version since",
-    "releases-behind": f"{_STARTED}: it has run this version since",
-    "degraded": "the oldest opened_at of its connections pending reconnect, else "
-    f"{_STARTED}; the API does not say when a connection dropped",
-    "reconnecting": f"the oldest opened_at of its connections pending reconnect, else {_STARTED}",
-    "down": "when its last connection went (conns_inactive_at)",
-    "single-connector": _SET_UP,
-    "single-colo": _SET_UP,
-    "pair-ha": _SET_UP,
-    "config-drift": f"{_STARTED}; it may have fallen behind later",
-    "fetch-errors": "when the snapshot was fetched",
-}
-
-_RANK = {"high": 0, "warn": 1, "info": 2}
-_LABEL = {"high": "high", "warn": "warning", "info": "info"}
-
-
-def _missing(value: Any) -> bool:
-    return value is None or bool(pd.isna(value))
+_COLUMNS = (
+    Column("Tunnel"),
+    Column("Severity", "status"),
+    Column("What is wrong", "wide"),
+    Column("Since"),
+    Column("What to do", "wide", lead=True),
+    Column("Hosts", "wide"),
+)
+_SHOW = (
+    Show("Tunnel", "tunnel_name"),
+    Show("Severity", "severity"),
+    Show("What is wrong", "what"),
+    Show("Since", "since_text"),
+    Show("What to do", "action"),
+    Show("Hosts", "hosts"),
+)
+_ORDER = (
+    f"most urgent first: outages of less than {LONG_DEAD_DAYS} days (most connectors lost, "
+    "then most recent), then by severity and how much each breaks, cleanup candidates "
+    f"(down {LONG_DEAD_DAYS} days or more) last"
+)
 
 
-def _down_words(days: Any) -> str:
-    if _missing(days):
-        return "down (since an unknown time)"
-    if days >= LONG_DEAD_DAYS:
-        return f"down for {plural(round(days), 'day')}: long dead, a cleanup candidate"
-    if days < 1:
-        minutes = days * 24 * 60
-        span = (
-            plural(round(minutes), "minute") if minutes < 120 else plural(round(days * 24), "hour")
+def _since_text(said: str, at: Any) -> str:
+    return f"{said} an unknown time" if at is None or pd.isna(at) else f"{said} {fmt_time(at)}"
+
+
+def _hosts_text(hosts: str) -> str:
+    parts = [h for h in hosts.split(", ") if h]
+    if not parts:
+        return "—"
+    return ", ".join(parts[:4]) + (f" and {len(parts) - 4} more" if len(parts) > 4 else "")
+
+
+def _rows(frame: pd.DataFrame, known: set[str]) -> list[list[Cell]]:
+    rows: list[list[Cell]] = []
+    for t in frame.to_dict("records"):
+        tid = str(t["tunnel_id"])
+        rows.append(
+            [
+                Cell(name_of(t["tunnel_name"]), tunnel_anchor(tid) if tid in known else None),
+                Cell(str(t["severity"])),
+                Cell(str(t["what"])),
+                Cell(str(t["since_text"])),
+                Cell(str(t["action"])),
+                Cell(_hosts_text(str(t["hosts"]))),
+            ]
         )
-        return f"down for {span}: a fresh incident"
-    return f"down for {plural(round(days), 'day')}"
-
-
-def _connector_times(a: Analysis) -> tuple[dict[Any, Any], dict[Any, Any], dict[Any, Any]]:
-    """(account, tunnel, connector) -> run_at; -> oldest opened_at pending reconnect;
-    (account, tunnel) -> newest run_at of its connectors holding an active connection."""
-    c = a.connections
-    keys = ["account_id", "tunnel_id", "connector_id"]
-    frame = pd.DataFrame(
-        {k: c[k].astype(object).map(lambda v: None if _missing(v) else str(v)) for k in keys}
-    ).assign(
-        run_at=c["run_at"],
-        opened_at=c["opened_at"],
-        pending=c["is_pending_reconnect"].fillna(False).astype(bool),
-    )
-    frame = frame[frame["connector_id"].notna()]
-    run = frame.groupby(keys)["run_at"].min().dropna().to_dict()
-    pending = frame[frame["pending"]].groupby(keys)["opened_at"].min().dropna().to_dict()
-    active = frame[~frame["pending"] & frame["opened_at"].notna()]
-    newest = active.groupby(keys[:2])["run_at"].max().dropna().to_dict()
-    return run, pending, newest
-
-
-def _since(a: Analysis, rule_id: str, row: dict[Any, Any], times: tuple[Any, ...]) -> Any:
-    """When ``row`` of rule ``rule_id`` began, as :data:`SINCE` says; None when unknown."""
-    run, pending, newest = times
-    tunnel = (str(row.get("account_id")), str(row.get("tunnel_id")))
-    connector = (*tunnel, str(row.get("connector_id")))
-    value: Any
-    if rule_id == "down":
-        value = row.get("conns_inactive_at")
-    elif rule_id == "fetch-errors":
-        value = a.data.as_of if a.data.fetched_at is None else a.data.fetched_at
-    elif rule_id in ("degraded", "reconnecting"):
-        value = pending.get(connector, run.get(connector))
-    elif rule_id in ("single-connector", "single-colo", "pair-ha"):
-        value = newest.get(tunnel)
-    else:
-        value = run.get(connector)
-    return None if _missing(value) else pd.Timestamp(value)
+    return rows
 
 
 def fix_first(a: Analysis) -> Section:
-    """One row per tunnel with a finding, ranked by severity then impact."""
-    times = _connector_times(a)
-    tunnels: dict[tuple[str, str], dict[str, Any]] = {}
-    for rule in RULES:
-        found = a.rows_of(rule)
-        if found is None or found.empty:
-            continue
-        for row in found.to_dict("records"):
-            key = (str(row.get("account_id")), str(row.get("tunnel_id")))
-            t = tunnels.setdefault(
-                key,
-                {
-                    "name": row.get("tunnel_name"),
-                    "tunnel_id": row.get("tunnel_id"),
-                    "rank": 9,
-                    "rules": [],
-                    "n_rows": 0,
-                    "hosts": [],
-                    "advice": [],
-                    "since": None,
-                    "since_rank": 9,
-                    "what": [],
-                },
-            )
-            t["rank"] = min(t["rank"], _RANK[rule.severity])
-            # the row dates its most severe finding, from the oldest of that finding's rows
-            since = _since(a, rule.id, row, times)
-            if since is not None and (
-                _RANK[rule.severity] < t["since_rank"]
-                or (_RANK[rule.severity] == t["since_rank"] and since < t["since"])
-            ):
-                t["since"], t["since_rank"] = since, _RANK[rule.severity]
-            t["n_rows"] += 1
-            if rule.id not in t["rules"]:
-                t["rules"].append(rule.id)
-                what = rule.title
-                if rule.id == "down":
-                    inactive: Any = row.get("conns_inactive_at")
-                    days = (
-                        None
-                        if _missing(inactive)
-                        else (a.data.as_of - pd.Timestamp(inactive)).total_seconds() / 86400
-                    )
-                    what = _down_words(days)
-                t["what"].append(what)
-                # each action once per row, however many rules ask for it
-                given = {one.casefold() for one in t["advice"]}
-                t["advice"].extend(x for x in rule.advice if x.casefold() not in given)
-            for host in str(row.get("host") or "").split(", "):
-                if host and host not in t["hosts"]:
-                    t["hosts"].append(host)
-    if not tunnels:
+    """The most urgent tunnels first, one row each with its worst problem and one action."""
+    frame = fix_frame(a)
+    if frame.empty:
         return Section(
             "fix",
             "Fix these first",
             [Text("Nothing to fix: no tunnel breaks a rule.")],
             toc_note="nothing",
         )
-    ranked = sorted(
-        tunnels.values(),
-        key=lambda t: (t["rank"], -len(t["rules"]), -t["n_rows"], name_of(t["name"]).casefold()),
+    frame = frame.assign(
+        since_text=[
+            _since_text(s, at) for s, at in zip(frame["since"], frame["since_at"], strict=True)
+        ]
     )
     known = _known_tunnels(a)
-    severities = ("high", "warn", "info")
-    columns = [
-        Column("Tunnel"),
-        Column("Severity", "status"),
-        Column("What is wrong", "wide"),
-        Column("Since"),
-        Column("Hosts", "wide"),
-        Column("What to do", "wide"),
-    ]
-    rows: list[list[Cell]] = []
-    for t in ranked[:MAX_ROWS]:
-        tid = t["tunnel_id"]
-        anchor = tunnel_anchor(tid) if not _missing(tid) and str(tid) in known else None
-        hosts = t["hosts"]
-        shown_hosts = ", ".join(hosts[:4]) + (
-            f" and {len(hosts) - 4} more" if len(hosts) > 4 else ""
-        )
-        rows.append(
-            [
-                Cell(name_of(t["name"]), anchor),
-                Cell(severities[t["rank"]]),
-                Cell("; ".join(t["what"])),
-                Cell("unknown" if t["since"] is None else fmt_time(t["since"])),
-                Cell(shown_hosts or "—"),
-                Cell("; ".join(t["advice"])),
-            ]
-        )
-    counts = pd.Series([severities[t["rank"]] for t in ranked]).value_counts()
-    said = ", ".join(f"{counts[s]:,} {_LABEL[s]}" for s in severities if s in counts)
-    blocks: list[Any] = [
-        Text(
-            f"{len(ranked):,} tunnels need attention ({said}), most urgent first: by severity, "
-            "then by how many rules they break. Details per rule are under Findings."
+    outage = frame["outage"].astype(object)
+    n_live = int((outage == "live").sum())
+    n_cleanup = int((outage == "cleanup").sum())
+    rest = frame[outage.isna()]["severity"].value_counts()
+    counts = [
+        f"{n_live:,} down now" if n_live else "",
+        *(
+            f"{rest[s]:,} {word}"
+            for s, word in (("high", "high"), ("warn", "warning"), ("info", "info"))
+            if rest.get(s, 0)
         ),
-        Table(columns, rows, caption="One row per tunnel", empty="", cards=True),
+        f"{n_cleanup:,} cleanup {'candidate' if n_cleanup == 1 else 'candidates'}"
+        if n_cleanup
+        else "",
     ]
-    if len(ranked) > MAX_ROWS:
-        blocks.append(
-            Text(f"… and {len(ranked) - MAX_ROWS:,} more tunnels: see Findings.", note=True)
+    said = ", ".join(c for c in counts if c)
+    n = len(frame)
+    head = frame.head(HEADLINE)
+    blocks: list[Block] = [
+        Text(
+            f"{plural(n, 'tunnel')} to fix ({said}). "
+            + (f"The {len(head)} most urgent:" if n > len(head) else "Most urgent first:")
+        ),
+        Table(_COLUMNS, _rows(head, known), empty="", cards=True),
+    ]
+    if n > len(head):
+        shown = frame.head(MAX_TABLE_ROWS)
+        more = n - len(shown)
+        full = Table(
+            _COLUMNS,
+            _rows(shown, known),
+            empty="",
+            more=more,
+            csv=_csv(frame, _SHOW) if more else None,
+            order=_ORDER,
+            cards=True,
         )
-    shown = [r.id for r in RULES if any(r.id in t["rules"] for t in ranked)]
+        blocks.append(
+            Group(
+                f"All {plural(n, 'tunnel')} to fix, in this order",
+                [full],
+                anchor="fix-all",
+            )
+        )
+    else:
+        blocks.append(Text(f"Order: {_ORDER}.", note=True))
     blocks.append(
         Text(
-            "Since: the row's most severe finding, dated from its oldest row: "
-            + "; ".join(f"{rid}: {SINCE[rid]}" for rid in shown)
-            + ".",
+            "Since: when the row's worst problem began, as far as the API tells: a connector's "
+            "start, a pending reconnect's opened_at, a tunnel's last connection "
+            "(conns_inactive_at). The API keeps no history, so most are lower bounds. "
+            "Every rule's rows are under Findings.",
             note=True,
         )
     )
-    return Section("fix", "Fix these first", blocks, toc_note=f"{len(ranked):,} tunnels")
+    return Section("fix", "Fix these first", blocks, toc_note=f"{n:,} tunnels")

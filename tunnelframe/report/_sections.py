@@ -38,6 +38,7 @@ from tunnelframe.report._doc import (
     Text,
 )
 from tunnelframe.report._findings import RULES, Analysis, Rule, Show
+from tunnelframe.report._urgency import detailed
 
 __all__: list[str] = []
 
@@ -218,8 +219,8 @@ def table_group(
 
 
 def _known_tunnels(a: Analysis) -> set[str]:
-    """The tunnels with a detail section to link to."""
-    return a.detailed_tunnels
+    """The tunnels with a detail section to link to: the head of the fix-first order."""
+    return detailed(a)
 
 
 def _figure(
@@ -677,7 +678,7 @@ def tunnels(a: Analysis) -> Section:
         connectors["ha"].astype("object").fillna(connectors["ha_status"].astype("object"))
     )
     connectors = connectors.sort_values("run_at", ascending=False, kind="stable")
-    detailed = a.detailed_tunnels
+    detailed = _known_tunnels(a)
     shown = connectors[connectors["tunnel_id"].isin(detailed)]
     by_tunnel = {tid: g for tid, g in shown.groupby("tunnel_id", sort=False)}
     n_connectors = connectors["tunnel_id"].value_counts().to_dict()
