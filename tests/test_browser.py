@@ -241,9 +241,10 @@ def test_report_renders_in_chromium(
     assert len(fresh) >= 3 and cells[: len(fresh)] == fresh, cells  # they lead
     assert all(r[3].startswith("down since ") and "delete" not in r[4] for r in fresh)
     # Long tables get a filter box and sortable headings (the inline script, allowed by the
-    # CSP): filtering the fix-first table by a tunnel's name leaves that row only.
+    # CSP): filtering the full fix-first list by a tunnel's name leaves that row only.
+    n_rows = browser.evaluate("document.querySelector('#fix-all tbody').rows.length", session)
     filtered = browser.evaluate(
-        "(() => { const t = document.querySelector('section#fix table');"
+        "(() => { const t = document.querySelector('#fix-all table');"
         " const box = t.closest('.tbl').querySelector('input.filter');"
         " const live = () => Array.from(t.tBodies[0].rows).map(r => r.cells[0].textContent);"
         " const name = live()[1];"
@@ -256,7 +257,7 @@ def test_report_renders_in_chromium(
     wanted, shown, n_back = filtered
     assert shown and all(wanted in s for s in shown) and n_back == n_rows, filtered
     sorted_names = browser.evaluate(
-        "(() => { const t = document.querySelector('section#fix table');"
+        "(() => { const t = document.querySelector('#fix-all table');"
         " t.tHead.rows[0].cells[0].click();"
         " return Array.from(t.tBodies[0].rows).map(r => r.cells[0].textContent); })()",
         session,

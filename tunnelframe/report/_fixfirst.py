@@ -124,24 +124,35 @@ def fix_first(a: Analysis) -> Section:
         Table(_COLUMNS, _rows(head, known), empty="", cards=True),
     ]
     if n > len(head):
-        shown = frame.head(MAX_TABLE_ROWS)
-        more = n - len(shown)
+        # The list goes as far as the tunnels detailed below (all of them in a smaller
+        # fleet), so every tunnel it names can be looked up on the page.
+        listed = frame[frame["tunnel_id"].astype(str).isin(known)]
+        shown = listed.head(MAX_TABLE_ROWS)
+        more = len(listed) - len(shown)
         full = Table(
             _COLUMNS,
             _rows(shown, known),
             empty="",
             more=more,
-            csv=_csv(frame, _SHOW) if more else None,
+            csv=_csv(listed, _SHOW) if more else None,
             order=_ORDER,
             cards=True,
         )
-        blocks.append(
-            Group(
-                f"All {plural(n, 'tunnel')} to fix, in this order",
-                [full],
-                anchor="fix-all",
+        group: list[Block] = [full]
+        if len(listed) < n:
+            group.append(
+                Text(
+                    f"The other {n - len(listed):,} tunnels to fix come after these: every "
+                    "rule's rows are under Findings, and tunnelframe check lists them all.",
+                    note=True,
+                )
             )
+        title = (
+            f"All {plural(n, 'tunnel')} to fix, in this order"
+            if len(listed) == n
+            else f"The {len(listed):,} most urgent of {n:,} tunnels to fix, in this order"
         )
+        blocks.append(Group(title, group, anchor="fix-all"))
     else:
         blocks.append(Text(f"Order: {_ORDER}.", note=True))
     blocks.append(

@@ -50,7 +50,7 @@ _STATUS_CLASSES = {
 # The page's one script, allowed by its hash in the CSP; the page reads fully without it (a
 # capped table says how many rows it shows and carries all of them as CSV).
 # - Opens every <details> before printing (a printed report shows all it holds).
-# - A table of more than 8 rows gets a filter box searching ALL its rows: a capped table's
+# - A table of more than 10 rows gets a filter box searching ALL its rows: a capped table's
 #   rows come from its embedded CSV (the rows shown are reused, with their links; the others
 #   are built as text only), and it still shows at most as many rows as it was capped at,
 #   saying "3 matches, 1 shown".
@@ -87,7 +87,7 @@ _SCRIPT = (
     "b.appendChild(m[i].tr);}"
     "if(note)note.textContent=q===''?said:plural(m.length,'match')+(m.length>n?', '+"
     "n.toLocaleString('en')+' shown':'')+'.';};"
-    "if(recs.length>8){var i=document.createElement('input');i.type='search';"
+    "if(recs.length>10){var i=document.createElement('input');i.type='search';"
     "i.className='filter';i.placeholder='Filter all '+recs.length.toLocaleString('en')+' rows';"
     "i.setAttribute('aria-label','Filter rows');"
     "i.addEventListener('input',function(){q=i.value.trim().toLowerCase();show();});"
@@ -184,6 +184,7 @@ details.finding.info{border-left-color:var(--info)}
 details.finding>summary{font-weight:600}
 details.finding .count{display:inline-block;min-width:2.2rem;text-align:center;margin-right:.3rem}
 .clean{display:flex;flex-wrap:wrap;gap:.4rem;margin:.6rem 0;padding:0;list-style:none}
+.clean .badge{white-space:normal}
 dl.fields{display:grid;grid-template-columns:max-content 1fr;gap:.15rem 1rem;margin:.5rem 0;
 font-size:.88rem}
 dl.fields dt{color:var(--muted)}

@@ -408,7 +408,7 @@ def findings(a: Analysis, rules: Sequence[Rule] = RULES) -> Section:
         said = "Nothing to report: every rule passes."
     intro = Text(said)
     # Rules that pass come last, after everything that needs attention.
-    return Section("findings", "Findings", [intro, *blocks, *clean], toc_note=str(total))
+    return Section("findings", "Findings", [intro, *blocks, *clean], toc_note=f"{total:,}")
 
 
 _BY_VERSION = (
@@ -657,7 +657,6 @@ _TUNNEL_ROW = (
     Show("Connectors", "n_connectors", "num"),
     Show("Versions", "versions", "mono"),
     Show("Origin IPs", "hosts", "mono"),
-    Show("Edge", "edges", "mono"),
 )
 
 
@@ -719,7 +718,6 @@ def tunnels(a: Analysis) -> Section:
                     "n_connectors": n_connectors.get(tid, 0),
                     "versions": versions_of.get(tid, ""),
                     "hosts": hosts_of.get(tid, ""),
-                    "edges": edges,
                 }
             )
             continue

@@ -251,7 +251,10 @@ def fix_frame(a: Analysis) -> pd.DataFrame:
                 else (a.data.as_of - pd.Timestamp(inactive)).total_seconds() / 86400
             )
             outage, said, action = _outage(days, lost)
-            whats[[f["rule"].id for f in problems].index("down")] = said
+            ids = [f["rule"].id for f in problems]
+            whats[ids.index("down")] = said
+            if "degraded" in ids:  # its connectors are down: the same outage, said once
+                del whats[ids.index("degraded")]
         else:
             action = _ACTION.get(worst.id, "; ".join(worst.advice))
         records.append(
