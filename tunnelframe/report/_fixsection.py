@@ -1,7 +1,7 @@
 """The "Fix these first" block: the head of the fix-first order, then every tunnel to fix.
 
 The order, the worst problem of each tunnel, its date and its one action come from
-:func:`~tunnelframe.report._urgency.fix_frame` (computed once, shared with the tunnel details,
+:func:`tunnelframe.engine.fix_first_tunnels` (computed once, shared with the tunnel details,
 which cover every tunnel listed here). The block headlines the first :data:`HEADLINE` tunnels as
 the page's first thing and keeps the full list, capped like every long table (all of it in
 CSV), one click away. Like every section builder it hands the renderers plain text.
@@ -14,8 +14,8 @@ from typing import Any
 import pandas as pd
 
 from tunnelframe._text import plural
+from tunnelframe.engine import LONG_DEAD_DAYS, Analysis, Show, fix_first_tunnels
 from tunnelframe.report._doc import Block, Cell, Column, Group, Section, Table, Text
-from tunnelframe.report._findings import Analysis, Show
 from tunnelframe.report._sections import (
     MAX_TABLE_ROWS,
     _csv,
@@ -24,7 +24,6 @@ from tunnelframe.report._sections import (
     name_of,
     tunnel_anchor,
 )
-from tunnelframe.report._urgency import LONG_DEAD_DAYS, fix_frame
 
 __all__ = ["HEADLINE", "fix_first"]
 
@@ -84,7 +83,7 @@ def _rows(frame: pd.DataFrame, known: set[str]) -> list[list[Cell]]:
 
 def fix_first(a: Analysis) -> Section:
     """The most urgent tunnels first, one row each with its worst problem and one action."""
-    frame = fix_frame(a)
+    frame = fix_first_tunnels(a)
     if frame.empty:
         return Section(
             "fix",

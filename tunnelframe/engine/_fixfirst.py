@@ -1,6 +1,6 @@
-"""What to fix first: one row per tunnel that breaks a rule, ranked by one key, with one action.
+"""Which tunnels to fix first: one row per tunnel breaking a rule, one ranking, one action.
 
-:func:`fix_frame` turns the rows of every rule (computed once, shared with the Findings
+:func:`fix_first_tunnels` turns the rows of every rule (computed once, shared with the Findings
 section and ``check``) into one row per tunnel: its worst problem, since when (named for what
 the time dates), its hosts and the one thing to do about it, worded for its situation. The
 order is one function, :func:`urgency`, over the frame's columns:
@@ -11,7 +11,8 @@ order is one function, :func:`urgency`, over the frame's columns:
    rows the tunnel breaks; a measure of what the tunnel serves can replace it), then by name;
 3. cleanup candidates: tunnels down for :data:`LONG_DEAD_DAYS` or more, most recent first.
 
-The report shows the head of this order and details every tunnel it lists (:func:`detailed`).
+The report shows the head of this order and details every tunnel it lists
+(:func:`detailed_tunnels`).
 This module decides nothing about layout and never fetches.
 """
 
@@ -23,14 +24,15 @@ from typing import Any
 import pandas as pd
 
 from tunnelframe._text import plural
-from tunnelframe.report._findings import RULES, Analysis
+from tunnelframe.engine._findings import RULES, Analysis
 
 __all__ = [
     "FIX_COLUMNS",
     "LONG_DEAD_DAYS",
     "MAX_DETAILED_TUNNELS",
-    "detailed",
-    "fix_frame",
+    "SINCE",
+    "detailed_tunnels",
+    "fix_first_tunnels",
     "urgency",
 ]
 
@@ -39,7 +41,7 @@ LONG_DEAD_DAYS = 30
 #: A larger fleet has the head of the fix-first order detailed; the rest are one row each.
 MAX_DETAILED_TUNNELS = 150
 
-#: Columns of :func:`fix_frame`, in order.
+#: Columns of :func:`fix_first_tunnels`, in order.
 FIX_COLUMNS = (
     "account_id",
     "tunnel_id",
@@ -188,13 +190,26 @@ def _since(
 _CACHE: weakref.WeakKeyDictionary[Analysis, pd.DataFrame] = weakref.WeakKeyDictionary()
 
 
-def fix_frame(a: Analysis) -> pd.DataFrame:
+def fix_first_tunnels(a: Analysis) -> pd.DataFrame:
     """One row per tunnel breaking a rule, in fix-first order (:func:`urgency`); cached.
 
     ``rule`` is the tunnel's worst problem and ``what`` lists every problem, worst first;
     ``since_at`` dates the worst problem and ``since`` says what that time is ("down since");
     ``action`` is the one thing to do about the worst problem; ``outage`` is ``live`` (no
-    active connection for less than :data:`LONG_DEAD_DAYS`), ``cleanup`` or NA.
+    active connection for less than :data:`LONG_DEAD_DAYS`), ``cleanup`` or NA;
+    ``impact`` counts the rule rows the tunnel breaks.
+
+    Examples
+    --------
+    >>> from tunnelframe.engine import Analysis, resolve
+    >>> fleet = {"tunnels": [{"id": "t1", "account_tag": "a", "name": "web",
+    ...     "status": "healthy", "connectors": [{"id": "c1", "version": "2024.1.0", "conns": [
+    ...         {"id": f"x{i}", "colo_name": "DFW"} for i in range(4)]}]}]}
+    >>> fix = fix_first_tunnels(Analysis(resolve(fleet)))
+    >>> fix.loc[0, "rules"]
+    ['unsupported', 'single-connector', 'single-colo']
+    >>> fix.loc[0, "action"]
+    'upgrade cloudflared on these hosts: this version is out of support'
     """
     if a in _CACHE:
         return _CACHE[a]
@@ -285,8 +300,19 @@ def fix_frame(a: Analysis) -> pd.DataFrame:
 
 
 def urgency(frame: pd.DataFrame) -> list[int]:
-    """The fix-first order of ``frame``'s rows (:func:`fix_frame` columns): positions, most
-    urgent first. The one place the order is decided; see the module's docstring."""
+    """The fix-first order of ``frame``'s rows (:func:`fix_first_tunnels` columns): positions, most
+    urgent first. The one place the order is decided; see the module's docstring.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"outage": [None, "cleanup", "live"],
+    ...     "severity": ["warn", "high", "high"], "connectors_lost": [0, 2, 2],
+    ...     "down_days": [None, 90.0, 0.1], "impact": [1, 1, 1],
+    ...     "tunnel_name": ["a", "b", "c"], "tunnel_id": ["1", "2", "3"]})
+    >>> urgency(frame)
+    [2, 0, 1]
+    """
     outage = frame["outage"].astype(object)
     group = [
         0 if o == "live" else 4 if o == "cleanup" else 1 + _SEVERITY[str(s)]
@@ -313,15 +339,22 @@ def urgency(frame: pd.DataFrame) -> list[int]:
     return [int(i) for i in ordered]
 
 
-def detailed(a: Analysis) -> set[str]:
+def detailed_tunnels(a: Analysis) -> set[str]:
     """Ids of the tunnels the report details (and links to): every live tunnel of a fleet of
     at most :data:`MAX_DETAILED_TUNNELS`, else the head of the fix-first order (and, when it
-    is shorter, the first healthy tunnels by name)."""
+    is shorter, the first healthy tunnels by name).
+
+    Examples
+    --------
+    >>> from tunnelframe.engine import Analysis, resolve
+    >>> detailed_tunnels(Analysis(resolve({"tunnels": [{"id": "t1", "account_tag": "a"}]})))
+    {'t1'}
+    """
     live = a.live_tunnels
     ids = live["tunnel_id"].astype(str)
     if len(ids) <= MAX_DETAILED_TUNNELS:
         return set(ids)
-    head = fix_frame(a)["tunnel_id"].astype(str).tolist()[:MAX_DETAILED_TUNNELS]
+    head = fix_first_tunnels(a)["tunnel_id"].astype(str).tolist()[:MAX_DETAILED_TUNNELS]
     chosen = set(head)
     if len(chosen) < MAX_DETAILED_TUNNELS:
         names = live["tunnel_name"].astype(object).map(lambda v: "" if _missing(v) else str(v))
