@@ -419,8 +419,11 @@ def test_findings_frame() -> None:
         "tunnel_id",
         "tunnel_name",
         "connector_id",
+        "host",
         "message",
     ]
+    # the host each row concerns, as the report's tables and check's lines show it
+    assert found["host"][0] == "198.51.100.7 (linux_amd64)"
     assert list(found["rule"]) == [
         "unsupported",
         "releases-behind",

@@ -636,8 +636,8 @@ def _check(args: argparse.Namespace) -> int:
     if args.format == "json":
         _out(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
         return 0 if result.ok else 1
-    for message in result.violations["message"]:
-        _out(message)
+    for line in result.lines():
+        _out(line)
     if not (result.ok and args.quiet):
         _out(result.summary())
     return 0 if result.ok else 1

@@ -732,6 +732,7 @@ FINDINGS_COLUMNS = (
     "tunnel_id",
     "tunnel_name",
     "connector_id",
+    "host",
     "message",
 )
 
@@ -793,7 +794,7 @@ def findings_frame(analysis: Analysis, rules: Sequence[Rule]) -> pd.DataFrame:
                     "rule": rule.id,
                     "severity": rule.severity,
                     "title": rule.title,
-                    **{k: _text(row.get(k)) for k in FINDINGS_COLUMNS[3:7]},
+                    **{k: _text(row.get(k)) for k in FINDINGS_COLUMNS[3:8]},
                     "message": one_line(rule.message(analysis, row)),
                 }
             )

@@ -105,7 +105,7 @@ def fix_first(a: Analysis) -> Section:
         f"{n_live:,} down now" if n_live else "",
         *(
             f"{rest[s]:,} {word}"
-            for s, word in (("high", "high"), ("warn", "warning"), ("info", "info"))
+            for s, word in (("high", "high"), ("warn", "warn"), ("info", "info"))
             if rest.get(s, 0)
         ),
         f"{n_cleanup:,} cleanup {'candidate' if n_cleanup == 1 else 'candidates'}"
