@@ -21,7 +21,15 @@ from tunnelframe.engine._check import (
     check_fleet,
     load_ignores,
 )
-from tunnelframe.engine._diff import CHANGES, DIFF_COLUMNS, diff_frames, diff_snapshots
+from tunnelframe.engine._diff import (
+    CHANGES,
+    DIFF_COLUMNS,
+    DIFF_SCHEMA,
+    diff_counts,
+    diff_document,
+    diff_frames,
+    diff_snapshots,
+)
 from tunnelframe.engine._findings import (
     FINDINGS_COLUMNS,
     RULES,
@@ -49,6 +57,7 @@ __all__ = [
     "CHANGES",
     "CHECK_SCHEMA",
     "DIFF_COLUMNS",
+    "DIFF_SCHEMA",
     "FINDINGS_COLUMNS",
     "FIX_COLUMNS",
     "KINDS",
@@ -68,6 +77,8 @@ __all__ = [
     "calendar_notes",
     "check_fleet",
     "detailed_tunnels",
+    "diff_counts",
+    "diff_document",
     "diff_frames",
     "diff_snapshots",
     "findings",
