@@ -37,6 +37,8 @@ from tunnelframe.engine import (
     RULES,
     calendar_notes,
     check_fleet,
+    diff_counts,
+    diff_document,
     diff_snapshots,
     findings,
 )
@@ -426,22 +428,25 @@ def _diff_arguments(p: argparse.ArgumentParser) -> None:
         "--format",
         choices=("text", "json"),
         default="text",
-        help="text (default): one line per change; json: an array of change objects",
+        help="text (default): one line per change and a closing line of counts by kind; "
+        "json: one document of schema tunnelframe.diff version 1 (both snapshots' metadata, "
+        "counts by kind, the changes)",
     )
 
 
 def _diff(args: argparse.Namespace) -> int:
-    changes = diff_snapshots(args.old, args.new)
     if args.format == "json":
-        records = [
-            {k: (None if pd.isna(v) else str(v)) for k, v in row.items()}
-            for row in changes.to_dict("records")
-        ]
-        _out(json.dumps(records, indent=2, ensure_ascii=False))
+        document = diff_document(args.old, args.new)
+        _out(json.dumps(document, indent=2, ensure_ascii=False))
+        return 1 if document["changes"] else 0
+    changes = diff_snapshots(args.old, args.new)
+    for message in changes["message"]:
+        _out(message)
+    if len(changes):
+        by = ", ".join(f"{n:,} {kind}" for kind, n in diff_counts(changes).items())
+        _out(f"{plural(len(changes), 'change')}: {by}.")
     else:
-        for message in changes["message"]:
-            _out(message)
-        _out(f"{plural(len(changes), 'change')}." if len(changes) else "No change.")
+        _out("No change.")
     return 1 if len(changes) else 0
 
 
@@ -638,8 +643,8 @@ def _check(args: argparse.Namespace) -> int:
     if args.format == "json":
         _out(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
         return 0 if result.ok else 1
-    for message in result.violations["message"]:
-        _out(message)
+    for line in result.lines():
+        _out(line)
     if not (result.ok and args.quiet):
         _out(result.summary())
     return 0 if result.ok else 1
