@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, overload
 
 import pandas as pd
 import pyarrow as pa
@@ -28,6 +28,9 @@ from tunnelframe._io import atomic_write
 from tunnelframe._types import StoreLike, TimeLike
 from tunnelframe._versionorder import _order_version_columns
 from tunnelframe.frames import CONNECTIONS_SCHEMA
+
+if TYPE_CHECKING:
+    from tunnelframe.history._iceberg import IcebergHistory
 
 __all__ = ["append_snapshot", "load_history"]
 
@@ -82,7 +85,13 @@ class SnapshotLike(Protocol):
     def connections(self) -> pd.DataFrame: ...
 
 
-def append_snapshot(snapshot: SnapshotLike, store: StoreLike) -> Path:
+@overload
+def append_snapshot(snapshot: SnapshotLike, store: StoreLike) -> Path: ...
+@overload
+def append_snapshot(snapshot: SnapshotLike, store: IcebergHistory) -> str: ...
+
+
+def append_snapshot(snapshot: SnapshotLike, store: StoreLike | IcebergHistory) -> Path | str:
     """Append one snapshot's connections to a history store, atomically.
 
     The snapshot's connections frame, with its ``fetched_at`` and ``account_id``, becomes one
@@ -101,13 +110,15 @@ def append_snapshot(snapshot: SnapshotLike, store: StoreLike) -> Path:
         A snapshot from ``tunnelframe.fetch_fleet`` or ``tunnelframe.simulator.generate_history``:
         anything with ``fetched_at``, ``account_ids``, ``tunnels``, ``errors`` and
         ``connections()``.
-    store : str or path-like
-        Directory of the store; created when missing.
+    store : str, path-like or IcebergHistory
+        Directory of the store; created when missing. Or an Iceberg table
+        (:func:`tunnelframe.history.iceberg_history`): one Iceberg commit, retried while other
+        writers commit first.
 
     Returns
     -------
-    pathlib.Path
-        The Parquet file holding the snapshot.
+    pathlib.Path or str
+        The Parquet file holding the snapshot; for an Iceberg table, the snapshot's key.
 
     Examples
     --------
@@ -118,6 +129,10 @@ def append_snapshot(snapshot: SnapshotLike, store: StoreLike) -> Path:
     >>> path.parent.name
     'date=2026-08-20'
     """
+    from tunnelframe.history._iceberg import IcebergHistory
+
+    if isinstance(store, IcebergHistory):
+        return store.append(snapshot)
     fetched_at = _utc(snapshot.fetched_at, "snapshot.fetched_at")
     account_ids = sorted(str(a) for a in snapshot.account_ids)
     root = Path(store)
