@@ -69,6 +69,8 @@ _CREATED_PROPERTY = "tunnelframe.created-by"
 # A snapshot's key in the summary of the Iceberg snapshot that appended it: a retried append
 # finds it and writes nothing.
 _SNAPSHOT_PROPERTY = "tunnelframe.snapshot"
+# The last day maintenance began to close: an append to a day up to it checks the day's mark.
+_CLOSING_PROPERTY = "tunnelframe.closing-through"
 # How a commit that lost a race is retried (pyiceberg re-applies it to the new metadata): often,
 # quickly at first, for at most a minute; then the writer gives up with an error.
 _TABLE_PROPERTIES = {
@@ -231,17 +233,22 @@ class IcebergHistory:
 
     def append(self, snapshot: SnapshotLike) -> str:
         """Append one snapshot (see :func:`tunnelframe.append_snapshot`); return its key."""
-        from pyiceberg.exceptions import CommitFailedException
-
         fetched_at = _utc(snapshot.fetched_at, "snapshot.fetched_at")
         account_ids = sorted(str(a) for a in snapshot.account_ids)
         key = f"{fetched_at.isoformat()}/{_accounts_key(account_ids)}"
         table = self.rows_table(create=True)
-        # Only a day that has ended can be closed: today's snapshots skip the facts.
-        late = fetched_at.date() < pd.Timestamp.now(tz="UTC").date()
+        # Only a day maintenance has started to close needs the facts: usually none.
+        late = fetched_at.date() <= _closing(table)
         if self._holds(table, key, fetched_at, account_ids, late=late):
             return key
         rows = _to_table(snapshot, fetched_at=fetched_at, account_ids=account_ids)
+        return self.append_rows(table, rows, key=key, late=late)
+
+    def append_rows(self, table: Table, rows: pa.Table, *, key: str, late: bool) -> str:
+        """Commit one snapshot's rows (of :data:`STORE_SCHEMA`) as one Iceberg append."""
+        from pyiceberg.exceptions import CommitFailedException
+
+        fetched_at = pd.Timestamp(rows["fetched_at"][0].as_py())
         rows = self._rows_for(table, rows)
         if late:
             self._reopen(fetched_at.date())  # maintenance may have closed the day
@@ -324,8 +331,8 @@ class IcebergHistory:
         """
         ex = _expr()
 
-        snaps = self.facts_table("snaps")
-        rows_table = self.rows_table()
+        rows_table = self.rows_table()  # first: says when there is no table
+        snaps = self.facts_table("snaps")  # before the other facts (their metadata)
         others = {k: self.facts_table(k) for k in FACT_KINDS if k != "snaps"}
         state = tuple(t.metadata.current_snapshot_id for t in (snaps, rows_table, *others.values()))
         if self._cache.get("state") == state:
@@ -498,9 +505,10 @@ def compact_iceberg(
     last_closed = (clock - CLOSE_AFTER).date() - timedelta(days=1)
     table = target.rows_table()
     done = []
-    for day in sorted(_row_days(table) - _closed_days(target)):
-        if day > last_closed:
-            continue
+    to_close = sorted(d for d in _row_days(table) - _closed_days(target) if d <= last_closed)
+    if to_close:
+        _announce_closing(table, to_close[-1])
+    for day in to_close:
         for _attempt in range(5):
             try:
                 _close_day(target, day)
@@ -510,6 +518,27 @@ def compact_iceberg(
             break
     _expire(target, clock - keep)
     return done
+
+
+def _closing(table: Table) -> date:
+    """The last day maintenance has begun to close (appends to it reopen it)."""
+    return date.fromisoformat(table.metadata.properties.get(_CLOSING_PROPERTY, "0001-01-01"))
+
+
+def _announce_closing(table: Table, day: date) -> None:
+    """Tell appenders, before any day up to ``day`` is marked closed, to check for marks."""
+    from pyiceberg.exceptions import CommitFailedException
+
+    for _attempt in range(20):
+        if _closing(table) >= day:
+            return
+        try:
+            with table.transaction() as tx:
+                tx.set_properties({_CLOSING_PROPERTY: day.isoformat()})
+            return
+        except CommitFailedException:
+            table.refresh()  # an append came first; properties are not retried by pyiceberg
+    raise TunnelframeError(f"could not update Iceberg table {table.name()}: too many writers")
 
 
 def _row_days(table: Table) -> set[date]:
@@ -822,8 +851,12 @@ def export_iceberg(store: Any, target: IcebergHistory) -> int:
         )
     table = target.rows_table(create=True)
     have = _row_days(table)
+    plan = _layout.plan(root)
+    clean = [date.fromisoformat(d.date) for d in plan.days if d.clean]
+    if clean:
+        _announce_closing(table, max(clean))
     copied = 0
-    for day in _layout.plan(root).days:
+    for day in plan.days:
         when = date.fromisoformat(day.date)
         if when in have:
             continue
