@@ -38,7 +38,8 @@ from tunnelframe._checks import _utc
 from tunnelframe._errors import TunnelframeError
 from tunnelframe._version import __version__
 from tunnelframe.history._facts import FACT_KINDS, derive_facts
-from tunnelframe.history._store import STORE_SCHEMA, SnapshotLike, _accounts_key, _to_table
+from tunnelframe.history._schema import STORE_SCHEMA
+from tunnelframe.history._store import SnapshotLike, _accounts_key, _to_table
 
 if TYPE_CHECKING:
     from pyiceberg.catalog import Catalog
@@ -840,9 +841,10 @@ def export_iceberg(store: Any, target: IcebergHistory) -> int:
     ex = _expr()
 
     from tunnelframe.history import _layout
-    from tunnelframe.history._store import _existing_store, _rows_dataset
+    from tunnelframe.history._schema import existing_store
+    from tunnelframe.history._store import _rows_dataset
 
-    root = _existing_store(store)
+    root = existing_store(store)
     version = _layout.read_version(root)
     if version < _layout.FORMAT_VERSION:
         raise TunnelframeError(
