@@ -133,7 +133,7 @@ class IcebergHistory:
     >>> target = iceberg_history(f"iceberg+sqlite:///{tempfile.mkdtemp()}/catalog.db")
     >>> for snapshot in tf.simulator.generate_history(3, days=1, every="12h"):
     ...     _ = tf.append_snapshot(snapshot, target)
-    >>> tf.version_rollout(target)["fetched_at"].nunique()
+    >>> tf.connector_churn(target)["fetched_at"].nunique()
     3
     """
 
