@@ -800,9 +800,11 @@ def _scrub(text: str) -> str:
 
 
 def _is_connection_error(exc: BaseException) -> bool:
-    from sqlalchemy.exc import DBAPIError, OperationalError
+    from sqlalchemy.exc import InterfaceError, OperationalError
 
-    return isinstance(exc, OperationalError | DBAPIError | ConnectionError | TimeoutError) or (
+    # A database that does not answer, refuses the login, or drops the connection; a REST
+    # catalog's transport errors (requests). Not a constraint or programming error.
+    return isinstance(exc, OperationalError | InterfaceError | ConnectionError | TimeoutError) or (
         type(exc).__module__.startswith("requests")
     )
 
