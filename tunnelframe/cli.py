@@ -694,7 +694,13 @@ def _fleet_option(p: argparse.ArgumentParser) -> None:
 def _snapshot_arguments(p: argparse.ArgumentParser) -> None:
     _account_option(p)
     p.add_argument(
-        "--store", type=Path, required=True, metavar="DIR", help="the history store directory"
+        "--store",
+        type=_history_target,
+        required=True,
+        metavar="DIR",
+        help="the history store directory, or an Iceberg catalog URI (iceberg+sqlite:///PATH, "
+        "iceberg+postgresql://USER@HOST/DB?warehouse=...; password in "
+        "TUNNELFRAME_CATALOG_PASSWORD or TUNNELFRAME_CATALOG_PASSWORD_FILE)",
     )
     _fetch_kind_option(p)
     p.add_argument("--progress", action="store_true", help="show the progress bar")
@@ -726,7 +732,47 @@ def _fleet_source(args: argparse.Namespace) -> tf.FleetFile | None:
     return fleet
 
 
+def _history_target(text: str) -> Path | str:
+    """A history target argument: an Iceberg catalog URI as given, else a store directory."""
+    from tunnelframe.history import ICEBERG_SCHEME
+
+    return text if text.startswith(ICEBERG_SCHEME) else Path(text)
+
+
+def _iceberg_uri(text: str) -> str:
+    from tunnelframe.history import ICEBERG_SCHEME
+
+    if not text.startswith(ICEBERG_SCHEME):
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: give an Iceberg catalog URI, iceberg+sqlite:///PATH/catalog.db or "
+            "iceberg+postgresql://USER@HOST/DB?warehouse=..."
+        )
+    return text
+
+
+def _snapshot_iceberg(args: argparse.Namespace) -> int:
+    from tunnelframe.history import compact_iceberg, iceberg_history
+
+    target = iceberg_history(args.store)
+    with tf.Client() as client:
+        snapshot = tf.fetch_fleet(
+            client, account_id=_accounts(args), kinds=_kinds(args.kind), progress=args.progress
+        )
+    tf.append_snapshot(snapshot, target)
+    line = _fleet_line(snapshot)
+    if snapshot.errors:
+        line += f" {plural(len(snapshot.errors), 'tunnel')} could not be fetched."
+    line += f" Appended to {target.identifier} in {target.location}"
+    closed = compact_iceberg(target)
+    if closed:
+        line += f"; closed {', '.join(closed)}"
+    _out(line)
+    return 0
+
+
 def _snapshot(args: argparse.Namespace) -> int:
+    if isinstance(args.store, str):
+        return _snapshot_iceberg(args)
     store = Path(args.store)
     if store.exists() and not store.is_dir():
         raise _UsageError(f"--store {store}: is a file, not a history store folder")
@@ -875,7 +921,12 @@ _WATCH = _Command(
 
 
 def _history_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("store", type=Path, metavar="DIR", help="a history store directory")
+    p.add_argument(
+        "store",
+        type=_history_target,
+        metavar="DIR",
+        help="a history store directory, or an Iceberg catalog URI (see snapshot --store)",
+    )
     maintenance = p.add_mutually_exclusive_group()
     maintenance.add_argument(
         "--compact",
@@ -887,12 +938,56 @@ def _history_arguments(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="bring a store of an older tunnelframe to the current format and compact it",
     )
+    maintenance.add_argument(
+        "--export-iceberg",
+        metavar="CATALOG",
+        type=_iceberg_uri,
+        help="copy the store into an Iceberg table (iceberg+sqlite:///PATH or "
+        "iceberg+postgresql://USER@HOST/DB?warehouse=...), then exit",
+    )
     p.add_argument("-o", "--output", type=Path, help="report to write, .html or .md")
     _report_options(p)
 
 
+def _history_iceberg(args: argparse.Namespace) -> int:
+    import pyarrow.compute as pc
+
+    from tunnelframe.history import compact_iceberg, iceberg_history, load_latest
+
+    if args.migrate:
+        raise _UsageError("--migrate is for a local store; an Iceberg table evolves its schema")
+    if args.export_iceberg is not None:
+        raise _UsageError("--export-iceberg copies a local store: give its directory")
+    target = iceberg_history(args.store)
+    if args.compact:
+        days = compact_iceberg(target)
+        _out(f"Closed {', '.join(days)}." if days else "Nothing to close.")
+        return 0
+    rows = target.rows_table()
+    files = rows.inspect.files()
+    size = int(pc.sum(files["file_size_in_bytes"]).as_py() or 0)
+    _out(
+        f"Table: {target.identifier}, format "
+        f"{rows.metadata.properties.get('tunnelframe.format-version')}, "
+        f"{size / 2**20:,.1f} MB in {plural(files.num_rows, 'file')}."
+    )
+    return _summarise(args, target, lambda: load_latest(target))
+
+
 def _history(args: argparse.Namespace) -> int:
+    if isinstance(args.store, str):
+        return _history_iceberg(args)
     store: Path = args.store
+    if args.export_iceberg is not None:
+        from tunnelframe.history import export_iceberg, iceberg_history
+
+        target = iceberg_history(args.export_iceberg)
+        n_days = export_iceberg(store, target)
+        _out(
+            f"Exported {plural(n_days, 'day')} of {store} to {target.identifier} in "
+            f"{target.location}."
+        )
+        return 0
     if args.migrate:
         before = tf.migrate_history(store)
         _out(f"Migrated {store} from format {before} to {tf.history.FORMAT_VERSION}.")
@@ -907,6 +1002,11 @@ def _history(args: argparse.Namespace) -> int:
     )
     if args.migrate or args.compact:
         return 0
+    return _summarise(args, store, lambda: tf.load_history(store, latest=True))
+
+
+def _summarise(args: argparse.Namespace, store: Any, latest_rows: Callable[[], Any]) -> int:
+    """Print a history's summary; write its report with ``-o``."""
     # Every query runs once: the report below shows the same summary.
     summary = history_summary(store)
     churn, shifts, hosts, timeline = summary.churn, summary.shifts, summary.hosts, summary.timeline
@@ -943,7 +1043,7 @@ def _history(args: argparse.Namespace) -> int:
     if args.output is not None:
         # The report shows the latest snapshot, measured at its own time like a snapshot's.
         written = _write_report(
-            tf.load_history(store, latest=True).drop(columns="fetched_at"),
+            latest_rows().drop(columns="fetched_at"),
             args.output,
             format=_report_format(args.output, args.format),
             redact_ips=args.redact_ips,
