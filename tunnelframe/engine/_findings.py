@@ -41,13 +41,12 @@ from tunnelframe.engine._serving import (
     unrouted_message,
     unrouted_rows,
 )
-from tunnelframe.engine._source import FleetData, resolve
+from tunnelframe.engine._source import FleetData, resolve, tunnel_ha
 from tunnelframe.history import HistorySummary
 from tunnelframe.versions import config_drift, version_drift, version_summary
 
 __all__ = [
     "FINDINGS_COLUMNS",
-    "MAX_DETAILED_TUNNELS",
     "RULES",
     "Analysis",
     "ColumnKind",
@@ -85,10 +84,6 @@ class FrameRedactor(Protocol):
     """
 
     def frame(self, frame: pd.DataFrame, *, ip_columns: tuple[str, ...] = ()) -> pd.DataFrame: ...
-
-
-#: A larger fleet has its most urgent tunnels detailed; the rest are one row each (and CSV).
-MAX_DETAILED_TUNNELS = 150
 
 
 class Analysis:
@@ -205,28 +200,6 @@ class Analysis:
         """The routing's frames and each tunnel's impact (what it serves)."""
         return Serving(self.data.tunnels, self.data.routing)
 
-    @cached_property
-    def detailed_tunnels(self) -> set[str]:
-        """Ids of the tunnels the report details (and links to): all of a fleet of at most
-        :data:`MAX_DETAILED_TUNNELS`, else the most urgent by their findings, then by name."""
-        live = self.live_tunnels
-        ids = live["tunnel_id"].astype(str)
-        if len(ids) <= MAX_DETAILED_TUNNELS:
-            return set(ids)
-        severity = {"high": 0, "warn": 1, "info": 2}
-        rank: dict[str, int] = {}
-        for rule in RULES:
-            rows = self.rows_of(rule)
-            if rows is None:
-                continue
-            levels = row_severities(rule, rows)
-            for tid, level in zip(rows["tunnel_id"].astype(str), levels, strict=True):
-                rank[tid] = min(rank.get(tid, 9), severity[level])
-        names = live["tunnel_name"].astype(object).map(lambda v: "" if _missing(v) else str(v))
-        by_name = [t for _, t in sorted(zip(names.str.casefold(), ids, strict=True))]
-        ordered = sorted(by_name, key=lambda t: rank.get(t, 9))
-        return set(ordered[:MAX_DETAILED_TUNNELS])
-
     def rows_of(self, rule: Rule) -> pd.DataFrame | None:
         """The rows that break ``rule``, with their host, sorted by tunnel (cached)."""
         if rule.id not in self._rows:
@@ -276,10 +249,7 @@ class Analysis:
 
     @cached_property
     def ha_tunnels(self) -> pd.DataFrame:
-        frame: pd.DataFrame = ha_report(
-            self.connections, level="tunnel", expected_connections=self.expected_connections
-        )
-        return frame
+        return tunnel_ha(self.connections, expected_connections=self.expected_connections)
 
     @cached_property
     def pair_ha(self) -> pd.DataFrame:
@@ -869,6 +839,7 @@ FINDINGS_COLUMNS = (
     "tunnel_id",
     "tunnel_name",
     "connector_id",
+    "host",
     "message",
     "impact",
     "serves",
@@ -937,7 +908,7 @@ def findings_frame(analysis: Analysis, rules: Sequence[Rule]) -> pd.DataFrame:
                     "rule": rule.id,
                     "severity": level,
                     "title": rule.title,
-                    **{k: _text(row.get(k)) for k in FINDINGS_COLUMNS[3:7]},
+                    **{k: _text(row.get(k)) for k in FINDINGS_COLUMNS[3:8]},
                     "message": one_line(message),
                     "impact": impact if serves is not None else None,
                     "serves": serves,
@@ -948,7 +919,7 @@ def findings_frame(analysis: Analysis, rules: Sequence[Rule]) -> pd.DataFrame:
         {
             "rule": pd.CategoricalDtype([r.id for r in RULES]),
             "severity": pd.CategoricalDtype(["high", "warn", "info"]),
-            **dict.fromkeys(FINDINGS_COLUMNS[2:8], "string"),
+            **dict.fromkeys(FINDINGS_COLUMNS[2:9], "string"),
             "impact": "Int64",
             "serves": "string",
         }
