@@ -26,7 +26,7 @@ def worked_fleet() -> dict[str, Any]:
     on two hosts serving nothing, old deleted (its CNAME dangles), ghost CNAME to no tunnel."""
     fleet = routing_fleet()
     shop, _legacy, idle, _old = fleet["tunnels"]
-    shop.update(status="down", connectors=[], conns_inactive_at="2026-08-20T11:50:00Z")
+    shop.update(status="down", connectors=[], conns_inactive_at="2026-08-20T11:00:00Z")
     idle["connectors"] = [_connector("c3", "198.51.100.3"), _connector("c3b", "198.51.100.4")]
     fleet["tunnels"].append(
         {
@@ -35,7 +35,7 @@ def worked_fleet() -> dict[str, Any]:
             "name": "a-test",
             "status": "down",
             "config_src": "cloudflare",
-            "conns_inactive_at": "2026-08-20T11:00:00Z",
+            "conns_inactive_at": "2026-08-20T11:50:00Z",
             "connectors": [],
         }
     )
@@ -102,9 +102,12 @@ def test_fix_first_ranks_a_down_shop_above_a_down_test_tunnel(tmp_path: Path) ->
     html = tf.write_report(worked_fleet(), tmp_path / "r.html", as_of=AS_OF).read_text()
     rows = _fix_rows(html)
     names = [r[0] for r in rows]
-    # both high; by name "a-test" would lead, but shop serves 3 things and a-test none
+    # both down; "a-test" went down more recently (and leads without the routing, below), but
+    # shop serves 3 things and a-test none
     assert names[:2] == ["shop", "a-test"]
-    assert rows[0][3] == "2 hostnames: admin.example.com, shop.example.com; 1 route: 10.20.0.0/16"
+    assert rows[0][2].endswith(
+        "; it serves 2 hostnames: admin.example.com, shop.example.com; 1 route: 10.20.0.0/16"
+    )
     bare = tf.write_report(
         {"tunnels": worked_fleet()["tunnels"]}, tmp_path / "b.html", as_of=AS_OF
     ).read_text()
