@@ -619,8 +619,8 @@ def test_fix_first_block_one_row_per_tunnel_ranked(report_html: str) -> None:
     evil = rows[1]
     assert evil[1] == "high"
     assert evil[2] == (
-        "unsupported connectors; single-connector tunnels; "
-        "tunnels reaching Cloudflare from one origin IP; single-colo tunnels"
+        "unsupported connectors; single-connector tunnels; single-colo tunnels; "
+        "tunnels reaching Cloudflare from one origin IP"
     )
     # one action, for its worst problem
     assert evil[4] == "upgrade cloudflared on these hosts: this version is out of support"
