@@ -16,13 +16,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from tunnelframe.versions import load_releases, parse_version
+from tunnelframe.versions import (
+    load_releases,
+    parse_version,
+    stale_calendar_note,
+)
 
 __all__: list[str] = []
-
-#: A calendar whose newest release is older than this, at ``as_of``, is called stale:
-#: cloudflared has shipped a release every few weeks since 2020.
-STALE_AFTER_DAYS = 60
 
 #: What a CLI user can do about an old calendar.
 UPDATE_ADVICE = (
@@ -96,11 +96,7 @@ def calendar_view(calendar: Calendar, connections: pd.DataFrame, as_of: pd.Times
             f"({released:%Y-%m-%d}) in {calendar.origin}: the latest release is taken from the "
             f"fleet ({latest}); release dates after {version} are unknown, so {UPDATE_ADVICE}."
         )
-    age = (as_of - released).days
-    if age > STALE_AFTER_DAYS:
-        notes.append(
-            f"The release calendar ends at {version} ({released:%Y-%m-%d}), {age} days before "
-            f"{as_of:%Y-%m-%d}: newer cloudflared releases are probably missing, so connectors "
-            f"may look more current and better supported than they are; {UPDATE_ADVICE}."
-        )
+    stale = stale_calendar_note(version, released, as_of)
+    if stale:
+        notes.append(stale)
     return Calendar(calendar.frame, calendar.origin, latest, notes)
