@@ -16,6 +16,7 @@ import logging
 import os
 import sys
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -638,18 +639,20 @@ def _check(args: argparse.Namespace) -> int:
             )
     # releases-behind finds nothing unless --max-releases-behind is given.
     rules = [rule.id for rule in RULES if getattr(args, _rule_dest(rule.id))]
-    result = check_fleet(
-        source,
-        as_of=args.as_of,
-        max_releases_behind=args.max_releases_behind,
-        rules=rules,
-        expected_connections=args.expected_connections,
-        tunnels=args.tunnels,
-        exclude_tunnels=args.exclude_tunnels,
-        ignore=args.ignore_file,
-        releases=releases,
-        kind=_only_kind(args.kind),
-    )
+    with warnings.catch_warnings():  # a stale calendar is one of the notes printed below
+        warnings.simplefilter("ignore", tf.StaleReleasesWarning)
+        result = check_fleet(
+            source,
+            as_of=args.as_of,
+            max_releases_behind=args.max_releases_behind,
+            rules=rules,
+            expected_connections=args.expected_connections,
+            tunnels=args.tunnels,
+            exclude_tunnels=args.exclude_tunnels,
+            ignore=args.ignore_file,
+            releases=releases,
+            kind=_only_kind(args.kind),
+        )
     for note in result.notes:
         _out(f"{_PROG}: warning: {one_line(note)}", file=sys.stderr)
     for entry in result.expired:

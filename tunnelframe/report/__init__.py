@@ -22,6 +22,7 @@ import errno
 import importlib.util
 import json
 import os
+import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Literal
@@ -42,8 +43,10 @@ from tunnelframe.report._history import history
 from tunnelframe.report._html import render_html
 from tunnelframe.report._markdown import render_markdown
 from tunnelframe.report._redact import REDACT_KEY_ENV, Redactor
+from tunnelframe.report._releases import choose_calendar
 from tunnelframe.report._sections import SectionBuilder, fmt_time
 from tunnelframe.report._source import FleetData, redact, resolve
+from tunnelframe.versions import StaleReleasesWarning, stale_calendar_note
 
 __all__ = [
     "CHANGES",
@@ -307,7 +310,10 @@ def findings(
     ``fetch-errors`` (a tunnel whose connectors could not be read). The cloudflared rules
     (``degraded``, ``single-connector``, ``single-colo``) leave WARP Connector tunnels to
     ``pair-ha``, and ``unsupported`` never flags a WARP Connector (its version is not
-    cloudflared's).
+    cloudflared's). ``vulnerable``: a connector lacking security fixes a later release (up to
+    the latest) carries, with the release that has them all; ``deprecated-platform``: a
+    connector on a platform (``arch``) that stops getting releases, a warning before the
+    cutoff and high after it.
 
     Parameters
     ----------
@@ -367,7 +373,20 @@ def findings(
         expected_connections=expected_connections,
         releases=releases,
     )
-    return findings_frame(analysis, [known[r] for r in known if r in wanted])
+    found = findings_frame(analysis, [known[r] for r in known if r in wanted])
+    _warn_if_stale(releases, data.as_of)
+    return found
+
+
+def _warn_if_stale(
+    releases: pd.DataFrame | str | os.PathLike[str] | None, as_of: pd.Timestamp
+) -> None:
+    """Warn as :func:`tunnelframe.version_drift` does when the calendar in use is stale at
+    ``as_of`` (the same sentence the report and the CLI print as a note)."""
+    version, released = choose_calendar(releases).newest
+    note = stale_calendar_note(version, released, as_of)
+    if note:
+        warnings.warn(note, StaleReleasesWarning, stacklevel=3)
 
 
 def calendar_notes(
@@ -504,8 +523,9 @@ def check_fleet(
         if isinstance(ignore, (str, os.PathLike))
         else list(ignore)
     )
-    return run_check(
-        resolve(source, as_of=as_of, kind=kind),
+    data = resolve(source, as_of=as_of, kind=kind)
+    result = run_check(
+        data,
         max_releases_behind=max_releases_behind,
         rules=rules,
         expected_connections=expected_connections,
@@ -514,6 +534,8 @@ def check_fleet(
         ignores=entries,
         releases=releases,
     )
+    _warn_if_stale(releases, data.as_of)
+    return result
 
 
 def _flat(frame: pd.DataFrame) -> pd.DataFrame:

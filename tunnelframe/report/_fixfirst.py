@@ -32,6 +32,8 @@ _SET_UP = "the newest start (run_at) of its active connectors: its connectors ha
 #: from. The API keeps no history, so most are lower bounds of how long the state has held.
 SINCE: dict[str, str] = {
     "unsupported": f"{_STARTED}: it has run this version since",
+    "vulnerable": f"{_STARTED}: it has run this version since",
+    "deprecated-platform": f"{_STARTED}: it has run on this platform since",
     "releases-behind": f"{_STARTED}: it has run this version since",
     "degraded": "the oldest opened_at of its connections pending reconnect, else "
     f"{_STARTED}; the API does not say when a connection dropped",
@@ -130,14 +132,14 @@ def fix_first(a: Analysis) -> Section:
                     "what": [],
                 },
             )
-            t["rank"] = min(t["rank"], _RANK[rule.severity])
+            rank = _RANK[rule.severity_of(row)]
+            t["rank"] = min(t["rank"], rank)
             # the row dates its most severe finding, from the oldest of that finding's rows
             since = _since(a, rule.id, row, times)
             if since is not None and (
-                _RANK[rule.severity] < t["since_rank"]
-                or (_RANK[rule.severity] == t["since_rank"] and since < t["since"])
+                rank < t["since_rank"] or (rank == t["since_rank"] and since < t["since"])
             ):
-                t["since"], t["since_rank"] = since, _RANK[rule.severity]
+                t["since"], t["since_rank"] = since, rank
             t["n_rows"] += 1
             if rule.id not in t["rules"]:
                 t["rules"].append(rule.id)

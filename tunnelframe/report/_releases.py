@@ -18,6 +18,7 @@ import pandas as pd
 
 from tunnelframe.versions import (
     load_releases,
+    load_security_fixes,
     parse_version,
     stale_calendar_note,
 )
@@ -100,3 +101,13 @@ def calendar_view(calendar: Calendar, connections: pd.DataFrame, as_of: pd.Times
     if stale:
         notes.append(stale)
     return Calendar(calendar.frame, calendar.origin, latest, notes)
+
+
+def choose_fixes() -> pd.DataFrame:
+    """The security fixes to measure with: the table :func:`tunnelframe.refresh_releases`
+    cached when it extends the bundled one (built on the same cloudflared commit), else the
+    bundled table."""
+    bundled = load_security_fixes()
+    cached = load_security_fixes(cached=True)
+    same_base = cached.attrs.get("source", {}).get("commit") == bundled.attrs["source"]["commit"]
+    return cached if same_base and cached.attrs.get("refreshed_at") else bundled

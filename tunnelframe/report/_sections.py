@@ -36,7 +36,9 @@ from tunnelframe.report._doc import (
     Table,
     Text,
 )
+from tunnelframe.report._exposure import exposure_blocks
 from tunnelframe.report._findings import RULES, Analysis, Rule, Show
+from tunnelframe.versions import parse_version
 
 __all__: list[str] = []
 
@@ -323,11 +325,14 @@ def findings(a: Analysis, rules: Sequence[Rule] = RULES) -> Section:
                 )
             continue
         total += len(rows)
+        # a rule whose rows escalate (a platform past its cutoff) shows its worst row's
+        worst = min((rule.severity_of(r) for r in rows.to_dict("records")), key=order.__getitem__,
+                    default=rule.severity)  # fmt: skip
         (blocks if len(rows) else clean).append(
             Finding(
                 rule.id,
                 rule.title,
-                rule.severity,
+                worst,
                 rule.description,
                 len(rows),
                 table(rows, rule.show, known_tunnels=known),
@@ -404,6 +409,7 @@ def versions(a: Analysis) -> Section:
                 as_of=a.data.as_of,
             ),
             table(by_version, _BY_VERSION, caption="Connectors per version, newest first"),
+            *_exposure(a),
             table_group(
                 f"Tunnels running several versions or an unsupported one ({len(multi):,})",
                 multi,
@@ -414,6 +420,14 @@ def versions(a: Analysis) -> Section:
         ],
         toc_note=f"{v.current_share:.0%} current",
     )
+
+
+def _exposure(a: Analysis) -> list[Block]:
+    drift = a.drift
+    exposed = drift[drift["n_missing_fixes"].fillna(0).astype("int64").to_numpy() > 0]
+    fixed_in = exposed["fixed_in"].dropna().astype(str)
+    target = max(fixed_in, key=parse_version) if len(fixed_in) else None
+    return list(exposure_blocks(a.exposure, len(exposed), target))
 
 
 _METROS = (

@@ -70,6 +70,7 @@ from tunnelframe.versions._security import (
     load_security_fixes,
     parse_changes,
     parse_release_notes,
+    security_exposure,
 )
 from tunnelframe.versions._summary import VersionSummary, version_summary
 
@@ -92,6 +93,7 @@ __all__ = [
     "parse_release_notes",
     "parse_version",
     "refresh_releases",
+    "security_exposure",
     "stale_calendar_note",
     "version_drift",
     "version_summary",

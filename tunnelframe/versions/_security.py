@@ -27,7 +27,13 @@ from tunnelframe._io import atomic_write
 from tunnelframe._versionorder import _parse
 from tunnelframe.versions._cache import _cache_dir
 
-__all__ = ["SECURITY_FIXES_COLUMNS", "load_security_fixes", "parse_changes", "parse_release_notes"]
+__all__ = [
+    "SECURITY_FIXES_COLUMNS",
+    "load_security_fixes",
+    "parse_changes",
+    "parse_release_notes",
+    "security_exposure",
+]
 
 #: Columns of :func:`load_security_fixes` and the parsers, in order (all text; ``reverted_in``
 #: empty unless a later release reverted the fix).
@@ -395,3 +401,89 @@ def _refreshed(
 
 def _write_cache(fixes: pd.DataFrame, header: Mapping[str, Any], folder: Path) -> Path:
     return atomic_write(folder / _FILE, _to_json(fixes, header))
+
+
+def security_exposure(
+    drift: pd.DataFrame, *, fixes: pd.DataFrame | str | os.PathLike[str] | None = None
+) -> pd.DataFrame:
+    """The fleet's exposure: per security fix, who lacks it and what one upgrade clears.
+
+    Parameters
+    ----------
+    drift : pandas.DataFrame
+        As returned by :func:`tunnelframe.version_drift` (``version``, ``latest_version``,
+        ``status`` and ``fixed_in`` are used).
+    fixes : DataFrame or path, optional
+        The table ``drift`` was measured with; default the bundled one.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per fix a connector lacks, newest release first: ``version`` (the release
+        carrying it), ``advisory_ids``, ``summary``, ``n_connectors`` (connectors lacking it)
+        and ``n_cleared`` (connectors that upgrading to ``version`` leaves lacking nothing:
+        the exposed connectors whose ``fixed_in`` is at most that release). Fixes of releases
+        after the latest, reverted ones and unknown versions (``DEV``, WARP) are left out, as
+        in :func:`tunnelframe.version_drift`.
+
+    Examples
+    --------
+    >>> import tunnelframe as tf
+    >>> conns = pd.DataFrame({"connector_id": ["a", "b"], "version": ["2026.7.2", "2026.7.3"]})
+    >>> drift = tf.version_drift(conns, as_of="2026-08-20")
+    >>> out = security_exposure(drift)
+    >>> out[["version", "advisory_ids", "n_connectors", "n_cleared"]]
+        version advisory_ids  n_connectors  n_cleared
+    0  2026.8.0                          2          2
+    1  2026.7.3  VULN-143514             1          0
+    2  2026.7.3                          1          0
+    """
+    table = _fixes_table(fixes)
+    live = table[table["reverted_in"] == ""]
+    known = (drift["status"].astype(str) != "unknown").to_numpy(bool)
+    names = drift["version"].astype(object).to_numpy()
+    bases = np.array(
+        [
+            _parse(str(v)).key - _parse(str(v)).commits if k else -1
+            for v, k in zip(names, known, strict=True)
+        ],
+        dtype=np.int64,
+    )
+    latest = drift["latest_version"].astype(object)
+    latest_key = _parse(str(latest.iloc[0])).key if len(latest) else -1
+    fixed_in = np.array(
+        [
+            _parse(str(v)).key if isinstance(v, str) else -1
+            for v in drift["fixed_in"].astype(object)
+        ],
+        dtype=np.int64,
+    )
+    rows: list[dict[str, Any]] = []
+    seen: set[tuple[str, str]] = set()
+    for version, ids, summary in zip(
+        live["version"], live["advisory_ids"], live["summary"], strict=True
+    ):
+        key = _parse(str(version)).key
+        label = (str(version), str(ids) or str(summary))
+        if key > latest_key or label in seen:
+            continue
+        seen.add(label)
+        lacking = int(((bases >= 0) & (bases < key)).sum())
+        if lacking:
+            cleared = int(((fixed_in >= 0) & (fixed_in <= key)).sum())
+            rows.append(
+                {
+                    "version": str(version),
+                    "advisory_ids": str(ids),
+                    "summary": str(summary),
+                    "n_connectors": lacking,
+                    "n_cleared": cleared,
+                }
+            )
+    out = pd.DataFrame(
+        rows, columns=["version", "advisory_ids", "summary", "n_connectors", "n_cleared"]
+    )
+    order = np.argsort([-_parse(v).key for v in out["version"]], kind="stable")
+    out = out.iloc[order].reset_index(drop=True)
+    return out.astype({"version": "str", "advisory_ids": "str", "summary": "str",
+                       "n_connectors": "int64", "n_cleared": "int64"})  # fmt: skip
