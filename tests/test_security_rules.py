@@ -149,3 +149,28 @@ def test_vulnerable_sorts_beside_unsupported_above_releases_behind() -> None:
     rules = {r.id: r for r in tf.report.RULES}
     assert rules["vulnerable"].severity == rules["unsupported"].severity == "high"
     assert rules["releases-behind"].severity != "high"
+
+
+def test_report_versions_section_shows_the_fleets_exposure(tmp_path: Path) -> None:
+    text = tf.write_report(FLEET, tmp_path / "r.md", as_of="2026-08-20").read_text()
+    section = text[text.index("## Version drift") :]
+    # old (2026.5.0), before and describe (2026.7.2) lack fixes; all are cleared by 2026.8.0
+    assert (
+        "3 connectors lack security fixes of later releases (see the vulnerable finding). One "
+        "upgrade target, cloudflared 2026.8.0 or later, clears all of them." in section
+    )
+    start = section.index("Security fixes the fleet lacks")
+    rows = [line for line in section[start:].splitlines() if line.startswith("| 2026.")]
+    assert rows[0] == (
+        "| 2026.8.0 | (no advisory id) | chore: Bump grpc to v.1.83.0 to fix vulnerability | 3 "
+        "| 3 |"
+    )
+    assert rows[1] == (
+        "| 2026.7.3 | VULN-143514 | VULN-143514: Windows svc: use --token-file instead of "
+        "--token | 3 | 0 |"
+    )
+    assert [row.split(" | ")[0] for row in rows] == ["| 2026.8.0", "| 2026.7.3", "| 2026.7.3",
+                                                     "| 2026.7.2", "| 2026.5.1"]  # fmt: skip
+    exposure = tf.security_exposure(tf.version_drift(FLEET, as_of="2026-08-20"))
+    assert exposure["n_connectors"].tolist() == [3, 3, 3, 1, 1]  # 8.0; 7.3 ×2; 7.2; 5.1
+    assert exposure["n_cleared"].tolist() == [3, 0, 0, 0, 0]

@@ -387,6 +387,12 @@ def versions(a: Analysis) -> Section:
         f"run it, {v.behind_share:.0%} are behind but supported, {v.unsupported_share:.0%} are "
         f"unsupported (released more than a year before it) and {v.unknown_share:.0%} report "
         f"no usable version.{median} Oldest version in use: {v.oldest_version or NA_TEXT}."
+        + (
+            f" {v.warp_share:.0%} are WARP Connector members, which run the WARP client "
+            f"(versions {', '.join(v.by_warp_version['version'])}), not cloudflared."
+            if len(v.by_warp_version)
+            else ""
+        )
     )
     by_version = v.by_version.assign(share=v.by_version["share"].map("{:.1%}".format))
     multi = v.by_tunnel[(v.by_tunnel["n_versions"] > 1) | (v.by_tunnel["n_unsupported"] > 0)]
