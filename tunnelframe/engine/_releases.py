@@ -11,19 +11,28 @@ Nothing here fetches.
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from tunnelframe.versions import (
+    StaleReleasesWarning,
     load_releases,
     load_security_fixes,
     parse_version,
     stale_calendar_note,
 )
 
-__all__: list[str] = []
+__all__ = [
+    "UPDATE_ADVICE",
+    "Calendar",
+    "calendar_view",
+    "choose_calendar",
+    "choose_fixes",
+    "warn_if_stale",
+]
 
 #: What a CLI user can do about an old calendar.
 UPDATE_ADVICE = (
@@ -111,3 +120,14 @@ def choose_fixes() -> pd.DataFrame:
     cached = load_security_fixes(cached=True)
     same_base = cached.attrs.get("source", {}).get("commit") == bundled.attrs["source"]["commit"]
     return cached if same_base and cached.attrs.get("refreshed_at") else bundled
+
+
+def warn_if_stale(
+    releases: pd.DataFrame | str | os.PathLike[str] | None, as_of: pd.Timestamp, *, stacklevel: int
+) -> None:
+    """Warn as :func:`tunnelframe.version_drift` does when the calendar in use is stale at
+    ``as_of`` (the same sentence the report and the CLI print as a note)."""
+    version, released = choose_calendar(releases).newest
+    note = stale_calendar_note(version, released, as_of)
+    if note:
+        warnings.warn(note, StaleReleasesWarning, stacklevel=stacklevel + 1)
