@@ -118,9 +118,12 @@ def test_check_runs_both_rules_and_each_has_its_no_flag(
     others = [f"--no-{r.id}" for r in tf.report.RULES if r.id not in ours]
     assert main(["check", str(path), *others]) == 1
     lines = capsys.readouterr().out.splitlines()
-    assert [line.split(":")[0] for line in lines[:-1]] == ["vulnerable", "deprecated-platform"]
+    assert [line.split(":")[0] for line in lines[:-1]] == [
+        "[high] vulnerable",
+        "[warn] deprecated-platform",
+    ]
     assert main(["check", str(path), *others, "--no-vulnerable"]) == 1
-    assert capsys.readouterr().out.startswith("deprecated-platform: connector old")
+    assert capsys.readouterr().out.startswith("[warn] deprecated-platform: connector old")
     assert main(["check", str(path), *others, "--no-vulnerable", "--no-deprecated-platform"]) == 0
 
 

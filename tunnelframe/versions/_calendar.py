@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from tunnelframe._data import _data_path
-from tunnelframe._errors import SchemaError
+from tunnelframe._errors import SchemaError, TunnelframeWarning
 from tunnelframe._io import atomic_write
 from tunnelframe._versionorder import _MONTH_KEY, _parse
 from tunnelframe.client import get_public_json
@@ -51,7 +51,7 @@ UPDATE_ADVICE = (
 )
 
 
-class StaleReleasesWarning(UserWarning):
+class StaleReleasesWarning(TunnelframeWarning):
     """The release calendar is out of date.
 
     Raised when the fleet runs versions newer than the newest known release, and when the
