@@ -220,8 +220,8 @@ def test_check_prints_one_line_per_violation(
     assert len(lines) == 9
     assert lines[0] == UNSUPPORTED
     # c3 (2024.1.0) and c4 (2026.7.3) lack security fixes of later releases
-    assert lines[1].startswith("vulnerable: connector c3 of ")
-    assert lines[2].startswith("vulnerable: connector c4 of ")
+    assert lines[1].startswith("[high] vulnerable: connector c3 of ")
+    assert lines[2].startswith("[high] vulnerable: connector c4 of ")
     lines = lines[:1] + lines[3:]
     assert lines[1].startswith(
         '[high] degraded: connector c4 of tunnel "pipe|name\\nsecond line & "quotes"" '
