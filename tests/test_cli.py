@@ -31,7 +31,17 @@ from tunnelframe.cli import main
 from tunnelframe.datasets import SAMPLE_AS_OF
 from tunnelframe.simulator import SimulatedApi, serve
 
-COMMANDS = ["demo", "fetch", "report", "export", "simulate", "check", "snapshot", "history"]
+COMMANDS = [
+    "demo",
+    "fetch",
+    "report",
+    "export",
+    "simulate",
+    "check",
+    "snapshot",
+    "watch",
+    "history",
+]
 
 #: What ``check`` prints for the hand-written snapshot, rule by rule (worked out by hand from
 #: the fleet's docstring; the tunnel name with a newline is shown with ``\n``): the severity,

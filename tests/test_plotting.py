@@ -769,8 +769,8 @@ def _episodes() -> pd.DataFrame:
     rows = [
         ("t1", "edge", "down", "2026-08-01T00:00Z", "2026-08-02T06:00Z", 30.0),
         ("t2", " edge\n", "single_colo", "2026-08-01T00:00Z", "2026-08-01T12:00Z", 12.0),
-        ("t2", " edge\n", "ha", "2026-08-01T12:00Z", "2026-08-02T06:00Z", 18.0),
-        ("t3", "core", "ha", "2026-08-01T00:00Z", "2026-08-02T06:00Z", 30.0),
+        ("t2", " edge\n", "ok", "2026-08-01T12:00Z", "2026-08-02T06:00Z", 18.0),
+        ("t3", "core", "ok", "2026-08-01T00:00Z", "2026-08-02T06:00Z", 30.0),
     ]
     columns = ["tunnel_id", "tunnel_name", "state", "start_at", "end_at", "hours"]
     frame = pd.DataFrame(rows, columns=columns)
@@ -806,7 +806,7 @@ def test_ha_timeline_draws_the_worst_tunnels_first_with_plain_labels(ax: Any) ->
     # " edge\n" is "edge" as a label, so both tunnels get the start of their id
     assert _ticks(ax.get_yticklabels()) == ["edge (t1)", "edge (t2)", "core"]
     assert len(ax.collections) == 3
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["down", "single_colo", "ha"]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["down", "single_colo", "ok"]
     assert ax.get_title() == "HA state per tunnel (3 of 3 tunnels, most hours out of HA first)"
     _, other = plt.subplots()
     tf.plot_ha_timeline(_episodes(), top=1, ax=other)

@@ -16,8 +16,8 @@ import pandas as pd
 
 from tunnelframe._text import one_line
 from tunnelframe._types import FleetSource
-from tunnelframe.colos import colo_metro, ha_report
-from tunnelframe.engine._source import FleetData, resolve
+from tunnelframe.colos import colo_metro
+from tunnelframe.engine._source import FleetData, resolve, tunnel_ha
 from tunnelframe.frames import connection_flags
 from tunnelframe.versions import parse_version
 
@@ -116,8 +116,8 @@ def diff_frames(old: FleetData, new: FleetData) -> pd.DataFrame:
     """
     rows: list[dict[str, Any]] = []
     old_t, new_t = _tunnel_rows(old.tunnels), _tunnel_rows(new.tunnels)
-    old_ha = _tunnel_rows(ha_report(old.connections, level="tunnel"))
-    new_ha = _tunnel_rows(ha_report(new.connections, level="tunnel"))
+    old_ha = _tunnel_rows(tunnel_ha(old.connections))
+    new_ha = _tunnel_rows(tunnel_ha(new.connections))
     old_c, new_c = _by_tunnel(old.connectors), _by_tunnel(new.connectors)
     old_s, new_s = _sites(old), _sites(new)
 

@@ -30,7 +30,7 @@ from tunnelframe.colos import (
     pair_ha_report,
 )
 from tunnelframe.engine._releases import Calendar, calendar_view, choose_calendar
-from tunnelframe.engine._source import FleetData, resolve
+from tunnelframe.engine._source import FleetData, resolve, tunnel_ha
 from tunnelframe.history import HistorySummary
 from tunnelframe.versions import config_drift, version_drift, version_summary
 
@@ -233,10 +233,7 @@ class Analysis:
 
     @cached_property
     def ha_tunnels(self) -> pd.DataFrame:
-        frame: pd.DataFrame = ha_report(
-            self.connections, level="tunnel", expected_connections=self.expected_connections
-        )
-        return frame
+        return tunnel_ha(self.connections, expected_connections=self.expected_connections)
 
     @cached_property
     def pair_ha(self) -> pd.DataFrame:
