@@ -40,7 +40,7 @@ LAYERS: list[set[str]] = [
     {"versions", "colos", "simulator", "datasets"},
     {"history"},
     {"plotting"},
-    {"report"},
+    {"report", "metrics", "alerts"},
     {"tunnelframe"},  # the package root re-exports everything
     {"cli"},  # uses the root's names (tf.fetch_fleet, ...)
     {"__main__"},

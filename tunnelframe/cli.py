@@ -212,15 +212,23 @@ def _parser() -> argparse.ArgumentParser:
     p = command(
         "export",
         _export,
-        "Write a snapshot's connections, connectors and tunnels frames as Parquet, CSV or Excel.",
+        "Write a snapshot's connections, connectors and tunnels frames as Parquet, CSV or Excel, "
+        "or its Prometheus series as OpenMetrics text (DIR/tunnelframe.prom, written "
+        "atomically for node_exporter's textfile collector).",
     )
     p.add_argument("snapshot", type=Path, metavar="SNAPSHOT", help="a snapshot file")
     p.add_argument("directory", type=Path, metavar="DIR", help="directory to write into")
     p.add_argument(
         "--format",
-        choices=("parquet", "csv", "xlsx"),
+        choices=("parquet", "csv", "xlsx", "openmetrics"),
         default="parquet",
         help="file format (default: parquet)",
+    )
+    p.add_argument(
+        "--origin-ip",
+        action="store_true",
+        help="openmetrics: fill cloudflare_tunnel_connector_info's origin_ip label (empty "
+        "otherwise)",
     )
 
     p = command(
@@ -361,6 +369,12 @@ def _parser() -> argparse.ArgumentParser:
         "--migrate",
         action="store_true",
         help="bring a store of an older tunnelframe to the current format and compact it",
+    )
+    maintenance.add_argument(
+        "--export",
+        choices=("openmetrics",),
+        help="print every stored snapshot's Prometheus series with its fetch time as "
+        "OpenMetrics text, for promtool tsdb create-blocks-from openmetrics, then exit",
     )
     p.add_argument("-o", "--output", type=Path, help="report to write, .html or .md")
     _report_options(p)
@@ -602,7 +616,25 @@ def _diff(args: argparse.Namespace) -> int:
     return 1 if len(changes) else 0
 
 
+def _metrics() -> Any:
+    """tunnelframe.metrics, or a usage error saying what to install."""
+    try:
+        import tunnelframe.metrics
+    except ImportError as exc:
+        raise _UsageError(
+            f"the Prometheus export needs prometheus_client ({exc}): "
+            "pip install 'tunnelframe[prometheus]'"
+        ) from exc
+    return tunnelframe.metrics
+
+
 def _export(args: argparse.Namespace) -> int:
+    if args.format == "openmetrics":
+        args.directory.mkdir(parents=True, exist_ok=True)
+        target = args.directory / "tunnelframe.prom"
+        written = _metrics().write_openmetrics(args.snapshot, target, origin_ip=args.origin_ip)
+        _out(str(written.resolve()))
+        return 0
     written = export_frames(args.snapshot, args.directory, format=args.format)
     for path in dict.fromkeys(written.values()):  # xlsx: one workbook for the three frames
         _out(str(path.resolve()))
@@ -694,6 +726,10 @@ def _snapshot(args: argparse.Namespace) -> int:
 
 def _history(args: argparse.Namespace) -> int:
     store: Path = args.store
+    if args.export == "openmetrics":
+        sys.stdout.buffer.write(_metrics().history_openmetrics(store))
+        sys.stdout.flush()
+        return 0
     if args.migrate:
         before = tf.migrate_history(store)
         _out(f"Migrated {store} from format {before} to {tf.history.FORMAT_VERSION}.")
