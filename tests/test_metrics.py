@@ -20,6 +20,7 @@ from tunnelframe.cli import main
 from tunnelframe.datasets import SAMPLE_AS_OF
 from tunnelframe.metrics import (
     SERIES,
+    grafana_dashboard,
     history_openmetrics,
     metric_samples,
     openmetrics_text,
@@ -225,3 +226,44 @@ def test_history_export_backfills_a_real_prometheus(
             assert float(got[0]["value"][1]) == drift["releases_behind"].sum()
             stamp = query(base, "tunnelframe_observed_timestamp_seconds", at=at)
             assert float(stamp[0]["value"][1]) == at
+
+
+def _dashboard_queries() -> list[str]:
+    model = grafana_dashboard()
+    exprs = [t["expr"] for p in model["panels"] for t in p.get("targets", [])]
+    exprs += [v["definition"] for v in model["templating"]["list"] if v["type"] == "query"]
+    return exprs
+
+
+def test_dashboard_queries_name_only_exported_series() -> None:
+    names = {s.name for s in SERIES}
+    queries = _dashboard_queries()
+    assert len(queries) >= 15
+    for expr in queries:
+        used = set(re.findall(r"\b(?:cloudflare_tunnel|tunnelframe)_\w+", expr))
+        assert used, expr
+        assert used <= names, used - names
+    model = grafana_dashboard()
+    # The data source is a template variable: the model loads without edits in any Grafana.
+    variables = {v["name"] for v in model["templating"]["list"]}
+    for panel in model["panels"]:
+        if panel["type"] != "row":
+            assert panel["datasource"] == {"type": "prometheus", "uid": "${datasource}"}
+        for target in panel.get("targets", []):
+            assert set(re.findall(r"\$(\w+)", target["expr"])) <= variables
+
+
+def test_every_dashboard_query_answers_on_a_real_prometheus(
+    snap: tf.Snapshot, tmp_path: Path
+) -> None:
+    with (
+        serve_metrics(snap) as server,
+        prometheus(tmp_path, scrape=f"127.0.0.1:{server.port}") as base,
+    ):
+        wait_for(lambda: query(base, "tunnelframe_observed_timestamp_seconds"), what="a scrape")
+        for expr in _dashboard_queries():
+            if expr.startswith("label_values("):
+                metric, label = re.fullmatch(r"label_values\((\w+), (\w+)\)", expr).groups()  # type: ignore[union-attr]
+                expr = f"count by ({label}) ({metric})"
+            result = query(base, expr.replace("$account", ".*"))
+            assert result, f"no answer to the dashboard's query {expr}"

@@ -7,7 +7,8 @@ cloudflare-exporter's tunnel series so existing dashboards keep working, the
 metros, HA per tunnel, findings per rule). :func:`write_openmetrics` writes one view for
 node_exporter's textfile collector, :func:`serve_metrics` serves it on ``/metrics``,
 :func:`history_openmetrics` gives a history store's snapshots with their timestamps for
-``promtool tsdb create-blocks-from openmetrics``. The exposition is prometheus_client's.
+``promtool tsdb create-blocks-from openmetrics``; :func:`grafana_dashboard` is the Grafana
+dashboard built on the series. The exposition is prometheus_client's.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from tunnelframe.metrics._collect import (
     serve_metrics,
     write_openmetrics,
 )
-from tunnelframe.metrics._series import LABLABS, SERIES, Series, series_table
+from tunnelframe.metrics._series import LABLABS, SERIES, Series, grafana_dashboard, series_table
 
 __all__ = [
     "LABLABS",
@@ -30,6 +31,7 @@ __all__ = [
     "SERIES",
     "MetricsServer",
     "Series",
+    "grafana_dashboard",
     "history_openmetrics",
     "history_samples",
     "metric_samples",

@@ -9,12 +9,15 @@ cloudflare-exporter's tunnel series, so dashboards built on that exporter keep w
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 import pandas as pd
 
-__all__ = ["LABLABS", "SERIES", "Series", "series_table"]
+from tunnelframe._data import _data_path
+
+__all__ = ["LABLABS", "SERIES", "Series", "grafana_dashboard", "series_table"]
 
 #: Where the lablabs exporter's tunnel series are defined (its ``prometheus.go``).
 LABLABS: Final = "lablabs/cloudflare-exporter"
@@ -225,3 +228,25 @@ def series_table() -> pd.DataFrame:
             "help": [s.help for s in SERIES],
         }
     )
+
+
+def grafana_dashboard() -> dict[str, Any]:
+    """The Grafana dashboard built on these series (fleet overview, versions over time, HA by
+    tunnel, sites and metros), as the JSON model Grafana imports.
+
+    The Prometheus data source is a template variable (``$datasource``), so the model loads in
+    any Grafana without edits; the file ships as ``tunnelframe/data/grafana-dashboard.json``.
+
+    Returns
+    -------
+    dict
+        A fresh copy of the dashboard model.
+
+    Examples
+    --------
+    >>> from tunnelframe.metrics import grafana_dashboard
+    >>> grafana_dashboard()["templating"]["list"][0]["type"]
+    'datasource'
+    """
+    model: dict[str, Any] = json.loads(_data_path("grafana-dashboard.json").read_text("utf-8"))
+    return model
