@@ -132,15 +132,17 @@ def query(base: str, promql: str, *, at: float | None = None) -> list[dict[str, 
 
 
 @contextlib.contextmanager
-def alertmanager(tmp: Path) -> Iterator[str]:
-    """A real Alertmanager on loopback (no receivers that leave the machine); yields its URL."""
+def alertmanager(tmp: Path, *, webhook: str | None = None) -> Iterator[str]:
+    """A real Alertmanager on loopback; yields its URL. With ``webhook``, it forwards firing
+    and resolved notifications there (a loopback receiver); nothing leaves the machine."""
     exe = binary("prometheus-alertmanager", "prometheus-alertmanager")
     port = free_port()
     cluster = free_port()
     config = tmp / "alertmanager.yml"
+    hook = f"[{{url: '{webhook}', send_resolved: true}}]" if webhook else "[]"
     config.write_text(
-        "route: {receiver: blackhole, group_wait: 1s, group_interval: 1s}\n"
-        "receivers: [{name: blackhole}]\n"
+        "route: {receiver: relay, group_wait: 1s, group_interval: 1s, repeat_interval: 1h}\n"
+        f"receivers: [{{name: relay, webhook_configs: {hook}}}]\n"
     )
     args = [
         exe,

@@ -337,6 +337,7 @@ def _parser() -> argparse.ArgumentParser:
             help=f"do not flag {rule.title}",
         )
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing when clean")
+    _notify_options(p)
 
     p = command(
         "snapshot",
@@ -379,6 +380,63 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", type=Path, help="report to write, .html or .md")
     _report_options(p)
     return parser
+
+
+def _duration(text: str) -> pd.Timedelta:
+    try:
+        value = pd.Timedelta(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a duration: {text!r} (e.g. 30s, 5m, 1h)") from None
+    if value < pd.Timedelta(0):
+        raise argparse.ArgumentTypeError(f"a duration must not be negative: {text!r}")
+    return value
+
+
+def _notify_options(p: argparse.ArgumentParser) -> None:
+    group = p.add_argument_group("alerts (send only what changed since the last run)")
+    group.add_argument(
+        "--notify",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="send new and ended violations here: alertmanager://HOST:PORT (Alertmanager's v2 "
+        "API), http(s)://... (JSON webhook, schema tunnelframe.alerts.webhook 1), or an "
+        "apprise URL (slack://..., ntfy://..., ...); repeat for several",
+    )
+    group.add_argument(
+        "--notify-hold",
+        type=_duration,
+        default=pd.Timedelta(minutes=5),
+        metavar="DURATION",
+        help="how long a violation, or its end, must hold before it is sent (default: 5m)",
+    )
+    group.add_argument(
+        "--notify-state",
+        type=Path,
+        metavar="FILE",
+        help="the alert state shared by every run (default: tunnelframe-alerts.json beside "
+        "the snapshot, or in the current directory with --account)",
+    )
+
+
+def _notify(args: argparse.Namespace, violations: pd.DataFrame, at: Any) -> None:
+    """Send what changed to the --notify receivers; say on stderr what was kept."""
+    from tunnelframe.alerts import Notifier
+
+    state = args.notify_state
+    if state is None:
+        folder = args.snapshot.parent if args.snapshot is not None else Path.cwd()
+        state = folder / "tunnelframe-alerts.json"
+    notifier = Notifier(args.notify, state, hold=args.notify_hold.to_pytimedelta())
+    result = notifier.notify(violations, at=at)
+    for name, n in result.sent.items():
+        _out(f"{_PROG}: notify: {plural(n, 'alert')} sent to {name}", file=sys.stderr)
+    for name, n in result.kept.items():
+        _out(
+            f"{_PROG}: warning: notify: {name} failed ({result.errors[name]}); "
+            f"{plural(n, 'alert')} kept in {state} for the next run",
+            file=sys.stderr,
+        )
 
 
 def _rule_dest(rule_id: str) -> str:
@@ -684,6 +742,8 @@ def _check(args: argparse.Namespace) -> int:
     )
     for note in result.notes:
         _out(f"{_PROG}: warning: {one_line(note)}", file=sys.stderr)
+    if args.notify:
+        _notify(args, result.violations, result.fetched_at or result.as_of)
     for entry in result.expired:
         _out(
             f"{_PROG}: warning: ignore entry {one_line(entry.describe())} expired on "
