@@ -93,6 +93,15 @@ SECTIONS: list[tuple[str, str, tuple[str, ...], str]] = [
         "by :func:`migrate_history`) and the queries over it, run by DuckDB out of core.",
     ),
     (
+        "metrics",
+        "Prometheus and alerts",
+        ("metrics", "alerts"),
+        "The fleet as Prometheus series (one table, :data:`tunnelframe.metrics.SERIES`), "
+        "written for the textfile collector, served on ``/metrics`` or backfilled from a "
+        "history store, the Grafana dashboard on them, and stateful alerts to Alertmanager, "
+        "webhooks and chat services. See :doc:`/guide/prometheus-alerts`.",
+    ),
+    (
         "simulator",
         "Simulator",
         ("simulator",),
@@ -590,8 +599,43 @@ class RulesDirective(SphinxDirective):
         return self.parse_text_to_nodes("\n".join(lines))
 
 
+class SeriesDirective(SphinxDirective):
+    """``.. tunnelframe-series::``: the exported Prometheus series, from
+    ``tunnelframe.metrics.SERIES`` (the table the exposition is made from)."""
+
+    def run(self) -> list[Any]:
+        from tunnelframe.metrics import LABLABS, SERIES
+
+        lines = [".. list-table::", "   :header-rows: 1", "", "   * - series", "     - type"]
+        lines += ["     - unit", "     - labels", "     - meaning"]
+        for series in SERIES:
+            help_text = series.help + (f" (as in {LABLABS})" if series.compat else "")
+            lines += [
+                f"   * - ``{series.name}``",
+                f"     - {series.type}",
+                f"     - {series.unit or '-'}",
+                f"     - {', '.join(f'``{label}``' for label in series.labels) or '-'}",
+                f"     - {_cell(help_text)}",
+            ]
+        return self.parse_text_to_nodes("\n".join(lines))
+
+
+class WebhookSchemaDirective(SphinxDirective):
+    """``.. tunnelframe-webhook-schema::``: the JSON Schema of the alert webhook's payload."""
+
+    def run(self) -> list[Any]:
+        import json
+
+        from tunnelframe.alerts import WEBHOOK_SCHEMA
+
+        body = textwrap.indent(json.dumps(WEBHOOK_SCHEMA, indent=2), "   ")
+        return self.parse_text_to_nodes(".. code-block:: json\n\n" + body)
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     app.add_directive("tunnelframe-rules", RulesDirective)
+    app.add_directive("tunnelframe-series", SeriesDirective)
+    app.add_directive("tunnelframe-webhook-schema", WebhookSchemaDirective)
     app.connect("missing-reference", _missing_reference)
     # before Sphinx looks for source files (and autosummary for the pages to stub)
     app.connect("config-inited", _generate)

@@ -97,7 +97,16 @@ WEBHOOK_SCHEMA: Final[dict[str, Any]] = {
 
 
 class DeliveryError(Exception):
-    """A receiver did not take the alerts (HTTP error, refused, timed out)."""
+    """A receiver did not take the alerts (HTTP error, refused, timed out).
+
+    Raised by a receiver's ``deliver``; :class:`Notifier` retries it and keeps the alerts.
+
+    Examples
+    --------
+    >>> from tunnelframe.alerts import DeliveryError
+    >>> str(DeliveryError("HTTP 503"))
+    'HTTP 503'
+    """
 
 
 @dataclass(frozen=True)
@@ -133,7 +142,17 @@ class Delivery:
 
 
 class Receiver(Protocol):
-    """Where alerts go. ``name`` is safe to log; ``id`` keys its outbox in the state file."""
+    """Where alerts go. ``name`` is safe to log; ``id`` keys its outbox in the state file.
+
+    Any object with these attributes and ``deliver`` is a receiver.
+
+    Examples
+    --------
+    >>> from tunnelframe.alerts import Receiver, receiver
+    >>> r: Receiver = receiver("https://hooks.example/x")
+    >>> r.refresh
+    False
+    """
 
     name: str
     id: str
@@ -418,6 +437,12 @@ class NotifyResult:
         Alerts a receiver did not take, kept in the state for the next run.
     errors : dict of str to str
         Why, per receiver that failed.
+
+    Examples
+    --------
+    >>> from tunnelframe.alerts import NotifyResult
+    >>> NotifyResult().ok
+    True
     """
 
     changes: list[Alert] = field(default_factory=list)

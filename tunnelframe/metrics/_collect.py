@@ -352,7 +352,7 @@ def history_samples(
     >>> for snapshot in tf.simulator.generate_history(3, days=2):
     ...     _ = tf.append_snapshot(snapshot, store)
     >>> history_samples(store)["timestamp"].nunique()
-    2
+    3
     """
     history = load_history(store, start=start, end=end)
     parts = []
@@ -393,8 +393,9 @@ def history_openmetrics(
     >>> store = tempfile.mkdtemp()
     >>> for snapshot in tf.simulator.generate_history(3, days=2):
     ...     _ = tf.append_snapshot(snapshot, store)
-    >>> history_openmetrics(store).decode().count("tunnelframe_observed_timestamp_seconds ")
-    2
+    >>> lines = history_openmetrics(store).decode().splitlines()
+    >>> sum(line.startswith("tunnelframe_observed_timestamp_seconds ") for line in lines)
+    3
     """
     samples = history_samples(store, start=start, end=end)
     order = {s.name: i for i, s in enumerate(SERIES)}
@@ -435,6 +436,15 @@ class MetricsServer:
         The port it listens on (the one chosen when 0 was asked for).
     updated_at : datetime or None
         The view time of the latest update.
+
+    Examples
+    --------
+    >>> import tunnelframe as tf
+    >>> from tunnelframe.metrics import serve_metrics
+    >>> with serve_metrics() as server:
+    ...     server.update(next(iter(tf.simulator.generate_history(2, days=1))))
+    ...     server.updated_at.isoformat()
+    '2026-08-19T12:00:00+00:00'
     """
 
     def __init__(self, host: str, port: int, *, origin_ip: bool = False) -> None:
@@ -504,7 +514,7 @@ def serve_metrics(
     --------
     >>> import urllib.request, tunnelframe as tf
     >>> from tunnelframe.metrics import serve_metrics
-    >>> snap = tf.simulator.generate_history(2, days=1)[-1]
+    >>> snap = next(iter(tf.simulator.generate_history(2, days=1)))
     >>> with serve_metrics(snap) as server:
     ...     body = urllib.request.urlopen(server.url).read().decode()
     >>> "cloudflare_tunnel_info{" in body
