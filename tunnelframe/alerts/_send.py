@@ -337,6 +337,8 @@ class AppriseReceiver:
     >>> from tunnelframe.alerts import AppriseReceiver
     >>> AppriseReceiver("ntfy://127.0.0.1:8080/tunnels").name
     'ntfy://127.0.0.1:8080'
+    >>> AppriseReceiver("slack://TokenA/TokenB/TokenC").name
+    'slack://…'
     """
 
     url: str
@@ -347,7 +349,11 @@ class AppriseReceiver:
     def __post_init__(self) -> None:
         import apprise
 
-        self.name = _safe_name(self.url)
+        # Many services put a token where a host would be (slack://TokenA/TokenB/TokenC):
+        # name the host only when it looks like one.
+        host = urllib.parse.urlsplit(self.url).hostname or ""
+        looks_like_host = "." in host or ":" in host or host == "localhost"
+        self.name = _safe_name(self.url) if looks_like_host else self.url.split("://")[0] + "://…"
         self.id = _url_id(self.url)
         self._apprise = apprise.Apprise()
         if not self._apprise.add(self.url):
@@ -543,7 +549,7 @@ class Notifier:
             self.state.queue(r.id, keep)
             result.kept[r.name] = len(keep)
             result.errors[r.name] = error
-            logger.warning(
+            logger.info(
                 "alert receiver %s failed (%s): %d alerts kept for the next run",
                 r.name,
                 error,
