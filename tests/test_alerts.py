@@ -129,12 +129,19 @@ class Recorder:
     """A loopback HTTP receiver that records POSTs; it can fail the first ``fail`` of them
     with ``status``, or wait ``delay`` seconds before answering."""
 
-    def __init__(self, *, fail: int = 0, status: int = 503, delay: float = 0.0) -> None:
+    def __init__(
+        self,
+        *,
+        fail: int = 0,
+        status: int = 503,
+        delay: float = 0.0,
+        gate: threading.Event | None = None,
+    ) -> None:
         self.bodies: list[Any] = []
         self.paths: list[str] = []
         self.headers: list[dict[str, str]] = []
         self.attempts = 0
-        self.fail, self.status, self.delay = fail, status, delay
+        self.fail, self.status, self.delay, self.gate = fail, status, delay, gate
         recorder = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -143,6 +150,8 @@ class Recorder:
                 recorder.attempts += 1
                 if recorder.delay:
                     time.sleep(recorder.delay)
+                if recorder.gate is not None:
+                    recorder.gate.wait(timeout=30)
                 if recorder.attempts <= recorder.fail:
                     self.send_response(recorder.status)
                     self.end_headers()
@@ -237,6 +246,26 @@ def test_a_slow_receiver_is_given_up_at_the_deadline_and_kept(tmp_path: Path) ->
     assert not result.ok and result.kept
     assert "timed out" in next(iter(result.errors.values())).lower()
     assert took < policy.deadline + policy.timeout + 2
+
+
+def test_start_sends_in_the_background_without_holding_up_the_caller(tmp_path: Path) -> None:
+    gate = threading.Event()
+    with Recorder(gate=gate).running() as hook:
+        notifier = Notifier(
+            [f"http://127.0.0.1:{hook.port}/"],
+            tmp_path / "a.json",
+            hold=timedelta(0),
+            delivery=FAST,
+        )
+        first = notifier.start(_violations("t1"), at=_at(0))
+        second = notifier.start(_violations(), at=_at(5))
+        # The receiver has not answered yet, and the caller already has both futures back.
+        assert not first.done() and not second.done()
+        gate.set()
+        assert [a.status for a in first.result(timeout=30).changes] == ["firing"]
+        assert [a.status for a in second.result(timeout=30).changes] == ["resolved"]
+        notifier.close()
+    assert [b["alerts"][0]["status"] for b in hook.bodies] == ["firing", "resolved"]
 
 
 def test_alertmanager_receives_alerts_and_their_resolution(tmp_path: Path) -> None:

@@ -20,7 +20,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -503,6 +503,26 @@ class Notifier:
         self.state = state if isinstance(state, AlertState) else AlertState(state)
         self.hold = hold
         self.delivery = delivery or Delivery()
+        self._worker: ThreadPoolExecutor | None = None
+
+    def start(self, violations: pd.DataFrame, *, at: Any) -> Future[NotifyResult]:
+        """:meth:`notify` in a background thread, so a refresh loop never waits for a
+        receiver; runs one at a time in the order started (they share the state file).
+
+        Returns
+        -------
+        concurrent.futures.Future
+            Its ``result()`` is the :class:`NotifyResult`.
+        """
+        if self._worker is None:
+            self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tf-notify")
+        return self._worker.submit(self.notify, violations.copy(), at=at)
+
+    def close(self) -> None:
+        """Wait for the runs :meth:`start` began, then stop its thread."""
+        if self._worker is not None:
+            self._worker.shutdown(wait=True)
+            self._worker = None
 
     def notify(self, violations: pd.DataFrame, *, at: Any) -> NotifyResult:
         """Observe one view's violations, send what changed, save the state.
