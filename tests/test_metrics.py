@@ -267,3 +267,13 @@ def test_every_dashboard_query_answers_on_a_real_prometheus(
                 expr = f"count by ({label}) ({metric})"
             result = query(base, expr.replace("$account", ".*"))
             assert result, f"no answer to the dashboard's query {expr}"
+
+
+def test_a_history_frame_is_measured_one_snapshot_at_a_time(store: Path) -> None:
+    history = tf.load_history(store)
+    with pytest.raises(ValueError, match="holds 3 snapshots"):
+        metric_samples(history[history["fetched_at"] <= sorted(history["fetched_at"].unique())[2]])
+    last = history[history["fetched_at"] == history["fetched_at"].max()]
+    samples = metric_samples(last)
+    stamp = samples[samples["series"] == "tunnelframe_observed_timestamp_seconds"]["value"]
+    assert stamp.tolist() == [pd.Timestamp(history["fetched_at"].max()).timestamp()]

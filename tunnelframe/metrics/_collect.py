@@ -67,7 +67,16 @@ def _view(source: Any, as_of: Any) -> tuple[Any, pd.DataFrame, pd.DataFrame, pd.
         observed = None
         tunnels = tunnels_frame(source)
     elif isinstance(source, pd.DataFrame):
-        observed = source["fetched_at"].max() if "fetched_at" in source.columns else None
+        observed = None
+        if "fetched_at" in source.columns:
+            times = source["fetched_at"].dropna().unique()
+            if len(times) > 1:
+                raise ValueError(
+                    f"the frame holds {len(times)} snapshots (fetched_at values): pass one, or "
+                    "use history_samples for a history store"
+                )
+            observed = times[0] if len(times) else None
+            source = source.drop(columns="fetched_at")
         tunnels = None
     else:
         raise TypeError(
@@ -126,7 +135,8 @@ def metric_samples(
     TypeError
         ``source`` is none of the above.
     ValueError
-        No view time: a fleet dict or frame without ``fetched_at``, and no ``as_of``.
+        No view time (a fleet dict or frame without ``fetched_at``, and no ``as_of``), or a
+        frame of several snapshots.
 
     Examples
     --------
@@ -358,7 +368,7 @@ def history_samples(
     parts = []
     for fetched_at, rows in history.groupby("fetched_at", sort=True):
         when = pd.Timestamp(str(fetched_at))
-        samples = metric_samples(rows.drop(columns="fetched_at"), as_of=when)
+        samples = metric_samples(rows, as_of=when)
         parts.append(samples.assign(timestamp=when.timestamp()))
     if not parts:
         return pd.DataFrame(columns=[*SAMPLE_COLUMNS, "timestamp"])
