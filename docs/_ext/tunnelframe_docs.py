@@ -606,16 +606,19 @@ class SeriesDirective(SphinxDirective):
     def run(self) -> list[Any]:
         from tunnelframe.metrics import LABLABS, SERIES
 
-        lines = [".. list-table::", "   :header-rows: 1", "", "   * - series", "     - type"]
-        lines += ["     - unit", "     - labels", "     - meaning"]
+        lines = [".. list-table::", "   :header-rows: 1", "   :widths: 45 55", ""]
+        lines += ["   * - series, type (unit)", "     - meaning and labels"]
         for series in SERIES:
             help_text = series.help + (f" (as in {LABLABS})" if series.compat else "")
+            kind = series.type + (f" ({series.unit})" if series.unit else "")
+            labels = ", ".join(f"``{label}``" for label in series.labels) or "none"
             lines += [
                 f"   * - ``{series.name}``",
-                f"     - {series.type}",
-                f"     - {series.unit or '-'}",
-                f"     - {', '.join(f'``{label}``' for label in series.labels) or '-'}",
+                "",
+                f"       {kind}",
                 f"     - {_cell(help_text)}",
+                "",
+                f"       Labels: {labels}",
             ]
         return self.parse_text_to_nodes("\n".join(lines))
 
