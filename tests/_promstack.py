@@ -47,13 +47,14 @@ def get_json(url: str, *, data: bytes | None = None) -> Any:
 
 
 def wait_for(check: Any, *, timeout: float = 60.0, what: str = "the condition") -> Any:
-    """Poll ``check()`` until it returns something truthy (exceptions count as not yet)."""
+    """Poll ``check()`` until it returns something truthy (a failed request, or an empty
+    answer indexed, counts as not yet: a scrape missed under load leaves a gap)."""
     deadline = time.monotonic() + timeout
     last: Any = None
     while time.monotonic() < deadline:
         try:
             last = check()
-        except (OSError, urllib.error.URLError, ValueError, KeyError) as exc:
+        except (OSError, urllib.error.URLError, ValueError, KeyError, IndexError) as exc:
             last = exc
         else:
             if last:

@@ -43,16 +43,16 @@ import time
 import traceback
 import urllib.parse
 from collections.abc import Iterator, Mapping
-from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, Unpack
 
 import requests
 import requests.adapters
 import urllib3.exceptions
 
 from tunnelframe._errors import ApiError, AuthError, SchemaError
+from tunnelframe._listfilters import TunnelFilters, query_params
 from tunnelframe._policy import Policy
-from tunnelframe._protocol import DEFAULT_BASE_URL, api_error, check_base_url, query_value
+from tunnelframe._protocol import DEFAULT_BASE_URL, api_error, check_base_url
 from tunnelframe._ratelimit import Budget, retry_after_s
 from tunnelframe._version import __version__
 
@@ -60,7 +60,6 @@ __all__ = ["DEFAULT_BASE_URL", "TUN_TYPES", "Client", "Policy", "get_public_json
 
 _log = logging.getLogger(__name__)
 
-_STATUSES: Final = ("inactive", "degraded", "healthy", "down")
 #: The tunnel types whose connectors tunnelframe reads: cloudflared (``cfd_tunnel``) and WARP
 #: Connector, now Cloudflare Mesh (``warp_connector``). Their endpoints mirror each other.
 TUN_TYPES: Final = ("cfd_tunnel", "warp_connector")
@@ -656,18 +655,10 @@ class Client:
         self,
         *,
         account_id: str | None = None,
-        name: str | None = None,
-        is_deleted: bool | None = None,
-        existed_at: datetime | str | None = None,
-        uuid: str | None = None,
-        was_active_at: datetime | str | None = None,
-        was_inactive_at: datetime | str | None = None,
-        include_prefix: str | None = None,
-        exclude_prefix: str | None = None,
-        status: str | None = None,
         tun_types: str | list[str] | None = None,
         all_types: bool = False,
         per_page: int = 1000,
+        **filters: Unpack[TunnelFilters],
     ) -> list[dict[str, Any]]:
         """Every tunnel of an account matching the filters, all pages read.
 
@@ -682,14 +673,6 @@ class Client:
         ----------
         account_id : str, optional
             Default: the client's account.
-        name, uuid, include_prefix, exclude_prefix : str, optional
-            Exact name, exact tunnel id, name prefix to keep, name prefix to drop.
-        is_deleted : bool, optional
-            ``True`` only deleted tunnels, ``False`` none; ``None`` (the API default) both.
-        existed_at, was_active_at, was_inactive_at : datetime or str, optional
-            Tunnels that existed / were active / were inactive at that time (aware datetime
-            or RFC 3339 string).
-        status : {"inactive", "degraded", "healthy", "down"}, optional
         tun_types : str or list of str, optional
             Tunnel types (``cfd_tunnel``, ``warp_connector``, ...); implies ``all_types``.
         all_types : bool
@@ -697,6 +680,14 @@ class Client:
             (``/cfd_tunnel``).
         per_page : int
             1 to 1000.
+        **filters
+            The API's list filters (:class:`~tunnelframe._listfilters.TunnelFilters`):
+            ``name``, ``uuid``, ``include_prefix``, ``exclude_prefix`` (str: exact name, exact
+            tunnel id, name prefix to keep, name prefix to drop), ``is_deleted`` (``True`` only
+            deleted tunnels, ``False`` none; ``None``, the API default, both), ``existed_at``,
+            ``was_active_at``, ``was_inactive_at`` (tunnels that existed / were active / were
+            inactive at that time: aware datetime or RFC 3339 string) and ``status``
+            (``"inactive"``, ``"degraded"``, ``"healthy"`` or ``"down"``).
 
         Returns
         -------
@@ -715,92 +706,20 @@ class Client:
         """
         if isinstance(per_page, bool) or not isinstance(per_page, int) or not 1 <= per_page <= 1000:
             raise ValueError(f"per_page must be between 1 and 1000, got {per_page!r}")
-        if status is not None and status not in _STATUSES:
-            raise ValueError(f"status must be one of {', '.join(_STATUSES)}, got {status!r}")
+        params = query_params(filters, caller="list_tunnels")
         account = self.resolve_account(account_id)
-        filters: dict[str, object] = {
-            "name": name,
-            "is_deleted": is_deleted,
-            "existed_at": existed_at,
-            "uuid": uuid,
-            "was_active_at": was_active_at,
-            "was_inactive_at": was_inactive_at,
-            "include_prefix": include_prefix,
-            "exclude_prefix": exclude_prefix,
-            "status": status,
-        }
         if tun_types is not None:
             all_types = True
-            filters["tun_types"] = tun_types if isinstance(tun_types, str) else ",".join(tun_types)
-        params = {
-            key: query_value(key, value) for key, value in filters.items() if value is not None
-        }
+            params["tun_types"] = tun_types if isinstance(tun_types, str) else ",".join(tun_types)
         endpoint = "tunnels" if all_types else "cfd_tunnel"
         path = f"/accounts/{self._segment(account, 'account_id')}/{endpoint}"
-        tunnels: list[dict[str, Any]] = []
-        seen: set[object] = set()
-        n_duplicates = 0
-        max_pages: int | None = None
-        page = 1
-        while True:
-            envelope = self._get(
-                path, {**params, "page": str(page), "per_page": str(per_page)}, account=account
-            )
-            what = f"GET {path}?page={page}"
-            result = self._result(envelope, list, what)
-            new = 0
-            for index, tunnel in enumerate(result):
-                if not isinstance(tunnel, Mapping):
-                    raise SchemaError(
-                        f"result[{index}]",
-                        f"{what}: a tunnel must be an object, got {type(tunnel).__name__}",
-                    )
-                key = tunnel.get("id")
-                if key is not None and key in seen:
-                    n_duplicates += 1
-                    continue
-                seen.add(key)
-                tunnels.append(dict(tunnel))
-                new += 1
-            info = envelope.get("result_info")
-            info = info if isinstance(info, Mapping) else {}
-            total = _count(info.get("total_count"))
-            if not result:
-                break
-            if new == 0:
-                raise self._error(
-                    what,
-                    f"page {page} lists only tunnels already listed: the server is looping",
-                    status=None,
-                    account=account,
-                    url=self.base_url + path,
-                    kind=ApiError,
-                )
-            if total is not None:
-                if max_pages is None:  # the first page's count bounds the listing
-                    max_pages = math.ceil(total / len(result)) + 1
-                if len(tunnels) >= total:
-                    break
-                if page >= max_pages:
-                    raise self._error(
-                        what,
-                        f"{page} pages gave {len(tunnels)} of the {total} tunnels announced: "
-                        "the server keeps announcing more than it serves",
-                        status=None,
-                        account=account,
-                        url=self.base_url + path,
-                        kind=ApiError,
-                    )
-            else:
-                served = _count(info.get("per_page"))
-                if len(result) < (served or per_page):
-                    break
-            page += 1
-        if n_duplicates:
+        pages = _TunnelPages(self, path, params, account=account, per_page=per_page)
+        tunnels = [tunnel for page in pages for tunnel in page]
+        if pages.n_duplicates:
             _log.warning(
                 "GET %s: %d tunnel(s) listed on more than one page were kept once",
                 path,
-                n_duplicates,
+                pages.n_duplicates,
             )
         return tunnels
 
@@ -866,6 +785,93 @@ class Client:
             dict, account_id, tunnel_id, f"connectors/{connector}", tun_type=tun_type
         )
         return result
+
+
+class _TunnelPages:
+    """The pages of one tunnel listing, each as the tunnels it adds (iterate once).
+
+    Pages are read until as many tunnels as ``result_info.total_count`` announces are in hand
+    (or, without a count, until a short page); an empty page ends the listing too. A tunnel
+    listed again is skipped and counted in :attr:`n_duplicates`. A page that brings nothing
+    new, or more pages than the first page's ``total_count`` allows, raises
+    :class:`~tunnelframe.ApiError`: the server is looping.
+    """
+
+    def __init__(
+        self,
+        client: Client,
+        path: str,
+        params: Mapping[str, str],
+        *,
+        account: str,
+        per_page: int,
+    ) -> None:
+        self.client, self.path, self.params = client, path, dict(params)
+        self.account, self.per_page = account, per_page
+        #: tunnels skipped because an earlier page listed them
+        self.n_duplicates = 0
+
+    def __iter__(self) -> Iterator[list[dict[str, Any]]]:
+        client, path, account, per_page = self.client, self.path, self.account, self.per_page
+        seen: set[object] = set()
+        n_listed = 0
+        max_pages: int | None = None
+        page = 1
+        while True:
+            envelope = client._get(
+                path, {**self.params, "page": str(page), "per_page": str(per_page)}, account=account
+            )
+            what = f"GET {path}?page={page}"
+            result = client._result(envelope, list, what)
+            new: list[dict[str, Any]] = []
+            for index, tunnel in enumerate(result):
+                if not isinstance(tunnel, Mapping):
+                    raise SchemaError(
+                        f"result[{index}]",
+                        f"{what}: a tunnel must be an object, got {type(tunnel).__name__}",
+                    )
+                key = tunnel.get("id")
+                if key is not None and key in seen:
+                    self.n_duplicates += 1
+                    continue
+                seen.add(key)
+                new.append(dict(tunnel))
+            n_listed += len(new)
+            yield new
+            info = envelope.get("result_info")
+            info = info if isinstance(info, Mapping) else {}
+            total = _count(info.get("total_count"))
+            if not result:
+                return
+            if not new:
+                raise client._error(
+                    what,
+                    f"page {page} lists only tunnels already listed: the server is looping",
+                    status=None,
+                    account=account,
+                    url=client.base_url + path,
+                    kind=ApiError,
+                )
+            if total is not None:
+                if max_pages is None:  # the first page's count bounds the listing
+                    max_pages = math.ceil(total / len(result)) + 1
+                if n_listed >= total:
+                    return
+                if page >= max_pages:
+                    raise client._error(
+                        what,
+                        f"{page} pages gave {n_listed} of the {total} tunnels announced: "
+                        "the server keeps announcing more than it serves",
+                        status=None,
+                        account=account,
+                        url=client.base_url + path,
+                        kind=ApiError,
+                    )
+            else:
+                served = _count(info.get("per_page"))
+                if len(result) < (served or per_page):
+                    return
+            page += 1
 
 
 def get_public_json(

@@ -21,7 +21,7 @@ from typing import Any, Final, Literal
 import pandas as pd
 
 from tunnelframe._io import atomic_write
-from tunnelframe.report import RULES
+from tunnelframe.engine import RULES
 
 __all__ = ["STATE_FORMAT", "Alert", "AlertState"]
 

@@ -24,10 +24,10 @@ from prometheus_client.registry import Collector
 
 from tunnelframe._io import atomic_write
 from tunnelframe.colos import ha_report
+from tunnelframe.engine import RULES, findings
 from tunnelframe.frames import tunnels_frame
 from tunnelframe.history import load_history
 from tunnelframe.metrics._series import SERIES, Series
-from tunnelframe.report import RULES, findings
 from tunnelframe.snapshot import Snapshot, as_connections, load_snapshot
 from tunnelframe.versions import load_releases, version_drift
 
