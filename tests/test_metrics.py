@@ -251,7 +251,12 @@ def test_dashboard_queries_name_only_exported_series() -> None:
     model = grafana_dashboard()
     # The data source is a template variable: the model loads without edits in any Grafana.
     variables = {v["name"] for v in model["templating"]["list"]}
+    assert len({p["id"] for p in model["panels"]}) == len(model["panels"])
     for panel in model["panels"]:
+        grid = panel["gridPos"]
+        assert grid["x"] + grid["w"] <= 24 and grid["h"] > 0, panel["title"]
+        refs = [t["refId"] for t in panel.get("targets", [])]
+        assert len(set(refs)) == len(refs), panel["title"]
         if panel["type"] != "row":
             assert panel["datasource"] == {"type": "prometheus", "uid": "${datasource}"}
         for target in panel.get("targets", []):
