@@ -346,3 +346,25 @@ def test_check_notify_sends_changes_once_and_no_credential(
     (payload,) = hook.bodies
     assert [a["tunnel_name"] for a in payload["alerts"]] == ["web-prod"]
     assert "SECRET42" not in json.dumps(payload)
+
+
+def test_alertmanager_gets_firing_alerts_repeated_and_other_receivers_once(
+    tmp_path: Path,
+) -> None:
+    # Alertmanager expires an alert nobody repeats: it gets the firing ones on every run
+    # (it notifies people once); a webhook gets each change once.
+    with Recorder().running() as am, Recorder().running() as hook:
+        urls = [f"alertmanager://127.0.0.1:{am.port}", f"http://127.0.0.1:{hook.port}/"]
+        for minute in (0, 5, 10):
+            Notifier(urls, tmp_path / "a.json", hold=timedelta(0), delivery=FAST).notify(
+                _violations("t1"), at=_at(minute)
+            )
+    assert am.paths == ["/api/v2/alerts"] * 3
+    starts = {alert["startsAt"] for body in am.bodies for alert in body}
+    assert starts == {"2026-12-05T03:00:00Z"}
+    assert all(
+        datetime.fromisoformat(alert["endsAt"]) > datetime.now(UTC) + timedelta(hours=1)
+        for body in am.bodies
+        for alert in body
+    )
+    assert len(hook.bodies) == 1
