@@ -368,3 +368,28 @@ def test_alertmanager_gets_firing_alerts_repeated_and_other_receivers_once(
         for alert in body
     )
     assert len(hook.bodies) == 1
+
+
+def test_watch_notify_sends_each_cycles_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tunnelframe.simulator import serve
+    from tunnelframe.watch import latest_snapshot
+
+    store = tmp_path / "store"
+    with serve(tf.simulator.generate_fleet(30, seed=7)) as api, Recorder().running() as hook:
+        monkeypatch.setenv("CLOUDFLARE_API_TOKEN", api.token)
+        monkeypatch.setenv("CLOUDFLARE_BASE_URL", api.url)
+        monkeypatch.setenv("CLOUDFLARE_ACCOUNT_ID", api.account_id)
+        args = ["watch", "--store", str(store), "--interval", "1", "--cycles", "2"]
+        url = f"http://127.0.0.1:{hook.port}/hook"
+        assert main([*args, "--notify", url, "--notify-hold", "0s"]) == 0
+        view = latest_snapshot(store, [api.account_id])
+    assert view is not None
+    found = tf.findings(view)
+    assert len(found) > 0
+    # The second cycle sees the same fleet: nothing new, nothing sent again.
+    (payload,) = hook.bodies
+    assert {a["status"] for a in payload["alerts"]} == {"firing"}
+    assert len(payload["alerts"]) == len(found)
+    assert (tmp_path / "store-alerts.json").exists()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import threading
 import urllib.request
 from pathlib import Path
 
@@ -15,7 +16,7 @@ import pandas as pd
 import pytest
 
 import tunnelframe as tf
-from tests._promstack import binary, prometheus, query, wait_for
+from tests._promstack import binary, free_port, prometheus, query, wait_for
 from tunnelframe.cli import main
 from tunnelframe.datasets import SAMPLE_AS_OF
 from tunnelframe.metrics import (
@@ -287,3 +288,45 @@ def test_a_history_frame_is_measured_one_snapshot_at_a_time(store: Path) -> None
     samples = metric_samples(last)
     stamp = samples[samples["series"] == "tunnelframe_observed_timestamp_seconds"]["value"]
     assert stamp.tolist() == [pd.Timestamp(history["fetched_at"].max()).timestamp()]
+
+
+def test_watch_serves_its_view_to_a_real_prometheus(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tunnelframe.simulator import serve
+    from tunnelframe.watch import latest_snapshot
+
+    port = free_port()
+    store = tmp_path / "store"
+    answers: dict[str, object] = {}
+    with (
+        serve(tf.simulator.generate_fleet(30, seed=7)) as api,
+        prometheus(tmp_path, scrape=f"127.0.0.1:{port}") as base,
+    ):
+        monkeypatch.setenv("CLOUDFLARE_API_TOKEN", api.token)
+        monkeypatch.setenv("CLOUDFLARE_BASE_URL", api.url)
+        monkeypatch.setenv("CLOUDFLARE_ACCOUNT_ID", api.account_id)
+
+        def scrape() -> None:  # while watch runs (in the main thread, for its signals)
+            try:
+                for name, promql in (
+                    ("unsupported", 'tunnelframe_findings{rule="unsupported"}'),
+                    ("tunnels", "count(cloudflare_tunnel_info)"),
+                ):
+                    got = wait_for(lambda q=promql: query(base, q), timeout=90, what=promql)
+                    answers[name] = float(got[0]["value"][1])
+            except AssertionError as exc:
+                answers["error"] = exc
+
+        poller = threading.Thread(target=scrape)
+        poller.start()
+        args = ["watch", "--store", str(store), "--interval", "20", "--cycles", "2"]
+        assert main([*args, "--metrics-port", str(port)]) == 0
+        poller.join()
+        view = latest_snapshot(store, [api.account_id])
+    assert "error" not in answers, answers
+    assert view is not None
+    found = tf.findings(view)
+    assert answers["unsupported"] == (found["rule"] == "unsupported").sum()
+    tunnels = view.tunnels()
+    assert answers["tunnels"] == tunnels["deleted_at"].isna().sum()

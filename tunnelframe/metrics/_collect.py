@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterable, Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
@@ -483,7 +483,7 @@ class MetricsServer:
         )
         self._collector.set(list(_families(samples)))
         stamp = samples.loc[samples["series"] == "tunnelframe_observed_timestamp_seconds", "value"]
-        self.updated_at = pd.Timestamp(float(stamp.iloc[0]), unit="s", tz="UTC").to_pydatetime()
+        self.updated_at = datetime.fromtimestamp(float(stamp.iloc[0]), UTC)
 
     def close(self) -> None:
         """Stop serving and free the port."""
