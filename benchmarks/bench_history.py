@@ -529,6 +529,7 @@ def concurrent_writers(cache: Path, n_writers: int, per_writer: int) -> dict[str
     from tunnelframe.history import iceberg_history
 
     home = Path(tempfile.mkdtemp(prefix="tunnelframe-bench-iceberg-"))
+    home.chmod(0o755)  # the cluster's unprivileged user reaches its folder inside
     (home / "pg").mkdir()
     started = _postgres(home / "pg")
     try:
