@@ -450,7 +450,7 @@ def compact_iceberg(
 ) -> list[str]:
     """Close the days that have ended: one sorted file and the facts per day; expire snapshots.
 
-    A day is closed once it ended :data:`CLOSE_AFTER` ago. Its rows are rewritten as one file
+    A day is closed once it ended ``CLOSE_AFTER`` (one hour) ago. Its rows are rewritten as one file
     sorted by tunnel, connector, connection and time (an Iceberg overwrite of exactly the files
     read, so an append meanwhile is kept), its facts committed, ``snaps`` last. Then each table's
     Iceberg snapshots older than ``keep`` are expired and the files no snapshot uses any more
