@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, cast
 
 import pandas as pd
 import pyarrow as pa
@@ -29,7 +29,13 @@ from tunnelframe.colos import (
     ha_report,
     pair_ha_report,
 )
-from tunnelframe.engine._releases import Calendar, calendar_view, choose_calendar
+from tunnelframe.engine._releases import (
+    Calendar,
+    calendar_view,
+    choose_calendar,
+    choose_fixes,
+    warn_if_stale,
+)
 from tunnelframe.engine._serving import (
     Serving,
     orphan_dns_message,
@@ -43,7 +49,15 @@ from tunnelframe.engine._serving import (
 )
 from tunnelframe.engine._source import FleetData, resolve, tunnel_ha
 from tunnelframe.history import HistorySummary
-from tunnelframe.versions import config_drift, version_drift, version_summary
+from tunnelframe.versions import (
+    config_drift,
+    deprecated_platforms,
+    load_platform_deprecations,
+    parse_version,
+    security_exposure,
+    version_drift,
+    version_summary,
+)
 
 __all__ = [
     "FINDINGS_COLUMNS",
@@ -214,6 +228,22 @@ class Analysis:
         return tunnels[tunnels["deleted_at"].isna()].reset_index(drop=True)
 
     @cached_property
+    def fixes(self) -> pd.DataFrame:
+        """The security fixes per release in use (bundled, or refreshed and cached)."""
+        return choose_fixes()
+
+    @cached_property
+    def fix_releases(self) -> dict[str, str]:
+        """Advisory id -> the oldest release (not reverted) whose notes name it as fixed."""
+        live = self.fixes[self.fixes["reverted_in"] == ""]
+        out: dict[str, str] = {}
+        for version, ids in zip(live["version"], live["advisory_ids"], strict=True):
+            for one in filter(None, str(ids).split(", ")):
+                if one not in out or parse_version(version) < parse_version(out[one]):
+                    out[one] = str(version)
+        return out
+
+    @cached_property
     def drift(self) -> pd.DataFrame:
         frame: pd.DataFrame = self.quietly(
             version_drift,
@@ -221,6 +251,7 @@ class Analysis:
             as_of=self.data.as_of,
             releases=self.calendar.frame,
             latest=self.calendar.latest,
+            fixes=self.fixes,
         )
         return frame
 
@@ -232,7 +263,20 @@ class Analysis:
             as_of=self.data.as_of,
             releases=self.calendar.frame,
             latest=self.calendar.latest,
+            fixes=self.fixes,
         )
+
+    @cached_property
+    def exposure(self) -> pd.DataFrame:
+        """Per security fix: the connectors lacking it, and those one upgrade to it clears."""
+        frame: pd.DataFrame = security_exposure(self.drift, fixes=self.fixes)
+        return frame
+
+    @cached_property
+    def platforms(self) -> pd.DataFrame:
+        """Connectors on a platform that stops getting cloudflared releases."""
+        frame: pd.DataFrame = deprecated_platforms(self.connections, as_of=self.data.as_of)
+        return frame
 
     @cached_property
     def config(self) -> pd.DataFrame:
@@ -339,15 +383,18 @@ class Rule:
     #: what to do about a row, for the fix-first block: one action each, worded once (the
     #: ``_UPGRADE``-style constants) so a row breaking several rules says each action once
     advice: tuple[str, ...] = ()
-    #: a column of the rows giving each row's own severity (else every row has ``severity``)
+    #: a column of the rows giving each row's own severity, more or less severe than
+    #: ``severity`` (a deprecated platform past its cutoff is high, a lone connector on one
+    #: origin IP information); rows without it, or rules without the column, are ``severity``
     row_severity: str | None = None
 
-
-def row_severities(rule: Rule, rows: pd.DataFrame) -> list[Severity]:
-    """The severity of each row of ``rule``: its ``row_severity`` column, else the rule's."""
-    if rule.row_severity is None or rule.row_severity not in rows.columns:
-        return [rule.severity] * len(rows)
-    return [s if s in ("high", "warn", "info") else rule.severity for s in rows[rule.row_severity]]
+    def severity_of(self, row: Mapping[Any, Any]) -> Severity:
+        """The severity of one row: its ``row_severity`` column, else ``severity``."""
+        if self.row_severity is not None:
+            level = row.get(self.row_severity)
+            if level in ("high", "warn", "info"):
+                return cast(Severity, level)
+        return self.severity
 
 
 def _name(row: dict[str, Any]) -> str:
@@ -374,6 +421,64 @@ def _unsupported_message(a: Analysis, r: dict[str, Any]) -> str:
     return (
         f"unsupported: connector {r['connector_id']} of {_tunnel(r)} runs cloudflared "
         f"{r['version']}, released {_date(r['released_on'])}{lag}"
+    )
+
+
+def _vulnerable(a: Analysis) -> pd.DataFrame:
+    drift = a.drift
+    lacking = drift["n_missing_fixes"].fillna(0).astype("int64") > 0
+    return drift[lacking.to_numpy(bool)].reset_index(drop=True)
+
+
+def _vulnerable_message(a: Analysis, r: dict[str, Any]) -> str:
+    ids = [one for one in str(r["missing_fix_ids"] or "").split(", ") if one]
+    by_release: dict[str, list[str]] = {}
+    for one in ids:
+        by_release.setdefault(a.fix_releases.get(one, "a later release"), []).append(one)
+    said = [f"{release} fixes {', '.join(named)}" for release, named in by_release.items()]
+    unnamed = int(r["n_missing_fixes"]) - len(ids)
+    if unnamed:
+        said.append(
+            f"{'and ' if said else ''}{unnamed} more security "
+            f"{'fix names' if unnamed == 1 else 'fixes name'} no advisory id"
+        )
+    return (
+        f"vulnerable: connector {r['connector_id']} of {_tunnel(r)} runs cloudflared "
+        f"{r['version']}; {'; '.join(said)}; upgrade to {r['fixed_in']} or later"
+    )
+
+
+def _deprecated_platform(a: Analysis) -> pd.DataFrame:
+    rows = a.platforms
+    past = rows["past_cutoff"].fillna(False).to_numpy(bool)
+    # a warning before the cutoff, high after it (the rule's row_severity column)
+    return rows.assign(severity=pd.Series("warn", index=rows.index).mask(past, "high"))
+
+
+def _deprecated_platform_message(a: Analysis, r: dict[str, Any]) -> str:
+    cutoff = _date(r["deprecated_from"])
+    when = (
+        f"has not got cloudflared releases since {cutoff}"
+        if r["past_cutoff"] is True
+        else f"stops getting cloudflared releases on {cutoff}"
+    )
+    return (
+        f"deprecated-platform: connector {r['connector_id']} of {_tunnel(r)} runs on "
+        f"{r['platform']} ({r['arch']}), which {when}; move it to {r['replaced_by']}"
+    )
+
+
+def _platforms_said() -> str:
+    table = load_platform_deprecations()
+    return "; ".join(
+        f"{p} ({arch}) from {d:%Y-%m-%d}, replaced by {rep}"
+        for p, arch, d, rep in zip(
+            table["platform"],
+            table["arch"],
+            table["deprecated_from"],
+            table["replaced_by"],
+            strict=True,
+        )
     )
 
 
@@ -556,6 +661,51 @@ RULES: tuple[Rule, ...] = (
         ),
         message=_unsupported_message,
         advice=(_UPGRADE,),
+    ),
+    Rule(
+        id="vulnerable",
+        title="connectors missing security fixes",
+        severity="high",
+        description=(
+            "Connectors on a cloudflared release that a later release fixed a vulnerability "
+            "in: cloudflared's release notes mark the fix (a CVE, GHSA, GO or VULN advisory, "
+            "or a fix said to be for a vulnerability). Upgrade to the release shown, or later."
+        ),
+        rows=_vulnerable,
+        show=(
+            _TUNNEL,
+            _CONNECTOR,
+            _HOST,
+            Show("Version", "version", "mono"),
+            Show("Fixes missing", "n_missing_fixes", "num"),
+            Show("Advisories", "missing_fix_ids", "mono"),
+            Show("Upgrade to", "fixed_in", "mono"),
+        ),
+        message=_vulnerable_message,
+        advice=(_UPGRADE,),
+    ),
+    Rule(
+        id="deprecated-platform",
+        title="connectors on a platform that stops getting releases",
+        severity="warn",
+        description=(
+            "Connectors running a cloudflared build for a platform Cloudflare has deprecated "
+            f"({_platforms_said()}; Cloudflare changelog, 2026-09-18): a warning before the "
+            "cutoff, high after it, when they no longer get releases or security fixes."
+        ),
+        rows=_deprecated_platform,
+        show=(
+            _TUNNEL,
+            _CONNECTOR,
+            _HOST,
+            Show("Platform", "platform"),
+            Show("Arch", "arch", "mono"),
+            Show("No releases from", "deprecated_from"),
+            Show("Move to", "replaced_by", "mono"),
+        ),
+        message=_deprecated_platform_message,
+        advice=("move cloudflared to a supported platform (64-bit Windows, Apple silicon)",),
+        row_severity="severity",
     ),
     Rule(
         id="releases-behind",
@@ -897,8 +1047,7 @@ def findings_frame(analysis: Analysis, rules: Sequence[Rule]) -> pd.DataFrame:
     for rule, rows in rule_rows(analysis, rules):
         if rows is None:
             continue
-        levels = row_severities(rule, rows)
-        for row, level in zip(rows.to_dict("records"), levels, strict=True):
+        for row in rows.to_dict("records"):
             impact, serves = analysis.serving.of(row.get("tunnel_id"))
             message = rule.message(analysis, row)
             if impact and rule.id != "route-to-down":  # route-to-down names them already
@@ -906,7 +1055,7 @@ def findings_frame(analysis: Analysis, rules: Sequence[Rule]) -> pd.DataFrame:
             records.append(
                 {
                     "rule": rule.id,
-                    "severity": level,
+                    "severity": rule.severity_of(row),
                     "title": rule.title,
                     **{k: _text(row.get(k)) for k in FINDINGS_COLUMNS[3:8]},
                     "message": one_line(message),
@@ -957,7 +1106,10 @@ def findings(
     ``fetch-errors`` (a tunnel whose connectors could not be read). The cloudflared rules
     (``degraded``, ``single-connector``, ``single-colo``) leave WARP Connector tunnels to
     ``pair-ha``, and ``unsupported`` never flags a WARP Connector (its version is not
-    cloudflared's).
+    cloudflared's). ``vulnerable``: a connector lacking security fixes a later release (up to
+    the latest) carries, with the release that has them all; ``deprecated-platform``: a
+    connector on a platform (``arch``) that stops getting releases, a warning before the
+    cutoff and high after it.
 
     Parameters
     ----------
@@ -990,6 +1142,11 @@ def findings(
     ValueError
         An unknown rule id, or a negative ``max_releases_behind``.
 
+    Warns
+    -----
+    StaleReleasesWarning
+        When the release calendar in use ends more than 60 days before ``as_of``.
+
     Examples
     --------
     >>> import tunnelframe as tf
@@ -998,8 +1155,8 @@ def findings(
     ...         {"id": f"x{i}", "colo_name": "DFW"} for i in range(4)]}]}]}
     >>> found = tf.findings(fleet, as_of="2026-08-20")
     >>> list(found["rule"])
-    ['unsupported', 'single-connector', 'single-colo']
-    >>> print(found["message"][1])  # doctest: +NORMALIZE_WHITESPACE
+    ['unsupported', 'vulnerable', 'single-connector', 'single-colo']
+    >>> print(found["message"][2])  # doctest: +NORMALIZE_WHITESPACE
     single-connector: tunnel "web" (t1): 1 connector up (no host redundancy);
     all 4 active connections in DFW
     """
@@ -1017,7 +1174,9 @@ def findings(
         expected_connections=expected_connections,
         releases=releases,
     )
-    return findings_frame(analysis, [known[r] for r in known if r in wanted])
+    found = findings_frame(analysis, [known[r] for r in known if r in wanted])
+    warn_if_stale(releases, data.as_of, stacklevel=2)
+    return found
 
 
 def calendar_notes(

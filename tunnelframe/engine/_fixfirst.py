@@ -26,7 +26,7 @@ from typing import Any
 import pandas as pd
 
 from tunnelframe._text import plural
-from tunnelframe.engine._findings import RULES, Analysis, row_severities
+from tunnelframe.engine._findings import RULES, Analysis
 
 __all__ = [
     "FIX_COLUMNS",
@@ -74,6 +74,8 @@ _WORST = (
     "pair-ha",
     "degraded",
     "unsupported",
+    "vulnerable",
+    "deprecated-platform",
     "reconnecting",
     "single-connector",
     "single-origin",
@@ -90,6 +92,9 @@ _ACTION = {
     "pair-ha": "bring a second WARP Connector member up so that one stays active, one passive",
     "degraded": f"{_EGRESS}, then restart cloudflared if connections do not come back",
     "unsupported": "upgrade cloudflared on these hosts: this version is out of support",
+    "vulnerable": "upgrade cloudflared on these hosts: this version lacks security fixes",
+    "deprecated-platform": "move cloudflared to a supported platform (64-bit Windows, Apple "
+    "silicon)",
     "reconnecting": "look again in a few minutes: a reconnect is usually transient",
     "single-connector": "run a second replica of cloudflared on another host",
     "single-colo": f"{_EGRESS}: cloudflared spreads over two regions when it reaches both",
@@ -104,6 +109,8 @@ _ACTION = {
 #: from (it keeps no history, so most are lower bounds of how long the state has held).
 SINCE: dict[str, str] = {
     "unsupported": "on this version since",
+    "vulnerable": "on this version since",
+    "deprecated-platform": "on this platform since",
     "releases-behind": "on this version since",
     "degraded": "reconnect pending since",
     "reconnecting": "reconnect pending since",
@@ -231,7 +238,7 @@ def fix_first_tunnels(a: Analysis) -> pd.DataFrame:
     ...         {"id": f"x{i}", "colo_name": "DFW"} for i in range(4)]}]}]}
     >>> fix = fix_first_tunnels(Analysis(resolve(fleet)))
     >>> fix.loc[0, "rules"]
-    ['unsupported', 'single-connector', 'single-colo']
+    ['unsupported', 'vulnerable', 'single-connector', 'single-colo']
     >>> fix.loc[0, "action"]
     'upgrade cloudflared on these hosts: this version is out of support'
     """
@@ -244,8 +251,8 @@ def fix_first_tunnels(a: Analysis) -> pd.DataFrame:
         found = a.rows_of(rule)
         if found is None or found.empty:
             continue
-        levels = row_severities(rule, found)
-        for row, level in zip(found.to_dict("records"), levels, strict=True):
+        for row in found.to_dict("records"):
+            severity = rule.severity_of(row)
             key = (str(row.get("account_id")), str(row.get("tunnel_id")))
             name = row.get("tunnel_name")
             if rule.id == "orphan-dns":  # no tunnel of the fleet: the record is the thing
@@ -264,10 +271,17 @@ def fix_first_tunnels(a: Analysis) -> pd.DataFrame:
             )
             mine = t["found"].setdefault(
                 rule.id,
-                {"rule": rule, "since": None, "said": SINCE.get(rule.id, "since"), "level": level},
+                {
+                    "rule": rule,
+                    "since": None,
+                    "said": SINCE.get(rule.id, "since"),
+                    "severity": severity,
+                },
             )
-            if _SEVERITY[level] < _SEVERITY[mine["level"]]:
-                mine["level"] = level
+            # the tunnel's problem is as severe as its worst row (a platform past its cutoff
+            # is high, a lone connector on one origin IP only information)
+            if _SEVERITY[severity] < _SEVERITY[mine["severity"]]:
+                mine["severity"] = severity
             since, said = _since(a, rule.id, row, times)
             if since is not None and (mine["since"] is None or since < mine["since"]):
                 mine["since"], mine["said"] = since, said
@@ -281,7 +295,7 @@ def fix_first_tunnels(a: Analysis) -> pd.DataFrame:
     for t in tunnels.values():
         problems: list[dict[str, Any]] = sorted(
             t["found"].values(),
-            key=lambda f: (_SEVERITY[f["level"]], order.get(f["rule"].id, 99)),
+            key=lambda f: (_SEVERITY[f["severity"]], order.get(f["rule"].id, 99)),
         )
         worst = problems[0]["rule"]
         hosts = ", ".join(t["hosts"])
@@ -309,7 +323,7 @@ def fix_first_tunnels(a: Analysis) -> pd.DataFrame:
                 "account_id": t["account_id"],
                 "tunnel_id": t["tunnel_id"],
                 "tunnel_name": t["tunnel_name"],
-                "severity": problems[0]["level"],
+                "severity": problems[0]["severity"],
                 "outage": outage,
                 "rule": worst.id,
                 "rules": [f["rule"].id for f in problems],
