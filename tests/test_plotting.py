@@ -646,9 +646,11 @@ def test_heatmap_has_tunnels_as_rows_and_colos_as_columns(conns: pd.DataFrame, a
     ]
     assert values.mask.sum() == 10  # empty cells are not coloured
     assert len(ax.texts) == 8  # every filled cell annotated
-    assert ax.get_title() == (
-        "Active connections per tunnel and metro (top 3 of 3 tunnels, top 6 of 6 metros)"
-    )
+    assert ax.get_title() == ("Active connections per tunnel and metro (3 tunnels, 6 metros)")
+    # the colour bar counts connections: whole numbers only
+    bar = ax.figure.axes[-1]
+    ticks = [t for t in bar.get_yticks() if bar.get_ylim()[0] <= t <= bar.get_ylim()[1]]
+    assert ticks and all(float(t).is_integer() for t in ticks), ticks
 
 
 def test_heatmap_sums_the_rest_into_grey_other_row_and_column(conns: pd.DataFrame, ax: Any) -> None:
@@ -1017,7 +1019,10 @@ def test_a_long_title_wraps_inside_the_figure() -> None:
     conns = tf.connections_frame(tf.simulator.generate_fleet(300, seed=3))
     _fig, ax = plt.subplots()
     plot_tunnel_colo_heatmap(conns, ax=ax)
-    assert "\n" in ax.get_title()  # "... (top 30 of 3xx tunnels, top 20 of NN metros)"
+    # "... (top 30 of 3xx tunnels, top 20 of NN metros)" is drawn on two lines
+    _fig.canvas.draw()
+    line = ax.title.get_fontsize() * _fig.dpi / 72
+    assert ax.title.get_window_extent().height > 1.8 * line
     _assert_fits(ax)
 
 

@@ -7,6 +7,7 @@ per connection, analyse version drift and colo distribution, and plot or report 
 from __future__ import annotations
 
 from tunnelframe import simulator
+from tunnelframe import watch as watch
 from tunnelframe._errors import (
     ApiError,
     AsOfWarning,
@@ -18,6 +19,7 @@ from tunnelframe._errors import (
     TunnelframeError,
     TunnelframeWarning,
 )
+from tunnelframe._fleetfile import FleetFile, load_fleet_file
 from tunnelframe._version import __version__
 from tunnelframe.client import Client, Policy
 from tunnelframe.colos import (
@@ -100,6 +102,7 @@ __all__ = [
     "AuthError",
     "CheckResult",
     "Client",
+    "FleetFile",
     "NotFoundError",
     "PartialFleetWarning",
     "Policy",
@@ -135,6 +138,7 @@ __all__ = [
     "ha_episodes",
     "ha_report",
     "ha_timeline",
+    "load_fleet_file",
     "load_history",
     "load_ignores",
     "load_releases",
@@ -181,4 +185,5 @@ _SUBPACKAGES = (
     "simulator",
     "snapshot",
     "versions",
+    "watch",
 )

@@ -309,4 +309,5 @@ def tunnels_frame(data: Any) -> pd.DataFrame:
     known = p.tunnel_known
     columns["n_connectors"] = pd.arrays.IntegerArray(n_connectors, ~(known & p.tunnel_countable))
     columns["n_connections"] = pd.arrays.IntegerArray(n_connections, ~known)
+    columns["observed_at"] = _take_times(t["observed_at"], None)
     return _frame(columns)

@@ -28,6 +28,7 @@ from tunnelframe.colos import (
 )
 from tunnelframe.history import _layout
 from tunnelframe.history._facts import FACT_KINDS, derive_facts
+from tunnelframe.history._iceberg import IcebergHistory
 from tunnelframe.history._schema import STORE_SCHEMA
 from tunnelframe.versions import parse_version
 
@@ -43,7 +44,8 @@ __all__ = [
     "version_rollout",
 ]
 
-History = HistoryLike
+#: A store path, a history frame, or an Iceberg table (:class:`IcebergHistory`).
+History = HistoryLike | IcebergHistory
 
 _TIME = pd.DatetimeTZDtype("us", "UTC")
 _TEXT = pd.ArrowDtype(pa.string())
@@ -65,7 +67,11 @@ def _connect(history: History, plan: _layout.Plan | None) -> duckdb.DuckDBPyConn
 
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
-    if plan is None:
+    iceberg: dict[str, pa.Table] = {}
+    rows: Any
+    if isinstance(history, IcebergHistory):
+        rows, iceberg = history.sources()
+    elif plan is None:
         assert isinstance(history, pd.DataFrame)
         missing = [c for c in ("fetched_at", "account_id", "tunnel_id") if c not in history]
         if missing:
@@ -73,7 +79,7 @@ def _connect(history: History, plan: _layout.Plan | None) -> duckdb.DuckDBPyConn
                 f"history frame lacks column(s) {', '.join(missing)}: pass a store path or a "
                 "frame from tunnelframe.load_history"
             )
-        rows: Any = _arrow(history)
+        rows = _arrow(history)
     else:
         files = plan.dirty_rows()
         rows = _parquet(con, files, schema=STORE_SCHEMA) if files else STORE_SCHEMA.empty_table()
@@ -84,7 +90,13 @@ def _connect(history: History, plan: _layout.Plan | None) -> duckdb.DuckDBPyConn
     derive_facts(con, "rows")
     for kind in FACT_KINDS:
         stored = [] if plan is None else plan.facts(kind)
-        if stored:
+        if kind in iceberg:
+            con.register(f"stored_{kind}", iceberg[kind])
+            con.execute(
+                f"CREATE TEMP VIEW f_{kind} AS "
+                f"SELECT * FROM d_{kind} UNION ALL BY NAME SELECT * FROM stored_{kind}"
+            )
+        elif stored:
             facts = _parquet(con, stored)
             if isinstance(facts, duckdb.DuckDBPyRelation):
                 facts.create_view(f"stored_{kind}")
@@ -151,7 +163,7 @@ def _run(history: History, sql: str, dtypes: dict[str, Any]) -> pd.DataFrame:
             if con is not None:
                 con.close()
 
-    if isinstance(history, pd.DataFrame):
+    if isinstance(history, pd.DataFrame | IcebergHistory):
         table = read(None)
     else:
         table = _layout.read_consistent(history, read)
