@@ -377,6 +377,8 @@ _QUERY_COLUMNS = (
     "colo_name",
     "is_pending_reconnect",
     "origin_ip",
+    "tun_type",  # the HA rules judge WARP Connector tunnels as pairs
+    "ha_status",
 )
 
 
