@@ -38,6 +38,7 @@ import logging
 import math
 import os
 import random
+import socket
 import threading
 import time
 import traceback
@@ -48,6 +49,8 @@ from typing import Any, Final
 
 import requests
 import requests.adapters
+import urllib3.connection
+import urllib3.connectionpool
 import urllib3.exceptions
 
 from tunnelframe._errors import ApiError, AuthError, SchemaError
@@ -117,6 +120,104 @@ def _count(value: object) -> int | None:
     if not math.isfinite(value) or value < 1 or value != int(value):
         return None
     return int(value)
+
+
+class _Watch:
+    """One request's total deadline: past it, its socket is shut so no read can go on.
+
+    A server that sends the status line or the headers a byte at a time never trips the
+    per-read timeout; shutting the socket down is the one way to end that read from outside.
+    """
+
+    __slots__ = ("_lock", "connection", "expired")
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.connection: Any = None
+        self.expired = False
+
+    def attach(self, connection: Any) -> None:
+        with self._lock:
+            self.connection = connection
+            expired = self.expired
+        if expired:
+            self._shut(connection)
+
+    def done(self) -> bool:
+        """Whether the deadline has passed (or the call was cancelled)."""
+        return self.expired
+
+    def expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            connection = self.connection
+        if connection is not None:
+            self._shut(connection)
+
+    @staticmethod
+    def _shut(connection: Any) -> None:
+        sock = getattr(connection, "sock", None)
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+
+_WATCHED = threading.local()
+
+
+class _WatchedConnection:
+    """Mixin: a connection that tells the current request's :class:`_Watch` it is in use."""
+
+    def connect(self) -> None:
+        super().connect()  # type: ignore[misc]
+        self._attach()
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        self._attach()
+        super().request(*args, **kwargs)  # type: ignore[misc]
+
+    def _attach(self) -> None:
+        watch = getattr(_WATCHED, "watch", None)
+        if watch is not None:
+            watch.attach(self)
+
+
+class _HTTPConnection(_WatchedConnection, urllib3.connection.HTTPConnection):
+    pass
+
+
+class _HTTPSConnection(_WatchedConnection, urllib3.connection.HTTPSConnection):
+    pass
+
+
+class _HTTPPool(urllib3.connectionpool.HTTPConnectionPool):
+    ConnectionCls = _HTTPConnection
+
+
+class _HTTPSPool(urllib3.connectionpool.HTTPSConnectionPool):
+    ConnectionCls = _HTTPSConnection
+
+
+class _Adapter(requests.adapters.HTTPAdapter):
+    """requests' adapter whose connections a request's total deadline can shut."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
+        self.poolmanager.key_fn_by_scheme = dict(self.poolmanager.key_fn_by_scheme)
+
+
+#: Listings of one call: a total_count that changes on every one of them is an error.
+_LIST_PASSES: Final = 3
+
+
+class _CountChanged(Exception):
+    """``result_info.total_count`` moved between two pages of one listing."""
+
+    def __init__(self, before: int, after: int) -> None:
+        super().__init__(f"{before} -> {after}")
+        self.before = before
+        self.after = after
 
 
 class _Retryable(Exception):
@@ -248,6 +349,7 @@ class Client:
         if self._owns_session:
             self._mount(pool_size)
         self._counts_lock = threading.Lock()
+        self._watches: set[_Watch] = set()
         self._n_requests = 0
         self._n_calls = 0
 
@@ -255,9 +357,7 @@ class Client:
 
     def _mount(self, pool_size: int) -> None:
         # Retries are done by _get, which must see every attempt: no retries in urllib3.
-        adapter = requests.adapters.HTTPAdapter(
-            pool_connections=4, pool_maxsize=max(1, pool_size), max_retries=0
-        )
+        adapter = _Adapter(pool_connections=4, pool_maxsize=max(1, pool_size), max_retries=0)
         if self._pool_size:  # replacing our own, smaller adapter: close its connections
             self._session.get_adapter("https://").close()
         self._session.mount("https://", adapter)
@@ -354,6 +454,10 @@ class Client:
         """
         self._cancelled.set()
         self._budget.wake()
+        with self._counts_lock:
+            watches = list(self._watches)
+        for watch in watches:  # a read stuck in a status line or headers ends now
+            watch.expire()
 
     @property
     def _auth(self) -> str:
@@ -458,6 +562,28 @@ class Client:
         ends_at = started + policy.request_deadline
         if until is not None:
             ends_at = min(ends_at, until)
+        # The whole request, status line and headers included, ends at ends_at: a timer shuts
+        # the socket then (on a session tunnelframe created; a given one is bounded per read).
+        watch = _Watch()
+        timer = threading.Timer(max(0.0, ends_at - started), watch.expire)
+        timer.daemon = True
+        with self._counts_lock:
+            self._watches.add(watch)
+        if self._cancelled.is_set():
+            watch.expire()
+        _WATCHED.watch = watch
+        timer.start()
+
+        def overdue(problem: str) -> str:
+            if not watch.done():
+                return problem
+            if self._cancelled.is_set():
+                return "cancelled"
+            return (
+                f"no complete response within {ends_at - started:.0f} s "
+                f"(the request's total deadline, status line and headers included): {problem}"
+            )
+
         try:
             try:
                 response = self._session.get(
@@ -473,11 +599,19 @@ class Client:
                     f"TLS failure ({type(exc).__name__})", None, kind=ApiError
                 ) from self._cause(exc)
             except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
-                problem = self._scrub(f"no response ({type(exc).__name__}: {exc})")
+                problem = overdue(self._scrub(f"no response ({type(exc).__name__}: {exc})"))
+                if problem == "cancelled":
+                    raise fail(problem, None, kind=ApiError) from None
                 raise _Retryable(fail(problem, None, kind=ApiError)) from self._cause(exc)
             except Exception as exc:  # e.g. a header requests refuses: its text may hold one
                 problem = self._scrub(f"the request was not sent ({type(exc).__name__}: {exc})")
                 raise fail(problem, None, kind=ApiError) from self._cause(exc)
+            if watch.done():  # a shut socket can look like the end of the headers
+                response.close()
+                problem = overdue(f"HTTP {response.status_code}, headers cut")
+                if problem == "cancelled":
+                    raise fail(problem, None, kind=ApiError)
+                raise _Retryable(fail(problem, None, kind=ApiError))
             headers = response.headers
             status = response.status_code
             chunks: list[bytes] = []
@@ -505,7 +639,9 @@ class Client:
                             status,
                             kind=ApiError,
                         )
-                    if time.monotonic() > ends_at:
+                    if time.monotonic() > ends_at or watch.done():
+                        if self._cancelled.is_set():
+                            raise fail("cancelled", status, kind=ApiError)
                         raise _Retryable(
                             fail(
                                 f"HTTP {status}, the body took longer than "
@@ -520,10 +656,36 @@ class Client:
             ) as exc:
                 body = b"".join(chunks)
                 problem = f"HTTP {status}, body truncated after {len(body)} bytes: {quote(body)}"
+                if watch.done():
+                    problem = (
+                        "cancelled"
+                        if self._cancelled.is_set()
+                        else (
+                            f"HTTP {status}, the body took longer than {ends_at - started:.0f} s "
+                            f"({size} bytes so far)"
+                        )
+                    )
+                if problem == "cancelled":
+                    raise fail(problem, status, kind=ApiError) from None
                 raise _Retryable(fail(problem, status, kind=ApiError)) from self._cause(exc)
             finally:
                 response.close()
+            if watch.done():  # the shut socket ended the body early: not a whole reply
+                if self._cancelled.is_set():
+                    raise fail("cancelled", status, kind=ApiError)
+                raise _Retryable(
+                    fail(
+                        f"HTTP {status}, the body took longer than {ends_at - started:.0f} s "
+                        f"({size} bytes so far)",
+                        status,
+                        kind=ApiError,
+                    )
+                )
         finally:
+            timer.cancel()
+            _WATCHED.watch = None
+            with self._counts_lock:
+                self._watches.discard(watch)
             self._budget.release(headers)
         body = b"".join(chunks)
         elapsed_ms = 1000 * (time.monotonic() - started)
@@ -674,9 +836,11 @@ class Client:
         Pages are read until as many tunnels as ``result_info.total_count`` announces are in
         hand (or, without a count, until a short page), so no empty page is requested when the
         count is right; an empty page ends the listing too. A tunnel listed on two pages is kept
-        once (with a warning in the log). A page that brings nothing new, or more pages than
-        the first page's ``total_count`` allows, raises :class:`~tunnelframe.ApiError`: the
-        server is looping.
+        once (with a warning in the log). A page that brings nothing new, more pages than
+        the first page's ``total_count`` allows, or more than ``Policy.max_pages`` pages raises
+        :class:`~tunnelframe.ApiError`: the server is looping. A ``total_count`` that changes
+        between pages (a tunnel deleted meanwhile shifts every later one up a page) starts the
+        listing again, up to three times; a count lower than the tunnels served is logged.
 
         Parameters
         ----------
@@ -737,10 +901,41 @@ class Client:
         }
         endpoint = "tunnels" if all_types else "cfd_tunnel"
         path = f"/accounts/{self._segment(account, 'account_id')}/{endpoint}"
+        changes: list[str] = []
+        for _ in range(_LIST_PASSES):
+            try:
+                return self._list_pass(path, params, per_page, account)
+            except _CountChanged as changed:
+                # Page-number paging: a tunnel deleted meanwhile shifts every later one up a
+                # page, so one would be skipped unseen; list again from page 1.
+                changes.append(f"{changed.before} -> {changed.after}")
+                _log.warning(
+                    "GET %s: the tunnel count changed while listing (%d -> %d): listing again",
+                    path,
+                    changed.before,
+                    changed.after,
+                )
+        raise self._error(
+            f"GET {path}",
+            f"the tunnel count changed during each of {_LIST_PASSES} listings "
+            f"({', '.join(changes)}): tunnels are being created or deleted, "
+            "so a page-by-page listing could skip live ones; try again when they settle",
+            status=None,
+            account=account,
+            url=self.base_url + path,
+            kind=ApiError,
+        )
+
+    def _list_pass(
+        self, path: str, params: Mapping[str, str], per_page: int, account: str
+    ) -> list[dict[str, Any]]:
+        """One listing from page 1; _CountChanged when ``total_count`` moves meanwhile."""
         tunnels: list[dict[str, Any]] = []
         seen: set[object] = set()
         n_duplicates = 0
         max_pages: int | None = None
+        first_total: int | None = None
+        total: int | None = None
         page = 1
         while True:
             envelope = self._get(
@@ -765,6 +960,11 @@ class Client:
             info = envelope.get("result_info")
             info = info if isinstance(info, Mapping) else {}
             total = _count(info.get("total_count"))
+            if total is not None:
+                if first_total is None:
+                    first_total = total
+                elif total != first_total:
+                    raise _CountChanged(first_total, total)
             if not result:
                 break
             if new == 0:
@@ -795,12 +995,31 @@ class Client:
                 served = _count(info.get("per_page"))
                 if len(result) < (served or per_page):
                     break
+            if page >= self.policy.max_pages:
+                raise self._error(
+                    what,
+                    f"{page} pages of tunnels ({len(tunnels)} tunnels) and the server has not "
+                    f"ended the list: stopped at Policy.max_pages ({self.policy.max_pages}); "
+                    "raise it if the account really holds more",
+                    status=None,
+                    account=account,
+                    url=self.base_url + path,
+                    kind=ApiError,
+                )
             page += 1
         if n_duplicates:
             _log.warning(
                 "GET %s: %d tunnel(s) listed on more than one page were kept once",
                 path,
                 n_duplicates,
+            )
+        if total is not None and len(tunnels) > total:
+            _log.warning(
+                "GET %s: %d tunnels served, more than the total_count of %d announced: "
+                "the count is wrong, so it cannot tell whether the list is complete",
+                path,
+                len(tunnels),
+                total,
             )
         return tunnels
 

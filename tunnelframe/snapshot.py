@@ -201,7 +201,10 @@ class Snapshot:
             "errors": self.errors,
             "tunnels": list(self.tunnels),
         }
-        data = json.dumps(document, ensure_ascii=False, indent=None).encode()
+        try:
+            data = json.dumps(document, ensure_ascii=False, indent=None).encode()
+        except UnicodeEncodeError:  # a lone surrogate in a name: \u escapes keep it exactly
+            data = json.dumps(document, ensure_ascii=True, indent=None).encode()
         if target.name.endswith(".gz"):
             data = gzip.compress(data, mtime=0)
         return atomic_write(target, data)
