@@ -1310,3 +1310,45 @@ def test_version_order_keeps_the_connections_frame_compact() -> None:
     frame = connections_frame(_versions_fleet())
     assert frame["version"].cat.codes.dtype == np.int8
     assert isinstance(frame["version"].cat.categories.dtype, pd.ArrowDtype)
+
+
+def test_a_warp_connector_connections_reply_given_as_is_is_warp() -> None:
+    # GET /warp_connector/{id}/connections, no tunnel around it: ha_status says WARP.
+    reply = {
+        "success": True,
+        "errors": [],
+        "messages": [],
+        "result": [
+            {
+                "id": "1bd8ca6c-0000-4000-8000-000000000001",
+                "arch": "linux_amd64",
+                "version": "2025.9.1",
+                "ha_status": "active",
+                "run_at": "2026-05-01T10:00:00Z",
+                "conns": [
+                    {
+                        "id": "a1",
+                        "client_id": "1bd8ca6c-0000-4000-8000-000000000001",
+                        "colo_name": "ord02",
+                        "opened_at": "2026-05-01T10:00:01Z",
+                    }
+                ],
+            },
+            {
+                "id": "1bd8ca6c-0000-4000-8000-000000000002",
+                "version": "2025.9.1",
+                "ha_status": "passive",
+                "conns": [],
+            },
+        ],
+    }
+    conns = tf.connections_frame(reply)
+    assert conns["tun_type"].astype(str).tolist() == ["warp_connector"] * 2
+    assert tf.connectors_frame(reply)["tun_type"].astype(str).tolist() == ["warp_connector"] * 2
+    pairs = tf.pair_ha_report(conns)
+    assert pairs[["n_active", "n_passive", "status"]].astype(str).values.tolist() == [
+        ["1", "1", "ok"]
+    ]
+    assert tf.ha_report(conns).empty  # not judged against cloudflared's 4 connections
+    cloudflared = tf.connections_frame([{"id": "c1", "conns": []}])
+    assert cloudflared["tun_type"].isna().all()

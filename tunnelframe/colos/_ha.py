@@ -75,8 +75,16 @@ def _tunnel_label(expected: int) -> Callable[..., str]:
         n_replaced: int,
         api: str,
         mismatch: int,
+        n_anonymous: int,
     ) -> str:
-        if n_connectors == 0:
+        if n_connectors == 0 and n_active and n_anonymous:
+            conns = plural(n_active, "active connection")
+            where = f"in {_spread(n_colos, n_metros)}" if n_colos else "colo unknown"
+            parts = [
+                f"{conns} {where}",
+                "connectors unknown (its connections name no connector: no client_id)",
+            ]
+        elif n_connectors == 0:
             parts = ["no connector"]
         elif n_active == 0:
             parts = [f"no active connection on {plural(n_connectors, 'connector')}"]
@@ -144,7 +152,11 @@ def ha_report(
     - ``ok``: otherwise.
 
     ``reason`` is a sentence naming every problem that applies, not only the status's.
-    ``n_connectors`` counts every connector listed, ``replaced`` ones included. A tunnel
+    ``n_connectors`` counts every connector listed, ``replaced`` ones included. Connections
+    that name no connector (cloudflared's ``tunnel list -o json`` gives no ``client_id``)
+    count at tunnel level (``n_active``, ``n_pending``, sites, metros); only the
+    connector-level answers (``n_connectors``, ``single_connector``, ``degraded``) are
+    unknown for them, and the reason says so. A tunnel
     without any connector (never run, or down) has no row in a connections frame, so none
     here either from a frame; from a Snapshot, a snapshot path or a fleet, which list every
     tunnel, it is a ``down`` row with zero counts, so the statuses add up to the API's. WARP
@@ -316,7 +328,7 @@ def _tunnel_report(
     up = c.n_active > 0
     n_connectors = np.bincount(c.tunnel, minlength=n).astype(np.int64)
     n_up = per_tunnel(up)
-    n_active = per_tunnel(c.n_active)
+    n_active = c.tunnel_active.astype(np.int64)
     n_short = per_tunnel(short & ~c.replaced)
     n_replaced = per_tunnel(c.replaced)
     pair_tunnel, pair_colo, counts = c.pairs
@@ -348,7 +360,7 @@ def _tunnel_report(
         n_connectors=n_connectors,
         n_active_connectors=n_up,
         n_active=n_active,
-        n_pending=per_tunnel(c.n_pending),
+        n_pending=c.tunnel_pending.astype(np.int64),
         n_colos=n_colos,
         n_metros=c.n_tunnel_metros.astype(np.int64),
         single_connector=_flags(n_up == 1),
@@ -369,6 +381,7 @@ def _tunnel_report(
             "n_replaced": n_replaced,
             "api": api.fillna("").to_numpy(dtype=object),
             "mismatch": mismatch.fillna(False).to_numpy(dtype=np.int64),
+            "n_anonymous": c.tunnel_anonymous,
         }
     )
     out["reason"] = _labelled(keys, _tunnel_label(expected))
