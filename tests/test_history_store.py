@@ -450,3 +450,24 @@ def test_cli_snapshot_compacts_the_days_that_have_ended(
     assert len(first) == 1 and first[0].endswith("; compacted 2026-08-18, 2026-08-19, 2026-08-20")
     assert len(second) == 1 and second[0].endswith(".parquet")
     assert tf.store_info(store).n_snapshots == 19
+
+
+@pytest.mark.parametrize("compact", [False, True])
+def test_latest_tolerates_a_damaged_file_of_an_earlier_day(
+    store: Path, reference: dict[str, pd.DataFrame], compact: bool
+) -> None:
+    if compact:
+        tf.compact_history(store, now=END)
+    first_day = sorted(store.glob("date=*"))[0]
+    damaged = sorted(first_day.glob("*.parquet"))[0]
+    damaged.write_bytes(damaged.read_bytes()[:100])
+    with pytest.warns(tf.history.StoreWarning, match=r"damaged history file .*left out: its day"):
+        latest = tf.load_history(store, latest=True)
+    assert_frame_equal(latest, reference["latest"])
+    with pytest.raises(tf.TunnelframeError, match="damaged"):
+        tf.load_history(store)  # every day read: the damage is an error
+    last_day = sorted(store.glob("date=*"))[-1]
+    newest = sorted(last_day.glob("*.parquet"))[-1]
+    newest.write_bytes(newest.read_bytes()[:100])
+    with pytest.raises(tf.TunnelframeError, match="damaged history file"):
+        tf.load_history(store, latest=True)  # the latest day itself: it may hold the latest

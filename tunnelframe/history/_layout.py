@@ -169,6 +169,8 @@ class Day:
 class Plan:
     root: Path
     days: tuple[Day, ...] = field(default=())
+    #: (date, message) of days left out for a damaged file (only when planned tolerant)
+    damaged: tuple[tuple[str, str], ...] = field(default=())
 
     def facts(self, kind: str) -> list[Path]:
         """The facts files of ``kind`` on disk: of compacted days and open days' checkpoints."""
@@ -239,16 +241,18 @@ def _day_range(start: Any, end: Any) -> tuple[str | None, str | None]:
     return lo, hi
 
 
-def plan(store: StoreLike, *, start: Any = None, end: Any = None) -> Plan:
+def plan(store: StoreLike, *, start: Any = None, end: Any = None, tolerant: bool = False) -> Plan:
     """The files to read for ``start <= fetched_at < end`` (whole days), checked.
 
-    Raises a one-line :class:`TunnelframeError` naming a damaged file; warns about and skips
+    Raises a one-line :class:`TunnelframeError` naming a damaged file (``tolerant``: leaves its
+    day out and records it in ``Plan.damaged`` for the caller to judge); warns about and skips
     files tunnelframe did not write.
     """
     root = _existing_store(store)
     read_version(root)
     lo, hi = _day_range(start, end)
     days = []
+    damaged: list[tuple[str, str]] = []
     for name in _listdir(root):
         if name.startswith((".", "_")):
             continue  # the version file, facts, unfinished writes, a benchmark's notes
@@ -259,8 +263,13 @@ def plan(store: StoreLike, *, start: Any = None, end: Any = None) -> Plan:
         day = match.group(1)
         if (lo is not None and day < lo) or (hi is not None and day > hi):
             continue
-        days.append(_plan_day(root / name, day))
-    return Plan(root, tuple(d for d in days if d.row_files))
+        try:
+            days.append(_plan_day(root / name, day))
+        except TunnelframeError as exc:
+            if not tolerant:
+                raise
+            damaged.append((day, str(exc)))
+    return Plan(root, tuple(d for d in days if d.row_files), tuple(damaged))
 
 
 def _plan_day(directory: Path, day: str) -> Day:
@@ -350,10 +359,12 @@ def _foreign(path: Path, what: str = "not written by tunnelframe") -> None:
     warnings.warn(f"ignoring {path} in the history store: {what}", StoreWarning, stacklevel=4)
 
 
-def read_consistent(store: StoreLike, read: Any, *, start: Any = None, end: Any = None) -> Any:
+def read_consistent(
+    store: StoreLike, read: Any, *, start: Any = None, end: Any = None, tolerant: bool = False
+) -> Any:
     """``read(plan)``, read again while a compaction publishes meanwhile (a few times at most)."""
     for _ in range(10):
-        current = plan(store, start=start, end=end)
+        current = plan(store, start=start, end=end, tolerant=tolerant)
         try:
             result = read(current)
         except FileNotFoundError:
