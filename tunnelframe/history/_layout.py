@@ -102,7 +102,7 @@ def read_version(root: Path) -> int:
         columns = dict(meta["columns"])
     except FileNotFoundError:
         return 1
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, OverflowError) as exc:  # 1e400: inf, no int
         raise TunnelframeError(f"{path}: not a tunnelframe version file ({exc})") from exc
     if version > FORMAT_VERSION:
         raise TunnelframeError(
@@ -367,9 +367,13 @@ def read_consistent(
         current = plan(store, start=start, end=end, tolerant=tolerant)
         try:
             result = read(current)
-        except FileNotFoundError:
-            if current.unchanged():
-                raise
+        except FileNotFoundError as exc:
+            if current.unchanged():  # no compaction explains it: the store lost a file
+                raise TunnelframeError(
+                    f"history store {current.root}: a file it lists is missing and no "
+                    f"compaction replaced it ({str(exc).splitlines()[0] if str(exc) else exc!r}):"
+                    " was it removed by hand?"
+                ) from exc
             continue
         if current.unchanged():
             return result
@@ -651,7 +655,18 @@ def migrate_history(store: StoreLike, *, now: datetime | pd.Timestamp | str | No
     except TunnelframeError:
         if not path.exists():
             raise
-        before = int(json.loads(path.read_text()).get("format_version", 1))
+        before = _stored_version(path)
+    if before > FORMAT_VERSION:  # rewriting it down would lose what a newer version stored
+        raise TunnelframeError(
+            f"{path}: history store format {before} is newer than this tunnelframe's "
+            f"({FORMAT_VERSION}): it cannot be migrated down; upgrade tunnelframe"
+        )
+    if not path.exists() and not _holds_snapshots(root):
+        raise TunnelframeError(
+            f"{root} is not a history store: it has no version file and no snapshot "
+            "(date=YYYY-MM-DD/*.parquet); give the store's folder, or create one with "
+            "`tunnelframe snapshot --store DIR`"
+        )
     with _locked(root) as held:
         if not held:
             raise TunnelframeError(f"history store {root} is being compacted: try again later")
@@ -663,6 +678,27 @@ def migrate_history(store: StoreLike, *, now: datetime | pd.Timestamp | str | No
         write_version(root)
     compact_history(root, now=now)
     return before
+
+
+def _stored_version(path: Path) -> int:
+    """The ``format_version`` a version file states, whatever else is wrong with it."""
+    try:
+        value = json.loads(path.read_text()).get("format_version", 1)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise TypeError(f"format_version {value!r} is not a number")
+        return int(value)
+    except (ValueError, TypeError, OverflowError, AttributeError) as exc:
+        raise TunnelframeError(f"{path}: not a tunnelframe version file ({exc})") from exc
+
+
+def _holds_snapshots(root: Path) -> bool:
+    """Whether ``root`` has a date partition with a snapshot or compacted file of its own."""
+    return any(
+        _SNAPSHOT.match(file) or _COMPACTED.match(file)
+        for name in _listdir(root)
+        if _DAY.match(name)
+        for file in _listdir(root / name)
+    )
 
 
 def _migrate_file(path: Path) -> None:

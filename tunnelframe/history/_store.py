@@ -121,7 +121,7 @@ def append_snapshot(snapshot: SnapshotLike, store: StoreLike) -> Path:
     """
     fetched_at = _utc(snapshot.fetched_at, "snapshot.fetched_at")
     account_ids = sorted(str(a) for a in snapshot.account_ids)
-    root = Path(store)
+    root = _store_root(store)
     _ensure_format(root)
     partition = root / f"date={fetched_at:%Y-%m-%d}"
     accounts_key = _accounts_key(account_ids)
@@ -291,8 +291,15 @@ def _accounts_key(account_ids: list[str]) -> str:
     return hashlib.sha1(",".join(account_ids).encode()).hexdigest()[:8]
 
 
+def _store_root(store: StoreLike) -> Path:
+    """The one absolute path of a store: ``~`` is the home folder for every reader and writer
+    (left as it is, tunnelframe would write to a folder named ``~`` that DuckDB and pyarrow
+    then look for in the home folder)."""
+    return Path(os.fspath(store)).expanduser().absolute()
+
+
 def _existing_store(store: StoreLike) -> Path:
-    root = Path(store)
+    root = _store_root(store)
     if not root.is_dir():
         raise FileNotFoundError(
             f"history store {root} does not exist: create it with tunnelframe.append_snapshot "
