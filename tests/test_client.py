@@ -900,3 +900,18 @@ def test_pagination_a_total_count_lower_than_served_is_warned(
         tunnels = client.list_tunnels(account_id="a", per_page=10)
     assert len(tunnels) == 8
     assert "8 tunnels served, more than the total_count of 5 announced" in caplog.text
+
+
+def test_the_older_ratelimit_draft_syntax_is_read() -> None:
+    # draft-ietf-httpapi-ratelimit-headers before -05: one policy, parameters comma-separated.
+    assert ratelimit("limit=100, remaining=0, reset=40") == (0, 40)
+    assert ratelimit("limit=1200, remaining=900, reset=300") == (900, 300)
+    header = "limit=100, remaining=0, reset=60"
+
+    def answer(handler: http.server.BaseHTTPRequestHandler) -> None:
+        reply(handler, 200, _envelope({"id": "t1"}), {"Ratelimit": header})
+
+    with hostile(answer) as url, Client(SECRET, base_url=url) as client:
+        client.get_tunnel("t1", account_id="a")
+        with client.limit(deadline=30), pytest.raises(ApiError, match="request budget"):
+            client.get_tunnel("t1", account_id="a")  # none left for 60 s: not within 30

@@ -551,7 +551,7 @@ def test_ha_report_pending_only_beside_an_older_connector_is_not_a_restart() -> 
 def test_ha_report_quick_tunnel_with_one_expected_connection() -> None:
     frame = _frame(_conns("Q", "K", ["ORD"]))
     report = colos.ha_report(frame, expected_connections=1)
-    assert report["status"].iloc[0] == "ok"
+    assert report["status"].iloc[0] == "single_colo"  # one connection: one site, as in SQL
     assert report["reason"].iloc[0] == "1 of 1 expected connection active, in ORD"
     assert colos.ha_report(frame)["status"].iloc[0] == "degraded"
 
@@ -1147,3 +1147,28 @@ def test_tunnel_list_connections_without_client_id_count_at_tunnel_level() -> No
     assert "down" not in report["status"].tolist()
     assert report["reason"].str.contains("connectors unknown").all()
     assert report["reason"].iloc[0].startswith("4 active connections in 3 sites of 1 metro")
+
+
+def test_a_single_active_connection_is_single_site_too() -> None:
+    fleet = {
+        "tunnels": [
+            {
+                "id": "t1",
+                "account_tag": "a",
+                "name": "web",
+                "status": "degraded",
+                "connectors": [
+                    {"id": "c1", "run_at": "2026-05-01T10:00:00Z", "conns": [
+                        {"id": "x1", "colo_name": "ord02", "is_pending_reconnect": False},
+                        {"id": "x2", "colo_name": "ord06", "is_pending_reconnect": True},
+                    ]},
+                    {"id": "c2", "run_at": "2026-05-01T10:00:00Z", "conns": []},
+                ],
+            }
+        ]
+    }  # fmt: skip
+    tunnel = tf.ha_report(fleet, level="tunnel").iloc[0]
+    assert bool(tunnel["single_colo"]) and tunnel["n_active"] == 1
+    conns = tf.connections_frame(fleet)
+    connector = tf.ha_report(conns, expected_connections=1).iloc[0]
+    assert connector["status"] == "single_colo"  # a quick tunnel's one connection: one site

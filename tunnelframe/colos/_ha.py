@@ -138,9 +138,9 @@ def ha_report(
       connector is flagged ``replaced`` and its reason says "likely replaced by a restart":
       cloudflared restarts under a new connector id and the old one lingers a few minutes.
     - ``degraded``: fewer than ``expected_connections`` active connections.
-    - ``single_colo``: two or more active connections, all in one site (with one
-      connection, as quick tunnels hold, there is nothing to spread). Connections in two
-      sites of one metro are not ``single_colo``: that is how cloudflared spreads them.
+    - ``single_colo``: every active connection in one site (one active connection too:
+      one site is all it reaches). Connections in two sites of one metro are not
+      ``single_colo``: that is how cloudflared spreads them.
     - ``ok``: otherwise.
 
     Tunnel ``status``, the first that applies:
@@ -148,7 +148,7 @@ def ha_report(
     - ``down``: no active connection (or no connector).
     - ``single_connector``: exactly one connector up: no host redundancy.
     - ``degraded``: some connector not ``replaced`` is ``down`` or ``degraded``.
-    - ``single_colo``: two or more active connections, all of the tunnel's in one site.
+    - ``single_colo``: every active connection of the tunnel in one site (one too).
     - ``ok``: otherwise.
 
     ``reason`` is a sentence naming every problem that applies, not only the status's.
@@ -189,7 +189,7 @@ def ha_report(
         reports it), ``n_connectors``, ``n_active_connectors``, ``n_active``, ``n_pending``,
         ``n_colos`` and ``n_metros`` (int64: distinct sites and metros of active connections),
         ``single_connector`` (bool: exactly one connector up, so no host redundancy),
-        ``single_colo`` (bool: two or more active connections, all in one site),
+        ``single_colo`` (bool: every active connection in one site, one included),
         ``single_metro`` (bool: active connections in exactly one metro; these flags are set
         whatever the ``status``), ``concentration`` (float64: the busiest site's share of the
         active connections, NaN without any), ``status`` (ordered category), ``reason``
@@ -230,7 +230,7 @@ def ha_report(
     c = _connectors(frame)
     down, degraded = c.n_active == 0, c.n_active < expected
     status = np.select(
-        [down, degraded, (c.n_colos == 1) & (c.n_active > 1)],
+        [down, degraded, c.n_colos == 1],
         ["down", "degraded", "single_colo"],
         "ok",
     ).astype(object)
@@ -343,7 +343,7 @@ def _tunnel_report(
     only_colo = np.full(n, "", dtype=object)
     single = np.flatnonzero(n_colos == 1)
     only_colo[single] = c.colo_labels[pair_colo[np.searchsorted(pair_tunnel, single)]]
-    single_colo = (n_colos == 1) & (n_active > 1)
+    single_colo = n_colos == 1  # one active connection is in one site too (as in SQL)
     status = np.select(
         [n_active == 0, n_up == 1, n_short > 0, single_colo],
         ["down", "single_connector", "degraded", "single_colo"],
