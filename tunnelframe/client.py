@@ -1094,14 +1094,19 @@ def get_public_json(
     timeout: float = 30.0,
     accept: str = "application/json",
     hint: str = "check the connection and try again",
+    deadline: float | None = None,
+    max_bytes: int = 16 * 2**20,
 ) -> Any:
     """GET a public JSON document (no credential, no API envelope) the way the client speaks HTTP.
 
     The same conventions as :class:`Client`: ``https://`` (plain ``http://`` only to
-    loopback), a timeout, tunnelframe's User-Agent, no token ever sent, and one error class:
-    :class:`~tunnelframe.ApiError` (``.status``, ``.url``) with the message
-    ``GET {url} failed: {problem}: {hint}``. For public data beside the Cloudflare API, such as
-    cloudflared's release list on GitHub.
+    loopback), a timeout per read and a total ``deadline`` (default
+    ``Policy().request_deadline``) that covers the status line and headers too, at most
+    ``max_bytes`` of body once decompressed, tunnelframe's User-Agent, no token ever sent, and
+    one error class: :class:`~tunnelframe.ApiError` (``.status``, ``.url``) with the message
+    ``GET {url} failed: {problem}: {hint}``. A redirect is followed (five at most) only to
+    ``https://``, or to the same scheme and host. For public data beside the Cloudflare API,
+    such as cloudflared's release list on GitHub.
 
     Examples
     --------
@@ -1112,21 +1117,87 @@ def get_public_json(
     """
     check_base_url(url)
     headers = {"Accept": accept, "User-Agent": f"tunnelframe/{__version__}"}
+    total = Policy().request_deadline if deadline is None else float(deadline)
+    ends_at = time.monotonic() + total
 
     def fail(problem: str, status: int | None) -> ApiError:
         return ApiError(f"GET {url} failed: {problem}: {hint}", status=status, url=url)
 
+    watch = _Watch()
+    timer = threading.Timer(max(0.0, total), watch.expire)
+    timer.daemon = True
+    session = requests.Session()
+    session.mount("https://", _Adapter(max_retries=0))
+    session.mount("http://", _Adapter(max_retries=0))
+    _WATCHED.watch = watch
+    timer.start()
+    late = f"no complete response within {total:.0f} s (the total deadline)"
     try:
-        response = requests.get(url, params=params, headers=headers, timeout=timeout)
-    except requests.exceptions.RequestException as exc:
-        raise fail(f"no response ({type(exc).__name__}: {exc})", None) from exc
-    if response.status_code >= 400:
-        raise fail(f"HTTP {response.status_code}", response.status_code)
+        target, query = url, params
+        for _ in range(6):
+            try:
+                response = session.get(
+                    target,
+                    params=query,
+                    headers=headers,
+                    timeout=max(0.001, min(timeout, ends_at - time.monotonic())),
+                    stream=True,
+                    allow_redirects=False,
+                )
+            except requests.exceptions.RequestException as exc:
+                if watch.done():
+                    raise fail(late, None) from exc
+                raise fail(f"no response ({type(exc).__name__}: {exc})", None) from exc
+            if not response.is_redirect:
+                break
+            location = urllib.parse.urljoin(target, response.headers.get("Location", ""))
+            response.close()
+            before, after = urllib.parse.urlsplit(target), urllib.parse.urlsplit(location)
+            same = (after.scheme, after.hostname) == (before.scheme, before.hostname)
+            try:
+                if after.scheme != "https" and not same:
+                    raise ValueError("plain http to another host")
+                check_base_url(urllib.parse.urlunsplit(after._replace(query="", fragment="")))
+            except ValueError as exc:
+                raise fail(
+                    f"HTTP {response.status_code}, a redirect to {location[:_BODY_QUOTE_BYTES]!r}"
+                    f" is not followed ({exc})",
+                    response.status_code,
+                ) from None
+            target, query = location, None
+        else:
+            raise fail("more than five redirects", response.status_code)
+        status = response.status_code
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            for data in response.iter_content(chunk_size=_CHUNK_BYTES):
+                chunks.append(data)
+                size += len(data)
+                if size > max_bytes:
+                    raise fail(
+                        f"HTTP {status}, the response is larger than {max_bytes} bytes: refused",
+                        status,
+                    )
+                if watch.done():
+                    break
+        except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
+            if not watch.done():
+                raise fail(f"HTTP {status}, body truncated ({type(exc).__name__})", status) from exc
+        finally:
+            response.close()
+        if watch.done():
+            raise fail(late, status)
+    finally:
+        timer.cancel()
+        _WATCHED.watch = None
+        session.close()
+    if status >= 400:
+        raise fail(f"HTTP {status}", status)
+    body = b"".join(chunks)
     try:
-        return response.json()
-    except ValueError as exc:
+        return json.loads(body)
+    except (ValueError, RecursionError) as exc:
         raise fail(
-            f"HTTP {response.status_code}, the body is not JSON: "
-            f"{response.content[:_BODY_QUOTE_BYTES]!r}",
-            response.status_code,
+            f"HTTP {status}, the body is not JSON: {body[:_BODY_QUOTE_BYTES]!r}", status
         ) from exc

@@ -7,8 +7,10 @@ GitHub's release list. Dates are handled as whole UTC days since 1970-01-01.
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import platform
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -17,12 +19,14 @@ import numpy as np
 import pandas as pd
 
 from tunnelframe._data import _data_path
-from tunnelframe._errors import SchemaError
+from tunnelframe._errors import SchemaError, TunnelframeError
 from tunnelframe._io import atomic_write
 from tunnelframe._versionorder import _MONTH_KEY, _parse
 from tunnelframe.client import get_public_json
 
 __all__ = ["StaleReleasesWarning", "load_releases", "refresh_releases"]
+
+_log = logging.getLogger(__name__)
 
 _DATE = pd.DatetimeTZDtype(unit="us", tz="UTC")
 _GITHUB_RELEASES_URL = "https://api.github.com/repos/cloudflare/cloudflared/releases"
@@ -104,6 +108,7 @@ def refresh_releases(
     url: str = _GITHUB_RELEASES_URL,
     timeout: float = 10.0,
     cache_dir: str | os.PathLike[str] | None = None,
+    deadline: float = 60.0,
 ) -> pd.DataFrame:
     """Read cloudflared's releases from GitHub, cache them, and return the updated calendar.
 
@@ -117,7 +122,12 @@ def refresh_releases(
     url : str
         The GitHub releases endpoint (pages of ``tag_name``/``published_at`` objects).
     timeout : float, default 10.0
-        Seconds to wait for each page.
+        Seconds to wait for the next bytes of a page.
+    deadline : float, default 60.0
+        Seconds the whole refresh may take, every page and redirect included (each page is
+        also capped at 16 MiB). A release dated before the month its version names
+        (``2099.12.0`` published in 2026) is refused: it would make every connector look
+        years behind.
     cache_dir : path, optional
         Where to save it; default ``$TUNNELFRAME_CACHE_DIR`` or the user's cache folder.
 
@@ -139,13 +149,21 @@ def refresh_releases(
     >>> drift = version_drift(frame, releases=releases)  # doctest: +SKIP
     """
     found: dict[str, str] = {}
+    ends_at = time.monotonic() + deadline
     for page in range(1, 51):
+        left = ends_at - time.monotonic()
+        if left <= 0:
+            raise TunnelframeError(
+                f"refreshing the release calendar took longer than {deadline:.0f} s "
+                f"({page - 1} pages read, nothing cached): {_HOW_TO_UPDATE}"
+            )
         payload = get_public_json(
             url,
             params={"per_page": "100", "page": str(page)},
             timeout=timeout,
             accept="application/vnd.github+json",
             hint=f"check the connection, or {_HOW_TO_UPDATE}",
+            deadline=left,
         )
         if not isinstance(payload, list):
             raise SchemaError(f"page {page}", "expected a JSON array of GitHub releases")
@@ -154,6 +172,14 @@ def refresh_releases(
                 continue
             version, when = _parse(item.get("tag_name")), item.get("published_at")
             if version.is_known and version.commits == 0 and isinstance(when, str):
+                if _before_its_month(str(version.release), when):
+                    _log.warning(
+                        "refresh_releases: %s is dated %s, before the month its version "
+                        "names: refused",
+                        str(version.release)[:40],
+                        when[:40],
+                    )
+                    continue
                 found.setdefault(str(version.release), when)
         if len(payload) < 100:
             break
@@ -169,6 +195,21 @@ def refresh_releases(
     text = dated.to_csv(index=False)
     atomic_write(folder / "cloudflared-releases.csv", text.encode("utf-8"))
     return frame
+
+
+def _before_its_month(version: str, published: str) -> bool:
+    """Whether a release is dated before the month its ``YYYY.M`` version names (a lie: a
+    version names the month it ships in), or is dated at all unreadably."""
+    year, _, rest = version.partition(".")
+    month = rest.partition(".")[0]
+    try:
+        when = pd.Timestamp(published)
+        named = pd.Timestamp(year=int(year), month=int(month), day=1, tz="UTC")
+    except (ValueError, TypeError, OverflowError):
+        return True
+    if when.tzinfo is None:
+        when = when.tz_localize("UTC")
+    return bool(when < named - pd.Timedelta(days=1))  # a day of slack for time zones
 
 
 _NEG = np.int64(-(2**62))  # "no bound" below, in days
