@@ -19,6 +19,7 @@ import pytest
 import requests
 from conftest import ACCOUNT, hostile, make_client, numbered_fleet, reply, tiny_fleet
 
+import tunnelframe as tf
 from tunnelframe import ApiError, AuthError, NotFoundError, Policy, RateLimitError, SchemaError
 from tunnelframe._ratelimit import ratelimit
 from tunnelframe.client import Client
@@ -139,6 +140,21 @@ def test_get_tunnel_connectors_and_connector_return_the_raw_objects(client: Clie
 )
 def test_every_list_filter(client: Client, filters: dict[str, Any], expected: list[str]) -> None:
     assert [t["id"] for t in client.list_tunnels(**filters)] == expected
+
+
+def test_list_filters_are_declared_once(client: Client) -> None:
+    # One table: the typed keywords, what is sent and what the simulator applies.
+    from tunnelframe._listfilters import TUNNEL_FILTERS, FleetFilters, TunnelFilters
+
+    names = [f.name for f in TUNNEL_FILTERS]
+    assert len(names) == 9
+    assert set(names) == TunnelFilters.__optional_keys__
+    assert FleetFilters.__optional_keys__ == set(names) - {"is_deleted"}
+    with pytest.raises(TypeError, match="unexpected keyword argument 'colour'"):
+        client.list_tunnels(colour="red")  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match=r"fetch_fleet\(\) got an unexpected .*'is_deleted'"):
+        tf.fetch_fleet(client, is_deleted=True, progress=False)  # type: ignore[call-arg]
+    assert client.n_requests == 0
 
 
 def test_tun_types_uses_the_all_types_endpoint() -> None:
@@ -887,8 +903,10 @@ def test_pagination_a_tunnel_deleted_while_listing_does_not_hide_a_live_one(
 
     with hostile(answer) as url, Client(SECRET, base_url=url) as client:
         tunnels = client.list_tunnels(account_id="a", per_page=10)
-    assert [t["id"] for t in tunnels] == live
-    assert "t10" in live
+    ids = [t["id"] for t in tunnels]
+    assert len(ids) == len(set(ids)) == 25  # every live one once, t10 included
+    assert set(live) <= set(ids) and "t10" in ids
+    assert "t3" in ids  # listed (page 1) before it was deleted: its /connections will say
     assert "the tunnel count changed while listing (25 -> 24): listing again" in caplog.text
 
 

@@ -1,8 +1,11 @@
 """The package's layout as a test: imports flow one way, and nothing reaches into another
 package's private modules, names or methods (STYLE.md item 1).
 
-Parses every module of ``tunnelframe/`` with :mod:`ast` (imports under ``if TYPE_CHECKING:``
-are annotations, not dependencies, and are left out).
+Parses every module of ``tunnelframe/`` with :mod:`ast`: absolute and relative imports,
+``importlib.import_module``/``__import__`` of a string (an import of a computed name fails),
+imports inside functions, and ``getattr(x, "_name")``-style access to private attributes.
+No cycle is allowed, not even between two modules of one package. Imports under
+``if TYPE_CHECKING:`` are annotations, not dependencies, and are left out.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ LEAVES = {
     "_policy",
     "_data",
     "_versionorder",
+    "_listfilters",
 }
 
 #: Layers, lowest first; a unit may import its own layer's leaves and anything below it.
@@ -39,6 +43,7 @@ LAYERS: list[set[str]] = [
     {"fetch", "snapshot"},
     {"versions", "colos", "simulator", "datasets"},
     {"history"},
+    {"engine"},  # the judging engine: rules, findings, check, diff, fix-first ranking
     {"plotting"},
     {"report"},
     {"tunnelframe"},  # the package root re-exports everything
@@ -65,8 +70,33 @@ def _is_type_checking(node: ast.If) -> bool:
     return "TYPE_CHECKING" in ast.unparse(node.test)
 
 
-def _imports(tree: ast.AST) -> list[tuple[str, list[str]]]:
-    """(module, names) of every run-time import of a tunnelframe module."""
+#: Calls that import a module named by a string: ``importlib.import_module("tunnelframe.x")``.
+_DYNAMIC_IMPORTS = {"import_module", "__import__"}
+#: Built-ins that reach an attribute named by a string: ``getattr(x, "_private")``.
+_NAMED_ACCESS = {"getattr", "setattr", "hasattr", "delattr"}
+
+
+def _absolute(module: str, is_package: bool, level: int, name: str | None) -> str:
+    """``from ..x import y`` in ``module`` as an absolute module name."""
+    parts = module.split(".")
+    base = parts if is_package else parts[:-1]
+    if level > 1:
+        base = base[: len(base) - (level - 1)]
+    return ".".join([*base, *([name] if name else [])])
+
+
+def _call_name(node: ast.Call) -> str:
+    func = node.func
+    if isinstance(func, ast.Name):
+        return func.id
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return ""
+
+
+def _imports(tree: ast.AST, module: str, is_package: bool) -> list[tuple[str, list[str]]]:
+    """(module, names) of every run-time import of a tunnelframe module: ``import``, ``from``
+    (absolute or relative) and ``importlib.import_module``/``__import__`` of a string."""
     found: list[tuple[str, list[str]]] = []
 
     def visit(node: ast.AST) -> None:
@@ -78,13 +108,21 @@ def _imports(tree: ast.AST) -> list[tuple[str, list[str]]]:
             for alias in node.names:
                 if alias.name.split(".")[0] == "tunnelframe":
                     found.append((alias.name, []))
-        elif (
-            isinstance(node, ast.ImportFrom)
-            and node.module
-            and node.level == 0
-            and node.module.split(".")[0] == "tunnelframe"
-        ):
-            found.append((node.module, [alias.name for alias in node.names]))
+        elif isinstance(node, ast.ImportFrom):
+            source = (
+                _absolute(module, is_package, node.level, node.module)
+                if node.level
+                else node.module or ""
+            )
+            if source.split(".")[0] == "tunnelframe":
+                found.append((source, [alias.name for alias in node.names]))
+        elif isinstance(node, ast.Call) and _call_name(node) in _DYNAMIC_IMPORTS and node.args:
+            arg = node.args[0]
+            if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                if arg.value.split(".")[0] == "tunnelframe":
+                    found.append((arg.value, []))
+            else:
+                found.append(("<dynamic>", [ast.unparse(arg)]))
         for child in ast.iter_child_nodes(node):
             visit(child)
 
@@ -93,10 +131,12 @@ def _imports(tree: ast.AST) -> list[tuple[str, list[str]]]:
 
 
 def _graph() -> dict[str, list[tuple[str, list[str]]]]:
-    return {
-        _module_of(path): _imports(ast.parse(path.read_text(encoding="utf-8")))
-        for path in sorted(PACKAGE.rglob("*.py"))
-    }
+    graph = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        module = _module_of(path)
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        graph[module] = _imports(tree, module, path.name == "__init__.py")
+    return graph
 
 
 GRAPH = _graph()
@@ -112,6 +152,8 @@ def _edges() -> list[tuple[str, str, list[str]]]:
     edges = []
     for source, imports in GRAPH.items():
         for module, names in imports:
+            if module == "<dynamic>":
+                continue
             targets = {_target(module, n) for n in names} if names else {module}
             for target in sorted(targets):
                 edges.append((source, target, names))
@@ -159,6 +201,8 @@ def test_no_import_of_another_units_private_modules_or_names() -> None:
     private = []
     for source, imports in GRAPH.items():
         for module, names in imports:
+            if module == "<dynamic>":
+                continue
             # ``from tunnelframe import plotting`` imports a module; other names are names.
             modules = {_target(module, name) for name in names} | ({module} if not names else set())
             imported = [name for name in names if _target(module, name) == module]
@@ -173,6 +217,123 @@ def test_no_import_of_another_units_private_modules_or_names() -> None:
                         if name.startswith("_") and name != "__version__":
                             private.append(f"{source} imports {name} from {module}")
     assert private == []
+
+
+def test_the_layout_test_sees_every_form_of_import() -> None:
+    """Relative imports, ``importlib`` and ``__import__`` are imports too."""
+    code = (
+        "from .._io import atomic_write\n"
+        "from . import _layout\n"
+        "from ._facts import derive_facts\n"
+        "import importlib\n"
+        "def f():\n"
+        "    importlib.import_module('tunnelframe.report')\n"
+        "    __import__('tunnelframe.cli')\n"
+        "    importlib.import_module(name)\n"
+    )
+    found = _imports(ast.parse(code), "tunnelframe.history._store", False)
+    assert found == [
+        ("tunnelframe._io", ["atomic_write"]),
+        ("tunnelframe.history", ["_layout"]),
+        ("tunnelframe.history._facts", ["derive_facts"]),
+        ("tunnelframe.report", []),
+        ("tunnelframe.cli", []),
+        ("<dynamic>", ["name"]),
+    ]
+    # In a package's __init__, "." is the package itself.
+    assert _imports(ast.parse("from ._core import x"), "tunnelframe.colos", True) == [
+        ("tunnelframe.colos._core", ["x"])
+    ]
+
+
+def test_every_import_names_its_module() -> None:
+    # An import of a computed name is one this test cannot check.
+    dynamic = [
+        f"{source} imports {names[0]}"
+        for source, imports in GRAPH.items()
+        for module, names in imports
+        if module == "<dynamic>"
+    ]
+    assert dynamic == []
+
+
+def _module_cycles(graph: dict[str, list[tuple[str, list[str]]]]) -> list[list[str]]:
+    """Every cycle of run-time imports between modules (a package is its ``__init__``),
+    those inside one package included; imports of a package's own ``__init__`` by its
+    modules count, as Python runs them."""
+    deps: dict[str, set[str]] = {m: set() for m in graph}
+    for source, imports in graph.items():
+        for module, names in imports:
+            if module == "<dynamic>":
+                continue
+            targets = {_target(module, n) for n in names} if names else {module}
+            deps[source] |= {t for t in targets if t in graph and t != source}
+    cycles: list[list[str]] = []
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def walk(node: str) -> None:
+        state[node] = 1
+        stack.append(node)
+        for nxt in sorted(deps[node]):
+            if state.get(nxt) == 1:
+                cycles.append([*stack[stack.index(nxt) :], nxt])
+            elif nxt not in state:
+                walk(nxt)
+        stack.pop()
+        state[node] = 2
+
+    for node in sorted(deps):
+        if node not in state:
+            walk(node)
+    return cycles
+
+
+def test_no_cycle_between_modules_even_inside_a_package() -> None:
+    assert [" -> ".join(c) for c in _module_cycles(GRAPH)] == []
+
+
+def test_the_cycle_check_sees_a_cycle_inside_a_package() -> None:
+    graph = {
+        "tunnelframe.history._store": [("tunnelframe.history", ["_layout"])],
+        "tunnelframe.history._layout": [("tunnelframe.history._store", ["STORE_SCHEMA"])],
+        "tunnelframe.history": [],
+    }
+    assert _module_cycles(graph) == [
+        ["tunnelframe.history._layout", "tunnelframe.history._store", "tunnelframe.history._layout"]
+    ]
+
+
+# ``getattr(x, "_name")`` (or set/has/delattr) where x is neither self nor cls.
+def _private_access(tree: ast.AST) -> list[str]:
+    found = []
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in _NAMED_ACCESS
+            and len(node.args) >= 2
+        ):
+            receiver, name = node.args[0], node.args[1]
+            if (
+                isinstance(name, ast.Constant)
+                and isinstance(name.value, str)
+                and name.value.startswith("_")
+                and not (name.value.startswith("__") and name.value.endswith("__"))
+                and not (isinstance(receiver, ast.Name) and receiver.id in {"self", "cls"})
+            ):
+                found.append(f"{node.lineno}: {ast.unparse(node)}")
+    return found
+
+
+def test_the_private_access_check_sees_getattr() -> None:
+    code = "getattr(client, '_session')\nhasattr(self, '_x')\ngetattr(obj, '__name__')\n"
+    assert _private_access(ast.parse(code)) == ["1: getattr(client, '_session')"]
+
+
+@pytest.mark.parametrize("path", sorted(PACKAGE.rglob("*.py")), ids=lambda p: p.name)
+def test_no_named_access_to_another_objects_private_attribute(path: Path) -> None:
+    assert _private_access(ast.parse(path.read_text(encoding="utf-8"))) == []
 
 
 # A call ``x._name(`` where x is neither self nor cls: another object's private method.

@@ -524,7 +524,7 @@ def test_sample_report_is_complete_and_light(tmp_path: Path) -> None:
     assert "Figure unavailable" not in text
     # every live tunnel of the sample is there: the most urgent 200 with their detail, the
     # rest one row each
-    from tunnelframe.report._findings import MAX_DETAILED_TUNNELS
+    from tunnelframe.engine import MAX_DETAILED_TUNNELS
 
     live = [t for t in tf.load_sample()["tunnels"] if not t.get("deleted_at")]
     n_detailed = text.count('<details id="t-')
@@ -769,7 +769,7 @@ def test_a_large_fleet_details_its_most_urgent_tunnels(
     big_report: tuple[str, str, pd.DataFrame],
 ) -> None:
     page, _, found = big_report
-    from tunnelframe.report._findings import MAX_DETAILED_TUNNELS
+    from tunnelframe.engine import MAX_DETAILED_TUNNELS
 
     anchors = set(re.findall(r'<details id="(t-[^"]+)"', page))
     assert len(anchors) == MAX_DETAILED_TUNNELS

@@ -28,6 +28,13 @@ from tunnelframe.colos import (
     pair_ha_report,
 )
 from tunnelframe.datasets import load_sample
+from tunnelframe.engine import (
+    CheckResult,
+    check_fleet,
+    diff_snapshots,
+    findings,
+    load_ignores,
+)
 from tunnelframe.fetch import fetch_connector, fetch_fleet, fetch_tunnel
 from tunnelframe.frames import (
     CONNECTIONS_SCHEMA,
@@ -61,15 +68,7 @@ from tunnelframe.plotting import (
     plot_version_drift,
     plot_version_rollout,
 )
-from tunnelframe.report import (
-    CheckResult,
-    check_fleet,
-    diff_snapshots,
-    export_frames,
-    findings,
-    load_ignores,
-    write_report,
-)
+from tunnelframe.report import export_frames, write_report
 from tunnelframe.snapshot import Snapshot, as_connections, load_snapshot
 from tunnelframe.versions import (
     CONFIG_DRIFT_COLUMNS,
@@ -169,6 +168,7 @@ _SUBPACKAGES = (
     "client",
     "colos",
     "datasets",
+    "engine",
     "fetch",
     "frames",
     "history",

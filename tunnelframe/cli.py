@@ -17,6 +17,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, TextIO
@@ -29,18 +30,16 @@ from tunnelframe._text import one_line, plural
 from tunnelframe._version import __version__
 from tunnelframe.client import TUN_TYPES
 from tunnelframe.datasets import SAMPLE_AS_OF
-from tunnelframe.history import history_summary
-from tunnelframe.report import (
+from tunnelframe.engine import (
     CHECK_SCHEMA,
     RULES,
     calendar_notes,
     check_fleet,
     diff_snapshots,
-    export_frames,
     findings,
-    report_format,
-    write_report,
 )
+from tunnelframe.history import history_summary
+from tunnelframe.report import export_frames, report_format, write_report
 from tunnelframe.simulator import serve, simulate
 
 __all__ = ["main"]
@@ -55,6 +54,16 @@ Start with `tunnelframe demo`: it serves the bundled sample fleet on loopback, f
 through the real client and writes an HTML report. No account and no network needed.
 Live commands read CLOUDFLARE_API_TOKEN (or CLOUDFLARE_EMAIL + CLOUDFLARE_API_KEY) and
 CLOUDFLARE_ACCOUNT_ID from the environment."""
+
+
+@dataclass(frozen=True)
+class _Command:
+    """A subcommand: its name, its help, its options (declared beside its body) and its body."""
+
+    name: str
+    help: str
+    arguments: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int]
 
 
 class _UsageError(Exception):
@@ -104,267 +113,6 @@ def _now_or_timestamp(text: str) -> datetime:
     if text.strip().lower() == "now":
         return datetime.now(UTC).replace(microsecond=0)
     return _timestamp(text)
-
-
-def _parser() -> argparse.ArgumentParser:
-    # --debug is accepted before and after the subcommand: SUPPRESS keeps a subcommand's
-    # default from overwriting the value given before it.
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
-        "--debug",
-        action="store_true",
-        default=argparse.SUPPRESS,
-        help="show tracebacks and debug logging",
-    )
-    parser = argparse.ArgumentParser(
-        prog=_PROG,
-        description=_DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logging")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-
-    def command(name: str, func: Callable[[argparse.Namespace], int], help: str) -> Any:
-        p = sub.add_parser(name, parents=[common], help=help, description=help)
-        p.set_defaults(func=func, parser=p)
-        return p
-
-    p = command(
-        "demo",
-        _demo,
-        "Serve the bundled sample fleet on loopback, fetch it through the real client, "
-        "analyse it as of the sample's own date (tunnelframe.datasets.SAMPLE_AS_OF) and write "
-        "a report. No account and no network needed.",
-    )
-    p.add_argument(
-        "-o",
-        "--output",
-        type=Path,
-        default=Path(_DEFAULT_REPORT),
-        help=f"report to write, .html or .md (default: {_DEFAULT_REPORT})",
-    )
-    p.add_argument(
-        "--snapshot",
-        type=Path,
-        metavar="PATH",
-        help="also save the fetched sample as a snapshot file (for check, report, export, diff)",
-    )
-    _report_options(p)
-    _progress_option(p)
-
-    p = command(
-        "fetch",
-        _fetch,
-        "Fetch the fleet from the Cloudflare API and save it as a snapshot. Credentials come "
-        "from CLOUDFLARE_API_TOKEN (or CLOUDFLARE_EMAIL + CLOUDFLARE_API_KEY).",
-    )
-    _account_option(p)
-    p.add_argument(
-        "-o",
-        "--output",
-        type=Path,
-        help="snapshot file to write (default: snapshot-<UTC time>.json.gz)",
-    )
-    _fetch_kind_option(p)
-    _progress_option(p)
-
-    p = command("report", _report, "Write an HTML or Markdown report of a snapshot.")
-    p.add_argument("snapshot", type=Path, metavar="SNAPSHOT", help="a snapshot file")
-    _filter_kind_option(p)
-    p.add_argument(
-        "-o",
-        "--output",
-        type=Path,
-        help="report to write (default: the snapshot's name with .html or .md, here)",
-    )
-    _report_options(p)
-    p.add_argument(
-        "--as-of",
-        type=_timestamp,
-        metavar="TIME",
-        help="'now' for ages and drift (default: fetch time)",
-    )
-
-    p.add_argument(
-        "--previous",
-        type=Path,
-        metavar="OLD",
-        help="an earlier snapshot: adds a 'Since the previous snapshot' section",
-    )
-
-    p = command(
-        "diff",
-        _diff,
-        "Print what changed between two snapshots: connectors added, removed, restarted, "
-        "upgraded or downgraded, colo sites and metros gained or lost, tunnel and HA status "
-        "changes. Exit status 0 when nothing changed, 1 when something did (as diff(1)).",
-    )
-    p.add_argument("old", type=Path, metavar="OLD", help="the earlier snapshot file")
-    p.add_argument("new", type=Path, metavar="NEW", help="the later snapshot file")
-    p.add_argument(
-        "--format",
-        choices=("text", "json"),
-        default="text",
-        help="text (default): one line per change; json: an array of change objects",
-    )
-
-    p = command(
-        "export",
-        _export,
-        "Write a snapshot's connections, connectors and tunnels frames as Parquet, CSV or Excel.",
-    )
-    p.add_argument("snapshot", type=Path, metavar="SNAPSHOT", help="a snapshot file")
-    p.add_argument("directory", type=Path, metavar="DIR", help="directory to write into")
-    p.add_argument(
-        "--format",
-        choices=("parquet", "csv", "xlsx"),
-        default="parquet",
-        help="file format (default: parquet)",
-    )
-
-    p = command(
-        "simulate",
-        _simulate,
-        "Serve a simulated fleet on loopback as a stand-in for the Cloudflare API, until "
-        "interrupted.",
-    )
-    p.add_argument(
-        "--tunnels", type=_positive_int, default=200, help="tunnels to generate (default: 200)"
-    )
-    p.add_argument("--seed", type=int, default=0, help="seed of the generated fleet (default: 0)")
-    p.add_argument(
-        "--port", type=_port, default=8787, help="port on 127.0.0.1 (default: 8787; 0: any)"
-    )
-    p.add_argument(
-        "--latency", type=float, default=0.0, help="seconds each request waits (default: 0)"
-    )
-    p.add_argument(
-        "--as-of",
-        type=_now_or_timestamp,
-        metavar="TIME",
-        help="the fleet's 'now': 'now' shifts its times to the present (default: "
-        "2026-08-20T12:00Z, the sample's date)",
-    )
-    p.add_argument(
-        "--token",
-        help="the token clients must send (default: a random one, printed); a stand-in, "
-        "never a real Cloudflare token",
-    )
-
-    p = command(
-        "check",
-        _check,
-        "Check a fleet against the report's rules, for cron and CI: one line per violation "
-        "and a closing summary line (or a JSON document). Exit status 0 when clean, 1 when "
-        "violations are found, 2 when the check could not run (usage, unreadable snapshot or "
-        "ignore file, API or network failure).",
-    )
-    p.add_argument("snapshot", nargs="?", type=Path, metavar="SNAPSHOT", help="a snapshot file")
-    _account_option(
-        p, help="fetch this account live instead of reading a snapshot (repeat for several)"
-    )
-    p.add_argument(
-        "--format",
-        choices=("text", "json"),
-        default="text",
-        help="text (default): one line per violation and a summary line; json: one document "
-        f"of schema {CHECK_SCHEMA[0]} version {CHECK_SCHEMA[1]} (see the README)",
-    )
-    p.add_argument(
-        "--max-releases-behind",
-        type=_positive_int,
-        metavar="N",
-        help="also flag connectors more than N releases behind the newest",
-    )
-    p.add_argument(
-        "--expected-connections",
-        type=_positive_int,
-        metavar="N",
-        default=4,
-        help="active connections a healthy connector holds (default: 4, as cloudflared opens)",
-    )
-    p.add_argument(
-        "--as-of",
-        type=_timestamp,
-        metavar="TIME",
-        help="'now' for the support window and ignore expiry (default: fetch time)",
-    )
-    p.add_argument(
-        "--tunnel",
-        action="append",
-        default=[],
-        metavar="PATTERN",
-        dest="tunnels",
-        help="check only tunnels whose name or id matches this shell pattern, e.g. 'prod-*' "
-        "(repeat for several)",
-    )
-    p.add_argument(
-        "--exclude-tunnel",
-        action="append",
-        default=[],
-        metavar="PATTERN",
-        dest="exclude_tunnels",
-        help="leave out tunnels whose name or id matches this pattern (repeat for several)",
-    )
-    p.add_argument(
-        "--ignore-file",
-        type=Path,
-        metavar="FILE",
-        help="TOML file of known exceptions ([[ignore]] with pattern, reason, optional rule "
-        "and expires); expired entries hide nothing and are named on stderr",
-    )
-    _releases_options(p)
-    _filter_kind_option(
-        p,
-        extra=" With --account, also what is fetched (default: cfd_tunnel; all: both kinds).",
-    )
-    # One flag per rule of the report's rule table: a new rule reaches check by itself.
-    rules = p.add_argument_group("rules (all on by default; releases-behind needs its limit)")
-    for rule in RULES:
-        rules.add_argument(
-            f"--no-{rule.id}",
-            dest=_rule_dest(rule.id),
-            action="store_false",
-            help=f"do not flag {rule.title}",
-        )
-    p.add_argument("-q", "--quiet", action="store_true", help="print nothing when clean")
-
-    p = command(
-        "snapshot",
-        _snapshot,
-        "Fetch the fleet and append it to a history store (a directory of Parquet files, "
-        "created if missing), then compact the days that have ended (UTC). Made for cron: one "
-        "line of output, exit 1 on a known error; overlapping runs are safe.",
-    )
-    _account_option(p)
-    p.add_argument(
-        "--store", type=Path, required=True, metavar="DIR", help="the history store directory"
-    )
-    _fetch_kind_option(p)
-    p.add_argument("--progress", action="store_true", help="show the progress bar")
-
-    p = command(
-        "history",
-        _history,
-        "Summarise a history store (restarts, upgrades, lost colos, time without HA) and "
-        "optionally write a report of its latest snapshot with a History section.",
-    )
-    p.add_argument("store", type=Path, metavar="DIR", help="a history store directory")
-    maintenance = p.add_mutually_exclusive_group()
-    maintenance.add_argument(
-        "--compact",
-        action="store_true",
-        help="compact the days that have ended (UTC) into one file each, then exit",
-    )
-    maintenance.add_argument(
-        "--migrate",
-        action="store_true",
-        help="bring a store of an older tunnelframe to the current format and compact it",
-    )
-    p.add_argument("-o", "--output", type=Path, help="report to write, .html or .md")
-    _report_options(p)
-    return parser
 
 
 def _rule_dest(rule_id: str) -> str:
@@ -489,6 +237,24 @@ def _report_format(path: Path, fmt: str | None) -> Literal["html", "md"]:
     return report_format(path, fmt, default="html")
 
 
+def _demo_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=Path(_DEFAULT_REPORT),
+        help=f"report to write, .html or .md (default: {_DEFAULT_REPORT})",
+    )
+    p.add_argument(
+        "--snapshot",
+        type=Path,
+        metavar="PATH",
+        help="also save the fetched sample as a snapshot file (for check, report, export, diff)",
+    )
+    _report_options(p)
+    _progress_option(p)
+
+
 def _demo(args: argparse.Namespace) -> int:
     releases = _releases(args)
     started = time.perf_counter()
@@ -529,6 +295,16 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+_DEMO = _Command(
+    "demo",
+    "Serve the bundled sample fleet on loopback, fetch it through the real client, "
+    "analyse it as of the sample's own date (tunnelframe.datasets.SAMPLE_AS_OF) and write "
+    "a report. No account and no network needed.",
+    _demo_arguments,
+    _demo,
+)
+
+
 def _write_report(source: Any, path: Path, **kwargs: Any) -> Path:
     """:func:`write_report`, with what the report says about the release calendar on stderr."""
     if isinstance(source, Path):
@@ -539,6 +315,18 @@ def _write_report(source: Any, path: Path, **kwargs: Any) -> Path:
     for note in notes:
         _out(f"{_PROG}: warning: {one_line(note)}", file=sys.stderr)
     return write_report(source, path, **kwargs)
+
+
+def _fetch_arguments(p: argparse.ArgumentParser) -> None:
+    _account_option(p)
+    p.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        help="snapshot file to write (default: snapshot-<UTC time>.json.gz)",
+    )
+    _fetch_kind_option(p)
+    _progress_option(p)
 
 
 def _fetch(args: argparse.Namespace) -> int:
@@ -559,11 +347,45 @@ def _fetch(args: argparse.Namespace) -> int:
     return 0
 
 
+_FETCH = _Command(
+    "fetch",
+    "Fetch the fleet from the Cloudflare API and save it as a snapshot. Credentials come "
+    "from CLOUDFLARE_API_TOKEN (or CLOUDFLARE_EMAIL + CLOUDFLARE_API_KEY).",
+    _fetch_arguments,
+    _fetch,
+)
+
+
 def _accounts(args: argparse.Namespace) -> str | list[str] | None:
     accounts: list[str] | None = args.accounts
     if not accounts:
         return None
     return accounts[0] if len(accounts) == 1 else accounts
+
+
+def _report_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("snapshot", type=Path, metavar="SNAPSHOT", help="a snapshot file")
+    _filter_kind_option(p)
+    p.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        help="report to write (default: the snapshot's name with .html or .md, here)",
+    )
+    _report_options(p)
+    p.add_argument(
+        "--as-of",
+        type=_timestamp,
+        metavar="TIME",
+        help="'now' for ages and drift (default: fetch time)",
+    )
+
+    p.add_argument(
+        "--previous",
+        type=Path,
+        metavar="OLD",
+        help="an earlier snapshot: adds a 'Since the previous snapshot' section",
+    )
 
 
 def _report(args: argparse.Namespace) -> int:
@@ -587,6 +409,25 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+_REPORT = _Command(
+    "report",
+    "Write an HTML or Markdown report of a snapshot.",
+    _report_arguments,
+    _report,
+)
+
+
+def _diff_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("old", type=Path, metavar="OLD", help="the earlier snapshot file")
+    p.add_argument("new", type=Path, metavar="NEW", help="the later snapshot file")
+    p.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text (default): one line per change; json: an array of change objects",
+    )
+
+
 def _diff(args: argparse.Namespace) -> int:
     changes = diff_snapshots(args.old, args.new)
     if args.format == "json":
@@ -602,11 +443,65 @@ def _diff(args: argparse.Namespace) -> int:
     return 1 if len(changes) else 0
 
 
+_DIFF = _Command(
+    "diff",
+    "Print what changed between two snapshots: connectors added, removed, restarted, "
+    "upgraded or downgraded, colo sites and metros gained or lost, tunnel and HA status "
+    "changes. Exit status 0 when nothing changed, 1 when something did (as diff(1)).",
+    _diff_arguments,
+    _diff,
+)
+
+
+def _export_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("snapshot", type=Path, metavar="SNAPSHOT", help="a snapshot file")
+    p.add_argument("directory", type=Path, metavar="DIR", help="directory to write into")
+    p.add_argument(
+        "--format",
+        choices=("parquet", "csv", "xlsx"),
+        default="parquet",
+        help="file format (default: parquet)",
+    )
+
+
 def _export(args: argparse.Namespace) -> int:
     written = export_frames(args.snapshot, args.directory, format=args.format)
     for path in dict.fromkeys(written.values()):  # xlsx: one workbook for the three frames
         _out(str(path.resolve()))
     return 0
+
+
+_EXPORT = _Command(
+    "export",
+    "Write a snapshot's connections, connectors and tunnels frames as Parquet, CSV or Excel.",
+    _export_arguments,
+    _export,
+)
+
+
+def _simulate_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--tunnels", type=_positive_int, default=200, help="tunnels to generate (default: 200)"
+    )
+    p.add_argument("--seed", type=int, default=0, help="seed of the generated fleet (default: 0)")
+    p.add_argument(
+        "--port", type=_port, default=8787, help="port on 127.0.0.1 (default: 8787; 0: any)"
+    )
+    p.add_argument(
+        "--latency", type=float, default=0.0, help="seconds each request waits (default: 0)"
+    )
+    p.add_argument(
+        "--as-of",
+        type=_now_or_timestamp,
+        metavar="TIME",
+        help="the fleet's 'now': 'now' shifts its times to the present (default: "
+        "2026-08-20T12:00Z, the sample's date)",
+    )
+    p.add_argument(
+        "--token",
+        help="the token clients must send (default: a random one, printed); a stand-in, "
+        "never a real Cloudflare token",
+    )
 
 
 def _simulate(args: argparse.Namespace) -> int:
@@ -621,6 +516,86 @@ def _simulate(args: argparse.Namespace) -> int:
         as_of=args.as_of,
     )
     return 0
+
+
+_SIMULATE = _Command(
+    "simulate",
+    "Serve a simulated fleet on loopback as a stand-in for the Cloudflare API, until interrupted.",
+    _simulate_arguments,
+    _simulate,
+)
+
+
+def _check_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("snapshot", nargs="?", type=Path, metavar="SNAPSHOT", help="a snapshot file")
+    _account_option(
+        p, help="fetch this account live instead of reading a snapshot (repeat for several)"
+    )
+    p.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text (default): one line per violation and a summary line; json: one document "
+        f"of schema {CHECK_SCHEMA[0]} version {CHECK_SCHEMA[1]} (see the README)",
+    )
+    p.add_argument(
+        "--max-releases-behind",
+        type=_positive_int,
+        metavar="N",
+        help="also flag connectors more than N releases behind the newest",
+    )
+    p.add_argument(
+        "--expected-connections",
+        type=_positive_int,
+        metavar="N",
+        default=4,
+        help="active connections a healthy connector holds (default: 4, as cloudflared opens)",
+    )
+    p.add_argument(
+        "--as-of",
+        type=_timestamp,
+        metavar="TIME",
+        help="'now' for the support window and ignore expiry (default: fetch time)",
+    )
+    p.add_argument(
+        "--tunnel",
+        action="append",
+        default=[],
+        metavar="PATTERN",
+        dest="tunnels",
+        help="check only tunnels whose name or id matches this shell pattern, e.g. 'prod-*' "
+        "(repeat for several)",
+    )
+    p.add_argument(
+        "--exclude-tunnel",
+        action="append",
+        default=[],
+        metavar="PATTERN",
+        dest="exclude_tunnels",
+        help="leave out tunnels whose name or id matches this pattern (repeat for several)",
+    )
+    p.add_argument(
+        "--ignore-file",
+        type=Path,
+        metavar="FILE",
+        help="TOML file of known exceptions ([[ignore]] with pattern, reason, optional rule "
+        "and expires); expired entries hide nothing and are named on stderr",
+    )
+    _releases_options(p)
+    _filter_kind_option(
+        p,
+        extra=" With --account, also what is fetched (default: cfd_tunnel; all: both kinds).",
+    )
+    # One flag per rule of the report's rule table: a new rule reaches check by itself.
+    rules = p.add_argument_group("rules (all on by default; releases-behind needs its limit)")
+    for rule in RULES:
+        rules.add_argument(
+            f"--no-{rule.id}",
+            dest=_rule_dest(rule.id),
+            action="store_false",
+            help=f"do not flag {rule.title}",
+        )
+    p.add_argument("-q", "--quiet", action="store_true", help="print nothing when clean")
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -668,6 +643,26 @@ def _check(args: argparse.Namespace) -> int:
     return 0 if result.ok else 1
 
 
+_CHECK = _Command(
+    "check",
+    "Check a fleet against the report's rules, for cron and CI: one line per violation "
+    "and a closing summary line (or a JSON document). Exit status 0 when clean, 1 when "
+    "violations are found, 2 when the check could not run (usage, unreadable snapshot or "
+    "ignore file, API or network failure).",
+    _check_arguments,
+    _check,
+)
+
+
+def _snapshot_arguments(p: argparse.ArgumentParser) -> None:
+    _account_option(p)
+    p.add_argument(
+        "--store", type=Path, required=True, metavar="DIR", help="the history store directory"
+    )
+    _fetch_kind_option(p)
+    p.add_argument("--progress", action="store_true", help="show the progress bar")
+
+
 def _snapshot(args: argparse.Namespace) -> int:
     store = Path(args.store)
     if store.exists() and not store.is_dir():
@@ -690,6 +685,33 @@ def _snapshot(args: argparse.Namespace) -> int:
             line += f"; compacted {', '.join(compacted)}"
     _out(line)
     return 0
+
+
+_SNAPSHOT = _Command(
+    "snapshot",
+    "Fetch the fleet and append it to a history store (a directory of Parquet files, "
+    "created if missing), then compact the days that have ended (UTC). Made for cron: one "
+    "line of output, exit 1 on a known error; overlapping runs are safe.",
+    _snapshot_arguments,
+    _snapshot,
+)
+
+
+def _history_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("store", type=Path, metavar="DIR", help="a history store directory")
+    maintenance = p.add_mutually_exclusive_group()
+    maintenance.add_argument(
+        "--compact",
+        action="store_true",
+        help="compact the days that have ended (UTC) into one file each, then exit",
+    )
+    maintenance.add_argument(
+        "--migrate",
+        action="store_true",
+        help="bring a store of an older tunnelframe to the current format and compact it",
+    )
+    p.add_argument("-o", "--output", type=Path, help="report to write, .html or .md")
+    _report_options(p)
 
 
 def _history(args: argparse.Namespace) -> int:
@@ -757,6 +779,15 @@ def _history(args: argparse.Namespace) -> int:
     return 0
 
 
+_HISTORY = _Command(
+    "history",
+    "Summarise a history store (restarts, upgrades, lost colos, time without HA) and "
+    "optionally write a report of its latest snapshot with a History section.",
+    _history_arguments,
+    _history,
+)
+
+
 def _fleet_line(snapshot: Any) -> str:
     """``186 tunnels, 330 connectors, 1,154 active connections.`` of a snapshot."""
     connectors = snapshot.connectors()
@@ -778,6 +809,47 @@ def _findings_lines(found: pd.DataFrame) -> None:
 
 # --------------------------------------------------------------------------------------------
 # entry point
+
+
+#: The subcommands, in the order ``tunnelframe --help`` lists them.
+_COMMANDS: tuple[_Command, ...] = (
+    _DEMO,
+    _FETCH,
+    _REPORT,
+    _DIFF,
+    _EXPORT,
+    _SIMULATE,
+    _CHECK,
+    _SNAPSHOT,
+    _HISTORY,
+)
+
+
+def _parser() -> argparse.ArgumentParser:
+    # --debug is accepted before and after the subcommand: SUPPRESS keeps a subcommand's
+    # default from overwriting the value given before it.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--debug",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="show tracebacks and debug logging",
+    )
+    parser = argparse.ArgumentParser(
+        prog=_PROG,
+        description=_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logging")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for command in _COMMANDS:
+        p = sub.add_parser(
+            command.name, parents=[common], help=command.help, description=command.help
+        )
+        p.set_defaults(func=command.run, parser=p)
+        command.arguments(p)
+    return parser
 
 
 def _describe(exc: BaseException) -> str:

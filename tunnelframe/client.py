@@ -44,8 +44,7 @@ import time
 import traceback
 import urllib.parse
 from collections.abc import Iterator, Mapping
-from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, Unpack
 
 import requests
 import requests.adapters
@@ -54,8 +53,9 @@ import urllib3.connectionpool
 import urllib3.exceptions
 
 from tunnelframe._errors import ApiError, AuthError, SchemaError
+from tunnelframe._listfilters import TunnelFilters, query_params
 from tunnelframe._policy import Policy
-from tunnelframe._protocol import DEFAULT_BASE_URL, api_error, check_base_url, query_value
+from tunnelframe._protocol import DEFAULT_BASE_URL, api_error, check_base_url
 from tunnelframe._ratelimit import Budget, retry_after_s
 from tunnelframe._version import __version__
 
@@ -63,7 +63,6 @@ __all__ = ["DEFAULT_BASE_URL", "TUN_TYPES", "Client", "Policy", "get_public_json
 
 _log = logging.getLogger(__name__)
 
-_STATUSES: Final = ("inactive", "degraded", "healthy", "down")
 #: The tunnel types whose connectors tunnelframe reads: cloudflared (``cfd_tunnel``) and WARP
 #: Connector, now Cloudflare Mesh (``warp_connector``). Their endpoints mirror each other.
 TUN_TYPES: Final = ("cfd_tunnel", "warp_connector")
@@ -818,18 +817,10 @@ class Client:
         self,
         *,
         account_id: str | None = None,
-        name: str | None = None,
-        is_deleted: bool | None = None,
-        existed_at: datetime | str | None = None,
-        uuid: str | None = None,
-        was_active_at: datetime | str | None = None,
-        was_inactive_at: datetime | str | None = None,
-        include_prefix: str | None = None,
-        exclude_prefix: str | None = None,
-        status: str | None = None,
         tun_types: str | list[str] | None = None,
         all_types: bool = False,
         per_page: int = 1000,
+        **filters: Unpack[TunnelFilters],
     ) -> list[dict[str, Any]]:
         """Every tunnel of an account matching the filters, all pages read.
 
@@ -846,14 +837,6 @@ class Client:
         ----------
         account_id : str, optional
             Default: the client's account.
-        name, uuid, include_prefix, exclude_prefix : str, optional
-            Exact name, exact tunnel id, name prefix to keep, name prefix to drop.
-        is_deleted : bool, optional
-            ``True`` only deleted tunnels, ``False`` none; ``None`` (the API default) both.
-        existed_at, was_active_at, was_inactive_at : datetime or str, optional
-            Tunnels that existed / were active / were inactive at that time (aware datetime
-            or RFC 3339 string).
-        status : {"inactive", "degraded", "healthy", "down"}, optional
         tun_types : str or list of str, optional
             Tunnel types (``cfd_tunnel``, ``warp_connector``, ...); implies ``all_types``.
         all_types : bool
@@ -861,6 +844,14 @@ class Client:
             (``/cfd_tunnel``).
         per_page : int
             1 to 1000.
+        **filters
+            The API's list filters (:class:`~tunnelframe._listfilters.TunnelFilters`):
+            ``name``, ``uuid``, ``include_prefix``, ``exclude_prefix`` (str: exact name, exact
+            tunnel id, name prefix to keep, name prefix to drop), ``is_deleted`` (``True`` only
+            deleted tunnels, ``False`` none; ``None``, the API default, both), ``existed_at``,
+            ``was_active_at``, ``was_inactive_at`` (tunnels that existed / were active / were
+            inactive at that time: aware datetime or RFC 3339 string) and ``status``
+            (``"inactive"``, ``"degraded"``, ``"healthy"`` or ``"down"``).
 
         Returns
         -------
@@ -879,147 +870,20 @@ class Client:
         """
         if isinstance(per_page, bool) or not isinstance(per_page, int) or not 1 <= per_page <= 1000:
             raise ValueError(f"per_page must be between 1 and 1000, got {per_page!r}")
-        if status is not None and status not in _STATUSES:
-            raise ValueError(f"status must be one of {', '.join(_STATUSES)}, got {status!r}")
+        params = query_params(filters, caller="list_tunnels")
         account = self.resolve_account(account_id)
-        filters: dict[str, object] = {
-            "name": name,
-            "is_deleted": is_deleted,
-            "existed_at": existed_at,
-            "uuid": uuid,
-            "was_active_at": was_active_at,
-            "was_inactive_at": was_inactive_at,
-            "include_prefix": include_prefix,
-            "exclude_prefix": exclude_prefix,
-            "status": status,
-        }
         if tun_types is not None:
             all_types = True
-            filters["tun_types"] = tun_types if isinstance(tun_types, str) else ",".join(tun_types)
-        params = {
-            key: query_value(key, value) for key, value in filters.items() if value is not None
-        }
+            params["tun_types"] = tun_types if isinstance(tun_types, str) else ",".join(tun_types)
         endpoint = "tunnels" if all_types else "cfd_tunnel"
         path = f"/accounts/{self._segment(account, 'account_id')}/{endpoint}"
-        changes: list[str] = []
-        for _ in range(_LIST_PASSES):
-            try:
-                return self._list_pass(path, params, per_page, account)
-            except _CountChanged as changed:
-                # Page-number paging: a tunnel deleted meanwhile shifts every later one up a
-                # page, so one would be skipped unseen; list again from page 1.
-                changes.append(f"{changed.before} -> {changed.after}")
-                _log.warning(
-                    "GET %s: the tunnel count changed while listing (%d -> %d): listing again",
-                    path,
-                    changed.before,
-                    changed.after,
-                )
-        raise self._error(
-            f"GET {path}",
-            f"the tunnel count changed during each of {_LIST_PASSES} listings "
-            f"({', '.join(changes)}): tunnels are being created or deleted, "
-            "so a page-by-page listing could skip live ones; try again when they settle",
-            status=None,
-            account=account,
-            url=self.base_url + path,
-            kind=ApiError,
-        )
-
-    def _list_pass(
-        self, path: str, params: Mapping[str, str], per_page: int, account: str
-    ) -> list[dict[str, Any]]:
-        """One listing from page 1; _CountChanged when ``total_count`` moves meanwhile."""
-        tunnels: list[dict[str, Any]] = []
-        seen: set[object] = set()
-        n_duplicates = 0
-        max_pages: int | None = None
-        first_total: int | None = None
-        total: int | None = None
-        page = 1
-        while True:
-            envelope = self._get(
-                path, {**params, "page": str(page), "per_page": str(per_page)}, account=account
-            )
-            what = f"GET {path}?page={page}"
-            result = self._result(envelope, list, what)
-            new = 0
-            for index, tunnel in enumerate(result):
-                if not isinstance(tunnel, Mapping):
-                    raise SchemaError(
-                        f"result[{index}]",
-                        f"{what}: a tunnel must be an object, got {type(tunnel).__name__}",
-                    )
-                key = tunnel.get("id")
-                if key is not None and key in seen:
-                    n_duplicates += 1
-                    continue
-                seen.add(key)
-                tunnels.append(dict(tunnel))
-                new += 1
-            info = envelope.get("result_info")
-            info = info if isinstance(info, Mapping) else {}
-            total = _count(info.get("total_count"))
-            if total is not None:
-                if first_total is None:
-                    first_total = total
-                elif total != first_total:
-                    raise _CountChanged(first_total, total)
-            if not result:
-                break
-            if new == 0:
-                raise self._error(
-                    what,
-                    f"page {page} lists only tunnels already listed: the server is looping",
-                    status=None,
-                    account=account,
-                    url=self.base_url + path,
-                    kind=ApiError,
-                )
-            if total is not None:
-                if max_pages is None:  # the first page's count bounds the listing
-                    max_pages = math.ceil(total / len(result)) + 1
-                if len(tunnels) >= total:
-                    break
-                if page >= max_pages:
-                    raise self._error(
-                        what,
-                        f"{page} pages gave {len(tunnels)} of the {total} tunnels announced: "
-                        "the server keeps announcing more than it serves",
-                        status=None,
-                        account=account,
-                        url=self.base_url + path,
-                        kind=ApiError,
-                    )
-            else:
-                served = _count(info.get("per_page"))
-                if len(result) < (served or per_page):
-                    break
-            if page >= self.policy.max_pages:
-                raise self._error(
-                    what,
-                    f"{page} pages of tunnels ({len(tunnels)} tunnels) and the server has not "
-                    f"ended the list: stopped at Policy.max_pages ({self.policy.max_pages}); "
-                    "raise it if the account really holds more",
-                    status=None,
-                    account=account,
-                    url=self.base_url + path,
-                    kind=ApiError,
-                )
-            page += 1
-        if n_duplicates:
+        pages = _TunnelPages(self, path, params, account=account, per_page=per_page)
+        tunnels = [tunnel for page in pages for tunnel in page]
+        if pages.n_duplicates:
             _log.warning(
                 "GET %s: %d tunnel(s) listed on more than one page were kept once",
                 path,
-                n_duplicates,
-            )
-        if total is not None and len(tunnels) > total:
-            _log.warning(
-                "GET %s: %d tunnels served, more than the total_count of %d announced: "
-                "the count is wrong, so it cannot tell whether the list is complete",
-                path,
-                len(tunnels),
-                total,
+                pages.n_duplicates,
             )
         return tunnels
 
@@ -1085,6 +949,153 @@ class Client:
             dict, account_id, tunnel_id, f"connectors/{connector}", tun_type=tun_type
         )
         return result
+
+
+class _TunnelPages:
+    """The pages of one tunnel listing, each as the tunnels it adds (iterate once).
+
+    Pages are read until as many tunnels as ``result_info.total_count`` announces are in hand
+    (or, without a count, until a short page); an empty page ends the listing too. A tunnel
+    listed again is skipped and counted in :attr:`n_duplicates`. A page that brings nothing
+    new, more pages than the first page's ``total_count`` allows, or more than
+    ``Policy.max_pages`` pages raises :class:`~tunnelframe.ApiError`: the server is looping.
+    A ``total_count`` that changes between pages (a tunnel deleted meanwhile shifts every later
+    one up a page, so one would be skipped unseen) starts the listing again from page 1, up to
+    three times, yielding only tunnels not yielded yet; a count lower than the tunnels served
+    is logged.
+    """
+
+    def __init__(
+        self,
+        client: Client,
+        path: str,
+        params: Mapping[str, str],
+        *,
+        account: str,
+        per_page: int,
+    ) -> None:
+        self.client, self.path, self.params = client, path, dict(params)
+        self.account, self.per_page = account, per_page
+        #: tunnels skipped because an earlier page listed them
+        self.n_duplicates = 0
+
+    def __iter__(self) -> Iterator[list[dict[str, Any]]]:
+        yielded: set[object] = set()
+        changes: list[str] = []
+        for _ in range(_LIST_PASSES):
+            try:
+                yield from self._pass(yielded)
+                return
+            except _CountChanged as changed:
+                changes.append(f"{changed.before} -> {changed.after}")
+                _log.warning(
+                    "GET %s: the tunnel count changed while listing (%d -> %d): listing again",
+                    self.path,
+                    changed.before,
+                    changed.after,
+                )
+        raise self.client._error(
+            f"GET {self.path}",
+            f"the tunnel count changed during each of {_LIST_PASSES} listings "
+            f"({', '.join(changes)}): tunnels are being created or deleted, "
+            "so a page-by-page listing could skip live ones; try again when they settle",
+            status=None,
+            account=self.account,
+            url=self.client.base_url + self.path,
+            kind=ApiError,
+        )
+
+    def _pass(self, yielded: set[object]) -> Iterator[list[dict[str, Any]]]:
+        """One listing from page 1; _CountChanged when ``total_count`` moves meanwhile."""
+        client, path, account, per_page = self.client, self.path, self.account, self.per_page
+        seen: set[object] = set()  # listed in this pass
+        n_listed = 0
+        max_pages: int | None = None
+        first_total: int | None = None
+        page = 1
+        while True:
+            envelope = client._get(
+                path, {**self.params, "page": str(page), "per_page": str(per_page)}, account=account
+            )
+            what = f"GET {path}?page={page}"
+            result = client._result(envelope, list, what)
+            new: list[dict[str, Any]] = []
+            n_fresh = 0
+            for index, tunnel in enumerate(result):
+                if not isinstance(tunnel, Mapping):
+                    raise SchemaError(
+                        f"result[{index}]",
+                        f"{what}: a tunnel must be an object, got {type(tunnel).__name__}",
+                    )
+                key = tunnel.get("id")
+                if key is not None and key in seen:
+                    self.n_duplicates += 1
+                    continue
+                seen.add(key)
+                n_fresh += 1
+                if key is None or key not in yielded:
+                    new.append(dict(tunnel))
+            n_listed += n_fresh
+            info = envelope.get("result_info")
+            info = info if isinstance(info, Mapping) else {}
+            total = _count(info.get("total_count"))
+            if total is not None:
+                if first_total is None:
+                    first_total = total
+                elif total != first_total:
+                    raise _CountChanged(first_total, total)
+            yielded.update(tunnel.get("id") for tunnel in new)
+            yield new
+            if not result:
+                break
+            if not n_fresh:
+                raise client._error(
+                    what,
+                    f"page {page} lists only tunnels already listed: the server is looping",
+                    status=None,
+                    account=account,
+                    url=client.base_url + path,
+                    kind=ApiError,
+                )
+            if total is not None:
+                if max_pages is None:  # the first page's count bounds the listing
+                    max_pages = math.ceil(total / len(result)) + 1
+                if n_listed >= total:
+                    break
+                if page >= max_pages:
+                    raise client._error(
+                        what,
+                        f"{page} pages gave {n_listed} of the {total} tunnels announced: "
+                        "the server keeps announcing more than it serves",
+                        status=None,
+                        account=account,
+                        url=client.base_url + path,
+                        kind=ApiError,
+                    )
+            else:
+                served = _count(info.get("per_page"))
+                if len(result) < (served or per_page):
+                    break
+            if page >= client.policy.max_pages:
+                raise client._error(
+                    what,
+                    f"{page} pages of tunnels ({n_listed} tunnels) and the server has not "
+                    f"ended the list: stopped at Policy.max_pages ({client.policy.max_pages}); "
+                    "raise it if the account really holds more",
+                    status=None,
+                    account=account,
+                    url=client.base_url + path,
+                    kind=ApiError,
+                )
+            page += 1
+        if first_total is not None and n_listed > first_total:
+            _log.warning(
+                "GET %s: %d tunnels served, more than the total_count of %d announced: "
+                "the count is wrong, so it cannot tell whether the list is complete",
+                path,
+                n_listed,
+                first_total,
+            )
 
 
 def get_public_json(
@@ -1157,7 +1168,9 @@ def get_public_json(
             try:
                 if after.scheme != "https" and not same:
                     raise ValueError("plain http to another host")
-                check_base_url(urllib.parse.urlunsplit(after._replace(query="", fragment="")))
+                check_base_url(
+                    urllib.parse.urlunsplit((after.scheme, after.netloc, after.path, "", ""))
+                )
             except ValueError as exc:
                 raise fail(
                     f"HTTP {response.status_code}, a redirect to {location[:_BODY_QUOTE_BYTES]!r}"

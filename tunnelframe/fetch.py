@@ -29,9 +29,10 @@ import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Unpack
 
 from tunnelframe._errors import ApiError, SchemaError, TunnelframeError
+from tunnelframe._listfilters import FleetFilters
 from tunnelframe._text import encodable
 from tunnelframe.client import TUN_TYPES, Client
 from tunnelframe.frames import connections_frame, connectors_frame, tunnels_frame
@@ -99,20 +100,13 @@ def fetch_fleet(
     client: Client | None = None,
     *,
     account_id: str | Iterable[str] | None = None,
-    name: str | None = None,
-    existed_at: datetime | str | None = None,
-    uuid: str | None = None,
-    was_active_at: datetime | str | None = None,
-    was_inactive_at: datetime | str | None = None,
-    include_prefix: str | None = None,
-    exclude_prefix: str | None = None,
-    status: str | None = None,
     include_deleted: bool = False,
     skip_inactive: bool = True,
     kinds: str | Iterable[str] = ("cfd_tunnel",),
     max_workers: int = 8,
     progress: bool = True,
     deadline: float | None = None,
+    **filters: Unpack[FleetFilters],
 ) -> Snapshot:
     """Fetch every tunnel of one or more accounts with its connectors.
 
@@ -131,9 +125,6 @@ def fetch_fleet(
         Default: ``Client()`` from the ``CLOUDFLARE_*`` environment variables.
     account_id : str or list of str, optional
         Default: the client's account. Several accounts go into one snapshot.
-    name, existed_at, uuid, was_active_at, was_inactive_at, include_prefix, exclude_prefix,
-    status
-        List filters, as in :meth:`Client.list_tunnels`.
     include_deleted : bool
         Also list deleted tunnels (their connectors are not read when ``skip_inactive``).
     skip_inactive : bool
@@ -151,6 +142,10 @@ def fetch_fleet(
         :class:`ApiError` past it; a tunnel not read by then is recorded in
         ``snapshot.errors``. Default: no deadline (each request still has the client's
         ``Policy.request_deadline``).
+    **filters
+        The API's list filters but ``is_deleted`` (say ``include_deleted``): ``name``,
+        ``existed_at``, ``uuid``, ``was_active_at``, ``was_inactive_at``, ``include_prefix``,
+        ``exclude_prefix``, ``status``, as in :meth:`Client.list_tunnels`.
 
     Returns
     -------
@@ -168,6 +163,9 @@ def fetch_fleet(
     >>> len(snap.tunnels), snap.n_requests, list(snap.connections()["colo_name"])
     (2, 2, ['DFW'])
     """
+    for key in filters:
+        if key not in FleetFilters.__optional_keys__:
+            raise TypeError(f"fetch_fleet() got an unexpected keyword argument {key!r}")
     if max_workers < 1:
         raise ValueError(f"max_workers must be >= 1, got {max_workers}")
     own_client = client is None
@@ -177,17 +175,7 @@ def fetch_fleet(
             return _fetch_fleet(
                 active_client,
                 accounts=_accounts(active_client, account_id),
-                filters={
-                    "name": name,
-                    "existed_at": existed_at,
-                    "uuid": uuid,
-                    "was_active_at": was_active_at,
-                    "was_inactive_at": was_inactive_at,
-                    "include_prefix": include_prefix,
-                    "exclude_prefix": exclude_prefix,
-                    "status": status,
-                    "is_deleted": None if include_deleted else False,
-                },
+                filters={**filters, "is_deleted": None if include_deleted else False},
                 skip_inactive=skip_inactive,
                 kinds=_kinds(kinds),
                 max_workers=max_workers,

@@ -77,12 +77,19 @@ SECTIONS: list[tuple[str, str, tuple[str, ...], str]] = [
         "the current Axes and returns the Axes. See the :doc:`/gallery/index`.",
     ),
     (
+        "engine",
+        "Findings, check and diff",
+        ("engine",),
+        "The judging engine: the rule table, the findings of a fleet, the check behind "
+        "``tunnelframe check`` (:func:`check_fleet`) and what changed between two snapshots "
+        "(:func:`diff_snapshots`). Reports render its answers; it renders nothing.",
+    ),
+    (
         "report",
         "Report and export",
         ("report", "export"),
-        "Self-contained HTML or Markdown reports, the findings and the check behind "
-        "``tunnelframe check`` (:func:`check_fleet`), what changed between two snapshots "
-        "(:func:`diff_snapshots`), and the frames written to Parquet or CSV.",
+        "Self-contained HTML or Markdown reports of a fleet, and its frames written to "
+        "Parquet, CSV or Excel.",
     ),
     (
         "history",

@@ -67,7 +67,8 @@ from tunnelframe.history._queries import (
     ha_timeline,
     version_rollout,
 )
-from tunnelframe.history._store import STORE_SCHEMA, append_snapshot, load_history
+from tunnelframe.history._schema import STORE_SCHEMA
+from tunnelframe.history._store import append_snapshot, load_history
 from tunnelframe.history._summary import HistorySummary, history_summary, lost_second_colo
 
 __all__ = [

@@ -43,7 +43,7 @@ from tunnelframe._errors import TunnelframeError
 from tunnelframe._io import atomic_write
 from tunnelframe._types import StoreLike
 from tunnelframe.history._facts import FACT_KINDS, derive_facts, merge_runs_sql
-from tunnelframe.history._store import STORE_SCHEMA, _existing_store
+from tunnelframe.history._schema import STORE_SCHEMA, existing_store
 
 __all__ = [
     "FORMAT_VERSION",
@@ -248,7 +248,7 @@ def plan(store: StoreLike, *, start: Any = None, end: Any = None, tolerant: bool
     day out and records it in ``Plan.damaged`` for the caller to judge); warns about and skips
     files tunnelframe did not write.
     """
-    root = _existing_store(store)
+    root = existing_store(store)
     read_version(root)
     lo, hi = _day_range(start, end)
     days = []
@@ -434,7 +434,7 @@ def compact_history(
     >>> tf.compact_history(store, now="2026-08-20T13:00Z")
     ['2026-08-18', '2026-08-19']
     """
-    root = _existing_store(store)
+    root = existing_store(store)
     if read_version(root) < FORMAT_VERSION:
         raise TunnelframeError(
             f"history store {root} was written by tunnelframe 0.1: migrate it once with "
@@ -648,7 +648,7 @@ def migrate_history(store: StoreLike, *, now: datetime | pd.Timestamp | str | No
     >>> tf.migrate_history(store, now="2026-08-21")
     2
     """
-    root = _existing_store(store)
+    root = existing_store(store)
     path = root / VERSION_FILE
     try:
         before = read_version(root)

@@ -21,7 +21,7 @@ from tunnelframe._types import HistoryLike
 from tunnelframe._versionorder import _order_version_columns
 from tunnelframe.history import _layout
 from tunnelframe.history._facts import FACT_KINDS, derive_facts
-from tunnelframe.history._store import STORE_SCHEMA
+from tunnelframe.history._schema import STORE_SCHEMA
 from tunnelframe.versions import parse_version
 
 if TYPE_CHECKING:

@@ -28,36 +28,11 @@ from tunnelframe._errors import TunnelframeError
 from tunnelframe._io import atomic_write
 from tunnelframe._types import StoreLike, TimeLike
 from tunnelframe._versionorder import _order_version_columns
-from tunnelframe.frames import CONNECTIONS_SCHEMA
+from tunnelframe.history import _layout
+from tunnelframe.history._schema import _FRAME_DTYPES, _TEXT, _TIME, STORE_SCHEMA, store_root
 
 __all__ = ["append_snapshot", "load_history"]
 
-_TEXT = pa.dictionary(pa.int32(), pa.string())
-_TIME = pa.timestamp("us", tz="UTC")
-
-
-def _arrow_type(dtype: Any) -> pa.DataType:
-    """How a column of ``dtype`` is stored: as pyarrow converts it, with repeated text as
-    dictionaries of int32 codes (so that every file has the same schema)."""
-    if isinstance(dtype, str) and dtype == "category":
-        return _TEXT
-    return pa.array(pd.Series([], dtype=dtype)).type
-
-
-#: The pandas dtype of every stored column, in order: the snapshot time, then the columns of
-#: ``connections_frame`` (:data:`tunnelframe.CONNECTIONS_SCHEMA`), then ``uuid`` (which
-#: ``connections_frame`` adds only where some uuid differs from its id).
-_FRAME_DTYPES: dict[str, Any] = {
-    "fetched_at": CONNECTIONS_SCHEMA["run_at"],
-    **CONNECTIONS_SCHEMA,
-    "uuid": CONNECTIONS_SCHEMA["connection_id"],
-}
-
-#: Columns of a stored snapshot, in the order load_history returns them: the snapshot time,
-#: then the connections frame's columns, derived from ``CONNECTIONS_SCHEMA``. Every file of a
-#: store has exactly this schema, so the dataset reads as one table with DuckDB,
-#: pyarrow.dataset, Spark or Dask.
-STORE_SCHEMA = pa.schema([(name, _arrow_type(dtype)) for name, dtype in _FRAME_DTYPES.items()])
 _CATEGORIES = pd.ArrowDtype(pa.string())  # the categories of connections_frame's text
 # Files readers must ignore start with "." (pyarrow, Spark and Dask skip them) and do not end in
 # ".parquet" (DuckDB's glob skips them): an interrupted append leaves only such a file.
@@ -121,7 +96,7 @@ def append_snapshot(snapshot: SnapshotLike, store: StoreLike) -> Path:
     """
     fetched_at = _utc(snapshot.fetched_at, "snapshot.fetched_at")
     account_ids = sorted(str(a) for a in snapshot.account_ids)
-    root = _store_root(store)
+    root = store_root(store)
     _ensure_format(root)
     partition = root / f"date={fetched_at:%Y-%m-%d}"
     accounts_key = _accounts_key(account_ids)
@@ -182,8 +157,6 @@ def load_history(
     >>> history["fetched_at"].dt.strftime("%Y-%m-%d").unique().tolist()
     ['2026-08-19', '2026-08-20']
     """
-    from tunnelframe.history import _layout
-
     row_filter = _filter(start=start, end=end, tunnels=tunnels)
 
     def read(plan: _layout.Plan) -> pa.Table:
@@ -208,8 +181,6 @@ def load_history(
 
 def _ensure_format(root: Path) -> None:
     """Check a store's format before writing; give a new store its version file."""
-    from tunnelframe.history import _layout
-
     if (root / _layout.VERSION_FILE).exists():
         _layout.read_version(root)
     elif not root.is_dir() or not any(n.startswith("date=") for n in os.listdir(root)):
@@ -229,8 +200,6 @@ def _latest(plan: Any, *, start: TimeLike | None, end: TimeLike | None) -> ds.Da
     (see :func:`append_snapshot`), and a compacted file lists its snapshots in its footer, so
     choosing reads no rows.
     """
-    from tunnelframe.history import _layout
-
     lo = None if start is None else _utc(start, "start")
     hi = None if end is None else _utc(end, "end")
     # accounts key -> (time, file, accounts; None for a snapshot file)
@@ -289,23 +258,6 @@ def _latest(plan: Any, *, start: TimeLike | None, end: TimeLike | None) -> ds.Da
 
 def _accounts_key(account_ids: list[str]) -> str:
     return hashlib.sha1(",".join(account_ids).encode()).hexdigest()[:8]
-
-
-def _store_root(store: StoreLike) -> Path:
-    """The one absolute path of a store: ``~`` is the home folder for every reader and writer
-    (left as it is, tunnelframe would write to a folder named ``~`` that DuckDB and pyarrow
-    then look for in the home folder)."""
-    return Path(os.fspath(store)).expanduser().absolute()
-
-
-def _existing_store(store: StoreLike) -> Path:
-    root = _store_root(store)
-    if not root.is_dir():
-        raise FileNotFoundError(
-            f"history store {root} does not exist: create it with tunnelframe.append_snapshot "
-            "or `tunnelframe snapshot --store DIR`"
-        )
-    return root
 
 
 def _filter(

@@ -10,17 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
+
+from tunnelframe.engine import ColumnKind, Severity
 
 __all__: list[str] = []
-
-#: How a table column is shown: ``text`` (plain), ``wide`` (sentences: kept wide enough to
-#: read on a phone), ``mono`` (ids, versions, IPs), ``num`` (right-aligned), ``status`` (a
-#: coloured badge).
-ColumnKind = Literal["text", "wide", "mono", "num", "status"]
-
-#: How much a finding matters: ``high`` (act now), ``warn`` (fix soon), ``info`` (worth a look).
-Severity = Literal["high", "warn", "info"]
 
 
 @dataclass(frozen=True)

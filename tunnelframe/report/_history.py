@@ -14,11 +14,10 @@ from typing import Any
 
 import pandas as pd
 
+from tunnelframe.engine import Analysis, FrameRedactor, Show
 from tunnelframe.history import HistorySummary
 from tunnelframe.plotting import plot_ha_timeline, plot_version_rollout
 from tunnelframe.report._doc import Figure, Section, Stat, Stats, Text
-from tunnelframe.report._findings import Analysis, Show
-from tunnelframe.report._redact import Redactor
 from tunnelframe.report._sections import _known_tunnels, fmt_time, table_group
 
 __all__ = ["history", "history_section"]
@@ -54,7 +53,7 @@ _LOST_COLO = (
 def history_section(
     summary: HistorySummary,
     *,
-    redactor: Redactor | None = None,
+    redactor: FrameRedactor | None = None,
     known_tunnels: set[str] | None = None,
 ) -> Section:
     """The report section of a history store (or history frame), from its summary.

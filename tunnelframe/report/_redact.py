@@ -20,8 +20,11 @@ import os
 import re
 import secrets
 from collections.abc import Callable
+from dataclasses import replace
 
 import pandas as pd
+
+from tunnelframe.engine import FleetData
 
 __all__: list[str] = []
 
@@ -143,3 +146,17 @@ def _map_text(series: pd.Series, func: Callable[[str], str]) -> pd.Series:
         mapping = {c: func(c) for c in cats if isinstance(c, str)}
         return series.map(lambda v: mapping.get(v, v), na_action="ignore").astype("category")
     return series.map(lambda v: func(v) if isinstance(v, str) else v)
+
+
+def redact(data: FleetData, redactor: Redactor) -> FleetData:
+    """Return ``data`` with every origin IP replaced by its pseudonym, in every frame."""
+    connections = redactor.frame(data.connections, ip_columns=("origin_ip",))
+    # Connectors and tunnels: origin_ips lists and any text that happens to hold a known IP.
+    return replace(
+        data,
+        connections=connections,
+        connectors=redactor.frame(data.connectors),
+        tunnels=redactor.frame(data.tunnels),
+        errors=None if data.errors is None else redactor.frame(data.errors),
+        redacted=True,
+    )

@@ -1,7 +1,7 @@
 """The sections of a report, each built by one function from the fleet's :class:`Analysis`.
 
 :data:`tunnelframe.report.SECTIONS` lists the builders in report order. A builder takes the
-:class:`~tunnelframe.report._findings.Analysis` and returns a
+:class:`~tunnelframe.engine.Analysis` and returns a
 :class:`~tunnelframe.report._doc.Section` (or None to leave itself out). To add a section,
 write a builder that returns plain-text blocks and insert it into ``SECTIONS``; both
 renderers, the table of contents and escaping follow automatically (the History section
@@ -21,6 +21,7 @@ import pandas as pd
 from tunnelframe import plotting
 from tunnelframe._text import plural
 from tunnelframe.colos import PAIR_STATUSES
+from tunnelframe.engine import RULES, Analysis, Rule, Show
 from tunnelframe.frames import edge_strings
 from tunnelframe.report._doc import (
     Block,
@@ -36,7 +37,6 @@ from tunnelframe.report._doc import (
     Table,
     Text,
 )
-from tunnelframe.report._findings import RULES, Analysis, Rule, Show
 
 __all__: list[str] = []
 

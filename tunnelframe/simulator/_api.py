@@ -13,8 +13,9 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any, Final
+
+from tunnelframe._listfilters import matches, parse_query
 
 __all__ = ["Faults"]
 
@@ -28,7 +29,6 @@ _KINDS: Final = ("cfd_tunnel", "warp_connector", "tunnels")
 _CODE_BAD_REQUEST: Final = 1001
 _CODE_RATE_LIMITED: Final = 10429
 _CODE_SERVER_ERROR: Final = 10500
-_STATUSES: Final = frozenset({"inactive", "degraded", "healthy", "down"})
 
 
 @dataclass(frozen=True)
@@ -104,31 +104,6 @@ class Faults:
         return None
 
 
-def _parse_time(value: object) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo is not None else None
-
-
-def _active_at(tunnel: Mapping[str, Any], when: datetime) -> bool:
-    """Was the tunnel connected at ``when``, judged from its last state changes."""
-    active = _parse_time(tunnel.get("conns_active_at"))
-    inactive = _parse_time(tunnel.get("conns_inactive_at"))
-    if active is None or active > when:
-        return False
-    return inactive is None or inactive > when or inactive < active
-
-
-def _existed_at(tunnel: Mapping[str, Any], when: datetime) -> bool:
-    created = _parse_time(tunnel.get("created_at"))
-    deleted = _parse_time(tunnel.get("deleted_at"))
-    return (created is None or created <= when) and (deleted is None or deleted > when)
-
-
 class _BadRequest(Exception):
     pass
 
@@ -142,54 +117,22 @@ def _filtered(
     tunnel without ``tun_type`` is a ``cfd_tunnel``), ``tunnels`` every type or ``tun_types``.
     """
     all_types = kind == "tunnels"
-
-    def when(name: str) -> datetime | None:
-        if name not in query:
-            return None
-        parsed = _parse_time(query[name].replace("Z", "+00:00"))
-        if parsed is None:
-            raise _BadRequest(f"{name} must be an RFC 3339 date-time, got {query[name]!r}")
-        return parsed
-
-    is_deleted = query.get("is_deleted")
-    if is_deleted is not None and is_deleted not in ("true", "false"):
-        raise _BadRequest(f"is_deleted must be true or false, got {is_deleted!r}")
-    status = query.get("status")
-    if status is not None and status not in _STATUSES:
-        raise _BadRequest(f"status must be one of {', '.join(sorted(_STATUSES))}")
-    existed, active, inactive = when("existed_at"), when("was_active_at"), when("was_inactive_at")
+    try:
+        filters = parse_query(query)
+    except ValueError as exc:
+        raise _BadRequest(str(exc)) from None
     types = None
     if all_types and query.get("tun_types"):
         types = {part.strip() for part in query["tun_types"].split(",") if part.strip()}
     out = []
     for tunnel in tunnels:
-        name = str(tunnel.get("name", ""))
         tun_type = tunnel.get("tun_type", "cfd_tunnel")
         if not all_types and tun_type != kind:
             continue
         if types is not None and tun_type not in types:
             continue
-        if "name" in query and name != query["name"]:
-            continue
-        if "uuid" in query and tunnel.get("id") != query["uuid"]:
-            continue
-        if is_deleted is not None and bool(tunnel.get("deleted_at")) != (is_deleted == "true"):
-            continue
-        if status is not None and tunnel.get("status") != status:
-            continue
-        if "include_prefix" in query and not name.startswith(query["include_prefix"]):
-            continue
-        if "exclude_prefix" in query and name.startswith(query["exclude_prefix"]):
-            continue
-        if existed is not None and not _existed_at(tunnel, existed):
-            continue
-        if active is not None and not _active_at(tunnel, active):
-            continue
-        if inactive is not None and (
-            not _existed_at(tunnel, inactive) or _active_at(tunnel, inactive)
-        ):
-            continue
-        out.append(tunnel)
+        if matches(tunnel, filters):
+            out.append(tunnel)
     return out
 
 

@@ -1,7 +1,7 @@
 """``check``: the report's rules as a pass/fail verdict for cron and CI.
 
 :func:`run_check` (public as :func:`tunnelframe.check_fleet`) applies the rule table of
-:mod:`~tunnelframe.report._findings` to a fleet, keeps the tunnels a caller selects by name
+:mod:`~tunnelframe.engine._findings` to a fleet, keeps the tunnels a caller selects by name
 pattern, hides the violations an ignore file lists (until each entry expires) and returns a
 :class:`CheckResult`: the violations, what was hidden and why, and a stable JSON document
 (:data:`CHECK_SCHEMA`). Nothing here prints or exits; the CLI does that.
@@ -21,10 +21,19 @@ from typing import Any
 import pandas as pd
 
 from tunnelframe._text import plural
-from tunnelframe.report._findings import FINDINGS_COLUMNS, RULES, Analysis, findings_frame
-from tunnelframe.report._source import FleetData
+from tunnelframe._types import FleetSource, TimeLike
+from tunnelframe.engine._findings import FINDINGS_COLUMNS, RULES, Analysis, findings_frame
+from tunnelframe.engine._source import FleetData, resolve
 
-__all__ = ["CHECK_SCHEMA", "CheckResult", "Ignore", "load_ignores", "run_check"]
+__all__ = [
+    "CHECK_SCHEMA",
+    "CheckResult",
+    "Ignore",
+    "check_fleet",
+    "load_ignores",
+    "run_check",
+    "select_tunnels",
+]
 
 #: The name and version of the JSON document ``CheckResult.to_json()`` returns. The version
 #: changes only when a key is removed or changes meaning; new keys may appear within a version.
@@ -353,4 +362,75 @@ def run_check(
         n_active=int(connectors.loc[conn_keep, "n_active"].sum()),
         ignored_by=[h for h in hidden_by if h is not None],
         notes=list(analysis.notes),
+    )
+
+
+def check_fleet(
+    source: FleetSource,
+    *,
+    as_of: TimeLike | None = None,
+    max_releases_behind: int | None = None,
+    rules: Iterable[str] | None = None,
+    expected_connections: int = 4,
+    tunnels: Sequence[str] = (),
+    exclude_tunnels: Sequence[str] = (),
+    ignore: str | os.PathLike[str] | Sequence[Ignore] | None = None,
+    releases: pd.DataFrame | str | os.PathLike[str] | None = None,
+    kind: str | None = None,
+) -> CheckResult:
+    """Check a fleet against the report's rules: what ``tunnelframe check`` runs.
+
+    Parameters
+    ----------
+    source : Snapshot, str, PathLike, dict or pandas.DataFrame
+        As in :func:`write_report`.
+    as_of, max_releases_behind, rules, expected_connections, releases, kind
+        As in :func:`findings`.
+    tunnels : sequence of str, optional
+        Shell-style patterns (``web-*``): check only tunnels whose name or id matches one.
+    exclude_tunnels : sequence of str, optional
+        Patterns of tunnels to leave out.
+    ignore : path or sequence of Ignore, optional
+        Known exceptions (:func:`load_ignores`): a violation an entry matches is moved to
+        ``ignored``; an entry past its ``expires`` day (at ``as_of``) hides nothing and is
+        listed in ``expired``.
+
+    Returns
+    -------
+    CheckResult
+        ``ok``, ``violations`` and ``ignored`` (frames shaped like :func:`findings`),
+        ``expired``, ``summary()`` (one line) and ``to_json()`` (the stable JSON document
+        ``tunnelframe check --format json`` prints; schema in :meth:`CheckResult.to_json`).
+
+    Examples
+    --------
+    >>> import tunnelframe as tf
+    >>> fleet = {"tunnels": [{"id": "t1", "account_tag": "a", "name": "web",
+    ...     "status": "healthy", "connectors": [{"id": "c1", "version": "2024.1.0", "conns": [
+    ...         {"id": f"x{i}", "colo_name": "DFW"} for i in range(4)]}]}]}
+    >>> result = tf.check_fleet(fleet, as_of="2026-08-20", rules=["unsupported"])
+    >>> result.ok
+    False
+    >>> print(result.summary())  # doctest: +NORMALIZE_WHITESPACE
+    FAIL: 1 violation (1 high) in 1 tunnel; checked 1 tunnel, 1 connector,
+    4 active connections.
+    >>> tf.check_fleet(fleet, as_of="2026-08-20", exclude_tunnels=["w*"]).ok
+    True
+    """
+    entries = (
+        []
+        if ignore is None
+        else load_ignores(ignore)
+        if isinstance(ignore, (str, os.PathLike))
+        else list(ignore)
+    )
+    return run_check(
+        resolve(source, as_of=as_of, kind=kind),
+        max_releases_behind=max_releases_behind,
+        rules=rules,
+        expected_connections=expected_connections,
+        tunnels=list(tunnels),
+        exclude_tunnels=list(exclude_tunnels),
+        ignores=entries,
+        releases=releases,
     )

@@ -27,10 +27,9 @@ from tunnelframe.frames import (
     tunnels_frame,
     tunnels_from_connections,
 )
-from tunnelframe.report._redact import Redactor
 from tunnelframe.snapshot import Snapshot, load_snapshot
 
-__all__: list[str] = []
+__all__ = ["ERROR_COLUMNS", "KINDS", "FleetData", "resolve"]
 
 #: Columns of the fetch-errors frame, as ``Snapshot.errors_frame()`` gives them.
 ERROR_COLUMNS = ("account_id", "tunnel_id", "tunnel_name", "status", "codes", "message")
@@ -38,7 +37,18 @@ ERROR_COLUMNS = ("account_id", "tunnel_id", "tunnel_name", "status", "codes", "m
 
 @dataclass(frozen=True)
 class FleetData:
-    """Everything a report needs, already flattened."""
+    """Everything a judgement (and a report) needs, already flattened.
+
+    Examples
+    --------
+    >>> from tunnelframe.engine import resolve
+    >>> fleet = {"tunnels": [{"id": "t1", "account_tag": "a", "name": "web",
+    ...     "status": "healthy", "connectors": [{"id": "c1", "version": "2024.1.0", "conns": [
+    ...         {"id": f"x{i}", "colo_name": "DFW"} for i in range(4)]}]}]}
+    >>> data = resolve(fleet, as_of="2026-08-20")
+    >>> len(data.connections), data.origin, data.tunnels_complete
+    (4, 'fleet', True)
+    """
 
     connections: pd.DataFrame
     connectors: pd.DataFrame
@@ -63,7 +73,14 @@ def resolve(
     source: FleetSource, *, as_of: TimeLike | None = None, kind: str | None = None
 ) -> FleetData:
     """Return the :class:`FleetData` of ``source`` (see :func:`tunnelframe.write_report`),
-    limited to the tunnels of one ``kind`` (``tun_type``) when given."""
+    limited to the tunnels of one ``kind`` (``tun_type``) when given.
+
+    Examples
+    --------
+    >>> fleet = {"tunnels": [{"id": "t1", "name": "web", "tun_type": "warp_connector"}]}
+    >>> len(resolve(fleet).tunnels), len(resolve(fleet, kind="cfd_tunnel").tunnels)
+    (1, 0)
+    """
     if kind is not None and kind not in KINDS:
         raise ValueError(f"kind must be one of {', '.join(KINDS)} or None, got {kind!r}")
     data = _resolve(source, as_of=as_of)
@@ -163,17 +180,3 @@ def _now() -> pd.Timestamp:
 
 def _accounts(frame: pd.DataFrame) -> tuple[str, ...]:
     return tuple(sorted(str(a) for a in frame["account_id"].dropna().unique()))
-
-
-def redact(data: FleetData, redactor: Redactor) -> FleetData:
-    """Return ``data`` with every origin IP replaced by its pseudonym, in every frame."""
-    connections = redactor.frame(data.connections, ip_columns=("origin_ip",))
-    # Connectors and tunnels: origin_ips lists and any text that happens to hold a known IP.
-    return replace(
-        data,
-        connections=connections,
-        connectors=redactor.frame(data.connectors),
-        tunnels=redactor.frame(data.tunnels),
-        errors=None if data.errors is None else redactor.frame(data.errors),
-        redacted=True,
-    )

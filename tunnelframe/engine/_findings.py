@@ -1,7 +1,7 @@
 """The analyses a report shows, computed once, and the rules its findings (and ``check``) apply.
 
 :class:`Analysis` runs the library's analysis functions (``versions``, ``colos``) on a
-:class:`~tunnelframe.report._source.FleetData` lazily, each at most once, and turns the
+:class:`~tunnelframe.engine._source.FleetData` lazily, each at most once, and turns the
 warnings they raise about the data (versions newer than the release calendar, unknown colo
 codes) into notes for the report instead of letting them escape. :data:`RULES` defines every
 finding in one place: which rows break it, which columns show them, and the one-line message
@@ -12,15 +12,16 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, Literal, Protocol
 
 import pandas as pd
 import pyarrow as pa
 
 from tunnelframe._text import one_line
+from tunnelframe._types import FleetSource, TimeLike
 from tunnelframe.colos import (
     colo_distribution,
     colo_info,
@@ -28,14 +29,51 @@ from tunnelframe.colos import (
     ha_report,
     pair_ha_report,
 )
+from tunnelframe.engine._releases import Calendar, calendar_view, choose_calendar
+from tunnelframe.engine._source import FleetData, resolve
 from tunnelframe.history import HistorySummary
-from tunnelframe.report._doc import ColumnKind, Severity
-from tunnelframe.report._redact import Redactor
-from tunnelframe.report._releases import Calendar, calendar_view, choose_calendar
-from tunnelframe.report._source import FleetData
 from tunnelframe.versions import config_drift, version_drift, version_summary
 
-__all__: list[str] = []
+__all__ = [
+    "FINDINGS_COLUMNS",
+    "MAX_DETAILED_TUNNELS",
+    "RULES",
+    "Analysis",
+    "ColumnKind",
+    "FrameRedactor",
+    "Rule",
+    "Severity",
+    "Show",
+    "calendar_notes",
+    "findings",
+    "findings_frame",
+    "rule_rows",
+]
+
+
+#: How a table column is shown: ``text`` (plain), ``wide`` (sentences: kept wide enough to
+#: read on a phone), ``mono`` (ids, versions, IPs), ``num`` (right-aligned), ``status`` (a
+#: coloured badge).
+ColumnKind = Literal["text", "wide", "mono", "num", "status"]
+
+#: How much a finding matters: ``high`` (act now), ``warn`` (fix soon), ``info`` (worth a look).
+Severity = Literal["high", "warn", "info"]
+
+
+class FrameRedactor(Protocol):
+    """What the engine asks of a redactor (the report's): a frame with its IPs hidden.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> class Hide:
+    ...     def frame(self, frame, *, ip_columns=()):
+    ...         return frame.assign(**{c: "ip-…" for c in ip_columns})
+    >>> Hide().frame(pd.DataFrame({"host": ["192.0.2.1"]}), ip_columns=("host",))["host"][0]
+    'ip-…'
+    """
+
+    def frame(self, frame: pd.DataFrame, *, ip_columns: tuple[str, ...] = ()) -> pd.DataFrame: ...
 
 
 #: A larger fleet has its most urgent tunnels detailed; the rest are one row each (and CSV).
@@ -43,7 +81,19 @@ MAX_DETAILED_TUNNELS = 150
 
 
 class Analysis:
-    """The analyses of one fleet, each computed on first use."""
+    """The analyses of one fleet, each computed on first use, and the rows each rule flags.
+
+    Examples
+    --------
+    >>> from tunnelframe.engine import RULES, Analysis, resolve
+    >>> fleet = {"tunnels": [{"id": "t1", "account_tag": "a", "name": "web",
+    ...     "status": "healthy", "connectors": [{"id": "c1", "version": "2024.1.0", "conns": [
+    ...         {"id": f"x{i}", "colo_name": "DFW"} for i in range(4)]}]}]}
+    >>> analysis = Analysis(resolve(fleet, as_of="2026-08-20"))
+    >>> single_colo = next(rule for rule in RULES if rule.id == "single-colo")
+    >>> list(analysis.rows_of(single_colo)["tunnel_name"])
+    ['web']
+    """
 
     def __init__(
         self,
@@ -51,7 +101,7 @@ class Analysis:
         *,
         max_releases_behind: int | None = None,
         history: HistorySummary | None = None,
-        redactor: Redactor | None = None,
+        redactor: FrameRedactor | None = None,
         expected_connections: int = 4,
         releases: pd.DataFrame | str | os.PathLike[str] | None = None,
         previous_diff: pd.DataFrame | None = None,
@@ -264,7 +314,14 @@ class Analysis:
 
 @dataclass(frozen=True)
 class Show:
-    """A column of a finding's table: heading, source column and how it is shown."""
+    """A column of a finding's table: heading, source column and how it is shown.
+
+    Examples
+    --------
+    >>> from tunnelframe.engine import RULES
+    >>> RULES[0].show[0]
+    Show(title='Tunnel', column='tunnel_name', kind='text')
+    """
 
     title: str
     column: str
@@ -273,7 +330,15 @@ class Show:
 
 @dataclass(frozen=True)
 class Rule:
-    """One finding: what breaks it (``rows``), how it is shown, what ``check`` prints."""
+    """One finding: what breaks it (``rows``), how it is shown, what ``check`` prints.
+
+    Examples
+    --------
+    >>> from tunnelframe.engine import RULES
+    >>> rule = next(rule for rule in RULES if rule.id == "single-colo")
+    >>> rule.severity, rule.title
+    ('warn', 'single-colo tunnels')
+    """
 
     id: str
     title: str
@@ -775,3 +840,114 @@ def findings_frame(analysis: Analysis, rules: Sequence[Rule]) -> pd.DataFrame:
 
 def _text(value: Any) -> str | None:
     return None if value is None or pd.isna(value) else str(value)
+
+
+def findings(
+    source: FleetSource,
+    *,
+    as_of: TimeLike | None = None,
+    max_releases_behind: int | None = None,
+    rules: Iterable[str] | None = None,
+    expected_connections: int = 4,
+    releases: pd.DataFrame | str | os.PathLike[str] | None = None,
+    kind: str | None = None,
+) -> pd.DataFrame:
+    """One row per rule violation in a fleet: the report's findings as data.
+
+    Rules (ids): ``unsupported`` (cloudflared released more than a year before the newest
+    release), ``releases-behind`` (more than ``max_releases_behind`` releases behind; only
+    when that is given), ``degraded`` (a connector with fewer than 4 active connections, or
+    none, unless it is only lingering after a restart; a tunnel the API reports down with no
+    connector), ``single-connector``, ``single-colo`` (every active connection in one colo),
+    ``pair-ha`` (a WARP Connector tunnel without exactly one active and at least one passive
+    member), ``config-drift`` (a connector behind its tunnel's remote configuration) and
+    ``fetch-errors`` (a tunnel whose connectors could not be read). The cloudflared rules
+    (``degraded``, ``single-connector``, ``single-colo``) leave WARP Connector tunnels to
+    ``pair-ha``, and ``unsupported`` never flags a WARP Connector (its version is not
+    cloudflared's).
+
+    Parameters
+    ----------
+    source : Snapshot, str, PathLike, dict or pandas.DataFrame
+        As in :func:`write_report`.
+    as_of : datetime-like, optional
+        As in :func:`write_report`.
+    max_releases_behind : int, optional
+        Turns on the ``releases-behind`` rule with this limit.
+    rules : iterable of str, optional
+        The rule ids to apply; default all.
+    expected_connections : int, default 4
+        The active connections a healthy connector holds (cloudflared opens 4).
+    releases : DataFrame or path, optional
+        The cloudflared release calendar (:func:`tunnelframe.load_releases`); default the
+        newest of the bundled one and the one :func:`tunnelframe.refresh_releases` cached.
+    kind : {"cfd_tunnel", "warp_connector"}, optional
+        Only the tunnels of this kind, as in :func:`write_report`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``rule`` (category, rule order), ``severity`` (category: high, warn, info),
+        ``title``, ``account_id``, ``tunnel_id``, ``tunnel_name``, ``connector_id`` (NA for a
+        tunnel-level finding) and ``message`` (one line, as ``tunnelframe check`` prints it);
+        strings are pandas ``string`` dtype. Empty when the fleet is clean.
+
+    Raises
+    ------
+    ValueError
+        An unknown rule id, or a negative ``max_releases_behind``.
+
+    Examples
+    --------
+    >>> import tunnelframe as tf
+    >>> fleet = {"tunnels": [{"id": "t1", "account_tag": "a", "name": "web",
+    ...     "status": "healthy", "connectors": [{"id": "c1", "version": "2024.1.0", "conns": [
+    ...         {"id": f"x{i}", "colo_name": "DFW"} for i in range(4)]}]}]}
+    >>> found = tf.findings(fleet, as_of="2026-08-20")
+    >>> list(found["rule"])
+    ['unsupported', 'single-connector', 'single-colo']
+    >>> print(found["message"][1])  # doctest: +NORMALIZE_WHITESPACE
+    single-connector: tunnel "web" (t1): 1 connector up (no host redundancy);
+    all 4 active connections in DFW
+    """
+    known = {r.id: r for r in RULES}
+    wanted = list(known) if rules is None else list(rules)
+    unknown = [r for r in wanted if r not in known]
+    if unknown:
+        raise ValueError(
+            f"unknown rule(s) {', '.join(map(repr, unknown))}: choose from {', '.join(known)}"
+        )
+    data = resolve(source, as_of=as_of, kind=kind)
+    analysis = Analysis(
+        data,
+        max_releases_behind=max_releases_behind,
+        expected_connections=expected_connections,
+        releases=releases,
+    )
+    return findings_frame(analysis, [known[r] for r in known if r in wanted])
+
+
+def calendar_notes(
+    source: FleetSource,
+    *,
+    as_of: TimeLike | None = None,
+    releases: pd.DataFrame | str | os.PathLike[str] | None = None,
+    kind: str | None = None,
+) -> list[str]:
+    """What a report of ``source`` will say about its release calendar, as sentences.
+
+    Empty when the calendar is current; else a note that it ends long before ``as_of``
+    (with what to do about it) and/or that the fleet runs releases newer than it knows
+    (the latest release is then taken from the fleet). The CLI prints these on stderr.
+
+    Examples
+    --------
+    >>> fleet = {"tunnels": [{"id": "t1", "connectors": [{"id": "c1", "version": "2026.8.2",
+    ...     "conns": [{"id": "x1", "colo_name": "DFW"}]}]}]}
+    >>> calendar_notes(fleet, as_of="2026-08-20")
+    []
+    >>> print(calendar_notes(fleet, as_of="2027-01-01")[0][:78])
+    The release calendar ends at 2026.8.2 (2026-08-14), 140 days before 2027-01-01
+    """
+    analysis = Analysis(resolve(source, as_of=as_of, kind=kind), releases=releases)
+    return list(analysis.calendar.notes)

@@ -18,7 +18,7 @@ import pandas as pd
 
 from tunnelframe.versions import load_releases, parse_version
 
-__all__: list[str] = []
+__all__ = ["STALE_AFTER_DAYS", "UPDATE_ADVICE", "Calendar", "calendar_view", "choose_calendar"]
 
 #: A calendar whose newest release is older than this, at ``as_of``, is called stale:
 #: cloudflared has shipped a release every few weeks since 2020.

@@ -1,11 +1,11 @@
-"""The "Fix these first" block: one row per tunnel that breaks a rule, most urgent first.
+"""Which tunnels to fix first: one entry per tunnel that breaks a rule, most urgent first.
 
-Built from the rows of every rule (:meth:`~tunnelframe.report._findings.Analysis.rows_of`,
+Built from the rows of every rule (:meth:`~tunnelframe.engine.Analysis.rows_of`,
 computed once and shared with the Findings section): a tunnel's row says what is wrong, since
 when (for a down tunnel the time its last connection went, telling a long-dead tunnel, a
 cleanup candidate, from a fresh incident), on which hosts (origin IPs and architecture) and
 what to do. Rows are ranked by severity, then by impact (how many rules and rows the tunnel
-breaks), then by name. Like every section builder it hands the renderers plain text.
+breaks), then by name.
 """
 
 from __future__ import annotations
@@ -15,16 +15,12 @@ from typing import Any
 import pandas as pd
 
 from tunnelframe._text import plural
-from tunnelframe.report._doc import Cell, Column, Section, Table, Text
-from tunnelframe.report._findings import RULES, Analysis
-from tunnelframe.report._sections import _known_tunnels, fmt_time, name_of, tunnel_anchor
+from tunnelframe.engine._findings import RULES, Analysis
 
-__all__ = ["LONG_DEAD_DAYS", "MAX_ROWS", "SINCE", "fix_first"]
+__all__ = ["LONG_DEAD_DAYS", "SINCE", "fix_first_tunnels"]
 
 #: A tunnel down for at least this many days is a cleanup candidate, not an incident.
 LONG_DEAD_DAYS = 30
-#: Rows shown; the rest are counted ("and N more").
-MAX_ROWS = 25
 
 _STARTED = "the connector's start (run_at)"
 _SET_UP = "the newest start (run_at) of its active connectors: its connectors have run as now since"
@@ -45,7 +41,6 @@ SINCE: dict[str, str] = {
 }
 
 _RANK = {"high": 0, "warn": 1, "info": 2}
-_LABEL = {"high": "high", "warn": "warning", "info": "info"}
 
 
 def _missing(value: Any) -> bool:
@@ -105,8 +100,23 @@ def _since(a: Analysis, rule_id: str, row: dict[Any, Any], times: tuple[Any, ...
     return None if _missing(value) else pd.Timestamp(value)
 
 
-def fix_first(a: Analysis) -> Section:
-    """One row per tunnel with a finding, ranked by severity then impact."""
+def fix_first_tunnels(a: Analysis) -> list[dict[str, Any]]:
+    """One entry per tunnel with a finding, most urgent first: by severity, then impact.
+
+    Each entry holds the tunnel's ``name`` and ``tunnel_id``, ``rank`` (0 high, 1 warn,
+    2 info), the ``rules`` it breaks (ids, rule order), ``n_rows``, ``hosts``, ``advice``
+    (each action once), ``since`` (its most severe finding's oldest row, as :data:`SINCE`
+    says; None when unknown) and ``what`` (one phrase per rule).
+
+    Examples
+    --------
+    >>> from tunnelframe.engine import Analysis, resolve
+    >>> fleet = {"tunnels": [{"id": "t1", "account_tag": "a", "name": "web",
+    ...     "status": "healthy", "connectors": [{"id": "c1", "version": "2024.1.0", "conns": [
+    ...         {"id": f"x{i}", "colo_name": "DFW"} for i in range(4)]}]}]}
+    >>> [(t["name"], t["rules"]) for t in fix_first_tunnels(Analysis(resolve(fleet)))]
+    [('web', ['unsupported', 'single-connector', 'single-colo'])]
+    """
     times = _connector_times(a)
     tunnels: dict[tuple[str, str], dict[str, Any]] = {}
     for rule in RULES:
@@ -157,65 +167,12 @@ def fix_first(a: Analysis) -> Section:
             for host in str(row.get("host") or "").split(", "):
                 if host and host not in t["hosts"]:
                     t["hosts"].append(host)
-    if not tunnels:
-        return Section(
-            "fix",
-            "Fix these first",
-            [Text("Nothing to fix: no tunnel breaks a rule.")],
-            toc_note="nothing",
-        )
     ranked = sorted(
         tunnels.values(),
-        key=lambda t: (t["rank"], -len(t["rules"]), -t["n_rows"], name_of(t["name"]).casefold()),
+        key=lambda t: (t["rank"], -len(t["rules"]), -t["n_rows"], _sort_name(t["name"])),
     )
-    known = _known_tunnels(a)
-    severities = ("high", "warn", "info")
-    columns = [
-        Column("Tunnel"),
-        Column("Severity", "status"),
-        Column("What is wrong", "wide"),
-        Column("Since"),
-        Column("Hosts", "wide"),
-        Column("What to do", "wide"),
-    ]
-    rows: list[list[Cell]] = []
-    for t in ranked[:MAX_ROWS]:
-        tid = t["tunnel_id"]
-        anchor = tunnel_anchor(tid) if not _missing(tid) and str(tid) in known else None
-        hosts = t["hosts"]
-        shown_hosts = ", ".join(hosts[:4]) + (
-            f" and {len(hosts) - 4} more" if len(hosts) > 4 else ""
-        )
-        rows.append(
-            [
-                Cell(name_of(t["name"]), anchor),
-                Cell(severities[t["rank"]]),
-                Cell("; ".join(t["what"])),
-                Cell("unknown" if t["since"] is None else fmt_time(t["since"])),
-                Cell(shown_hosts or "—"),
-                Cell("; ".join(t["advice"])),
-            ]
-        )
-    counts = pd.Series([severities[t["rank"]] for t in ranked]).value_counts()
-    said = ", ".join(f"{counts[s]:,} {_LABEL[s]}" for s in severities if s in counts)
-    blocks: list[Any] = [
-        Text(
-            f"{len(ranked):,} tunnels need attention ({said}), most urgent first: by severity, "
-            "then by how many rules they break. Details per rule are under Findings."
-        ),
-        Table(columns, rows, caption="One row per tunnel", empty=""),
-    ]
-    if len(ranked) > MAX_ROWS:
-        blocks.append(
-            Text(f"… and {len(ranked) - MAX_ROWS:,} more tunnels: see Findings.", note=True)
-        )
-    shown = [r.id for r in RULES if any(r.id in t["rules"] for t in ranked)]
-    blocks.append(
-        Text(
-            "Since: the row's most severe finding, dated from its oldest row: "
-            + "; ".join(f"{rid}: {SINCE[rid]}" for rid in shown)
-            + ".",
-            note=True,
-        )
-    )
-    return Section("fix", "Fix these first", blocks, toc_note=f"{len(ranked):,} tunnels")
+    return ranked
+
+
+def _sort_name(name: Any) -> str:
+    return ("(unnamed)" if _missing(name) or str(name) == "" else str(name)).casefold()

@@ -1,6 +1,6 @@
 """What changed between two snapshots of a fleet: one row per change, no history store needed.
 
-:func:`diff_frames` compares two :class:`~tunnelframe.report._source.FleetData` tunnel by
+:func:`diff_frames` compares two :class:`~tunnelframe.engine._source.FleetData` tunnel by
 tunnel: connectors added, removed or restarted (a new connector id on the same host: same
 origin IPs and architecture), cloudflared upgraded or downgraded, colo sites and metros gained
 or lost (by active connections), and changes of the tunnel's API status and HA status. The
@@ -15,15 +15,13 @@ from typing import Any
 import pandas as pd
 
 from tunnelframe._text import one_line
+from tunnelframe._types import FleetSource
 from tunnelframe.colos import colo_metro, ha_report
+from tunnelframe.engine._source import FleetData, resolve
 from tunnelframe.frames import connection_flags
-from tunnelframe.report._doc import Section, Stat, Stats, Text
-from tunnelframe.report._findings import Analysis, Show
-from tunnelframe.report._sections import _known_tunnels, fmt_time, table_group
-from tunnelframe.report._source import FleetData
 from tunnelframe.versions import parse_version
 
-__all__ = ["CHANGES", "DIFF_COLUMNS", "diff_frames", "since_previous"]
+__all__ = ["CHANGES", "DIFF_COLUMNS", "diff_frames", "diff_snapshots"]
 
 #: The kinds of change, in the order rows of one tunnel are listed.
 CHANGES = (
@@ -93,7 +91,17 @@ def _tunnel_rows(frame: pd.DataFrame) -> dict[tuple[str, str], dict[Any, Any]]:
 
 
 def diff_frames(old: FleetData, new: FleetData) -> pd.DataFrame:
-    """One row per change from ``old`` to ``new`` (see :func:`tunnelframe.diff_snapshots`)."""
+    """One row per change from ``old`` to ``new`` (see :func:`tunnelframe.diff_snapshots`).
+
+    Examples
+    --------
+    >>> from tunnelframe.engine import resolve
+    >>> def fleet(version):
+    ...     return {"tunnels": [{"id": "t1", "name": "web", "connectors": [
+    ...         {"id": "c1", "version": version, "conns": [{"id": "x1", "colo_name": "DFW"}]}]}]}
+    >>> list(diff_frames(resolve(fleet("2026.7.0")), resolve(fleet("2026.8.2")))["change"])
+    ['upgraded']
+    """
     rows: list[dict[str, Any]] = []
     old_t, new_t = _tunnel_rows(old.tunnels), _tunnel_rows(new.tunnels)
     old_ha = _tunnel_rows(ha_report(old.connections, level="tunnel"))
@@ -266,53 +274,50 @@ def _site_changes(
             add("site-lost", key, name, f"no active connection in {site} any more", before=site)
 
 
-_SHOW_LIMIT = 200  # rows shown per change table; the rest are counted
+def diff_snapshots(old: FleetSource, new: FleetSource) -> pd.DataFrame:
+    """What changed from one snapshot of a fleet to a later one: one row per change.
 
+    Changes (``change``, in this order within a tunnel): ``tunnel-added``,
+    ``tunnel-removed``, ``tunnel-status`` (the API's status), ``ha-status`` (ok, degraded,
+    single connector or colo, down: :func:`tunnelframe.ha_report`), ``connector-added``,
+    ``connector-removed``, ``connector-restarted`` (a new connector id on the same host:
+    same origin IPs and architecture), ``upgraded`` / ``downgraded`` (cloudflared, ``before``
+    -> ``after``), ``metro-gained`` / ``metro-lost`` and ``site-gained`` / ``site-lost``
+    (colos holding active connections; a site such as ``ord12`` belongs to the metro ``ORD``,
+    and sites are listed only where they say more than the metro). No history store needed.
 
-def since_previous(a: Analysis) -> Section | None:
-    """The "Since the previous snapshot" section (``write_report(..., previous=...)``)."""
-    diff: pd.DataFrame | None = a.previous_diff
-    if diff is None:
-        return None
-    when = a.previous_fetched_at
-    intro = (
-        f"Compared with the previous snapshot ({fmt_time(when)})."
-        if when is not None
-        else "Compared with the previous snapshot."
-    )
-    if diff.empty:
-        return Section(
-            "since",
-            "Since the previous snapshot",
-            [Text(intro + " Nothing changed.")],
-            toc_note="no change",
-        )
-    counts = diff["change"].value_counts()
-    stats = Stats([Stat(str(c), f"{int(counts[c]):,}") for c in CHANGES if counts.get(c, 0)])
-    show = (
-        Show("Tunnel", "tunnel_name"),
-        Show("Change", "change", "mono"),
-        Show("Connector", "connector_id", "mono"),
-        Show("Host", "host", "mono"),
-        Show("Before", "before", "mono"),
-        Show("After", "after", "mono"),
-    )
-    known = _known_tunnels(a)
-    blocks: list[Any] = [Text(intro), stats]
-    groups = [
-        ("Tunnels and HA", ("tunnel-added", "tunnel-removed", "tunnel-status", "ha-status")),
-        ("Connectors", ("connector-added", "connector-removed", "connector-restarted")),
-        ("Versions", ("upgraded", "downgraded")),
-        ("Colos", ("metro-gained", "metro-lost", "site-gained", "site-lost")),
-    ]
-    for title, kinds in groups:
-        part = diff[diff["change"].isin(kinds)]
-        if part.empty:
-            continue
-        shown = part.head(_SHOW_LIMIT)
-        more = len(part) - len(shown)
-        summary = f"{title} ({len(part):,})" + (f", first {len(shown):,} shown" if more else "")
-        blocks.append(table_group(summary, shown, show, empty="", known_tunnels=known))
-    return Section(
-        "since", "Since the previous snapshot", blocks, toc_note=f"{len(diff):,} changes"
-    )
+    Parameters
+    ----------
+    old, new : Snapshot, str, PathLike, dict or pandas.DataFrame
+        The two fleets, as in :func:`write_report`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``change`` (category, the order above), ``account_id``, ``tunnel_id``,
+        ``tunnel_name``, ``connector_id``, ``host`` (origin IPs and architecture),
+        ``before``, ``after`` and ``message`` (one line), strings as pandas ``string``;
+        sorted by tunnel name, tunnel id and change. Empty when nothing changed.
+
+    Examples
+    --------
+    >>> import tunnelframe as tf
+    >>> def fleet(cid, version, colos):
+    ...     conns = [{"id": f"{cid}{i}", "colo_name": c, "origin_ip": "192.0.2.1"}
+    ...              for i, c in enumerate(colos)]
+    ...     return {"tunnels": [{"id": "t1", "account_tag": "a", "name": "web",
+    ...         "status": "healthy", "connectors": [{"id": cid, "version": version,
+    ...         "arch": "linux_amd64", "conns": conns}]}]}
+    >>> old = fleet("c1", "2026.7.0", ["dfw01", "dfw02", "lax01", "lax01"])
+    >>> new = fleet("c2", "2026.8.2", ["dfw01", "dfw01", "ord12", "ord12"])
+    >>> for message in tf.diff_snapshots(old, new)["message"]:
+    ...     print(message)
+    connector-restarted: tunnel "web" (t1): connector c1 -> c2 on 192.0.2.1 (linux_amd64)
+    upgraded: tunnel "web" (t1): connector c2 on 192.0.2.1 (linux_amd64): 2026.7.0 -> 2026.8.2
+    metro-gained: tunnel "web" (t1): active connections now reach ORD
+    metro-lost: tunnel "web" (t1): no active connection in LAX any more
+    site-gained: tunnel "web" (t1): active connections now reach ord12
+    site-lost: tunnel "web" (t1): no active connection in dfw02 any more
+    site-lost: tunnel "web" (t1): no active connection in lax01 any more
+    """
+    return diff_frames(resolve(old), resolve(new))

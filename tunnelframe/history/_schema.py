@@ -1,0 +1,64 @@
+"""The history store's schema: the Arrow type of every stored column, and where a store is.
+
+Both the rows (:mod:`~tunnelframe.history._store`) and the file layout
+(:mod:`~tunnelframe.history._layout`) need these; they live here so neither imports the other
+back. No I/O beyond checking that a store directory exists.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+
+from tunnelframe._types import StoreLike
+from tunnelframe.frames import CONNECTIONS_SCHEMA
+
+__all__ = ["STORE_SCHEMA", "existing_store", "store_root"]
+
+_TEXT = pa.dictionary(pa.int32(), pa.string())
+_TIME = pa.timestamp("us", tz="UTC")
+
+
+def _arrow_type(dtype: Any) -> pa.DataType:
+    """How a column of ``dtype`` is stored: as pyarrow converts it, with repeated text as
+    dictionaries of int32 codes (so that every file has the same schema)."""
+    if isinstance(dtype, str) and dtype == "category":
+        return _TEXT
+    return pa.array(pd.Series([], dtype=dtype)).type
+
+
+#: The pandas dtype of every stored column, in order: the snapshot time, then the columns of
+#: ``connections_frame`` (:data:`tunnelframe.CONNECTIONS_SCHEMA`), then ``uuid`` (which
+#: ``connections_frame`` adds only where some uuid differs from its id).
+_FRAME_DTYPES: dict[str, Any] = {
+    "fetched_at": CONNECTIONS_SCHEMA["run_at"],
+    **CONNECTIONS_SCHEMA,
+    "uuid": CONNECTIONS_SCHEMA["connection_id"],
+}
+
+#: Columns of a stored snapshot, in the order load_history returns them: the snapshot time,
+#: then the connections frame's columns, derived from ``CONNECTIONS_SCHEMA``. Every file of a
+#: store has exactly this schema, so the dataset reads as one table with DuckDB,
+#: pyarrow.dataset, Spark or Dask.
+STORE_SCHEMA = pa.schema([(name, _arrow_type(dtype)) for name, dtype in _FRAME_DTYPES.items()])
+
+
+def store_root(store: StoreLike) -> Path:
+    """The one absolute path of a store: ``~`` is the home folder for every reader and writer
+    (left as it is, tunnelframe would write to a folder named ``~`` that DuckDB and pyarrow
+    then look for in the home folder)."""
+    return Path(os.fspath(store)).expanduser().absolute()
+
+
+def existing_store(store: StoreLike) -> Path:
+    root = store_root(store)
+    if not root.is_dir():
+        raise FileNotFoundError(
+            f"history store {root} does not exist: create it with tunnelframe.append_snapshot "
+            "or `tunnelframe snapshot --store DIR`"
+        )
+    return root

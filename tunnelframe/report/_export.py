@@ -1,0 +1,150 @@
+"""A fleet's frames as files: Parquet, CSV or one Excel workbook.
+
+Text a spreadsheet would run as a formula is defused; nested values become JSON text. Nothing
+here judges or fetches.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+from pathlib import Path
+from typing import Literal
+
+import pandas as pd
+
+from tunnelframe._types import FleetSource
+from tunnelframe.engine import FleetData, resolve
+
+__all__ = ["export_frames"]
+
+
+def _flat(frame: pd.DataFrame) -> pd.DataFrame:
+    """Nested values (the tunnel ``metadata`` dicts) as JSON text: both formats can hold it."""
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object:
+            out[col] = (
+                out[col]
+                .map(
+                    lambda v: (
+                        json.dumps(v, sort_keys=True, default=str)
+                        if isinstance(v, (dict, list))
+                        else v
+                    )
+                )
+                .astype("string")
+            )
+    return out
+
+
+# A spreadsheet reads a cell that starts with one of these as a formula (OWASP, "CSV Injection").
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text cells that a spreadsheet would run as a formula, prefixed with ``'``."""
+    out = frame.copy()
+    for col in out.columns:
+        kind = out[col].dtype
+        if (
+            pd.api.types.is_object_dtype(kind)
+            or pd.api.types.is_string_dtype(kind)
+            or isinstance(kind, pd.CategoricalDtype)
+        ):
+            text = out[col].astype("string")
+            risky = text.str.startswith(_FORMULA_START).fillna(False).astype(bool)
+            if risky.any():
+                out[col] = text.mask(risky, "'" + text)
+    return out
+
+
+def export_frames(
+    source: FleetSource,
+    directory: str | os.PathLike[str],
+    *,
+    format: Literal["parquet", "csv", "xlsx"] = "parquet",
+) -> dict[str, Path]:
+    """Write the connections, connectors and tunnels frames of a fleet as Parquet, CSV or Excel.
+
+    Parameters
+    ----------
+    source : Snapshot, str, PathLike, dict or pandas.DataFrame
+        As in :func:`write_report`.
+    directory : str or PathLike
+        Where to write ``connections``, ``connectors`` and ``tunnels`` (``.parquet`` or
+        ``.csv``); created when missing, existing files of those names are replaced.
+    format : {"parquet", "csv", "xlsx"}, default "parquet"
+        Parquet keeps the dtypes (categories, nullable integers, UTC times); CSV writes
+        times as ISO 8601. ``"xlsx"`` writes one workbook, ``fleet.xlsx``, with one sheet per
+        frame; Excel has no time zones, so times are written in UTC and their header says so
+        (``opened_at (UTC)``); it needs openpyxl (``pip install "tunnelframe[xlsx]"``). The
+        tunnels' ``metadata`` is written as JSON text. In CSV and Excel, a text cell that
+        starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading
+        ``'``, as spreadsheet-safe CSV writers do, so that a spreadsheet shows a hostile
+        tunnel name instead of running it as a formula (numbers are left alone).
+
+    Returns
+    -------
+    dict of str to pathlib.Path
+        ``{"connections": ..., "connectors": ..., "tunnels": ...}`` (for ``"xlsx"`` all three
+        are the one workbook).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import tunnelframe as tf
+    >>> paths = tf.export_frames(tf.simulator.generate_fleet(3, seed=1), tempfile.mkdtemp(),
+    ...                          format="csv")
+    >>> sorted(p.name for p in paths.values())
+    ['connections.csv', 'connectors.csv', 'tunnels.csv']
+    """
+    if format not in ("parquet", "csv", "xlsx"):
+        raise ValueError(f"format must be 'parquet', 'csv' or 'xlsx', not {format!r}")
+    data: FleetData = resolve(source)
+    root = Path(directory)
+    frames = {
+        "connections": data.connections,
+        "connectors": data.connectors,
+        "tunnels": data.tunnels,
+    }
+    if format == "xlsx":
+        return _write_xlsx(frames, root)
+    root.mkdir(parents=True, exist_ok=True)
+    written: dict[str, Path] = {}
+    for name, frame in frames.items():
+        path = root / f"{name}.{format}"
+        flat = _flat(frame)
+        if format == "parquet":
+            flat.to_parquet(path, index=False)
+        else:
+            safe = _spreadsheet_safe(flat)
+            safe.to_csv(path, index=False, date_format="%Y-%m-%dT%H:%M:%S.%fZ")
+        written[name] = path
+    return written
+
+
+def _write_xlsx(frames: dict[str, pd.DataFrame], root: Path) -> dict[str, Path]:
+    """One workbook, one sheet per frame; times as naive UTC under a ``(UTC)`` header."""
+    if importlib.util.find_spec("openpyxl") is None:  # pandas' xlsx writer
+        raise ImportError(
+            'export_frames(format="xlsx") needs openpyxl: pip install "tunnelframe[xlsx]"'
+        )
+    root.mkdir(parents=True, exist_ok=True)
+    path = root / "fleet.xlsx"
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        for name, frame in frames.items():
+            sheet = _spreadsheet_safe(_flat(frame))
+            for col in sheet.columns:
+                dtype = sheet[col].dtype
+                if isinstance(dtype, pd.DatetimeTZDtype):
+                    sheet[col] = sheet[col].dt.tz_convert("UTC").dt.tz_localize(None)
+                elif not pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
+                    # Excel cells hold plain values: categories, pyarrow text and nullable
+                    # flags as Python objects, NA as an empty cell.
+                    sheet[col] = sheet[col].astype(object).where(sheet[col].notna(), None)
+            utc = [c for c in sheet.columns if isinstance(frame[c].dtype, pd.DatetimeTZDtype)]
+            sheet = sheet.rename(columns={c: f"{c} (UTC)" for c in utc})
+            sheet.to_excel(writer, sheet_name=name, index=False)
+    return dict.fromkeys(frames, path)
