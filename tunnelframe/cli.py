@@ -436,11 +436,17 @@ def _diff(args: argparse.Namespace) -> int:
             for row in changes.to_dict("records")
         ]
         _out(json.dumps(records, indent=2, ensure_ascii=False))
-    else:
+    unreadable = int((changes["change"] == "unreadable").sum())
+    n_changes = len(changes) - unreadable
+    if args.format != "json":
         for message in changes["message"]:
             _out(message)
-        _out(f"{plural(len(changes), 'change')}." if len(changes) else "No change.")
-    return 1 if len(changes) else 0
+        summary = f"{plural(n_changes, 'change')}." if n_changes else "No change."
+        if unreadable:
+            summary += f" {plural(unreadable, 'tunnel')} could not be read: changes unknown."
+        _out(summary)
+    # A tunnel that could not be read is no change found (and no tunnel torn down).
+    return 1 if n_changes else 0
 
 
 _DIFF = _Command(
