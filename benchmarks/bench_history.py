@@ -18,6 +18,15 @@ files, rows, bytes on disk, bytes per row and seconds / peak MB per query. Targe
 Last, it measures Delta Lake (``deltalake``, if installed) on one day of the same snapshots:
 append time and bytes per row after ``optimize.compact`` and ``optimize.z_order``.
 
+Then the Iceberg rows (``tunnelframe[iceberg]``; ``--no-iceberg`` skips them): the same 30
+days in an Iceberg table through a SQL catalog (:mod:`tunnelframe.history._iceberg`), the layout
+of the 30-day local store: 29 closed days (appended a day per commit from the compacted files,
+then closed by ``compact_iceberg``, the maintenance cron runs once a day: it ends the same as
+288 appends and one maintenance, bounded in time) and the last day by the cron path, 288
+timed appends, one per snapshot. Bytes per row, append median and p95, every query's seconds and
+peak MB; then 2 and 4 processes appending at once through PostgreSQL (a cluster of its own on
+loopback; SQLite where PostgreSQL is absent): appends per second, lost and doubled snapshots.
+
 Run: ``.venv/bin/python benchmarks/bench_history.py [--rebuild] [--repeat 1]``. About 6
 minutes the first time on 2 cores, 2 after. A script, not a test: the machine is shared.
 """
@@ -89,7 +98,7 @@ def build(cache: Path) -> dict[str, Any]:
     if cache.exists():
         shutil.rmtree(cache)
     raw_root, compacted_root = cache / "raw", cache / "compacted"
-    raw_days = {d - 1 for d in (*OLD_DAYS, *NEW_DAYS)} | set(range(max(OLD_DAYS)))
+    raw_days = {d - 1 for d in (*OLD_DAYS, *NEW_DAYS)} | set(range(max(OLD_DAYS, default=0)))
     days = _days()
     append_s: list[float] = []
     rows_per_day: dict[str, int] = {}
@@ -252,19 +261,36 @@ def delta(cache: Path) -> dict[str, float] | None:
 
 
 def main() -> None:
+    global DAYS, OLD_DAYS, NEW_DAYS
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--days",
+        type=int,
+        default=DAYS,
+        help="days of history (default 30; fewer on a busy machine: every layout at that size)",
+    )
+    early, _ = parser.parse_known_args()
+    if early.days != DAYS:
+        DAYS, OLD_DAYS, NEW_DAYS = early.days, (), (early.days,)
     key = f"{N_TUNNELS}t-{EVERY}-{DAYS}d-{START[:10]}-s{SEED}"
     default = Path(tempfile.gettempdir()) / f"tunnelframe-bench-history-{key}"
     parser.add_argument("--cache", type=Path, default=default)
     parser.add_argument("--rebuild", action="store_true", help="rebuild the cached stores")
     parser.add_argument("--repeat", type=int, default=1, help="runs of each query (best kept)")
     parser.add_argument("--no-delta", action="store_true", help="skip the Delta Lake runs")
+    parser.add_argument("--no-iceberg", action="store_true", help="skip the Iceberg rows")
+    parser.add_argument(
+        "--only-iceberg", action="store_true", help="print the Iceberg rows only (after a build)"
+    )
     args = parser.parse_args()
     cache: Path = args.cache
 
     if args.rebuild or not (cache / NOTES).exists():
         print(f"building {cache} ...", file=sys.stderr)
         build(cache)
+    if args.only_iceberg:
+        iceberg_report(cache, args.repeat, rebuild=args.rebuild)
+        return
     notes = json.loads((cache / NOTES).read_text())
     appends = notes["append_s"]
     print(
@@ -327,6 +353,298 @@ def main() -> None:
                 f"{d['compact_bpr']:.2f} after optimize.compact, {d['zorder_bpr']:.2f} after "
                 f"optimize.z_order (compacted plain Parquet: {data_bpr:.2f})"
             )
+    if not args.no_iceberg:
+        iceberg_report(cache, args.repeat, rebuild=args.rebuild)
+
+
+# -- Iceberg ------------------------------------------------------------------------------------
+
+ICEBERG_NOTES = "_iceberg.json"
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+
+_ICEBERG_QUERY = """
+import json, resource, sys, time, warnings
+warnings.simplefilter("error")
+import tunnelframe as tf
+from tunnelframe.history import iceberg_history
+store = iceberg_history(sys.argv[1])
+store.rows_table()  # connected (imports and the catalog's first answer are not the query's)
+baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+start = time.perf_counter()
+result = {query}
+seconds = time.perf_counter() - start
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({{"seconds": seconds, "peak_kb": peak, "baseline_kb": baseline,
+                  "rows": len(result)}}))
+"""
+
+# One writer process of the concurrent run: appends its share of the open day's snapshot files.
+_WRITER = """
+import json, sys, time
+import pyarrow.parquet as pq
+from tunnelframe.history import iceberg_history
+uri, files = sys.argv[1], sys.argv[2:]
+target = iceberg_history(uri)
+table = target.rows_table(create=True)
+began = time.perf_counter()
+for path in files:
+    rows = pq.read_table(path)
+    target.append_rows(table, rows, key=path, late=False)
+print(json.dumps({"seconds": time.perf_counter() - began, "n": len(files)}))
+"""
+
+
+def _open_day_files(cache: Path) -> list[Path]:
+    return sorted((cache / "raw" / f"date={_days()[-1]}").glob("*.parquet"))
+
+
+def build_iceberg(cache: Path) -> dict[str, Any]:
+    """The 30-day Iceberg table: 29 closed days, then the open day by the cron path (timed)."""
+    import pyarrow.parquet as pq
+
+    from tunnelframe.history import compact_iceberg, iceberg_history
+
+    root = cache / "iceberg"
+    if root.exists():
+        shutil.rmtree(root)
+    root.mkdir()
+    uri = f"iceberg+sqlite:///{root}/catalog.db"
+    target = iceberg_history(uri)
+    table = target.rows_table(create=True)
+    days = _days()
+    for day in days[:-1]:
+        (path,) = (cache / "compacted" / f"date={day}").glob("compacted-*.parquet")
+        rows = pq.read_table(path)
+        target.append_rows(table, rows, key=f"bulk-{day}", late=False)
+        table.refresh()
+        began = time.perf_counter()
+        compact_iceberg(target, now=f"{pd_next(day)}T01:30Z")
+        print(f"  iceberg {day}: closed in {time.perf_counter() - began:.1f} s", file=sys.stderr)
+    appends = []
+    for path in _open_day_files(cache):
+        rows = pq.read_table(path)
+        table = target.rows_table()  # as a cron job does: load the table, append, exit
+        began = time.perf_counter()
+        target.append_rows(table, rows, key=path.name, late=False)
+        appends.append(time.perf_counter() - began)
+    notes = {"uri": uri, "append_s": appends, "n_snapshots": len(table.metadata.snapshots)}
+    (root / ICEBERG_NOTES).write_text(json.dumps(notes))
+    return notes
+
+
+def pd_next(day: str) -> str:
+    import pandas as pd
+
+    return f"{pd.Timestamp(day) + pd.Timedelta(days=1):%Y-%m-%d}"
+
+
+def _iceberg_bytes(root: Path, target: Any) -> tuple[int, int, int]:
+    """(bytes of the rows' closed-day data files, of all live data files, of the folder)."""
+    from tunnelframe.history._facts import FACT_KINDS
+
+    files = target.rows_table().inspect.files().to_pandas()
+    days = _days()
+    closed = files[~files["file_path"].str.contains(f"fetched_at_day={days[-1]}")]
+    live = int(files["file_size_in_bytes"].sum())
+    for kind in FACT_KINDS:
+        facts = target.facts_table(kind).inspect.files().to_pandas()
+        live += int(facts["file_size_in_bytes"].sum()) if len(facts) else 0
+    folder = sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
+    return int(closed["file_size_in_bytes"].sum()), live, folder
+
+
+def run_iceberg_query(uri: str, query: str) -> dict[str, float]:
+    out = subprocess.run(
+        [sys.executable, "-c", _ICEBERG_QUERY.format(query=query), uri],
+        capture_output=True,
+        text=True,
+    )
+    if out.returncode:
+        raise SystemExit(f"{query} over {uri} failed:\n{out.stderr}")
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def _postgres(home: Path) -> tuple[str, Any] | None:
+    """Start a PostgreSQL cluster of its own on loopback; (catalog URI, stop) or None."""
+    import socket
+
+    if not (PG_BIN / "initdb").exists():
+        return None
+    home.chmod(0o755)
+    as_user = ["runuser", "-u", "nobody", "--"] if os.geteuid() == 0 else []
+    if os.geteuid() == 0:
+        shutil.chown(home, "nobody")
+    (home / "pw").write_text("bench\n")
+    (home / "pw").chmod(0o644)
+    subprocess.run(
+        [
+            *as_user,
+            str(PG_BIN / "initdb"),
+            "-D",
+            str(home / "data"),
+            "-U",
+            "tf",
+            "--auth=scram-sha-256",
+            f"--pwfile={home / 'pw'}",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    options = f"-p {port} -k {home} -c listen_addresses=127.0.0.1"
+    subprocess.run(
+        [
+            *as_user,
+            str(PG_BIN / "pg_ctl"),
+            "-D",
+            str(home / "data"),
+            "-o",
+            options,
+            "-l",
+            str(home / "log"),
+            "-w",
+            "start",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    os.environ["TUNNELFRAME_CATALOG_PASSWORD"] = "bench"
+
+    def stop() -> None:
+        subprocess.run(
+            [*as_user, str(PG_BIN / "pg_ctl"), "-D", str(home / "data"), "-m", "fast", "stop"],
+            capture_output=True,
+        )
+
+    return f"iceberg+postgresql://tf@127.0.0.1:{port}/postgres", stop
+
+
+def concurrent_writers(cache: Path, n_writers: int, per_writer: int) -> dict[str, Any]:
+    """``n_writers`` processes appending ``per_writer`` snapshots each to a fresh table."""
+    from tunnelframe.history import iceberg_history
+
+    home = Path(tempfile.mkdtemp(prefix="tunnelframe-bench-iceberg-"))
+    (home / "pg").mkdir()
+    started = _postgres(home / "pg")
+    try:
+        if started is None:
+            uri, catalog = f"iceberg+sqlite:///{home}/catalog.db", "SQLite"
+        else:
+            uri, catalog = f"{started[0]}?warehouse={home}/warehouse", "PostgreSQL"
+        iceberg_history(uri).rows_table(create=True)
+        files = _open_day_files(cache)[: n_writers * per_writer]
+        script = home / "writer.py"
+        script.write_text(_WRITER)
+        began = time.perf_counter()
+        procs = [
+            subprocess.Popen(
+                [sys.executable, str(script), uri, *map(str, files[w::n_writers])],
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            for w in range(n_writers)
+        ]
+        for proc in procs:
+            proc.communicate()
+            if proc.returncode:
+                raise SystemExit(f"a writer failed ({proc.returncode})")
+        wall = time.perf_counter() - began
+        rows = iceberg_history(uri).load().to_pandas()
+        import pyarrow.parquet as pq
+
+        expected = {f: pq.read_metadata(f).num_rows for f in files}
+        stamps = {
+            pq.read_table(f, columns=["fetched_at"])["fetched_at"][0].as_py(): n
+            for f, n in expected.items()
+        }
+        got = rows.groupby("fetched_at").size()
+        lost = sum(1 for t in stamps if t not in got.index)
+        doubled = sum(1 for t, n in stamps.items() if t in got.index and got[t] > n)
+        return {
+            "catalog": catalog,
+            "appends": len(files),
+            "wall": wall,
+            "lost": lost,
+            "doubled": doubled,
+        }
+    finally:
+        if started is not None:
+            started[1]()
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def iceberg_report(cache: Path, repeat: int, *, rebuild: bool) -> None:
+    try:
+        import pyiceberg  # noqa: F401
+    except ImportError:
+        print("\nIceberg: pyiceberg is not installed (pip install 'tunnelframe[iceberg]')")
+        return
+    from tunnelframe.history import iceberg_history
+
+    notes_path = cache / "iceberg" / ICEBERG_NOTES
+    if rebuild or not notes_path.exists():
+        print("building the Iceberg table ...", file=sys.stderr)
+        build_iceberg(cache)
+    notes = json.loads(notes_path.read_text())
+    uri = notes["uri"]
+    target = iceberg_history(uri)
+    rows = _rows(json.loads((cache / NOTES).read_text()), _days())
+    closed_rows = rows - sum(pq_rows(p) for p in _open_day_files(cache))
+    closed_bytes, live, folder = _iceberg_bytes(cache / "iceberg", target)
+    local_data, local_total = compacted_bytes_per_row(cache)
+    appends = notes["append_s"]
+    print(f"\nIceberg (pyiceberg {pyiceberg_version()}, SQL catalog on SQLite, local warehouse)")
+    print(
+        f"bytes per row: closed days' rows files {closed_bytes / closed_rows:.3f} B/row (local "
+        f"{local_data:.3f}); all live data files with facts {live / rows:.3f} B/row; the "
+        f"folder with metadata {folder / rows:.3f} B/row (local with facts {local_total:.3f})"
+    )
+    print(
+        f"{DAYS} days, {rows:,} rows; append (cron path, {len(appends)} appends of the open "
+        f"day, table of "
+        f"{notes['n_snapshots']} Iceberg snapshots): median "
+        f"{statistics.median(appends) * 1000:.0f} ms, p95 "
+        f"{sorted(appends)[int(0.95 * (len(appends) - 1))] * 1000:.0f} ms, max "
+        f"{max(appends) * 1000:.0f} ms (target < 200 ms median)"
+    )
+    local = stores(cache)[f"0.2: compacted, last day open, {DAYS} days"][0]
+    header = f"{f'query, {DAYS} days':<22}{'local':>17}{'iceberg':>17}{'ratio':>8}"
+    print("seconds / peak MB per query (each in a fresh process)")
+    print(header)
+    print("-" * len(header))
+    for name, query in QUERIES.items():
+        ours = min(
+            (run_iceberg_query(uri, query) for _ in range(repeat)), key=lambda r: r["seconds"]
+        )
+        theirs = min((run_query(local, query) for _ in range(repeat)), key=lambda r: r["seconds"])
+        print(
+            f"{name:<22}{theirs['seconds']:>8.2f}s {theirs['peak_kb'] / 1024:>5.0f}MB"
+            f"{ours['seconds']:>8.2f}s {ours['peak_kb'] / 1024:>5.0f}MB"
+            f"{ours['seconds'] / theirs['seconds']:>7.1f}x",
+            flush=True,
+        )
+    print("concurrent writers (fresh table, snapshots of the open day)")
+    for n in (1, 2, 4):
+        r = concurrent_writers(cache, n, 12)
+        print(
+            f"  {n} writer(s), {r['catalog']}: {r['appends']} appends in {r['wall']:.1f} s = "
+            f"{r['appends'] / r['wall']:.1f} appends/s; lost {r['lost']}, doubled {r['doubled']}",
+            flush=True,
+        )
+
+
+def pq_rows(path: Path) -> int:
+    import pyarrow.parquet as pq
+
+    return int(pq.read_metadata(path).num_rows)
+
+
+def pyiceberg_version() -> str:
+    import importlib.metadata
+
+    return importlib.metadata.version("pyiceberg")
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ import contextlib
 import fcntl
 import json
 import os
+import re
 import select
 import shutil
 import subprocess
@@ -223,49 +224,53 @@ def test_report_renders_in_chromium(
     assert browser.evaluate("window.__pwned === undefined", session)
     assert browser.evaluate("document.scripts.length", session) == 1
     assert browser.evaluate(f"document.body.textContent.includes({json.dumps(PWN)})", session)
-    # The fix-first block comes first, above the cards, one row per tunnel, high first.
+    # The fix-first block comes first, above the cards: its headline one row per tunnel,
+    # the sample's fresh outages (down for minutes, connectors lost) leading.
     fix = browser.evaluate(
         "(() => { const s = document.querySelector('section#fix');"
-        " const rows = Array.from(s.querySelectorAll('tbody tr'));"
+        " const rows = Array.from(s.querySelector('table').tBodies[0].rows);"
         " const cards = document.querySelector('.cards').getBoundingClientRect().top;"
-        " return [rows.length, rows.map(r => r.cells[1].textContent),"
-        " s.getBoundingClientRect().top < cards, rows[0].cells[0].textContent]; })()",
+        " return [rows.length, rows.map(r => Array.from(r.cells).map(c => c.textContent)),"
+        " s.getBoundingClientRect().top < cards]; })()",
         session,
     )
-    n_rows, severities, above, first = fix
-    assert n_rows > 3 and above, fix
-    assert severities == sorted(severities, key=["high", "warn", "info"].index)
-    assert severities[0] == "high" and first
+    n_rows, cells, above = fix
+    assert n_rows == 10 and above, fix
+    assert all(r[1] == "high" for r in cells)
+    fresh = [r for r in cells if re.match(r"down for \d+ minutes", r[2])]
+    assert len(fresh) >= 3 and cells[: len(fresh)] == fresh, cells  # they lead
+    assert all(r[3].startswith("down since ") and "delete" not in r[4] for r in fresh)
     # Long tables get a filter box and sortable headings (the inline script, allowed by the
-    # CSP): filtering the fix-first table by a tunnel's name leaves that row only.
+    # CSP): filtering the full fix-first list by a tunnel's name leaves that row only.
+    n_rows = browser.evaluate("document.querySelector('#fix-all tbody').rows.length", session)
     filtered = browser.evaluate(
-        "(() => { const s = document.querySelector('section#fix');"
-        " const box = s.querySelector('input.filter');"
-        " const rows = Array.from(s.querySelectorAll('tbody tr'));"
-        " const name = rows[1].cells[0].textContent;"
+        "(() => { const t = document.querySelector('#fix-all table');"
+        " const box = t.closest('.tbl').querySelector('input.filter');"
+        " const live = () => Array.from(t.tBodies[0].rows).map(r => r.cells[0].textContent);"
+        " const name = live()[1];"
         " box.value = name; box.dispatchEvent(new Event('input'));"
-        " const shown = rows.filter(r => !r.hidden).map(r => r.cells[0].textContent);"
+        " const shown = live();"
         " box.value = ''; box.dispatchEvent(new Event('input'));"
-        " return [name, shown, rows.filter(r => !r.hidden).length]; })()",
+        " return [name, shown, live().length]; })()",
         session,
     )
     wanted, shown, n_back = filtered
     assert shown and all(wanted in s for s in shown) and n_back == n_rows, filtered
     sorted_names = browser.evaluate(
-        "(() => { const t = document.querySelector('section#fix table');"
+        "(() => { const t = document.querySelector('#fix-all table');"
         " t.tHead.rows[0].cells[0].click();"
         " return Array.from(t.tBodies[0].rows).map(r => r.cells[0].textContent); })()",
         session,
     )
     assert sorted_names == sorted(sorted_names)
-    # Charts stay readable at phone width: never narrower than 600 px (labels of ~8 px and
-    # up), panned inside their own box rather than shrunk to the screen.
+    # Inline charts fit their box (a tap enlarges them): drawn whole on a laptop, shrunk
+    # to the screen on a phone, never wider than the page.
     widths = browser.evaluate(
         "Array.from(document.querySelectorAll('.chart img'))"
-        ".map(i => i.getBoundingClientRect().width)",
+        ".map(i => [i.getBoundingClientRect().right, i.naturalWidth])",
         session,
     )
-    assert len(widths) == 6 and min(widths) >= 600, widths
+    assert len(widths) == 6 and max(r for r, _ in widths) <= width, widths
     # The page itself never scrolls sideways: wide tables scroll inside their own box.
     page_width = browser.evaluate("document.documentElement.scrollWidth", session)
     assert page_width <= width, f"the page is {page_width}px wide in a {width}px viewport"
@@ -336,3 +341,109 @@ def test_report_renders_in_chromium(
         json.dumps(e["params"])[:300] for e in browser.events if e.get("method") in _PROBLEMS
     ]
     assert problems == []
+
+
+def _open(browser: _Browser, page: Path, width: int, height: int, mobile: bool) -> str:
+    """A new tab showing ``page`` at ``width`` x ``height``; returns its session."""
+    target = browser.call("Target.createTarget", {"url": "about:blank"})["targetId"]
+    session = browser.call("Target.attachToTarget", {"targetId": target, "flatten": True})[
+        "sessionId"
+    ]
+    for domain in ("Page", "Runtime"):
+        browser.call(f"{domain}.enable", session=session)
+    browser.call(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile},
+        session=session,
+    )
+    browser.call("Page.navigate", {"url": page.resolve().as_uri()}, session=session)
+    browser.wait_for("Page.loadEventFired")
+    return session
+
+
+def test_the_filter_searches_every_row_of_a_capped_table(browser: _Browser, report: Path) -> None:
+    session = _open(browser, report, 1366, 900, False)
+    # The unsupported-connectors table shows 50 of its rows, worst first; the rest are in its
+    # CSV. Filtering by a tunnel only in the CSV finds it, and the note counts the matches.
+    found = browser.evaluate(
+        "(() => { const w = document.querySelector('#finding-unsupported .tbl');"
+        " const t = w.querySelector('table'), box = w.querySelector('input.filter');"
+        " const live = () => Array.from(t.tBodies[0].rows);"
+        " const shown = new Set(live().map(r => r.cells[0].textContent));"
+        " const lines = w.querySelector('textarea').value.trim().split('\\n').slice(1);"
+        " const hidden = lines.map(l => l.split(',')[0]).filter(n => !shown.has(n)"
+        "   && /^[a-z0-9-]+$/.test(n));"
+        " const note = w.querySelector('p.more');"
+        " const before = [live().length, lines.length, note.textContent, box.placeholder];"
+        " box.value = hidden[0]; box.dispatchEvent(new Event('input'));"
+        " const rows = live().map(r => Array.from(r.cells).map(c => c.textContent));"
+        " const after = note.textContent;"
+        " box.value = 'e'; box.dispatchEvent(new Event('input'));"
+        " const many = [live().length, note.textContent];"
+        " box.value = ''; box.dispatchEvent(new Event('input'));"
+        " return [before, hidden[0], rows, after, many, live().length, note.textContent]; })()",
+        session,
+    )
+    before, name, rows, after, many, n_back, note_back = found
+    n_shown, n_all, said, placeholder = before
+    assert n_shown == 50 and n_all > 50, found
+    order = "most releases behind first"
+    assert said == f"50 of {n_all} rows shown, {order}; all {n_all} are in the CSV below."
+    assert placeholder == f"Filter all {n_all} rows"
+    assert rows and all(r[0] == name for r in rows), found  # built from the CSV
+    assert after == ("1 match." if len(rows) == 1 else f"{len(rows)} matches."), found
+    assert many[0] == 50 and many[1].endswith(", 50 shown."), found  # the cap still holds
+    assert n_back == 50 and note_back == said
+    # Sorting orders all the rows, not the 50 shown: fewest releases behind first brings up
+    # rows the cap had left out (it keeps the most behind).
+    top = browser.evaluate(
+        "(() => { const w = document.querySelector('#finding-unsupported .tbl');"
+        " const t = w.querySelector('table'), heads = Array.from(t.tHead.rows[0].cells);"
+        " const k = heads.findIndex(h => h.textContent === 'Releases behind');"
+        " const col = () => Array.from(t.tBodies[0].rows).map(r => +r.cells[k].textContent);"
+        " const capped = col(); heads[k].click();"
+        " return [capped, col()]; })()",
+        session,
+    )
+    capped, ascending = top
+    assert ascending == sorted(ascending) and len(ascending) == 50, top
+    assert ascending[0] < min(capped), top
+
+
+def test_on_a_phone_tables_fit_and_the_top_five_are_visible(
+    browser: _Browser, report: Path, tmp_path: Path
+) -> None:
+    width = 390
+    session = _open(browser, report, width, 844, True)
+    browser.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)", session)
+    boxes = browser.evaluate(
+        "Array.from(document.querySelectorAll('table')).map(t => {"
+        " const box = t.closest('.scroll'), r = box.getBoundingClientRect();"
+        " const s = t.classList.contains('stack');"
+        " return [s, r.left, r.right, s ? t.scrollWidth - t.clientWidth : 0,"
+        " t.tBodies[0] ? t.tBodies[0].rows.length : 0]; })",
+        session,
+    )
+    assert boxes and any(s for s, *_ in boxes)
+    # no table's box reaches past the screen; stacked (card) tables do not even scroll inside
+    assert all(left >= 0 and right <= width for _, left, right, _, _ in boxes), boxes
+    assert all(spill <= 1 for s, _, _, spill, _ in boxes if s), boxes
+    # The first five rows of the fix-first list, every value of them, lie on the screen.
+    top = browser.evaluate(
+        "(() => { const rows = Array.from(document.querySelectorAll('section#fix tbody tr'))"
+        ".slice(0, 5);"
+        " return rows.map(r => Array.from(r.cells).map(c => { const b = c.getBoundingClientRect();"
+        " return [b.left, b.right, b.width, c.textContent]; })); })()",
+        session,
+    )
+    assert len(top) == 5, top
+    for row in top:
+        for left, right, cell_width, text in row:
+            assert left >= 0 and right <= width and (cell_width > 0 or not text), row
+    shot = base64.b64decode(
+        browser.call("Page.captureScreenshot", {"format": "png"}, session=session)["data"]
+    )
+    keep = os.environ.get("TUNNELFRAME_SCREENSHOT_DIR")
+    if keep:
+        Path(keep).mkdir(parents=True, exist_ok=True)
+        (Path(keep) / "report-phone-top.png").write_bytes(shot)

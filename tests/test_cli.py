@@ -31,22 +31,33 @@ from tunnelframe.cli import main
 from tunnelframe.datasets import SAMPLE_AS_OF
 from tunnelframe.simulator import SimulatedApi, serve
 
-COMMANDS = ["demo", "fetch", "report", "export", "simulate", "check", "snapshot", "history"]
+COMMANDS = [
+    "demo",
+    "fetch",
+    "report",
+    "export",
+    "simulate",
+    "check",
+    "snapshot",
+    "watch",
+    "history",
+]
 
 #: What ``check`` prints for the hand-written snapshot, rule by rule (worked out by hand from
-#: the fleet's docstring; the tunnel name with a newline is shown with ``\n``).
+#: the fleet's docstring; the tunnel name with a newline is shown with ``\n``): the severity,
+#: the rule's message and the host, as the report shows them.
 UNSUPPORTED = (
-    'unsupported: connector c3 of tunnel "<script>alert(1)</script>" '
+    '[high] unsupported: connector c3 of tunnel "<script>alert(1)</script>" '
     "(22222222-2222-4222-8222-222222222222) runs cloudflared 2024.1.0, released 2024-01-03, "
-    "66 releases behind 2026.8.2"
+    "66 releases behind 2026.8.2; host 198.51.100.7 (linux_amd64)"
 )
 DOWN = (
-    'down: tunnel "gone" (44444444-4444-4444-8444-444444444444): the API reports the tunnel '
-    "down and lists no connector"
+    '[high] down: tunnel "gone" (44444444-4444-4444-8444-444444444444): the API reports the '
+    "tunnel down and lists no connector"
 )
 FETCH_ERROR = (
-    'fetch-error: tunnel "flaky" (66666666-6666-4666-8666-666666666666) could not be read: '
-    "HTTP 500: GET /connections failed: HTTP 500 after 3 retries"
+    '[high] fetch-error: tunnel "flaky" (66666666-6666-4666-8666-666666666666) could not be '
+    "read: HTTP 500: GET /connections failed: HTTP 500 after 3 retries"
 )
 
 
@@ -212,12 +223,12 @@ def test_check_prints_one_line_per_violation(
     assert len(lines) == 7
     assert lines[0] == UNSUPPORTED
     assert lines[1].startswith(
-        'degraded: connector c4 of tunnel "pipe|name\\nsecond line & "quotes"" '
+        '[high] degraded: connector c4 of tunnel "pipe|name\\nsecond line & "quotes"" '
         "(33333333-3333-4333-8333-333333333333): 2 of 4 expected connections active"
     )
     assert lines[2] == DOWN
-    assert lines[3].startswith('single-connector: tunnel "<script>alert(1)</script>"')
-    assert lines[4].startswith('single-colo: tunnel "<script>alert(1)</script>"')
+    assert lines[3].startswith('[warn] single-connector: tunnel "<script>alert(1)</script>"')
+    assert lines[4].startswith('[warn] single-colo: tunnel "<script>alert(1)</script>"')
     assert lines[5] == FETCH_ERROR
     assert lines[6] == (
         "FAIL: 6 violations (4 high, 2 warn) in 4 tunnels; checked 5 tunnels, 5 connectors, "
@@ -253,8 +264,8 @@ def test_check_max_releases_behind(snapshot_path: Path, capsys: pytest.CaptureFi
     assert main([*argv, "--max-releases-behind", "2"]) == 1
     lines = capsys.readouterr().out.splitlines()[:-1]
     assert [line.split(" of ")[0] for line in lines] == [
-        "releases-behind: connector c3",
-        "releases-behind: connector c4",
+        "[warn] releases-behind: connector c3",
+        "[warn] releases-behind: connector c4",
     ]
     assert main([*argv, "--max-releases-behind", "3"]) == 1
     assert len(capsys.readouterr().out.splitlines()) == 2
@@ -525,7 +536,7 @@ def test_check_takes_its_rules_and_flags_from_the_report_rule_table(
     lines = capsys.readouterr().out.splitlines()[:-1]  # the last is the summary
     # one line per connector behind its tunnel's configuration (20 in today's sample)
     assert len(lines) == len(tf.config_drift(snap.connections())) > 0
-    assert all(line.startswith("config-drift: connector ") for line in lines)
+    assert all(line.startswith("[info] config-drift: connector ") for line in lines)
     assert main(["check", str(path), *others, "--no-config-drift", "-q"]) == 0
 
 
@@ -575,7 +586,12 @@ def test_check_json_follows_its_schema(
         "warn": 2,
         "info": 0,
     }
-    assert [v["message"] for v in doc["violations"]] == text_lines[:-1]
+    # the text lines say what the JSON holds: severity, message, host
+    assert [
+        f"[{v['severity']}] {v['message']}" + (f"; host {v['host']}" if v["host"] else "")
+        for v in doc["violations"]
+    ] == text_lines[:-1]
+    assert doc["violations"][0]["host"] == "198.51.100.7 (linux_amd64)"
     assert set(doc["violations"][0]) == {
         "rule",
         "severity",
@@ -584,9 +600,10 @@ def test_check_json_follows_its_schema(
         "tunnel_id",
         "tunnel_name",
         "connector_id",
+        "host",
         "message",
     }
-    down = next(v for v in doc["violations"] if v["message"] == DOWN)
+    down = next(v for v in doc["violations"] if v["rule"] == "down")
     assert down["connector_id"] is None and down["severity"] == "high"
     assert doc["ignored"] == [] and doc["expired_ignores"] == []
     clean = ["--no-" + r.id for r in tf.report.RULES]
@@ -663,7 +680,7 @@ def test_check_expected_connections(
     argv += ["--no-single-connector", "--no-single-colo"]
     assert main(argv) == 1
     lines = capsys.readouterr().out.splitlines()[:-1]
-    assert lines[0].startswith("degraded: connector c4 ") and lines[1:] == [DOWN]
+    assert lines[0].startswith("[high] degraded: connector c4 ") and lines[1:] == [DOWN]
     assert main([*argv, "--expected-connections", "2"]) == 1
     assert capsys.readouterr().out.splitlines()[:-1] == [DOWN]
     assert main([*argv, "--expected-connections", "0"]) == 2
@@ -732,7 +749,7 @@ def test_refresh_releases_is_used_by_the_next_command(
     assert "Release calendar refreshed: newest cloudflared 2026.8.3 (2026-08-18)." in captured.err
     # measured against 2026.8.3: c1, c2 and c5 (2026.8.2) are one behind, c4 (2026.7.3) four
     behind = [line.split(", ")[1] for line in captured.out.splitlines()[:-1] if "c4" in line]
-    assert behind == ["4 releases behind 2026.8.3 (the limit is 0)"]
+    assert behind == ["4 releases behind 2026.8.3 (the limit is 0); host 192.0.2.44 (linux_amd64)"]
     assert len(captured.out.splitlines()[:-1]) == 5  # c1..c5
     # the next command, offline (the server is gone), reads the refreshed cache by itself
     assert main(argv) == 1
@@ -822,8 +839,8 @@ def test_check_kind_filters_the_findings(
     cfd = capsys.readouterr().out.splitlines()[:-1]
     main(["check", str(path)])
     every = capsys.readouterr().out.splitlines()[:-1]
-    assert warp and all(line.startswith("pair-ha: WARP Connector tunnel") for line in warp)
-    assert cfd and not any(line.startswith("pair-ha") for line in cfd)
+    assert warp and all(line.startswith("[high] pair-ha: WARP Connector") for line in warp)
+    assert cfd and not any(line.startswith("[high] pair-ha") for line in cfd)
     assert sorted(every) == sorted(warp + cfd)
     # Live, --kind also says what to fetch.
     assert main(["check", "--account", mixed_api.account_id, "--kind", "warp_connector"]) == 1

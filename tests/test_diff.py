@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import _report_fleet as rf
+import pandas as pd
 import pytest
 
 import tunnelframe as tf
@@ -93,10 +94,22 @@ def test_diff_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     new = later().save(tmp_path / "new.json.gz")
     assert main(["diff", str(old), str(new)]) == 1
     lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == 11 and lines[-1] == "10 changes."
+    kinds = pd.Series([line.split(":")[0] for line in lines[:-1]]).value_counts()
+    said = ", ".join(f"{kinds[k]} {k}" for k in tf.engine.CHANGES if k in kinds.index)
+    # the text ends with the counts by kind, in the order of CHANGES
+    assert len(lines) == 11 and lines[-1] == f"10 changes: {said}."
     assert lines[1].startswith('connector-restarted: tunnel "alpha"')
     assert main(["diff", str(old), str(new), "--format", "json"]) == 1
-    records = json.loads(capsys.readouterr().out)
+    doc = json.loads(capsys.readouterr().out)
+    # a documented, versioned document like check's
+    assert (doc["schema"], doc["schema_version"]) == ("tunnelframe.diff", 1)
+    assert doc["counts"] == {"changes": 10, **{k: int(n) for k, n in kinds.items()}}
+    assert list(doc["counts"])[1:] == [k for k in tf.engine.CHANGES if k in kinds.index]
+    for side, snap in (("old", rf.snapshot()), ("new", later())):
+        assert doc[side]["fetched_at"] == f"{snap.fetched_at:%Y-%m-%dT%H:%M:%SZ}"
+        assert doc[side]["account_ids"] == list(snap.account_ids)
+        assert doc[side]["tunnels"] == len(snap.tunnels)
+    records = doc["changes"]
     assert [r["message"] for r in records] == lines[:-1]
     assert records[0]["change"] == "upgraded" and records[3]["connector_id"] is None
     assert main(["diff", str(old), str(old)]) == 0
@@ -136,7 +149,7 @@ def test_a_tunnel_that_could_not_be_read_is_not_reported_torn_down(
          "status": 503, "codes": [], "message": "GET .../connections failed: HTTP 503"}
     )  # fmt: skip
     changes = tf.diff_snapshots(old, new)
-    assert changes[["change", "tunnel_id", "before", "after"]].astype(str).values.tolist() == [
+    assert changes[["change", "tunnel_id", "before", "after"]].astype(str).to_numpy().tolist() == [
         ["unreadable", ALPHA, "read", "unreadable"]
     ]
     assert "could not be read in the newer snapshot (HTTP 503)" in changes["message"].iloc[0]

@@ -471,7 +471,7 @@ def test_ha_episodes(store: Path) -> None:
         ("db", "single_connector", S0, S2, 24.0, 2),
         ("db", "down", S2, S3, 12.0, 1),
         ("db", "single_connector", S3, S3, 0.0, 1),
-        ("web", "ha", S0, S3, 36.0, 4),
+        ("web", "ok", S0, S3, 36.0, 4),
     ]
     assert episodes["state"].cat.categories.tolist() == list(tf.HA_STATES)
 
@@ -573,7 +573,7 @@ def test_plot_ha_timeline_draws_the_worst_tunnels_first(store: Path, plt: Any) -
     assert [t.get_text() for t in ax.get_yticklabels()] == ["db", "web"]
     assert len(ax.collections) == 2
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert legend == ["down", "single_connector", "ha"]
+    assert legend == ["down", "single_connector", "ok"]
     _, ax = plt.subplots()
     tf.plot_ha_timeline(tf.ha_episodes(store), ax=ax, top=1)
     assert [t.get_text() for t in ax.get_yticklabels()] == ["db"]

@@ -31,6 +31,8 @@ LEAVES = {
     "_policy",
     "_data",
     "_versionorder",
+    "_refresh",
+    "_fleetfile",
     "_listfilters",
 }
 
@@ -46,6 +48,7 @@ LAYERS: list[set[str]] = [
     {"engine"},  # the judging engine: rules, findings, check, diff, fix-first ranking
     {"plotting"},
     {"report"},
+    {"watch"},  # refreshes, stores and diffs: above history and the judging engine
     {"tunnelframe"},  # the package root re-exports everything
     {"cli"},  # uses the root's names (tf.fetch_fleet, ...)
     {"__main__"},

@@ -104,3 +104,5 @@ def test_notebook_runs_top_to_bottom(
         if "image/png" in output.get("data", {})
     ]
     assert images, "no figure was drawn"
+    # run offline, a notebook writes nothing where it runs (a checkout): temporary folders only
+    assert list(tmp_path.iterdir()) == []

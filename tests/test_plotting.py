@@ -646,9 +646,11 @@ def test_heatmap_has_tunnels_as_rows_and_colos_as_columns(conns: pd.DataFrame, a
     ]
     assert values.mask.sum() == 10  # empty cells are not coloured
     assert len(ax.texts) == 8  # every filled cell annotated
-    assert ax.get_title() == (
-        "Active connections per tunnel and metro (top 3 of 3 tunnels, top 6 of 6 metros)"
-    )
+    assert ax.get_title() == ("Active connections per tunnel and metro (3 tunnels, 6 metros)")
+    # the colour bar counts connections: whole numbers only
+    bar = ax.figure.axes[-1]
+    ticks = [t for t in bar.get_yticks() if bar.get_ylim()[0] <= t <= bar.get_ylim()[1]]
+    assert ticks and all(float(t).is_integer() for t in ticks), ticks
 
 
 def test_heatmap_sums_the_rest_into_grey_other_row_and_column(conns: pd.DataFrame, ax: Any) -> None:
@@ -767,8 +769,8 @@ def _episodes() -> pd.DataFrame:
     rows = [
         ("t1", "edge", "down", "2026-08-01T00:00Z", "2026-08-02T06:00Z", 30.0),
         ("t2", " edge\n", "single_colo", "2026-08-01T00:00Z", "2026-08-01T12:00Z", 12.0),
-        ("t2", " edge\n", "ha", "2026-08-01T12:00Z", "2026-08-02T06:00Z", 18.0),
-        ("t3", "core", "ha", "2026-08-01T00:00Z", "2026-08-02T06:00Z", 30.0),
+        ("t2", " edge\n", "ok", "2026-08-01T12:00Z", "2026-08-02T06:00Z", 18.0),
+        ("t3", "core", "ok", "2026-08-01T00:00Z", "2026-08-02T06:00Z", 30.0),
     ]
     columns = ["tunnel_id", "tunnel_name", "state", "start_at", "end_at", "hours"]
     frame = pd.DataFrame(rows, columns=columns)
@@ -804,7 +806,7 @@ def test_ha_timeline_draws_the_worst_tunnels_first_with_plain_labels(ax: Any) ->
     # " edge\n" is "edge" as a label, so both tunnels get the start of their id
     assert _ticks(ax.get_yticklabels()) == ["edge (t1)", "edge (t2)", "core"]
     assert len(ax.collections) == 3
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["down", "single_colo", "ha"]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["down", "single_colo", "ok"]
     assert ax.get_title() == "HA state per tunnel (3 of 3 tunnels, most hours out of HA first)"
     _, other = plt.subplots()
     tf.plot_ha_timeline(_episodes(), top=1, ax=other)
@@ -1015,7 +1017,10 @@ def test_a_long_title_wraps_inside_the_figure() -> None:
     conns = tf.connections_frame(tf.simulator.generate_fleet(300, seed=3))
     _fig, ax = plt.subplots()
     plot_tunnel_colo_heatmap(conns, ax=ax)
-    assert "\n" in ax.get_title()  # "... (top 30 of 3xx tunnels, top 20 of NN metros)"
+    # "... (top 30 of 3xx tunnels, top 20 of NN metros)" is drawn on two lines
+    _fig.canvas.draw()
+    line = ax.title.get_fontsize() * _fig.dpi / 72
+    assert ax.title.get_window_extent().height > 1.8 * line
     _assert_fits(ax)
 
 

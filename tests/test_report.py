@@ -193,7 +193,10 @@ def test_html_reads_on_phone_and_paper(report_html: str) -> None:
     assert "@media print" in css and "@media (max-width:" in css
     assert "max-width:100%" in css  # images shrink to the screen
     assert ".scroll{overflow-x:auto" in css  # wide tables scroll on their own
-    assert report_html.count('<div class="scroll">') == report_html.count("<table>")
+    n_tables = report_html.count("<table>") + report_html.count('<table class="stack">')
+    assert report_html.count('<div class="scroll">') == n_tables
+    # wide tables stack into one card per row below 40rem, each value labelled
+    assert "table.stack tr{display:flex" in css and 'data-label="Host"' in report_html
 
 
 # --------------------------------------------------------------------------------------------
@@ -416,8 +419,11 @@ def test_findings_frame() -> None:
         "tunnel_id",
         "tunnel_name",
         "connector_id",
+        "host",
         "message",
     ]
+    # the host each row concerns, as the report's tables and check's lines show it
+    assert found["host"][0] == "198.51.100.7 (linux_amd64)"
     assert list(found["rule"]) == [
         "unsupported",
         "releases-behind",
@@ -585,7 +591,7 @@ def test_stale_calendar_and_fleet_ahead_are_said_in_the_report(tmp_path: Path) -
 
 def _fix_rows(page_html: str) -> list[list[str]]:
     start = page_html.index('<section id="fix">')
-    block = page_html[start : page_html.index("</section>", start)]
+    block = page_html[start : page_html.index("</table>", start)]  # the headline
     rows = re.findall(r"<tr>(.*?)</tr>", block, re.S)[1:]  # the first is the heading
     return [
         [re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<td[^>]*>(.*?)</td>", r, re.S)]
@@ -595,19 +601,23 @@ def _fix_rows(page_html: str) -> list[list[str]]:
 
 def test_fix_first_block_one_row_per_tunnel_ranked(report_html: str) -> None:
     rows = _fix_rows(report_html)
-    # four tunnels, all high; the <script> tunnel breaks three rules, so it leads; then by name
+    # the outage first ("gone": no active connection), then the other high tunnels by how
+    # much each breaks (<script> breaks three rules), then by name
     assert [r[0] for r in rows] == [
+        "gone",
         html.escape(rf.EVIL, quote=True),
         "flaky",
-        "gone",
         html.escape(rf.PIPE, quote=True),
     ]
-    evil = rows[0]
+    assert rows[0][2] == "down (since an unknown time): no connector is running"
+    assert rows[0][4] == "start cloudflared for this tunnel on its host: no connector is listed"
+    evil = rows[1]
     assert evil[1] == "high"
     assert evil[2] == "unsupported connectors; single-connector tunnels; single-colo tunnels"
-    assert evil[4] == "198.51.100.7 (linux_amd64)"
-    assert evil[5].startswith("upgrade cloudflared on these hosts; run a second replica")
-    assert rows[3][4] == "192.0.2.44 (linux_amd64)"
+    # one action, for its worst problem
+    assert evil[4] == "upgrade cloudflared on these hosts: this version is out of support"
+    assert evil[5] == "198.51.100.7 (linux_amd64)"
+    assert rows[3][5] == "192.0.2.44 (linux_amd64)"
     # the block sits above the cards
     assert report_html.index('<section id="fix">') < report_html.index('<div class="cards">')
 
@@ -638,27 +648,23 @@ def test_fix_first_says_since_when_for_every_finding(tmp_path: Path) -> None:
     )
     text = write_report(snap, tmp_path / "r.html", as_of=rf.AS_OF).read_text()
     since = {r[0]: r[3] for r in _fix_rows(text)}
+    # each row says what its time dates
     assert since == {
-        html.escape(rf.EVIL, quote=True): "2026-03-03 03:00 UTC",
-        "flaky": "2026-08-20 12:00 UTC",  # a fetch error: when the snapshot was fetched
-        "gone": "unknown",  # down, and the API gave no conns_inactive_at
-        html.escape(rf.PIPE, quote=True): "2026-08-19 06:30 UTC",
-        "alpha": "2026-08-15 09:30 UTC",
+        html.escape(rf.EVIL, quote=True): "on this version since 2026-03-03 03:00 UTC",
+        "flaky": "fetch failed at 2026-08-20 12:00 UTC",  # when the snapshot was fetched
+        "gone": "down since an unknown time",  # the API gave no conns_inactive_at
+        html.escape(rf.PIPE, quote=True): "reconnect pending since 2026-08-19 06:30 UTC",
+        "alpha": "like this since 2026-08-15 09:30 UTC",
     }
     # rows stay ranked: the warning-only alpha comes last
     assert [r[0] for r in _fix_rows(text)][-1] == "alpha"
-    # what "since" means is said for each rule shown
-    assert "unsupported: the connector&#x27;s start (run_at): it has run this version since" in text
-    assert "single-connector: the newest start (run_at) of its active connectors" in text
-    assert "config-drift:" not in text.split('<section id="fix">')[1].split("</section>")[0]
 
 
-def test_fix_first_says_each_action_once_per_row(tmp_path: Path) -> None:
+def test_fix_first_gives_one_action_for_the_worst_problem(tmp_path: Path) -> None:
     fleet = rf.fleet()
     c4, c5 = fleet["tunnels"][2]["connectors"]
     # c4: 2 active, both in DFW (degraded); c5: 3 active in DFW, the fourth pending
-    # (reconnecting); every active connection in DFW (single-colo). All three rules ask to check
-    # the hosts' egress to the edge.
+    # (reconnecting); every active connection in DFW (single-colo).
     for conn, colo in zip(c4["conns"], ["DFW", "DFW", "LAX", "LAX"], strict=True):
         conn["colo_name"] = colo
     for i, (conn, colo) in enumerate(zip(c5["conns"], ["DFW", "DFW", "DFW", "AMS"], strict=True)):
@@ -666,10 +672,9 @@ def test_fix_first_says_each_action_once_per_row(tmp_path: Path) -> None:
     text = write_report(fleet, tmp_path / "r.html", as_of=rf.AS_OF).read_text()
     row = {r[0]: r for r in _fix_rows(text)}[html.escape(rf.PIPE, quote=True)]
     assert row[2] == "degraded or down connectors; connectors reconnecting; single-colo tunnels"
-    assert row[5] == (
-        "check the hosts&#x27; egress to the edge (outbound 7844, QUIC or HTTP/2); "
-        "look again in a few minutes: usually transient; "
-        "cloudflared spreads over two regions when it can reach both"
+    assert row[4] == (
+        "check the hosts&#x27; egress to the edge (outbound 7844, QUIC or HTTP/2), then "
+        "restart cloudflared if connections do not come back"
     )
 
 
@@ -684,11 +689,16 @@ def test_down_tunnels_long_dead_or_fresh(tmp_path: Path) -> None:
     assert list(found["tunnel_name"]) == ["fresh", "gone"]  # sorted by tunnel, not payload
     assert found["message"][0].endswith("(down since 2026-08-20 11:48 UTC)")
     text = write_report(fleet, tmp_path / "r.html", as_of=rf.AS_OF).read_text()
+    order = [r[0] for r in _fix_rows(text)]
     rows = {r[0]: r for r in _fix_rows(text)}
-    assert rows["gone"][2] == "down for 112 days: long dead, a cleanup candidate"
-    assert rows["gone"][3] == "2026-05-01"
-    assert rows["fresh"][2] == "down for 12 minutes: a fresh incident"
-    assert rows["fresh"][3] == "2026-08-20 11:48 UTC"
+    assert rows["gone"][2] == "down for 112 days: a cleanup candidate"
+    assert rows["gone"][3] == "down since 2026-05-01"
+    assert rows["gone"][4].startswith("delete the tunnel if nothing uses it any more")
+    assert rows["fresh"][2] == "down for 12 minutes: no connector is running"
+    assert rows["fresh"][3] == "down since 2026-08-20 11:48 UTC"
+    assert "delete" not in rows["fresh"][4]
+    # the fresh outage leads, the cleanup candidate comes after every live problem
+    assert order[0] == "fresh" and order[-1] == "gone"
 
 
 def test_one_connection_reconnecting_is_a_warning(tmp_path: Path) -> None:
@@ -756,19 +766,26 @@ def test_long_tables_are_capped_with_every_row_as_csv(
     ]
     block = page[start : min(ends)]
     assert block.count("<tr>") == MAX_TABLE_ROWS + 1  # the heading row too
-    assert f"… and {n - MAX_TABLE_ROWS:,} more rows: all {n:,} are in the CSV below." in block
+    said = f"{MAX_TABLE_ROWS} of {n:,} rows shown, fewest active connections first"
+    assert f"{said}; all {n:,} are in the CSV below." in block
     csv_text = html.unescape(re.search(r"<textarea[^>]*>(.*?)</textarea>", block, re.S)[1])
     rows = pd.read_csv(io.StringIO(csv_text))
     assert len(rows) == n and rows.columns[0] == "Tunnel"
+    # the cap keeps the worst rows: the CSV is in the table's order, fewest active first,
+    # and the table shows its first rows
+    active = rows["Active conns"].tolist()
+    assert active == sorted(active) and active[0] < active[-1]
+    shown = re.findall(r'<tr><td class="text">(?:<a [^>]*>)?([^<]*)<', block)
+    assert [html.unescape(s) for s in shown] == rows["Tunnel"].head(MAX_TABLE_ROWS).tolist()
     # Markdown keeps every row too, after the capped table
-    assert f"*… and {n - MAX_TABLE_ROWS:,} more rows; all {n:,} as CSV:*" in md
+    assert f"*{said}; all {n:,} as CSV:*" in md
     assert "```csv\nTunnel," in md
 
 
 def test_a_large_fleet_details_its_most_urgent_tunnels(
     big_report: tuple[str, str, pd.DataFrame],
 ) -> None:
-    page, _, found = big_report
+    page, _, _ = big_report
     from tunnelframe.engine import MAX_DETAILED_TUNNELS
 
     anchors = set(re.findall(r'<details id="(t-[^"]+)"', page))
@@ -776,9 +793,11 @@ def test_a_large_fleet_details_its_most_urgent_tunnels(
     # every link to a tunnel resolves to a detail on the page
     links = set(re.findall(r'href="#(t-[^"]+)"', page))
     assert links and links <= anchors
-    # the high-severity tunnels come first
-    high = {f"t-{t}" for t in found.loc[found["severity"] == "high", "tunnel_id"]}
-    assert high <= anchors or len(high) > MAX_DETAILED_TUNNELS
+    # every tunnel the fix-first block lists (headline and full list) links to its detail
+    start = page.index('<section id="fix">')
+    fix = page[start : page.index("</section>", start)]
+    rows = re.findall(r"<tr><td[^>]*>(.*?)</td>", fix)
+    assert len(rows) > 50 and all(r.startswith('<a href="#t-') for r in rows), rows[:3]
     assert 'id="more-tunnels"' in page
     assert f"{MAX_DETAILED_TUNNELS} are detailed above" in page
 

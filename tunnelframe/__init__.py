@@ -7,15 +7,19 @@ per connection, analyse version drift and colo distribution, and plot or report 
 from __future__ import annotations
 
 from tunnelframe import simulator
+from tunnelframe import watch as watch
 from tunnelframe._errors import (
     ApiError,
     AsOfWarning,
     AuthError,
     NotFoundError,
+    PartialFleetWarning,
     RateLimitError,
     SchemaError,
     TunnelframeError,
+    TunnelframeWarning,
 )
+from tunnelframe._fleetfile import FleetFile, load_fleet_file
 from tunnelframe._version import __version__
 from tunnelframe.client import Client, Policy
 from tunnelframe.colos import (
@@ -98,13 +102,16 @@ __all__ = [
     "AuthError",
     "CheckResult",
     "Client",
+    "FleetFile",
     "NotFoundError",
+    "PartialFleetWarning",
     "Policy",
     "RateLimitError",
     "SchemaError",
     "Snapshot",
     "StaleReleasesWarning",
     "TunnelframeError",
+    "TunnelframeWarning",
     "UnknownColoWarning",
     "Version",
     "VersionSummary",
@@ -131,6 +138,7 @@ __all__ = [
     "ha_episodes",
     "ha_report",
     "ha_timeline",
+    "load_fleet_file",
     "load_history",
     "load_ignores",
     "load_releases",
@@ -177,4 +185,5 @@ _SUBPACKAGES = (
     "simulator",
     "snapshot",
     "versions",
+    "watch",
 )

@@ -12,9 +12,11 @@ __all__ = [
     "AsOfWarning",
     "AuthError",
     "NotFoundError",
+    "PartialFleetWarning",
     "RateLimitError",
     "SchemaError",
     "TunnelframeError",
+    "TunnelframeWarning",
 ]
 
 
@@ -145,7 +147,34 @@ class SchemaError(TunnelframeError):
         self.problem = problem
 
 
-class AsOfWarning(UserWarning):
+class TunnelframeWarning(UserWarning):
+    """Base class of every warning tunnelframe gives: silence them all with one filter.
+
+    Examples
+    --------
+    >>> import tunnelframe as tf
+    >>> issubclass(tf.AsOfWarning, tf.TunnelframeWarning)
+    True
+    """
+
+
+class PartialFleetWarning(TunnelframeWarning):
+    """A tunnel-level answer was asked of a connections frame, which lists no tunnel without
+    connectors: pass the Snapshot (or its path, or the fleet) to count every tunnel.
+
+    Examples
+    --------
+    >>> import warnings, tunnelframe as tf
+    >>> conns = tf.connections_frame(tf.load_sample())
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     _ = tf.ha_report(conns, level="tunnel")
+    >>> caught[0].category.__name__
+    'PartialFleetWarning'
+    """
+
+
+class AsOfWarning(TunnelframeWarning):
     """``as_of`` is earlier than the data it is applied to (ages would come out negative).
 
     Examples

@@ -14,6 +14,7 @@ import argparse
 import json
 import logging
 import os
+import signal
 import sys
 import time
 import traceback
@@ -27,6 +28,7 @@ from typing import Any, Literal, TextIO
 import pandas as pd
 
 import tunnelframe as tf
+from tunnelframe import watch
 from tunnelframe._errors import TunnelframeError
 from tunnelframe._text import one_line, plural
 from tunnelframe._version import __version__
@@ -37,6 +39,8 @@ from tunnelframe.engine import (
     RULES,
     calendar_notes,
     check_fleet,
+    diff_counts,
+    diff_document,
     diff_snapshots,
     findings,
 )
@@ -435,28 +439,34 @@ def _diff_arguments(p: argparse.ArgumentParser) -> None:
         "--format",
         choices=("text", "json"),
         default="text",
-        help="text (default): one line per change; json: an array of change objects",
+        help="text (default): one line per change and a closing line of counts by kind; "
+        "json: one document of schema tunnelframe.diff version 1 (both snapshots' metadata, "
+        "counts by kind, the changes)",
     )
 
 
 def _diff(args: argparse.Namespace) -> int:
-    changes = diff_snapshots(args.old, args.new)
     if args.format == "json":
-        records = [
-            {k: (None if pd.isna(v) else str(v)) for k, v in row.items()}
-            for row in changes.to_dict("records")
-        ]
-        _out(json.dumps(records, indent=2, ensure_ascii=False))
-    unreadable = int((changes["change"] == "unreadable").sum())
-    n_changes = len(changes) - unreadable
-    if args.format != "json":
-        for message in changes["message"]:
-            _out(message)
-        summary = f"{plural(n_changes, 'change')}." if n_changes else "No change."
-        if unreadable:
-            summary += f" {plural(unreadable, 'tunnel')} could not be read: changes unknown."
-        _out(summary)
+        document = diff_document(args.old, args.new)
+        _out(json.dumps(document, indent=2, ensure_ascii=False))
+        found = [c for c in document["changes"] if c.get("change") != "unreadable"]
+        return 1 if found else 0
+    changes = diff_snapshots(args.old, args.new)
+    for message in changes["message"]:
+        _out(message)
     # A tunnel that could not be read is no change found (and no tunnel torn down).
+    n_unreadable = int((changes["change"] == "unreadable").sum())
+    n_changes = len(changes) - n_unreadable
+    if n_changes:
+        by = ", ".join(
+            f"{n:,} {kind}" for kind, n in diff_counts(changes).items() if kind != "unreadable"
+        )
+        summary = f"{plural(n_changes, 'change')}: {by}."
+    else:
+        summary = "No change."
+    if n_unreadable:
+        summary += f" {plural(n_unreadable, 'tunnel')} could not be read: changes unknown."
+    _out(summary)
     return 1 if n_changes else 0
 
 
@@ -655,8 +665,8 @@ def _check(args: argparse.Namespace) -> int:
     if args.format == "json":
         _out(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
         return 0 if result.ok else 1
-    for message in result.violations["message"]:
-        _out(message)
+    for line in result.lines():
+        _out(line)
     if not (result.ok and args.quiet):
         _out(result.summary())
     return 0 if result.ok else 1
@@ -673,24 +683,147 @@ _CHECK = _Command(
 )
 
 
+def _share(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"a share is more than 0 and at most 1, not {value}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be more than 0 seconds, not {value}")
+    return value
+
+
+def _fleet_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--fleet",
+        type=Path,
+        metavar="FILE",
+        help="a fleet file (TOML): many accounts, each read with the token in the environment "
+        "variable it names, within its own budget share (not with --account)",
+    )
+
+
 def _snapshot_arguments(p: argparse.ArgumentParser) -> None:
     _account_option(p)
     p.add_argument(
-        "--store", type=Path, required=True, metavar="DIR", help="the history store directory"
+        "--store",
+        type=_history_target,
+        required=True,
+        metavar="DIR",
+        help="the history store directory, or an Iceberg catalog URI (iceberg+sqlite:///PATH, "
+        "iceberg+postgresql://USER@HOST/DB?warehouse=...; password in "
+        "TUNNELFRAME_CATALOG_PASSWORD or TUNNELFRAME_CATALOG_PASSWORD_FILE)",
     )
     _fetch_kind_option(p)
     p.add_argument("--progress", action="store_true", help="show the progress bar")
+    _fleet_option(p)
+    p.add_argument(
+        "--incremental",
+        action="store_true",
+        help="refresh from the store's latest view: read only new and changed tunnels, "
+        "failed reads, and the longest-unread ones within --budget-share (for large fleets)",
+    )
+    p.add_argument(
+        "--budget-share",
+        type=_share,
+        default=0.5,
+        metavar="SHARE",
+        help="with --incremental: the share of the token's rate budget to use (default 0.5; "
+        "with --fleet, each token's share from the file)",
+    )
 
 
-def _snapshot(args: argparse.Namespace) -> int:
-    store = Path(args.store)
-    if store.exists() and not store.is_dir():
-        raise _UsageError(f"--store {store}: is a file, not a history store folder")
+def _fleet_source(args: argparse.Namespace) -> tf.FleetFile | None:
+    """The ``--fleet`` file, read and checked (every token variable set) before any fetch."""
+    if args.fleet is None:
+        return None
+    if args.accounts:
+        raise _UsageError("--fleet names the accounts: give no --account")
+    fleet = tf.load_fleet_file(args.fleet)
+    fleet.tokens()
+    return fleet
+
+
+def _history_target(text: str) -> Path | str:
+    """A history target argument: an Iceberg catalog URI as given, else a store directory."""
+    from tunnelframe.history import ICEBERG_SCHEME
+
+    return text if text.startswith(ICEBERG_SCHEME) else Path(text)
+
+
+def _iceberg_uri(text: str) -> str:
+    from tunnelframe.history import ICEBERG_SCHEME
+
+    if not text.startswith(ICEBERG_SCHEME):
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: give an Iceberg catalog URI, iceberg+sqlite:///PATH/catalog.db or "
+            "iceberg+postgresql://USER@HOST/DB?warehouse=..."
+        )
+    return text
+
+
+def _snapshot_iceberg(args: argparse.Namespace) -> int:
+    from tunnelframe.history import compact_iceberg, iceberg_history
+
+    target = iceberg_history(args.store)
     with tf.Client() as client:
         snapshot = tf.fetch_fleet(
             client, account_id=_accounts(args), kinds=_kinds(args.kind), progress=args.progress
         )
-    path = tf.append_snapshot(snapshot, args.store)
+    tf.append_snapshot(snapshot, target)
+    line = _fleet_line(snapshot)
+    if snapshot.errors:
+        line += f" {plural(len(snapshot.errors), 'tunnel')} could not be fetched."
+    line += f" Appended to {target.identifier} in {target.location}"
+    closed = compact_iceberg(target)
+    if closed:
+        line += f"; closed {', '.join(closed)}"
+    _out(line)
+    return 0
+
+
+def _snapshot(args: argparse.Namespace) -> int:
+    if isinstance(args.store, str):
+        return _snapshot_iceberg(args)
+    store = Path(args.store)
+    if store.exists() and not store.is_dir():
+        raise _UsageError(f"--store {store}: is a file, not a history store folder")
+    fleet = _fleet_source(args)
+    options: dict[str, Any] = {"kinds": _kinds(args.kind), "progress": args.progress}
+    if fleet is not None:
+        accounts = [a.account_id for a in fleet.accounts]
+        if args.incremental:
+            options["previous"] = watch.latest_snapshot(store, accounts) or tf.Snapshot(
+                fetched_at=datetime.now(UTC), account_ids=accounts, tunnels=[]
+            )
+        snapshot = tf.fetch_fleet(fleet_file=fleet, **options)
+    else:
+        with tf.Client() as client:
+            account_id = _accounts(args)
+            if args.incremental:
+                accounts = (
+                    [client.resolve_account(None)]
+                    if account_id is None
+                    else [account_id]
+                    if isinstance(account_id, str)
+                    else account_id
+                )
+                options["previous"] = watch.latest_snapshot(store, accounts) or tf.Snapshot(
+                    fetched_at=datetime.now(UTC), account_ids=accounts, tunnels=[]
+                )
+                options["budget_share"] = args.budget_share
+            snapshot = tf.fetch_fleet(client, account_id=account_id, **options)
+    path = watch.record_snapshot(snapshot, args.store)
     line = _fleet_line(snapshot)
     if snapshot.errors:
         line += f" {plural(len(snapshot.errors), 'tunnel')} could not be fetched."
@@ -727,8 +860,106 @@ _SNAPSHOT = _Command(
 )
 
 
+def _watch_arguments(p: argparse.ArgumentParser) -> None:
+    _account_option(p)
+    p.add_argument(
+        "--store", type=Path, required=True, metavar="DIR", help="the history store directory"
+    )
+    _fleet_option(p)
+    _fetch_kind_option(p)
+    p.add_argument(
+        "--interval",
+        type=_seconds,
+        default=300.0,
+        metavar="SECONDS",
+        help="seconds from one cycle's start to the next's (default 300)",
+    )
+    p.add_argument(
+        "--budget-share",
+        type=_share,
+        default=None,
+        metavar="SHARE",
+        help="the share of each token's rate budget to use (default 0.5, or with --fleet "
+        "each token's share from the file, which this caps)",
+    )
+    p.add_argument(
+        "--cycles", type=_positive_int, default=None, metavar="N", help="stop after N cycles"
+    )
+
+
+def _watch(args: argparse.Namespace) -> int:
+    store = Path(args.store)
+    if store.exists() and not store.is_dir():
+        raise _UsageError(f"--store {store}: is a file, not a history store folder")
+    fleet = _fleet_source(args)
+    policy = watch.WatchPolicy(interval_s=args.interval, budget_share=args.budget_share)
+
+    def emit(cycle: watch.Cycle) -> None:
+        for record in cycle.change_records():
+            print(json.dumps(record, ensure_ascii=False), flush=True)
+        snap = cycle.snapshot
+        _out(
+            f"{_PROG} watch: cycle {cycle.number} at {cycle.started_at:%Y-%m-%d %H:%M:%S} UTC: "
+            f"{plural(len(snap.tunnels), 'tunnel')}, {plural(snap.n_requests, 'request')}, "
+            f"{plural(len(snap.errors), 'unread tunnel')}, "
+            f"{plural(len(cycle.changes), 'change')} in {cycle.duration_s:.1f} s",
+            file=sys.stderr,
+        )
+
+    if fleet is not None:
+        watcher = watch.Watcher(
+            store, fleet_file=fleet, policy=policy, on_cycle=emit, kinds=_kinds(args.kind)
+        )
+    else:
+        watcher = watch.Watcher(
+            store,
+            account_id=_accounts(args),
+            policy=policy,
+            on_cycle=emit,
+            kinds=_kinds(args.kind),
+        )
+    interrupted: list[int] = []
+
+    def finish(signum: int, frame: object) -> None:
+        if signum == signal.SIGINT and interrupted:
+            raise KeyboardInterrupt  # a second Ctrl+C: stop now
+        if signum == signal.SIGINT:
+            interrupted.append(signum)
+        _out(f"{_PROG} watch: stopping after the cycle in progress", file=sys.stderr)
+        watcher.stop()
+
+    before = {sig: signal.signal(sig, finish) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        _out(
+            f"{_PROG} watch: watching {plural(len(watcher.account_ids), 'account')} into "
+            f"{store} every {args.interval:g} s",
+            file=sys.stderr,
+        )
+        watcher.run(max_cycles=args.cycles)
+    finally:
+        for sig, handler in before.items():
+            signal.signal(sig, handler)
+    return 130 if interrupted else 0
+
+
+_WATCH = _Command(
+    "watch",
+    "Keep the fleet current: every cycle refresh it incrementally within a share of each "
+    "token's rate budget, append the view to a history store and print each change as "
+    "one JSON line on stdout (progress and timing on stderr). SIGTERM or Ctrl+C finishes "
+    "the cycle in progress, then exits; a restart resumes from the store.",
+    _watch_arguments,
+    _watch,
+)
+
+
 def _history_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("store", type=Path, metavar="DIR", help="a history store directory")
+    p.add_argument(
+        "store",
+        type=_history_target,
+        metavar="DIR",
+        help="a history store directory, or an Iceberg catalog URI (see snapshot --store)",
+    )
     maintenance = p.add_mutually_exclusive_group()
     maintenance.add_argument(
         "--compact",
@@ -740,12 +971,56 @@ def _history_arguments(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="bring a store of an older tunnelframe to the current format and compact it",
     )
+    maintenance.add_argument(
+        "--export-iceberg",
+        metavar="CATALOG",
+        type=_iceberg_uri,
+        help="copy the store into an Iceberg table (iceberg+sqlite:///PATH or "
+        "iceberg+postgresql://USER@HOST/DB?warehouse=...), then exit",
+    )
     p.add_argument("-o", "--output", type=Path, help="report to write, .html or .md")
     _report_options(p)
 
 
+def _history_iceberg(args: argparse.Namespace) -> int:
+    import pyarrow.compute as pc
+
+    from tunnelframe.history import compact_iceberg, iceberg_history, load_latest
+
+    if args.migrate:
+        raise _UsageError("--migrate is for a local store; an Iceberg table evolves its schema")
+    if args.export_iceberg is not None:
+        raise _UsageError("--export-iceberg copies a local store: give its directory")
+    target = iceberg_history(args.store)
+    if args.compact:
+        days = compact_iceberg(target)
+        _out(f"Closed {', '.join(days)}." if days else "Nothing to close.")
+        return 0
+    rows = target.rows_table()
+    files = rows.inspect.files()
+    size = int(pc.sum(files["file_size_in_bytes"]).as_py() or 0)
+    _out(
+        f"Table: {target.identifier}, format "
+        f"{rows.metadata.properties.get('tunnelframe.format-version')}, "
+        f"{size / 2**20:,.1f} MB in {plural(files.num_rows, 'file')}."
+    )
+    return _summarise(args, target, lambda: load_latest(target))
+
+
 def _history(args: argparse.Namespace) -> int:
+    if isinstance(args.store, str):
+        return _history_iceberg(args)
     store: Path = args.store
+    if args.export_iceberg is not None:
+        from tunnelframe.history import export_iceberg, iceberg_history
+
+        target = iceberg_history(args.export_iceberg)
+        n_days = export_iceberg(store, target)
+        _out(
+            f"Exported {plural(n_days, 'day')} of {store} to {target.identifier} in "
+            f"{target.location}."
+        )
+        return 0
     if args.migrate:
         before = tf.migrate_history(store)
         _out(f"Migrated {store} from format {before} to {tf.history.FORMAT_VERSION}.")
@@ -760,6 +1035,11 @@ def _history(args: argparse.Namespace) -> int:
     )
     if args.migrate or args.compact:
         return 0
+    return _summarise(args, store, lambda: tf.load_history(store, latest=True))
+
+
+def _summarise(args: argparse.Namespace, store: Any, latest_rows: Callable[[], Any]) -> int:
+    """Print a history's summary; write its report with ``-o``."""
     # Every query runs once: the report below shows the same summary.
     summary = history_summary(store)
     churn, shifts, hosts, timeline = summary.churn, summary.shifts, summary.hosts, summary.timeline
@@ -796,7 +1076,7 @@ def _history(args: argparse.Namespace) -> int:
     if args.output is not None:
         # The report shows the latest snapshot, measured at its own time like a snapshot's.
         written = _write_report(
-            tf.load_history(store, latest=True).drop(columns="fetched_at"),
+            latest_rows().drop(columns="fetched_at"),
             args.output,
             format=_report_format(args.output, args.format),
             redact_ips=args.redact_ips,
@@ -851,6 +1131,7 @@ _COMMANDS: tuple[_Command, ...] = (
     _SIMULATE,
     _CHECK,
     _SNAPSHOT,
+    _WATCH,
     _HISTORY,
 )
 

@@ -333,6 +333,9 @@ class Client:
         self.base_url: str = check_base_url(
             base_url or os.environ.get("CLOUDFLARE_BASE_URL") or DEFAULT_BASE_URL
         )
+        #: The local rate budget: at most this many requests in any ``window_s`` seconds.
+        self.requests_per_window: int = int(requests_per_window)
+        self.window_s: float = float(window_s)
         self._cancelled = threading.Event()
         self._deadline_at: float | None = None
         self._limits = 0
@@ -362,6 +365,31 @@ class Client:
         self._session.mount("https://", adapter)
         self._session.mount("http://", adapter)
         self._pool_size = max(1, pool_size)
+
+    def with_budget(self, requests_per_window: int) -> Client:
+        """A new client of the same credentials, URL and policy with its own rate budget.
+
+        For a long-running reader that may use only part of a token's budget: the new
+        client's limiter allows ``requests_per_window`` requests in any ``window_s``.
+
+        Examples
+        --------
+        >>> with Client("an-api-token-of-40-characters-0123456789", account_id="acc1") as c:
+        ...     with c.with_budget(600) as half:
+        ...         half.requests_per_window, half.account_id
+        (600, 'acc1')
+        """
+        return Client(
+            None if self._token is None else self._token.reveal(),
+            account_id=self.account_id,
+            base_url=self.base_url,
+            email=self._email,
+            api_key=None if self._api_key is None else self._api_key.reveal(),
+            policy=self.policy,
+            requests_per_window=requests_per_window,
+            window_s=self.window_s,
+            pool_size=max(self._pool_size, 1),
+        )
 
     def ensure_pool(self, size: int) -> None:
         """Make room for ``size`` concurrent connections (only on a session the client created).

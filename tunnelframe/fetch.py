@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import os
 import re
 import signal
 import threading
@@ -32,7 +33,9 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final, Unpack
 
 from tunnelframe._errors import ApiError, SchemaError, TunnelframeError
+from tunnelframe._fleetfile import FleetFile, TokenGroup, load_fleet_file
 from tunnelframe._listfilters import FleetFilters
+from tunnelframe._refresh import plan_reads
 from tunnelframe._text import encodable
 from tunnelframe.client import TUN_TYPES, Client
 from tunnelframe.frames import connections_frame, connectors_frame, tunnels_frame
@@ -106,6 +109,10 @@ def fetch_fleet(
     max_workers: int = 8,
     progress: bool = True,
     deadline: float | None = None,
+    previous: Snapshot | None = None,
+    max_requests: int | None = None,
+    budget_share: float = 0.5,
+    fleet_file: str | os.PathLike[str] | FleetFile | None = None,
     **filters: Unpack[FleetFilters],
 ) -> Snapshot:
     """Fetch every tunnel of one or more accounts with its connectors.
@@ -146,10 +153,38 @@ def fetch_fleet(
         The API's list filters but ``is_deleted`` (say ``include_deleted``): ``name``,
         ``existed_at``, ``uuid``, ``was_active_at``, ``was_inactive_at``, ``include_prefix``,
         ``exclude_prefix``, ``status``, as in :meth:`Client.list_tunnels`.
+    previous : Snapshot, optional
+        Refresh incrementally from this earlier snapshot (see "Incremental refresh" below).
+        An empty snapshot (no tunnels) makes every tunnel new: a first, capped read.
+    max_requests : int, optional
+        Incremental refresh: the most requests this call may make (listing included).
+    budget_share : float
+        Incremental refresh: the share of the client's rate budget
+        (``client.requests_per_window``) this call may spend, 0 < share <= 1; default half.
+    fleet_file : path or FleetFile, optional
+        Many accounts, one token each (TOML; see :func:`tunnelframe.load_fleet_file`): every
+        account of the file is read with the token in the environment variable the file
+        names, each token within its own budget share (the file's, not ``budget_share``:
+        its client allows only that many requests in any window). Every variable is checked
+        before anything is fetched. Not with ``client`` or ``account_id``.
 
     Returns
     -------
     Snapshot
+
+    Notes
+    -----
+    **Incremental refresh** (``previous`` given): every tunnel is listed as usual (the list
+    carries each tunnel's ``status``, ``conns_active_at`` and ``conns_inactive_at``); then, within
+    the cap (``max_requests`` and ``budget_share``, whichever is smaller, less the list calls),
+    ``/connections`` is read for every tunnel that is new, whose list entry changed, or whose
+    read failed in ``previous``; tunnels no longer listed are dropped; the rest are carried
+    forward from ``previous`` and the longest-unread of them are re-read with what is left of
+    the cap. Each tunnel records when its connectors were read (``observed_at``). A tunnel
+    that needed a read but found no room is carried forward as it was (a changed one, so the
+    next refresh sees the change again), or, new or failed before, recorded in ``errors``
+    ("not read yet"), so the next refresh reads it first. Changes the list cannot show (one
+    connector of several restarting) are seen when the rotation reaches the tunnel.
 
     Examples
     --------
@@ -168,6 +203,31 @@ def fetch_fleet(
             raise TypeError(f"fetch_fleet() got an unexpected keyword argument {key!r}")
     if max_workers < 1:
         raise ValueError(f"max_workers must be >= 1, got {max_workers}")
+    if not (isinstance(budget_share, int | float) and 0 < budget_share <= 1):
+        raise ValueError(
+            f"budget_share must be a share of the budget, 0 < share <= 1, got {budget_share!r}"
+        )
+    if max_requests is not None and (isinstance(max_requests, bool) or max_requests < 1):
+        raise ValueError(f"max_requests must be a whole number >= 1, got {max_requests!r}")
+    if previous is not None and not isinstance(previous, Snapshot):
+        raise TypeError(f"previous must be a Snapshot, got {type(previous).__name__}")
+    options: dict[str, Any] = {
+        "filters": {**filters, "is_deleted": None if include_deleted else False},
+        "skip_inactive": skip_inactive,
+        "kinds": _kinds(kinds),
+        "max_workers": max_workers,
+        "progress": progress,
+        "ends_at": None if deadline is None else time.monotonic() + deadline,
+    }
+    if fleet_file is not None:
+        if client is not None or account_id is not None:
+            raise ValueError(
+                "fleet_file names the accounts and their tokens: give no client or account_id"
+            )
+        fleet = fleet_file if isinstance(fleet_file, FleetFile) else load_fleet_file(fleet_file)
+        return _fetch_fleet_file(
+            fleet, previous=previous, max_requests=max_requests, deadline=deadline, **options
+        )
     own_client = client is None
     active_client = Client(pool_size=max_workers) if client is None else client
     try:
@@ -175,12 +235,9 @@ def fetch_fleet(
             return _fetch_fleet(
                 active_client,
                 accounts=_accounts(active_client, account_id),
-                filters={**filters, "is_deleted": None if include_deleted else False},
-                skip_inactive=skip_inactive,
-                kinds=_kinds(kinds),
-                max_workers=max_workers,
-                progress=progress,
-                ends_at=None if deadline is None else time.monotonic() + deadline,
+                **options,
+                previous=previous,
+                cap=_cap(active_client, max_requests, budget_share),
             )
     finally:
         if own_client:
@@ -196,6 +253,8 @@ def _fetch_fleet(
     kinds: tuple[str, ...],
     max_workers: int,
     progress: bool,
+    previous: Snapshot | None = None,
+    cap: int = 0,
     ends_at: float | None = None,
 ) -> Snapshot:
     # tqdm.auto warns on import in a Jupyter kernel without ipywidgets: only import it when a
@@ -218,12 +277,16 @@ def _fetch_fleet(
         for tunnel in listed:
             tunnels.append({**tunnel, "connectors": []})
             owners.append(account)
-    todo = [
-        index
-        for index, tunnel in enumerate(tunnels)
-        if (not skip_inactive or _can_have_connectors(tunnel)) and _tun_type(tunnel) in kinds
+    readable = [
+        (not skip_inactive or _can_have_connectors(tunnel)) and _tun_type(tunnel) in kinds
+        for tunnel in tunnels
     ]
     errors: dict[int, dict[str, Any]] = {}
+    if previous is None:
+        todo = [index for index, ok in enumerate(readable) if ok]
+    else:
+        slots = max(0, cap - (client.n_requests - requests_before))
+        todo = _carry_forward(tunnels, owners, readable, previous, errors, slots, fetched_at)
     # The pool is shut down by hand: on Ctrl+C or the deadline it is left without joining a
     # worker still stuck in a request (client.cancel() ends those as soon as it can).
     pool = concurrent.futures.ThreadPoolExecutor(
@@ -255,6 +318,8 @@ def _fetch_fleet(
                 handled.add(index)
                 try:
                     tunnels[index]["connectors"] = future.result()
+                    if previous is not None:
+                        tunnels[index]["observed_at"] = _iso(datetime.now(UTC))
                 except ApiError as exc:
                     errors[index] = _error_record(owners[index], tunnels[index], exc)
                 except (TunnelframeError, ValueError) as exc:  # malformed payload or id
@@ -298,6 +363,159 @@ def _fetch_fleet(
         errors=[errors[index] for index in sorted(errors)],
         n_requests=client.n_requests - requests_before,
     )
+
+
+def _part(previous: Snapshot | None, accounts: Iterable[str]) -> Snapshot | None:
+    """The part of ``previous`` about ``accounts`` (its tunnels and its errors)."""
+    if previous is None:
+        return None
+    mine = set(accounts)
+    return Snapshot(
+        fetched_at=previous.fetched_at,
+        account_ids=[a for a in previous.account_ids if a in mine],
+        tunnels=[t for t in previous.tunnels if str(t.get("account_tag")) in mine],
+        errors=[e for e in previous.errors if str(e.get("account_id")) in mine],
+        n_requests=0,
+    )
+
+
+def _fetch_fleet_file(
+    fleet: FleetFile,
+    *,
+    previous: Snapshot | None,
+    max_requests: int | None,
+    deadline: float | None,
+    max_workers: int,
+    **options: Any,
+) -> Snapshot:
+    """Read every token group of a fleet file (a few at once), each within its own budget."""
+    tokens = fleet.tokens()  # every variable checked before anything is fetched
+
+    def one(group: TokenGroup, client: Client) -> Snapshot:
+        with client.limit(deadline=deadline):
+            return _fetch_fleet(
+                client,
+                accounts=list(group.account_ids),
+                previous=_part(previous, group.account_ids),
+                cap=_cap(client, max_requests, 1.0),
+                max_workers=max_workers,
+                **options,
+            )
+
+    clients = [
+        (
+            group,
+            Client(
+                token,
+                requests_per_window=group.requests_allowed,
+                window_s=group.window_s,
+                pool_size=max_workers,
+            ),
+        )
+        for group, token in tokens
+    ]
+    del tokens
+    parts: list[Snapshot] = []
+    try:
+        if len(clients) == 1:
+            parts.append(one(*clients[0]))
+        else:
+            with concurrent.futures.ThreadPoolExecutor(
+                max_workers=min(4, len(clients)), thread_name_prefix="tunnelframe-token"
+            ) as pool:
+                futures = [pool.submit(one, group, client) for group, client in clients]
+                try:
+                    parts = [future.result() for future in futures]
+                except BaseException:  # Ctrl+C or one token's failure: stop every token
+                    for _, client in clients:
+                        client.cancel()
+                    for future in futures:
+                        future.cancel()
+                    raise
+    finally:
+        for _, client in clients:
+            client.close()
+    first = min(part.fetched_at for part in parts)
+    for part in parts:
+        if part.fetched_at != first:  # each part read at its own time
+            for tunnel in part.tunnels:
+                tunnel.setdefault("observed_at", _iso(part.fetched_at))
+    return Snapshot(
+        fetched_at=first,
+        account_ids=[a for part in parts for a in part.account_ids],
+        tunnels=[t for part in parts for t in part.tunnels],
+        errors=[e for part in parts for e in part.errors],
+        n_requests=sum(part.n_requests for part in parts),
+    )
+
+
+def _cap(client: Client, max_requests: int | None, budget_share: float) -> int:
+    """The requests an incremental refresh may make: its share of the budget, at most."""
+    cap = int(budget_share * client.requests_per_window)
+    return cap if max_requests is None else min(cap, max_requests)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat()
+
+
+def _seconds(value: object, default: datetime) -> float:
+    """POSIX seconds of an ``observed_at`` value (``default`` when absent or unreadable)."""
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            moment = datetime.fromisoformat(value)
+            if moment.tzinfo is not None:
+                return moment.timestamp()
+    return default.timestamp()
+
+
+def _carry_forward(
+    tunnels: list[dict[str, Any]],
+    owners: list[str],
+    readable: list[bool],
+    previous: Snapshot,
+    errors: dict[int, dict[str, Any]],
+    slots: int,
+    fetched_at: datetime,
+) -> list[int]:
+    """Fill in the tunnels an incremental refresh does not read; the indexes to read, in order.
+
+    Tunnels that cannot have connectors are observed by the listing itself; carried ones take
+    their connectors and ``observed_at`` from ``previous``; see :func:`fetch_fleet`'s Notes.
+    """
+    before = {str(t.get("id")): t for t in previous.tunnels}
+    failed = {str(e.get("tunnel_id")) for e in previous.errors}
+    observed = {
+        key: _seconds(t.get("observed_at"), previous.fetched_at) for key, t in before.items()
+    }
+    plan = plan_reads(tunnels, readable, before, failed, observed=observed, slots=slots)
+    now = _iso(fetched_at)
+    for index, ok in enumerate(readable):
+        if not ok:
+            tunnels[index]["observed_at"] = now
+    for index in plan.carried:
+        old = before[str(tunnels[index].get("id"))]
+        tunnels[index]["connectors"] = old.get("connectors") or []
+        tunnels[index]["observed_at"] = old.get("observed_at") or _iso(previous.fetched_at)
+    for index in plan.deferred:
+        if plan.reasons[index] == "changed":
+            # As last read, list fields included: the next refresh sees the change again.
+            old = before[str(tunnels[index].get("id"))]
+            tunnels[index] = {
+                **old,
+                "connectors": old.get("connectors") or [],
+                "observed_at": old.get("observed_at") or _iso(previous.fetched_at),
+            }
+        else:
+            errors[index] = _error_record(
+                owners[index],
+                tunnels[index],
+                ApiError(
+                    f"not read yet: the refresh's share of the request budget was spent "
+                    f"({slots} reads after listing); it is read first next time"
+                ),
+            )
+    return plan.reads
 
 
 @contextlib.contextmanager

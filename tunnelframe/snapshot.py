@@ -38,7 +38,10 @@ class TunnelList(list[dict[str, Any]]):
     """The raw tunnels of a snapshot: a plain list that, called, returns the tunnels frame.
 
     ``snapshot.tunnels`` is the fleet's tunnel list (each tunnel with ``"connectors"``);
-    ``snapshot.tunnels()`` is :func:`tunnelframe.frames.tunnels_frame` of it.
+    ``snapshot.tunnels()`` is :func:`tunnelframe.frames.tunnels_frame` of it, with
+    ``observed_at`` (when each tunnel's connectors were read) defaulting to ``observed_at``
+    given here (a snapshot's ``fetched_at``: a tunnel of a full read, or of a snapshot written
+    before incremental refresh, was read at fetch time).
 
     Examples
     --------
@@ -48,8 +51,18 @@ class TunnelList(list[dict[str, Any]]):
     ('blog', [{'tunnel_name': 'blog', 'n_connectors': 1}])
     """
 
+    def __init__(
+        self, tunnels: Iterable[dict[str, Any]] = (), *, observed_at: datetime | None = None
+    ) -> None:
+        super().__init__(tunnels)
+        self.observed_at = observed_at
+
     def __call__(self) -> pd.DataFrame:
-        return tunnels_frame({"tunnels": list(self)})
+        frame = tunnels_frame({"tunnels": list(self)})
+        if self.observed_at is not None and frame["observed_at"].isna().any():
+            default = pd.Timestamp(self.observed_at).tz_convert("UTC")
+            frame["observed_at"] = frame["observed_at"].fillna(default)
+        return frame
 
 
 class Snapshot:
@@ -63,8 +76,9 @@ class Snapshot:
         The accounts read.
     tunnels : list of dict
         Raw Tunnel objects, each with ``"connectors"``: what its ``/connections`` returned
-        (``[]`` when it has none, was not read, or failed). Calling it, ``tunnels()``, gives
-        the tunnels frame.
+        (``[]`` when it has none, was not read, or failed), and, from an incremental refresh,
+        ``"observed_at"``: when they were read (ISO 8601; absent means ``fetched_at``).
+        Calling it, ``tunnels()``, gives the tunnels frame (with ``observed_at`` filled).
     errors : list of dict
         One per tunnel whose ``/connections`` failed: ``account_id``, ``tunnel_id``,
         ``tunnel_name``, ``status`` (HTTP status or None), ``codes``, ``message``.
@@ -91,7 +105,7 @@ class Snapshot:
             raise ValueError(f"fetched_at must be a tz-aware datetime, got {fetched_at!r}")
         self.fetched_at: datetime = fetched_at
         self.account_ids: list[str] = list(account_ids)
-        self.tunnels: TunnelList = TunnelList(tunnels)
+        self.tunnels: TunnelList = TunnelList(tunnels, observed_at=fetched_at)
         self.errors: list[dict[str, Any]] = list(errors)
         self.n_requests: int = int(n_requests)
 

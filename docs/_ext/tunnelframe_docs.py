@@ -41,7 +41,7 @@ SECTIONS: list[tuple[str, str, tuple[str, ...], str]] = [
     (
         "fetch",
         "Fetch and snapshots",
-        ("client", "_policy", "fetch", "snapshot", "datasets"),
+        ("client", "_policy", "fetch", "snapshot", "datasets", "_fleetfile"),
         "Talk to the Cloudflare API (or the simulator) with the limits of a :class:`Policy`, "
         "read cloudflared and WARP Connector tunnels (``kinds=``), keep what was fetched as a "
         ":class:`Snapshot`, and load the bundled sample fleet. Only ``fetch_*`` and "
@@ -94,10 +94,11 @@ SECTIONS: list[tuple[str, str, tuple[str, ...], str]] = [
     (
         "history",
         "History",
-        ("history",),
+        ("history", "watch"),
         "A store of snapshots (hive-partitioned Parquet, each ended day compacted into one "
         "sorted file and its facts, :func:`compact_history`; older stores brought up to date "
-        "by :func:`migrate_history`) and the queries over it, run by DuckDB out of core.",
+        "by :func:`migrate_history`) and the queries over it, run by DuckDB out of core; "
+        "``tunnelframe.watch`` keeps one current, cycle after cycle.",
     ),
     (
         "simulator",

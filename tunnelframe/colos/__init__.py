@@ -23,9 +23,23 @@ from tunnelframe.colos._distribution import colo_distribution, format_edges
 from tunnelframe.colos._ha import ha_report
 from tunnelframe.colos._info import UnknownColoWarning, colo_info, colo_metro
 from tunnelframe.colos._pairs import PAIR_STATUSES, pair_ha_report
+from tunnelframe.colos._rules import (
+    CONNECTOR_HA_RULES,
+    EXPECTED_CONNECTIONS,
+    HA_STATES,
+    PAIR_HA_RULES,
+    TUNNEL_HA_RULES,
+    ha_states,
+    ha_states_sql,
+)
 
 __all__ = [
+    "CONNECTOR_HA_RULES",
+    "EXPECTED_CONNECTIONS",
+    "HA_STATES",
+    "PAIR_HA_RULES",
     "PAIR_STATUSES",
+    "TUNNEL_HA_RULES",
     "UnknownColoWarning",
     "colo_distribution",
     "colo_info",
@@ -33,5 +47,7 @@ __all__ = [
     "connection_ages",
     "format_edges",
     "ha_report",
+    "ha_states",
+    "ha_states_sql",
     "pair_ha_report",
 ]

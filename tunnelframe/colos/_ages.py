@@ -16,7 +16,7 @@ from tunnelframe._checks import _check_frame, _flags, _warn_if_before_data
 from tunnelframe._types import FleetSource
 from tunnelframe.colos._core import _CONNECTOR_KEYS, _groups, _take
 from tunnelframe.frames import connection_flags
-from tunnelframe.snapshot import as_connections
+from tunnelframe.snapshot import Snapshot, as_connections
 
 __all__ = ["connection_ages"]
 
@@ -42,8 +42,10 @@ def connection_ages(
     frame : pandas.DataFrame, Snapshot, path or fleet dict
         A connections frame, as returned by :func:`tunnelframe.connections_frame`.
     as_of : datetime, Timestamp or str, optional
-        The "now" ages are measured at; default the current time. Naive times are taken as
-        UTC. Pass a snapshot's ``fetched_at`` to measure at fetch time.
+        The "now" ages are measured at; default the current time, or, for a Snapshot, the
+        moment each tunnel's connectors were read (its ``observed_at`` in ``snap.tunnels()``:
+        the fetch time for a full read, earlier for a tunnel an incremental refresh carried
+        forward). Naive times are taken as UTC.
     recent : timedelta, Timedelta or str, default "1D"
         A connector that started less than this before ``as_of`` is ``restarted_recently``.
     level : {"connection", "connector"}, default "connection"
@@ -76,6 +78,7 @@ def connection_ages(
     """
     if level not in ("connection", "connector"):
         raise ValueError(f"connection_ages: level={level!r} is not 'connection' or 'connector'")
+    observed = _observed(frame) if as_of is None and isinstance(frame, Snapshot) else None
     now = _as_of(as_of)
     try:
         window = pd.Timedelta(recent)
@@ -89,11 +92,21 @@ def connection_ages(
     needed = [*_CONNECTOR_KEYS, "run_at", "colo_name", "is_pending_reconnect", "opened_at"]
     if level == "connection":
         needed.append("connection_id")
+    snapshot = frame
     frame = _check_frame(as_connections(frame), "connection_ages", columns=needed)
+    # Per row, when its tunnel was read (a Snapshot without as_of); else one "now" for all.
+    at: np.ndarray | None = None
+    if observed is not None and isinstance(snapshot, Snapshot):
+        at = observed(frame)
+        now = pd.Timestamp(np.nanmax(at) if len(at) else now).tz_localize("UTC")
     _warn_if_before_data(frame, now, "connection_ages")
+    rows_at: np.ndarray | None = None  # the rows of ``at`` the output keeps
 
     def hours_since(stamps: pd.Series) -> pd.Series:
-        elapsed: pd.Series = now - stamps
+        base: Any = now
+        if rows_at is not None:
+            base = pd.Series(pd.to_datetime(rows_at, utc=True), index=stamps.index)
+        elapsed: pd.Series = base - stamps
         hours: pd.Series = elapsed.dt.total_seconds() / 3600.0
         return hours.astype(np.float64)
 
@@ -104,7 +117,9 @@ def connection_ages(
     active, _ = connection_flags(frame)
     if level == "connection":
         keys = (*_CONNECTOR_KEYS, "connection_id", "colo_name")
-        rows = frame[[*keys, "opened_at", "run_at"]].iloc[np.flatnonzero(active)]
+        chosen = np.flatnonzero(active)
+        rows_at = None if at is None else at[chosen]
+        rows = frame[[*keys, "opened_at", "run_at"]].iloc[chosen]
         rows = rows.reset_index(drop=True)
         out: dict[str, Any] = {column: rows[column] for column in keys}
         out["opened_at"] = _utc(rows["opened_at"])
@@ -117,6 +132,7 @@ def connection_ages(
     keep = np.flatnonzero(frame["connector_id"].notna().to_numpy())
     sub = frame[[*_CONNECTOR_KEYS, "run_at", "opened_at"]].iloc[keep].reset_index(drop=True)
     groups = _groups(sub, ("account_id", "tunnel_id", "connector_id"))
+    rows_at = None if at is None else at[keep][groups.first]
     out = _take(sub, _CONNECTOR_KEYS, groups.first)
     out["run_at"] = _utc(sub["run_at"].take(groups.first)).reset_index(drop=True)
     out["uptime_hours"] = hours_since(out["run_at"])
@@ -127,6 +143,32 @@ def connection_ages(
     last = opened.groupby(groups.codes).max().reindex(range(groups.n))
     out["last_opened_at"] = last.reset_index(drop=True)
     return pd.DataFrame(out)
+
+
+def _observed(snapshot: Snapshot) -> Any:
+    """A function giving, per row of the snapshot's connections frame, its tunnel's
+    ``observed_at`` (numpy datetime64, UTC)."""
+    tunnels = snapshot.tunnels()
+    when = {
+        (str(a), str(t)): o
+        for a, t, o in zip(
+            tunnels["account_id"].astype(object),
+            tunnels["tunnel_id"].astype(object),
+            tunnels["observed_at"].dt.tz_localize(None).to_numpy(),
+            strict=True,
+        )
+    }
+    fallback = np.datetime64(pd.Timestamp(snapshot.fetched_at).tz_convert(None), "us")
+
+    def per_row(frame: pd.DataFrame) -> np.ndarray:
+        keys = zip(
+            frame["account_id"].astype(object), frame["tunnel_id"].astype(object), strict=True
+        )
+        return np.array(
+            [when.get((str(a), str(t)), fallback) for a, t in keys], dtype="datetime64[us]"
+        )
+
+    return per_row
 
 
 def _utc(times: pd.Series) -> pd.Series:

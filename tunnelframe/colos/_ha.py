@@ -6,6 +6,7 @@ Never modifies its input frame; reasons are built once per distinct situation, n
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Callable, Mapping
 from typing import Literal
 
@@ -14,6 +15,7 @@ import pandas as pd
 import pyarrow as pa
 
 from tunnelframe._checks import _check_frame, _distinct_text, _flags
+from tunnelframe._errors import PartialFleetWarning
 from tunnelframe._text import plural
 from tunnelframe._types import FleetSource
 from tunnelframe.colos._core import (
@@ -25,6 +27,13 @@ from tunnelframe.colos._core import (
     _labelled,
     _take,
 )
+from tunnelframe.colos._rules import (
+    CONNECTOR_HA_RULES,
+    HA_STATES,
+    TUNNEL_HA_RULES,
+    ha_states,
+    holds,
+)
 from tunnelframe.frames import tunnels_frame
 from tunnelframe.snapshot import Snapshot, as_connections, load_snapshot
 
@@ -33,7 +42,9 @@ _TEXT = pd.ArrowDtype(pa.string())
 __all__ = ["ha_report"]
 
 _CONNECTOR_STATUSES = ("ok", "single_colo", "degraded", "down")
-_TUNNEL_STATUSES = ("ok", "single_colo", "degraded", "single_connector", "down")
+# Best first, as the ordered categories of ``status`` (HA_STATES lists them worst first);
+# ``inactive``, a tunnel that never connected, is no HA state: it comes first.
+_TUNNEL_STATUSES = ("inactive", *reversed(HA_STATES))
 
 
 def _spread(n_sites: int, n_metros: int) -> str:
@@ -143,8 +154,11 @@ def ha_report(
       ``single_colo``: that is how cloudflared spreads them.
     - ``ok``: otherwise.
 
-    Tunnel ``status``, the first that applies:
+    Tunnel ``status``, the first that applies (the rule table
+    :data:`~tunnelframe.colos.TUNNEL_HA_RULES`, which the history queries share):
 
+    - ``inactive``: no connector, and the API says the tunnel never connected (only from a
+      source that lists every tunnel); not an HA state.
     - ``down``: no active connection (or no connector).
     - ``single_connector``: exactly one connector up: no host redundancy.
     - ``degraded``: some connector not ``replaced`` is ``down`` or ``degraded``.
@@ -158,8 +172,10 @@ def ha_report(
     connector-level answers (``n_connectors``, ``single_connector``, ``degraded``) are
     unknown for them, and the reason says so. A tunnel
     without any connector (never run, or down) has no row in a connections frame, so none
-    here either from a frame; from a Snapshot, a snapshot path or a fleet, which list every
-    tunnel, it is a ``down`` row with zero counts, so the statuses add up to the API's. WARP
+    here either from a frame (a :class:`~tunnelframe.PartialFleetWarning` says so); from a
+    Snapshot, a snapshot path or a fleet, which list every tunnel, it is a ``down`` row with
+    zero counts (``inactive`` when it never connected). Deleted tunnels are no part of a
+    fleet: they get no row. WARP
     Connector tunnels (``tun_type`` ``warp_connector``) run active/passive pairs, not four
     connections: they are left out here and judged by :func:`tunnelframe.pair_ha_report`.
 
@@ -204,8 +220,9 @@ def ha_report(
     >>> report = tf.ha_report(conns)
     >>> set(report["status"].unique()) <= {"ok", "single_colo", "degraded", "down"}
     True
-    >>> tunnels = tf.ha_report(conns, level="tunnel")
-    >>> len(tunnels) == conns["tunnel_id"].nunique()
+    >>> fleet = tf.simulator.generate_fleet(20, seed=1)
+    >>> tunnels = tf.ha_report(fleet, level="tunnel")  # every tunnel: pass the fleet
+    >>> len(tunnels) <= len(fleet["tunnels"])
     True
     """
     if level not in ("connector", "tunnel"):
@@ -228,12 +245,11 @@ def ha_report(
     if "tun_type" in frame.columns:  # WARP Connector pairs are pair_ha_report's to judge
         frame = frame[(frame["tun_type"] != "warp_connector").fillna(True).to_numpy(dtype=bool)]
     c = _connectors(frame)
-    down, degraded = c.n_active == 0, c.n_active < expected
-    status = np.select(
-        [down, degraded, c.n_colos == 1],
-        ["down", "degraded", "single_colo"],
-        "ok",
-    ).astype(object)
+    degraded = c.n_active < expected
+    status = ha_states(
+        pd.DataFrame({"n_active": c.n_active, "n_colos": c.n_colos, "expected": expected}),
+        CONNECTOR_HA_RULES,
+    )
     if level == "connector":
         out = _take(frame, (*_CONNECTOR_KEYS, "run_at"), c.rows)
         out["n_active"] = c.n_active.astype(np.int64)
@@ -264,6 +280,13 @@ def ha_report(
         return _with_idle_tunnels(report, source.tunnels())
     if isinstance(source, Mapping) and "tunnels" in source:
         return _with_idle_tunnels(report, tunnels_frame(source))
+    warnings.warn(
+        "ha_report(level='tunnel') of a connections frame judges only the tunnels with a "
+        "connector: a tunnel that is down with none, or never connected, has no row in it. "
+        "Pass the Snapshot (or its path, or the fleet dict) to judge every tunnel.",
+        PartialFleetWarning,
+        stacklevel=2,
+    )
     return report
 
 
@@ -274,8 +297,12 @@ def _origin_ips(frame: pd.DataFrame, groups: np.ndarray, n: int) -> pd.arrays.Ar
 
 
 def _with_idle_tunnels(out: pd.DataFrame, tunnels: pd.DataFrame) -> pd.DataFrame:
-    """``out`` with a ``down`` row for every tunnel of ``tunnels`` it lacks (no connector)."""
+    """``out`` with a row for every tunnel of ``tunnels`` it lacks (no connector): ``down``,
+    or ``inactive`` when the API says it never connected; deleted tunnels are no part of a
+    fleet and get none."""
     seen = set(zip(out["account_id"].astype(object), out["tunnel_id"].astype(object), strict=True))
+    if "deleted_at" in tunnels.columns:
+        tunnels = tunnels[tunnels["deleted_at"].isna().to_numpy(dtype=bool)]
     if "tun_type" in tunnels.columns:  # WARP Connector pairs are pair_ha_report's to judge
         tunnels = tunnels[(tunnels["tun_type"] != "warp_connector").fillna(True).to_numpy(bool)]
     keys = zip(
@@ -299,7 +326,9 @@ def _with_idle_tunnels(out: pd.DataFrame, tunnels: pd.DataFrame) -> pd.DataFrame
             "single_colo": _flags(np.zeros(n, bool)),
             "single_metro": _flags(np.zeros(n, bool)),
             "concentration": np.full(n, np.nan),
-            "status": pd.Series(["down"] * n).astype(out["status"].dtype),
+            "status": pd.Series(
+                np.where(api.to_numpy(dtype=object) == "inactive", "inactive", "down")
+            ).astype(out["status"].dtype),
             "reason": [
                 f"no connector (the API says {s})" if isinstance(s, str) else "no connector"
                 for s in api
@@ -343,12 +372,14 @@ def _tunnel_report(
     only_colo = np.full(n, "", dtype=object)
     single = np.flatnonzero(n_colos == 1)
     only_colo[single] = c.colo_labels[pair_colo[np.searchsorted(pair_tunnel, single)]]
-    single_colo = n_colos == 1  # one active connection is in one site too (as in SQL)
-    status = np.select(
-        [n_active == 0, n_up == 1, n_short > 0, single_colo],
-        ["down", "single_connector", "degraded", "single_colo"],
-        "ok",
+    tally = pd.DataFrame(
+        {"n_active": n_active, "n_active_connectors": n_up, "n_short": n_short, "n_colos": n_colos}
     )
+    rule = dict(TUNNEL_HA_RULES)
+    status = ha_states(tally, TUNNEL_HA_RULES)
+    # The flags are the rules' conditions, set whatever the status.
+    single_colo = holds(tally, rule["single_colo"])
+    single_connector = holds(tally, rule["single_connector"])
 
     out = _take(frame, (*_TUNNEL_KEYS, "tunnel_status"), c.tunnel_rows)
     api = out["tunnel_status"].astype("str").str.lower()
@@ -363,7 +394,7 @@ def _tunnel_report(
         n_pending=c.tunnel_pending.astype(np.int64),
         n_colos=n_colos,
         n_metros=c.n_tunnel_metros.astype(np.int64),
-        single_connector=_flags(n_up == 1),
+        single_connector=_flags(single_connector),
         single_colo=_flags(single_colo),
         single_metro=_flags(c.n_tunnel_metros == 1),
         concentration=concentration.astype(np.float64),

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from tunnelframe._data import _data_path
+from tunnelframe._errors import TunnelframeWarning
 from tunnelframe.colos._core import _STR, _split
 
 __all__ = ["UnknownColoWarning", "colo_info", "colo_metro"]
@@ -85,7 +86,7 @@ _COUNTRY_REGION = {
 }
 
 
-class UnknownColoWarning(UserWarning):
+class UnknownColoWarning(TunnelframeWarning):
     """Some colo codes name a metro neither Cloudflare's list of data centres nor airportsdata
     knows.
 

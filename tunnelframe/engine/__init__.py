@@ -21,10 +21,17 @@ from tunnelframe.engine._check import (
     check_fleet,
     load_ignores,
 )
-from tunnelframe.engine._diff import CHANGES, DIFF_COLUMNS, diff_frames, diff_snapshots
+from tunnelframe.engine._diff import (
+    CHANGES,
+    DIFF_COLUMNS,
+    DIFF_SCHEMA,
+    diff_counts,
+    diff_document,
+    diff_frames,
+    diff_snapshots,
+)
 from tunnelframe.engine._findings import (
     FINDINGS_COLUMNS,
-    MAX_DETAILED_TUNNELS,
     RULES,
     Analysis,
     ColumnKind,
@@ -35,14 +42,24 @@ from tunnelframe.engine._findings import (
     calendar_notes,
     findings,
 )
-from tunnelframe.engine._fixfirst import LONG_DEAD_DAYS, SINCE, fix_first_tunnels
+from tunnelframe.engine._fixfirst import (
+    FIX_COLUMNS,
+    LONG_DEAD_DAYS,
+    MAX_DETAILED_TUNNELS,
+    SINCE,
+    detailed_tunnels,
+    fix_first_tunnels,
+    urgency,
+)
 from tunnelframe.engine._source import KINDS, FleetData, resolve
 
 __all__ = [
     "CHANGES",
     "CHECK_SCHEMA",
     "DIFF_COLUMNS",
+    "DIFF_SCHEMA",
     "FINDINGS_COLUMNS",
+    "FIX_COLUMNS",
     "KINDS",
     "LONG_DEAD_DAYS",
     "MAX_DETAILED_TUNNELS",
@@ -59,10 +76,14 @@ __all__ = [
     "Show",
     "calendar_notes",
     "check_fleet",
+    "detailed_tunnels",
+    "diff_counts",
+    "diff_document",
     "diff_frames",
     "diff_snapshots",
     "findings",
     "fix_first_tunnels",
     "load_ignores",
     "resolve",
+    "urgency",
 ]

@@ -204,6 +204,22 @@ class CheckResult:
             f"{plural(self.n_active, 'active connection')}."
         )
 
+    def lines(self) -> list[str]:
+        """One line per violation, as ``tunnelframe check`` prints it: the severity (the words
+        of the report: high, warn, info), the rule's message, and the hosts concerned (origin
+        IPs and architecture), e.g. ``[high] unsupported: connector … ; host 198.51.100.7
+        (linux_amd64)``."""
+        out = []
+        for severity, message, host in zip(
+            self.violations["severity"].astype(str),
+            self.violations["message"].astype(str),
+            self.violations["host"].astype(object),
+            strict=True,
+        ):
+            on = "" if host is None or pd.isna(host) or not str(host) else f"; host {host}"
+            out.append(f"[{severity}] {message}{on}")
+        return out
+
     def summary(self) -> str:
         """The closing line of the text output, e.g. ``FAIL: 3 violations (2 high, 1 warn) ...``."""
         ignored = f" {len(self.ignored):,} ignored." if len(self.ignored) else ""
@@ -232,7 +248,8 @@ class CheckResult:
         ``rules`` (the rule ids applied), ``counts`` (``violations``, ``ignored``,
         ``expired_ignores``, and one count per severity ``high``/``warn``/``info``),
         ``violations`` (objects with ``rule``, ``severity``, ``title``, ``account_id``,
-        ``tunnel_id``, ``tunnel_name``, ``connector_id`` (null for a tunnel-level finding)
+        ``tunnel_id``, ``tunnel_name``, ``connector_id`` (null for a tunnel-level finding),
+        ``host`` (origin IPs and architecture, as the report shows them; null when unknown)
         and ``message``), ``ignored`` (the same objects plus ``ignored_by``, an ignore entry)
         , ``expired_ignores`` (ignore entries: ``pattern``, ``rule``, ``reason``,
         ``expires``) and ``notes`` (sentences: a stale release calendar, unknown colos).

@@ -16,12 +16,24 @@ import pandas as pd
 
 from tunnelframe._text import one_line
 from tunnelframe._types import FleetSource
-from tunnelframe.colos import colo_metro, ha_report
-from tunnelframe.engine._source import FleetData, resolve
+from tunnelframe.colos import colo_metro
+from tunnelframe.engine._source import FleetData, resolve, tunnel_ha
 from tunnelframe.frames import connection_flags
 from tunnelframe.versions import parse_version
 
-__all__ = ["CHANGES", "DIFF_COLUMNS", "diff_frames", "diff_snapshots"]
+__all__ = [
+    "CHANGES",
+    "DIFF_COLUMNS",
+    "DIFF_SCHEMA",
+    "diff_counts",
+    "diff_document",
+    "diff_frames",
+    "diff_snapshots",
+]
+
+#: The name and version of the JSON document :func:`diff_document` returns (``tunnelframe
+#: diff --format json``). The version goes up when a key changes meaning or goes away.
+DIFF_SCHEMA = ("tunnelframe.diff", 1)
 
 #: The kinds of change, in the order rows of one tunnel are listed.
 CHANGES = (
@@ -105,8 +117,8 @@ def diff_frames(old: FleetData, new: FleetData) -> pd.DataFrame:
     """
     rows: list[dict[str, Any]] = []
     old_t, new_t = _tunnel_rows(old.tunnels), _tunnel_rows(new.tunnels)
-    old_ha = _tunnel_rows(ha_report(old.connections, level="tunnel"))
-    new_ha = _tunnel_rows(ha_report(new.connections, level="tunnel"))
+    old_ha = _tunnel_rows(tunnel_ha(old.connections))
+    new_ha = _tunnel_rows(tunnel_ha(new.connections))
     old_c, new_c = _by_tunnel(old.connectors), _by_tunnel(new.connectors)
     old_s, new_s = _sites(old), _sites(new)
     old_failed, new_failed = _failed(old), _failed(new)
@@ -355,3 +367,64 @@ def diff_snapshots(old: FleetSource, new: FleetSource) -> pd.DataFrame:
     site-lost: tunnel "web" (t1): no active connection in lax01 any more
     """
     return diff_frames(resolve(old), resolve(new))
+
+
+def diff_counts(changes: pd.DataFrame) -> dict[str, int]:
+    """How many changes of each kind ``changes`` (:func:`diff_snapshots`) holds, in
+    :data:`CHANGES` order, kinds that did not occur left out.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> diff_counts(pd.DataFrame({"change": ["upgraded", "tunnel-added", "upgraded"]}))
+    {'tunnel-added': 1, 'upgraded': 2}
+    """
+    counts = changes["change"].astype(str).value_counts()
+    return {kind: int(counts[kind]) for kind in CHANGES if kind in counts.index}
+
+
+def _snapshot_meta(data: FleetData) -> dict[str, Any]:
+    def iso(value: pd.Timestamp | None) -> str | None:
+        return None if value is None else value.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    tunnels = data.tunnels
+    return {
+        "source": data.origin,
+        "fetched_at": iso(data.fetched_at),
+        "account_ids": list(data.account_ids),
+        "tunnels": int(tunnels["deleted_at"].isna().sum()),
+        "connectors": len(data.connectors),
+    }
+
+
+def diff_document(old: FleetSource, new: FleetSource) -> dict[str, Any]:
+    """What changed between two snapshots as the stable JSON document ``tunnelframe diff
+    --format json`` prints.
+
+    Keys: ``schema`` ("tunnelframe.diff"), ``schema_version`` (1), ``old`` and ``new`` (each
+    ``source``, ``fetched_at`` (ISO 8601 UTC, null when unknown), ``account_ids``,
+    ``tunnels`` (not deleted) and ``connectors``), ``counts`` (``changes``, the total, and
+    one count per kind of change that occurred, :data:`CHANGES`) and ``changes`` (objects
+    with the :data:`DIFF_COLUMNS` keys, null where a value does not apply).
+
+    Examples
+    --------
+    >>> fleet = {"tunnels": [{"id": "t1", "account_tag": "a", "name": "web"}]}
+    >>> doc = diff_document(fleet, {"tunnels": []})
+    >>> doc["schema"], doc["counts"], doc["changes"][0]["change"]
+    ('tunnelframe.diff', {'changes': 1, 'tunnel-removed': 1}, 'tunnel-removed')
+    """
+    before, after = resolve(old), resolve(new)
+    changes = diff_frames(before, after)
+    records = [
+        {k: (None if v is None or pd.isna(v) else str(v)) for k, v in row.items()}
+        for row in changes.to_dict("records")
+    ]
+    return {
+        "schema": DIFF_SCHEMA[0],
+        "schema_version": DIFF_SCHEMA[1],
+        "old": _snapshot_meta(before),
+        "new": _snapshot_meta(after),
+        "counts": {"changes": len(changes), **diff_counts(changes)},
+        "changes": records,
+    }

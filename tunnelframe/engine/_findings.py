@@ -30,13 +30,12 @@ from tunnelframe.colos import (
     pair_ha_report,
 )
 from tunnelframe.engine._releases import Calendar, calendar_view, choose_calendar
-from tunnelframe.engine._source import FleetData, resolve
+from tunnelframe.engine._source import FleetData, resolve, tunnel_ha
 from tunnelframe.history import HistorySummary
 from tunnelframe.versions import config_drift, version_drift, version_summary
 
 __all__ = [
     "FINDINGS_COLUMNS",
-    "MAX_DETAILED_TUNNELS",
     "RULES",
     "Analysis",
     "ColumnKind",
@@ -74,10 +73,6 @@ class FrameRedactor(Protocol):
     """
 
     def frame(self, frame: pd.DataFrame, *, ip_columns: tuple[str, ...] = ()) -> pd.DataFrame: ...
-
-
-#: A larger fleet has its most urgent tunnels detailed; the rest are one row each (and CSV).
-MAX_DETAILED_TUNNELS = 150
 
 
 class Analysis:
@@ -189,27 +184,6 @@ class Analysis:
             "tunnel": {k: ", ".join(v) for k, v in per_tunnel.items()},
         }
 
-    @cached_property
-    def detailed_tunnels(self) -> set[str]:
-        """Ids of the tunnels the report details (and links to): all of a fleet of at most
-        :data:`MAX_DETAILED_TUNNELS`, else the most urgent by their findings, then by name."""
-        live = self.live_tunnels
-        ids = live["tunnel_id"].astype(str)
-        if len(ids) <= MAX_DETAILED_TUNNELS:
-            return set(ids)
-        severity = {"high": 0, "warn": 1, "info": 2}
-        rank: dict[str, int] = {}
-        for rule in RULES:
-            rows = self.rows_of(rule)
-            if rows is None:
-                continue
-            for tid in rows["tunnel_id"].astype(str):
-                rank[tid] = min(rank.get(tid, 9), severity[rule.severity])
-        names = live["tunnel_name"].astype(object).map(lambda v: "" if _missing(v) else str(v))
-        by_name = [t for _, t in sorted(zip(names.str.casefold(), ids, strict=True))]
-        ordered = sorted(by_name, key=lambda t: rank.get(t, 9))
-        return set(ordered[:MAX_DETAILED_TUNNELS])
-
     def rows_of(self, rule: Rule) -> pd.DataFrame | None:
         """The rows that break ``rule``, with their host, sorted by tunnel (cached)."""
         if rule.id not in self._rows:
@@ -259,10 +233,7 @@ class Analysis:
 
     @cached_property
     def ha_tunnels(self) -> pd.DataFrame:
-        frame: pd.DataFrame = ha_report(
-            self.connections, level="tunnel", expected_connections=self.expected_connections
-        )
-        return frame
+        return tunnel_ha(self.connections, expected_connections=self.expected_connections)
 
     @cached_property
     def pair_ha(self) -> pd.DataFrame:
@@ -758,6 +729,7 @@ FINDINGS_COLUMNS = (
     "tunnel_id",
     "tunnel_name",
     "connector_id",
+    "host",
     "message",
 )
 
@@ -819,7 +791,7 @@ def findings_frame(analysis: Analysis, rules: Sequence[Rule]) -> pd.DataFrame:
                     "rule": rule.id,
                     "severity": rule.severity,
                     "title": rule.title,
-                    **{k: _text(row.get(k)) for k in FINDINGS_COLUMNS[3:7]},
+                    **{k: _text(row.get(k)) for k in FINDINGS_COLUMNS[3:8]},
                     "message": one_line(rule.message(analysis, row)),
                 }
             )

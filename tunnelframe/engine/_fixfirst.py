@@ -1,15 +1,24 @@
-"""Which tunnels to fix first: one entry per tunnel that breaks a rule, most urgent first.
+"""Which tunnels to fix first: one row per tunnel breaking a rule, one ranking, one action.
 
-Built from the rows of every rule (:meth:`~tunnelframe.engine.Analysis.rows_of`,
-computed once and shared with the Findings section): a tunnel's row says what is wrong, since
-when (for a down tunnel the time its last connection went, telling a long-dead tunnel, a
-cleanup candidate, from a fresh incident), on which hosts (origin IPs and architecture) and
-what to do. Rows are ranked by severity, then by impact (how many rules and rows the tunnel
-breaks), then by name.
+:func:`fix_first_tunnels` turns the rows of every rule (computed once, shared with the Findings
+section and ``check``) into one row per tunnel: its worst problem, since when (named for what
+the time dates), its hosts and the one thing to do about it, worded for its situation. The
+order is one function, :func:`urgency`, over the frame's columns:
+
+1. whole-tunnel outages (no active connection) down for less than :data:`LONG_DEAD_DAYS`,
+   the ones that lost most connectors first, then the most recent;
+2. the other tunnels by severity (high, warning, info), then by impact (``impact``: the rule
+   rows the tunnel breaks; a measure of what the tunnel serves can replace it), then by name;
+3. cleanup candidates: tunnels down for :data:`LONG_DEAD_DAYS` or more, most recent first.
+
+The report shows the head of this order and details every tunnel it lists
+(:func:`detailed_tunnels`).
+This module decides nothing about layout and never fetches.
 """
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 import pandas as pd
@@ -17,48 +26,118 @@ import pandas as pd
 from tunnelframe._text import plural
 from tunnelframe.engine._findings import RULES, Analysis
 
-__all__ = ["LONG_DEAD_DAYS", "SINCE", "fix_first_tunnels"]
+__all__ = [
+    "FIX_COLUMNS",
+    "LONG_DEAD_DAYS",
+    "MAX_DETAILED_TUNNELS",
+    "SINCE",
+    "detailed_tunnels",
+    "fix_first_tunnels",
+    "urgency",
+]
 
 #: A tunnel down for at least this many days is a cleanup candidate, not an incident.
 LONG_DEAD_DAYS = 30
+#: A larger fleet has the head of the fix-first order detailed; the rest are one row each.
+MAX_DETAILED_TUNNELS = 150
 
-_STARTED = "the connector's start (run_at)"
-_SET_UP = "the newest start (run_at) of its active connectors: its connectors have run as now since"
-#: What the "Since" column means per rule: the earliest time the API lets us date the problem
-#: from. The API keeps no history, so most are lower bounds of how long the state has held.
-SINCE: dict[str, str] = {
-    "unsupported": f"{_STARTED}: it has run this version since",
-    "releases-behind": f"{_STARTED}: it has run this version since",
-    "degraded": "the oldest opened_at of its connections pending reconnect, else "
-    f"{_STARTED}; the API does not say when a connection dropped",
-    "reconnecting": f"the oldest opened_at of its connections pending reconnect, else {_STARTED}",
-    "down": "when its last connection went (conns_inactive_at)",
-    "single-connector": _SET_UP,
-    "single-colo": _SET_UP,
-    "pair-ha": _SET_UP,
-    "config-drift": f"{_STARTED}; it may have fallen behind later",
-    "fetch-errors": "when the snapshot was fetched",
+#: Columns of :func:`fix_first_tunnels`, in order.
+FIX_COLUMNS = (
+    "account_id",
+    "tunnel_id",
+    "tunnel_name",
+    "severity",
+    "outage",
+    "rule",
+    "rules",
+    "what",
+    "since_at",
+    "since",
+    "hosts",
+    "action",
+    "connectors_lost",
+    "down_days",
+    "impact",
+)
+
+_SEVERITY = {"high": 0, "warn": 1, "info": 2}
+#: Which of a tunnel's problems is its worst, when several are equally severe: the one that
+#: takes most away now.
+_WORST = (
+    "down",
+    "fetch-errors",
+    "pair-ha",
+    "degraded",
+    "unsupported",
+    "reconnecting",
+    "single-connector",
+    "single-colo",
+    "releases-behind",
+    "config-drift",
+)
+_EGRESS = "check the hosts' egress to the edge (outbound 7844, QUIC or HTTP/2)"
+#: The one thing to do about a tunnel whose worst problem is this rule (outages: see _outage).
+_ACTION = {
+    "fetch-errors": "fetch again; if it persists, check the token's Cloudflare Tunnel Read access",
+    "pair-ha": "bring a second WARP Connector member up so that one stays active, one passive",
+    "degraded": f"{_EGRESS}, then restart cloudflared if connections do not come back",
+    "unsupported": "upgrade cloudflared on these hosts: this version is out of support",
+    "reconnecting": "look again in a few minutes: a reconnect is usually transient",
+    "single-connector": "run a second replica of cloudflared on another host",
+    "single-colo": f"{_EGRESS}: cloudflared spreads over two regions when it reaches both",
+    "releases-behind": "upgrade cloudflared on these hosts",
+    "config-drift": "restart the connector so it applies the tunnel's newest configuration",
 }
-
-_RANK = {"high": 0, "warn": 1, "info": 2}
+#: What a row's "Since" dates, per rule: the earliest time the API lets us date the problem
+#: from (it keeps no history, so most are lower bounds of how long the state has held).
+SINCE: dict[str, str] = {
+    "unsupported": "on this version since",
+    "releases-behind": "on this version since",
+    "degraded": "reconnect pending since",
+    "reconnecting": "reconnect pending since",
+    "down": "down since",
+    "single-connector": "like this since",
+    "single-colo": "like this since",
+    "pair-ha": "like this since",
+    "config-drift": "connector up since",
+    "fetch-errors": "fetch failed at",
+}
 
 
 def _missing(value: Any) -> bool:
     return value is None or bool(pd.isna(value))
 
 
-def _down_words(days: Any) -> str:
-    if _missing(days):
-        return "down (since an unknown time)"
-    if days >= LONG_DEAD_DAYS:
-        return f"down for {plural(round(days), 'day')}: long dead, a cleanup candidate"
+def _span(days: float) -> str:
     if days < 1:
         minutes = days * 24 * 60
-        span = (
+        return (
             plural(round(minutes), "minute") if minutes < 120 else plural(round(days * 24), "hour")
         )
-        return f"down for {span}: a fresh incident"
-    return f"down for {plural(round(days), 'day')}"
+    return plural(round(days), "day")
+
+
+def _outage(days: Any, lost: int) -> tuple[str, str, str]:
+    """(outage kind, what is wrong, what to do) for a tunnel with no active connection."""
+    unknown = _missing(days)
+    if not unknown and days >= LONG_DEAD_DAYS:
+        return (
+            "cleanup",
+            f"down for {_span(days)}: a cleanup candidate",
+            "delete the tunnel if nothing uses it any more; else restart cloudflared on its hosts",
+        )
+    down = "down (since an unknown time)" if unknown else f"down for {_span(days)}"
+    if lost == 0:
+        return (
+            "live",
+            f"{down}: no connector is running",
+            "start cloudflared for this tunnel on its host: no connector is listed",
+        )
+    return (
+        "live",
+        f"{down}: {plural(lost, 'connector')} without a connection",
+        f"restart cloudflared on its hosts; {_EGRESS}",
+    )
 
 
 def _connector_times(a: Analysis) -> tuple[dict[Any, Any], dict[Any, Any], dict[Any, Any]]:
@@ -66,14 +145,13 @@ def _connector_times(a: Analysis) -> tuple[dict[Any, Any], dict[Any, Any], dict[
     (account, tunnel) -> newest run_at of its connectors holding an active connection."""
     c = a.connections
     keys = ["account_id", "tunnel_id", "connector_id"]
-    frame = pd.DataFrame(
-        {k: c[k].astype(object).map(lambda v: None if _missing(v) else str(v)) for k in keys}
-    ).assign(
+    frame = pd.DataFrame({k: c[k].astype(object).astype(str) for k in keys}).assign(
         run_at=c["run_at"],
         opened_at=c["opened_at"],
         pending=c["is_pending_reconnect"].fillna(False).astype(bool),
+        known=c["connector_id"].notna().to_numpy(),
     )
-    frame = frame[frame["connector_id"].notna()]
+    frame = frame[frame["known"]]
     run = frame.groupby(keys)["run_at"].min().dropna().to_dict()
     pending = frame[frame["pending"]].groupby(keys)["opened_at"].min().dropna().to_dict()
     active = frame[~frame["pending"] & frame["opened_at"].notna()]
@@ -81,32 +159,45 @@ def _connector_times(a: Analysis) -> tuple[dict[Any, Any], dict[Any, Any], dict[
     return run, pending, newest
 
 
-def _since(a: Analysis, rule_id: str, row: dict[Any, Any], times: tuple[Any, ...]) -> Any:
-    """When ``row`` of rule ``rule_id`` began, as :data:`SINCE` says; None when unknown."""
+def _since(
+    a: Analysis, rule_id: str, row: dict[Any, Any], times: tuple[Any, ...]
+) -> tuple[pd.Timestamp | None, str]:
+    """When ``row`` of rule ``rule_id`` began (None when unknown), and what that time is."""
     run, pending, newest = times
     tunnel = (str(row.get("account_id")), str(row.get("tunnel_id")))
     connector = (*tunnel, str(row.get("connector_id")))
     value: Any
+    said = SINCE.get(rule_id, "since")
     if rule_id == "down":
         value = row.get("conns_inactive_at")
     elif rule_id == "fetch-errors":
         value = a.data.as_of if a.data.fetched_at is None else a.data.fetched_at
     elif rule_id in ("degraded", "reconnecting"):
-        value = pending.get(connector, run.get(connector))
+        # the API does not say when a connection dropped: a pending reconnect's opened_at is
+        # the best date, else the connector's start
+        value = pending.get(connector)
+        if _missing(value):
+            value, said = run.get(connector), "connector up since"
+        else:
+            said = "reconnect pending since"
     elif rule_id in ("single-connector", "single-colo", "pair-ha"):
         value = newest.get(tunnel)
     else:
         value = run.get(connector)
-    return None if _missing(value) else pd.Timestamp(value)
+    return (None if _missing(value) else pd.Timestamp(value)), said
 
 
-def fix_first_tunnels(a: Analysis) -> list[dict[str, Any]]:
-    """One entry per tunnel with a finding, most urgent first: by severity, then impact.
+_CACHE: weakref.WeakKeyDictionary[Analysis, pd.DataFrame] = weakref.WeakKeyDictionary()
 
-    Each entry holds the tunnel's ``name`` and ``tunnel_id``, ``rank`` (0 high, 1 warn,
-    2 info), the ``rules`` it breaks (ids, rule order), ``n_rows``, ``hosts``, ``advice``
-    (each action once), ``since`` (its most severe finding's oldest row, as :data:`SINCE`
-    says; None when unknown) and ``what`` (one phrase per rule).
+
+def fix_first_tunnels(a: Analysis) -> pd.DataFrame:
+    """One row per tunnel breaking a rule, in fix-first order (:func:`urgency`); cached.
+
+    ``rule`` is the tunnel's worst problem and ``what`` lists every problem, worst first;
+    ``since_at`` dates the worst problem and ``since`` says what that time is ("down since");
+    ``action`` is the one thing to do about the worst problem; ``outage`` is ``live`` (no
+    active connection for less than :data:`LONG_DEAD_DAYS`), ``cleanup`` or NA;
+    ``impact`` counts the rule rows the tunnel breaks.
 
     Examples
     --------
@@ -114,10 +205,16 @@ def fix_first_tunnels(a: Analysis) -> list[dict[str, Any]]:
     >>> fleet = {"tunnels": [{"id": "t1", "account_tag": "a", "name": "web",
     ...     "status": "healthy", "connectors": [{"id": "c1", "version": "2024.1.0", "conns": [
     ...         {"id": f"x{i}", "colo_name": "DFW"} for i in range(4)]}]}]}
-    >>> [(t["name"], t["rules"]) for t in fix_first_tunnels(Analysis(resolve(fleet)))]
-    [('web', ['unsupported', 'single-connector', 'single-colo'])]
+    >>> fix = fix_first_tunnels(Analysis(resolve(fleet)))
+    >>> fix.loc[0, "rules"]
+    ['unsupported', 'single-connector', 'single-colo']
+    >>> fix.loc[0, "action"]
+    'upgrade cloudflared on these hosts: this version is out of support'
     """
+    if a in _CACHE:
+        return _CACHE[a]
     times = _connector_times(a)
+    order = {rid: i for i, rid in enumerate(_WORST)}
     tunnels: dict[tuple[str, str], dict[str, Any]] = {}
     for rule in RULES:
         found = a.rows_of(rule)
@@ -128,51 +225,141 @@ def fix_first_tunnels(a: Analysis) -> list[dict[str, Any]]:
             t = tunnels.setdefault(
                 key,
                 {
-                    "name": row.get("tunnel_name"),
-                    "tunnel_id": row.get("tunnel_id"),
-                    "rank": 9,
-                    "rules": [],
-                    "n_rows": 0,
+                    "account_id": key[0],
+                    "tunnel_id": key[1],
+                    "tunnel_name": row.get("tunnel_name"),
+                    "found": {},
                     "hosts": [],
-                    "advice": [],
-                    "since": None,
-                    "since_rank": 9,
-                    "what": [],
+                    "impact": 0,
+                    "down": None,
                 },
             )
-            t["rank"] = min(t["rank"], _RANK[rule.severity])
-            # the row dates its most severe finding, from the oldest of that finding's rows
-            since = _since(a, rule.id, row, times)
-            if since is not None and (
-                _RANK[rule.severity] < t["since_rank"]
-                or (_RANK[rule.severity] == t["since_rank"] and since < t["since"])
-            ):
-                t["since"], t["since_rank"] = since, _RANK[rule.severity]
-            t["n_rows"] += 1
-            if rule.id not in t["rules"]:
-                t["rules"].append(rule.id)
-                what = rule.title
-                if rule.id == "down":
-                    inactive: Any = row.get("conns_inactive_at")
-                    days = (
-                        None
-                        if _missing(inactive)
-                        else (a.data.as_of - pd.Timestamp(inactive)).total_seconds() / 86400
-                    )
-                    what = _down_words(days)
-                t["what"].append(what)
-                # each action once per row, however many rules ask for it
-                given = {one.casefold() for one in t["advice"]}
-                t["advice"].extend(x for x in rule.advice if x.casefold() not in given)
+            mine = t["found"].setdefault(
+                rule.id, {"rule": rule, "since": None, "said": SINCE.get(rule.id, "since")}
+            )
+            since, said = _since(a, rule.id, row, times)
+            if since is not None and (mine["since"] is None or since < mine["since"]):
+                mine["since"], mine["said"] = since, said
+            t["impact"] += 1
+            if rule.id == "down":
+                t["down"] = row
             for host in str(row.get("host") or "").split(", "):
                 if host and host not in t["hosts"]:
                     t["hosts"].append(host)
-    ranked = sorted(
-        tunnels.values(),
-        key=lambda t: (t["rank"], -len(t["rules"]), -t["n_rows"], _sort_name(t["name"])),
+    records = []
+    for t in tunnels.values():
+        problems: list[dict[str, Any]] = sorted(
+            t["found"].values(),
+            key=lambda f: (_SEVERITY[f["rule"].severity], order.get(f["rule"].id, 99)),
+        )
+        worst = problems[0]["rule"]
+        hosts = ", ".join(t["hosts"])
+        whats = [f["rule"].title for f in problems]
+        outage, lost, days = None, 0, None
+        if t["down"] is not None:
+            down = t["down"]
+            lost = int(down.get("n_connectors") or 0)
+            inactive = down.get("conns_inactive_at")
+            days = (
+                None
+                if _missing(inactive)
+                else (a.data.as_of - pd.Timestamp(inactive)).total_seconds() / 86400
+            )
+            outage, said, action = _outage(days, lost)
+            ids = [f["rule"].id for f in problems]
+            whats[ids.index("down")] = said
+            if "degraded" in ids:  # its connectors are down: the same outage, said once
+                del whats[ids.index("degraded")]
+        else:
+            action = _ACTION.get(worst.id, "; ".join(worst.advice))
+        records.append(
+            {
+                "account_id": t["account_id"],
+                "tunnel_id": t["tunnel_id"],
+                "tunnel_name": t["tunnel_name"],
+                "severity": worst.severity,
+                "outage": outage,
+                "rule": worst.id,
+                "rules": [f["rule"].id for f in problems],
+                "what": "; ".join(whats),
+                "since_at": problems[0]["since"],
+                "since": problems[0]["said"],
+                "hosts": hosts,
+                "action": action,
+                "connectors_lost": lost,
+                "down_days": days,
+                "impact": t["impact"],
+            }
+        )
+    frame = pd.DataFrame.from_records(records, columns=list(FIX_COLUMNS))
+    frame["since_at"] = pd.to_datetime(frame["since_at"], utc=True)
+    frame["down_days"] = pd.to_numeric(frame["down_days"]).astype("float64")
+    frame = frame.iloc[urgency(frame)].reset_index(drop=True)
+    _CACHE[a] = frame
+    return frame
+
+
+def urgency(frame: pd.DataFrame) -> list[int]:
+    """The fix-first order of ``frame``'s rows (:func:`fix_first_tunnels` columns): positions, most
+    urgent first. The one place the order is decided; see the module's docstring.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"outage": [None, "cleanup", "live"],
+    ...     "severity": ["warn", "high", "high"], "connectors_lost": [0, 2, 2],
+    ...     "down_days": [None, 90.0, 0.1], "impact": [1, 1, 1],
+    ...     "tunnel_name": ["a", "b", "c"], "tunnel_id": ["1", "2", "3"]})
+    >>> urgency(frame)
+    [2, 0, 1]
+    """
+    outage = frame["outage"].astype(object)
+    group = [
+        0 if o == "live" else 4 if o == "cleanup" else 1 + _SEVERITY[str(s)]
+        for o, s in zip(outage, frame["severity"], strict=True)
+    ]
+    # the most recent outage first: a larger down_days is older (unknown: oldest)
+    recency = frame["down_days"].astype("float64").fillna(float("inf"))
+    names = frame["tunnel_name"].astype(object).map(lambda v: "" if _missing(v) else str(v))
+    keys = pd.DataFrame(
+        {
+            "group": group,
+            "lost": -frame["connectors_lost"].astype("int64"),
+            "recency": recency,
+            "impact": -frame["impact"].astype("int64"),
+            "name": names.str.casefold(),
+            "id": frame["tunnel_id"].astype(str),
+        }
     )
-    return ranked
+    # Outages rank by what they lost, then recency; the others by impact (lost and recency
+    # are equal there: 0 and unknown).
+    ordered = keys.sort_values(
+        ["group", "lost", "recency", "impact", "name", "id"], kind="stable"
+    ).index
+    return [int(i) for i in ordered]
 
 
-def _sort_name(name: Any) -> str:
-    return ("(unnamed)" if _missing(name) or str(name) == "" else str(name)).casefold()
+def detailed_tunnels(a: Analysis) -> set[str]:
+    """Ids of the tunnels the report details (and links to): every live tunnel of a fleet of
+    at most :data:`MAX_DETAILED_TUNNELS`, else the head of the fix-first order (and, when it
+    is shorter, the first healthy tunnels by name).
+
+    Examples
+    --------
+    >>> from tunnelframe.engine import Analysis, resolve
+    >>> detailed_tunnels(Analysis(resolve({"tunnels": [{"id": "t1", "account_tag": "a"}]})))
+    {'t1'}
+    """
+    live = a.live_tunnels
+    ids = live["tunnel_id"].astype(str)
+    if len(ids) <= MAX_DETAILED_TUNNELS:
+        return set(ids)
+    head = fix_first_tunnels(a)["tunnel_id"].astype(str).tolist()[:MAX_DETAILED_TUNNELS]
+    chosen = set(head)
+    if len(chosen) < MAX_DETAILED_TUNNELS:
+        names = live["tunnel_name"].astype(object).map(lambda v: "" if _missing(v) else str(v))
+        for _, tid in sorted(zip(names.str.casefold(), ids, strict=True)):
+            if len(chosen) >= MAX_DETAILED_TUNNELS:
+                break
+            chosen.add(tid)
+    return chosen

@@ -10,6 +10,7 @@ and ``errors`` is None, which the sections say rather than guess. Nothing here f
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,7 +19,9 @@ from typing import Any
 import pandas as pd
 
 from tunnelframe._checks import _utc
+from tunnelframe._errors import PartialFleetWarning
 from tunnelframe._types import FleetSource, TimeLike
+from tunnelframe.colos import ha_report
 from tunnelframe.frames import (
     CONNECTIONS_SCHEMA,
     connections_frame,
@@ -29,7 +32,7 @@ from tunnelframe.frames import (
 )
 from tunnelframe.snapshot import Snapshot, load_snapshot
 
-__all__ = ["ERROR_COLUMNS", "KINDS", "FleetData", "resolve"]
+__all__ = ["ERROR_COLUMNS", "KINDS", "FleetData", "resolve", "tunnel_ha"]
 
 #: Columns of the fetch-errors frame, as ``Snapshot.errors_frame()`` gives them.
 ERROR_COLUMNS = ("account_id", "tunnel_id", "tunnel_name", "status", "codes", "message")
@@ -180,3 +183,19 @@ def _now() -> pd.Timestamp:
 
 def _accounts(frame: pd.DataFrame) -> tuple[str, ...]:
     return tuple(sorted(str(a) for a in frame["account_id"].dropna().unique()))
+
+
+def tunnel_ha(connections: pd.DataFrame, *, expected_connections: int = 4) -> pd.DataFrame:
+    """``ha_report(connections, level="tunnel")`` of the tunnels with connectors.
+
+    The engine knows whether its tunnel list is complete (``FleetData.tunnels_complete``,
+    the down rule reads the tunnels frame itself) and says so in the report, so the
+    :class:`~tunnelframe.PartialFleetWarning` meant for a caller who passed a frame is
+    silenced here.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PartialFleetWarning)
+        report: pd.DataFrame = ha_report(
+            connections, level="tunnel", expected_connections=expected_connections
+        )
+    return report

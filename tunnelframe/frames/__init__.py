@@ -79,6 +79,7 @@ from tunnelframe.frames._columns import (
 from tunnelframe.frames._payload import _Payload
 from tunnelframe.frames._rebuild import (
     ACTIVE_SQL,
+    PENDING_SQL,
     connection_flags,
     connectors_from_connections,
     edge_strings,
@@ -95,6 +96,7 @@ __all__ = [
     "ACTIVE_SQL",
     "CONNECTIONS_SCHEMA",
     "CONNECTORS_SCHEMA",
+    "PENDING_SQL",
     "TUNNELS_SCHEMA",
     "connection_flags",
     "connections_frame",
@@ -307,4 +309,5 @@ def tunnels_frame(data: Any) -> pd.DataFrame:
     known = p.tunnel_known
     columns["n_connectors"] = pd.arrays.IntegerArray(n_connectors, ~(known & p.tunnel_countable))
     columns["n_connections"] = pd.arrays.IntegerArray(n_connections, ~known)
+    columns["observed_at"] = _take_times(t["observed_at"], None)
     return _frame(columns)

@@ -561,7 +561,13 @@ class _Payload:
             ("config_src", "config_src"),
         ):
             self.tunnel[name] = _codes(_strings(_field(objs, key), at(key)))
-        for key in ("created_at", "deleted_at", "conns_active_at", "conns_inactive_at"):
+        for key in (
+            "created_at",
+            "deleted_at",
+            "conns_active_at",
+            "conns_inactive_at",
+            "observed_at",
+        ):
             self.tunnel[key] = _times(_strings(_field(objs, key), at(key)))
         self.tunnel["remote_config"] = _bools(
             _booleans(_field(objs, "remote_config"), at("remote_config"))

@@ -16,6 +16,7 @@ from tunnelframe.frames._schema import _TEXT, CONNECTORS_SCHEMA, TUNNELS_SCHEMA
 
 __all__ = [
     "ACTIVE_SQL",
+    "PENDING_SQL",
     "connection_flags",
     "connectors_from_connections",
     "edge_strings",
@@ -23,12 +24,13 @@ __all__ = [
 ]
 
 
+_IS_CONNECTION_SQL = "(connection_id IS NOT NULL OR colo_name IS NOT NULL)"
+_PENDING_FLAG_SQL = "coalesce(CAST(is_pending_reconnect AS BOOLEAN), false)"
 #: :func:`connection_flags`' definition of an active connection, for SQL over a connections
 #: table (the history queries).
-ACTIVE_SQL = (
-    "(connection_id IS NOT NULL OR colo_name IS NOT NULL) "
-    "AND NOT coalesce(CAST(is_pending_reconnect AS BOOLEAN), false)"
-)
+ACTIVE_SQL = f"{_IS_CONNECTION_SQL} AND NOT {_PENDING_FLAG_SQL}"
+#: :func:`connection_flags`' definition of a pending reconnect, for SQL.
+PENDING_SQL = f"{_IS_CONNECTION_SQL} AND {_PENDING_FLAG_SQL}"
 
 
 def connection_flags(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:

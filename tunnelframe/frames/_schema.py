@@ -95,6 +95,8 @@ TUNNELS_SCHEMA: dict[str, str | pd.ArrowDtype] = {
     "metadata": "object",
     "n_connectors": "Int64",
     "n_connections": "Int64",
+    # Added for incremental refresh, after every older column so that none moves.
+    "observed_at": _TIME,
 }
 
 #: What each column of the frames above means and when it is NA, as ``column: (meaning, when
@@ -228,6 +230,12 @@ _COLUMN_NOTES: dict[str, tuple[str, str]] = {
         "Not reported.",
     ),
     "metadata": ("The tunnel's free-form ``metadata`` object, as a dict.", "None: not reported."),
+    "observed_at": (
+        "When the tunnel's connectors were read (UTC): the snapshot's ``fetched_at`` for a full "
+        "read, earlier for a tunnel an incremental refresh carried forward. Connection ages and "
+        "other times of its connectors are as of this moment.",
+        "NaT: a payload that is no tunnelframe snapshot (the API has no such field).",
+    ),
     "n_connectors": (
         "The tunnel's connectors (in a fleet, 0 when it has none), or the distinct "
         "``client_id`` of its deprecated ``connections`` array.",

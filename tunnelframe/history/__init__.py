@@ -51,6 +51,14 @@ simulator) and must never load a whole store into pandas behind the caller's bac
 
 from __future__ import annotations
 
+from tunnelframe.history._iceberg import (
+    ICEBERG_SCHEME,
+    IcebergHistory,
+    compact_iceberg,
+    export_iceberg,
+    iceberg_history,
+    load_latest,
+)
 from tunnelframe.history._layout import (
     FORMAT_VERSION,
     StoreInfo,
@@ -74,18 +82,24 @@ from tunnelframe.history._summary import HistorySummary, history_summary, lost_s
 __all__ = [
     "FORMAT_VERSION",
     "HA_STATES",
+    "ICEBERG_SCHEME",
     "STORE_SCHEMA",
     "HistorySummary",
+    "IcebergHistory",
     "StoreInfo",
     "StoreWarning",
     "append_snapshot",
     "colo_shifts",
     "compact_history",
+    "compact_iceberg",
     "connector_churn",
+    "export_iceberg",
     "ha_episodes",
     "ha_timeline",
     "history_summary",
+    "iceberg_history",
     "load_history",
+    "load_latest",
     "lost_second_colo",
     "migrate_history",
     "store_info",

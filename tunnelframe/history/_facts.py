@@ -24,7 +24,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from tunnelframe.frames import ACTIVE_SQL
+from tunnelframe.colos import EXPECTED_CONNECTIONS
+from tunnelframe.frames import ACTIVE_SQL, PENDING_SQL
 
 if TYPE_CHECKING:
     import duckdb
@@ -50,7 +51,10 @@ SELECT
     CAST(run_at AS TIMESTAMPTZ) AS run_at,
     CAST(colo_name AS VARCHAR) AS colo_name,
     CAST(origin_ip AS VARCHAR) AS origin_ip,
-    {ACTIVE_SQL} AS active
+    CAST(tun_type AS VARCHAR) AS tun_type,
+    CAST(ha_status AS VARCHAR) AS ha_status,
+    {ACTIVE_SQL} AS active,
+    {PENDING_SQL} AS pending
 FROM {{source}}
 """
 
@@ -84,15 +88,50 @@ SELECT account_id, tunnel_id, host, fetched_at, any_value(tunnel_name) AS tunnel
 FROM {prefix}conn GROUP BY account_id, tunnel_id, host, fetched_at
 """
 
-_TUNNELS = """
+# Per connector at each snapshot: its active and pending connections, and whether a restart
+# left it behind (``replaced``: only pending reconnects while a newer connector of its tunnel
+# is up, or run times unknown), as tunnelframe.colos judges it; then the counts the HA rules
+# (tunnelframe.colos.TUNNEL_HA_RULES, PAIR_HA_RULES) read, per tunnel.
+_TUNNELS = f"""
+WITH per_connector AS (
+    SELECT account_id, tunnel_id, fetched_at, connector_id,
+        count(*) FILTER (WHERE active) AS a, count(*) FILTER (WHERE pending) AS p,
+        any_value(run_at) AS run_at, any_value(ha_status) AS ha_status
+    FROM h WHERE connector_id IS NOT NULL
+    GROUP BY account_id, tunnel_id, fetched_at, connector_id
+),
+judged AS (
+    SELECT *, a = 0 AND p > 0 AND bool_or(a > 0) OVER t
+        AND coalesce(max(CASE WHEN a > 0 THEN run_at END) OVER t > run_at, true) AS replaced
+    FROM per_connector WINDOW t AS (PARTITION BY account_id, tunnel_id, fetched_at)
+),
+members AS (
+    SELECT account_id, tunnel_id, fetched_at,
+        count(*) FILTER (WHERE a < {EXPECTED_CONNECTIONS} AND NOT replaced) AS n_short,
+        count(*) FILTER (WHERE ha_status = 'active') AS n_members_active,
+        count(*) FILTER (WHERE ha_status = 'passive') AS n_members_passive
+    FROM judged GROUP BY account_id, tunnel_id, fetched_at
+)
 SELECT account_id, tunnel_id, fetched_at, any_value(tunnel_name) AS tunnel_name,
     coalesce(list(DISTINCT colo_name ORDER BY colo_name)
         FILTER (WHERE active AND colo_name IS NOT NULL), []) AS colos,
     count(DISTINCT connector_id) FILTER (WHERE active) AS n_connectors,
     count(DISTINCT colo_name) FILTER (WHERE active) AS n_colos,
-    coalesce(bool_or(tunnel_status = 'degraded'), false) AS degraded
-FROM h GROUP BY account_id, tunnel_id, fetched_at
+    coalesce(bool_or(tunnel_status = 'degraded'), false) AS degraded,
+    count(*) FILTER (WHERE active) AS n_active,
+    coalesce(any_value(m.n_short), 0) AS n_short,
+    coalesce(bool_or(tun_type = 'warp_connector'), false) AS pair,
+    coalesce(any_value(m.n_members_active), 0) AS n_members_active,
+    coalesce(any_value(m.n_members_passive), 0) AS n_members_passive
+FROM h LEFT JOIN members m USING (account_id, tunnel_id, fetched_at)
+GROUP BY account_id, tunnel_id, fetched_at
 """
+
+# What a tunnel's run records: a run ends when any of these changes.
+_TUNNEL_KEYS = (
+    "account_id, tunnel_id, tunnel_name, colos, n_connectors, n_colos, degraded, n_active, "
+    "n_short, pair, n_members_active, n_members_passive"
+)
 
 _DERIVE = [
     (
@@ -133,10 +172,7 @@ _DERIVE = [
     ),
     (
         "tunnels",
-        _runs(
-            _TUNNELS,
-            "account_id, tunnel_id, tunnel_name, colos, n_connectors, n_colos, degraded",
-        ),
+        _runs(_TUNNELS, _TUNNEL_KEYS),
     ),
 ]
 
@@ -157,7 +193,7 @@ def derive_facts(con: duckdb.DuckDBPyConnection, source: str, prefix: str = "d_"
 RUN_KEYS = {
     "connectors": "account_id, tunnel_id, connector_id, tunnel_name, version, started, host",
     "hosts": "account_id, tunnel_id, host, tunnel_name, connector_id, version",
-    "tunnels": "account_id, tunnel_id, tunnel_name, colos, n_connectors, n_colos, degraded",
+    "tunnels": _TUNNEL_KEYS,
 }
 
 

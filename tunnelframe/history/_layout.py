@@ -39,7 +39,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from tunnelframe._checks import _utc
-from tunnelframe._errors import TunnelframeError
+from tunnelframe._errors import TunnelframeError, TunnelframeWarning
 from tunnelframe._io import atomic_write
 from tunnelframe._types import StoreLike
 from tunnelframe.history._facts import FACT_KINDS, derive_facts, merge_runs_sql
@@ -69,7 +69,7 @@ SORT_KEYS = ("tunnel_id", "connector_id", "connection_id")
 _SORT = ", ".join((*SORT_KEYS, "fetched_at"))
 
 
-class StoreWarning(UserWarning):
+class StoreWarning(TunnelframeWarning):
     """A file in a history store that tunnelframe did not write, ignored.
 
     Examples

@@ -19,8 +19,16 @@ from tunnelframe._checks import _BOOL
 from tunnelframe._errors import TunnelframeError
 from tunnelframe._types import HistoryLike
 from tunnelframe._versionorder import _order_version_columns
+from tunnelframe.colos import (
+    EXPECTED_CONNECTIONS,
+    HA_STATES,
+    PAIR_HA_RULES,
+    TUNNEL_HA_RULES,
+    ha_states_sql,
+)
 from tunnelframe.history import _layout
 from tunnelframe.history._facts import FACT_KINDS, derive_facts
+from tunnelframe.history._iceberg import IcebergHistory
 from tunnelframe.history._schema import STORE_SCHEMA
 from tunnelframe.versions import parse_version
 
@@ -36,13 +44,12 @@ __all__ = [
     "version_rollout",
 ]
 
-History = HistoryLike
+#: A store path, a history frame, or an Iceberg table (:class:`IcebergHistory`).
+History = HistoryLike | IcebergHistory
 
 _TIME = pd.DatetimeTZDtype("us", "UTC")
 _TEXT = pd.ArrowDtype(pa.string())
 
-#: States of :func:`ha_episodes`, from worst to best; a snapshot takes the first that applies.
-HA_STATES = ("down", "single_connector", "single_colo", "degraded", "ha")
 
 # Snapshots of each account in order: a snapshot is compared with its account's previous one.
 _SEQ = """
@@ -60,7 +67,11 @@ def _connect(history: History, plan: _layout.Plan | None) -> duckdb.DuckDBPyConn
 
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
-    if plan is None:
+    iceberg: dict[str, pa.Table] = {}
+    rows: Any
+    if isinstance(history, IcebergHistory):
+        rows, iceberg = history.sources()
+    elif plan is None:
         assert isinstance(history, pd.DataFrame)
         missing = [c for c in ("fetched_at", "account_id", "tunnel_id") if c not in history]
         if missing:
@@ -68,7 +79,7 @@ def _connect(history: History, plan: _layout.Plan | None) -> duckdb.DuckDBPyConn
                 f"history frame lacks column(s) {', '.join(missing)}: pass a store path or a "
                 "frame from tunnelframe.load_history"
             )
-        rows: Any = _arrow(history)
+        rows = _arrow(history)
     else:
         files = plan.dirty_rows()
         rows = _parquet(con, files, schema=STORE_SCHEMA) if files else STORE_SCHEMA.empty_table()
@@ -79,7 +90,13 @@ def _connect(history: History, plan: _layout.Plan | None) -> duckdb.DuckDBPyConn
     derive_facts(con, "rows")
     for kind in FACT_KINDS:
         stored = [] if plan is None else plan.facts(kind)
-        if stored:
+        if kind in iceberg:
+            con.register(f"stored_{kind}", iceberg[kind])
+            con.execute(
+                f"CREATE TEMP VIEW f_{kind} AS "
+                f"SELECT * FROM d_{kind} UNION ALL BY NAME SELECT * FROM stored_{kind}"
+            )
+        elif stored:
             facts = _parquet(con, stored)
             if isinstance(facts, duckdb.DuckDBPyRelation):
                 facts.create_view(f"stored_{kind}")
@@ -113,6 +130,7 @@ def _parquet(con: duckdb.DuckDBPyConnection, files: list[Path], schema: Any = No
 _VIEW_COLUMNS = (
     "fetched_at", "account_id", "tunnel_id", "tunnel_name", "tunnel_status", "connector_id",
     "version", "run_at", "connection_id", "colo_name", "is_pending_reconnect", "origin_ip",
+    "tun_type", "ha_status",
 )  # fmt: skip
 
 
@@ -145,7 +163,7 @@ def _run(history: History, sql: str, dtypes: dict[str, Any]) -> pd.DataFrame:
             if con is not None:
                 con.close()
 
-    if isinstance(history, pd.DataFrame):
+    if isinstance(history, pd.DataFrame | IcebergHistory):
         table = read(None)
     else:
         table = _layout.read_consistent(history, read)
@@ -487,20 +505,35 @@ def colo_shifts(history: History) -> pd.DataFrame:
     )
 
 
+def _flag_sql(state: str) -> str:
+    """Whether a tunnel's rule for ``state`` holds (set whatever its state), as SQL."""
+    tunnel, pair = dict(TUNNEL_HA_RULES), dict(PAIR_HA_RULES)
+    return f"CASE WHEN pair THEN {pair.get(state, 'false')} ELSE {tunnel[state]} END"
+
+
 # HA facts of each tunnel at each snapshot, and how long they held: until the account's next
-# snapshot (the last snapshot of an account holds for no time).
-_STATES_CTE = """
-WITH states AS (
+# snapshot (the last snapshot of an account holds for no time). The state comes from the rule
+# tables ha_report uses (tunnelframe.colos.TUNNEL_HA_RULES; WARP Connector pairs by
+# PAIR_HA_RULES). Facts compacted before they recorded n_active and n_short read as cloudflared
+# holding its expected connections and "degraded" as the API said.
+_STATES_CTE = f"""
+WITH counted AS (
+    SELECT t.* REPLACE (
+            coalesce(t.n_active, {EXPECTED_CONNECTIONS} * t.n_connectors) AS n_active,
+            coalesce(t.n_short, CASE WHEN t.degraded THEN 1 ELSE 0 END) AS n_short,
+            coalesce(t.pair, false) AS pair,
+            coalesce(t.n_members_active, 0) AS n_members_active,
+            coalesce(t.n_members_passive, 0) AS n_members_passive
+        ),
+        t.n_connectors AS n_active_connectors
+    FROM f_tunnels t
+),
+states AS (
     SELECT t.*, coalesce(s.next_at, t.last_at) AS end_at,
         epoch(coalesce(s.next_at, t.last_at) - t.first_at) / 3600.0 AS hours,
-        CASE
-            WHEN n_connectors = 0 THEN 'down'
-            WHEN n_connectors = 1 THEN 'single_connector'
-            WHEN n_colos = 1 THEN 'single_colo'
-            WHEN degraded THEN 'degraded'
-            ELSE 'ha'
-        END AS state
-    FROM f_tunnels t JOIN seq s ON s.account_id = t.account_id AND s.fetched_at = t.last_at
+        CASE WHEN pair THEN {ha_states_sql(PAIR_HA_RULES)}
+            ELSE {ha_states_sql(TUNNEL_HA_RULES)} END AS state
+    FROM counted t JOIN seq s ON s.account_id = t.account_id AND s.fetched_at = t.last_at
 )"""
 
 
@@ -508,10 +541,14 @@ def ha_timeline(history: History) -> pd.DataFrame:
     """Per tunnel, the time spent down, on a single connector, in a single colo or degraded.
 
     At each snapshot a tunnel is *down* (no active connection), *single connector* (one
-    connector with active connections), *single colo* (all active connections in one colo) or
-    *degraded* (the API reported ``status`` ``degraded``); the counts overlap (one connector in
-    one colo is both). What a snapshot shows holds until the account's next snapshot, so the
-    hours add up over the store; the last snapshot adds no time.
+    connector with active connections), *degraded* (a connector, not one a restart left
+    behind, short of 4 active connections) or *single colo* (two or more active connections,
+    all in one colo), as :func:`tunnelframe.ha_report` judges a snapshot (the same rule table,
+    :data:`tunnelframe.colos.TUNNEL_HA_RULES`); WARP Connector tunnels are judged as
+    active/passive pairs (:data:`tunnelframe.colos.PAIR_HA_RULES`). The counts overlap (one
+    connector in one colo is both), as ``ha_report``'s flags do. What a snapshot shows holds
+    until the account's next snapshot, so the hours add up over the store; the last snapshot
+    adds no time.
 
     Parameters
     ----------
@@ -525,9 +562,9 @@ def ha_timeline(history: History) -> pd.DataFrame:
         One row per tunnel: ``account_id, tunnel_id, tunnel_name`` (category; the latest name),
         ``first_seen_at, last_seen_at`` (tz-aware UTC), ``n_snapshots`` (int64),
         ``observed_hours, ha_hours, down_hours, single_connector_hours, single_colo_hours,
-        degraded_hours`` (float64; ``ha_hours``: at least two connectors in at least two colos
-        and not degraded), ``ha_share`` (``ha_hours / observed_hours``, NaN when nothing was
-        observed); worst ``ha_share`` first.
+        degraded_hours`` (float64; ``ha_hours``: in state ``ok``, no rule broken),
+        ``ha_share`` (``ha_hours / observed_hours``, NaN when nothing was observed); worst
+        ``ha_share`` first.
 
     Examples
     --------
@@ -544,11 +581,12 @@ def ha_timeline(history: History) -> pd.DataFrame:
         SELECT account_id, tunnel_id, arg_max(tunnel_name, last_at) AS tunnel_name,
             min(first_at) AS first_seen_at, max(last_at) AS last_seen_at,
             sum(n_snapshots) AS n_snapshots, sum(hours) AS observed_hours,
-            sum(CASE WHEN state = 'ha' THEN hours ELSE 0 END) AS ha_hours,
-            sum(CASE WHEN n_connectors = 0 THEN hours ELSE 0 END) AS down_hours,
-            sum(CASE WHEN n_connectors = 1 THEN hours ELSE 0 END) AS single_connector_hours,
-            sum(CASE WHEN n_colos = 1 THEN hours ELSE 0 END) AS single_colo_hours,
-            sum(CASE WHEN degraded THEN hours ELSE 0 END) AS degraded_hours
+            sum(CASE WHEN state = 'ok' THEN hours ELSE 0 END) AS ha_hours,
+            sum(CASE WHEN {_flag_sql("down")} THEN hours ELSE 0 END) AS down_hours,
+            sum(CASE WHEN {_flag_sql("single_connector")} THEN hours ELSE 0 END)
+                AS single_connector_hours,
+            sum(CASE WHEN {_flag_sql("single_colo")} THEN hours ELSE 0 END) AS single_colo_hours,
+            sum(CASE WHEN {_flag_sql("degraded")} THEN hours ELSE 0 END) AS degraded_hours
         FROM states GROUP BY account_id, tunnel_id
     )
     SELECT *, CASE WHEN observed_hours > 0 THEN ha_hours / observed_hours END AS ha_share
@@ -581,9 +619,9 @@ def ha_episodes(history: History) -> pd.DataFrame:
     """Per tunnel, the runs of consecutive snapshots in one HA state: the timeline to plot.
 
     A snapshot's state is the worst that applies, in the order of :data:`HA_STATES`:
-    ``down``, ``single_connector``, ``single_colo``, ``degraded``, ``ha`` (see
-    :func:`ha_timeline`). An episode lasts from its first snapshot to the account's snapshot
-    after its last one.
+    ``down``, ``single_connector``, ``degraded``, ``single_colo``, ``ok``: the ``status``
+    :func:`tunnelframe.ha_report` gives the tunnel at that snapshot (see :func:`ha_timeline`).
+    An episode lasts from its first snapshot to the account's snapshot after its last one.
 
     Parameters
     ----------

@@ -16,7 +16,7 @@ import warnings
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, overload
 
 import pandas as pd
 import pyarrow as pa
@@ -58,7 +58,19 @@ class SnapshotLike(Protocol):
     def connections(self) -> pd.DataFrame: ...
 
 
-def append_snapshot(snapshot: SnapshotLike, store: StoreLike) -> Path:
+class HistoryTarget(Protocol):
+    """A history kept elsewhere than a directory (:class:`tunnelframe.history.IcebergHistory`)."""
+
+    def append(self, snapshot: SnapshotLike) -> str: ...
+
+
+@overload
+def append_snapshot(snapshot: SnapshotLike, store: StoreLike) -> Path: ...
+@overload
+def append_snapshot(snapshot: SnapshotLike, store: HistoryTarget) -> str: ...
+
+
+def append_snapshot(snapshot: SnapshotLike, store: StoreLike | HistoryTarget) -> Path | str:
     """Append one snapshot's connections to a history store, atomically.
 
     The snapshot's connections frame, with its ``fetched_at`` and ``account_id``, becomes one
@@ -77,13 +89,15 @@ def append_snapshot(snapshot: SnapshotLike, store: StoreLike) -> Path:
         A snapshot from ``tunnelframe.fetch_fleet`` or ``tunnelframe.simulator.generate_history``:
         anything with ``fetched_at``, ``account_ids``, ``tunnels``, ``errors`` and
         ``connections()``.
-    store : str or path-like
-        Directory of the store; created when missing.
+    store : str, path-like or IcebergHistory
+        Directory of the store; created when missing. Or an Iceberg table
+        (:func:`tunnelframe.history.iceberg_history`): one Iceberg commit, retried while other
+        writers commit first.
 
     Returns
     -------
-    pathlib.Path
-        The Parquet file holding the snapshot.
+    pathlib.Path or str
+        The Parquet file holding the snapshot; for an Iceberg table, the snapshot's key.
 
     Examples
     --------
@@ -94,6 +108,8 @@ def append_snapshot(snapshot: SnapshotLike, store: StoreLike) -> Path:
     >>> path.parent.name
     'date=2026-08-20'
     """
+    if not isinstance(store, str | os.PathLike):
+        return store.append(snapshot)
     fetched_at = _utc(snapshot.fetched_at, "snapshot.fetched_at")
     account_ids = sorted(str(a) for a in snapshot.account_ids)
     root = store_root(store)

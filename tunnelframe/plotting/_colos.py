@@ -239,8 +239,20 @@ def plot_colo_map(
         radii[: len(top_rows)],
         [_label(code) for code in top_rows["code"]],
     )
-    # Outside the map: inside, the lower left corner is South America.
-    _region_legend(ax, located["region"].tolist(), loc="upper left", bbox_to_anchor=(1.01, 1))
+    # Under the map, not beside it: inside, the lower left corner is South America, and
+    # beside it the legend takes the width the (wide, equal-aspect) map needs.
+    from matplotlib.transforms import offset_copy
+
+    regions = located["region"].tolist()
+    _region_legend(
+        ax,
+        regions,
+        loc="upper center",
+        # below the tick labels and the axis label, whatever the map's height
+        bbox_to_anchor=(0.5, 0),
+        bbox_transform=offset_copy(ax.transAxes, ax.get_figure(root=True), y=-36, units="points"),
+        ncols=min(4, max(1, len(set(regions)))),
+    )
     total = int(table["connections"].sum())
     n_sites = int(table["n_sites"].sum())
     _title(ax, f"{title} ({total:,} in {plural(len(table), 'metro')}, {plural(n_sites, 'site')})")
@@ -310,7 +322,10 @@ def _place_labels(
     placed: list[tuple[float, float, float, float]] = []
     directions = ((0, 1), (1, 0), (0, -1), (-1, 0), (1, 1), (-1, 1), (1, -1), (-1, -1))
     for (cx, cy), x, y, radius, text in zip(centres, xs, ys, radii, texts, strict=True):
-        width, height = 0.65 * size * len(text), size
+        # bold capitals run ~0.7 em; the pad keeps labels apart once the layout (legend,
+        # title) has shrunk the map a little after they were placed
+        pad = 0.4 * size
+        width, height = 0.7 * size * len(text) + pad, size + pad
         choice = None
         for extra in (2.0, 2.0 + 1.5 * size, 2.0 + 3.0 * size):
             for dx, dy in directions:
@@ -349,7 +364,7 @@ def _graticule(ax: Axes) -> None:
     ax.set_xlim(-180, 180)
     ax.set_ylim(-60, 80)
     ax.set_aspect("equal")
-    ax.set_xticks(range(-180, 181, 30))
+    ax.set_xticks(range(-180, 181, 60))  # every 30°, the labels touch on a small map
     ax.set_yticks(range(-60, 81, 20))
     ax.grid(True, color="0.85", linewidth=0.6, zorder=0)
     ax.axhline(0, color="0.7", linewidth=0.8, zorder=1)

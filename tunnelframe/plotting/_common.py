@@ -93,7 +93,9 @@ def _title(ax: Axes, text: str) -> None:
     """
     import textwrap
 
-    title = ax.set_title(text)
+    # wrap=True re-wraps at draw time, after the layout has moved the Axes (a legend beside
+    # it, a neighbour): the measure below only fixes where the line breaks fall by default.
+    title = ax.set_title(text, wrap=True)
     figure = ax.get_figure(root=True)
     if figure is None:
         return
@@ -137,14 +139,22 @@ def _tunnel_labels(keys: pd.DataFrame) -> list[str]:
 
 
 def _mark(ax: Axes, x: float, text: str, color: str) -> None:
-    """A small note hanging left of ``x`` (data) from the top of the Axes."""
+    """A small note hanging left of ``x`` (data) from the top of the Axes.
+
+    A note pointing right ("support ends →") near the left edge would run past the Axes:
+    it hangs right of ``x`` instead, pointing left.
+    """
+    left, right = ax.get_xlim()
+    side = -1
+    if text.endswith(" →") and right != left and (x - left) / (right - left) < 0.35:
+        side, text = 1, "← " + text[:-2]
     ax.annotate(
         text,
         xy=(x, 1.0),
         xycoords=("data", "axes fraction"),
-        xytext=(-4, -4),
+        xytext=(4 * side, -4),
         textcoords="offset points",
-        ha="right",
+        ha="right" if side < 0 else "left",
         va="top",
         fontsize="small",
         color=color,

@@ -67,8 +67,7 @@ def plot_ha_status(
     if not len(report):
         return _say_empty(ax, title, f"{what}s")
     counts = report["status"].value_counts(sort=False)  # every status, in its order
-    state = {"ok": "ha"}
-    colors = [_STATE_COLORS.get(state.get(s, s), "#999999") for s in counts.index]
+    colors = [_STATE_COLORS.get(s, "#999999") for s in counts.index]
     options: dict[str, Any] = {"color": colors, "height": 0.7}
     options.update(kwargs)
     y = list(range(len(counts)))

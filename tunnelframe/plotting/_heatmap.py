@@ -182,7 +182,11 @@ def plot_tunnel_colo_heatmap(
     if annotate is None:
         annotate = n_rows * n_cols <= 800
     if colorbar:
-        ax.figure.colorbar(image, ax=ax, label=what, shrink=0.8)
+        from matplotlib.ticker import MaxNLocator
+
+        bar = ax.figure.colorbar(image, ax=ax, label=what, shrink=0.8)
+        bar.locator = MaxNLocator(integer=True)  # counts: no 2.5 connections
+        bar.update_ticks()
     # A number must fit its cell: with many columns the cells are narrower than "1.2k" at
     # the tick size, so the font shrinks to fit (measured in ems) and a cell too
     # narrow even for the smallest font is left without a number. The margin keeps
@@ -207,9 +211,10 @@ def plot_tunnel_colo_heatmap(
     ax.set_ylabel("tunnel")
     shown_t = min(n_tunnels, top_tunnels or n_tunnels)
     shown_c = min(n_colos, top_colos or n_colos)
-    _title(
-        ax,
-        f"{title} (top {shown_t} of {plural(n_tunnels, 'tunnel')}, "
-        f"top {shown_c} of {plural(n_colos, by)})",
-    )
+    _title(ax, f"{title} ({_top(shown_t, n_tunnels, 'tunnel')}, {_top(shown_c, n_colos, by)})")
     return ax
+
+
+def _top(shown: int, total: int, word: str) -> str:
+    """``top 30 of 2,400 tunnels``; all of them shown: ``1 tunnel``, ``12 metros``."""
+    return plural(total, word) if shown >= total else f"top {shown:,} of {plural(total, word)}"

@@ -35,13 +35,13 @@ if TYPE_CHECKING:
 
 __all__ = ["plot_ha_timeline", "plot_version_rollout"]
 
-# Worst states in warm colours, HA in green; matches the order of HA_STATES.
+# Worst states in warm colours, HA in green; one colour per state of HA_STATES.
 _STATE_COLORS = {
     "down": "#b2182b",
     "single_connector": "#ef8a62",
-    "single_colo": "#fddbc7",
     "degraded": "#d1b3e6",
-    "ha": "#7fbf7b",
+    "single_colo": "#fddbc7",
+    "ok": "#7fbf7b",
 }
 _NO_VERSION = "(no version)"
 
@@ -206,7 +206,7 @@ def plot_ha_timeline(
     from matplotlib.patches import Patch
 
     state = frame["state"].astype(str)
-    bad_hours = frame["hours"].where(state != "ha", 0.0)
+    bad_hours = frame["hours"].where(state != "ok", 0.0)
     worst = bad_hours.groupby(frame["tunnel_id"], observed=True).sum()
     worst = worst.sort_values(ascending=False, kind="stable")
     chosen = list(worst.index[:top])

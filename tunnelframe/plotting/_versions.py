@@ -292,9 +292,9 @@ def plot_version_drift(
     ax.set_ylabel("connectors")
     _integer_counts(ax, "y")
     if by == "releases_behind":
+        ax.set_xlim(-1, max(int(x.max()), 5) + 1)  # first: the mark sides by where it falls
         _mark_support_end(ax, drift)
         ax.set_xlabel(f"releases behind the latest release ({latest_version})")
-        ax.set_xlim(-1, max(int(x.max()), 5) + 1)
         _title(ax, f"{title}: releases behind {latest_version}")
     else:
         _shade_unsupported(ax, _latest_release_day(drift))

@@ -27,10 +27,15 @@ class Cell:
 
 @dataclass(frozen=True)
 class Column:
-    """A table column: its heading and how its cells are shown."""
+    """A table column: its heading and how its cells are shown.
+
+    ``lead`` columns come first when a narrow screen stacks each row as a card (the tunnel,
+    its severity, what to do), before the rest in their order.
+    """
 
     title: str
     kind: ColumnKind = "text"
+    lead: bool = False
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,12 @@ class Table:
     more: int = 0
     #: every row as CSV text (with a header line) when the table is capped
     csv: str | None = None
+    #: on a narrow screen, stack each row as a card (the tunnel, its severity and what to do
+    #: first) instead of scrolling the table sideways
+    cards: bool = False
+    #: how the rows are ordered, in words ("longest down first"): a capped table keeps the
+    #: first rows of this order, so it says which
+    order: str | None = None
 
 
 @dataclass(frozen=True)

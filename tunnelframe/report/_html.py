@@ -13,6 +13,7 @@ import base64
 import hashlib
 import html
 import io
+import json
 import struct
 import warnings
 from collections.abc import Sequence
@@ -20,6 +21,7 @@ from collections.abc import Sequence
 from tunnelframe.report._doc import (
     Block,
     Cell,
+    Column,
     Document,
     Fields,
     Figure,
@@ -36,31 +38,72 @@ __all__: list[str] = []
 #: Resolution of embedded figures: sharp on a laptop, small enough to keep the file light.
 FIGURE_DPI = 110
 
-# The page's one script, allowed by its hash in the CSP; the page reads fully without it.
-# Opens every <details> before printing (a printed report shows all it holds); gives each
-# table of more than 8 rows a filter box (hides rows not containing the text) and makes every
-# column heading sort its table on click (numbers as numbers; again: reversed).
+#: The badge colour of every status word the report shows; colours follow the plots
+#: (current green, behind blue, unsupported vermillion). Unknown words get a neutral badge.
+_STATUS_CLASSES = {
+    **dict.fromkeys(("healthy", "ok", "current", "active"), "ok"),
+    **dict.fromkeys(("degraded", "warn", "single_colo", "single_connector", "no_standby"), "warn"),
+    **dict.fromkeys(("down", "high", "unsupported", "multiple_active", "offline"), "high"),
+    **dict.fromkeys(("info", "behind"), "info"),
+}
+
+# The page's one script, allowed by its hash in the CSP; the page reads fully without it (a
+# capped table says how many rows it shows and carries all of them as CSV).
+# - Opens every <details> before printing (a printed report shows all it holds).
+# - A table of more than 10 rows gets a filter box searching ALL its rows: a capped table's
+#   rows come from its embedded CSV (the rows shown are reused, with their links; the others
+#   are built as text only), and it still shows at most as many rows as it was capped at,
+#   saying "3 matches, 1 shown".
+# - Every column heading sorts all the rows on click (numbers as numbers; again: reversed).
 _SCRIPT = (
+    "(function(){var S=" + json.dumps(_STATUS_CLASSES, separators=(",", ":")) + ";"
     "window.addEventListener('beforeprint',function(){"
     "document.querySelectorAll('details').forEach(function(d){d.open=true;});});"
-    "document.querySelectorAll('.scroll>table').forEach(function(t){"
-    "var b=t.tBodies[0];if(!b)return;var rows=Array.prototype.slice.call(b.rows);"
-    "if(rows.length>8){var i=document.createElement('input');i.type='search';"
-    "i.className='filter';i.placeholder='Filter these '+rows.length+' rows';"
+    "function csv(s){var out=[],row=[],f='',q=false,i,c;for(i=0;i<s.length;i++){c=s[i];"
+    "if(q){if(c==='\"'){if(s[i+1]==='\"'){f+=c;i++;}else q=false;}else f+=c;}"
+    "else if(c==='\"')q=true;else if(c===','){row.push(f);f='';}"
+    "else if(c==='\\n'){row.push(f);out.push(row);row=[];f='';}else if(c!=='\\r')f+=c;}"
+    "if(f!==''||row.length){row.push(f);out.push(row);}return out;}"
+    "function plural(n,w){return n.toLocaleString('en')+' '+w+(n===1?'':(w==='match'?'es':'s'));}"
+    "document.querySelectorAll('.tbl').forEach(function(w){"
+    "var t=w.querySelector('table'),b=t&&t.tBodies[0];if(!b)return;"
+    "var heads=t.tHead?Array.prototype.slice.call(t.tHead.rows[0].cells):[];"
+    "var trs=Array.prototype.slice.call(b.rows),cap=trs.length,ta=w.querySelector('textarea'),"
+    "note=w.querySelector('p.more'),said=note?note.textContent:'',recs;"
+    "var text=function(tr){return Array.prototype.map.call(tr.cells,function(x){"
+    "return x.textContent.trim();});};"
+    "if(ta){recs=csv(ta.value).slice(1).map(function(c,i){return {c:c,tr:trs[i]||null};});}"
+    "else{recs=trs.map(function(tr){return {c:text(tr),tr:tr};});}"
+    "var order=recs.slice(),q='';"
+    "var build=function(r){var tr=document.createElement('tr');"
+    "heads.forEach(function(h,k){var td=document.createElement('td'),v=r.c[k]||'';"
+    "td.className=h.className.replace(/ ?sortable/,'');td.setAttribute('data-label',"
+    "h.textContent);if(/\\bstatus\\b/.test(td.className)&&v){var sp=document.createElement"
+    "('span');sp.className='badge '+(S[v]||'other');sp.textContent=v;td.appendChild(sp);}"
+    "else td.textContent=v;tr.appendChild(td);});return tr;};"
+    "var show=function(){var m=q===''?order:order.filter(function(r){"
+    "return r.c.join('\\t').toLowerCase().indexOf(q)>=0;});var n=Math.min(m.length,cap);"
+    "b.textContent='';for(var i=0;i<n;i++){if(!m[i].tr)m[i].tr=build(m[i]);"
+    "b.appendChild(m[i].tr);}"
+    "if(note)note.textContent=q===''?said:plural(m.length,'match')+(m.length>n?', '+"
+    "n.toLocaleString('en')+' shown':'')+'.';};"
+    "if(recs.length>10){var i=document.createElement('input');i.type='search';"
+    "i.className='filter';i.placeholder='Filter all '+recs.length.toLocaleString('en')+' rows';"
     "i.setAttribute('aria-label','Filter rows');"
-    "i.addEventListener('input',function(){var q=i.value.toLowerCase();"
-    "rows.forEach(function(r){r.hidden=q!==''&&r.textContent.toLowerCase().indexOf(q)<0;});});"
-    "t.parentNode.parentNode.insertBefore(i,t.parentNode);}"
-    "Array.prototype.forEach.call(t.tHead?t.tHead.rows[0].cells:[],function(h,c){"
+    "i.addEventListener('input',function(){q=i.value.trim().toLowerCase();show();});"
+    "w.insertBefore(i,w.firstChild);"
+    "if(!note){note=document.createElement('p');note.className='note more';"
+    "note.setAttribute('aria-live','polite');w.insertBefore(note,i.nextSibling);}}"
+    "heads.forEach(function(h,c){"
     "h.classList.add('sortable');h.tabIndex=0;h.addEventListener('click',function(){"
     "var up=h.getAttribute('aria-sort')!=='ascending';"
-    "Array.prototype.forEach.call(h.parentNode.cells,function(x){x.removeAttribute('aria-sort');});"
+    "heads.forEach(function(x){x.removeAttribute('aria-sort');});"
     "h.setAttribute('aria-sort',up?'ascending':'descending');"
-    "var key=function(r){var s=r.cells[c]?r.cells[c].textContent.trim():'';"
+    "var key=function(r){var s=(r.c[c]||'').trim();"
     "var n=parseFloat(s.replace(/,/g,''));return isNaN(n)||!/^[-\\d.,]+%?$/.test(s)?s:n;};"
-    "rows.slice().sort(function(a,z){var x=key(a),y=key(z);"
+    "order.sort(function(a,z){var x=key(a),y=key(z);"
     "var d=(typeof x===typeof y)?(x<y?-1:x>y?1:0):(typeof x==='number'?-1:1);"
-    "return up?d:-d;}).forEach(function(r){b.appendChild(r);});});});});"
+    "return up?d:-d;});show();});});});})();"
 )
 
 _CSS = """
@@ -141,6 +184,7 @@ details.finding.info{border-left-color:var(--info)}
 details.finding>summary{font-weight:600}
 details.finding .count{display:inline-block;min-width:2.2rem;text-align:center;margin-right:.3rem}
 .clean{display:flex;flex-wrap:wrap;gap:.4rem;margin:.6rem 0;padding:0;list-style:none}
+.clean .badge{white-space:normal}
 dl.fields{display:grid;grid-template-columns:max-content 1fr;gap:.15rem 1rem;margin:.5rem 0;
 font-size:.88rem}
 dl.fields dt{color:var(--muted)}
@@ -165,7 +209,24 @@ transform:translate(-50%,-50%) rotate(90deg)}
 figure:target .chart a.close{display:block;position:fixed;top:.5rem;right:.8rem;color:#fff;
 font-weight:600;text-decoration:none;padding:.2rem .6rem;border:1px solid #fff;border-radius:6px}
 @media (max-width:40rem){
-.chart img{width:660px;max-width:none}
+.chart{overflow:visible}
+.scroll:has(>table.stack){overflow:visible}
+table.stack,table.stack tbody{display:block}
+table.stack thead{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%)}
+table.stack caption{display:block}
+table.stack tr{display:flex;flex-wrap:wrap;align-items:baseline;gap:.1rem .5rem;
+padding:.45rem .6rem;border-bottom:1px solid var(--line)}
+tbody tr:nth-child(even) td{background:none}
+table.stack tbody tr:nth-child(even){background:#fafbfc}
+table.stack td{display:block;flex:1 1 100%;min-width:0;padding:0;border:0;order:3;
+white-space:normal;overflow-wrap:anywhere}
+table.stack td::before{content:attr(data-label) ": ";color:var(--muted);font-size:.8rem}
+table.stack td:first-child{order:0;flex:0 1 auto;font-weight:600}
+table.stack td.status{order:1;flex:0 1 auto}
+table.stack td.lead{order:2}
+table.stack td:first-child::before,table.stack td.status::before{content:none}
+table.stack td.mono{white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
+table.stack td.num{text-align:left}
 body{font-size:14px}
 .page{padding:.8rem .7rem 2rem}
 h1{font-size:1.3rem}
@@ -314,23 +375,15 @@ def _stats(block: Stats) -> list[str]:
     return out
 
 
-def _cell(cell: Cell, kind: str) -> str:
+def _cell(cell: Cell, column: Column, label: str) -> str:
+    kind = column.kind
     text = _e(cell.text)
     if kind == "status" and cell.text:
         text = f'<span class="badge {_e(_status_class(cell.text))}">{text}</span>'
     if cell.anchor:
         text = f'<a href="#{_e(cell.anchor)}">{text}</a>'
-    return f'<td class="{kind}">{text}</td>'
-
-
-#: The badge colour of every status word the report shows; colours follow the plots
-#: (current green, behind blue, unsupported vermillion). Unknown words get a neutral badge.
-_STATUS_CLASSES = {
-    **dict.fromkeys(("healthy", "ok", "current", "active"), "ok"),
-    **dict.fromkeys(("degraded", "warn", "single_colo", "single_connector", "no_standby"), "warn"),
-    **dict.fromkeys(("down", "high", "unsupported", "multiple_active", "offline"), "high"),
-    **dict.fromkeys(("info", "behind"), "info"),
-}
+    cls = f"{kind} lead" if column.lead else kind
+    return f'<td class="{cls}"{label}>{text}</td>'
 
 
 def _status_class(status: str) -> str:
@@ -341,28 +394,52 @@ def _status_class(status: str) -> str:
 def _table(block: Table) -> list[str]:
     if not block.rows:
         return [f'<p class="note">{_e(block.empty)}</p>']
-    out = ['<div class="scroll">', "<table>"]
+    # Wide tables turn into one card per row on a phone; each value then says its column
+    # (data-label), since the heading row is out of sight.
+    cards = block.cards
+    out = [
+        '<div class="tbl">',
+        '<div class="scroll">',
+        '<table class="stack">' if cards else "<table>",
+    ]
     if block.caption:
         out.append(f"<caption>{_e(block.caption)}</caption>")
-    heads = "".join(f'<th scope="col" class="{c.kind}">{_e(c.title)}</th>' for c in block.columns)
+    heads = "".join(
+        f'<th scope="col" class="{c.kind}{" lead" if c.lead else ""}">{_e(c.title)}</th>'
+        for c in block.columns
+    )
     out += [f"<thead><tr>{heads}</tr></thead>", "<tbody>"]
+    # (the first column and status badges speak for themselves)
+    labels = [
+        f' data-label="{_e(c.title)}"' if cards and i and c.kind != "status" else ""
+        for i, c in enumerate(block.columns)
+    ]
     for row in block.rows:
-        cells = "".join(_cell(cell, col.kind) for cell, col in zip(row, block.columns, strict=True))
+        cells = "".join(
+            _cell(cell, col, label)
+            for cell, col, label in zip(row, block.columns, labels, strict=True)
+        )
         out.append(f"<tr>{cells}</tr>")
     out += ["</tbody>", "</table>", "</div>"]
+    total = len(block.rows) + block.more
     if block.more:
-        total = len(block.rows) + block.more
+        order = f", {block.order}" if block.order else ""
         out.append(
-            f'<p class="note more">… and {block.more:,} more rows: all {total:,} are in the '
-            "CSV below.</p>"
+            f'<p class="note more" aria-live="polite">{len(block.rows):,} of {total:,} rows '
+            f"shown{_e(order)}; all {total:,} are in the CSV below.</p>"
         )
+    elif block.order and len(block.rows) > 1:
+        out.append(f'<p class="note">{_e(block.order[:1].upper() + block.order[1:])}.</p>')
     if block.csv is not None:
+        # Inside a textarea only & and < need escaping; quotes (frequent in CSV) stay as is.
         out += [
             '<details class="csv">',
-            f"<summary>All {len(block.rows) + block.more:,} rows as CSV</summary>",
-            f'<textarea readonly rows="8" spellcheck="false">{_e(block.csv)}</textarea>',
+            f"<summary>All {total:,} rows as CSV</summary>",
+            '<textarea readonly rows="8" spellcheck="false">'
+            f"{html.escape(block.csv, quote=False)}</textarea>",
             "</details>",
         ]
+    out.append("</div>")
     return out
 
 
@@ -376,7 +453,21 @@ def png_bytes(block: Figure, *, dpi: int = FIGURE_DPI) -> bytes:
     buf = io.BytesIO()
     # No metadata: the same data gives byte-identical reports.
     fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
-    return buf.getvalue()
+    return _palette_png(buf.getvalue())
+
+
+def _palette_png(png: bytes) -> bytes:
+    """``png`` with at most 256 colours: a chart has few, and the page gets 3-4x lighter.
+
+    Pillow comes with matplotlib; quantizing is deterministic, so reports stay reproducible.
+    """
+    from PIL import Image
+
+    with Image.open(io.BytesIO(png)) as image:
+        small = image.convert("RGB").quantize(256, method=Image.Quantize.FASTOCTREE)
+    out = io.BytesIO()
+    small.save(out, format="PNG", optimize=True)
+    return out.getvalue() if out.tell() < len(png) else png
 
 
 def _figure(block: Figure) -> list[str]:

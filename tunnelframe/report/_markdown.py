@@ -125,8 +125,9 @@ def _block(block: Block, *, level: int) -> list[str]:
             runs = re.findall(r"`+", block.csv)
             fence = "`" * max(3, 1 + max((len(r) for r in runs), default=0))
             total = len(block.rows) + block.more
+            order = f", {block.order}" if block.order else ""
             out += [
-                f"*… and {block.more:,} more rows; all {total:,} as CSV:*",
+                f"*{len(block.rows):,} of {total:,} rows shown{_md(order)}; all {total:,} as CSV:*",
                 "",
                 f"{fence}csv",
                 block.csv.rstrip("\n"),

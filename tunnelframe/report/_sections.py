@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, cast
 
 import pandas as pd
@@ -21,7 +22,7 @@ import pandas as pd
 from tunnelframe import plotting
 from tunnelframe._text import plural
 from tunnelframe.colos import PAIR_STATUSES
-from tunnelframe.engine import RULES, Analysis, Rule, Show
+from tunnelframe.engine import RULES, Analysis, Rule, Show, detailed_tunnels
 from tunnelframe.frames import edge_strings
 from tunnelframe.report._doc import (
     Block,
@@ -131,6 +132,17 @@ def _csv(frame: pd.DataFrame, show: Sequence[Show]) -> str:
     return text
 
 
+@dataclass(frozen=True)
+class Order:
+    """How a table's rows are ordered, worst first, so that a capped table keeps the rows that
+    matter: sort ``by`` these columns (``ascending`` per column; missing values last), and say
+    so in ``words`` ("longest down first")."""
+
+    by: tuple[str, ...]
+    ascending: tuple[bool, ...]
+    words: str
+
+
 def table(
     frame: pd.DataFrame,
     show: Sequence[Show],
@@ -139,18 +151,27 @@ def table(
     empty: str = "Nothing to show.",
     known_tunnels: set[str] | None = None,
     limit: int | None = MAX_TABLE_ROWS,
+    order: Order | None = None,
+    cards: bool = False,
 ) -> Table:
     """A :class:`Table` of ``frame``'s ``show`` columns; tunnel names link to their detail.
 
-    Past ``limit`` rows the table shows the first ``limit`` and carries all of them as CSV.
+    ``order`` sorts the rows first (stably, so ties keep the frame's order). Past ``limit``
+    rows the table shows the first ``limit`` and carries all of them as CSV.
     """
+    if order is not None and len(frame) > 1:
+        by = [c for c in order.by if c in frame.columns]
+        if by:
+            ascending = [a for c, a in zip(order.by, order.ascending, strict=True) if c in by]
+            frame = frame.sort_values(by, ascending=ascending, kind="stable", na_position="last")
     columns = [Column(s.title, s.kind) for s in show]
     rows: list[list[Cell]] = []
     more, csv = 0, None
     if limit is not None and len(frame) > limit:
         more, csv = len(frame) - limit, _csv(frame, show)
         frame = frame.iloc[:limit]
-    records = frame.to_dict("records")
+    wanted = [c for c in dict.fromkeys([*(s.column for s in show), "tunnel_id"]) if c in frame]
+    records = frame[wanted].to_dict("records")
     for record in records:
         row = []
         for s in show:
@@ -166,7 +187,16 @@ def table(
             else:
                 row.append(Cell(fmt(value)))
         rows.append(row)
-    return Table(columns, rows, caption=caption, empty=empty, more=more, csv=csv)
+    return Table(
+        columns,
+        rows,
+        caption=caption,
+        empty=empty,
+        more=more,
+        csv=csv,
+        order=None if order is None else order.words,
+        cards=cards,
+    )
 
 
 def table_group(
@@ -177,18 +207,19 @@ def table_group(
     empty: str,
     known_tunnels: set[str] | None = None,
     open_rows: int = 10,
+    order: Order | None = None,
 ) -> Group:
     """One table of ``frame`` under a collapsible ``summary``, open when it is short."""
     return Group(
         summary,
-        [table(frame, show, known_tunnels=known_tunnels, empty=empty)],
+        [table(frame, show, known_tunnels=known_tunnels, empty=empty, order=order)],
         open=len(frame) <= open_rows,
     )
 
 
 def _known_tunnels(a: Analysis) -> set[str]:
-    """The tunnels with a detail section to link to."""
-    return a.detailed_tunnels
+    """The tunnels with a detail section to link to: the head of the fix-first order."""
+    return detailed_tunnels(a)
 
 
 def _figure(
@@ -300,6 +331,31 @@ def _errors_detail(a: Analysis) -> str:
     return "every tunnel fetched"
 
 
+_FEWEST_ACTIVE = Order(("n_active", "n_pending"), (True, True), "fewest active connections first")
+_MOST_BEHIND = Order(("releases_behind",), (False,), "most releases behind first")
+#: Each rule's rows worst first (then by tunnel, as the rule gives them).
+WORST_FIRST: dict[str, Order] = {
+    "unsupported": _MOST_BEHIND,
+    "releases-behind": _MOST_BEHIND,
+    "degraded": _FEWEST_ACTIVE,
+    "down": Order(("down_days",), (False,), "longest down first"),
+    "reconnecting": _FEWEST_ACTIVE,
+    "single-connector": _FEWEST_ACTIVE,
+    "single-colo": _FEWEST_ACTIVE,
+    "pair-ha": Order(("n_active", "n_passive"), (True, True), "fewest active members first"),
+    "config-drift": Order(("_config_lag",), (False,), "furthest behind its tunnel first"),
+}
+
+
+def _worst_first(rule: Rule, rows: pd.DataFrame) -> pd.DataFrame:
+    if rule.id == "config-drift" and {"config_version", "tunnel_config_version"} <= set(rows):
+        lag = pd.to_numeric(rows["tunnel_config_version"], errors="coerce") - pd.to_numeric(
+            rows["config_version"], errors="coerce"
+        )
+        return rows.assign(_config_lag=lag)
+    return rows
+
+
 def findings(a: Analysis, rules: Sequence[Rule] = RULES) -> Section:
     """Every rule with the rows that break it, most serious first."""
     known = _known_tunnels(a)
@@ -330,7 +386,13 @@ def findings(a: Analysis, rules: Sequence[Rule] = RULES) -> Section:
                 rule.severity,
                 rule.description,
                 len(rows),
-                table(rows, rule.show, known_tunnels=known),
+                table(
+                    _worst_first(rule, rows),
+                    rule.show,
+                    known_tunnels=known,
+                    order=WORST_FIRST.get(rule.id),
+                    cards=True,
+                ),
             )
         )
     unchecked = any(isinstance(b, Finding) and b.unavailable for b in blocks)
@@ -345,7 +407,7 @@ def findings(a: Analysis, rules: Sequence[Rule] = RULES) -> Section:
         said = "Nothing to report: every rule passes."
     intro = Text(said)
     # Rules that pass come last, after everything that needs attention.
-    return Section("findings", "Findings", [intro, *blocks, *clean], toc_note=str(total))
+    return Section("findings", "Findings", [intro, *blocks, *clean], toc_note=f"{total:,}")
 
 
 _BY_VERSION = (
@@ -410,6 +472,11 @@ def versions(a: Analysis) -> Section:
                 _BY_TUNNEL,
                 known_tunnels=_known_tunnels(a),
                 empty="Every tunnel runs one supported version.",
+                order=Order(
+                    ("n_unsupported", "n_versions"),
+                    (False, False),
+                    "most unsupported connectors first, then most versions",
+                ),
             ),
         ],
         toc_note=f"{v.current_share:.0%} current",
@@ -441,6 +508,9 @@ _REGIONS = (
     Show("Connections", "connections", "num"),
     Show("Share", "share_text", "num"),
 )
+
+
+_BUSIEST = Order(("connections",), (False,), "most connections first")
 
 
 def _rows_height(n: int, *, top: int) -> float:
@@ -509,6 +579,7 @@ def colos(a: Analysis) -> Section:
                 _METROS,
                 empty="No active connections.",
                 open_rows=12,
+                order=_BUSIEST,
             ),
             table_group(
                 f"Every site ({len(dist):,})",
@@ -516,6 +587,7 @@ def colos(a: Analysis) -> Section:
                 _COLOS,
                 empty="No active connections.",
                 open_rows=0,
+                order=_BUSIEST,
             ),
         ],
         toc_note=plural(len(metros), "metro"),
@@ -558,6 +630,7 @@ def ages(a: Analysis) -> Section | None:
                 _RESTARTS,
                 known_tunnels=_known_tunnels(a),
                 empty="No connector started in the last day.",
+                order=Order(("uptime_hours",), (True,), "most recent start first"),
             ),
         ],
         toc_note=f"{len(recent):,} recent restarts",
@@ -583,7 +656,6 @@ _TUNNEL_ROW = (
     Show("Connectors", "n_connectors", "num"),
     Show("Versions", "versions", "mono"),
     Show("Origin IPs", "hosts", "mono"),
-    Show("Edge", "edges", "mono"),
 )
 
 
@@ -604,7 +676,23 @@ def tunnels(a: Analysis) -> Section:
         connectors["ha"].astype("object").fillna(connectors["ha_status"].astype("object"))
     )
     connectors = connectors.sort_values("run_at", ascending=False, kind="stable")
-    by_tunnel = {tid: g for tid, g in connectors.groupby("tunnel_id", sort=False)}
+    detailed = _known_tunnels(a)
+    shown = connectors[connectors["tunnel_id"].isin(detailed)]
+    by_tunnel = {tid: g for tid, g in shown.groupby("tunnel_id", sort=False)}
+    n_connectors = connectors["tunnel_id"].value_counts().to_dict()
+    # The one-row summary of each tunnel, once for all (not a filter per tunnel: 3,000 of them)
+    versions_of = (
+        connectors.dropna(subset=["version"])
+        .groupby("tunnel_id", sort=False)["version"]
+        .agg(lambda v: ", ".join(sorted({str(x) for x in v})))
+        .to_dict()
+    )
+    hosts_of = (
+        connectors.dropna(subset=["origin_ips"])
+        .groupby("tunnel_id", sort=False)["origin_ips"]
+        .agg(lambda v: ", ".join(str(x) for x in v))
+        .to_dict()
+    )
     edges_of = {
         str(tid): str(text) for tid, text in edge_strings(a.connections, by="tunnel_id").items()
     }
@@ -615,7 +703,6 @@ def tunnels(a: Analysis) -> Section:
     live = live.sort_values(["_sort", "tunnel_id"], kind="stable")
     groups: list[Block] = []
     records = cast(list[dict[str, Any]], live.to_dict("records"))
-    detailed = a.detailed_tunnels
     rest: list[dict[str, Any]] = []
     for t in records:
         tid = str(t["tunnel_id"])
@@ -627,10 +714,9 @@ def tunnels(a: Analysis) -> Section:
                     "tunnel_name": t["tunnel_name"],
                     "tunnel_id": tid,
                     "tunnel_status": t["tunnel_status"],
-                    "n_connectors": len(mine),
-                    "versions": ", ".join(sorted({str(v) for v in mine["version"].dropna()})),
-                    "hosts": ", ".join(str(h) for h in mine["origin_ips"].dropna()),
-                    "edges": edges,
+                    "n_connectors": n_connectors.get(tid, 0),
+                    "versions": versions_of.get(tid, ""),
+                    "hosts": hosts_of.get(tid, ""),
                 }
             )
             continue
@@ -671,11 +757,21 @@ def tunnels(a: Analysis) -> Section:
             Group(
                 f"{plural(len(rest), 'more tunnel')}, one row each (the most urgent "
                 f"{len(groups):,} are detailed above)",
-                [table(pd.DataFrame(rest), _TUNNEL_ROW)],
+                [table(_by_status(pd.DataFrame(rest)), _TUNNEL_ROW, order=_DOWN_FIRST)],
                 anchor="more-tunnels",
             )
         )
     return Section("tunnels", "Tunnels in detail", out, toc_note=plural(len(live), "tunnel"))
+
+
+#: The API's tunnel statuses, worst first.
+_STATUS_RANK = {"down": 0, "degraded": 1, "inactive": 2, "healthy": 3}
+_DOWN_FIRST = Order(("_status_rank",), (True,), "down first, then degraded, inactive, healthy")
+
+
+def _by_status(rows: pd.DataFrame) -> pd.DataFrame:
+    rank = rows["tunnel_status"].astype(object).map(_STATUS_RANK)
+    return rows.assign(_status_rank=rank.fillna(len(_STATUS_RANK)).astype("int64"))
 
 
 def _config_text(t: dict[str, Any]) -> str:

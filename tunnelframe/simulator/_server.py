@@ -21,7 +21,7 @@ import sys
 import threading
 import time
 import urllib.parse
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import IO, Any
@@ -139,19 +139,46 @@ class SimulatedApi:
         self._tunnels: dict[str, list[dict[str, Any]]] = {}
         self._by_id: dict[tuple[str, str], dict[str, Any]] = {}
         self._connectors: dict[tuple[str, str], list[dict[str, Any]] | None] = {}
-        for tunnel in fleet.get("tunnels", []):
-            account = str(tunnel.get("account_tag") or _DEFAULT_ACCOUNT)
-            public = {key: value for key, value in tunnel.items() if key != "connectors"}
-            self._tunnels.setdefault(account, []).append(public)
-            self._by_id[account, str(tunnel.get("id"))] = public
-            connectors = tunnel.get("connectors")
-            # "connectors": null is served as "result": null, which the spec allows
-            self._connectors[account, str(tunnel.get("id"))] = (
-                None if connectors is None and "connectors" in tunnel else list(connectors or [])
-            )
+        #: More tokens, each allowed some accounts, each with its own rate window.
+        self._scoped: dict[str, frozenset[str]] = {}
+        self._load(fleet)
         self.account_ids: list[str] = list(self._tunnels) or [_DEFAULT_ACCOUNT]
         self.account_id: str = self.account_ids[0]
         self.url = ""
+
+    def _load(self, fleet: Mapping[str, Any]) -> None:
+        tunnels: dict[str, list[dict[str, Any]]] = {}
+        by_id: dict[tuple[str, str], dict[str, Any]] = {}
+        connectors_of: dict[tuple[str, str], list[dict[str, Any]] | None] = {}
+        for tunnel in fleet.get("tunnels", []):
+            account = str(tunnel.get("account_tag") or _DEFAULT_ACCOUNT)
+            public = {key: value for key, value in tunnel.items() if key != "connectors"}
+            tunnels.setdefault(account, []).append(public)
+            by_id[account, str(tunnel.get("id"))] = public
+            connectors = tunnel.get("connectors")
+            # "connectors": null is served as "result": null, which the spec allows
+            connectors_of[account, str(tunnel.get("id"))] = (
+                None if connectors is None and "connectors" in tunnel else list(connectors or [])
+            )
+        with self._lock:
+            self._tunnels, self._by_id, self._connectors = tunnels, by_id, connectors_of
+
+    def set_fleet(self, fleet: object) -> None:
+        """Serve ``fleet`` from now on (the same accounts; tunnels may come, go and change).
+
+        How a test or a living fleet moves the
+        served state; requests already being answered see the old fleet or the new, whole.
+        """
+        self._load(_as_fleet(fleet))
+
+    def add_token(self, token: str, accounts: Iterable[str]) -> None:
+        """Accept one more bearer token, allowed only ``accounts``, with its own rate window.
+
+        As Cloudflare advises providers (a user, so a token and a budget, per customer): each
+        token's requests count against its own quota, never another token's.
+        """
+        with self._lock:
+            self._scoped[token] = frozenset(accounts)
 
     def __repr__(self) -> str:
         return (
@@ -245,6 +272,13 @@ class SimulatedApi:
             auth[len("Bearer ") :].strip(), self.token
         ):
             return "token"
+        if auth.startswith("Bearer "):
+            given = auth[len("Bearer ") :].strip()
+            with self._lock:
+                scoped = list(self._scoped)
+            for token in scoped:
+                if secrets.compare_digest(given, token):
+                    return f"scoped:{token}"
         email, key = handler.headers.get("X-Auth-Email"), handler.headers.get("X-Auth-Key")
         if (
             self.email is not None
@@ -305,7 +339,7 @@ class SimulatedApi:
             )
             self._respond(handler, status, body, headers)
             return
-        status, payload = self._route(handler.path)
+        status, payload = self._route(handler.path, credential)
         self._respond(handler, status, payload, headers, truncate=fault == "truncate")
         if self.faults.exhaust_budget_after is not None:
             with self._lock:
@@ -314,7 +348,7 @@ class SimulatedApi:
             if storm:
                 self.exhaust_budget()
 
-    def _route(self, raw_path: str) -> tuple[int, dict[str, Any]]:
+    def _route(self, raw_path: str, credential: str = "token") -> tuple[int, dict[str, Any]]:
         parts = urllib.parse.urlsplit(raw_path)
         pairs = urllib.parse.parse_qsl(parts.query)
         query = dict(pairs)
@@ -329,6 +363,11 @@ class SimulatedApi:
         if len(segments) < 3 or segments[0] != "accounts" or segments[2] not in _KINDS:
             return 404, _failure(7000, "No route for that URI")
         account, kind, rest = segments[1], segments[2], segments[3:]
+        if credential.startswith("scoped:"):
+            with self._lock:
+                allowed = self._scoped.get(credential[len("scoped:") :], frozenset())
+            if account not in allowed:
+                return 403, _failure(10000, "Authentication error")
         if account not in self._tunnels and account not in self.account_ids:
             return 404, _not_found(path)
         try:
@@ -341,12 +380,13 @@ class SimulatedApi:
         tunnel_id = rest[0]
         with self._lock:
             gone = tunnel_id in self._deleted
-        tunnel = None if gone else self._by_id.get((account, tunnel_id))
+            by_id, connectors_of = self._by_id, self._connectors
+        tunnel = None if gone else by_id.get((account, tunnel_id))
         if tunnel is None or tunnel.get("tun_type", "cfd_tunnel") != kind:
             return 404, _not_found(path)
         if tunnel_id in self.faults.broken_tunnels:
             return 503, _failure(_CODE_SERVER_ERROR, "Internal error (simulated HTTP 503)")
-        connectors = self._connectors[account, tunnel_id]
+        connectors = connectors_of[account, tunnel_id]
         if len(rest) == 1:
             return 200, _envelope(tunnel)
         if rest[1:] == ["connections"]:

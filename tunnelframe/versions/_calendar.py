@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from tunnelframe._data import _data_path
-from tunnelframe._errors import SchemaError, TunnelframeError
+from tunnelframe._errors import SchemaError, TunnelframeError, TunnelframeWarning
 from tunnelframe._io import atomic_write
 from tunnelframe._versionorder import _MONTH_KEY, _parse
 from tunnelframe.client import get_public_json
@@ -36,7 +36,7 @@ _HOW_TO_UPDATE = (
 )
 
 
-class StaleReleasesWarning(UserWarning):
+class StaleReleasesWarning(TunnelframeWarning):
     """The fleet runs versions newer than the newest known release: the calendar is out of date.
 
     Examples
