@@ -903,3 +903,34 @@ def test_every_chart_draws_on_a_one_tunnel_fleet(tmp_path: Path) -> None:
         text = write_report(one, tmp_path / "one.html", as_of=rf.AS_OF).read_text()
     assert "Figure unavailable" not in text
     assert text.count('<div class="chart">') == 6 == text.count('src="data:image/png;base64,')
+
+
+# No quote, no comma: nothing else makes a CSV writer quote the cell.
+_CR_FORMULA = "web\r=2+5*cmd|calc!A0"
+
+
+def test_a_carriage_return_in_a_cell_cannot_start_a_formula_row_in_csv(tmp_path: Path) -> None:
+    import csv
+
+    fleet = rf.fleet()
+    fleet["tunnels"][0]["name"] = _CR_FORMULA
+    paths = export_frames(fleet, tmp_path, format="csv")
+    for path in paths.values():
+        with path.open(newline="") as handle:  # as a spreadsheet's CSV reader splits rows
+            rows = list(csv.reader(handle))
+        assert not [row for row in rows if row and row[0].lstrip().startswith("=")]
+    raw = paths["tunnels"].read_bytes()
+    assert b'"web\r=2+5*cmd|calc!A0"' in raw  # quoted: the CR stays inside its cell
+    assert pd.read_csv(paths["tunnels"])["tunnel_name"].iloc[0] == _CR_FORMULA
+
+
+def test_the_reports_embedded_csv_quotes_a_carriage_return() -> None:
+    import csv
+
+    from tunnelframe.engine import Show
+    from tunnelframe.report._sections import _csv
+
+    frame = pd.DataFrame({"tunnel_name": [_CR_FORMULA, "ok"]})
+    text = _csv(frame, (Show("Tunnel", "tunnel_name"),))
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    assert rows == [["Tunnel"], [_CR_FORMULA], ["ok"]]

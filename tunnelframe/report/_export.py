@@ -120,7 +120,11 @@ def export_frames(
             flat.to_parquet(path, index=False)
         else:
             safe = _spreadsheet_safe(flat)
-            safe.to_csv(path, index=False, date_format="%Y-%m-%dT%H:%M:%S.%fZ")
+            # \r\n line ends make the writer quote every cell holding a CR or LF: a bare CR
+            # would end the row for a CSV reader and start the next at a live formula.
+            safe.to_csv(
+                path, index=False, date_format="%Y-%m-%dT%H:%M:%S.%fZ", lineterminator="\r\n"
+            )
         written[name] = path
     return written
 
