@@ -126,6 +126,9 @@ def test_report_since_the_previous_snapshot(tmp_path: Path) -> None:
     assert "Compared with the previous snapshot (2026-08-20 12:00 UTC)" in text
     assert text.index("## Since the previous snapshot") < text.index("## Findings")
     assert "c1b" in text and "connector-restarted" in text
+    # the cards name each kind of change in words; the slug stays in the tables only
+    assert "| connectors restarted | 2 |" in text or "| connectors restarted |" in text
+    assert "| connector-restarted |" not in text.split("## Since the previous snapshot")[1][:600]
     # redacted: the hosts of the section are pseudonyms too
     red = tf.write_report(new, tmp_path / "red.html", previous=old, redact_ips=True)
     html = red.read_text()
