@@ -220,8 +220,12 @@ def test_check_prints_one_line_per_violation(
 ) -> None:
     assert main(["check", str(snapshot_path)]) == 1
     lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == 7
+    assert len(lines) == 9
     assert lines[0] == UNSUPPORTED
+    # c3 (2024.1.0) and c4 (2026.7.3) lack security fixes of later releases
+    assert lines[1].startswith("[high] vulnerable: connector c3 of ")
+    assert lines[2].startswith("[high] vulnerable: connector c4 of ")
+    lines = lines[:1] + lines[3:]
     assert lines[1].startswith(
         '[high] degraded: connector c4 of tunnel "pipe|name\\nsecond line & "quotes"" '
         "(33333333-3333-4333-8333-333333333333): 2 of 4 expected connections active"
@@ -231,7 +235,7 @@ def test_check_prints_one_line_per_violation(
     assert lines[4].startswith('[warn] single-colo: tunnel "<script>alert(1)</script>"')
     assert lines[5] == FETCH_ERROR
     assert lines[6] == (
-        "FAIL: 6 violations (4 high, 2 warn) in 4 tunnels; checked 5 tunnels, 5 connectors, "
+        "FAIL: 8 violations (6 high, 2 warn) in 4 tunnels; checked 5 tunnels, 5 connectors, "
         "18 active connections."
     )
 
@@ -240,6 +244,7 @@ def test_check_rules_can_be_turned_off(
     snapshot_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     argv = ["check", str(snapshot_path), "--no-single-colo", "--no-single-connector"]
+    argv += ["--no-vulnerable"]
     assert main([*argv, "--no-fetch-errors"]) == 1
     assert capsys.readouterr().out.splitlines()[:-1:2] == [UNSUPPORTED, DOWN]
     everything_off = [*argv, "--no-unsupported", "--no-degraded", "--no-down", "--no-fetch-errors"]
@@ -255,6 +260,7 @@ def test_check_max_releases_behind(snapshot_path: Path, capsys: pytest.CaptureFi
     # c3 (2024.1.0) is 66 releases behind, c4 (2026.7.3) 3, the others 0.
     off = [
         "--no-unsupported",
+        "--no-vulnerable",
         "--no-degraded",
         "--no-down",
         "--no-single-colo",
@@ -276,6 +282,7 @@ def test_check_as_of(snapshot_path: Path, capsys: pytest.CaptureFixture[str]) ->
     # On 2024-06-01, 2024.1.0 was still supported.
     argv = ["check", str(snapshot_path), "--as-of", "2024-06-01", "--no-degraded", "--no-down"]
     argv += ["--no-single-colo", "--no-single-connector", "--no-fetch-errors", "-q"]
+    argv += ["--no-vulnerable"]  # 2024.1.0 lacked fixes of later 2024 releases
     assert main(argv) == 0
 
 
@@ -285,7 +292,8 @@ def test_check_escapes_control_characters(
     snap = rf.snapshot()
     snap.tunnels[1]["name"] = "red\x1b[31malert\r"
     path = snap.save(tmp_path / "s.json")
-    assert main(["check", str(path), "--no-degraded", "--no-down", "--no-fetch-errors"]) == 1
+    argv = ["check", str(path), "--no-degraded", "--no-down", "--no-fetch-errors"]
+    assert main([*argv, "--no-vulnerable"]) == 1
     out = capsys.readouterr().out
     assert "\x1b" not in out and "\r" not in out
     assert 'tunnel "red\\x1b[31malert\\r"' in out
@@ -579,10 +587,10 @@ def test_check_json_follows_its_schema(
     assert doc["fleet"] == {"tunnels": 5, "connectors": 5, "active_connections": 18}
     assert doc["rules"] == [r.id for r in tf.report.RULES]
     assert doc["counts"] == {
-        "violations": 6,
+        "violations": 8,
         "ignored": 0,
         "expired_ignores": 0,
-        "high": 4,
+        "high": 6,
         "warn": 2,
         "info": 0,
     }
@@ -649,7 +657,8 @@ def test_check_ignore_file_hides_until_it_expires(
     lines = captured.out.splitlines()
     assert DOWN not in lines and UNSUPPORTED in lines
     assert not any(line.startswith("degraded: connector c4") for line in lines)
-    assert lines[-1].endswith(" 2 ignored. 1 expired ignore entry no longer hides anything.")
+    # c4's two violations (vulnerable, degraded) and gone's one
+    assert lines[-1].endswith(" 3 ignored. 1 expired ignore entry no longer hides anything.")
     assert captured.err == (
         "tunnelframe: warning: ignore entry '<script>*' (unsupported): vendor appliance "
         "expired on 2026-08-19: its violations are reported again\n"
@@ -659,6 +668,7 @@ def test_check_ignore_file_hides_until_it_expires(
     )
     doc = json.loads(capsys.readouterr().out)
     assert [(v["tunnel_name"], v["ignored_by"]["reason"]) for v in doc["ignored"]] == [
+        (rf.PIPE, "being rebuilt"),
         (rf.PIPE, "being rebuilt"),
         ("gone", "decommissioned, OPS-1"),
     ]
@@ -677,7 +687,7 @@ def test_check_expected_connections(
 ) -> None:
     # c4 holds 2 active connections: degraded against 4, healthy against 2
     argv = ["check", str(snapshot_path), "--no-fetch-errors", "--no-unsupported"]
-    argv += ["--no-single-connector", "--no-single-colo"]
+    argv += ["--no-single-connector", "--no-single-colo", "--no-vulnerable"]
     assert main(argv) == 1
     lines = capsys.readouterr().out.splitlines()[:-1]
     assert lines[0].startswith("[high] degraded: connector c4 ") and lines[1:] == [DOWN]

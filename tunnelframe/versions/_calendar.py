@@ -9,11 +9,10 @@ from __future__ import annotations
 import functools
 import logging
 import os
-import platform
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -23,8 +22,16 @@ from tunnelframe._errors import SchemaError, TunnelframeError, TunnelframeWarnin
 from tunnelframe._io import atomic_write
 from tunnelframe._versionorder import _MONTH_KEY, _parse
 from tunnelframe.client import get_public_json
+from tunnelframe.versions._cache import _cache_dir
+from tunnelframe.versions._security import _refreshed, _write_cache
 
-__all__ = ["StaleReleasesWarning", "load_releases", "refresh_releases"]
+__all__ = [
+    "STALE_AFTER_DAYS",
+    "StaleReleasesWarning",
+    "load_releases",
+    "refresh_releases",
+    "stale_calendar_note",
+]
 
 _log = logging.getLogger(__name__)
 
@@ -36,8 +43,24 @@ _HOW_TO_UPDATE = (
 )
 
 
+#: A calendar whose newest release is older than this, at ``as_of``, is called stale:
+#: cloudflared has shipped a release every few weeks since 2020.
+STALE_AFTER_DAYS = 60
+
+#: What a user can do about an old calendar, on the command line and in Python.
+UPDATE_ADVICE = (
+    "update it with `tunnelframe report SNAPSHOT --refresh-releases` (reads GitHub once and "
+    "caches the calendar for every later command), or pass --releases FILE (a CSV with "
+    "version,released_on); in Python: releases=tunnelframe.refresh_releases()"
+)
+
+
 class StaleReleasesWarning(TunnelframeWarning):
-    """The fleet runs versions newer than the newest known release: the calendar is out of date.
+    """The release calendar is out of date.
+
+    Raised when the fleet runs versions newer than the newest known release, and when the
+    calendar ends more than :data:`STALE_AFTER_DAYS` days before ``as_of`` (its text is
+    :func:`stale_calendar_note`'s, the same sentence the CLI and the report print).
 
     Examples
     --------
@@ -52,18 +75,42 @@ class StaleReleasesWarning(TunnelframeWarning):
     """
 
 
-def _cache_dir() -> Path:
-    env = os.environ.get("TUNNELFRAME_CACHE_DIR")
-    if env:
-        return Path(env)
-    system = platform.system()
-    if system == "Windows":
-        local = os.environ.get("LOCALAPPDATA")
-        return (Path(local) if local else Path.home() / "AppData" / "Local") / "tunnelframe"
-    if system == "Darwin":
-        return Path.home() / "Library" / "Caches" / "tunnelframe"
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg else Path.home() / ".cache") / "tunnelframe"
+def stale_calendar_note(version: str, released_on: Any, as_of: Any) -> str | None:
+    """The sentence saying a calendar ending at ``version`` is stale at ``as_of``, or None.
+
+    A calendar is stale when its newest release (``version`` of ``released_on``) is more than
+    :data:`STALE_AFTER_DAYS` days before ``as_of``: newer releases are probably missing, so
+    connectors look more current, better supported and less exposed than they are.
+
+    Parameters
+    ----------
+    version : str
+        The calendar's newest release.
+    released_on, as_of : datetime-like
+        Its release day, and the moment measured at (tz-naive values are UTC).
+
+    Returns
+    -------
+    str or None
+        One sentence with what to do, or None when the calendar is recent enough.
+
+    Examples
+    --------
+    >>> stale_calendar_note("2026.8.2", "2026-08-14", "2026-09-01") is None
+    True
+    >>> stale_calendar_note("2026.8.2", "2026-08-14", "2026-12-01")[:72]
+    'The release calendar ends at 2026.8.2 (2026-08-14), 109 days before 2026'
+    """
+    released, when = pd.Timestamp(released_on), pd.Timestamp(as_of)
+    age = (_day(when, "as_of") - _day(released, "released_on")).item()
+    if age <= STALE_AFTER_DAYS:
+        return None
+    return (
+        f"The release calendar ends at {version} ({released:%Y-%m-%d}), {age} days before "
+        f"{when:%Y-%m-%d}: newer cloudflared releases are probably missing, so connectors "
+        f"may look more current, better supported and less exposed than they are; "
+        f"{UPDATE_ADVICE}."
+    )
 
 
 def _calendar_frame(versions: list[str], days: np.ndarray) -> pd.DataFrame:
@@ -109,6 +156,7 @@ def refresh_releases(
     timeout: float = 10.0,
     cache_dir: str | os.PathLike[str] | None = None,
     deadline: float = 60.0,
+    notes: str | os.PathLike[str] | None = None,
 ) -> pd.DataFrame:
     """Read cloudflared's releases from GitHub, cache them, and return the updated calendar.
 
@@ -130,6 +178,12 @@ def refresh_releases(
         years behind.
     cache_dir : path, optional
         Where to save it; default ``$TUNNELFRAME_CACHE_DIR`` or the user's cache folder.
+    notes : path, optional
+        A copy of cloudflared's ``RELEASE_NOTES`` to read the security fixes of releases newer
+        than the bundled table from; default the release bodies GitHub lists (read with the
+        same rules, :func:`tunnelframe.versions.parse_release_notes`). The fixes are saved
+        beside the calendar (``cloudflared-security.json``, with ``refreshed_at``), for
+        ``load_security_fixes(cached=True)``.
 
     Returns
     -------
@@ -148,8 +202,15 @@ def refresh_releases(
     >>> releases = refresh_releases()  # doctest: +SKIP
     >>> drift = version_drift(frame, releases=releases)  # doctest: +SKIP
     """
+    notes_text = None
+    if notes is not None:
+        try:
+            notes_text = Path(notes).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ValueError(f"notes={str(notes)!r}: cannot read it as text ({exc})") from exc
     found: dict[str, str] = {}
     ends_at = time.monotonic() + deadline
+    bodies: dict[str, object] = {}
     for page in range(1, 51):
         left = ends_at - time.monotonic()
         if left <= 0:
@@ -181,6 +242,7 @@ def refresh_releases(
                     )
                     continue
                 found.setdefault(str(version.release), when)
+                bodies.setdefault(str(version.release), item.get("body"))
         if len(payload) < 100:
             break
     bundled = load_releases()
@@ -193,7 +255,15 @@ def refresh_releases(
     folder.mkdir(parents=True, exist_ok=True)
     dated = frame.assign(released_on=frame["released_on"].dt.strftime("%Y-%m-%d"))
     text = dated.to_csv(index=False)
+    fixes, header = _refreshed(
+        bodies,
+        notes_text,
+        after=str(bundled["version"].iloc[0]),
+        origin=Path(notes).name if notes is not None else url,
+        when=pd.Timestamp.now(tz="UTC").isoformat(timespec="seconds"),
+    )
     atomic_write(folder / "cloudflared-releases.csv", text.encode("utf-8"))
+    _write_cache(fixes, header, folder)
     return frame
 
 
