@@ -280,6 +280,9 @@ def main() -> None:
     parser.add_argument("--no-delta", action="store_true", help="skip the Delta Lake runs")
     parser.add_argument("--no-iceberg", action="store_true", help="skip the Iceberg rows")
     parser.add_argument(
+        "--no-writers", action="store_true", help="skip the concurrent Iceberg writers"
+    )
+    parser.add_argument(
         "--only-iceberg", action="store_true", help="print the Iceberg rows only (after a build)"
     )
     args = parser.parse_args()
@@ -289,7 +292,7 @@ def main() -> None:
         print(f"building {cache} ...", file=sys.stderr)
         build(cache)
     if args.only_iceberg:
-        iceberg_report(cache, args.repeat, rebuild=args.rebuild)
+        iceberg_report(cache, args.repeat, rebuild=args.rebuild, writers=not args.no_writers)
         return
     notes = json.loads((cache / NOTES).read_text())
     appends = notes["append_s"]
@@ -354,7 +357,7 @@ def main() -> None:
                 f"optimize.z_order (compacted plain Parquet: {data_bpr:.2f})"
             )
     if not args.no_iceberg:
-        iceberg_report(cache, args.repeat, rebuild=args.rebuild)
+        iceberg_report(cache, args.repeat, rebuild=args.rebuild, writers=not args.no_writers)
 
 
 # -- Iceberg ------------------------------------------------------------------------------------
@@ -526,6 +529,7 @@ def concurrent_writers(cache: Path, n_writers: int, per_writer: int) -> dict[str
     from tunnelframe.history import iceberg_history
 
     home = Path(tempfile.mkdtemp(prefix="tunnelframe-bench-iceberg-"))
+    home.chmod(0o755)  # the cluster's unprivileged user reaches its folder inside
     (home / "pg").mkdir()
     started = _postgres(home / "pg")
     try:
@@ -575,7 +579,7 @@ def concurrent_writers(cache: Path, n_writers: int, per_writer: int) -> dict[str
         shutil.rmtree(home, ignore_errors=True)
 
 
-def iceberg_report(cache: Path, repeat: int, *, rebuild: bool) -> None:
+def iceberg_report(cache: Path, repeat: int, *, rebuild: bool, writers: bool = True) -> None:
     try:
         import pyiceberg  # noqa: F401
     except ImportError:
@@ -625,6 +629,8 @@ def iceberg_report(cache: Path, repeat: int, *, rebuild: bool) -> None:
             f"{ours['seconds'] / theirs['seconds']:>7.1f}x",
             flush=True,
         )
+    if not writers:
+        return
     print("concurrent writers (fresh table, snapshots of the open day)")
     for n in (1, 2, 4):
         r = concurrent_writers(cache, n, 12)

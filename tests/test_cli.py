@@ -139,11 +139,14 @@ def test_bad_snapshot_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[
 
 
 @pytest.mark.parametrize("where", ["before", "after"])
-def test_debug_shows_the_traceback(tmp_path: Path, where: str) -> None:
+def test_debug_shows_the_traceback(
+    tmp_path: Path, where: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     missing = str(tmp_path / "missing.json.gz")
     argv = ["--debug", "report", missing] if where == "before" else ["report", missing, "--debug"]
-    with pytest.raises(FileNotFoundError):
-        main(argv)
+    assert main(argv) == 2  # the traceback is added, the status stays "could not run"
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "FileNotFoundError" in err
 
 
 def test_unwritable_output_names_the_directory(
@@ -217,8 +220,12 @@ def test_check_prints_one_line_per_violation(
 ) -> None:
     assert main(["check", str(snapshot_path)]) == 1
     lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == 7
+    assert len(lines) == 9
     assert lines[0] == UNSUPPORTED
+    # c3 (2024.1.0) and c4 (2026.7.3) lack security fixes of later releases
+    assert lines[1].startswith("[high] vulnerable: connector c3 of ")
+    assert lines[2].startswith("[high] vulnerable: connector c4 of ")
+    lines = lines[:1] + lines[3:]
     assert lines[1].startswith(
         '[high] degraded: connector c4 of tunnel "pipe|name\\nsecond line & "quotes"" '
         "(33333333-3333-4333-8333-333333333333): 2 of 4 expected connections active"
@@ -228,7 +235,7 @@ def test_check_prints_one_line_per_violation(
     assert lines[4].startswith('[warn] single-colo: tunnel "<script>alert(1)</script>"')
     assert lines[5] == FETCH_ERROR
     assert lines[6] == (
-        "FAIL: 6 violations (4 high, 2 warn) in 4 tunnels; checked 5 tunnels, 5 connectors, "
+        "FAIL: 8 violations (6 high, 2 warn) in 4 tunnels; checked 5 tunnels, 5 connectors, "
         "18 active connections."
     )
 
@@ -237,6 +244,7 @@ def test_check_rules_can_be_turned_off(
     snapshot_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     argv = ["check", str(snapshot_path), "--no-single-colo", "--no-single-connector"]
+    argv += ["--no-vulnerable"]
     assert main([*argv, "--no-fetch-errors"]) == 1
     assert capsys.readouterr().out.splitlines()[:-1:2] == [UNSUPPORTED, DOWN]
     everything_off = [*argv, "--no-unsupported", "--no-degraded", "--no-down", "--no-fetch-errors"]
@@ -252,6 +260,7 @@ def test_check_max_releases_behind(snapshot_path: Path, capsys: pytest.CaptureFi
     # c3 (2024.1.0) is 66 releases behind, c4 (2026.7.3) 3, the others 0.
     off = [
         "--no-unsupported",
+        "--no-vulnerable",
         "--no-degraded",
         "--no-down",
         "--no-single-colo",
@@ -273,6 +282,7 @@ def test_check_as_of(snapshot_path: Path, capsys: pytest.CaptureFixture[str]) ->
     # On 2024-06-01, 2024.1.0 was still supported.
     argv = ["check", str(snapshot_path), "--as-of", "2024-06-01", "--no-degraded", "--no-down"]
     argv += ["--no-single-colo", "--no-single-connector", "--no-fetch-errors", "-q"]
+    argv += ["--no-vulnerable"]  # 2024.1.0 lacked fixes of later 2024 releases
     assert main(argv) == 0
 
 
@@ -282,7 +292,8 @@ def test_check_escapes_control_characters(
     snap = rf.snapshot()
     snap.tunnels[1]["name"] = "red\x1b[31malert\r"
     path = snap.save(tmp_path / "s.json")
-    assert main(["check", str(path), "--no-degraded", "--no-down", "--no-fetch-errors"]) == 1
+    argv = ["check", str(path), "--no-degraded", "--no-down", "--no-fetch-errors"]
+    assert main([*argv, "--no-vulnerable"]) == 1
     out = capsys.readouterr().out
     assert "\x1b" not in out and "\r" not in out
     assert 'tunnel "red\\x1b[31malert\\r"' in out
@@ -469,7 +480,7 @@ def test_simulate_serves_until_interrupted(
         finally:
             proc.send_signal(signal.SIGINT)
             _, err = proc.communicate(timeout=30)
-    assert proc.returncode == 0, err
+    assert proc.returncode == 130, err  # stopped by Ctrl+C, as every command is
     assert env["CLOUDFLARE_API_TOKEN"] not in capsys.readouterr().out
 
 
@@ -576,10 +587,10 @@ def test_check_json_follows_its_schema(
     assert doc["fleet"] == {"tunnels": 5, "connectors": 5, "active_connections": 18}
     assert doc["rules"] == [r.id for r in tf.report.RULES]
     assert doc["counts"] == {
-        "violations": 6,
+        "violations": 8,
         "ignored": 0,
         "expired_ignores": 0,
-        "high": 4,
+        "high": 6,
         "warn": 2,
         "info": 0,
     }
@@ -646,7 +657,8 @@ def test_check_ignore_file_hides_until_it_expires(
     lines = captured.out.splitlines()
     assert DOWN not in lines and UNSUPPORTED in lines
     assert not any(line.startswith("degraded: connector c4") for line in lines)
-    assert lines[-1].endswith(" 2 ignored. 1 expired ignore entry no longer hides anything.")
+    # c4's two violations (vulnerable, degraded) and gone's one
+    assert lines[-1].endswith(" 3 ignored. 1 expired ignore entry no longer hides anything.")
     assert captured.err == (
         "tunnelframe: warning: ignore entry '<script>*' (unsupported): vendor appliance "
         "expired on 2026-08-19: its violations are reported again\n"
@@ -656,6 +668,7 @@ def test_check_ignore_file_hides_until_it_expires(
     )
     doc = json.loads(capsys.readouterr().out)
     assert [(v["tunnel_name"], v["ignored_by"]["reason"]) for v in doc["ignored"]] == [
+        (rf.PIPE, "being rebuilt"),
         (rf.PIPE, "being rebuilt"),
         ("gone", "decommissioned, OPS-1"),
     ]
@@ -674,7 +687,7 @@ def test_check_expected_connections(
 ) -> None:
     # c4 holds 2 active connections: degraded against 4, healthy against 2
     argv = ["check", str(snapshot_path), "--no-fetch-errors", "--no-unsupported"]
-    argv += ["--no-single-connector", "--no-single-colo"]
+    argv += ["--no-single-connector", "--no-single-colo", "--no-vulnerable"]
     assert main(argv) == 1
     lines = capsys.readouterr().out.splitlines()[:-1]
     assert lines[0].startswith("[high] degraded: connector c4 ") and lines[1:] == [DOWN]
@@ -875,3 +888,156 @@ def test_a_damaged_snapshot_is_one_line_naming_the_file(
     assert main(["report", str(cut), "-o", str(tmp_path / "r.html")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith(f"tunnelframe: error: {cut}: a damaged gzip file")
+
+
+# --------------------------------------------------------------------------------------------
+# exit codes and terminals (issue 22)
+
+
+def _bad_snapshot(tmp_path: Path, **error: object) -> Path:
+    snap = rf.snapshot()
+    record = {"account_id": "a", "tunnel_id": "t9", "tunnel_name": "x", "status": 503,
+              "codes": [], "message": "HTTP 503"}  # fmt: skip
+    snap.errors.append({**record, **error})
+    path = tmp_path / "bad.json"
+    document = json.loads(snap.save(tmp_path / "good.json").read_text())
+    document["errors"] = snap.errors
+    path.write_text(json.dumps(document))
+    return path
+
+
+@pytest.mark.parametrize(
+    "case", ["codes", "status", "ignore-list", "ignore-deep", "bug", "bug-debug"]
+)
+def test_everything_that_is_not_found_something_exits_2(
+    case: str,
+    tmp_path: Path,
+    snapshot_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    argv = ["check", str(snapshot_path)]
+    if case == "codes":
+        argv = ["check", str(_bad_snapshot(tmp_path, codes=5))]
+    elif case == "status":
+        argv = ["diff", str(_bad_snapshot(tmp_path, status=4.5)), str(snapshot_path)]
+    elif case == "ignore-list":
+        ignore = tmp_path / "ignore.toml"
+        ignore.write_text("ignore = [1, 2]\n")
+        argv += ["--ignore-file", str(ignore)]
+    elif case == "ignore-deep":
+        ignore = tmp_path / "ignore.toml"
+        ignore.write_text("ignore = " + "[" * 20_000 + "]" * 20_000 + "\n")
+        argv += ["--ignore-file", str(ignore)]
+    else:
+
+        def broken(*args: object, **kwargs: object) -> object:
+            raise ZeroDivisionError("a bug")
+
+        monkeypatch.setattr(tf.cli, "write_report", broken)
+        argv = ["report", str(snapshot_path), "-o", str(tmp_path / "r.html")]
+        if case == "bug-debug":
+            argv.insert(0, "--debug")
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("tunnelframe: error: ") or "Traceback" in err
+    assert ("Traceback" in err) == (case == "bug-debug")
+
+
+def test_ctrl_c_during_a_duckdb_query_exits_130(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import duckdb
+
+    store = tmp_path / "store"
+    for snapshot in tf.simulator.generate_history(2, days=1, every="12h", seed=1):
+        tf.append_snapshot(snapshot, store)
+
+    def slow_query(*args: object, **kwargs: object) -> object:
+        return duckdb.sql("SELECT count(*) FROM range(100000000000) a").fetchall()
+
+    monkeypatch.setattr(tf.cli, "history_summary", slow_query)
+    main_id = threading.main_thread().ident
+    assert main_id is not None
+    timer = threading.Timer(1.0, signal.pthread_kill, (main_id, signal.SIGINT))
+    timer.start()
+    try:
+        assert main(["history", str(store)]) == 130
+    finally:
+        timer.cancel()
+    assert capsys.readouterr().err.strip().endswith("tunnelframe: interrupted")
+
+
+def test_simulate_exits_130_on_ctrl_c(capsys: pytest.CaptureFixture[str]) -> None:
+    main_id = threading.main_thread().ident
+    assert main_id is not None
+    timer = threading.Timer(1.0, signal.pthread_kill, (main_id, signal.SIGINT))
+    timer.start()
+    try:
+        assert main(["simulate", "--port", "0", "--tunnels", "2"]) == 130
+    finally:
+        timer.cancel()
+    assert "interrupted" in capsys.readouterr().err
+
+
+def test_diff_into_head_is_no_broken_pipe(tmp_path: Path) -> None:
+    old = tf.Snapshot(
+        fetched_at=datetime(2026, 8, 19, tzinfo=UTC), account_ids=["a"],
+        tunnels=tf.simulator.generate_fleet(400, seed=1)["tunnels"],
+    )  # fmt: skip
+    new = tf.Snapshot(
+        fetched_at=datetime(2026, 8, 20, tzinfo=UTC), account_ids=["a"],
+        tunnels=tf.simulator.generate_fleet(400, seed=2)["tunnels"],
+    )  # fmt: skip
+    a, b = old.save(tmp_path / "a.json"), new.save(tmp_path / "b.json")
+    assert len(tf.diff_snapshots(a, b)) > 2000  # far more than a pipe holds
+    script = (
+        f"{sys.executable} -m tunnelframe diff {a} {b} 2>{tmp_path / 'err'} | head -1; "
+        "echo ${PIPESTATUS[0]}"
+    )
+    done = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=120)
+    first, status = done.stdout.splitlines()
+    assert first and status == "1"  # changes found, whoever stopped reading
+    assert (tmp_path / "err").read_text() == ""
+
+
+def test_bidi_controls_and_escapes_are_escaped_on_the_terminal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    old = rf.snapshot()
+    new = rf.snapshot()
+    new.fetched_at = rf.AS_OF + timedelta(days=1)
+    new.tunnels[0]["name"] = new.tunnels[1]["name"] = "web\u202egnp.exe\x1b[2J"
+    old.tunnels[0]["connectors"][0]["version"] = "2024.1.0"  # upgraded since: a change
+    a, b = old.save(tmp_path / "a.json"), new.save(tmp_path / "b.json")
+    for argv in (["diff", str(a), str(b)], ["check", str(b)]):
+        assert main(argv) == 1
+        out = capsys.readouterr().out
+        assert "\u202e" not in out and "\x1b" not in out
+        assert "\\u202e" in out
+    store = tmp_path / "store"
+    tf.append_snapshot(new, store)
+    (store / "evil\x1b]0;owned\x07\u2066.txt").write_text("x")
+    assert main(["history", str(store)]) == 0
+    err = capsys.readouterr().err
+    assert "\x1b" not in err and "\u2066" not in err and "\x07" not in err
+    assert "tunnelframe: warning: ignoring" in err and "\\x1b]0;owned" in err
+
+
+def test_snapshot_exits_0_when_only_the_compaction_after_the_append_failed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def failing(*args: object, **kwargs: object) -> object:
+        raise tf.TunnelframeError("disk full")
+
+    monkeypatch.setattr(tf, "compact_history", failing)
+    store = tmp_path / "store"
+    with serve(tf.simulator.generate_fleet(3, seed=1)) as api:
+        monkeypatch.setenv("CLOUDFLARE_API_TOKEN", api.token)
+        monkeypatch.setenv("CLOUDFLARE_BASE_URL", api.url)
+        monkeypatch.setenv("CLOUDFLARE_ACCOUNT_ID", api.account_ids[0])
+        assert main(["snapshot", "--store", str(store)]) == 0
+    out, err = capsys.readouterr()
+    assert "Appended to" in out
+    assert "warning: the snapshot is stored, but compacting the store failed: disk full" in err
+    assert tf.store_info(store).n_snapshots == 1

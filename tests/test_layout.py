@@ -46,7 +46,7 @@ LAYERS: list[set[str]] = [
     {"versions", "colos", "simulator", "datasets"},
     {"history"},
     {"engine"},  # the judging engine: rules, findings, check, diff, fix-first ranking
-    {"plotting"},
+    {"plotting", "metrics", "alerts"},  # metrics and alerts: the engine's answers, exported
     {"report"},
     {"watch"},  # refreshes, stores and diffs: above history and the judging engine
     {"tunnelframe"},  # the package root re-exports everything

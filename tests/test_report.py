@@ -108,16 +108,18 @@ def test_sections_in_order_with_findings_first(report_html: str) -> None:
 
 
 def test_finding_counts(report_html: str) -> None:
-    # unsupported: c3; degraded: c4; down: the connector-less tunnel "gone";
-    # single-connector and single-colo: the <script> tunnel; one fetch error.
+    # unsupported: c3; vulnerable: c3 (2024.1.0) and c4 (2026.7.3 lacks 2026.8.0's grpc fix);
+    # degraded: c4; down: the connector-less tunnel "gone"; single-connector and single-colo:
+    # the <script> tunnel; one fetch error.
     assert _count(report_html, "unsupported") == "1"
+    assert _count(report_html, "vulnerable") == "2"
     assert _count(report_html, "degraded") == "1"
     assert _count(report_html, "down") == "1"
     assert _count(report_html, "single-connector") == "1"
     assert _count(report_html, "single-colo") == "1"
     assert _count(report_html, "fetch-errors") == "1"
     assert "connectors behind their tunnel&#x27;s configuration: none" in report_html
-    assert "6 findings." in report_html  # 1 + 1 + 1 + 1 + 1 + 1
+    assert "8 findings." in report_html  # 1 + 2 + 1 + 1 + 1 + 1 + 1
 
 
 def test_finding_rows_are_shown(report_html: str) -> None:
@@ -207,6 +209,7 @@ def test_markdown_carries_the_same_findings(report_md: str) -> None:
     assert "## Findings" in report_md
     for line in (
         "### 1 · unsupported connectors (high)",
+        "### 2 · connectors missing security fixes (high)",
         "### 1 · degraded or down connectors (high)",
         "### 1 · down tunnels (high)",
         "### 1 · tunnels that could not be fetched (high)",
@@ -215,8 +218,9 @@ def test_markdown_carries_the_same_findings(report_md: str) -> None:
     ):
         assert line in report_md.splitlines()
     assert (
-        "Nothing to report for: tunnels without a working WARP Connector pair, connectors "
-        "reconnecting, connectors behind their tunnel's configuration." in report_md
+        "Nothing to report for: tunnels without a working WARP Connector pair, connectors on a "
+        "platform that stops getting releases, connectors reconnecting, connectors behind "
+        "their tunnel's configuration." in report_md
     )
     assert (
         "| c3 | 198.51.100.7 (linux_amd64) | 2024.1.0 | 2024-01-03 | 66 | 2026.8.2 |" in report_md
@@ -426,6 +430,8 @@ def test_findings_frame() -> None:
     assert found["host"][0] == "198.51.100.7 (linux_amd64)"
     assert list(found["rule"]) == [
         "unsupported",
+        "vulnerable",
+        "vulnerable",
         "releases-behind",
         "releases-behind",
         "degraded",
@@ -434,22 +440,27 @@ def test_findings_frame() -> None:
         "single-colo",
         "fetch-errors",
     ]
-    assert found["connector_id"].tolist()[:4] == ["c3", "c3", "c4", "c4"]
-    assert pd.isna(found["connector_id"][4])
+    assert found["connector_id"].tolist()[:6] == ["c3", "c3", "c4", "c3", "c4", "c4"]
+    assert pd.isna(found["connector_id"][6])
     assert found["message"][0] == (
         'unsupported: connector c3 of tunnel "<script>alert(1)</script>" '
         "(22222222-2222-4222-8222-222222222222) runs cloudflared 2024.1.0, released 2024-01-03, "
         "66 releases behind 2026.8.2"
     )
-    assert found["message"][2].startswith(
+    assert found["message"][2] == (
+        'vulnerable: connector c4 of tunnel "pipe|name\\nsecond line & "quotes"" '
+        "(33333333-3333-4333-8333-333333333333) runs cloudflared 2026.7.3; 1 more security fix "
+        "names no advisory id; upgrade to 2026.8.0 or later"
+    )
+    assert found["message"][4].startswith(
         'releases-behind: connector c4 of tunnel "pipe|name\\nsecond line & "quotes"" '
     )
-    assert found["message"][2].endswith("3 releases behind 2026.8.2 (the limit is 2)")
-    assert found["message"][4] == (
+    assert found["message"][4].endswith("3 releases behind 2026.8.2 (the limit is 2)")
+    assert found["message"][6] == (
         'down: tunnel "gone" (44444444-4444-4444-8444-444444444444): the API reports the tunnel '
         "down and lists no connector"
     )
-    assert found["message"][7] == (
+    assert found["message"][9] == (
         'fetch-error: tunnel "flaky" (66666666-6666-4666-8666-666666666666) could not be read: '
         "HTTP 500: GET /connections failed: HTTP 500 after 3 retries"
     )
@@ -513,8 +524,10 @@ def test_export_xlsx_one_sheet_per_frame_times_in_utc(tmp_path: Path) -> None:
     assert "opened_at (UTC)" in conns.columns and "opened_at" not in conns.columns
     assert conns["opened_at (UTC)"][0] == pd.Timestamp("2026-08-10 08:00:05")
     assert conns["colo_name"].notna().any()
-    names = sheets["tunnels"]["tunnel_name"].astype(str)
-    assert not names.str.startswith(("=", "+", "@")).any()  # formulas neutralised
+    openpyxl = pytest.importorskip("openpyxl")
+    book = openpyxl.load_workbook(paths["tunnels"])
+    cells = [c for ws in book.worksheets for row in ws.iter_rows() for c in row]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]  # formulas neutralised
 
 
 # --------------------------------------------------------------------------------------------
@@ -602,22 +615,25 @@ def _fix_rows(page_html: str) -> list[list[str]]:
 def test_fix_first_block_one_row_per_tunnel_ranked(report_html: str) -> None:
     rows = _fix_rows(report_html)
     # the outage first ("gone": no active connection), then the other high tunnels by how
-    # much each breaks (<script> breaks three rules), then by name
+    # much each breaks (<script> four rules, pipe two: vulnerable and degraded), then by name
     assert [r[0] for r in rows] == [
         "gone",
         html.escape(rf.EVIL, quote=True),
-        "flaky",
         html.escape(rf.PIPE, quote=True),
+        "flaky",
     ]
     assert rows[0][2] == "down (since an unknown time): no connector is running"
     assert rows[0][4] == "start cloudflared for this tunnel on its host: no connector is listed"
     evil = rows[1]
     assert evil[1] == "high"
-    assert evil[2] == "unsupported connectors; single-connector tunnels; single-colo tunnels"
+    assert evil[2] == (
+        "unsupported connectors; connectors missing security fixes; single-connector tunnels; "
+        "single-colo tunnels"
+    )
     # one action, for its worst problem
     assert evil[4] == "upgrade cloudflared on these hosts: this version is out of support"
     assert evil[5] == "198.51.100.7 (linux_amd64)"
-    assert rows[3][5] == "192.0.2.44 (linux_amd64)"
+    assert rows[2][5] == "192.0.2.44 (linux_amd64)"
     # the block sits above the cards
     assert report_html.index('<section id="fix">') < report_html.index('<div class="cards">')
 
@@ -633,7 +649,8 @@ def test_fix_first_says_since_when_for_every_finding(tmp_path: Path) -> None:
     # its single-connector/single-colo warnings (also 03:00) do not date a high row
     evil["connectors"][0]["run_at"] = "2026-03-03T03:00:00Z"
     # pipe: c4 degraded (high) started 2026-08-01, its pending connections opened 2026-08-19
-    # 06:30 and 07:45: dated from the oldest pending opened_at, not the start
+    # 06:30 and 07:45: dated from the oldest pending opened_at (its worst problem, before
+    # vulnerable, also high), not the start
     c4 = pipe["connectors"][0]
     c4["run_at"] = "2026-08-01T00:00:00Z"
     c4["conns"][2]["opened_at"] = "2026-08-19T07:45:00Z"
@@ -671,7 +688,10 @@ def test_fix_first_gives_one_action_for_the_worst_problem(tmp_path: Path) -> Non
         conn["colo_name"], conn["is_pending_reconnect"] = colo, i == 3
     text = write_report(fleet, tmp_path / "r.html", as_of=rf.AS_OF).read_text()
     row = {r[0]: r for r in _fix_rows(text)}[html.escape(rf.PIPE, quote=True)]
-    assert row[2] == "degraded or down connectors; connectors reconnecting; single-colo tunnels"
+    assert row[2] == (
+        "degraded or down connectors; connectors missing security fixes; connectors "
+        "reconnecting; single-colo tunnels"
+    )
     assert row[4] == (
         "check the hosts&#x27; egress to the edge (outbound 7844, QUIC or HTTP/2), then "
         "restart cloudflared if connections do not come back"
@@ -754,7 +774,10 @@ def test_long_tables_are_capped_with_every_row_as_csv(
     page, md, found = big_report
     from tunnelframe.report._sections import MAX_TABLE_ROWS
 
-    counts = found["rule"].value_counts()
+    # the busiest rule ordered by active connections (vulnerable, the busiest, is not)
+    counts = found[found["rule"].isin(["degraded", "single-colo", "single-connector"])][
+        "rule"
+    ].value_counts()
     rule = str(counts.index[0])
     n = int(counts.iloc[0])
     assert n > MAX_TABLE_ROWS  # the fleet is big enough to cap this finding
@@ -903,3 +926,62 @@ def test_every_chart_draws_on_a_one_tunnel_fleet(tmp_path: Path) -> None:
         text = write_report(one, tmp_path / "one.html", as_of=rf.AS_OF).read_text()
     assert "Figure unavailable" not in text
     assert text.count('<div class="chart">') == 6 == text.count('src="data:image/png;base64,')
+
+
+# No quote, no comma: nothing else makes a CSV writer quote the cell.
+_CR_FORMULA = "web\r=2+5*cmd|calc!A0"
+
+
+def test_a_carriage_return_in_a_cell_cannot_start_a_formula_row_in_csv(tmp_path: Path) -> None:
+    import csv
+
+    fleet = rf.fleet()
+    fleet["tunnels"][0]["name"] = _CR_FORMULA
+    paths = export_frames(fleet, tmp_path, format="csv")
+    for path in paths.values():
+        with path.open(newline="") as handle:  # as a spreadsheet's CSV reader splits rows
+            rows = list(csv.reader(handle))
+        assert not [row for row in rows if row and row[0].lstrip().startswith("=")]
+    raw = paths["tunnels"].read_bytes()
+    assert b'"web\r=2+5*cmd|calc!A0"' in raw  # quoted: the CR stays inside its cell
+    assert pd.read_csv(paths["tunnels"])["tunnel_name"].iloc[0] == _CR_FORMULA
+
+
+def test_the_reports_embedded_csv_quotes_a_carriage_return() -> None:
+    import csv
+
+    from tunnelframe.engine import Show
+    from tunnelframe.report._sections import _csv
+
+    frame = pd.DataFrame({"tunnel_name": [_CR_FORMULA, "ok"]})
+    text = _csv(frame, (Show("Tunnel", "tunnel_name"),))
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    assert rows == [["Tunnel"], [_CR_FORMULA], ["ok"]]
+
+
+def test_xlsx_cells_are_typed_text_without_a_quote_and_hold_no_illegal_character(
+    tmp_path: Path,
+) -> None:
+    openpyxl = pytest.importorskip("openpyxl")
+    fleet = rf.fleet()
+    fleet["tunnels"][0]["name"] = "-legacy"
+    fleet["tunnels"][1]["name"] = "bell\x07tab\x1b[31mred"
+    fleet["tunnels"][2]["name"] = "=1+2"
+    path = export_frames(fleet, tmp_path, format="xlsx")["tunnels"]
+    cells = list(openpyxl.load_workbook(path)["tunnels"]["C"])
+    names = [c.value for c in cells]
+    assert "-legacy" in names and "'-legacy" not in names
+    assert [c.data_type for c in cells if c.value == "=1+2"] == ["s"]  # text, not a formula
+    assert "bell\\x07tab\\x1b[31mred" in names
+
+
+def test_xlsx_refuses_a_frame_larger_than_a_sheet(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("openpyxl")
+    from tunnelframe.report import _export
+
+    assert _export._XLSX_MAX_ROWS == 1_048_575
+    monkeypatch.setattr(_export, "_XLSX_MAX_ROWS", 10)
+    with pytest.raises(ValueError, match=r"the connections frame has 20 rows, more than an Excel"):
+        export_frames(rf.fleet(), tmp_path, format="xlsx")

@@ -71,6 +71,7 @@ _VERSION_COLUMNS = frozenset(
         "previous_version",
         "oldest_version",
         "newest_version",
+        "fixed_in",
     }
 )
 
@@ -85,8 +86,14 @@ def _parse(value: object) -> Version:
     return Version(int(year), int(month), int(patch), int(commits or 0))
 
 
+#: A WARP client version (``2025.2.600.0``), reported by WARP Connector members: another
+#: release line, ordered after every cloudflared version so ``min()`` never picks one.
+_WARP_RE = re.compile(r"\d{4}\.\d{1,2}\.\d{1,6}\.\d{1,6}")
+
+
 def _ordered_versions(values: pd.Series) -> pd.Categorical:
-    """``values`` as a categorical ordered by release (unknown first, ties by text).
+    """``values`` as a categorical ordered by release (unknown first, ties by text; WARP
+    client versions last, in their own order).
 
     A categorical keeps its codes' values (only its categories are re-ordered), so this costs
     one parse per distinct value.
@@ -94,7 +101,12 @@ def _ordered_versions(values: pd.Series) -> pd.Categorical:
     cat = pd.Categorical(values)
     categories = cat.categories
     texts = [str(c) for c in categories]
-    keys = [_parse(t).key for t in texts]
+    keys = [
+        (1, *(int(p) for p in t.strip().split(".")))
+        if _WARP_RE.fullmatch(t.strip())
+        else (0, _parse(t).key)
+        for t in texts
+    ]
     order = sorted(range(len(texts)), key=lambda i: (keys[i], texts[i]))
     if cat.ordered and order == list(range(len(texts))):
         return cat

@@ -17,6 +17,8 @@ import os
 import signal
 import sys
 import time
+import traceback
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -233,7 +235,16 @@ def _report_options(p: argparse.ArgumentParser) -> None:
 
 
 def _out(text: str = "", *, file: TextIO | None = None) -> None:
-    print(text, file=file or sys.stdout, flush=True)
+    stream = file or sys.stdout
+    try:
+        print(text, file=stream, flush=True)
+    except BrokenPipeError:
+        # The reader left (``tunnelframe diff ... | head -1``): the rest of the output goes
+        # nowhere, and the command still ends with its own exit status.
+        if stream is sys.stdout:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
 
 
 def _report_format(path: Path, fmt: str | None) -> Literal["html", "md"]:
@@ -438,16 +449,25 @@ def _diff(args: argparse.Namespace) -> int:
     if args.format == "json":
         document = diff_document(args.old, args.new)
         _out(json.dumps(document, indent=2, ensure_ascii=False))
-        return 1 if document["changes"] else 0
+        found = [c for c in document["changes"] if c.get("change") != "unreadable"]
+        return 1 if found else 0
     changes = diff_snapshots(args.old, args.new)
     for message in changes["message"]:
         _out(message)
-    if len(changes):
-        by = ", ".join(f"{n:,} {kind}" for kind, n in diff_counts(changes).items())
-        _out(f"{plural(len(changes), 'change')}: {by}.")
+    # A tunnel that could not be read is no change found (and no tunnel torn down).
+    n_unreadable = int((changes["change"] == "unreadable").sum())
+    n_changes = len(changes) - n_unreadable
+    if n_changes:
+        by = ", ".join(
+            f"{n:,} {kind}" for kind, n in diff_counts(changes).items() if kind != "unreadable"
+        )
+        summary = f"{plural(n_changes, 'change')}: {by}."
     else:
-        _out("No change.")
-    return 1 if len(changes) else 0
+        summary = "No change."
+    if n_unreadable:
+        summary += f" {plural(n_unreadable, 'tunnel')} could not be read: changes unknown."
+    _out(summary)
+    return 1 if n_changes else 0
 
 
 _DIFF = _Command(
@@ -465,13 +485,37 @@ def _export_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("directory", type=Path, metavar="DIR", help="directory to write into")
     p.add_argument(
         "--format",
-        choices=("parquet", "csv", "xlsx"),
+        choices=("parquet", "csv", "xlsx", "openmetrics"),
         default="parquet",
         help="file format (default: parquet)",
     )
+    p.add_argument(
+        "--origin-ip",
+        action="store_true",
+        help="openmetrics: fill cloudflare_tunnel_connector_info's origin_ip label (empty "
+        "otherwise)",
+    )
+
+
+def _metrics() -> Any:
+    """tunnelframe.metrics, or a usage error saying what to install."""
+    try:
+        import tunnelframe.metrics
+    except ImportError as exc:
+        raise _UsageError(
+            f"the Prometheus export needs prometheus_client ({exc}): "
+            "pip install 'tunnelframe[prometheus]'"
+        ) from exc
+    return tunnelframe.metrics
 
 
 def _export(args: argparse.Namespace) -> int:
+    if args.format == "openmetrics":
+        args.directory.mkdir(parents=True, exist_ok=True)
+        target = args.directory / "tunnelframe.prom"
+        written_to = _metrics().write_openmetrics(args.snapshot, target, origin_ip=args.origin_ip)
+        _out(str(written_to.resolve()))
+        return 0
     written = export_frames(args.snapshot, args.directory, format=args.format)
     for path in dict.fromkeys(written.values()):  # xlsx: one workbook for the three frames
         _out(str(path.resolve()))
@@ -480,7 +524,9 @@ def _export(args: argparse.Namespace) -> int:
 
 _EXPORT = _Command(
     "export",
-    "Write a snapshot's connections, connectors and tunnels frames as Parquet, CSV or Excel.",
+    "Write a snapshot's connections, connectors and tunnels frames as Parquet, CSV or Excel, "
+    "or its Prometheus series as OpenMetrics text (DIR/tunnelframe.prom, written "
+    "atomically for node_exporter's textfile collector).",
     _export_arguments,
     _export,
 )
@@ -522,7 +568,9 @@ def _simulate(args: argparse.Namespace) -> int:
         token=args.token,
         as_of=args.as_of,
     )
-    return 0
+    # simulate() serves until Ctrl+C and then returns: that is an interruption, as elsewhere.
+    print(f"{_PROG}: interrupted", file=sys.stderr)
+    return 130
 
 
 _SIMULATE = _Command(
@@ -603,6 +651,78 @@ def _check_arguments(p: argparse.ArgumentParser) -> None:
             help=f"do not flag {rule.title}",
         )
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing when clean")
+    _notify_options(p)
+
+
+def _duration(text: str) -> pd.Timedelta:
+    try:
+        value = pd.Timedelta(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a duration: {text!r} (e.g. 30s, 5m, 1h)") from None
+    if value < pd.Timedelta(0):
+        raise argparse.ArgumentTypeError(f"a duration must not be negative: {text!r}")
+    return value
+
+
+def _notify_options(
+    p: argparse.ArgumentParser,
+    *,
+    state: str = "tunnelframe-alerts.json beside the snapshot, or in the current directory "
+    "with --account",
+) -> None:
+    group = p.add_argument_group("alerts (send only what changed since the last run)")
+    group.add_argument(
+        "--notify",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="send new and ended violations here: alertmanager://HOST:PORT (Alertmanager's v2 "
+        "API), http(s)://... (JSON webhook, schema tunnelframe.alerts.webhook 1), or an "
+        "apprise URL (slack://..., ntfy://..., ...); repeat for several",
+    )
+    group.add_argument(
+        "--notify-hold",
+        type=_duration,
+        default=pd.Timedelta(minutes=5),
+        metavar="DURATION",
+        help="how long a violation, or its end, must hold before it is sent (default: 5m)",
+    )
+    group.add_argument(
+        "--notify-state",
+        type=Path,
+        metavar="FILE",
+        help=f"the alert state shared by every run (default: {state})",
+    )
+
+
+def _notifier(args: argparse.Namespace, default_state: Path) -> Any:
+    """The Notifier of --notify, --notify-hold and --notify-state."""
+    try:
+        from tunnelframe.alerts import Notifier
+    except ImportError as exc:
+        raise _UsageError(
+            f"--notify needs apprise ({exc}): pip install 'tunnelframe[alerts]'"
+        ) from exc
+    state = args.notify_state or default_state
+    return Notifier(args.notify, state, hold=args.notify_hold.to_pytimedelta())
+
+
+def _notify(args: argparse.Namespace, violations: pd.DataFrame, at: Any) -> None:
+    """Send what changed to the --notify receivers; say on stderr what was kept."""
+    folder = args.snapshot.parent if args.snapshot is not None else Path.cwd()
+    notifier = _notifier(args, folder / "tunnelframe-alerts.json")
+    _notified(notifier.notify(violations, at=at), notifier.state.path)
+
+
+def _notified(result: Any, state: Path) -> None:
+    for name, n in result.sent.items():
+        _out(f"{_PROG}: notify: {plural(n, 'alert')} sent to {name}", file=sys.stderr)
+    for name, n in result.kept.items():
+        _out(
+            f"{_PROG}: warning: notify: {name} failed ({result.errors[name]}); "
+            f"{plural(n, 'alert')} kept in {state} for the next run",
+            file=sys.stderr,
+        )
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -620,20 +740,24 @@ def _check(args: argparse.Namespace) -> int:
             )
     # releases-behind finds nothing unless --max-releases-behind is given.
     rules = [rule.id for rule in RULES if getattr(args, _rule_dest(rule.id))]
-    result = check_fleet(
-        source,
-        as_of=args.as_of,
-        max_releases_behind=args.max_releases_behind,
-        rules=rules,
-        expected_connections=args.expected_connections,
-        tunnels=args.tunnels,
-        exclude_tunnels=args.exclude_tunnels,
-        ignore=args.ignore_file,
-        releases=releases,
-        kind=_only_kind(args.kind),
-    )
+    with warnings.catch_warnings():  # a stale calendar is one of the notes printed below
+        warnings.simplefilter("ignore", tf.StaleReleasesWarning)
+        result = check_fleet(
+            source,
+            as_of=args.as_of,
+            max_releases_behind=args.max_releases_behind,
+            rules=rules,
+            expected_connections=args.expected_connections,
+            tunnels=args.tunnels,
+            exclude_tunnels=args.exclude_tunnels,
+            ignore=args.ignore_file,
+            releases=releases,
+            kind=_only_kind(args.kind),
+        )
     for note in result.notes:
         _out(f"{_PROG}: warning: {one_line(note)}", file=sys.stderr)
+    if args.notify:
+        _notify(args, result.violations, result.fetched_at or result.as_of)
     for entry in result.expired:
         _out(
             f"{_PROG}: warning: ignore entry {one_line(entry.describe())} expired on "
@@ -806,13 +930,24 @@ def _snapshot(args: argparse.Namespace) -> int:
     if snapshot.errors:
         line += f" {plural(len(snapshot.errors), 'tunnel')} could not be fetched."
     line += f" Appended to {path.resolve()}"
-    if tf.store_info(args.store).format_version < tf.history.FORMAT_VERSION:
-        line += f"; a tunnelframe 0.1 store: run `tunnelframe history {args.store} --migrate`"
-    else:
-        # Another run compacting meanwhile makes this one skip: cron runs may overlap.
-        compacted = tf.compact_history(args.store)
-        if compacted:
-            line += f"; compacted {', '.join(compacted)}"
+    try:
+        if tf.store_info(args.store).format_version < tf.history.FORMAT_VERSION:
+            line += f"; a tunnelframe 0.1 store: run `tunnelframe history {args.store} --migrate`"
+        else:
+            # Another run compacting meanwhile makes this one skip: cron runs may overlap.
+            compacted = tf.compact_history(args.store)
+            if compacted:
+                line += f"; compacted {', '.join(compacted)}"
+    except (TunnelframeError, OSError, ValueError) as exc:
+        # The snapshot is stored: only the housekeeping after it failed. Say so, exit 0.
+        _out(line)
+        _out(
+            f"{_PROG}: warning: the snapshot is stored, but compacting the store failed: "
+            f"{one_line(_describe(exc))} (run `tunnelframe history {args.store} --compact` "
+            "once it is fixed)",
+            file=sys.stderr,
+        )
+        return 0
     _out(line)
     return 0
 
@@ -852,6 +987,20 @@ def _watch_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--cycles", type=_positive_int, default=None, metavar="N", help="stop after N cycles"
     )
+    p.add_argument(
+        "--metrics-port",
+        type=_port,
+        metavar="PORT",
+        help="serve the latest view's Prometheus series on http://HOST:PORT/metrics (see "
+        "tunnelframe export --format openmetrics)",
+    )
+    p.add_argument(
+        "--metrics-host",
+        default="127.0.0.1",
+        metavar="HOST",
+        help="the address --metrics-port listens on (default: 127.0.0.1, loopback only)",
+    )
+    _notify_options(p, state="<store>-alerts.json beside the history store")
 
 
 def _watch(args: argparse.Namespace) -> int:
@@ -860,6 +1009,21 @@ def _watch(args: argparse.Namespace) -> int:
         raise _UsageError(f"--store {store}: is a file, not a history store folder")
     fleet = _fleet_source(args)
     policy = watch.WatchPolicy(interval_s=args.interval, budget_share=args.budget_share)
+    server = notifier = None
+    if args.notify:
+        notifier = _notifier(args, store.parent / f"{store.name}-alerts.json")
+    if args.metrics_port is not None:
+        server = _metrics().serve_metrics(port=args.metrics_port, host=args.metrics_host)
+        _out(f"{_PROG} watch: serving metrics on {server.url}", file=sys.stderr)
+
+    def export(snap: tf.Snapshot) -> None:
+        """The cycle's view to /metrics and its changes to the receivers, in the background
+        (a receiver never holds up the next fetch)."""
+        if server is not None:
+            server.update(snap)
+        if notifier is not None:
+            future = notifier.start(tf.findings(snap), at=snap.fetched_at)
+            future.add_done_callback(lambda f: _notified(f.result(), notifier.state.path))
 
     def emit(cycle: watch.Cycle) -> None:
         for record in cycle.change_records():
@@ -872,6 +1036,7 @@ def _watch(args: argparse.Namespace) -> int:
             f"{plural(len(cycle.changes), 'change')} in {cycle.duration_s:.1f} s",
             file=sys.stderr,
         )
+        export(snap)
 
     if fleet is not None:
         watcher = watch.Watcher(
@@ -906,6 +1071,10 @@ def _watch(args: argparse.Namespace) -> int:
     finally:
         for sig, handler in before.items():
             signal.signal(sig, handler)
+        if notifier is not None:
+            notifier.close()  # the last cycle's alerts are delivered (or kept) before exit
+        if server is not None:
+            server.close()
     return 130 if interrupted else 0
 
 
@@ -939,6 +1108,12 @@ def _history_arguments(p: argparse.ArgumentParser) -> None:
         help="bring a store of an older tunnelframe to the current format and compact it",
     )
     maintenance.add_argument(
+        "--export",
+        choices=("openmetrics",),
+        help="print every stored snapshot's Prometheus series with its fetch time as "
+        "OpenMetrics text, for promtool tsdb create-blocks-from openmetrics, then exit",
+    )
+    maintenance.add_argument(
         "--export-iceberg",
         metavar="CATALOG",
         type=_iceberg_uri,
@@ -958,6 +1133,8 @@ def _history_iceberg(args: argparse.Namespace) -> int:
         raise _UsageError("--migrate is for a local store; an Iceberg table evolves its schema")
     if args.export_iceberg is not None:
         raise _UsageError("--export-iceberg copies a local store: give its directory")
+    if args.export is not None:
+        raise _UsageError("--export openmetrics reads a local store: give its directory")
     target = iceberg_history(args.store)
     if args.compact:
         days = compact_iceberg(target)
@@ -978,6 +1155,10 @@ def _history(args: argparse.Namespace) -> int:
     if isinstance(args.store, str):
         return _history_iceberg(args)
     store: Path = args.store
+    if args.export == "openmetrics":
+        sys.stdout.buffer.write(_metrics().history_openmetrics(store))
+        sys.stdout.flush()
+        return 0
     if args.export_iceberg is not None:
         from tunnelframe.history import export_iceberg, iceberg_history
 
@@ -1167,18 +1348,62 @@ def main(argv: Sequence[str] | None = None) -> int:
     debug = bool(getattr(args, "debug", False))
     if debug:
         logging.basicConfig(level=logging.DEBUG, format="%(levelname)s %(name)s: %(message)s")
+    # 1 means "found something" (check, diff): everything else that stops a command is 2, as
+    # grep's failures are, a bug included; --debug adds the traceback, not another status.
     try:
-        return int(args.func(args))
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            warnings.simplefilter("default", UserWarning)  # said, on one line, never raised
+            return int(args.func(args))
     except _UsageError as exc:
         args.parser.print_usage(sys.stderr)
-        print(f"{args.parser.prog}: error: {exc}", file=sys.stderr)
+        print(f"{args.parser.prog}: error: {one_line(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"{_PROG}: interrupted", file=sys.stderr)
         return 130
     except (TunnelframeError, OSError, ValueError) as exc:
+        if _interrupted_query(exc):
+            print(f"{_PROG}: interrupted", file=sys.stderr)
+            return 130
         if debug:
-            raise
+            traceback.print_exc()
         print(f"{_PROG}: error: {one_line(_describe(exc))}", file=sys.stderr)
-        # 1 means "found something" (check, diff): a failure to run is 2, as grep's is.
         return 2
+    except Exception as exc:  # a bug, or input nobody foresaw: still "could not run"
+        if _interrupted_query(exc):
+            print(f"{_PROG}: interrupted", file=sys.stderr)
+            return 130
+        if debug:
+            traceback.print_exc()
+        print(
+            f"{_PROG}: error: unexpected {type(exc).__name__}: {one_line(exc)}"
+            + ("" if debug else " (run with --debug for the traceback, and please report it)"),
+            file=sys.stderr,
+        )
+        return 2
+
+
+def _interrupted_query(exc: BaseException) -> bool:
+    """Whether ``exc`` is Ctrl+C as DuckDB reports it (``RuntimeError: Query interrupted``),
+    itself or as the cause of a tunnelframe error."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, RuntimeError) and str(seen).startswith("Query interrupted"):
+            return True
+        if type(seen).__name__ == "InterruptException":
+            return True
+        seen = seen.__cause__
+    return False
+
+
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    """Every warning on one escaped line (a file name or a glyph may hold escape sequences)."""
+    print(f"{_PROG}: warning: {one_line(message)}", file=sys.stderr)

@@ -101,6 +101,15 @@ SECTIONS: list[tuple[str, str, tuple[str, ...], str]] = [
         "``tunnelframe.watch`` keeps one current, cycle after cycle.",
     ),
     (
+        "metrics",
+        "Prometheus and alerts",
+        ("metrics", "alerts"),
+        "The fleet as Prometheus series (one table, :data:`tunnelframe.metrics.SERIES`), "
+        "written for the textfile collector, served on ``/metrics`` or backfilled from a "
+        "history store, the Grafana dashboard on them, and stateful alerts to Alertmanager, "
+        "webhooks and chat services. See :doc:`/guide/prometheus-alerts`.",
+    ),
+    (
         "simulator",
         "Simulator",
         ("simulator",),
@@ -598,8 +607,46 @@ class RulesDirective(SphinxDirective):
         return self.parse_text_to_nodes("\n".join(lines))
 
 
+class SeriesDirective(SphinxDirective):
+    """``.. tunnelframe-series::``: the exported Prometheus series, from
+    ``tunnelframe.metrics.SERIES`` (the table the exposition is made from)."""
+
+    def run(self) -> list[Any]:
+        from tunnelframe.metrics import LABLABS, SERIES
+
+        lines = [".. list-table::", "   :header-rows: 1", "   :widths: 45 55", ""]
+        lines += ["   * - series, type (unit)", "     - meaning and labels"]
+        for series in SERIES:
+            help_text = series.help + (f" (as in {LABLABS})" if series.compat else "")
+            kind = series.type + (f" ({series.unit})" if series.unit else "")
+            labels = ", ".join(f"``{label}``" for label in series.labels) or "none"
+            lines += [
+                f"   * - ``{series.name}``",
+                "",
+                f"       {kind}",
+                f"     - {_cell(help_text)}",
+                "",
+                f"       Labels: {labels}",
+            ]
+        return self.parse_text_to_nodes("\n".join(lines))
+
+
+class WebhookSchemaDirective(SphinxDirective):
+    """``.. tunnelframe-webhook-schema::``: the JSON Schema of the alert webhook's payload."""
+
+    def run(self) -> list[Any]:
+        import json
+
+        from tunnelframe.alerts import WEBHOOK_SCHEMA
+
+        body = textwrap.indent(json.dumps(WEBHOOK_SCHEMA, indent=2), "   ")
+        return self.parse_text_to_nodes(".. code-block:: json\n\n" + body)
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     app.add_directive("tunnelframe-rules", RulesDirective)
+    app.add_directive("tunnelframe-series", SeriesDirective)
+    app.add_directive("tunnelframe-webhook-schema", WebhookSchemaDirective)
     app.connect("missing-reference", _missing_reference)
     # before Sphinx looks for source files (and autosummary for the pages to stub)
     app.connect("config-inited", _generate)

@@ -23,6 +23,7 @@ import pandas as pd
 from tunnelframe._text import plural
 from tunnelframe._types import FleetSource, TimeLike
 from tunnelframe.engine._findings import FINDINGS_COLUMNS, RULES, Analysis, findings_frame
+from tunnelframe.engine._releases import warn_if_stale
 from tunnelframe.engine._source import FleetData, resolve
 
 __all__ = [
@@ -412,6 +413,12 @@ def check_fleet(
         ``ignored``; an entry past its ``expires`` day (at ``as_of``) hides nothing and is
         listed in ``expired``.
 
+    Warns
+    -----
+    StaleReleasesWarning
+        When the release calendar in use ends more than 60 days before ``as_of`` (the same
+        sentence is one of the result's ``notes``).
+
     Returns
     -------
     CheckResult
@@ -441,8 +448,9 @@ def check_fleet(
         if isinstance(ignore, (str, os.PathLike))
         else list(ignore)
     )
-    return run_check(
-        resolve(source, as_of=as_of, kind=kind),
+    data = resolve(source, as_of=as_of, kind=kind)
+    result = run_check(
+        data,
         max_releases_behind=max_releases_behind,
         rules=rules,
         expected_connections=expected_connections,
@@ -451,3 +459,5 @@ def check_fleet(
         ignores=entries,
         releases=releases,
     )
+    warn_if_stale(releases, data.as_of, stacklevel=2)
+    return result

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Literal, Protocol
@@ -29,10 +29,24 @@ from tunnelframe.colos import (
     ha_report,
     pair_ha_report,
 )
-from tunnelframe.engine._releases import Calendar, calendar_view, choose_calendar
+from tunnelframe.engine._releases import (
+    Calendar,
+    calendar_view,
+    choose_calendar,
+    choose_fixes,
+    warn_if_stale,
+)
 from tunnelframe.engine._source import FleetData, resolve, tunnel_ha
 from tunnelframe.history import HistorySummary
-from tunnelframe.versions import config_drift, version_drift, version_summary
+from tunnelframe.versions import (
+    config_drift,
+    deprecated_platforms,
+    load_platform_deprecations,
+    parse_version,
+    security_exposure,
+    version_drift,
+    version_summary,
+)
 
 __all__ = [
     "FINDINGS_COLUMNS",
@@ -198,6 +212,22 @@ class Analysis:
         return tunnels[tunnels["deleted_at"].isna()].reset_index(drop=True)
 
     @cached_property
+    def fixes(self) -> pd.DataFrame:
+        """The security fixes per release in use (bundled, or refreshed and cached)."""
+        return choose_fixes()
+
+    @cached_property
+    def fix_releases(self) -> dict[str, str]:
+        """Advisory id -> the oldest release (not reverted) whose notes name it as fixed."""
+        live = self.fixes[self.fixes["reverted_in"] == ""]
+        out: dict[str, str] = {}
+        for version, ids in zip(live["version"], live["advisory_ids"], strict=True):
+            for one in filter(None, str(ids).split(", ")):
+                if one not in out or parse_version(version) < parse_version(out[one]):
+                    out[one] = str(version)
+        return out
+
+    @cached_property
     def drift(self) -> pd.DataFrame:
         frame: pd.DataFrame = self.quietly(
             version_drift,
@@ -205,6 +235,7 @@ class Analysis:
             as_of=self.data.as_of,
             releases=self.calendar.frame,
             latest=self.calendar.latest,
+            fixes=self.fixes,
         )
         return frame
 
@@ -216,7 +247,20 @@ class Analysis:
             as_of=self.data.as_of,
             releases=self.calendar.frame,
             latest=self.calendar.latest,
+            fixes=self.fixes,
         )
+
+    @cached_property
+    def exposure(self) -> pd.DataFrame:
+        """Per security fix: the connectors lacking it, and those one upgrade to it clears."""
+        frame: pd.DataFrame = security_exposure(self.drift, fixes=self.fixes)
+        return frame
+
+    @cached_property
+    def platforms(self) -> pd.DataFrame:
+        """Connectors on a platform that stops getting cloudflared releases."""
+        frame: pd.DataFrame = deprecated_platforms(self.connections, as_of=self.data.as_of)
+        return frame
 
     @cached_property
     def config(self) -> pd.DataFrame:
@@ -323,6 +367,15 @@ class Rule:
     #: what to do about a row, for the fix-first block: one action each, worded once (the
     #: ``_UPGRADE``-style constants) so a row breaking several rules says each action once
     advice: tuple[str, ...] = ()
+    #: a boolean column of the rows: where True, the row is ``high`` instead of ``severity``
+    #: (a deprecated platform past its cutoff)
+    escalate: str | None = None
+
+    def severity_of(self, row: Mapping[Any, Any]) -> Severity:
+        """The severity of one row: ``severity``, or ``high`` where ``escalate`` says so."""
+        if self.escalate is not None and row.get(self.escalate) is True:
+            return "high"
+        return self.severity
 
 
 def _name(row: dict[str, Any]) -> str:
@@ -349,6 +402,57 @@ def _unsupported_message(a: Analysis, r: dict[str, Any]) -> str:
     return (
         f"unsupported: connector {r['connector_id']} of {_tunnel(r)} runs cloudflared "
         f"{r['version']}, released {_date(r['released_on'])}{lag}"
+    )
+
+
+def _vulnerable(a: Analysis) -> pd.DataFrame:
+    drift = a.drift
+    lacking = drift["n_missing_fixes"].fillna(0).astype("int64") > 0
+    return drift[lacking.to_numpy(bool)].reset_index(drop=True)
+
+
+def _vulnerable_message(a: Analysis, r: dict[str, Any]) -> str:
+    ids = [one for one in str(r["missing_fix_ids"] or "").split(", ") if one]
+    by_release: dict[str, list[str]] = {}
+    for one in ids:
+        by_release.setdefault(a.fix_releases.get(one, "a later release"), []).append(one)
+    said = [f"{release} fixes {', '.join(named)}" for release, named in by_release.items()]
+    unnamed = int(r["n_missing_fixes"]) - len(ids)
+    if unnamed:
+        said.append(
+            f"{'and ' if said else ''}{unnamed} more security "
+            f"{'fix names' if unnamed == 1 else 'fixes name'} no advisory id"
+        )
+    return (
+        f"vulnerable: connector {r['connector_id']} of {_tunnel(r)} runs cloudflared "
+        f"{r['version']}; {'; '.join(said)}; upgrade to {r['fixed_in']} or later"
+    )
+
+
+def _deprecated_platform_message(a: Analysis, r: dict[str, Any]) -> str:
+    cutoff = _date(r["deprecated_from"])
+    when = (
+        f"has not got cloudflared releases since {cutoff}"
+        if r["past_cutoff"] is True
+        else f"stops getting cloudflared releases on {cutoff}"
+    )
+    return (
+        f"deprecated-platform: connector {r['connector_id']} of {_tunnel(r)} runs on "
+        f"{r['platform']} ({r['arch']}), which {when}; move it to {r['replaced_by']}"
+    )
+
+
+def _platforms_said() -> str:
+    table = load_platform_deprecations()
+    return "; ".join(
+        f"{p} ({arch}) from {d:%Y-%m-%d}, replaced by {rep}"
+        for p, arch, d, rep in zip(
+            table["platform"],
+            table["arch"],
+            table["deprecated_from"],
+            table["replaced_by"],
+            strict=True,
+        )
     )
 
 
@@ -527,6 +631,51 @@ RULES: tuple[Rule, ...] = (
         ),
         message=_unsupported_message,
         advice=(_UPGRADE,),
+    ),
+    Rule(
+        id="vulnerable",
+        title="connectors missing security fixes",
+        severity="high",
+        description=(
+            "Connectors on a cloudflared release that a later release fixed a vulnerability "
+            "in: cloudflared's release notes mark the fix (a CVE, GHSA, GO or VULN advisory, "
+            "or a fix said to be for a vulnerability). Upgrade to the release shown, or later."
+        ),
+        rows=_vulnerable,
+        show=(
+            _TUNNEL,
+            _CONNECTOR,
+            _HOST,
+            Show("Version", "version", "mono"),
+            Show("Fixes missing", "n_missing_fixes", "num"),
+            Show("Advisories", "missing_fix_ids", "mono"),
+            Show("Upgrade to", "fixed_in", "mono"),
+        ),
+        message=_vulnerable_message,
+        advice=(_UPGRADE,),
+    ),
+    Rule(
+        id="deprecated-platform",
+        title="connectors on a platform that stops getting releases",
+        severity="warn",
+        description=(
+            "Connectors running a cloudflared build for a platform Cloudflare has deprecated "
+            f"({_platforms_said()}; Cloudflare changelog, 2026-09-18): a warning before the "
+            "cutoff, high after it, when they no longer get releases or security fixes."
+        ),
+        rows=lambda a: a.platforms,
+        show=(
+            _TUNNEL,
+            _CONNECTOR,
+            _HOST,
+            Show("Platform", "platform"),
+            Show("Arch", "arch", "mono"),
+            Show("No releases from", "deprecated_from"),
+            Show("Move to", "replaced_by", "mono"),
+        ),
+        message=_deprecated_platform_message,
+        advice=("move cloudflared to a supported platform (64-bit Windows, Apple silicon)",),
+        escalate="past_cutoff",
     ),
     Rule(
         id="releases-behind",
@@ -789,7 +938,7 @@ def findings_frame(analysis: Analysis, rules: Sequence[Rule]) -> pd.DataFrame:
             records.append(
                 {
                     "rule": rule.id,
-                    "severity": rule.severity,
+                    "severity": rule.severity_of(row),
                     "title": rule.title,
                     **{k: _text(row.get(k)) for k in FINDINGS_COLUMNS[3:8]},
                     "message": one_line(rule.message(analysis, row)),
@@ -836,7 +985,10 @@ def findings(
     ``fetch-errors`` (a tunnel whose connectors could not be read). The cloudflared rules
     (``degraded``, ``single-connector``, ``single-colo``) leave WARP Connector tunnels to
     ``pair-ha``, and ``unsupported`` never flags a WARP Connector (its version is not
-    cloudflared's).
+    cloudflared's). ``vulnerable``: a connector lacking security fixes a later release (up to
+    the latest) carries, with the release that has them all; ``deprecated-platform``: a
+    connector on a platform (``arch``) that stops getting releases, a warning before the
+    cutoff and high after it.
 
     Parameters
     ----------
@@ -869,6 +1021,11 @@ def findings(
     ValueError
         An unknown rule id, or a negative ``max_releases_behind``.
 
+    Warns
+    -----
+    StaleReleasesWarning
+        When the release calendar in use ends more than 60 days before ``as_of``.
+
     Examples
     --------
     >>> import tunnelframe as tf
@@ -877,8 +1034,8 @@ def findings(
     ...         {"id": f"x{i}", "colo_name": "DFW"} for i in range(4)]}]}]}
     >>> found = tf.findings(fleet, as_of="2026-08-20")
     >>> list(found["rule"])
-    ['unsupported', 'single-connector', 'single-colo']
-    >>> print(found["message"][1])  # doctest: +NORMALIZE_WHITESPACE
+    ['unsupported', 'vulnerable', 'single-connector', 'single-colo']
+    >>> print(found["message"][2])  # doctest: +NORMALIZE_WHITESPACE
     single-connector: tunnel "web" (t1): 1 connector up (no host redundancy);
     all 4 active connections in DFW
     """
@@ -896,7 +1053,9 @@ def findings(
         expected_connections=expected_connections,
         releases=releases,
     )
-    return findings_frame(analysis, [known[r] for r in known if r in wanted])
+    found = findings_frame(analysis, [known[r] for r in known if r in wanted])
+    warn_if_stale(releases, data.as_of, stacklevel=2)
+    return found
 
 
 def calendar_notes(

@@ -69,6 +69,8 @@ _WORST = (
     "pair-ha",
     "degraded",
     "unsupported",
+    "vulnerable",
+    "deprecated-platform",
     "reconnecting",
     "single-connector",
     "single-colo",
@@ -82,6 +84,9 @@ _ACTION = {
     "pair-ha": "bring a second WARP Connector member up so that one stays active, one passive",
     "degraded": f"{_EGRESS}, then restart cloudflared if connections do not come back",
     "unsupported": "upgrade cloudflared on these hosts: this version is out of support",
+    "vulnerable": "upgrade cloudflared on these hosts: this version lacks security fixes",
+    "deprecated-platform": "move cloudflared to a supported platform (64-bit Windows, Apple "
+    "silicon)",
     "reconnecting": "look again in a few minutes: a reconnect is usually transient",
     "single-connector": "run a second replica of cloudflared on another host",
     "single-colo": f"{_EGRESS}: cloudflared spreads over two regions when it reaches both",
@@ -92,6 +97,8 @@ _ACTION = {
 #: from (it keeps no history, so most are lower bounds of how long the state has held).
 SINCE: dict[str, str] = {
     "unsupported": "on this version since",
+    "vulnerable": "on this version since",
+    "deprecated-platform": "on this platform since",
     "releases-behind": "on this version since",
     "degraded": "reconnect pending since",
     "reconnecting": "reconnect pending since",
@@ -207,7 +214,7 @@ def fix_first_tunnels(a: Analysis) -> pd.DataFrame:
     ...         {"id": f"x{i}", "colo_name": "DFW"} for i in range(4)]}]}]}
     >>> fix = fix_first_tunnels(Analysis(resolve(fleet)))
     >>> fix.loc[0, "rules"]
-    ['unsupported', 'single-connector', 'single-colo']
+    ['unsupported', 'vulnerable', 'single-connector', 'single-colo']
     >>> fix.loc[0, "action"]
     'upgrade cloudflared on these hosts: this version is out of support'
     """
@@ -235,8 +242,16 @@ def fix_first_tunnels(a: Analysis) -> pd.DataFrame:
                 },
             )
             mine = t["found"].setdefault(
-                rule.id, {"rule": rule, "since": None, "said": SINCE.get(rule.id, "since")}
+                rule.id,
+                {
+                    "rule": rule,
+                    "since": None,
+                    "said": SINCE.get(rule.id, "since"),
+                    "severity": rule.severity,
+                },
             )
+            if rule.severity_of(row) == "high":  # a row past a cutoff escalates its rule
+                mine["severity"] = "high"
             since, said = _since(a, rule.id, row, times)
             if since is not None and (mine["since"] is None or since < mine["since"]):
                 mine["since"], mine["said"] = since, said
@@ -250,7 +265,7 @@ def fix_first_tunnels(a: Analysis) -> pd.DataFrame:
     for t in tunnels.values():
         problems: list[dict[str, Any]] = sorted(
             t["found"].values(),
-            key=lambda f: (_SEVERITY[f["rule"].severity], order.get(f["rule"].id, 99)),
+            key=lambda f: (_SEVERITY[f["severity"]], order.get(f["rule"].id, 99)),
         )
         worst = problems[0]["rule"]
         hosts = ", ".join(t["hosts"])
@@ -277,7 +292,7 @@ def fix_first_tunnels(a: Analysis) -> pd.DataFrame:
                 "account_id": t["account_id"],
                 "tunnel_id": t["tunnel_id"],
                 "tunnel_name": t["tunnel_name"],
-                "severity": worst.severity,
+                "severity": problems[0]["severity"],
                 "outage": outage,
                 "rule": worst.id,
                 "rules": [f["rule"].id for f in problems],

@@ -11,18 +11,28 @@ Nothing here fetches.
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from tunnelframe.versions import load_releases, parse_version
+from tunnelframe.versions import (
+    StaleReleasesWarning,
+    load_releases,
+    load_security_fixes,
+    parse_version,
+    stale_calendar_note,
+)
 
-__all__ = ["STALE_AFTER_DAYS", "UPDATE_ADVICE", "Calendar", "calendar_view", "choose_calendar"]
-
-#: A calendar whose newest release is older than this, at ``as_of``, is called stale:
-#: cloudflared has shipped a release every few weeks since 2020.
-STALE_AFTER_DAYS = 60
+__all__ = [
+    "UPDATE_ADVICE",
+    "Calendar",
+    "calendar_view",
+    "choose_calendar",
+    "choose_fixes",
+    "warn_if_stale",
+]
 
 #: What a CLI user can do about an old calendar.
 UPDATE_ADVICE = (
@@ -96,11 +106,28 @@ def calendar_view(calendar: Calendar, connections: pd.DataFrame, as_of: pd.Times
             f"({released:%Y-%m-%d}) in {calendar.origin}: the latest release is taken from the "
             f"fleet ({latest}); release dates after {version} are unknown, so {UPDATE_ADVICE}."
         )
-    age = (as_of - released).days
-    if age > STALE_AFTER_DAYS:
-        notes.append(
-            f"The release calendar ends at {version} ({released:%Y-%m-%d}), {age} days before "
-            f"{as_of:%Y-%m-%d}: newer cloudflared releases are probably missing, so connectors "
-            f"may look more current and better supported than they are; {UPDATE_ADVICE}."
-        )
+    stale = stale_calendar_note(version, released, as_of)
+    if stale:
+        notes.append(stale)
     return Calendar(calendar.frame, calendar.origin, latest, notes)
+
+
+def choose_fixes() -> pd.DataFrame:
+    """The security fixes to measure with: the table :func:`tunnelframe.refresh_releases`
+    cached when it extends the bundled one (built on the same cloudflared commit), else the
+    bundled table."""
+    bundled = load_security_fixes()
+    cached = load_security_fixes(cached=True)
+    same_base = cached.attrs.get("source", {}).get("commit") == bundled.attrs["source"]["commit"]
+    return cached if same_base and cached.attrs.get("refreshed_at") else bundled
+
+
+def warn_if_stale(
+    releases: pd.DataFrame | str | os.PathLike[str] | None, as_of: pd.Timestamp, *, stacklevel: int
+) -> None:
+    """Warn as :func:`tunnelframe.version_drift` does when the calendar in use is stale at
+    ``as_of`` (the same sentence the report and the CLI print as a note)."""
+    version, released = choose_calendar(releases).newest
+    note = stale_calendar_note(version, released, as_of)
+    if note:
+        warnings.warn(note, StaleReleasesWarning, stacklevel=stacklevel + 1)

@@ -349,10 +349,8 @@ class IcebergHistory:
         for day in closed:
             outside = ex.Not(_day_range(day))
             rows_filter = outside if rows_filter is None else rows_filter & outside
-        scan = rows_table.scan(
-            row_filter=rows_filter if rows_filter is not None else _always(),
-            selected_fields=_QUERY_COLUMNS,
-        )
+        # Every column: which ones the facts need is the facts' business (ROWS_VIEW).
+        scan = rows_table.scan(row_filter=rows_filter if rows_filter is not None else _always())
         rows = scan.to_arrow()
         self._cache.update(state=state, rows=rows, facts=facts)
         return rows, facts
@@ -361,25 +359,6 @@ class IcebergHistory:
         """Every row, as :data:`STORE_SCHEMA` types (for tests and small tables)."""
         table = self.rows_table().scan().to_arrow()
         return _store_table(table)
-
-
-# The columns the queries derive facts from (tunnelframe.history._facts.ROWS_VIEW).
-_QUERY_COLUMNS = (
-    "fetched_at",
-    "account_id",
-    "tunnel_id",
-    "tunnel_name",
-    "tunnel_status",
-    "connector_id",
-    "version",
-    "run_at",
-    "connection_id",
-    "colo_name",
-    "is_pending_reconnect",
-    "origin_ip",
-    "tun_type",  # the HA rules judge WARP Connector tunnels as pairs
-    "ha_status",
-)
 
 
 def _expr() -> Any:
@@ -471,7 +450,7 @@ def compact_iceberg(
 ) -> list[str]:
     """Close the days that have ended: one sorted file and the facts per day; expire snapshots.
 
-    A day is closed once it ended :data:`CLOSE_AFTER` ago. Its rows are rewritten as one file
+    A day is closed once it ended ``CLOSE_AFTER`` (one hour) ago. Its rows are rewritten as one file
     sorted by tunnel, connector, connection and time (an Iceberg overwrite of exactly the files
     read, so an append meanwhile is kept), its facts committed, ``snaps`` last. Then each table's
     Iceberg snapshots older than ``keep`` are expired and the files no snapshot uses any more

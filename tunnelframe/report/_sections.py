@@ -38,6 +38,8 @@ from tunnelframe.report._doc import (
     Table,
     Text,
 )
+from tunnelframe.report._exposure import exposure_blocks
+from tunnelframe.versions import parse_version
 
 __all__: list[str] = []
 
@@ -128,7 +130,9 @@ def _csv(frame: pd.DataFrame, show: Sequence[Show]) -> str:
             for s in show
         }
     )
-    text: str = out.to_csv(index=False)
+    # \r\n line ends make the writer quote every cell holding a CR or LF (a bare CR would
+    # start a new row whose first cell a spreadsheet runs as a formula).
+    text: str = out.to_csv(index=False, lineterminator="\r\n")
     return text
 
 
@@ -337,6 +341,8 @@ _MOST_BEHIND = Order(("releases_behind",), (False,), "most releases behind first
 WORST_FIRST: dict[str, Order] = {
     "unsupported": _MOST_BEHIND,
     "releases-behind": _MOST_BEHIND,
+    "vulnerable": Order(("n_missing_fixes",), (False,), "most missing security fixes first"),
+    "deprecated-platform": Order(("past_cutoff",), (False,), "past the cutoff first"),
     "degraded": _FEWEST_ACTIVE,
     "down": Order(("down_days",), (False,), "longest down first"),
     "reconnecting": _FEWEST_ACTIVE,
@@ -379,11 +385,14 @@ def findings(a: Analysis, rules: Sequence[Rule] = RULES) -> Section:
                 )
             continue
         total += len(rows)
+        # a rule whose rows escalate (a platform past its cutoff) shows its worst row's
+        worst = min((rule.severity_of(r) for r in rows.to_dict("records")), key=order.__getitem__,
+                    default=rule.severity)  # fmt: skip
         (blocks if len(rows) else clean).append(
             Finding(
                 rule.id,
                 rule.title,
-                rule.severity,
+                worst,
                 rule.description,
                 len(rows),
                 table(
@@ -444,6 +453,12 @@ def versions(a: Analysis) -> Section:
         f"run it, {v.behind_share:.0%} are behind but supported, {v.unsupported_share:.0%} are "
         f"unsupported (released more than a year before it) and {v.unknown_share:.0%} report "
         f"no usable version.{median} Oldest version in use: {v.oldest_version or NA_TEXT}."
+        + (
+            f" {v.warp_share:.0%} are WARP Connector members, which run the WARP client "
+            f"(versions {', '.join(v.by_warp_version['version'])}), not cloudflared."
+            if len(v.by_warp_version)
+            else ""
+        )
     )
     by_version = v.by_version.assign(share=v.by_version["share"].map("{:.1%}".format))
     multi = v.by_tunnel[(v.by_tunnel["n_versions"] > 1) | (v.by_tunnel["n_unsupported"] > 0)]
@@ -466,6 +481,7 @@ def versions(a: Analysis) -> Section:
                 as_of=a.data.as_of,
             ),
             table(by_version, _BY_VERSION, caption="Connectors per version, newest first"),
+            *_exposure(a),
             table_group(
                 f"Tunnels running several versions or an unsupported one ({len(multi):,})",
                 multi,
@@ -481,6 +497,14 @@ def versions(a: Analysis) -> Section:
         ],
         toc_note=f"{v.current_share:.0%} current",
     )
+
+
+def _exposure(a: Analysis) -> list[Block]:
+    drift = a.drift
+    exposed = drift[drift["n_missing_fixes"].fillna(0).astype("int64").to_numpy() > 0]
+    fixed_in = exposed["fixed_in"].dropna().astype(str)
+    target = max(fixed_in, key=parse_version) if len(fixed_in) else None
+    return list(exposure_blocks(a.exposure, len(exposed), target))
 
 
 _METROS = (
@@ -680,19 +704,22 @@ def tunnels(a: Analysis) -> Section:
     shown = connectors[connectors["tunnel_id"].isin(detailed)]
     by_tunnel = {tid: g for tid, g in shown.groupby("tunnel_id", sort=False)}
     n_connectors = connectors["tunnel_id"].value_counts().to_dict()
-    # The one-row summary of each tunnel, once for all (not a filter per tunnel: 3,000 of them)
-    versions_of = (
-        connectors.dropna(subset=["version"])
-        .groupby("tunnel_id", sort=False)["version"]
-        .agg(lambda v: ", ".join(sorted({str(x) for x in v})))
-        .to_dict()
-    )
-    hosts_of = (
-        connectors.dropna(subset=["origin_ips"])
-        .groupby("tunnel_id", sort=False)["origin_ips"]
-        .agg(lambda v: ", ".join(str(x) for x in v))
-        .to_dict()
-    )
+    # The one-row summary of each tunnel, once for all (not a filter per tunnel: 3,000 of
+    # them), in plain loops: a pandas group per tunnel costs more than the work.
+    versions_sets: dict[str, set[str]] = {}
+    hosts_lists: dict[str, list[str]] = {}
+    for tid, version, ips in zip(
+        connectors["tunnel_id"].astype(str),
+        connectors["version"].astype(object),
+        connectors["origin_ips"].astype(object),
+        strict=True,
+    ):
+        if not _missing(version):
+            versions_sets.setdefault(tid, set()).add(str(version))
+        if not _missing(ips):
+            hosts_lists.setdefault(tid, []).append(str(ips))
+    versions_of = {tid: ", ".join(sorted(v)) for tid, v in versions_sets.items()}
+    hosts_of = {tid: ", ".join(v) for tid, v in hosts_lists.items()}
     edges_of = {
         str(tid): str(text) for tid, text in edge_strings(a.connections, by="tunnel_id").items()
     }

@@ -16,6 +16,22 @@ from tunnelframe.report._sections import _known_tunnels, fmt_time, table_group
 
 __all__ = ["since_previous"]
 
+#: Each kind of change in words, for the cards (the tables keep the kind's id, as diff prints it).
+CHANGE_WORDS = {
+    "tunnel-added": "tunnels added",
+    "tunnel-removed": "tunnels removed",
+    "tunnel-status": "tunnel status changes",
+    "ha-status": "HA status changes",
+    "connector-added": "connectors added",
+    "connector-removed": "connectors removed",
+    "connector-restarted": "connectors restarted",
+    "upgraded": "connectors upgraded",
+    "downgraded": "connectors downgraded",
+    "metro-gained": "metros gained",
+    "metro-lost": "metros lost",
+    "site-gained": "sites gained",
+    "site-lost": "sites lost",
+}
 _SHOW_LIMIT = 200  # rows shown per change table; the rest are counted
 
 
@@ -38,7 +54,9 @@ def since_previous(a: Analysis) -> Section | None:
             toc_note="no change",
         )
     counts = diff["change"].value_counts()
-    stats = Stats([Stat(str(c), f"{int(counts[c]):,}") for c in CHANGES if counts.get(c, 0)])
+    stats = Stats(
+        [Stat(CHANGE_WORDS.get(c, c), f"{int(counts[c]):,}") for c in CHANGES if counts.get(c, 0)]
+    )
     show = (
         Show("Tunnel", "tunnel_name"),
         Show("Change", "change", "mono"),
@@ -50,7 +68,10 @@ def since_previous(a: Analysis) -> Section | None:
     known = _known_tunnels(a)
     blocks: list[Any] = [Text(intro), stats]
     groups = [
-        ("Tunnels and HA", ("tunnel-added", "tunnel-removed", "tunnel-status", "ha-status")),
+        (
+            "Tunnels and HA",
+            ("tunnel-added", "tunnel-removed", "tunnel-status", "unreadable", "ha-status"),
+        ),
         ("Connectors", ("connector-added", "connector-removed", "connector-restarted")),
         ("Versions", ("upgraded", "downgraded")),
         ("Colos", ("metro-gained", "metro-lost", "site-gained", "site-lost")),

@@ -38,29 +38,63 @@ The rules, in one place (every public function follows them):
   #20115, and ``warp-cli`` output). That is another release line with no calendar bundled
   here, so its status is ``unknown`` and every measure NA, rather than a comparison with
   cloudflared's releases; ``mixed_versions_in_tunnel`` still compares a pair's members.
+* **Security fixes.** A connector lacks the security fixes of the releases after its base
+  release, up to and including the latest (``data/cloudflared-security.json``, read from
+  cloudflared's ``RELEASE_NOTES`` and ``CHANGES.md`` at a named commit; a fix a later release
+  reverted counts nowhere). ``fixed_in`` is the lowest release with all it lacks.
+* **Calendar age.** A calendar ending more than :data:`STALE_AFTER_DAYS` days before
+  ``as_of`` raises a :class:`StaleReleasesWarning` (:func:`stale_calendar_note`).
 * ``released_on`` is the UTC midnight of the release day (``datetime64[us, UTC]``), so it can be
   subtracted from ``run_at``; ``age_days`` counts whole days from it to ``as_of``.
 """
 
 from __future__ import annotations
 
-from tunnelframe.versions._calendar import StaleReleasesWarning, load_releases, refresh_releases
+from tunnelframe.versions._calendar import (
+    STALE_AFTER_DAYS,
+    StaleReleasesWarning,
+    load_releases,
+    refresh_releases,
+    stale_calendar_note,
+)
 from tunnelframe.versions._config import CONFIG_DRIFT_COLUMNS, config_drift
 from tunnelframe.versions._drift import STATUSES, VERSION_DRIFT_COLUMNS, version_drift
 from tunnelframe.versions._parse import Version, parse_version
+from tunnelframe.versions._platforms import (
+    DEPRECATED_PLATFORMS_COLUMNS,
+    deprecated_platforms,
+    load_platform_deprecations,
+)
+from tunnelframe.versions._security import (
+    SECURITY_FIXES_COLUMNS,
+    load_security_fixes,
+    parse_changes,
+    parse_release_notes,
+    security_exposure,
+)
 from tunnelframe.versions._summary import VersionSummary, version_summary
 
 __all__ = [
     "CONFIG_DRIFT_COLUMNS",
+    "DEPRECATED_PLATFORMS_COLUMNS",
+    "SECURITY_FIXES_COLUMNS",
+    "STALE_AFTER_DAYS",
     "STATUSES",
     "VERSION_DRIFT_COLUMNS",
     "StaleReleasesWarning",
     "Version",
     "VersionSummary",
     "config_drift",
+    "deprecated_platforms",
+    "load_platform_deprecations",
     "load_releases",
+    "load_security_fixes",
+    "parse_changes",
+    "parse_release_notes",
     "parse_version",
     "refresh_releases",
+    "security_exposure",
+    "stale_calendar_note",
     "version_drift",
     "version_summary",
 ]

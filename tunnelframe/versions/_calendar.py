@@ -7,22 +7,33 @@ GitHub's release list. Dates are handled as whole UTC days since 1970-01-01.
 from __future__ import annotations
 
 import functools
+import logging
 import os
-import platform
+import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from tunnelframe._data import _data_path
-from tunnelframe._errors import SchemaError, TunnelframeWarning
+from tunnelframe._errors import SchemaError, TunnelframeError, TunnelframeWarning
 from tunnelframe._io import atomic_write
 from tunnelframe._versionorder import _MONTH_KEY, _parse
 from tunnelframe.client import get_public_json
+from tunnelframe.versions._cache import _cache_dir
+from tunnelframe.versions._security import _refreshed, _write_cache
 
-__all__ = ["StaleReleasesWarning", "load_releases", "refresh_releases"]
+__all__ = [
+    "STALE_AFTER_DAYS",
+    "StaleReleasesWarning",
+    "load_releases",
+    "refresh_releases",
+    "stale_calendar_note",
+]
+
+_log = logging.getLogger(__name__)
 
 _DATE = pd.DatetimeTZDtype(unit="us", tz="UTC")
 _GITHUB_RELEASES_URL = "https://api.github.com/repos/cloudflare/cloudflared/releases"
@@ -32,8 +43,24 @@ _HOW_TO_UPDATE = (
 )
 
 
+#: A calendar whose newest release is older than this, at ``as_of``, is called stale:
+#: cloudflared has shipped a release every few weeks since 2020.
+STALE_AFTER_DAYS = 60
+
+#: What a user can do about an old calendar, on the command line and in Python.
+UPDATE_ADVICE = (
+    "update it with `tunnelframe report SNAPSHOT --refresh-releases` (reads GitHub once and "
+    "caches the calendar for every later command), or pass --releases FILE (a CSV with "
+    "version,released_on); in Python: releases=tunnelframe.refresh_releases()"
+)
+
+
 class StaleReleasesWarning(TunnelframeWarning):
-    """The fleet runs versions newer than the newest known release: the calendar is out of date.
+    """The release calendar is out of date.
+
+    Raised when the fleet runs versions newer than the newest known release, and when the
+    calendar ends more than :data:`STALE_AFTER_DAYS` days before ``as_of`` (its text is
+    :func:`stale_calendar_note`'s, the same sentence the CLI and the report print).
 
     Examples
     --------
@@ -48,18 +75,42 @@ class StaleReleasesWarning(TunnelframeWarning):
     """
 
 
-def _cache_dir() -> Path:
-    env = os.environ.get("TUNNELFRAME_CACHE_DIR")
-    if env:
-        return Path(env)
-    system = platform.system()
-    if system == "Windows":
-        local = os.environ.get("LOCALAPPDATA")
-        return (Path(local) if local else Path.home() / "AppData" / "Local") / "tunnelframe"
-    if system == "Darwin":
-        return Path.home() / "Library" / "Caches" / "tunnelframe"
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg else Path.home() / ".cache") / "tunnelframe"
+def stale_calendar_note(version: str, released_on: Any, as_of: Any) -> str | None:
+    """The sentence saying a calendar ending at ``version`` is stale at ``as_of``, or None.
+
+    A calendar is stale when its newest release (``version`` of ``released_on``) is more than
+    :data:`STALE_AFTER_DAYS` days before ``as_of``: newer releases are probably missing, so
+    connectors look more current, better supported and less exposed than they are.
+
+    Parameters
+    ----------
+    version : str
+        The calendar's newest release.
+    released_on, as_of : datetime-like
+        Its release day, and the moment measured at (tz-naive values are UTC).
+
+    Returns
+    -------
+    str or None
+        One sentence with what to do, or None when the calendar is recent enough.
+
+    Examples
+    --------
+    >>> stale_calendar_note("2026.8.2", "2026-08-14", "2026-09-01") is None
+    True
+    >>> stale_calendar_note("2026.8.2", "2026-08-14", "2026-12-01")[:72]
+    'The release calendar ends at 2026.8.2 (2026-08-14), 109 days before 2026'
+    """
+    released, when = pd.Timestamp(released_on), pd.Timestamp(as_of)
+    age = (_day(when, "as_of") - _day(released, "released_on")).item()
+    if age <= STALE_AFTER_DAYS:
+        return None
+    return (
+        f"The release calendar ends at {version} ({released:%Y-%m-%d}), {age} days before "
+        f"{when:%Y-%m-%d}: newer cloudflared releases are probably missing, so connectors "
+        f"may look more current, better supported and less exposed than they are; "
+        f"{UPDATE_ADVICE}."
+    )
 
 
 def _calendar_frame(versions: list[str], days: np.ndarray) -> pd.DataFrame:
@@ -104,6 +155,8 @@ def refresh_releases(
     url: str = _GITHUB_RELEASES_URL,
     timeout: float = 10.0,
     cache_dir: str | os.PathLike[str] | None = None,
+    deadline: float = 60.0,
+    notes: str | os.PathLike[str] | None = None,
 ) -> pd.DataFrame:
     """Read cloudflared's releases from GitHub, cache them, and return the updated calendar.
 
@@ -117,9 +170,20 @@ def refresh_releases(
     url : str
         The GitHub releases endpoint (pages of ``tag_name``/``published_at`` objects).
     timeout : float, default 10.0
-        Seconds to wait for each page.
+        Seconds to wait for the next bytes of a page.
+    deadline : float, default 60.0
+        Seconds the whole refresh may take, every page and redirect included (each page is
+        also capped at 16 MiB). A release dated before the month its version names
+        (``2099.12.0`` published in 2026) is refused: it would make every connector look
+        years behind.
     cache_dir : path, optional
         Where to save it; default ``$TUNNELFRAME_CACHE_DIR`` or the user's cache folder.
+    notes : path, optional
+        A copy of cloudflared's ``RELEASE_NOTES`` to read the security fixes of releases newer
+        than the bundled table from; default the release bodies GitHub lists (read with the
+        same rules, :func:`tunnelframe.versions.parse_release_notes`). The fixes are saved
+        beside the calendar (``cloudflared-security.json``, with ``refreshed_at``), for
+        ``load_security_fixes(cached=True)``.
 
     Returns
     -------
@@ -138,14 +202,29 @@ def refresh_releases(
     >>> releases = refresh_releases()  # doctest: +SKIP
     >>> drift = version_drift(frame, releases=releases)  # doctest: +SKIP
     """
+    notes_text = None
+    if notes is not None:
+        try:
+            notes_text = Path(notes).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ValueError(f"notes={str(notes)!r}: cannot read it as text ({exc})") from exc
     found: dict[str, str] = {}
+    ends_at = time.monotonic() + deadline
+    bodies: dict[str, object] = {}
     for page in range(1, 51):
+        left = ends_at - time.monotonic()
+        if left <= 0:
+            raise TunnelframeError(
+                f"refreshing the release calendar took longer than {deadline:.0f} s "
+                f"({page - 1} pages read, nothing cached): {_HOW_TO_UPDATE}"
+            )
         payload = get_public_json(
             url,
             params={"per_page": "100", "page": str(page)},
             timeout=timeout,
             accept="application/vnd.github+json",
             hint=f"check the connection, or {_HOW_TO_UPDATE}",
+            deadline=left,
         )
         if not isinstance(payload, list):
             raise SchemaError(f"page {page}", "expected a JSON array of GitHub releases")
@@ -154,7 +233,16 @@ def refresh_releases(
                 continue
             version, when = _parse(item.get("tag_name")), item.get("published_at")
             if version.is_known and version.commits == 0 and isinstance(when, str):
+                if _before_its_month(str(version.release), when):
+                    _log.warning(
+                        "refresh_releases: %s is dated %s, before the month its version "
+                        "names: refused",
+                        str(version.release)[:40],
+                        when[:40],
+                    )
+                    continue
                 found.setdefault(str(version.release), when)
+                bodies.setdefault(str(version.release), item.get("body"))
         if len(payload) < 100:
             break
     bundled = load_releases()
@@ -167,8 +255,31 @@ def refresh_releases(
     folder.mkdir(parents=True, exist_ok=True)
     dated = frame.assign(released_on=frame["released_on"].dt.strftime("%Y-%m-%d"))
     text = dated.to_csv(index=False)
+    fixes, header = _refreshed(
+        bodies,
+        notes_text,
+        after=str(bundled["version"].iloc[0]),
+        origin=Path(notes).name if notes is not None else url,
+        when=pd.Timestamp.now(tz="UTC").isoformat(timespec="seconds"),
+    )
     atomic_write(folder / "cloudflared-releases.csv", text.encode("utf-8"))
+    _write_cache(fixes, header, folder)
     return frame
+
+
+def _before_its_month(version: str, published: str) -> bool:
+    """Whether a release is dated before the month its ``YYYY.M`` version names (a lie: a
+    version names the month it ships in), or is dated at all unreadably."""
+    year, _, rest = version.partition(".")
+    month = rest.partition(".")[0]
+    try:
+        when = pd.Timestamp(published)
+        named = pd.Timestamp(year=int(year), month=int(month), day=1, tz="UTC")
+    except (ValueError, TypeError, OverflowError):
+        return True
+    if when.tzinfo is None:
+        when = when.tz_localize("UTC")
+    return bool(when < named - pd.Timedelta(days=1))  # a day of slack for time zones
 
 
 _NEG = np.int64(-(2**62))  # "no bound" below, in days

@@ -38,7 +38,9 @@ from tunnelframe.versions._calendar import (
     _Latest,
     _minus_year,
     _resolve_latest,
+    stale_calendar_note,
 )
+from tunnelframe.versions._security import _fixes_table, _lacking
 
 __all__ = ["STATUSES", "VERSION_DRIFT_COLUMNS", "version_drift"]
 
@@ -62,6 +64,9 @@ VERSION_DRIFT_COLUMNS: dict[str, Any] = {
     "status": _STATUS_DTYPE,
     "client_version_mismatch": _BOOL,
     "mixed_versions_in_tunnel": _BOOL,
+    "n_missing_fixes": "Int64",
+    "missing_fix_ids": pd.ArrowDtype(pa.string()),
+    "fixed_in": "category",
     "origin_ips": pd.ArrowDtype(pa.string()),
 }
 
@@ -228,6 +233,8 @@ class _Drift:
     n_versions: np.ndarray  # distinct known versions per tunnel
     latest: _Latest
     as_of: pd.Timestamp
+    warp: np.ndarray  # per connector: a WARP Connector member (WARP client versions)
+    stale: str | None  # the calendar's age note, when it is stale at as_of
 
 
 def _origin_ips(frame: pd.DataFrame, groups: np.ndarray, n: int) -> list[str]:
@@ -243,13 +250,20 @@ def _as_of(as_of: object) -> pd.Timestamp:
 
 
 def _drift(
-    frame: object, releases: object, latest: object, as_of: object, stacklevel: int, func: str
+    frame: object,
+    releases: object,
+    latest: object,
+    as_of: object,
+    stacklevel: int,
+    func: str,
+    fixes: object = None,
 ) -> _Drift:
     frame = _check_frame(as_connections(frame), func, columns=("connector_id", "version"))
     frame = _without_placeholders(frame, ("version", "client_version"))
     when = _as_of(as_of)
     as_of_day = _day(when, "as_of")
     cal = _Calendar.read(releases)
+    fix_table = _fixes_table(fixes)
     lat = _resolve_latest(cal, latest, as_of_day)
     conns = _Connectors.of(frame)
     n_conn = len(conns.first)
@@ -283,9 +297,11 @@ def _drift(
     # for: it is unknown here (mixed versions within its tunnel still count), never measured
     # against cloudflared's releases.
     measured = version
+    warp = np.zeros(n_conn, dtype=bool)
     if "tun_type" in frame.columns:
-        warp = (frame["tun_type"] == "warp_connector").fillna(False).to_numpy(dtype=bool)
-        measured = np.where(warp[conns.first], -1, version)
+        warp_rows = (frame["tun_type"] == "warp_connector").fillna(False).to_numpy(dtype=bool)
+        warp = warp_rows[conns.first]
+        measured = np.where(warp, -1, version)
 
     per = _per_version(np.array(canon.keys, dtype=np.int64), cal, lat, as_of_day)
     newer = per.newer[measured]
@@ -303,6 +319,25 @@ def _drift(
             stacklevel=stacklevel,
         )
 
+    note = None
+    if len(cal.days):
+        end = int(np.argmax(cal.days))
+        note = stale_calendar_note(
+            cal.versions[end], _days_to_dates(cal.days[end : end + 1])[0], when
+        )
+        if note:
+            warnings.warn(note, StaleReleasesWarning, stacklevel=stacklevel)
+
+    # Security fixes per distinct version (its base release), NA for unknown ones.
+    bases = np.array([k - k % _COMMITS if k >= 0 else -1 for k in canon.keys], dtype=np.int64)
+    n_fix, fix_ids, fixed_in = _lacking(fix_table, bases, lat.key)
+    n_fix = np.append(np.where(bases >= 0, n_fix, _NA), _NA)
+    fix_ids_all = [ids if base >= 0 else None for ids, base in zip(fix_ids, bases, strict=True)]
+    fix_ids_all.append(None)
+    fixed_codes = np.array(
+        [i if f is not None else -1 for i, f in enumerate(fixed_in)] + [-1], dtype=np.int64
+    )
+
     supported = per.supported[measured]
     columns: dict[str, Any] = {c: conns.take(frame, c) for c in _ID_COLUMNS}
     columns |= {
@@ -318,13 +353,26 @@ def _drift(
         "status": pd.Categorical.from_codes(per.status[measured], dtype=_STATUS_DTYPE),
         "client_version_mismatch": _flags(mismatch),
         "mixed_versions_in_tunnel": _flags(mixed),
+        "n_missing_fixes": _int_array(n_fix[measured]),
+        "missing_fix_ids": pd.arrays.ArrowExtensionArray(
+            pa.array([fix_ids_all[v] for v in measured], type=pa.string())
+        ),
+        "fixed_in": _categorical(fixed_codes[measured], [f or "" for f in fixed_in]),
         # The host(s) to upgrade, so an upgrade list needs no join back to the connections.
         "origin_ips": pd.arrays.ArrowExtensionArray(
             pa.array(_origin_ips(frame, conns.rows, n_conn), type=pa.string())
         ),
     }
     return _Drift(
-        _order_version_columns(pd.DataFrame(columns)), conns, canon, measured, n_versions, lat, when
+        _order_version_columns(pd.DataFrame(columns)),
+        conns,
+        canon,
+        measured,
+        n_versions,
+        lat,
+        when,
+        warp,
+        note,
     )
 
 
@@ -334,6 +382,7 @@ def version_drift(
     releases: pd.DataFrame | str | os.PathLike[str] | None = None,
     latest: str | tuple[str, Any] | None = None,
     as_of: Any = None,
+    fixes: pd.DataFrame | str | os.PathLike[str] | None = None,
 ) -> pd.DataFrame:
     """How far behind the newest cloudflared release each connector is, and whether it is supported.
 
@@ -356,6 +405,9 @@ def version_drift(
     as_of : datetime-like, optional
         When to measure ``age_days`` from (and which releases existed); default now. A tz-naive
         value is taken as UTC.
+    fixes : DataFrame or path, optional
+        The security fixes per release (:func:`load_security_fixes`); default the bundled
+        table. ``load_security_fixes(cached=True)`` after :func:`refresh_releases`.
 
     Returns
     -------
@@ -365,12 +417,18 @@ def version_drift(
         NaT when not in the calendar), ``latest_version``, ``releases_behind``, ``days_behind``,
         ``age_days`` (Int64), ``supported`` (boolean, NA when undecidable), ``status``
         (``current``/``behind``/``unsupported``/``unknown``), ``client_version_mismatch`` (a
-        connection reports another ``client_version``) and ``mixed_versions_in_tunnel``.
+        connection reports another ``client_version``), ``mixed_versions_in_tunnel``, and
+        the security fixes the connector lacks: ``n_missing_fixes`` (one per advisory id, or
+        per fix naming none), ``missing_fix_ids`` (newest first) and ``fixed_in`` (the lowest
+        release that has them all; NA when it lacks none). Only fixes in releases up to the
+        latest count, and none that a later release reverted.
 
     Warns
     -----
     StaleReleasesWarning
-        Once per call when connectors run versions newer than the latest release.
+        Once per call when connectors run versions newer than the latest release, and once
+        when the calendar ends more than 60 days before ``as_of``
+        (:func:`stale_calendar_note`).
 
     Examples
     --------
@@ -383,4 +441,6 @@ def version_drift(
     1  2025.8.0               24     False  unsupported
     2       DEV             <NA>      <NA>      unknown
     """
-    return _drift(frame, releases, latest, as_of, stacklevel=3, func="version_drift").frame
+    return _drift(
+        frame, releases, latest, as_of, stacklevel=3, func="version_drift", fixes=fixes
+    ).frame

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -61,12 +61,22 @@ class VersionSummary:
     as_of : pandas.Timestamp
         When ages are measured (UTC).
     current_share, behind_share, unsupported_share, unknown_share : float
-        Share of all connectors with each status, 0–1 (they add up to 1; NaN without
-        connectors). The reprs and the report show them as percentages.
+        Share of all connectors with each status, 0–1 (with ``warp_share`` they add up to 1;
+        NaN without connectors). The reprs and the report show them as percentages.
     median_releases_behind : float
         Over connectors with a known version (NaN when there are none).
     oldest_version : str or None
         The oldest version in use (unknown versions ignored).
+    warp_share : float
+        Share of connectors that are WARP Connector members, 0–1: they run the WARP client,
+        another release line, so they are neither current nor unknown cloudflared versions.
+        The five shares add up to 1.
+    by_warp_version : pandas.DataFrame
+        The WARP client versions of those members (``version, n_connectors, share``), newest
+        first; they are not rows of ``by_version``.
+    stale_calendar : str or None
+        The sentence saying the release calendar ends more than 60 days before ``as_of``
+        (:func:`tunnelframe.versions.stale_calendar_note`), or None.
 
     Examples
     --------
@@ -76,7 +86,7 @@ class VersionSummary:
     >>> summary.latest_version, summary.n_connectors == conns["connector_id"].nunique()
     ('2026.8.2', True)
     >>> shares = [summary.current_share, summary.behind_share, summary.unsupported_share]
-    >>> round(sum(shares) + summary.unknown_share, 9)
+    >>> round(sum(shares) + summary.unknown_share + summary.warp_share, 9)
     1.0
     """
 
@@ -92,17 +102,42 @@ class VersionSummary:
     unknown_share: float
     median_releases_behind: float
     oldest_version: str | None
+    warp_share: float = 0.0
+    by_warp_version: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(
+            {"version": [], "n_connectors": [], "share": []}
+        ).astype({"version": "str", "n_connectors": "Int64", "share": "float64"})
+    )
+    stale_calendar: str | None = None
 
     def _lines(self) -> list[str]:
-        return [
+        warp = f" | WARP Connector {self.warp_share:.1%}" if len(self.by_warp_version) else ""
+        lines = [
             f"VersionSummary: {self.n_connectors:,} connectors in {self.n_tunnels:,} tunnels, "
             f"latest release {self.latest_version}, as of {self.as_of:%Y-%m-%d %H:%M} UTC",
+        ]
+        if self.stale_calendar:
+            lines.append(f"stale calendar: {self.stale_calendar}")
+        lines += [
             f"current {self.current_share:.1%} | behind {self.behind_share:.1%} | "
-            f"unsupported {self.unsupported_share:.1%} | unknown {self.unknown_share:.1%}",
+            f"unsupported {self.unsupported_share:.1%} | unknown {self.unknown_share:.1%}{warp}",
             f"median releases behind {self.median_releases_behind:g} | "
             f"oldest version in use {self.oldest_version or '-'}",
-            f".by_version: {len(self.by_version)} rows | .by_tunnel: {len(self.by_tunnel)} rows",
         ]
+        if len(self.by_warp_version):
+            shown = ", ".join(
+                f"{v} ×{n}"
+                for v, n in zip(
+                    self.by_warp_version["version"],
+                    self.by_warp_version["n_connectors"],
+                    strict=True,
+                )
+            )
+            lines.append(f"WARP client versions (not cloudflared's): {shown}")
+        lines.append(
+            f".by_version: {len(self.by_version)} rows | .by_tunnel: {len(self.by_tunnel)} rows"
+        )
+        return lines
 
     def _shown(self, n: int) -> pd.DataFrame:
         """The first ``n`` versions for display: dates as dates, shares as percentages."""
@@ -134,6 +169,7 @@ def version_summary(
     releases: pd.DataFrame | str | os.PathLike[str] | None = None,
     latest: str | tuple[str, Any] | None = None,
     as_of: Any = None,
+    fixes: pd.DataFrame | str | os.PathLike[str] | None = None,
 ) -> VersionSummary:
     """Summarise the versions of a fleet: per version, per tunnel, and in a few numbers.
 
@@ -142,7 +178,7 @@ def version_summary(
     frame : pandas.DataFrame, Snapshot, path or fleet dict
         Connections as returned by :func:`tunnelframe.connections_frame` (see
         :func:`version_drift`, which this summarises).
-    releases, latest, as_of
+    releases, latest, as_of, fixes
         As in :func:`version_drift`.
 
     Returns
@@ -154,7 +190,8 @@ def version_summary(
     Warns
     -----
     StaleReleasesWarning
-        Once per call when connectors run versions newer than the latest release.
+        As :func:`version_drift`: versions newer than the latest release, or a calendar that
+        ends more than 60 days before ``as_of`` (then ``stale_calendar`` says so too).
 
     Examples
     --------
@@ -168,16 +205,23 @@ def version_summary(
     0  2026.8.2             2  0.666667
     1  2025.8.0             1  0.333333
     """
-    drift = _drift(frame, releases, latest, as_of, stacklevel=3, func="version_summary")
+    drift = _drift(
+        frame, releases, latest, as_of, stacklevel=3, func="version_summary", fixes=fixes
+    )
     out, n = drift.frame, len(drift.frame)
     keys = np.append(np.array(drift.canon.keys, dtype=np.int64), -1)[drift.version]
 
     # by version: one row per reported spelling, measures taken from its first connector
     codes = out["version"].cat.codes.to_numpy(np.int64)
-    counts = np.bincount(codes + 1, minlength=len(out["version"].cat.categories) + 1)
+    # WARP Connector members run the WARP client: their versions get their own table (a
+    # member reporting no version stays an unknown one).
+    warp = drift.warp & (codes >= 0)
+    warp_codes = codes[warp]
+    rows = np.flatnonzero(~warp)
+    counts = np.bincount(codes[rows] + 1, minlength=len(out["version"].cat.categories) + 1)
     present = np.flatnonzero(counts) - 1
     first = np.full(len(counts), n, dtype=np.int64)
-    first[codes[::-1] + 1] = np.arange(n)[::-1]
+    first[codes[rows][::-1] + 1] = rows[::-1]
     at = first[present + 1]
     spelled = np.append(out["version"].cat.categories.to_numpy(str), "")[present]
     order = np.lexsort((spelled, -keys[at], present < 0))
@@ -219,7 +263,19 @@ def version_summary(
     by_tunnel = by_tunnel.iloc[np.argsort(oldest_key, kind="stable")].reset_index(drop=True)
     by_tunnel = _order_version_columns(by_tunnel)
 
-    status_share = np.bincount(out["status"].cat.codes, minlength=4) / n if n else [np.nan] * 4
+    w_counts = np.bincount(warp_codes, minlength=len(out["version"].cat.categories))
+    w_present = np.flatnonzero(w_counts)
+    w_names = [str(v) for v in out["version"].cat.categories[w_present]]
+    w_order = sorted(range(len(w_present)), key=lambda i: _warp_key(w_names[i]), reverse=True)
+    by_warp_version = pd.DataFrame(
+        {
+            "version": pd.array([w_names[i] for i in w_order], dtype="str"),
+            "n_connectors": pd.array([w_counts[w_present[i]] for i in w_order], dtype="Int64"),
+            "share": np.array([w_counts[w_present[i]] / n for i in w_order], dtype="float64"),
+        }
+    )
+    status = out["status"].cat.codes.to_numpy(np.int64)
+    status_share = np.bincount(np.where(warp, 4, status), minlength=5) / n if n else [np.nan] * 5
     behind = out["releases_behind"].dropna().to_numpy(np.int64)
     return VersionSummary(
         by_version=by_version,
@@ -236,4 +292,12 @@ def version_summary(
         oldest_version=drift.canon.names[drift.version[np.argmin(np.where(keys >= 0, keys, _POS))]]
         if (keys >= 0).any()
         else None,
+        warp_share=float(status_share[4]),
+        by_warp_version=by_warp_version,
+        stale_calendar=drift.stale,
     )
+
+
+def _warp_key(version: str) -> tuple[int, ...]:
+    """A WARP client version (``2025.2.600.0``) as numbers, for ordering."""
+    return tuple(int(p) if p.isdigit() else -1 for p in version.split("."))
