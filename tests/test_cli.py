@@ -139,11 +139,14 @@ def test_bad_snapshot_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[
 
 
 @pytest.mark.parametrize("where", ["before", "after"])
-def test_debug_shows_the_traceback(tmp_path: Path, where: str) -> None:
+def test_debug_shows_the_traceback(
+    tmp_path: Path, where: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     missing = str(tmp_path / "missing.json.gz")
     argv = ["--debug", "report", missing] if where == "before" else ["report", missing, "--debug"]
-    with pytest.raises(FileNotFoundError):
-        main(argv)
+    assert main(argv) == 2  # the traceback is added, the status stays "could not run"
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "FileNotFoundError" in err
 
 
 def test_unwritable_output_names_the_directory(
@@ -480,7 +483,7 @@ def test_simulate_serves_until_interrupted(
         finally:
             proc.send_signal(signal.SIGINT)
             _, err = proc.communicate(timeout=30)
-    assert proc.returncode == 0, err
+    assert proc.returncode == 130, err  # stopped by Ctrl+C, as every command is
     assert env["CLOUDFLARE_API_TOKEN"] not in capsys.readouterr().out
 
 
@@ -891,3 +894,156 @@ def test_a_damaged_snapshot_is_one_line_naming_the_file(
     assert main(["report", str(cut), "-o", str(tmp_path / "r.html")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith(f"tunnelframe: error: {cut}: a damaged gzip file")
+
+
+# --------------------------------------------------------------------------------------------
+# exit codes and terminals (issue 22)
+
+
+def _bad_snapshot(tmp_path: Path, **error: object) -> Path:
+    snap = rf.snapshot()
+    record = {"account_id": "a", "tunnel_id": "t9", "tunnel_name": "x", "status": 503,
+              "codes": [], "message": "HTTP 503"}  # fmt: skip
+    snap.errors.append({**record, **error})
+    path = tmp_path / "bad.json"
+    document = json.loads(snap.save(tmp_path / "good.json").read_text())
+    document["errors"] = snap.errors
+    path.write_text(json.dumps(document))
+    return path
+
+
+@pytest.mark.parametrize(
+    "case", ["codes", "status", "ignore-list", "ignore-deep", "bug", "bug-debug"]
+)
+def test_everything_that_is_not_found_something_exits_2(
+    case: str,
+    tmp_path: Path,
+    snapshot_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    argv = ["check", str(snapshot_path)]
+    if case == "codes":
+        argv = ["check", str(_bad_snapshot(tmp_path, codes=5))]
+    elif case == "status":
+        argv = ["diff", str(_bad_snapshot(tmp_path, status=4.5)), str(snapshot_path)]
+    elif case == "ignore-list":
+        ignore = tmp_path / "ignore.toml"
+        ignore.write_text("ignore = [1, 2]\n")
+        argv += ["--ignore-file", str(ignore)]
+    elif case == "ignore-deep":
+        ignore = tmp_path / "ignore.toml"
+        ignore.write_text("ignore = " + "[" * 20_000 + "]" * 20_000 + "\n")
+        argv += ["--ignore-file", str(ignore)]
+    else:
+
+        def broken(*args: object, **kwargs: object) -> object:
+            raise ZeroDivisionError("a bug")
+
+        monkeypatch.setattr(tf.cli, "write_report", broken)
+        argv = ["report", str(snapshot_path), "-o", str(tmp_path / "r.html")]
+        if case == "bug-debug":
+            argv.insert(0, "--debug")
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("tunnelframe: error: ") or "Traceback" in err
+    assert ("Traceback" in err) == (case == "bug-debug")
+
+
+def test_ctrl_c_during_a_duckdb_query_exits_130(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import duckdb
+
+    store = tmp_path / "store"
+    for snapshot in tf.simulator.generate_history(2, days=1, every="12h", seed=1):
+        tf.append_snapshot(snapshot, store)
+
+    def slow_query(*args: object, **kwargs: object) -> object:
+        return duckdb.sql("SELECT count(*) FROM range(100000000000) a").fetchall()
+
+    monkeypatch.setattr(tf.cli, "history_summary", slow_query)
+    main_id = threading.main_thread().ident
+    assert main_id is not None
+    timer = threading.Timer(1.0, signal.pthread_kill, (main_id, signal.SIGINT))
+    timer.start()
+    try:
+        assert main(["history", str(store)]) == 130
+    finally:
+        timer.cancel()
+    assert capsys.readouterr().err.strip().endswith("tunnelframe: interrupted")
+
+
+def test_simulate_exits_130_on_ctrl_c(capsys: pytest.CaptureFixture[str]) -> None:
+    main_id = threading.main_thread().ident
+    assert main_id is not None
+    timer = threading.Timer(1.0, signal.pthread_kill, (main_id, signal.SIGINT))
+    timer.start()
+    try:
+        assert main(["simulate", "--port", "0", "--tunnels", "2"]) == 130
+    finally:
+        timer.cancel()
+    assert "interrupted" in capsys.readouterr().err
+
+
+def test_diff_into_head_is_no_broken_pipe(tmp_path: Path) -> None:
+    old = tf.Snapshot(
+        fetched_at=datetime(2026, 8, 19, tzinfo=UTC), account_ids=["a"],
+        tunnels=tf.simulator.generate_fleet(400, seed=1)["tunnels"],
+    )  # fmt: skip
+    new = tf.Snapshot(
+        fetched_at=datetime(2026, 8, 20, tzinfo=UTC), account_ids=["a"],
+        tunnels=tf.simulator.generate_fleet(400, seed=2)["tunnels"],
+    )  # fmt: skip
+    a, b = old.save(tmp_path / "a.json"), new.save(tmp_path / "b.json")
+    assert len(tf.diff_snapshots(a, b)) > 2000  # far more than a pipe holds
+    script = (
+        f"{sys.executable} -m tunnelframe diff {a} {b} 2>{tmp_path / 'err'} | head -1; "
+        "echo ${PIPESTATUS[0]}"
+    )
+    done = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=120)
+    first, status = done.stdout.splitlines()
+    assert first and status == "1"  # changes found, whoever stopped reading
+    assert (tmp_path / "err").read_text() == ""
+
+
+def test_bidi_controls_and_escapes_are_escaped_on_the_terminal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    old = rf.snapshot()
+    new = rf.snapshot()
+    new.fetched_at = rf.AS_OF + timedelta(days=1)
+    new.tunnels[0]["name"] = new.tunnels[1]["name"] = "web\u202egnp.exe\x1b[2J"
+    old.tunnels[0]["connectors"][0]["version"] = "2024.1.0"  # upgraded since: a change
+    a, b = old.save(tmp_path / "a.json"), new.save(tmp_path / "b.json")
+    for argv in (["diff", str(a), str(b)], ["check", str(b)]):
+        assert main(argv) == 1
+        out = capsys.readouterr().out
+        assert "\u202e" not in out and "\x1b" not in out
+        assert "\\u202e" in out
+    store = tmp_path / "store"
+    tf.append_snapshot(new, store)
+    (store / "evil\x1b]0;owned\x07\u2066.txt").write_text("x")
+    assert main(["history", str(store)]) == 0
+    err = capsys.readouterr().err
+    assert "\x1b" not in err and "\u2066" not in err and "\x07" not in err
+    assert "tunnelframe: warning: ignoring" in err and "\\x1b]0;owned" in err
+
+
+def test_snapshot_exits_0_when_only_the_compaction_after_the_append_failed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def failing(*args: object, **kwargs: object) -> object:
+        raise tf.TunnelframeError("disk full")
+
+    monkeypatch.setattr(tf, "compact_history", failing)
+    store = tmp_path / "store"
+    with serve(tf.simulator.generate_fleet(3, seed=1)) as api:
+        monkeypatch.setenv("CLOUDFLARE_API_TOKEN", api.token)
+        monkeypatch.setenv("CLOUDFLARE_BASE_URL", api.url)
+        monkeypatch.setenv("CLOUDFLARE_ACCOUNT_ID", api.account_ids[0])
+        assert main(["snapshot", "--store", str(store)]) == 0
+    out, err = capsys.readouterr()
+    assert "Appended to" in out
+    assert "warning: the snapshot is stored, but compacting the store failed: disk full" in err
+    assert tf.store_info(store).n_snapshots == 1

@@ -660,10 +660,10 @@ def test_pagination_a_count_always_one_page_ahead_is_bounded() -> None:
     with (
         hostile(answer) as url,
         Client(SECRET, base_url=url) as client,
-        pytest.raises(ApiError, match="3 pages gave 30 of the 40 tunnels announced"),
+        pytest.raises(ApiError, match=r"count changed during each of 3 listings \(20 -> 30, "),
     ):
         client.list_tunnels(account_id="a", per_page=10)
-    assert served == [1, 2, 3]
+    assert served == [1, 2] * 3
 
 
 @pytest.mark.parametrize("per_page", [0, -1, float("nan"), "ten", None])
@@ -821,3 +821,115 @@ def test_6003_with_a_6111_chain_gets_the_credentials_hint(canned: tuple[str, lis
     ):
         client.get_tunnel("t1")
     assert info.value.codes == [6003, 6111]
+
+
+def test_headers_sent_a_byte_at_a_time_stop_at_the_request_deadline() -> None:
+    # Every byte comes well within the read timeout, so only a total deadline ends it.
+    def drip(handler: http.server.BaseHTTPRequestHandler) -> None:
+        handler.wfile.write(b"HTTP/1.1 200 OK\r\n")
+        for _ in range(600):  # 30 s of header lines unless the client hangs up
+            for byte in b"X-Slow: 1\r\n":
+                handler.wfile.write(bytes([byte]))
+                handler.wfile.flush()
+                time.sleep(0.005)
+
+    policy = Policy(timeout=5, request_deadline=0.5, max_retries=0)
+    started = time.monotonic()
+    with (
+        hostile(drip) as url,
+        Client(SECRET, base_url=url, policy=policy) as client,
+        pytest.raises(ApiError, match=r"no complete response within 0 s .*headers included"),
+    ):
+        client.get_tunnel("t1", account_id="a")
+    assert time.monotonic() - started < 10
+
+
+def test_cancel_ends_a_read_stuck_in_the_headers() -> None:
+    def drip(handler: http.server.BaseHTTPRequestHandler) -> None:
+        handler.wfile.write(b"HTTP/1.1 200 OK\r\n")
+        for _ in range(3000):
+            handler.wfile.write(b"X")
+            handler.wfile.flush()
+            time.sleep(0.01)
+
+    policy = Policy(timeout=5, request_deadline=100, max_retries=0)
+    started = time.monotonic()
+    with hostile(drip) as url, Client(SECRET, base_url=url, policy=policy) as client:
+        threading.Timer(0.5, client.cancel).start()
+        with client.limit(), pytest.raises(ApiError, match="cancelled"):
+            client.get_tunnel("t1", account_id="a")
+    assert time.monotonic() - started < 10
+
+
+def test_pagination_endless_full_pages_of_new_ids_stop_at_the_page_cap() -> None:
+    served: list[int] = []
+
+    def endless(handler: http.server.BaseHTTPRequestHandler) -> None:
+        query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(handler.path).query))
+        page = int(query["page"])
+        served.append(page)
+        size = int(query["per_page"])
+        body = {"success": True, "errors": [], "messages": []}
+        body["result"] = [{"id": f"p{page}-{i}"} for i in range(size)]  # no result_info
+        reply(handler, 200, body)
+
+    policy = Policy(max_pages=7)
+    with (
+        hostile(endless) as url,
+        Client(SECRET, base_url=url, policy=policy) as client,
+        pytest.raises(ApiError, match=r"stopped at Policy.max_pages \(7\)"),
+    ):
+        client.list_tunnels(account_id="a", per_page=10)
+    assert served == list(range(1, 8))
+    assert Policy().max_pages == 100
+
+
+def test_pagination_a_tunnel_deleted_while_listing_does_not_hide_a_live_one(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Page-number paging: t3 is deleted after page 1 is served, so every later tunnel moves
+    # up one place and t10 would fall between pages 1 and 2 unseen.
+    live = [f"t{i}" for i in range(25)]
+    pages: list[int] = []
+
+    def answer(handler: http.server.BaseHTTPRequestHandler) -> None:
+        query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(handler.path).query))
+        page, size = int(query["page"]), int(query["per_page"])
+        pages.append(page)
+        if len(pages) == 2:
+            live.remove("t3")
+        result = [{"id": tid} for tid in live[(page - 1) * size : page * size]]
+        reply(handler, 200, _envelope(result, page=page, per_page=size, total_count=len(live)))
+
+    with hostile(answer) as url, Client(SECRET, base_url=url) as client:
+        tunnels = client.list_tunnels(account_id="a", per_page=10)
+    ids = [t["id"] for t in tunnels]
+    assert len(ids) == len(set(ids)) == 25  # every live one once, t10 included
+    assert set(live) <= set(ids) and "t10" in ids
+    assert "t3" in ids  # listed (page 1) before it was deleted: its /connections will say
+    assert "the tunnel count changed while listing (25 -> 24): listing again" in caplog.text
+
+
+def test_pagination_a_total_count_lower_than_served_is_warned(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    answer = _pages(8, announce=lambda page, size: 5)
+    with hostile(answer) as url, Client(SECRET, base_url=url) as client:
+        tunnels = client.list_tunnels(account_id="a", per_page=10)
+    assert len(tunnels) == 8
+    assert "8 tunnels served, more than the total_count of 5 announced" in caplog.text
+
+
+def test_the_older_ratelimit_draft_syntax_is_read() -> None:
+    # draft-ietf-httpapi-ratelimit-headers before -05: one policy, parameters comma-separated.
+    assert ratelimit("limit=100, remaining=0, reset=40") == (0, 40)
+    assert ratelimit("limit=1200, remaining=900, reset=300") == (900, 300)
+    header = "limit=100, remaining=0, reset=60"
+
+    def answer(handler: http.server.BaseHTTPRequestHandler) -> None:
+        reply(handler, 200, _envelope({"id": "t1"}), {"Ratelimit": header})
+
+    with hostile(answer) as url, Client(SECRET, base_url=url) as client:
+        client.get_tunnel("t1", account_id="a")
+        with client.limit(deadline=30), pytest.raises(ApiError, match="request budget"):
+            client.get_tunnel("t1", account_id="a")  # none left for 60 s: not within 30

@@ -554,7 +554,7 @@ def test_ha_report_pending_only_beside_an_older_connector_is_not_a_restart() -> 
 def test_ha_report_quick_tunnel_with_one_expected_connection() -> None:
     frame = _frame(_conns("Q", "K", ["ORD"]))
     report = colos.ha_report(frame, expected_connections=1)
-    assert report["status"].iloc[0] == "ok"
+    assert report["status"].iloc[0] == "single_colo"  # one connection: one site, as in SQL
     assert report["reason"].iloc[0] == "1 of 1 expected connection active, in ORD"
     assert colos.ha_report(frame)["status"].iloc[0] == "degraded"
 
@@ -1105,3 +1105,74 @@ def test_site_codes_through_a_history_store(tmp_path: Any) -> None:
         report = colos.ha_report(frame, level="tunnel")
         assert (report["n_metros"] <= report["n_colos"]).all()
         assert report["n_colos"].sum() > 0
+
+
+def _tunnel_list_json() -> list[dict[str, Any]]:
+    """cloudflared's ``tunnel list -o json``: cfapi.Tunnel objects, connections without
+    ``client_id`` (its Connection struct has colo_name, id, is_pending_reconnect, origin_ip,
+    opened_at only)."""
+
+    def conn(i: int, colo: str, *, pending: bool = False) -> dict[str, Any]:
+        return {
+            "colo_name": colo,
+            "id": f"00000000-0000-4000-8000-00000000000{i}",
+            "is_pending_reconnect": pending,
+            "origin_ip": "203.0.113.7",
+            "opened_at": "2026-05-02T10:00:00Z",
+        }
+
+    return [
+        {
+            "id": "6d1c3a1e-0000-4000-8000-000000000001",
+            "name": "web",
+            "created_at": "2024-01-01T00:00:00Z",
+            "deleted_at": "0001-01-01T00:00:00Z",
+            "connections": [conn(1, "ord02"), conn(2, "ord06"), conn(3, "ord12"), conn(4, "ord12")],
+        },
+        {
+            "id": "6d1c3a1e-0000-4000-8000-000000000002",
+            "name": "api",
+            "created_at": "2024-01-01T00:00:00Z",
+            "deleted_at": "0001-01-01T00:00:00Z",
+            "connections": [conn(i, colo) for i, colo in enumerate(["mad01", "mad06"] * 4)]
+            + [conn(9, "mad06", pending=True)],
+        },
+    ]
+
+
+def test_tunnel_list_connections_without_client_id_count_at_tunnel_level() -> None:
+    report = tf.ha_report(tf.connections_frame(_tunnel_list_json()), level="tunnel")
+    assert report["tunnel_name"].astype(str).tolist() == ["web", "api"]
+    assert report["n_active"].tolist() == [4, 8]
+    assert report["n_pending"].tolist() == [0, 1]
+    assert report["n_colos"].tolist() == [3, 2]
+    assert report["n_metros"].tolist() == [1, 1]
+    assert report["n_connectors"].tolist() == [0, 0]  # unknown: nothing names a connector
+    assert "down" not in report["status"].tolist()
+    assert report["reason"].str.contains("connectors unknown").all()
+    assert report["reason"].iloc[0].startswith("4 active connections in 3 sites of 1 metro")
+
+
+def test_a_single_active_connection_is_single_site_too() -> None:
+    fleet = {
+        "tunnels": [
+            {
+                "id": "t1",
+                "account_tag": "a",
+                "name": "web",
+                "status": "degraded",
+                "connectors": [
+                    {"id": "c1", "run_at": "2026-05-01T10:00:00Z", "conns": [
+                        {"id": "x1", "colo_name": "ord02", "is_pending_reconnect": False},
+                        {"id": "x2", "colo_name": "ord06", "is_pending_reconnect": True},
+                    ]},
+                    {"id": "c2", "run_at": "2026-05-01T10:00:00Z", "conns": []},
+                ],
+            }
+        ]
+    }  # fmt: skip
+    tunnel = tf.ha_report(fleet, level="tunnel").iloc[0]
+    assert bool(tunnel["single_colo"]) and tunnel["n_active"] == 1
+    conns = tf.connections_frame(fleet)
+    connector = tf.ha_report(conns, expected_connections=1).iloc[0]
+    assert connector["status"] == "single_colo"  # a quick tunnel's one connection: one site

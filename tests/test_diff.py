@@ -136,3 +136,35 @@ def test_report_since_the_previous_snapshot(tmp_path: Path) -> None:
     assert not any(ip in html for ip in rf.IPS)
     assert main(["report", str(new), "--previous", str(old), "-o", str(tmp_path / "c.md")]) == 0
     assert "## Since the previous snapshot" in (tmp_path / "c.md").read_text()
+
+
+def test_a_tunnel_that_could_not_be_read_is_not_reported_torn_down(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    old = rf.snapshot()
+    new = rf.snapshot()
+    new.fetched_at = rf.AS_OF + timedelta(days=1)
+    alpha = new.tunnels[0]
+    assert alpha["id"] == ALPHA and alpha["connectors"]
+    alpha["connectors"] = []  # its /connections failed: one 503
+    new.errors.append(
+        {"account_id": alpha["account_tag"], "tunnel_id": ALPHA, "tunnel_name": alpha["name"],
+         "status": 503, "codes": [], "message": "GET .../connections failed: HTTP 503"}
+    )  # fmt: skip
+    changes = tf.diff_snapshots(old, new)
+    assert changes[["change", "tunnel_id", "before", "after"]].astype(str).to_numpy().tolist() == [
+        ["unreadable", ALPHA, "read", "unreadable"]
+    ]
+    assert "could not be read in the newer snapshot (HTTP 503)" in changes["message"].iloc[0]
+    # Read again the day after: nothing came back, since nothing was gone.
+    changes = tf.diff_snapshots(new, old)
+    assert changes["change"].astype(str).tolist() == ["unreadable"]
+    a, b = old.save(tmp_path / "a.json"), new.save(tmp_path / "b.json")
+    assert main(["diff", str(a), str(b)]) == 0  # no change found: exit 0, and said so
+    out = capsys.readouterr().out
+    assert "connector-removed" not in out and "site-lost" not in out
+    assert "No change. 1 tunnel could not be read: changes unknown." in out
+    report = tmp_path / "r.md"
+    assert main(["report", str(b), "--previous", str(a), "-o", str(report)]) == 0
+    text = report.read_text()
+    assert "unreadable" in text and "connector-removed" not in text

@@ -22,6 +22,7 @@ from conftest import ACCOUNT, hostile, make_client, numbered_fleet, reply, tiny_
 
 import tunnelframe
 from tunnelframe import (
+    Policy,
     SchemaError,
     Snapshot,
     fetch_connector,
@@ -492,5 +493,90 @@ def test_ctrl_c_stops_a_waiting_fetch_promptly() -> None:
         elapsed = time.monotonic() - started
         # Stopped at once: no worker still waits out the 120 s, and the client works again.
         assert elapsed < 60
-        assert not [t for t in threading.enumerate() if t.name.startswith("tunnelframe-fetch")]
+
+        def workers() -> list[threading.Thread]:
+            return [t for t in threading.enumerate() if t.name.startswith("tunnelframe-fetch")]
+
+        for _ in range(100):  # the pool is left, not joined: its threads end on their own
+            if not workers():
+                break
+            time.sleep(0.05)
+        assert not workers()
         assert interrupted == [True]
+
+
+def _headers_forever(seconds: float) -> Callable[[http.server.BaseHTTPRequestHandler], None]:
+    """The list answers; every ``/connections`` sends its headers a byte at a time."""
+    listing = _two_tunnels(lambda tunnel_id: _ok([]))
+
+    def answer(handler: http.server.BaseHTTPRequestHandler) -> None:
+        if not handler.path.split("?")[0].endswith("/connections"):
+            listing(handler)
+            return
+        handler.wfile.write(b"HTTP/1.1 200 OK\r\n")
+        ends = time.monotonic() + seconds
+        while time.monotonic() < ends:  # each byte well within the read timeout
+            handler.wfile.write(b"X")
+            handler.wfile.flush()
+            time.sleep(0.01)
+
+    return answer
+
+
+def test_the_fetch_deadline_is_kept_when_a_read_is_stuck_in_its_headers() -> None:
+    policy = Policy(timeout=5, max_retries=0)
+    started = time.monotonic()
+    with (
+        hostile(_headers_forever(60)) as url,
+        Client(SECRET, base_url=url, policy=policy) as client,
+    ):
+        snap = fetch_fleet(client, account_id="a", progress=False, deadline=1.5)
+    assert time.monotonic() - started < 20
+    assert sorted(e["tunnel_id"] for e in snap.errors) == ["t1", "t2"]
+    assert len(snap.tunnels) == 2
+
+
+def test_ctrl_c_leaves_a_fetch_whose_reads_are_stuck_in_their_headers() -> None:
+    main = threading.main_thread().ident
+    assert main is not None
+    policy = Policy(timeout=5, max_retries=0)
+    timer = threading.Timer(1.0, signal.pthread_kill, (main, signal.SIGINT))
+    started = time.monotonic()
+    with (
+        hostile(_headers_forever(60)) as url,
+        Client(SECRET, base_url=url, policy=policy) as client,
+    ):
+        timer.start()
+        with pytest.raises(KeyboardInterrupt):
+            fetch_fleet(client, account_id="a", progress=False, max_workers=2)
+    assert time.monotonic() - started < 20
+
+
+def test_a_lone_surrogate_in_a_failed_tunnel_does_not_lose_the_fetch(tmp_path: Path) -> None:
+    def connections(tunnel_id: str) -> tuple[int, object, dict[str, str]]:
+        if tunnel_id == "t1":
+            failure = {"success": False, "errors": [{"code": 7003, "message": "bad \ud800"}]}
+            return 404, {**failure, "result": None}, {}
+        return _ok([])
+
+    listing = _two_tunnels(connections)
+
+    def answer(handler: http.server.BaseHTTPRequestHandler) -> None:
+        if handler.path.split("?")[0].endswith("/cfd_tunnel"):
+            tunnels = [
+                {"id": "t1", "name": "web", "status": "healthy"},
+                {"id": "t2", "name": "bad\ud800name", "status": "healthy"},
+            ]
+            body = {"success": True, "errors": [], "messages": [], "result": tunnels}
+            body["result_info"] = {"page": 1, "per_page": 1000, "count": 2, "total_count": 2}
+            reply(handler, 200, body)
+            return
+        listing(handler)
+
+    with hostile(answer) as url, Client(SECRET, base_url=url) as client:
+        snap = fetch_fleet(client, account_id="a", progress=False)
+    assert [e["tunnel_id"] for e in snap.errors] == ["t1", "t2"]
+    assert 'bad \\ud800"' in snap.errors[0]["message"]
+    assert snap.errors[1]["tunnel_name"] == "bad\\ud800name"
+    json.dumps(snap.errors, ensure_ascii=False).encode()  # encodable, as every report needs
+    assert load_snapshot(snap.save(tmp_path / "s.json")) == snap

@@ -732,6 +732,12 @@ def test_property_every_value_comes_through(
                 {"id": "t1", "name": "n", "connectors": connectors[cut:]},
             ]
         }
+    known = {"id", "arch", "version", "config_version", "run_at", "features", "conns"}
+    if shape != "fleet" and any(connectors) and not any(known & set(c) for c in connectors):
+        # Not one key of ours anywhere: no payload (a data-centre list, say), refused.
+        with pytest.raises(tf.SchemaError, match="none of the keys of a tunnel, connector"):
+            connections_frame(data)
+        return
     frame = connections_frame(data)
     assert len(frame) == sum(max(len(c.get("conns") or []), 1) for c in connectors)
     assert list(frame.columns)[:19] == CONNECTION_COLUMNS
@@ -1310,3 +1316,119 @@ def test_version_order_keeps_the_connections_frame_compact() -> None:
     frame = connections_frame(_versions_fleet())
     assert frame["version"].cat.codes.dtype == np.int8
     assert isinstance(frame["version"].cat.categories.dtype, pd.ArrowDtype)
+
+
+def test_a_warp_connector_connections_reply_given_as_is_is_warp() -> None:
+    # GET /warp_connector/{id}/connections, no tunnel around it: ha_status says WARP.
+    reply = {
+        "success": True,
+        "errors": [],
+        "messages": [],
+        "result": [
+            {
+                "id": "1bd8ca6c-0000-4000-8000-000000000001",
+                "arch": "linux_amd64",
+                "version": "2025.9.1",
+                "ha_status": "active",
+                "run_at": "2026-05-01T10:00:00Z",
+                "conns": [
+                    {
+                        "id": "a1",
+                        "client_id": "1bd8ca6c-0000-4000-8000-000000000001",
+                        "colo_name": "ord02",
+                        "opened_at": "2026-05-01T10:00:01Z",
+                    }
+                ],
+            },
+            {
+                "id": "1bd8ca6c-0000-4000-8000-000000000002",
+                "version": "2025.9.1",
+                "ha_status": "passive",
+                "conns": [],
+            },
+        ],
+    }
+    conns = tf.connections_frame(reply)
+    assert conns["tun_type"].astype(str).tolist() == ["warp_connector"] * 2
+    assert tf.connectors_frame(reply)["tun_type"].astype(str).tolist() == ["warp_connector"] * 2
+    pairs = tf.pair_ha_report(conns)
+    assert pairs[["n_active", "n_passive", "status"]].astype(str).to_numpy().tolist() == [
+        ["1", "1", "ok"]
+    ]
+    assert tf.ha_report(conns).empty  # not judged against cloudflared's 4 connections
+    cloudflared = tf.connections_frame([{"id": "c1", "conns": []}])
+    assert cloudflared["tun_type"].isna().all()
+
+
+# cloudflared's 'tunnel diag' tunnelstate.json (diagnostic.TunnelState, tunnelstate.
+# IndexedConnectionInfo): the connector's own view, not an API payload.
+_TUNNELSTATE = {
+    "tunnelID": "6d1c3a1e-0000-4000-8000-000000000001",
+    "connectorID": "1bd8ca6c-0000-4000-8000-000000000001",
+    "connections": [
+        {"isConnected": True, "protocol": 1, "edgeAddress": "198.41.192.7", "index": 1},
+        {"isConnected": True, "protocol": 1, "edgeAddress": "198.41.200.13", "index": 2},
+        {"isConnected": True, "protocol": 1, "edgeAddress": "198.41.192.57"},
+        {"isConnected": True, "protocol": 1, "edgeAddress": "198.41.200.73", "index": 3},
+    ],
+    "icmp_sources": ["192.168.1.10", "fe80::1"],
+}
+
+# cloudflared's 'tunnel list -o yaml' read back with a YAML parser: yaml.v3 writes the Go
+# field names lower-cased (cfapi.Tunnel and cfapi.Connection carry json tags only).
+_TUNNEL_LIST_YAML = """\
+- id: 6d1c3a1e-0000-4000-8000-000000000001
+  name: web
+  createdat: 2024-01-01T00:00:00Z
+  deletedat: 0001-01-01T00:00:00Z
+  connections:
+    - coloname: ord02
+      id: 00000000-0000-4000-8000-000000000001
+      ispendingreconnect: false
+      originip: 203.0.113.7
+      openedat: 2026-05-02T10:00:00Z
+"""
+
+# A list of unrelated objects (Cloudflare's speed-test data-centre list).
+_LOCATIONS = [
+    {
+        "iata": "TIA",
+        "lat": 41.4147,
+        "lon": 19.7206,
+        "cca2": "AL",
+        "region": "Europe",
+        "city": "Tirana",
+    },
+    {
+        "iata": "ALG",
+        "lat": 36.691,
+        "lon": 3.21541,
+        "cca2": "DZ",
+        "region": "Africa",
+        "city": "Algiers",
+    },
+]
+
+
+@pytest.mark.parametrize("frame", [tf.connections_frame, tf.connectors_frame, tf.tunnels_frame])
+def test_tunnel_diag_state_is_refused(frame: Any) -> None:
+    with pytest.raises(tf.SchemaError, match=r"'tunnel diag' tunnelstate.json \(keys connec"):
+        frame(_TUNNELSTATE)
+
+
+@pytest.mark.parametrize("frame", [tf.connections_frame, tf.connectors_frame, tf.tunnels_frame])
+def test_tunnel_list_yaml_keys_are_refused(frame: Any) -> None:
+    yaml = pytest.importorskip("yaml")
+    data = yaml.safe_load(_TUNNEL_LIST_YAML)
+    with pytest.raises(tf.SchemaError, match=r"^\[0\]: got lower-case keys \(createdat, del"):
+        frame(data)
+    with pytest.raises(tf.SchemaError, match=r"got lower-case keys \(coloname, id"[:30]):
+        frame(data[0]["connections"])
+
+
+@pytest.mark.parametrize("frame", [tf.connections_frame, tf.connectors_frame])
+def test_a_list_of_unrelated_objects_is_refused(frame: Any) -> None:
+    with pytest.raises(tf.SchemaError, match=r"none of the keys .* \(its keys: cca2, city, iata"):
+        frame(_LOCATIONS)
+    with pytest.raises(tf.SchemaError, match="none of the keys"):
+        frame(_LOCATIONS[0])

@@ -252,8 +252,8 @@ def pa_string() -> Any:
         ({"n_active": 8, "n_active_connectors": 2, "n_short": 0, "n_colos": 2}, "ok"),
         # colo-less active connections: no site, so not single_colo
         ({"n_active": 8, "n_active_connectors": 2, "n_short": 0, "n_colos": 0}, "ok"),
-        # one active connection in one site is nothing to spread
-        ({"n_active": 1, "n_active_connectors": 2, "n_short": 0, "n_colos": 1}, "ok"),
+        # one active connection reaches one site too (i22: single-site whatever the count)
+        ({"n_active": 1, "n_active_connectors": 2, "n_short": 0, "n_colos": 1}, "single_colo"),
         ({"n_active": 2, "n_active_connectors": 2, "n_short": 0, "n_colos": 1}, "single_colo"),
     ],
 )

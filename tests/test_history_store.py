@@ -450,3 +450,97 @@ def test_cli_snapshot_compacts_the_days_that_have_ended(
     assert len(first) == 1 and first[0].endswith("; compacted 2026-08-18, 2026-08-19, 2026-08-20")
     assert len(second) == 1 and second[0].endswith(".parquet")
     assert tf.store_info(store).n_snapshots == 19
+
+
+@pytest.mark.parametrize("compact", [False, True])
+def test_latest_tolerates_a_damaged_file_of_an_earlier_day(
+    store: Path, reference: dict[str, pd.DataFrame], compact: bool
+) -> None:
+    if compact:
+        tf.compact_history(store, now=END)
+    first_day = sorted(store.glob("date=*"))[0]
+    damaged = sorted(first_day.glob("*.parquet"))[0]
+    damaged.write_bytes(damaged.read_bytes()[:100])
+    with pytest.warns(tf.history.StoreWarning, match=r"damaged history file .*left out: its day"):
+        latest = tf.load_history(store, latest=True)
+    assert_frame_equal(latest, reference["latest"])
+    with pytest.raises(tf.TunnelframeError, match="damaged"):
+        tf.load_history(store)  # every day read: the damage is an error
+    last_day = sorted(store.glob("date=*"))[-1]
+    newest = sorted(last_day.glob("*.parquet"))[-1]
+    newest.write_bytes(newest.read_bytes()[:100])
+    with pytest.raises(tf.TunnelframeError, match="damaged history file"):
+        tf.load_history(store, latest=True)  # the latest day itself: it may hold the latest
+
+
+def _small_store(root: Path) -> Path:
+    for snapshot in tf.simulator.generate_history(3, days=1, every="12h", seed=3):
+        tf.append_snapshot(snapshot, root)
+    return root
+
+
+def test_a_store_path_with_a_tilde_is_the_home_folder_for_every_reader(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home, elsewhere = tmp_path / "home", tmp_path / "cwd"
+    home.mkdir()
+    elsewhere.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(elsewhere)
+    _small_store(Path("~/store"))
+    assert (home / "store" / _layout.VERSION_FILE).exists()
+    assert not (elsewhere / "~").exists()
+    rows = tf.load_history("~/store")
+    assert len(rows) == len(tf.load_history(home / "store")) > 0
+    assert len(tf.version_rollout("~/store")) == len(tf.version_rollout(home / "store")) > 0
+
+
+def test_a_file_the_plan_listed_that_is_missing_is_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = _small_store(tmp_path / "store")
+    real_plan = _layout.plan
+
+    def plan_then_lose_a_file(*args: Any, **kwargs: Any) -> _layout.Plan:
+        listed = real_plan(*args, **kwargs)
+        files = listed.row_files()
+        if files:
+            files[0].unlink()  # removed by hand between the listing and the read
+        return listed
+
+    monkeypatch.setattr(_layout, "plan", plan_then_lose_a_file)
+    with pytest.raises(tf.TunnelframeError, match="a file it lists is missing and no compaction"):
+        tf.load_history(root)
+
+
+def test_migrate_refuses_a_newer_store(tmp_path: Path) -> None:
+    root = _small_store(tmp_path / "store")
+    version = root / _layout.VERSION_FILE
+    meta = json.loads(version.read_text())
+    newer = {**meta, "format_version": _layout.FORMAT_VERSION + 1, "columns": {"x": "int64"}}
+    version.write_text(json.dumps(newer))
+    before = sorted(p.read_bytes() for p in root.rglob("*.parquet"))
+    with pytest.raises(tf.TunnelframeError, match=r"is newer than this tunnelframe's .* migrated"):
+        tf.migrate_history(root)
+    assert json.loads(version.read_text()) == newer  # nothing rewritten down
+    assert sorted(p.read_bytes() for p in root.rglob("*.parquet")) == before
+
+
+def test_migrate_refuses_a_folder_without_a_snapshot(tmp_path: Path) -> None:
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    (folder / "holiday.jpg").write_bytes(b"\xff\xd8")
+    with pytest.raises(tf.TunnelframeError, match="is not a history store: it has no version"):
+        tf.migrate_history(folder)
+    assert sorted(p.name for p in folder.iterdir()) == ["holiday.jpg"]
+
+
+def test_a_version_file_with_an_absurd_number_is_a_clear_error(tmp_path: Path) -> None:
+    root = _small_store(tmp_path / "store")
+    version = root / _layout.VERSION_FILE
+    version.write_text(version.read_text().replace(f": {_layout.FORMAT_VERSION},", ": 1e400,"))
+    assert "1e400" in version.read_text()
+    with pytest.raises(tf.TunnelframeError, match="not a tunnelframe version file"):
+        tf.load_history(root)
+    with pytest.raises(tf.TunnelframeError, match="not a tunnelframe version file"):
+        tf.migrate_history(root)

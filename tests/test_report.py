@@ -529,8 +529,10 @@ def test_export_xlsx_one_sheet_per_frame_times_in_utc(tmp_path: Path) -> None:
     assert "opened_at (UTC)" in conns.columns and "opened_at" not in conns.columns
     assert conns["opened_at (UTC)"][0] == pd.Timestamp("2026-08-10 08:00:05")
     assert conns["colo_name"].notna().any()
-    names = sheets["tunnels"]["tunnel_name"].astype(str)
-    assert not names.str.startswith(("=", "+", "@")).any()  # formulas neutralised
+    openpyxl = pytest.importorskip("openpyxl")
+    book = openpyxl.load_workbook(paths["tunnels"])
+    cells = [c for ws in book.worksheets for row in ws.iter_rows() for c in row]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]  # formulas neutralised
 
 
 # --------------------------------------------------------------------------------------------
@@ -930,3 +932,62 @@ def test_every_chart_draws_on_a_one_tunnel_fleet(tmp_path: Path) -> None:
         text = write_report(one, tmp_path / "one.html", as_of=rf.AS_OF).read_text()
     assert "Figure unavailable" not in text
     assert text.count('<div class="chart">') == 6 == text.count('src="data:image/png;base64,')
+
+
+# No quote, no comma: nothing else makes a CSV writer quote the cell.
+_CR_FORMULA = "web\r=2+5*cmd|calc!A0"
+
+
+def test_a_carriage_return_in_a_cell_cannot_start_a_formula_row_in_csv(tmp_path: Path) -> None:
+    import csv
+
+    fleet = rf.fleet()
+    fleet["tunnels"][0]["name"] = _CR_FORMULA
+    paths = export_frames(fleet, tmp_path, format="csv")
+    for path in paths.values():
+        with path.open(newline="") as handle:  # as a spreadsheet's CSV reader splits rows
+            rows = list(csv.reader(handle))
+        assert not [row for row in rows if row and row[0].lstrip().startswith("=")]
+    raw = paths["tunnels"].read_bytes()
+    assert b'"web\r=2+5*cmd|calc!A0"' in raw  # quoted: the CR stays inside its cell
+    assert pd.read_csv(paths["tunnels"])["tunnel_name"].iloc[0] == _CR_FORMULA
+
+
+def test_the_reports_embedded_csv_quotes_a_carriage_return() -> None:
+    import csv
+
+    from tunnelframe.engine import Show
+    from tunnelframe.report._sections import _csv
+
+    frame = pd.DataFrame({"tunnel_name": [_CR_FORMULA, "ok"]})
+    text = _csv(frame, (Show("Tunnel", "tunnel_name"),))
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    assert rows == [["Tunnel"], [_CR_FORMULA], ["ok"]]
+
+
+def test_xlsx_cells_are_typed_text_without_a_quote_and_hold_no_illegal_character(
+    tmp_path: Path,
+) -> None:
+    openpyxl = pytest.importorskip("openpyxl")
+    fleet = rf.fleet()
+    fleet["tunnels"][0]["name"] = "-legacy"
+    fleet["tunnels"][1]["name"] = "bell\x07tab\x1b[31mred"
+    fleet["tunnels"][2]["name"] = "=1+2"
+    path = export_frames(fleet, tmp_path, format="xlsx")["tunnels"]
+    cells = list(openpyxl.load_workbook(path)["tunnels"]["C"])
+    names = [c.value for c in cells]
+    assert "-legacy" in names and "'-legacy" not in names
+    assert [c.data_type for c in cells if c.value == "=1+2"] == ["s"]  # text, not a formula
+    assert "bell\\x07tab\\x1b[31mred" in names
+
+
+def test_xlsx_refuses_a_frame_larger_than_a_sheet(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("openpyxl")
+    from tunnelframe.report import _export
+
+    assert _export._XLSX_MAX_ROWS == 1_048_575
+    monkeypatch.setattr(_export, "_XLSX_MAX_ROWS", 10)
+    with pytest.raises(ValueError, match=r"the connections frame has 20 rows, more than an Excel"):
+        export_frames(rf.fleet(), tmp_path, format="xlsx")

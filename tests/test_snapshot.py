@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 import tunnelframe
-from tunnelframe import SchemaError
+from tunnelframe import SchemaError, load_snapshot
 
 
 def _saved(tmp_path: Path) -> Path:
@@ -67,3 +67,60 @@ def test_hand_edits_name_the_file_and_the_path(
     with pytest.raises(SchemaError, match=re.escape(problem)) as info:
         tunnelframe.load_snapshot(path)
     assert info.value.path == f"{path}:{where}"
+
+
+def test_a_gz_snapshot_that_inflates_past_the_cap_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tunnelframe.snapshot, "MAX_INFLATED_BYTES", 1_000_000)
+    document = {
+        "format": "tunnelframe.snapshot",
+        "version": 1,
+        "fetched_at": "2026-08-20T00:00:00+00:00",
+        "account_ids": ["a"],
+        "errors": [],
+        "tunnels": [],
+    }
+    padded = json.dumps(document).replace('"tunnels"', " " * 5_000_000 + '"tunnels"')
+    bomb = tmp_path / "bomb.json.gz"
+    bomb.write_bytes(gzip.compress(padded.encode()))
+    assert bomb.stat().st_size < 100_000
+    with pytest.raises(SchemaError, match=r"bomb\.json\.gz: inflates to more than 1,000,000"):
+        load_snapshot(bomb)
+    small = tmp_path / "small.json.gz"  # under the cap, several gzip members: read whole
+    data = json.dumps(document).encode()
+    small.write_bytes(gzip.compress(data[:40]) + gzip.compress(data[40:]))
+    assert load_snapshot(small).account_ids == ["a"]
+    assert tunnelframe.snapshot.MAX_INFLATED_BYTES == 1_000_000
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "path"),
+    [
+        ("codes", 5, r"errors\[0\]\.codes"),
+        ("codes", [1.5], r"errors\[0\]\.codes\[0\]"),
+        ("status", 4.5, r"errors\[0\]\.status"),
+        ("status", True, r"errors\[0\]\.status"),
+        ("message", ["x"], r"errors\[0\]\.message"),
+        ("tunnel_id", 7, r"errors\[0\]\.tunnel_id"),
+    ],
+)
+def test_error_records_are_validated_when_loading(
+    tmp_path: Path, field: str, value: object, path: str
+) -> None:
+    error = {"account_id": "a", "tunnel_id": "t1", "tunnel_name": "web", "status": 503,
+             "codes": [10000], "message": "HTTP 503"}  # fmt: skip
+    document = {
+        "format": "tunnelframe.snapshot",
+        "version": 1,
+        "fetched_at": "2026-08-20T00:00:00+00:00",
+        "account_ids": ["a"],
+        "errors": [{**error, field: value}],
+        "tunnels": [],
+    }
+    target = tmp_path / "s.json"
+    target.write_text(json.dumps(document))
+    with pytest.raises(SchemaError, match=path):
+        load_snapshot(target)
+    target.write_text(json.dumps({**document, "errors": [error]}))
+    assert load_snapshot(target).errors_frame()["status"].tolist() == [503]

@@ -878,3 +878,74 @@ def test_version_summary_reprs_are_truncated_and_formatted() -> None:
     html = summary._repr_html_()
     assert "+00:00" not in html and html.count("<tr") == 21  # header + 20 rows
     assert f"… {len(summary.by_version) - 20} more version(s)" in html
+
+
+def test_refresh_releases_refuses_a_release_dated_before_its_month(
+    github: tuple[str, type[_Releases]], tmp_path: Path
+) -> None:
+    url, handler = github
+    handler.pages[1] = [
+        {"tag_name": "2099.12.0", "published_at": "2026-10-02T09:00:00Z"},  # a lie
+        {"tag_name": "2026.10.0", "published_at": "2026-09-30T23:30:00Z"},  # a day early: TZ
+        {"tag_name": "2026.9.0", "published_at": "2026-09-03T10:00:00Z"},
+    ]
+    releases = refresh_releases(url=url, cache_dir=tmp_path)
+    assert releases["version"].iloc[:2].tolist() == ["2026.10.0", "2026.9.0"]
+    assert "2099.12.0" not in set(releases["version"])
+
+
+def test_refresh_releases_has_a_total_deadline(tmp_path: Path) -> None:
+    import time
+
+    from conftest import hostile
+
+    def drip(handler: BaseHTTPRequestHandler) -> None:
+        handler.wfile.write(b"HTTP/1.1 200 OK\r\n")
+        ends = time.monotonic() + 60
+        while time.monotonic() < ends:  # a header a byte at a time, never idle for long
+            handler.wfile.write(b"X")
+            handler.wfile.flush()
+            time.sleep(0.01)
+
+    started = time.monotonic()
+    with hostile(drip) as url, pytest.raises(TunnelframeError, match="within 1 s"):
+        refresh_releases(url=url + "/releases", timeout=5, deadline=1, cache_dir=tmp_path)
+    assert time.monotonic() - started < 15
+    assert not (tmp_path / "cloudflared-releases.csv").exists()
+
+
+def test_refresh_releases_caps_the_size_of_a_page(tmp_path: Path) -> None:
+    from conftest import hostile, reply
+
+    huge = [{"tag_name": "2026.9.0", "published_at": "2026-09-03T10:00:00Z", "x": "y" * 999}]
+
+    def answer(handler: BaseHTTPRequestHandler) -> None:
+        reply(handler, 200, huge * 20_000, {"Content-Type": "application/json"})  # 20 MB
+
+    with hostile(answer) as url, pytest.raises(TunnelframeError, match="larger than 16777216"):
+        refresh_releases(url=url + "/releases", cache_dir=tmp_path)
+
+
+def test_refresh_releases_follows_no_redirect_to_plain_http_on_another_host(
+    tmp_path: Path,
+) -> None:
+    from conftest import hostile, reply
+
+    followed: list[str] = []
+
+    def target(handler: BaseHTTPRequestHandler) -> None:
+        followed.append(handler.path)
+        reply(handler, 200, [])
+
+    with hostile(target) as other:
+        elsewhere = other.replace("127.0.0.1", "localhost")  # another host, plain http
+
+        def redirect(handler: BaseHTTPRequestHandler) -> None:
+            reply(handler, 302, b"", {"Location": elsewhere + "/releases"})
+
+        with (
+            hostile(redirect) as url,
+            pytest.raises(TunnelframeError, match=r"HTTP 302, a redirect to .* is not followed"),
+        ):
+            refresh_releases(url=url + "/releases", cache_dir=tmp_path)
+    assert followed == []

@@ -26,9 +26,9 @@ class Policy:
     timeout : float
         Seconds to wait for the server to connect or to send the next bytes.
     request_deadline : float
-        Seconds one request may take in all, from sending it to the last byte of its body (a
-        server that sends one byte a second never trips ``timeout``; this stops it). The
-        status line and headers are bounded by ``timeout`` per read only.
+        Seconds one request may take in all, from sending it to the last byte of its body,
+        status line and headers included (a server that sends one byte a second never trips
+        ``timeout``; this stops it: past the deadline the socket is shut).
     max_retries : int
         Extra attempts per call after a 429, a 5xx, a timeout, a dropped connection or a
         truncated body.
@@ -40,6 +40,9 @@ class Policy:
         ``Ratelimit`` header). Cloudflare's window is 300 s.
     max_response_bytes : int
         Largest response body accepted, counted after decompression.
+    max_pages : int
+        Most pages one listing reads (100 pages of 1,000 is a hundred times Cloudflare's
+        1,000-tunnel account limit): a server serving full pages of new ids forever stops here.
 
     Examples
     --------
@@ -54,6 +57,7 @@ class Policy:
     backoff_max: float = 30.0
     max_wait: float = MAX_WAIT_S
     max_response_bytes: int = 64 * 2**20
+    max_pages: int = 100
 
     def __post_init__(self) -> None:
         for name in ("timeout", "request_deadline", "max_wait"):
@@ -74,3 +78,7 @@ class Policy:
             raise TypeError(f"max_response_bytes must be an int, got {self.max_response_bytes!r}")
         if self.max_response_bytes < 1:
             raise ValueError(f"max_response_bytes must be >= 1, got {self.max_response_bytes}")
+        if isinstance(self.max_pages, bool) or not isinstance(self.max_pages, int):
+            raise TypeError(f"max_pages must be an int, got {self.max_pages!r}")
+        if self.max_pages < 1:
+            raise ValueError(f"max_pages must be >= 1, got {self.max_pages}")

@@ -138,12 +138,16 @@ def ratelimit(header: str | None) -> tuple[int, int] | None:
     """(remaining, seconds to reset) of the most restrictive item of a ``Ratelimit`` header.
 
     The header is a list of items (``"default";r=50;t=30, "burst";r=0;t=5``): the one with
-    the fewest requests left wins, and of those the one with the longest wait.
+    the fewest requests left wins, and of those the one with the longest wait. The older
+    draft's syntax, one policy whose parameters are separated by commas
+    (``limit=100, remaining=50, reset=30``), is read too.
 
     Examples
     --------
     >>> ratelimit('"default";r=50;t=30, "burst";r=0;t=5')
     (0, 5)
+    >>> ratelimit("limit=100, remaining=50, reset=30")
+    (50, 30)
     >>> ratelimit(None) is None
     True
     """
@@ -155,8 +159,12 @@ def ratelimit(header: str | None) -> tuple[int, int] | None:
         reset = _RATELIMIT_RESET.search(item)
         if remaining is not None and reset is not None:
             found.append((int(remaining.group(1)), int(reset.group(1))))
-    if not found:
-        return None
+    if not found:  # the older draft: one policy, its parameters separated by commas
+        remaining = _RATELIMIT_REMAINING.search(header)
+        reset = _RATELIMIT_RESET.search(header)
+        if remaining is None or reset is None:
+            return None
+        found.append((int(remaining.group(1)), int(reset.group(1))))
     return min(found, key=lambda pair: (pair[0], -pair[1]))
 
 

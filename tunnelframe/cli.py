@@ -17,6 +17,7 @@ import os
 import signal
 import sys
 import time
+import traceback
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -234,7 +235,16 @@ def _report_options(p: argparse.ArgumentParser) -> None:
 
 
 def _out(text: str = "", *, file: TextIO | None = None) -> None:
-    print(text, file=file or sys.stdout, flush=True)
+    stream = file or sys.stdout
+    try:
+        print(text, file=stream, flush=True)
+    except BrokenPipeError:
+        # The reader left (``tunnelframe diff ... | head -1``): the rest of the output goes
+        # nowhere, and the command still ends with its own exit status.
+        if stream is sys.stdout:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
 
 
 def _report_format(path: Path, fmt: str | None) -> Literal["html", "md"]:
@@ -450,16 +460,25 @@ def _diff(args: argparse.Namespace) -> int:
     if args.format == "json":
         document = diff_document(args.old, args.new)
         _out(json.dumps(document, indent=2, ensure_ascii=False))
-        return 1 if document["changes"] else 0
+        found = [c for c in document["changes"] if c.get("change") != "unreadable"]
+        return 1 if found else 0
     changes = diff_snapshots(args.old, args.new)
     for message in changes["message"]:
         _out(message)
-    if len(changes):
-        by = ", ".join(f"{n:,} {kind}" for kind, n in diff_counts(changes).items())
-        _out(f"{plural(len(changes), 'change')}: {by}.")
+    # A tunnel that could not be read is no change found (and no tunnel torn down).
+    n_unreadable = int((changes["change"] == "unreadable").sum())
+    n_changes = len(changes) - n_unreadable
+    if n_changes:
+        by = ", ".join(
+            f"{n:,} {kind}" for kind, n in diff_counts(changes).items() if kind != "unreadable"
+        )
+        summary = f"{plural(n_changes, 'change')}: {by}."
     else:
-        _out("No change.")
-    return 1 if len(changes) else 0
+        summary = "No change."
+    if n_unreadable:
+        summary += f" {plural(n_unreadable, 'tunnel')} could not be read: changes unknown."
+    _out(summary)
+    return 1 if n_changes else 0
 
 
 _DIFF = _Command(
@@ -560,7 +579,9 @@ def _simulate(args: argparse.Namespace) -> int:
         token=args.token,
         as_of=args.as_of,
     )
-    return 0
+    # simulate() serves until Ctrl+C and then returns: that is an interruption, as elsewhere.
+    print(f"{_PROG}: interrupted", file=sys.stderr)
+    return 130
 
 
 _SIMULATE = _Command(
@@ -920,13 +941,24 @@ def _snapshot(args: argparse.Namespace) -> int:
     if snapshot.errors:
         line += f" {plural(len(snapshot.errors), 'tunnel')} could not be fetched."
     line += f" Appended to {path.resolve()}"
-    if tf.store_info(args.store).format_version < tf.history.FORMAT_VERSION:
-        line += f"; a tunnelframe 0.1 store: run `tunnelframe history {args.store} --migrate`"
-    else:
-        # Another run compacting meanwhile makes this one skip: cron runs may overlap.
-        compacted = tf.compact_history(args.store)
-        if compacted:
-            line += f"; compacted {', '.join(compacted)}"
+    try:
+        if tf.store_info(args.store).format_version < tf.history.FORMAT_VERSION:
+            line += f"; a tunnelframe 0.1 store: run `tunnelframe history {args.store} --migrate`"
+        else:
+            # Another run compacting meanwhile makes this one skip: cron runs may overlap.
+            compacted = tf.compact_history(args.store)
+            if compacted:
+                line += f"; compacted {', '.join(compacted)}"
+    except (TunnelframeError, OSError, ValueError) as exc:
+        # The snapshot is stored: only the housekeeping after it failed. Say so, exit 0.
+        _out(line)
+        _out(
+            f"{_PROG}: warning: the snapshot is stored, but compacting the store failed: "
+            f"{one_line(_describe(exc))} (run `tunnelframe history {args.store} --compact` "
+            "once it is fixed)",
+            file=sys.stderr,
+        )
+        return 0
     _out(line)
     return 0
 
@@ -1327,18 +1359,62 @@ def main(argv: Sequence[str] | None = None) -> int:
     debug = bool(getattr(args, "debug", False))
     if debug:
         logging.basicConfig(level=logging.DEBUG, format="%(levelname)s %(name)s: %(message)s")
+    # 1 means "found something" (check, diff): everything else that stops a command is 2, as
+    # grep's failures are, a bug included; --debug adds the traceback, not another status.
     try:
-        return int(args.func(args))
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            warnings.simplefilter("default", UserWarning)  # said, on one line, never raised
+            return int(args.func(args))
     except _UsageError as exc:
         args.parser.print_usage(sys.stderr)
-        print(f"{args.parser.prog}: error: {exc}", file=sys.stderr)
+        print(f"{args.parser.prog}: error: {one_line(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"{_PROG}: interrupted", file=sys.stderr)
         return 130
     except (TunnelframeError, OSError, ValueError) as exc:
+        if _interrupted_query(exc):
+            print(f"{_PROG}: interrupted", file=sys.stderr)
+            return 130
         if debug:
-            raise
+            traceback.print_exc()
         print(f"{_PROG}: error: {one_line(_describe(exc))}", file=sys.stderr)
-        # 1 means "found something" (check, diff): a failure to run is 2, as grep's is.
         return 2
+    except Exception as exc:  # a bug, or input nobody foresaw: still "could not run"
+        if _interrupted_query(exc):
+            print(f"{_PROG}: interrupted", file=sys.stderr)
+            return 130
+        if debug:
+            traceback.print_exc()
+        print(
+            f"{_PROG}: error: unexpected {type(exc).__name__}: {one_line(exc)}"
+            + ("" if debug else " (run with --debug for the traceback, and please report it)"),
+            file=sys.stderr,
+        )
+        return 2
+
+
+def _interrupted_query(exc: BaseException) -> bool:
+    """Whether ``exc`` is Ctrl+C as DuckDB reports it (``RuntimeError: Query interrupted``),
+    itself or as the cause of a tunnelframe error."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, RuntimeError) and str(seen).startswith("Query interrupted"):
+            return True
+        if type(seen).__name__ == "InterruptException":
+            return True
+        seen = seen.__cause__
+    return False
+
+
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    """Every warning on one escaped line (a file name or a glyph may hold escape sequences)."""
+    print(f"{_PROG}: warning: {one_line(message)}", file=sys.stderr)

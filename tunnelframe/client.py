@@ -38,6 +38,7 @@ import logging
 import math
 import os
 import random
+import socket
 import threading
 import time
 import traceback
@@ -47,6 +48,8 @@ from typing import Any, Final, Unpack
 
 import requests
 import requests.adapters
+import urllib3.connection
+import urllib3.connectionpool
 import urllib3.exceptions
 
 from tunnelframe._errors import ApiError, AuthError, SchemaError
@@ -116,6 +119,104 @@ def _count(value: object) -> int | None:
     if not math.isfinite(value) or value < 1 or value != int(value):
         return None
     return int(value)
+
+
+class _Watch:
+    """One request's total deadline: past it, its socket is shut so no read can go on.
+
+    A server that sends the status line or the headers a byte at a time never trips the
+    per-read timeout; shutting the socket down is the one way to end that read from outside.
+    """
+
+    __slots__ = ("_lock", "connection", "expired")
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.connection: Any = None
+        self.expired = False
+
+    def attach(self, connection: Any) -> None:
+        with self._lock:
+            self.connection = connection
+            expired = self.expired
+        if expired:
+            self._shut(connection)
+
+    def done(self) -> bool:
+        """Whether the deadline has passed (or the call was cancelled)."""
+        return self.expired
+
+    def expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            connection = self.connection
+        if connection is not None:
+            self._shut(connection)
+
+    @staticmethod
+    def _shut(connection: Any) -> None:
+        sock = getattr(connection, "sock", None)
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+
+_WATCHED = threading.local()
+
+
+class _WatchedConnection:
+    """Mixin: a connection that tells the current request's :class:`_Watch` it is in use."""
+
+    def connect(self) -> None:
+        super().connect()  # type: ignore[misc]
+        self._attach()
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        self._attach()
+        super().request(*args, **kwargs)  # type: ignore[misc]
+
+    def _attach(self) -> None:
+        watch = getattr(_WATCHED, "watch", None)
+        if watch is not None:
+            watch.attach(self)
+
+
+class _HTTPConnection(_WatchedConnection, urllib3.connection.HTTPConnection):
+    pass
+
+
+class _HTTPSConnection(_WatchedConnection, urllib3.connection.HTTPSConnection):
+    pass
+
+
+class _HTTPPool(urllib3.connectionpool.HTTPConnectionPool):
+    ConnectionCls = _HTTPConnection
+
+
+class _HTTPSPool(urllib3.connectionpool.HTTPSConnectionPool):
+    ConnectionCls = _HTTPSConnection
+
+
+class _Adapter(requests.adapters.HTTPAdapter):
+    """requests' adapter whose connections a request's total deadline can shut."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
+        self.poolmanager.key_fn_by_scheme = dict(self.poolmanager.key_fn_by_scheme)
+
+
+#: Listings of one call: a total_count that changes on every one of them is an error.
+_LIST_PASSES: Final = 3
+
+
+class _CountChanged(Exception):
+    """``result_info.total_count`` moved between two pages of one listing."""
+
+    def __init__(self, before: int, after: int) -> None:
+        super().__init__(f"{before} -> {after}")
+        self.before = before
+        self.after = after
 
 
 class _Retryable(Exception):
@@ -250,6 +351,7 @@ class Client:
         if self._owns_session:
             self._mount(pool_size)
         self._counts_lock = threading.Lock()
+        self._watches: set[_Watch] = set()
         self._n_requests = 0
         self._n_calls = 0
 
@@ -257,9 +359,7 @@ class Client:
 
     def _mount(self, pool_size: int) -> None:
         # Retries are done by _get, which must see every attempt: no retries in urllib3.
-        adapter = requests.adapters.HTTPAdapter(
-            pool_connections=4, pool_maxsize=max(1, pool_size), max_retries=0
-        )
+        adapter = _Adapter(pool_connections=4, pool_maxsize=max(1, pool_size), max_retries=0)
         if self._pool_size:  # replacing our own, smaller adapter: close its connections
             self._session.get_adapter("https://").close()
         self._session.mount("https://", adapter)
@@ -381,6 +481,10 @@ class Client:
         """
         self._cancelled.set()
         self._budget.wake()
+        with self._counts_lock:
+            watches = list(self._watches)
+        for watch in watches:  # a read stuck in a status line or headers ends now
+            watch.expire()
 
     @property
     def _auth(self) -> str:
@@ -485,6 +589,28 @@ class Client:
         ends_at = started + policy.request_deadline
         if until is not None:
             ends_at = min(ends_at, until)
+        # The whole request, status line and headers included, ends at ends_at: a timer shuts
+        # the socket then (on a session tunnelframe created; a given one is bounded per read).
+        watch = _Watch()
+        timer = threading.Timer(max(0.0, ends_at - started), watch.expire)
+        timer.daemon = True
+        with self._counts_lock:
+            self._watches.add(watch)
+        if self._cancelled.is_set():
+            watch.expire()
+        _WATCHED.watch = watch
+        timer.start()
+
+        def overdue(problem: str) -> str:
+            if not watch.done():
+                return problem
+            if self._cancelled.is_set():
+                return "cancelled"
+            return (
+                f"no complete response within {ends_at - started:.0f} s "
+                f"(the request's total deadline, status line and headers included): {problem}"
+            )
+
         try:
             try:
                 response = self._session.get(
@@ -500,11 +626,19 @@ class Client:
                     f"TLS failure ({type(exc).__name__})", None, kind=ApiError
                 ) from self._cause(exc)
             except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
-                problem = self._scrub(f"no response ({type(exc).__name__}: {exc})")
+                problem = overdue(self._scrub(f"no response ({type(exc).__name__}: {exc})"))
+                if problem == "cancelled":
+                    raise fail(problem, None, kind=ApiError) from None
                 raise _Retryable(fail(problem, None, kind=ApiError)) from self._cause(exc)
             except Exception as exc:  # e.g. a header requests refuses: its text may hold one
                 problem = self._scrub(f"the request was not sent ({type(exc).__name__}: {exc})")
                 raise fail(problem, None, kind=ApiError) from self._cause(exc)
+            if watch.done():  # a shut socket can look like the end of the headers
+                response.close()
+                problem = overdue(f"HTTP {response.status_code}, headers cut")
+                if problem == "cancelled":
+                    raise fail(problem, None, kind=ApiError)
+                raise _Retryable(fail(problem, None, kind=ApiError))
             headers = response.headers
             status = response.status_code
             chunks: list[bytes] = []
@@ -532,7 +666,9 @@ class Client:
                             status,
                             kind=ApiError,
                         )
-                    if time.monotonic() > ends_at:
+                    if time.monotonic() > ends_at or watch.done():
+                        if self._cancelled.is_set():
+                            raise fail("cancelled", status, kind=ApiError)
                         raise _Retryable(
                             fail(
                                 f"HTTP {status}, the body took longer than "
@@ -547,10 +683,36 @@ class Client:
             ) as exc:
                 body = b"".join(chunks)
                 problem = f"HTTP {status}, body truncated after {len(body)} bytes: {quote(body)}"
+                if watch.done():
+                    problem = (
+                        "cancelled"
+                        if self._cancelled.is_set()
+                        else (
+                            f"HTTP {status}, the body took longer than {ends_at - started:.0f} s "
+                            f"({size} bytes so far)"
+                        )
+                    )
+                if problem == "cancelled":
+                    raise fail(problem, status, kind=ApiError) from None
                 raise _Retryable(fail(problem, status, kind=ApiError)) from self._cause(exc)
             finally:
                 response.close()
+            if watch.done():  # the shut socket ended the body early: not a whole reply
+                if self._cancelled.is_set():
+                    raise fail("cancelled", status, kind=ApiError)
+                raise _Retryable(
+                    fail(
+                        f"HTTP {status}, the body took longer than {ends_at - started:.0f} s "
+                        f"({size} bytes so far)",
+                        status,
+                        kind=ApiError,
+                    )
+                )
         finally:
+            timer.cancel()
+            _WATCHED.watch = None
+            with self._counts_lock:
+                self._watches.discard(watch)
             self._budget.release(headers)
         body = b"".join(chunks)
         elapsed_ms = 1000 * (time.monotonic() - started)
@@ -693,9 +855,11 @@ class Client:
         Pages are read until as many tunnels as ``result_info.total_count`` announces are in
         hand (or, without a count, until a short page), so no empty page is requested when the
         count is right; an empty page ends the listing too. A tunnel listed on two pages is kept
-        once (with a warning in the log). A page that brings nothing new, or more pages than
-        the first page's ``total_count`` allows, raises :class:`~tunnelframe.ApiError`: the
-        server is looping.
+        once (with a warning in the log). A page that brings nothing new, more pages than
+        the first page's ``total_count`` allows, or more than ``Policy.max_pages`` pages raises
+        :class:`~tunnelframe.ApiError`: the server is looping. A ``total_count`` that changes
+        between pages (a tunnel deleted meanwhile shifts every later one up a page) starts the
+        listing again, up to three times; a count lower than the tunnels served is logged.
 
         Parameters
         ----------
@@ -960,8 +1124,12 @@ class _TunnelPages:
     Pages are read until as many tunnels as ``result_info.total_count`` announces are in hand
     (or, without a count, until a short page); an empty page ends the listing too. A tunnel
     listed again is skipped and counted in :attr:`n_duplicates`. A page that brings nothing
-    new, or more pages than the first page's ``total_count`` allows, raises
-    :class:`~tunnelframe.ApiError`: the server is looping.
+    new, more pages than the first page's ``total_count`` allows, or more than
+    ``Policy.max_pages`` pages raises :class:`~tunnelframe.ApiError`: the server is looping.
+    A ``total_count`` that changes between pages (a tunnel deleted meanwhile shifts every later
+    one up a page, so one would be skipped unseen) starts the listing again from page 1, up to
+    three times, yielding only tunnels not yielded yet; a count lower than the tunnels served
+    is logged.
     """
 
     def __init__(
@@ -979,10 +1147,38 @@ class _TunnelPages:
         self.n_duplicates = 0
 
     def __iter__(self) -> Iterator[list[dict[str, Any]]]:
+        yielded: set[object] = set()
+        changes: list[str] = []
+        for _ in range(_LIST_PASSES):
+            try:
+                yield from self._pass(yielded)
+                return
+            except _CountChanged as changed:
+                changes.append(f"{changed.before} -> {changed.after}")
+                _log.warning(
+                    "GET %s: the tunnel count changed while listing (%d -> %d): listing again",
+                    self.path,
+                    changed.before,
+                    changed.after,
+                )
+        raise self.client._error(
+            f"GET {self.path}",
+            f"the tunnel count changed during each of {_LIST_PASSES} listings "
+            f"({', '.join(changes)}): tunnels are being created or deleted, "
+            "so a page-by-page listing could skip live ones; try again when they settle",
+            status=None,
+            account=self.account,
+            url=self.client.base_url + self.path,
+            kind=ApiError,
+        )
+
+    def _pass(self, yielded: set[object]) -> Iterator[list[dict[str, Any]]]:
+        """One listing from page 1; _CountChanged when ``total_count`` moves meanwhile."""
         client, path, account, per_page = self.client, self.path, self.account, self.per_page
-        seen: set[object] = set()
+        seen: set[object] = set()  # listed in this pass
         n_listed = 0
         max_pages: int | None = None
+        first_total: int | None = None
         page = 1
         while True:
             envelope = client._get(
@@ -991,6 +1187,7 @@ class _TunnelPages:
             what = f"GET {path}?page={page}"
             result = client._result(envelope, list, what)
             new: list[dict[str, Any]] = []
+            n_fresh = 0
             for index, tunnel in enumerate(result):
                 if not isinstance(tunnel, Mapping):
                     raise SchemaError(
@@ -1002,15 +1199,23 @@ class _TunnelPages:
                     self.n_duplicates += 1
                     continue
                 seen.add(key)
-                new.append(dict(tunnel))
-            n_listed += len(new)
-            yield new
+                n_fresh += 1
+                if key is None or key not in yielded:
+                    new.append(dict(tunnel))
+            n_listed += n_fresh
             info = envelope.get("result_info")
             info = info if isinstance(info, Mapping) else {}
             total = _count(info.get("total_count"))
+            if total is not None:
+                if first_total is None:
+                    first_total = total
+                elif total != first_total:
+                    raise _CountChanged(first_total, total)
+            yielded.update(tunnel.get("id") for tunnel in new)
+            yield new
             if not result:
-                return
-            if not new:
+                break
+            if not n_fresh:
                 raise client._error(
                     what,
                     f"page {page} lists only tunnels already listed: the server is looping",
@@ -1023,7 +1228,7 @@ class _TunnelPages:
                 if max_pages is None:  # the first page's count bounds the listing
                     max_pages = math.ceil(total / len(result)) + 1
                 if n_listed >= total:
-                    return
+                    break
                 if page >= max_pages:
                     raise client._error(
                         what,
@@ -1037,8 +1242,27 @@ class _TunnelPages:
             else:
                 served = _count(info.get("per_page"))
                 if len(result) < (served or per_page):
-                    return
+                    break
+            if page >= client.policy.max_pages:
+                raise client._error(
+                    what,
+                    f"{page} pages of tunnels ({n_listed} tunnels) and the server has not "
+                    f"ended the list: stopped at Policy.max_pages ({client.policy.max_pages}); "
+                    "raise it if the account really holds more",
+                    status=None,
+                    account=account,
+                    url=client.base_url + path,
+                    kind=ApiError,
+                )
             page += 1
+        if first_total is not None and n_listed > first_total:
+            _log.warning(
+                "GET %s: %d tunnels served, more than the total_count of %d announced: "
+                "the count is wrong, so it cannot tell whether the list is complete",
+                path,
+                n_listed,
+                first_total,
+            )
 
 
 def get_public_json(
@@ -1048,14 +1272,19 @@ def get_public_json(
     timeout: float = 30.0,
     accept: str = "application/json",
     hint: str = "check the connection and try again",
+    deadline: float | None = None,
+    max_bytes: int = 16 * 2**20,
 ) -> Any:
     """GET a public JSON document (no credential, no API envelope) the way the client speaks HTTP.
 
     The same conventions as :class:`Client`: ``https://`` (plain ``http://`` only to
-    loopback), a timeout, tunnelframe's User-Agent, no token ever sent, and one error class:
-    :class:`~tunnelframe.ApiError` (``.status``, ``.url``) with the message
-    ``GET {url} failed: {problem}: {hint}``. For public data beside the Cloudflare API, such as
-    cloudflared's release list on GitHub.
+    loopback), a timeout per read and a total ``deadline`` (default
+    ``Policy().request_deadline``) that covers the status line and headers too, at most
+    ``max_bytes`` of body once decompressed, tunnelframe's User-Agent, no token ever sent, and
+    one error class: :class:`~tunnelframe.ApiError` (``.status``, ``.url``) with the message
+    ``GET {url} failed: {problem}: {hint}``. A redirect is followed (five at most) only to
+    ``https://``, or to the same scheme and host. For public data beside the Cloudflare API,
+    such as cloudflared's release list on GitHub.
 
     Examples
     --------
@@ -1066,21 +1295,89 @@ def get_public_json(
     """
     check_base_url(url)
     headers = {"Accept": accept, "User-Agent": f"tunnelframe/{__version__}"}
+    total = Policy().request_deadline if deadline is None else float(deadline)
+    ends_at = time.monotonic() + total
 
     def fail(problem: str, status: int | None) -> ApiError:
         return ApiError(f"GET {url} failed: {problem}: {hint}", status=status, url=url)
 
+    watch = _Watch()
+    timer = threading.Timer(max(0.0, total), watch.expire)
+    timer.daemon = True
+    session = requests.Session()
+    session.mount("https://", _Adapter(max_retries=0))
+    session.mount("http://", _Adapter(max_retries=0))
+    _WATCHED.watch = watch
+    timer.start()
+    late = f"no complete response within {total:.0f} s (the total deadline)"
     try:
-        response = requests.get(url, params=params, headers=headers, timeout=timeout)
-    except requests.exceptions.RequestException as exc:
-        raise fail(f"no response ({type(exc).__name__}: {exc})", None) from exc
-    if response.status_code >= 400:
-        raise fail(f"HTTP {response.status_code}", response.status_code)
+        target, query = url, params
+        for _ in range(6):
+            try:
+                response = session.get(
+                    target,
+                    params=query,
+                    headers=headers,
+                    timeout=max(0.001, min(timeout, ends_at - time.monotonic())),
+                    stream=True,
+                    allow_redirects=False,
+                )
+            except requests.exceptions.RequestException as exc:
+                if watch.done():
+                    raise fail(late, None) from exc
+                raise fail(f"no response ({type(exc).__name__}: {exc})", None) from exc
+            if not response.is_redirect:
+                break
+            location = urllib.parse.urljoin(target, response.headers.get("Location", ""))
+            response.close()
+            before, after = urllib.parse.urlsplit(target), urllib.parse.urlsplit(location)
+            same = (after.scheme, after.hostname) == (before.scheme, before.hostname)
+            try:
+                if after.scheme != "https" and not same:
+                    raise ValueError("plain http to another host")
+                check_base_url(
+                    urllib.parse.urlunsplit((after.scheme, after.netloc, after.path, "", ""))
+                )
+            except ValueError as exc:
+                raise fail(
+                    f"HTTP {response.status_code}, a redirect to {location[:_BODY_QUOTE_BYTES]!r}"
+                    f" is not followed ({exc})",
+                    response.status_code,
+                ) from None
+            target, query = location, None
+        else:
+            raise fail("more than five redirects", response.status_code)
+        status = response.status_code
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            for data in response.iter_content(chunk_size=_CHUNK_BYTES):
+                chunks.append(data)
+                size += len(data)
+                if size > max_bytes:
+                    raise fail(
+                        f"HTTP {status}, the response is larger than {max_bytes} bytes: refused",
+                        status,
+                    )
+                if watch.done():
+                    break
+        except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
+            if not watch.done():
+                raise fail(f"HTTP {status}, body truncated ({type(exc).__name__})", status) from exc
+        finally:
+            response.close()
+        if watch.done():
+            raise fail(late, status)
+    finally:
+        timer.cancel()
+        _WATCHED.watch = None
+        session.close()
+    if status >= 400:
+        raise fail(f"HTTP {status}", status)
+    body = b"".join(chunks)
     try:
-        return response.json()
-    except ValueError as exc:
+        return json.loads(body)
+    except (ValueError, RecursionError) as exc:
         raise fail(
-            f"HTTP {response.status_code}, the body is not JSON: "
-            f"{response.content[:_BODY_QUOTE_BYTES]!r}",
-            response.status_code,
+            f"HTTP {status}, the body is not JSON: {body[:_BODY_QUOTE_BYTES]!r}", status
         ) from exc

@@ -27,6 +27,7 @@ import os
 import re
 import signal
 import threading
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final, Unpack
@@ -35,6 +36,7 @@ from tunnelframe._errors import ApiError, SchemaError, TunnelframeError
 from tunnelframe._fleetfile import FleetFile, TokenGroup, load_fleet_file
 from tunnelframe._listfilters import FleetFilters
 from tunnelframe._refresh import plan_reads
+from tunnelframe._text import encodable
 from tunnelframe.client import TUN_TYPES, Client
 from tunnelframe.frames import connections_frame, connectors_frame, tunnels_frame
 from tunnelframe.snapshot import Snapshot
@@ -49,17 +51,25 @@ def _can_have_connectors(tunnel: Mapping[str, Any]) -> bool:
     return not tunnel.get("deleted_at") and tunnel.get("status") != "inactive"
 
 
+#: Seconds past the fetch deadline a worker gets to notice it before its tunnel is recorded.
+_GRACE_S: Final = 2.0
+
 _TUNNEL_PATH: Final = re.compile(r"^tunnels\[(\d+)\]")
 
 
 def _error_record(account: str, tunnel: Mapping[str, Any], error: ApiError) -> dict[str, Any]:
+    # Other people's text (a name, an API message) with a lone surrogate would make the whole
+    # snapshot unencodable: every text entering errors is made encodable.
+    def text(value: object) -> str | None:
+        return None if value is None else encodable(value)
+
     return {
-        "account_id": account,
-        "tunnel_id": tunnel.get("id"),
-        "tunnel_name": tunnel.get("name"),
+        "account_id": text(account),
+        "tunnel_id": text(tunnel.get("id")),
+        "tunnel_name": text(tunnel.get("name")),
         "status": error.status,
         "codes": list(error.codes),
-        "message": str(error),
+        "message": encodable(error),
     }
 
 
@@ -207,6 +217,7 @@ def fetch_fleet(
         "kinds": _kinds(kinds),
         "max_workers": max_workers,
         "progress": progress,
+        "ends_at": None if deadline is None else time.monotonic() + deadline,
     }
     if fleet_file is not None:
         if client is not None or account_id is not None:
@@ -244,6 +255,7 @@ def _fetch_fleet(
     progress: bool,
     previous: Snapshot | None = None,
     cap: int = 0,
+    ends_at: float | None = None,
 ) -> Snapshot:
     # tqdm.auto warns on import in a Jupyter kernel without ipywidgets: only import it when a
     # bar is wanted (the plain tqdm, disabled, costs nothing and says nothing).
@@ -275,17 +287,18 @@ def _fetch_fleet(
     else:
         slots = max(0, cap - (client.n_requests - requests_before))
         todo = _carry_forward(tunnels, owners, readable, previous, errors, slots, fetched_at)
-    with (
-        tqdm(
-            total=len(todo),
-            desc=f"reading connectors of {len(todo):,} tunnel{'' if len(todo) == 1 else 's'}",
-            unit="tunnel",
-            disable=not progress,
-        ) as bar,
-        concurrent.futures.ThreadPoolExecutor(
-            max_workers=max_workers, thread_name_prefix="tunnelframe-fetch"
-        ) as pool,
-    ):
+    # The pool is shut down by hand: on Ctrl+C or the deadline it is left without joining a
+    # worker still stuck in a request (client.cancel() ends those as soon as it can).
+    pool = concurrent.futures.ThreadPoolExecutor(
+        max_workers=max_workers, thread_name_prefix="tunnelframe-fetch"
+    )
+    joined = False
+    with tqdm(
+        total=len(todo),
+        desc=f"reading connectors of {len(todo):,} tunnel{'' if len(todo) == 1 else 's'}",
+        unit="tunnel",
+        disable=not progress,
+    ) as bar:
         futures: dict[concurrent.futures.Future[list[dict[str, Any]]], int] = {}
         try:
             with _ctrl_c_held():
@@ -298,8 +311,11 @@ def _fetch_fleet(
                         tun_type=_tun_type(tunnels[index]),
                     )
                     futures[future] = index
-            for future in concurrent.futures.as_completed(futures):
+            handled: set[int] = set()
+
+            def take(future: concurrent.futures.Future[list[dict[str, Any]]]) -> None:
                 index = futures[future]
+                handled.add(index)
                 try:
                     tunnels[index]["connectors"] = future.result()
                     if previous is not None:
@@ -308,14 +324,37 @@ def _fetch_fleet(
                     errors[index] = _error_record(owners[index], tunnels[index], exc)
                 except (TunnelframeError, ValueError) as exc:  # malformed payload or id
                     errors[index] = _error_record(owners[index], tunnels[index], ApiError(str(exc)))
-                bar.update(1)
-                if errors:
-                    bar.set_postfix(errors=len(errors), refresh=False)
+
+            # Past the deadline (and a grace for workers to notice it) the rest is recorded.
+            wait = None if ends_at is None else max(0.0, ends_at - time.monotonic()) + _GRACE_S
+            try:
+                for future in concurrent.futures.as_completed(futures, timeout=wait):
+                    take(future)
+                    bar.update(1)
+                    if errors:
+                        bar.set_postfix(errors=len(errors), refresh=False)
+            except concurrent.futures.TimeoutError:
+                client.cancel()
+                late = ApiError("not read: the fetch deadline passed while it was being read")
+                for future, index in futures.items():
+                    if index in handled:
+                        continue
+                    if future.done() and not future.cancelled():
+                        take(future)
+                    else:
+                        errors[index] = _error_record(owners[index], tunnels[index], late)
+            else:
+                pool.shutdown(wait=True)
+                joined = True
         except BaseException:  # Ctrl+C above all: stop the workers' waits and calls now
             client.cancel()
-            for future in futures:
-                future.cancel()
             raise
+        finally:
+            if not joined:
+                pool.shutdown(wait=False, cancel_futures=True)
+                # Cancelled workers end at their next chunk or wait; one that does not within
+                # the grace is left behind rather than waited for.
+                concurrent.futures.wait(futures, timeout=_GRACE_S)
     kept = _quarantine(tunnels, owners, errors)
     return Snapshot(
         fetched_at=fetched_at,

@@ -28,6 +28,10 @@ __all__ = ["Snapshot", "TunnelList", "as_connections", "load_snapshot"]
 _FORMAT: Final = "tunnelframe.snapshot"
 _VERSION: Final = 1
 _ERROR_COLUMNS: Final = ("account_id", "tunnel_id", "tunnel_name", "status", "codes", "message")
+#: Largest snapshot accepted once a ``.json.gz`` file is inflated (the client's cap on one
+#: response is 64 MiB; a whole fleet's snapshot may hold many responses).
+MAX_INFLATED_BYTES: Final = 256 * 2**20
+_CHUNK_BYTES: Final = 2**20
 
 
 class TunnelList(list[dict[str, Any]]):
@@ -228,7 +232,10 @@ class Snapshot:
         }
         if self.routing is not None:  # an optional key: older readers of version 1 ignore it
             document["routing"] = self.routing
-        data = json.dumps(document, ensure_ascii=False, indent=None).encode()
+        try:
+            data = json.dumps(document, ensure_ascii=False, indent=None).encode()
+        except UnicodeEncodeError:  # a lone surrogate in a name: \u escapes keep it exactly
+            data = json.dumps(document, ensure_ascii=True, indent=None).encode()
         if target.name.endswith(".gz"):
             data = gzip.compress(data, mtime=0)
         return atomic_write(target, data)
@@ -250,7 +257,8 @@ def load_snapshot(path: str | os.PathLike[str]) -> Snapshot:
     ------
     SchemaError
         The file is not a tunnelframe snapshot, or a damaged or hand-edited one: a cut or
-        corrupt gzip file, JSON nested too deeply, or a value of the wrong kind. ``path``
+        corrupt gzip file, one that inflates past ``MAX_INFLATED_BYTES`` (256 MiB), JSON
+        nested too deeply, or a value of the wrong kind (``errors[]`` fields included). ``path``
         names the file and, after a ``:``, the JSON path (``fleet.json:account_ids[0]``).
 
     Examples
@@ -264,12 +272,7 @@ def load_snapshot(path: str | os.PathLike[str]) -> Snapshot:
     source = Path(path)
     raw = source.read_bytes()
     if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise SchemaError(
-                str(source), f"a damaged gzip file ({exc}): was it copied or written whole?"
-            ) from None
+        raw = _inflate(raw, source)
     try:
         document = json.loads(raw)
     except RecursionError:
@@ -306,6 +309,8 @@ def load_snapshot(path: str | os.PathLike[str]) -> Snapshot:
                 f"{source}:tunnels[{index}].connectors",
                 f"expected a list, got {json.dumps(tunnel['connectors']):.60}",
             )
+    for index, error in enumerate(document["errors"]):
+        _check_error(error, f"{source}:errors[{index}]")
     n_requests = document.get("n_requests") or 0
     if isinstance(n_requests, bool) or not isinstance(n_requests, int) or n_requests < 0:
         raise SchemaError(
@@ -328,6 +333,63 @@ def load_snapshot(path: str | os.PathLike[str]) -> Snapshot:
         n_requests=n_requests,
         routing=routing,
     )
+
+
+def _inflate(raw: bytes, source: Path) -> bytes:
+    """The gzip file ``raw`` inflated, refused past MAX_INFLATED_BYTES (as the client caps a
+    response): a small file that inflates to gigabytes is a bomb, not a snapshot."""
+    out: list[bytes] = []
+    size = 0
+    data = raw
+    try:
+        while data:  # a gzip file may hold several members, one after another
+            inflater = zlib.decompressobj(wbits=31)
+            chunk = inflater.decompress(data, _CHUNK_BYTES)
+            while True:
+                size += len(chunk)
+                if size > MAX_INFLATED_BYTES:
+                    raise SchemaError(
+                        str(source),
+                        f"inflates to more than {MAX_INFLATED_BYTES:,} bytes: refused (a "
+                        "decompression bomb, or a snapshot far larger than any fleet's)",
+                    )
+                out.append(chunk)
+                if inflater.eof or (not inflater.unconsumed_tail and not chunk):
+                    break
+                chunk = inflater.decompress(inflater.unconsumed_tail, _CHUNK_BYTES)
+            if not inflater.eof:
+                raise EOFError("the compressed data ends before its end marker")
+            data = inflater.unused_data
+    except (OSError, EOFError, zlib.error) as exc:
+        raise SchemaError(
+            str(source), f"a damaged gzip file ({exc}): was it copied or written whole?"
+        ) from None
+    return b"".join(out)
+
+
+def _check_error(error: Mapping[str, Any], path: str) -> None:
+    """SchemaError for an ``errors[]`` record whose fields are not what a fetch writes."""
+    for key in ("account_id", "tunnel_id", "tunnel_name", "message"):
+        value = error.get(key)
+        if value is not None and not isinstance(value, str):
+            raise SchemaError(f"{path}.{key}", f"expected a string or null, got {value!r:.60}")
+    status = error.get("status")
+    if status is not None and (
+        isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599
+    ):
+        raise SchemaError(
+            f"{path}.status", f"expected an HTTP status (100 to 599) or null, got {status!r:.60}"
+        )
+    codes = error.get("codes")
+    if codes is None:
+        return
+    if not isinstance(codes, list):
+        raise SchemaError(f"{path}.codes", f"expected a list of error codes, got {codes!r:.60}")
+    for index, code in enumerate(codes):
+        if isinstance(code, bool) or not isinstance(code, int):
+            raise SchemaError(
+                f"{path}.codes[{index}]", f"expected an integer error code, got {code!r:.60}"
+            )
 
 
 def as_connections(source: object) -> object:

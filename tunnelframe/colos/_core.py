@@ -121,20 +121,24 @@ class _Connectors(NamedTuple):
     pairs: tuple[np.ndarray, np.ndarray, np.ndarray]  # active (tunnel, site) pairs and counts
     colo_labels: np.ndarray
     n_tunnel_metros: np.ndarray  # distinct metros of each tunnel's active connections
+    tunnel_active: np.ndarray  # active connections of each tunnel, with or without connector
+    tunnel_pending: np.ndarray
+    tunnel_anonymous: np.ndarray  # connections of each tunnel that name no connector
 
 
 def _connectors(frame: pd.DataFrame) -> _Connectors:
-    active, pending = connection_flags(frame)
+    active_all, pending_all = connection_flags(frame)
     tunnels = _groups(frame, ("account_id", "tunnel_id"))
     rows = np.flatnonzero(frame["connector_id"].notna().to_numpy())
     sub = frame[["account_id", "tunnel_id", "connector_id", "colo_name", "run_at"]].iloc[rows]
     groups = _groups(sub, ("account_id", "tunnel_id", "connector_id"))
-    active, pending = active[rows], pending[rows]
+    active, pending = active_all[rows], pending_all[rows]
     n_active = np.bincount(groups.codes[active], minlength=groups.n)
     n_pending = np.bincount(groups.codes[pending], minlength=groups.n)
     tunnel = tunnels.codes[rows[groups.first]]
 
-    colo_codes, labels = _codes(sub["colo_name"])
+    colo_all, labels = _codes(frame["colo_name"])
+    colo_codes = colo_all[rows]
     colo_labels = labels.astype(str).to_numpy()
     located = active & (colo_codes >= 0)
     group_of_pair, colo_of_pair, _ = _pair_counts(
@@ -144,16 +148,24 @@ def _connectors(frame: pd.DataFrame) -> _Connectors:
     only_colo = np.full(groups.n, "", dtype=object)
     single = np.flatnonzero(n_colos == 1)
     only_colo[single] = colo_labels[colo_of_pair[np.searchsorted(group_of_pair, single)]]
-    tunnel_pairs = _pair_counts(tunnels.codes[rows][located], colo_codes[located], len(labels))
-    metro_codes, metro_labels = _metro_codes(sub["colo_name"])
+    # Tunnel level counts every connection, those that name no connector too (cloudflared's
+    # 'tunnel list -o json' gives no client_id): only connector-level answers are unknown.
+    located_all = active_all & (colo_all >= 0)
+    tunnel_pairs = _pair_counts(tunnels.codes[located_all], colo_all[located_all], len(labels))
+    metro_all, metro_labels = _metro_codes(frame["colo_name"])
+    metro_codes = metro_all[rows]
     n_metros = np.bincount(
         _pair_counts(groups.codes[located], metro_codes[located], len(metro_labels))[0],
         minlength=groups.n,
     )
     n_tunnel_metros = np.bincount(
-        _pair_counts(tunnels.codes[rows][located], metro_codes[located], len(metro_labels))[0],
+        _pair_counts(tunnels.codes[located_all], metro_all[located_all], len(metro_labels))[0],
         minlength=tunnels.n,
     )
+    tunnel_active = np.bincount(tunnels.codes[active_all], minlength=tunnels.n)
+    tunnel_pending = np.bincount(tunnels.codes[pending_all], minlength=tunnels.n)
+    anonymous = (active_all | pending_all) & frame["connector_id"].isna().to_numpy()
+    tunnel_anonymous = np.bincount(tunnels.codes[anonymous], minlength=tunnels.n)
 
     # A connector with only pending reconnects while a newer connector of its tunnel is up is
     # what a restart leaves behind for a few minutes (cloudflared starts under a new id).
@@ -178,4 +190,7 @@ def _connectors(frame: pd.DataFrame) -> _Connectors:
         tunnel_pairs,
         colo_labels,
         n_tunnel_metros,
+        tunnel_active,
+        tunnel_pending,
+        tunnel_anonymous,
     )

@@ -86,8 +86,16 @@ def _tunnel_label(expected: int) -> Callable[..., str]:
         n_replaced: int,
         api: str,
         mismatch: int,
+        n_anonymous: int,
     ) -> str:
-        if n_connectors == 0:
+        if n_connectors == 0 and n_active and n_anonymous:
+            conns = plural(n_active, "active connection")
+            where = f"in {_spread(n_colos, n_metros)}" if n_colos else "colo unknown"
+            parts = [
+                f"{conns} {where}",
+                "connectors unknown (its connections name no connector: no client_id)",
+            ]
+        elif n_connectors == 0:
             parts = ["no connector"]
         elif n_active == 0:
             parts = [f"no active connection on {plural(n_connectors, 'connector')}"]
@@ -141,9 +149,9 @@ def ha_report(
       connector is flagged ``replaced`` and its reason says "likely replaced by a restart":
       cloudflared restarts under a new connector id and the old one lingers a few minutes.
     - ``degraded``: fewer than ``expected_connections`` active connections.
-    - ``single_colo``: two or more active connections, all in one site (with one
-      connection, as quick tunnels hold, there is nothing to spread). Connections in two
-      sites of one metro are not ``single_colo``: that is how cloudflared spreads them.
+    - ``single_colo``: every active connection in one site (one active connection too:
+      one site is all it reaches). Connections in two sites of one metro are not
+      ``single_colo``: that is how cloudflared spreads them.
     - ``ok``: otherwise.
 
     Tunnel ``status``, the first that applies (the rule table
@@ -154,11 +162,15 @@ def ha_report(
     - ``down``: no active connection (or no connector).
     - ``single_connector``: exactly one connector up: no host redundancy.
     - ``degraded``: some connector not ``replaced`` is ``down`` or ``degraded``.
-    - ``single_colo``: two or more active connections, all of the tunnel's in one site.
+    - ``single_colo``: every active connection of the tunnel in one site (one too).
     - ``ok``: otherwise.
 
     ``reason`` is a sentence naming every problem that applies, not only the status's.
-    ``n_connectors`` counts every connector listed, ``replaced`` ones included. A tunnel
+    ``n_connectors`` counts every connector listed, ``replaced`` ones included. Connections
+    that name no connector (cloudflared's ``tunnel list -o json`` gives no ``client_id``)
+    count at tunnel level (``n_active``, ``n_pending``, sites, metros); only the
+    connector-level answers (``n_connectors``, ``single_connector``, ``degraded``) are
+    unknown for them, and the reason says so. A tunnel
     without any connector (never run, or down) has no row in a connections frame, so none
     here either from a frame (a :class:`~tunnelframe.PartialFleetWarning` says so); from a
     Snapshot, a snapshot path or a fleet, which list every tunnel, it is a ``down`` row with
@@ -193,7 +205,7 @@ def ha_report(
         reports it), ``n_connectors``, ``n_active_connectors``, ``n_active``, ``n_pending``,
         ``n_colos`` and ``n_metros`` (int64: distinct sites and metros of active connections),
         ``single_connector`` (bool: exactly one connector up, so no host redundancy),
-        ``single_colo`` (bool: two or more active connections, all in one site),
+        ``single_colo`` (bool: every active connection in one site, one included),
         ``single_metro`` (bool: active connections in exactly one metro; these flags are set
         whatever the ``status``), ``concentration`` (float64: the busiest site's share of the
         active connections, NaN without any), ``status`` (ordered category), ``reason``
@@ -345,7 +357,7 @@ def _tunnel_report(
     up = c.n_active > 0
     n_connectors = np.bincount(c.tunnel, minlength=n).astype(np.int64)
     n_up = per_tunnel(up)
-    n_active = per_tunnel(c.n_active)
+    n_active = c.tunnel_active.astype(np.int64)
     n_short = per_tunnel(short & ~c.replaced)
     n_replaced = per_tunnel(c.replaced)
     pair_tunnel, pair_colo, counts = c.pairs
@@ -379,7 +391,7 @@ def _tunnel_report(
         n_connectors=n_connectors,
         n_active_connectors=n_up,
         n_active=n_active,
-        n_pending=per_tunnel(c.n_pending),
+        n_pending=c.tunnel_pending.astype(np.int64),
         n_colos=n_colos,
         n_metros=c.n_tunnel_metros.astype(np.int64),
         single_connector=_flags(single_connector),
@@ -400,6 +412,7 @@ def _tunnel_report(
             "n_replaced": n_replaced,
             "api": api.fillna("").to_numpy(dtype=object),
             "mismatch": mismatch.fillna(False).to_numpy(dtype=np.int64),
+            "n_anonymous": c.tunnel_anonymous,
         }
     )
     out["reason"] = _labelled(keys, _tunnel_label(expected))

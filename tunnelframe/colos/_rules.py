@@ -46,7 +46,7 @@ TUNNEL_HA_RULES: tuple[tuple[str, str], ...] = (
     ("down", "n_active == 0"),
     ("single_connector", "n_active_connectors == 1"),
     ("degraded", "n_short > 0"),
-    ("single_colo", "n_colos == 1 and n_active > 1"),
+    ("single_colo", "n_colos == 1"),  # one active connection reaches one site too
 )
 
 #: The ordered rules of one cloudflared connector's state (``expected``: the active
@@ -54,7 +54,7 @@ TUNNEL_HA_RULES: tuple[tuple[str, str], ...] = (
 CONNECTOR_HA_RULES: tuple[tuple[str, str], ...] = (
     ("down", "n_active == 0"),
     ("degraded", "n_active < expected"),
-    ("single_colo", "n_colos == 1 and n_active > 1"),
+    ("single_colo", "n_colos == 1"),
 )
 
 #: The ordered rules of a WARP Connector tunnel (an active/passive pair), in the same

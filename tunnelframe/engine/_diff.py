@@ -40,6 +40,7 @@ CHANGES = (
     "tunnel-added",
     "tunnel-removed",
     "tunnel-status",
+    "unreadable",
     "ha-status",
     "connector-added",
     "connector-removed",
@@ -120,6 +121,7 @@ def diff_frames(old: FleetData, new: FleetData) -> pd.DataFrame:
     new_ha = _tunnel_rows(tunnel_ha(new.connections))
     old_c, new_c = _by_tunnel(old.connectors), _by_tunnel(new.connectors)
     old_s, new_s = _sites(old), _sites(new)
+    old_failed, new_failed = _failed(old), _failed(new)
 
     def add(change: str, key: tuple[str, str], name: Any, message: str, **kw: Any) -> None:
         label = _str(name) or "(unnamed)"
@@ -157,6 +159,22 @@ def diff_frames(old: FleetData, new: FleetData) -> pd.DataFrame:
             b, a = _str(before.get("tunnel_status")), _str(after.get("tunnel_status"))
             if b != a:
                 add("tunnel-status", key, name, f"API status {b} -> {a}", before=b, after=a)
+        if key in old_failed or key in new_failed:
+            # A failed read is "could not be read", never "gone": no connector, site or HA
+            # change can be told for this tunnel.
+            which, why = (
+                ("newer", new_failed[key]) if key in new_failed else ("older", old_failed[key])
+            )
+            add(
+                "unreadable",
+                key,
+                name,
+                f"its connectors could not be read in the {which} snapshot ({why}): connector, "
+                "site and HA changes unknown",
+                before="unreadable" if key in old_failed else "read",
+                after="unreadable" if key in new_failed else "read",
+            )
+            continue
         hb, ha = old_ha.get(key), new_ha.get(key)
         if hb is not None and ha is not None and _str(hb["status"]) != _str(ha["status"]):
             add(
@@ -286,11 +304,27 @@ def _site_changes(
             add("site-lost", key, name, f"no active connection in {site} any more", before=site)
 
 
+def _failed(data: FleetData) -> dict[tuple[str, str], str]:
+    """The tunnels whose connectors could not be read (fetch errors), with a short reason."""
+    errors = data.errors
+    if errors is None or errors.empty:
+        return {}
+    out: dict[tuple[str, str], str] = {}
+    for row in errors.to_dict("records"):
+        status = row.get("status")
+        reason = "no response" if status is None or pd.isna(status) else f"HTTP {int(status)}"
+        out[(str(row["account_id"]), str(row["tunnel_id"]))] = reason
+    return out
+
+
 def diff_snapshots(old: FleetSource, new: FleetSource) -> pd.DataFrame:
     """What changed from one snapshot of a fleet to a later one: one row per change.
 
     Changes (``change``, in this order within a tunnel): ``tunnel-added``,
-    ``tunnel-removed``, ``tunnel-status`` (the API's status), ``ha-status`` (ok, degraded,
+    ``tunnel-removed``, ``tunnel-status`` (the API's status), ``unreadable`` (the tunnel's
+    ``/connections`` failed in either snapshot, as recorded in its errors: a failed read is
+    never taken for connectors gone, so no connector, site or HA change is reported for it;
+    ``before``/``after`` say ``read`` or ``unreadable``), ``ha-status`` (ok, degraded,
     single connector or colo, down: :func:`tunnelframe.ha_report`), ``connector-added``,
     ``connector-removed``, ``connector-restarted`` (a new connector id on the same host:
     same origin IPs and architecture), ``upgraded`` / ``downgraded`` (cloudflared, ``before``

@@ -103,10 +103,18 @@ def _kind_columns(p: _Payload, connector_rows: np.ndarray) -> dict[str, Any]:
         tun_type = _take_codes(p.tunnel["tun_type"], tunnel_rows)
     else:
         tun_type = _categorical(np.full(len(connector_rows), -1, dtype=np.int8), _NO_STRINGS)
-    return {
-        "tun_type": tun_type,
-        "ha_status": _take_codes(p.connector["ha_status"], connector_rows),
-    }
+    ha_status = _take_codes(p.connector["ha_status"], connector_rows)
+    # Only a WARP Connector (Cloudflare Mesh) member has ha_status: its /connections reply
+    # given as it is, with no tunnel around it, is still WARP's.
+    warp = (tun_type.codes < 0) & (ha_status.codes >= 0)
+    if warp.any():
+        values = tun_type.astype(object)
+        values[warp] = "warp_connector"
+        names = pa.array(sorted({str(v) for v in values[~pd.isna(values)]}), type=pa.string())
+        lookup = {name: code for code, name in enumerate(names.to_pylist())}
+        codes = np.array([lookup.get(v, -1) if isinstance(v, str) else -1 for v in values])
+        tun_type = _categorical(codes.astype(np.int8), names)
+    return {"tun_type": tun_type, "ha_status": ha_status}
 
 
 def _frame(columns: dict[str, Any]) -> pd.DataFrame:

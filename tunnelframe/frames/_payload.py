@@ -282,11 +282,58 @@ _PASS_CONNECTORS = (
 )
 
 
-def _kind(obj: Mapping[str, Any]) -> str:
+# cloudflared's 'tunnel diag' tunnelstate.json (diagnostic.TunnelState): the connector's own
+# view of its HA connections (index, isConnected, protocol, edgeAddress), no colo, no API data.
+_TUNNELSTATE_KEYS = frozenset({"tunnelID", "connectorID", "icmp_sources"})
+# cloudflared's '-o yaml' output: yaml.v3 lower-cases Go field names that carry no yaml tag.
+_YAML_KEYS = frozenset(
+    {"coloname", "ispendingreconnect", "originip", "openedat", "createdat", "deletedat", "runat"}
+)
+_KNOWN_KEYS = _TUNNEL_KEYS | _CONNECTOR_KEYS | frozenset(_CONN_KEYS)
+
+
+def _refuse_foreign(obj: Mapping[str, Any], path: str) -> None:
+    """SchemaError for an object that is no API payload, saying what it looks like instead."""
+    if not _TUNNELSTATE_KEYS.isdisjoint(obj):
+        raise SchemaError(
+            path,
+            "got cloudflared's 'tunnel diag' tunnelstate.json (keys "
+            f"{', '.join(sorted(_TUNNELSTATE_KEYS.intersection(obj)))}): the connector's own "
+            "view of its connections, with no colo or connector data of the API; pass the "
+            "result of GET .../connections or cloudflared's 'tunnel info -o json' instead",
+        )
+    yaml_keys = _YAML_KEYS.intersection(obj)
+    if yaml_keys:
+        raise SchemaError(
+            path,
+            f"got lower-case keys ({', '.join(sorted(yaml_keys))}) as cloudflared's '-o yaml' "
+            "output writes them: tunnelframe reads the API's and cloudflared's JSON keys "
+            "(colo_name, is_pending_reconnect, ...); run 'cloudflared tunnel list -o json' "
+            "(or 'tunnel info -o json') instead",
+        )
+
+
+def _refuse_unrelated(obj: Any, path: str) -> None:
+    """SchemaError for an object none of whose keys any tunnel, connector or connection has."""
+    if isinstance(obj, Mapping) and obj and _KNOWN_KEYS.isdisjoint(obj):
+        keys = sorted(map(str, obj))
+        shown = ", ".join(keys[:6]) + (", ..." if len(keys) > 6 else "")
+        raise SchemaError(
+            path,
+            f"got an object with none of the keys of a tunnel, connector or connection (its "
+            f"keys: {shown}): not a Cloudflare Tunnel payload; pass a fleet, tunnel objects or "
+            "connector objects (GET .../connections)",
+        )
+
+
+def _kind(obj: Mapping[str, Any], path: str = "") -> str:
     """What an object is, from its keys: ``"info"`` (cloudflared's ``tunnel info -o json``:
     ``id``, ``name``, ``createdAt``, ``conns``), ``"connector"`` (it has ``conns``, or only
     connector keys), ``"tunnel"``, ``"connection"`` or ``"unknown"`` (only keys every kind may
-    have, such as ``id``)."""
+    have, such as ``id``). An object that is no payload at all (``tunnel diag`` state,
+    ``-o yaml`` keys) raises SchemaError naming ``path``."""
+    if not _TUNNELSTATE_KEYS.isdisjoint(obj) or not _YAML_KEYS.isdisjoint(obj):
+        _refuse_foreign(obj, path)
     if "createdAt" in obj or ("conns" in obj and "name" in obj):
         return "info"
     if "conns" in obj:
@@ -312,17 +359,22 @@ def _list_kind(items: list[Any], root: str) -> str:
     """The kind of the first object in ``items`` whose kind shows ("unknown" when none does)."""
     for k, item in enumerate(items):
         if isinstance(item, Mapping):
-            kind = _kind(item)
+            kind = _kind(item, _join(root, k))
             if kind == "connection":
                 raise _connection_error(_join(root, k))
             if kind != "unknown":
                 return "tunnel" if kind == "info" else kind
+    # Objects with unknown keys beside known ones are payloads (the spec allows extra keys);
+    # a list none of whose objects has a single key of ours is something else altogether.
+    if not any(isinstance(item, Mapping) and not _KNOWN_KEYS.isdisjoint(item) for item in items):
+        for k, item in enumerate(items):
+            _refuse_unrelated(item, _join(root, k))
     return "unknown"
 
 
 def _check_connector(obj: Any, path: str) -> None:
     """Raise SchemaError when an item of a connector list is a tunnel or a connection."""
-    kind = _kind(obj)
+    kind = _kind(obj, path)
     if kind == "connection":
         raise _connection_error(path)
     if kind in ("tunnel", "info"):
@@ -608,9 +660,11 @@ class _Payload:
                         "fleet, tunnel objects (GET .../cfd_tunnel, cloudflared's 'tunnel "
                         "list/info -o json') or connector objects (GET .../connections)",
                     )
-                kind = _kind(data)
+                kind = _kind(data, root)
                 if kind == "connection":
                     raise _connection_error(root)
+                if kind == "unknown":
+                    _refuse_unrelated(data, root)
                 if kind == "connector" or (kind == "unknown" and not tunnels):
                     if tunnels:
                         raise _not_tunnels(root, "a connector object")
@@ -653,7 +707,7 @@ class _Payload:
         known = np.full(len(tunnels), self.fleet, dtype=bool)
         countable = np.ones(len(tunnels), dtype=bool)
         for i, tunnel in enumerate(tunnels):
-            kind = _kind(tunnel)
+            kind = _kind(tunnel, paths[i])
             if kind in ("connector", "connection"):
                 raise _not_tunnels(paths[i], f"a {kind} object", among="tunnel objects")
             if kind == "info":  # cloudflared's Info: createdAt, and the connectors in conns

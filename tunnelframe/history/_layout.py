@@ -102,7 +102,7 @@ def read_version(root: Path) -> int:
         columns = dict(meta["columns"])
     except FileNotFoundError:
         return 1
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, OverflowError) as exc:  # 1e400: inf, no int
         raise TunnelframeError(f"{path}: not a tunnelframe version file ({exc})") from exc
     if version > FORMAT_VERSION:
         raise TunnelframeError(
@@ -169,6 +169,8 @@ class Day:
 class Plan:
     root: Path
     days: tuple[Day, ...] = field(default=())
+    #: (date, message) of days left out for a damaged file (only when planned tolerant)
+    damaged: tuple[tuple[str, str], ...] = field(default=())
 
     def facts(self, kind: str) -> list[Path]:
         """The facts files of ``kind`` on disk: of compacted days and open days' checkpoints."""
@@ -239,16 +241,18 @@ def _day_range(start: Any, end: Any) -> tuple[str | None, str | None]:
     return lo, hi
 
 
-def plan(store: StoreLike, *, start: Any = None, end: Any = None) -> Plan:
+def plan(store: StoreLike, *, start: Any = None, end: Any = None, tolerant: bool = False) -> Plan:
     """The files to read for ``start <= fetched_at < end`` (whole days), checked.
 
-    Raises a one-line :class:`TunnelframeError` naming a damaged file; warns about and skips
+    Raises a one-line :class:`TunnelframeError` naming a damaged file (``tolerant``: leaves its
+    day out and records it in ``Plan.damaged`` for the caller to judge); warns about and skips
     files tunnelframe did not write.
     """
     root = existing_store(store)
     read_version(root)
     lo, hi = _day_range(start, end)
     days = []
+    damaged: list[tuple[str, str]] = []
     for name in _listdir(root):
         if name.startswith((".", "_")):
             continue  # the version file, facts, unfinished writes, a benchmark's notes
@@ -259,8 +263,13 @@ def plan(store: StoreLike, *, start: Any = None, end: Any = None) -> Plan:
         day = match.group(1)
         if (lo is not None and day < lo) or (hi is not None and day > hi):
             continue
-        days.append(_plan_day(root / name, day))
-    return Plan(root, tuple(d for d in days if d.row_files))
+        try:
+            days.append(_plan_day(root / name, day))
+        except TunnelframeError as exc:
+            if not tolerant:
+                raise
+            damaged.append((day, str(exc)))
+    return Plan(root, tuple(d for d in days if d.row_files), tuple(damaged))
 
 
 def _plan_day(directory: Path, day: str) -> Day:
@@ -350,15 +359,21 @@ def _foreign(path: Path, what: str = "not written by tunnelframe") -> None:
     warnings.warn(f"ignoring {path} in the history store: {what}", StoreWarning, stacklevel=4)
 
 
-def read_consistent(store: StoreLike, read: Any, *, start: Any = None, end: Any = None) -> Any:
+def read_consistent(
+    store: StoreLike, read: Any, *, start: Any = None, end: Any = None, tolerant: bool = False
+) -> Any:
     """``read(plan)``, read again while a compaction publishes meanwhile (a few times at most)."""
     for _ in range(10):
-        current = plan(store, start=start, end=end)
+        current = plan(store, start=start, end=end, tolerant=tolerant)
         try:
             result = read(current)
-        except FileNotFoundError:
-            if current.unchanged():
-                raise
+        except FileNotFoundError as exc:
+            if current.unchanged():  # no compaction explains it: the store lost a file
+                raise TunnelframeError(
+                    f"history store {current.root}: a file it lists is missing and no "
+                    f"compaction replaced it ({str(exc).splitlines()[0] if str(exc) else exc!r}):"
+                    " was it removed by hand?"
+                ) from exc
             continue
         if current.unchanged():
             return result
@@ -640,7 +655,18 @@ def migrate_history(store: StoreLike, *, now: datetime | pd.Timestamp | str | No
     except TunnelframeError:
         if not path.exists():
             raise
-        before = int(json.loads(path.read_text()).get("format_version", 1))
+        before = _stored_version(path)
+    if before > FORMAT_VERSION:  # rewriting it down would lose what a newer version stored
+        raise TunnelframeError(
+            f"{path}: history store format {before} is newer than this tunnelframe's "
+            f"({FORMAT_VERSION}): it cannot be migrated down; upgrade tunnelframe"
+        )
+    if not path.exists() and not _holds_snapshots(root):
+        raise TunnelframeError(
+            f"{root} is not a history store: it has no version file and no snapshot "
+            "(date=YYYY-MM-DD/*.parquet); give the store's folder, or create one with "
+            "`tunnelframe snapshot --store DIR`"
+        )
     with _locked(root) as held:
         if not held:
             raise TunnelframeError(f"history store {root} is being compacted: try again later")
@@ -652,6 +678,27 @@ def migrate_history(store: StoreLike, *, now: datetime | pd.Timestamp | str | No
         write_version(root)
     compact_history(root, now=now)
     return before
+
+
+def _stored_version(path: Path) -> int:
+    """The ``format_version`` a version file states, whatever else is wrong with it."""
+    try:
+        value = json.loads(path.read_text()).get("format_version", 1)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise TypeError(f"format_version {value!r} is not a number")
+        return int(value)
+    except (ValueError, TypeError, OverflowError, AttributeError) as exc:
+        raise TunnelframeError(f"{path}: not a tunnelframe version file ({exc})") from exc
+
+
+def _holds_snapshots(root: Path) -> bool:
+    """Whether ``root`` has a date partition with a snapshot or compacted file of its own."""
+    return any(
+        _SNAPSHOT.match(file) or _COMPACTED.match(file)
+        for name in _listdir(root)
+        if _DAY.match(name)
+        for file in _listdir(root / name)
+    )
 
 
 def _migrate_file(path: Path) -> None:

@@ -7,6 +7,7 @@ back. No I/O beyond checking that a store directory exists.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ import pyarrow as pa
 from tunnelframe._types import StoreLike
 from tunnelframe.frames import CONNECTIONS_SCHEMA
 
-__all__ = ["STORE_SCHEMA", "existing_store"]
+__all__ = ["STORE_SCHEMA", "existing_store", "store_root"]
 
 _TEXT = pa.dictionary(pa.int32(), pa.string())
 _TIME = pa.timestamp("us", tz="UTC")
@@ -46,8 +47,15 @@ _FRAME_DTYPES: dict[str, Any] = {
 STORE_SCHEMA = pa.schema([(name, _arrow_type(dtype)) for name, dtype in _FRAME_DTYPES.items()])
 
 
+def store_root(store: StoreLike) -> Path:
+    """The one absolute path of a store: ``~`` is the home folder for every reader and writer
+    (left as it is, tunnelframe would write to a folder named ``~`` that DuckDB and pyarrow
+    then look for in the home folder)."""
+    return Path(os.fspath(store)).expanduser().absolute()
+
+
 def existing_store(store: StoreLike) -> Path:
-    root = Path(store)
+    root = store_root(store)
     if not root.is_dir():
         raise FileNotFoundError(
             f"history store {root} does not exist: create it with tunnelframe.append_snapshot "

@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import uuid
+import warnings
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
@@ -28,7 +29,7 @@ from tunnelframe._io import atomic_write
 from tunnelframe._types import StoreLike, TimeLike
 from tunnelframe._versionorder import _order_version_columns
 from tunnelframe.history import _layout
-from tunnelframe.history._schema import _FRAME_DTYPES, _TEXT, _TIME, STORE_SCHEMA
+from tunnelframe.history._schema import _FRAME_DTYPES, _TEXT, _TIME, STORE_SCHEMA, store_root
 
 __all__ = ["append_snapshot", "load_history"]
 
@@ -111,7 +112,7 @@ def append_snapshot(snapshot: SnapshotLike, store: StoreLike | HistoryTarget) ->
         return store.append(snapshot)
     fetched_at = _utc(snapshot.fetched_at, "snapshot.fetched_at")
     account_ids = sorted(str(a) for a in snapshot.account_ids)
-    root = Path(store)
+    root = store_root(store)
     _ensure_format(root)
     partition = root / f"date={fetched_at:%Y-%m-%d}"
     accounts_key = _accounts_key(account_ids)
@@ -188,7 +189,7 @@ def load_history(
                 "repair the damaged file"
             ) from exc
 
-    table = _layout.read_consistent(store, read, start=start, end=end)
+    table = _layout.read_consistent(store, read, start=start, end=end, tolerant=latest)
     # One order whatever the layout (compaction sorts a day's rows by tunnel, not by time).
     frame = _to_frame(table)
     return frame.sort_values(["fetched_at", *_layout.SORT_KEYS], ignore_index=True, kind="stable")
@@ -226,9 +227,15 @@ def _latest(plan: Any, *, start: TimeLike | None, end: TimeLike | None) -> ds.Da
         if key not in newest or stamp > newest[key][0]:
             newest[key] = (stamp, path, accounts)
 
+    damaged = list(plan.damaged)
     for day in plan.days:
         if day.compacted is not None:
-            for entry in _layout.compacted_snapshots(day.compacted):
+            try:
+                entries = _layout.compacted_snapshots(day.compacted)
+            except TunnelframeError as exc:
+                damaged.append((day.date, str(exc)))
+                continue
+            for entry in entries:
                 held: list[str] = sorted(entry["account_ids"])
                 stamp = pd.Timestamp(entry["fetched_at"]).tz_convert("UTC")
                 consider(stamp, _accounts_key(held), day.compacted, held)
@@ -236,6 +243,18 @@ def _latest(plan: Any, *, start: TimeLike | None, end: TimeLike | None) -> ds.Da
             stamp_text, _, key = path.name.removesuffix(".parquet").partition("-")
             stamp = pd.Timestamp(datetime.strptime(stamp_text, "%Y%m%dT%H%M%S.%fZ"), tz="UTC")
             consider(stamp, key, path, None)
+    # A damaged file of a day before every latest snapshot chosen cannot hold a later one:
+    # leave it out with a warning. One of the days chosen from, or later, could: an error.
+    oldest = min((f"{stamp:%Y-%m-%d}" for stamp, _, _ in newest.values()), default=None)
+    for date, message in sorted(damaged):
+        if oldest is None or date >= oldest:
+            raise TunnelframeError(message)
+    for date, message in sorted(damaged):
+        warnings.warn(
+            f"{message} (left out: its day, {date}, is older than the latest snapshot)",
+            _layout.StoreWarning,
+            stacklevel=4,
+        )
     tables = []
     for stamp, path, accounts in newest.values():
         dataset = _rows_dataset([path])

@@ -127,7 +127,11 @@ def export_frames(
             flat.to_parquet(path, index=False)
         else:
             safe = _spreadsheet_safe(flat)
-            safe.to_csv(path, index=False, date_format="%Y-%m-%dT%H:%M:%S.%fZ")
+            # \r\n line ends make the writer quote every cell holding a CR or LF: a bare CR
+            # would end the row for a CSV reader and start the next at a live formula.
+            safe.to_csv(
+                path, index=False, date_format="%Y-%m-%dT%H:%M:%S.%fZ", lineterminator="\r\n"
+            )
         written[name] = path
     return written
 
@@ -138,11 +142,31 @@ def _write_xlsx(frames: dict[str, pd.DataFrame], root: Path) -> dict[str, Path]:
         raise ImportError(
             'export_frames(format="xlsx") needs openpyxl: pip install "tunnelframe[xlsx]"'
         )
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE  # type: ignore[import-untyped]
+
+    for name, frame in frames.items():
+        if len(frame) > _XLSX_MAX_ROWS:
+            raise ValueError(
+                f"the {name} frame has {len(frame):,} rows, more than an Excel sheet holds "
+                f"({_XLSX_MAX_ROWS:,} below its header): export it as CSV or Parquet instead"
+            )
+
+    def cell_text(value: object) -> object:
+        # Excel cannot hold most control characters (openpyxl refuses them): show them as
+        # escapes (\x1b), as the terminal does.
+        if isinstance(value, str) and ILLEGAL_CHARACTERS_RE.search(value):
+            return ILLEGAL_CHARACTERS_RE.sub(
+                lambda m: m.group(0).encode("unicode_escape").decode("ascii"), value
+            )
+        return value
+
     root.mkdir(parents=True, exist_ok=True)
     path = root / "fleet.xlsx"
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         for name, frame in frames.items():
-            sheet = _spreadsheet_safe(_flat(frame))
+            # Typed cells need no ' prefix: a text cell is text; only the cells openpyxl
+            # would store as formulas (text starting with "=") are made text below.
+            sheet = _flat(frame)
             for col in sheet.columns:
                 dtype = sheet[col].dtype
                 if isinstance(dtype, pd.DatetimeTZDtype):
@@ -150,8 +174,17 @@ def _write_xlsx(frames: dict[str, pd.DataFrame], root: Path) -> dict[str, Path]:
                 elif not pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
                     # Excel cells hold plain values: categories, pyarrow text and nullable
                     # flags as Python objects, NA as an empty cell.
-                    sheet[col] = sheet[col].astype(object).where(sheet[col].notna(), None)
+                    values = sheet[col].astype(object).where(sheet[col].notna(), None)
+                    sheet[col] = values.map(cell_text)
             utc = [c for c in sheet.columns if isinstance(frame[c].dtype, pd.DatetimeTZDtype)]
             sheet = sheet.rename(columns={c: f"{c} (UTC)" for c in utc})
             sheet.to_excel(writer, sheet_name=name, index=False)
+            for row in writer.sheets[name].iter_rows():
+                for cell in row:
+                    if cell.data_type == "f":  # text, never a formula
+                        cell.data_type = "s"
     return dict.fromkeys(frames, path)
+
+
+#: Rows an Excel sheet holds below its header row (1,048,576 in all).
+_XLSX_MAX_ROWS = 1_048_575

@@ -130,7 +130,9 @@ def _csv(frame: pd.DataFrame, show: Sequence[Show]) -> str:
             for s in show
         }
     )
-    text: str = out.to_csv(index=False)
+    # \r\n line ends make the writer quote every cell holding a CR or LF (a bare CR would
+    # start a new row whose first cell a spreadsheet runs as a formula).
+    text: str = out.to_csv(index=False, lineterminator="\r\n")
     return text
 
 

@@ -68,7 +68,10 @@ def since_previous(a: Analysis) -> Section | None:
     known = _known_tunnels(a)
     blocks: list[Any] = [Text(intro), stats]
     groups = [
-        ("Tunnels and HA", ("tunnel-added", "tunnel-removed", "tunnel-status", "ha-status")),
+        (
+            "Tunnels and HA",
+            ("tunnel-added", "tunnel-removed", "tunnel-status", "unreadable", "ha-status"),
+        ),
         ("Connectors", ("connector-added", "connector-removed", "connector-restarted")),
         ("Versions", ("upgraded", "downgraded")),
         ("Colos", ("metro-gained", "metro-lost", "site-gained", "site-lost")),

@@ -7,7 +7,9 @@ GitHub's release list. Dates are handled as whole UTC days since 1970-01-01.
 from __future__ import annotations
 
 import functools
+import logging
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -16,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from tunnelframe._data import _data_path
-from tunnelframe._errors import SchemaError, TunnelframeWarning
+from tunnelframe._errors import SchemaError, TunnelframeError, TunnelframeWarning
 from tunnelframe._io import atomic_write
 from tunnelframe._versionorder import _MONTH_KEY, _parse
 from tunnelframe.client import get_public_json
@@ -30,6 +32,8 @@ __all__ = [
     "refresh_releases",
     "stale_calendar_note",
 ]
+
+_log = logging.getLogger(__name__)
 
 _DATE = pd.DatetimeTZDtype(unit="us", tz="UTC")
 _GITHUB_RELEASES_URL = "https://api.github.com/repos/cloudflare/cloudflared/releases"
@@ -151,6 +155,7 @@ def refresh_releases(
     url: str = _GITHUB_RELEASES_URL,
     timeout: float = 10.0,
     cache_dir: str | os.PathLike[str] | None = None,
+    deadline: float = 60.0,
     notes: str | os.PathLike[str] | None = None,
 ) -> pd.DataFrame:
     """Read cloudflared's releases from GitHub, cache them, and return the updated calendar.
@@ -165,7 +170,12 @@ def refresh_releases(
     url : str
         The GitHub releases endpoint (pages of ``tag_name``/``published_at`` objects).
     timeout : float, default 10.0
-        Seconds to wait for each page.
+        Seconds to wait for the next bytes of a page.
+    deadline : float, default 60.0
+        Seconds the whole refresh may take, every page and redirect included (each page is
+        also capped at 16 MiB). A release dated before the month its version names
+        (``2099.12.0`` published in 2026) is refused: it would make every connector look
+        years behind.
     cache_dir : path, optional
         Where to save it; default ``$TUNNELFRAME_CACHE_DIR`` or the user's cache folder.
     notes : path, optional
@@ -199,14 +209,22 @@ def refresh_releases(
         except (OSError, UnicodeDecodeError) as exc:
             raise ValueError(f"notes={str(notes)!r}: cannot read it as text ({exc})") from exc
     found: dict[str, str] = {}
+    ends_at = time.monotonic() + deadline
     bodies: dict[str, object] = {}
     for page in range(1, 51):
+        left = ends_at - time.monotonic()
+        if left <= 0:
+            raise TunnelframeError(
+                f"refreshing the release calendar took longer than {deadline:.0f} s "
+                f"({page - 1} pages read, nothing cached): {_HOW_TO_UPDATE}"
+            )
         payload = get_public_json(
             url,
             params={"per_page": "100", "page": str(page)},
             timeout=timeout,
             accept="application/vnd.github+json",
             hint=f"check the connection, or {_HOW_TO_UPDATE}",
+            deadline=left,
         )
         if not isinstance(payload, list):
             raise SchemaError(f"page {page}", "expected a JSON array of GitHub releases")
@@ -215,6 +233,14 @@ def refresh_releases(
                 continue
             version, when = _parse(item.get("tag_name")), item.get("published_at")
             if version.is_known and version.commits == 0 and isinstance(when, str):
+                if _before_its_month(str(version.release), when):
+                    _log.warning(
+                        "refresh_releases: %s is dated %s, before the month its version "
+                        "names: refused",
+                        str(version.release)[:40],
+                        when[:40],
+                    )
+                    continue
                 found.setdefault(str(version.release), when)
                 bodies.setdefault(str(version.release), item.get("body"))
         if len(payload) < 100:
@@ -239,6 +265,21 @@ def refresh_releases(
     atomic_write(folder / "cloudflared-releases.csv", text.encode("utf-8"))
     _write_cache(fixes, header, folder)
     return frame
+
+
+def _before_its_month(version: str, published: str) -> bool:
+    """Whether a release is dated before the month its ``YYYY.M`` version names (a lie: a
+    version names the month it ships in), or is dated at all unreadably."""
+    year, _, rest = version.partition(".")
+    month = rest.partition(".")[0]
+    try:
+        when = pd.Timestamp(published)
+        named = pd.Timestamp(year=int(year), month=int(month), day=1, tz="UTC")
+    except (ValueError, TypeError, OverflowError):
+        return True
+    if when.tzinfo is None:
+        when = when.tz_localize("UTC")
+    return bool(when < named - pd.Timedelta(days=1))  # a day of slack for time zones
 
 
 _NEG = np.int64(-(2**62))  # "no bound" below, in days
