@@ -91,6 +91,23 @@ def test_help_on_every_command(command: str | None, capsys: pytest.CaptureFixtur
             assert name in out
 
 
+@pytest.mark.parametrize("command", [None, *COMMANDS])
+def test_help_tells_the_true_exit_status(
+    command: str | None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # 2 is "could not run" for every command (1 is only check's and diff's "found something"):
+    # no help may say a known error exits 1, and every one ends with the same statement.
+    assert main([command, "--help"] if command else ["--help"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert (
+        "Exit status: 0 done and clean; 1 found something (check: violations, diff: a "
+        "change); 2 could not run (usage, unreadable input, API or network failure); 130 "
+        "interrupted (Ctrl+C)."
+    ) in out
+    says_1_for_an_error = r"exit(?: status)? 1 (?:on|when [^.;)]*(?:error|could not))"
+    assert re.search(says_1_for_an_error, out, re.I) is None
+
+
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--version"]) == 0
     assert capsys.readouterr().out == f"tunnelframe {tf.__version__}\n"

@@ -2,9 +2,9 @@
 
 Each subcommand parses its arguments, calls the public API and prints a few lines; the logic
 lives in the library modules. A known error (:class:`~tunnelframe.TunnelframeError`, a missing
-or unreadable file, a bad value) becomes one line on stderr and exit status 1 (2 for
-``check``, whose 1 means "violations found"), a usage error exit status 2, and a traceback
-appears only with ``--debug``. Nothing here may print a token:
+or unreadable file, a bad value) becomes one line on stderr and exit status 2, as a usage
+error does (1 means "found something": ``check``'s violations, ``diff``'s changes), and a
+traceback appears only with ``--debug``. Nothing here may print a token:
 credentials are read from the environment by :class:`tunnelframe.Client`.
 """
 
@@ -16,6 +16,7 @@ import logging
 import os
 import signal
 import sys
+import textwrap
 import time
 import traceback
 import warnings
@@ -60,6 +61,13 @@ Start with `tunnelframe demo`: it serves the bundled sample fleet on loopback, f
 through the real client and writes an HTML report. No account and no network needed.
 Live commands read CLOUDFLARE_API_TOKEN (or CLOUDFLARE_EMAIL + CLOUDFLARE_API_KEY) and
 CLOUDFLARE_ACCOUNT_ID from the environment."""
+
+#: Every command's ``--help`` ends with this one text, so no command can tell another story.
+_EXIT_STATUS = (
+    "Exit status: 0 done and clean; 1 found something (check: violations, diff: a change); "
+    "2 could not run (usage, unreadable input, API or network failure); 130 interrupted "
+    "(Ctrl+C)."
+)
 
 
 @dataclass(frozen=True)
@@ -474,7 +482,7 @@ _DIFF = _Command(
     "diff",
     "Print what changed between two snapshots: connectors added, removed, restarted, "
     "upgraded or downgraded, colo sites and metros gained or lost, tunnel and HA status "
-    "changes. Exit status 0 when nothing changed, 1 when something did (as diff(1)).",
+    "changes (exit status 1 when something changed, as diff(1)'s).",
     _diff_arguments,
     _diff,
 )
@@ -777,9 +785,7 @@ def _check(args: argparse.Namespace) -> int:
 _CHECK = _Command(
     "check",
     "Check a fleet against the report's rules, for cron and CI: one line per violation "
-    "and a closing summary line (or a JSON document). Exit status 0 when clean, 1 when "
-    "violations are found, 2 when the check could not run (usage, unreadable snapshot or "
-    "ignore file, API or network failure).",
+    "and a closing summary line (or a JSON document).",
     _check_arguments,
     _check,
 )
@@ -956,7 +962,7 @@ _SNAPSHOT = _Command(
     "snapshot",
     "Fetch the fleet and append it to a history store (a directory of Parquet files, "
     "created if missing), then compact the days that have ended (UTC). Made for cron: one "
-    "line of output, exit 1 on a known error; overlapping runs are safe.",
+    "line of output; overlapping runs are safe.",
     _snapshot_arguments,
     _snapshot,
 )
@@ -1297,6 +1303,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=_PROG,
         description=_DESCRIPTION,
+        epilog=textwrap.fill(_EXIT_STATUS, 88),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -1304,7 +1311,11 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for command in _COMMANDS:
         p = sub.add_parser(
-            command.name, parents=[common], help=command.help, description=command.help
+            command.name,
+            parents=[common],
+            help=command.help,
+            description=command.help,
+            epilog=_EXIT_STATUS,
         )
         p.set_defaults(func=command.run, parser=p)
         command.arguments(p)
