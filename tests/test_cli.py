@@ -372,6 +372,32 @@ def test_fetch_without_credentials(
     assert err.count("\n") == 1
 
 
+@pytest.mark.parametrize(
+    ("argv", "unset", "says"),
+    [
+        (["fetch", "--account", "a" * 32], "CLOUDFLARE_API_TOKEN", "set CLOUDFLARE_API_TOKEN"),
+        (["check", "--account", "a" * 32], "CLOUDFLARE_API_TOKEN", "set CLOUDFLARE_API_TOKEN"),
+        (["fetch"], "CLOUDFLARE_ACCOUNT_ID", "give --account ID or set CLOUDFLARE_ACCOUNT_ID"),
+    ],
+)
+def test_a_cli_error_names_options_and_variables_not_keyword_arguments(
+    argv: list[str],
+    unset: str,
+    says: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("CLOUDFLARE_API_TOKEN", "t" * 40)
+    monkeypatch.setenv("CLOUDFLARE_ACCOUNT_ID", "a" * 32)
+    monkeypatch.setenv("CLOUDFLARE_BASE_URL", "http://127.0.0.1:9")  # never reached
+    for name in (unset, "CLOUDFLARE_EMAIL", "CLOUDFLARE_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    assert main([*argv, "--no-progress"] if argv[0] == "fetch" else argv) == 2
+    err = capsys.readouterr().err
+    assert re.search(r"\b[a-z_]+=\.\.\.|pass [a-z_]+=", err) is None, err
+    assert says in err
+
+
 def _sample_counts() -> tuple[int, int, int]:
     """Tunnels (not deleted), connectors and active connections of the sample, by hand."""
     tunnels = [t for t in tf.load_sample()["tunnels"] if not t.get("deleted_at")]

@@ -355,7 +355,7 @@ def _fetch_arguments(p: argparse.ArgumentParser) -> None:
 def _fetch(args: argparse.Namespace) -> int:
     if args.output is not None:
         _writable_file(Path(args.output), "-o")
-    with tf.Client() as client:
+    with _client(_accounts(args)) as client:
         snapshot = tf.fetch_fleet(
             client, account_id=_accounts(args), kinds=_kinds(args.kind), progress=_bar(args)
         )
@@ -384,6 +384,25 @@ def _accounts(args: argparse.Namespace) -> str | list[str] | None:
     if not accounts:
         return None
     return accounts[0] if len(accounts) == 1 else accounts
+
+
+def _client(accounts: str | list[str] | None) -> tf.Client:
+    """:class:`tunnelframe.Client` from the environment, or an error in the command line's
+    words (an environment variable or an option, never a Python keyword argument)."""
+    environ = os.environ
+    has_key = environ.get("CLOUDFLARE_EMAIL") and environ.get("CLOUDFLARE_API_KEY")
+    if not (environ.get("CLOUDFLARE_API_TOKEN") or has_key):
+        missing = "CLOUDFLARE_API_KEY" if environ.get("CLOUDFLARE_EMAIL") else "CLOUDFLARE_EMAIL"
+        raise TunnelframeError(
+            "no Cloudflare credentials: set CLOUDFLARE_API_TOKEN (a token with Cloudflare "
+            "Tunnel Read), or the legacy pair CLOUDFLARE_EMAIL and CLOUDFLARE_API_KEY "
+            f"({missing} is not set)"
+        )
+    client = tf.Client()
+    if accounts is None and client.account_id is None:
+        client.close()
+        raise TunnelframeError("no account id: give --account ID or set CLOUDFLARE_ACCOUNT_ID")
+    return client
 
 
 def _report_arguments(p: argparse.ArgumentParser) -> None:
@@ -742,7 +761,7 @@ def _check(args: argparse.Namespace) -> int:
     if args.snapshot is not None:
         source: Any = tf.load_snapshot(args.snapshot)
     else:
-        with tf.Client() as client:
+        with _client(_accounts(args)) as client:
             source = tf.fetch_fleet(
                 client, account_id=_accounts(args), kinds=_kinds(args.kind), progress=False
             )
@@ -884,7 +903,7 @@ def _snapshot_iceberg(args: argparse.Namespace) -> int:
     from tunnelframe.history import compact_iceberg, iceberg_history
 
     target = iceberg_history(args.store)
-    with tf.Client() as client:
+    with _client(_accounts(args)) as client:
         snapshot = tf.fetch_fleet(
             client, account_id=_accounts(args), kinds=_kinds(args.kind), progress=args.progress
         )
@@ -916,7 +935,7 @@ def _snapshot(args: argparse.Namespace) -> int:
             )
         snapshot = tf.fetch_fleet(fleet_file=fleet, **options)
     else:
-        with tf.Client() as client:
+        with _client(_accounts(args)) as client:
             account_id = _accounts(args)
             if args.incremental:
                 accounts = (
