@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import http.server
+import inspect
 import json
 import os
 import re
@@ -1009,6 +1010,19 @@ def test_ctrl_c_during_a_duckdb_query_exits_130(
     finally:
         timer.cancel()
     assert capsys.readouterr().err.strip().endswith("tunnelframe: interrupted")
+
+
+def test_simulate_help_lists_every_setting_of_the_simulator(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["simulate", "--help"]) == 0
+    out = capsys.readouterr().out
+    options = {"n_tunnels": "--tunnels", "as_of": "--as-of"}
+    for name in inspect.signature(tf.simulator.simulate).parameters:
+        if name != "out":  # the CLI's stdout
+            assert re.search(rf"^  {options.get(name, '--' + name)} \S+\s+\S", out, re.M), name
+    assert main(["simulate", "--budget", "12"]) == 2
+    assert "not REQUESTS/SECONDS" in capsys.readouterr().err
 
 
 def test_simulate_exits_130_on_ctrl_c(capsys: pytest.CaptureFixture[str]) -> None:

@@ -582,6 +582,29 @@ def _simulate_arguments(p: argparse.ArgumentParser) -> None:
         help="the token clients must send (default: a random one, printed); a stand-in, "
         "never a real Cloudflare token",
     )
+    p.add_argument(
+        "--budget",
+        type=_budget,
+        default=(1200, 300.0),
+        metavar="REQUESTS/SECONDS",
+        help="the rate limit per credential: past it, 429 with Retry-After (default: 1200/300, "
+        "the API's 1,200 requests per 5 minutes)",
+    )
+
+
+def _budget(text: str) -> tuple[int, float]:
+    requests, _, seconds = text.partition("/")
+    try:
+        budget = (int(requests), float(seconds))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"not REQUESTS/SECONDS (e.g. 1200/300): {text!r}"
+        ) from None
+    if budget[0] < 1 or not budget[1] > 0:
+        raise argparse.ArgumentTypeError(
+            f"a budget is 1 or more requests per more than 0 s: {text!r}"
+        )
+    return budget
 
 
 def _simulate(args: argparse.Namespace) -> int:
@@ -594,6 +617,7 @@ def _simulate(args: argparse.Namespace) -> int:
         latency=args.latency,
         token=args.token,
         as_of=args.as_of,
+        budget=args.budget,
     )
     # simulate() serves until Ctrl+C and then returns: that is an interruption, as elsewhere.
     print(f"{_PROG}: interrupted", file=sys.stderr)
