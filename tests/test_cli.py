@@ -440,12 +440,21 @@ def test_demo_keeps_its_snapshot(tmp_path: Path, capsys: pytest.CaptureFixture[s
     argv = ["demo", "-o", str(tmp_path / "demo.md"), "--no-progress", "--snapshot", str(snap)]
     assert main(argv) == 0
     captured = capsys.readouterr()
-    assert f"Snapshot: {snap}" in captured.out and "--as-of 2026-08-20T12:00Z" in captured.out
+    assert f"Snapshot: {snap}" in captured.out
+    assert "as of the sample's 2026-08-20 12:00 UTC" in captured.out
     n_tunnels, _, _ = _sample_counts()
     assert f"Rendering the report ({n_tunnels:,} tunnels)..." in captured.err
-    assert len(tf.load_snapshot(snap).tunnels) == n_tunnels
+    kept = tf.load_snapshot(snap)
+    assert len(kept.tunnels) == n_tunnels
+    # it records the sample's date, and later commands measure there without being told
+    assert kept.as_of == tf.datasets.SAMPLE_AS_OF and kept.fetched_at > kept.as_of
+    assert main(["check", str(snap), "--format", "json"]) == 1
+    assert json.loads(capsys.readouterr().out)["as_of"] == "2026-08-20T12:00:00Z"
+    later = tmp_path / "later.md"
+    assert main(["report", str(snap), "-o", str(later)]) == 0
+    assert "- **As of:** 2026-08-20 12:00 UTC\n" in later.read_text()
     # the kept snapshot feeds check and diff
-    assert main(["check", str(snap), "--as-of", "2026-08-20T12:00Z", "-q"]) == 1
+    assert main(["check", str(snap), "-q"]) == 1
     assert main(["diff", str(snap), str(snap)]) == 0
 
 

@@ -294,11 +294,13 @@ def _demo(args: argparse.Namespace) -> int:
         f"{elapsed:.1f} s ({snapshot.n_requests} requests)."
     )
     if args.snapshot is not None:
+        # The sample pictures a fleet on SAMPLE_AS_OF: the snapshot says so, and every later
+        # command measures there, as the demo does.
+        snapshot.as_of = SAMPLE_AS_OF
         saved = snapshot.save(args.snapshot)
         _out(
             f"Snapshot: {Path(saved or args.snapshot).resolve()} (use it with check, report, "
-            "export, diff; add --as-of " + f"{SAMPLE_AS_OF:%Y-%m-%dT%H:%MZ} to measure as the "
-            "demo does)"
+            f"export, diff; it measures as of the sample's {SAMPLE_AS_OF:%Y-%m-%d %H:%M} UTC)"
         )
     _out(f"Rendering the report ({plural(len(snapshot.tunnels), 'tunnel')})...", file=sys.stderr)
     # The snapshot is fetched now, but the sample is a picture of a fleet on SAMPLE_AS_OF:
