@@ -33,6 +33,10 @@ from tunnelframe.alerts import (
 from tunnelframe.cli import main
 from tunnelframe.datasets import SAMPLE_AS_OF
 
+# Live simulator snapshots are measured today, months after the bundled release calendar ends:
+# the stale-calendar warning is expected here (tests/test_versions_security.py tests it).
+pytestmark = pytest.mark.filterwarnings("ignore::tunnelframe.StaleReleasesWarning")
+
 ACCOUNT = "0123456789abcdef0123456789abcdef"
 EVIL = "api_*evil*[x](http://e.example)<b>"
 FAST = Delivery(attempts=4, backoff=0.05, timeout=2, deadline=10)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import http.server
+import inspect
 import json
 import os
 import re
@@ -89,6 +90,23 @@ def test_help_on_every_command(command: str | None, capsys: pytest.CaptureFixtur
     if command is None:
         for name in COMMANDS:
             assert name in out
+
+
+@pytest.mark.parametrize("command", [None, *COMMANDS])
+def test_help_tells_the_true_exit_status(
+    command: str | None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # 2 is "could not run" for every command (1 is only check's and diff's "found something"):
+    # no help may say a known error exits 1, and every one ends with the same statement.
+    assert main([command, "--help"] if command else ["--help"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert (
+        "Exit status: 0 done and clean; 1 found something (check: violations, diff: a "
+        "change); 2 could not run (usage, unreadable input, API or network failure); 130 "
+        "interrupted (Ctrl+C)."
+    ) in out
+    says_1_for_an_error = r"exit(?: status)? 1 (?:on|when [^.;)]*(?:error|could not))"
+    assert re.search(says_1_for_an_error, out, re.I) is None
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
@@ -358,6 +376,32 @@ def test_fetch_without_credentials(
     assert err.count("\n") == 1
 
 
+@pytest.mark.parametrize(
+    ("argv", "unset", "says"),
+    [
+        (["fetch", "--account", "a" * 32], "CLOUDFLARE_API_TOKEN", "set CLOUDFLARE_API_TOKEN"),
+        (["check", "--account", "a" * 32], "CLOUDFLARE_API_TOKEN", "set CLOUDFLARE_API_TOKEN"),
+        (["fetch"], "CLOUDFLARE_ACCOUNT_ID", "give --account ID or set CLOUDFLARE_ACCOUNT_ID"),
+    ],
+)
+def test_a_cli_error_names_options_and_variables_not_keyword_arguments(
+    argv: list[str],
+    unset: str,
+    says: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("CLOUDFLARE_API_TOKEN", "t" * 40)
+    monkeypatch.setenv("CLOUDFLARE_ACCOUNT_ID", "a" * 32)
+    monkeypatch.setenv("CLOUDFLARE_BASE_URL", "http://127.0.0.1:9")  # never reached
+    for name in (unset, "CLOUDFLARE_EMAIL", "CLOUDFLARE_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    assert main([*argv, "--no-progress"] if argv[0] == "fetch" else argv) == 2
+    err = capsys.readouterr().err
+    assert re.search(r"\b[a-z_]+=\.\.\.|pass [a-z_]+=", err) is None, err
+    assert says in err
+
+
 def _sample_counts() -> tuple[int, int, int]:
     """Tunnels (not deleted), connectors and active connections of the sample, by hand."""
     tunnels = [t for t in tf.load_sample()["tunnels"] if not t.get("deleted_at")]
@@ -399,12 +443,21 @@ def test_demo_keeps_its_snapshot(tmp_path: Path, capsys: pytest.CaptureFixture[s
     argv = ["demo", "-o", str(tmp_path / "demo.md"), "--no-progress", "--snapshot", str(snap)]
     assert main(argv) == 0
     captured = capsys.readouterr()
-    assert f"Snapshot: {snap}" in captured.out and "--as-of 2026-08-20T12:00Z" in captured.out
+    assert f"Snapshot: {snap}" in captured.out
+    assert "as of the sample's 2026-08-20 12:00 UTC" in captured.out
     n_tunnels, _, _ = _sample_counts()
     assert f"Rendering the report ({n_tunnels:,} tunnels)..." in captured.err
-    assert len(tf.load_snapshot(snap).tunnels) == n_tunnels
+    kept = tf.load_snapshot(snap)
+    assert len(kept.tunnels) == n_tunnels
+    # it records the sample's date, and later commands measure there without being told
+    assert kept.as_of == tf.datasets.SAMPLE_AS_OF and kept.fetched_at > kept.as_of
+    assert main(["check", str(snap), "--format", "json"]) == 1
+    assert json.loads(capsys.readouterr().out)["as_of"] == "2026-08-20T12:00:00Z"
+    later = tmp_path / "later.md"
+    assert main(["report", str(snap), "-o", str(later)]) == 0
+    assert "- **As of:** 2026-08-20 12:00 UTC\n" in later.read_text()
     # the kept snapshot feeds check and diff
-    assert main(["check", str(snap), "--as-of", "2026-08-20T12:00Z", "-q"]) == 1
+    assert main(["check", str(snap), "-q"]) == 1
     assert main(["diff", str(snap), str(snap)]) == 0
 
 
@@ -972,6 +1025,19 @@ def test_ctrl_c_during_a_duckdb_query_exits_130(
     finally:
         timer.cancel()
     assert capsys.readouterr().err.strip().endswith("tunnelframe: interrupted")
+
+
+def test_simulate_help_lists_every_setting_of_the_simulator(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["simulate", "--help"]) == 0
+    out = capsys.readouterr().out
+    options = {"n_tunnels": "--tunnels", "as_of": "--as-of"}
+    for name in inspect.signature(tf.simulator.simulate).parameters:
+        if name != "out":  # the CLI's stdout
+            assert re.search(rf"^  {options.get(name, '--' + name)} \S+\s+\S", out, re.M), name
+    assert main(["simulate", "--budget", "12"]) == 2
+    assert "not REQUESTS/SECONDS" in capsys.readouterr().err
 
 
 def test_simulate_exits_130_on_ctrl_c(capsys: pytest.CaptureFixture[str]) -> None:

@@ -922,6 +922,7 @@ def test_pair_ha_report_of_a_cloudflared_frame_is_empty_with_the_columns() -> No
 def test_pair_ha_report_on_the_generated_failovers() -> None:
     fleet = tf.simulator.generate_fleet(0, seed=11, warp_connectors=60)
     report = tf.pair_ha_report(tf.connections_frame(fleet)).set_index("tunnel_id")
+    failovers = {"ok": 0, "no_standby": 0}
     for tunnel in fleet["tunnels"]:
         statuses = [m["ha_status"] for m in tunnel["connectors"]]
         if not statuses:
@@ -931,9 +932,14 @@ def test_pair_ha_report_on_the_generated_failovers() -> None:
         if tunnel["status"] == "down":
             assert row["status"] == "down"
         elif statuses[0] == "offline":  # a failover: the old active member went offline
-            assert row["status"] == "no_standby" or "passive" in statuses[2:]
+            # a standby left is ok, none left is no_standby (the old "or" passed any status
+            # whenever a passive member was left)
+            expected = "ok" if "passive" in statuses[2:] else "no_standby"
+            assert row["status"] == expected, (tunnel["id"], statuses)
+            failovers[expected] += 1
         assert row["n_members"] == len(statuses)
     assert (report["status"] == "no_standby").any() and (report["status"] == "ok").any()
+    assert failovers["ok"] and failovers["no_standby"], failovers  # both kinds were checked
 
 
 # --------------------------------------------------------------------------- site codes

@@ -159,6 +159,8 @@ def test_a_tunnel_that_could_not_be_read_is_not_reported_torn_down(
     # Read again the day after: nothing came back, since nothing was gone.
     changes = tf.diff_snapshots(new, old)
     assert changes["change"].astype(str).tolist() == ["unreadable"]
+    # Unread in both (a watch cycle that has not reached it yet): no change to report.
+    assert tf.diff_snapshots(new, new).empty
     a, b = old.save(tmp_path / "a.json"), new.save(tmp_path / "b.json")
     assert main(["diff", str(a), str(b)]) == 0  # no change found: exit 0, and said so
     out = capsys.readouterr().out

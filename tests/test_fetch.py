@@ -11,6 +11,7 @@ import signal
 import threading
 import time
 import urllib.parse
+import warnings
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -580,3 +581,30 @@ def test_a_lone_surrogate_in_a_failed_tunnel_does_not_lose_the_fetch(tmp_path: P
     assert snap.errors[1]["tunnel_name"] == "bad\\ud800name"
     json.dumps(snap.errors, ensure_ascii=False).encode()  # encodable, as every report needs
     assert load_snapshot(snap.save(tmp_path / "s.json")) == snap
+
+
+def test_a_fleet_past_one_budget_window_says_up_front_how_long_it_takes() -> None:
+    # 1 list + 15 reads = 16 requests, 8 per second: the second window comes a second later.
+    with (
+        serve(numbered_fleet(15)) as api,
+        make_client(api, requests_per_window=8, window_s=1.0) as client,
+        pytest.warns(tunnelframe.TunnelframeWarning) as caught,
+    ):
+        snap = fetch_fleet(client, progress=False)
+    assert len(snap.tunnels) == 15 and not snap.errors
+    said = [str(w.message) for w in caught if "budget" in str(w.message)]
+    assert said == [
+        "15 tunnels need about 16 requests: the 8-per-second budget makes this take about 1 second"
+    ]
+    assert caught[0].filename == __file__  # said where the caller's fetch_fleet is
+
+
+def test_a_fleet_within_one_budget_window_says_nothing_about_time() -> None:
+    with (
+        serve(numbered_fleet(7)) as api,
+        make_client(api, requests_per_window=8, window_s=1.0) as client,
+        warnings.catch_warnings(),
+    ):
+        warnings.simplefilter("error")
+        snap = fetch_fleet(client, progress=False)
+    assert len(snap.tunnels) == 7

@@ -30,6 +30,10 @@ from tunnelframe.metrics import (
     write_openmetrics,
 )
 
+# Live simulator snapshots are measured today, months after the bundled release calendar ends:
+# the stale-calendar warning is expected here (tests/test_versions_security.py tests it).
+pytestmark = pytest.mark.filterwarnings("ignore::tunnelframe.StaleReleasesWarning")
+
 
 @pytest.fixture(scope="module")
 def snap() -> tf.Snapshot:

@@ -47,7 +47,7 @@ def encodable(text: object) -> str:
 
     Examples
     --------
-    >>> encodable("web\ud800")
+    >>> encodable("web\\ud800")
     'web\\\\ud800'
     """
     return _SURROGATE.sub(lambda m: m.group(0).encode("unicode_escape").decode("ascii"), str(text))

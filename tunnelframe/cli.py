@@ -2,9 +2,9 @@
 
 Each subcommand parses its arguments, calls the public API and prints a few lines; the logic
 lives in the library modules. A known error (:class:`~tunnelframe.TunnelframeError`, a missing
-or unreadable file, a bad value) becomes one line on stderr and exit status 1 (2 for
-``check``, whose 1 means "violations found"), a usage error exit status 2, and a traceback
-appears only with ``--debug``. Nothing here may print a token:
+or unreadable file, a bad value) becomes one line on stderr and exit status 2, as a usage
+error does (1 means "found something": ``check``'s violations, ``diff``'s changes), and a
+traceback appears only with ``--debug``. Nothing here may print a token:
 credentials are read from the environment by :class:`tunnelframe.Client`.
 """
 
@@ -16,6 +16,7 @@ import logging
 import os
 import signal
 import sys
+import textwrap
 import time
 import traceback
 import warnings
@@ -60,6 +61,13 @@ Start with `tunnelframe demo`: it serves the bundled sample fleet on loopback, f
 through the real client and writes an HTML report. No account and no network needed.
 Live commands read CLOUDFLARE_API_TOKEN (or CLOUDFLARE_EMAIL + CLOUDFLARE_API_KEY) and
 CLOUDFLARE_ACCOUNT_ID from the environment."""
+
+#: Every command's ``--help`` ends with this one text, so no command can tell another story.
+_EXIT_STATUS = (
+    "Exit status: 0 done and clean; 1 found something (check: violations, diff: a change); "
+    "2 could not run (usage, unreadable input, API or network failure); 130 interrupted "
+    "(Ctrl+C)."
+)
 
 
 @dataclass(frozen=True)
@@ -286,11 +294,13 @@ def _demo(args: argparse.Namespace) -> int:
         f"{elapsed:.1f} s ({snapshot.n_requests} requests)."
     )
     if args.snapshot is not None:
+        # The sample pictures a fleet on SAMPLE_AS_OF: the snapshot says so, and every later
+        # command measures there, as the demo does.
+        snapshot.as_of = SAMPLE_AS_OF
         saved = snapshot.save(args.snapshot)
         _out(
             f"Snapshot: {Path(saved or args.snapshot).resolve()} (use it with check, report, "
-            "export, diff; add --as-of " + f"{SAMPLE_AS_OF:%Y-%m-%dT%H:%MZ} to measure as the "
-            "demo does)"
+            f"export, diff; it measures as of the sample's {SAMPLE_AS_OF:%Y-%m-%d %H:%M} UTC)"
         )
     _out(f"Rendering the report ({plural(len(snapshot.tunnels), 'tunnel')})...", file=sys.stderr)
     # The snapshot is fetched now, but the sample is a picture of a fleet on SAMPLE_AS_OF:
@@ -354,7 +364,7 @@ def _fetch_arguments(p: argparse.ArgumentParser) -> None:
 def _fetch(args: argparse.Namespace) -> int:
     if args.output is not None:
         _writable_file(Path(args.output), "-o")
-    with tf.Client() as client:
+    with _client(_accounts(args)) as client:
         snapshot = tf.fetch_fleet(
             client, account_id=_accounts(args), kinds=_kinds(args.kind), progress=_bar(args)
         )
@@ -387,6 +397,25 @@ def _accounts(args: argparse.Namespace) -> str | list[str] | None:
     if not accounts:
         return None
     return accounts[0] if len(accounts) == 1 else accounts
+
+
+def _client(accounts: str | list[str] | None) -> tf.Client:
+    """:class:`tunnelframe.Client` from the environment, or an error in the command line's
+    words (an environment variable or an option, never a Python keyword argument)."""
+    environ = os.environ
+    has_key = environ.get("CLOUDFLARE_EMAIL") and environ.get("CLOUDFLARE_API_KEY")
+    if not (environ.get("CLOUDFLARE_API_TOKEN") or has_key):
+        missing = "CLOUDFLARE_API_KEY" if environ.get("CLOUDFLARE_EMAIL") else "CLOUDFLARE_EMAIL"
+        raise TunnelframeError(
+            "no Cloudflare credentials: set CLOUDFLARE_API_TOKEN (a token with Cloudflare "
+            "Tunnel Read), or the legacy pair CLOUDFLARE_EMAIL and CLOUDFLARE_API_KEY "
+            f"({missing} is not set)"
+        )
+    client = tf.Client()
+    if accounts is None and client.account_id is None:
+        client.close()
+        raise TunnelframeError("no account id: give --account ID or set CLOUDFLARE_ACCOUNT_ID")
+    return client
 
 
 def _report_arguments(p: argparse.ArgumentParser) -> None:
@@ -485,7 +514,7 @@ _DIFF = _Command(
     "diff",
     "Print what changed between two snapshots: connectors added, removed, restarted, "
     "upgraded or downgraded, colo sites and metros gained or lost, tunnel and HA status "
-    "changes. Exit status 0 when nothing changed, 1 when something did (as diff(1)).",
+    "changes (exit status 1 when something changed, as diff(1)'s).",
     _diff_arguments,
     _diff,
 )
@@ -566,6 +595,29 @@ def _simulate_arguments(p: argparse.ArgumentParser) -> None:
         help="the token clients must send (default: a random one, printed); a stand-in, "
         "never a real Cloudflare token",
     )
+    p.add_argument(
+        "--budget",
+        type=_budget,
+        default=(1200, 300.0),
+        metavar="REQUESTS/SECONDS",
+        help="the rate limit per credential: past it, 429 with Retry-After (default: 1200/300, "
+        "the API's 1,200 requests per 5 minutes)",
+    )
+
+
+def _budget(text: str) -> tuple[int, float]:
+    requests, _, seconds = text.partition("/")
+    try:
+        budget = (int(requests), float(seconds))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"not REQUESTS/SECONDS (e.g. 1200/300): {text!r}"
+        ) from None
+    if budget[0] < 1 or not budget[1] > 0:
+        raise argparse.ArgumentTypeError(
+            f"a budget is 1 or more requests per more than 0 s: {text!r}"
+        )
+    return budget
 
 
 def _simulate(args: argparse.Namespace) -> int:
@@ -578,6 +630,7 @@ def _simulate(args: argparse.Namespace) -> int:
         latency=args.latency,
         token=args.token,
         as_of=args.as_of,
+        budget=args.budget,
     )
     # simulate() serves until Ctrl+C and then returns: that is an interruption, as elsewhere.
     print(f"{_PROG}: interrupted", file=sys.stderr)
@@ -745,7 +798,7 @@ def _check(args: argparse.Namespace) -> int:
     if args.snapshot is not None:
         source: Any = tf.load_snapshot(args.snapshot)
     else:
-        with tf.Client() as client:
+        with _client(_accounts(args)) as client:
             source = tf.fetch_fleet(
                 client, account_id=_accounts(args), kinds=_kinds(args.kind), progress=False
             )
@@ -788,9 +841,7 @@ def _check(args: argparse.Namespace) -> int:
 _CHECK = _Command(
     "check",
     "Check a fleet against the report's rules, for cron and CI: one line per violation "
-    "and a closing summary line (or a JSON document). Exit status 0 when clean, 1 when "
-    "violations are found, 2 when the check could not run (usage, unreadable snapshot or "
-    "ignore file, API or network failure).",
+    "and a closing summary line (or a JSON document).",
     _check_arguments,
     _check,
 )
@@ -889,7 +940,7 @@ def _snapshot_iceberg(args: argparse.Namespace) -> int:
     from tunnelframe.history import compact_iceberg, iceberg_history
 
     target = iceberg_history(args.store)
-    with tf.Client() as client:
+    with _client(_accounts(args)) as client:
         snapshot = tf.fetch_fleet(
             client, account_id=_accounts(args), kinds=_kinds(args.kind), progress=args.progress
         )
@@ -921,7 +972,7 @@ def _snapshot(args: argparse.Namespace) -> int:
             )
         snapshot = tf.fetch_fleet(fleet_file=fleet, **options)
     else:
-        with tf.Client() as client:
+        with _client(_accounts(args)) as client:
             account_id = _accounts(args)
             if args.incremental:
                 accounts = (
@@ -967,7 +1018,7 @@ _SNAPSHOT = _Command(
     "snapshot",
     "Fetch the fleet and append it to a history store (a directory of Parquet files, "
     "created if missing), then compact the days that have ended (UTC). Made for cron: one "
-    "line of output, exit 1 on a known error; overlapping runs are safe.",
+    "line of output; overlapping runs are safe.",
     _snapshot_arguments,
     _snapshot,
 )
@@ -1308,6 +1359,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=_PROG,
         description=_DESCRIPTION,
+        epilog=textwrap.fill(_EXIT_STATUS, 88),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -1315,7 +1367,11 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for command in _COMMANDS:
         p = sub.add_parser(
-            command.name, parents=[common], help=command.help, description=command.help
+            command.name,
+            parents=[common],
+            help=command.help,
+            description=command.help,
+            epilog=_EXIT_STATUS,
         )
         p.set_defaults(func=command.run, parser=p)
         command.arguments(p)

@@ -28,15 +28,16 @@ import re
 import signal
 import threading
 import time
+import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final, Unpack
 
-from tunnelframe._errors import ApiError, SchemaError, TunnelframeError
+from tunnelframe._errors import ApiError, SchemaError, TunnelframeError, TunnelframeWarning
 from tunnelframe._fleetfile import FleetFile, TokenGroup, load_fleet_file
 from tunnelframe._listfilters import FleetFilters
 from tunnelframe._refresh import plan_reads
-from tunnelframe._text import encodable
+from tunnelframe._text import encodable, plural
 from tunnelframe.client import TUN_TYPES, Client
 from tunnelframe.frames import connections_frame, connectors_frame, tunnels_frame
 from tunnelframe.snapshot import Snapshot
@@ -287,6 +288,7 @@ def _fetch_fleet(
     else:
         slots = max(0, cap - (client.n_requests - requests_before))
         todo = _carry_forward(tunnels, owners, readable, previous, errors, slots, fetched_at)
+    _say_how_long(client, len(todo), client.n_requests - requests_before + len(todo))
     # The pool is shut down by hand: on Ctrl+C or the deadline it is left without joining a
     # worker still stuck in a request (client.cancel() ends those as soon as it can).
     pool = concurrent.futures.ThreadPoolExecutor(
@@ -447,6 +449,33 @@ def _fetch_fleet_file(
         errors=[e for part in parts for e in part.errors],
         n_requests=sum(part.n_requests for part in parts),
     )
+
+
+def _say_how_long(client: Client, n_tunnels: int, n_requests: int) -> None:
+    """Warn, before the reads, when the rate budget makes them wait for later windows."""
+    per_window, window_s = client.requests_per_window, client.window_s
+    if n_requests <= per_window:
+        return
+    wait_s = (-(-n_requests // per_window) - 1) * window_s  # whole windows after the first
+    warnings.warn(
+        f"{plural(n_tunnels, 'tunnel')} need about {n_requests:,} requests: the "
+        f"{per_window:,}-per-{_duration(window_s)} budget makes this take about "
+        f"{_duration(wait_s, plural_unit=True)}",
+        TunnelframeWarning,
+        stacklevel=4,
+    )
+
+
+def _duration(seconds: float, *, plural_unit: bool = False) -> str:
+    """``5 minutes`` / ``30 seconds`` (``minute`` alone, as in "per-minute", unless plural)."""
+    minutes = seconds / 60
+    if seconds >= 60 and (plural_unit or minutes == round(minutes)):
+        n, unit = round(minutes), "minute"
+    else:
+        n, unit = round(seconds), "second"
+    if n == 1 and not plural_unit:
+        return unit
+    return plural(n, unit)
 
 
 def _cap(client: Client, max_requests: int | None, budget_share: float) -> int:

@@ -88,6 +88,11 @@ class Snapshot:
         What the tunnels serve, when it was read (:func:`tunnelframe.fetch_routing`): the
         raw ``configurations``, ``routes``, ``zones`` and ``dns_records``, the parts ``read``
         and the ``notes`` on parts skipped. None: not read.
+    as_of : datetime or None
+        The moment the data describes when it is not ``fetched_at``: a sample or simulated
+        fleet pictured on its own date (``tunnelframe demo`` records the sample's). Analyses
+        of the snapshot measure ages there unless given another ``as_of``; None (the
+        default, every live fetch): at ``fetched_at``.
 
     Examples
     --------
@@ -105,9 +110,13 @@ class Snapshot:
         errors: Iterable[dict[str, Any]] = (),
         n_requests: int = 0,
         routing: Mapping[str, Any] | None = None,
+        as_of: datetime | None = None,
     ) -> None:
         if not isinstance(fetched_at, datetime) or fetched_at.tzinfo is None:
             raise ValueError(f"fetched_at must be a tz-aware datetime, got {fetched_at!r}")
+        if as_of is not None and (not isinstance(as_of, datetime) or as_of.tzinfo is None):
+            raise ValueError(f"as_of must be None or a tz-aware datetime, got {as_of!r}")
+        self.as_of: datetime | None = as_of
         self.fetched_at: datetime = fetched_at
         self.account_ids: list[str] = list(account_ids)
         self.tunnels: TunnelList = TunnelList(tunnels, observed_at=fetched_at)
@@ -125,6 +134,7 @@ class Snapshot:
             and self.errors == other.errors
             and self.n_requests == other.n_requests
             and self.routing == other.routing
+            and self.as_of == other.as_of
         )
 
     __hash__ = None  # type: ignore[assignment]
@@ -232,6 +242,8 @@ class Snapshot:
         }
         if self.routing is not None:  # an optional key: older readers of version 1 ignore it
             document["routing"] = self.routing
+        if self.as_of is not None:
+            document["as_of"] = self.as_of.astimezone(UTC).isoformat()
         try:
             data = json.dumps(document, ensure_ascii=False, indent=None).encode()
         except UnicodeEncodeError:  # a lone surrogate in a name: \u escapes keep it exactly
@@ -325,6 +337,15 @@ def load_snapshot(path: str | os.PathLike[str]) -> Snapshot:
         raise SchemaError(f"{source}:fetched_at", "not an ISO 8601 date-time") from exc
     if fetched_at.tzinfo is None:
         raise SchemaError(f"{source}:fetched_at", "has no time zone")
+    as_of = None
+    if document.get("as_of") is not None:
+        try:
+            as_of = datetime.fromisoformat(str(document["as_of"]))
+        except ValueError as exc:
+            raise SchemaError(f"{source}:as_of", "not an ISO 8601 date-time") from exc
+        if as_of.tzinfo is None:
+            raise SchemaError(f"{source}:as_of", "has no time zone")
+        as_of = as_of.astimezone(UTC)
     return Snapshot(
         fetched_at=fetched_at.astimezone(UTC),
         account_ids=document["account_ids"],
@@ -332,6 +353,7 @@ def load_snapshot(path: str | os.PathLike[str]) -> Snapshot:
         errors=document["errors"],
         n_requests=n_requests,
         routing=routing,
+        as_of=as_of,
     )
 
 

@@ -390,4 +390,5 @@ def _with_share(fleet: FleetFile, share: float) -> FleetFile:
 
 
 def _no_changes(snapshot: Snapshot) -> pd.DataFrame:
-    return diff_snapshots(snapshot, snapshot)
+    # diff's columns and dtypes, no rows (a snapshot against itself still lists its unread tunnels)
+    return diff_snapshots(snapshot, snapshot).iloc[0:0]

@@ -159,6 +159,8 @@ def diff_frames(old: FleetData, new: FleetData) -> pd.DataFrame:
             b, a = _str(before.get("tunnel_status")), _str(after.get("tunnel_status"))
             if b != a:
                 add("tunnel-status", key, name, f"API status {b} -> {a}", before=b, after=a)
+        if key in old_failed and key in new_failed:
+            continue  # unread in both: nothing is known to have changed
         if key in old_failed or key in new_failed:
             # A failed read is "could not be read", never "gone": no connector, site or HA
             # change can be told for this tunnel.
@@ -322,7 +324,7 @@ def diff_snapshots(old: FleetSource, new: FleetSource) -> pd.DataFrame:
 
     Changes (``change``, in this order within a tunnel): ``tunnel-added``,
     ``tunnel-removed``, ``tunnel-status`` (the API's status), ``unreadable`` (the tunnel's
-    ``/connections`` failed in either snapshot, as recorded in its errors: a failed read is
+    ``/connections`` failed in one of the snapshots, as recorded in its errors: a failed read is
     never taken for connectors gone, so no connector, site or HA change is reported for it;
     ``before``/``after`` say ``read`` or ``unreadable``), ``ha-status`` (ok, degraded,
     single connector or colo, down: :func:`tunnelframe.ha_report`), ``connector-added``,

@@ -141,7 +141,7 @@ def _from_snapshot(snapshot: Snapshot, *, as_of: TimeLike | None, origin: str) -
         errors=snapshot.errors_frame(),
         fetched_at=fetched_at,
         account_ids=tuple(str(a) for a in snapshot.account_ids),
-        as_of=fetched_at if as_of is None else _utc(as_of, "as_of"),
+        as_of=_utc((snapshot.as_of or fetched_at) if as_of is None else as_of, "as_of"),
         origin=origin,
         routing=snapshot.routing,
     )

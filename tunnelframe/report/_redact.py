@@ -115,7 +115,14 @@ class Redactor:
             if v6:
                 alts.append(r"(?<![0-9A-Fa-f:])(?:" + "|".join(v6) + r")(?![0-9A-Fa-f:])")
             self._known = re.compile("|".join(alts), re.IGNORECASE)
-        return self._known.sub(lambda m: self.pseudonym(m.group(0)), text)
+        text = self._known.sub(lambda m: self.pseudonym(m.group(0)), text)
+
+        def replace(match: re.Match[str]) -> str:
+            # A known address spelt another way (2001:0DB8:0:0:0:0:0:1 for 2001:db8::1).
+            found = match.group(0)
+            return self.pseudonym(found) if _canonical(found) in self._ips else found
+
+        return _IP_LIKE.sub(replace, text)
 
     def frame(self, frame: pd.DataFrame, *, ip_columns: tuple[str, ...] = ()) -> pd.DataFrame:
         """Return a copy of ``frame`` with IP columns pseudonymised and other text scrubbed.

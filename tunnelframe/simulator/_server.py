@@ -568,13 +568,16 @@ def simulate(
     token: str | None = None,
     out: IO[str] | None = None,
     as_of: datetime | str | None = None,
+    budget: tuple[int, float] = (1200, 300.0),
 ) -> None:
     """Serve a generated fleet on 127.0.0.1 until interrupted (``tunnelframe simulate``).
 
     Prints the base URL, token and account as environment variables for tunnelframe (and the
     official SDK) to pick up. ``token`` fixes the token (default: a random one); ``as_of`` is
     the fleet's "now" (default 2026-08-20T12:00:00Z, the generator's; pass the current time
-    for a fleet whose times are shifted to the present).
+    for a fleet whose times are shifted to the present); ``budget`` is the rate limit, requests
+    per window of seconds per credential (default: the API's 1200 per 5 minutes), as
+    :func:`serve`'s.
 
     Examples
     --------
@@ -583,7 +586,11 @@ def simulate(
     """
     stream = out if out is not None else sys.stdout
     with serve(
-        generate_fleet(n_tunnels, seed=seed, as_of=as_of), latency=latency, token=token, port=port
+        generate_fleet(n_tunnels, seed=seed, as_of=as_of),
+        latency=latency,
+        token=token,
+        port=port,
+        budget=budget,
     ) as api:
         print(
             f"tunnelframe simulator: {n_tunnels} tunnels on {api.url} (Ctrl+C stops it)\n"
