@@ -181,7 +181,13 @@ class IcebergHistory:
         from pyiceberg.exceptions import CommitFailedException, TableAlreadyExistsError
         from pyiceberg.transforms import DayTransform, IdentityTransform
 
-        self._call(self.catalog.create_namespace_if_not_exists, self.namespace)
+        try:
+            self._call(self.catalog.create_namespace_if_not_exists, self.namespace)
+        except Exception:
+            # Two writers creating it at once: the later insert breaks the catalog's key (a
+            # database IntegrityError, not NamespaceAlreadyExistsError). Fine if it exists now.
+            if not self._call(self.catalog.namespace_exists, self.namespace):
+                raise
         properties = {
             **_TABLE_PROPERTIES,
             _FORMAT_PROPERTY: str(_format_version()),
