@@ -43,6 +43,14 @@ def test_quick_start_is_two_commands_demo_and_tests() -> None:
     assert commands == ["pip install . && tunnelframe demo", 'pip install -e ".[dev]" && pytest']
 
 
+def test_ci_runs_the_readme_test_command() -> None:
+    readme_test = _blocks("bash")[0].splitlines()[1].split("#")[0].strip()
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    last = [line for line in ci if line.strip() and not line.startswith("#")][-1]
+    # .ci/run adds only pip's --quiet to the README's command
+    assert last.replace(" --quiet", "") == readme_test
+
+
 def test_every_cli_command_in_the_readme_exists() -> None:
     from tunnelframe.cli import main
 

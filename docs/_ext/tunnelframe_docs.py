@@ -709,8 +709,11 @@ class CodeDirective(SphinxDirective):
         for key in re.findall(r"\{(\w+)\}", text):
             if key in self.config.tunnelframe_urls:
                 text = text.replace("{" + key + "}", _url(self.config, key))
-        body = textwrap.indent(text, "   ")
-        return self.parse_text_to_nodes(f".. code-block:: {self.arguments[0]}\n\n{body}\n")
+        from docutils import nodes
+
+        block = nodes.literal_block(text, text, language=self.arguments[0])
+        self.set_source_info(block)
+        return [block]
 
 
 _PRIVATE_PARAMETER = re.compile(r",\s*_\w+(?:=[^,()]*)?(?=[,)])")
