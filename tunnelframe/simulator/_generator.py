@@ -45,8 +45,8 @@ An active connection is one with ``is_pending_reconnect`` false. Running tunnels
 
 **Connectors.** A tunnel that runs has 1 connector (30 %: no host redundancy), 2 (50 %), 3
 (8 %) or 4 to 10 (12 %). Each runs on a host with a stable public origin IP (6 % IPv6; in 15 %
-of multi-host tunnels the hosts share one NAT address; about 10 % of running tunnels share a
-host with 1-3 other tunnels: 15-20 % of running tunnels, see below), an architecture (72 % linux_amd64, then
+of multi-host tunnels the hosts share one NAT address; 15-20 % of running tunnels share a host
+with 1-3 other tunnels, see "Shared hosts" below), an architecture (72 % linux_amd64, then
 linux_arm64, windows_amd64, linux_arm, darwin_arm64, darwin_amd64; 80 % of tunnels use one
 architecture throughout) and an origin region (the tunnel's own in 85 % of hosts). A full
 connector holds 4 active connections to colo sites near its origin, as cloudflared's two edge
