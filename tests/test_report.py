@@ -557,6 +557,8 @@ def test_xlsx_sheets_are_laid_out_to_read(tmp_path: Path) -> None:
         assert headers[0] == "tunnel_name", ws.title
         assert ws.freeze_panes == "B2", ws.title
         assert ws.auto_filter.ref == f"A1:{ws.cell(1, len(headers)).column_letter}{ws.max_row}"
+        assert all(cell.font.b for cell in ws[1]), ws.title  # a bold header,
+        assert ws.print_title_rows == "$1:$1", ws.title  # printed on every page
         # identifiers after every human column
         ids = [h for h in headers if h.endswith("_id")]
         assert ids and headers[-len(ids) :] == ids, (ws.title, headers)

@@ -158,6 +158,7 @@ def _write_xlsx(frames: dict[str, pd.DataFrame], root: Path) -> dict[str, Path]:
         raise ImportError(
             'export_frames(format="xlsx") needs openpyxl: pip install "tunnelframe[xlsx]"'
         )
+    from openpyxl.styles import Font  # type: ignore[import-untyped]
     from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
 
     for name, frame in frames.items():
@@ -181,6 +182,11 @@ def _write_xlsx(frames: dict[str, pd.DataFrame], root: Path) -> dict[str, Path]:
             # name: identifiers come last) stays in view when scrolling right
             ws.freeze_panes = "B2" if sheet.columns[:1].tolist() == ["tunnel_name"] else "A2"
             ws.auto_filter.ref = ws.dimensions
+            for cell in ws[1]:
+                cell.font = Font(name=cell.font.name, size=cell.font.size, bold=True)
+            # printed: landscape, the header row on every page
+            ws.page_setup.orientation = "landscape"
+            ws.print_title_rows = "1:1"
             for i, col in enumerate(sheet.columns, start=1):
                 ws.column_dimensions[get_column_letter(i)].width = _width(sheet[col], str(col))
     return dict.fromkeys(frames, path)
@@ -250,7 +256,8 @@ def _width(values: pd.Series, header: str) -> float:
         longest = 0
     else:
         longest = int(values.map(lambda v: 0 if v is None or v is pd.NA else len(str(v))).max())
-    return float(min(max(longest + 2, len(header) + 4, 8), 60))
+    # a width counts digits of the default font: a little more for wider letters and a gap
+    return float(min(max(round(longest * 1.1) + 2, len(header) + 4, 8), 60))
 
 
 #: Rows an Excel sheet holds below its header row (1,048,576 in all).
