@@ -719,6 +719,42 @@ class CodeDirective(SphinxDirective):
 _PRIVATE_PARAMETER = re.compile(r",\s*_\w+(?:=[^,()]*)?(?=[,)])")
 
 
+class _Name:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+def _named_defaults(func: Any) -> str | None:
+    """``func``'s signature with each default that is a public tuple or dict constant shown
+    by its name, or None when it has none (their values would fill a screen)."""
+    import tunnelframe
+
+    constants = {
+        id(value): name
+        for module in (tunnelframe, *(sys.modules[m] for m in sorted(sys.modules)
+                                      if m.startswith("tunnelframe.") and m.count(".") == 1))
+        for name in getattr(module, "__all__", ())
+        if isinstance(value := getattr(module, name, None), (tuple, dict))
+    }
+    try:
+        sig = inspect.signature(func)
+    except (TypeError, ValueError):
+        return None
+    params = [
+        p.replace(default=_Name(constants[id(p.default)]))
+        if id(p.default) in constants
+        else p
+        for p in sig.parameters.values()
+    ]
+    if all(p.default is q.default for p, q in zip(params, sig.parameters.values(), strict=True)):
+        return None
+    params = [p.replace(annotation=inspect.Parameter.empty) for p in params]
+    return str(sig.replace(parameters=params, return_annotation=inspect.Signature.empty))
+
+
 def _public_signature(
     app: Sphinx, what: str, name: str, obj: Any, options: Any, signature: str | None,
     return_annotation: str | None,
@@ -727,6 +763,10 @@ def _public_signature(
     value the factory makes (``[]``), and a private parameter (``_cache``) is left out."""
     if not signature:
         return None
+    if inspect.isroutine(obj):  # a default that is a public constant shows its name (RULES)
+        named = _named_defaults(obj)
+        if named:
+            signature = named
     if dataclasses.is_dataclass(obj):
         for field in dataclasses.fields(obj):
             if field.default_factory is not dataclasses.MISSING:
