@@ -993,8 +993,9 @@ def _snapshot(args: argparse.Namespace) -> int:
         line += f" {plural(len(snapshot.errors), 'tunnel')} could not be fetched."
     line += f" Appended to {path.resolve()}"
     try:
-        if tf.store_info(args.store).format_version < tf.history.FORMAT_VERSION:
-            line += f"; a tunnelframe 0.1 store: run `tunnelframe history {args.store} --migrate`"
+        found = tf.store_info(args.store).format_version
+        if found < tf.history.FORMAT_VERSION:
+            line += f"; a store of format {found}: run `tunnelframe history {args.store} --migrate`"
         else:
             # Another run compacting meanwhile makes this one skip: cron runs may overlap.
             compacted = tf.compact_history(args.store)

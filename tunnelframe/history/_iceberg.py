@@ -834,12 +834,7 @@ def export_iceberg(store: Any, target: IcebergHistory) -> int:
     from tunnelframe.history._store import _rows_dataset
 
     root = existing_store(store)
-    version = _layout.read_version(root)
-    if version < _layout.FORMAT_VERSION:
-        raise TunnelframeError(
-            f"history store {root} was written by tunnelframe 0.1: migrate it first with "
-            f"`tunnelframe history {root} --migrate`"
-        )
+    _layout.older(root)
     table = target.rows_table(create=True)
     have = _row_days(table)
     plan = _layout.plan(root)
