@@ -10,7 +10,11 @@ import json
 import os
 import re
 import shutil
+import signal
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -203,6 +207,40 @@ def test_a_compaction_killed_at_any_step_leaves_the_store_readable_and_complete(
             "date=2026-08-18/compacted-000001.parquet"
         ], f"killed at step {fail_at}: {steps[fail_at]}"
         assert_same_answers(store, reference, ("load_history", "ha_episodes"))
+    assert_same_answers(store, reference)
+
+
+@pytest.mark.parametrize("at", [7, 10])
+def test_ctrl_c_during_history_compact_exits_130_and_leaves_the_store_whole(
+    store: Path, reference: Any, tmp_path: Path, at: int
+) -> None:
+    # A real SIGINT to a real `tunnelframe history --compact`, sent while it waits before its
+    # ``at``-th file (7: the first day's rows, its 6 facts written; 10: the second day, the
+    # first one done): no timing luck, the process says where it is.
+    gate = tmp_path / "gate"
+    gate.mkdir()
+    env = {**os.environ, _layout.PAUSE_ENV: f"{at}:{gate}"}
+    command = [sys.executable, "-m", "tunnelframe", "history", str(store), "--compact"]
+    with subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
+        try:
+            deadline = time.monotonic() + 120
+            while not (gate / "paused").exists():
+                assert proc.poll() is None, proc.communicate()
+                assert time.monotonic() < deadline, "the compaction never reached its pause"
+                time.sleep(0.05)
+            proc.send_signal(signal.SIGINT)
+            out, err = proc.communicate(timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    assert proc.returncode == 130, err
+    assert err.decode().strip() == "tunnelframe: interrupted"
+    assert b"Compacted" not in out
+    assert_same_answers(store, reference)  # readable and complete
+    assert tf.compact_history(store, now=END) == ["2026-08-18", "2026-08-19", "2026-08-20"][
+        (at > 7) :
+    ]  # fmt: skip
+    assert [f for f in _layout_files(store) if "/2026" in f] == []  # every snapshot file compacted
     assert_same_answers(store, reference)
 
 

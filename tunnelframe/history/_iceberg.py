@@ -175,7 +175,14 @@ class IcebergHistory:
         return table
 
     def facts_table(self, kind: str) -> Table:
-        return self._call(self.catalog.load_table, self.facts_identifier(kind))
+        """The table of the facts of ``kind``; one added since the table was made is created."""
+        from pyiceberg.exceptions import NoSuchTableError
+
+        try:
+            return self._call(self.catalog.load_table, self.facts_identifier(kind))
+        except NoSuchTableError:
+            self._create()
+            return self._call(self.catalog.load_table, self.facts_identifier(kind))
 
     def _create(self) -> Table:
         from pyiceberg.exceptions import CommitFailedException, TableAlreadyExistsError
@@ -275,9 +282,11 @@ class IcebergHistory:
         schema = table.schema().as_arrow()
         missing = [n for n in rows.column_names if n not in schema.names]
         if missing:
-            # A newer tunnelframe added columns: an Iceberg schema evolution, no rewrite.
+            # A newer tunnelframe added columns: an Iceberg schema evolution, no rewrite; the
+            # table then says its format, so an older tunnelframe refuses it.
             with table.update_schema() as update:
                 update.union_by_name(rows.select(missing).schema)
+            _set_format(table)
             schema = table.schema().as_arrow()
         columns = [
             rows[f.name].cast(f.type)
@@ -506,6 +515,22 @@ def compact_iceberg(
             break
     _expire(target, clock - keep)
     return done
+
+
+def _set_format(table: Table) -> None:
+    """Record the store format the rows now follow (retried: properties are not, by pyiceberg)."""
+    from pyiceberg.exceptions import CommitFailedException
+
+    for _attempt in range(20):
+        if int(table.metadata.properties.get(_FORMAT_PROPERTY, 0)) >= _format_version():
+            return
+        try:
+            with table.transaction() as tx:
+                tx.set_properties({_FORMAT_PROPERTY: str(_format_version())})
+            return
+        except CommitFailedException:
+            table.refresh()
+    raise TunnelframeError(f"could not update Iceberg table {table.name()}: too many writers")
 
 
 def _closing(table: Table) -> date:
@@ -902,5 +927,6 @@ def load_latest(target: IcebergHistory) -> pd.DataFrame:
     latest = rows["fetched_at"] == rows["account_id"].astype(object).map(newest).fillna(
         rows["fetched_at"]
     )
+    latest &= rows["record"].isna()  # connections, not the other records (STORE_SCHEMA)
     frame = _to_frame(_store_table(pa.Table.from_pandas(rows[latest], preserve_index=False)))
     return frame.sort_values(["fetched_at", *SORT_KEYS], ignore_index=True, kind="stable")

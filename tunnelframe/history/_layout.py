@@ -602,8 +602,30 @@ _ROWS_OPTIONS: dict[str, Any] = {
 _FACTS_OPTIONS: dict[str, Any] = {"write_statistics": False, "store_schema": False}
 
 
+#: For tests of interrupted maintenance: ``N:FOLDER`` makes the Nth file published wait, having
+#: created ``FOLDER/paused``, until ``FOLDER/go`` exists (a Ctrl+C meanwhile interrupts it).
+PAUSE_ENV = "TUNNELFRAME_TEST_PAUSE_AT_PUBLISH"
+_published = [0]
+
+
+def _pause() -> None:
+    setting = os.environ.get(PAUSE_ENV)
+    if not setting:
+        return
+    import time
+
+    at, _, folder = setting.partition(":")
+    _published[0] += 1
+    if _published[0] != int(at):
+        return
+    (Path(folder) / "paused").touch()
+    while not (Path(folder) / "go").exists():
+        time.sleep(0.01)
+
+
 def _publish(table: pa.Table, path: Path, **options: Any) -> None:
     """Write ``path`` under a hidden name, flush, then rename it into place."""
+    _pause()
     table = table.combine_chunks()  # DuckDB's small batches would make small pages
     atomic_write(
         path,
