@@ -253,3 +253,32 @@ def test_a_format_2_store_migrates_and_then_records_unread_tunnels(
     tf.append_snapshot(later, store)
     assert tf.connector_churn(store, per="event").empty
     assert main(["history", str(store), "--migrate"]) == 0  # again: nothing to do
+
+
+def test_the_latest_view_of_a_store_serves_what_its_snapshot_served(tmp_path: Path) -> None:
+    snaps = [_routed(0), _routed(1)]
+    store = _store(tmp_path / "store", snaps)
+    latest = tf.load_history(store, latest=True)
+    routing = latest.attrs["routing"]
+    assert routing["read"] == sorted(ROUTING["read"])
+    for make in (tf.hostnames_frame, tf.routes_frame, tf.tunnel_dns_frame):
+        again = make({"tunnels": snaps[1].tunnels, "routing": routing})
+        assert_frame_equal(again, make(snaps[1].fleet), obj=make.__name__)
+    # The history report shows what the latest snapshot's tunnels serve.
+    report = tmp_path / "r.md"
+    assert main(["history", str(store), "-o", str(report)]) == 0
+    text = report.read_text()
+    assert "shop.example.com" in text and "10.20.0.0/16" in text
+    # A latest snapshot that did not read routing: "not read", not "serves nothing".
+    tf.append_snapshot(_at(2), store)
+    assert tf.load_history(store, latest=True).attrs["routing"] is None
+    assert main(["history", str(store), "-o", str(report)]) == 0
+    assert "shop.example.com" not in report.read_text()
+    # export of a store: the routing travels with the rows into Iceberg
+    pytest.importorskip("pyiceberg")
+    from tunnelframe.history import export_iceberg, iceberg_history
+
+    target = iceberg_history(f"iceberg+sqlite:///{tmp_path}/catalog.db")
+    export_iceberg(store, target)
+    records = target.load().to_pandas()["record"].value_counts().to_dict()
+    assert records == {"routing": 2, "hostname": 4, "route": 2, "dns": 4, "unread": 3}

@@ -20,6 +20,7 @@ from typing import Any, Protocol, overload
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
@@ -196,6 +197,8 @@ def load_history(
         raise ValueError(f"frame must be one of {', '.join(map(repr, _RECORD_OF))}, got {frame!r}")
     record = _RECORD_OF[frame]
     kind = ds.field("record").is_null() if record is None else ds.field("record") == record
+    if latest and record is None and tunnels is None:
+        kind = kind | ds.field("record").isin(pa.array(["routing", "hostname", "route", "dns"]))
     bounds = _filter(start=start, end=end, tunnels=tunnels)
     row_filter = kind if bounds is None else bounds & kind
 
@@ -216,9 +219,61 @@ def load_history(
     table = _layout.read_consistent(store, read, start=start, end=end, tolerant=latest)
     if record is not None:
         return _records_frame(table, frame)
+    kinds = table["record"].combine_chunks().cast(pa.string())
     # One order whatever the layout (compaction sorts a day's rows by tunnel, not by time).
-    rows = _to_frame(table)
-    return rows.sort_values(["fetched_at", *_layout.SORT_KEYS], ignore_index=True, kind="stable")
+    rows = _to_frame(table.filter(kinds.is_null()))
+    rows = rows.sort_values(["fetched_at", *_layout.SORT_KEYS], ignore_index=True, kind="stable")
+    if latest and tunnels is None:
+        # What the tunnels of the latest snapshot serve, as a snapshot keeps it (the report's
+        # routing section reads it): None when it was not read.
+        rows.attrs["routing"] = _routing_of(table)
+    return rows
+
+
+def _routing_of(table: pa.Table) -> dict[str, Any] | None:
+    """The routing records of the latest snapshots (``table``: their rows) back in the form
+    ``fetch_routing`` gives (``read``, ``notes``, ``configurations``, ``routes``,
+    ``dns_records``): what the routing frames read. None when one of them did not read it."""
+    kinds = table["record"].combine_chunks().cast(pa.string())
+    headers = table.filter(pc.equal(kinds, "routing"))
+    if not headers.num_rows or headers.num_rows < len(set(table["fetched_at"].to_pylist())):
+        return None
+    read: set[str] | None = None
+    notes: list[Any] = []
+    for detail in headers["detail"].to_pylist():
+        header = json.loads(detail)
+        read = set(header.get("read", [])) if read is None else read & set(header["read"])
+        notes.extend(header.get("notes", []))
+    hostnames, routes, dns = (
+        _records_frame(table.filter(pc.equal(kinds, _RECORD_OF[frame])), frame)
+        for frame in ("hostnames", "routes", "tunnel_dns")
+    )
+
+    def text(value: Any) -> str | None:
+        return None if pd.isna(value) else str(value)
+
+    configurations: dict[str, Any] = {}
+    for row in hostnames[hostnames["source"] == "configuration"].itertuples():
+        rules = configurations.setdefault(str(row.tunnel_id), {"config": {"ingress": []}})
+        rules["config"]["ingress"].append(
+            {"hostname": row.hostname, "path": text(row.path), "service": text(row.service)}
+        )
+    return {
+        "read": sorted(read or ()),
+        "notes": notes,
+        "configurations": configurations,
+        "routes": [
+            {"id": text(r.route_id), "network": text(r.network), "tunnel_id": text(r.tunnel_id),
+             "tunnel_name": text(r.tunnel_name), "virtual_network_id": text(r.virtual_network_id),
+             "virtual_network_name": text(r.virtual_network_name), "tun_type": text(r.tun_type)}
+            for r in routes.itertuples()
+        ],
+        "dns_records": [
+            {"id": text(r.record_id), "zone_id": text(r.zone_id), "zone_name": text(r.zone_name),
+             "name": r.hostname, "type": "CNAME", "content": f"{r.tunnel_id}.cfargotunnel.com"}
+            for r in dns.itertuples()
+        ],
+    }  # fmt: skip
 
 
 #: What ``load_history(frame=...)`` reads: the ``record`` of its rows (None: connections).
@@ -401,8 +456,6 @@ def _to_table(
     if len(account_ids) == 1:
         # A fleet whose tunnels lack account_tag still belongs to the one account fetched (the
         # rows of the routing frames are kept as those frames have them).
-        import pyarrow.compute as pc
-
         record = table["record"].combine_chunks().cast(pa.string())
         own = pc.or_kleene(pc.is_null(record), pc.is_in(record, pa.array(["unread", "routing"])))
         account = table["account_id"].combine_chunks()
