@@ -282,3 +282,31 @@ def test_the_latest_view_of_a_store_serves_what_its_snapshot_served(tmp_path: Pa
     export_iceberg(store, target)
     records = target.load().to_pandas()["record"].value_counts().to_dict()
     assert records == {"routing": 2, "hostname": 4, "route": 2, "dns": 4, "unread": 3}
+
+
+def test_cli_snapshot_with_routing_keeps_it_in_the_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tunnelframe import watch
+
+    store = tmp_path / "store"
+    with tf.simulator.serve(tf.simulator.generate_fleet(12, seed=3)) as api:
+        monkeypatch.setenv("CLOUDFLARE_API_TOKEN", api.token)
+        monkeypatch.setenv("CLOUDFLARE_BASE_URL", api.url)
+        account = api.account_ids[0]
+        command = ["snapshot", "--account", account, "--store", str(store)]
+        assert main([*command, "--routing"]) == 0
+        assert main(command) == 0  # then one without: routing not read
+    capsys.readouterr()
+    kept = watch.latest_snapshot(store, [account])
+    assert kept is not None and kept.routing is None
+    read = tf.load_history(store, frame="routing")
+    assert len(read) == 1 and read["read"].iloc[0] == "configurations,routes,dns"
+    hostnames = tf.load_history(store, frame="hostnames")
+    assert len(hostnames) > 0
+    assert set(hostnames["fetched_at"]) == set(read["fetched_at"])
+    assert tf.load_history(store, latest=True).attrs["routing"] is None
+    fleet = tmp_path / "fleet.toml"
+    fleet.write_text(f'[[account]]\nid = "{account}"\ntoken_env = "CLOUDFLARE_API_TOKEN"\n')
+    assert main(["snapshot", "--fleet", str(fleet), "--store", str(store), "--routing"]) == 2
+    assert "--routing reads with one token" in capsys.readouterr().err

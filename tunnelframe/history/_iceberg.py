@@ -6,7 +6,7 @@ table's current metadata by the catalog (a row lock in a SQL catalog on PostgreS
 lock on SQLite, the server of a REST catalog) and retried on conflict, so writers in several
 regions share one table, and Spark, Trino, Snowflake or DuckDB read it as it is.
 
-An :class:`IcebergHistory` is a namespace of six tables:
+An :class:`IcebergHistory` is a namespace of seven tables:
 
 - ``<table>``: the rows, the columns of :data:`STORE_SCHEMA` (text as plain strings),
   partitioned by ``day(fetched_at)`` and sorted by tunnel, connector, connection and time;
