@@ -491,7 +491,8 @@ def _bare_tunnels(snapshot: SnapshotLike) -> pd.DataFrame:
 
 
 def _unread(snapshot: SnapshotLike) -> pd.DataFrame:
-    """One ``unread`` record per tunnel whose connectors could not be read (``errors[]``)."""
+    """One ``unread`` record per tunnel whose connectors could not be read (``errors[]``;
+    one with connectors all the same, carried from an earlier read, is stored by its rows)."""
     names = {str(t.get("id")): t for t in snapshot.tunnels}
     rows = [
         {
@@ -505,6 +506,7 @@ def _unread(snapshot: SnapshotLike) -> pd.DataFrame:
         }
         for e in snapshot.errors
         if e.get("tunnel_id") is not None
+        and not names.get(str(e["tunnel_id"]), {}).get("connectors")
     ]
     columns = ["record", "account_id", "tunnel_id", "tunnel_name", "tun_type", "status", "detail"]
     return pd.DataFrame(rows, columns=columns)
