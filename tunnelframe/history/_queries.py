@@ -274,8 +274,9 @@ def version_rollout(history: History) -> pd.DataFrame:
     """Share of connectors running each cloudflared version, at each snapshot.
 
     A connector counts once per snapshot, whatever its number of connections; idle connectors
-    count too. Follow a release rolling out by plotting ``share`` over ``fetched_at`` per
-    ``version`` (:func:`plot_version_rollout`).
+    count too, and so do those of a tunnel that could not be read, as last read. Follow a
+    release rolling out by plotting ``share`` over ``fetched_at`` per ``version``
+    (:func:`plot_version_rollout`).
 
     Parameters
     ----------
@@ -468,7 +469,9 @@ def connector_churn(
     - ``removed_host``: a host the tunnel had, with no connector left.
 
     Hosts behind one NAT address look like one host; a host whose address changes looks like
-    one removed and one new host.
+    one removed and one new host. A tunnel that could not be read in a snapshot (a failed
+    ``/connections``) is compared with its last read, and counts with the connectors and hosts
+    it then had: never removed and added again.
 
     Parameters
     ----------
@@ -615,8 +618,8 @@ def ha_timeline(history: History) -> pd.DataFrame:
     :data:`tunnelframe.colos.TUNNEL_HA_RULES`); WARP Connector tunnels are judged as
     active/passive pairs (:data:`tunnelframe.colos.PAIR_HA_RULES`). The counts overlap (one
     connector in one colo is both), as ``ha_report``'s flags do. What a snapshot shows holds
-    until the account's next snapshot, so the hours add up over the store; the last snapshot
-    adds no time.
+    until the account's next snapshot (for a tunnel that could not be read in the next ones,
+    until it is read again), so the hours add up over the store; the last snapshot adds no time.
 
     Parameters
     ----------
