@@ -614,7 +614,10 @@ def _commit_facts(table: Table, data: pa.Table, where: Any) -> None:
     with warnings.catch_warnings():
         # pyiceberg warns when there was nothing to replace: the usual case.
         warnings.filterwarnings("ignore", "Delete operation did not match any records")
-        table.overwrite(data, overwrite_filter=where)
+        if data.num_rows:
+            table.overwrite(data, overwrite_filter=where)
+        else:  # no facts (no tunnel left unread): no empty commit, which pyiceberg cannot list
+            table.delete(where)
 
 
 def _expire(target: IcebergHistory, before: pd.Timestamp) -> None:
