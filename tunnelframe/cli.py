@@ -352,6 +352,10 @@ def _fetch_arguments(p: argparse.ArgumentParser) -> None:
     )
     _fetch_kind_option(p)
     _progress_option(p)
+    _routing_option(p)
+
+
+def _routing_option(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--routing",
         action="store_true",
@@ -361,6 +365,16 @@ def _fetch_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _read_routing(args: argparse.Namespace, snapshot: tf.Snapshot, client: Any) -> tf.Snapshot:
+    """``snapshot`` with what its tunnels serve, with ``--routing``; each part skipped noted."""
+    if not args.routing:
+        return snapshot
+    snapshot = tf.fetch_routing(snapshot, client)
+    for note in (snapshot.routing or {}).get("notes", []):
+        _out(f"{_PROG}: note: {one_line(note['message'])}", file=sys.stderr)
+    return snapshot
+
+
 def _fetch(args: argparse.Namespace) -> int:
     if args.output is not None:
         _writable_file(Path(args.output), "-o")
@@ -368,10 +382,7 @@ def _fetch(args: argparse.Namespace) -> int:
         snapshot = tf.fetch_fleet(
             client, account_id=_accounts(args), kinds=_kinds(args.kind), progress=_bar(args)
         )
-        if args.routing:
-            snapshot = tf.fetch_routing(snapshot, client)
-            for note in (snapshot.routing or {}).get("notes", []):
-                _out(f"{_PROG}: note: {one_line(note['message'])}", file=sys.stderr)
+        snapshot = _read_routing(args, snapshot, client)
     path = args.output or Path(
         f"snapshot-{snapshot.fetched_at.astimezone(UTC):%Y%m%dT%H%M%SZ}.json.gz"
     )
@@ -911,6 +922,7 @@ def _snapshot_arguments(p: argparse.ArgumentParser) -> None:
         help="with --incremental: the share of the token's rate budget to use (default 0.5; "
         "with --fleet, each token's share from the file)",
     )
+    _routing_option(p)
 
 
 def _fleet_source(args: argparse.Namespace) -> tf.FleetFile | None:
@@ -950,6 +962,7 @@ def _snapshot_iceberg(args: argparse.Namespace) -> int:
         snapshot = tf.fetch_fleet(
             client, account_id=_accounts(args), kinds=_kinds(args.kind), progress=args.progress
         )
+        snapshot = _read_routing(args, snapshot, client)
     tf.append_snapshot(snapshot, target)
     line = _fleet_line(snapshot)
     if snapshot.errors:
@@ -970,6 +983,8 @@ def _snapshot(args: argparse.Namespace) -> int:
         raise _UsageError(f"--store {store}: is a file, not a history store folder")
     fleet = _fleet_source(args)
     options: dict[str, Any] = {"kinds": _kinds(args.kind), "progress": args.progress}
+    if fleet is not None and args.routing:
+        raise _UsageError("--routing reads with one token: give --account, not --fleet")
     if fleet is not None:
         accounts = [a.account_id for a in fleet.accounts]
         if args.incremental:
@@ -993,14 +1008,16 @@ def _snapshot(args: argparse.Namespace) -> int:
                 )
                 options["budget_share"] = args.budget_share
             snapshot = tf.fetch_fleet(client, account_id=account_id, **options)
+            snapshot = _read_routing(args, snapshot, client)
     path = watch.record_snapshot(snapshot, args.store)
     line = _fleet_line(snapshot)
     if snapshot.errors:
         line += f" {plural(len(snapshot.errors), 'tunnel')} could not be fetched."
     line += f" Appended to {path.resolve()}"
     try:
-        if tf.store_info(args.store).format_version < tf.history.FORMAT_VERSION:
-            line += f"; a tunnelframe 0.1 store: run `tunnelframe history {args.store} --migrate`"
+        found = tf.store_info(args.store).format_version
+        if found < tf.history.FORMAT_VERSION:
+            line += f"; a store of format {found}: run `tunnelframe history {args.store} --migrate`"
         else:
             # Another run compacting meanwhile makes this one skip: cron runs may overlap.
             compacted = tf.compact_history(args.store)

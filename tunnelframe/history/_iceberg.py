@@ -6,7 +6,7 @@ table's current metadata by the catalog (a row lock in a SQL catalog on PostgreS
 lock on SQLite, the server of a REST catalog) and retried on conflict, so writers in several
 regions share one table, and Spark, Trino, Snowflake or DuckDB read it as it is.
 
-An :class:`IcebergHistory` is a namespace of six tables:
+An :class:`IcebergHistory` is a namespace of seven tables:
 
 - ``<table>``: the rows, the columns of :data:`STORE_SCHEMA` (text as plain strings),
   partitioned by ``day(fetched_at)`` and sorted by tunnel, connector, connection and time;
@@ -175,7 +175,14 @@ class IcebergHistory:
         return table
 
     def facts_table(self, kind: str) -> Table:
-        return self._call(self.catalog.load_table, self.facts_identifier(kind))
+        """The table of the facts of ``kind``; one added since the table was made is created."""
+        from pyiceberg.exceptions import NoSuchTableError
+
+        try:
+            return self._call(self.catalog.load_table, self.facts_identifier(kind))
+        except NoSuchTableError:
+            self._create()
+            return self._call(self.catalog.load_table, self.facts_identifier(kind))
 
     def _create(self) -> Table:
         from pyiceberg.exceptions import CommitFailedException, TableAlreadyExistsError
@@ -275,9 +282,11 @@ class IcebergHistory:
         schema = table.schema().as_arrow()
         missing = [n for n in rows.column_names if n not in schema.names]
         if missing:
-            # A newer tunnelframe added columns: an Iceberg schema evolution, no rewrite.
+            # A newer tunnelframe added columns: an Iceberg schema evolution, no rewrite; the
+            # table then says its format, so an older tunnelframe refuses it.
             with table.update_schema() as update:
                 update.union_by_name(rows.select(missing).schema)
+            _set_format(table)
             schema = table.schema().as_arrow()
         columns = [
             rows[f.name].cast(f.type)
@@ -508,6 +517,22 @@ def compact_iceberg(
     return done
 
 
+def _set_format(table: Table) -> None:
+    """Record the store format the rows now follow (retried: properties are not, by pyiceberg)."""
+    from pyiceberg.exceptions import CommitFailedException
+
+    for _attempt in range(20):
+        if int(table.metadata.properties.get(_FORMAT_PROPERTY, 0)) >= _format_version():
+            return
+        try:
+            with table.transaction() as tx:
+                tx.set_properties({_FORMAT_PROPERTY: str(_format_version())})
+            return
+        except CommitFailedException:
+            table.refresh()
+    raise TunnelframeError(f"could not update Iceberg table {table.name()}: too many writers")
+
+
 def _closing(table: Table) -> date:
     """The last day maintenance has begun to close (appends to it reopen it)."""
     return date.fromisoformat(table.metadata.properties.get(_CLOSING_PROPERTY, "0001-01-01"))
@@ -589,7 +614,10 @@ def _commit_facts(table: Table, data: pa.Table, where: Any) -> None:
     with warnings.catch_warnings():
         # pyiceberg warns when there was nothing to replace: the usual case.
         warnings.filterwarnings("ignore", "Delete operation did not match any records")
-        table.overwrite(data, overwrite_filter=where)
+        if data.num_rows:
+            table.overwrite(data, overwrite_filter=where)
+        else:  # no facts (no tunnel left unread): no empty commit, which pyiceberg cannot list
+            table.delete(where)
 
 
 def _expire(target: IcebergHistory, before: pd.Timestamp) -> None:
@@ -834,12 +862,7 @@ def export_iceberg(store: Any, target: IcebergHistory) -> int:
     from tunnelframe.history._store import _rows_dataset
 
     root = existing_store(store)
-    version = _layout.read_version(root)
-    if version < _layout.FORMAT_VERSION:
-        raise TunnelframeError(
-            f"history store {root} was written by tunnelframe 0.1: migrate it first with "
-            f"`tunnelframe history {root} --migrate`"
-        )
+    _layout.older(root)
     table = target.rows_table(create=True)
     have = _row_days(table)
     plan = _layout.plan(root)
@@ -907,5 +930,6 @@ def load_latest(target: IcebergHistory) -> pd.DataFrame:
     latest = rows["fetched_at"] == rows["account_id"].astype(object).map(newest).fillna(
         rows["fetched_at"]
     )
+    latest &= rows["record"].isna()  # connections, not the other records (STORE_SCHEMA)
     frame = _to_frame(_store_table(pa.Table.from_pandas(rows[latest], preserve_index=False)))
     return frame.sort_values(["fetched_at", *SORT_KEYS], ignore_index=True, kind="stable")
