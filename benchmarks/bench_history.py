@@ -27,6 +27,14 @@ timed appends, one per snapshot. Bytes per row, append median and p95, every que
 peak MB; then 2 and 4 processes appending at once through PostgreSQL (a cluster of its own on
 loopback; SQLite where PostgreSQL is absent): appends per second, lost and doubled snapshots.
 
+``--cron`` (the issue-27 table) instead writes the same snapshots to a local store and to an
+Iceberg table (SQL catalog on SQLite) the way cron does, the last ``--cron-days`` days one
+timed append per snapshot with maintenance once a day, the days before as that maintenance
+leaves them, and prints both side by side: bytes per row, append median and p95, daily
+maintenance, every history query's and the report History section's seconds and peak MB (a
+fresh process per query: ``ru_maxrss``), then 1, 2 and 4 writers through PostgreSQL.
+``--days`` and ``--tunnels`` shrink it on a busy machine.
+
 Run: ``.venv/bin/python benchmarks/bench_history.py [--rebuild] [--repeat 1]``. About 6
 minutes the first time on 2 cores, 2 after. A script, not a test: the machine is shared.
 """
