@@ -125,6 +125,26 @@ def test_a_retried_append_writes_nothing(tmp_path: Path, snapshots: list[Any]) -
     assert table.load().num_rows == before
 
 
+def test_maintenance_expires_what_no_open_day_needs(tmp_path: Path) -> None:
+    # In real time: the Iceberg snapshots of the day not closed yet are how a retried append
+    # to it is found, so maintenance keeps them whatever ``keep`` says (a closed day's retry is
+    # found by its facts).
+    now = pd.Timestamp.now(tz="UTC").floor("min")
+    older = tf.simulator.generate_history(
+        4, days=1 / 24, every="20min", start=now - pd.Timedelta(days=3)
+    )
+    snapshots = [*older, *tf.simulator.generate_history(4, days=1 / 24, every="20min", start=now)]
+    table = _target(tmp_path)
+    for snapshot in snapshots:
+        tf.append_snapshot(snapshot, table)
+    before = table.load().num_rows
+    closed = compact_iceberg(table, now=now + pd.Timedelta(minutes=1), keep=pd.Timedelta(0))
+    assert closed == [f"{now - pd.Timedelta(days=3):%Y-%m-%d}"]
+    for snapshot in snapshots:
+        tf.append_snapshot(snapshot, table)  # retried
+    assert table.load().num_rows == before
+
+
 def test_a_late_snapshot_reopens_its_day(tmp_path: Path, snapshots: list[Any]) -> None:
     store, table = tmp_path / "store", _target(tmp_path)
     late = snapshots[3]

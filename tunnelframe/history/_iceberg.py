@@ -87,8 +87,11 @@ _TABLE_PROPERTIES = {
 _SORT = ("tunnel_id", "connector_id", "connection_id", "fetched_at")
 #: How long after its end a day is closed by maintenance: a late collector has this long.
 CLOSE_AFTER = timedelta(hours=1)
-#: How long maintenance keeps a table's older Iceberg snapshots (time travel, slow readers).
-KEEP_SNAPSHOTS = timedelta(days=1)
+#: How long maintenance keeps a table's older Iceberg snapshots (time travel, slow readers), at
+#: least: those since the first day not closed stay too (a retried append to it is found by
+#: its Iceberg snapshot). Every snapshot kept costs every append (pyiceberg copies the table's
+#: metadata several times a commit), so an hour, not a day.
+KEEP_SNAPSHOTS = timedelta(hours=1)
 
 
 def _plain(schema: pa.Schema) -> pa.Schema:
@@ -468,9 +471,11 @@ def compact_iceberg(
     A day is closed once it ended ``CLOSE_AFTER`` (one hour) ago. Its rows are rewritten as one file
     sorted by tunnel, connector, connection and time (an Iceberg overwrite of exactly the files
     read, so an append meanwhile is kept), its facts committed, ``snaps`` last. Then each table's
-    Iceberg snapshots older than ``keep`` are expired and the files no snapshot uses any more
-    (and older than ``keep``) are deleted. Safe while others append and read; when two runs
-    overlap, the loser of a day's race leaves it to the winner.
+    Iceberg snapshots older than ``keep`` and than the first day not closed are expired (a
+    retried append to a day not closed is found by its Iceberg snapshot, to a closed day by the
+    day's facts), and the files no snapshot uses any more (and as old) are deleted. Safe while
+    others append and read; when two runs overlap, the loser of a day's race leaves it to the
+    winner.
 
     Parameters
     ----------
@@ -478,8 +483,8 @@ def compact_iceberg(
         The table.
     now : datetime, pandas.Timestamp or str, optional
         The current time; default the clock.
-    keep : datetime.timedelta, default 1 day
-        How long older Iceberg snapshots stay readable (time travel).
+    keep : datetime.timedelta, default 1 hour
+        How long older Iceberg snapshots stay readable at least (time travel).
 
     Returns
     -------
@@ -502,7 +507,8 @@ def compact_iceberg(
     last_closed = (clock - CLOSE_AFTER).date() - timedelta(days=1)
     table = target.rows_table()
     done = []
-    to_close = sorted(d for d in _row_days(table) - _closed_days(target) if d <= last_closed)
+    row_days = _row_days(table)
+    to_close = sorted(d for d in row_days - _closed_days(target) if d <= last_closed)
     if to_close:
         _announce_closing(table, to_close[-1])
     for day in to_close:
@@ -513,7 +519,11 @@ def compact_iceberg(
                 continue  # another writer changed the day meanwhile: read it again
             done.append(day.isoformat())
             break
-    _expire(target, clock - keep)
+    before = clock - keep
+    still_open = row_days - _closed_days(target)
+    if still_open:
+        before = min(before, pd.Timestamp(min(still_open), tz="UTC"))
+    _expire(target, before)
     return done
 
 
