@@ -159,8 +159,10 @@ def test_ha_report_of_a_snapshot_counts_every_tunnel_the_api_lists() -> None:
 
 
 def test_an_analysis_of_something_else_names_what_it_takes() -> None:
-    with pytest.raises(TypeError, match=r"version_drift expects a connections frame.*got list"):
-        tf.version_drift([1, 2, 3])
+    with pytest.raises(TypeError, match=r"version_drift expects a connections frame.*got int"):
+        tf.version_drift(5)  # type: ignore[arg-type]
+    with pytest.raises(tf.SchemaError, match=r"\[0\]"):  # a list is a payload: checked as one
+        tf.version_drift([1, 2, 3])  # type: ignore[list-item]
 
 
 @pytest.mark.parametrize("as_of", [1756000000, 1.7e9])

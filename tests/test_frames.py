@@ -241,7 +241,7 @@ def test_non_json_data_is_a_type_error() -> None:
         connections_frame(5)
     with pytest.raises(TypeError, match="not NoneType"):
         connectors_frame(None)
-    with pytest.raises(TypeError, match="not str"):
+    with pytest.raises(FileNotFoundError):  # a string is a saved snapshot's path
         tunnels_frame("tunnels")
 
 

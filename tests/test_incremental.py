@@ -40,7 +40,7 @@ def _reads(api: Any, since: int) -> list[str]:
 
 
 def _fetch(api: Any, client: tf.Client, **kwargs: Any) -> tf.Snapshot:
-    return tf.fetch_fleet(client, account_id=api.account_id, progress=False, **kwargs)
+    return tf.fetch_fleet(client=client, account_id=api.account_id, progress=False, **kwargs)
 
 
 def _without_observed(frame: pd.DataFrame) -> pd.DataFrame:

@@ -260,8 +260,8 @@ def test_plots_leave_their_frame_alone(
     ],
 )
 def test_a_non_frame_is_a_type_error(plot: Any) -> None:
-    with pytest.raises(TypeError, match=r"expects a connections frame .* got list"):
-        plot([{"id": "c1"}])
+    with pytest.raises(TypeError, match=r"expects a connections frame .* got int"):
+        plot(5)
 
 
 @pytest.mark.parametrize(

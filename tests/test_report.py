@@ -296,7 +296,7 @@ def test_redaction_without_a_key_uses_a_random_one(
 
 def test_token_never_reaches_a_report(tmp_path: Path) -> None:
     with serve(rf.fleet()) as api, tf.Client(api.token, base_url=api.url) as client:
-        snap = tf.fetch_fleet(client, account_id=api.account_id, progress=False)
+        snap = tf.fetch_fleet(client=client, account_id=api.account_id, progress=False)
         token = api.token
     assert len(snap.tunnels) == 5
     for name in ("r.html", "r.md"):
@@ -850,19 +850,19 @@ def test_a_mixed_fleet_report_shows_both_kinds_and_filters_by_kind(tmp_path: Pat
     warp_ids = {t["id"] for t in fleet["tunnels"] if t["tun_type"] == "warp_connector"}
     others = found[found["rule"] != "pair-ha"]
     assert not set(others["tunnel_id"].dropna()) & warp_ids
-    only_warp = tf.findings(fleet, as_of=as_of, kind="warp_connector")
+    only_warp = tf.findings(fleet, as_of=as_of, tun_type="warp_connector")
     assert set(only_warp["rule"]) == {"pair-ha"}
-    only_cfd = tf.findings(fleet, as_of=as_of, kind="cfd_tunnel")
+    only_cfd = tf.findings(fleet, as_of=as_of, tun_type="cfd_tunnel")
     assert len(only_cfd) + len(only_warp) == len(found)
     warp_md = tf.write_report(
-        fleet, tmp_path / "warp.md", as_of=as_of, kind="warp_connector"
+        fleet, tmp_path / "warp.md", as_of=as_of, tun_type="warp_connector"
     ).read_text()
     cfd_names = [t["name"] for t in fleet["tunnels"] if t["tun_type"] == "cfd_tunnel"]
     warp_names = [t["name"] for t in fleet["tunnels"] if t["tun_type"] == "warp_connector"]
     assert all(f"### {name} (" in warp_md for name in warp_names)
     assert not any(f"### {name} (" in warp_md for name in cfd_names)
-    with pytest.raises(ValueError, match="kind must be one of cfd_tunnel, warp_connector"):
-        tf.findings(fleet, kind="warp")
+    with pytest.raises(ValueError, match="tun_type must be one of cfd_tunnel, warp_connector"):
+        tf.findings(fleet, tun_type="warp")
 
 
 def test_markdown_bare_urls_and_emails_make_no_links(tmp_path: Path) -> None:

@@ -286,7 +286,7 @@ def _demo(args: argparse.Namespace) -> int:
         tf.Client(api.token, account_id=api.account_id, base_url=api.url) as client,
     ):
         snapshot = tf.fetch_fleet(
-            client, account_id=api.account_ids, kinds=TUN_TYPES, progress=_bar(args)
+            client=client, account_id=api.account_ids, tun_types=TUN_TYPES, progress=_bar(args)
         )
     elapsed = time.perf_counter() - started
     _out(
@@ -335,7 +335,10 @@ def _write_report(source: Any, path: Path, **kwargs: Any) -> Path:
     if isinstance(source, Path):
         source = tf.load_snapshot(source)  # read once for both
     notes = calendar_notes(
-        source, as_of=kwargs.get("as_of"), releases=kwargs.get("releases"), kind=kwargs.get("kind")
+        source,
+        as_of=kwargs.get("as_of"),
+        releases=kwargs.get("releases"),
+        tun_type=kwargs.get("tun_type"),
     )
     for note in notes:
         _out(f"{_PROG}: warning: {one_line(note)}", file=sys.stderr)
@@ -366,10 +369,13 @@ def _fetch(args: argparse.Namespace) -> int:
         _writable_file(Path(args.output), "-o")
     with _client(_accounts(args)) as client:
         snapshot = tf.fetch_fleet(
-            client, account_id=_accounts(args), kinds=_kinds(args.kind), progress=_bar(args)
+            client=client,
+            account_id=_accounts(args),
+            tun_types=_kinds(args.kind),
+            progress=_bar(args),
         )
         if args.routing:
-            snapshot = tf.fetch_routing(snapshot, client)
+            snapshot = tf.fetch_routing(snapshot, client=client)
             for note in (snapshot.routing or {}).get("notes", []):
                 _out(f"{_PROG}: note: {one_line(note['message'])}", file=sys.stderr)
     path = args.output or Path(
@@ -458,7 +464,7 @@ def _report(args: argparse.Namespace) -> int:
         as_of=args.as_of,
         releases=_releases(args),
         previous=args.previous,
-        kind=_only_kind(args.kind),
+        tun_type=_only_kind(args.kind),
     )
     _out(f"Report: {written.resolve()}")
     return 0
@@ -800,7 +806,10 @@ def _check(args: argparse.Namespace) -> int:
     else:
         with _client(_accounts(args)) as client:
             source = tf.fetch_fleet(
-                client, account_id=_accounts(args), kinds=_kinds(args.kind), progress=False
+                client=client,
+                account_id=_accounts(args),
+                tun_types=_kinds(args.kind),
+                progress=False,
             )
     # releases-behind finds nothing unless --max-releases-behind is given.
     rules = [rule.id for rule in RULES if getattr(args, _rule_dest(rule.id))]
@@ -816,7 +825,7 @@ def _check(args: argparse.Namespace) -> int:
             exclude_tunnels=args.exclude_tunnels,
             ignore=args.ignore_file,
             releases=releases,
-            kind=_only_kind(args.kind),
+            tun_type=_only_kind(args.kind),
         )
     for note in result.notes:
         _out(f"{_PROG}: warning: {one_line(note)}", file=sys.stderr)
@@ -942,7 +951,10 @@ def _snapshot_iceberg(args: argparse.Namespace) -> int:
     target = iceberg_history(args.store)
     with _client(_accounts(args)) as client:
         snapshot = tf.fetch_fleet(
-            client, account_id=_accounts(args), kinds=_kinds(args.kind), progress=args.progress
+            client=client,
+            account_id=_accounts(args),
+            tun_types=_kinds(args.kind),
+            progress=args.progress,
         )
     tf.append_snapshot(snapshot, target)
     line = _fleet_line(snapshot)
@@ -986,7 +998,7 @@ def _snapshot(args: argparse.Namespace) -> int:
                     fetched_at=datetime.now(UTC), account_ids=accounts, tunnels=[]
                 )
                 options["budget_share"] = args.budget_share
-            snapshot = tf.fetch_fleet(client, account_id=account_id, **options)
+            snapshot = tf.fetch_fleet(client=client, account_id=account_id, **options)
     path = watch.record_snapshot(snapshot, args.store)
     line = _fleet_line(snapshot)
     if snapshot.errors:
@@ -1102,7 +1114,7 @@ def _watch(args: argparse.Namespace) -> int:
 
     if fleet is not None:
         watcher = watch.Watcher(
-            store, fleet_file=fleet, policy=policy, on_cycle=emit, kinds=_kinds(args.kind)
+            store, fleet_file=fleet, policy=policy, on_cycle=emit, tun_types=_kinds(args.kind)
         )
     else:
         watcher = watch.Watcher(
@@ -1110,7 +1122,7 @@ def _watch(args: argparse.Namespace) -> int:
             account_id=_accounts(args),
             policy=policy,
             on_cycle=emit,
-            kinds=_kinds(args.kind),
+            tun_types=_kinds(args.kind),
         )
     interrupted: list[int] = []
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import gzip
 import json
 import os
-import zlib
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,8 +18,10 @@ from typing import Any, Final
 
 import pandas as pd
 
+from tunnelframe import _io
 from tunnelframe._errors import SchemaError
-from tunnelframe._io import atomic_write
+from tunnelframe._io import atomic_write, read_json
+from tunnelframe._types import FleetSource
 from tunnelframe.frames import connections_frame, connectors_frame, tunnels_frame
 
 __all__ = ["Snapshot", "TunnelList", "as_connections", "load_snapshot"]
@@ -30,8 +31,7 @@ _VERSION: Final = 1
 _ERROR_COLUMNS: Final = ("account_id", "tunnel_id", "tunnel_name", "status", "codes", "message")
 #: Largest snapshot accepted once a ``.json.gz`` file is inflated (the client's cap on one
 #: response is 64 MiB; a whole fleet's snapshot may hold many responses).
-MAX_INFLATED_BYTES: Final = 256 * 2**20
-_CHUNK_BYTES: Final = 2**20
+MAX_INFLATED_BYTES: Final = _io.MAX_INFLATED_BYTES
 
 
 class TunnelList(list[dict[str, Any]]):
@@ -282,17 +282,7 @@ def load_snapshot(path: str | os.PathLike[str]) -> Snapshot:
     2
     """
     source = Path(path)
-    raw = source.read_bytes()
-    if raw[:2] == b"\x1f\x8b":
-        raw = _inflate(raw, source)
-    try:
-        document = json.loads(raw)
-    except RecursionError:
-        raise SchemaError(
-            str(source), "JSON nested too deeply: not a tunnelframe snapshot"
-        ) from None
-    except ValueError as exc:
-        raise SchemaError(str(source), f"not JSON ({exc}): is it a tunnelframe snapshot?") from exc
+    document = read_json(source, max_inflated_bytes=MAX_INFLATED_BYTES)
     if not isinstance(document, Mapping) or document.get("format") != _FORMAT:
         raise SchemaError(str(source), f'no "format": "{_FORMAT}" marker: not a snapshot')
     if document.get("version") != _VERSION:
@@ -357,38 +347,6 @@ def load_snapshot(path: str | os.PathLike[str]) -> Snapshot:
     )
 
 
-def _inflate(raw: bytes, source: Path) -> bytes:
-    """The gzip file ``raw`` inflated, refused past MAX_INFLATED_BYTES (as the client caps a
-    response): a small file that inflates to gigabytes is a bomb, not a snapshot."""
-    out: list[bytes] = []
-    size = 0
-    data = raw
-    try:
-        while data:  # a gzip file may hold several members, one after another
-            inflater = zlib.decompressobj(wbits=31)
-            chunk = inflater.decompress(data, _CHUNK_BYTES)
-            while True:
-                size += len(chunk)
-                if size > MAX_INFLATED_BYTES:
-                    raise SchemaError(
-                        str(source),
-                        f"inflates to more than {MAX_INFLATED_BYTES:,} bytes: refused (a "
-                        "decompression bomb, or a snapshot far larger than any fleet's)",
-                    )
-                out.append(chunk)
-                if inflater.eof or (not inflater.unconsumed_tail and not chunk):
-                    break
-                chunk = inflater.decompress(inflater.unconsumed_tail, _CHUNK_BYTES)
-            if not inflater.eof:
-                raise EOFError("the compressed data ends before its end marker")
-            data = inflater.unused_data
-    except (OSError, EOFError, zlib.error) as exc:
-        raise SchemaError(
-            str(source), f"a damaged gzip file ({exc}): was it copied or written whole?"
-        ) from None
-    return b"".join(out)
-
-
 def _check_error(error: Mapping[str, Any], path: str) -> None:
     """SchemaError for an ``errors[]`` record whose fields are not what a fetch writes."""
     for key in ("account_id", "tunnel_id", "tunnel_name", "message"):
@@ -414,8 +372,8 @@ def _check_error(error: Mapping[str, Any], path: str) -> None:
             )
 
 
-def as_connections(source: object) -> object:
-    """The connections frame of a Snapshot, a saved snapshot's path or a fleet dict.
+def as_connections(source: FleetSource) -> object:
+    """The connections frame of a Snapshot, a saved snapshot's path, a fleet dict or a payload.
 
     What every analysis function does with its first argument, so ``tf.version_drift(snap)``,
     ``tf.ha_report("fleet.json.gz")`` and ``tf.version_drift(conns)`` all work. Anything else
@@ -435,6 +393,6 @@ def as_connections(source: object) -> object:
         return source.connections()
     if isinstance(source, (str, os.PathLike)):
         return load_snapshot(source).connections()
-    if isinstance(source, Mapping) and "tunnels" in source:
+    if isinstance(source, Mapping | list):
         return connections_frame(source)
     return source

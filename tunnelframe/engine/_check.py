@@ -20,6 +20,7 @@ from typing import Any
 
 import pandas as pd
 
+from tunnelframe._deprecate import renamed
 from tunnelframe._text import plural
 from tunnelframe._types import FleetSource, TimeLike
 from tunnelframe.engine._findings import FINDINGS_COLUMNS, RULES, Analysis, findings_frame
@@ -386,6 +387,7 @@ def run_check(
     )
 
 
+@renamed(kind="tun_type")
 def check_fleet(
     source: FleetSource,
     *,
@@ -397,7 +399,7 @@ def check_fleet(
     exclude_tunnels: Sequence[str] = (),
     ignore: str | os.PathLike[str] | Sequence[Ignore] | None = None,
     releases: pd.DataFrame | str | os.PathLike[str] | None = None,
-    kind: str | None = None,
+    tun_type: str | None = None,
 ) -> CheckResult:
     """Check a fleet against the report's rules: what ``tunnelframe check`` runs.
 
@@ -405,7 +407,7 @@ def check_fleet(
     ----------
     source : Snapshot, str, PathLike, dict or pandas.DataFrame
         As in :func:`write_report`.
-    as_of, max_releases_behind, rules, expected_connections, releases, kind
+    as_of, max_releases_behind, rules, expected_connections, releases, tun_type
         As in :func:`findings`.
     tunnels : sequence of str, optional
         Shell-style patterns (``web-*``): check only tunnels whose name or id matches one.
@@ -451,7 +453,7 @@ def check_fleet(
         if isinstance(ignore, (str, os.PathLike))
         else list(ignore)
     )
-    data = resolve(source, as_of=as_of, kind=kind)
+    data = resolve(source, as_of=as_of, tun_type=tun_type)
     result = run_check(
         data,
         max_releases_behind=max_releases_behind,
@@ -462,5 +464,5 @@ def check_fleet(
         ignores=entries,
         releases=releases,
     )
-    warn_if_stale(releases, data.as_of, stacklevel=2)
+    warn_if_stale(releases, data.as_of, stacklevel=3)
     return result

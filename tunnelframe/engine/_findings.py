@@ -20,6 +20,7 @@ from typing import Any, Literal, Protocol, cast
 import pandas as pd
 import pyarrow as pa
 
+from tunnelframe._deprecate import renamed
 from tunnelframe._text import one_line
 from tunnelframe._types import FleetSource, TimeLike
 from tunnelframe.colos import (
@@ -1084,6 +1085,7 @@ def _text(value: Any) -> str | None:
     return None if value is None or pd.isna(value) else str(value)
 
 
+@renamed(kind="tun_type")
 def findings(
     source: FleetSource,
     *,
@@ -1092,7 +1094,7 @@ def findings(
     rules: Iterable[str] | None = None,
     expected_connections: int = 4,
     releases: pd.DataFrame | str | os.PathLike[str] | None = None,
-    kind: str | None = None,
+    tun_type: str | None = None,
 ) -> pd.DataFrame:
     """One row per rule violation in a fleet: the report's findings as data.
 
@@ -1126,8 +1128,8 @@ def findings(
     releases : DataFrame or path, optional
         The cloudflared release calendar (:func:`tunnelframe.load_releases`); default the
         newest of the bundled one and the one :func:`tunnelframe.refresh_releases` cached.
-    kind : {"cfd_tunnel", "warp_connector"}, optional
-        Only the tunnels of this kind, as in :func:`write_report`.
+    tun_type : {"cfd_tunnel", "warp_connector"}, optional
+        Only the tunnels of this type, as in :func:`write_report`.
 
     Returns
     -------
@@ -1167,7 +1169,7 @@ def findings(
         raise ValueError(
             f"unknown rule(s) {', '.join(map(repr, unknown))}: choose from {', '.join(known)}"
         )
-    data = resolve(source, as_of=as_of, kind=kind)
+    data = resolve(source, as_of=as_of, tun_type=tun_type)
     analysis = Analysis(
         data,
         max_releases_behind=max_releases_behind,
@@ -1175,7 +1177,7 @@ def findings(
         releases=releases,
     )
     found = findings_frame(analysis, [known[r] for r in known if r in wanted])
-    warn_if_stale(releases, data.as_of, stacklevel=2)
+    warn_if_stale(releases, data.as_of, stacklevel=3)
     return found
 
 
@@ -1184,7 +1186,7 @@ def calendar_notes(
     *,
     as_of: TimeLike | None = None,
     releases: pd.DataFrame | str | os.PathLike[str] | None = None,
-    kind: str | None = None,
+    tun_type: str | None = None,
 ) -> list[str]:
     """What a report of ``source`` will say about its release calendar, as sentences.
 
@@ -1201,5 +1203,5 @@ def calendar_notes(
     >>> print(calendar_notes(fleet, as_of="2027-01-01")[0][:78])
     The release calendar ends at 2026.8.2 (2026-08-14), 140 days before 2027-01-01
     """
-    analysis = Analysis(resolve(source, as_of=as_of, kind=kind), releases=releases)
+    analysis = Analysis(resolve(source, as_of=as_of, tun_type=tun_type), releases=releases)
     return list(analysis.calendar.notes)

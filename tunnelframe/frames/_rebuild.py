@@ -17,6 +17,7 @@ from tunnelframe.frames._schema import _TEXT, CONNECTORS_SCHEMA, TUNNELS_SCHEMA
 __all__ = [
     "ACTIVE_SQL",
     "PENDING_SQL",
+    "active_flags",
     "connection_flags",
     "connectors_from_connections",
     "edge_strings",
@@ -50,10 +51,36 @@ def connection_flags(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     >>> active.tolist(), pending.tolist()
     ([True, False, False], [False, True, False])
     """
-    is_conn = frame["colo_name"].notna().to_numpy()
-    if "connection_id" in frame.columns:
-        is_conn = is_conn | frame["connection_id"].notna().to_numpy()
-    pending = frame["is_pending_reconnect"].fillna(False).astype(bool).to_numpy() & is_conn
+    has_id = (
+        frame["connection_id"].notna().to_numpy()
+        if "connection_id" in frame.columns
+        else np.zeros(len(frame), dtype=bool)
+    )
+    return active_flags(
+        has_id,
+        frame["colo_name"].notna().to_numpy(),
+        frame["is_pending_reconnect"].fillna(False).astype(bool).to_numpy(),
+    )
+
+
+def active_flags(
+    has_id: np.ndarray, has_colo: np.ndarray, pending_flag: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The definition :func:`connection_flags` (and :data:`ACTIVE_SQL`) apply, on arrays: an
+    entry is a connection when it has an id or a colo; it is pending when it is a connection
+    flagged ``is_pending_reconnect``, active when it is a connection that is not pending.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> active, pending = active_flags(
+    ...     np.array([True, False, False]), np.array([False, False, True]),
+    ...     np.array([False, True, True]))
+    >>> active.tolist(), pending.tolist()
+    ([True, False, False], [False, False, True])
+    """
+    is_conn = np.asarray(has_id, dtype=bool) | np.asarray(has_colo, dtype=bool)
+    pending = np.asarray(pending_flag, dtype=bool) & is_conn
     return is_conn & ~pending, pending
 
 
