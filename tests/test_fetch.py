@@ -66,7 +66,7 @@ def test_frames_of_a_snapshot(client: Client) -> None:
         ["DFW", "DFW", "IAH", "IAH", "LAX", "LAX", "SJC", "SJC", "AMS", "FRA"]
     )
     assert snap.connectors()["connector_id"].astype(str).tolist() == ["c1", "c2", "c3"]
-    assert snap.tunnels()["tunnel_id"].astype(str).tolist() == ["t1", "t2", "t3", "t4"]
+    assert snap.tunnels_frame()["tunnel_id"].astype(str).tolist() == ["t1", "t2", "t3", "t4"]
     pd.testing.assert_frame_equal(connections, tunnelframe.connections_frame(snap.fleet))
 
 
@@ -252,7 +252,7 @@ def test_snapshot_round_trip(tmp_path: Path, name: str) -> None:
     assert loaded.errors == snap.errors
     assert loaded.n_requests == snap.n_requests == 4
     pd.testing.assert_frame_equal(loaded.connections(), snap.connections())
-    pd.testing.assert_frame_equal(loaded.tunnels(), snap.tunnels())
+    pd.testing.assert_frame_equal(loaded.tunnels_frame(), snap.tunnels_frame())
     pd.testing.assert_frame_equal(loaded.errors_frame(), snap.errors_frame())
 
 
@@ -429,7 +429,7 @@ def test_a_connector_that_cannot_be_flattened_lands_in_errors() -> None:
         snap.errors[0]["message"],
     )
     assert set(snap.connections()["tunnel_id"].dropna()) == {"t1"}
-    assert len(snap.connectors()) == 2 and len(snap.tunnels()) == 4  # t5 is deleted
+    assert len(snap.connectors()) == 2 and len(snap.tunnels_frame()) == 4  # t5 is deleted
 
 
 def test_a_redirecting_tunnel_is_an_error_and_the_fleet_goes_on() -> None:

@@ -298,3 +298,33 @@ def test_old_spellings_still_work_with_a_deprecation_warning() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         tf.ha_report(sample, level="tunnel")  # the new spelling warns of nothing
+
+
+def test_a_client_by_position_still_works_with_a_deprecation_warning(client: tf.Client) -> None:
+    with pytest.warns(tf.TunnelframeDeprecationWarning, match=r"client=client"):
+        old = tf.fetch_fleet(client, progress=False)
+    assert old.tunnels == tf.fetch_fleet(client=client, progress=False).tunnels
+    with pytest.warns(tf.TunnelframeDeprecationWarning, match=r"fetch_tunnel\(\.\.\., client="):
+        frame = tf.fetch_tunnel("t1", client)
+    assert frame["connection_id"].notna().any()
+    with pytest.raises(TypeError, match="positional"):
+        tf.fetch_tunnel("t1", client, client)  # type: ignore[misc]
+    with pytest.warns(tf.TunnelframeDeprecationWarning, match=r"fetch_fleet\(tun_types="):
+        kinds = tf.fetch_fleet(client=client, kinds="cfd_tunnel", progress=False)
+    assert kinds.tunnels == old.tunnels
+
+
+def test_old_keywords_and_calls_warn_and_answer_the_same() -> None:
+    sample = tf.load_sample()
+    snap = tf.Snapshot(
+        fetched_at=tf.datasets.SAMPLE_AS_OF, account_ids=["a"], tunnels=sample["tunnels"]
+    )
+    with pytest.warns(tf.TunnelframeDeprecationWarning, match=r"tunnels_frame\(\)"):
+        called = snap.tunnels()
+    pd_testing = pytest.importorskip("pandas.testing")
+    pd_testing.assert_frame_equal(called, snap.tunnels_frame())
+    with pytest.warns(tf.TunnelframeDeprecationWarning, match=r"connections_frame\(source="):
+        conns = tf.connections_frame(data=sample)
+    pd_testing.assert_frame_equal(conns, tf.connections_frame(sample))
+    with pytest.raises(TypeError, match="both data= and source="):
+        tf.connections_frame(sample, data=sample)  # type: ignore[call-arg]

@@ -8,6 +8,7 @@ signature (what ``inspect.signature``, the docs and ``tests/test_signatures.py``
 from __future__ import annotations
 
 import functools
+import inspect
 import warnings
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
@@ -41,11 +42,16 @@ def renamed(**old_to_new: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """
 
     def decorate(func: Callable[P, R]) -> Callable[P, R]:
+        names = list(inspect.signature(func).parameters)
+        positions = {
+            new: names.index(new) if new in names else len(names) for new in old_to_new.values()
+        }
+
         @functools.wraps(func)
         def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
             for old, new in old_to_new.items():
                 if old in kwargs:
-                    if new in kwargs:
+                    if new in kwargs or positions[new] < len(args):
                         raise TypeError(
                             f"{func.__name__}() got both {old}= and {new}=: pass only {new}="
                         )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import warnings
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,7 +20,7 @@ from typing import Any, Final
 import pandas as pd
 
 from tunnelframe import _io
-from tunnelframe._errors import SchemaError
+from tunnelframe._errors import SchemaError, TunnelframeDeprecationWarning
 from tunnelframe._io import atomic_write, read_json
 from tunnelframe._types import FleetSource
 from tunnelframe.frames import connections_frame, connectors_frame, tunnels_frame
@@ -35,20 +36,19 @@ MAX_INFLATED_BYTES: Final = _io.MAX_INFLATED_BYTES
 
 
 class TunnelList(list[dict[str, Any]]):
-    """The raw tunnels of a snapshot: a plain list that, called, returns the tunnels frame.
+    """The raw tunnels of a snapshot: ``snapshot.tunnels``, a plain list.
 
-    ``snapshot.tunnels`` is the fleet's tunnel list (each tunnel with ``"connectors"``);
-    ``snapshot.tunnels()`` is :func:`tunnelframe.frames.tunnels_frame` of it, with
-    ``observed_at`` (when each tunnel's connectors were read) defaulting to ``observed_at``
-    given here (a snapshot's ``fetched_at``: a tunnel of a full read, or of a snapshot written
-    before incremental refresh, was read at fetch time).
+    Calling it (``snapshot.tunnels()``) still returns the tunnels frame, with a
+    :class:`~tunnelframe.TunnelframeDeprecationWarning`, for one release: write
+    :meth:`Snapshot.tunnels_frame` (``snapshot.tunnels`` is the list, as the history store's
+    ``SnapshotLike`` has it).
 
     Examples
     --------
     >>> from tunnelframe.snapshot import TunnelList
     >>> tunnels = TunnelList([{"id": "t1", "name": "blog", "connectors": [{"id": "c1"}]}])
-    >>> tunnels[0]["name"], tunnels()[["tunnel_name", "n_connectors"]].to_dict("records")
-    ('blog', [{'tunnel_name': 'blog', 'n_connectors': 1}])
+    >>> tunnels[0]["name"]
+    'blog'
     """
 
     def __init__(
@@ -58,6 +58,12 @@ class TunnelList(list[dict[str, Any]]):
         self.observed_at = observed_at
 
     def __call__(self) -> pd.DataFrame:
+        warnings.warn(
+            "snapshot.tunnels() is deprecated and goes in the next release: write "
+            "snapshot.tunnels_frame() (snapshot.tunnels is the list of tunnels)",
+            TunnelframeDeprecationWarning,
+            stacklevel=2,
+        )
         frame = tunnels_frame({"tunnels": list(self)})
         if self.observed_at is not None and frame["observed_at"].isna().any():
             default = pd.Timestamp(self.observed_at).tz_convert("UTC")
@@ -78,7 +84,7 @@ class Snapshot:
         Raw Tunnel objects, each with ``"connectors"``: what its ``/connections`` returned
         (``[]`` when it has none, was not read, or failed), and, from an incremental refresh,
         ``"observed_at"``: when they were read (ISO 8601; absent means ``fetched_at``).
-        Calling it, ``tunnels()``, gives the tunnels frame (with ``observed_at`` filled).
+        :meth:`tunnels_frame` gives them as a frame.
     errors : list of dict
         One per tunnel whose ``/connections`` failed: ``account_id``, ``tunnel_id``,
         ``tunnel_name``, ``status`` (HTTP status or None), ``codes``, ``message``.
@@ -160,6 +166,19 @@ class Snapshot:
         ['DFW', 'LAX']
         """
         return connections_frame(self.fleet, include_idle=include_idle)
+
+    def tunnels_frame(self) -> pd.DataFrame:
+        """One row per tunnel (see :func:`tunnelframe.frames.tunnels_frame`), ``observed_at``
+        defaulting to ``fetched_at`` (a tunnel of a full read was read at fetch time).
+
+        Examples
+        --------
+        >>> snap = Snapshot(fetched_at=datetime(2026, 8, 20, tzinfo=UTC), account_ids=["a"],
+        ...     tunnels=[{"id": "t1", "name": "blog", "connectors": [{"id": "c1"}]}])
+        >>> snap.tunnels_frame()[["tunnel_name", "n_connectors"]].to_dict("records")
+        [{'tunnel_name': 'blog', 'n_connectors': 1}]
+        """
+        return tunnels_frame(self)
 
     def connectors(self) -> pd.DataFrame:
         """One row per connector (see :func:`tunnelframe.frames.connectors_frame`).

@@ -45,7 +45,7 @@ def connection_ages(
         A connections frame, as returned by :func:`tunnelframe.connections_frame`.
     as_of : datetime, Timestamp or str, optional
         The "now" ages are measured at; default the current time, or, for a Snapshot, the
-        moment each tunnel's connectors were read (its ``observed_at`` in ``snap.tunnels()``:
+        moment each tunnel's connectors were read (its ``observed_at`` in ``snap.tunnels_frame()``:
         the fetch time for a full read, earlier for a tunnel an incremental refresh carried
         forward). Naive times are taken as UTC.
     recent : timedelta, Timedelta or str, default "1D"
@@ -150,7 +150,7 @@ def connection_ages(
 def _observed(snapshot: Snapshot) -> Any:
     """A function giving, per row of the snapshot's connections frame, its tunnel's
     ``observed_at`` (numpy datetime64, UTC)."""
-    tunnels = snapshot.tunnels()
+    tunnels = snapshot.tunnels_frame()
     when = {
         (str(a), str(t)): o
         for a, t, o in zip(

@@ -280,7 +280,7 @@ def ha_report(
     tunnels = _groups(frame, ("account_id", "tunnel_id"))
     report["origin_ips"] = _origin_ips(frame, tunnels.codes, tunnels.n)
     if isinstance(source, Snapshot):
-        return _with_idle_tunnels(report, source.tunnels())
+        return _with_idle_tunnels(report, source.tunnels_frame())
     if isinstance(source, Mapping) and "tunnels" in source:
         return _with_idle_tunnels(report, tunnels_frame(source))
     warnings.warn(

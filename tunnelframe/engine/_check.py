@@ -23,7 +23,7 @@ import pandas as pd
 from tunnelframe._deprecate import renamed
 from tunnelframe._text import plural
 from tunnelframe._types import FleetSource, TimeLike
-from tunnelframe.engine._findings import FINDINGS_COLUMNS, RULES, Analysis, findings_frame
+from tunnelframe.engine._findings import FINDINGS_COLUMNS, RULES, judge
 from tunnelframe.engine._releases import warn_if_stale
 from tunnelframe.engine._source import FleetData, resolve
 
@@ -341,22 +341,13 @@ def run_check(
     releases: Any = None,
 ) -> CheckResult:
     """Apply the rules to ``data`` and split the violations into reported and ignored."""
-    known = [r.id for r in RULES]
-    wanted = known if rules is None else list(rules)
-    unknown = [r for r in wanted if r not in known]
-    if unknown:
-        raise ValueError(
-            f"unknown rule(s) {', '.join(map(repr, unknown))}: choose from {', '.join(known)}"
-        )
-    analysis = Analysis(
+    analysis, chosen, found = judge(
         data,
+        rules=rules,
         max_releases_behind=max_releases_behind,
         expected_connections=expected_connections,
         releases=releases,
     )
-    chosen = [r for r in RULES if r.id in wanted]
-    analysis.calendar  # noqa: B018 -- its notes (a stale calendar) belong in every check
-    found = findings_frame(analysis, chosen)
     found = found[select_tunnels(found, tunnels, exclude_tunnels)].reset_index(drop=True)
 
     today = data.as_of.date()

@@ -72,6 +72,7 @@ __all__ = [
     "calendar_notes",
     "findings",
     "findings_frame",
+    "judge",
     "rule_rows",
 ]
 
@@ -1081,6 +1082,34 @@ def findings_frame(analysis: Analysis, rules: Sequence[Rule]) -> pd.DataFrame:
     return frame
 
 
+def judge(
+    data: FleetData,
+    *,
+    rules: Iterable[str] | None = None,
+    max_releases_behind: int | None = None,
+    expected_connections: int = 4,
+    releases: Any = None,
+) -> tuple[Analysis, list[Rule], pd.DataFrame]:
+    """The one judging path of :func:`findings` and :func:`~tunnelframe.check_fleet`: the
+    analysis of ``data``, the rules applied (in rule order) and their violations."""
+    known = [r.id for r in RULES]
+    wanted = known if rules is None else list(rules)
+    unknown = [r for r in wanted if r not in known]
+    if unknown:
+        raise ValueError(
+            f"unknown rule(s) {', '.join(map(repr, unknown))}: choose from {', '.join(known)}"
+        )
+    analysis = Analysis(
+        data,
+        max_releases_behind=max_releases_behind,
+        expected_connections=expected_connections,
+        releases=releases,
+    )
+    chosen = [r for r in RULES if r.id in wanted]
+    analysis.calendar  # noqa: B018 -- its notes (a stale calendar) belong in every judgement
+    return analysis, chosen, findings_frame(analysis, chosen)
+
+
 def _text(value: Any) -> str | None:
     return None if value is None or pd.isna(value) else str(value)
 
@@ -1162,21 +1191,14 @@ def findings(
     single-connector: tunnel "web" (t1): 1 connector up (no host redundancy);
     all 4 active connections in DFW
     """
-    known = {r.id: r for r in RULES}
-    wanted = list(known) if rules is None else list(rules)
-    unknown = [r for r in wanted if r not in known]
-    if unknown:
-        raise ValueError(
-            f"unknown rule(s) {', '.join(map(repr, unknown))}: choose from {', '.join(known)}"
-        )
     data = resolve(source, as_of=as_of, tun_type=tun_type)
-    analysis = Analysis(
+    _, _, found = judge(
         data,
+        rules=rules,
         max_releases_behind=max_releases_behind,
         expected_connections=expected_connections,
         releases=releases,
     )
-    found = findings_frame(analysis, [known[r] for r in known if r in wanted])
     warn_if_stale(releases, data.as_of, stacklevel=3)
     return found
 

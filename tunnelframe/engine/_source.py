@@ -137,7 +137,7 @@ def _from_snapshot(snapshot: Snapshot, *, as_of: TimeLike | None, origin: str) -
     return FleetData(
         connections=snapshot.connections(),
         connectors=snapshot.connectors(),
-        tunnels=snapshot.tunnels(),
+        tunnels=snapshot.tunnels_frame(),
         errors=snapshot.errors_frame(),
         fetched_at=fetched_at,
         account_ids=tuple(str(a) for a in snapshot.account_ids),

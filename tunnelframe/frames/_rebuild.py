@@ -131,11 +131,9 @@ def connectors_from_connections(frame: pd.DataFrame) -> pd.DataFrame:
     (np.int64(2), '2xDFW')
     """
     keys = ["account_id", "tunnel_id", "connector_id"]
-    conn = frame.assign(
-        _n=frame["connection_id"].notna().astype("int64"),
-        _active=connection_flags(frame)[0].astype("int64"),
-    )
-    conn["_pending"] = conn["_n"] - conn["_active"]
+    active, pending = connection_flags(frame)
+    conn = frame.assign(_active=active.astype("int64"), _pending=pending.astype("int64"))
+    conn["_n"] = conn["_active"] + conn["_pending"]
     grouped = conn.groupby(keys, observed=True, dropna=False, sort=False)
     first = frame.loc[grouped.head(1).index].set_index(keys)
     counts = grouped[["_n", "_active", "_pending"]].sum()
