@@ -992,3 +992,39 @@ def test_xlsx_refuses_a_frame_larger_than_a_sheet(
     monkeypatch.setattr(_export, "_XLSX_MAX_ROWS", 10)
     with pytest.raises(ValueError, match=r"the connections frame has 20 rows, more than an Excel"):
         export_frames(rf.fleet(), tmp_path, format="xlsx")
+
+
+def test_fix_first_reads_since_and_action_from_the_rule(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A rule is one entry: what its "since" is, where that time comes from and what to do
+    # are fields of the Rule, not tables the fix-first ranking keeps beside it.
+    import dataclasses
+
+    from tunnelframe.engine import RULES, Analysis, _fixfirst, fix_first_tunnels, resolve
+
+    fleet = {"tunnels": [{"id": "t1", "account_tag": "a", "name": "web", "status": "healthy",
+        "connectors": [{"id": "c1", "version": "2026.8.0", "run_at": "2026-08-01T00:00:00Z",
+            "conns": [{"id": f"x{i}", "colo_name": "DFW", "opened_at": "2026-08-02T00:00:00Z"}
+                      for i in range(4)]}]}]}  # fmt: skip
+    as_of = "2026-08-20"
+    before = fix_first_tunnels(Analysis(resolve(fleet, as_of=as_of)))
+    assert before.loc[0, "rule"] == "single-connector"
+    assert before.loc[0, "since"] == "like this since"
+    assert before.loc[0, "since_at"] == pd.Timestamp("2026-08-01", tz="UTC")
+
+    def changed(rule: Any) -> Any:
+        if rule.id != "single-connector":
+            return rule
+        return dataclasses.replace(
+            rule,
+            since="alone since",
+            since_at=lambda a, row: (pd.Timestamp("2026-01-01", tz="UTC"), None),
+            action="add a replica",
+        )
+
+    monkeypatch.setattr(_fixfirst, "RULES", tuple(changed(r) for r in RULES))
+    after = fix_first_tunnels(Analysis(resolve(fleet, as_of=as_of)))
+    assert after.loc[0, ["since", "since_at", "action"]].tolist() == [
+        "alone since",
+        pd.Timestamp("2026-01-01", tz="UTC"),
+        "add a replica",
+    ]

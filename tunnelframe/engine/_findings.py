@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Literal, Protocol, cast
 
@@ -334,6 +334,26 @@ class Analysis:
         return frame
 
     @cached_property
+    def connector_times(self) -> tuple[dict[Any, Any], dict[Any, Any], dict[Any, Any]]:
+        """(account, tunnel, connector) -> run_at; -> oldest opened_at of a pending
+        reconnect; (account, tunnel) -> newest run_at of its connectors holding an active
+        connection: the times a rule's "since" is read from."""
+        c = self.connections
+        keys = ["account_id", "tunnel_id", "connector_id"]
+        frame = pd.DataFrame({k: c[k].astype(object).astype(str) for k in keys}).assign(
+            run_at=c["run_at"],
+            opened_at=c["opened_at"],
+            pending=c["is_pending_reconnect"].fillna(False).astype(bool),
+            known=c["connector_id"].notna().to_numpy(),
+        )
+        frame = frame[frame["known"]]
+        run = frame.groupby(keys)["run_at"].min().dropna().to_dict()
+        pending = frame[frame["pending"]].groupby(keys)["opened_at"].min().dropna().to_dict()
+        active = frame[~frame["pending"] & frame["opened_at"].notna()]
+        newest = active.groupby(keys[:2])["run_at"].max().dropna().to_dict()
+        return run, pending, newest
+
+    @cached_property
     def ages(self) -> pd.DataFrame:
         frame: pd.DataFrame = connection_ages(
             self.connections, as_of=self.data.as_of, level="connector"
@@ -389,6 +409,16 @@ class Rule:
     #: ``severity`` (a deprecated platform past its cutoff is high, a lone connector on one
     #: origin IP information); rows without it, or rules without the column, are ``severity``
     row_severity: str | None = None
+    #: what a row's "Since" time is, in the fix-first block ("down since"): the earliest time
+    #: the API lets us date the problem from (it keeps no history, so most are lower bounds)
+    since: str = "since"
+    #: where that time comes from: ``(time or None, other wording or None)`` of a row
+    since_at: Callable[[Analysis, Mapping[Any, Any]], Dated] = field(
+        default_factory=lambda: connector_started
+    )
+    #: the one thing to do about a tunnel whose worst problem is this rule (fix-first block);
+    #: default the ``advice``, joined
+    action: str = ""
 
     def severity_of(self, row: Mapping[Any, Any]) -> Severity:
         """The severity of one row: its ``row_severity`` column, else ``severity``."""
@@ -397,6 +427,61 @@ class Rule:
             if level in ("high", "warn", "info"):
                 return cast(Severity, level)
         return self.severity
+
+
+#: A row's "since": the time (None when unknown) and, when it differs from the rule's
+#: ``since``, what that time is.
+Dated = tuple[Any, str | None]
+
+
+def _keys(row: Mapping[Any, Any]) -> tuple[tuple[str, str], tuple[str, str, str]]:
+    tunnel = (str(row.get("account_id")), str(row.get("tunnel_id")))
+    return tunnel, (*tunnel, str(row.get("connector_id")))
+
+
+def connector_started(a: Analysis, row: Mapping[Any, Any]) -> Dated:
+    """Since the row's connector started (its ``run_at``): a version, a platform, a config."""
+    return a.connector_times[0].get(_keys(row)[1]), None
+
+
+def tunnel_since(a: Analysis, row: Mapping[Any, Any]) -> Dated:
+    """Since the newest start among the tunnel's connectors holding an active connection:
+    the tunnel has been like this at least since then."""
+    return a.connector_times[2].get(_keys(row)[0]), None
+
+
+def reconnect_since(a: Analysis, row: Mapping[Any, Any]) -> Dated:
+    """Since the oldest pending reconnect (the API does not say when a connection dropped),
+    else since the connector started."""
+    run, pending, _ = a.connector_times
+    connector = _keys(row)[1]
+    value = pending.get(connector)
+    if value is None or pd.isna(value):
+        return run.get(connector), "connector up since"
+    return value, None
+
+
+def down_since(a: Analysis, row: Mapping[Any, Any]) -> Dated:
+    """Since the tunnel lost its last connection (the row's ``conns_inactive_at``)."""
+    return row.get("conns_inactive_at"), None
+
+
+def tunnel_down_since(a: Analysis, row: Mapping[Any, Any]) -> Dated:
+    """Since the row's tunnel lost its last connection (its ``conns_inactive_at``)."""
+    tunnels = a.data.tunnels
+    match = tunnels["tunnel_id"].astype(str) == str(row.get("tunnel_id"))
+    found = tunnels.loc[match.to_numpy(bool), "conns_inactive_at"]
+    return (found.iloc[0] if len(found) else None), None
+
+
+def fetched_since(a: Analysis, row: Mapping[Any, Any]) -> Dated:
+    """The moment of the fetch (a failed read dates from it)."""
+    return (a.data.as_of if a.data.fetched_at is None else a.data.fetched_at), None
+
+
+def undated(a: Analysis, row: Mapping[Any, Any]) -> Dated:
+    """No date: the API does not say (a DNS record's tunnel went long ago)."""
+    return None, None
 
 
 def _name(row: dict[str, Any]) -> str:
@@ -663,6 +748,8 @@ RULES: tuple[Rule, ...] = (
         ),
         message=_unsupported_message,
         advice=(_UPGRADE,),
+        since="on this version since",
+        action="upgrade cloudflared on these hosts: this version is out of support",
     ),
     Rule(
         id="vulnerable",
@@ -685,6 +772,8 @@ RULES: tuple[Rule, ...] = (
         ),
         message=_vulnerable_message,
         advice=(_UPGRADE,),
+        since="on this version since",
+        action="upgrade cloudflared on these hosts: this version lacks security fixes",
     ),
     Rule(
         id="deprecated-platform",
@@ -708,6 +797,8 @@ RULES: tuple[Rule, ...] = (
         message=_deprecated_platform_message,
         advice=("move cloudflared to a supported platform (64-bit Windows, Apple silicon)",),
         row_severity="severity",
+        since="on this platform since",
+        action="move cloudflared to a supported platform (64-bit Windows, Apple silicon)",
     ),
     Rule(
         id="releases-behind",
@@ -725,6 +816,8 @@ RULES: tuple[Rule, ...] = (
         ),
         message=_too_far_message,
         advice=(_UPGRADE,),
+        since="on this version since",
+        action=_UPGRADE,
     ),
     Rule(
         id="degraded",
@@ -747,6 +840,9 @@ RULES: tuple[Rule, ...] = (
         ),
         message=_degraded_message,
         advice=(_EGRESS,),
+        since="reconnect pending since",
+        since_at=reconnect_since,
+        action=f"{_EGRESS}, then restart cloudflared if connections do not come back",
     ),
     Rule(
         id="down",
@@ -772,6 +868,8 @@ RULES: tuple[Rule, ...] = (
             _EGRESS,
             "delete the tunnel if it is no longer used",
         ),
+        since="down since",
+        since_at=down_since,
     ),
     Rule(
         id="route-to-down",
@@ -792,6 +890,9 @@ RULES: tuple[Rule, ...] = (
         message=route_to_down_message,
         advice=("restart cloudflared on its hosts", "or move its hostnames and routes"),
         unavailable="The routing was not read (tunnelframe fetch --routing).",
+        since="down since",
+        since_at=tunnel_down_since,
+        action="bring the tunnel back, or move its hostnames and routes to a healthy one",
     ),
     Rule(
         id="reconnecting",
@@ -812,6 +913,9 @@ RULES: tuple[Rule, ...] = (
         ),
         message=_reconnecting_message,
         advice=("look again in a few minutes: usually transient", _EGRESS),
+        since="reconnect pending since",
+        since_at=reconnect_since,
+        action="look again in a few minutes: a reconnect is usually transient",
     ),
     Rule(
         id="single-connector",
@@ -832,6 +936,9 @@ RULES: tuple[Rule, ...] = (
         ),
         message=_single_connector_message,
         advice=("run a second replica of cloudflared on another host",),
+        since="like this since",
+        since_at=tunnel_since,
+        action="run a second replica of cloudflared on another host",
     ),
     Rule(
         id="single-origin",
@@ -854,6 +961,9 @@ RULES: tuple[Rule, ...] = (
         message=single_origin_message,
         advice=("run a replica on another host, network or site",),
         row_severity="severity",
+        since="like this since",
+        since_at=tunnel_since,
+        action="run a replica on another host, network or site",
     ),
     Rule(
         id="single-colo",
@@ -876,6 +986,9 @@ RULES: tuple[Rule, ...] = (
         ),
         message=_single_colo_message,
         advice=(_EGRESS, "cloudflared spreads over two regions when it can reach both"),
+        since="like this since",
+        since_at=tunnel_since,
+        action=f"{_EGRESS}: cloudflared spreads over two regions when it reaches both",
     ),
     Rule(
         id="pair-ha",
@@ -898,6 +1011,9 @@ RULES: tuple[Rule, ...] = (
             Show("Why", "reason", "wide"),
         ),
         message=_pair_ha_message,
+        since="like this since",
+        since_at=tunnel_since,
+        action="bring a second WARP Connector member up so that one stays active, one passive",
     ),
     Rule(
         id="config-drift",
@@ -920,6 +1036,8 @@ RULES: tuple[Rule, ...] = (
         ),
         message=_config_message,
         advice=("restart the connector so it applies the newest configuration",),
+        since="connector up since",
+        action="restart the connector so it applies the tunnel's newest configuration",
     ),
     Rule(
         id="orphan-dns",
@@ -940,6 +1058,8 @@ RULES: tuple[Rule, ...] = (
         message=orphan_dns_message,
         advice=("delete the DNS record or point it at a live tunnel",),
         unavailable="The DNS records were not read (tunnelframe fetch --routing).",
+        since_at=undated,
+        action="delete the DNS record or point it at a live tunnel",
     ),
     Rule(
         id="unrouted-tunnel",
@@ -959,6 +1079,8 @@ RULES: tuple[Rule, ...] = (
         message=unrouted_message,
         advice=("delete the tunnel if it is no longer used",),
         unavailable="The routing was not read completely (tunnelframe fetch --routing).",
+        since="like this since",
+        action="delete the tunnel if it is no longer used",
     ),
     Rule(
         id="fetch-errors",
@@ -979,6 +1101,9 @@ RULES: tuple[Rule, ...] = (
         message=_fetch_error_message,
         advice=("fetch again", "check the token's permissions if it persists"),
         unavailable="Only a snapshot records fetch errors; this source does not say.",
+        since="fetch failed at",
+        since_at=fetched_since,
+        action="fetch again; if it persists, check the token's Cloudflare Tunnel Read access",
     ),
 )
 
