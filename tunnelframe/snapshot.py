@@ -40,7 +40,7 @@ class TunnelList(list[dict[str, Any]]):
 
     Calling it (``snapshot.tunnels()``) still returns the tunnels frame, with a
     :class:`~tunnelframe.TunnelframeDeprecationWarning`, for one release: write
-    :meth:`Snapshot.tunnels_frame` (``snapshot.tunnels`` is the list, as the history store's
+    ``snapshot.tunnels_frame()`` (``snapshot.tunnels`` is the list, as the history store's
     ``SnapshotLike`` has it).
 
     Examples
