@@ -126,9 +126,11 @@ def _resolve(source: FleetSource, *, as_of: TimeLike | None) -> FleetData:
         return _from_fleet(source, as_of=as_of)
     if isinstance(source, Snapshot):
         return _from_snapshot(source, as_of=as_of, origin="snapshot")
+    if isinstance(source, Mapping | list):  # another payload: connectors, an envelope, ...
+        return _from_connections(connections_frame(source), as_of=as_of)
     raise TypeError(
-        "source must be a Snapshot, a snapshot path, a fleet dict or a connections frame, "
-        f"not {type(source).__name__}"
+        "source must be a Snapshot, a snapshot path, a fleet dict, an API payload or a "
+        f"connections frame, not {type(source).__name__}"
     )
 
 
