@@ -12,6 +12,7 @@ import html
 import io
 import re
 import warnings
+from datetime import datetime
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -522,8 +523,10 @@ def test_export_csv(tmp_path: Path) -> None:
 def test_export_xlsx_one_sheet_per_frame_times_in_utc(tmp_path: Path) -> None:
     paths = export_frames(rf.snapshot(), tmp_path, format="xlsx")
     assert {p.name for p in paths.values()} == {"fleet.xlsx"}
+    assert set(paths) == {"findings", "tunnels", "connectors", "connections"}
     sheets = pd.read_excel(paths["connections"], sheet_name=None)
-    assert list(sheets) == ["connections", "connectors", "tunnels"]
+    # what to act on first, then the fleet from tunnels down to connections
+    assert list(sheets) == ["findings", "tunnels", "connectors", "connections"]
     conns = sheets["connections"]
     assert len(conns) == 20 and len(sheets["connectors"]) == 5 and len(sheets["tunnels"]) == 5
     # Excel has no time zones: UTC, said in the header.
@@ -534,6 +537,126 @@ def test_export_xlsx_one_sheet_per_frame_times_in_utc(tmp_path: Path) -> None:
     book = openpyxl.load_workbook(paths["tunnels"])
     cells = [c for ws in book.worksheets for row in ws.iter_rows() for c in row]
     assert not [c.coordinate for c in cells if c.data_type == "f"]  # formulas neutralised
+
+
+def _xlsx_columns(ws: Any) -> dict[str, list[Any]]:
+    """A sheet's columns by header: the cells below each header cell."""
+    rows = list(ws.iter_rows())
+    return {str(h.value): [r[i] for r in rows[1:]] for i, h in enumerate(rows[0])}
+
+
+def test_xlsx_sheets_are_laid_out_to_read(tmp_path: Path) -> None:
+    openpyxl = pytest.importorskip("openpyxl")
+    path = export_frames(rf.snapshot(), tmp_path, format="xlsx")["connections"]
+    book = openpyxl.load_workbook(path)
+    n_dated = 0
+    for ws in book.worksheets:
+        columns = _xlsx_columns(ws)
+        headers = list(columns)
+        # the header row (and the tunnel's name) stay in view; the header row filters all rows
+        assert headers[0] == "tunnel_name", ws.title
+        assert ws.freeze_panes == "B2", ws.title
+        assert ws.auto_filter.ref == f"A1:{ws.cell(1, len(headers)).column_letter}{ws.max_row}"
+        assert all(cell.font.b for cell in ws[1]), ws.title  # a bold header,
+        assert ws.print_title_rows == "$1:$1", ws.title  # printed on every page
+        # identifiers after every human column
+        ids = [h for h in headers if h.endswith("_id")]
+        assert ids and headers[-len(ids) :] == ids, (ws.title, headers)
+        for header, cells in columns.items():
+            width = ws.column_dimensions[cells[0].column_letter].width if cells else 0
+            longest = max((len(str(c.value)) for c in cells if c.value is not None), default=0)
+            if cells and cells[0].is_date:
+                longest = len("2026-08-10 08:00:05")
+            # fitted: the longest value (up to a cap) and the header fit; nothing is huge
+            assert min(longest, 58) + 1 <= width <= 60, (ws.title, header, width, longest)
+            assert width >= len(header) + 2, (ws.title, header)
+            # times: real Excel date-times with a date-time format, under a (UTC) header
+            dated = [c for c in cells if c.value is not None and c.is_date]
+            if header.endswith(" (UTC)"):
+                assert len(dated) == len([c for c in cells if c.value is not None])
+                n_dated += len(dated)
+                assert {c.number_format.lower() for c in dated} <= {"yyyy-mm-dd hh:mm:ss"}
+            else:
+                assert not dated, (ws.title, header)
+    assert n_dated > 40  # run_at, opened_at, created_at, since_at...
+    conns = _xlsx_columns(book["connections"])
+    assert list(conns)[-5:] == [
+        "account_id",
+        "tunnel_id",
+        "connector_id",
+        "connection_id",
+        "client_id",
+    ]
+    assert conns["opened_at (UTC)"][0].value == datetime(2026, 8, 10, 8, 0, 5)
+    # a full UUID is readable without widening its column
+    tunnel_id = conns["tunnel_id"][0]
+    assert book["connections"].column_dimensions[tunnel_id.column_letter].width >= 38
+
+
+def test_xlsx_findings_sheet_is_checks_findings_with_since_and_action(tmp_path: Path) -> None:
+    openpyxl = pytest.importorskip("openpyxl")
+    path = export_frames(rf.snapshot(), tmp_path, format="xlsx")["findings"]
+    columns = _xlsx_columns(openpyxl.load_workbook(path)["findings"])
+    assert list(columns)[:7] == [
+        "tunnel_name",
+        "severity",
+        "title",
+        "since",
+        "since_at (UTC)",
+        "host",
+        "action",
+    ]
+    assert list(columns)[-3:] == ["account_id", "tunnel_id", "connector_id"]
+    rows = [
+        {h: cells[i].value for h, cells in columns.items()}
+        for i in range(len(columns["tunnel_name"]))
+    ]
+    # the same findings check gives, one row each
+    checked = tf.check_fleet(rf.snapshot()).violations
+    assert sorted((r["tunnel_name"], r["rule"], r["connector_id"]) for r in rows) == sorted(
+        zip(
+            checked["tunnel_name"].astype(str),
+            checked["rule"].astype(str),
+            checked["connector_id"].astype(object).where(checked["connector_id"].notna(), None),
+            strict=True,
+        )
+    )
+    # in the report's fix-first order: the down tunnel first, worded for a fresh outage
+    assert (rows[0]["tunnel_name"], rows[0]["rule"]) == ("gone", "down")
+    assert (
+        rows[0]["action"] == "start cloudflared for this tunnel on its host: no connector is listed"
+    )
+    assert rows[0]["since"] == "down since"
+    assert [r["fix_first"] for r in rows] == sorted(r["fix_first"] for r in rows)
+    evil = [r for r in rows if r["tunnel_name"] == rf.EVIL]
+    assert evil[0]["rule"] == "unsupported"  # its worst problem first
+    assert evil[0]["since"] == "on this version since"
+    assert evil[0]["since_at (UTC)"] == datetime(2026, 8, 10, 8, 0)
+    assert evil[0]["host"] == "198.51.100.7 (linux_amd64)"
+    assert evil[0]["action"] == "upgrade cloudflared on these hosts: this version is out of support"
+    assert {r["action"] for r in rows if r["rule"] == "single-connector"} == {
+        "run a second replica of cloudflared on another host"
+    }
+    flaky = next(r for r in rows if r["rule"] == "fetch-errors")
+    assert (flaky["since"], flaky["since_at (UTC)"]) == (
+        "fetch failed at",
+        datetime(2026, 8, 20, 12),
+    )
+
+
+def test_xlsx_findings_are_judged_as_of_the_time_given(tmp_path: Path) -> None:
+    pytest.importorskip("openpyxl")
+    fleet = rf.fleet()
+    fleet["tunnels"][3]["conns_inactive_at"] = "2026-08-20T11:00:00Z"
+    fresh = export_frames(fleet, tmp_path / "a", format="xlsx", as_of=rf.AS_OF)["findings"]
+    old = export_frames(fleet, tmp_path / "b", format="xlsx", as_of="2026-10-20")["findings"]
+
+    def down_action(path: Path) -> str:
+        found = pd.read_excel(path, sheet_name="findings")
+        return str(found.loc[found["rule"] == "down", "action"].iloc[0])
+
+    assert down_action(fresh).startswith("start cloudflared")
+    assert down_action(old).startswith("delete the tunnel if nothing uses it")
 
 
 # --------------------------------------------------------------------------------------------
@@ -981,10 +1104,15 @@ def test_xlsx_cells_are_typed_text_without_a_quote_and_hold_no_illegal_character
     fleet["tunnels"][1]["name"] = "bell\x07tab\x1b[31mred"
     fleet["tunnels"][2]["name"] = "=1+2"
     path = export_frames(fleet, tmp_path, format="xlsx")["tunnels"]
-    cells = list(openpyxl.load_workbook(path)["tunnels"]["C"])
+    book = openpyxl.load_workbook(path)
+    cells = list(book["tunnels"]["A"])  # the name leads the sheet
     names = [c.value for c in cells]
     assert "-legacy" in names and "'-legacy" not in names
     assert [c.data_type for c in cells if c.value == "=1+2"] == ["s"]  # text, not a formula
+    # the findings sheet names the tunnel too: text there as well
+    every = [c for ws in book.worksheets for row in ws.iter_rows() for c in row]
+    assert {c.data_type for c in every if c.value == "=1+2"} == {"s"}
+    assert {c.parent.title for c in every if c.value == "=1+2"} >= {"findings", "tunnels"}
     assert "bell\\x07tab\\x1b[31mred" in names
 
 

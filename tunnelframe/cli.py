@@ -541,6 +541,12 @@ def _export_arguments(p: argparse.ArgumentParser) -> None:
         help="openmetrics: fill cloudflare_tunnel_connector_info's origin_ip label (empty "
         "otherwise)",
     )
+    p.add_argument(
+        "--as-of",
+        type=_timestamp,
+        metavar="TIME",
+        help="xlsx: 'now' for the findings sheet (default: fetch time)",
+    )
 
 
 def _metrics() -> Any:
@@ -562,7 +568,7 @@ def _export(args: argparse.Namespace) -> int:
         written_to = _metrics().write_openmetrics(args.snapshot, target, origin_ip=args.origin_ip)
         _out(str(written_to.resolve()))
         return 0
-    written = export_frames(args.snapshot, args.directory, format=args.format)
+    written = export_frames(args.snapshot, args.directory, format=args.format, as_of=args.as_of)
     for path in dict.fromkeys(written.values()):  # xlsx: one workbook for the three frames
         _out(str(path.resolve()))
     return 0
@@ -570,9 +576,9 @@ def _export(args: argparse.Namespace) -> int:
 
 _EXPORT = _Command(
     "export",
-    "Write a snapshot's connections, connectors and tunnels frames as Parquet, CSV or Excel, "
-    "or its Prometheus series as OpenMetrics text (DIR/tunnelframe.prom, written "
-    "atomically for node_exporter's textfile collector).",
+    "Write a snapshot's connections, connectors and tunnels frames as Parquet, CSV or Excel "
+    "(with a findings sheet first), or its Prometheus series as OpenMetrics text "
+    "(DIR/tunnelframe.prom, written atomically for node_exporter's textfile collector).",
     _export_arguments,
     _export,
 )

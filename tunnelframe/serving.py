@@ -214,26 +214,37 @@ def single_origin(source: FleetSource) -> pd.DataFrame:
                 "connector_id": _str(active["connector_id"]),
             }
         )
-        for (account, tunnel), group in data.groupby(keys, sort=False):
-            ips = group["origin_ip"].unique()
-            if len(ips) != 1:
-                continue
-            n_connectors = group["connector_id"].nunique()
+        # one aggregation for every tunnel (a pandas group per tunnel took seconds at 3,000)
+        grouped = data.groupby(keys, sort=False)
+        per_tunnel = grouped.agg(
+            n_ips=("origin_ip", "nunique"),
+            n_connectors=("connector_id", "nunique"),
+            n_active=("origin_ip", "size"),
+        ).join(data.drop_duplicates(keys).set_index(keys)[["tunnel_name", "origin_ip"]])
+        one_ip = per_tunnel[per_tunnel["n_ips"] == 1]
+        for (account, tunnel), name, ip, n_connectors, n_active in zip(
+            one_ip.index,
+            one_ip["tunnel_name"],
+            one_ip["origin_ip"],
+            one_ip["n_connectors"],
+            one_ip["n_active"],
+            strict=True,
+        ):
             several = n_connectors > 1
             rows.append(
                 {
                     "account_id": account or None,
                     "tunnel_id": tunnel,
-                    "tunnel_name": group["tunnel_name"].iloc[0],
-                    "origin_ip": ips[0],
-                    "n_active_connectors": n_connectors,
-                    "n_active": len(group),
+                    "tunnel_name": name,
+                    "origin_ip": ip,
+                    "n_active_connectors": int(n_connectors),
+                    "n_active": int(n_active),
                     "severity": "warn" if several else "info",
                     "reason": (
                         f"all {n_connectors} active connectors reach Cloudflare from "
-                        f"{ips[0]}: one host, NAT or site; they fail together"
+                        f"{ip}: one host, NAT or site; they fail together"
                         if several
-                        else f"its one active connector reaches Cloudflare from {ips[0]}"
+                        else f"its one active connector reaches Cloudflare from {ip}"
                     ),
                 }
             )

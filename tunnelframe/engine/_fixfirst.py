@@ -21,17 +21,27 @@ This module decides nothing about layout and never fetches.
 from __future__ import annotations
 
 import weakref
+from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
 
 from tunnelframe._text import plural
-from tunnelframe.engine._findings import RULES, Analysis
+from tunnelframe.engine._findings import (
+    FINDINGS_COLUMNS,
+    RULES,
+    Analysis,
+    Rule,
+    findings_frame,
+    rule_rows,
+)
 
 __all__ = [
+    "ACTED_COLUMNS",
     "FIX_COLUMNS",
     "LONG_DEAD_DAYS",
     "MAX_DETAILED_TUNNELS",
+    "acted_findings",
     "detailed_tunnels",
     "fix_first_tunnels",
     "urgency",
@@ -123,6 +133,24 @@ def _outage(days: Any, lost: int) -> tuple[str, str, str]:
     )
 
 
+def _down(a: Analysis, row: dict[Any, Any]) -> tuple[int, float | None]:
+    """(connectors lost, days down or None when unknown) of a ``down`` rule row."""
+    inactive: Any = row.get("conns_inactive_at")
+    days = (
+        None
+        if _missing(inactive)
+        else (a.data.as_of - pd.Timestamp(inactive)).total_seconds() / 86400
+    )
+    return int(row.get("n_connectors") or 0), days
+
+
+def _since(a: Analysis, rule: Rule, row: dict[Any, Any]) -> tuple[pd.Timestamp | None, str]:
+    """When ``row`` of ``rule`` began (None when unknown), and what that time is: the rule's
+    ``since_at`` and ``since``."""
+    value, said = rule.since_at(a, row)
+    return (None if _missing(value) else pd.Timestamp(value)), said or rule.since
+
+
 _CACHE: weakref.WeakKeyDictionary[Analysis, pd.DataFrame] = weakref.WeakKeyDictionary()
 
 
@@ -187,10 +215,9 @@ def fix_first_tunnels(a: Analysis) -> pd.DataFrame:
             # is high, a lone connector on one origin IP only information)
             if _SEVERITY[severity] < _SEVERITY[mine["severity"]]:
                 mine["severity"] = severity
-            value, said = rule.since_at(a, row)
-            since = None if _missing(value) else pd.Timestamp(value)
+            since, said = _since(a, rule, row)
             if since is not None and (mine["since"] is None or since < mine["since"]):
-                mine["since"], mine["said"] = since, said or rule.since
+                mine["since"], mine["said"] = since, said
             t["impact"] += 1
             if rule.id == "down":
                 t["down"] = row
@@ -208,14 +235,7 @@ def fix_first_tunnels(a: Analysis) -> pd.DataFrame:
         whats = [f["rule"].title for f in problems]
         outage, lost, days = None, 0, None
         if t["down"] is not None:
-            down = t["down"]
-            lost = int(down.get("n_connectors") or 0)
-            inactive = down.get("conns_inactive_at")
-            days = (
-                None
-                if _missing(inactive)
-                else (a.data.as_of - pd.Timestamp(inactive)).total_seconds() / 86400
-            )
+            lost, days = _down(a, t["down"])
             outage, said, action = _outage(days, lost)
             ids = [f["rule"].id for f in problems]
             whats[ids.index("down")] = said
@@ -251,6 +271,76 @@ def fix_first_tunnels(a: Analysis) -> pd.DataFrame:
     frame = frame.iloc[urgency(frame)].reset_index(drop=True)
     _CACHE[a] = frame
     return frame
+
+
+#: Columns of :func:`acted_findings`: the findings' columns, then what a person acts on.
+ACTED_COLUMNS = (*FINDINGS_COLUMNS, "since_at", "since", "action", "fix_first")
+
+
+def acted_findings(a: Analysis, rules: Sequence[Rule] = RULES) -> pd.DataFrame:
+    """The findings (one row per rule violation, as ``check`` gives them), each with since when
+    and what to do, in fix-first order.
+
+    ``since_at`` dates the row's problem and ``since`` says what that time is ("down since"),
+    as the fix-first list does for a tunnel's worst problem; ``action`` is the one thing to do
+    about the row's rule, worded for its situation (a fresh outage is not told to delete the
+    tunnel); ``fix_first`` is the tunnel's place in :func:`fix_first_tunnels` (1 first). Rows
+    come in that order, then by severity, the tunnel's worst problem first.
+
+    Examples
+    --------
+    >>> from tunnelframe.engine import Analysis, resolve
+    >>> fleet = {"tunnels": [{"id": "t1", "account_tag": "a", "name": "web",
+    ...     "status": "healthy", "connectors": [{"id": "c1", "version": "2024.1.0", "conns": [
+    ...         {"id": f"x{i}", "colo_name": "DFW"} for i in range(4)]}]}]}
+    >>> acted = acted_findings(Analysis(resolve(fleet, as_of="2026-08-20")))
+    >>> acted.loc[0, ["rule", "since", "action"]].tolist()  # doctest: +NORMALIZE_WHITESPACE
+    ['unsupported', 'on this version since',
+     'upgrade cloudflared on these hosts: this version is out of support']
+    """
+    found = findings_frame(a, rules)
+    fix = fix_first_tunnels(a)
+    ranks = {
+        (str(acc), str(tid)): i
+        for i, (acc, tid) in enumerate(zip(fix["account_id"], fix["tunnel_id"], strict=True))
+    }
+    since_at: list[pd.Timestamp | None] = []
+    since: list[str] = []
+    action: list[str] = []
+    place: list[int | None] = []
+    # the same rule rows, in the same order, as findings_frame made its rows from
+    for rule, rows in rule_rows(a, rules):
+        if rows is None:
+            continue
+        for row in rows.to_dict("records"):
+            at, said = _since(a, rule, row)
+            since_at.append(at)
+            since.append(said)
+            if rule.id == "down":
+                lost, days = _down(a, row)
+                action.append(_outage(days, lost)[2])
+            else:
+                action.append(rule.action or "; ".join(rule.advice))
+            key = (
+                ("dns", str(row.get("hostname")))
+                if rule.id == "orphan-dns"
+                else (str(row.get("account_id")), str(row.get("tunnel_id")))
+            )
+            rank = ranks.get(key)
+            place.append(None if rank is None else rank + 1)
+    out = found.assign(
+        since_at=pd.to_datetime(pd.Series(since_at, index=found.index, dtype=object), utc=True),
+        since=pd.array(since, dtype="string"),
+        action=pd.array(action, dtype="string"),
+        fix_first=pd.array(place, dtype="Int64"),
+    )
+    # within a tunnel, its worst problem first, as fix_first_tunnels picks it
+    worst = {rid: i for i, rid in enumerate(_WORST)}
+    order = out.assign(
+        _severity=out["severity"].cat.codes,
+        _rule=out["rule"].astype(str).map(lambda r: worst.get(r, len(worst))),
+    ).sort_values(["fix_first", "_severity", "_rule"], kind="stable", na_position="last")
+    return out.loc[order.index].reset_index(drop=True)
 
 
 def urgency(frame: pd.DataFrame) -> list[int]:

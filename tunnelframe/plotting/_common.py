@@ -176,12 +176,61 @@ def _date_num(times: pd.Index | pd.Series) -> np.ndarray:
 
 
 def _concise_dates(ax: Axes) -> None:
-    """Date ticks on the x axis, as few digits as they need (``Jul``, ``2026``, ``08-14``)."""
+    """Date ticks on the x axis, as few digits as they need (``Jul``, ``2026``, ``08-14``),
+    the first naming its date when the ticks cross one (:func:`_dated_first`)."""
     import matplotlib.dates as mdates
 
     locator = mdates.AutoDateLocator()  # type: ignore[no-untyped-call]
     ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
+    ax.xaxis.set_major_formatter(_concise_formatter()(locator))
+
+
+_TIME_LABEL = re.compile(r"\d\d:\d\d")
+_DAY_LABEL = re.compile(r"\d\d")
+_MONTH_LABEL = re.compile(r"[A-Z][a-z]{2}")
+
+
+def _dated_first(labels: list[str], first: Any, last: Any) -> list[str]:
+    """Concise date labels whose first also names its day (``12:00`` over ``Aug-19``) when the
+    ticks run over more than one day, its month (``Jul-08``) over more than one month, its year
+    (``Sep`` over ``2025``) over more than one year.
+
+    matplotlib's concise labels date only the ticks at a day's or month's start and the offset
+    text names the last tick's date, so the ticks of a store of 19-20 Aug read as the 20th.
+    """
+    out = list(labels)
+    if len(out) < 2:
+        return out
+    if _TIME_LABEL.fullmatch(out[0]) and first.date() != last.date():
+        out[0] = f"{out[0]}\n{first:%b-%d}"
+    elif _DAY_LABEL.fullmatch(out[0]) and (first.year, first.month) != (last.year, last.month):
+        out[0] = f"{first:%b-%d}"
+    elif _MONTH_LABEL.fullmatch(out[0]) and first.year != last.year:
+        out[0] = f"{out[0]}\n{first:%Y}"
+    return out
+
+
+def _concise_formatter() -> Any:
+    """matplotlib's ConciseDateFormatter with :func:`_dated_first` (a class made on first use:
+    matplotlib is imported only when a plot is drawn)."""
+    global _CONCISE
+    if _CONCISE is None:
+        import matplotlib.dates as mdates
+
+        class DatedConciseFormatter(mdates.ConciseDateFormatter):
+            def format_ticks(self, values: Any) -> list[str]:
+                labels = list(super().format_ticks(values))  # type: ignore[no-untyped-call]
+                if len(values) < 2:
+                    return labels
+                ends = (values[0], values[-1])
+                first, last = (mdates.num2date(v, tz=self._tz) for v in ends)  # type: ignore[no-untyped-call]
+                return _dated_first(labels, first, last)
+
+        _CONCISE = DatedConciseFormatter
+    return _CONCISE
+
+
+_CONCISE: Any = None
 
 
 def _monthly_dates(ax: Axes, first: float, last: float) -> None:
