@@ -45,7 +45,7 @@ from tunnelframe.engine import (
     diff_snapshots,
     findings,
 )
-from tunnelframe.history import history_summary
+from tunnelframe.history import IcebergHistory, history_summary
 from tunnelframe.report import export_frames, report_format, write_report
 from tunnelframe.simulator import serve, simulate
 
@@ -355,6 +355,10 @@ def _fetch_arguments(p: argparse.ArgumentParser) -> None:
     )
     _fetch_kind_option(p)
     _progress_option(p)
+    _routing_option(p)
+
+
+def _routing_option(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--routing",
         action="store_true",
@@ -362,6 +366,16 @@ def _fetch_arguments(p: argparse.ArgumentParser) -> None:
         "managed tunnel), private routes and DNS CNAMEs to tunnels (about 1 per zone); a part "
         "the token may not read is skipped with a note",
     )
+
+
+def _read_routing(args: argparse.Namespace, snapshot: tf.Snapshot, client: Any) -> tf.Snapshot:
+    """``snapshot`` with what its tunnels serve, with ``--routing``; each part skipped noted."""
+    if not args.routing:
+        return snapshot
+    snapshot = tf.fetch_routing(snapshot, client=client)
+    for note in (snapshot.routing or {}).get("notes", []):
+        _out(f"{_PROG}: note: {one_line(note['message'])}", file=sys.stderr)
+    return snapshot
 
 
 def _fetch(args: argparse.Namespace) -> int:
@@ -374,10 +388,7 @@ def _fetch(args: argparse.Namespace) -> int:
             tun_types=_kinds(args.kind),
             progress=_bar(args),
         )
-        if args.routing:
-            snapshot = tf.fetch_routing(snapshot, client=client)
-            for note in (snapshot.routing or {}).get("notes", []):
-                _out(f"{_PROG}: note: {one_line(note['message'])}", file=sys.stderr)
+        snapshot = _read_routing(args, snapshot, client)
     path = args.output or Path(
         f"snapshot-{snapshot.fetched_at.astimezone(UTC):%Y%m%dT%H%M%SZ}.json.gz"
     )
@@ -920,6 +931,7 @@ def _snapshot_arguments(p: argparse.ArgumentParser) -> None:
         help="with --incremental: the share of the token's rate budget to use (default 0.5; "
         "with --fleet, each token's share from the file)",
     )
+    _routing_option(p)
 
 
 def _fleet_source(args: argparse.Namespace) -> tf.FleetFile | None:
@@ -962,6 +974,7 @@ def _snapshot_iceberg(args: argparse.Namespace) -> int:
             tun_types=_kinds(args.kind),
             progress=args.progress,
         )
+        snapshot = _read_routing(args, snapshot, client)
     tf.append_snapshot(snapshot, target)
     line = _fleet_line(snapshot)
     if snapshot.errors:
@@ -982,6 +995,8 @@ def _snapshot(args: argparse.Namespace) -> int:
         raise _UsageError(f"--store {store}: is a file, not a history store folder")
     fleet = _fleet_source(args)
     options: dict[str, Any] = {"kinds": _kinds(args.kind), "progress": args.progress}
+    if fleet is not None and args.routing:
+        raise _UsageError("--routing reads with one token: give --account, not --fleet")
     if fleet is not None:
         accounts = [a.account_id for a in fleet.accounts]
         if args.incremental:
@@ -1005,14 +1020,16 @@ def _snapshot(args: argparse.Namespace) -> int:
                 )
                 options["budget_share"] = args.budget_share
             snapshot = tf.fetch_fleet(client=client, account_id=account_id, **options)
-    path = watch.record_snapshot(snapshot, args.store)
+            snapshot = _read_routing(args, snapshot, client)
+    path = Path(watch.record_snapshot(snapshot, store))
     line = _fleet_line(snapshot)
     if snapshot.errors:
         line += f" {plural(len(snapshot.errors), 'tunnel')} could not be fetched."
     line += f" Appended to {path.resolve()}"
     try:
-        if tf.store_info(args.store).format_version < tf.history.FORMAT_VERSION:
-            line += f"; a tunnelframe 0.1 store: run `tunnelframe history {args.store} --migrate`"
+        found = tf.store_info(args.store).format_version
+        if found < tf.history.FORMAT_VERSION:
+            line += f"; a store of format {found}: run `tunnelframe history {args.store} --migrate`"
         else:
             # Another run compacting meanwhile makes this one skip: cron runs may overlap.
             compacted = tf.compact_history(args.store)
@@ -1045,7 +1062,20 @@ _SNAPSHOT = _Command(
 def _watch_arguments(p: argparse.ArgumentParser) -> None:
     _account_option(p)
     p.add_argument(
-        "--store", type=Path, required=True, metavar="DIR", help="the history store directory"
+        "--store",
+        type=_history_target,
+        required=True,
+        metavar="DIR",
+        help="the history store directory, or an Iceberg catalog URI (iceberg+sqlite:///PATH, "
+        "iceberg+postgresql://USER@HOST/DB?warehouse=...; password in "
+        "TUNNELFRAME_CATALOG_PASSWORD or TUNNELFRAME_CATALOG_PASSWORD_FILE; needs --state)",
+    )
+    p.add_argument(
+        "--state",
+        type=Path,
+        metavar="DIR",
+        help="the folder where watch keeps its latest view, so a restart resumes (default: "
+        "the store directory; required with an Iceberg store, which keeps no local files)",
     )
     _fleet_option(p)
     _fetch_kind_option(p)
@@ -1080,18 +1110,39 @@ def _watch_arguments(p: argparse.ArgumentParser) -> None:
         metavar="HOST",
         help="the address --metrics-port listens on (default: 127.0.0.1, loopback only)",
     )
-    _notify_options(p, state="<store>-alerts.json beside the history store")
+    _notify_options(
+        p,
+        state="<store>-alerts.json beside the history store (alerts.json in --state with an "
+        "Iceberg store)",
+    )
 
 
 def _watch(args: argparse.Namespace) -> int:
-    store = Path(args.store)
-    if store.exists() and not store.is_dir():
-        raise _UsageError(f"--store {store}: is a file, not a history store folder")
+    if isinstance(args.store, str):  # an Iceberg catalog URI
+        if args.state is None:
+            raise _UsageError(
+                "--store iceberg+...: give --state DIR, the folder where watch keeps its latest "
+                "view between restarts (an Iceberg table keeps no local files)"
+            )
+        from tunnelframe.history import iceberg_history
+
+        table = iceberg_history(args.store)
+        store: Path | IcebergHistory = table
+        alerts = args.state / "alerts.json"
+        where = f"{table.identifier} in {table.location}"
+    else:
+        store = Path(args.store)
+        if store.exists() and not store.is_dir():
+            raise _UsageError(f"--store {store}: is a file, not a history store folder")
+        alerts = store.parent / f"{store.name}-alerts.json"
+        where = str(store)
+    if args.state is not None and args.state.exists() and not args.state.is_dir():
+        raise _UsageError(f"--state {args.state}: is a file, not a folder")
     fleet = _fleet_source(args)
     policy = watch.WatchPolicy(interval_s=args.interval, budget_share=args.budget_share)
     server = notifier = None
     if args.notify:
-        notifier = _notifier(args, store.parent / f"{store.name}-alerts.json")
+        notifier = _notifier(args, alerts)
     if args.metrics_port is not None:
         server = _metrics().serve_metrics(port=args.metrics_port, host=args.metrics_host)
         _out(f"{_PROG} watch: serving metrics on {server.url}", file=sys.stderr)
@@ -1120,7 +1171,12 @@ def _watch(args: argparse.Namespace) -> int:
 
     if fleet is not None:
         watcher = watch.Watcher(
-            store, fleet_file=fleet, policy=policy, on_cycle=emit, tun_types=_kinds(args.kind)
+            store,
+            fleet_file=fleet,
+            policy=policy,
+            on_cycle=emit,
+            tun_types=_kinds(args.kind),
+            state=args.state,
         )
     else:
         watcher = watch.Watcher(
@@ -1129,6 +1185,7 @@ def _watch(args: argparse.Namespace) -> int:
             policy=policy,
             on_cycle=emit,
             tun_types=_kinds(args.kind),
+            state=args.state,
         )
     interrupted: list[int] = []
 
@@ -1144,7 +1201,7 @@ def _watch(args: argparse.Namespace) -> int:
     try:
         _out(
             f"{_PROG} watch: watching {plural(len(watcher.account_ids), 'account')} into "
-            f"{store} every {args.interval:g} s",
+            f"{where} every {args.interval:g} s",
             file=sys.stderr,
         )
         watcher.run(max_cycles=args.cycles)

@@ -181,6 +181,8 @@ def _from_connections(frame: pd.DataFrame, *, as_of: TimeLike | None) -> FleetDa
         as_of=_now() if as_of is None else _utc(as_of, "as_of"),
         origin="connections frame",
         tunnels_complete=False,
+        # what its tunnels serve, when the frame carries it (load_history(latest=True))
+        routing=frame.attrs.get("routing"),
     )
 
 
