@@ -168,6 +168,7 @@ RETIRED = {
 EXCEPTIONS: dict[tuple[str, str], str] = {
     # which bundled frame to load, by name: not fleet data
     ("load_sample", "frame"): "str | None",
+    ("load_history", "frame"): "str",  # which stored frame to read, as in load_sample
     # a parser's label for its input in error messages
     ("parse_changes", "source"): "str",
     ("parse_release_notes", "source"): "str",
