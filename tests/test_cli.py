@@ -894,7 +894,7 @@ def test_progress_bar_is_labelled_in_tunnels(
     api: SimulatedApi, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with tf.Client(api.token, base_url=api.url) as client:
-        tf.fetch_fleet(client, account_id=api.account_id, progress=True)
+        tf.fetch_fleet(client=client, account_id=api.account_id, progress=True)
     # the fleet lists 5 tunnels; the inactive one has no connectors to read
     assert "reading connectors of 4 tunnels" in capsys.readouterr().err
 

@@ -261,8 +261,8 @@ def test_plots_leave_their_frame_alone(
     ],
 )
 def test_a_non_frame_is_a_type_error(plot: Any) -> None:
-    with pytest.raises(TypeError, match=r"expects a connections frame .* got list"):
-        plot([{"id": "c1"}])
+    with pytest.raises(TypeError, match=r"expects a connections frame .* got int"):
+        plot(5)
 
 
 @pytest.mark.parametrize(
@@ -1167,3 +1167,54 @@ def test_colo_distribution_by_country_and_region(by: str, ax: Any) -> None:
     if by == "region":
         colors = [_hex(b.get_facecolor()) for b in ax.patches]
         assert colors == [_hex(REGION_COLORS[r]) for r in table["region"].astype(str)]
+
+
+def _drawn(ax: Any) -> tuple[Any, ...]:
+    return (
+        [
+            (round(p.get_x(), 6), round(p.get_width(), 6), round(p.get_height(), 6))
+            for p in ax.patches
+        ],
+        _ticks(ax.get_yticklabels()),
+        _ticks(ax.get_xticklabels()),
+        ax.get_title(),
+        [c.get_offsets().tolist() for c in ax.collections],
+    )
+
+
+@pytest.mark.parametrize(
+    ("plot", "result"),
+    [
+        (plot_colo_distribution, lambda s: tf.colo_distribution(s, by="metro")),
+        (plot_colo_map, lambda s: tf.colo_distribution(s, by="metro")),
+        (plot_tunnel_colo_heatmap, lambda s: tf.colo_distribution(s, by="tunnel")),
+        (plot_version_drift, lambda s: tf.version_drift(s, as_of=AS_OF)),
+        (plot_version_distribution, lambda s: tf.version_summary(s, as_of=AS_OF)),
+        (plot_connection_ages, lambda s: tf.connection_ages(s, as_of=AS_OF)),
+    ],
+)
+def test_a_plot_takes_a_snapshot_and_its_analysis_result(plot: Any, result: Any) -> None:
+    fleet = tf.simulator.generate_fleet(30, seed=5)
+    snap = tf.Snapshot(
+        fetched_at=AS_OF.to_pydatetime(), account_ids=["a"], tunnels=fleet["tunnels"]
+    )
+    options = (
+        {"as_of": AS_OF}
+        if plot in (plot_version_drift, plot_version_distribution, plot_connection_ages)
+        else {}
+    )
+    drawn = []
+    for source in (snap, tf.connections_frame(fleet), fleet):
+        fig, ax = plt.subplots()
+        drawn.append(_drawn(plot(source, ax=ax, **options)))
+        plt.close(fig)
+    fig, ax = plt.subplots()
+    drawn.append(_drawn(plot(result(snap), ax=ax)))  # compute once, draw many
+    assert (drawn[0][0] or drawn[0][4]) and all(d == drawn[0] for d in drawn[1:])
+
+
+def test_a_colo_result_grouped_another_way_is_refused() -> None:
+    sites = tf.colo_distribution(tf.simulator.generate_fleet(5, seed=1))
+    with pytest.raises(ValueError, match=r"given is by='site', this chart needs by='metro'"):
+        plot_colo_distribution(sites, by="metro")
+    plot_colo_distribution(sites, by="site")

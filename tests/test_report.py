@@ -297,7 +297,7 @@ def test_redaction_without_a_key_uses_a_random_one(
 
 def test_token_never_reaches_a_report(tmp_path: Path) -> None:
     with serve(rf.fleet()) as api, tf.Client(api.token, base_url=api.url) as client:
-        snap = tf.fetch_fleet(client, account_id=api.account_id, progress=False)
+        snap = tf.fetch_fleet(client=client, account_id=api.account_id, progress=False)
         token = api.token
     assert len(snap.tunnels) == 5
     for name in ("r.html", "r.md"):
@@ -979,19 +979,19 @@ def test_a_mixed_fleet_report_shows_both_kinds_and_filters_by_kind(tmp_path: Pat
     warp_ids = {t["id"] for t in fleet["tunnels"] if t["tun_type"] == "warp_connector"}
     others = found[found["rule"] != "pair-ha"]
     assert not set(others["tunnel_id"].dropna()) & warp_ids
-    only_warp = tf.findings(fleet, as_of=as_of, kind="warp_connector")
+    only_warp = tf.findings(fleet, as_of=as_of, tun_type="warp_connector")
     assert set(only_warp["rule"]) == {"pair-ha"}
-    only_cfd = tf.findings(fleet, as_of=as_of, kind="cfd_tunnel")
+    only_cfd = tf.findings(fleet, as_of=as_of, tun_type="cfd_tunnel")
     assert len(only_cfd) + len(only_warp) == len(found)
     warp_md = tf.write_report(
-        fleet, tmp_path / "warp.md", as_of=as_of, kind="warp_connector"
+        fleet, tmp_path / "warp.md", as_of=as_of, tun_type="warp_connector"
     ).read_text()
     cfd_names = [t["name"] for t in fleet["tunnels"] if t["tun_type"] == "cfd_tunnel"]
     warp_names = [t["name"] for t in fleet["tunnels"] if t["tun_type"] == "warp_connector"]
     assert all(f"### {name} (" in warp_md for name in warp_names)
     assert not any(f"### {name} (" in warp_md for name in cfd_names)
-    with pytest.raises(ValueError, match="kind must be one of cfd_tunnel, warp_connector"):
-        tf.findings(fleet, kind="warp")
+    with pytest.raises(ValueError, match="tun_type must be one of cfd_tunnel, warp_connector"):
+        tf.findings(fleet, tun_type="warp")
 
 
 def test_markdown_bare_urls_and_emails_make_no_links(tmp_path: Path) -> None:
@@ -1126,3 +1126,39 @@ def test_xlsx_refuses_a_frame_larger_than_a_sheet(
     monkeypatch.setattr(_export, "_XLSX_MAX_ROWS", 10)
     with pytest.raises(ValueError, match=r"the connections frame has 20 rows, more than an Excel"):
         export_frames(rf.fleet(), tmp_path, format="xlsx")
+
+
+def test_fix_first_reads_since_and_action_from_the_rule(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A rule is one entry: what its "since" is, where that time comes from and what to do
+    # are fields of the Rule, not tables the fix-first ranking keeps beside it.
+    import dataclasses
+
+    from tunnelframe.engine import RULES, Analysis, _fixfirst, fix_first_tunnels, resolve
+
+    fleet = {"tunnels": [{"id": "t1", "account_tag": "a", "name": "web", "status": "healthy",
+        "connectors": [{"id": "c1", "version": "2026.8.0", "run_at": "2026-08-01T00:00:00Z",
+            "conns": [{"id": f"x{i}", "colo_name": "DFW", "opened_at": "2026-08-02T00:00:00Z"}
+                      for i in range(4)]}]}]}  # fmt: skip
+    as_of = "2026-08-20"
+    before = fix_first_tunnels(Analysis(resolve(fleet, as_of=as_of)))
+    assert before.loc[0, "rule"] == "single-connector"
+    assert before.loc[0, "since"] == "like this since"
+    assert before.loc[0, "since_at"] == pd.Timestamp("2026-08-01", tz="UTC")
+
+    def changed(rule: Any) -> Any:
+        if rule.id != "single-connector":
+            return rule
+        return dataclasses.replace(
+            rule,
+            since="alone since",
+            since_at=lambda a, row: (pd.Timestamp("2026-01-01", tz="UTC"), None),
+            action="add a replica",
+        )
+
+    monkeypatch.setattr(_fixfirst, "RULES", tuple(changed(r) for r in RULES))
+    after = fix_first_tunnels(Analysis(resolve(fleet, as_of=as_of)))
+    assert after.loc[0, ["since", "since_at", "action"]].tolist() == [
+        "alone since",
+        pd.Timestamp("2026-01-01", tz="UTC"),
+        "add a replica",
+    ]

@@ -286,7 +286,7 @@ def _demo(args: argparse.Namespace) -> int:
         tf.Client(api.token, account_id=api.account_id, base_url=api.url) as client,
     ):
         snapshot = tf.fetch_fleet(
-            client, account_id=api.account_ids, kinds=TUN_TYPES, progress=_bar(args)
+            client=client, account_id=api.account_ids, tun_types=TUN_TYPES, progress=_bar(args)
         )
     elapsed = time.perf_counter() - started
     _out(
@@ -335,7 +335,10 @@ def _write_report(source: Any, path: Path, **kwargs: Any) -> Path:
     if isinstance(source, Path):
         source = tf.load_snapshot(source)  # read once for both
     notes = calendar_notes(
-        source, as_of=kwargs.get("as_of"), releases=kwargs.get("releases"), kind=kwargs.get("kind")
+        source,
+        as_of=kwargs.get("as_of"),
+        releases=kwargs.get("releases"),
+        tun_type=kwargs.get("tun_type"),
     )
     for note in notes:
         _out(f"{_PROG}: warning: {one_line(note)}", file=sys.stderr)
@@ -369,7 +372,7 @@ def _read_routing(args: argparse.Namespace, snapshot: tf.Snapshot, client: Any) 
     """``snapshot`` with what its tunnels serve, with ``--routing``; each part skipped noted."""
     if not args.routing:
         return snapshot
-    snapshot = tf.fetch_routing(snapshot, client)
+    snapshot = tf.fetch_routing(snapshot, client=client)
     for note in (snapshot.routing or {}).get("notes", []):
         _out(f"{_PROG}: note: {one_line(note['message'])}", file=sys.stderr)
     return snapshot
@@ -380,7 +383,10 @@ def _fetch(args: argparse.Namespace) -> int:
         _writable_file(Path(args.output), "-o")
     with _client(_accounts(args)) as client:
         snapshot = tf.fetch_fleet(
-            client, account_id=_accounts(args), kinds=_kinds(args.kind), progress=_bar(args)
+            client=client,
+            account_id=_accounts(args),
+            tun_types=_kinds(args.kind),
+            progress=_bar(args),
         )
         snapshot = _read_routing(args, snapshot, client)
     path = args.output or Path(
@@ -469,7 +475,7 @@ def _report(args: argparse.Namespace) -> int:
         as_of=args.as_of,
         releases=_releases(args),
         previous=args.previous,
-        kind=_only_kind(args.kind),
+        tun_type=_only_kind(args.kind),
     )
     _out(f"Report: {written.resolve()}")
     return 0
@@ -817,7 +823,10 @@ def _check(args: argparse.Namespace) -> int:
     else:
         with _client(_accounts(args)) as client:
             source = tf.fetch_fleet(
-                client, account_id=_accounts(args), kinds=_kinds(args.kind), progress=False
+                client=client,
+                account_id=_accounts(args),
+                tun_types=_kinds(args.kind),
+                progress=False,
             )
     # releases-behind finds nothing unless --max-releases-behind is given.
     rules = [rule.id for rule in RULES if getattr(args, _rule_dest(rule.id))]
@@ -833,7 +842,7 @@ def _check(args: argparse.Namespace) -> int:
             exclude_tunnels=args.exclude_tunnels,
             ignore=args.ignore_file,
             releases=releases,
-            kind=_only_kind(args.kind),
+            tun_type=_only_kind(args.kind),
         )
     for note in result.notes:
         _out(f"{_PROG}: warning: {one_line(note)}", file=sys.stderr)
@@ -960,7 +969,10 @@ def _snapshot_iceberg(args: argparse.Namespace) -> int:
     target = iceberg_history(args.store)
     with _client(_accounts(args)) as client:
         snapshot = tf.fetch_fleet(
-            client, account_id=_accounts(args), kinds=_kinds(args.kind), progress=args.progress
+            client=client,
+            account_id=_accounts(args),
+            tun_types=_kinds(args.kind),
+            progress=args.progress,
         )
         snapshot = _read_routing(args, snapshot, client)
     tf.append_snapshot(snapshot, target)
@@ -1007,7 +1019,7 @@ def _snapshot(args: argparse.Namespace) -> int:
                     fetched_at=datetime.now(UTC), account_ids=accounts, tunnels=[]
                 )
                 options["budget_share"] = args.budget_share
-            snapshot = tf.fetch_fleet(client, account_id=account_id, **options)
+            snapshot = tf.fetch_fleet(client=client, account_id=account_id, **options)
             snapshot = _read_routing(args, snapshot, client)
     path = Path(watch.record_snapshot(snapshot, store))
     line = _fleet_line(snapshot)
@@ -1163,7 +1175,7 @@ def _watch(args: argparse.Namespace) -> int:
             fleet_file=fleet,
             policy=policy,
             on_cycle=emit,
-            kinds=_kinds(args.kind),
+            tun_types=_kinds(args.kind),
             state=args.state,
         )
     else:
@@ -1172,7 +1184,7 @@ def _watch(args: argparse.Namespace) -> int:
             account_id=_accounts(args),
             policy=policy,
             on_cycle=emit,
-            kinds=_kinds(args.kind),
+            tun_types=_kinds(args.kind),
             state=args.state,
         )
     interrupted: list[int] = []

@@ -29,6 +29,7 @@ from typing import Any
 
 import pandas as pd
 
+from tunnelframe._deprecate import renamed
 from tunnelframe._errors import ApiError, AuthError
 from tunnelframe._fleetfile import FleetFile, load_fleet_file
 from tunnelframe.client import Client
@@ -258,7 +259,7 @@ class Watcher:
     on_cycle : callable or list of callables, optional
         Called with each :class:`Cycle` after its view is stored (printing, metrics,
         alerts). An exception in a callback stops the watcher.
-    kinds, skip_inactive, max_workers, progress
+    tun_types, skip_inactive, max_workers, progress
         As in :func:`tunnelframe.fetch_fleet`.
     state : str or path-like, optional
         The directory where the latest view is kept between restarts (default: the store
@@ -281,6 +282,7 @@ class Watcher:
     [0, 0]
     """
 
+    @renamed(kinds="tun_types")
     def __init__(
         self,
         store: Target,
@@ -290,7 +292,7 @@ class Watcher:
         fleet_file: str | os.PathLike[str] | FleetFile | None = None,
         policy: WatchPolicy | None = None,
         on_cycle: Callable[[Cycle], Any] | Iterable[Callable[[Cycle], Any]] | None = None,
-        kinds: str | Iterable[str] = ("cfd_tunnel",),
+        tun_types: str | Iterable[str] | None = None,
         skip_inactive: bool = True,
         max_workers: int = 8,
         progress: bool = False,
@@ -332,7 +334,7 @@ class Watcher:
             [] if on_cycle is None else [on_cycle] if callable(on_cycle) else list(on_cycle)
         )
         self._options: dict[str, Any] = {
-            "kinds": kinds,
+            "tun_types": tun_types,
             "skip_inactive": skip_inactive,
             "max_workers": max_workers,
             "progress": progress,
@@ -384,7 +386,7 @@ class Watcher:
         else:
             assert self._client is not None
             snapshot = fetch_fleet(
-                self._client,
+                client=self._client,
                 account_id=self.account_ids,
                 previous=start_from,
                 max_requests=self.policy.max_requests,

@@ -27,7 +27,7 @@ import os
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import parse_qs
 
@@ -36,6 +36,7 @@ import pyarrow as pa
 
 from tunnelframe._checks import _utc
 from tunnelframe._errors import TunnelframeError
+from tunnelframe._types import TimeLike
 from tunnelframe._version import __version__
 from tunnelframe.history._facts import FACT_KINDS, derive_facts
 from tunnelframe.history._schema import STORE_SCHEMA
@@ -463,7 +464,7 @@ def _derive(rows: pa.Table, day: date) -> dict[str, pa.Table]:
 def compact_iceberg(
     target: IcebergHistory,
     *,
-    now: datetime | pd.Timestamp | str | None = None,
+    now: TimeLike | None = None,
     keep: timedelta = KEEP_SNAPSHOTS,
 ) -> list[str]:
     """Close the days that have ended: one sorted file and the facts per day; expire snapshots.

@@ -42,7 +42,7 @@ import pyarrow.parquet as pq
 from tunnelframe._checks import _utc
 from tunnelframe._errors import TunnelframeError, TunnelframeWarning
 from tunnelframe._io import atomic_write
-from tunnelframe._types import StoreLike
+from tunnelframe._types import StoreLike, TimeLike
 from tunnelframe.history._facts import FACT_KINDS, derive_facts, merge_runs_sql
 from tunnelframe.history._schema import STORE_SCHEMA, existing_store
 
@@ -418,9 +418,7 @@ def _locked(root: Path) -> Iterator[bool]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def compact_history(
-    store: StoreLike, *, now: datetime | pd.Timestamp | str | None = None
-) -> list[str]:
+def compact_history(store: StoreLike, *, now: TimeLike | None = None) -> list[str]:
     """Compact every closed day of a history store: its snapshot files become one sorted file.
 
     A day is closed once ``now`` (UTC) is on a later date. Each closed day with snapshot files
@@ -656,7 +654,7 @@ def _clean(root: Path, day: str) -> None:
             (facts / name).unlink(missing_ok=True)
 
 
-def migrate_history(store: StoreLike, *, now: datetime | pd.Timestamp | str | None = None) -> int:
+def migrate_history(store: StoreLike, *, now: TimeLike | None = None) -> int:
     """Bring a history store to the current format, then compact its closed days.
 
     A tunnelframe 0.1 store (a file per snapshot, no version file) gets its version file; a

@@ -14,7 +14,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from tunnelframe.colos import UnknownColoWarning, colo_info
+from tunnelframe._checks import _check_frame
+from tunnelframe._types import FleetSource
+from tunnelframe.colos import UnknownColoWarning, colo_distribution, colo_info
+from tunnelframe.snapshot import as_connections
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -322,3 +325,33 @@ def _fmt_hours(hours: float) -> str:
     if hours < 2 * 365 * 24:
         return f"{hours / 24:.1f} d"
     return f"{hours / (365 * 24):.1f} y"
+
+
+def _fleet_frame(source: FleetSource, func: str) -> pd.DataFrame:
+    """The connections frame of any fleet source (or a frame as it is, an analysis result)."""
+    return _check_frame(as_connections(source), func)
+
+
+#: The key columns of a colo_distribution result, per ``by``.
+_DISTRIBUTION_KEYS = {
+    "tunnel": ("tunnel_id", "colo_name"),
+    "site": ("colo_name",),
+    "metro": ("metro",),
+    "country": ("country",),
+    "region": ("region",),
+}
+
+
+def _distribution(frame: pd.DataFrame, by: str, active_only: bool, func: str) -> pd.DataFrame:
+    """``colo_distribution(frame, by=by)``, or ``frame`` itself when it is that result already
+    (compute once, draw many); a result grouped another way is a ValueError."""
+    columns = set(frame.columns)
+    if not ({"connections", "share"} <= columns and "connector_id" not in columns):
+        return colo_distribution(frame, by=by, active_only=active_only)  # type: ignore[arg-type]
+    made_by = next((b for b, keys in _DISTRIBUTION_KEYS.items() if set(keys) <= columns), "?")
+    if made_by != by:
+        raise ValueError(
+            f"{func}: the colo_distribution given is by={made_by!r}, this chart needs "
+            f"by={by!r}: pass colo_distribution(..., by={by!r}) or the fleet itself"
+        )
+    return frame
