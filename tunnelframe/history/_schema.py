@@ -71,10 +71,10 @@ _EXTRA_DTYPES: dict[str, Any] = {
 #: then the connections frame's columns, derived from ``CONNECTIONS_SCHEMA``.
 ROW_COLUMNS = tuple(_FRAME_DTYPES)
 
-#: Columns of a stored snapshot: those of a connection row (the snapshot time, then the
-#: connections frame's columns), then those of the other records the store keeps (such as a
-#: tunnel that could not be read). Every file of a store has exactly this schema, so the
-#: dataset reads as one table with DuckDB, pyarrow.dataset, Spark or Dask.
+#: Columns of a stored snapshot: a connection's (as ``load_history`` returns them), then those
+#: of the other records told apart by ``record`` (``unread``, ``routing``, ``hostname``,
+#: ``route``, ``dns``). Every file of a store has exactly this schema, so the dataset reads as
+#: one table with DuckDB, pyarrow.dataset, Spark or Dask.
 STORE_SCHEMA = pa.schema(
     [(name, _arrow_type(dtype)) for name, dtype in {**_FRAME_DTYPES, **_EXTRA_DTYPES}.items()]
 )
