@@ -13,12 +13,20 @@ these pages. Nothing here uses the network: no intersphinx inventories are fetch
 from __future__ import annotations
 
 import sys
+import tomllib
 from pathlib import Path
 
 import tunnelframe
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE / "_ext"))
+
+# The project's addresses, from pyproject.toml's [project.urls] (their one home): the header's
+# icon links, the {tf-link} role and the {tunnelframe-code} blocks of the pages use them.
+PROJECT_URLS: dict[str, str] = tomllib.loads((HERE.parent / "pyproject.toml").read_text("utf-8"))[
+    "project"
+]["urls"]
+tunnelframe_urls = PROJECT_URLS
 
 project = "tunnelframe"
 author = "the tunnelframe developers"
@@ -74,6 +82,10 @@ html_theme_options = {
     "navbar_align": "left",
     "show_toc_level": 2,
     "navigation_with_keys": False,
+    "icon_links": [
+        {"name": name, "url": PROJECT_URLS[name], "icon": f"fa-solid fa-{icon}"}
+        for name, icon in (("Repository", "code-branch"), ("Issues", "bug"))
+    ],
     "footer_start": ["copyright"],
     "footer_end": ["sphinx-version"],
 }

@@ -10,11 +10,14 @@ command (README, docs/index.md) builds with execution on.
 
 from __future__ import annotations
 
+import html
 import importlib
 import inspect
 import pkgutil
+import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -83,8 +86,10 @@ def test_no_note_for_a_column_that_does_not_exist() -> None:
     assert set(_schema._COLUMN_NOTES) <= columns, set(_schema._COLUMN_NOTES) - columns
 
 
-@pytest.mark.slow
-def test_site_builds_offline_without_warnings(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The site, built once for the tests of this module (offline, warnings as errors)."""
+    tmp_path = tmp_path_factory.mktemp("docs")
     out = tmp_path / "html"
     result = subprocess.run(
         [
@@ -109,7 +114,12 @@ def test_site_builds_offline_without_warnings(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr[-5000:]
+    return out
 
+
+@pytest.mark.slow
+def test_site_builds_offline_without_warnings(site: Path) -> None:
+    out = site
     # one reference page per public name, with its example
     for name in _public_names():
         page = out / "api" / "generated" / f"{name}.html"
@@ -135,3 +145,109 @@ def test_site_builds_offline_without_warnings(tmp_path: Path) -> None:
         for action in parser._actions:
             for option in action.option_strings:
                 assert option in cli, (command, option)
+
+
+def _text_of(markup: str) -> str:
+    """The visible text of some HTML (no markup, scripts or styles)."""
+    markup = re.sub(r"<(script|style)\b.*?</\1>", "", markup, flags=re.S)
+    return html.unescape(re.sub(r"<[^>]+>", "", markup))
+
+
+def _text(page: Path) -> str:
+    """A page's visible text."""
+    return _text_of(page.read_text("utf-8"))
+
+
+@pytest.mark.slow
+def test_the_site_links_to_the_repository_the_issues_and_the_changelog(site: Path) -> None:
+    urls = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["project"]["urls"]
+    assert {"Homepage", "Repository", "Issues", "Changelog"} <= set(urls)
+    for page in (site / "index.html", site / "api" / "generated" / "tunnelframe.fetch_fleet.html"):
+        markup = page.read_text("utf-8")
+        for key in ("Repository", "Issues"):  # the header's links, on every page
+            assert f'href="{urls[key]}"' in markup, (page.name, key)
+    # the install commands name the repository of pyproject.toml, never a bare PyPI name
+    def code_blocks(page: Path) -> str:
+        markup = page.read_text("utf-8")
+        return _text_of("\n".join(re.findall(r"<pre>.*?</pre>", markup, re.S)))
+
+    install = code_blocks(site / "guide" / "troubleshooting.html")
+    assert f"git clone {urls['Repository']}" in install
+    assert f"git+{urls['Repository']}@" in code_blocks(site / "guide" / "reports-check.html")
+    for page in (site / "guide").glob("*.html"):
+        assert not re.search(r"pip install tunnelframe\s*$", _text(page), re.M), page.name
+    changelog = _text(site / "changelog.html")
+    assert all(f"{release}" in changelog for release in ("Unreleased", "0.2 (", "0.1 ("))
+
+
+@pytest.mark.slow
+def test_the_reference_shows_no_internal_names(site: Path) -> None:
+    private = re.compile(
+        r"tunnelframe(\.\w+)*\._(?!_)\w+"  # a private module (a dunder is public)
+        r"|<function |<factory>| at 0x[0-9a-f]+"  # an object's repr, not its value
+        r"|[(,]\s*_\w+="  # a private parameter in a signature
+    )
+    leaks = {}
+    for page in sorted((site / "api").rglob("*.html")):
+        found = private.search(_text(page))
+        if found:
+            leaks[page.name] = found.group(0)
+    assert not leaks, leaks
+
+
+@pytest.mark.slow
+def test_every_gallery_entry_draws_on_its_own_axes(site: Path) -> None:
+    gallery = _text(site / "gallery" / "index.html")
+    for name in sorted(n for n in tf.__all__ if n.startswith("plot_")):
+        entry = gallery[gallery.index(f"\n{name}#") :]
+        # the same style for every plot: its own Axes, the code that drew it, no test lines
+        assert f"fig, ax = plt.subplots(figsize=(9, 5))\ntf.{name}(" in entry, name
+        code = entry[: entry.index(", ax=ax)")]
+        assert "matplotlib.use" not in code and ">>>" not in code, name
+    assert "tf.plot_ha_status(fleet, ax=ax)" in gallery
+
+
+#: Pages whose text must fit a phone: long signatures, parameters, a column table, guide tables.
+PHONE_PAGES = (
+    "api/generated/tunnelframe.write_report.html",
+    "api/generated/tunnelframe.fetch_fleet.html",
+    "api/generated/tunnelframe.CONNECTIONS_SCHEMA.html",
+    "api/generated/tunnelframe.CheckResult.html",
+    "guide/data-model.html",
+    "guide/troubleshooting.html",
+    "changelog.html",
+    "index.html",
+)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("width", [390, 1366])
+def test_reference_text_fits_the_screen(site: Path, tmp_path: Path, width: int) -> None:
+    from test_browser import _Browser, _chromium, _open
+
+    binary = _chromium()
+    if binary is None:
+        pytest.skip("no Chromium binary (install Debian's chromium: apt-get install chromium)")
+    # Everything in the article lies within the screen, except inside a box that scrolls on
+    # its own (a code block, a wide guide table) and that box itself fits.
+    spill = """(() => {
+      const W = window.innerWidth, out = [];
+      const scroller = el => { for (let p = el.parentElement; p && p !== document.body;
+          p = p.parentElement) { const x = getComputedStyle(p).overflowX;
+          if (x === 'auto' || x === 'scroll') return p; } return null; };
+      for (const el of document.querySelectorAll('.bd-article *')) {
+        const box = scroller(el) || el, r = box.getBoundingClientRect();
+        if (r.width > 0 && getComputedStyle(el).visibility !== 'hidden' && r.right > W + 1)
+          out.push(el.tagName + ' ' + el.textContent.trim().slice(0, 40));
+      }
+      return [document.documentElement.scrollWidth, out.slice(0, 5)];
+    })()"""
+    browser = _Browser(binary, tmp_path / "profile")
+    try:
+        for page in PHONE_PAGES:
+            browser.events.clear()
+            session = _open(browser, site / page, width, 844, width < 600)
+            scroll_width, outside = browser.evaluate(spill, session)
+            assert scroll_width <= width and not outside, (page, width, outside)
+    finally:
+        browser.close()

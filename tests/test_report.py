@@ -721,7 +721,7 @@ def test_refreshed_calendar_is_used_when_newer(
 def test_stale_calendar_and_fleet_ahead_are_said_in_the_report(tmp_path: Path) -> None:
     text = write_report(rf.fleet(), tmp_path / "r.md", as_of="2027-01-01").read_text()
     assert "The release calendar ends at 2026.8.2 (2026-08-14), 140 days before 2027-01-01" in text
-    assert "tunnelframe report SNAPSHOT --refresh-releases" in text.replace("\\`", "`")
+    assert "releases=tunnelframe.refresh_releases()" in text.replace("\\", "")
     fresh = write_report(rf.fleet(), tmp_path / "f.md", as_of=rf.AS_OF).read_text()
     assert "The release calendar ends" not in fresh
     ahead = rf.fleet()

@@ -232,7 +232,7 @@ def test_calendar_age_warns_after_60_days() -> None:
         assert str(record[0].message).startswith(
             "The release calendar ends at 2026.8.2 (2026-08-14), 61 days before 2026-10-14: "
         )
-        assert "--refresh-releases" in str(record[0].message)
+        assert "releases=tunnelframe.refresh_releases()" in str(record[0].message)
 
 
 def test_version_summary_says_the_calendar_is_stale_in_one_line() -> None:

@@ -31,7 +31,7 @@ import pandas as pd
 import tunnelframe as tf
 from tunnelframe import watch
 from tunnelframe._errors import TunnelframeError
-from tunnelframe._text import one_line, plural
+from tunnelframe._text import cli_audience, one_line, plural
 from tunnelframe._version import __version__
 from tunnelframe.client import TUN_TYPES
 from tunnelframe.datasets import SAMPLE_AS_OF
@@ -1493,7 +1493,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     # 1 means "found something" (check, diff): everything else that stops a command is 2, as
     # grep's failures are, a bug included; --debug adds the traceback, not another status.
     try:
-        with warnings.catch_warnings():
+        # advice in messages names options and variables, never a Python keyword argument
+        with warnings.catch_warnings(), cli_audience():
             warnings.showwarning = _show_warning
             warnings.simplefilter("default", UserWarning)  # said, on one line, never raised
             return int(args.func(args))

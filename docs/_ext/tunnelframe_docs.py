@@ -16,6 +16,7 @@ All of it is rewritten on every build and git-ignored. No network is used.
 
 from __future__ import annotations
 
+import dataclasses
 import filecmp
 import importlib
 import inspect
@@ -240,6 +241,11 @@ def _columns_table(name: str, columns: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _unreadable(obj: Any) -> bool:
+    """A sequence whose printed value shows function objects or addresses, not data."""
+    return isinstance(obj, (list, tuple)) and bool(obj) and " at 0x" in str(obj)
+
+
 def _data_page(module: str, name: str, obj: Any) -> str:
     """A constant's page: its ``#:`` comment, its value or column table, and an example.
 
@@ -267,6 +273,10 @@ def _data_page(module: str, name: str, obj: Any) -> str:
         lines = [f">>> list({access})[:3]", repr(list(obj)[:3])]
     elif short:
         lines = [f">>> {access}", repr(obj)]
+    elif _unreadable(obj) and all(hasattr(item, "id") for item in obj):
+        lines = [f">>> [item.id for item in {access}]", repr([item.id for item in obj])]
+    elif _unreadable(obj) and all(hasattr(item, "__name__") for item in obj):
+        lines = [f">>> [item.__name__ for item in {access}]", repr([f.__name__ for f in obj])]
     else:
         lines = [f">>> print({access})", *str(obj).splitlines()]
     example = "\n".join(["Examples", "--------", "", ">>> import tunnelframe as tf", *lines])
@@ -385,7 +395,8 @@ import tempfile
 import matplotlib.pyplot as plt
 import tunnelframe as tf
 
-conns = tf.connections_frame(tf.load_sample())    # the bundled sample fleet, 200 tunnels
+fleet = tf.load_sample()                            # the bundled sample fleet
+conns = tf.connections_frame(fleet)                 # one row per connection
 as_of = tf.datasets.SAMPLE_AS_OF                    # measure it at its own date
 
 store = tempfile.mkdtemp()                          # a synthetic 30-day history of 60 tunnels
@@ -393,6 +404,8 @@ for snapshot in tf.simulator.generate_history(60, days=30, seed=1):
     tf.append_snapshot(snapshot, store)
 """
 
+#: Names of a first parameter that takes a Snapshot, a snapshot path or a fleet dict.
+_FLEET_ARGUMENTS = ("source", "data", "fleet", "snapshot")
 _FROM_FUNC = re.compile(r"frame from :func:`~?(?:tunnelframe\.)?(\w+)`")
 
 
@@ -406,6 +419,8 @@ def _first_argument(func: Any) -> str | None:
     first = params[0].name
     if first == "frame":
         return "conns"
+    if first in _FLEET_ARGUMENTS:  # takes every form of fleet data: give it the whole fleet
+        return "fleet"
     match = _FROM_FUNC.search(inspect.getdoc(func) or "")
     if match and hasattr(tunnelframe, match.group(1)):
         producer = getattr(tunnelframe, match.group(1))
@@ -652,7 +667,122 @@ class WebhookSchemaDirective(SphinxDirective):
         return self.parse_text_to_nodes(".. code-block:: json\n\n" + body)
 
 
+def _url(config: Any, key: str) -> str:
+    urls: dict[str, str] = config.tunnelframe_urls
+    if key not in urls:
+        raise ValueError(f"no {key!r} in [project.urls] of pyproject.toml (it has {sorted(urls)})")
+    return urls[key]
+
+
+_LINK = re.compile(r"^(?P<text>.*?)\s*<(?P<key>\w+)>$", re.S)
+
+
+def link_role(
+    name: str, rawtext: str, text: str, lineno: int, inliner: Any, options: Any = None,
+    content: Any = None,
+) -> tuple[list[Any], list[Any]]:
+    """``{tf-link}`the issue tracker <Issues>```: a link to one of ``[project.urls]``."""
+    from docutils import nodes
+
+    match = _LINK.match(text)
+    if match is None:
+        message = inliner.reporter.error(f"tf-link: write `text <Key>`, got {text!r}", line=lineno)
+        return [inliner.problematic(rawtext, rawtext, message)], [message]
+    config = inliner.document.settings.env.config
+    try:
+        url = _url(config, match["key"])
+    except ValueError as exc:
+        message = inliner.reporter.error(f"tf-link: {exc}", line=lineno)
+        return [inliner.problematic(rawtext, rawtext, message)], [message]
+    return [nodes.reference(rawtext, match["text"], refuri=url)], []
+
+
+class CodeDirective(SphinxDirective):
+    """``{tunnelframe-code} LANGUAGE``: a code block whose ``{Repository}`` (any key of
+    ``[project.urls]``) is replaced by that address, so install commands name the real one."""
+
+    required_arguments = 1
+    has_content = True
+
+    def run(self) -> list[Any]:
+        text = "\n".join(self.content)
+        for key in re.findall(r"\{(\w+)\}", text):
+            if key in self.config.tunnelframe_urls:
+                text = text.replace("{" + key + "}", _url(self.config, key))
+        from docutils import nodes
+
+        block = nodes.literal_block(text, text, language=self.arguments[0])
+        self.set_source_info(block)
+        return [block]
+
+
+_PRIVATE_PARAMETER = re.compile(r",\s*_\w+(?:=[^,()]*)?(?=[,)])")
+
+
+class _Name:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+def _named_defaults(func: Any) -> str | None:
+    """``func``'s signature with each default that is a public tuple or dict constant shown
+    by its name, or None when it has none (their values would fill a screen)."""
+    import tunnelframe
+
+    constants = {
+        id(value): name
+        for module in (tunnelframe, *(sys.modules[m] for m in sorted(sys.modules)
+                                      if m.startswith("tunnelframe.") and m.count(".") == 1))
+        for name in getattr(module, "__all__", ())
+        if isinstance(value := getattr(module, name, None), (tuple, dict))
+    }
+    try:
+        sig = inspect.signature(func)
+    except (TypeError, ValueError):
+        return None
+    params = [
+        p.replace(default=_Name(constants[id(p.default)]))
+        if id(p.default) in constants
+        else p
+        for p in sig.parameters.values()
+    ]
+    if all(p.default is q.default for p, q in zip(params, sig.parameters.values(), strict=True)):
+        return None
+    params = [p.replace(annotation=inspect.Parameter.empty) for p in params]
+    return str(sig.replace(parameters=params, return_annotation=inspect.Signature.empty))
+
+
+def _public_signature(
+    app: Sphinx, what: str, name: str, obj: Any, options: Any, signature: str | None,
+    return_annotation: str | None,
+) -> tuple[str | None, str | None] | None:
+    """No internal names in a signature: a dataclass field's ``<factory>`` default shows the
+    value the factory makes (``[]``), and a private parameter (``_cache``) is left out."""
+    if not signature:
+        return None
+    if inspect.isroutine(obj):  # a default that is a public constant shows its name (RULES)
+        named = _named_defaults(obj)
+        if named:
+            signature = named
+    if dataclasses.is_dataclass(obj):
+        for field in dataclasses.fields(obj):
+            if field.default_factory is not dataclasses.MISSING:
+                made = field.default_factory()
+                shown = repr(made)
+                if "\n" in shown or len(shown) > 30:  # an empty DataFrame: say what it is
+                    shown = f"{type(made).__name__}()"
+                signature = signature.replace(f"{field.name}=<factory>", f"{field.name}={shown}")
+    return _PRIVATE_PARAMETER.sub("", signature), return_annotation
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
+    app.connect("autodoc-process-signature", _public_signature)
+    app.add_config_value("tunnelframe_urls", {}, "env")
+    app.add_role("tf-link", link_role)
+    app.add_directive("tunnelframe-code", CodeDirective)
     app.add_directive("tunnelframe-rules", RulesDirective)
     app.add_directive("tunnelframe-series", SeriesDirective)
     app.add_directive("tunnelframe-webhook-schema", WebhookSchemaDirective)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from tunnelframe._text import calendar_advice
 from tunnelframe.versions import (
     StaleReleasesWarning,
     load_releases,
@@ -26,7 +27,6 @@ from tunnelframe.versions import (
 )
 
 __all__ = [
-    "UPDATE_ADVICE",
     "Calendar",
     "calendar_view",
     "choose_calendar",
@@ -34,12 +34,6 @@ __all__ = [
     "warn_if_stale",
 ]
 
-#: What a CLI user can do about an old calendar.
-UPDATE_ADVICE = (
-    "update it with `tunnelframe report SNAPSHOT --refresh-releases` (reads GitHub once and "
-    "caches the calendar for every later command), or pass --releases FILE (a CSV with "
-    "version,released_on); in Python: releases=tunnelframe.refresh_releases()"
-)
 
 
 @dataclass(frozen=True)
@@ -104,7 +98,8 @@ def calendar_view(calendar: Calendar, connections: pd.DataFrame, as_of: pd.Times
         notes.append(
             f"The fleet runs cloudflared {latest}, newer than the newest release {version} "
             f"({released:%Y-%m-%d}) in {calendar.origin}: the latest release is taken from the "
-            f"fleet ({latest}); release dates after {version} are unknown, so {UPDATE_ADVICE}."
+            f"fleet ({latest}); release dates after {version} are unknown; to update the "
+            f"calendar, {calendar_advice()}."
         )
     stale = stale_calendar_note(version, released, as_of)
     if stale:

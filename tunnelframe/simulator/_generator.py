@@ -793,9 +793,12 @@ def generate_fleet(
     """Generate a realistic fleet of Cloudflare Tunnels and their connectors.
 
     The result has the shape of a fleet: ``{"tunnels": [tunnel, ...]}``, each tunnel the raw
-    API object plus ``"connectors"``, the list its ``/connections`` endpoint returns. The
-    realism model (statuses, colos, versions, restarts, ...) is described in the docstring of
-    :mod:`tunnelframe.simulator._generator`.
+    API object plus ``"connectors"``, the list its ``/connections`` endpoint returns. It looks
+    like a real account: about 5 % of the tunnels deleted, 7 % never run, 9 % down and 12 %
+    degraded; 1.85 connectors and 7.2 connections per tunnel on average, spread over the sites
+    of a metro near each host; versions drifting behind as real hosts do, restarts, pending
+    reconnects and names that need escaping (every share is a documented constant of the
+    generator's source).
 
     Parameters
     ----------

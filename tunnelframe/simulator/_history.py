@@ -110,8 +110,8 @@ def generate_history(
     """Generate snapshots of one synthetic fleet over simulated days.
 
     Connectors upgrade as cloudflared releases come out (the bundled release calendar), restart
-    (some every day), lose a colo or connections for a while, and hosts come and go; see
-    :mod:`tunnelframe.simulator._history` for the model. Feed the snapshots to
+    (some every day), lose a colo or connections for a while, and hosts come and go (the
+    rates are documented with the generator's source). Feed the snapshots to
     :func:`tunnelframe.append_snapshot` to build a history store offline.
 
     Parameters

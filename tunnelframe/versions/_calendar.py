@@ -20,6 +20,7 @@ import pandas as pd
 from tunnelframe._data import _data_path
 from tunnelframe._errors import SchemaError, TunnelframeError, TunnelframeWarning
 from tunnelframe._io import atomic_write
+from tunnelframe._text import calendar_advice
 from tunnelframe._types import TimeLike
 from tunnelframe._versionorder import _MONTH_KEY, _parse
 from tunnelframe.client import get_public_json
@@ -38,22 +39,13 @@ _log = logging.getLogger(__name__)
 
 _DATE = pd.DatetimeTZDtype(unit="us", tz="UTC")
 _GITHUB_RELEASES_URL = "https://api.github.com/repos/cloudflare/cloudflared/releases"
-_HOW_TO_UPDATE = (
-    "pass releases=tunnelframe.refresh_releases() (online), releases=<CSV with version,"
-    "released_on>, or latest='YYYY.M.PATCH' (or latest=('YYYY.M.PATCH', 'YYYY-MM-DD'))"
-)
 
 
 #: A calendar whose newest release is older than this, at ``as_of``, is called stale:
 #: cloudflared has shipped a release every few weeks since 2020.
 STALE_AFTER_DAYS = 60
 
-#: What a user can do about an old calendar, on the command line and in Python.
-UPDATE_ADVICE = (
-    "update it with `tunnelframe report SNAPSHOT --refresh-releases` (reads GitHub once and "
-    "caches the calendar for every later command), or pass --releases FILE (a CSV with "
-    "version,released_on); in Python: releases=tunnelframe.refresh_releases()"
-)
+
 
 
 class StaleReleasesWarning(TunnelframeWarning):
@@ -110,7 +102,7 @@ def stale_calendar_note(version: str, released_on: TimeLike, as_of: TimeLike) ->
         f"The release calendar ends at {version} ({released:%Y-%m-%d}), {age} days before "
         f"{when:%Y-%m-%d}: newer cloudflared releases are probably missing, so connectors "
         f"may look more current, better supported and less exposed than they are; "
-        f"{UPDATE_ADVICE}."
+        f"to update it, {calendar_advice()}."
     )
 
 
@@ -217,14 +209,14 @@ def refresh_releases(
         if left <= 0:
             raise TunnelframeError(
                 f"refreshing the release calendar took longer than {deadline:.0f} s "
-                f"({page - 1} pages read, nothing cached): {_HOW_TO_UPDATE}"
+                f"({page - 1} pages read, nothing cached): {calendar_advice(refresh=False)}"
             )
         payload = get_public_json(
             url,
             params={"per_page": "100", "page": str(page)},
             timeout=timeout,
             accept="application/vnd.github+json",
-            hint=f"check the connection, or {_HOW_TO_UPDATE}",
+            hint=f"check the connection, or {calendar_advice(refresh=False)}",
             deadline=left,
         )
         if not isinstance(payload, list):
@@ -421,7 +413,7 @@ def _resolve_latest(cal: _Calendar, latest: object, as_of_day: np.int64) -> _Lat
         if not len(known):
             raise ValueError(
                 f"the release calendar has no release on or before as_of "
-                f"({_days_to_dates(np.array([as_of_day]))[0].date()}): {_HOW_TO_UPDATE}"
+                f"({_days_to_dates(np.array([as_of_day]))[0].date()}): {calendar_advice()}"
             )
         i = known[np.argmax(cal.keys[known])]
         return _Latest(cal.versions[i], int(cal.keys[i]), cal.days[i], cal.days[i], True)

@@ -25,12 +25,12 @@ from tunnelframe._checks import (
     _warn_if_before_data,
 )
 from tunnelframe._deprecate import renamed
+from tunnelframe._text import calendar_advice
 from tunnelframe._types import FleetSource, TimeLike
 from tunnelframe._versionorder import _COMMITS, _order_version_columns, _parse
 from tunnelframe.snapshot import as_connections
 from tunnelframe.versions._calendar import (
     _DATE,
-    _HOW_TO_UPDATE,
     _NEG,
     StaleReleasesWarning,
     _Calendar,
@@ -315,7 +315,7 @@ def _drift(
         warnings.warn(
             f"{int(newer.sum())} connector(s) run versions newer than the latest known release "
             f"{lat.version} ({', '.join(seen[:3])}{more}); they count as current, 0 behind. "
-            f"The release calendar is out of date: {_HOW_TO_UPDATE}",
+            f"The release calendar is out of date: {calendar_advice()}",
             StaleReleasesWarning,
             stacklevel=stacklevel,
         )
