@@ -592,7 +592,7 @@ def _up_tunnels(a: Analysis) -> pd.DataFrame:
 
 def _single_colo(a: Analysis) -> pd.DataFrame:
     ha = _up_tunnels(a)
-    return ha[(ha["n_colos"] == 1) & (ha["n_active"] > 1)].reset_index(drop=True)
+    return ha[ha["single_colo"]].reset_index(drop=True)  # the HA rule table's flag
 
 
 def _single_colo_message(a: Analysis, r: dict[str, Any]) -> str:
