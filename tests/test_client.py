@@ -920,6 +920,139 @@ def test_pagination_a_total_count_lower_than_served_is_warned(
     assert "8 tunnels served, more than the total_count of 5 announced" in caplog.text
 
 
+# -- the routing reads page as the tunnel list does (one pager) ---------------------------------
+
+#: Each paginated routing read, by the noun its messages use; the server caps its pages at 10.
+_LISTINGS: dict[str, Callable[[Client], list[dict[str, Any]]]] = {
+    "route": lambda client: client.list_routes(account_id="a"),
+    "zone": lambda client: client.list_zones(account_id="a"),
+    "DNS record": lambda client: client.list_tunnel_dns_records("z1"),
+}
+
+
+@pytest.mark.parametrize("noun", list(_LISTINGS))
+def test_routing_reads_endless_pages_of_new_ids_stop_at_the_page_cap(noun: str) -> None:
+    served: list[int] = []
+
+    def endless(handler: http.server.BaseHTTPRequestHandler) -> None:
+        query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(handler.path).query))
+        page = int(query["page"])
+        served.append(page)
+        result = [{"id": f"p{page}-{i}"} for i in range(10)]  # no total_count: never ends
+        reply(handler, 200, _envelope(result, page=page, per_page=10))
+
+    with (
+        hostile(endless) as url,
+        Client(SECRET, base_url=url, policy=Policy(max_pages=7)) as client,
+        pytest.raises(ApiError, match=rf"7 pages of {noun}s \(70 {noun}s\) .*Policy.max_pages"),
+    ):
+        _LISTINGS[noun](client)
+    assert served == list(range(1, 8))
+
+
+@pytest.mark.parametrize("noun", list(_LISTINGS))
+def test_routing_reads_an_item_deleted_while_listing_does_not_hide_another(
+    noun: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    live = [f"r{i}" for i in range(25)]
+    pages: list[int] = []
+
+    def answer(handler: http.server.BaseHTTPRequestHandler) -> None:
+        page = int(dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(handler.path).query))["page"])
+        pages.append(page)
+        if len(pages) == 2:
+            live.remove("r3")  # r10 moves up onto page 1, already served
+        result = [{"id": rid} for rid in live[(page - 1) * 10 : page * 10]]
+        reply(handler, 200, _envelope(result, page=page, per_page=10, total_count=len(live)))
+
+    with hostile(answer) as url, Client(SECRET, base_url=url) as client:
+        ids = [item["id"] for item in _LISTINGS[noun](client)]
+    assert len(ids) == len(set(ids)) == 25 and "r10" in ids
+    assert f"the {noun} count changed while listing (25 -> 24): listing again" in caplog.text
+
+
+@pytest.mark.parametrize("noun", list(_LISTINGS))
+def test_routing_reads_a_count_that_always_moves_is_an_error(noun: str) -> None:
+    served: list[int] = []
+    answer = _pages(
+        0,
+        cap=10,
+        announce=lambda page, size: (page + 1) * size,
+        items=lambda page, size: [{"id": f"p{page}-{i}"} for i in range(size)],
+        pages_served=served,
+    )
+    with (
+        hostile(answer) as url,
+        Client(SECRET, base_url=url) as client,
+        pytest.raises(ApiError, match=rf"{noun} count changed during each of 3 listings"),
+    ):
+        _LISTINGS[noun](client)
+    assert served == [1, 2] * 3
+
+
+@pytest.mark.parametrize("noun", [*_LISTINGS, "tunnel"])
+def test_pagination_a_count_that_stays_above_what_is_served_is_bounded(noun: str) -> None:
+    served: list[int] = []
+    answer = _pages(
+        0,
+        cap=10,
+        announce=lambda page, size: 45,  # a full first page, then a trickle of one a page
+        items=lambda page, size: [{"id": f"p{page}-{i}"} for i in range(size if page == 1 else 1)],
+        pages_served=served,
+    )
+    listing = _LISTINGS.get(noun, lambda client: client.list_tunnels(account_id="a"))
+    with (
+        hostile(answer) as url,
+        Client(SECRET, base_url=url) as client,
+        pytest.raises(ApiError, match=rf"6 pages gave 15 of the 45 {noun}s announced"),
+    ):
+        listing(client)
+    assert served == list(range(1, 7))
+
+
+@pytest.mark.parametrize("noun", list(_LISTINGS))
+def test_routing_reads_repeats_and_a_low_count_are_logged(
+    noun: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    def shifted(page: int, size: int) -> list[object]:
+        start = (page - 1) * size - (1 if page > 1 else 0)  # page 2 repeats page 1's last
+        return [{"id": f"r{i}"} for i in range(start, min(20, start + size))]
+
+    with hostile(_pages(20, cap=10, items=shifted)) as url, Client(SECRET, base_url=url) as c:
+        assert [item["id"] for item in _LISTINGS[noun](c)] == [f"r{i}" for i in range(20)]
+    assert f"1 {noun}(s) listed on more than one page were kept once" in caplog.text
+    with hostile(_pages(8, announce=lambda p, s: 5)) as url, Client(SECRET, base_url=url) as c:
+        assert len(_LISTINGS[noun](c)) == 8
+    assert f"8 {noun}s served, more than the total_count of 5 announced" in caplog.text
+
+
+def test_routing_reads_keep_each_endpoints_page_size() -> None:
+    asked: list[tuple[str, str]] = []
+
+    def answer(handler: http.server.BaseHTTPRequestHandler) -> None:
+        split = urllib.parse.urlsplit(handler.path)
+        asked.append(
+            (split.path.rsplit("/", 1)[-1], dict(urllib.parse.parse_qsl(split.query))["per_page"])
+        )
+        reply(handler, 200, _envelope([], page=1, total_count=0))
+
+    with hostile(answer) as url, Client(SECRET, base_url=url) as client:
+        for listing in [*_LISTINGS.values(), lambda c: c.list_tunnels(account_id="a")]:
+            listing(client)
+    assert asked == [
+        ("routes", "1000"),
+        ("zones", "50"),
+        ("dns_records", "5000"),
+        ("cfd_tunnel", "1000"),
+    ]
+    for bad, call in [
+        (1001, lambda c, n: c.list_routes(account_id="a", per_page=n)),
+        (0, lambda c, n: c.list_tunnel_dns_records("z1", per_page=n)),
+    ]:
+        with pytest.raises(ValueError, match="per_page must be between 1 and"):
+            call(Client(SECRET, base_url="http://127.0.0.1:9"), bad)
+
+
 def test_the_older_ratelimit_draft_syntax_is_read() -> None:
     # draft-ietf-httpapi-ratelimit-headers before -05: one policy, parameters comma-separated.
     assert ratelimit("limit=100, remaining=0, reset=40") == (0, 40)

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import http.server
 import math
 import re
+import urllib.parse
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from conftest import make_client
+from conftest import hostile, make_client, reply
 
+from tunnelframe import Policy
+from tunnelframe.client import Client
 from tunnelframe.fetch import fetch_fleet
 from tunnelframe.fetch_routing import fetch_routing
 from tunnelframe.simulator import generate_fleet, serve
-from tunnelframe.snapshot import load_snapshot
+from tunnelframe.snapshot import Snapshot, load_snapshot
+
+TOKEN = "hostile-token-0123456789abcdef"
 
 
 def _kind(path: str) -> str:
@@ -137,3 +144,35 @@ def test_bad_parts_are_a_caller_mistake() -> None:
         snap = fetch_fleet(client, account_id=api.account_id, progress=False)
         with pytest.raises(ValueError, match="parts must be among"):
             fetch_routing(snap, client, parts=["hostnames"])
+
+
+def test_a_looping_routes_listing_is_a_note_and_dns_is_still_read() -> None:
+    # The routing reads share the tunnel list's pager: endless fresh pages of routes stop at
+    # Policy.max_pages and become the routes part's note; zones and DNS are read as usual.
+    def answer(handler: http.server.BaseHTTPRequestHandler) -> None:
+        split = urllib.parse.urlsplit(handler.path)
+        page = int(dict(urllib.parse.parse_qsl(split.query))["page"])
+        if split.path.endswith("/teamnet/routes"):
+            routes = [{"id": f"p{page}-{i}", "network": "10.0.0.0/8"} for i in range(10)]
+            body = {"result": routes, "result_info": {"page": page, "per_page": 10}}
+        elif split.path.endswith("/zones"):
+            body = {
+                "result": [{"id": "z1", "name": "example.com"}],
+                "result_info": {"total_count": 1},
+            }
+        else:
+            record = {"id": "d1", "type": "CNAME", "name": "shop.example.com"}
+            body = {"result": [{**record, "content": "t1.cfargotunnel.com"}]}
+        reply(handler, 200, {"success": True, "errors": [], "messages": [], **body})
+
+    snap = Snapshot(fetched_at=datetime.now(UTC), account_ids=["a"], tunnels=[])
+    with (
+        hostile(answer) as url,
+        Client(TOKEN, base_url=url, policy=Policy(max_pages=5)) as client,
+    ):
+        routing = fetch_routing(snap, client, parts=("routes", "dns")).routing
+    assert routing is not None and routing["read"] == ["dns"]
+    (note,) = routing["notes"]
+    assert note["part"] == "routes" and "stopped at Policy.max_pages (5)" in note["message"]
+    assert [r["name"] for r in routing["dns_records"]] == ["shop.example.com"]
+    assert routing["n_requests"] == 5 + 1 + 1

@@ -469,6 +469,42 @@ def test_origin_ips_are_public_and_stable_per_connector(connectors: list[dict[st
     assert 10 <= sum(ip.version == 6 for ip in parsed) <= 0.15 * len(parsed)  # 6 %
 
 
+def test_some_running_tunnels_share_a_host(tunnels: list[dict[str, Any]]) -> None:
+    hosts = tunnelframe.origin_hosts({"tunnels": tunnels})
+    shared = hosts[hosts["shared"]]
+    running = [t for t in tunnels if t["status"] in ("healthy", "degraded")]
+    by_name = {t["name"]: t for t in tunnels}
+    on_shared = {name for names in shared["tunnels"] for name in names.split(", ")}
+    assert 0.08 <= len(on_shared) / len(running) <= 0.3  # 10 % start a host, 1-3 join: ~17 %
+    assert shared["n_tunnels"].max() <= 4
+    for names in shared["tunnels"]:
+        group = [by_name[name] for name in names.split(", ")]
+        assert all(t["status"] in ("healthy", "degraded") for t in group)
+
+
+def test_shared_hosts_change_only_origin_ips(monkeypatch: pytest.MonkeyPatch) -> None:
+    shared = generate_fleet(300, seed=5, warp_connectors=5)
+    monkeypatch.setattr(_generator, "_P_SHARED_HOST", 0.0)
+    apart = generate_fleet(300, seed=5, warp_connectors=5)
+    changed: list[str] = []
+
+    def walk(a: object, b: object, path: str) -> None:
+        if isinstance(a, dict) and isinstance(b, dict):
+            assert list(a) == list(b), path
+            for key in a:
+                walk(a[key], b[key], f"{path}.{key}")
+        elif isinstance(a, list) and isinstance(b, list):
+            assert len(a) == len(b), path
+            for index, (x, y) in enumerate(zip(a, b, strict=True)):
+                walk(x, y, f"{path}[{index}]")
+        elif a != b:
+            changed.append(path.rsplit(".", 1)[-1])
+
+    walk(shared, apart, "")
+    assert changed and set(changed) == {"origin_ip"}
+    assert not tunnelframe.origin_hosts(apart)["shared"].any()
+
+
 def test_architectures(connectors: list[dict[str, Any]]) -> None:
     arches = Counter(c["arch"] for c in connectors)
     assert 0.6 <= arches["linux_amd64"] / len(connectors) <= 0.85  # 72 %
@@ -555,6 +591,13 @@ def test_sample_names_exercise_escaping() -> None:
         "münchen-büro",
         "東京オフィス",
     ]
+
+
+def test_sample_has_tunnels_sharing_a_host() -> None:
+    hosts = tunnelframe.origin_hosts(tunnelframe.load_sample())
+    shared = hosts[hosts["shared"]]
+    assert len(shared) >= 3 and shared["n_tunnels"].max() >= 3
+    assert hosts.iloc[0]["shared"]  # shared origins sort first
 
 
 def test_sample_is_small_and_fresh_on_every_call() -> None:

@@ -78,3 +78,50 @@ def test_a_redacted_report_names_each_address_once_and_no_raw_ip(
     assert _pseudonym("k", LONG_V6) not in text  # one pseudonym for both spellings
     assert f"beta {_pseudonym('k', '10.0.0.10')}" in text
     assert f"alpha {_pseudonym('k', 'fe80::2')}" in text
+
+
+def _net_pseudonym(key: str, network: str) -> str:
+    # The documented format: "net-" + the first 12 hex digits of HMAC-SHA256(key, network).
+    return "net-" + hmac.new(key.encode(), network.encode(), hashlib.sha256).hexdigest()[:12]
+
+
+def test_a_network_gets_one_pseudonym_however_written_and_is_scrubbed_anywhere() -> None:
+    redactor = Redactor("k")
+    v4, v6 = _net_pseudonym("k", "10.20.0.0/16"), _net_pseudonym("k", "fd00:20::/48")
+    assert redactor.network("10.20.0.0/16") == v4
+    assert redactor.scrub("to 10.20.0.0/16 and FD00:20:0::/48") == f"to {v4} and {v6}"
+    assert redactor.scrub_known("a fd00:0020::/48 b 10.20.0.0/16") == f"a {v6} b {v4}"
+    assert redactor.scrub("dial 10.20.0.1 or 10.0.0.1/99") == (
+        f"dial {_pseudonym('k', '10.20.0.1')} or {_pseudonym('k', '10.0.0.1')}/99"
+    )
+
+
+@pytest.mark.parametrize("suffix", [".md", ".html"])
+def test_a_redacted_report_hides_route_networks_and_ingress_ips(
+    tmp_path: Path, suffix: str
+) -> None:
+    fleet = rf.fleet()
+    down, alpha = "44444444-4444-4444-8444-444444444444", "11111111-1111-4111-8111-111111111111"
+    fleet["tunnels"][0]["config_src"] = "cloudflare"
+    rules = [{"hostname": "app.example.com", "service": "http://10.20.3.4:8080"}, {"service": "x"}]
+    fleet["routing"] = {
+        "read": ["configurations", "routes"],
+        "notes": [],
+        "configurations": {alpha: {"tunnel_id": alpha, "config": {"ingress": rules}}},
+        "routes": [
+            {"id": "r1", "network": "10.20.0.0/16", "tunnel_id": down, "tunnel_name": "gone"},
+            {"id": "r2", "network": "fd00:20::/48", "tunnel_id": alpha, "tunnel_name": "alpha"},
+        ],
+    }
+    plain = write_report(fleet, tmp_path / f"plain{suffix}", as_of=rf.AS_OF).read_text()
+    assert "10.20.0.0/16" in plain and "fd00:20::/48" in plain and "10.20.3.4" in plain
+    text = write_report(
+        fleet, tmp_path / f"r{suffix}", as_of=rf.AS_OF, redact_ips=True, redact_key="k"
+    ).read_text()
+    for raw in ("10.20.0.0", "fd00:20::", "10.20.3.4"):
+        assert raw not in text
+    v4 = _net_pseudonym("k", "10.20.0.0/16")
+    # the route table, the down tunnel's finding and its detail all name the same pseudonym
+    assert text.count(v4) >= 3 and _net_pseudonym("k", "fd00:20::/48") in text
+    assert f"serves 1 route: {v4}" in text
+    assert f"{_pseudonym('k', '10.20.3.4')}:8080" in text  # the ingress service's origin

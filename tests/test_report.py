@@ -556,6 +556,12 @@ def test_sample_report_is_complete_and_light(tmp_path: Path) -> None:
     assert n_detailed == min(len(live), MAX_DETAILED_TUNNELS)
     if len(live) > n_detailed:
         assert f"{len(live) - n_detailed:,} more tunnel" in text
+    # the hosts view shows the sample's shared origins (several tunnels behind one host)
+    shared = tf.origin_hosts(tf.load_sample()).query("shared")
+    assert len(shared) >= 1
+    hosts = text.split('id="shared-hosts"', 1)[1].split("</details>", 1)[0]
+    assert f"{len(shared)} origins carrying several tunnels" in hosts
+    assert all(ip in hosts for ip in shared["origin_ip"])
 
 
 # --------------------------------------------------------------------------------------------

@@ -231,8 +231,8 @@ def _report_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--redact-ips",
         action="store_true",
-        help="replace origin IPs with keyed pseudonyms (key: $TUNNELFRAME_REDACT_KEY, else "
-        "random per report)",
+        help="replace origin IPs and private route networks with keyed pseudonyms (key: "
+        "$TUNNELFRAME_REDACT_KEY, else random per report)",
     )
     p.add_argument("--title", help="report title")
     _releases_options(p)

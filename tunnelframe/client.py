@@ -896,8 +896,7 @@ class Client:
         ...     len(tunnels), client.n_requests
         (3, 2)
         """
-        if isinstance(per_page, bool) or not isinstance(per_page, int) or not 1 <= per_page <= 1000:
-            raise ValueError(f"per_page must be between 1 and 1000, got {per_page!r}")
+        _check_per_page(per_page, 1000)
         params = query_params(filters, caller="list_tunnels")
         account = self.resolve_account(account_id)
         if tun_types is not None:
@@ -905,15 +904,7 @@ class Client:
             params["tun_types"] = tun_types if isinstance(tun_types, str) else ",".join(tun_types)
         endpoint = "tunnels" if all_types else "cfd_tunnel"
         path = f"/accounts/{self._segment(account, 'account_id')}/{endpoint}"
-        pages = _TunnelPages(self, path, params, account=account, per_page=per_page)
-        tunnels = [tunnel for page in pages for tunnel in page]
-        if pages.n_duplicates:
-            _log.warning(
-                "GET %s: %d tunnel(s) listed on more than one page were kept once",
-                path,
-                pages.n_duplicates,
-            )
-        return tunnels
+        return _Pages(self, path, params, account=account, per_page=per_page, noun="tunnel").all()
 
     def get_tunnel(
         self, tunnel_id: str, *, account_id: str | None = None, tun_type: str = "cfd_tunnel"
@@ -980,54 +971,6 @@ class Client:
 
     # -- what tunnels serve (opt-in reads: see tunnelframe.fetch_routing) -----------------
 
-    def _collect(
-        self, path: str, params: Mapping[str, str], *, account: str | None, per_page: int
-    ) -> list[dict[str, Any]]:
-        """Every item of a paginated collection: pages until ``total_count`` is reached or a
-        short page; a page with nothing new, or more pages than the first page's count
-        allows, raises :class:`ApiError` (the server is looping)."""
-        items: list[dict[str, Any]] = []
-        seen: set[object] = set()
-        max_pages: int | None = None
-        page = 1
-        while True:
-            what = f"GET {path}?page={page}"
-            envelope = self._get(
-                path, {**params, "page": str(page), "per_page": str(per_page)}, account=account
-            )
-            result = self._result(envelope, list, what)
-            new = 0
-            for index, item in enumerate(result):
-                if not isinstance(item, Mapping):
-                    raise SchemaError(
-                        f"result[{index}]",
-                        f"{what}: an item must be an object, got {type(item).__name__}",
-                    )
-                key = item.get("id")
-                if key is not None and key in seen:
-                    continue
-                seen.add(key)
-                items.append(dict(item))
-                new += 1
-            info = envelope.get("result_info")
-            info = info if isinstance(info, Mapping) else {}
-            total = _count(info.get("total_count"))
-            served = _count(info.get("per_page")) or per_page  # a server may serve fewer
-            if not result or len(result) < served or (total is not None and len(items) >= total):
-                return items
-            if max_pages is None:
-                max_pages = math.ceil((total or len(result)) / len(result)) + 1
-            if new == 0 or (total is not None and page >= max_pages):
-                raise self._error(
-                    what,
-                    f"page {page} brings nothing new or more than announced: the server is looping",
-                    status=None,
-                    account=account,
-                    url=self.base_url + path,
-                    kind=ApiError,
-                )
-            page += 1
-
     def get_tunnel_configuration(
         self, tunnel_id: str, *, account_id: str | None = None
     ) -> dict[str, Any]:
@@ -1061,8 +1004,10 @@ class Client:
 
         Each route has ``network`` (CIDR), ``tunnel_id``, ``tunnel_name``, ``tun_type``,
         ``virtual_network_id`` and ``virtual_network_name``. Deleted routes are left out
-        unless ``is_deleted=True`` (only deleted ones). Needs *Cloudflare One Networks Read*
-        (formerly *Zero Trust Read*).
+        unless ``is_deleted=True`` (only deleted ones). ``per_page`` is 1 to 1000; pages are
+        read as :meth:`list_tunnels` reads them (``Policy.max_pages``, a moving
+        ``total_count`` lists again, a route on two pages is kept once). Needs *Cloudflare
+        One Networks Read* (formerly *Zero Trust Read*).
 
         Examples
         --------
@@ -1073,13 +1018,16 @@ class Client:
         ...     [r["network"] for r in client.list_routes(account_id="acc1")]
         ['10.20.0.0/16']
         """
+        _check_per_page(per_page, 1000)
         account = self.resolve_account(account_id)
         path = f"/accounts/{self._segment(account, 'account_id')}/teamnet/routes"
         params = {"is_deleted": "true" if is_deleted else "false"}
-        return self._collect(path, params, account=account, per_page=per_page)
+        return _Pages(self, path, params, account=account, per_page=per_page, noun="route").all()
 
     def list_zones(self, *, account_id: str | None = None) -> list[dict[str, Any]]:
-        """The account's zones (``GET /zones?account.id=…``, 50 a page). Needs *Zone Read*.
+        """The account's zones (``GET /zones?account.id=…``, 50 a page, the most it allows).
+
+        Paged as :meth:`list_tunnels` pages. Needs *Zone Read*.
 
         Examples
         --------
@@ -1091,7 +1039,8 @@ class Client:
         ['example.com']
         """
         account = self.resolve_account(account_id)
-        return self._collect("/zones", {"account.id": account}, account=account, per_page=50)
+        params = {"account.id": account}
+        return _Pages(self, "/zones", params, account=account, per_page=50, noun="zone").all()
 
     def list_tunnel_dns_records(
         self, zone_id: str, *, per_page: int = 5000
@@ -1099,8 +1048,8 @@ class Client:
         """The CNAME records of a zone that point at a tunnel (``<id>.cfargotunnel.com``).
 
         One filtered listing (``type=CNAME&content.endswith=.cfargotunnel.com``), so a zone
-        costs one request per ``per_page`` such records, however many other records it
-        holds. Needs *DNS Read*.
+        costs one request per ``per_page`` (1 to 5,000,000) such records, however many other
+        records it holds; paged as :meth:`list_tunnels` pages. Needs *DNS Read*.
 
         Examples
         --------
@@ -1113,23 +1062,32 @@ class Client:
         ...     [r["name"] for r in client.list_tunnel_dns_records("z1")]
         ['shop.example.com']
         """
+        _check_per_page(per_page, 5_000_000)
         path = f"/zones/{self._segment(zone_id, 'zone_id')}/dns_records"
         params = {"type": "CNAME", "content.endswith": ".cfargotunnel.com"}
-        return self._collect(path, params, account=None, per_page=per_page)
+        pages = _Pages(self, path, params, account=None, per_page=per_page, noun="DNS record")
+        return pages.all()
 
 
-class _TunnelPages:
-    """The pages of one tunnel listing, each as the tunnels it adds (iterate once).
+def _check_per_page(per_page: object, most: int) -> None:
+    """``per_page`` must be an int the endpoint accepts (1 to ``most``)."""
+    if isinstance(per_page, bool) or not isinstance(per_page, int) or not 1 <= per_page <= most:
+        raise ValueError(f"per_page must be between 1 and {most}, got {per_page!r}")
 
-    Pages are read until as many tunnels as ``result_info.total_count`` announces are in hand
-    (or, without a count, until a short page); an empty page ends the listing too. A tunnel
-    listed again is skipped and counted in :attr:`n_duplicates`. A page that brings nothing
-    new, more pages than the first page's ``total_count`` allows, or more than
+
+class _Pages:
+    """The pages of one listing (tunnels, routes, zones, DNS records), each as the items it
+    adds (iterate once; :meth:`all` reads them all).
+
+    Pages are read until as many items as ``result_info.total_count`` announces are in hand
+    (or, without a count, until a short page); an empty page ends the listing too. An item
+    listed again (same ``id``) is skipped and counted in :attr:`n_duplicates`. A page that
+    brings nothing new, more pages than the first page's ``total_count`` allows, or more than
     ``Policy.max_pages`` pages raises :class:`~tunnelframe.ApiError`: the server is looping.
-    A ``total_count`` that changes between pages (a tunnel deleted meanwhile shifts every later
+    A ``total_count`` that changes between pages (an item deleted meanwhile shifts every later
     one up a page, so one would be skipped unseen) starts the listing again from page 1, up to
-    three times, yielding only tunnels not yielded yet; a count lower than the tunnels served
-    is logged.
+    three times, yielding only items not yielded yet; a count lower than the items served is
+    logged. ``noun`` names one item in messages (``"tunnel"``, ``"DNS record"``).
     """
 
     def __init__(
@@ -1138,13 +1096,27 @@ class _TunnelPages:
         path: str,
         params: Mapping[str, str],
         *,
-        account: str,
+        account: str | None,
         per_page: int,
+        noun: str,
     ) -> None:
         self.client, self.path, self.params = client, path, dict(params)
         self.account, self.per_page = account, per_page
-        #: tunnels skipped because an earlier page listed them
+        self.noun, self.nouns = noun, f"{noun}s"
+        #: items skipped because an earlier page listed them
         self.n_duplicates = 0
+
+    def all(self) -> list[dict[str, Any]]:
+        """Every item of the listing, each once (duplicates logged)."""
+        items = [item for page in self for item in page]
+        if self.n_duplicates:
+            _log.warning(
+                "GET %s: %d %s(s) listed on more than one page were kept once",
+                self.path,
+                self.n_duplicates,
+                self.noun,
+            )
+        return items
 
     def __iter__(self) -> Iterator[list[dict[str, Any]]]:
         yielded: set[object] = set()
@@ -1156,25 +1128,33 @@ class _TunnelPages:
             except _CountChanged as changed:
                 changes.append(f"{changed.before} -> {changed.after}")
                 _log.warning(
-                    "GET %s: the tunnel count changed while listing (%d -> %d): listing again",
+                    "GET %s: the %s count changed while listing (%d -> %d): listing again",
                     self.path,
+                    self.noun,
                     changed.before,
                     changed.after,
                 )
-        raise self.client._error(
+        raise self._looping(
             f"GET {self.path}",
-            f"the tunnel count changed during each of {_LIST_PASSES} listings "
-            f"({', '.join(changes)}): tunnels are being created or deleted, "
-            "so a page-by-page listing could skip live ones; try again when they settle",
+            f"the {self.noun} count changed during each of {_LIST_PASSES} listings "
+            f"({', '.join(changes)}): {self.nouns} are being created or deleted, "
+            f"so a page-by-page listing could skip live ones; try again when they settle",
+        )
+
+    def _looping(self, what: str, problem: str) -> ApiError:
+        client = self.client
+        return client._error(
+            what,
+            problem,
             status=None,
             account=self.account,
-            url=self.client.base_url + self.path,
+            url=client.base_url + self.path,
             kind=ApiError,
         )
 
     def _pass(self, yielded: set[object]) -> Iterator[list[dict[str, Any]]]:
         """One listing from page 1; _CountChanged when ``total_count`` moves meanwhile."""
-        client, path, account, per_page = self.client, self.path, self.account, self.per_page
+        client, path, per_page, nouns = self.client, self.path, self.per_page, self.nouns
         seen: set[object] = set()  # listed in this pass
         n_listed = 0
         max_pages: int | None = None
@@ -1182,26 +1162,28 @@ class _TunnelPages:
         page = 1
         while True:
             envelope = client._get(
-                path, {**self.params, "page": str(page), "per_page": str(per_page)}, account=account
+                path,
+                {**self.params, "page": str(page), "per_page": str(per_page)},
+                account=self.account,
             )
             what = f"GET {path}?page={page}"
             result = client._result(envelope, list, what)
             new: list[dict[str, Any]] = []
             n_fresh = 0
-            for index, tunnel in enumerate(result):
-                if not isinstance(tunnel, Mapping):
+            for index, item in enumerate(result):
+                if not isinstance(item, Mapping):
                     raise SchemaError(
                         f"result[{index}]",
-                        f"{what}: a tunnel must be an object, got {type(tunnel).__name__}",
+                        f"{what}: a {self.noun} must be an object, got {type(item).__name__}",
                     )
-                key = tunnel.get("id")
+                key = item.get("id")
                 if key is not None and key in seen:
                     self.n_duplicates += 1
                     continue
                 seen.add(key)
                 n_fresh += 1
                 if key is None or key not in yielded:
-                    new.append(dict(tunnel))
+                    new.append(dict(item))
             n_listed += n_fresh
             info = envelope.get("result_info")
             info = info if isinstance(info, Mapping) else {}
@@ -1211,18 +1193,13 @@ class _TunnelPages:
                     first_total = total
                 elif total != first_total:
                     raise _CountChanged(first_total, total)
-            yielded.update(tunnel.get("id") for tunnel in new)
+            yielded.update(item.get("id") for item in new)
             yield new
             if not result:
                 break
             if not n_fresh:
-                raise client._error(
-                    what,
-                    f"page {page} lists only tunnels already listed: the server is looping",
-                    status=None,
-                    account=account,
-                    url=client.base_url + path,
-                    kind=ApiError,
+                raise self._looping(
+                    what, f"page {page} lists only {nouns} already listed: the server is looping"
                 )
             if total is not None:
                 if max_pages is None:  # the first page's count bounds the listing
@@ -1230,37 +1207,30 @@ class _TunnelPages:
                 if n_listed >= total:
                     break
                 if page >= max_pages:
-                    raise client._error(
+                    raise self._looping(
                         what,
-                        f"{page} pages gave {n_listed} of the {total} tunnels announced: "
+                        f"{page} pages gave {n_listed} of the {total} {nouns} announced: "
                         "the server keeps announcing more than it serves",
-                        status=None,
-                        account=account,
-                        url=client.base_url + path,
-                        kind=ApiError,
                     )
             else:
                 served = _count(info.get("per_page"))
                 if len(result) < (served or per_page):
                     break
             if page >= client.policy.max_pages:
-                raise client._error(
+                raise self._looping(
                     what,
-                    f"{page} pages of tunnels ({n_listed} tunnels) and the server has not "
+                    f"{page} pages of {nouns} ({n_listed} {nouns}) and the server has not "
                     f"ended the list: stopped at Policy.max_pages ({client.policy.max_pages}); "
                     "raise it if the account really holds more",
-                    status=None,
-                    account=account,
-                    url=client.base_url + path,
-                    kind=ApiError,
                 )
             page += 1
         if first_total is not None and n_listed > first_total:
             _log.warning(
-                "GET %s: %d tunnels served, more than the total_count of %d announced: "
+                "GET %s: %d %s served, more than the total_count of %d announced: "
                 "the count is wrong, so it cannot tell whether the list is complete",
                 path,
                 n_listed,
+                nouns,
                 first_total,
             )
 

@@ -7,8 +7,8 @@ tunnel with its connectors. :func:`findings` gives the same findings as a frame 
 ``tunnelframe check`` prints), :func:`export_frames` writes the three frames as Parquet or CSV.
 
 Everything from the API is treated as untrusted text: the renderers escape it, and with
-``redact_ips=True`` no origin IP survives anywhere in the file. Nothing here fetches; the API
-token is never part of a source, so it cannot reach a report.
+``redact_ips=True`` no origin IP or route network survives anywhere in the file. Nothing here
+fetches; the API token is never part of a source, so it cannot reach a report.
 
 The judging (rules, findings, check, diff, fix-first ranking) is :mod:`tunnelframe.engine`'s;
 this package only renders it, and re-exports the engine's public names for code that imports

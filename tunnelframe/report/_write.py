@@ -166,7 +166,8 @@ def write_report(
         Default: from the suffix of ``path`` (``.html``/``.htm`` or ``.md``/``.markdown``).
     redact_ips : bool, default False
         Replace every origin IP (and any IP address in tunnel names or error messages) with
-        ``ip-`` + 12 hex digits of HMAC-SHA256 under a key, so the report can be shared
+        ``ip-`` + 12 hex digits of HMAC-SHA256 under a key, and every private route's network
+        (``10.20.0.0/16``) with ``net-`` + 12 hex digits, so the report can be shared
         outside the team. The same key gives the same pseudonyms.
     title : str, optional
         Default: "Cloudflare Tunnel fleet report, <as_of date>".

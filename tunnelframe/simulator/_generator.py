@@ -45,7 +45,8 @@ An active connection is one with ``is_pending_reconnect`` false. Running tunnels
 
 **Connectors.** A tunnel that runs has 1 connector (30 %: no host redundancy), 2 (50 %), 3
 (8 %) or 4 to 10 (12 %). Each runs on a host with a stable public origin IP (6 % IPv6; in 15 %
-of multi-host tunnels the hosts share one NAT address), an architecture (72 % linux_amd64, then
+of multi-host tunnels the hosts share one NAT address; 15-20 % of running tunnels share a host
+with 1-3 other tunnels, see "Shared hosts" below), an architecture (72 % linux_amd64, then
 linux_arm64, windows_amd64, linux_arm, darwin_arm64, darwin_amd64; 80 % of tunnels use one
 architecture throughout) and an origin region (the tunnel's own in 85 % of hosts). A full
 connector holds 4 active connections to colo sites near its origin, as cloudflared's two edge
@@ -60,6 +61,16 @@ carry 1-2 pending-reconnect connections (replaced minutes ago); 12 % of connecti
 reopened some time after ``run_at``. In 8 % of running tunnels one host was just restarted: its
 old connector lingers with 1-4 pending connections beside its replacement, which has a new
 random id, a ``run_at`` under 6 minutes ago, the same origin IP and a version at least as new.
+
+**Shared hosts.** Real fleets run several tunnels on one machine (a k8s node, a homelab box,
+an office gateway). After the tunnels are built, the running (``healthy``/``degraded``)
+``cfd_tunnel`` tunnels are grouped by where their first active connector is (the metro of its
+first active connection), its architecture and its address family; walking each group in fleet
+order, a tunnel starts a shared host with a chance of 10 % (``_P_SHARED_HOST``), and the next
+1-3 tunnels of the group move that connector's host onto its origin IP (every connection of
+the joining tunnel from that host's IP, restart leftovers included). Only origin IPs change,
+drawn from a random generator of their own, so everything else of a fleet (ids, versions,
+colos, times, statuses) is what it would be without shared hosts.
 
 **Versions** come from the bundled release calendar (``cloudflared-releases.csv``), using only
 releases on or before ``as_of``. Each tunnel has an update habit: auto-updating (30 %, 0-4 days
@@ -169,6 +180,10 @@ _P_OTHER_REGION = 0.15
 _P_SECOND_METRO = 0.1  # a host near a metro of 3+ sites puts its third site in another metro
 _P_IPV6 = 0.06
 _P_SHARED_NAT = 0.15
+#: Chance that a running tunnel's host also runs the next 1-3 running tunnels of the same place
+#: (metro), architecture and address family: a k8s node or a homelab box with several tunnels.
+_P_SHARED_HOST = 0.1
+_SHARED_HOST_SIZES = (2, 4)
 _P_RESTART = 0.08
 _P_NO_FEATURES = 0.03
 _P_SPARSE_CONNS = 0.07
@@ -867,6 +882,7 @@ def generate_fleet(
     gc.disable()
     try:
         tunnels = [builder.tunnel(index) for index in range(n_tunnels)]
+        _share_hosts(tunnels, Random(f"shared-hosts-{seed}"))
         tunnels += [builder.warp_tunnel() for _ in range(warp_connectors)]
     finally:
         if was_enabled:
@@ -874,6 +890,36 @@ def generate_fleet(
     if now < _SITE_CODES_SINCE:
         _metro_codes(tunnels)
     return {"tunnels": tunnels}
+
+
+def _share_hosts(tunnels: list[dict[str, Any]], rng: Random) -> None:
+    """Put some running tunnels on one host, in place: only origin IPs change (see the module
+    docstring's "Shared hosts")."""
+    groups: dict[tuple[str, str, bool], list[tuple[dict[str, Any], str]]] = {}
+    for tunnel in tunnels:
+        if tunnel["status"] not in ("healthy", "degraded"):
+            continue
+        for connector in tunnel["connectors"]:
+            active = [conn for conn in connector["conns"] if not conn["is_pending_reconnect"]]
+            if active:
+                ip = active[0]["origin_ip"]
+                place = (active[0]["colo_name"][:3].lower(), connector["arch"], ":" in ip)
+                groups.setdefault(place, []).append((tunnel, ip))
+                break
+    for members in groups.values():
+        index = 0
+        while index < len(members) - 1:
+            if rng.random() >= _P_SHARED_HOST:
+                index += 1
+                continue
+            size = rng.randint(*_SHARED_HOST_SIZES)
+            host_ip = members[index][1]
+            for tunnel, ip in members[index + 1 : index + size]:
+                for connector in tunnel["connectors"]:
+                    for conn in connector["conns"]:
+                        if conn["origin_ip"] == ip:
+                            conn["origin_ip"] = host_ip
+            index += size
 
 
 def _metro_codes(tunnels: list[dict[str, Any]]) -> None:
