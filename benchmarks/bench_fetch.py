@@ -28,7 +28,7 @@ def run_tunnelframe(fleet: dict[str, Any], *, latency: float, workers: int) -> d
     with serve(fleet, latency=latency) as api:
         with tunnelframe.Client(api.token, account_id=api.account_id, base_url=api.url) as client:
             started = time.perf_counter()
-            snap = tunnelframe.fetch_fleet(client, max_workers=workers, progress=False)
+            snap = tunnelframe.fetch_fleet(client=client, max_workers=workers, progress=False)
             wall = time.perf_counter() - started
         connection_ids = {
             conn.get("id")

@@ -27,6 +27,14 @@ timed appends, one per snapshot. Bytes per row, append median and p95, every que
 peak MB; then 2 and 4 processes appending at once through PostgreSQL (a cluster of its own on
 loopback; SQLite where PostgreSQL is absent): appends per second, lost and doubled snapshots.
 
+``--cron`` (the issue-27 table) instead writes the same snapshots to a local store and to an
+Iceberg table (SQL catalog on SQLite) the way cron does, the last ``--cron-days`` days one
+timed append per snapshot with maintenance once a day, the days before as that maintenance
+leaves them, and prints both side by side: bytes per row, append median and p95, daily
+maintenance, every history query's and the report History section's seconds and peak MB (a
+fresh process per query: ``ru_maxrss``), then 1, 2 and 4 writers through PostgreSQL.
+``--days`` and ``--tunnels`` shrink it on a busy machine.
+
 Run: ``.venv/bin/python benchmarks/bench_history.py [--rebuild] [--repeat 1]``. About 6
 minutes the first time on 2 cores, 2 after. A script, not a test: the machine is shared.
 """
@@ -261,7 +269,7 @@ def delta(cache: Path) -> dict[str, float] | None:
 
 
 def main() -> None:
-    global DAYS, OLD_DAYS, NEW_DAYS
+    global DAYS, OLD_DAYS, NEW_DAYS, N_TUNNELS
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--days",
@@ -269,7 +277,11 @@ def main() -> None:
         default=DAYS,
         help="days of history (default 30; fewer on a busy machine: every layout at that size)",
     )
+    parser.add_argument(
+        "--tunnels", type=int, default=N_TUNNELS, help="fleet size (default 250; fewer to try)"
+    )
     early, _ = parser.parse_known_args()
+    N_TUNNELS = early.tunnels
     if early.days != DAYS:
         DAYS, OLD_DAYS, NEW_DAYS = early.days, (), (early.days,)
     key = f"{N_TUNNELS}t-{EVERY}-{DAYS}d-{START[:10]}-s{SEED}"
@@ -285,8 +297,24 @@ def main() -> None:
     parser.add_argument(
         "--only-iceberg", action="store_true", help="print the Iceberg rows only (after a build)"
     )
+    parser.add_argument(
+        "--cron",
+        action="store_true",
+        help="the cron path: every snapshot appended to a local store and an Iceberg table, "
+        "maintenance once a day; then both side by side (the issue-27 table)",
+    )
+    parser.add_argument(
+        "--cron-days", type=int, default=2, help="--cron: days written by the cron path, timed"
+    )
     args = parser.parse_args()
     cache: Path = args.cache
+    if args.cron:
+        root = cache.with_name(cache.name + "-cron")
+        if args.rebuild or not (root / CRON_NOTES).exists():
+            print(f"building {root} ...", file=sys.stderr)
+            cron_build(root, cron_days=min(args.cron_days, DAYS))
+        cron_report(root, args.repeat, writers=not args.no_writers)
+        return
 
     if args.rebuild or not (cache / NOTES).exists():
         print(f"building {cache} ...", file=sys.stderr)
@@ -526,6 +554,13 @@ def _postgres(home: Path) -> tuple[str, Any] | None:
 
 def concurrent_writers(cache: Path, n_writers: int, per_writer: int) -> dict[str, Any]:
     """``n_writers`` processes appending ``per_writer`` snapshots each to a fresh table."""
+    return concurrent_writers_files(_open_day_files(cache), n_writers, per_writer)
+
+
+def concurrent_writers_files(
+    snapshot_files: list[Path], n_writers: int, per_writer: int
+) -> dict[str, Any]:
+    """``n_writers`` processes appending ``per_writer`` of ``snapshot_files`` each."""
     from tunnelframe.history import iceberg_history
 
     home = Path(tempfile.mkdtemp(prefix="tunnelframe-bench-iceberg-"))
@@ -538,7 +573,7 @@ def concurrent_writers(cache: Path, n_writers: int, per_writer: int) -> dict[str
         else:
             uri, catalog = f"{started[0]}?warehouse={home}/warehouse", "PostgreSQL"
         iceberg_history(uri).rows_table(create=True)
-        files = _open_day_files(cache)[: n_writers * per_writer]
+        files = snapshot_files[: n_writers * per_writer]
         script = home / "writer.py"
         script.write_text(_WRITER)
         began = time.perf_counter()
@@ -637,6 +672,295 @@ def iceberg_report(cache: Path, repeat: int, *, rebuild: bool, writers: bool = T
         print(
             f"  {n} writer(s), {r['catalog']}: {r['appends']} appends in {r['wall']:.1f} s = "
             f"{r['appends'] / r['wall']:.1f} appends/s; lost {r['lost']}, doubled {r['doubled']}",
+            flush=True,
+        )
+
+
+# -- the cron path, both targets side by side ---------------------------------------------------
+
+CRON_NOTES = "_cron.json"
+CRON_QUERIES = {
+    **{k: QUERIES[k] for k in ("version_rollout", "connector_churn", "colo_shifts")},
+    **{k: QUERIES[k] for k in ("ha_timeline", "ha_episodes")},
+    "report history section": "history_section(history_summary(store)).blocks",
+}
+
+# Peak memory is the process's own high-water mark (VmHWM), not ru_maxrss: Linux carries
+# ru_maxrss over exec from the forking process, here the benchmark holding gigabytes.
+_CRON_QUERY = """
+import json, re, sys, time, warnings
+warnings.simplefilter("error")
+def hwm_kb():
+    with open("/proc/self/status") as status:
+        return int(re.search(r"VmHWM:\\s+(\\d+) kB", status.read()).group(1))
+import tunnelframe as tf
+from tunnelframe.history import history_summary, iceberg_history
+from tunnelframe.report._history import history_section
+store = sys.argv[1]
+if store.startswith("iceberg+"):
+    store = iceberg_history(store)
+    store.rows_table()  # connected: imports and the catalog's first answer are not the query's
+baseline = hwm_kb()
+start = time.perf_counter()
+result = {query}
+seconds = time.perf_counter() - start
+peak = hwm_kb()
+print(json.dumps({{"seconds": seconds, "peak_kb": peak, "baseline_kb": baseline,
+                  "rows": len(result)}}))
+"""
+
+
+def cron_build(root: Path, *, cron_days: int) -> dict[str, Any]:
+    """Write the same snapshots to a local store and an Iceberg table as cron leaves them.
+
+    The last ``cron_days`` days go through the cron path, timed: every snapshot appended to
+    both targets (``tf.append_snapshot``), and once a day, at the first snapshot at or after
+    01:30 UTC, each target's maintenance (``compact_history``; ``compact_iceberg``, which
+    closes the ended days and expires the Iceberg snapshots older than a day). The days before
+    are written as that maintenance leaves them, which is quicker than 288 appends a day:
+    each local day one sorted file and its facts (``_layout.write_day``, the code
+    ``compact_history`` runs), each Iceberg day one append of the same sorted rows, closed by
+    ``compact_iceberg``. Simulated days pass in seconds here while Iceberg stamps its snapshots
+    with the wall clock, so snapshot expiry is given the wall time of the first append at or
+    after the simulated time it asks for: it keeps what it would keep in real time.
+    One process, one catalog connection; each snapshot is generated once for both targets.
+    """
+    import bisect
+
+    import pandas as pd
+    import pyarrow as pa
+
+    import tunnelframe as tf
+    from tunnelframe.history import _iceberg, _layout, _store, compact_iceberg, iceberg_history
+
+    simulated: list[pd.Timestamp] = []  # fetched_at of each Iceberg append, in order
+    wall: list[pd.Timestamp] = []  # and the wall time it began
+    expire = _iceberg._expire
+
+    def expire_in_wall_time(target: Any, before: pd.Timestamp) -> None:
+        i = bisect.bisect_left(simulated, before)
+        expire(target, wall[i] if i < len(wall) else pd.Timestamp.now(tz="UTC"))
+
+    _iceberg._expire = expire_in_wall_time
+
+    if root.exists():
+        shutil.rmtree(root)
+    root.mkdir(parents=True)
+    local = root / "local"
+    _layout.write_version(local)
+    uri = f"iceberg+sqlite:///{root}/iceberg/catalog.db"
+    target = iceberg_history(uri)
+    table = target.rows_table(create=True)
+    days = _days()
+    first_cron = days[DAYS - cron_days]
+    notes: dict[str, Any] = {
+        "uri": uri,
+        "cron_days": cron_days,
+        "local_s": [],
+        "iceberg_s": [],
+        "local_maint_s": [],
+        "iceberg_maint_s": [],
+    }
+    by_day: list[pa.Table] = []
+    entries: list[dict[str, Any]] = []
+    maintained = days[0]
+    began_run = time.perf_counter()
+    snapshots = tf.simulator.generate_history(
+        N_TUNNELS, days=DAYS - 1 / PER_DAY, every=EVERY, seed=SEED, start=START
+    )
+
+    def maintain(now: pd.Timestamp) -> tuple[float, float]:
+        t0 = time.perf_counter()
+        tf.compact_history(local, now=now)
+        t1 = time.perf_counter()
+        compact_iceberg(target, now=now)
+        return t1 - t0, time.perf_counter() - t1
+
+    for n, snapshot in enumerate(snapshots, 1):
+        fetched_at = _store._utc(snapshot.fetched_at, "fetched_at")
+        day = f"{fetched_at:%Y-%m-%d}"
+        if day < first_cron:
+            accounts = sorted(snapshot.account_ids)
+            by_day.append(_store._to_table(snapshot, fetched_at=fetched_at, account_ids=accounts))
+            name = f"{fetched_at:%Y%m%dT%H%M%S.%fZ}-{_store._accounts_key(accounts)}.parquet"
+            entries.append(
+                {"file": name, "fetched_at": fetched_at.isoformat(), "account_ids": accounts}
+            )
+            if n % PER_DAY:
+                continue
+            rows = _layout.sort_rows(pa.concat_tables(by_day).unify_dictionaries())
+            by_day, entries, written = [], [], entries
+            _layout.write_day(local, day, rows, written, after=None)
+            simulated.append(pd.Timestamp(f"{day}T00:00Z"))
+            wall.append(pd.Timestamp.now(tz="UTC"))
+            target.append_rows(table, rows, key=f"bulk-{day}", late=False)
+            table.refresh()
+            maintain(pd.Timestamp(f"{pd_next(day)}T01:30Z"))
+            maintained = pd_next(day)
+            print(
+                f"  {day}: {n} snapshots, {time.perf_counter() - began_run:.0f} s",
+                file=sys.stderr,
+                flush=True,
+            )
+            continue
+        if fetched_at.hour * 60 + fetched_at.minute >= 90 and maintained != day:
+            maintained = day
+            local_s, iceberg_s = maintain(fetched_at)
+            notes["local_maint_s"].append(local_s)
+            notes["iceberg_maint_s"].append(iceberg_s)
+        t0 = time.perf_counter()
+        tf.append_snapshot(snapshot, local)
+        simulated.append(pd.Timestamp(fetched_at))
+        wall.append(pd.Timestamp.now(tz="UTC"))
+        t1 = time.perf_counter()
+        tf.append_snapshot(snapshot, target)
+        t2 = time.perf_counter()
+        notes["local_s"].append(t1 - t0)
+        notes["iceberg_s"].append(t2 - t1)
+        if n % PER_DAY == 0:
+            print(
+                f"  {day}: {n} snapshots, {time.perf_counter() - began_run:.0f} s; this day's "
+                f"appends local {statistics.median(notes['local_s'][-PER_DAY:]) * 1000:.0f} ms, "
+                f"iceberg {statistics.median(notes['iceberg_s'][-PER_DAY:]) * 1000:.0f} ms",
+                file=sys.stderr,
+                flush=True,
+            )
+    notes["snapshots"] = n
+    (root / CRON_NOTES).write_text(json.dumps(notes))
+    return notes
+
+
+def closed_days_bytes(local: Path, target: Any) -> dict[str, float]:
+    """Bytes per row of the closed days (all but the last): rows files, then with the facts."""
+    from tunnelframe.history._facts import FACT_KINDS
+
+    last = _days()[-1]
+    closed = [d for d in sorted(local.glob("date=*")) if d.name != f"date={last}"]
+    rows = sum(pq_rows(p) for d in closed for p in d.glob("*.parquet"))
+    local_rows = sum(p.stat().st_size for d in closed for p in d.glob("*.parquet"))
+    facts = [local / "_facts" / d.name for d in closed]
+    local_facts = sum(p.stat().st_size for d in facts for p in d.rglob("*") if p.is_file())
+    files = target.rows_table().inspect.files().to_pandas()
+    mine = files[~files["file_path"].str.contains(f"fetched_at_day={last}")]
+    ice_rows = int(mine["file_size_in_bytes"].sum())
+    ice_facts = 0
+    for kind in FACT_KINDS:
+        table = target.facts_table(kind).inspect.files().to_pandas()
+        if len(table):
+            ice_facts += int(table["file_size_in_bytes"].sum())
+    return {
+        "local_rows": local_rows / rows,
+        "local_all": (local_rows + local_facts) / rows,
+        "iceberg_rows": ice_rows / rows,
+        "iceberg_all": (ice_rows + ice_facts) / rows,
+    }
+
+
+def _run_cron_query(store: str, query: str) -> dict[str, float]:
+    out = subprocess.run(
+        [sys.executable, "-c", _CRON_QUERY.format(query=query), store],
+        capture_output=True,
+        text=True,
+    )
+    if out.returncode:
+        raise SystemExit(f"{query} over {store} failed:\n{out.stderr}")
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def _ms(values: list[float], q: float) -> str:
+    return f"{sorted(values)[int(q * (len(values) - 1))] * 1000:.0f}"
+
+
+def cron_report(root: Path, repeat: int, *, writers: bool) -> None:
+    """Print the side-by-side table of the cron-path local store and Iceberg table."""
+    from tunnelframe.history import iceberg_history
+
+    notes = json.loads((root / CRON_NOTES).read_text())
+    uri, local = notes["uri"], root / "local"
+    rows = sum(pq_rows(p) for p in local.glob("date=*/*.parquet"))
+    target = iceberg_history(uri)
+    _, local_bytes = _bytes(local)
+    _, live, folder = _iceberg_bytes(root / "iceberg", target)
+    print(
+        f"\nThe cron path, both targets: {N_TUNNELS} tunnels every {EVERY}, "
+        f"{notes['snapshots']:,} snapshots over {DAYS} days, {rows:,} rows; the last "
+        f"{notes['cron_days']} days by the cron path (append every snapshot, timed; maintenance "
+        "once a day), the days before as that maintenance leaves them (pyiceberg "
+        f"{pyiceberg_version()}, SQL catalog on SQLite, local warehouse; cores: "
+        f"{os.cpu_count()}, shared)"
+    )
+    header = f"{'':<34}{'local store':>22}{'Iceberg (SQLite)':>22}{'ratio':>8}"
+    print(header)
+    print("-" * len(header))
+
+    def line(label: str, a: str, b: str, ratio: float | None) -> None:
+        r = f"{ratio:>7.2f}x" if ratio is not None else ""
+        print(f"{label:<34}{a:>22}{b:>22}{r:>8}", flush=True)
+
+    line(
+        "bytes per row (all files)",
+        f"{local_bytes / rows:.3f}",
+        f"{folder / rows:.3f}",
+        folder / local_bytes,
+    )
+    line("bytes per row (live data+facts)", "", f"{live / rows:.3f}", None)
+    closed = closed_days_bytes(local, target)
+    line(
+        "closed days: rows files, B/row",
+        f"{closed['local_rows']:.3f}",
+        f"{closed['iceberg_rows']:.3f}",
+        closed["iceberg_rows"] / closed["local_rows"],
+    )
+    line(
+        "closed days: with facts, B/row",
+        f"{closed['local_all']:.3f}",
+        f"{closed['iceberg_all']:.3f}",
+        closed["iceberg_all"] / closed["local_all"],
+    )
+    ls, is_ = notes["local_s"], notes["iceberg_s"]
+    line(
+        "append ms, median / p95",
+        f"{_ms(ls, 0.5)} / {_ms(ls, 0.95)}",
+        f"{_ms(is_, 0.5)} / {_ms(is_, 0.95)}",
+        statistics.median(is_) / statistics.median(ls),
+    )
+    last = slice(-PER_DAY, None)
+    line(
+        "  last day's appends, median / p95",
+        f"{_ms(ls[last], 0.5)} / {_ms(ls[last], 0.95)}",
+        f"{_ms(is_[last], 0.5)} / {_ms(is_[last], 0.95)}",
+        None,
+    )
+    lm, im = notes["local_maint_s"], notes["iceberg_maint_s"]
+    if lm:
+        line(
+            "daily maintenance s, median / max",
+            f"{statistics.median(lm):.1f} / {max(lm):.1f}",
+            f"{statistics.median(im):.1f} / {max(im):.1f}",
+            statistics.median(im) / statistics.median(lm),
+        )
+    print("query: seconds / peak MB (VmHWM of a fresh process per query, interpreter and")
+    print("imports included; the baseline after imports in brackets)")
+    for name, query in CRON_QUERIES.items():
+        runs_local = [_run_cron_query(str(local), query) for _ in range(repeat)]
+        runs_ice = [_run_cron_query(uri, query) for _ in range(repeat)]
+        a = min(runs_local, key=lambda r: r["seconds"])
+        b = min(runs_ice, key=lambda r: r["seconds"])
+        line(
+            name,
+            f"{a['seconds']:.2f}s {a['peak_kb'] / 1024:.0f}MB ({a['baseline_kb'] / 1024:.0f})",
+            f"{b['seconds']:.2f}s {b['peak_kb'] / 1024:.0f}MB ({b['baseline_kb'] / 1024:.0f})",
+            b["seconds"] / a["seconds"],
+        )
+    if not writers:
+        return
+    print("concurrent writers through PostgreSQL (fresh table, the last day's snapshots)")
+    files = sorted((local / f"date={_days()[-1]}").glob("*.parquet"))
+    for n in (1, 2, 4):
+        r = concurrent_writers_files(files, n, 12)
+        print(
+            f"  {n} writer(s), {r['catalog']}: {r['appends']} appends in {r['wall']:.1f} s = "
+            f"{r['appends'] / r['wall']:.2f} appends/s; lost {r['lost']}, doubled {r['doubled']}",
             flush=True,
         )
 

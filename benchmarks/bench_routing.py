@@ -52,11 +52,11 @@ def main() -> None:
             api.token, account_id=api.account_id, base_url=api.url, requests_per_window=100_000
         ) as client:
             started = time.perf_counter()
-            snap = tf.fetch_fleet(client, max_workers=args.workers, progress=False)
+            snap = tf.fetch_fleet(client=client, max_workers=args.workers, progress=False)
             fleet_s = time.perf_counter() - started
             before = len(api.request_log)
             started = time.perf_counter()
-            routed = tf.fetch_routing(snap, client, max_workers=args.workers)
+            routed = tf.fetch_routing(snap, client=client, max_workers=args.workers)
             routing_s = time.perf_counter() - started
         log = api.request_log
         truth = api.routing

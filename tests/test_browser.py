@@ -447,3 +447,45 @@ def test_on_a_phone_tables_fit_and_the_top_five_are_visible(
     if keep:
         Path(keep).mkdir(parents=True, exist_ok=True)
         (Path(keep) / "report-phone-top.png").write_bytes(shot)
+
+
+def test_a_deflated_csv_is_inflated_then_filtered(
+    browser: _Browser, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import csv
+    import io
+    import zlib
+
+    from tunnelframe.report import _html
+
+    # A large fleet's long CSVs are embedded deflated; here every capped table's is.
+    monkeypatch.setattr(_html, "_DEFLATE_OVER", 0)
+    fleet = tf.simulator.generate_fleet(150, seed=1)
+    path = tf.write_report(fleet, tmp_path / "r.html", as_of=tf.simulator.DEFAULT_AS_OF)
+    page = path.read_text(encoding="utf-8")
+    start = page.index('id="finding-vulnerable"')
+    block = page[start : page.index('<details class="finding', start + 1)]
+    packed = re.search(r'data-deflated="([^"]+)"', block)
+    assert packed is not None
+    text = zlib.decompress(base64.b64decode(packed[1]), -15).decode()
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0][:2] == ["Tunnel", "Connector"] and len(rows) > 51
+    assert rows[-1][1] not in block  # the hidden rows are in the table only deflated
+    session = _open(browser, path, 1366, 900, False)
+    read = "document.querySelector('#finding-vulnerable textarea').value"
+    deadline = time.monotonic() + 20
+    while not (value := browser.evaluate(read, session)).startswith("Tunnel,"):
+        assert time.monotonic() < deadline, value
+        time.sleep(0.1)
+    assert value.strip() == text.replace("\r\n", "\n").strip()
+    hidden = rows[-1][1]  # a connector in the last row: not among the 50 shown
+    found = browser.evaluate(
+        "(() => { const w = document.querySelector('#finding-vulnerable .tbl');"
+        " const box = w.querySelector('input.filter');"
+        f" box.value = {json.dumps(hidden)}; box.dispatchEvent(new Event('input'));"
+        " const rows = Array.from(w.querySelector('table').tBodies[0].rows);"
+        " return [rows.map(r => r.cells[1].textContent), w.querySelector('p.more').textContent,"
+        " box.placeholder]; })()",
+        session,
+    )
+    assert found == [[hidden], "1 match.", f"Filter all {len(rows) - 1} rows"], found

@@ -226,7 +226,34 @@ def test_export_command_xlsx(
     assert main(["export", str(snapshot_path), str(out), "--format", "xlsx"]) == 0
     assert capsys.readouterr().out.splitlines() == [str(out / "fleet.xlsx")]
     sheets = pd.read_excel(out / "fleet.xlsx", sheet_name=None)
-    assert list(sheets) == ["connections", "connectors", "tunnels"]
+    assert list(sheets) == ["findings", "tunnels", "connectors", "connections"]
+    # the findings sheet is check's, judged at the snapshot's time unless --as-of says else
+    now = sheets["findings"]
+    assert sorted(now["rule"]) == sorted(
+        str(r) for r in tf.check_fleet(snapshot_path).violations["rule"]
+    )
+    assert "alpha" not in set(now["tunnel_name"])
+
+
+def test_export_xlsx_judges_findings_as_of(tmp_path: Path) -> None:
+    fleet = rf.fleet()
+    fleet["tunnels"][3]["conns_inactive_at"] = "2026-08-20T11:00:00Z"  # "gone": down an hour
+    snap = tf.Snapshot(fetched_at=rf.AS_OF, account_ids=[rf.ACCOUNT], tunnels=fleet["tunnels"])
+    path = snap.save(tmp_path / "snap.json.gz")
+
+    def down(*extra: str) -> pd.Series:
+        out = tmp_path / str(len(extra))
+        assert main(["export", str(path), str(out), "--format", "xlsx", *extra]) == 0
+        found = pd.read_excel(out / "fleet.xlsx", sheet_name="findings")
+        return found[found["rule"] == "down"].iloc[0]
+
+    fresh = down()
+    assert fresh["action"].startswith("start cloudflared for this tunnel")
+    assert (fresh["since"], fresh["since_at (UTC)"]) == (
+        "down since",
+        pd.Timestamp("2026-08-20 11:00"),
+    )
+    assert down("--as-of", "2026-10-20")["action"].startswith("delete the tunnel if nothing uses")
 
 
 # --------------------------------------------------------------------------------------------
@@ -867,7 +894,7 @@ def test_progress_bar_is_labelled_in_tunnels(
     api: SimulatedApi, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with tf.Client(api.token, base_url=api.url) as client:
-        tf.fetch_fleet(client, account_id=api.account_id, progress=True)
+        tf.fetch_fleet(client=client, account_id=api.account_id, progress=True)
     # the fleet lists 5 tunnels; the inactive one has no connectors to read
     assert "reading connectors of 4 tunnels" in capsys.readouterr().err
 

@@ -153,7 +153,7 @@ def test_list_filters_are_declared_once(client: Client) -> None:
     with pytest.raises(TypeError, match="unexpected keyword argument 'colour'"):
         client.list_tunnels(colour="red")  # type: ignore[call-arg]
     with pytest.raises(TypeError, match=r"fetch_fleet\(\) got an unexpected .*'is_deleted'"):
-        tf.fetch_fleet(client, is_deleted=True, progress=False)  # type: ignore[call-arg]
+        tf.fetch_fleet(client=client, is_deleted=True, progress=False)  # type: ignore[call-arg]
     assert client.n_requests == 0
 
 

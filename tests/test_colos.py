@@ -445,8 +445,8 @@ def test_colo_distribution_rejects_bad_arguments() -> None:
         colos.colo_distribution(_fleet_frame(), by="colo")
     with pytest.raises(ValueError, match=r"lacks column.*is_pending_reconnect"):
         colos.colo_distribution(_fleet_frame().drop(columns="is_pending_reconnect"))
-    with pytest.raises(TypeError, match=r"expects a connections frame.*got list"):
-        colos.colo_distribution([])  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"expects a connections frame.*got int"):
+        colos.colo_distribution(5)  # type: ignore[arg-type]
 
 
 # --------------------------------------------------------------------------- format_edges

@@ -123,7 +123,7 @@ def test_every_analysis_takes_a_snapshot_a_path_or_a_frame(name: str, tmp_path: 
             pd.testing.assert_frame_equal(analysis(source), expected)
         from_frame = analysis(snap.connections())
     if name == "ha_report_tunnel":  # a frame has no connector-less tunnels; a snapshot has
-        tunnels = snap.tunnels()
+        tunnels = snap.tunnels_frame()
         # WARP pairs are pair_ha_report's; deleted tunnels are no part of the fleet
         cfd = tunnels[(tunnels["tun_type"] != "warp_connector") & tunnels["deleted_at"].isna()]
         assert len(expected) == len(cfd) > len(from_frame)
@@ -138,7 +138,7 @@ def test_ha_report_of_a_snapshot_counts_every_tunnel_the_api_lists() -> None:
     snap = Snapshot(fetched_at=datetime(2026, 8, 20, 12, tzinfo=UTC), account_ids=["a"],
                     tunnels=fleet["tunnels"])  # fmt: skip
     report = tf.ha_report(snap, level="tunnel")
-    api = snap.tunnels()
+    api = snap.tunnels_frame()
     # WARP pairs are pair_ha_report's; deleted tunnels are no part of the fleet
     api = api[(api["tun_type"] != "warp_connector") & api["deleted_at"].isna()]
     assert sorted(report["tunnel_id"].astype(str)) == sorted(api["tunnel_id"].astype(str))
@@ -159,8 +159,10 @@ def test_ha_report_of_a_snapshot_counts_every_tunnel_the_api_lists() -> None:
 
 
 def test_an_analysis_of_something_else_names_what_it_takes() -> None:
-    with pytest.raises(TypeError, match=r"version_drift expects a connections frame.*got list"):
-        tf.version_drift([1, 2, 3])
+    with pytest.raises(TypeError, match=r"version_drift expects a connections frame.*got int"):
+        tf.version_drift(5)  # type: ignore[arg-type]
+    with pytest.raises(tf.SchemaError, match=r"\[0\]"):  # a list is a payload: checked as one
+        tf.version_drift([1, 2, 3])  # type: ignore[list-item]
 
 
 @pytest.mark.parametrize("as_of", [1756000000, 1.7e9])

@@ -42,7 +42,7 @@ def connections_paths(api: SimulatedApi) -> list[str]:
 def test_fetch_fleet_reads_connectors_of_tunnels_that_can_have_them(
     api: SimulatedApi, client: Client
 ) -> None:
-    snap = fetch_fleet(client, progress=False)
+    snap = fetch_fleet(client=client, progress=False)
     # Listed (deleted excluded): t1..t4; t4 is inactive, so only t1, t2, t3 are read.
     assert [t["id"] for t in snap.tunnels] == ["t1", "t2", "t3", "t4"]
     assert [len(t["connectors"]) for t in snap.tunnels] == [2, 1, 0, 0]
@@ -58,7 +58,7 @@ def test_fetch_fleet_reads_connectors_of_tunnels_that_can_have_them(
 
 
 def test_frames_of_a_snapshot(client: Client) -> None:
-    snap = fetch_fleet(client, progress=False)
+    snap = fetch_fleet(client=client, progress=False)
     connections = snap.connections()
     # c1 and c2 hold 4 connections each, c3 holds 2.
     assert len(connections) == 10
@@ -66,19 +66,19 @@ def test_frames_of_a_snapshot(client: Client) -> None:
         ["DFW", "DFW", "IAH", "IAH", "LAX", "LAX", "SJC", "SJC", "AMS", "FRA"]
     )
     assert snap.connectors()["connector_id"].astype(str).tolist() == ["c1", "c2", "c3"]
-    assert snap.tunnels()["tunnel_id"].astype(str).tolist() == ["t1", "t2", "t3", "t4"]
+    assert snap.tunnels_frame()["tunnel_id"].astype(str).tolist() == ["t1", "t2", "t3", "t4"]
     pd.testing.assert_frame_equal(connections, tunnelframe.connections_frame(snap.fleet))
 
 
 def test_include_deleted_and_skip_inactive(api: SimulatedApi, client: Client) -> None:
-    snap = fetch_fleet(client, include_deleted=True, skip_inactive=False, progress=False)
+    snap = fetch_fleet(client=client, include_deleted=True, skip_inactive=False, progress=False)
     assert [t["id"] for t in snap.tunnels] == ["t1", "t2", "t3", "t4", "t5"]
     assert snap.n_requests == 6  # one list page, five /connections
     assert "is_deleted" not in api.request_log[0][1]
 
 
 def test_filters_reach_the_list_call(api: SimulatedApi, client: Client) -> None:
-    snap = fetch_fleet(client, include_prefix="web-", status="healthy", progress=False)
+    snap = fetch_fleet(client=client, include_prefix="web-", status="healthy", progress=False)
     assert [t["id"] for t in snap.tunnels] == ["t1"]
     assert snap.n_requests == 2
 
@@ -88,7 +88,7 @@ def test_several_accounts_go_into_one_snapshot() -> None:
     fleet["tunnels"] += numbered_fleet(2, account="b" * 32, prefix="b")["tunnels"]
     with serve(fleet) as api, make_client(api) as client:
         assert api.account_ids == ["a" * 32, "b" * 32]
-        snap = fetch_fleet(client, account_id=api.account_ids, progress=False)
+        snap = fetch_fleet(client=client, account_id=api.account_ids, progress=False)
     assert snap.account_ids == ["a" * 32, "b" * 32]
     assert [t["id"] for t in snap.tunnels] == ["a00000", "a00001", "a00002", "b00000", "b00001"]
     assert snap.n_requests == 2 + 5
@@ -100,7 +100,7 @@ def test_a_tunnel_deleted_mid_fetch_is_recorded() -> None:
         serve(tiny_fleet(), faults={"deleted_after_list": {"t2"}}) as api,
         make_client(api) as client,
     ):
-        snap = fetch_fleet(client, progress=False)
+        snap = fetch_fleet(client=client, progress=False)
     assert [t["id"] for t in snap.tunnels] == ["t1", "t2", "t3", "t4"]
     assert snap.tunnels[1]["connectors"] == []
     [error] = snap.errors
@@ -129,7 +129,7 @@ def test_a_tunnel_deleted_mid_fetch_is_recorded() -> None:
 def test_a_persistently_failing_tunnel_is_recorded() -> None:
     faults = Faults(broken_tunnels={"t1"})
     with serve(tiny_fleet(), faults=faults) as api, make_client(api, max_retries=2) as client:
-        snap = fetch_fleet(client, progress=False)
+        snap = fetch_fleet(client=client, progress=False)
     assert [(e["tunnel_id"], e["status"], e["codes"]) for e in snap.errors] == [
         ("t1", 503, [10500])
     ]
@@ -138,7 +138,7 @@ def test_a_persistently_failing_tunnel_is_recorded() -> None:
 
 
 def test_errors_frame_of_a_clean_snapshot_is_empty_with_the_columns(client: Client) -> None:
-    frame = fetch_fleet(client, progress=False).errors_frame()
+    frame = fetch_fleet(client=client, progress=False).errors_frame()
     assert frame.empty
     assert frame.dtypes.astype(str).tolist() == [
         "category",
@@ -156,7 +156,7 @@ def test_a_429_storm_still_fetches_every_tunnel() -> None:
     fleet = numbered_fleet(30)
     faults = Faults(exhaust_budget_after=1)
     with serve(fleet, budget=(20, 1), faults=faults) as api, make_client(api) as client:
-        snap = fetch_fleet(client, max_workers=8, progress=False)
+        snap = fetch_fleet(client=client, max_workers=8, progress=False)
         statuses = [status for _, _, status in api.request_log]
     assert snap.errors == []
     assert [len(t["connectors"]) for t in snap.tunnels] == [1] * 30
@@ -170,13 +170,13 @@ def test_faults_do_not_change_the_result() -> None:
     fleet = generate_fleet(60, seed=5)
     live = [tunnel for tunnel in fleet["tunnels"] if "deleted_at" not in tunnel]
     with serve(fleet) as api, make_client(api) as client:
-        clean = fetch_fleet(client, progress=False)
+        clean = fetch_fleet(client=client, progress=False)
         assert {status for _, _, status in api.request_log} == {200}
     assert clean.tunnels == live
     assert clean.errors == []
     faults = Faults(error_rate=0.1, drop_rate=0.1, seed=3)
     with serve(fleet, faults=faults) as api, make_client(api, max_retries=8) as client:
-        faulty = fetch_fleet(client, progress=False)
+        faulty = fetch_fleet(client=client, progress=False)
         statuses = [status for _, _, status in api.request_log]
     dropped, failed = statuses.count(0), sum(status >= 500 for status in statuses)
     assert dropped and failed
@@ -198,7 +198,7 @@ def test_fetch_fleet_without_a_client_reads_the_environment(
 
 
 def test_progress_bar_goes_to_stderr(client: Client, capsys: pytest.CaptureFixture[str]) -> None:
-    fetch_fleet(client, progress=True)
+    fetch_fleet(client=client, progress=True)
     assert "3/3" in capsys.readouterr().err
 
 
@@ -207,25 +207,25 @@ def test_listing_failures_raise(api: SimulatedApi) -> None:
         make_client(api, token="wrong-token-0123456789") as client,
         pytest.raises(tunnelframe.AuthError),
     ):
-        fetch_fleet(client, progress=False)
+        fetch_fleet(client=client, progress=False)
 
 
 def test_bad_arguments(client: Client) -> None:
     with pytest.raises(ValueError, match="max_workers must be >= 1"):
-        fetch_fleet(client, max_workers=0)
+        fetch_fleet(client=client, max_workers=0)
     with pytest.raises(ValueError, match="non-empty list of ids"):
-        fetch_fleet(client, account_id=[])
+        fetch_fleet(client=client, account_id=[])
 
 
 # -- one tunnel, one connector -------------------------------------------------------------------
 
 
 def test_fetch_tunnel_and_fetch_connector(client: Client) -> None:
-    frame = fetch_tunnel("t1", client)
+    frame = fetch_tunnel("t1", client=client)
     assert len(frame) == 8
     assert set(frame["tunnel_name"].astype(str)) == {"web-prod"}
     assert frame["connector_id"].astype(str).tolist() == ["c1"] * 4 + ["c2"] * 4
-    one = fetch_connector("t2", "c3", client)
+    one = fetch_connector("t2", "c3", client=client)
     assert one["colo_name"].astype(str).tolist() == ["AMS", "FRA"]
     assert one["tunnel_id"].astype(str).tolist() == ["t2", "t2"]
     assert client.n_requests == 3
@@ -240,7 +240,7 @@ def test_snapshot_round_trip(tmp_path: Path, name: str) -> None:
         serve(tiny_fleet(), faults={"deleted_after_list": {"t2"}}) as api,
         make_client(api) as client,
     ):
-        snap = fetch_fleet(client, progress=False)
+        snap = fetch_fleet(client=client, progress=False)
     path = snap.save(tmp_path / name)
     assert path == tmp_path / name
     assert list(tmp_path.iterdir()) == [path]  # no temporary file left behind
@@ -252,7 +252,7 @@ def test_snapshot_round_trip(tmp_path: Path, name: str) -> None:
     assert loaded.errors == snap.errors
     assert loaded.n_requests == snap.n_requests == 4
     pd.testing.assert_frame_equal(loaded.connections(), snap.connections())
-    pd.testing.assert_frame_equal(loaded.tunnels(), snap.tunnels())
+    pd.testing.assert_frame_equal(loaded.tunnels_frame(), snap.tunnels_frame())
     pd.testing.assert_frame_equal(loaded.errors_frame(), snap.errors_frame())
 
 
@@ -284,7 +284,7 @@ def test_the_token_is_absent_from_snapshots_and_logs(
         serve(tiny_fleet(), token=token, faults=faults) as api,
         make_client(api, max_retries=8) as client,
     ):
-        snap = fetch_fleet(client, progress=False)
+        snap = fetch_fleet(client=client, progress=False)
     assert snap.errors  # the deleted tunnel's error message is saved too
     for name in ("s.json", "s.json.gz"):
         raw = snap.save(tmp_path / name).read_bytes()
@@ -306,7 +306,10 @@ def test_a_mixed_fleet_is_read_at_the_request_floor() -> None:
     readable = [t for t in tunnels if not t.get("deleted_at") and t["status"] != "inactive"]
     with serve(fleet) as api, make_client(api) as client:
         snap = fetch_fleet(
-            client, kinds=("cfd_tunnel", "warp_connector"), include_deleted=True, progress=False
+            client=client,
+            tun_types=("cfd_tunnel", "warp_connector"),
+            include_deleted=True,
+            progress=False,
         )
         paths = [path for _, path, _ in api.request_log]
     # One listing of /tunnels covers both kinds (50 tunnels, one page of 1000), then one
@@ -325,10 +328,12 @@ def test_a_mixed_fleet_is_read_at_the_request_floor() -> None:
 def test_kinds_pick_the_endpoint_and_are_checked() -> None:
     fleet = generate_fleet(5, seed=8, warp_connectors=6)
     with serve(fleet) as api, make_client(api) as client:
-        cfd = fetch_fleet(client, include_deleted=True, progress=False)
-        warp = fetch_fleet(client, kinds="warp_connector", include_deleted=True, progress=False)
-        with pytest.raises(ValueError, match="kinds must be one or more of cfd_tunnel"):
-            fetch_fleet(client, kinds=("magic",), progress=False)
+        cfd = fetch_fleet(client=client, include_deleted=True, progress=False)
+        warp = fetch_fleet(
+            client=client, tun_types="warp_connector", include_deleted=True, progress=False
+        )
+        with pytest.raises(ValueError, match="tun_types must be one or more of cfd_tunnel"):
+            fetch_fleet(client=client, tun_types=("magic",), progress=False)
     assert [t["id"] for t in cfd.tunnels] == [t["id"] for t in fleet["tunnels"][:5]]
     assert [t["id"] for t in warp.tunnels] == [t["id"] for t in fleet["tunnels"][5:]]
     assert "/cfd_tunnel?" in api.request_log[0][1]
@@ -340,12 +345,12 @@ def test_fetch_tunnel_and_connector_of_a_warp_connector() -> None:
     target = next(t for t in warp if len(t["connectors"]) >= 2)
     member = target["connectors"][1]
     with serve(fleet) as api, make_client(api) as client:
-        frame = fetch_tunnel(target["id"], client, tun_type="warp_connector")
-        one = fetch_connector(target["id"], member["id"], client, tun_type="warp_connector")
+        frame = fetch_tunnel(target["id"], client=client, tun_type="warp_connector")
+        one = fetch_connector(target["id"], member["id"], client=client, tun_type="warp_connector")
         with pytest.raises(tunnelframe.NotFoundError, match="7003"):
-            fetch_tunnel(target["id"], client)  # it is not a cfd_tunnel
+            fetch_tunnel(target["id"], client=client)  # it is not a cfd_tunnel
         with pytest.raises(ValueError, match="tun_type must be one of"):
-            fetch_tunnel(target["id"], client, tun_type="warp")
+            fetch_tunnel(target["id"], client=client, tun_type="warp")
     n_conns = sum(len(c["conns"]) for c in target["connectors"])
     assert len(frame) == n_conns
     assert set(frame["tunnel_name"].astype(str)) == {target["name"]}
@@ -376,7 +381,7 @@ def test_a_null_connections_result_means_no_connectors() -> None:
         ).json()
         assert raw["success"] is True and raw["result"] is None
         assert client.list_connectors("t2") == []
-        snap = fetch_fleet(client, progress=False)
+        snap = fetch_fleet(client=client, progress=False)
     assert snap.errors == []
     assert [len(t["connectors"]) for t in snap.tunnels] == [2, 0, 0, 0]
     assert snap.connectors()["tunnel_id"].astype(str).tolist() == ["t1", "t1"]
@@ -417,14 +422,14 @@ def test_a_connector_that_cannot_be_flattened_lands_in_errors() -> None:
     fleet = tiny_fleet()
     fleet["tunnels"][1]["connectors"][0]["conns"] = 7  # t2's connector: conns is no list
     with serve(fleet) as api, make_client(api) as client:
-        snap = fetch_fleet(client, progress=False)
+        snap = fetch_fleet(client=client, progress=False)
     assert [(e["tunnel_id"], e["status"]) for e in snap.errors] == [("t2", None)]
     assert re.search(
         r"its connectors cannot be read: tunnels\[1\]\.connectors\[0\]\.conns",
         snap.errors[0]["message"],
     )
     assert set(snap.connections()["tunnel_id"].dropna()) == {"t1"}
-    assert len(snap.connectors()) == 2 and len(snap.tunnels()) == 4  # t5 is deleted
+    assert len(snap.connectors()) == 2 and len(snap.tunnels_frame()) == 4  # t5 is deleted
 
 
 def test_a_redirecting_tunnel_is_an_error_and_the_fleet_goes_on() -> None:
@@ -438,7 +443,7 @@ def test_a_redirecting_tunnel_is_an_error_and_the_fleet_goes_on() -> None:
         return _ok([{"id": "c1", "conns": [{"id": "x1", "colo_name": "dfw01"}]}])
 
     with hostile(_two_tunnels(connections)) as url, Client(SECRET, base_url=url) as client:
-        snap = fetch_fleet(client, account_id="a", progress=False)
+        snap = fetch_fleet(client=client, account_id="a", progress=False)
     assert [(e["tunnel_id"], e["status"]) for e in snap.errors] == [("t2", 302)]
     assert "not followed" in snap.errors[0]["message"]
     assert list(snap.connections()["connector_id"]) == ["c1"]
@@ -448,7 +453,7 @@ def test_a_tunnel_whose_id_is_no_id_is_an_error_and_the_fleet_goes_on() -> None:
     fleet = tiny_fleet()
     fleet["tunnels"][1]["id"] = ".."
     with serve(fleet) as api, make_client(api) as client:
-        snap = fetch_fleet(client, progress=False)
+        snap = fetch_fleet(client=client, progress=False)
     assert [e["tunnel_id"] for e in snap.errors] == [".."]
     assert re.search(r"tunnel_id '\.\.' is not an id", snap.errors[0]["message"])
     assert set(snap.connections()["tunnel_id"].dropna()) == {"t1"}
@@ -463,11 +468,11 @@ def test_the_fetch_deadline_records_tunnels_it_cannot_wait_for() -> None:
 
     started = time.monotonic()
     with hostile(_two_tunnels(connections)) as url, Client(SECRET, base_url=url) as client:
-        snap = fetch_fleet(client, account_id="a", progress=False, deadline=60)
+        snap = fetch_fleet(client=client, account_id="a", progress=False, deadline=60)
     assert time.monotonic() - started < 60  # it did not wait the 300 s it could not afford
     assert [(e["tunnel_id"], e["status"]) for e in snap.errors] == [("t2", 429)]
     with pytest.raises(ValueError, match="deadline must be a number of seconds > 0"):
-        fetch_fleet(client, account_id="a", progress=False, deadline=0)
+        fetch_fleet(client=client, account_id="a", progress=False, deadline=0)
 
 
 def test_ctrl_c_stops_a_waiting_fetch_promptly() -> None:
@@ -490,7 +495,7 @@ def test_ctrl_c_stops_a_waiting_fetch_promptly() -> None:
     started = time.monotonic()
     with hostile(then_ctrl_c) as url, Client(SECRET, base_url=url) as client:
         with pytest.raises(KeyboardInterrupt):
-            fetch_fleet(client, account_id="a", progress=False, max_workers=2)
+            fetch_fleet(client=client, account_id="a", progress=False, max_workers=2)
         elapsed = time.monotonic() - started
         # Stopped at once: no worker still waits out the 120 s, and the client works again.
         assert elapsed < 60
@@ -531,7 +536,7 @@ def test_the_fetch_deadline_is_kept_when_a_read_is_stuck_in_its_headers() -> Non
         hostile(_headers_forever(60)) as url,
         Client(SECRET, base_url=url, policy=policy) as client,
     ):
-        snap = fetch_fleet(client, account_id="a", progress=False, deadline=1.5)
+        snap = fetch_fleet(client=client, account_id="a", progress=False, deadline=1.5)
     assert time.monotonic() - started < 20
     assert sorted(e["tunnel_id"] for e in snap.errors) == ["t1", "t2"]
     assert len(snap.tunnels) == 2
@@ -549,7 +554,7 @@ def test_ctrl_c_leaves_a_fetch_whose_reads_are_stuck_in_their_headers() -> None:
     ):
         timer.start()
         with pytest.raises(KeyboardInterrupt):
-            fetch_fleet(client, account_id="a", progress=False, max_workers=2)
+            fetch_fleet(client=client, account_id="a", progress=False, max_workers=2)
     assert time.monotonic() - started < 20
 
 
@@ -575,7 +580,7 @@ def test_a_lone_surrogate_in_a_failed_tunnel_does_not_lose_the_fetch(tmp_path: P
         listing(handler)
 
     with hostile(answer) as url, Client(SECRET, base_url=url) as client:
-        snap = fetch_fleet(client, account_id="a", progress=False)
+        snap = fetch_fleet(client=client, account_id="a", progress=False)
     assert [e["tunnel_id"] for e in snap.errors] == ["t1", "t2"]
     assert 'bad \\ud800"' in snap.errors[0]["message"]
     assert snap.errors[1]["tunnel_name"] == "bad\\ud800name"
@@ -590,7 +595,7 @@ def test_a_fleet_past_one_budget_window_says_up_front_how_long_it_takes() -> Non
         make_client(api, requests_per_window=8, window_s=1.0) as client,
         pytest.warns(tunnelframe.TunnelframeWarning) as caught,
     ):
-        snap = fetch_fleet(client, progress=False)
+        snap = fetch_fleet(client=client, progress=False)
     assert len(snap.tunnels) == 15 and not snap.errors
     said = [str(w.message) for w in caught if "budget" in str(w.message)]
     assert said == [
@@ -606,5 +611,5 @@ def test_a_fleet_within_one_budget_window_says_nothing_about_time() -> None:
         warnings.catch_warnings(),
     ):
         warnings.simplefilter("error")
-        snap = fetch_fleet(client, progress=False)
+        snap = fetch_fleet(client=client, progress=False)
     assert len(snap.tunnels) == 7

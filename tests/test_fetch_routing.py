@@ -38,9 +38,9 @@ def _kind(path: str) -> str:
 def test_reads_every_part_within_the_stated_request_bound() -> None:
     fleet = generate_fleet(400, seed=11)
     with serve(fleet, budget=(10_000, 300)) as api, make_client(api) as client:
-        snap = fetch_fleet(client, account_id=api.account_id, progress=False)
+        snap = fetch_fleet(client=client, account_id=api.account_id, progress=False)
         before = len(api.request_log)
-        routed = fetch_routing(snap, client)
+        routed = fetch_routing(snap, client=client)
         log = api.request_log[before:]
         expected = api.routing
     counts = Counter(_kind(path) for _, path, _ in log)
@@ -85,10 +85,10 @@ def test_a_missing_permission_skips_that_part_with_one_note(
 ) -> None:
     fleet = generate_fleet(120, seed=4)
     with serve(fleet, budget=(10_000, 300)) as api, make_client(api) as client:
-        snap = fetch_fleet(client, account_id=api.account_id, progress=False)
+        snap = fetch_fleet(client=client, account_id=api.account_id, progress=False)
         api.deny(denied)
         before = len(api.request_log)
-        routed = fetch_routing(snap, client, max_workers=4)
+        routed = fetch_routing(snap, client=client, max_workers=4)
         log = api.request_log[before:]
     routing = routed.routing
     assert routing is not None
@@ -116,9 +116,9 @@ def test_a_tunnel_deleted_before_its_configuration_is_read_is_a_note() -> None:
         if t["config_src"] == "cloudflare" and not t.get("deleted_at")
     ]
     with serve(fleet) as api, make_client(api) as client:
-        snap = fetch_fleet(client, account_id=api.account_id, progress=False)
+        snap = fetch_fleet(client=client, account_id=api.account_id, progress=False)
         api.delete_tunnel(remote[0])
-        routed = fetch_routing(snap, client, parts="configurations")
+        routed = fetch_routing(snap, client=client, parts="configurations")
     routing = routed.routing
     assert routing is not None
     assert routing["read"] == ["configurations"]
@@ -131,7 +131,9 @@ def test_a_tunnel_deleted_before_its_configuration_is_read_is_a_note() -> None:
 def test_routing_survives_save_and_load(tmp_path: Path) -> None:
     fleet = generate_fleet(30, seed=2)
     with serve(fleet) as api, make_client(api) as client:
-        snap = fetch_routing(fetch_fleet(client, account_id=api.account_id, progress=False), client)
+        snap = fetch_routing(
+            fetch_fleet(client=client, account_id=api.account_id, progress=False), client=client
+        )
     loaded = load_snapshot(snap.save(tmp_path / "fleet.json.gz"))
     assert loaded == snap
     assert loaded.routing == snap.routing
@@ -141,9 +143,9 @@ def test_routing_survives_save_and_load(tmp_path: Path) -> None:
 def test_bad_parts_are_a_caller_mistake() -> None:
     fleet = generate_fleet(3, seed=1)
     with serve(fleet) as api, make_client(api) as client:
-        snap = fetch_fleet(client, account_id=api.account_id, progress=False)
+        snap = fetch_fleet(client=client, account_id=api.account_id, progress=False)
         with pytest.raises(ValueError, match="parts must be among"):
-            fetch_routing(snap, client, parts=["hostnames"])
+            fetch_routing(snap, client=client, parts=["hostnames"])
 
 
 def test_a_looping_routes_listing_is_a_note_and_dns_is_still_read() -> None:
@@ -170,7 +172,7 @@ def test_a_looping_routes_listing_is_a_note_and_dns_is_still_read() -> None:
         hostile(answer) as url,
         Client(TOKEN, base_url=url, policy=Policy(max_pages=5)) as client,
     ):
-        routing = fetch_routing(snap, client, parts=("routes", "dns")).routing
+        routing = fetch_routing(snap, client=client, parts=("routes", "dns")).routing
     assert routing is not None and routing["read"] == ["dns"]
     (note,) = routing["notes"]
     assert note["part"] == "routes" and "stopped at Policy.max_pages (5)" in note["message"]

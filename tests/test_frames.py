@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import string
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -21,6 +22,7 @@ from tunnelframe.frames import (
     CONNECTIONS_SCHEMA,
     CONNECTORS_SCHEMA,
     TUNNELS_SCHEMA,
+    connection_flags,
     connections_frame,
     connectors_frame,
     edge_strings,
@@ -241,7 +243,7 @@ def test_non_json_data_is_a_type_error() -> None:
         connections_frame(5)
     with pytest.raises(TypeError, match="not NoneType"):
         connectors_frame(None)
-    with pytest.raises(TypeError, match="not str"):
+    with pytest.raises(FileNotFoundError):  # a string is a saved snapshot's path
         tunnels_frame("tunnels")
 
 
@@ -1432,3 +1434,58 @@ def test_a_list_of_unrelated_objects_is_refused(frame: Any) -> None:
         frame(_LOCATIONS)
     with pytest.raises(tf.SchemaError, match="none of the keys"):
         frame(_LOCATIONS[0])
+
+
+def test_connectors_frame_counts_active_connections_as_ha_report_does() -> None:
+    # One definition of "active": an entry with neither id nor colo_name is no connection,
+    # a pending reconnect is not active, the rest are; connectors_frame and ha_report agree.
+    fleet = {
+        "tunnels": [
+            {
+                "id": "t1",
+                "status": "healthy",
+                "connectors": [
+                    {
+                        "id": "c1",
+                        "conns": [
+                            {},
+                            {"id": "a"},
+                            {"colo_name": "DFW"},
+                            {"id": "b", "colo_name": "LAX", "is_pending_reconnect": True},
+                            {"is_pending_reconnect": True},
+                        ],
+                    }
+                ],
+            }
+        ]
+    }
+    row = tf.connectors_frame(fleet).iloc[0]
+    assert (row["n_connections"], row["n_active"], row["n_pending"]) == (5, 2, 1)
+    ha = tf.ha_report(fleet)
+    assert int(ha["n_active"].iloc[0]) == row["n_active"]
+    conns = tf.connections_frame(fleet)
+    active, pending = connection_flags(conns)
+    assert (int(active.sum()), int(pending.sum())) == (2, 1)
+    rebuilt = tf.connectors_frame(conns).iloc[0]
+    assert (rebuilt["n_active"], rebuilt["n_pending"]) == (2, 1)
+
+
+def test_every_frame_function_takes_every_form_of_a_fleet(tmp_path: Path) -> None:
+    fleet = tf.load_sample()
+    snap = tf.Snapshot(
+        fetched_at=tf.datasets.SAMPLE_AS_OF,
+        account_ids=["a"],
+        tunnels=fleet["tunnels"],
+    )
+    path = snap.save(tmp_path / "fleet.json.gz")
+    expected = tf.connections_frame(fleet)
+    for source in (snap, path, str(path), fleet):
+        pd.testing.assert_frame_equal(tf.connections_frame(source), expected)
+        pd.testing.assert_frame_equal(tf.connectors_frame(source), tf.connectors_frame(fleet))
+    tunnels = tf.tunnels_frame(snap)
+    assert tunnels["observed_at"].notna().all()  # a snapshot's tunnels were read at fetch time
+    pd.testing.assert_frame_equal(tf.tunnels_frame(path), tunnels)
+    pd.testing.assert_frame_equal(tf.connections_frame(expected), expected)
+    with pytest.warns(tf.PartialFleetWarning, match="Snapshot"):
+        from_frame = tf.tunnels_frame(expected)
+    assert len(from_frame) < len(tunnels)  # it cannot list the tunnels without connectors

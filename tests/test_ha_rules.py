@@ -284,7 +284,7 @@ def test_the_sample_has_one_number_of_down_tunnels() -> None:
         tf.simulator.serve(fleet) as api,
         tf.Client(api.token, account_id=api.account_id, base_url=api.url) as client,
     ):
-        snap = tf.fetch_fleet(client, account_id=api.account_ids, progress=False)
+        snap = tf.fetch_fleet(client=client, account_id=api.account_ids, progress=False)
     found = tf.findings(snap, as_of=as_of)
     in_findings = set(found.loc[found["rule"] == "down", "tunnel_id"].astype(str))
     checked = tf.check_fleet(snap, as_of=as_of, rules=["down"]).violations

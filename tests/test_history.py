@@ -130,7 +130,16 @@ def _files(root: Path) -> list[str]:
 def test_the_store_schema_is_the_connections_frame_plus_fetched_at() -> None:
     # A new connections column must be added to the store schema too (with a migration).
     schema = tf.history.STORE_SCHEMA
-    assert schema.names == ["fetched_at", *tf.CONNECTIONS_SCHEMA, "uuid"]
+    rows = ["fetched_at", *tf.CONNECTIONS_SCHEMA, "uuid"]
+    assert list(tf.history._schema.ROW_COLUMNS) == rows
+    # then the records of format 3: unread tunnels (record, detail, status) and the columns
+    # of the routing frames (account_id, tunnel_id, tunnel_name and tun_type shared)
+    extra = schema.names[len(rows) :]
+    assert extra[:3] == ["record", "detail", "status"]
+    frames = tf.frames
+    routing = {*frames.HOSTNAMES_SCHEMA, *frames.ROUTES_SCHEMA, *frames.TUNNEL_DNS_SCHEMA}
+    assert set(extra[3:]) == routing - set(rows)
+    schema = pa.schema([schema.field(name) for name in rows])
     # Repeated text as int32-coded dictionaries (so every file has one schema), unique text as
     # strings, times as UTC microseconds, config_version as cloudflared's int32.
     text = pa.dictionary(pa.int32(), pa.string())
@@ -780,7 +789,7 @@ def test_cli_history_summarises_the_store_and_writes_a_report(
     assert main(["history", str(store), "-o", str(out)]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert re.fullmatch(
-        r"Store: format 2, 2 days \(0 compacted\), 4 snapshots, 0\.0 MB in 5 files\.", lines[0]
+        r"Store: format 3, 2 days \(0 compacted\), 4 snapshots, 0\.0 MB in 5 files\.", lines[0]
     )
     assert lines[1:] == [
         "4 snapshots from 2026-03-01 00:00 to 2026-03-02 12:00 UTC, 1 account.",

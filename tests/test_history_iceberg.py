@@ -7,6 +7,7 @@ cluster on loopback (Debian's ``postgresql``) and the Spark test runs PySpark in
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import os
 import shutil
@@ -62,10 +63,30 @@ def _target(tmp_path: Path, name: str = "catalog.db") -> IcebergHistory:
     return iceberg_history(f"iceberg+sqlite:///{tmp_path}/{name}")
 
 
+def _unread_and_routed(snapshots: list[Any]) -> list[Any]:
+    """``snapshots`` with tunnels that could not be read (one across a midnight, one at the end)
+    and routing read in some of them: what the store records beside the connections."""
+    out = copy.deepcopy(snapshots)
+    for index, which in [(16, 1), (17, 1), (18, 1), (35, 2), (36, 2)]:
+        tunnel = out[index].tunnels[which]
+        assert tunnel["connectors"], (index, which)
+        tunnel["connectors"] = []
+        out[index].errors.append(
+            {"account_id": tunnel["account_tag"], "tunnel_id": tunnel["id"],
+             "tunnel_name": tunnel["name"], "status": 503, "codes": [], "message": "HTTP 503"}
+        )  # fmt: skip
+    for snapshot in out[::6]:
+        first = snapshot.tunnels[0]["id"]
+        snapshot.routing = {"read": ["routes"], "notes": [], "routes": [
+            {"id": "r1", "network": "10.1.0.0/16", "tunnel_id": first}]}  # fmt: skip
+    return out
+
+
 def test_queries_equal_the_local_store_before_and_after_maintenance(
     tmp_path: Path, snapshots: list[Any]
 ) -> None:
     store, table = tmp_path / "store", _target(tmp_path)
+    snapshots = _unread_and_routed(snapshots)
     for snapshot in snapshots:
         tf.append_snapshot(snapshot, store)
         tf.append_snapshot(snapshot, table)
@@ -77,6 +98,11 @@ def test_queries_equal_the_local_store_before_and_after_maintenance(
     rows, facts = table.sources()
     assert set(rows.to_pandas()["fetched_at"].dt.strftime("%Y-%m-%d")) == {"2026-08-20"}
     assert len(facts["snaps"]) > 0
+    assert len(facts["unread"]) == 3  # the tunnel unread across the 18th's midnight
+    assert tf.connector_churn(table, per="event").query("event == 'removed_host'").empty
+    # The other records travel in the rows: routing, unread tunnels.
+    records = table.load().to_pandas()["record"].value_counts().to_dict()
+    assert records == {"unread": 5, "routing": 7, "route": 7}
     # The report's History section shows the summary: the same from either.
     mine, theirs = history_summary(table), history_summary(store)
     for field in dataclasses.fields(mine):
@@ -96,6 +122,26 @@ def test_a_retried_append_writes_nothing(tmp_path: Path, snapshots: list[Any]) -
     assert table.load().num_rows == before
     compact_iceberg(table, now="2026-08-20T13:00Z")
     tf.append_snapshot(snapshots[1], table)  # its Iceberg snapshot is expired; facts know it
+    assert table.load().num_rows == before
+
+
+def test_maintenance_expires_what_no_open_day_needs(tmp_path: Path) -> None:
+    # In real time: the Iceberg snapshots of the day not closed yet are how a retried append
+    # to it is found, so maintenance keeps them whatever ``keep`` says (a closed day's retry is
+    # found by its facts).
+    now = pd.Timestamp.now(tz="UTC").floor("min")
+    older = tf.simulator.generate_history(
+        4, days=1 / 24, every="20min", start=now - pd.Timedelta(days=3)
+    )
+    snapshots = [*older, *tf.simulator.generate_history(4, days=1 / 24, every="20min", start=now)]
+    table = _target(tmp_path)
+    for snapshot in snapshots:
+        tf.append_snapshot(snapshot, table)
+    before = table.load().num_rows
+    closed = compact_iceberg(table, now=now + pd.Timedelta(minutes=1), keep=pd.Timedelta(0))
+    assert closed == [f"{now - pd.Timedelta(days=3):%Y-%m-%d}"]
+    for snapshot in snapshots:
+        tf.append_snapshot(snapshot, table)  # retried
     assert table.load().num_rows == before
 
 
@@ -219,6 +265,37 @@ def test_a_newer_column_is_a_schema_evolution(tmp_path: Path, snapshots: list[An
     first = frame["fetched_at"] == snapshots[0].fetched_at
     assert frame.loc[first, "arch"].isna().all()
     assert frame.loc[~first, "arch"].notna().any()
+
+
+def test_a_format_2_table_takes_the_new_records_and_facts(
+    tmp_path: Path, snapshots: list[Any]
+) -> None:
+    from tunnelframe.history._schema import ROW_COLUMNS
+
+    store, table = tmp_path / "store", _target(tmp_path)
+    later = _unread_and_routed(snapshots)[14:20]  # a tunnel unread at the 3rd, 4th, 5th
+    for snapshot in snapshots[:14]:
+        tf.append_snapshot(snapshot, store)
+        tf.append_snapshot(snapshot, table)
+    rows = table.rows_table()
+    with rows.update_schema() as update:  # as tunnelframe 0.2 made it
+        for name in rows.schema().column_names:
+            if name not in ROW_COLUMNS:
+                update.delete_column(name)
+    with rows.transaction() as tx:
+        tx.set_properties({"tunnelframe.format-version": "2"})
+    table.catalog.drop_table(table.facts_identifier("unread"))
+    _same(store, table)  # read as it is
+    for snapshot in later:
+        tf.append_snapshot(snapshot, store)
+        tf.append_snapshot(snapshot, table)
+    rows = table.rows_table()
+    assert rows.metadata.properties["tunnelframe.format-version"] == "3"  # 0.2 refuses it now
+    assert "record" in rows.schema().column_names
+    now = "2026-08-20T13:00Z"
+    assert compact_iceberg(table, now=now) == tf.compact_history(store, now=now)
+    assert len(table.facts_table("unread").scan().to_arrow()) == 3
+    _same(store, table)
 
 
 def test_a_foreign_or_newer_table_is_refused(tmp_path: Path, snapshots: list[Any]) -> None:

@@ -10,7 +10,11 @@ import json
 import os
 import re
 import shutil
+import signal
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -194,9 +198,9 @@ def test_a_compaction_killed_at_any_step_leaves_the_store_readable_and_complete(
     with pytest.MonkeyPatch.context() as patch:
         steps = _mutations(patch, None)
         tf.compact_history(store, now=first_day_over)
-    # 2026-08-18: the 5 facts, the compacted file, deleting its 4 snapshots (12:00 to 21:00);
-    # 2026-08-19 and -20, still open: a checkpoint of 5 facts each
-    assert len(steps) == 20, steps
+    # 2026-08-18: the 6 facts, the compacted file, deleting its 4 snapshots (12:00 to 21:00);
+    # 2026-08-19 and -20, still open: a checkpoint of 6 facts each
+    assert len(steps) == 3 * len(_FACT_KINDS) + 5 == 23, steps
     for fail_at in range(len(steps)):
         shutil.rmtree(store)
         shutil.copytree(pristine, store)
@@ -211,6 +215,40 @@ def test_a_compaction_killed_at_any_step_leaves_the_store_readable_and_complete(
             "date=2026-08-18/compacted-000001.parquet"
         ], f"killed at step {fail_at}: {steps[fail_at]}"
         assert_same_answers(store, reference, ("load_history", "ha_episodes"))
+    assert_same_answers(store, reference)
+
+
+@pytest.mark.parametrize("at", [7, 10])
+def test_ctrl_c_during_history_compact_exits_130_and_leaves_the_store_whole(
+    store: Path, reference: Any, tmp_path: Path, at: int
+) -> None:
+    # A real SIGINT to a real `tunnelframe history --compact`, sent while it waits before its
+    # ``at``-th file (7: the first day's rows, its 6 facts written; 10: the second day, the
+    # first one done): no timing luck, the process says where it is.
+    gate = tmp_path / "gate"
+    gate.mkdir()
+    env = {**os.environ, _layout.PAUSE_ENV: f"{at}:{gate}"}
+    command = [sys.executable, "-m", "tunnelframe", "history", str(store), "--compact"]
+    with subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
+        try:
+            deadline = time.monotonic() + 120
+            while not (gate / "paused").exists():
+                assert proc.poll() is None, proc.communicate()
+                assert time.monotonic() < deadline, "the compaction never reached its pause"
+                time.sleep(0.05)
+            proc.send_signal(signal.SIGINT)
+            out, err = proc.communicate(timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    assert proc.returncode == 130, err
+    assert err.decode().strip() == "tunnelframe: interrupted"
+    assert b"Compacted" not in out
+    assert_same_answers(store, reference)  # readable and complete
+    assert tf.compact_history(store, now=END) == ["2026-08-18", "2026-08-19", "2026-08-20"][
+        (at > 7) :
+    ]  # fmt: skip
+    assert [f for f in _layout_files(store) if "/2026" in f] == []  # every snapshot file compacted
     assert_same_answers(store, reference)
 
 
@@ -295,9 +333,9 @@ def test_a_second_compaction_at_the_same_time_does_nothing(store: Path) -> None:
 
 def test_a_new_store_records_its_format_version_and_columns(store: Path) -> None:
     meta = json.loads((store / "_tunnelframe.json").read_text())
-    assert meta["format_version"] == tf.history.FORMAT_VERSION == 2
+    assert meta["format_version"] == tf.history.FORMAT_VERSION == 3
     assert list(meta["columns"]) == tf.history.STORE_SCHEMA.names
-    assert tf.store_info(store).format_version == 2
+    assert tf.store_info(store).format_version == 3
 
 
 def test_a_tunnelframe_0_1_store_reads_as_is_and_migrates_with_one_call(
@@ -306,11 +344,12 @@ def test_a_tunnelframe_0_1_store_reads_as_is_and_migrates_with_one_call(
     (store / "_tunnelframe.json").unlink()  # 0.1 wrote no version file
     assert tf.store_info(store).format_version == 1
     assert_same_answers(store, reference)
-    with pytest.raises(tf.TunnelframeError, match=r"tunnelframe 0\.1: migrate .* --migrate"):
+    older = r"has format 1, older than .*\(3\): migrate .* --migrate"
+    with pytest.raises(tf.TunnelframeError, match=older):
         tf.compact_history(store, now=END)
     assert tf.migrate_history(store, now=END) == 1
     info = tf.store_info(store)
-    assert (info.format_version, info.n_days, info.n_compacted_days) == (2, 3, 3)
+    assert (info.format_version, info.n_days, info.n_compacted_days) == (3, 3, 3)
     assert info.n_snapshots == 17
     assert_same_answers(store, reference)
 
@@ -425,17 +464,17 @@ def test_cli_history_prints_the_store_and_compacts_or_migrates_on_demand(
     assert "--migrate" in capsys.readouterr().err
     assert main(["history", str(store), "--migrate"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0] == f"Migrated {store} from format 1 to 2."
+    assert lines[0] == f"Migrated {store} from format 1 to 3."
     # the clock says 2026-08-20 has ended too: every day is compacted
     assert re.fullmatch(
-        r"Store: format 2, 3 days \(3 compacted\), 17 snapshots, [\d.]+ MB in 20 files\.", lines[1]
+        r"Store: format 3, 3 days \(3 compacted\), 17 snapshots, [\d.]+ MB in 23 files\.", lines[1]
     )
     assert len(lines) == 2
     assert main(["history", str(store), "--compact"]) == 0
     assert capsys.readouterr().out.splitlines()[0] == "Nothing to compact."
     assert main(["history", str(store)]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0].startswith("Store: format 2, 3 days (3 compacted), 17 snapshots")
+    assert out[0].startswith("Store: format 3, 3 days (3 compacted), 17 snapshots")
     assert out[1] == "17 snapshots from 2026-08-18 12:00 to 2026-08-20 12:00 UTC, 1 account."
 
 

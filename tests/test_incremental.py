@@ -40,7 +40,7 @@ def _reads(api: Any, since: int) -> list[str]:
 
 
 def _fetch(api: Any, client: tf.Client, **kwargs: Any) -> tf.Snapshot:
-    return tf.fetch_fleet(client, account_id=api.account_id, progress=False, **kwargs)
+    return tf.fetch_fleet(client=client, account_id=api.account_id, progress=False, **kwargs)
 
 
 def _without_observed(frame: pd.DataFrame) -> pd.DataFrame:
@@ -51,12 +51,12 @@ def test_observed_at_defaults_to_fetched_at_for_a_full_read_and_old_files(tmp_pa
     fleet = _fleet()
     with serve(fleet) as api, tf.Client(api.token, base_url=api.url) as client:
         snap = _fetch(api, client)
-    tunnels = snap.tunnels()
+    tunnels = snap.tunnels_frame()
     assert tunnels["observed_at"].notna().all()
     assert (tunnels["observed_at"] == pd.Timestamp(snap.fetched_at)).all()
     # A snapshot file written before observed_at existed reads the same way.
     assert all("observed_at" not in t for t in snap.tunnels)
-    again = tf.load_snapshot(snap.save(tmp_path / "old.json.gz")).tunnels()
+    again = tf.load_snapshot(snap.save(tmp_path / "old.json.gz")).tunnels_frame()
     assert (again["observed_at"] == pd.Timestamp(snap.fetched_at)).all()
     # A raw fleet (no snapshot) does not know: NaT, not a guess.
     assert tf.tunnels_frame(fleet)["observed_at"].isna().all()
@@ -75,11 +75,11 @@ def test_carried_forward_rows_give_the_same_frames_as_a_full_read() -> None:
     pd.testing.assert_frame_equal(again.connections(), full.connections())
     pd.testing.assert_frame_equal(again.connectors(), full.connectors())
     pd.testing.assert_frame_equal(
-        _without_observed(again.tunnels()), _without_observed(full.tunnels())
+        _without_observed(again.tunnels_frame()), _without_observed(full.tunnels_frame())
     )
     # Carried forward: observed when the first snapshot read them; the others (never run,
     # nothing to read) are observed by the listing itself.
-    tunnels = again.tunnels()
+    tunnels = again.tunnels_frame()
     carried = tunnels["tunnel_id"].astype(str).isin(_readable(fleet))
     assert (tunnels.loc[carried, "observed_at"] == pd.Timestamp(first.fetched_at)).all()
     assert (tunnels.loc[~carried, "observed_at"] == pd.Timestamp(again.fetched_at)).all()
@@ -100,7 +100,7 @@ def test_a_changed_tunnel_is_picked_up_by_the_list_alone() -> None:
         snap = _fetch(api, client, previous=first, max_requests=2)
         assert _reads(api, before) == [target["id"]]
         assert api.n_requests - before == 2
-    tunnels = snap.tunnels().set_index(snap.tunnels()["tunnel_id"].astype(str))
+    tunnels = snap.tunnels_frame().set_index(snap.tunnels_frame()["tunnel_id"].astype(str))
     assert tunnels.loc[target["id"], "tunnel_status"] == "down"
     assert tunnels.loc[target["id"], "n_connectors"] == 0
     assert tunnels.loc[target["id"], "observed_at"] > pd.Timestamp(first.fetched_at)

@@ -34,6 +34,7 @@ LEAVES = {
     "_refresh",
     "_fleetfile",
     "_listfilters",
+    "_deprecate",
 }
 
 #: Layers, lowest first; a unit may import its own layer's leaves and anything below it.

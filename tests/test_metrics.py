@@ -88,7 +88,7 @@ def test_health_status_maps_the_api_status_as_lablabs_does(snap: tf.Snapshot) ->
         labels[1]: value for labels, value in zip(health["labels"], health["value"], strict=True)
     }
     expect = {"down": 0, "healthy": 1, "degraded": 2, "inactive": 3}
-    tunnels = snap.tunnels()
+    tunnels = snap.tunnels_frame()
     live = tunnels[tunnels["deleted_at"].isna()]
     assert len(by_tunnel) == len(live)
     for row in live.astype(object).to_dict("records"):
@@ -334,5 +334,5 @@ def test_watch_serves_its_view_to_a_real_prometheus(
     assert view is not None
     found = tf.findings(view)
     assert answers["unsupported"] == (found["rule"] == "unsupported").sum()
-    tunnels = view.tunnels()
+    tunnels = view.tunnels_frame()
     assert answers["tunnels"] == tunnels["deleted_at"].isna().sum()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -260,8 +261,8 @@ def test_plots_leave_their_frame_alone(
     ],
 )
 def test_a_non_frame_is_a_type_error(plot: Any) -> None:
-    with pytest.raises(TypeError, match=r"expects a connections frame .* got list"):
-        plot([{"id": "c1"}])
+    with pytest.raises(TypeError, match=r"expects a connections frame .* got int"):
+        plot(5)
 
 
 @pytest.mark.parametrize(
@@ -862,6 +863,118 @@ def test_heatmap_without_account_or_tunnel_ids(tmp_path: Path) -> None:
     assert tf.write_report(one, tmp_path / "one.html").exists()
 
 
+def _history_over(first: str, last: str, n: int) -> dict[Any, pd.DataFrame]:
+    """A rollout and HA episodes of ``n`` snapshots from ``first`` to ``last`` (UTC): a
+    version replacing another, one tunnel going down and back, one that goes down at the last
+    snapshot (an episode of no length), one always ok."""
+    times = (
+        pd.date_range(first, last, periods=n, tz="UTC")
+        if n > 1
+        else pd.DatetimeIndex([pd.Timestamp(first, tz="UTC")])
+    )
+    share = np.linspace(0.0, 1.0, n) if n > 1 else np.array([0.5])
+    rollout = pd.DataFrame(
+        {
+            "fetched_at": np.repeat(times, 2),
+            "version": pd.Categorical(["2026.7.0", "2026.8.2"] * n, ["2026.7.0", "2026.8.2"]),
+            "n_connectors": 1,
+            "share": np.column_stack([1 - share, share]).ravel(),
+        }
+    )
+    mid, end = times[n // 2], times[-1]
+    rows = [
+        ("t1", "flapping", "ok", times[0], mid),
+        ("t1", "flapping", "down", mid, end),
+        ("t2", "late-down", "ok", times[0], end),
+        ("t2", "late-down", "down", end, end),
+        ("t3", "steady", "ok", times[0], end),
+    ]
+    episodes = pd.DataFrame(
+        rows, columns=["tunnel_id", "tunnel_name", "state", "start_at", "end_at"]
+    )
+    episodes = episodes[episodes["end_at"] >= episodes["start_at"]].drop_duplicates(
+        ["tunnel_id", "start_at"], keep="last"
+    )
+    hours = (episodes["end_at"] - episodes["start_at"]).dt.total_seconds() / 3600
+    episodes = episodes.assign(hours=hours, account_id=ACCOUNT, n_snapshots=1)
+    return {tf.plot_version_rollout: rollout, tf.plot_ha_timeline: episodes}
+
+
+#: Short and long stores: (first snapshot, last snapshot, snapshots).
+_SPANS = {
+    "10 minutes": ("2026-08-20T11:50Z", "2026-08-20T12:00Z", 11),
+    "3 hours": ("2026-08-20T09:00Z", "2026-08-20T12:00Z", 7),
+    "1 day, over midnight": ("2026-08-19T12:00Z", "2026-08-20T12:00Z", 13),
+    "3 days": ("2026-08-17T12:00Z", "2026-08-20T12:00Z", 13),
+    "45 days, over a month's end": ("2026-07-06T12:00Z", "2026-08-20T12:00Z", 46),
+    "400 days, over a year's end": ("2025-07-16T12:00Z", "2026-08-20T12:00Z", 58),
+}
+# What a date tick may read: 12:00, 19, Aug, Aug-19, 2026; the first may add its day or year.
+_DATE_TICK = (
+    r"(\d\d:\d\d|\d\d|[A-Z][a-z]{2}|[A-Z][a-z]{2}-\d\d|\d{4})(\n([A-Z][a-z]{2}-\d\d|\d{4}))?"
+)
+
+
+@pytest.mark.parametrize("plot", [tf.plot_version_rollout, tf.plot_ha_timeline])
+@pytest.mark.parametrize("span", list(_SPANS))
+def test_history_plots_date_their_time_axis_readably(plot: Any, span: str) -> None:
+    first, last, n = _SPANS[span]
+    fig, ax = plt.subplots()  # the notebook's default size
+    plot(_history_over(first, last, n)[plot], ax=ax)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    lo, hi = ax.get_xlim()
+    ticks = zip(ax.get_xticklabels(), ax.get_xticks(), strict=True)
+    labels = [t for t, x in ticks if lo <= x <= hi]
+    texts = [t.get_text() for t in labels]
+    assert len(texts) >= 3, texts
+    # dates and times, never raw day numbers (20685.5) or empty ticks
+    assert all(re.fullmatch(_DATE_TICK, t) for t in texts), texts
+    # the first tick says which day (or month, or year) it is when the ticks cross one
+    start = mdates.num2date(min(x for x in ax.get_xticks() if lo <= x))
+    end = mdates.num2date(max(x for x in ax.get_xticks() if x <= hi))
+    offset = ax.xaxis.get_major_formatter().get_offset()
+    if re.fullmatch(r"\d\d:\d\d", texts[0].split("\n")[0]):
+        assert f"{start:%b-%d}" in texts[0] or (
+            start.date() == end.date() and f"{start:%Y-%b-%d}" in offset
+        ), (texts, offset)
+    if re.fullmatch(r"\d\d", texts[0]) or re.fullmatch(r"[A-Z][a-z]{2}-\d\d", texts[0]):
+        assert texts[0] == f"{start:%b-%d}" or (start.month == end.month), (texts, offset)
+    if start.year != end.year:
+        assert str(start.year) in texts[0], texts
+    # no two labels overlap, and none is cut by the figure's edge
+    boxes = [t.get_window_extent(renderer) for t in labels]
+    assert all(not a.overlaps(b) for a, b in itertools.pairwise(boxes)), texts
+    for box in boxes:
+        assert box.x0 >= 0 and box.x1 <= fig.bbox.width and box.y0 >= 0, (texts, box)
+
+
+def test_history_plots_of_one_snapshot_draw_it_at_its_time() -> None:
+    frames = _history_over("2026-08-20T12:00Z", "2026-08-20T12:00Z", 1)
+    when = mdates.date2num(pd.Timestamp("2026-08-20T12:00Z").to_pydatetime())
+    for plot, frame in frames.items():
+        fig, ax = plt.subplots()
+        plot(frame, ax=ax)
+        assert not _texts(ax), plot  # not "No ... in this frame"
+        lo, hi = ax.get_xlim()
+        assert lo < when < hi and hi - lo <= 1, (plot, lo, hi)  # hours around it, not years
+        drawn = [c.get_paths()[0].get_extents() for c in ax.collections]
+        assert drawn and all(b.width > 0 and b.x0 <= when <= b.x1 for b in drawn), plot
+        fig.canvas.draw()
+        assert all(re.fullmatch(r"\d\d:\d\d", t.get_text()) for t in ax.get_xticklabels())
+
+
+def test_ha_timeline_shows_a_state_first_seen_at_the_last_snapshot() -> None:
+    episodes = _history_over("2026-08-19T12:00Z", "2026-08-20T12:00Z", 13)[tf.plot_ha_timeline]
+    ax = tf.plot_ha_timeline(episodes)
+    row = _ticks(ax.get_yticklabels()).index("late-down")
+    bars = ax.collections[row]
+    colours = [_hex(c) for c in bars.get_facecolors()]
+    widths = [p.get_extents().width for p in bars.get_paths()]
+    assert colours == [_hex("#7fbf7b"), _hex("#b2182b")]  # ok, then down
+    assert widths[1] > 0
+
+
 # The history plots take the frame of their history query, not a connections frame.
 _HISTORY_FRAMES: dict[Any, Any] = {
     tf.plot_version_rollout: _rollout,
@@ -1054,3 +1167,54 @@ def test_colo_distribution_by_country_and_region(by: str, ax: Any) -> None:
     if by == "region":
         colors = [_hex(b.get_facecolor()) for b in ax.patches]
         assert colors == [_hex(REGION_COLORS[r]) for r in table["region"].astype(str)]
+
+
+def _drawn(ax: Any) -> tuple[Any, ...]:
+    return (
+        [
+            (round(p.get_x(), 6), round(p.get_width(), 6), round(p.get_height(), 6))
+            for p in ax.patches
+        ],
+        _ticks(ax.get_yticklabels()),
+        _ticks(ax.get_xticklabels()),
+        ax.get_title(),
+        [c.get_offsets().tolist() for c in ax.collections],
+    )
+
+
+@pytest.mark.parametrize(
+    ("plot", "result"),
+    [
+        (plot_colo_distribution, lambda s: tf.colo_distribution(s, by="metro")),
+        (plot_colo_map, lambda s: tf.colo_distribution(s, by="metro")),
+        (plot_tunnel_colo_heatmap, lambda s: tf.colo_distribution(s, by="tunnel")),
+        (plot_version_drift, lambda s: tf.version_drift(s, as_of=AS_OF)),
+        (plot_version_distribution, lambda s: tf.version_summary(s, as_of=AS_OF)),
+        (plot_connection_ages, lambda s: tf.connection_ages(s, as_of=AS_OF)),
+    ],
+)
+def test_a_plot_takes_a_snapshot_and_its_analysis_result(plot: Any, result: Any) -> None:
+    fleet = tf.simulator.generate_fleet(30, seed=5)
+    snap = tf.Snapshot(
+        fetched_at=AS_OF.to_pydatetime(), account_ids=["a"], tunnels=fleet["tunnels"]
+    )
+    options = (
+        {"as_of": AS_OF}
+        if plot in (plot_version_drift, plot_version_distribution, plot_connection_ages)
+        else {}
+    )
+    drawn = []
+    for source in (snap, tf.connections_frame(fleet), fleet):
+        fig, ax = plt.subplots()
+        drawn.append(_drawn(plot(source, ax=ax, **options)))
+        plt.close(fig)
+    fig, ax = plt.subplots()
+    drawn.append(_drawn(plot(result(snap), ax=ax)))  # compute once, draw many
+    assert (drawn[0][0] or drawn[0][4]) and all(d == drawn[0] for d in drawn[1:])
+
+
+def test_a_colo_result_grouped_another_way_is_refused() -> None:
+    sites = tf.colo_distribution(tf.simulator.generate_fleet(5, seed=1))
+    with pytest.raises(ValueError, match=r"given is by='site', this chart needs by='metro'"):
+        plot_colo_distribution(sites, by="metro")
+    plot_colo_distribution(sites, by="site")

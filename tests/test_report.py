@@ -12,6 +12,7 @@ import html
 import io
 import re
 import warnings
+from datetime import datetime
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -296,7 +297,7 @@ def test_redaction_without_a_key_uses_a_random_one(
 
 def test_token_never_reaches_a_report(tmp_path: Path) -> None:
     with serve(rf.fleet()) as api, tf.Client(api.token, base_url=api.url) as client:
-        snap = tf.fetch_fleet(client, account_id=api.account_id, progress=False)
+        snap = tf.fetch_fleet(client=client, account_id=api.account_id, progress=False)
         token = api.token
     assert len(snap.tunnels) == 5
     for name in ("r.html", "r.md"):
@@ -522,8 +523,10 @@ def test_export_csv(tmp_path: Path) -> None:
 def test_export_xlsx_one_sheet_per_frame_times_in_utc(tmp_path: Path) -> None:
     paths = export_frames(rf.snapshot(), tmp_path, format="xlsx")
     assert {p.name for p in paths.values()} == {"fleet.xlsx"}
+    assert set(paths) == {"findings", "tunnels", "connectors", "connections"}
     sheets = pd.read_excel(paths["connections"], sheet_name=None)
-    assert list(sheets) == ["connections", "connectors", "tunnels"]
+    # what to act on first, then the fleet from tunnels down to connections
+    assert list(sheets) == ["findings", "tunnels", "connectors", "connections"]
     conns = sheets["connections"]
     assert len(conns) == 20 and len(sheets["connectors"]) == 5 and len(sheets["tunnels"]) == 5
     # Excel has no time zones: UTC, said in the header.
@@ -534,6 +537,126 @@ def test_export_xlsx_one_sheet_per_frame_times_in_utc(tmp_path: Path) -> None:
     book = openpyxl.load_workbook(paths["tunnels"])
     cells = [c for ws in book.worksheets for row in ws.iter_rows() for c in row]
     assert not [c.coordinate for c in cells if c.data_type == "f"]  # formulas neutralised
+
+
+def _xlsx_columns(ws: Any) -> dict[str, list[Any]]:
+    """A sheet's columns by header: the cells below each header cell."""
+    rows = list(ws.iter_rows())
+    return {str(h.value): [r[i] for r in rows[1:]] for i, h in enumerate(rows[0])}
+
+
+def test_xlsx_sheets_are_laid_out_to_read(tmp_path: Path) -> None:
+    openpyxl = pytest.importorskip("openpyxl")
+    path = export_frames(rf.snapshot(), tmp_path, format="xlsx")["connections"]
+    book = openpyxl.load_workbook(path)
+    n_dated = 0
+    for ws in book.worksheets:
+        columns = _xlsx_columns(ws)
+        headers = list(columns)
+        # the header row (and the tunnel's name) stay in view; the header row filters all rows
+        assert headers[0] == "tunnel_name", ws.title
+        assert ws.freeze_panes == "B2", ws.title
+        assert ws.auto_filter.ref == f"A1:{ws.cell(1, len(headers)).column_letter}{ws.max_row}"
+        assert all(cell.font.b for cell in ws[1]), ws.title  # a bold header,
+        assert ws.print_title_rows == "$1:$1", ws.title  # printed on every page
+        # identifiers after every human column
+        ids = [h for h in headers if h.endswith("_id")]
+        assert ids and headers[-len(ids) :] == ids, (ws.title, headers)
+        for header, cells in columns.items():
+            width = ws.column_dimensions[cells[0].column_letter].width if cells else 0
+            longest = max((len(str(c.value)) for c in cells if c.value is not None), default=0)
+            if cells and cells[0].is_date:
+                longest = len("2026-08-10 08:00:05")
+            # fitted: the longest value (up to a cap) and the header fit; nothing is huge
+            assert min(longest, 58) + 1 <= width <= 60, (ws.title, header, width, longest)
+            assert width >= len(header) + 2, (ws.title, header)
+            # times: real Excel date-times with a date-time format, under a (UTC) header
+            dated = [c for c in cells if c.value is not None and c.is_date]
+            if header.endswith(" (UTC)"):
+                assert len(dated) == len([c for c in cells if c.value is not None])
+                n_dated += len(dated)
+                assert {c.number_format.lower() for c in dated} <= {"yyyy-mm-dd hh:mm:ss"}
+            else:
+                assert not dated, (ws.title, header)
+    assert n_dated > 40  # run_at, opened_at, created_at, since_at...
+    conns = _xlsx_columns(book["connections"])
+    assert list(conns)[-5:] == [
+        "account_id",
+        "tunnel_id",
+        "connector_id",
+        "connection_id",
+        "client_id",
+    ]
+    assert conns["opened_at (UTC)"][0].value == datetime(2026, 8, 10, 8, 0, 5)
+    # a full UUID is readable without widening its column
+    tunnel_id = conns["tunnel_id"][0]
+    assert book["connections"].column_dimensions[tunnel_id.column_letter].width >= 38
+
+
+def test_xlsx_findings_sheet_is_checks_findings_with_since_and_action(tmp_path: Path) -> None:
+    openpyxl = pytest.importorskip("openpyxl")
+    path = export_frames(rf.snapshot(), tmp_path, format="xlsx")["findings"]
+    columns = _xlsx_columns(openpyxl.load_workbook(path)["findings"])
+    assert list(columns)[:7] == [
+        "tunnel_name",
+        "severity",
+        "title",
+        "since",
+        "since_at (UTC)",
+        "host",
+        "action",
+    ]
+    assert list(columns)[-3:] == ["account_id", "tunnel_id", "connector_id"]
+    rows = [
+        {h: cells[i].value for h, cells in columns.items()}
+        for i in range(len(columns["tunnel_name"]))
+    ]
+    # the same findings check gives, one row each
+    checked = tf.check_fleet(rf.snapshot()).violations
+    assert sorted((r["tunnel_name"], r["rule"], r["connector_id"]) for r in rows) == sorted(
+        zip(
+            checked["tunnel_name"].astype(str),
+            checked["rule"].astype(str),
+            checked["connector_id"].astype(object).where(checked["connector_id"].notna(), None),
+            strict=True,
+        )
+    )
+    # in the report's fix-first order: the down tunnel first, worded for a fresh outage
+    assert (rows[0]["tunnel_name"], rows[0]["rule"]) == ("gone", "down")
+    assert (
+        rows[0]["action"] == "start cloudflared for this tunnel on its host: no connector is listed"
+    )
+    assert rows[0]["since"] == "down since"
+    assert [r["fix_first"] for r in rows] == sorted(r["fix_first"] for r in rows)
+    evil = [r for r in rows if r["tunnel_name"] == rf.EVIL]
+    assert evil[0]["rule"] == "unsupported"  # its worst problem first
+    assert evil[0]["since"] == "on this version since"
+    assert evil[0]["since_at (UTC)"] == datetime(2026, 8, 10, 8, 0)
+    assert evil[0]["host"] == "198.51.100.7 (linux_amd64)"
+    assert evil[0]["action"] == "upgrade cloudflared on these hosts: this version is out of support"
+    assert {r["action"] for r in rows if r["rule"] == "single-connector"} == {
+        "run a second replica of cloudflared on another host"
+    }
+    flaky = next(r for r in rows if r["rule"] == "fetch-errors")
+    assert (flaky["since"], flaky["since_at (UTC)"]) == (
+        "fetch failed at",
+        datetime(2026, 8, 20, 12),
+    )
+
+
+def test_xlsx_findings_are_judged_as_of_the_time_given(tmp_path: Path) -> None:
+    pytest.importorskip("openpyxl")
+    fleet = rf.fleet()
+    fleet["tunnels"][3]["conns_inactive_at"] = "2026-08-20T11:00:00Z"
+    fresh = export_frames(fleet, tmp_path / "a", format="xlsx", as_of=rf.AS_OF)["findings"]
+    old = export_frames(fleet, tmp_path / "b", format="xlsx", as_of="2026-10-20")["findings"]
+
+    def down_action(path: Path) -> str:
+        found = pd.read_excel(path, sheet_name="findings")
+        return str(found.loc[found["rule"] == "down", "action"].iloc[0])
+
+    assert down_action(fresh).startswith("start cloudflared")
+    assert down_action(old).startswith("delete the tunnel if nothing uses it")
 
 
 # --------------------------------------------------------------------------------------------
@@ -856,19 +979,19 @@ def test_a_mixed_fleet_report_shows_both_kinds_and_filters_by_kind(tmp_path: Pat
     warp_ids = {t["id"] for t in fleet["tunnels"] if t["tun_type"] == "warp_connector"}
     others = found[found["rule"] != "pair-ha"]
     assert not set(others["tunnel_id"].dropna()) & warp_ids
-    only_warp = tf.findings(fleet, as_of=as_of, kind="warp_connector")
+    only_warp = tf.findings(fleet, as_of=as_of, tun_type="warp_connector")
     assert set(only_warp["rule"]) == {"pair-ha"}
-    only_cfd = tf.findings(fleet, as_of=as_of, kind="cfd_tunnel")
+    only_cfd = tf.findings(fleet, as_of=as_of, tun_type="cfd_tunnel")
     assert len(only_cfd) + len(only_warp) == len(found)
     warp_md = tf.write_report(
-        fleet, tmp_path / "warp.md", as_of=as_of, kind="warp_connector"
+        fleet, tmp_path / "warp.md", as_of=as_of, tun_type="warp_connector"
     ).read_text()
     cfd_names = [t["name"] for t in fleet["tunnels"] if t["tun_type"] == "cfd_tunnel"]
     warp_names = [t["name"] for t in fleet["tunnels"] if t["tun_type"] == "warp_connector"]
     assert all(f"### {name} (" in warp_md for name in warp_names)
     assert not any(f"### {name} (" in warp_md for name in cfd_names)
-    with pytest.raises(ValueError, match="kind must be one of cfd_tunnel, warp_connector"):
-        tf.findings(fleet, kind="warp")
+    with pytest.raises(ValueError, match="tun_type must be one of cfd_tunnel, warp_connector"):
+        tf.findings(fleet, tun_type="warp")
 
 
 def test_markdown_bare_urls_and_emails_make_no_links(tmp_path: Path) -> None:
@@ -981,10 +1104,15 @@ def test_xlsx_cells_are_typed_text_without_a_quote_and_hold_no_illegal_character
     fleet["tunnels"][1]["name"] = "bell\x07tab\x1b[31mred"
     fleet["tunnels"][2]["name"] = "=1+2"
     path = export_frames(fleet, tmp_path, format="xlsx")["tunnels"]
-    cells = list(openpyxl.load_workbook(path)["tunnels"]["C"])
+    book = openpyxl.load_workbook(path)
+    cells = list(book["tunnels"]["A"])  # the name leads the sheet
     names = [c.value for c in cells]
     assert "-legacy" in names and "'-legacy" not in names
     assert [c.data_type for c in cells if c.value == "=1+2"] == ["s"]  # text, not a formula
+    # the findings sheet names the tunnel too: text there as well
+    every = [c for ws in book.worksheets for row in ws.iter_rows() for c in row]
+    assert {c.data_type for c in every if c.value == "=1+2"} == {"s"}
+    assert {c.parent.title for c in every if c.value == "=1+2"} >= {"findings", "tunnels"}
     assert "bell\\x07tab\\x1b[31mred" in names
 
 
@@ -998,3 +1126,39 @@ def test_xlsx_refuses_a_frame_larger_than_a_sheet(
     monkeypatch.setattr(_export, "_XLSX_MAX_ROWS", 10)
     with pytest.raises(ValueError, match=r"the connections frame has 20 rows, more than an Excel"):
         export_frames(rf.fleet(), tmp_path, format="xlsx")
+
+
+def test_fix_first_reads_since_and_action_from_the_rule(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A rule is one entry: what its "since" is, where that time comes from and what to do
+    # are fields of the Rule, not tables the fix-first ranking keeps beside it.
+    import dataclasses
+
+    from tunnelframe.engine import RULES, Analysis, _fixfirst, fix_first_tunnels, resolve
+
+    fleet = {"tunnels": [{"id": "t1", "account_tag": "a", "name": "web", "status": "healthy",
+        "connectors": [{"id": "c1", "version": "2026.8.0", "run_at": "2026-08-01T00:00:00Z",
+            "conns": [{"id": f"x{i}", "colo_name": "DFW", "opened_at": "2026-08-02T00:00:00Z"}
+                      for i in range(4)]}]}]}  # fmt: skip
+    as_of = "2026-08-20"
+    before = fix_first_tunnels(Analysis(resolve(fleet, as_of=as_of)))
+    assert before.loc[0, "rule"] == "single-connector"
+    assert before.loc[0, "since"] == "like this since"
+    assert before.loc[0, "since_at"] == pd.Timestamp("2026-08-01", tz="UTC")
+
+    def changed(rule: Any) -> Any:
+        if rule.id != "single-connector":
+            return rule
+        return dataclasses.replace(
+            rule,
+            since="alone since",
+            since_at=lambda a, row: (pd.Timestamp("2026-01-01", tz="UTC"), None),
+            action="add a replica",
+        )
+
+    monkeypatch.setattr(_fixfirst, "RULES", tuple(changed(r) for r in RULES))
+    after = fix_first_tunnels(Analysis(resolve(fleet, as_of=as_of)))
+    assert after.loc[0, ["since", "since_at", "action"]].tolist() == [
+        "alone since",
+        pd.Timestamp("2026-01-01", tz="UTC"),
+        "add a replica",
+    ]

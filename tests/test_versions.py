@@ -592,7 +592,7 @@ def test_tunnel_placeholder_rows_are_not_connectors() -> None:
 
 def test_version_drift_frame_errors() -> None:
     with pytest.raises(TypeError, match="version_drift expects a connections frame"):
-        version_drift([{"version": "2025.1.0"}])  # type: ignore[arg-type]
+        version_drift(5)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match=r"frame lacks column\(s\) connector_id"):
         version_drift(pd.DataFrame({"version": ["2025.1.0"]}))
 

@@ -93,6 +93,41 @@ def test_a_restart_resumes_from_the_store(tmp_path: Path) -> None:
     assert len(cycle.snapshot.tunnels) == len(first.snapshot.tunnels)
 
 
+def test_a_watch_into_an_iceberg_table_resumes_from_its_state_folder(tmp_path: Path) -> None:
+    pytest.importorskip("pyiceberg", reason="pip install 'tunnelframe[iceberg]'")
+    from tunnelframe.history import iceberg_history
+
+    fleet = _fleet()
+    uri, state = f"iceberg+sqlite:///{tmp_path}/catalog.db", tmp_path / "state"
+    with serve(fleet) as api, tf.Client(api.token, base_url=api.url) as client:
+        with pytest.raises(ValueError, match="state"):
+            Watcher(uri, client=client, account_id=api.account_id)  # where would a view go?
+        first = Watcher(uri, client=client, account_id=api.account_id, state=state).cycle()
+        target = _readable(fleet)[1]
+        target["status"] = "degraded"
+        target["connectors"] = target["connectors"][:1]
+        api.set_fleet(fleet)
+        before = api.n_requests
+        restarted = Watcher(
+            iceberg_history(uri),
+            client=client,
+            account_id=api.account_id,
+            policy=WatchPolicy(max_requests=2),
+            state=state,
+        )
+        cycle = restarted.cycle()
+        assert _reads(api, before) == [target["id"]]  # resumed: only the changed tunnel
+    assert set(cycle.changes["tunnel_id"].astype(str)) == {target["id"]}
+    assert latest_snapshot(state, [api.account_id]) == cycle.snapshot
+    assert not any(tmp_path.glob("**/date=*"))  # no local store beside the table
+    rows = iceberg_history(uri).load().to_pandas()
+    assert sorted(rows["fetched_at"].unique()) == [
+        first.snapshot.fetched_at,
+        cycle.snapshot.fetched_at,
+    ]
+    assert tf.connector_churn(iceberg_history(uri))["fetched_at"].nunique() == 2
+
+
 def test_failed_reads_are_recorded_and_a_failed_cycle_is_retried_in_place(
     tmp_path: Path,
 ) -> None:
@@ -151,7 +186,10 @@ class _Calls:
         return lambda *args, **kwargs: None
 
 
-def test_sigterm_mid_cycle_finishes_the_cycle_then_exits(tmp_path: Path) -> None:
+@pytest.mark.parametrize("kind", ["directory", "iceberg"])
+def test_sigterm_mid_cycle_finishes_the_cycle_then_exits(tmp_path: Path, kind: str) -> None:
+    if kind == "iceberg":
+        pytest.importorskip("pyiceberg", reason="pip install 'tunnelframe[iceberg]'")
     fleet = _fleet(20)
     readable = _readable(fleet)
     gated = readable[0]["id"]
@@ -182,7 +220,9 @@ def test_sigterm_mid_cycle_finishes_the_cycle_then_exits(tmp_path: Path) -> None
         result = by_id[tunnel_id].get("connectors") or []
         reply(handler, 200, {"success": True, "errors": [], "messages": [], "result": result})
 
-    store = tmp_path / "store"
+    store, state = str(tmp_path / "store"), tmp_path / "store"
+    if kind == "iceberg":
+        store, state = f"iceberg+sqlite:///{tmp_path}/catalog.db", tmp_path / "state"
     with hostile(answer) as url:
         env = {
             **os.environ,
@@ -197,7 +237,8 @@ def test_sigterm_mid_cycle_finishes_the_cycle_then_exits(tmp_path: Path) -> None
             "tunnelframe",
             "watch",
             "--store",
-            str(store),
+            store,
+            *(["--state", str(state)] if kind == "iceberg" else []),
             "--interval",
             "3600",
         ]
@@ -217,11 +258,25 @@ def test_sigterm_mid_cycle_finishes_the_cycle_then_exits(tmp_path: Path) -> None
     assert "cycle 1" in err and "cycle 2" not in err
     assert out == ""  # the first view of a store: no change to print
     assert "sekrit" not in out + err
-    view = latest_snapshot(store, [fleet["tunnels"][0]["account_tag"]])
+    view = latest_snapshot(state, [fleet["tunnels"][0]["account_tag"]])
     assert view is not None and view.errors == []
     read = {str(t["id"]) for t in view.tunnels if t.get("connectors")}
     assert gated in read
     assert read == {t["id"] for t in readable if t.get("connectors")}
+    if kind == "iceberg":  # the finished cycle's view is in the table, once
+        from tunnelframe.history import iceberg_history
+
+        rows = iceberg_history(store).load().to_pandas()
+        assert list(rows["fetched_at"].unique()) == [view.fetched_at]
+        assert gated in set(rows.loc[rows["connection_id"].notna(), "tunnel_id"])
+
+
+def test_watch_into_an_iceberg_store_needs_a_state_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["watch", "--store", f"iceberg+sqlite:///{tmp_path}/c.db", "--cycles", "1"])
+    assert code == 2
+    assert "--state DIR" in capsys.readouterr().err
 
 
 def test_snapshot_incremental_starts_from_the_store(

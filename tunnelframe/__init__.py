@@ -16,6 +16,7 @@ from tunnelframe._errors import (
     PartialFleetWarning,
     RateLimitError,
     SchemaError,
+    TunnelframeDeprecationWarning,
     TunnelframeError,
     TunnelframeWarning,
 )
@@ -128,6 +129,7 @@ __all__ = [
     "SchemaError",
     "Snapshot",
     "StaleReleasesWarning",
+    "TunnelframeDeprecationWarning",
     "TunnelframeError",
     "TunnelframeWarning",
     "UnknownColoWarning",

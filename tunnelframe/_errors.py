@@ -15,6 +15,7 @@ __all__ = [
     "PartialFleetWarning",
     "RateLimitError",
     "SchemaError",
+    "TunnelframeDeprecationWarning",
     "TunnelframeError",
     "TunnelframeWarning",
 ]
@@ -186,4 +187,19 @@ class AsOfWarning(TunnelframeWarning):
     ...     _ = tf.connection_ages(conns, as_of="2020-01-01")
     >>> caught[0].category.__name__
     'AsOfWarning'
+    """
+
+
+class TunnelframeDeprecationWarning(TunnelframeWarning, DeprecationWarning):
+    """A name or a way of calling that still works for one release: the message says what to
+    write instead.
+
+    Examples
+    --------
+    >>> import warnings, tunnelframe as tf
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     _ = tf.ha_report(frame=tf.load_sample())  # the old name of ``source``
+    >>> caught[0].category.__name__
+    'TunnelframeDeprecationWarning'
     """

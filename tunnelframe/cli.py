@@ -45,7 +45,7 @@ from tunnelframe.engine import (
     diff_snapshots,
     findings,
 )
-from tunnelframe.history import history_summary
+from tunnelframe.history import IcebergHistory, history_summary
 from tunnelframe.report import export_frames, report_format, write_report
 from tunnelframe.simulator import serve, simulate
 
@@ -286,7 +286,7 @@ def _demo(args: argparse.Namespace) -> int:
         tf.Client(api.token, account_id=api.account_id, base_url=api.url) as client,
     ):
         snapshot = tf.fetch_fleet(
-            client, account_id=api.account_ids, kinds=TUN_TYPES, progress=_bar(args)
+            client=client, account_id=api.account_ids, tun_types=TUN_TYPES, progress=_bar(args)
         )
     elapsed = time.perf_counter() - started
     _out(
@@ -335,7 +335,10 @@ def _write_report(source: Any, path: Path, **kwargs: Any) -> Path:
     if isinstance(source, Path):
         source = tf.load_snapshot(source)  # read once for both
     notes = calendar_notes(
-        source, as_of=kwargs.get("as_of"), releases=kwargs.get("releases"), kind=kwargs.get("kind")
+        source,
+        as_of=kwargs.get("as_of"),
+        releases=kwargs.get("releases"),
+        tun_type=kwargs.get("tun_type"),
     )
     for note in notes:
         _out(f"{_PROG}: warning: {one_line(note)}", file=sys.stderr)
@@ -352,6 +355,10 @@ def _fetch_arguments(p: argparse.ArgumentParser) -> None:
     )
     _fetch_kind_option(p)
     _progress_option(p)
+    _routing_option(p)
+
+
+def _routing_option(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--routing",
         action="store_true",
@@ -361,17 +368,27 @@ def _fetch_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _read_routing(args: argparse.Namespace, snapshot: tf.Snapshot, client: Any) -> tf.Snapshot:
+    """``snapshot`` with what its tunnels serve, with ``--routing``; each part skipped noted."""
+    if not args.routing:
+        return snapshot
+    snapshot = tf.fetch_routing(snapshot, client=client)
+    for note in (snapshot.routing or {}).get("notes", []):
+        _out(f"{_PROG}: note: {one_line(note['message'])}", file=sys.stderr)
+    return snapshot
+
+
 def _fetch(args: argparse.Namespace) -> int:
     if args.output is not None:
         _writable_file(Path(args.output), "-o")
     with _client(_accounts(args)) as client:
         snapshot = tf.fetch_fleet(
-            client, account_id=_accounts(args), kinds=_kinds(args.kind), progress=_bar(args)
+            client=client,
+            account_id=_accounts(args),
+            tun_types=_kinds(args.kind),
+            progress=_bar(args),
         )
-        if args.routing:
-            snapshot = tf.fetch_routing(snapshot, client)
-            for note in (snapshot.routing or {}).get("notes", []):
-                _out(f"{_PROG}: note: {one_line(note['message'])}", file=sys.stderr)
+        snapshot = _read_routing(args, snapshot, client)
     path = args.output or Path(
         f"snapshot-{snapshot.fetched_at.astimezone(UTC):%Y%m%dT%H%M%SZ}.json.gz"
     )
@@ -458,7 +475,7 @@ def _report(args: argparse.Namespace) -> int:
         as_of=args.as_of,
         releases=_releases(args),
         previous=args.previous,
-        kind=_only_kind(args.kind),
+        tun_type=_only_kind(args.kind),
     )
     _out(f"Report: {written.resolve()}")
     return 0
@@ -535,6 +552,12 @@ def _export_arguments(p: argparse.ArgumentParser) -> None:
         help="openmetrics: fill cloudflare_tunnel_connector_info's origin_ip label (empty "
         "otherwise)",
     )
+    p.add_argument(
+        "--as-of",
+        type=_timestamp,
+        metavar="TIME",
+        help="xlsx: 'now' for the findings sheet (default: fetch time)",
+    )
 
 
 def _metrics() -> Any:
@@ -556,7 +579,7 @@ def _export(args: argparse.Namespace) -> int:
         written_to = _metrics().write_openmetrics(args.snapshot, target, origin_ip=args.origin_ip)
         _out(str(written_to.resolve()))
         return 0
-    written = export_frames(args.snapshot, args.directory, format=args.format)
+    written = export_frames(args.snapshot, args.directory, format=args.format, as_of=args.as_of)
     for path in dict.fromkeys(written.values()):  # xlsx: one workbook for the three frames
         _out(str(path.resolve()))
     return 0
@@ -564,9 +587,9 @@ def _export(args: argparse.Namespace) -> int:
 
 _EXPORT = _Command(
     "export",
-    "Write a snapshot's connections, connectors and tunnels frames as Parquet, CSV or Excel, "
-    "or its Prometheus series as OpenMetrics text (DIR/tunnelframe.prom, written "
-    "atomically for node_exporter's textfile collector).",
+    "Write a snapshot's connections, connectors and tunnels frames as Parquet, CSV or Excel "
+    "(with a findings sheet first), or its Prometheus series as OpenMetrics text "
+    "(DIR/tunnelframe.prom, written atomically for node_exporter's textfile collector).",
     _export_arguments,
     _export,
 )
@@ -800,7 +823,10 @@ def _check(args: argparse.Namespace) -> int:
     else:
         with _client(_accounts(args)) as client:
             source = tf.fetch_fleet(
-                client, account_id=_accounts(args), kinds=_kinds(args.kind), progress=False
+                client=client,
+                account_id=_accounts(args),
+                tun_types=_kinds(args.kind),
+                progress=False,
             )
     # releases-behind finds nothing unless --max-releases-behind is given.
     rules = [rule.id for rule in RULES if getattr(args, _rule_dest(rule.id))]
@@ -816,7 +842,7 @@ def _check(args: argparse.Namespace) -> int:
             exclude_tunnels=args.exclude_tunnels,
             ignore=args.ignore_file,
             releases=releases,
-            kind=_only_kind(args.kind),
+            tun_type=_only_kind(args.kind),
         )
     for note in result.notes:
         _out(f"{_PROG}: warning: {one_line(note)}", file=sys.stderr)
@@ -905,6 +931,7 @@ def _snapshot_arguments(p: argparse.ArgumentParser) -> None:
         help="with --incremental: the share of the token's rate budget to use (default 0.5; "
         "with --fleet, each token's share from the file)",
     )
+    _routing_option(p)
 
 
 def _fleet_source(args: argparse.Namespace) -> tf.FleetFile | None:
@@ -942,8 +969,12 @@ def _snapshot_iceberg(args: argparse.Namespace) -> int:
     target = iceberg_history(args.store)
     with _client(_accounts(args)) as client:
         snapshot = tf.fetch_fleet(
-            client, account_id=_accounts(args), kinds=_kinds(args.kind), progress=args.progress
+            client=client,
+            account_id=_accounts(args),
+            tun_types=_kinds(args.kind),
+            progress=args.progress,
         )
+        snapshot = _read_routing(args, snapshot, client)
     tf.append_snapshot(snapshot, target)
     line = _fleet_line(snapshot)
     if snapshot.errors:
@@ -964,6 +995,8 @@ def _snapshot(args: argparse.Namespace) -> int:
         raise _UsageError(f"--store {store}: is a file, not a history store folder")
     fleet = _fleet_source(args)
     options: dict[str, Any] = {"kinds": _kinds(args.kind), "progress": args.progress}
+    if fleet is not None and args.routing:
+        raise _UsageError("--routing reads with one token: give --account, not --fleet")
     if fleet is not None:
         accounts = [a.account_id for a in fleet.accounts]
         if args.incremental:
@@ -986,15 +1019,17 @@ def _snapshot(args: argparse.Namespace) -> int:
                     fetched_at=datetime.now(UTC), account_ids=accounts, tunnels=[]
                 )
                 options["budget_share"] = args.budget_share
-            snapshot = tf.fetch_fleet(client, account_id=account_id, **options)
-    path = watch.record_snapshot(snapshot, args.store)
+            snapshot = tf.fetch_fleet(client=client, account_id=account_id, **options)
+            snapshot = _read_routing(args, snapshot, client)
+    path = Path(watch.record_snapshot(snapshot, store))
     line = _fleet_line(snapshot)
     if snapshot.errors:
         line += f" {plural(len(snapshot.errors), 'tunnel')} could not be fetched."
     line += f" Appended to {path.resolve()}"
     try:
-        if tf.store_info(args.store).format_version < tf.history.FORMAT_VERSION:
-            line += f"; a tunnelframe 0.1 store: run `tunnelframe history {args.store} --migrate`"
+        found = tf.store_info(args.store).format_version
+        if found < tf.history.FORMAT_VERSION:
+            line += f"; a store of format {found}: run `tunnelframe history {args.store} --migrate`"
         else:
             # Another run compacting meanwhile makes this one skip: cron runs may overlap.
             compacted = tf.compact_history(args.store)
@@ -1027,7 +1062,20 @@ _SNAPSHOT = _Command(
 def _watch_arguments(p: argparse.ArgumentParser) -> None:
     _account_option(p)
     p.add_argument(
-        "--store", type=Path, required=True, metavar="DIR", help="the history store directory"
+        "--store",
+        type=_history_target,
+        required=True,
+        metavar="DIR",
+        help="the history store directory, or an Iceberg catalog URI (iceberg+sqlite:///PATH, "
+        "iceberg+postgresql://USER@HOST/DB?warehouse=...; password in "
+        "TUNNELFRAME_CATALOG_PASSWORD or TUNNELFRAME_CATALOG_PASSWORD_FILE; needs --state)",
+    )
+    p.add_argument(
+        "--state",
+        type=Path,
+        metavar="DIR",
+        help="the folder where watch keeps its latest view, so a restart resumes (default: "
+        "the store directory; required with an Iceberg store, which keeps no local files)",
     )
     _fleet_option(p)
     _fetch_kind_option(p)
@@ -1062,18 +1110,39 @@ def _watch_arguments(p: argparse.ArgumentParser) -> None:
         metavar="HOST",
         help="the address --metrics-port listens on (default: 127.0.0.1, loopback only)",
     )
-    _notify_options(p, state="<store>-alerts.json beside the history store")
+    _notify_options(
+        p,
+        state="<store>-alerts.json beside the history store (alerts.json in --state with an "
+        "Iceberg store)",
+    )
 
 
 def _watch(args: argparse.Namespace) -> int:
-    store = Path(args.store)
-    if store.exists() and not store.is_dir():
-        raise _UsageError(f"--store {store}: is a file, not a history store folder")
+    if isinstance(args.store, str):  # an Iceberg catalog URI
+        if args.state is None:
+            raise _UsageError(
+                "--store iceberg+...: give --state DIR, the folder where watch keeps its latest "
+                "view between restarts (an Iceberg table keeps no local files)"
+            )
+        from tunnelframe.history import iceberg_history
+
+        table = iceberg_history(args.store)
+        store: Path | IcebergHistory = table
+        alerts = args.state / "alerts.json"
+        where = f"{table.identifier} in {table.location}"
+    else:
+        store = Path(args.store)
+        if store.exists() and not store.is_dir():
+            raise _UsageError(f"--store {store}: is a file, not a history store folder")
+        alerts = store.parent / f"{store.name}-alerts.json"
+        where = str(store)
+    if args.state is not None and args.state.exists() and not args.state.is_dir():
+        raise _UsageError(f"--state {args.state}: is a file, not a folder")
     fleet = _fleet_source(args)
     policy = watch.WatchPolicy(interval_s=args.interval, budget_share=args.budget_share)
     server = notifier = None
     if args.notify:
-        notifier = _notifier(args, store.parent / f"{store.name}-alerts.json")
+        notifier = _notifier(args, alerts)
     if args.metrics_port is not None:
         server = _metrics().serve_metrics(port=args.metrics_port, host=args.metrics_host)
         _out(f"{_PROG} watch: serving metrics on {server.url}", file=sys.stderr)
@@ -1102,7 +1171,12 @@ def _watch(args: argparse.Namespace) -> int:
 
     if fleet is not None:
         watcher = watch.Watcher(
-            store, fleet_file=fleet, policy=policy, on_cycle=emit, kinds=_kinds(args.kind)
+            store,
+            fleet_file=fleet,
+            policy=policy,
+            on_cycle=emit,
+            tun_types=_kinds(args.kind),
+            state=args.state,
         )
     else:
         watcher = watch.Watcher(
@@ -1110,7 +1184,8 @@ def _watch(args: argparse.Namespace) -> int:
             account_id=_accounts(args),
             policy=policy,
             on_cycle=emit,
-            kinds=_kinds(args.kind),
+            tun_types=_kinds(args.kind),
+            state=args.state,
         )
     interrupted: list[int] = []
 
@@ -1126,7 +1201,7 @@ def _watch(args: argparse.Namespace) -> int:
     try:
         _out(
             f"{_PROG} watch: watching {plural(len(watcher.account_ids), 'account')} into "
-            f"{store} every {args.interval:g} s",
+            f"{where} every {args.interval:g} s",
             file=sys.stderr,
         )
         watcher.run(max_cycles=args.cycles)

@@ -43,7 +43,7 @@ import threading
 import time
 import traceback
 import urllib.parse
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, Final, Unpack
 
 import requests
@@ -845,7 +845,7 @@ class Client:
         self,
         *,
         account_id: str | None = None,
-        tun_types: str | list[str] | None = None,
+        tun_types: str | Iterable[str] | None = None,
         all_types: bool = False,
         per_page: int = 1000,
         **filters: Unpack[TunnelFilters],
@@ -865,7 +865,7 @@ class Client:
         ----------
         account_id : str, optional
             Default: the client's account.
-        tun_types : str or list of str, optional
+        tun_types : str or iterable of str, optional
             Tunnel types (``cfd_tunnel``, ``warp_connector``, ...); implies ``all_types``.
         all_types : bool
             List every tunnel type (``/tunnels``) instead of Cloudflare Tunnels

@@ -11,8 +11,8 @@ whose status is ``inactive`` (never run) cannot have connectors, so its ``/conne
 requested; it stays in the snapshot with ``"connectors": []``. A fleet of N tunnels therefore
 costs ``ceil(N / 1000)`` list calls plus one call per tunnel that can have connectors.
 
-Kinds: ``kinds=("cfd_tunnel",)`` (the default) lists ``/cfd_tunnel`` as before; with
-``"warp_connector"`` among the kinds, one listing of ``/tunnels?tun_types=…`` covers them all
+Tunnel types: ``tun_types="cfd_tunnel"`` (the default) lists ``/cfd_tunnel`` as before; with
+``"warp_connector"`` among the types, one listing of ``/tunnels?tun_types=…`` covers them all
 (so the list calls stay ``ceil(N / 1000)`` for the whole mixed fleet) and each tunnel's
 ``/connections`` is read under its own ``tun_type``. The default stays cloudflared only: the
 same calls, frames and token permission as before for every existing script, since a token
@@ -33,6 +33,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final, Unpack
 
+from tunnelframe._deprecate import positional_to_keyword, renamed
 from tunnelframe._errors import ApiError, SchemaError, TunnelframeError, TunnelframeWarning
 from tunnelframe._fleetfile import FleetFile, TokenGroup, load_fleet_file
 from tunnelframe._listfilters import FleetFilters
@@ -80,11 +81,13 @@ def _tun_type(tunnel: Mapping[str, Any]) -> str:
     return value if isinstance(value, str) and value else "cfd_tunnel"
 
 
-def _kinds(kinds: str | Iterable[str]) -> tuple[str, ...]:
+def _kinds(kinds: str | Iterable[str] | None) -> tuple[str, ...]:
+    if kinds is None:
+        return ("cfd_tunnel",)
     chosen = (kinds,) if isinstance(kinds, str) else tuple(dict.fromkeys(kinds))
     if not chosen or any(kind not in TUN_TYPES for kind in chosen):
         raise ValueError(
-            f"kinds must be one or more of {', '.join(TUN_TYPES)}, got {list(chosen)!r}"
+            f"tun_types must be one or more of {', '.join(TUN_TYPES)}, got {list(chosen)!r}"
         )
     return chosen
 
@@ -100,13 +103,15 @@ def _accounts(client: Client, account_id: str | Iterable[str] | None) -> list[st
     return accounts
 
 
+@positional_to_keyword(0, "client")
+@renamed(kinds="tun_types")
 def fetch_fleet(
-    client: Client | None = None,
     *,
+    client: Client | None = None,
     account_id: str | Iterable[str] | None = None,
     include_deleted: bool = False,
     skip_inactive: bool = True,
-    kinds: str | Iterable[str] = ("cfd_tunnel",),
+    tun_types: str | Iterable[str] | None = None,
     max_workers: int = 8,
     progress: bool = True,
     deadline: float | None = None,
@@ -137,9 +142,9 @@ def fetch_fleet(
         Also list deleted tunnels (their connectors are not read when ``skip_inactive``).
     skip_inactive : bool
         Do not read ``/connections`` of deleted tunnels and of ``inactive`` (never run) ones.
-    kinds : str or iterable of str
+    tun_types : str or iterable of str, optional
         Tunnel types to read: ``"cfd_tunnel"`` (cloudflared, the default) and/or
-        ``"warp_connector"`` (WARP Connector, now Cloudflare Mesh). Several kinds are listed
+        ``"warp_connector"`` (WARP Connector, now Cloudflare Mesh). Several types are listed
         in one pass of ``/tunnels?tun_types=…``; see the module docstring for the default.
     max_workers : int
         Concurrent ``/connections`` calls.
@@ -195,7 +200,7 @@ def fetch_fleet(
     ...      "connectors": [{"id": "c1", "conns": [{"id": "x1", "colo_name": "DFW"}]}]},
     ...     {"id": "t2", "account_tag": "acc1", "name": "new", "status": "inactive"}]}
     >>> with serve(fleet) as api, Client(api.token, base_url=api.url) as client:
-    ...     snap = fetch_fleet(client, account_id=api.account_id, progress=False)
+    ...     snap = fetch_fleet(client=client, account_id=api.account_id, progress=False)
     >>> len(snap.tunnels), snap.n_requests, list(snap.connections()["colo_name"])
     (2, 2, ['DFW'])
     """
@@ -215,7 +220,7 @@ def fetch_fleet(
     options: dict[str, Any] = {
         "filters": {**filters, "is_deleted": None if include_deleted else False},
         "skip_inactive": skip_inactive,
-        "kinds": _kinds(kinds),
+        "kinds": _kinds(tun_types),
         "max_workers": max_workers,
         "progress": progress,
         "ends_at": None if deadline is None else time.monotonic() + deadline,
@@ -462,7 +467,7 @@ def _say_how_long(client: Client, n_tunnels: int, n_requests: int) -> None:
         f"{per_window:,}-per-{_duration(window_s)} budget makes this take about "
         f"{_duration(wait_s, plural_unit=True)}",
         TunnelframeWarning,
-        stacklevel=4,
+        stacklevel=6,  # _fetch_fleet, fetch_fleet and its two deprecation wrappers
     )
 
 
@@ -605,10 +610,11 @@ def _one_tunnel_fleet(
     return {"tunnels": [{"account_tag": account, **tunnel, "connectors": connectors}]}
 
 
+@positional_to_keyword(1, "client")
 def fetch_tunnel(
     tunnel_id: str,
-    client: Client | None = None,
     *,
+    client: Client | None = None,
     account_id: str | None = None,
     tun_type: str = "cfd_tunnel",
 ) -> pd.DataFrame:
@@ -622,7 +628,7 @@ def fetch_tunnel(
     >>> fleet = {"tunnels": [{"id": "t1", "account_tag": "acc1", "name": "web",
     ...     "connectors": [{"id": "c1", "conns": [{"id": "x1", "colo_name": "DFW"}]}]}]}
     >>> with serve(fleet) as api, Client(api.token, base_url=api.url) as client:
-    ...     frame = fetch_tunnel("t1", client, account_id="acc1")
+    ...     frame = fetch_tunnel("t1", client=client, account_id="acc1")
     >>> frame[["tunnel_name", "connector_id", "colo_name"]].astype(str).values.tolist()
     [['web', 'c1', 'DFW']]
     """
@@ -638,11 +644,12 @@ def fetch_tunnel(
     return connections_frame(_one_tunnel_fleet(tunnel, account, connectors))
 
 
+@positional_to_keyword(2, "client")
 def fetch_connector(
     tunnel_id: str,
     connector_id: str,
-    client: Client | None = None,
     *,
+    client: Client | None = None,
     account_id: str | None = None,
     tun_type: str = "cfd_tunnel",
 ) -> pd.DataFrame:
@@ -658,7 +665,7 @@ def fetch_connector(
     ...     "connectors": [{"id": "c1", "conns": [{"id": "x1", "colo_name": "DFW"},
     ...                                           {"id": "x2", "colo_name": "IAH"}]}]}]}
     >>> with serve(fleet) as api, Client(api.token, base_url=api.url) as client:
-    ...     frame = fetch_connector("t1", "c1", client, account_id="acc1")
+    ...     frame = fetch_connector("t1", "c1", client=client, account_id="acc1")
     >>> list(frame["colo_name"])
     ['DFW', 'IAH']
     """

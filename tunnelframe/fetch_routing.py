@@ -30,6 +30,7 @@ import threading
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
+from tunnelframe._deprecate import positional_to_keyword
 from tunnelframe._errors import ApiError, AuthError, TunnelframeError
 from tunnelframe.client import Client
 from tunnelframe.snapshot import Snapshot
@@ -84,10 +85,11 @@ def _note(part: str, exc: TunnelframeError, *, tunnel_id: str | None = None) -> 
     }
 
 
+@positional_to_keyword(1, "client")
 def fetch_routing(
     snapshot: Snapshot,
-    client: Client | None = None,
     *,
+    client: Client | None = None,
     parts: str | Iterable[str] = ROUTING_PARTS,
     max_workers: int = 8,
 ) -> Snapshot:
@@ -124,8 +126,8 @@ def fetch_routing(
     ...         {"service": "http_status:404"}]}}},
     ...     "routes": [{"id": "r1", "network": "10.20.0.0/16", "tunnel_id": "t1"}]}}
     >>> with serve(fleet) as api, Client(api.token, base_url=api.url) as client:
-    ...     snap = fetch_fleet(client, account_id="acc1", progress=False)
-    ...     snap = fetch_routing(snap, client)
+    ...     snap = fetch_fleet(client=client, account_id="acc1", progress=False)
+    ...     snap = fetch_routing(snap, client=client)
     >>> snap.routing["read"], [r["network"] for r in snap.routing["routes"]]
     (['configurations', 'routes', 'dns'], ['10.20.0.0/16'])
     """

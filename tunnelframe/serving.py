@@ -11,14 +11,17 @@ nothing here fetches or draws.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from typing import Any, Final
 
 import pandas as pd
 import pyarrow as pa
 
+from tunnelframe._deprecate import renamed
+from tunnelframe._types import FleetSource, RoutedSource
 from tunnelframe.frames import hostnames_frame, routes_frame, routing_read
-from tunnelframe.snapshot import Snapshot, as_connections
+from tunnelframe.snapshot import Snapshot, as_connections, load_snapshot
 
 __all__ = [
     "IMPACT_COLUMNS",
@@ -67,7 +70,7 @@ IMPACT_COLUMNS = (
 )
 
 
-def _active(source: object) -> pd.DataFrame:
+def _active(source: FleetSource) -> pd.DataFrame:
     frame = as_connections(source)
     if not isinstance(frame, pd.DataFrame) or "origin_ip" not in frame.columns:
         raise TypeError(
@@ -93,7 +96,8 @@ def _joined(values: pd.Series) -> str:
     return ", ".join(sorted({str(v) for v in values if v is not None and not pd.isna(v)}))
 
 
-def origin_hosts(frame: object, *, shared_at: int = 2) -> pd.DataFrame:
+@renamed(frame="source")
+def origin_hosts(source: FleetSource, *, shared_at: int = 2) -> pd.DataFrame:
     """One row per origin (origin IP and architecture) with the tunnels it carries.
 
     The origin IP is the public address a connector reaches Cloudflare from: one machine, or
@@ -102,9 +106,8 @@ def origin_hosts(frame: object, *, shared_at: int = 2) -> pd.DataFrame:
 
     Parameters
     ----------
-    frame : pandas.DataFrame or Snapshot
-        The connections frame (:func:`tunnelframe.connections_frame`), or a Snapshot, a
-        snapshot path or a fleet dict to take it from.
+    source : Snapshot, path, fleet dict or pandas.DataFrame
+        The fleet: a Snapshot, a saved snapshot's path, a fleet dict or a connections frame.
     shared_at : int
         A host carrying at least this many tunnels is ``shared`` (a shared point of failure).
 
@@ -130,7 +133,7 @@ def origin_hosts(frame: object, *, shared_at: int = 2) -> pd.DataFrame:
     """
     if isinstance(shared_at, bool) or not isinstance(shared_at, int) or shared_at < 1:
         raise ValueError(f"shared_at must be a whole number of 1 or more, not {shared_at!r}")
-    active = _active(frame)
+    active = _active(source)
     if active.empty:
         empty = pd.DataFrame(columns=list(ORIGIN_HOSTS_COLUMNS))
         return empty.astype(
@@ -173,7 +176,8 @@ def origin_hosts(frame: object, *, shared_at: int = 2) -> pd.DataFrame:
     return out[list(ORIGIN_HOSTS_COLUMNS)].reset_index(drop=True)
 
 
-def single_origin(frame: object) -> pd.DataFrame:
+@renamed(frame="source")
+def single_origin(source: FleetSource) -> pd.DataFrame:
     """Tunnels whose every active connection comes from one origin IP.
 
     Their replicas sit behind one NAT or on one site (or are one machine) and fail together,
@@ -197,7 +201,7 @@ def single_origin(frame: object) -> pd.DataFrame:
       tunnel_name    origin_ip  n_active_connectors severity
     0         web  203.0.113.9                    2     warn
     """
-    active = _cloudflared(_active(frame))
+    active = _cloudflared(_active(source))
     rows: list[dict[str, Any]] = []
     keys = ["account_id", "tunnel_id"]
     if not active.empty:
@@ -210,26 +214,37 @@ def single_origin(frame: object) -> pd.DataFrame:
                 "connector_id": _str(active["connector_id"]),
             }
         )
-        for (account, tunnel), group in data.groupby(keys, sort=False):
-            ips = group["origin_ip"].unique()
-            if len(ips) != 1:
-                continue
-            n_connectors = group["connector_id"].nunique()
+        # one aggregation for every tunnel (a pandas group per tunnel took seconds at 3,000)
+        grouped = data.groupby(keys, sort=False)
+        per_tunnel = grouped.agg(
+            n_ips=("origin_ip", "nunique"),
+            n_connectors=("connector_id", "nunique"),
+            n_active=("origin_ip", "size"),
+        ).join(data.drop_duplicates(keys).set_index(keys)[["tunnel_name", "origin_ip"]])
+        one_ip = per_tunnel[per_tunnel["n_ips"] == 1]
+        for (account, tunnel), name, ip, n_connectors, n_active in zip(
+            one_ip.index,
+            one_ip["tunnel_name"],
+            one_ip["origin_ip"],
+            one_ip["n_connectors"],
+            one_ip["n_active"],
+            strict=True,
+        ):
             several = n_connectors > 1
             rows.append(
                 {
                     "account_id": account or None,
                     "tunnel_id": tunnel,
-                    "tunnel_name": group["tunnel_name"].iloc[0],
-                    "origin_ip": ips[0],
-                    "n_active_connectors": n_connectors,
-                    "n_active": len(group),
+                    "tunnel_name": name,
+                    "origin_ip": ip,
+                    "n_active_connectors": int(n_connectors),
+                    "n_active": int(n_active),
                     "severity": "warn" if several else "info",
                     "reason": (
                         f"all {n_connectors} active connectors reach Cloudflare from "
-                        f"{ips[0]}: one host, NAT or site; they fail together"
+                        f"{ip}: one host, NAT or site; they fail together"
                         if several
-                        else f"its one active connector reaches Cloudflare from {ips[0]}"
+                        else f"its one active connector reaches Cloudflare from {ip}"
                     ),
                 }
             )
@@ -242,6 +257,8 @@ def single_origin(frame: object) -> pd.DataFrame:
 
 
 def _fleet(source: object) -> Mapping[str, Any]:
+    if isinstance(source, str | os.PathLike):
+        source = load_snapshot(source)
     if isinstance(source, Snapshot):
         return source.fleet
     if isinstance(source, Mapping) and "tunnels" in source:
@@ -261,7 +278,7 @@ def _listed(items: list[str], noun: str) -> str:
     return f"{len(items)} {plural}: {shown}{more}"
 
 
-def tunnel_impact(source: object) -> pd.DataFrame:
+def tunnel_impact(source: RoutedSource) -> pd.DataFrame:
     """What each tunnel serves: its published hostnames and private routes.
 
     ``impact`` counts them (the fix-first list ranks tunnel problems by it after severity);
@@ -271,8 +288,9 @@ def tunnel_impact(source: object) -> pd.DataFrame:
 
     Parameters
     ----------
-    source : Snapshot or dict
-        A snapshot (with ``routing``, from :func:`tunnelframe.fetch_routing`) or its fleet.
+    source : Snapshot, path or dict
+        A Snapshot (with ``routing``, from :func:`tunnelframe.fetch_routing`), a saved
+        snapshot's path, or a fleet dict ``{"tunnels": [...], "routing": {...}}``.
 
     Returns
     -------

@@ -11,7 +11,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
-import zlib
+import warnings
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,8 +19,10 @@ from typing import Any, Final
 
 import pandas as pd
 
-from tunnelframe._errors import SchemaError
-from tunnelframe._io import atomic_write
+from tunnelframe import _io
+from tunnelframe._errors import SchemaError, TunnelframeDeprecationWarning
+from tunnelframe._io import atomic_write, read_json
+from tunnelframe._types import FleetSource
 from tunnelframe.frames import connections_frame, connectors_frame, tunnels_frame
 
 __all__ = ["Snapshot", "TunnelList", "as_connections", "load_snapshot"]
@@ -30,25 +32,23 @@ _VERSION: Final = 1
 _ERROR_COLUMNS: Final = ("account_id", "tunnel_id", "tunnel_name", "status", "codes", "message")
 #: Largest snapshot accepted once a ``.json.gz`` file is inflated (the client's cap on one
 #: response is 64 MiB; a whole fleet's snapshot may hold many responses).
-MAX_INFLATED_BYTES: Final = 256 * 2**20
-_CHUNK_BYTES: Final = 2**20
+MAX_INFLATED_BYTES: Final = _io.MAX_INFLATED_BYTES
 
 
 class TunnelList(list[dict[str, Any]]):
-    """The raw tunnels of a snapshot: a plain list that, called, returns the tunnels frame.
+    """The raw tunnels of a snapshot: ``snapshot.tunnels``, a plain list.
 
-    ``snapshot.tunnels`` is the fleet's tunnel list (each tunnel with ``"connectors"``);
-    ``snapshot.tunnels()`` is :func:`tunnelframe.frames.tunnels_frame` of it, with
-    ``observed_at`` (when each tunnel's connectors were read) defaulting to ``observed_at``
-    given here (a snapshot's ``fetched_at``: a tunnel of a full read, or of a snapshot written
-    before incremental refresh, was read at fetch time).
+    Calling it (``snapshot.tunnels()``) still returns the tunnels frame, with a
+    :class:`~tunnelframe.TunnelframeDeprecationWarning`, for one release: write
+    ``snapshot.tunnels_frame()`` (``snapshot.tunnels`` is the list, as the history store's
+    ``SnapshotLike`` has it).
 
     Examples
     --------
     >>> from tunnelframe.snapshot import TunnelList
     >>> tunnels = TunnelList([{"id": "t1", "name": "blog", "connectors": [{"id": "c1"}]}])
-    >>> tunnels[0]["name"], tunnels()[["tunnel_name", "n_connectors"]].to_dict("records")
-    ('blog', [{'tunnel_name': 'blog', 'n_connectors': 1}])
+    >>> tunnels[0]["name"]
+    'blog'
     """
 
     def __init__(
@@ -58,6 +58,12 @@ class TunnelList(list[dict[str, Any]]):
         self.observed_at = observed_at
 
     def __call__(self) -> pd.DataFrame:
+        warnings.warn(
+            "snapshot.tunnels() is deprecated and goes in the next release: write "
+            "snapshot.tunnels_frame() (snapshot.tunnels is the list of tunnels)",
+            TunnelframeDeprecationWarning,
+            stacklevel=2,
+        )
         frame = tunnels_frame({"tunnels": list(self)})
         if self.observed_at is not None and frame["observed_at"].isna().any():
             default = pd.Timestamp(self.observed_at).tz_convert("UTC")
@@ -78,7 +84,7 @@ class Snapshot:
         Raw Tunnel objects, each with ``"connectors"``: what its ``/connections`` returned
         (``[]`` when it has none, was not read, or failed), and, from an incremental refresh,
         ``"observed_at"``: when they were read (ISO 8601; absent means ``fetched_at``).
-        Calling it, ``tunnels()``, gives the tunnels frame (with ``observed_at`` filled).
+        :meth:`tunnels_frame` gives them as a frame.
     errors : list of dict
         One per tunnel whose ``/connections`` failed: ``account_id``, ``tunnel_id``,
         ``tunnel_name``, ``status`` (HTTP status or None), ``codes``, ``message``.
@@ -160,6 +166,19 @@ class Snapshot:
         ['DFW', 'LAX']
         """
         return connections_frame(self.fleet, include_idle=include_idle)
+
+    def tunnels_frame(self) -> pd.DataFrame:
+        """One row per tunnel (see :func:`tunnelframe.frames.tunnels_frame`), ``observed_at``
+        defaulting to ``fetched_at`` (a tunnel of a full read was read at fetch time).
+
+        Examples
+        --------
+        >>> snap = Snapshot(fetched_at=datetime(2026, 8, 20, tzinfo=UTC), account_ids=["a"],
+        ...     tunnels=[{"id": "t1", "name": "blog", "connectors": [{"id": "c1"}]}])
+        >>> snap.tunnels_frame()[["tunnel_name", "n_connectors"]].to_dict("records")
+        [{'tunnel_name': 'blog', 'n_connectors': 1}]
+        """
+        return tunnels_frame(self)
 
     def connectors(self) -> pd.DataFrame:
         """One row per connector (see :func:`tunnelframe.frames.connectors_frame`).
@@ -282,17 +301,7 @@ def load_snapshot(path: str | os.PathLike[str]) -> Snapshot:
     2
     """
     source = Path(path)
-    raw = source.read_bytes()
-    if raw[:2] == b"\x1f\x8b":
-        raw = _inflate(raw, source)
-    try:
-        document = json.loads(raw)
-    except RecursionError:
-        raise SchemaError(
-            str(source), "JSON nested too deeply: not a tunnelframe snapshot"
-        ) from None
-    except ValueError as exc:
-        raise SchemaError(str(source), f"not JSON ({exc}): is it a tunnelframe snapshot?") from exc
+    document = read_json(source, max_inflated_bytes=MAX_INFLATED_BYTES)
     if not isinstance(document, Mapping) or document.get("format") != _FORMAT:
         raise SchemaError(str(source), f'no "format": "{_FORMAT}" marker: not a snapshot')
     if document.get("version") != _VERSION:
@@ -357,38 +366,6 @@ def load_snapshot(path: str | os.PathLike[str]) -> Snapshot:
     )
 
 
-def _inflate(raw: bytes, source: Path) -> bytes:
-    """The gzip file ``raw`` inflated, refused past MAX_INFLATED_BYTES (as the client caps a
-    response): a small file that inflates to gigabytes is a bomb, not a snapshot."""
-    out: list[bytes] = []
-    size = 0
-    data = raw
-    try:
-        while data:  # a gzip file may hold several members, one after another
-            inflater = zlib.decompressobj(wbits=31)
-            chunk = inflater.decompress(data, _CHUNK_BYTES)
-            while True:
-                size += len(chunk)
-                if size > MAX_INFLATED_BYTES:
-                    raise SchemaError(
-                        str(source),
-                        f"inflates to more than {MAX_INFLATED_BYTES:,} bytes: refused (a "
-                        "decompression bomb, or a snapshot far larger than any fleet's)",
-                    )
-                out.append(chunk)
-                if inflater.eof or (not inflater.unconsumed_tail and not chunk):
-                    break
-                chunk = inflater.decompress(inflater.unconsumed_tail, _CHUNK_BYTES)
-            if not inflater.eof:
-                raise EOFError("the compressed data ends before its end marker")
-            data = inflater.unused_data
-    except (OSError, EOFError, zlib.error) as exc:
-        raise SchemaError(
-            str(source), f"a damaged gzip file ({exc}): was it copied or written whole?"
-        ) from None
-    return b"".join(out)
-
-
 def _check_error(error: Mapping[str, Any], path: str) -> None:
     """SchemaError for an ``errors[]`` record whose fields are not what a fetch writes."""
     for key in ("account_id", "tunnel_id", "tunnel_name", "message"):
@@ -414,8 +391,8 @@ def _check_error(error: Mapping[str, Any], path: str) -> None:
             )
 
 
-def as_connections(source: object) -> object:
-    """The connections frame of a Snapshot, a saved snapshot's path or a fleet dict.
+def as_connections(source: FleetSource) -> object:
+    """The connections frame of a Snapshot, a saved snapshot's path, a fleet dict or a payload.
 
     What every analysis function does with its first argument, so ``tf.version_drift(snap)``,
     ``tf.ha_report("fleet.json.gz")`` and ``tf.version_drift(conns)`` all work. Anything else
@@ -435,6 +412,6 @@ def as_connections(source: object) -> object:
         return source.connections()
     if isinstance(source, (str, os.PathLike)):
         return load_snapshot(source).connections()
-    if isinstance(source, Mapping) and "tunnels" in source:
+    if isinstance(source, Mapping | list):
         return connections_frame(source)
     return source

@@ -2,12 +2,13 @@
 
 :class:`Watcher` is what ``tunnelframe watch`` runs: each cycle it refreshes the fleet with
 :func:`tunnelframe.fetch_fleet` (``previous=`` the last view), appends the view to a history
-store, keeps that view in the store (``_latest/``, which store readers skip) so a restart
-resumes where it left off, diffs it against the previous view, and hands the cycle's result
-(:class:`Cycle`: the snapshot and the diff rows) to every ``on_cycle`` callback: the hook for
-printing, metrics and alerts. Its settings are one :class:`WatchPolicy`. It never uses more
-than its budget share of a token (the token's client allows only that many requests in any
-window), waits and tries again after a failed cycle without losing its place, and
+store (a directory, or an Iceberg table), keeps that view in a state directory (the store's
+own ``_latest/``, which store readers skip, unless given another; an Iceberg table needs one)
+so a restart resumes where it left off, diffs it against the previous view, and hands the
+cycle's result (:class:`Cycle`: the snapshot and the diff rows) to every ``on_cycle`` callback:
+the hook for printing, metrics and alerts. Its settings are one :class:`WatchPolicy`. It never
+uses more than its budget share of a token (the token's client allows only that many requests
+in any window), waits and tries again after a failed cycle without losing its place, and
 ``Watcher.stop()`` (SIGTERM, Ctrl+C in the CLI) lets the cycle in progress finish.
 Fetching, storing and diffing live in their own modules; this one only runs the loop.
 """
@@ -28,21 +29,47 @@ from typing import Any
 
 import pandas as pd
 
+from tunnelframe._deprecate import renamed
 from tunnelframe._errors import ApiError, AuthError
 from tunnelframe._fleetfile import FleetFile, load_fleet_file
 from tunnelframe.client import Client
 from tunnelframe.engine import diff_snapshots
 from tunnelframe.fetch import fetch_fleet
-from tunnelframe.history import append_snapshot
+from tunnelframe.history import ICEBERG_SCHEME, IcebergHistory, append_snapshot, iceberg_history
 from tunnelframe.snapshot import Snapshot, load_snapshot
 
 __all__ = ["Cycle", "WatchPolicy", "Watcher", "latest_snapshot", "record_snapshot"]
 
 _log = logging.getLogger("tunnelframe.watch")
 
-#: Where a store keeps its latest view per set of accounts (names starting with "_" are not
-#: snapshot rows: every store reader skips them).
+#: Where a store (or a state directory) keeps its latest view per set of accounts (names
+#: starting with "_" are not snapshot rows: every store reader skips them).
 LATEST_DIR = "_latest"
+
+#: Where ``watch`` and ``snapshot`` write: a store directory, an Iceberg catalog URI
+#: (``iceberg+...``) or an Iceberg table.
+Target = str | os.PathLike[str] | IcebergHistory
+
+
+def _resolve(store: Target) -> Path | IcebergHistory:
+    """A store directory, or the Iceberg table a catalog URI names."""
+    if isinstance(store, IcebergHistory):
+        return store
+    if isinstance(store, str) and store.startswith(ICEBERG_SCHEME):
+        return iceberg_history(store)
+    return Path(store)
+
+
+def _state_dir(store: Path | IcebergHistory, state: str | os.PathLike[str] | None) -> Path:
+    """Where the latest view is kept: ``state``, else the store directory itself."""
+    if state is not None:
+        return Path(state)
+    if isinstance(store, IcebergHistory):
+        raise ValueError(
+            f"{store!r}: an Iceberg table keeps no local files; give a state directory "
+            "(state=, the CLI's --state DIR) where the latest view is kept between restarts"
+        )
+    return store
 
 
 def _accounts_key(account_ids: Iterable[str]) -> str:
@@ -57,6 +84,9 @@ def _latest_path(store: str | os.PathLike[str], account_ids: Iterable[str]) -> P
 def latest_snapshot(store: str | os.PathLike[str], account_ids: Iterable[str]) -> Snapshot | None:
     """The latest view of ``account_ids`` kept in a history store, or None when it has none.
 
+    ``store`` is the store directory, or the state directory given to :func:`record_snapshot`
+    (or :class:`Watcher`) with an Iceberg table.
+
     Examples
     --------
     >>> import tempfile
@@ -70,11 +100,34 @@ def latest_snapshot(store: str | os.PathLike[str], account_ids: Iterable[str]) -
         return None
 
 
-def record_snapshot(snapshot: Snapshot, store: str | os.PathLike[str]) -> Path:
+def record_snapshot(
+    snapshot: Snapshot, store: Target, *, state: str | os.PathLike[str] | None = None
+) -> Path | str:
     """Append ``snapshot`` to a history store and keep it as the store's latest view.
 
     The next incremental refresh (``tunnelframe snapshot --incremental``, ``watch``, a
-    restart) starts from that view. Returns the appended Parquet file.
+    restart) starts from that view. The view is kept after the append: a process killed
+    between the two resumes from the view before, and the next refresh catches up.
+
+    Parameters
+    ----------
+    snapshot : Snapshot
+        The view.
+    store : str, path-like or IcebergHistory
+        A store directory, an Iceberg catalog URI (``iceberg+sqlite:///...``) or table.
+    state : str or path-like, optional
+        Where the view is kept (in ``_latest/``); default the store directory. Required with
+        an Iceberg table, which keeps no local files.
+
+    Returns
+    -------
+    pathlib.Path or str
+        The appended Parquet file; for an Iceberg table, the snapshot's key.
+
+    Raises
+    ------
+    ValueError
+        An Iceberg table and no ``state``.
 
     Examples
     --------
@@ -86,8 +139,10 @@ def record_snapshot(snapshot: Snapshot, store: str | os.PathLike[str]) -> Path:
     >>> latest_snapshot(store, ["a"]) == snap
     True
     """
-    path = append_snapshot(snapshot, store)
-    latest = _latest_path(store, snapshot.account_ids)
+    target = _resolve(store)
+    where = _state_dir(target, state)
+    path = append_snapshot(snapshot, target)
+    latest = _latest_path(where, snapshot.account_ids)
     latest.parent.mkdir(parents=True, exist_ok=True)
     snapshot.save(latest)
     return path
@@ -149,8 +204,8 @@ class Cycle:
     changes : pandas.DataFrame
         :func:`tunnelframe.diff_snapshots` of the previous view and this one (empty on the
         very first view of a store).
-    path : Path
-        The Parquet file the view was appended as.
+    path : Path or str
+        The Parquet file the view was appended as; for an Iceberg table, the snapshot's key.
     started_at : datetime
         When the cycle started (UTC).
     duration_s : float
@@ -170,7 +225,7 @@ class Cycle:
     number: int
     snapshot: Snapshot
     changes: pd.DataFrame
-    path: Path
+    path: Path | str
     started_at: datetime
     duration_s: float
 
@@ -187,8 +242,10 @@ class Watcher:
 
     Parameters
     ----------
-    store : path
-        The history store; the watcher resumes from its latest view of the same accounts.
+    store : str, path-like or IcebergHistory
+        The history store: a directory, an Iceberg catalog URI (``iceberg+sqlite:///...``,
+        ``iceberg+postgresql://...``) or table. The watcher resumes from the latest view of the
+        same accounts kept in ``state``.
     client : Client, optional
         One token (default: from the ``CLOUDFLARE_*`` environment). Its rate budget must be
         the full one (``requests_per_window``): the watcher makes its own client, allowed
@@ -202,8 +259,16 @@ class Watcher:
     on_cycle : callable or list of callables, optional
         Called with each :class:`Cycle` after its view is stored (printing, metrics,
         alerts). An exception in a callback stops the watcher.
-    kinds, skip_inactive, max_workers, progress
+    tun_types, skip_inactive, max_workers, progress
         As in :func:`tunnelframe.fetch_fleet`.
+    state : str or path-like, optional
+        The directory where the latest view is kept between restarts (default: the store
+        directory's ``_latest/``). Required with an Iceberg table, which keeps no local files.
+
+    Raises
+    ------
+    ValueError
+        An Iceberg table and no ``state``; ``fleet_file`` with ``client`` or ``account_id``.
 
     Examples
     --------
@@ -217,21 +282,24 @@ class Watcher:
     [0, 0]
     """
 
+    @renamed(kinds="tun_types")
     def __init__(
         self,
-        store: str | os.PathLike[str],
+        store: Target,
         *,
         client: Client | None = None,
         account_id: str | list[str] | None = None,
         fleet_file: str | os.PathLike[str] | FleetFile | None = None,
         policy: WatchPolicy | None = None,
         on_cycle: Callable[[Cycle], Any] | Iterable[Callable[[Cycle], Any]] | None = None,
-        kinds: str | Iterable[str] = ("cfd_tunnel",),
+        tun_types: str | Iterable[str] | None = None,
         skip_inactive: bool = True,
         max_workers: int = 8,
         progress: bool = False,
+        state: str | os.PathLike[str] | None = None,
     ) -> None:
-        self.store = Path(store)
+        self.store = _resolve(store)
+        self.state = _state_dir(self.store, state)
         self.policy = policy or WatchPolicy()
         if fleet_file is not None and (client is not None or account_id is not None):
             raise ValueError(
@@ -266,7 +334,7 @@ class Watcher:
             [] if on_cycle is None else [on_cycle] if callable(on_cycle) else list(on_cycle)
         )
         self._options: dict[str, Any] = {
-            "kinds": kinds,
+            "tun_types": tun_types,
             "skip_inactive": skip_inactive,
             "max_workers": max_workers,
             "progress": progress,
@@ -296,7 +364,7 @@ class Watcher:
     def previous(self) -> Snapshot | None:
         """The view the next cycle starts from: the last cycle's, else the store's latest."""
         if not self._loaded:
-            self._previous = latest_snapshot(self.store, self.account_ids)
+            self._previous = latest_snapshot(self.state, self.account_ids)
             self._loaded = True
         return self._previous
 
@@ -318,14 +386,14 @@ class Watcher:
         else:
             assert self._client is not None
             snapshot = fetch_fleet(
-                self._client,
+                client=self._client,
                 account_id=self.account_ids,
                 previous=start_from,
                 max_requests=self.policy.max_requests,
                 budget_share=1.0,  # the client allows only the policy's share
                 **self._options,
             )
-        path = record_snapshot(snapshot, self.store)
+        path = record_snapshot(snapshot, self.store, state=self.state)
         changes = (
             diff_snapshots(previous, snapshot) if previous is not None else _no_changes(snapshot)
         )

@@ -43,7 +43,7 @@ SECTIONS: list[tuple[str, str, tuple[str, ...], str]] = [
         "Fetch and snapshots",
         ("client", "_policy", "fetch", "fetch_routing", "snapshot", "datasets", "_fleetfile"),
         "Talk to the Cloudflare API (or the simulator) with the limits of a :class:`Policy`, "
-        "read cloudflared and WARP Connector tunnels (``kinds=``), keep what was fetched as a "
+        "read cloudflared and WARP Connector tunnels (``tun_types=``), keep what was fetched as a "
         ":class:`Snapshot`, and load the bundled sample fleet. Only ``fetch_*`` and "
         ":class:`Client` use the network.",
     ),

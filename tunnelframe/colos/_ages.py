@@ -13,7 +13,8 @@ import pandas as pd
 
 from tunnelframe import _checks
 from tunnelframe._checks import _check_frame, _flags, _warn_if_before_data
-from tunnelframe._types import FleetSource
+from tunnelframe._deprecate import renamed
+from tunnelframe._types import FleetSource, TimeLike
 from tunnelframe.colos._core import _CONNECTOR_KEYS, _groups, _take
 from tunnelframe.frames import connection_flags
 from tunnelframe.snapshot import Snapshot, as_connections
@@ -25,10 +26,11 @@ def _as_of(as_of: object) -> pd.Timestamp:
     return pd.Timestamp.now(tz="UTC") if as_of is None else _checks._utc(as_of, "as_of")
 
 
+@renamed(frame="source")
 def connection_ages(
-    frame: FleetSource,
+    source: FleetSource,
     *,
-    as_of: dt.datetime | pd.Timestamp | str | None = None,
+    as_of: TimeLike | None = None,
     recent: dt.timedelta | pd.Timedelta | str = "1D",
     level: Literal["connection", "connector"] = "connection",
 ) -> pd.DataFrame:
@@ -39,11 +41,11 @@ def connection_ages(
 
     Parameters
     ----------
-    frame : pandas.DataFrame, Snapshot, path or fleet dict
+    source : Snapshot, path, fleet dict or pandas.DataFrame
         A connections frame, as returned by :func:`tunnelframe.connections_frame`.
     as_of : datetime, Timestamp or str, optional
         The "now" ages are measured at; default the current time, or, for a Snapshot, the
-        moment each tunnel's connectors were read (its ``observed_at`` in ``snap.tunnels()``:
+        moment each tunnel's connectors were read (its ``observed_at`` in ``snap.tunnels_frame()``:
         the fetch time for a full read, earlier for a tunnel an incremental refresh carried
         forward). Naive times are taken as UTC.
     recent : timedelta, Timedelta or str, default "1D"
@@ -78,7 +80,7 @@ def connection_ages(
     """
     if level not in ("connection", "connector"):
         raise ValueError(f"connection_ages: level={level!r} is not 'connection' or 'connector'")
-    observed = _observed(frame) if as_of is None and isinstance(frame, Snapshot) else None
+    observed = _observed(source) if as_of is None and isinstance(source, Snapshot) else None
     now = _as_of(as_of)
     try:
         window = pd.Timedelta(recent)
@@ -92,14 +94,14 @@ def connection_ages(
     needed = [*_CONNECTOR_KEYS, "run_at", "colo_name", "is_pending_reconnect", "opened_at"]
     if level == "connection":
         needed.append("connection_id")
-    snapshot = frame
-    frame = _check_frame(as_connections(frame), "connection_ages", columns=needed)
+    snapshot = source
+    frame = _check_frame(as_connections(source), "connection_ages", columns=needed)
     # Per row, when its tunnel was read (a Snapshot without as_of); else one "now" for all.
     at: np.ndarray | None = None
     if observed is not None and isinstance(snapshot, Snapshot):
         at = observed(frame)
         now = pd.Timestamp(np.nanmax(at) if len(at) else now).tz_localize("UTC")
-    _warn_if_before_data(frame, now, "connection_ages")
+    _warn_if_before_data(frame, now, "connection_ages", stacklevel=4)
     rows_at: np.ndarray | None = None  # the rows of ``at`` the output keeps
 
     def hours_since(stamps: pd.Series) -> pd.Series:
@@ -148,7 +150,7 @@ def connection_ages(
 def _observed(snapshot: Snapshot) -> Any:
     """A function giving, per row of the snapshot's connections frame, its tunnel's
     ``observed_at`` (numpy datetime64, UTC)."""
-    tunnels = snapshot.tunnels()
+    tunnels = snapshot.tunnels_frame()
     when = {
         (str(a), str(t)): o
         for a, t, o in zip(

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from tunnelframe._checks import _check_frame, _codes
+from tunnelframe._deprecate import renamed
 from tunnelframe._types import FleetSource
 from tunnelframe.colos._core import (
     _CONNECTOR_KEYS,
@@ -39,8 +40,9 @@ _BY_KEYS: dict[str | None, tuple[str, ...]] = {
 _ROLLUPS = ("metro", "country", "region")
 
 
+@renamed(frame="source")
 def colo_distribution(
-    frame: FleetSource,
+    source: FleetSource,
     *,
     by: Literal["site", "account", "tunnel", "connector", "metro", "country", "region"]
     | None = None,
@@ -53,7 +55,7 @@ def colo_distribution(
 
     Parameters
     ----------
-    frame : pandas.DataFrame, Snapshot, path or fleet dict
+    source : Snapshot, path, fleet dict or pandas.DataFrame
         A connections frame, as returned by :func:`tunnelframe.connections_frame`.
     by : {None, "site", "account", "tunnel", "connector", "metro", "country", "region"}
         ``None`` or ``"site"`` count per site over the whole frame. ``"account"``,
@@ -99,7 +101,7 @@ def colo_distribution(
         )
     keys = _BY_KEYS[by]
     frame = _check_frame(
-        as_connections(frame),
+        as_connections(source),
         "colo_distribution",
         columns=(*keys, "colo_name", "is_pending_reconnect"),
     )
@@ -134,7 +136,7 @@ def _rollup(rows: pd.DataFrame, by: str) -> pd.DataFrame:
     if by == "metro":
         key: pd.Series = pd.Series(pd.Categorical(metros, categories=sorted(set(metros))))
     else:
-        info = _colo_info(names, stacklevel=5)
+        info = _colo_info(names, stacklevel=6)
         key = pd.Series(info[by].reindex(names).to_numpy()).astype(info[by].dtype)
     table = pd.DataFrame({by: key, "connections": per_site, "n_sites": 1, "metro": metros})[
         per_site > 0
@@ -163,7 +165,8 @@ def _rollup(rows: pd.DataFrame, by: str) -> pd.DataFrame:
     return pd.DataFrame(result)
 
 
-def format_edges(frame: FleetSource) -> pd.DataFrame:
+@renamed(frame="source")
+def format_edges(source: FleetSource) -> pd.DataFrame:
     """Give every connector the edge string cloudflared prints: ``1xord02, 1xord06, 2xord12``.
 
     As in ``cloudflared tunnel list`` and ``tunnel info``: active connections per colo site as
@@ -172,7 +175,7 @@ def format_edges(frame: FleetSource) -> pd.DataFrame:
 
     Parameters
     ----------
-    frame : pandas.DataFrame, Snapshot, path or fleet dict
+    source : Snapshot, path, fleet dict or pandas.DataFrame
         A connections frame, as returned by :func:`tunnelframe.connections_frame`.
 
     Returns
@@ -190,7 +193,7 @@ def format_edges(frame: FleetSource) -> pd.DataFrame:
     ['account_id', 'tunnel_id', 'tunnel_name', 'connector_id', 'edges']
     """
     frame = _check_frame(
-        as_connections(frame),
+        as_connections(source),
         "format_edges",
         columns=(*_CONNECTOR_KEYS, "colo_name", "is_pending_reconnect"),
     )

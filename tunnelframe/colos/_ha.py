@@ -15,6 +15,7 @@ import pandas as pd
 import pyarrow as pa
 
 from tunnelframe._checks import _check_frame, _distinct_text, _flags
+from tunnelframe._deprecate import renamed
 from tunnelframe._errors import PartialFleetWarning
 from tunnelframe._text import plural
 from tunnelframe._types import FleetSource
@@ -124,8 +125,9 @@ def _tunnel_label(expected: int) -> Callable[..., str]:
     return label
 
 
+@renamed(frame="source")
 def ha_report(
-    frame: FleetSource,
+    source: FleetSource,
     *,
     level: Literal["connector", "tunnel"] = "connector",
     expected_connections: int = 4,
@@ -186,7 +188,7 @@ def ha_report(
 
     Parameters
     ----------
-    frame : pandas.DataFrame, Snapshot, path or fleet dict
+    source : Snapshot, path, fleet dict or pandas.DataFrame
         A connections frame, as returned by :func:`tunnelframe.connections_frame`.
     level : {"connector", "tunnel"}, default "connector"
         One row per connector, or one per tunnel.
@@ -240,7 +242,8 @@ def ha_report(
     needed = [*_CONNECTOR_KEYS, "run_at", "colo_name", "is_pending_reconnect"]
     if level == "tunnel":
         needed.append("tunnel_status")
-    source = load_snapshot(frame) if isinstance(frame, (str, os.PathLike)) else frame
+    if isinstance(source, (str, os.PathLike)):
+        source = load_snapshot(source)
     frame = _check_frame(as_connections(source), "ha_report", columns=needed)
     if "tun_type" in frame.columns:  # WARP Connector pairs are pair_ha_report's to judge
         frame = frame[(frame["tun_type"] != "warp_connector").fillna(True).to_numpy(dtype=bool)]
@@ -277,7 +280,7 @@ def ha_report(
     tunnels = _groups(frame, ("account_id", "tunnel_id"))
     report["origin_ips"] = _origin_ips(frame, tunnels.codes, tunnels.n)
     if isinstance(source, Snapshot):
-        return _with_idle_tunnels(report, source.tunnels())
+        return _with_idle_tunnels(report, source.tunnels_frame())
     if isinstance(source, Mapping) and "tunnels" in source:
         return _with_idle_tunnels(report, tunnels_frame(source))
     warnings.warn(
@@ -285,7 +288,7 @@ def ha_report(
         "connector: a tunnel that is down with none, or never connected, has no row in it. "
         "Pass the Snapshot (or its path, or the fleet dict) to judge every tunnel.",
         PartialFleetWarning,
-        stacklevel=2,
+        stacklevel=3,
     )
     return report
 

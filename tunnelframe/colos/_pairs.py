@@ -13,7 +13,10 @@ import numpy as np
 import pandas as pd
 
 from tunnelframe._checks import _check_frame
+from tunnelframe._deprecate import renamed
+from tunnelframe._types import FleetSource
 from tunnelframe.colos._core import _TUNNEL_KEYS
+from tunnelframe.snapshot import as_connections
 
 __all__ = ["PAIR_STATUSES", "pair_ha_report"]
 
@@ -39,7 +42,8 @@ def _reason(n_active: int, n_passive: int, n_offline: int, n_unknown: int) -> st
     return counts if not n_offline else f"{counts}: the offline member is not a standby"
 
 
-def pair_ha_report(frame: pd.DataFrame) -> pd.DataFrame:
+@renamed(frame="source")
+def pair_ha_report(source: FleetSource) -> pd.DataFrame:
     """Judge the high availability of every WARP Connector tunnel as an active/passive pair.
 
     Only rows whose ``tun_type`` is ``warp_connector`` are judged (a cloudflared tunnel is
@@ -55,8 +59,9 @@ def pair_ha_report(frame: pd.DataFrame) -> pd.DataFrame:
 
     Parameters
     ----------
-    frame : pandas.DataFrame
-        A connections frame, as returned by :func:`tunnelframe.connections_frame`.
+    source : Snapshot, path, fleet dict or pandas.DataFrame
+        The fleet: a Snapshot, a saved snapshot's path, a fleet dict or a connections frame
+        (:func:`tunnelframe.connections_frame`).
 
     Returns
     -------
@@ -80,7 +85,7 @@ def pair_ha_report(frame: pd.DataFrame) -> pd.DataFrame:
     0        mesh         1          1  no_standby
     """
     needed = [*_TUNNEL_KEYS, "tunnel_status", "connector_id", "tun_type", "ha_status"]
-    _check_frame(frame, "pair_ha_report", columns=needed)
+    frame = _check_frame(as_connections(source), "pair_ha_report", columns=needed)
     warp = frame[(frame["tun_type"] == "warp_connector").fillna(False).to_numpy(dtype=bool)]
     members = warp.drop_duplicates([*_TUNNEL_KEYS, "connector_id"])
     ha = members["ha_status"].astype(object)

@@ -43,10 +43,11 @@ from tunnelframe.engine._findings import (
     findings,
 )
 from tunnelframe.engine._fixfirst import (
+    ACTED_COLUMNS,
     FIX_COLUMNS,
     LONG_DEAD_DAYS,
     MAX_DETAILED_TUNNELS,
-    SINCE,
+    acted_findings,
     detailed_tunnels,
     fix_first_tunnels,
     urgency,
@@ -54,6 +55,7 @@ from tunnelframe.engine._fixfirst import (
 from tunnelframe.engine._source import KINDS, FleetData, resolve
 
 __all__ = [
+    "ACTED_COLUMNS",
     "CHANGES",
     "CHECK_SCHEMA",
     "DIFF_COLUMNS",
@@ -64,7 +66,6 @@ __all__ = [
     "LONG_DEAD_DAYS",
     "MAX_DETAILED_TUNNELS",
     "RULES",
-    "SINCE",
     "Analysis",
     "CheckResult",
     "ColumnKind",
@@ -74,6 +75,7 @@ __all__ = [
     "Rule",
     "Severity",
     "Show",
+    "acted_findings",
     "calendar_notes",
     "check_fleet",
     "detailed_tunnels",

@@ -20,9 +20,10 @@ from typing import Any
 
 import pandas as pd
 
+from tunnelframe._deprecate import renamed
 from tunnelframe._text import plural
 from tunnelframe._types import FleetSource, TimeLike
-from tunnelframe.engine._findings import FINDINGS_COLUMNS, RULES, Analysis, findings_frame
+from tunnelframe.engine._findings import FINDINGS_COLUMNS, RULES, judge
 from tunnelframe.engine._releases import warn_if_stale
 from tunnelframe.engine._source import FleetData, resolve
 
@@ -340,22 +341,13 @@ def run_check(
     releases: Any = None,
 ) -> CheckResult:
     """Apply the rules to ``data`` and split the violations into reported and ignored."""
-    known = [r.id for r in RULES]
-    wanted = known if rules is None else list(rules)
-    unknown = [r for r in wanted if r not in known]
-    if unknown:
-        raise ValueError(
-            f"unknown rule(s) {', '.join(map(repr, unknown))}: choose from {', '.join(known)}"
-        )
-    analysis = Analysis(
+    analysis, chosen, found = judge(
         data,
+        rules=rules,
         max_releases_behind=max_releases_behind,
         expected_connections=expected_connections,
         releases=releases,
     )
-    chosen = [r for r in RULES if r.id in wanted]
-    analysis.calendar  # noqa: B018 -- its notes (a stale calendar) belong in every check
-    found = findings_frame(analysis, chosen)
     found = found[select_tunnels(found, tunnels, exclude_tunnels)].reset_index(drop=True)
 
     today = data.as_of.date()
@@ -386,6 +378,7 @@ def run_check(
     )
 
 
+@renamed(kind="tun_type")
 def check_fleet(
     source: FleetSource,
     *,
@@ -397,7 +390,7 @@ def check_fleet(
     exclude_tunnels: Sequence[str] = (),
     ignore: str | os.PathLike[str] | Sequence[Ignore] | None = None,
     releases: pd.DataFrame | str | os.PathLike[str] | None = None,
-    kind: str | None = None,
+    tun_type: str | None = None,
 ) -> CheckResult:
     """Check a fleet against the report's rules: what ``tunnelframe check`` runs.
 
@@ -405,7 +398,7 @@ def check_fleet(
     ----------
     source : Snapshot, str, PathLike, dict or pandas.DataFrame
         As in :func:`write_report`.
-    as_of, max_releases_behind, rules, expected_connections, releases, kind
+    as_of, max_releases_behind, rules, expected_connections, releases, tun_type
         As in :func:`findings`.
     tunnels : sequence of str, optional
         Shell-style patterns (``web-*``): check only tunnels whose name or id matches one.
@@ -451,7 +444,7 @@ def check_fleet(
         if isinstance(ignore, (str, os.PathLike))
         else list(ignore)
     )
-    data = resolve(source, as_of=as_of, kind=kind)
+    data = resolve(source, as_of=as_of, tun_type=tun_type)
     result = run_check(
         data,
         max_releases_behind=max_releases_behind,
@@ -462,5 +455,5 @@ def check_fleet(
         ignores=entries,
         releases=releases,
     )
-    warn_if_stale(releases, data.as_of, stacklevel=2)
+    warn_if_stale(releases, data.as_of, stacklevel=3)
     return result

@@ -13,13 +13,14 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Literal, Protocol, cast
 
 import pandas as pd
 import pyarrow as pa
 
+from tunnelframe._deprecate import renamed
 from tunnelframe._text import one_line
 from tunnelframe._types import FleetSource, TimeLike
 from tunnelframe.colos import (
@@ -71,6 +72,7 @@ __all__ = [
     "calendar_notes",
     "findings",
     "findings_frame",
+    "judge",
     "rule_rows",
 ]
 
@@ -332,6 +334,26 @@ class Analysis:
         return frame
 
     @cached_property
+    def connector_times(self) -> tuple[dict[Any, Any], dict[Any, Any], dict[Any, Any]]:
+        """(account, tunnel, connector) -> run_at; -> oldest opened_at of a pending
+        reconnect; (account, tunnel) -> newest run_at of its connectors holding an active
+        connection: the times a rule's "since" is read from."""
+        c = self.connections
+        keys = ["account_id", "tunnel_id", "connector_id"]
+        frame = pd.DataFrame({k: c[k].astype(object).astype(str) for k in keys}).assign(
+            run_at=c["run_at"],
+            opened_at=c["opened_at"],
+            pending=c["is_pending_reconnect"].fillna(False).astype(bool),
+            known=c["connector_id"].notna().to_numpy(),
+        )
+        frame = frame[frame["known"]]
+        run = frame.groupby(keys)["run_at"].min().dropna().to_dict()
+        pending = frame[frame["pending"]].groupby(keys)["opened_at"].min().dropna().to_dict()
+        active = frame[~frame["pending"] & frame["opened_at"].notna()]
+        newest = active.groupby(keys[:2])["run_at"].max().dropna().to_dict()
+        return run, pending, newest
+
+    @cached_property
     def ages(self) -> pd.DataFrame:
         frame: pd.DataFrame = connection_ages(
             self.connections, as_of=self.data.as_of, level="connector"
@@ -387,6 +409,16 @@ class Rule:
     #: ``severity`` (a deprecated platform past its cutoff is high, a lone connector on one
     #: origin IP information); rows without it, or rules without the column, are ``severity``
     row_severity: str | None = None
+    #: what a row's "Since" time is, in the fix-first block ("down since"): the earliest time
+    #: the API lets us date the problem from (it keeps no history, so most are lower bounds)
+    since: str = "since"
+    #: where that time comes from: ``(time or None, other wording or None)`` of a row
+    since_at: Callable[[Analysis, Mapping[Any, Any]], Dated] = field(
+        default_factory=lambda: connector_started
+    )
+    #: the one thing to do about a tunnel whose worst problem is this rule (fix-first block);
+    #: default the ``advice``, joined
+    action: str = ""
 
     def severity_of(self, row: Mapping[Any, Any]) -> Severity:
         """The severity of one row: its ``row_severity`` column, else ``severity``."""
@@ -395,6 +427,61 @@ class Rule:
             if level in ("high", "warn", "info"):
                 return cast(Severity, level)
         return self.severity
+
+
+#: A row's "since": the time (None when unknown) and, when it differs from the rule's
+#: ``since``, what that time is.
+Dated = tuple[Any, str | None]
+
+
+def _keys(row: Mapping[Any, Any]) -> tuple[tuple[str, str], tuple[str, str, str]]:
+    tunnel = (str(row.get("account_id")), str(row.get("tunnel_id")))
+    return tunnel, (*tunnel, str(row.get("connector_id")))
+
+
+def connector_started(a: Analysis, row: Mapping[Any, Any]) -> Dated:
+    """Since the row's connector started (its ``run_at``): a version, a platform, a config."""
+    return a.connector_times[0].get(_keys(row)[1]), None
+
+
+def tunnel_since(a: Analysis, row: Mapping[Any, Any]) -> Dated:
+    """Since the newest start among the tunnel's connectors holding an active connection:
+    the tunnel has been like this at least since then."""
+    return a.connector_times[2].get(_keys(row)[0]), None
+
+
+def reconnect_since(a: Analysis, row: Mapping[Any, Any]) -> Dated:
+    """Since the oldest pending reconnect (the API does not say when a connection dropped),
+    else since the connector started."""
+    run, pending, _ = a.connector_times
+    connector = _keys(row)[1]
+    value = pending.get(connector)
+    if value is None or pd.isna(value):
+        return run.get(connector), "connector up since"
+    return value, None
+
+
+def down_since(a: Analysis, row: Mapping[Any, Any]) -> Dated:
+    """Since the tunnel lost its last connection (the row's ``conns_inactive_at``)."""
+    return row.get("conns_inactive_at"), None
+
+
+def tunnel_down_since(a: Analysis, row: Mapping[Any, Any]) -> Dated:
+    """Since the row's tunnel lost its last connection (its ``conns_inactive_at``)."""
+    tunnels = a.data.tunnels
+    match = tunnels["tunnel_id"].astype(str) == str(row.get("tunnel_id"))
+    found = tunnels.loc[match.to_numpy(bool), "conns_inactive_at"]
+    return (found.iloc[0] if len(found) else None), None
+
+
+def fetched_since(a: Analysis, row: Mapping[Any, Any]) -> Dated:
+    """The moment of the fetch (a failed read dates from it)."""
+    return (a.data.as_of if a.data.fetched_at is None else a.data.fetched_at), None
+
+
+def undated(a: Analysis, row: Mapping[Any, Any]) -> Dated:
+    """No date: the API does not say (a DNS record's tunnel went long ago)."""
+    return None, None
 
 
 def _name(row: dict[str, Any]) -> str:
@@ -661,6 +748,8 @@ RULES: tuple[Rule, ...] = (
         ),
         message=_unsupported_message,
         advice=(_UPGRADE,),
+        since="on this version since",
+        action="upgrade cloudflared on these hosts: this version is out of support",
     ),
     Rule(
         id="vulnerable",
@@ -669,20 +758,25 @@ RULES: tuple[Rule, ...] = (
         description=(
             "Connectors on a cloudflared release that a later release fixed a vulnerability "
             "in: cloudflared's release notes mark the fix (a CVE, GHSA, GO or VULN advisory, "
-            "or a fix said to be for a vulnerability). Upgrade to the release shown, or later."
+            "or a fix said to be for a vulnerability). Upgrade to the release shown, or later. "
+            "The versions section lists the advisories each release fixes."
         ),
         rows=_vulnerable,
+        # The advisory ids follow from the version: listed once per release in the versions
+        # section, not on every connector's row (at 3,000 tunnels they were a quarter of the
+        # report's size).
         show=(
             _TUNNEL,
             _CONNECTOR,
             _HOST,
             Show("Version", "version", "mono"),
             Show("Fixes missing", "n_missing_fixes", "num"),
-            Show("Advisories", "missing_fix_ids", "mono"),
             Show("Upgrade to", "fixed_in", "mono"),
         ),
         message=_vulnerable_message,
         advice=(_UPGRADE,),
+        since="on this version since",
+        action="upgrade cloudflared on these hosts: this version lacks security fixes",
     ),
     Rule(
         id="deprecated-platform",
@@ -706,6 +800,8 @@ RULES: tuple[Rule, ...] = (
         message=_deprecated_platform_message,
         advice=("move cloudflared to a supported platform (64-bit Windows, Apple silicon)",),
         row_severity="severity",
+        since="on this platform since",
+        action="move cloudflared to a supported platform (64-bit Windows, Apple silicon)",
     ),
     Rule(
         id="releases-behind",
@@ -723,6 +819,8 @@ RULES: tuple[Rule, ...] = (
         ),
         message=_too_far_message,
         advice=(_UPGRADE,),
+        since="on this version since",
+        action=_UPGRADE,
     ),
     Rule(
         id="degraded",
@@ -745,6 +843,9 @@ RULES: tuple[Rule, ...] = (
         ),
         message=_degraded_message,
         advice=(_EGRESS,),
+        since="reconnect pending since",
+        since_at=reconnect_since,
+        action=f"{_EGRESS}, then restart cloudflared if connections do not come back",
     ),
     Rule(
         id="down",
@@ -770,6 +871,8 @@ RULES: tuple[Rule, ...] = (
             _EGRESS,
             "delete the tunnel if it is no longer used",
         ),
+        since="down since",
+        since_at=down_since,
     ),
     Rule(
         id="route-to-down",
@@ -790,6 +893,9 @@ RULES: tuple[Rule, ...] = (
         message=route_to_down_message,
         advice=("restart cloudflared on its hosts", "or move its hostnames and routes"),
         unavailable="The routing was not read (tunnelframe fetch --routing).",
+        since="down since",
+        since_at=tunnel_down_since,
+        action="bring the tunnel back, or move its hostnames and routes to a healthy one",
     ),
     Rule(
         id="reconnecting",
@@ -810,6 +916,9 @@ RULES: tuple[Rule, ...] = (
         ),
         message=_reconnecting_message,
         advice=("look again in a few minutes: usually transient", _EGRESS),
+        since="reconnect pending since",
+        since_at=reconnect_since,
+        action="look again in a few minutes: a reconnect is usually transient",
     ),
     Rule(
         id="single-connector",
@@ -830,6 +939,9 @@ RULES: tuple[Rule, ...] = (
         ),
         message=_single_connector_message,
         advice=("run a second replica of cloudflared on another host",),
+        since="like this since",
+        since_at=tunnel_since,
+        action="run a second replica of cloudflared on another host",
     ),
     Rule(
         id="single-origin",
@@ -852,6 +964,9 @@ RULES: tuple[Rule, ...] = (
         message=single_origin_message,
         advice=("run a replica on another host, network or site",),
         row_severity="severity",
+        since="like this since",
+        since_at=tunnel_since,
+        action="run a replica on another host, network or site",
     ),
     Rule(
         id="single-colo",
@@ -874,6 +989,9 @@ RULES: tuple[Rule, ...] = (
         ),
         message=_single_colo_message,
         advice=(_EGRESS, "cloudflared spreads over two regions when it can reach both"),
+        since="like this since",
+        since_at=tunnel_since,
+        action=f"{_EGRESS}: cloudflared spreads over two regions when it reaches both",
     ),
     Rule(
         id="pair-ha",
@@ -896,6 +1014,9 @@ RULES: tuple[Rule, ...] = (
             Show("Why", "reason", "wide"),
         ),
         message=_pair_ha_message,
+        since="like this since",
+        since_at=tunnel_since,
+        action="bring a second WARP Connector member up so that one stays active, one passive",
     ),
     Rule(
         id="config-drift",
@@ -918,6 +1039,8 @@ RULES: tuple[Rule, ...] = (
         ),
         message=_config_message,
         advice=("restart the connector so it applies the newest configuration",),
+        since="connector up since",
+        action="restart the connector so it applies the tunnel's newest configuration",
     ),
     Rule(
         id="orphan-dns",
@@ -938,6 +1061,8 @@ RULES: tuple[Rule, ...] = (
         message=orphan_dns_message,
         advice=("delete the DNS record or point it at a live tunnel",),
         unavailable="The DNS records were not read (tunnelframe fetch --routing).",
+        since_at=undated,
+        action="delete the DNS record or point it at a live tunnel",
     ),
     Rule(
         id="unrouted-tunnel",
@@ -957,6 +1082,8 @@ RULES: tuple[Rule, ...] = (
         message=unrouted_message,
         advice=("delete the tunnel if it is no longer used",),
         unavailable="The routing was not read completely (tunnelframe fetch --routing).",
+        since="like this since",
+        action="delete the tunnel if it is no longer used",
     ),
     Rule(
         id="fetch-errors",
@@ -977,6 +1104,9 @@ RULES: tuple[Rule, ...] = (
         message=_fetch_error_message,
         advice=("fetch again", "check the token's permissions if it persists"),
         unavailable="Only a snapshot records fetch errors; this source does not say.",
+        since="fetch failed at",
+        since_at=fetched_since,
+        action="fetch again; if it persists, check the token's Cloudflare Tunnel Read access",
     ),
 )
 
@@ -1080,10 +1210,39 @@ def findings_frame(analysis: Analysis, rules: Sequence[Rule]) -> pd.DataFrame:
     return frame
 
 
+def judge(
+    data: FleetData,
+    *,
+    rules: Iterable[str] | None = None,
+    max_releases_behind: int | None = None,
+    expected_connections: int = 4,
+    releases: Any = None,
+) -> tuple[Analysis, list[Rule], pd.DataFrame]:
+    """The one judging path of :func:`findings` and :func:`~tunnelframe.check_fleet`: the
+    analysis of ``data``, the rules applied (in rule order) and their violations."""
+    known = [r.id for r in RULES]
+    wanted = known if rules is None else list(rules)
+    unknown = [r for r in wanted if r not in known]
+    if unknown:
+        raise ValueError(
+            f"unknown rule(s) {', '.join(map(repr, unknown))}: choose from {', '.join(known)}"
+        )
+    analysis = Analysis(
+        data,
+        max_releases_behind=max_releases_behind,
+        expected_connections=expected_connections,
+        releases=releases,
+    )
+    chosen = [r for r in RULES if r.id in wanted]
+    analysis.calendar  # noqa: B018 -- its notes (a stale calendar) belong in every judgement
+    return analysis, chosen, findings_frame(analysis, chosen)
+
+
 def _text(value: Any) -> str | None:
     return None if value is None or pd.isna(value) else str(value)
 
 
+@renamed(kind="tun_type")
 def findings(
     source: FleetSource,
     *,
@@ -1092,7 +1251,7 @@ def findings(
     rules: Iterable[str] | None = None,
     expected_connections: int = 4,
     releases: pd.DataFrame | str | os.PathLike[str] | None = None,
-    kind: str | None = None,
+    tun_type: str | None = None,
 ) -> pd.DataFrame:
     """One row per rule violation in a fleet: the report's findings as data.
 
@@ -1126,8 +1285,8 @@ def findings(
     releases : DataFrame or path, optional
         The cloudflared release calendar (:func:`tunnelframe.load_releases`); default the
         newest of the bundled one and the one :func:`tunnelframe.refresh_releases` cached.
-    kind : {"cfd_tunnel", "warp_connector"}, optional
-        Only the tunnels of this kind, as in :func:`write_report`.
+    tun_type : {"cfd_tunnel", "warp_connector"}, optional
+        Only the tunnels of this type, as in :func:`write_report`.
 
     Returns
     -------
@@ -1160,22 +1319,15 @@ def findings(
     single-connector: tunnel "web" (t1): 1 connector up (no host redundancy);
     all 4 active connections in DFW
     """
-    known = {r.id: r for r in RULES}
-    wanted = list(known) if rules is None else list(rules)
-    unknown = [r for r in wanted if r not in known]
-    if unknown:
-        raise ValueError(
-            f"unknown rule(s) {', '.join(map(repr, unknown))}: choose from {', '.join(known)}"
-        )
-    data = resolve(source, as_of=as_of, kind=kind)
-    analysis = Analysis(
+    data = resolve(source, as_of=as_of, tun_type=tun_type)
+    _, _, found = judge(
         data,
+        rules=rules,
         max_releases_behind=max_releases_behind,
         expected_connections=expected_connections,
         releases=releases,
     )
-    found = findings_frame(analysis, [known[r] for r in known if r in wanted])
-    warn_if_stale(releases, data.as_of, stacklevel=2)
+    warn_if_stale(releases, data.as_of, stacklevel=3)
     return found
 
 
@@ -1184,7 +1336,7 @@ def calendar_notes(
     *,
     as_of: TimeLike | None = None,
     releases: pd.DataFrame | str | os.PathLike[str] | None = None,
-    kind: str | None = None,
+    tun_type: str | None = None,
 ) -> list[str]:
     """What a report of ``source`` will say about its release calendar, as sentences.
 
@@ -1201,5 +1353,5 @@ def calendar_notes(
     >>> print(calendar_notes(fleet, as_of="2027-01-01")[0][:78])
     The release calendar ends at 2026.8.2 (2026-08-14), 140 days before 2027-01-01
     """
-    analysis = Analysis(resolve(source, as_of=as_of, kind=kind), releases=releases)
+    analysis = Analysis(resolve(source, as_of=as_of, tun_type=tun_type), releases=releases)
     return list(analysis.calendar.notes)

@@ -21,18 +21,27 @@ This module decides nothing about layout and never fetches.
 from __future__ import annotations
 
 import weakref
+from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
 
 from tunnelframe._text import plural
-from tunnelframe.engine._findings import RULES, Analysis
+from tunnelframe.engine._findings import (
+    FINDINGS_COLUMNS,
+    RULES,
+    Analysis,
+    Rule,
+    findings_frame,
+    rule_rows,
+)
 
 __all__ = [
+    "ACTED_COLUMNS",
     "FIX_COLUMNS",
     "LONG_DEAD_DAYS",
     "MAX_DETAILED_TUNNELS",
-    "SINCE",
+    "acted_findings",
     "detailed_tunnels",
     "fix_first_tunnels",
     "urgency",
@@ -86,45 +95,6 @@ _WORST = (
     "unrouted-tunnel",
 )
 _EGRESS = "check the hosts' egress to the edge (outbound 7844, QUIC or HTTP/2)"
-#: The one thing to do about a tunnel whose worst problem is this rule (outages: see _outage).
-_ACTION = {
-    "fetch-errors": "fetch again; if it persists, check the token's Cloudflare Tunnel Read access",
-    "pair-ha": "bring a second WARP Connector member up so that one stays active, one passive",
-    "degraded": f"{_EGRESS}, then restart cloudflared if connections do not come back",
-    "unsupported": "upgrade cloudflared on these hosts: this version is out of support",
-    "vulnerable": "upgrade cloudflared on these hosts: this version lacks security fixes",
-    "deprecated-platform": "move cloudflared to a supported platform (64-bit Windows, Apple "
-    "silicon)",
-    "reconnecting": "look again in a few minutes: a reconnect is usually transient",
-    "single-connector": "run a second replica of cloudflared on another host",
-    "single-colo": f"{_EGRESS}: cloudflared spreads over two regions when it reaches both",
-    "releases-behind": "upgrade cloudflared on these hosts",
-    "config-drift": "restart the connector so it applies the tunnel's newest configuration",
-    "route-to-down": "bring the tunnel back, or move its hostnames and routes to a healthy one",
-    "single-origin": "run a replica on another host, network or site",
-    "orphan-dns": "delete the DNS record or point it at a live tunnel",
-    "unrouted-tunnel": "delete the tunnel if it is no longer used",
-}
-#: What a row's "Since" dates, per rule: the earliest time the API lets us date the problem
-#: from (it keeps no history, so most are lower bounds of how long the state has held).
-SINCE: dict[str, str] = {
-    "unsupported": "on this version since",
-    "vulnerable": "on this version since",
-    "deprecated-platform": "on this platform since",
-    "releases-behind": "on this version since",
-    "degraded": "reconnect pending since",
-    "reconnecting": "reconnect pending since",
-    "down": "down since",
-    "single-connector": "like this since",
-    "single-colo": "like this since",
-    "pair-ha": "like this since",
-    "config-drift": "connector up since",
-    "fetch-errors": "fetch failed at",
-    "single-origin": "like this since",
-    "route-to-down": "down since",
-    "orphan-dns": "since",
-    "unrouted-tunnel": "like this since",
-}
 
 
 def _missing(value: Any) -> bool:
@@ -163,58 +133,22 @@ def _outage(days: Any, lost: int) -> tuple[str, str, str]:
     )
 
 
-def _connector_times(a: Analysis) -> tuple[dict[Any, Any], dict[Any, Any], dict[Any, Any]]:
-    """(account, tunnel, connector) -> run_at; -> oldest opened_at pending reconnect;
-    (account, tunnel) -> newest run_at of its connectors holding an active connection."""
-    c = a.connections
-    keys = ["account_id", "tunnel_id", "connector_id"]
-    frame = pd.DataFrame({k: c[k].astype(object).astype(str) for k in keys}).assign(
-        run_at=c["run_at"],
-        opened_at=c["opened_at"],
-        pending=c["is_pending_reconnect"].fillna(False).astype(bool),
-        known=c["connector_id"].notna().to_numpy(),
+def _down(a: Analysis, row: dict[Any, Any]) -> tuple[int, float | None]:
+    """(connectors lost, days down or None when unknown) of a ``down`` rule row."""
+    inactive: Any = row.get("conns_inactive_at")
+    days = (
+        None
+        if _missing(inactive)
+        else (a.data.as_of - pd.Timestamp(inactive)).total_seconds() / 86400
     )
-    frame = frame[frame["known"]]
-    run = frame.groupby(keys)["run_at"].min().dropna().to_dict()
-    pending = frame[frame["pending"]].groupby(keys)["opened_at"].min().dropna().to_dict()
-    active = frame[~frame["pending"] & frame["opened_at"].notna()]
-    newest = active.groupby(keys[:2])["run_at"].max().dropna().to_dict()
-    return run, pending, newest
+    return int(row.get("n_connectors") or 0), days
 
 
-def _since(
-    a: Analysis, rule_id: str, row: dict[Any, Any], times: tuple[Any, ...]
-) -> tuple[pd.Timestamp | None, str]:
-    """When ``row`` of rule ``rule_id`` began (None when unknown), and what that time is."""
-    run, pending, newest = times
-    tunnel = (str(row.get("account_id")), str(row.get("tunnel_id")))
-    connector = (*tunnel, str(row.get("connector_id")))
-    value: Any
-    said = SINCE.get(rule_id, "since")
-    if rule_id == "down":
-        value = row.get("conns_inactive_at")
-    elif rule_id == "route-to-down":
-        tunnels = a.data.tunnels
-        match = tunnels["tunnel_id"].astype(str) == tunnel[1]
-        found = tunnels.loc[match.to_numpy(bool), "conns_inactive_at"]
-        value = found.iloc[0] if len(found) else None
-    elif rule_id == "orphan-dns":
-        value = None  # the DNS API does not say when a record's tunnel went
-    elif rule_id == "fetch-errors":
-        value = a.data.as_of if a.data.fetched_at is None else a.data.fetched_at
-    elif rule_id in ("degraded", "reconnecting"):
-        # the API does not say when a connection dropped: a pending reconnect's opened_at is
-        # the best date, else the connector's start
-        value = pending.get(connector)
-        if _missing(value):
-            value, said = run.get(connector), "connector up since"
-        else:
-            said = "reconnect pending since"
-    elif rule_id in ("single-connector", "single-colo", "pair-ha", "single-origin"):
-        value = newest.get(tunnel)
-    else:
-        value = run.get(connector)
-    return (None if _missing(value) else pd.Timestamp(value)), said
+def _since(a: Analysis, rule: Rule, row: dict[Any, Any]) -> tuple[pd.Timestamp | None, str]:
+    """When ``row`` of ``rule`` began (None when unknown), and what that time is: the rule's
+    ``since_at`` and ``since``."""
+    value, said = rule.since_at(a, row)
+    return (None if _missing(value) else pd.Timestamp(value)), said or rule.since
 
 
 _CACHE: weakref.WeakKeyDictionary[Analysis, pd.DataFrame] = weakref.WeakKeyDictionary()
@@ -244,7 +178,6 @@ def fix_first_tunnels(a: Analysis) -> pd.DataFrame:
     """
     if a in _CACHE:
         return _CACHE[a]
-    times = _connector_times(a)
     order = {rid: i for i, rid in enumerate(_WORST)}
     tunnels: dict[tuple[str, str], dict[str, Any]] = {}
     for rule in RULES:
@@ -274,7 +207,7 @@ def fix_first_tunnels(a: Analysis) -> pd.DataFrame:
                 {
                     "rule": rule,
                     "since": None,
-                    "said": SINCE.get(rule.id, "since"),
+                    "said": rule.since,
                     "severity": severity,
                 },
             )
@@ -282,7 +215,7 @@ def fix_first_tunnels(a: Analysis) -> pd.DataFrame:
             # is high, a lone connector on one origin IP only information)
             if _SEVERITY[severity] < _SEVERITY[mine["severity"]]:
                 mine["severity"] = severity
-            since, said = _since(a, rule.id, row, times)
+            since, said = _since(a, rule, row)
             if since is not None and (mine["since"] is None or since < mine["since"]):
                 mine["since"], mine["said"] = since, said
             t["impact"] += 1
@@ -302,21 +235,14 @@ def fix_first_tunnels(a: Analysis) -> pd.DataFrame:
         whats = [f["rule"].title for f in problems]
         outage, lost, days = None, 0, None
         if t["down"] is not None:
-            down = t["down"]
-            lost = int(down.get("n_connectors") or 0)
-            inactive = down.get("conns_inactive_at")
-            days = (
-                None
-                if _missing(inactive)
-                else (a.data.as_of - pd.Timestamp(inactive)).total_seconds() / 86400
-            )
+            lost, days = _down(a, t["down"])
             outage, said, action = _outage(days, lost)
             ids = [f["rule"].id for f in problems]
             whats[ids.index("down")] = said
             if "degraded" in ids:  # its connectors are down: the same outage, said once
                 del whats[ids.index("degraded")]
         else:
-            action = _ACTION.get(worst.id, "; ".join(worst.advice))
+            action = worst.action or "; ".join(worst.advice)
         served, serves = (0, None) if t["account_id"] == "dns" else a.serving.of(t["tunnel_id"])
         records.append(
             {
@@ -345,6 +271,76 @@ def fix_first_tunnels(a: Analysis) -> pd.DataFrame:
     frame = frame.iloc[urgency(frame)].reset_index(drop=True)
     _CACHE[a] = frame
     return frame
+
+
+#: Columns of :func:`acted_findings`: the findings' columns, then what a person acts on.
+ACTED_COLUMNS = (*FINDINGS_COLUMNS, "since_at", "since", "action", "fix_first")
+
+
+def acted_findings(a: Analysis, rules: Sequence[Rule] = RULES) -> pd.DataFrame:
+    """The findings (one row per rule violation, as ``check`` gives them), each with since when
+    and what to do, in fix-first order.
+
+    ``since_at`` dates the row's problem and ``since`` says what that time is ("down since"),
+    as the fix-first list does for a tunnel's worst problem; ``action`` is the one thing to do
+    about the row's rule, worded for its situation (a fresh outage is not told to delete the
+    tunnel); ``fix_first`` is the tunnel's place in :func:`fix_first_tunnels` (1 first). Rows
+    come in that order, then by severity, the tunnel's worst problem first.
+
+    Examples
+    --------
+    >>> from tunnelframe.engine import Analysis, resolve
+    >>> fleet = {"tunnels": [{"id": "t1", "account_tag": "a", "name": "web",
+    ...     "status": "healthy", "connectors": [{"id": "c1", "version": "2024.1.0", "conns": [
+    ...         {"id": f"x{i}", "colo_name": "DFW"} for i in range(4)]}]}]}
+    >>> acted = acted_findings(Analysis(resolve(fleet, as_of="2026-08-20")))
+    >>> acted.loc[0, ["rule", "since", "action"]].tolist()  # doctest: +NORMALIZE_WHITESPACE
+    ['unsupported', 'on this version since',
+     'upgrade cloudflared on these hosts: this version is out of support']
+    """
+    found = findings_frame(a, rules)
+    fix = fix_first_tunnels(a)
+    ranks = {
+        (str(acc), str(tid)): i
+        for i, (acc, tid) in enumerate(zip(fix["account_id"], fix["tunnel_id"], strict=True))
+    }
+    since_at: list[pd.Timestamp | None] = []
+    since: list[str] = []
+    action: list[str] = []
+    place: list[int | None] = []
+    # the same rule rows, in the same order, as findings_frame made its rows from
+    for rule, rows in rule_rows(a, rules):
+        if rows is None:
+            continue
+        for row in rows.to_dict("records"):
+            at, said = _since(a, rule, row)
+            since_at.append(at)
+            since.append(said)
+            if rule.id == "down":
+                lost, days = _down(a, row)
+                action.append(_outage(days, lost)[2])
+            else:
+                action.append(rule.action or "; ".join(rule.advice))
+            key = (
+                ("dns", str(row.get("hostname")))
+                if rule.id == "orphan-dns"
+                else (str(row.get("account_id")), str(row.get("tunnel_id")))
+            )
+            rank = ranks.get(key)
+            place.append(None if rank is None else rank + 1)
+    out = found.assign(
+        since_at=pd.to_datetime(pd.Series(since_at, index=found.index, dtype=object), utc=True),
+        since=pd.array(since, dtype="string"),
+        action=pd.array(action, dtype="string"),
+        fix_first=pd.array(place, dtype="Int64"),
+    )
+    # within a tunnel, its worst problem first, as fix_first_tunnels picks it
+    worst = {rid: i for i, rid in enumerate(_WORST)}
+    order = out.assign(
+        _severity=out["severity"].cat.codes,
+        _rule=out["rule"].astype(str).map(lambda r: worst.get(r, len(worst))),
+    ).sort_values(["fix_first", "_severity", "_rule"], kind="stable", na_position="last")
+    return out.loc[order.index].reset_index(drop=True)
 
 
 def urgency(frame: pd.DataFrame) -> list[int]:

@@ -71,26 +71,26 @@ class FleetData:
     routing: Mapping[str, Any] | None = None
 
 
-#: The connector kinds a report or check can be limited to (``kind=``), by ``tun_type``.
+#: The tunnel types a report or check can be limited to (``tun_type=``).
 KINDS = ("cfd_tunnel", "warp_connector")
 
 
 def resolve(
-    source: FleetSource, *, as_of: TimeLike | None = None, kind: str | None = None
+    source: FleetSource, *, as_of: TimeLike | None = None, tun_type: str | None = None
 ) -> FleetData:
     """Return the :class:`FleetData` of ``source`` (see :func:`tunnelframe.write_report`),
-    limited to the tunnels of one ``kind`` (``tun_type``) when given.
+    limited to the tunnels of one ``tun_type`` when given.
 
     Examples
     --------
     >>> fleet = {"tunnels": [{"id": "t1", "name": "web", "tun_type": "warp_connector"}]}
-    >>> len(resolve(fleet).tunnels), len(resolve(fleet, kind="cfd_tunnel").tunnels)
+    >>> len(resolve(fleet).tunnels), len(resolve(fleet, tun_type="cfd_tunnel").tunnels)
     (1, 0)
     """
-    if kind is not None and kind not in KINDS:
-        raise ValueError(f"kind must be one of {', '.join(KINDS)} or None, got {kind!r}")
+    if tun_type is not None and tun_type not in KINDS:
+        raise ValueError(f"tun_type must be one of {', '.join(KINDS)} or None, got {tun_type!r}")
     data = _resolve(source, as_of=as_of)
-    return data if kind is None else _only(data, kind)
+    return data if tun_type is None else _only(data, tun_type)
 
 
 def _of_kind(frame: pd.DataFrame, kind: str) -> pd.DataFrame:
@@ -126,9 +126,11 @@ def _resolve(source: FleetSource, *, as_of: TimeLike | None) -> FleetData:
         return _from_fleet(source, as_of=as_of)
     if isinstance(source, Snapshot):
         return _from_snapshot(source, as_of=as_of, origin="snapshot")
+    if isinstance(source, Mapping | list):  # another payload: connectors, an envelope, ...
+        return _from_connections(connections_frame(source), as_of=as_of)
     raise TypeError(
-        "source must be a Snapshot, a snapshot path, a fleet dict or a connections frame, "
-        f"not {type(source).__name__}"
+        "source must be a Snapshot, a snapshot path, a fleet dict, an API payload or a "
+        f"connections frame, not {type(source).__name__}"
     )
 
 
@@ -137,7 +139,7 @@ def _from_snapshot(snapshot: Snapshot, *, as_of: TimeLike | None, origin: str) -
     return FleetData(
         connections=snapshot.connections(),
         connectors=snapshot.connectors(),
-        tunnels=snapshot.tunnels(),
+        tunnels=snapshot.tunnels_frame(),
         errors=snapshot.errors_frame(),
         fetched_at=fetched_at,
         account_ids=tuple(str(a) for a in snapshot.account_ids),
@@ -179,6 +181,8 @@ def _from_connections(frame: pd.DataFrame, *, as_of: TimeLike | None) -> FleetDa
         as_of=_now() if as_of is None else _utc(as_of, "as_of"),
         origin="connections frame",
         tunnels_complete=False,
+        # what its tunnels serve, when the frame carries it (load_history(latest=True))
+        routing=frame.attrs.get("routing"),
     )
 
 

@@ -57,11 +57,15 @@ into pandas columns; the public functions below put them together.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from tunnelframe._deprecate import renamed
+from tunnelframe._errors import PartialFleetWarning
+from tunnelframe._types import FleetSource
 from tunnelframe.frames._columns import (
     _connector_columns,
     _context,
@@ -80,6 +84,7 @@ from tunnelframe.frames._payload import _Payload
 from tunnelframe.frames._rebuild import (
     ACTIVE_SQL,
     PENDING_SQL,
+    active_flags,
     connection_flags,
     connectors_from_connections,
     edge_strings,
@@ -100,6 +105,7 @@ from tunnelframe.frames._schema import (
     CONNECTORS_SCHEMA,
     TUNNELS_SCHEMA,
 )
+from tunnelframe.frames._source import payload_of
 
 __all__ = [
     "ACTIVE_SQL",
@@ -124,15 +130,28 @@ __all__ = [
 ]
 
 
-def connections_frame(data: Any, *, include_idle: bool = True) -> pd.DataFrame:
+def _check_connections(frame: pd.DataFrame, func: str) -> pd.DataFrame:
+    missing = [c for c in ("connector_id", "colo_name", "is_pending_reconnect") if c not in frame]
+    if missing:
+        raise TypeError(
+            f"{func}: a DataFrame given must be a connections frame (tf.connections_frame); "
+            f"this one lacks {', '.join(missing)}"
+        )
+    return frame
+
+
+@renamed(data="source")
+def connections_frame(source: FleetSource, *, include_idle: bool = True) -> pd.DataFrame:
     """Flatten connector payloads to one row per connection.
 
     Parameters
     ----------
-    data : dict or list
-        One connector object, a list of them, an API envelope, a fleet ``{"tunnels": [...]}``,
+    source : Snapshot, path, dict, list or pandas.DataFrame
+        A Snapshot, a saved snapshot's path, or a payload as ``json.loads`` returns it: one
+        connector object, a list of them, an API envelope, a fleet ``{"tunnels": [...]}``,
         tunnel objects, or cloudflared's ``tunnel list``/``tunnel info`` JSON (see the module
-        docstring), as ``json.loads`` returns it.
+        docstring). A connections frame is returned as a copy (without its idle connectors'
+        rows when ``include_idle`` is False).
     include_idle : bool, default True
         Keep a connector that has no connections as one row whose connection columns are NA,
         so no connector is lost. False drops those rows.
@@ -142,18 +161,18 @@ def connections_frame(data: Any, *, include_idle: bool = True) -> pd.DataFrame:
     pandas.DataFrame
         The columns of :data:`CONNECTIONS_SCHEMA` in that order (plus ``uuid`` when some
         connection's ``uuid`` differs from its ``id``); rows in payload order: connectors in
-        order, each connector's connections in order. Tunnel columns are NA unless ``data``
+        order, each connector's connections in order. Tunnel columns are NA unless ``source``
         holds tunnels. Tunnels without connectors give no rows (see :func:`tunnels_frame`).
 
     Raises
     ------
     SchemaError
-        A value has a shape or type the API does not document, or ``data`` is not one of the
+        A value has a shape or type the API does not document, or ``source`` is not one of the
         accepted payloads; ``.path`` names where.
     ApiError
-        ``data`` is an envelope with ``"success": false``.
+        ``source`` is an envelope with ``"success": false``.
     TypeError
-        ``data`` is neither a dict nor a list.
+        ``source`` is none of the above.
 
     Examples
     --------
@@ -169,7 +188,13 @@ def connections_frame(data: Any, *, include_idle: bool = True) -> pd.DataFrame:
     >>> frame["opened_at"].iloc[0]
     Timestamp('2026-01-02 03:04:05.123456+0000', tz='UTC')
     """
-    p = _Payload(data)
+    if isinstance(source, pd.DataFrame):
+        frame = _check_connections(source, "connections_frame").copy()
+        if not include_idle:
+            idle = frame["connection_id"].isna() & frame["colo_name"].isna()
+            frame = frame[~idle.to_numpy(bool)].reset_index(drop=True)
+        return frame
+    p = _Payload(payload_of(source)[0])
     counts = p.counts
     idle = counts == 0
     per_connector = np.maximum(counts, 1) if include_idle else counts
@@ -199,23 +224,27 @@ def connections_frame(data: Any, *, include_idle: bool = True) -> pd.DataFrame:
     return _frame(columns)
 
 
-def connectors_frame(data: Any) -> pd.DataFrame:
+@renamed(data="source")
+def connectors_frame(source: FleetSource) -> pd.DataFrame:
     """Summarise connector payloads to one row per connector.
 
     Parameters
     ----------
-    data : dict or list
-        As :func:`connections_frame`.
+    source : Snapshot, path, dict, list or pandas.DataFrame
+        As :func:`connections_frame`; from a connections frame the connectors are rebuilt
+        from its rows.
 
     Returns
     -------
     pandas.DataFrame
         The columns of :data:`CONNECTORS_SCHEMA` in that order, one row per connector in
         payload order: the connector columns of :func:`connections_frame` plus
-        ``n_connections``, ``n_pending`` (``is_pending_reconnect`` true), ``n_active`` (the
-        others), ``edges`` (active connections per colo as ``cloudflared tunnel list`` prints
-        them: ``"2xDFW, 2xLAX"``, colos sorted, connections without a colo left out, ``""`` when
-        none) and ``origin_ips`` (the distinct origin IPs, sorted as text, joined with ``", "``).
+        ``n_connections``, ``n_pending`` (``is_pending_reconnect`` true) and ``n_active``
+        (the others), both as :func:`connection_flags` defines them (an entry with neither
+        ``id`` nor ``colo_name`` is no connection, so neither), ``edges`` (active connections
+        per colo as ``cloudflared tunnel list`` prints them: ``"2xDFW, 2xLAX"``, colos sorted,
+        connections without a colo left out, ``""`` when none) and ``origin_ips`` (the
+        distinct origin IPs, sorted as text, joined with ``", "``).
 
     Raises
     ------
@@ -234,38 +263,45 @@ def connectors_frame(data: Any) -> pd.DataFrame:
     >>> row["n_connections"], row["n_active"], row["n_pending"], row["edges"], row["origin_ips"]
     (np.int64(4), np.int64(3), np.int64(1), '1xATL, 2xDFW', '192.0.2.1')
     """
-    p = _Payload(data)
+    if isinstance(source, pd.DataFrame):
+        return connectors_from_connections(_check_connections(source, "connectors_frame"))
+    p = _Payload(payload_of(source)[0])
     k = p.n_connectors
     if not k:
         return _frame(_empty_like(CONNECTORS_SCHEMA))
     conn_groups = np.repeat(np.arange(k, dtype=np.int64), p.counts)
     pending_values, pending_mask = p.conn["is_pending_reconnect"]
-    pending = pending_values & ~pending_mask
-    n_pending = np.bincount(conn_groups, weights=pending, minlength=k).astype(np.int64)
     colo_codes, colos = p.conn["colo_name"]
+    has_id = np.asarray(p.conn["connection_id"].is_valid().to_numpy(zero_copy_only=False))
+    active, pending = active_flags(has_id, colo_codes >= 0, pending_values & ~pending_mask)
+    n_pending = np.bincount(conn_groups, weights=pending, minlength=k).astype(np.int64)
+    n_active = np.bincount(conn_groups, weights=active, minlength=k).astype(np.int64)
     ip_codes, ips = p.conn["origin_ip"]
     columns = _context(p, np.arange(k, dtype=np.int64))
     columns.update(_connector_columns(p, None))
     columns["n_connections"] = p.counts.copy()
-    columns["n_active"] = p.counts - n_pending
+    columns["n_active"] = n_active
     columns["n_pending"] = n_pending
-    edges = _edge_strings(conn_groups, colo_codes, colos.to_pylist(), ~pending, k)
+    edges = _edge_strings(conn_groups, colo_codes, colos.to_pylist(), active, k)
     columns["edges"] = _text(edges)
     columns["origin_ips"] = _text(_distinct_strings(conn_groups, ip_codes, ips.to_pylist(), k))
     columns.update(_kind_columns(p, np.arange(k, dtype=np.int64)))
     return _frame(columns)
 
 
-def tunnels_frame(data: Any) -> pd.DataFrame:
+@renamed(data="source")
+def tunnels_frame(source: FleetSource) -> pd.DataFrame:
     """One row per tunnel, with its connector and connection counts.
 
     Parameters
     ----------
-    data : dict or list
-        Tunnel objects: a fleet ``{"tunnels": [...]}``, the ``result`` of GET ``…/cfd_tunnel``
-        or ``…/cfd_tunnel/{id}`` (bare or in their envelope), cloudflared's ``tunnel list -o
-        json`` or ``tunnel info -o json`` (see the module docstring). Connector payloads are a
-        SchemaError.
+    source : Snapshot, path, dict, list or pandas.DataFrame
+        A Snapshot, a saved snapshot's path, or tunnel objects: a fleet ``{"tunnels": [...]}``,
+        the ``result`` of GET ``…/cfd_tunnel`` or ``…/cfd_tunnel/{id}`` (bare or in their
+        envelope), cloudflared's ``tunnel list -o json`` or ``tunnel info -o json`` (see the
+        module docstring). Connector payloads are a SchemaError. From a connections frame the
+        tunnels with connectors are rebuilt, with a :class:`~tunnelframe.PartialFleetWarning`
+        (it lists no tunnel without connectors).
 
     Returns
     -------
@@ -277,7 +313,8 @@ def tunnels_frame(data: Any) -> pd.DataFrame:
         and ``n_connections``: counted from the tunnel's connectors (in a fleet, none when
         absent) or its deprecated ``connections`` array (``n_connectors``: its distinct
         ``client_id``, NA when some connection has none); NA when the tunnel object carries
-        neither, as today's API tunnel objects do.
+        neither, as today's API tunnel objects do. ``observed_at`` (when the tunnel's
+        connectors were read) defaults to a snapshot's ``fetched_at``.
 
     Raises
     ------
@@ -304,7 +341,16 @@ def tunnels_frame(data: Any) -> pd.DataFrame:
       tunnel_name deleted_at  n_connectors  n_connections
     0         web        NaT          <NA>              2
     """
-    p = _Payload(data, tunnels=True)
+    if isinstance(source, pd.DataFrame):
+        warnings.warn(
+            "tunnels_frame of a connections frame lists only the tunnels with a connector; "
+            "pass the Snapshot (or its path, or the fleet dict) to list every tunnel",
+            PartialFleetWarning,
+            stacklevel=3,
+        )
+        return tunnels_from_connections(_check_connections(source, "tunnels_frame"))
+    payload, fetched_at = payload_of(source)
+    p = _Payload(payload, tunnels=True)
     n = len(p.tunnels)
     if not n:
         return _frame(_empty_like(TUNNELS_SCHEMA))
@@ -326,4 +372,9 @@ def tunnels_frame(data: Any) -> pd.DataFrame:
     columns["n_connectors"] = pd.arrays.IntegerArray(n_connectors, ~(known & p.tunnel_countable))
     columns["n_connections"] = pd.arrays.IntegerArray(n_connections, ~known)
     columns["observed_at"] = _take_times(t["observed_at"], None)
-    return _frame(columns)
+    frame = _frame(columns)
+    if fetched_at is not None and frame["observed_at"].isna().any():
+        frame["observed_at"] = frame["observed_at"].fillna(
+            pd.Timestamp(fetched_at).tz_convert("UTC")
+        )
+    return frame

@@ -17,6 +17,7 @@ from tunnelframe.frames._schema import _TEXT, CONNECTORS_SCHEMA, TUNNELS_SCHEMA
 __all__ = [
     "ACTIVE_SQL",
     "PENDING_SQL",
+    "active_flags",
     "connection_flags",
     "connectors_from_connections",
     "edge_strings",
@@ -50,10 +51,36 @@ def connection_flags(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     >>> active.tolist(), pending.tolist()
     ([True, False, False], [False, True, False])
     """
-    is_conn = frame["colo_name"].notna().to_numpy()
-    if "connection_id" in frame.columns:
-        is_conn = is_conn | frame["connection_id"].notna().to_numpy()
-    pending = frame["is_pending_reconnect"].fillna(False).astype(bool).to_numpy() & is_conn
+    has_id = (
+        frame["connection_id"].notna().to_numpy()
+        if "connection_id" in frame.columns
+        else np.zeros(len(frame), dtype=bool)
+    )
+    return active_flags(
+        has_id,
+        frame["colo_name"].notna().to_numpy(),
+        frame["is_pending_reconnect"].fillna(False).astype(bool).to_numpy(),
+    )
+
+
+def active_flags(
+    has_id: np.ndarray, has_colo: np.ndarray, pending_flag: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The definition :func:`connection_flags` (and :data:`ACTIVE_SQL`) apply, on arrays: an
+    entry is a connection when it has an id or a colo; it is pending when it is a connection
+    flagged ``is_pending_reconnect``, active when it is a connection that is not pending.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> active, pending = active_flags(
+    ...     np.array([True, False, False]), np.array([False, False, True]),
+    ...     np.array([False, True, True]))
+    >>> active.tolist(), pending.tolist()
+    ([True, False, False], [False, False, True])
+    """
+    is_conn = np.asarray(has_id, dtype=bool) | np.asarray(has_colo, dtype=bool)
+    pending = np.asarray(pending_flag, dtype=bool) & is_conn
     return is_conn & ~pending, pending
 
 
@@ -104,11 +131,9 @@ def connectors_from_connections(frame: pd.DataFrame) -> pd.DataFrame:
     (np.int64(2), '2xDFW')
     """
     keys = ["account_id", "tunnel_id", "connector_id"]
-    conn = frame.assign(
-        _n=frame["connection_id"].notna().astype("int64"),
-        _active=connection_flags(frame)[0].astype("int64"),
-    )
-    conn["_pending"] = conn["_n"] - conn["_active"]
+    active, pending = connection_flags(frame)
+    conn = frame.assign(_active=active.astype("int64"), _pending=pending.astype("int64"))
+    conn["_n"] = conn["_active"] + conn["_pending"]
     grouped = conn.groupby(keys, observed=True, dropna=False, sort=False)
     first = frame.loc[grouped.head(1).index].set_index(keys)
     counts = grouped[["_n", "_active", "_pending"]].sum()

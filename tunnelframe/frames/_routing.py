@@ -15,7 +15,10 @@ from typing import Any, Final
 import pandas as pd
 import pyarrow as pa
 
+from tunnelframe._deprecate import renamed
 from tunnelframe._errors import SchemaError
+from tunnelframe._types import RoutedSource
+from tunnelframe.frames._source import payload_of
 
 __all__ = [
     "HOSTNAMES_SCHEMA",
@@ -141,7 +144,8 @@ def _records(fleet: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any], str
     return out
 
 
-def hostnames_frame(fleet: Mapping[str, Any]) -> pd.DataFrame:
+@renamed(fleet="source")
+def hostnames_frame(source: RoutedSource) -> pd.DataFrame:
     """One row per published hostname of the fleet's tunnels.
 
     A remotely managed tunnel's hostnames are its ingress rules (``source``
@@ -152,8 +156,9 @@ def hostnames_frame(fleet: Mapping[str, Any]) -> pd.DataFrame:
 
     Parameters
     ----------
-    fleet : dict
-        ``{"tunnels": [...], "routing": {...}}`` (``Snapshot.fleet``).
+    source : Snapshot, path or dict
+        A Snapshot (with ``routing``, from :func:`tunnelframe.fetch_routing`), a saved
+        snapshot's path, or a fleet dict ``{"tunnels": [...], "routing": {...}}``.
 
     Returns
     -------
@@ -173,6 +178,7 @@ def hostnames_frame(fleet: Mapping[str, Any]) -> pd.DataFrame:
       tunnel_name          hostname              service dns_points_here
     0         web  shop.example.com  http://localhost:80            True
     """
+    fleet = payload_of(source)[0]
     routing = _routing(fleet)
     tunnels = _tunnels(fleet)
     dns_read = "dns" in routing_read(fleet)
@@ -238,7 +244,8 @@ def _sorted(frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     return frame.loc[keys.sort_values(by, kind="stable").index].reset_index(drop=True)
 
 
-def routes_frame(fleet: Mapping[str, Any]) -> pd.DataFrame:
+@renamed(fleet="source")
+def routes_frame(source: RoutedSource) -> pd.DataFrame:
     """One row per private network route (deleted routes, if the fleet holds any, left out).
 
     Examples
@@ -250,6 +257,7 @@ def routes_frame(fleet: Mapping[str, Any]) -> pd.DataFrame:
       tunnel_name       network virtual_network_name
     0          dc  10.20.0.0/16              default
     """
+    fleet = payload_of(source)[0]
     tunnels = _tunnels(fleet)
     rows = []
     path = "routing.routes"
@@ -285,7 +293,8 @@ def routes_frame(fleet: Mapping[str, Any]) -> pd.DataFrame:
     return _sorted(_frame(rows, ROUTES_SCHEMA), ["tunnel_name", "tunnel_id", "network"])
 
 
-def tunnel_dns_frame(fleet: Mapping[str, Any]) -> pd.DataFrame:
+@renamed(fleet="source")
+def tunnel_dns_frame(source: RoutedSource) -> pd.DataFrame:
     """One row per DNS CNAME to a tunnel (``<tunnel-id>.cfargotunnel.com``).
 
     ``tunnel_state`` is ``"live"`` (a tunnel of the fleet), ``"deleted"`` (a deleted tunnel
@@ -302,6 +311,7 @@ def tunnel_dns_frame(fleet: Mapping[str, Any]) -> pd.DataFrame:
     0  a.example.com        t1         live
     1  b.example.com        t9      unknown
     """
+    fleet = payload_of(source)[0]
     tunnels = _tunnels(fleet)
     rows = []
     for target, record, name in _records(fleet):

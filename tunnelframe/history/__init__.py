@@ -16,15 +16,19 @@ file (:data:`FORMAT_VERSION`, see :mod:`tunnelframe.history._layout`)::
 :func:`append_snapshot` writes one file per snapshot (atomic; appending the same snapshot again
 is a no-op), every file with the same schema (:data:`STORE_SCHEMA`): the connections frame plus
 ``fetched_at``, and one bare row per tunnel that has no connector, so a tunnel that went down
-stays in the history. :func:`compact_history` turns each day that has ended into one sorted
-file (about a third of a byte per row) and its *facts* (per-snapshot rollups and runs of
+stays in the history; the tunnels that could not be read and what the tunnels serve (routing)
+are rows too, told apart by their ``record`` (``load_history(store, frame=...)`` reads them). A
+tunnel that could not be read is not torn down: the queries continue its runs across the gap.
+:func:`compact_history` turns each day that has ended into one sorted file (about a third of
+a byte per row) and its *facts* (per-snapshot rollups and runs of
 unchanged connectors, hosts and tunnels, :mod:`tunnelframe.history._facts`), atomically and
 safely while others read and append. The aggregate queries take the store path and read the
 facts with DuckDB (deriving those of the days not compacted yet), so their cost follows the
 number of changes, not of rows; :func:`load_history` reads a slice (dates, tunnels) into
 pandas, opening only the days it needs. Given a history frame instead of a path, the same
 queries run in DuckDB over the frame. :func:`store_info` says how big a store is;
-:func:`migrate_history` brings a tunnelframe 0.1 store (no version file) to the current format.
+:func:`migrate_history` brings an older store (0.1: no version file; 0.2: format 2) to the current
+format.
 
 Beyond one machine, the rows are the Parquet files of the ``date=`` partitions (names
 starting with ``_`` or ``.`` are not rows):

@@ -10,7 +10,12 @@ ask about changes far more slowly. So compaction derives, once per day, five sma
   was seen with the same tunnel name, version, start and host (``first_at``, ``last_at``,
   ``n_snapshots``);
 - ``hosts``: the same runs per host (origin IP) of a tunnel, with its newest connector;
-- ``tunnels``: the same runs per tunnel, with its active colos, connectors and degradation.
+- ``tunnels``: the same runs per tunnel, with its active colos, connectors and degradation;
+- ``unread``: per snapshot, the tunnels that could not be read (``errors[]``), with the error.
+
+A tunnel that could not be read has no rows in that snapshot, so its runs end before it and
+start again after it; the queries continue them across the gap (what was last read holds until
+the tunnel is read again), never a teardown followed by a return.
 
 A run ends when anything it records changes, when its subject is missing from a snapshot of
 its account, and at the end of the day; the queries join the runs of consecutive days. A day
@@ -33,7 +38,7 @@ if TYPE_CHECKING:
 __all__ = ["FACT_KINDS", "derive_facts", "merge_runs_sql"]
 
 #: The fact tables, in the order compaction writes them.
-FACT_KINDS = ("snaps", "versions", "connectors", "hosts", "tunnels")
+FACT_KINDS = ("snaps", "versions", "connectors", "hosts", "tunnels", "unread")
 
 # The view every derivation reads: only the columns needed, text as VARCHAR whatever the
 # source (Parquet dictionaries, pandas categoricals), "active" per the contract: a connection
@@ -55,7 +60,16 @@ SELECT
     CAST(ha_status AS VARCHAR) AS ha_status,
     {ACTIVE_SQL} AS active,
     {PENDING_SQL} AS pending
-FROM {{source}}
+FROM {{source}} WHERE record IS NULL
+"""
+
+# The tunnels that could not be read (records of the rows, see STORE_SCHEMA).
+UNREAD_VIEW = """
+CREATE OR REPLACE TEMP VIEW u AS
+SELECT CAST(fetched_at AS TIMESTAMPTZ) AS fetched_at, CAST(account_id AS VARCHAR) AS account_id,
+    CAST(tunnel_id AS VARCHAR) AS tunnel_id, CAST(tunnel_name AS VARCHAR) AS tunnel_name,
+    CAST(status AS INTEGER) AS status, CAST(detail AS VARCHAR) AS message
+FROM {source} WHERE record = 'unread'
 """
 
 
@@ -136,11 +150,16 @@ _TUNNEL_KEYS = (
 _DERIVE = [
     (
         "snaps",
+        # A snapshot in which no tunnel could be read is a snapshot too.
         """
         SELECT account_id, fetched_at, count(DISTINCT connector_id) AS n_connectors,
             count(DISTINCT coalesce(origin_ip, connector_id))
                 FILTER (WHERE connector_id IS NOT NULL) AS n_hosts
-        FROM h GROUP BY account_id, fetched_at
+        FROM (
+            SELECT account_id, fetched_at, connector_id, origin_ip FROM h
+            UNION ALL SELECT account_id, fetched_at, NULL, NULL FROM u
+        )
+        GROUP BY account_id, fetched_at
         """,
     ),
     (
@@ -174,6 +193,14 @@ _DERIVE = [
         "tunnels",
         _runs(_TUNNELS, _TUNNEL_KEYS),
     ),
+    (
+        "unread",
+        """
+        SELECT account_id, tunnel_id, fetched_at, any_value(tunnel_name) AS tunnel_name,
+            any_value(status) AS status, any_value(message) AS message
+        FROM u GROUP BY account_id, tunnel_id, fetched_at
+        """,
+    ),
 ]
 
 
@@ -183,6 +210,7 @@ def derive_facts(con: duckdb.DuckDBPyConnection, source: str, prefix: str = "d_"
     ``source`` is a view or table of store rows (:data:`STORE_SCHEMA` columns, by name).
     """
     con.execute(ROWS_VIEW.format(source=source))
+    con.execute(UNREAD_VIEW.format(source=source))
     for name, sql in _DERIVE:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {prefix}{name} AS {sql.format(prefix=prefix)}")
     con.execute(f"DROP TABLE {prefix}conn")

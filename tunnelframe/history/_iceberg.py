@@ -6,7 +6,7 @@ table's current metadata by the catalog (a row lock in a SQL catalog on PostgreS
 lock on SQLite, the server of a REST catalog) and retried on conflict, so writers in several
 regions share one table, and Spark, Trino, Snowflake or DuckDB read it as it is.
 
-An :class:`IcebergHistory` is a namespace of six tables:
+An :class:`IcebergHistory` is a namespace of seven tables:
 
 - ``<table>``: the rows, the columns of :data:`STORE_SCHEMA` (text as plain strings),
   partitioned by ``day(fetched_at)`` and sorted by tunnel, connector, connection and time;
@@ -27,7 +27,7 @@ import os
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import parse_qs
 
@@ -36,6 +36,7 @@ import pyarrow as pa
 
 from tunnelframe._checks import _utc
 from tunnelframe._errors import TunnelframeError
+from tunnelframe._types import TimeLike
 from tunnelframe._version import __version__
 from tunnelframe.history._facts import FACT_KINDS, derive_facts
 from tunnelframe.history._schema import STORE_SCHEMA
@@ -87,8 +88,11 @@ _TABLE_PROPERTIES = {
 _SORT = ("tunnel_id", "connector_id", "connection_id", "fetched_at")
 #: How long after its end a day is closed by maintenance: a late collector has this long.
 CLOSE_AFTER = timedelta(hours=1)
-#: How long maintenance keeps a table's older Iceberg snapshots (time travel, slow readers).
-KEEP_SNAPSHOTS = timedelta(days=1)
+#: How long maintenance keeps a table's older Iceberg snapshots (time travel, slow readers), at
+#: least: those since the first day not closed stay too (a retried append to it is found by
+#: its Iceberg snapshot). Every snapshot kept costs every append (pyiceberg copies the table's
+#: metadata several times a commit), so an hour, not a day.
+KEEP_SNAPSHOTS = timedelta(hours=1)
 
 
 def _plain(schema: pa.Schema) -> pa.Schema:
@@ -175,7 +179,14 @@ class IcebergHistory:
         return table
 
     def facts_table(self, kind: str) -> Table:
-        return self._call(self.catalog.load_table, self.facts_identifier(kind))
+        """The table of the facts of ``kind``; one added since the table was made is created."""
+        from pyiceberg.exceptions import NoSuchTableError
+
+        try:
+            return self._call(self.catalog.load_table, self.facts_identifier(kind))
+        except NoSuchTableError:
+            self._create()
+            return self._call(self.catalog.load_table, self.facts_identifier(kind))
 
     def _create(self) -> Table:
         from pyiceberg.exceptions import CommitFailedException, TableAlreadyExistsError
@@ -275,9 +286,11 @@ class IcebergHistory:
         schema = table.schema().as_arrow()
         missing = [n for n in rows.column_names if n not in schema.names]
         if missing:
-            # A newer tunnelframe added columns: an Iceberg schema evolution, no rewrite.
+            # A newer tunnelframe added columns: an Iceberg schema evolution, no rewrite; the
+            # table then says its format, so an older tunnelframe refuses it.
             with table.update_schema() as update:
                 update.union_by_name(rows.select(missing).schema)
+            _set_format(table)
             schema = table.schema().as_arrow()
         columns = [
             rows[f.name].cast(f.type)
@@ -451,7 +464,7 @@ def _derive(rows: pa.Table, day: date) -> dict[str, pa.Table]:
 def compact_iceberg(
     target: IcebergHistory,
     *,
-    now: datetime | pd.Timestamp | str | None = None,
+    now: TimeLike | None = None,
     keep: timedelta = KEEP_SNAPSHOTS,
 ) -> list[str]:
     """Close the days that have ended: one sorted file and the facts per day; expire snapshots.
@@ -459,9 +472,11 @@ def compact_iceberg(
     A day is closed once it ended ``CLOSE_AFTER`` (one hour) ago. Its rows are rewritten as one file
     sorted by tunnel, connector, connection and time (an Iceberg overwrite of exactly the files
     read, so an append meanwhile is kept), its facts committed, ``snaps`` last. Then each table's
-    Iceberg snapshots older than ``keep`` are expired and the files no snapshot uses any more
-    (and older than ``keep``) are deleted. Safe while others append and read; when two runs
-    overlap, the loser of a day's race leaves it to the winner.
+    Iceberg snapshots older than ``keep`` and than the first day not closed are expired (a
+    retried append to a day not closed is found by its Iceberg snapshot, to a closed day by the
+    day's facts), and the files no snapshot uses any more (and as old) are deleted. Safe while
+    others append and read; when two runs overlap, the loser of a day's race leaves it to the
+    winner.
 
     Parameters
     ----------
@@ -469,8 +484,8 @@ def compact_iceberg(
         The table.
     now : datetime, pandas.Timestamp or str, optional
         The current time; default the clock.
-    keep : datetime.timedelta, default 1 day
-        How long older Iceberg snapshots stay readable (time travel).
+    keep : datetime.timedelta, default 1 hour
+        How long older Iceberg snapshots stay readable at least (time travel).
 
     Returns
     -------
@@ -493,7 +508,8 @@ def compact_iceberg(
     last_closed = (clock - CLOSE_AFTER).date() - timedelta(days=1)
     table = target.rows_table()
     done = []
-    to_close = sorted(d for d in _row_days(table) - _closed_days(target) if d <= last_closed)
+    row_days = _row_days(table)
+    to_close = sorted(d for d in row_days - _closed_days(target) if d <= last_closed)
     if to_close:
         _announce_closing(table, to_close[-1])
     for day in to_close:
@@ -504,8 +520,28 @@ def compact_iceberg(
                 continue  # another writer changed the day meanwhile: read it again
             done.append(day.isoformat())
             break
-    _expire(target, clock - keep)
+    before = clock - keep
+    still_open = row_days - _closed_days(target)
+    if still_open:
+        before = min(before, pd.Timestamp(min(still_open), tz="UTC"))
+    _expire(target, before)
     return done
+
+
+def _set_format(table: Table) -> None:
+    """Record the store format the rows now follow (retried: properties are not, by pyiceberg)."""
+    from pyiceberg.exceptions import CommitFailedException
+
+    for _attempt in range(20):
+        if int(table.metadata.properties.get(_FORMAT_PROPERTY, 0)) >= _format_version():
+            return
+        try:
+            with table.transaction() as tx:
+                tx.set_properties({_FORMAT_PROPERTY: str(_format_version())})
+            return
+        except CommitFailedException:
+            table.refresh()
+    raise TunnelframeError(f"could not update Iceberg table {table.name()}: too many writers")
 
 
 def _closing(table: Table) -> date:
@@ -589,7 +625,10 @@ def _commit_facts(table: Table, data: pa.Table, where: Any) -> None:
     with warnings.catch_warnings():
         # pyiceberg warns when there was nothing to replace: the usual case.
         warnings.filterwarnings("ignore", "Delete operation did not match any records")
-        table.overwrite(data, overwrite_filter=where)
+        if data.num_rows:
+            table.overwrite(data, overwrite_filter=where)
+        else:  # no facts (no tunnel left unread): no empty commit, which pyiceberg cannot list
+            table.delete(where)
 
 
 def _expire(target: IcebergHistory, before: pd.Timestamp) -> None:
@@ -834,12 +873,7 @@ def export_iceberg(store: Any, target: IcebergHistory) -> int:
     from tunnelframe.history._store import _rows_dataset
 
     root = existing_store(store)
-    version = _layout.read_version(root)
-    if version < _layout.FORMAT_VERSION:
-        raise TunnelframeError(
-            f"history store {root} was written by tunnelframe 0.1: migrate it first with "
-            f"`tunnelframe history {root} --migrate`"
-        )
+    _layout.older(root)
     table = target.rows_table(create=True)
     have = _row_days(table)
     plan = _layout.plan(root)
@@ -907,5 +941,6 @@ def load_latest(target: IcebergHistory) -> pd.DataFrame:
     latest = rows["fetched_at"] == rows["account_id"].astype(object).map(newest).fillna(
         rows["fetched_at"]
     )
+    latest &= rows["record"].isna()  # connections, not the other records (STORE_SCHEMA)
     frame = _to_frame(_store_table(pa.Table.from_pandas(rows[latest], preserve_index=False)))
     return frame.sort_values(["fetched_at", *SORT_KEYS], ignore_index=True, kind="stable")

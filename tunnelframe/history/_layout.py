@@ -1,6 +1,7 @@
 """The store's layout on disk: its format version, which files hold which days, compaction.
 
-Format 2 (tunnelframe 0.2)::
+Format 3 (tunnelframe 0.3; 2 was the same without the records of unread tunnels and routing in
+the rows, nor the ``unread`` facts)::
 
     store/_tunnelframe.json                          format version and columns
     store/date=2026-08-20/20260820T120000.000000Z-1a2b3c4d.parquet   a snapshot (open day)
@@ -41,7 +42,7 @@ import pyarrow.parquet as pq
 from tunnelframe._checks import _utc
 from tunnelframe._errors import TunnelframeError, TunnelframeWarning
 from tunnelframe._io import atomic_write
-from tunnelframe._types import StoreLike
+from tunnelframe._types import StoreLike, TimeLike
 from tunnelframe.history._facts import FACT_KINDS, derive_facts, merge_runs_sql
 from tunnelframe.history._schema import STORE_SCHEMA, existing_store
 
@@ -55,11 +56,14 @@ __all__ = [
 ]
 
 #: The store format this tunnelframe writes: 1 was tunnelframe 0.1 (a file per snapshot, no
-#: version file), 2 adds compacted days with their facts and the version file.
-FORMAT_VERSION = 2
+#: version file), 2 adds compacted days with their facts and the version file, 3 the records of
+#: tunnels that could not be read and of routing (STORE_SCHEMA's ``record``) and their facts.
+FORMAT_VERSION = 3
 VERSION_FILE = "_tunnelframe.json"
 FACTS_DIR = "_facts"
 _LOCK = ".compact.lock"
+# The format that added a facts kind (the others came with format 2).
+_SINCE = {"unread": 3}
 _COMPACTED = re.compile(r"^compacted-(\d{6})\.parquet$")
 _SNAPSHOT = re.compile(r"^(\d{8}T\d{6}\.\d{6}Z)-([0-9a-f]{8})\.parquet$")
 _DAY = re.compile(r"^date=(\d{4}-\d{2}-\d{2})$")
@@ -126,6 +130,16 @@ def write_version(root: Path) -> None:
     atomic_write(root / VERSION_FILE, (text + "\n").encode())
 
 
+def older(root: Path) -> None:
+    """Refuse to maintain a store of an older format: it must be migrated first."""
+    version = read_version(root)
+    if version < FORMAT_VERSION:
+        raise TunnelframeError(
+            f"history store {root} has format {version}, older than this tunnelframe's "
+            f"({FORMAT_VERSION}): migrate it once with `tunnelframe history {root} --migrate`"
+        )
+
+
 # --- what a reader reads ----------------------------------------------------------------------
 
 
@@ -171,9 +185,13 @@ class Plan:
     days: tuple[Day, ...] = field(default=())
     #: (date, message) of days left out for a damaged file (only when planned tolerant)
     damaged: tuple[tuple[str, str], ...] = field(default=())
+    version: int = FORMAT_VERSION
 
     def facts(self, kind: str) -> list[Path]:
-        """The facts files of ``kind`` on disk: of compacted days and open days' checkpoints."""
+        """The facts files of ``kind`` on disk: of compacted days and open days' checkpoints
+        (none of a kind added since the store's format: it recorded nothing of the kind)."""
+        if self.version < _SINCE.get(kind, 0):
+            return []
         return [p for d in self.days for p in d.stored_facts(self.root, kind)]
 
     def dirty_rows(self) -> list[Path]:
@@ -249,7 +267,7 @@ def plan(store: StoreLike, *, start: Any = None, end: Any = None, tolerant: bool
     files tunnelframe did not write.
     """
     root = existing_store(store)
-    read_version(root)
+    version = read_version(root)
     lo, hi = _day_range(start, end)
     days = []
     damaged: list[tuple[str, str]] = []
@@ -269,7 +287,7 @@ def plan(store: StoreLike, *, start: Any = None, end: Any = None, tolerant: bool
             if not tolerant:
                 raise
             damaged.append((day, str(exc)))
-    return Plan(root, tuple(d for d in days if d.row_files), tuple(damaged))
+    return Plan(root, tuple(d for d in days if d.row_files), tuple(damaged), version)
 
 
 def _plan_day(directory: Path, day: str) -> Day:
@@ -400,9 +418,7 @@ def _locked(root: Path) -> Iterator[bool]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def compact_history(
-    store: StoreLike, *, now: datetime | pd.Timestamp | str | None = None
-) -> list[str]:
+def compact_history(store: StoreLike, *, now: TimeLike | None = None) -> list[str]:
     """Compact every closed day of a history store: its snapshot files become one sorted file.
 
     A day is closed once ``now`` (UTC) is on a later date. Each closed day with snapshot files
@@ -415,7 +431,7 @@ def compact_history(
     Parameters
     ----------
     store : str or path-like
-        A history store of the current format (migrate a tunnelframe 0.1 store with
+        A history store of the current format (migrate an older store with
         :func:`migrate_history`).
     now : datetime, pandas.Timestamp or str, optional
         The current time; default the clock.
@@ -435,11 +451,7 @@ def compact_history(
     ['2026-08-18', '2026-08-19']
     """
     root = existing_store(store)
-    if read_version(root) < FORMAT_VERSION:
-        raise TunnelframeError(
-            f"history store {root} was written by tunnelframe 0.1: migrate it once with "
-            f"`tunnelframe history {root} --migrate`"
-        )
+    older(root)
     today = f"{_utc(pd.Timestamp.now(tz='UTC') if now is None else now, 'now'):%Y-%m-%d}"
     with _locked(root) as held:
         if not held:
@@ -588,8 +600,30 @@ _ROWS_OPTIONS: dict[str, Any] = {
 _FACTS_OPTIONS: dict[str, Any] = {"write_statistics": False, "store_schema": False}
 
 
+#: For tests of interrupted maintenance: ``N:FOLDER`` makes the Nth file published wait, having
+#: created ``FOLDER/paused``, until ``FOLDER/go`` exists (a Ctrl+C meanwhile interrupts it).
+PAUSE_ENV = "TUNNELFRAME_TEST_PAUSE_AT_PUBLISH"
+_published = [0]
+
+
+def _pause() -> None:
+    setting = os.environ.get(PAUSE_ENV)
+    if not setting:
+        return
+    import time
+
+    at, _, folder = setting.partition(":")
+    _published[0] += 1
+    if _published[0] != int(at):
+        return
+    (Path(folder) / "paused").touch()
+    while not (Path(folder) / "go").exists():
+        time.sleep(0.01)
+
+
 def _publish(table: pa.Table, path: Path, **options: Any) -> None:
     """Write ``path`` under a hidden name, flush, then rename it into place."""
+    _pause()
     table = table.combine_chunks()  # DuckDB's small batches would make small pages
     atomic_write(
         path,
@@ -620,10 +654,11 @@ def _clean(root: Path, day: str) -> None:
             (facts / name).unlink(missing_ok=True)
 
 
-def migrate_history(store: StoreLike, *, now: datetime | pd.Timestamp | str | None = None) -> int:
+def migrate_history(store: StoreLike, *, now: TimeLike | None = None) -> int:
     """Bring a history store to the current format, then compact its closed days.
 
-    A tunnelframe 0.1 store (a file per snapshot, no version file) gets its version file; files
+    A tunnelframe 0.1 store (a file per snapshot, no version file) gets its version file; a
+    format 2 store gets the facts of unread tunnels (none: it did not record them); files
     written with other columns are rewritten with the current ones, matched by name (a column
     this tunnelframe does not know is an error, never dropped silently).
 
@@ -646,7 +681,7 @@ def migrate_history(store: StoreLike, *, now: datetime | pd.Timestamp | str | No
     >>> for snapshot in tf.simulator.generate_history(3, days=1, every="12h"):
     ...     _ = tf.append_snapshot(snapshot, store)
     >>> tf.migrate_history(store, now="2026-08-21")
-    2
+    3
     """
     root = existing_store(store)
     path = root / VERSION_FILE
@@ -675,9 +710,36 @@ def migrate_history(store: StoreLike, *, now: datetime | pd.Timestamp | str | No
                 for file in _listdir(root / name):
                     if _SNAPSHOT.match(file) or _COMPACTED.match(file):
                         _migrate_file(root / name / file)
+                _migrate_facts(root, name.removeprefix("date="))
         write_version(root)
     compact_history(root, now=now)
     return before
+
+
+def _migrate_facts(root: Path, day: str) -> None:
+    """Give a compacted day the facts kinds added since (empty: an older store recorded none
+    of them); drop an open day's checkpoint (the next compaction derives it again)."""
+    import duckdb
+
+    generation = _generation(root / f"date={day}")
+    facts = root / FACTS_DIR / f"date={day}"
+    for name in _listdir(facts):
+        if name.startswith("open-"):
+            (facts / name).unlink(missing_ok=True)
+    if generation is None:
+        return
+    con = duckdb.connect()
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        con.register("rows", STORE_SCHEMA.empty_table())
+        derive_facts(con, "rows")
+        for kind in FACT_KINDS:
+            path = _facts_path(root, day, generation, kind)
+            if not path.exists():
+                empty = con.sql(f"SELECT * FROM d_{kind}").to_arrow_table()
+                _publish(empty, path, **_FACTS_OPTIONS)
+    finally:
+        con.close()
 
 
 def _stored_version(path: Path) -> int:
@@ -768,7 +830,7 @@ def store_info(store: StoreLike) -> StoreInfo:
     ...     _ = tf.append_snapshot(snapshot, store)
     >>> info = tf.store_info(store)
     >>> info.format_version, info.n_days, info.n_snapshots
-    (2, 2, 3)
+    (3, 2, 3)
     """
 
     def read(current: Plan) -> StoreInfo:

@@ -60,6 +60,64 @@ FROM (SELECT DISTINCT account_id, fetched_at FROM f_snaps)
 WINDOW w AS (PARTITION BY account_id ORDER BY fetched_at)
 """
 
+# A tunnel that could not be read in some snapshots (``f_unread``) has no facts there: each
+# stretch of such snapshots is a gap from the snapshot read before it (``from_at``) to the one
+# read after it (``next_at``; NULL when it was not read again), which the runs continue
+# across. ``until_at``: until when what was read before holds (``next_at``, else the last
+# snapshot of the gap).
+_GAP = """
+CREATE OR REPLACE TEMP VIEW gap AS
+WITH pos AS (
+    SELECT account_id, fetched_at,
+        row_number() OVER (PARTITION BY account_id ORDER BY fetched_at) AS i
+    FROM (SELECT DISTINCT account_id, fetched_at FROM f_snaps)
+),
+u AS (
+    SELECT DISTINCT f.account_id, f.tunnel_id, p.i
+    FROM f_unread f JOIN pos p USING (account_id, fetched_at)
+),
+islands AS (
+    SELECT account_id, tunnel_id, min(i) AS lo, max(i) AS hi FROM (
+        SELECT *, i - row_number() OVER (PARTITION BY account_id, tunnel_id ORDER BY i) AS g
+        FROM u
+    ) GROUP BY account_id, tunnel_id, g
+)
+SELECT x.account_id, x.tunnel_id, b.fetched_at AS from_at, a.fetched_at AS next_at,
+    coalesce(a.fetched_at, e.fetched_at) AS until_at
+FROM islands x
+JOIN pos b ON b.account_id = x.account_id AND b.i = x.lo - 1
+JOIN pos e ON e.account_id = x.account_id AND e.i = x.hi
+LEFT JOIN pos a ON a.account_id = x.account_id AND a.i = x.hi + 1
+"""
+
+# The runs of each kind with what follows and precedes them, for their tunnel: ``after_at``,
+# the snapshot after the run's last one in which the tunnel was read (NULL: none); ``end_at``,
+# until when the run holds (the account's next snapshot, or across a gap); ``before_at``, the
+# snapshot before the run's first one in which the tunnel was read (NULL: none).
+_AROUND = """
+CREATE OR REPLACE TEMP VIEW r_{kind} AS
+SELECT f.*,
+    CASE WHEN g.from_at IS NULL THEN s.next_at ELSE g.next_at END AS after_at,
+    CASE WHEN g.from_at IS NULL THEN coalesce(s.next_at, f.last_at) ELSE g.until_at END AS end_at,
+    CASE WHEN p.next_at IS NULL THEN sp.previous_at ELSE p.from_at END AS before_at
+FROM f_{kind} f
+JOIN seq s ON s.account_id = f.account_id AND s.fetched_at = f.last_at
+JOIN seq sp ON sp.account_id = f.account_id AND sp.fetched_at = f.first_at
+LEFT JOIN gap g ON g.account_id = f.account_id AND g.tunnel_id = f.tunnel_id
+    AND g.from_at = f.last_at
+LEFT JOIN gap p ON p.account_id = f.account_id AND p.tunnel_id = f.tunnel_id
+    AND p.next_at = f.first_at
+"""
+
+# The connectors a tunnel that could not be read is taken to have, at each such snapshot: those
+# it had when last read (so counts per snapshot see no teardown).
+_CARRIED = """
+CREATE OR REPLACE TEMP VIEW carried AS
+SELECT u.fetched_at, u.account_id, c.tunnel_id, c.connector_id, c.version, c.host
+FROM f_unread u JOIN r_connectors c ON c.account_id = u.account_id
+    AND c.tunnel_id = u.tunnel_id AND c.last_at < u.fetched_at AND u.fetched_at <= c.end_at
+"""
+
 
 def _connect(history: History, plan: _layout.Plan | None) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection with views ``f_<kind>`` of the facts of ``history`` and ``seq``."""
@@ -71,6 +129,9 @@ def _connect(history: History, plan: _layout.Plan | None) -> duckdb.DuckDBPyConn
     rows: Any
     if isinstance(history, IcebergHistory):
         rows, iceberg = history.sources()
+        for name in ("record", "status", "detail"):  # a table written before they were
+            if name not in rows.column_names:
+                rows = rows.append_column(name, pa.nulls(len(rows), pa.string()))
     elif plan is None:
         assert isinstance(history, pd.DataFrame)
         missing = [c for c in ("fetched_at", "account_id", "tunnel_id") if c not in history]
@@ -109,6 +170,10 @@ def _connect(history: History, plan: _layout.Plan | None) -> duckdb.DuckDBPyConn
         else:
             con.execute(f"CREATE TEMP VIEW f_{kind} AS SELECT * FROM d_{kind}")
     con.execute(_SEQ)
+    con.execute(_GAP)
+    for kind in ("connectors", "hosts", "tunnels"):
+        con.execute(_AROUND.format(kind=kind))
+    con.execute(_CARRIED)
     return con
 
 
@@ -130,7 +195,7 @@ def _parquet(con: duckdb.DuckDBPyConnection, files: list[Path], schema: Any = No
 _VIEW_COLUMNS = (
     "fetched_at", "account_id", "tunnel_id", "tunnel_name", "tunnel_status", "connector_id",
     "version", "run_at", "connection_id", "colo_name", "is_pending_reconnect", "origin_ip",
-    "tun_type", "ha_status",
+    "tun_type", "ha_status", "record", "status", "detail",
 )  # fmt: skip
 
 
@@ -209,8 +274,9 @@ def version_rollout(history: History) -> pd.DataFrame:
     """Share of connectors running each cloudflared version, at each snapshot.
 
     A connector counts once per snapshot, whatever its number of connections; idle connectors
-    count too. Follow a release rolling out by plotting ``share`` over ``fetched_at`` per
-    ``version`` (:func:`plot_version_rollout`).
+    count too, and so do those of a tunnel that could not be read, as last read. Follow a
+    release rolling out by plotting ``share`` over ``fetched_at`` per ``version``
+    (:func:`plot_version_rollout`).
 
     Parameters
     ----------
@@ -237,8 +303,12 @@ def version_rollout(history: History) -> pd.DataFrame:
     [1.0]
     """
     sql = """
-    SELECT fetched_at, version, sum(n_connectors) AS n_connectors
-    FROM f_versions GROUP BY fetched_at, version
+    SELECT fetched_at, version, sum(n_connectors) AS n_connectors FROM (
+        SELECT fetched_at, version, n_connectors FROM f_versions
+        UNION ALL
+        SELECT fetched_at, version, count(DISTINCT connector_id) AS n_connectors
+        FROM carried GROUP BY fetched_at, account_id, version
+    ) GROUP BY fetched_at, version
     """
     frame = _run(history, sql, {"fetched_at": _TIME, "version": "text", "n_connectors": "int64"})
     # A connector has one version per snapshot, so the per-version counts add up to the
@@ -259,23 +329,17 @@ _CHURN_EVENTS = ("restart", "new_host", "removed_host")
 # unseen host is a new host; a host whose connectors are all gone is a removed host.
 _CHURN_CTE = """
 WITH
--- runs of a connector and of a host, with the account's snapshot after the run
-c AS (
-    SELECT f.*, s.next_at AS after_at FROM f_connectors f
-    JOIN seq s ON s.account_id = f.account_id AND s.fetched_at = f.last_at
-),
-hp AS (
-    SELECT f.*, s.next_at AS after_at FROM f_hosts f
-    JOIN seq s ON s.account_id = f.account_id AND s.fetched_at = f.last_at
-),
+-- runs of a connector and of a host, with the snapshot after the run (see r_<kind>)
+c AS (SELECT * FROM r_connectors),
+hp AS (SELECT * FROM r_hosts),
 -- a run that does not continue the connector's previous run: the connector appeared
 appeared AS (
-    SELECT r.*, s.previous_at FROM (
+    SELECT r.*, r.before_at AS previous_at FROM (
         SELECT *, lag(after_at) OVER (
             PARTITION BY account_id, tunnel_id, connector_id ORDER BY first_at) AS continues
         FROM c
-    ) r JOIN seq s ON s.account_id = r.account_id AND s.fetched_at = r.first_at
-    WHERE s.previous_at IS NOT NULL AND r.continues IS DISTINCT FROM r.first_at
+    ) r
+    WHERE r.before_at IS NOT NULL AND r.continues IS DISTINCT FROM r.first_at
 ),
 events AS (
     SELECT a.first_at AS fetched_at, a.previous_at, a.account_id, a.tunnel_id, a.tunnel_name,
@@ -313,7 +377,13 @@ _CHURN_SQL = {
     sizes AS (
         SELECT fetched_at, account_id, sum(n_connectors) AS n_connectors,
             sum(n_hosts) AS n_hosts
-        FROM f_snaps GROUP BY ALL
+        FROM (
+            SELECT fetched_at, account_id, n_connectors, n_hosts FROM f_snaps
+            UNION ALL
+            SELECT fetched_at, account_id, count(DISTINCT connector_id),
+                count(DISTINCT host)
+            FROM carried GROUP BY fetched_at, account_id
+        ) GROUP BY ALL
     )
     SELECT s.fetched_at, s.account_id, coalesce(s.n_connectors, 0) AS n_connectors,
         coalesce(s.n_hosts, 0) AS n_hosts, coalesce(n_restarts, 0) AS n_restarts,
@@ -399,7 +469,9 @@ def connector_churn(
     - ``removed_host``: a host the tunnel had, with no connector left.
 
     Hosts behind one NAT address look like one host; a host whose address changes looks like
-    one removed and one new host.
+    one removed and one new host. A tunnel that could not be read in a snapshot (a failed
+    ``/connections``) is compared with its last read, and counts with the connectors and hosts
+    it then had: never removed and added again.
 
     Parameters
     ----------
@@ -526,14 +598,13 @@ WITH counted AS (
             coalesce(t.n_members_passive, 0) AS n_members_passive
         ),
         t.n_connectors AS n_active_connectors
-    FROM f_tunnels t
+    FROM r_tunnels t
 ),
 states AS (
-    SELECT t.*, coalesce(s.next_at, t.last_at) AS end_at,
-        epoch(coalesce(s.next_at, t.last_at) - t.first_at) / 3600.0 AS hours,
+    SELECT t.*, epoch(t.end_at - t.first_at) / 3600.0 AS hours,
         CASE WHEN pair THEN {ha_states_sql(PAIR_HA_RULES)}
             ELSE {ha_states_sql(TUNNEL_HA_RULES)} END AS state
-    FROM counted t JOIN seq s ON s.account_id = t.account_id AND s.fetched_at = t.last_at
+    FROM counted t
 )"""
 
 
@@ -547,8 +618,8 @@ def ha_timeline(history: History) -> pd.DataFrame:
     :data:`tunnelframe.colos.TUNNEL_HA_RULES`); WARP Connector tunnels are judged as
     active/passive pairs (:data:`tunnelframe.colos.PAIR_HA_RULES`). The counts overlap (one
     connector in one colo is both), as ``ha_report``'s flags do. What a snapshot shows holds
-    until the account's next snapshot, so the hours add up over the store; the last snapshot
-    adds no time.
+    until the account's next snapshot (for a tunnel that could not be read in the next ones,
+    until it is read again), so the hours add up over the store; the last snapshot adds no time.
 
     Parameters
     ----------

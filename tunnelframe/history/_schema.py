@@ -17,7 +17,7 @@ import pyarrow as pa
 from tunnelframe._types import StoreLike
 from tunnelframe.frames import CONNECTIONS_SCHEMA
 
-__all__ = ["STORE_SCHEMA", "existing_store", "store_root"]
+__all__ = ["RECORDS", "ROW_COLUMNS", "STORE_SCHEMA", "existing_store", "store_root"]
 
 _TEXT = pa.dictionary(pa.int32(), pa.string())
 _TIME = pa.timestamp("us", tz="UTC")
@@ -40,11 +40,43 @@ _FRAME_DTYPES: dict[str, Any] = {
     "uuid": CONNECTIONS_SCHEMA["connection_id"],
 }
 
-#: Columns of a stored snapshot, in the order load_history returns them: the snapshot time,
-#: then the connections frame's columns, derived from ``CONNECTIONS_SCHEMA``. Every file of a
-#: store has exactly this schema, so the dataset reads as one table with DuckDB,
-#: pyarrow.dataset, Spark or Dask.
-STORE_SCHEMA = pa.schema([(name, _arrow_type(dtype)) for name, dtype in _FRAME_DTYPES.items()])
+#: What else a snapshot holds, one row each, told apart by ``record`` (null: a connection, or a
+#: tunnel without connector): ``"unread"``, a tunnel that could not be read (its ``errors[]``
+#: record: ``detail`` is the message, ``status`` the HTTP status); ``"routing"``, which routing
+#: parts were read (``detail``: JSON ``{"read": [...], "notes": [...]}``; no such row: routing
+#: not read); ``"hostname"``, ``"route"``, ``"dns"``, a row of ``hostnames_frame``,
+#: ``routes_frame``, ``tunnel_dns_frame`` (:mod:`tunnelframe.frames`), in the columns of the
+#: same names (``account_id``, ``tunnel_id``, ``tunnel_name`` and ``tun_type`` shared).
+RECORDS = ("unread", "routing", "hostname", "route", "dns")
+_EXTRA_DTYPES: dict[str, Any] = {
+    "record": "category",
+    "detail": "category",
+    "status": "Int32",
+    "hostname": "category",
+    "path": "category",
+    "service": "category",
+    "source": "category",
+    "dns_points_here": "boolean",
+    "network": "category",
+    "virtual_network_id": "category",
+    "virtual_network_name": "category",
+    "route_id": "category",
+    "zone_id": "category",
+    "zone_name": "category",
+    "tunnel_state": "category",
+    "record_id": "category",
+}
+
+#: The columns of a connection row, in the order load_history returns them: the snapshot time,
+#: then the connections frame's columns, derived from ``CONNECTIONS_SCHEMA``.
+ROW_COLUMNS = tuple(_FRAME_DTYPES)
+
+#: Columns of a stored snapshot: :data:`ROW_COLUMNS`, then those of the other records
+#: (:data:`RECORDS`). Every file of a store has exactly this schema, so the dataset reads as
+#: one table with DuckDB, pyarrow.dataset, Spark or Dask.
+STORE_SCHEMA = pa.schema(
+    [(name, _arrow_type(dtype)) for name, dtype in {**_FRAME_DTYPES, **_EXTRA_DTYPES}.items()]
+)
 
 
 def store_root(store: StoreLike) -> Path:

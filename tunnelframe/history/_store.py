@@ -20,6 +20,7 @@ from typing import Any, Protocol, overload
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
@@ -29,7 +30,14 @@ from tunnelframe._io import atomic_write
 from tunnelframe._types import StoreLike, TimeLike
 from tunnelframe._versionorder import _order_version_columns
 from tunnelframe.history import _layout
-from tunnelframe.history._schema import _FRAME_DTYPES, _TEXT, _TIME, STORE_SCHEMA, store_root
+from tunnelframe.history._schema import (
+    _FRAME_DTYPES,
+    _TEXT,
+    _TIME,
+    ROW_COLUMNS,
+    STORE_SCHEMA,
+    store_root,
+)
 
 __all__ = ["append_snapshot", "load_history"]
 
@@ -136,6 +144,7 @@ def load_history(
     end: TimeLike | None = None,
     tunnels: Iterable[str] | None = None,
     latest: bool = False,
+    frame: str = "connections",
 ) -> pd.DataFrame:
     """Read snapshots from a history store into one connections frame with ``fetched_at``.
 
@@ -155,13 +164,24 @@ def load_history(
     latest : bool, default False
         Keep only the latest snapshot (in the range) of each account, or set of accounts
         fetched together: the fleet as it is now, without reading the rest of the store.
+    frame : {"connections", "unread", "routing", "hostnames", "routes", "tunnel_dns"}
+        What to read. ``"connections"``: the connections (and tunnels without connectors).
+        ``"unread"``: the tunnels that could not be read, one row per tunnel and snapshot
+        (``account_id, tunnel_id, tunnel_name, status, message``). ``"routing"``: one row per
+        snapshot that read what the tunnels serve (``account_id``, ``read``: the parts read,
+        joined with ","; ``notes``: JSON of the parts skipped); a snapshot without a row did not
+        read it, which is not serving nothing. ``"hostnames"``, ``"routes"``,
+        ``"tunnel_dns"``: the rows of :func:`tunnelframe.hostnames_frame`,
+        :func:`~tunnelframe.routes_frame`, :func:`~tunnelframe.tunnel_dns_frame` of each
+        snapshot that read its part.
 
     Returns
     -------
     pandas.DataFrame
-        ``fetched_at`` (tz-aware UTC) then the columns and dtypes of ``connections_frame``,
-        sorted by ``fetched_at``, ``tunnel_id``, ``connector_id`` and ``connection_id``; empty
-        with the same columns when nothing matches.
+        ``fetched_at`` (tz-aware UTC) then the columns and dtypes of ``connections_frame``
+        (or of the ``frame`` asked for), sorted by ``fetched_at``, ``tunnel_id``,
+        ``connector_id`` and ``connection_id``; empty with the same columns when nothing
+        matches.
 
     Examples
     --------
@@ -173,7 +193,14 @@ def load_history(
     >>> history["fetched_at"].dt.strftime("%Y-%m-%d").unique().tolist()
     ['2026-08-19', '2026-08-20']
     """
-    row_filter = _filter(start=start, end=end, tunnels=tunnels)
+    if frame not in _RECORD_OF:
+        raise ValueError(f"frame must be one of {', '.join(map(repr, _RECORD_OF))}, got {frame!r}")
+    record = _RECORD_OF[frame]
+    kind = ds.field("record").is_null() if record is None else ds.field("record") == record
+    if latest and record is None and tunnels is None:
+        kind = kind | ds.field("record").isin(pa.array(["routing", "hostname", "route", "dns"]))
+    bounds = _filter(start=start, end=end, tunnels=tunnels)
+    row_filter = kind if bounds is None else bounds & kind
 
     def read(plan: _layout.Plan) -> pa.Table:
         dataset = _latest(plan, start=start, end=end) if latest else _rows_dataset(plan.row_files())
@@ -190,9 +217,119 @@ def load_history(
             ) from exc
 
     table = _layout.read_consistent(store, read, start=start, end=end, tolerant=latest)
+    if record is not None:
+        return _records_frame(table, frame)
+    kinds = table["record"].combine_chunks().cast(pa.string())
     # One order whatever the layout (compaction sorts a day's rows by tunnel, not by time).
-    frame = _to_frame(table)
-    return frame.sort_values(["fetched_at", *_layout.SORT_KEYS], ignore_index=True, kind="stable")
+    rows = _to_frame(table.filter(kinds.is_null()))
+    rows = rows.sort_values(["fetched_at", *_layout.SORT_KEYS], ignore_index=True, kind="stable")
+    if latest and tunnels is None:
+        # What the tunnels of the latest snapshot serve, as a snapshot keeps it (the report's
+        # routing section reads it): None when it was not read.
+        rows.attrs["routing"] = _routing_of(table)
+    return rows
+
+
+def _routing_of(table: pa.Table) -> dict[str, Any] | None:
+    """The routing records of the latest snapshots (``table``: their rows) back in the form
+    ``fetch_routing`` gives (``read``, ``notes``, ``configurations``, ``routes``,
+    ``dns_records``): what the routing frames read. None when one of them did not read it."""
+    kinds = table["record"].combine_chunks().cast(pa.string())
+    headers = table.filter(pc.equal(kinds, "routing"))
+    if not headers.num_rows or headers.num_rows < len(set(table["fetched_at"].to_pylist())):
+        return None
+    read: set[str] | None = None
+    notes: list[Any] = []
+    for detail in headers["detail"].to_pylist():
+        header = json.loads(detail)
+        read = set(header.get("read", [])) if read is None else read & set(header["read"])
+        notes.extend(header.get("notes", []))
+    hostnames, routes, dns = (
+        _records_frame(table.filter(pc.equal(kinds, _RECORD_OF[frame])), frame)
+        for frame in ("hostnames", "routes", "tunnel_dns")
+    )
+
+    def text(value: Any) -> str | None:
+        return None if pd.isna(value) else str(value)
+
+    configurations: dict[str, Any] = {}
+    for row in hostnames[hostnames["source"] == "configuration"].itertuples():
+        rules = configurations.setdefault(str(row.tunnel_id), {"config": {"ingress": []}})
+        rules["config"]["ingress"].append(
+            {"hostname": row.hostname, "path": text(row.path), "service": text(row.service)}
+        )
+    return {
+        "read": sorted(read or ()),
+        "notes": notes,
+        "configurations": configurations,
+        "routes": [
+            {"id": text(r.route_id), "network": text(r.network), "tunnel_id": text(r.tunnel_id),
+             "tunnel_name": text(r.tunnel_name), "virtual_network_id": text(r.virtual_network_id),
+             "virtual_network_name": text(r.virtual_network_name), "tun_type": text(r.tun_type)}
+            for r in routes.itertuples()
+        ],
+        "dns_records": [
+            {"id": text(r.record_id), "zone_id": text(r.zone_id), "zone_name": text(r.zone_name),
+             "name": r.hostname, "type": "CNAME", "content": f"{r.tunnel_id}.cfargotunnel.com"}
+            for r in dns.itertuples()
+        ],
+    }  # fmt: skip
+
+
+#: What ``load_history(frame=...)`` reads: the ``record`` of its rows (None: connections).
+_RECORD_OF: dict[str, str | None] = {
+    "connections": None,
+    "unread": "unread",
+    "routing": "routing",
+    "hostnames": "hostname",
+    "routes": "route",
+    "tunnel_dns": "dns",
+}
+
+
+def _records_frame(table: pa.Table, frame: str) -> pd.DataFrame:
+    """Stored records of one kind as the frame they came from, with ``fetched_at``."""
+    from tunnelframe.frames import HOSTNAMES_SCHEMA, ROUTES_SCHEMA, TUNNEL_DNS_SCHEMA
+
+    text = pd.ArrowDtype(pa.string())
+    rows = table.to_pandas()
+    out = pd.DataFrame({"fetched_at": rows["fetched_at"].astype(_FRAME_DTYPES["fetched_at"])})
+    if frame == "unread":
+        schema: dict[str, Any] = {
+            "account_id": "category",
+            "tunnel_id": text,
+            "tunnel_name": text,
+            "status": "Int32",
+            "message": text,
+        }
+        rows = rows.rename(columns={"detail": "message"})
+    elif frame == "routing":
+        header = [json.loads(d) for d in rows["detail"].astype(object)]
+        rows = rows.assign(
+            read=[",".join(h.get("read", [])) for h in header],
+            notes=[json.dumps(h.get("notes", [])) for h in header],
+        )
+        schema = {"account_id": "category", "read": text, "notes": text}
+    else:
+        schema = {"hostnames": HOSTNAMES_SCHEMA, "routes": ROUTES_SCHEMA}.get(
+            frame, TUNNEL_DNS_SCHEMA
+        )
+    for column, dtype in schema.items():
+        values = rows[column].astype(object).where(rows[column].notna(), None)
+        out[column] = values.astype(dtype)
+    # Each snapshot's rows in the order of the frame they came from.
+    by = ["fetched_at", *_ORDER.get(frame, ())]
+    keys = pd.DataFrame({c: out[c] if c == "fetched_at" else out[c].astype(object).fillna("")
+                         .astype(str) for c in by})  # fmt: skip
+    return out.loc[keys.sort_values(by, kind="stable").index].reset_index(drop=True)
+
+
+_ORDER = {
+    "hostnames": ("tunnel_name", "tunnel_id", "hostname", "path"),
+    "routes": ("tunnel_name", "tunnel_id", "network"),
+    "tunnel_dns": ("hostname", "tunnel_id"),
+    "unread": ("tunnel_id",),
+}
 
 
 def _ensure_format(root: Path) -> None:
@@ -307,18 +444,23 @@ def _scalar(stamp: pd.Timestamp) -> pa.Scalar:
 def _to_table(
     snapshot: SnapshotLike, *, fetched_at: pd.Timestamp, account_ids: list[str]
 ) -> pa.Table:
-    """The snapshot as a table of :data:`STORE_SCHEMA`, connector-less tunnels included."""
+    """The snapshot as a table of :data:`STORE_SCHEMA`: connections, connector-less tunnels,
+    tunnels that could not be read and, when it was read, what the tunnels serve."""
     parts = [_frame_table(snapshot.connections())]
-    bare = _bare_tunnels(snapshot)
-    if len(bare):
-        parts.append(_frame_table(bare))
+    for extra in (_bare_tunnels(snapshot), _unread(snapshot), *_routing(snapshot)):
+        if len(extra):
+            parts.append(_frame_table(extra))
     table = pa.concat_tables(parts).unify_dictionaries().combine_chunks()
     n = table.num_rows
     table = table.set_column(0, "fetched_at", pa.nulls(n, _TIME).fill_null(_scalar(fetched_at)))
     if len(account_ids) == 1:
-        # A fleet whose tunnels lack account_tag still belongs to the one account fetched.
-        filled = table["account_id"].combine_chunks().fill_null(account_ids[0]).cast(_TEXT)
-        table = table.set_column(1, "account_id", filled)
+        # A fleet whose tunnels lack account_tag still belongs to the one account fetched (the
+        # rows of the routing frames are kept as those frames have them).
+        record = table["record"].combine_chunks().cast(pa.string())
+        own = pc.or_kleene(pc.is_null(record), pc.is_in(record, pa.array(["unread", "routing"])))
+        account = table["account_id"].combine_chunks()
+        filled = pc.if_else(pc.and_(own, pc.is_null(account)), account_ids[0], account)
+        table = table.set_column(1, "account_id", filled.cast(_TEXT))
     metadata = {
         "tunnelframe.snapshot": json.dumps(
             {"fetched_at": fetched_at.isoformat(), "account_ids": account_ids}
@@ -346,6 +488,54 @@ def _bare_tunnels(snapshot: SnapshotLike) -> pd.DataFrame:
     ]
     columns = ["account_id", "tunnel_id", "tunnel_name", "tunnel_status", "tun_type"]
     return pd.DataFrame(rows, columns=columns)
+
+
+def _unread(snapshot: SnapshotLike) -> pd.DataFrame:
+    """One ``unread`` record per tunnel whose connectors could not be read (``errors[]``;
+    one with connectors all the same, carried from an earlier read, is stored by its rows)."""
+    names = {str(t.get("id")): t for t in snapshot.tunnels}
+    rows = [
+        {
+            "record": "unread",
+            "account_id": e.get("account_id"),
+            "tunnel_id": str(e["tunnel_id"]),
+            "tunnel_name": e.get("tunnel_name") or names.get(str(e["tunnel_id"]), {}).get("name"),
+            "tun_type": names.get(str(e["tunnel_id"]), {}).get("tun_type"),
+            "status": e.get("status"),
+            "detail": e.get("message"),
+        }
+        for e in snapshot.errors
+        if e.get("tunnel_id") is not None
+        and not names.get(str(e["tunnel_id"]), {}).get("connectors")
+    ]
+    columns = ["record", "account_id", "tunnel_id", "tunnel_name", "tun_type", "status", "detail"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _routing(snapshot: SnapshotLike) -> list[pd.DataFrame]:
+    """What the tunnels serve as records: the parts read, then the rows of the routing frames.
+
+    Nothing when routing was not read: a snapshot without a ``routing`` record has not read it,
+    which is not the same as serving nothing.
+    """
+    from tunnelframe.frames import hostnames_frame, routes_frame, tunnel_dns_frame
+
+    routing = getattr(snapshot, "routing", None)
+    if routing is None:
+        return []
+    fleet = {"tunnels": list(snapshot.tunnels), "routing": routing}
+    header = {
+        "read": [str(part) for part in routing.get("read") or []],
+        "notes": list(routing.get("notes") or []),
+    }
+    parts = [pd.DataFrame({"record": ["routing"], "detail": [json.dumps(header, default=str)]})]
+    for record, frame in (
+        ("hostname", hostnames_frame(fleet)),
+        ("route", routes_frame(fleet)),
+        ("dns", tunnel_dns_frame(fleet)),
+    ):
+        parts.append(frame.assign(record=record))
+    return parts
 
 
 def _frame_table(frame: pd.DataFrame) -> pa.Table:
@@ -380,7 +570,7 @@ def _column(series: pd.Series, field: pa.Field) -> pa.Array:
 
 def _to_frame(table: pa.Table) -> pd.DataFrame:
     """A table of :data:`STORE_SCHEMA` as a frame with the dtypes of ``connections_frame``."""
-    frame = table.select(STORE_SCHEMA.names).to_pandas()
+    frame = table.select(list(ROW_COLUMNS)).to_pandas()
     for column, dtype in _FRAME_DTYPES.items():
         if isinstance(dtype, str) and dtype == "category":
             # Sorted pyarrow-string categories, as connections_frame makes them.

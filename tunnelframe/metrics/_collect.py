@@ -25,6 +25,7 @@ from prometheus_client.registry import Collector
 
 from tunnelframe._errors import PartialFleetWarning
 from tunnelframe._io import atomic_write
+from tunnelframe._types import FleetSource, TimeLike
 from tunnelframe.colos import ha_report
 from tunnelframe.engine import RULES, findings
 from tunnelframe.frames import tunnels_frame
@@ -58,7 +59,9 @@ def _text(value: Any) -> str:
     return "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
 
 
-def _view(source: Any, as_of: Any) -> tuple[Any, pd.DataFrame, pd.DataFrame, pd.Timestamp]:
+def _view(
+    source: FleetSource, as_of: TimeLike | None
+) -> tuple[Any, pd.DataFrame, pd.DataFrame, pd.Timestamp]:
     """(findings source, connections, tunnels not deleted, view time) of a source."""
     if isinstance(source, (str, os.PathLike)):
         source = load_snapshot(source)
@@ -104,9 +107,9 @@ def _view(source: Any, as_of: Any) -> tuple[Any, pd.DataFrame, pd.DataFrame, pd.
 
 
 def metric_samples(
-    source: Any,
+    source: FleetSource,
     *,
-    as_of: Any = None,
+    as_of: TimeLike | None = None,
     origin_ip: bool = False,
     max_releases_behind: int | None = None,
 ) -> pd.DataFrame:
@@ -273,9 +276,9 @@ def _exposition(families: Iterable[Metric]) -> bytes:
 
 
 def openmetrics_text(
-    source: Any,
+    source: FleetSource,
     *,
-    as_of: Any = None,
+    as_of: TimeLike | None = None,
     origin_ip: bool = False,
     max_releases_behind: int | None = None,
 ) -> bytes:
@@ -303,10 +306,10 @@ def openmetrics_text(
 
 
 def write_openmetrics(
-    source: Any,
+    source: FleetSource,
     path: str | os.PathLike[str],
     *,
-    as_of: Any = None,
+    as_of: TimeLike | None = None,
     origin_ip: bool = False,
     max_releases_behind: int | None = None,
 ) -> Path:
@@ -481,7 +484,11 @@ class MetricsServer:
         return f"http://{self.host}:{self.port}/metrics"
 
     def update(
-        self, source: Any, *, as_of: Any = None, max_releases_behind: int | None = None
+        self,
+        source: FleetSource,
+        *,
+        as_of: TimeLike | None = None,
+        max_releases_behind: int | None = None,
     ) -> None:
         """Serve the series of this view from now on (see :func:`metric_samples`)."""
         samples = metric_samples(

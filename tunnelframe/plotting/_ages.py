@@ -5,14 +5,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-import pandas as pd
 
-from tunnelframe._checks import _check_frame
+from tunnelframe._deprecate import renamed
 from tunnelframe._text import plural
+from tunnelframe._types import FleetSource, TimeLike
 from tunnelframe.colos import connection_ages
 from tunnelframe.plotting._common import (
     STATUS_COLORS,
     _axes,
+    _fleet_frame,
     _fmt_hours,
     _integer_counts,
     _note,
@@ -38,11 +39,12 @@ _AGE_TICKS = (
 )
 
 
+@renamed(frame="source")
 def plot_connection_ages(
-    frame: pd.DataFrame,
+    source: FleetSource,
     *,
     level: Literal["connection", "connector"] = "connection",
-    as_of: Any = None,
+    as_of: TimeLike | None = None,
     bins: int = 30,
     ax: Axes | None = None,
     **kwargs: Any,
@@ -55,8 +57,8 @@ def plot_connection_ages(
 
     Parameters
     ----------
-    frame : pandas.DataFrame
-        A connections frame, as returned by :func:`tunnelframe.connections_frame`, or the
+    source : Snapshot, path, fleet dict or pandas.DataFrame
+        The fleet (as :func:`tunnelframe.connections_frame` takes it), or the
         output of :func:`tunnelframe.connection_ages` (used as it is).
     level : {"connection", "connector"}, default "connection"
         Age of each active connection (since ``opened_at``) or uptime of each connector (since
@@ -91,7 +93,7 @@ def plot_connection_ages(
     >>> ax.get_xscale()
     'log'
     """
-    frame = _check_frame(frame, "plot_connection_ages")
+    frame = _fleet_frame(source, "plot_connection_ages")
     if level not in ("connection", "connector"):
         raise ValueError(
             f"plot_connection_ages: level={level!r} is not 'connection' or 'connector'"

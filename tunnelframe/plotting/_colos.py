@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
-from tunnelframe._checks import _check_frame
+from tunnelframe._deprecate import renamed
 from tunnelframe._text import plural
+from tunnelframe._types import FleetSource
 from tunnelframe.colos import colo_distribution
 from tunnelframe.plotting._common import (
     _MAX_MARKER_AREA,
@@ -20,6 +21,8 @@ from tunnelframe.plotting._common import (
     _bar_labels,
     _check_top,
     _colo_geo,
+    _distribution,
+    _fleet_frame,
     _integer_counts,
     _label,
     _note,
@@ -43,7 +46,7 @@ def _colo_table(
     """Connections per metro or site with geography; ``code`` is the metro or the site."""
     if by not in ("metro", "site"):
         raise ValueError(f"by={by!r} is not 'metro' or 'site'")
-    dist = colo_distribution(frame, by=by, active_only=active_only)
+    dist = _distribution(frame, by, active_only, f"by={by!r}")
     codes = dist["metro" if by == "metro" else "colo_name"].astype(str)
     geo = _colo_geo(codes.tolist()).reindex(codes.to_numpy())
     n_sites = dist["n_sites"].to_numpy(np.int64) if by == "metro" else np.ones(len(dist), int)
@@ -61,8 +64,9 @@ def _colo_table(
     )
 
 
+@renamed(frame="source")
 def plot_colo_distribution(
-    frame: pd.DataFrame,
+    source: FleetSource,
     *,
     by: Literal["metro", "site", "country", "region"] = "metro",
     top: int | None = 20,
@@ -77,8 +81,10 @@ def plot_colo_distribution(
 
     Parameters
     ----------
-    frame : pandas.DataFrame
-        A connections frame, as returned by :func:`tunnelframe.connections_frame`.
+    source : Snapshot, path, fleet dict or pandas.DataFrame
+        The fleet (as :func:`tunnelframe.connections_frame` takes it), or the result of
+        :func:`tunnelframe.colo_distribution` with the same ``by``, drawn as it is
+        (``active_only`` is then what it was computed with).
     by : {"metro", "site", "country", "region"}, default "metro"
         One bar per metro (``ORD``, its sites summed; the label says how many sites), per
         site, the ``colo_name`` the API gives (``ord12``), or per country (``US``) or region
@@ -109,7 +115,7 @@ def plot_colo_distribution(
     >>> len(ax.patches) <= 11
     True
     """
-    frame = _check_frame(frame, "plot_colo_distribution")
+    frame = _fleet_frame(source, "plot_colo_distribution")
     top = _check_top(top, "top", "plot_colo_distribution")
     if by not in ("metro", "site", "country", "region"):
         raise ValueError(
@@ -162,8 +168,9 @@ def plot_colo_distribution(
     return ax
 
 
+@renamed(frame="source")
 def plot_colo_map(
-    frame: pd.DataFrame,
+    source: FleetSource,
     *,
     label_top: int = 10,
     active_only: bool = True,
@@ -180,8 +187,9 @@ def plot_colo_map(
 
     Parameters
     ----------
-    frame : pandas.DataFrame
-        A connections frame, as returned by :func:`tunnelframe.connections_frame`.
+    source : Snapshot, path, fleet dict or pandas.DataFrame
+        The fleet (as :func:`tunnelframe.connections_frame` takes it), or the result of
+        ``colo_distribution(..., by="metro")``, drawn as it is.
     label_top : int, default 10
         Write the code of the ``label_top`` metros with the most connections next to them
         (0: no labels).
@@ -207,7 +215,7 @@ def plot_colo_map(
     >>> ax.get_xlabel()
     'longitude'
     """
-    frame = _check_frame(frame, "plot_colo_map")
+    frame = _fleet_frame(source, "plot_colo_map")
     if isinstance(label_top, bool) or not isinstance(label_top, int | np.integer) or label_top < 0:
         raise ValueError(f"plot_colo_map: label_top={label_top!r} must be an integer >= 0")
     ax = _axes(ax)
@@ -276,11 +284,16 @@ def _area_table(
     frame: pd.DataFrame, active_only: bool, by: Literal["country", "region"]
 ) -> pd.DataFrame:
     """Connections per country or region; ``region`` colours the bars (a country's region)."""
-    dist = colo_distribution(frame, by=by, active_only=active_only)
+    dist = _distribution(frame, by, active_only, f"by={by!r}")
     codes = dist[by].astype("object").fillna(_UNKNOWN_REGION).astype(str)
     if by == "region":
         regions = codes
     else:
+        if "connections" in frame.columns and "connector_id" not in frame.columns:
+            raise ValueError(
+                "by='country': the countries' regions come from the sites: pass the fleet, "
+                "not a colo_distribution"
+            )
         sites = colo_distribution(frame, active_only=active_only)["colo_name"].astype(str)
         geo = _colo_geo(sorted(set(sites))).dropna(subset=["country"])
         region_of = dict(zip(geo["country"], geo["region"].astype("object"), strict=True))

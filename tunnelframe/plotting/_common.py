@@ -14,7 +14,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from tunnelframe.colos import UnknownColoWarning, colo_info
+from tunnelframe._checks import _check_frame
+from tunnelframe._types import FleetSource
+from tunnelframe.colos import UnknownColoWarning, colo_distribution, colo_info
+from tunnelframe.snapshot import as_connections
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -173,12 +176,61 @@ def _date_num(times: pd.Index | pd.Series) -> np.ndarray:
 
 
 def _concise_dates(ax: Axes) -> None:
-    """Date ticks on the x axis, as few digits as they need (``Jul``, ``2026``, ``08-14``)."""
+    """Date ticks on the x axis, as few digits as they need (``Jul``, ``2026``, ``08-14``),
+    the first naming its date when the ticks cross one (:func:`_dated_first`)."""
     import matplotlib.dates as mdates
 
     locator = mdates.AutoDateLocator()  # type: ignore[no-untyped-call]
     ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
+    ax.xaxis.set_major_formatter(_concise_formatter()(locator))
+
+
+_TIME_LABEL = re.compile(r"\d\d:\d\d")
+_DAY_LABEL = re.compile(r"\d\d")
+_MONTH_LABEL = re.compile(r"[A-Z][a-z]{2}")
+
+
+def _dated_first(labels: list[str], first: Any, last: Any) -> list[str]:
+    """Concise date labels whose first also names its day (``12:00`` over ``Aug-19``) when the
+    ticks run over more than one day, its month (``Jul-08``) over more than one month, its year
+    (``Sep`` over ``2025``) over more than one year.
+
+    matplotlib's concise labels date only the ticks at a day's or month's start and the offset
+    text names the last tick's date, so the ticks of a store of 19-20 Aug read as the 20th.
+    """
+    out = list(labels)
+    if len(out) < 2:
+        return out
+    if _TIME_LABEL.fullmatch(out[0]) and first.date() != last.date():
+        out[0] = f"{out[0]}\n{first:%b-%d}"
+    elif _DAY_LABEL.fullmatch(out[0]) and (first.year, first.month) != (last.year, last.month):
+        out[0] = f"{first:%b-%d}"
+    elif _MONTH_LABEL.fullmatch(out[0]) and first.year != last.year:
+        out[0] = f"{out[0]}\n{first:%Y}"
+    return out
+
+
+def _concise_formatter() -> Any:
+    """matplotlib's ConciseDateFormatter with :func:`_dated_first` (a class made on first use:
+    matplotlib is imported only when a plot is drawn)."""
+    global _CONCISE
+    if _CONCISE is None:
+        import matplotlib.dates as mdates
+
+        class DatedConciseFormatter(mdates.ConciseDateFormatter):
+            def format_ticks(self, values: Any) -> list[str]:
+                labels = list(super().format_ticks(values))  # type: ignore[no-untyped-call]
+                if len(values) < 2:
+                    return labels
+                ends = (values[0], values[-1])
+                first, last = (mdates.num2date(v, tz=self._tz) for v in ends)  # type: ignore[no-untyped-call]
+                return _dated_first(labels, first, last)
+
+        _CONCISE = DatedConciseFormatter
+    return _CONCISE
+
+
+_CONCISE: Any = None
 
 
 def _monthly_dates(ax: Axes, first: float, last: float) -> None:
@@ -273,3 +325,33 @@ def _fmt_hours(hours: float) -> str:
     if hours < 2 * 365 * 24:
         return f"{hours / 24:.1f} d"
     return f"{hours / (365 * 24):.1f} y"
+
+
+def _fleet_frame(source: FleetSource, func: str) -> pd.DataFrame:
+    """The connections frame of any fleet source (or a frame as it is, an analysis result)."""
+    return _check_frame(as_connections(source), func)
+
+
+#: The key columns of a colo_distribution result, per ``by``.
+_DISTRIBUTION_KEYS = {
+    "tunnel": ("tunnel_id", "colo_name"),
+    "site": ("colo_name",),
+    "metro": ("metro",),
+    "country": ("country",),
+    "region": ("region",),
+}
+
+
+def _distribution(frame: pd.DataFrame, by: str, active_only: bool, func: str) -> pd.DataFrame:
+    """``colo_distribution(frame, by=by)``, or ``frame`` itself when it is that result already
+    (compute once, draw many); a result grouped another way is a ValueError."""
+    columns = set(frame.columns)
+    if not ({"connections", "share"} <= columns and "connector_id" not in columns):
+        return colo_distribution(frame, by=by, active_only=active_only)  # type: ignore[arg-type]
+    made_by = next((b for b, keys in _DISTRIBUTION_KEYS.items() if set(keys) <= columns), "?")
+    if made_by != by:
+        raise ValueError(
+            f"{func}: the colo_distribution given is by={made_by!r}, this chart needs "
+            f"by={by!r}: pass colo_distribution(..., by={by!r}) or the fleet itself"
+        )
+    return frame

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import pandas as pd
 
 from tunnelframe._text import plural
+from tunnelframe._types import FleetSource
 from tunnelframe.colos import ha_report
 from tunnelframe.plotting._common import (
     _axes,
@@ -26,7 +27,7 @@ _FLAGS = ("single_connector", "single_colo", "single_metro")
 
 
 def plot_ha_status(
-    source: Any,
+    source: FleetSource,
     *,
     level: Literal["tunnel", "connector"] = "tunnel",
     ax: Axes | None = None,
@@ -60,8 +61,10 @@ def plot_ha_status(
     'down'
     """
     ax = _axes(ax)
-    is_report = isinstance(source, pd.DataFrame) and {"status", "reason"} <= set(source.columns)
-    report = source if is_report else ha_report(source, level=level)
+    if isinstance(source, pd.DataFrame) and {"status", "reason"} <= set(source.columns):
+        report = source
+    else:
+        report = ha_report(source, level=level)
     what = "tunnel" if "n_active_connectors" in report.columns else "connector"
     title = f"HA status of {plural(len(report), what)}"
     if not len(report):

@@ -7,15 +7,17 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
-from tunnelframe._checks import _check_frame
+from tunnelframe._deprecate import renamed
 from tunnelframe._text import plural
-from tunnelframe.colos import colo_distribution
+from tunnelframe._types import FleetSource
 from tunnelframe.plotting._common import (
     _OTHER_COLOR,
     _axes,
     _check_top,
     _colo_geo,
     _compact,
+    _distribution,
+    _fleet_frame,
     _label,
     _say_empty,
     _title,
@@ -36,8 +38,9 @@ def _ems(text: str) -> float:
 __all__ = ["plot_tunnel_colo_heatmap"]
 
 
+@renamed(frame="source")
 def plot_tunnel_colo_heatmap(
-    frame: pd.DataFrame,
+    source: FleetSource,
     *,
     by: Literal["metro", "site"] = "metro",
     top_tunnels: int | None = 30,
@@ -58,8 +61,9 @@ def plot_tunnel_colo_heatmap(
 
     Parameters
     ----------
-    frame : pandas.DataFrame
-        A connections frame, as returned by :func:`tunnelframe.connections_frame`.
+    source : Snapshot, path, fleet dict or pandas.DataFrame
+        The fleet (as :func:`tunnelframe.connections_frame` takes it), or the result of
+        ``colo_distribution(..., by="tunnel")``, drawn as it is.
     by : {"metro", "site"}, default "metro"
         Columns are metros (``ORD``) or sites, the ``colo_name`` the API gives (``ord12``).
     top_tunnels, top_colos : int or None, default 30 and 20
@@ -93,7 +97,7 @@ def plot_tunnel_colo_heatmap(
     >>> len(ax.get_yticklabels()) <= 6
     True
     """
-    frame = _check_frame(frame, "plot_tunnel_colo_heatmap")
+    frame = _fleet_frame(source, "plot_tunnel_colo_heatmap")
     top_tunnels = _check_top(top_tunnels, "top_tunnels", "plot_tunnel_colo_heatmap")
     top_colos = _check_top(top_colos, "top_colos", "plot_tunnel_colo_heatmap")
     if by not in ("metro", "site"):
@@ -101,7 +105,7 @@ def plot_tunnel_colo_heatmap(
     ax = _axes(ax)
     what = "active connections" if active_only else "connections"
     title = f"{what.capitalize()} per tunnel and {by}"
-    dist = colo_distribution(frame, by="tunnel", active_only=active_only)
+    dist = _distribution(frame, "tunnel", active_only, "plot_tunnel_colo_heatmap")
     if dist.empty:
         return _say_empty(ax, title, what)
     columns = dist["colo_name"].astype(str)

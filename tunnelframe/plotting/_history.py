@@ -44,6 +44,9 @@ _STATE_COLORS = {
     "ok": "#7fbf7b",
 }
 _NO_VERSION = "(no version)"
+#: Width (days) of what one snapshot alone shows, and the time shown around it.
+_MARK_DAYS = 1 / 24
+_ONE_TIME_DAYS = 0.5
 
 
 def plot_version_rollout(
@@ -127,11 +130,13 @@ def plot_version_rollout(
     labels = [_label(version) for version in shares.columns]
     options: dict[str, Any] = {"colors": colors, "labels": labels}
     options.update(kwargs)
-    ax.stackplot(
-        _date_num(shares.index),
-        *(shares[c].to_numpy(np.float64) for c in shares.columns),
-        **options,
-    )
+    x = _date_num(shares.index)
+    bands = [shares[c].to_numpy(np.float64) for c in shares.columns]
+    if len(shares) == 1:  # one snapshot: a band as wide as a mark, so that it shows
+        x = np.array([x[0] - _MARK_DAYS / 2, x[0] + _MARK_DAYS / 2])
+        bands = [np.repeat(band, 2) for band in bands]
+        ax.set_xlim(float(x.mean()) - _ONE_TIME_DAYS / 2, float(x.mean()) + _ONE_TIME_DAYS / 2)
+    ax.stackplot(x, *bands, **options)
     # Newest version first in the legend, as it is on top of the stack.
     handles, names = ax.get_legend_handles_labels()
     ax.legend(
@@ -200,7 +205,7 @@ def plot_ha_timeline(
     top = _check_top(top, "top", "plot_ha_timeline")
     ax = _axes(ax)
     title = "HA state per tunnel"
-    frame = frame[frame["end_at"] > frame["start_at"]]
+    frame = frame[frame["end_at"] >= frame["start_at"]]
     if frame.empty:
         return _say_empty(ax, title, "HA episodes")
     from matplotlib.patches import Patch
@@ -213,6 +218,17 @@ def plot_ha_timeline(
     keys = frame.groupby("tunnel_id", observed=True)["tunnel_name"].last().loc[chosen]
     labels = _tunnel_labels(keys.reset_index())
     starts, ends = _date_num(frame["start_at"]), _date_num(frame["end_at"])
+    # A state seen at one instant only (the last snapshot's news, or a store of one snapshot)
+    # lasts no time: drawn as wide as a mark from that instant on, so that it shows.
+    span = float(ends.max() - starts.min())
+    if span > 0:
+        ends = np.where(ends > starts, ends, starts + span / 100)
+    else:
+        starts, ends = starts - _MARK_DAYS / 2, ends + _MARK_DAYS / 2
+        ax.set_xlim(
+            float(starts.min()) + _MARK_DAYS / 2 - _ONE_TIME_DAYS / 2,
+            float(starts.min()) + _MARK_DAYS / 2 + _ONE_TIME_DAYS / 2,
+        )
     tunnel = frame["tunnel_id"].to_numpy()
     drawn: set[str] = set()
     for row, tunnel_id in enumerate(chosen):

@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
-from tunnelframe._checks import _check_frame
+from tunnelframe._deprecate import renamed
 from tunnelframe._text import plural
+from tunnelframe._types import FleetSource, TimeLike
 from tunnelframe.plotting._common import (
     _DRIFT_COLUMNS,
     _EMPTY_COLOR,
@@ -21,6 +22,7 @@ from tunnelframe.plotting._common import (
     _bar_labels,
     _check_top,
     _date_num,
+    _fleet_frame,
     _integer_counts,
     _label,
     _mark,
@@ -30,7 +32,7 @@ from tunnelframe.plotting._common import (
     _say_empty,
     _title,
 )
-from tunnelframe.versions import version_drift, version_summary
+from tunnelframe.versions import VersionSummary, version_drift, version_summary
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -38,13 +40,14 @@ if TYPE_CHECKING:
 __all__ = ["plot_version_distribution", "plot_version_drift"]
 
 
+@renamed(frame="source")
 def plot_version_distribution(
-    frame: pd.DataFrame,
+    source: FleetSource | VersionSummary,
     *,
     top: int | None = 15,
     releases: pd.DataFrame | str | os.PathLike[str] | None = None,
     latest: str | tuple[str, Any] | None = None,
-    as_of: Any = None,
+    as_of: TimeLike | None = None,
     ax: Axes | None = None,
     **kwargs: Any,
 ) -> Axes:
@@ -56,8 +59,10 @@ def plot_version_distribution(
 
     Parameters
     ----------
-    frame : pandas.DataFrame
-        A connections frame, as returned by :func:`tunnelframe.connections_frame`.
+    source : Snapshot, path, fleet dict, pandas.DataFrame or VersionSummary
+        The fleet (as :func:`tunnelframe.connections_frame` takes it), or the result of
+        :func:`tunnelframe.version_summary`, drawn as it is (``releases``, ``latest`` and
+        ``as_of`` are then ignored).
     top : int or None, default 15
         Show the ``top`` versions with the most connectors; the others are summed into one
         hatched "other" bar per status (so unsupported stragglers stay visible), or shown
@@ -85,10 +90,13 @@ def plot_version_distribution(
     >>> ax.get_xlabel()
     'connectors'
     """
-    frame = _check_frame(frame, "plot_version_distribution")
     top = _check_top(top, "top", "plot_version_distribution")
+    if isinstance(source, VersionSummary):
+        summary = source
+    else:
+        frame = _fleet_frame(source, "plot_version_distribution")
+        summary = version_summary(frame, releases=releases, latest=latest, as_of=as_of)
     ax = _axes(ax)
-    summary = version_summary(frame, releases=releases, latest=latest, as_of=as_of)
     if summary.n_connectors == 0:
         return _say_empty(ax, "cloudflared versions", "connectors")
     table = summary.by_version.assign(
@@ -189,13 +197,14 @@ def _latest_release_day(drift: pd.DataFrame) -> pd.Timestamp | None:
     return pd.Timestamp(latest.iloc[0])
 
 
+@renamed(frame="source")
 def plot_version_drift(
-    frame: pd.DataFrame,
+    source: FleetSource,
     *,
     by: Literal["releases_behind", "released_on"] = "releases_behind",
     releases: pd.DataFrame | str | os.PathLike[str] | None = None,
     latest: str | tuple[str, Any] | None = None,
-    as_of: Any = None,
+    as_of: TimeLike | None = None,
     ax: Axes | None = None,
     **kwargs: Any,
 ) -> Axes:
@@ -203,15 +212,15 @@ def plot_version_drift(
 
     Parameters
     ----------
-    frame : pandas.DataFrame
-        A connections frame, as returned by :func:`tunnelframe.connections_frame`, or the
+    source : Snapshot, path, fleet dict or pandas.DataFrame
+        The fleet (as :func:`tunnelframe.connections_frame` takes it), or the
         output of :func:`tunnelframe.version_drift` (used as it is).
     by : {"releases_behind", "released_on"}, default "releases_behind"
         ``"releases_behind"``: one bar per number of releases behind the latest.
         ``"released_on"``: connectors per month their version was released, with the
         unsupported window (released more than a year before the latest) shaded.
     releases, latest, as_of
-        As in :func:`tunnelframe.version_drift` (ignored when ``frame`` is its output).
+        As in :func:`tunnelframe.version_drift` (ignored when ``source`` is its output).
     ax : matplotlib.axes.Axes, optional
         The Axes to draw on; default the current Axes (``plt.gca()``).
     **kwargs
@@ -237,7 +246,7 @@ def plot_version_drift(
     >>> ax.get_ylabel()
     'connectors'
     """
-    frame = _check_frame(frame, "plot_version_drift")
+    frame = _fleet_frame(source, "plot_version_drift")
     if by not in ("releases_behind", "released_on"):
         raise ValueError(f"plot_version_drift: by={by!r} is not 'releases_behind' or 'released_on'")
     ax = _axes(ax)

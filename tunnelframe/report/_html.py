@@ -16,6 +16,7 @@ import io
 import json
 import struct
 import warnings
+import zlib
 from collections.abc import Sequence
 
 from tunnelframe.report._doc import (
@@ -48,7 +49,10 @@ _STATUS_CLASSES = {
 }
 
 # The page's one script, allowed by its hash in the CSP; the page reads fully without it (a
-# capped table says how many rows it shows and carries all of them as CSV).
+# capped table says how many rows it shows and carries all of them as CSV; past
+# _DEFLATE_OVER characters that CSV is deflated, and only the script shows it).
+# - Inflates a deflated CSV into its textarea (DecompressionStream) before the table's
+#   filter and sorting start.
 # - Opens every <details> before printing (a printed report shows all it holds).
 # - A table of more than 10 rows gets a filter box searching ALL its rows: a capped table's
 #   rows come from its embedded CSV (the rows shown are reused, with their links; the others
@@ -65,10 +69,10 @@ _SCRIPT = (
     "else if(c==='\\n'){row.push(f);out.push(row);row=[];f='';}else if(c!=='\\r')f+=c;}"
     "if(f!==''||row.length){row.push(f);out.push(row);}return out;}"
     "function plural(n,w){return n.toLocaleString('en')+' '+w+(n===1?'':(w==='match'?'es':'s'));}"
-    "document.querySelectorAll('.tbl').forEach(function(w){"
+    "function init(w,ta){"
     "var t=w.querySelector('table'),b=t&&t.tBodies[0];if(!b)return;"
     "var heads=t.tHead?Array.prototype.slice.call(t.tHead.rows[0].cells):[];"
-    "var trs=Array.prototype.slice.call(b.rows),cap=trs.length,ta=w.querySelector('textarea'),"
+    "var trs=Array.prototype.slice.call(b.rows),cap=trs.length,"
     "note=w.querySelector('p.more'),said=note?note.textContent:'',recs;"
     "var text=function(tr){return Array.prototype.map.call(tr.cells,function(x){"
     "return x.textContent.trim();});};"
@@ -103,8 +107,21 @@ _SCRIPT = (
     "var n=parseFloat(s.replace(/,/g,''));return isNaN(n)||!/^[-\\d.,]+%?$/.test(s)?s:n;};"
     "order.sort(function(a,z){var x=key(a),y=key(z);"
     "var d=(typeof x===typeof y)?(x<y?-1:x>y?1:0):(typeof x==='number'?-1:1);"
-    "return up?d:-d;});show();});});});})();"
+    "return up?d:-d;});show();});});}"
+    # a deflated CSV is inflated first (the table works on its shown rows where it cannot be)
+    "document.querySelectorAll('.tbl').forEach(function(w){"
+    "var ta=w.querySelector('textarea'),z=ta&&ta.getAttribute('data-deflated');"
+    "if(!z){init(w,ta);return;}"
+    "if(!window.DecompressionStream){init(w,null);return;}"
+    "var raw=atob(z),u=new Uint8Array(raw.length);"
+    "for(var k=0;k<raw.length;k++)u[k]=raw.charCodeAt(k);"
+    "new Response(new Blob([u]).stream().pipeThrough(new DecompressionStream('deflate-raw')))"
+    ".text().then(function(s){ta.value=s;ta.removeAttribute('data-deflated');init(w,ta);},"
+    "function(){init(w,null);});});})();"
 )
+
+#: A capped table's CSV longer than this (characters) is embedded deflated (see _table).
+_DEFLATE_OVER = 64_000
 
 _CSS = """
 :root{--fg:#1d2433;--muted:#5b6475;--line:#d9dee7;--bg:#fff;--soft:#f4f6f9;--accent:#2857a4;
@@ -430,7 +447,20 @@ def _table(block: Table) -> list[str]:
         )
     elif block.order and len(block.rows) > 1:
         out.append(f'<p class="note">{_e(block.order[:1].upper() + block.order[1:])}.</p>')
-    if block.csv is not None:
+    if block.csv is not None and len(block.csv) > _DEFLATE_OVER:
+        # Deflated (a quarter of the size, in base64): the page's script inflates it into the
+        # textarea; without the script the table's shown rows and its note still read.
+        packer = zlib.compressobj(9, zlib.DEFLATED, -15)
+        packed = base64.b64encode(packer.compress(block.csv.encode()) + packer.flush()).decode()
+        out += [
+            '<details class="csv">',
+            f"<summary>All {total:,} rows as CSV</summary>",
+            f'<textarea readonly rows="8" spellcheck="false" data-deflated="{packed}">'
+            f"The {total:,} rows appear here when the page's script runs (they are compressed "
+            "to keep the report small).</textarea>",
+            "</details>",
+        ]
+    elif block.csv is not None:
         # Inside a textarea only & and < need escaping; quotes (frequent in CSV) stay as is.
         out += [
             '<details class="csv">',

@@ -231,12 +231,17 @@ def _figure(
     plot: str,
     alt: str,
     *,
+    data: object = None,
     caption: str | None = None,
     size: tuple[float, float] = (9.0, 4.5),
     **kwargs: Any,
 ) -> Figure:
+    """A figure of ``plot`` drawing ``data``: the analysis result the section already has
+    (compute once, draw many), else the connections."""
+
     def draw(ax: Any) -> object:
-        return a.quietly(getattr(plotting, plot), a.connections, ax=ax, **kwargs)
+        source = a.connections if data is None else data
+        return a.quietly(getattr(plotting, plot), source, ax=ax, **kwargs)
 
     return Figure(draw=draw, alt=alt, caption=caption, size=size)
 
@@ -471,14 +476,14 @@ def versions(a: Analysis) -> Section:
                 a,
                 "plot_version_distribution",
                 "Connectors per cloudflared version, coloured by support status",
-                as_of=a.data.as_of,
+                data=a.versions,
                 size=(9.0, 5.0),
             ),
             _figure(
                 a,
                 "plot_version_drift",
                 "Connectors by releases behind the newest cloudflared",
-                as_of=a.data.as_of,
+                data=a.drift,
             ),
             table(by_version, _BY_VERSION, caption="Connectors per version, newest first"),
             *_exposure(a),
@@ -582,6 +587,7 @@ def colos(a: Analysis) -> Section:
                 a,
                 "plot_colo_map",
                 "Map of the metros the fleet connects to, circle area proportional to connections",
+                data=a.metros,
                 size=(9.0, 4.8),
             ),
             table(regions, _REGIONS, caption="Active connections by region"),
@@ -589,12 +595,14 @@ def colos(a: Analysis) -> Section:
                 a,
                 "plot_colo_distribution",
                 "Active connections per metro, coloured by region",
+                data=a.metros,
                 size=(9.0, _rows_height(len(metros), top=20)),
             ),
             _figure(
                 a,
                 "plot_tunnel_colo_heatmap",
                 "Active connections per tunnel and metro (the 30 busiest tunnels)",
+                data=a.colos_by_tunnel,
                 size=(9.0, _rows_height(a.colos_by_tunnel["tunnel_id"].nunique(), top=30)),
             ),
             table_group(

@@ -14,6 +14,7 @@ from typing import Literal
 
 import pandas as pd
 
+from tunnelframe._deprecate import renamed
 from tunnelframe._io import atomic_write
 from tunnelframe._types import FleetSource, HistoryLike, TimeLike
 from tunnelframe._version import __version__
@@ -130,6 +131,7 @@ def _write_text(path: Path, text: str) -> None:
     atomic_write(path, text.encode("utf-8"))
 
 
+@renamed(kind="tun_type")
 def write_report(
     source: FleetSource,
     path: str | os.PathLike[str],
@@ -143,7 +145,7 @@ def write_report(
     releases: pd.DataFrame | str | os.PathLike[str] | None = None,
     expected_connections: int = 4,
     previous: FleetSource | None = None,
-    kind: str | None = None,
+    tun_type: str | None = None,
 ) -> Path:
     """Write a report of a fleet as one self-contained HTML page or as Markdown.
 
@@ -190,8 +192,8 @@ def write_report(
     previous : Snapshot, str, PathLike, dict or pandas.DataFrame, optional
         An earlier snapshot of the fleet: adds a "Since the previous snapshot" section
         (:func:`diff_snapshots` of it and ``source``).
-    kind : {"cfd_tunnel", "warp_connector"}, optional
-        Report only the tunnels of this kind (``tun_type``; a tunnel without one counts as
+    tun_type : {"cfd_tunnel", "warp_connector"}, optional
+        Report only the tunnels of this type (a tunnel without ``tun_type`` counts as
         ``cfd_tunnel``). Default: every kind, side by side.
 
     Returns
@@ -221,7 +223,7 @@ def write_report(
     """
     target = Path(path)
     fmt = report_format(target, format)
-    data = resolve(source, as_of=as_of, kind=kind)
+    data = resolve(source, as_of=as_of, tun_type=tun_type)
     redactor: Redactor | None = None
     if redact_ips:
         redactor = Redactor(redact_key)
@@ -233,7 +235,7 @@ def write_report(
     )
     before: FleetData | None = None
     if previous is not None:
-        before = resolve(previous, as_of=data.as_of, kind=kind)
+        before = resolve(previous, as_of=data.as_of, tun_type=tun_type)
         if redactor is not None:
             before = redact(before, redactor)
     analysis = Analysis(

@@ -12,7 +12,7 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -20,6 +20,7 @@ import pandas as pd
 from tunnelframe._data import _data_path
 from tunnelframe._errors import SchemaError, TunnelframeError, TunnelframeWarning
 from tunnelframe._io import atomic_write
+from tunnelframe._types import TimeLike
 from tunnelframe._versionorder import _MONTH_KEY, _parse
 from tunnelframe.client import get_public_json
 from tunnelframe.versions._cache import _cache_dir
@@ -75,7 +76,7 @@ class StaleReleasesWarning(TunnelframeWarning):
     """
 
 
-def stale_calendar_note(version: str, released_on: Any, as_of: Any) -> str | None:
+def stale_calendar_note(version: str, released_on: TimeLike, as_of: TimeLike) -> str | None:
     """The sentence saying a calendar ending at ``version`` is stale at ``as_of``, or None.
 
     A calendar is stale when its newest release (``version`` of ``released_on``) is more than

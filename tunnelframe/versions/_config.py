@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from tunnelframe._checks import _check_frame
+from tunnelframe._deprecate import renamed
 from tunnelframe._types import FleetSource
 from tunnelframe.snapshot import as_connections
 from tunnelframe.versions._calendar import _DATE, _NEG, _days_to_dates
@@ -67,7 +68,8 @@ def _remote_flags(
     return flags
 
 
-def config_drift(frame: FleetSource, *, tunnels: pd.DataFrame | None = None) -> pd.DataFrame:
+@renamed(frame="source")
+def config_drift(source: FleetSource, *, tunnels: pd.DataFrame | None = None) -> pd.DataFrame:
     """Connectors of remotely managed tunnels that run an older configuration than their tunnel.
 
     A tunnel's configuration version is the newest ``config_version`` any of its connectors
@@ -76,7 +78,7 @@ def config_drift(frame: FleetSource, *, tunnels: pd.DataFrame | None = None) -> 
 
     Parameters
     ----------
-    frame : pandas.DataFrame, Snapshot, path or fleet dict
+    source : Snapshot, path, fleet dict or pandas.DataFrame
         Connections as returned by :func:`tunnelframe.connections_frame` (or connectors, as
         returned by :func:`tunnelframe.connectors_frame`). Needs ``connector_id`` and
         ``config_version``.
@@ -104,7 +106,7 @@ def config_drift(frame: FleetSource, *, tunnels: pd.DataFrame | None = None) -> 
     0            b               5                      7
     """
     frame = _check_frame(
-        as_connections(frame), "config_drift", columns=("connector_id", "config_version")
+        as_connections(source), "config_drift", columns=("connector_id", "config_version")
     )
     frame = _without_placeholders(frame, ("config_version",))
     conns = _Connectors.of(frame)

@@ -24,7 +24,8 @@ from tunnelframe._checks import (
     _utc,
     _warn_if_before_data,
 )
-from tunnelframe._types import FleetSource
+from tunnelframe._deprecate import renamed
+from tunnelframe._types import FleetSource, TimeLike
 from tunnelframe._versionorder import _COMMITS, _order_version_columns, _parse
 from tunnelframe.snapshot import as_connections
 from tunnelframe.versions._calendar import (
@@ -250,7 +251,7 @@ def _as_of(as_of: object) -> pd.Timestamp:
 
 
 def _drift(
-    frame: object,
+    frame: FleetSource,
     releases: object,
     latest: object,
     as_of: object,
@@ -376,12 +377,13 @@ def _drift(
     )
 
 
+@renamed(frame="source")
 def version_drift(
-    frame: FleetSource,
+    source: FleetSource,
     *,
     releases: pd.DataFrame | str | os.PathLike[str] | None = None,
     latest: str | tuple[str, Any] | None = None,
-    as_of: Any = None,
+    as_of: TimeLike | None = None,
     fixes: pd.DataFrame | str | os.PathLike[str] | None = None,
 ) -> pd.DataFrame:
     """How far behind the newest cloudflared release each connector is, and whether it is supported.
@@ -391,7 +393,7 @@ def version_drift(
 
     Parameters
     ----------
-    frame : pandas.DataFrame, Snapshot, path or fleet dict
+    source : Snapshot, path, fleet dict or pandas.DataFrame
         Connections as returned by :func:`tunnelframe.connections_frame` (one row per connection;
         idle connectors as one row). Needs ``connector_id`` and ``version``; uses
         ``account_id``, ``tunnel_id``, ``tunnel_name`` and ``client_version`` when present.
@@ -442,5 +444,5 @@ def version_drift(
     2       DEV             <NA>      <NA>      unknown
     """
     return _drift(
-        frame, releases, latest, as_of, stacklevel=3, func="version_drift", fixes=fixes
+        source, releases, latest, as_of, stacklevel=4, func="version_drift", fixes=fixes
     ).frame

@@ -16,7 +16,8 @@ import pandas as pd
 
 from tunnelframe._checks import _BOOL, _check_frame, _flags
 from tunnelframe._data import _data_path
-from tunnelframe._types import FleetSource
+from tunnelframe._deprecate import renamed
+from tunnelframe._types import FleetSource, TimeLike
 from tunnelframe.snapshot import as_connections
 from tunnelframe.versions._calendar import _DATE
 from tunnelframe.versions._drift import _as_of, _Connectors, _without_placeholders
@@ -80,12 +81,13 @@ def load_platform_deprecations() -> pd.DataFrame:
     return out
 
 
-def deprecated_platforms(frame: FleetSource, *, as_of: Any = None) -> pd.DataFrame:
+@renamed(frame="source")
+def deprecated_platforms(source: FleetSource, *, as_of: TimeLike | None = None) -> pd.DataFrame:
     """The connectors running a cloudflared build for a platform that stops getting releases.
 
     Parameters
     ----------
-    frame : pandas.DataFrame, Snapshot, path or fleet dict
+    source : Snapshot, path, fleet dict or pandas.DataFrame
         Connections as returned by :func:`tunnelframe.connections_frame`. Needs
         ``connector_id`` and ``arch``; a connector's ``arch`` is its first row's.
     as_of : datetime-like, optional
@@ -109,7 +111,7 @@ def deprecated_platforms(frame: FleetSource, *, as_of: Any = None) -> pd.DataFra
     0            a  windows_386  windows_amd64       False
     """
     frame = _check_frame(
-        as_connections(frame), "deprecated_platforms", columns=("connector_id", "arch")
+        as_connections(source), "deprecated_platforms", columns=("connector_id", "arch")
     )
     frame = _without_placeholders(frame, ("arch",))
     when = _as_of(as_of)

@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 
 from tunnelframe._checks import _BOOL
-from tunnelframe._types import FleetSource
+from tunnelframe._deprecate import renamed
+from tunnelframe._types import FleetSource, TimeLike
 from tunnelframe._versionorder import _order_version_columns
 from tunnelframe.versions._calendar import _DATE, _POS
 from tunnelframe.versions._drift import _STATUS_DTYPE, _categorical, _drift, _firsts
@@ -163,19 +164,20 @@ class VersionSummary:
         return f"<p>{lines}</p>{table}" + (f"<p>{more}</p>" if more else "")
 
 
+@renamed(frame="source")
 def version_summary(
-    frame: FleetSource,
+    source: FleetSource,
     *,
     releases: pd.DataFrame | str | os.PathLike[str] | None = None,
     latest: str | tuple[str, Any] | None = None,
-    as_of: Any = None,
+    as_of: TimeLike | None = None,
     fixes: pd.DataFrame | str | os.PathLike[str] | None = None,
 ) -> VersionSummary:
     """Summarise the versions of a fleet: per version, per tunnel, and in a few numbers.
 
     Parameters
     ----------
-    frame : pandas.DataFrame, Snapshot, path or fleet dict
+    source : Snapshot, path, fleet dict or pandas.DataFrame
         Connections as returned by :func:`tunnelframe.connections_frame` (see
         :func:`version_drift`, which this summarises).
     releases, latest, as_of, fixes
@@ -206,7 +208,7 @@ def version_summary(
     1  2025.8.0             1  0.333333
     """
     drift = _drift(
-        frame, releases, latest, as_of, stacklevel=3, func="version_summary", fixes=fixes
+        source, releases, latest, as_of, stacklevel=4, func="version_summary", fixes=fixes
     )
     out, n = drift.frame, len(drift.frame)
     keys = np.append(np.array(drift.canon.keys, dtype=np.int64), -1)[drift.version]
