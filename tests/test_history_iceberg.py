@@ -510,6 +510,8 @@ def test_spark_reads_the_same_rollout_as_duckdb(
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.driver.host", "127.0.0.1")
+        # a few hundred rows: one shuffle partition, not the default 200 tasks per GROUP BY
+        .config("spark.sql.shuffle.partitions", "1")
         .getOrCreate()
     )
     try:

@@ -52,19 +52,27 @@ def snapshots() -> list[tf.Snapshot]:
 
 
 @pytest.fixture(scope="module")
-def reference(snapshots: list[tf.Snapshot], tmp_path_factory: pytest.TempPathFactory) -> Any:
-    """Every query's answer on the store as appended (a file per snapshot)."""
-    root = tmp_path_factory.mktemp("reference") / "store"
+def appended(snapshots: list[tf.Snapshot], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The store as appended (a file per snapshot), built once: tests get a copy (``store``)."""
+    root = tmp_path_factory.mktemp("appended") / "store"
     for snapshot in snapshots:
         tf.append_snapshot(snapshot, root)
+    return root
+
+
+@pytest.fixture(scope="module")
+def reference(appended: Path, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """Every query's answer on the store as appended (a file per snapshot)."""
+    root = tmp_path_factory.mktemp("reference") / "store"
+    shutil.copytree(appended, root)
     return {name: query(root) for name, query in QUERIES.items()}
 
 
 @pytest.fixture
-def store(snapshots: list[tf.Snapshot], tmp_path: Path) -> Path:
+def store(appended: Path, tmp_path: Path) -> Path:
+    """A copy of the appended store, this test's to change."""
     root = tmp_path / "store"
-    for snapshot in snapshots:
-        tf.append_snapshot(snapshot, root)
+    shutil.copytree(appended, root)
     return root
 
 
