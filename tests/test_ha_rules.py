@@ -308,3 +308,28 @@ def test_the_sample_has_one_number_of_down_tunnels() -> None:
     # a connections frame cannot answer for every tunnel, and says so
     with pytest.warns(tf.PartialFleetWarning, match="Pass the Snapshot"):
         tf.ha_report(snap.connections(), level="tunnel")
+
+
+def test_the_sample_has_one_number_of_tunnels_and_of_single_colo_tunnels() -> None:
+    # The fleet as the API lists it (deleted tunnels left out) and the fleet file give one
+    # count; the single-colo rule is the HA rule table's flag, not a second definition.
+    fleet = tf.load_sample()
+    as_of = tf.datasets.SAMPLE_AS_OF
+    with (
+        tf.simulator.serve(fleet) as api,
+        tf.Client(api.token, account_id=api.account_id, base_url=api.url) as client,
+    ):
+        snap = tf.fetch_fleet(
+            client=client,
+            account_id=api.account_ids,
+            tun_types=("cfd_tunnel", "warp_connector"),
+            progress=False,
+        )
+    of_fleet = tf.check_fleet(fleet, as_of=as_of, rules=["single-colo"])
+    of_snapshot = tf.check_fleet(snap, as_of=as_of, rules=["single-colo"])
+    assert of_fleet.n_tunnels == of_snapshot.n_tunnels == len(snap.tunnels) == 207
+    flagged = tf.ha_report(snap, level="tunnel")
+    flagged = set(flagged.loc[flagged["single_colo"], "tunnel_id"].astype(str))
+    assert len(flagged) == 7
+    for result in (of_fleet, of_snapshot):
+        assert set(result.violations["tunnel_id"].astype(str)) == flagged

@@ -359,7 +359,7 @@ def run_check(
     mask = pd.Series([h is not None for h in hidden_by], index=found.index, dtype=bool)
 
     connectors = data.connectors
-    tunnels_frame = data.tunnels
+    tunnels_frame = analysis.live_tunnels  # deleted tunnels are no part of a fleet
     conn_keep = select_tunnels(connectors, tunnels, exclude_tunnels)
     tun_keep = select_tunnels(tunnels_frame, tunnels, exclude_tunnels)
     return CheckResult(
