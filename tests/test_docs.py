@@ -166,6 +166,7 @@ def test_the_site_links_to_the_repository_the_issues_and_the_changelog(site: Pat
         markup = page.read_text("utf-8")
         for key in ("Repository", "Issues"):  # the header's links, on every page
             assert f'href="{urls[key]}"' in markup, (page.name, key)
+
     # the install commands name the repository of pyproject.toml, never a bare PyPI name
     def code_blocks(page: Path) -> str:
         markup = page.read_text("utf-8")

@@ -678,7 +678,12 @@ _LINK = re.compile(r"^(?P<text>.*?)\s*<(?P<key>\w+)>$", re.S)
 
 
 def link_role(
-    name: str, rawtext: str, text: str, lineno: int, inliner: Any, options: Any = None,
+    name: str,
+    rawtext: str,
+    text: str,
+    lineno: int,
+    inliner: Any,
+    options: Any = None,
     content: Any = None,
 ) -> tuple[list[Any], list[Any]]:
     """``{tf-link}`the issue tracker <Issues>```: a link to one of ``[project.urls]``."""
@@ -734,8 +739,14 @@ def _named_defaults(func: Any) -> str | None:
 
     constants = {
         id(value): name
-        for module in (tunnelframe, *(sys.modules[m] for m in sorted(sys.modules)
-                                      if m.startswith("tunnelframe.") and m.count(".") == 1))
+        for module in (
+            tunnelframe,
+            *(
+                sys.modules[m]
+                for m in sorted(sys.modules)
+                if m.startswith("tunnelframe.") and m.count(".") == 1
+            ),
+        )
         for name in getattr(module, "__all__", ())
         if isinstance(value := getattr(module, name, None), (tuple, dict))
     }
@@ -744,9 +755,7 @@ def _named_defaults(func: Any) -> str | None:
     except (TypeError, ValueError):
         return None
     params = [
-        p.replace(default=_Name(constants[id(p.default)]))
-        if id(p.default) in constants
-        else p
+        p.replace(default=_Name(constants[id(p.default)])) if id(p.default) in constants else p
         for p in sig.parameters.values()
     ]
     if all(p.default is q.default for p, q in zip(params, sig.parameters.values(), strict=True)):
@@ -756,7 +765,12 @@ def _named_defaults(func: Any) -> str | None:
 
 
 def _public_signature(
-    app: Sphinx, what: str, name: str, obj: Any, options: Any, signature: str | None,
+    app: Sphinx,
+    what: str,
+    name: str,
+    obj: Any,
+    options: Any,
+    signature: str | None,
     return_annotation: str | None,
 ) -> tuple[str | None, str | None] | None:
     """No internal names in a signature: a dataclass field's ``<factory>`` default shows the

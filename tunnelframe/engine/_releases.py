@@ -35,7 +35,6 @@ __all__ = [
 ]
 
 
-
 @dataclass(frozen=True)
 class Calendar:
     """A release calendar, where it came from, and what the analyses should use."""

@@ -46,8 +46,6 @@ _GITHUB_RELEASES_URL = "https://api.github.com/repos/cloudflare/cloudflared/rele
 STALE_AFTER_DAYS = 60
 
 
-
-
 class StaleReleasesWarning(TunnelframeWarning):
     """The release calendar is out of date.
 
