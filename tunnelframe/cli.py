@@ -903,8 +903,7 @@ def _fleet_option(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _snapshot_arguments(p: argparse.ArgumentParser) -> None:
-    _account_option(p)
+def _store_option(p: argparse.ArgumentParser, more: str = "") -> None:
     p.add_argument(
         "--store",
         type=_history_target,
@@ -912,8 +911,14 @@ def _snapshot_arguments(p: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="the history store directory, or an Iceberg catalog URI (iceberg+sqlite:///PATH, "
         "iceberg+postgresql://USER@HOST/DB?warehouse=...; password in "
-        "TUNNELFRAME_CATALOG_PASSWORD or TUNNELFRAME_CATALOG_PASSWORD_FILE)",
+        "TUNNELFRAME_CATALOG_PASSWORD or TUNNELFRAME_CATALOG_PASSWORD_FILE"
+        f"{more})",
     )
+
+
+def _snapshot_arguments(p: argparse.ArgumentParser) -> None:
+    _account_option(p)
+    _store_option(p)
     _fetch_kind_option(p)
     p.add_argument("--progress", action="store_true", help="show the progress bar")
     _fleet_option(p)
@@ -1061,15 +1066,7 @@ _SNAPSHOT = _Command(
 
 def _watch_arguments(p: argparse.ArgumentParser) -> None:
     _account_option(p)
-    p.add_argument(
-        "--store",
-        type=_history_target,
-        required=True,
-        metavar="DIR",
-        help="the history store directory, or an Iceberg catalog URI (iceberg+sqlite:///PATH, "
-        "iceberg+postgresql://USER@HOST/DB?warehouse=...; password in "
-        "TUNNELFRAME_CATALOG_PASSWORD or TUNNELFRAME_CATALOG_PASSWORD_FILE; needs --state)",
-    )
+    _store_option(p, "; needs --state")
     p.add_argument(
         "--state",
         type=Path,

@@ -154,6 +154,23 @@ def _since(a: Analysis, rule: Rule, row: dict[Any, Any]) -> tuple[pd.Timestamp |
 _CACHE: weakref.WeakKeyDictionary[Analysis, pd.DataFrame] = weakref.WeakKeyDictionary()
 
 
+def _tunnel_key(rule: Rule, row: dict[Any, Any]) -> tuple[str, str]:
+    """Whose problem a rule row is: its tunnel, or for ``orphan-dns`` (no tunnel of the fleet)
+    the DNS record itself."""
+    if rule.id == "orphan-dns":
+        return ("dns", str(row.get("hostname")))
+    return (str(row.get("account_id")), str(row.get("tunnel_id")))
+
+
+def _action(rule: Rule, down: tuple[int, float | None] | None) -> str:
+    """The one thing to do about ``rule``; a down tunnel's (``down``: connectors lost, days
+    down) is worded for how long it has been down."""
+    if rule.id == "down" and down is not None:
+        lost, days = down
+        return _outage(days, lost)[2]
+    return rule.action or "; ".join(rule.advice)
+
+
 def fix_first_tunnels(a: Analysis) -> pd.DataFrame:
     """One row per tunnel breaking a rule, in fix-first order (:func:`urgency`); cached.
 
@@ -186,10 +203,10 @@ def fix_first_tunnels(a: Analysis) -> pd.DataFrame:
             continue
         for row in found.to_dict("records"):
             severity = rule.severity_of(row)
-            key = (str(row.get("account_id")), str(row.get("tunnel_id")))
+            key = _tunnel_key(rule, row)
             name = row.get("tunnel_name")
-            if rule.id == "orphan-dns":  # no tunnel of the fleet: the record is the thing
-                key, name = ("dns", str(row.get("hostname"))), f"DNS {row.get('hostname')}"
+            if key[0] == "dns":  # no tunnel of the fleet: the record is the thing
+                name = f"DNS {row.get('hostname')}"
             t = tunnels.setdefault(
                 key,
                 {
@@ -242,7 +259,7 @@ def fix_first_tunnels(a: Analysis) -> pd.DataFrame:
             if "degraded" in ids:  # its connectors are down: the same outage, said once
                 del whats[ids.index("degraded")]
         else:
-            action = worst.action or "; ".join(worst.advice)
+            action = _action(worst, None)
         served, serves = (0, None) if t["account_id"] == "dns" else a.serving.of(t["tunnel_id"])
         records.append(
             {
@@ -316,17 +333,8 @@ def acted_findings(a: Analysis, rules: Sequence[Rule] = RULES) -> pd.DataFrame:
             at, said = _since(a, rule, row)
             since_at.append(at)
             since.append(said)
-            if rule.id == "down":
-                lost, days = _down(a, row)
-                action.append(_outage(days, lost)[2])
-            else:
-                action.append(rule.action or "; ".join(rule.advice))
-            key = (
-                ("dns", str(row.get("hostname")))
-                if rule.id == "orphan-dns"
-                else (str(row.get("account_id")), str(row.get("tunnel_id")))
-            )
-            rank = ranks.get(key)
+            action.append(_action(rule, _down(a, row) if rule.id == "down" else None))
+            rank = ranks.get(_tunnel_key(rule, row))
             place.append(None if rank is None else rank + 1)
     out = found.assign(
         since_at=pd.to_datetime(pd.Series(since_at, index=found.index, dtype=object), utc=True),
