@@ -6,7 +6,9 @@ skip, saying what to install, when it is absent.
 
 from __future__ import annotations
 
+import os
 import re
+import signal
 import subprocess
 import threading
 import urllib.request
@@ -323,12 +325,19 @@ def test_watch_serves_its_view_to_a_real_prometheus(
                     answers[name] = float(got[0]["value"][1])
             except AssertionError as exc:
                 answers["error"] = exc
+            finally:  # Prometheus has what it needs (or never will): watch stops, as on SIGTERM
+                os.kill(os.getpid(), signal.SIGTERM)
 
         poller = threading.Thread(target=scrape)
-        poller.start()
-        args = ["watch", "--store", str(store), "--interval", "20", "--cycles", "2"]
-        assert main([*args, "--metrics-port", str(port)]) == 0
-        poller.join()
+        # a SIGTERM before watch takes it over does nothing; watch's is the one it restores
+        before = signal.signal(signal.SIGTERM, lambda signum, frame: None)
+        try:
+            poller.start()
+            args = ["watch", "--store", str(store), "--interval", "60", "--cycles", "2"]
+            assert main([*args, "--metrics-port", str(port)]) == 0
+            poller.join()
+        finally:
+            signal.signal(signal.SIGTERM, before)
         view = latest_snapshot(store, [api.account_id])
     assert "error" not in answers, answers
     assert view is not None
