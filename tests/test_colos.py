@@ -573,6 +573,7 @@ def test_ha_report_tunnels() -> None:
         "n_colos",
         "n_metros",
         "single_connector",
+        "degraded",
         "single_colo",
         "single_metro",
         "concentration",
@@ -600,7 +601,10 @@ def test_ha_report_tunnels() -> None:
         ("T3", 2, 1, 4, 4, 2, True, False, "single_connector", False),
         ("T4", 1, 0, 0, 0, 0, False, False, "down", True),
     ]
-    for flag in ("single_connector", "single_colo"):
+    # degraded is its rule's condition too (a connector short, replaced ones not counted):
+    # T1's short one, T4's down one; T3's idle connector was replaced by a restart
+    assert list(report["degraded"]) == [True, False, False, True]
+    for flag in ("single_connector", "degraded", "single_colo"):
         assert str(report[flag].dtype) == "bool[pyarrow]"
     # T1: IAH holds 4 of 7; T2: all in LHR; T3: FRA 2 of 4; T4: nothing active.
     assert list(report["concentration"]) == pytest.approx([4 / 7, 1.0, 0.5, np.nan], nan_ok=True)
@@ -642,6 +646,7 @@ def test_ha_report_tunnel_ok_single_colo_and_api_disagreement() -> None:
     # NONE's one connector holds one connection in SIN and one in NRT: not single-colo.
     assert list(report["single_colo"]) == [False, True, False, False]
     assert list(report["single_connector"]) == [False, False, False, True]
+    assert list(report["degraded"]) == [False, False, False, True]  # NONE: 2 of 4 active
     assert report["reason"].iloc[0] == (
         "2 connectors up; 8 active connections in 2 sites of 2 metros"
     )

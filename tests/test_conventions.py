@@ -28,6 +28,7 @@ NEVER_MISSING = {
     "mixed_versions_in_tunnel",
     "replaced",
     "single_connector",
+    "degraded",
     "single_colo",
     "single_metro",
 }
@@ -154,7 +155,8 @@ def test_ha_report_of_a_snapshot_counts_every_tunnel_the_api_lists() -> None:
     assert not idle["status_mismatch"].any()
     # status is the most urgent problem; each problem has its own flag, set whatever the status
     assert int(report["single_colo"].sum()) > int((report["status"] == "single_colo").sum())
-    for flag in ("single_connector", "single_colo", "single_metro", "status_mismatch"):
+    assert int(report["degraded"].sum()) > int((report["status"] == "degraded").sum())
+    for flag in ("single_connector", "degraded", "single_colo", "single_metro", "status_mismatch"):
         assert str(report[flag].dtype) == "bool[pyarrow]" and report[flag].notna().all()
 
 
