@@ -51,7 +51,13 @@ SAMPLE_COLUMNS: Final = ("series", "labels", "value")
 #: cloudflare_tunnel_health_status values, as the lablabs exporter maps the API's status.
 _HEALTH: Final = {"down": 0, "healthy": 1, "degraded": 2, "inactive": 3}
 _UNKNOWN_HEALTH: Final = 255
-_HA_FLAGS: Final = ("single_connector", "single_colo", "single_metro", "status_mismatch")
+_HA_FLAGS: Final = (
+    "single_connector",
+    "degraded",
+    "single_colo",
+    "single_metro",
+    "status_mismatch",
+)
 _DAY: Final = 86400
 
 
