@@ -48,7 +48,7 @@ def frames() -> dict[str, pd.DataFrame]:
             "version_drift": tf.version_drift(conns, as_of=AS_OF),
             "by_version": summary.by_version,
             "by_tunnel": summary.by_tunnel,
-            "ha_connector": tf.ha_report(conns),
+            "ha_connector": tf.ha_report(conns, level="connector"),
             "ha_tunnel": tf.ha_report(conns, level="tunnel"),
             "connection_ages": tf.connection_ages(conns, as_of=AS_OF),
             "findings": tf.findings(conns, as_of=AS_OF),
@@ -227,6 +227,7 @@ def test_drift_and_ha_carry_the_hosts_so_an_upgrade_list_needs_no_join() -> None
     drift = tf.version_drift(fleet, as_of=AS_OF)
     assert drift["origin_ips"].tolist() == ["192.0.2.10, 192.0.2.9", ""]
     assert str(drift["origin_ips"].dtype) == "string[pyarrow]"
-    assert tf.ha_report(fleet)["origin_ips"].tolist() == ["192.0.2.10, 192.0.2.9", ""]
+    connectors = tf.ha_report(fleet, level="connector")
+    assert connectors["origin_ips"].tolist() == ["192.0.2.10, 192.0.2.9", ""]
     tunnels = tf.ha_report(fleet, level="tunnel")
     assert tunnels["origin_ips"].tolist() == ["192.0.2.10, 192.0.2.9"]

@@ -16,7 +16,7 @@ import pyarrow as pa
 
 from tunnelframe._checks import _check_frame, _distinct_text, _flags
 from tunnelframe._deprecate import renamed
-from tunnelframe._errors import PartialFleetWarning
+from tunnelframe._errors import PartialFleetWarning, TunnelframeDeprecationWarning
 from tunnelframe._text import plural
 from tunnelframe._types import FleetSource
 from tunnelframe.colos._core import (
@@ -132,7 +132,7 @@ def _tunnel_label(expected: int) -> Callable[..., str]:
 def ha_report(
     source: FleetSource,
     *,
-    level: Literal["connector", "tunnel"] = "connector",
+    level: Literal["connector", "tunnel"] | None = None,
     expected_connections: int = 4,
 ) -> pd.DataFrame:
     """Judge the high availability of every connector, or every tunnel.
@@ -194,8 +194,11 @@ def ha_report(
     ----------
     source : Snapshot, path, fleet dict or pandas.DataFrame
         A connections frame, as returned by :func:`tunnelframe.connections_frame`.
-    level : {"connector", "tunnel"}, default "connector"
-        One row per connector, or one per tunnel.
+    level : {"connector", "tunnel"}, optional
+        One row per connector, or one per tunnel. Pass it: left out, it is ``"connector"``
+        with a :class:`~tunnelframe.TunnelframeDeprecationWarning`, and from the next release
+        ``"tunnel"``, the default of ``level`` everywhere (:func:`plot_ha_status` draws
+        tunnels; the report and ``check`` count them).
     expected_connections : int, default 4
         Active connections a healthy connector holds (cloudflared's ``--ha-connections``).
 
@@ -225,7 +228,7 @@ def ha_report(
     --------
     >>> import tunnelframe as tf
     >>> conns = tf.connections_frame(tf.simulator.generate_fleet(20, seed=1))
-    >>> report = tf.ha_report(conns)
+    >>> report = tf.ha_report(conns, level="connector")
     >>> set(report["status"].unique()) <= {"ok", "single_colo", "degraded", "down"}
     True
     >>> fleet = tf.simulator.generate_fleet(20, seed=1)
@@ -233,6 +236,16 @@ def ha_report(
     >>> len(tunnels) <= len(fleet["tunnels"])
     True
     """
+    if level is None:
+        warnings.warn(
+            "ha_report() without level= gives one row per connector in this release and one "
+            "per tunnel from the next (level's default everywhere, what plot_ha_status, the "
+            "report and check count): pass level='connector' to keep connector rows, or "
+            "level='tunnel'",
+            TunnelframeDeprecationWarning,
+            stacklevel=3,  # the caller of the @renamed wrapper
+        )
+        level = "connector"
     if level not in ("connector", "tunnel"):
         raise ValueError(f"ha_report: level={level!r} is not 'connector' or 'tunnel'")
     if (

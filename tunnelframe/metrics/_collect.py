@@ -201,7 +201,7 @@ def metric_samples(
         add("tunnelframe_connector_behind_seconds", key, None if pd.isna(days) else days * _DAY)
         add("tunnelframe_connector_supported", key, None if pd.isna(supported) else supported)
 
-    for h in ha_report(source).astype(object).to_dict("records"):
+    for h in ha_report(source, level="connector").astype(object).to_dict("records"):
         key = tuple(h[k] for k in ids)
         add("tunnelframe_connector_active_connections", key, h["n_active"])
         add("tunnelframe_connector_pending_connections", key, h["n_pending"])
