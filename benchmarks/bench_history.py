@@ -417,6 +417,8 @@ from tunnelframe.history import iceberg_history
 uri, files = sys.argv[1], sys.argv[2:]
 target = iceberg_history(uri)
 table = target.rows_table(create=True)
+print("ready", flush=True)
+sys.stdin.readline()  # all start together, imports done
 began = time.perf_counter()
 for path in files:
     rows = pq.read_table(path)
@@ -576,15 +578,22 @@ def concurrent_writers_files(
         files = snapshot_files[: n_writers * per_writer]
         script = home / "writer.py"
         script.write_text(_WRITER)
-        began = time.perf_counter()
         procs = [
             subprocess.Popen(
                 [sys.executable, str(script), uri, *map(str, files[w::n_writers])],
+                stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 text=True,
             )
             for w in range(n_writers)
         ]
+        for proc in procs:  # started and imported: time the appends only
+            assert proc.stdout is not None and proc.stdout.readline() == "ready\n"
+        began = time.perf_counter()
+        for proc in procs:
+            assert proc.stdin is not None
+            proc.stdin.write("go\n")
+            proc.stdin.flush()
         for proc in procs:
             proc.communicate()
             if proc.returncode:
@@ -720,28 +729,38 @@ def cron_build(root: Path, *, cron_days: int) -> dict[str, Any]:
     are written as that maintenance leaves them, which is quicker than 288 appends a day:
     each local day one sorted file and its facts (``_layout.write_day``, the code
     ``compact_history`` runs), each Iceberg day one append of the same sorted rows, closed by
-    ``compact_iceberg``. Simulated days pass in seconds here while Iceberg stamps its snapshots
-    with the wall clock, so snapshot expiry is given the wall time of the first append at or
-    after the simulated time it asks for: it keeps what it would keep in real time.
+    ``compact_iceberg``. Simulated days pass in seconds here, so each write and maintenance
+    runs with the process's clock at its simulated time (``time-machine``, ticking): Iceberg
+    stamps its snapshots, and appends and maintenance expire them, as they would in real time
+    (a table keeps one to two hours of Iceberg snapshots, not the day's 288). Files' mtimes are
+    real, so maintenance deletes unused files as old as the real time of the first write at or
+    after the simulated time it asks for.
     One process, one catalog connection; each snapshot is generated once for both targets.
     """
     import bisect
 
     import pandas as pd
     import pyarrow as pa
+    import time_machine
 
     import tunnelframe as tf
     from tunnelframe.history import _iceberg, _layout, _store, compact_iceberg, iceberg_history
 
-    simulated: list[pd.Timestamp] = []  # fetched_at of each Iceberg append, in order
-    wall: list[pd.Timestamp] = []  # and the wall time it began
-    expire = _iceberg._expire
+    simulated: list[pd.Timestamp] = []  # each write's simulated time, in order
+    real: list[pd.Timestamp] = []  # and the real time it began
+    delete_unused = _iceberg._delete_unused
 
-    def expire_in_wall_time(target: Any, before: pd.Timestamp) -> None:
+    def at(when: pd.Timestamp) -> Any:
+        if not simulated or when > simulated[-1]:
+            simulated.append(when)
+            real.append(pd.Timestamp.now(tz="UTC"))  # outside travel: the real clock
+        return time_machine.travel(when.to_pydatetime(), tick=True)
+
+    def delete_unused_in_real_time(table: Any, before: pd.Timestamp) -> None:
         i = bisect.bisect_left(simulated, before)
-        expire(target, wall[i] if i < len(wall) else pd.Timestamp.now(tz="UTC"))
+        delete_unused(table, real[i] if i < len(real) else real[-1])
 
-    _iceberg._expire = expire_in_wall_time
+    _iceberg._delete_unused = delete_unused_in_real_time
 
     if root.exists():
         shutil.rmtree(root)
@@ -791,11 +810,11 @@ def cron_build(root: Path, *, cron_days: int) -> dict[str, Any]:
             rows = _layout.sort_rows(pa.concat_tables(by_day).unify_dictionaries())
             by_day, entries, written = [], [], entries
             _layout.write_day(local, day, rows, written, after=None)
-            simulated.append(pd.Timestamp(f"{day}T00:00Z"))
-            wall.append(pd.Timestamp.now(tz="UTC"))
-            target.append_rows(table, rows, key=f"bulk-{day}", late=False)
+            with at(pd.Timestamp(f"{pd_next(day)}T00:00Z")):
+                target.append_rows(table, rows, key=f"bulk-{day}", late=False)
             table.refresh()
-            maintain(pd.Timestamp(f"{pd_next(day)}T01:30Z"))
+            with at(pd.Timestamp(f"{pd_next(day)}T01:30Z")):
+                maintain(pd.Timestamp(f"{pd_next(day)}T01:30Z"))
             maintained = pd_next(day)
             print(
                 f"  {day}: {n} snapshots, {time.perf_counter() - began_run:.0f} s",
@@ -805,16 +824,16 @@ def cron_build(root: Path, *, cron_days: int) -> dict[str, Any]:
             continue
         if fetched_at.hour * 60 + fetched_at.minute >= 90 and maintained != day:
             maintained = day
-            local_s, iceberg_s = maintain(fetched_at)
+            with at(fetched_at):
+                local_s, iceberg_s = maintain(fetched_at)
             notes["local_maint_s"].append(local_s)
             notes["iceberg_maint_s"].append(iceberg_s)
-        t0 = time.perf_counter()
-        tf.append_snapshot(snapshot, local)
-        simulated.append(pd.Timestamp(fetched_at))
-        wall.append(pd.Timestamp.now(tz="UTC"))
-        t1 = time.perf_counter()
-        tf.append_snapshot(snapshot, target)
-        t2 = time.perf_counter()
+        with at(fetched_at + pd.Timedelta(seconds=20)):  # cron appends what it just fetched
+            t0 = time.perf_counter()
+            tf.append_snapshot(snapshot, local)
+            t1 = time.perf_counter()
+            tf.append_snapshot(snapshot, target)
+            t2 = time.perf_counter()
         notes["local_s"].append(t1 - t0)
         notes["iceberg_s"].append(t2 - t1)
         if n % PER_DAY == 0:

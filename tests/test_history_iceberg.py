@@ -27,6 +27,7 @@ import tunnelframe as tf
 from tunnelframe._errors import TunnelframeError
 from tunnelframe.history import (
     IcebergHistory,
+    _iceberg,
     compact_iceberg,
     export_iceberg,
     history_summary,
@@ -125,24 +126,49 @@ def test_a_retried_append_writes_nothing(tmp_path: Path, snapshots: list[Any]) -
     assert table.load().num_rows == before
 
 
-def test_maintenance_expires_what_no_open_day_needs(tmp_path: Path) -> None:
-    # In real time: the Iceberg snapshots of the day not closed yet are how a retried append
-    # to it is found, so maintenance keeps them whatever ``keep`` says (a closed day's retry is
-    # found by its facts).
+def test_maintenance_expires_what_keep_allows_and_retries_are_found_by_rows(
+    tmp_path: Path,
+) -> None:
+    # In real time: maintenance expires the Iceberg snapshots of the day not closed yet too,
+    # so a retried append to it is found by its rows (a closed day's by its facts).
     now = pd.Timestamp.now(tz="UTC").floor("min")
     older = tf.simulator.generate_history(
         4, days=1 / 24, every="20min", start=now - pd.Timedelta(days=3)
     )
-    snapshots = [*older, *tf.simulator.generate_history(4, days=1 / 24, every="20min", start=now)]
+    snapshots = [
+        *older,
+        *tf.simulator.generate_history(
+            4, days=1 / 24, every="20min", start=now - pd.Timedelta(hours=1)
+        ),
+    ]
     table = _target(tmp_path)
     for snapshot in snapshots:
         tf.append_snapshot(snapshot, table)
     before = table.load().num_rows
     closed = compact_iceberg(table, now=now + pd.Timedelta(minutes=1), keep=pd.Timedelta(0))
     assert closed == [f"{now - pd.Timedelta(days=3):%Y-%m-%d}"]
+    assert len(table.rows_table().metadata.snapshots) == 1  # the head only
     for snapshot in snapshots:
         tf.append_snapshot(snapshot, table)  # retried
     assert table.load().num_rows == before
+
+
+def test_appends_expire_old_iceberg_snapshots_and_retries_find_their_rows(
+    tmp_path: Path, snapshots: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every Iceberg snapshot kept costs every append, so an append expires those older than
+    # twice KEEP_SNAPSHOTS: here, with nothing kept, all but the head.
+    monkeypatch.setattr(_iceberg, "KEEP_SNAPSHOTS", pd.Timedelta(0))
+    store, table = tmp_path / "store", _target(tmp_path)
+    for snapshot in snapshots[:6]:
+        tf.append_snapshot(snapshot, store)
+        tf.append_snapshot(snapshot, table)
+    assert len(table.rows_table().metadata.snapshots) == 1
+    before = table.load().num_rows
+    for snapshot in snapshots[:6]:
+        tf.append_snapshot(snapshot, table)  # retried: its Iceberg snapshot is gone
+    assert table.load().num_rows == before
+    _same(store, table)
 
 
 def test_a_late_snapshot_reopens_its_day(tmp_path: Path, snapshots: list[Any]) -> None:

@@ -23,6 +23,8 @@ derived from its rows until maintenance closes it again. Nothing here fetches an
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import os
 import warnings
 from collections.abc import Callable
@@ -44,7 +46,7 @@ from tunnelframe.history._store import SnapshotLike, _accounts_key, _to_table
 
 if TYPE_CHECKING:
     from pyiceberg.catalog import Catalog
-    from pyiceberg.table import Table
+    from pyiceberg.table import Table, Transaction
 
 __all__ = [
     "ICEBERG_SCHEME",
@@ -88,11 +90,16 @@ _TABLE_PROPERTIES = {
 _SORT = ("tunnel_id", "connector_id", "connection_id", "fetched_at")
 #: How long after its end a day is closed by maintenance: a late collector has this long.
 CLOSE_AFTER = timedelta(hours=1)
-#: How long maintenance keeps a table's older Iceberg snapshots (time travel, slow readers), at
-#: least: those since the first day not closed stay too (a retried append to it is found by
-#: its Iceberg snapshot). Every snapshot kept costs every append (pyiceberg copies the table's
-#: metadata several times a commit), so an hour, not a day.
+#: How long a table's older Iceberg snapshots stay (time travel, slow readers), at least. Every
+#: snapshot kept costs every append (pyiceberg copies the table's metadata, every snapshot, a
+#: few times a commit), so an append expires them once they are twice as old, and maintenance
+#: once a day: a table keeps one to two hours of snapshots, not a day's 288.
 KEEP_SNAPSHOTS = timedelta(hours=1)
+# The latest time before which Iceberg snapshots were expired: a snapshot fetched before it may
+# have lost the Iceberg snapshot that appended it, so a retried append looks for its rows.
+_EXPIRED_PROPERTY = "tunnelframe.expired-before"
+# How far the clocks of the host that fetched a snapshot and the one that appended it may differ.
+_CLOCK_SLACK = timedelta(minutes=10)
 
 
 def _plain(schema: pa.Schema) -> pa.Schema:
@@ -271,13 +278,19 @@ class IcebergHistory:
         if late:
             self._reopen(fetched_at.date())  # maintenance may have closed the day
         try:
-            self._call(table.append, rows, snapshot_properties={_SNAPSHOT_PROPERTY: key})
+            self._call(_append, table, rows, {_SNAPSHOT_PROPERTY: key})
         except CommitFailedException as exc:
             raise TunnelframeError(
                 f"could not append to Iceberg table {self.identifier} in {self.location}: other "
                 f"writers kept committing first for a minute ({_scrub(str(exc))}); nothing was "
                 "appended, run again"
             ) from None
+        now = pd.Timestamp.now(tz="UTC")
+        # Another writer committing meanwhile fails it: a later append expires them.
+        with contextlib.suppress(CommitFailedException):
+            self._call(
+                _expire_due, table, due=now - 2 * KEEP_SNAPSHOTS, before=now - KEEP_SNAPSHOTS
+            )
         return key
 
     def _rows_for(self, table: Table, rows: pa.Table) -> pa.Table:
@@ -311,23 +324,25 @@ class IcebergHistory:
     ) -> bool:
         """Whether the table already has this snapshot (a retried cron job)."""
         for snap in table.metadata.snapshots:
-            if snap.summary is not None and snap.summary[_SNAPSHOT_PROPERTY] == key:
+            if snap.summary is not None and snap.summary.get(_SNAPSHOT_PROPERTY) == key:
                 return True
-        if not late:
-            return False
-        # Snapshots older than maintenance keeps: the closed days' facts list every snapshot.
+        expired = table.metadata.properties.get(_EXPIRED_PROPERTY)
+        if expired is None or fetched_at >= pd.Timestamp(expired) + _CLOCK_SLACK:
+            return False  # every Iceberg snapshot since it was fetched is kept: not appended
+        # Appended before the last expiry, perhaps: a closed day's facts list its snapshots,
+        # and any day's rows hold them.
         ex = _expr()
 
-        snaps = self.facts_table("snaps")
-        found = snaps.scan(
-            row_filter=ex.And(
-                ex.EqualTo("day", fetched_at.date()),
-                ex.EqualTo("fetched_at", fetched_at.isoformat()),
-                ex.In("account_id", set(account_ids)),
-            ),
-            selected_fields=("account_id",),
-        ).to_arrow()
-        return bool(found.num_rows > 0)
+        found = ex.And(
+            ex.EqualTo("fetched_at", fetched_at.isoformat()), ex.In("account_id", set(account_ids))
+        )
+        if late:
+            snaps = self.facts_table("snaps")
+            in_day = ex.And(ex.EqualTo("day", fetched_at.date()), found)
+            if snaps.scan(row_filter=in_day, selected_fields=("account_id",)).to_arrow().num_rows:
+                return True
+        rows = table.scan(row_filter=found, selected_fields=("account_id",)).to_arrow()
+        return bool(rows.num_rows > 0)
 
     def _reopen(self, day: date) -> None:
         ex = _expr()
@@ -458,6 +473,47 @@ def _derive(rows: pa.Table, day: date) -> dict[str, pa.Table]:
         con.close()
 
 
+def _append(table: Table, rows: pa.Table, properties: dict[str, str]) -> None:
+    """``table.append``, in a transaction that copies the metadata once per change."""
+    with _transaction(table) as tx:
+        tx.append(rows, snapshot_properties=properties)
+
+
+def _transaction(table: Table) -> Transaction:
+    """A pyiceberg transaction on ``table`` that copies the table's metadata once per change.
+
+    pyiceberg 0.12's ``Transaction.table_metadata`` deep-copies the whole metadata, every
+    snapshot kept, on each read, about 18 times a commit: an append took 0.3 s with 100 Iceberg
+    snapshots kept and grew through the day. The copy is cached while the table's metadata and
+    the staged updates (an immutable tuple, replaced on every change) stay the same objects, as
+    apache/iceberg-python#3302 and #3784 propose upstream; drop this once a release has it.
+    """
+    return _cached_transaction_class()(table)
+
+
+@functools.cache
+def _cached_transaction_class() -> type[Transaction]:
+    from pyiceberg.table import Transaction
+    from pyiceberg.table.metadata import TableMetadata
+
+    class CachedTransaction(Transaction):
+        _cached: tuple[object, object, TableMetadata] | None = None
+
+        @property
+        def table_metadata(self) -> TableMetadata:
+            cached = self._cached
+            if (
+                cached is None
+                or cached[0] is not self._table.metadata
+                or cached[1] is not self._updates
+            ):
+                cached = (self._table.metadata, self._updates, super().table_metadata)
+                self._cached = cached
+            return cached[2]
+
+    return CachedTransaction
+
+
 # -- maintenance ---------------------------------------------------------------------------
 
 
@@ -472,9 +528,9 @@ def compact_iceberg(
     A day is closed once it ended ``CLOSE_AFTER`` (one hour) ago. Its rows are rewritten as one file
     sorted by tunnel, connector, connection and time (an Iceberg overwrite of exactly the files
     read, so an append meanwhile is kept), its facts committed, ``snaps`` last. Then each table's
-    Iceberg snapshots older than ``keep`` and than the first day not closed are expired (a
-    retried append to a day not closed is found by its Iceberg snapshot, to a closed day by the
-    day's facts), and the files no snapshot uses any more (and as old) are deleted. Safe while
+    Iceberg snapshots older than ``keep`` are expired (a retried append of a snapshot whose
+    Iceberg snapshot is gone is found by its rows), and the files no snapshot uses any more (and
+    as old) are deleted. Safe while
     others append and read; when two runs overlap, the loser of a day's race leaves it to the
     winner.
 
@@ -520,11 +576,7 @@ def compact_iceberg(
                 continue  # another writer changed the day meanwhile: read it again
             done.append(day.isoformat())
             break
-    before = clock - keep
-    still_open = row_days - _closed_days(target)
-    if still_open:
-        before = min(before, pd.Timestamp(min(still_open), tz="UTC"))
-    _expire(target, before)
+    _expire(target, clock - keep)
     return done
 
 
@@ -640,10 +692,39 @@ def _expire(target: IcebergHistory, before: pd.Timestamp) -> None:
     """
     tables = [target.rows_table(), *(target.facts_table(k) for k in FACT_KINDS)]
     for table in tables:
-        if any(s.timestamp_ms < before.timestamp() * 1000 for s in table.metadata.snapshots):
-            table.maintenance.expire_snapshots().older_than(before.to_pydatetime()).commit()
-            table.refresh()
+        _expire_snapshots(table, before)
         _delete_unused(table, before)
+
+
+def _expire_snapshots(table: Table, before: pd.Timestamp) -> None:
+    """Expire the Iceberg snapshots of ``table`` older than ``before`` (no branch's head), and
+    record ``before`` as :data:`_EXPIRED_PROPERTY`, in one commit."""
+    from pyiceberg.table.update.snapshot import ExpireSnapshots
+
+    heads = {ref.snapshot_id for ref in table.metadata.refs.values()}
+    old = [
+        s.snapshot_id
+        for s in table.metadata.snapshots
+        if s.timestamp_ms < _ms(before) and s.snapshot_id not in heads
+    ]
+    if not old:
+        return
+    expired = table.metadata.properties.get(_EXPIRED_PROPERTY)
+    cut = before if expired is None else max(before, pd.Timestamp(expired))
+    with _transaction(table) as tx:
+        tx.set_properties({_EXPIRED_PROPERTY: cut.isoformat()})
+        ExpireSnapshots(tx).by_ids(old).commit()
+
+
+def _expire_due(table: Table, *, due: pd.Timestamp, before: pd.Timestamp) -> None:
+    """Expire the Iceberg snapshots older than ``before`` once one is older than ``due``."""
+    if min(s.timestamp_ms for s in table.metadata.snapshots) < _ms(due):
+        _expire_snapshots(table, before)
+
+
+def _ms(time: pd.Timestamp) -> int:
+    """Milliseconds since the epoch, as Iceberg snapshots keep their time."""
+    return int(time.timestamp() * 1000)
 
 
 def _delete_unused(table: Table, before: pd.Timestamp) -> None:
