@@ -104,7 +104,7 @@ ANALYSES = {
     "config_drift": tf.config_drift,
     "colo_distribution": tf.colo_distribution,
     "format_edges": tf.format_edges,
-    "ha_report": tf.ha_report,
+    "ha_report": lambda s: tf.ha_report(s, level="connector"),
     "ha_report_tunnel": lambda s: tf.ha_report(s, level="tunnel"),  # a frame: warns
     "connection_ages": lambda s: tf.connection_ages(s, as_of=AS_OF),
 }
