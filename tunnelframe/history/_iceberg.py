@@ -27,7 +27,7 @@ import contextlib
 import functools
 import os
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -357,8 +357,9 @@ class IcebergHistory:
 
     # -- reading ---------------------------------------------------------------------------
 
-    def sources(self) -> tuple[pa.Table, dict[str, pa.Table]]:
-        """What the queries read: rows of the days not closed, stored facts of the closed ones.
+    def sources(self, columns: Sequence[str] | None = None) -> tuple[pa.Table, dict[str, pa.Table]]:
+        """What the queries read: rows of the days not closed (those of their ``columns`` the
+        table has; default all), stored facts of the closed ones.
 
         The closed days are read first (from ``snaps``, the last facts maintenance commits), so
         every facts table read afterwards holds their facts. Cached per Iceberg snapshot of the
@@ -369,7 +370,10 @@ class IcebergHistory:
         rows_table = self.rows_table()  # first: says when there is no table
         snaps = self.facts_table("snaps")  # before the other facts (their metadata)
         others = {k: self.facts_table(k) for k in FACT_KINDS if k != "snaps"}
-        state = tuple(t.metadata.current_snapshot_id for t in (snaps, rows_table, *others.values()))
+        state = (
+            None if columns is None else tuple(columns),
+            *(t.metadata.current_snapshot_id for t in (snaps, rows_table, *others.values())),
+        )
         if self._cache.get("state") == state:
             cached: tuple[pa.Table, dict[str, pa.Table]] = self._cache["rows"], self._cache["facts"]
             return cached
@@ -397,8 +401,9 @@ class IcebergHistory:
         for kind, table in others.items():
             stored[kind] = table.scan(row_filter=in_facts).to_arrow()
         facts = {kind: t.drop_columns(["day"]) for kind, t in stored.items()}
-        # Every column: which ones the facts need is the facts' business (ROWS_VIEW).
-        rows = rows_table.scan(row_filter=not_rows).to_arrow()
+        names = rows_table.schema().as_arrow().names
+        selected = tuple(names if columns is None else (c for c in columns if c in names))
+        rows = rows_table.scan(row_filter=not_rows, selected_fields=selected).to_arrow()
         self._cache.update(state=state, rows=rows, facts=facts)
         return rows, facts
 

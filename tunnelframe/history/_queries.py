@@ -137,10 +137,10 @@ def _connect(history: History, plan: _layout.Plan | None) -> duckdb.DuckDBPyConn
     iceberg: dict[str, pa.Table] = {}
     rows: Any
     if isinstance(history, IcebergHistory):
-        rows, iceberg = history.sources()
-        for name in ("record", "status", "detail"):  # a table written before they were
+        rows, iceberg = history.sources(_VIEW_COLUMNS)
+        for name in _VIEW_COLUMNS:  # a table written before they were
             if name not in rows.column_names:
-                rows = rows.append_column(name, pa.nulls(len(rows), pa.string()))
+                rows = rows.append_column(name, pa.nulls(len(rows), STORE_SCHEMA.field(name).type))
     elif plan is None:
         assert isinstance(history, pd.DataFrame)
         missing = [c for c in ("fetched_at", "account_id", "tunnel_id") if c not in history]
