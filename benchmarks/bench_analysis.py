@@ -45,7 +45,7 @@ CASES: list[Case] = [
     Case("colo_distribution", lambda frame: tf.colo_distribution(frame)),
     Case("colo_distribution[metro]", lambda frame: tf.colo_distribution(frame, by="metro")),
     Case("colo_distribution[region]", lambda frame: tf.colo_distribution(frame, by="region")),
-    Case("ha_report", lambda frame: tf.ha_report(frame)),
+    Case("ha_report", lambda frame: tf.ha_report(frame, level="connector")),
     Case("ha_report[tunnel]", lambda frame: tf.ha_report(frame, level="tunnel")),
 ]
 

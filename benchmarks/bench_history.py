@@ -810,9 +810,9 @@ def cron_build(root: Path, *, cron_days: int) -> dict[str, Any]:
             rows = _layout.sort_rows(pa.concat_tables(by_day).unify_dictionaries())
             by_day, entries, written = [], [], entries
             _layout.write_day(local, day, rows, written, after=None)
+            table.refresh()  # maintenance committed since
             with at(pd.Timestamp(f"{pd_next(day)}T00:00Z")):
                 target.append_rows(table, rows, key=f"bulk-{day}", late=False)
-            table.refresh()
             with at(pd.Timestamp(f"{pd_next(day)}T01:30Z")):
                 maintain(pd.Timestamp(f"{pd_next(day)}T01:30Z"))
             maintained = pd_next(day)

@@ -483,7 +483,7 @@ def test_format_edges_empty() -> None:
 
 
 def test_ha_report_connectors() -> None:
-    report = colos.ha_report(_fleet_frame())
+    report = colos.ha_report(_fleet_frame(), level="connector")
     assert list(report.columns) == [
         "account_id",
         "tunnel_id",
@@ -526,7 +526,7 @@ def test_ha_report_connectors() -> None:
 
 def test_ha_report_degraded_wins_over_single_colo() -> None:
     frame = _frame(_conns("T1", "A", ["DFW", "DFW"]))
-    report = colos.ha_report(frame)
+    report = colos.ha_report(frame, level="connector")
     assert report["status"].iloc[0] == "degraded"
     assert report["reason"].iloc[0] == "2 of 4 expected connections active, all in DFW"
 
@@ -539,7 +539,7 @@ def test_ha_report_pending_only_beside_an_older_connector_is_not_a_restart() -> 
             *_conns("T1", "H", ["DFW", "IAH"], pending=True, run_at="2026-08-01T00:00:00Z"),
         ]
     )
-    report = colos.ha_report(frame)
+    report = colos.ha_report(frame, level="connector")
     assert list(report["replaced"]) == [False, False]
     assert report["reason"].iloc[1] == "no active connection, 2 pending reconnects"
     tunnel = colos.ha_report(frame, level="tunnel")
@@ -553,10 +553,10 @@ def test_ha_report_pending_only_beside_an_older_connector_is_not_a_restart() -> 
 
 def test_ha_report_quick_tunnel_with_one_expected_connection() -> None:
     frame = _frame(_conns("Q", "K", ["ORD"]))
-    report = colos.ha_report(frame, expected_connections=1)
+    report = colos.ha_report(frame, level="connector", expected_connections=1)
     assert report["status"].iloc[0] == "single_colo"  # one connection: one site, as in SQL
     assert report["reason"].iloc[0] == "1 of 1 expected connection active, in ORD"
-    assert colos.ha_report(frame)["status"].iloc[0] == "degraded"
+    assert colos.ha_report(frame, level="connector")["status"].iloc[0] == "degraded"
 
 
 def test_ha_report_tunnels() -> None:
@@ -573,6 +573,7 @@ def test_ha_report_tunnels() -> None:
         "n_colos",
         "n_metros",
         "single_connector",
+        "degraded",
         "single_colo",
         "single_metro",
         "concentration",
@@ -600,7 +601,10 @@ def test_ha_report_tunnels() -> None:
         ("T3", 2, 1, 4, 4, 2, True, False, "single_connector", False),
         ("T4", 1, 0, 0, 0, 0, False, False, "down", True),
     ]
-    for flag in ("single_connector", "single_colo"):
+    # degraded is its rule's condition too (a connector short, replaced ones not counted):
+    # T1's short one, T4's down one; T3's idle connector was replaced by a restart
+    assert list(report["degraded"]) == [True, False, False, True]
+    for flag in ("single_connector", "degraded", "single_colo"):
         assert str(report[flag].dtype) == "bool[pyarrow]"
     # T1: IAH holds 4 of 7; T2: all in LHR; T3: FRA 2 of 4; T4: nothing active.
     assert list(report["concentration"]) == pytest.approx([4 / 7, 1.0, 0.5, np.nan], nan_ok=True)
@@ -642,6 +646,7 @@ def test_ha_report_tunnel_ok_single_colo_and_api_disagreement() -> None:
     # NONE's one connector holds one connection in SIN and one in NRT: not single-colo.
     assert list(report["single_colo"]) == [False, True, False, False]
     assert list(report["single_connector"]) == [False, False, False, True]
+    assert list(report["degraded"]) == [False, False, False, True]  # NONE: 2 of 4 active
     assert report["reason"].iloc[0] == (
         "2 connectors up; 8 active connections in 2 sites of 2 metros"
     )
@@ -668,7 +673,7 @@ def test_ha_report_empty(level: str) -> None:
 def test_ha_report_does_not_modify_its_input() -> None:
     frame = _fleet_frame()
     before = frame.copy(deep=True)
-    colos.ha_report(frame)
+    colos.ha_report(frame, level="connector")
     colos.ha_report(frame, level="tunnel")
     pd.testing.assert_frame_equal(frame, before)
 
@@ -679,7 +684,7 @@ def test_ha_report_rejects_bad_arguments() -> None:
         colos.ha_report(frame, level="colo")  # type: ignore[arg-type]
     for bad in (0, True, 2.5):
         with pytest.raises(ValueError, match=r"expected_connections=.* must be a positive"):
-            colos.ha_report(frame, expected_connections=bad)  # type: ignore[arg-type]
+            colos.ha_report(frame, level="connector", expected_connections=bad)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match=r"lacks column.*tunnel_status"):
         colos.ha_report(frame.drop(columns="tunnel_status"), level="tunnel")
 
@@ -817,7 +822,7 @@ def test_real_frame_ha_agrees_with_the_simulators_status_rule(
     # degraded = some connector that is up holds fewer; down = nothing active.
     _, frame = sim
     tunnels = colos.ha_report(frame, level="tunnel")
-    connectors = colos.ha_report(frame)
+    connectors = colos.ha_report(frame, level="connector")
     assert not tunnels["status_mismatch"].any()
     api = tunnels["tunnel_status"].astype(str)
     status = tunnels["status"].astype(str)
@@ -1040,7 +1045,7 @@ def test_colo_distribution_sites_and_metros() -> None:
 
 
 def test_ha_report_counts_sites_and_metros() -> None:
-    report = colos.ha_report(_site_frame())
+    report = colos.ha_report(_site_frame(), level="connector")
     cols = ["connector_id", "n_active", "n_colos", "n_metros", "status"]
     assert _records(report[cols]) == [
         ("A", 4, 3, 1, "ok"),  # three sites of Chicago: how cloudflared spreads them
@@ -1180,5 +1185,5 @@ def test_a_single_active_connection_is_single_site_too() -> None:
     tunnel = tf.ha_report(fleet, level="tunnel").iloc[0]
     assert bool(tunnel["single_colo"]) and tunnel["n_active"] == 1
     conns = tf.connections_frame(fleet)
-    connector = tf.ha_report(conns, expected_connections=1).iloc[0]
+    connector = tf.ha_report(conns, level="connector", expected_connections=1).iloc[0]
     assert connector["status"] == "single_colo"  # a quick tunnel's one connection: one site

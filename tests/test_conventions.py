@@ -28,6 +28,7 @@ NEVER_MISSING = {
     "mixed_versions_in_tunnel",
     "replaced",
     "single_connector",
+    "degraded",
     "single_colo",
     "single_metro",
 }
@@ -47,7 +48,7 @@ def frames() -> dict[str, pd.DataFrame]:
             "version_drift": tf.version_drift(conns, as_of=AS_OF),
             "by_version": summary.by_version,
             "by_tunnel": summary.by_tunnel,
-            "ha_connector": tf.ha_report(conns),
+            "ha_connector": tf.ha_report(conns, level="connector"),
             "ha_tunnel": tf.ha_report(conns, level="tunnel"),
             "connection_ages": tf.connection_ages(conns, as_of=AS_OF),
             "findings": tf.findings(conns, as_of=AS_OF),
@@ -103,7 +104,7 @@ ANALYSES = {
     "config_drift": tf.config_drift,
     "colo_distribution": tf.colo_distribution,
     "format_edges": tf.format_edges,
-    "ha_report": tf.ha_report,
+    "ha_report": lambda s: tf.ha_report(s, level="connector"),
     "ha_report_tunnel": lambda s: tf.ha_report(s, level="tunnel"),  # a frame: warns
     "connection_ages": lambda s: tf.connection_ages(s, as_of=AS_OF),
 }
@@ -154,7 +155,8 @@ def test_ha_report_of_a_snapshot_counts_every_tunnel_the_api_lists() -> None:
     assert not idle["status_mismatch"].any()
     # status is the most urgent problem; each problem has its own flag, set whatever the status
     assert int(report["single_colo"].sum()) > int((report["status"] == "single_colo").sum())
-    for flag in ("single_connector", "single_colo", "single_metro", "status_mismatch"):
+    assert int(report["degraded"].sum()) > int((report["status"] == "degraded").sum())
+    for flag in ("single_connector", "degraded", "single_colo", "single_metro", "status_mismatch"):
         assert str(report[flag].dtype) == "bool[pyarrow]" and report[flag].notna().all()
 
 
@@ -225,6 +227,7 @@ def test_drift_and_ha_carry_the_hosts_so_an_upgrade_list_needs_no_join() -> None
     drift = tf.version_drift(fleet, as_of=AS_OF)
     assert drift["origin_ips"].tolist() == ["192.0.2.10, 192.0.2.9", ""]
     assert str(drift["origin_ips"].dtype) == "string[pyarrow]"
-    assert tf.ha_report(fleet)["origin_ips"].tolist() == ["192.0.2.10, 192.0.2.9", ""]
+    connectors = tf.ha_report(fleet, level="connector")
+    assert connectors["origin_ips"].tolist() == ["192.0.2.10, 192.0.2.9", ""]
     tunnels = tf.ha_report(fleet, level="tunnel")
     assert tunnels["origin_ips"].tolist() == ["192.0.2.10, 192.0.2.9"]

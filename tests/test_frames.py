@@ -1357,7 +1357,8 @@ def test_a_warp_connector_connections_reply_given_as_is_is_warp() -> None:
     assert pairs[["n_active", "n_passive", "status"]].astype(str).to_numpy().tolist() == [
         ["1", "1", "ok"]
     ]
-    assert tf.ha_report(conns).empty  # not judged against cloudflared's 4 connections
+    # not judged against cloudflared's 4 connections
+    assert tf.ha_report(conns, level="connector").empty
     cloudflared = tf.connections_frame([{"id": "c1", "conns": []}])
     assert cloudflared["tun_type"].isna().all()
 
@@ -1461,7 +1462,7 @@ def test_connectors_frame_counts_active_connections_as_ha_report_does() -> None:
     }
     row = tf.connectors_frame(fleet).iloc[0]
     assert (row["n_connections"], row["n_active"], row["n_pending"]) == (5, 2, 1)
-    ha = tf.ha_report(fleet)
+    ha = tf.ha_report(fleet, level="connector")
     assert int(ha["n_active"].iloc[0]) == row["n_active"]
     conns = tf.connections_frame(fleet)
     active, pending = connection_flags(conns)

@@ -131,6 +131,9 @@ def test_values_match_the_analysis(snap: tf.Snapshot) -> None:
     state = values("tunnelframe_tunnel_ha_state")
     down = state[[labels[-1] == "down" for labels in state.index]]
     assert down.sum() == (ha["status"] == "down").sum()
+    flags = values("tunnelframe_tunnel_ha_flag")
+    for flag in ("single_connector", "degraded", "single_colo"):  # the numbers check counts
+        assert flags[[labels[-1] == flag for labels in flags.index]].sum() == ha[flag].sum()
     observed = values("tunnelframe_observed_timestamp_seconds")
     assert observed.iloc[0] == SAMPLE_AS_OF.timestamp()
 

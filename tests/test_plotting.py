@@ -1051,21 +1051,86 @@ def test_the_median_line_takes_its_colour_from_the_style() -> None:
         plt.close(fig)
 
 
-def test_plot_ha_status_counts_every_tunnel_of_a_snapshot_and_its_flags() -> None:
-    fleet = tf.load_sample()
-    report = tf.ha_report(fleet, level="tunnel")
-    ax = tf.plot_ha_status(fleet)
+def _ha_bars(ax: Any) -> dict[str, tuple[int, int]]:
+    """Each bar of plot_ha_status as (its total length, its solid part), by its label."""
+    solid, faded = ax.containers
     labels = [t.get_text() for t in ax.get_yticklabels()]
-    assert labels == ["inactive", "ok", "single_colo", "degraded", "single_connector", "down"]
-    heights = [bar.get_width() for bar in ax.patches]
-    assert heights == [int((report["status"] == s).sum()) for s in labels]
-    assert sum(heights) == len(report)
-    assert f"single colo {int(report['single_colo'].sum())}" in ax.get_xlabel()
+    for first, second in zip(solid, faded, strict=True):  # one bar: solid, then the rest
+        assert second.get_x() == pytest.approx(first.get_width())
+    return {
+        label: (int(a.get_width() + b.get_width()), int(a.get_width()))
+        for label, a, b in zip(labels, solid, faded, strict=True)
+    }
+
+
+def test_plot_ha_status_draws_the_numbers_the_report_and_check_count() -> None:
+    # Issue 20: the chart drew single_colo 0 beside a footnote "single colo 7"; it now draws
+    # one bar per problem as ha_report's flag counts it, the numbers findings and check give.
+    fleet = tf.load_sample()
+    as_of = tf.datasets.SAMPLE_AS_OF
+    ax = tf.plot_ha_status(fleet)
+    bars = _ha_bars(ax)
+    assert {label: n for label, (n, _) in bars.items()} == {
+        "down": 21,
+        "single_connector": 50,
+        "degraded": 29,
+        "single_colo": 7,
+        "ok": 92,
+        "inactive": 17,
+    }
+    violations = tf.check_fleet(fleet, as_of=as_of).violations
+    tunnels = violations.groupby("rule", observed=True)["tunnel_id"].nunique()
+    assert bars["down"][0] == len(violations[violations["rule"] == "down"]) == tunnels["down"]
+    assert bars["single_connector"][0] == tunnels["single-connector"]
+    assert bars["single_colo"][0] == tunnels["single-colo"]
+    # degraded: the tunnels of the connectors check flags as degraded, down or reconnecting
+    short = violations[violations["rule"].isin(["degraded", "reconnecting"])]
+    assert bars["degraded"][0] == short["tunnel_id"].nunique()
+    # every tunnel once in the solid parts (its status); a bar's label is its whole length
+    assert sum(solid for _, solid in bars.values()) == 195
+    assert bars["single_colo"][1] == 0  # all 7 have one connector up: a worse problem
+    texts = [t.get_text() for t in ax.texts]
+    assert "7 (4%)" in texts and "21 (11%)" in texts
+    assert "every bar that applies" in ax.get_xlabel()
+    assert "flagged" not in ax.get_xlabel()  # no footnote to contradict
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == ["its status (worst problem)", "also has a worse problem"]
     assert all(float(t).is_integer() for t in ax.get_xticks())
-    # the same picture from the report itself (compute once, draw many)
+    plt.close(ax.get_figure())
+    # drawn at the notebook's size, the legend covers no bar
+    _fig, ax = plt.subplots()
+    _assert_fits(tf.plot_ha_status(fleet, ax=ax))
+
+
+def test_plot_ha_status_bars_are_ha_reports_flag_columns() -> None:
+    report = tf.ha_report(tf.simulator.generate_fleet(300, seed=4), level="tunnel")
+    status = report["status"].astype(str)
+    drawn = _ha_bars(tf.plot_ha_status(report))
+    for state, (n, solid) in drawn.items():
+        has = (
+            report[state]
+            if state in ("single_connector", "degraded", "single_colo")
+            else (status == state)
+        )
+        assert (n, solid) == (int(has.sum()), int((status == state).sum())), state
+    assert drawn["degraded"][0] > drawn["degraded"][1]  # the case that needs the hatching
+    # a bar is read from its flag column, not judged again: change the column, the bar follows
+    moved = report.assign(single_colo=report["single_colo"] | (status == "ok"))
     again = plt.figure().add_subplot()
-    tf.plot_ha_status(report, ax=again)
-    assert [bar.get_width() for bar in again.patches] == heights
+    assert _ha_bars(tf.plot_ha_status(moved, ax=again))["single_colo"][0] == int(
+        moved["single_colo"].sum()
+    )
+    with pytest.raises(ValueError, match="lacks degraded"):
+        tf.plot_ha_status(report.drop(columns="degraded"))
+
+
+def test_plot_ha_status_of_connectors_draws_each_in_one_bar() -> None:
+    fleet = tf.load_sample()
+    report = tf.ha_report(fleet, level="connector")
+    drawn = _ha_bars(tf.plot_ha_status(fleet, level="connector"))
+    assert list(drawn) == ["down", "degraded", "single_colo", "ok"]
+    assert drawn == {s: (int((report["status"] == s).sum()),) * 2 for s in drawn}
+    assert sum(n for n, _ in drawn.values()) == len(report)
 
 
 def test_plot_ha_status_of_an_empty_frame_says_so() -> None:

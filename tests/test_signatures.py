@@ -179,6 +179,97 @@ EXCEPTIONS: dict[tuple[str, str], str] = {
 #: Records a function returns (their fields are data, not a vocabulary a caller guesses).
 RECORDS = {"CheckResult", "VersionSummary", "Version"}
 
+REQUIRED = "(required)"
+
+#: The one default of every parameter name that two or more public callables share (REQUIRED:
+#: none), so a caller who learns it once is right everywhere (issue 20: ``ha_report`` judged
+#: connectors by default, ``plot_ha_status`` tunnels). A new shared name needs its row here.
+DEFAULTS: dict[str, object] = {
+    "account_id": None,
+    "active_only": True,
+    "as_of": None,
+    "ax": None,
+    "backoff_base": None,
+    "backoff_max": None,
+    "by": "metro",
+    "cached": False,
+    "client": None,
+    "connector_id": REQUIRED,
+    "deadline": None,
+    "expected_connections": 4,
+    "fixes": None,
+    "format": "parquet",
+    "history": REQUIRED,
+    "include_idle": True,
+    "latest": None,
+    "level": "tunnel",
+    "max_releases_behind": None,
+    "max_retries": None,
+    "max_workers": 8,
+    "now": None,
+    "path": REQUIRED,
+    "per_page": 1000,
+    "previous": None,
+    "releases": None,
+    "requests_per_window": 1200,
+    "rules": None,
+    "snapshot": REQUIRED,
+    "source": REQUIRED,
+    "store": REQUIRED,
+    "text": REQUIRED,
+    "timeout": None,
+    "top": 20,
+    "tun_type": "cfd_tunnel",
+    "tun_types": None,
+    "tunnel_id": REQUIRED,
+    "tunnels": None,
+    "window_s": 300.0,
+}
+
+#: Where a shared name has another default, and why. A row whose default is the common one
+#: fails too, so the table cannot outlive the difference it explains.
+OTHER_DEFAULTS: dict[tuple[str, str], str] = {
+    ("Client.resolve_account", "account_id"): "the account to resolve: its one input",
+    ("stale_calendar_note", "as_of"): "the moment the note is about: nothing to default to",
+    # None on the Client means "the policy's": the Policy holds the numbers
+    ("Policy", "backoff_base"): "the policy's value, which Client's None stands for",
+    ("Policy", "backoff_max"): "the policy's value, which Client's None stands for",
+    ("Policy", "max_retries"): "the policy's value, which Client's None stands for",
+    ("Policy", "timeout"): "the policy's value, which Client's None stands for",
+    # GitHub, read once for the release calendar, not the Cloudflare API's policy
+    ("refresh_releases", "timeout"): "one GitHub read, with its own short limit",
+    ("refresh_releases", "deadline"): "one GitHub read, with its own total limit",
+    ("colo_distribution", "by"): "None counts per site, the analysis' finest grain; its plots "
+    "default to metros, as many bars as a chart can show (a fleet reaches hundreds of sites)",
+    ("plot_version_drift", "by"): "groups connectors by version age, not by place: another "
+    "set of values (releases_behind, released_on), see LITERALS",
+    ("write_report", "format"): "None: from the output's suffix (.html, .md)",
+    ("write_report", "history"): "optional: a report without history sections; the history "
+    "analyses have nothing to do without one",
+    ("load_history", "latest"): "a bool (only each tunnel's latest snapshot), not a version",
+    # the row unit of connection ages: connections or connectors, there is no tunnel level
+    ("connection_ages", "level"): "its rows are connections or connectors (no tunnel level)",
+    ("plot_connection_ages", "level"): "draws connection_ages, with its default",
+    ("Client.list_tunnel_dns_records", "per_page"): "the DNS records endpoint's pages are "
+    "larger (up to 5,000,000), and a zone holds many records that are not tunnels'",
+    ("Client.with_budget", "requests_per_window"): "the size of the budget it makes",
+    ("plot_version_distribution", "top"): "versions, most with few connectors: 15 bars",
+    ("plot_version_rollout", "top"): "lines over time: more than 8 cannot be told apart",
+    # tun_type as a filter (None: every type) or as the endpoint of one tunnel's read
+    ("check_fleet", "tun_type"): "a filter: None judges every type",
+    ("findings", "tun_type"): "a filter: None judges every type",
+    ("write_report", "tun_type"): "a filter: None reports every type side by side",
+    ("Snapshot", "tunnels"): "the record's raw tunnels: what a Snapshot is made of",
+    ("check_fleet", "tunnels"): "name patterns, () for none (see VOCABULARY)",
+}
+
+#: Defaults being changed under the deprecation policy: (function, name) -> (the default it
+#: gets, the release that makes it so). Until then the signature says None, which warns with
+#: TunnelframeDeprecationWarning and keeps the old answer.
+CHANGING_DEFAULTS: dict[tuple[str, str], tuple[object, str]] = {
+    ("ha_report", "level"): ("tunnel", "0.4"),
+}
+
 
 def _public_callables() -> Iterator[tuple[str, Callable[..., Any]]]:
     for name in tf.__all__:
@@ -329,3 +420,72 @@ def test_old_keywords_and_calls_warn_and_answer_the_same() -> None:
     pd_testing.assert_frame_equal(conns, tf.connections_frame(sample))
     with pytest.raises(TypeError, match="both data= and source="):
         tf.connections_frame(sample, data=sample)  # type: ignore[call-arg]
+
+
+def _default(p: inspect.Parameter) -> object:
+    return REQUIRED if p.default is inspect.Parameter.empty else p.default
+
+
+def _shared_defaults() -> dict[str, dict[str, object]]:
+    """name -> {callable: its default} for every parameter name two or more callables share
+    (the few that mean something else in one place, EXCEPTIONS, left out)."""
+    uses: dict[str, dict[str, object]] = {}
+    for name, func in CALLABLES.items():
+        for p in _parameters(func):
+            if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) or (name, p.name) in EXCEPTIONS:
+                continue
+            uses.setdefault(p.name, {})[name] = _default(p)
+    return {name: found for name, found in uses.items() if len(found) > 1}
+
+
+def test_a_shared_parameter_has_one_default() -> None:
+    shared = _shared_defaults()
+    assert {"level", "as_of", "ax", "source"} <= set(shared)  # the walk sees them
+    assert sorted(set(shared) - set(DEFAULTS)) == [], "shared names without a DEFAULTS row"
+    assert sorted(set(DEFAULTS) - set(shared)) == [], "DEFAULTS rows no longer shared"
+    problems = []
+    for pname, found in shared.items():
+        for func, default in found.items():
+            key = (func, pname)
+            if key in CHANGING_DEFAULTS:
+                continue  # checked below
+            if default != DEFAULTS[pname] and key not in OTHER_DEFAULTS:
+                problems.append(
+                    f"{func}({pname}={default!r}): the API's default is {DEFAULTS[pname]!r}; "
+                    "use it, or add a row to OTHER_DEFAULTS saying why not"
+                )
+            if default == DEFAULTS[pname] and key in OTHER_DEFAULTS:
+                problems.append(f"{func}({pname}): its OTHER_DEFAULTS row is stale")
+    unknown = set(OTHER_DEFAULTS) | set(CHANGING_DEFAULTS)
+    unknown -= {(f, n) for n, found in shared.items() for f in found}
+    assert not unknown, f"rows for no shared parameter: {sorted(unknown)}"
+    assert not problems, "\n".join(problems)
+
+
+def test_a_changing_default_warns_until_its_release() -> None:
+    from packaging.version import Version
+
+    for (func, pname), (default, release) in CHANGING_DEFAULTS.items():
+        assert default == DEFAULTS[pname], (func, pname)  # it converges on the one default
+        assert _default(inspect.signature(CALLABLES[func]).parameters[pname]) is None
+        assert Version(tf.__version__) < Version(release), (
+            f"{func}: {release} is here: make {pname}={default!r} its default and drop its "
+            "CHANGING_DEFAULTS row"
+        )
+
+
+def test_ha_report_without_level_warns_and_keeps_connector_rows() -> None:
+    sample = tf.load_sample()
+    with pytest.warns(tf.TunnelframeDeprecationWarning, match=r"pass level='connector'") as w:
+        old = tf.ha_report(sample)
+    assert len(w) == 1 and w[0].filename == __file__  # it points at the caller's line
+    pd_testing = pytest.importorskip("pandas.testing")
+    pd_testing.assert_frame_equal(old, tf.ha_report(sample, level="connector"))
+    assert "connector_id" in old.columns
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for level in ("connector", "tunnel"):
+            tf.ha_report(sample, level=level)  # passed: nothing to say
+        from matplotlib.figure import Figure
+
+        tf.plot_ha_status(sample, ax=Figure().add_subplot())  # tunnels, as ha_report will

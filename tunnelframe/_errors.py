@@ -199,7 +199,7 @@ class TunnelframeDeprecationWarning(TunnelframeWarning, DeprecationWarning):
     >>> import warnings, tunnelframe as tf
     >>> with warnings.catch_warnings(record=True) as caught:
     ...     warnings.simplefilter("always")
-    ...     _ = tf.ha_report(frame=tf.load_sample())  # the old name of ``source``
+    ...     _ = tf.ha_report(frame=tf.load_sample(), level="tunnel")  # the old name of ``source``
     >>> caught[0].category.__name__
     'TunnelframeDeprecationWarning'
     """

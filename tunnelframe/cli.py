@@ -133,35 +133,73 @@ def _rule_dest(rule_id: str) -> str:
     return "rule_" + rule_id.replace("-", "_")
 
 
-def _fetch_kind_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
+class _OldSpelling(argparse.Action):
+    """An option's old spelling, kept for one release: it sets what its new spelling sets and
+    says so in one line on stderr (no traceback; the exit status is the command's own)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, *, new: str, **kwargs: Any):
+        self.new = new
+        super().__init__(option_strings, dest, **kwargs)
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        print(
+            f"{_PROG}: warning: {option_string} is deprecated and goes in the next release: "
+            f"write {self.new}",
+            file=sys.stderr,
+        )
+        setattr(namespace, self.dest, values)
+
+
+def _tun_type_option(p: argparse.ArgumentParser, help: str, default: str | None) -> None:
+    """``--tun-type`` (the API's ``tun_type``, the library's ``tun_type``/``tun_types``) and
+    its old spelling ``--kind``, hidden, for one release."""
+    either = p.add_mutually_exclusive_group()
+    either.add_argument("--tun-type", choices=(*TUN_TYPES, "all"), default=default, help=help)
+    either.add_argument(
         "--kind",
+        dest="tun_type",
         choices=(*TUN_TYPES, "all"),
-        default="cfd_tunnel",
-        help="tunnel kind to fetch: cloudflared (cfd_tunnel, the default), WARP Connector "
+        default=argparse.SUPPRESS,
+        action=_OldSpelling,
+        new="--tun-type",
+        help=argparse.SUPPRESS,
+    )
+
+
+def _fetch_tun_type_option(p: argparse.ArgumentParser) -> None:
+    _tun_type_option(
+        p,
+        "tunnel type to fetch: cloudflared (cfd_tunnel, the default), WARP Connector "
         "(warp_connector) or all, listed in one pass",
+        "cfd_tunnel",
     )
 
 
-def _filter_kind_option(p: argparse.ArgumentParser, *, extra: str = "") -> None:
-    p.add_argument(
-        "--kind",
-        choices=(*TUN_TYPES, "all"),
-        help="only tunnels of this kind: cfd_tunnel (cloudflared) or warp_connector (WARP "
-        "Connector); default all kinds side by side." + extra,
+def _filter_tun_type_option(p: argparse.ArgumentParser, *, extra: str = "") -> None:
+    _tun_type_option(
+        p,
+        "only tunnels of this type: cfd_tunnel (cloudflared) or warp_connector (WARP "
+        "Connector); default all types side by side." + extra,
+        None,
     )
 
 
-def _kinds(kind: str | None) -> tuple[str, ...]:
-    """The kinds to fetch for a ``--kind`` value (None: the library's default)."""
-    if kind is None:
+def _tun_types(tun_type: str | None) -> tuple[str, ...]:
+    """The tunnel types to fetch for a ``--tun-type`` value (None: the library's default)."""
+    if tun_type is None:
         return ("cfd_tunnel",)
-    return TUN_TYPES if kind == "all" else (kind,)
+    return TUN_TYPES if tun_type == "all" else (tun_type,)
 
 
-def _only_kind(kind: str | None) -> str | None:
-    """The kind filter of a report or check for a ``--kind`` value (None: every kind)."""
-    return None if kind in (None, "all") else kind
+def _only_tun_type(tun_type: str | None) -> str | None:
+    """The type filter of a report or check for a ``--tun-type`` value (None: every type)."""
+    return None if tun_type in (None, "all") else tun_type
 
 
 def _account_option(p: argparse.ArgumentParser, *, help: str | None = None) -> None:
@@ -353,7 +391,7 @@ def _fetch_arguments(p: argparse.ArgumentParser) -> None:
         type=Path,
         help="snapshot file to write (default: snapshot-<UTC time>.json.gz)",
     )
-    _fetch_kind_option(p)
+    _fetch_tun_type_option(p)
     _progress_option(p)
     _routing_option(p)
 
@@ -385,7 +423,7 @@ def _fetch(args: argparse.Namespace) -> int:
         snapshot = tf.fetch_fleet(
             client=client,
             account_id=_accounts(args),
-            tun_types=_kinds(args.kind),
+            tun_types=_tun_types(args.tun_type),
             progress=_bar(args),
         )
         snapshot = _read_routing(args, snapshot, client)
@@ -437,7 +475,7 @@ def _client(accounts: str | list[str] | None) -> tf.Client:
 
 def _report_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("snapshot", type=Path, metavar="SNAPSHOT", help="a snapshot file")
-    _filter_kind_option(p)
+    _filter_tun_type_option(p)
     p.add_argument(
         "-o",
         "--output",
@@ -475,7 +513,7 @@ def _report(args: argparse.Namespace) -> int:
         as_of=args.as_of,
         releases=_releases(args),
         previous=args.previous,
-        tun_type=_only_kind(args.kind),
+        tun_type=_only_tun_type(args.tun_type),
     )
     _out(f"Report: {written.resolve()}")
     return 0
@@ -724,9 +762,9 @@ def _check_arguments(p: argparse.ArgumentParser) -> None:
         "and expires); expired entries hide nothing and are named on stderr",
     )
     _releases_options(p)
-    _filter_kind_option(
+    _filter_tun_type_option(
         p,
-        extra=" With --account, also what is fetched (default: cfd_tunnel; all: both kinds).",
+        extra=" With --account, also what is fetched (default: cfd_tunnel; all: both types).",
     )
     # One flag per rule of the report's rule table: a new rule reaches check by itself.
     rules = p.add_argument_group("rules (all on by default; releases-behind needs its limit)")
@@ -825,7 +863,7 @@ def _check(args: argparse.Namespace) -> int:
             source = tf.fetch_fleet(
                 client=client,
                 account_id=_accounts(args),
-                tun_types=_kinds(args.kind),
+                tun_types=_tun_types(args.tun_type),
                 progress=False,
             )
     # releases-behind finds nothing unless --max-releases-behind is given.
@@ -842,7 +880,7 @@ def _check(args: argparse.Namespace) -> int:
             exclude_tunnels=args.exclude_tunnels,
             ignore=args.ignore_file,
             releases=releases,
-            tun_type=_only_kind(args.kind),
+            tun_type=_only_tun_type(args.tun_type),
         )
     for note in result.notes:
         _out(f"{_PROG}: warning: {one_line(note)}", file=sys.stderr)
@@ -919,7 +957,7 @@ def _store_option(p: argparse.ArgumentParser, more: str = "") -> None:
 def _snapshot_arguments(p: argparse.ArgumentParser) -> None:
     _account_option(p)
     _store_option(p)
-    _fetch_kind_option(p)
+    _fetch_tun_type_option(p)
     p.add_argument("--progress", action="store_true", help="show the progress bar")
     _fleet_option(p)
     p.add_argument(
@@ -976,7 +1014,7 @@ def _snapshot_iceberg(args: argparse.Namespace) -> int:
         snapshot = tf.fetch_fleet(
             client=client,
             account_id=_accounts(args),
-            tun_types=_kinds(args.kind),
+            tun_types=_tun_types(args.tun_type),
             progress=args.progress,
         )
         snapshot = _read_routing(args, snapshot, client)
@@ -999,7 +1037,7 @@ def _snapshot(args: argparse.Namespace) -> int:
     if store.exists() and not store.is_dir():
         raise _UsageError(f"--store {store}: is a file, not a history store folder")
     fleet = _fleet_source(args)
-    options: dict[str, Any] = {"kinds": _kinds(args.kind), "progress": args.progress}
+    options: dict[str, Any] = {"tun_types": _tun_types(args.tun_type), "progress": args.progress}
     if fleet is not None and args.routing:
         raise _UsageError("--routing reads with one token: give --account, not --fleet")
     if fleet is not None:
@@ -1075,7 +1113,7 @@ def _watch_arguments(p: argparse.ArgumentParser) -> None:
         "the store directory; required with an Iceberg store, which keeps no local files)",
     )
     _fleet_option(p)
-    _fetch_kind_option(p)
+    _fetch_tun_type_option(p)
     p.add_argument(
         "--interval",
         type=_seconds,
@@ -1172,7 +1210,7 @@ def _watch(args: argparse.Namespace) -> int:
             fleet_file=fleet,
             policy=policy,
             on_cycle=emit,
-            tun_types=_kinds(args.kind),
+            tun_types=_tun_types(args.tun_type),
             state=args.state,
         )
     else:
@@ -1181,7 +1219,7 @@ def _watch(args: argparse.Namespace) -> int:
             account_id=_accounts(args),
             policy=policy,
             on_cycle=emit,
-            tun_types=_kinds(args.kind),
+            tun_types=_tun_types(args.tun_type),
             state=args.state,
         )
     interrupted: list[int] = []

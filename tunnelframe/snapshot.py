@@ -395,8 +395,9 @@ def as_connections(source: FleetSource) -> object:
     """The connections frame of a Snapshot, a saved snapshot's path, a fleet dict or a payload.
 
     What every analysis function does with its first argument, so ``tf.version_drift(snap)``,
-    ``tf.ha_report("fleet.json.gz")`` and ``tf.version_drift(conns)`` all work. Anything else
-    (a connections frame above all) is returned as it is, for the function to check.
+    ``tf.ha_report("fleet.json.gz", level="tunnel")`` and ``tf.version_drift(conns)`` all
+    work. Anything else (a connections frame above all) is returned as it is, for the function
+    to check.
 
     Examples
     --------

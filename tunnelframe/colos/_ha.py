@@ -16,7 +16,7 @@ import pyarrow as pa
 
 from tunnelframe._checks import _check_frame, _distinct_text, _flags
 from tunnelframe._deprecate import renamed
-from tunnelframe._errors import PartialFleetWarning
+from tunnelframe._errors import PartialFleetWarning, TunnelframeDeprecationWarning
 from tunnelframe._text import plural
 from tunnelframe._types import FleetSource
 from tunnelframe.colos._core import (
@@ -46,6 +46,9 @@ _CONNECTOR_STATUSES = ("ok", "single_colo", "degraded", "down")
 # Best first, as the ordered categories of ``status`` (HA_STATES lists them worst first);
 # ``inactive``, a tunnel that never connected, is no HA state: it comes first.
 _TUNNEL_STATUSES = ("inactive", *reversed(HA_STATES))
+# A flag per rule, set whatever the status: ``down`` is the first rule (nothing outranks
+# it), so its status is its flag.
+_TUNNEL_FLAGS = tuple(state for state, _ in TUNNEL_HA_RULES[1:])
 
 
 def _spread(n_sites: int, n_metros: int) -> str:
@@ -129,7 +132,7 @@ def _tunnel_label(expected: int) -> Callable[..., str]:
 def ha_report(
     source: FleetSource,
     *,
-    level: Literal["connector", "tunnel"] = "connector",
+    level: Literal["connector", "tunnel"] | None = None,
     expected_connections: int = 4,
 ) -> pd.DataFrame:
     """Judge the high availability of every connector, or every tunnel.
@@ -181,17 +184,21 @@ def ha_report(
     Connector tunnels (``tun_type`` ``warp_connector``) run active/passive pairs, not four
     connections: they are left out here and judged by :func:`tunnelframe.pair_ha_report`.
 
-    The flags (``single_connector``, ``single_colo``, ``single_metro``, ``status_mismatch``)
-    are set whatever the ``status``: ``status`` names the most urgent problem only, so count
-    a problem with its flag (``report["single_colo"].sum()``), not with
-    ``status.value_counts()``.
+    The flags (``single_connector``, ``degraded``, ``single_colo``: one per rule below
+    ``down``, its condition; ``single_metro``, ``status_mismatch``) are set whatever the
+    ``status``: ``status`` names the most urgent problem only, so count a problem with its
+    flag (``report["single_colo"].sum()``), not with ``status.value_counts()``.
+    :func:`tunnelframe.plot_ha_status` draws these counts.
 
     Parameters
     ----------
     source : Snapshot, path, fleet dict or pandas.DataFrame
         A connections frame, as returned by :func:`tunnelframe.connections_frame`.
-    level : {"connector", "tunnel"}, default "connector"
-        One row per connector, or one per tunnel.
+    level : {"connector", "tunnel"}, optional
+        One row per connector, or one per tunnel. Pass it: left out, it is ``"connector"``
+        with a :class:`~tunnelframe.TunnelframeDeprecationWarning`, and from the next release
+        ``"tunnel"``, the default of ``level`` everywhere (:func:`plot_ha_status` draws
+        tunnels; the report and ``check`` count them).
     expected_connections : int, default 4
         Active connections a healthy connector holds (cloudflared's ``--ha-connections``).
 
@@ -207,6 +214,8 @@ def ha_report(
         reports it), ``n_connectors``, ``n_active_connectors``, ``n_active``, ``n_pending``,
         ``n_colos`` and ``n_metros`` (int64: distinct sites and metros of active connections),
         ``single_connector`` (bool: exactly one connector up, so no host redundancy),
+        ``degraded`` (bool: some connector not ``replaced`` is short of
+        ``expected_connections`` active connections, a down one included),
         ``single_colo`` (bool: every active connection in one site, one included),
         ``single_metro`` (bool: active connections in exactly one metro; these flags are set
         whatever the ``status``), ``concentration`` (float64: the busiest site's share of the
@@ -219,7 +228,7 @@ def ha_report(
     --------
     >>> import tunnelframe as tf
     >>> conns = tf.connections_frame(tf.simulator.generate_fleet(20, seed=1))
-    >>> report = tf.ha_report(conns)
+    >>> report = tf.ha_report(conns, level="connector")
     >>> set(report["status"].unique()) <= {"ok", "single_colo", "degraded", "down"}
     True
     >>> fleet = tf.simulator.generate_fleet(20, seed=1)
@@ -227,6 +236,16 @@ def ha_report(
     >>> len(tunnels) <= len(fleet["tunnels"])
     True
     """
+    if level is None:
+        warnings.warn(
+            "ha_report() without level= gives one row per connector in this release and one "
+            "per tunnel from the next (level's default everywhere, what plot_ha_status, the "
+            "report and check count): pass level='connector' to keep connector rows, or "
+            "level='tunnel'",
+            TunnelframeDeprecationWarning,
+            stacklevel=3,  # the caller of the @renamed wrapper
+        )
+        level = "connector"
     if level not in ("connector", "tunnel"):
         raise ValueError(f"ha_report: level={level!r} is not 'connector' or 'tunnel'")
     if (
@@ -325,8 +344,7 @@ def _with_idle_tunnels(out: pd.DataFrame, tunnels: pd.DataFrame) -> pd.DataFrame
                  "n_metros"),
                 np.zeros(n, dtype=np.int64),
             ),
-            "single_connector": _flags(np.zeros(n, bool)),
-            "single_colo": _flags(np.zeros(n, bool)),
+            **{flag: _flags(np.zeros(n, bool)) for flag in _TUNNEL_FLAGS},
             "single_metro": _flags(np.zeros(n, bool)),
             "concentration": np.full(n, np.nan),
             "status": pd.Series(
@@ -378,11 +396,10 @@ def _tunnel_report(
     tally = pd.DataFrame(
         {"n_active": n_active, "n_active_connectors": n_up, "n_short": n_short, "n_colos": n_colos}
     )
-    rule = dict(TUNNEL_HA_RULES)
     status = ha_states(tally, TUNNEL_HA_RULES)
     # The flags are the rules' conditions, set whatever the status.
-    single_colo = holds(tally, rule["single_colo"])
-    single_connector = holds(tally, rule["single_connector"])
+    rule = dict(TUNNEL_HA_RULES)
+    flags = {flag: _flags(holds(tally, rule[flag])) for flag in _TUNNEL_FLAGS}
 
     out = _take(frame, (*_TUNNEL_KEYS, "tunnel_status"), c.tunnel_rows)
     api = out["tunnel_status"].astype("str").str.lower()
@@ -397,8 +414,7 @@ def _tunnel_report(
         n_pending=c.tunnel_pending.astype(np.int64),
         n_colos=n_colos,
         n_metros=c.n_tunnel_metros.astype(np.int64),
-        single_connector=_flags(single_connector),
-        single_colo=_flags(single_colo),
+        **flags,
         single_metro=_flags(c.n_tunnel_metros == 1),
         concentration=concentration.astype(np.float64),
         status=pd.Categorical(status, categories=_TUNNEL_STATUSES, ordered=True),

@@ -27,7 +27,7 @@ import contextlib
 import functools
 import os
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -357,8 +357,9 @@ class IcebergHistory:
 
     # -- reading ---------------------------------------------------------------------------
 
-    def sources(self) -> tuple[pa.Table, dict[str, pa.Table]]:
-        """What the queries read: rows of the days not closed, stored facts of the closed ones.
+    def sources(self, columns: Sequence[str] | None = None) -> tuple[pa.Table, dict[str, pa.Table]]:
+        """What the queries read: rows of the days not closed (those of their ``columns`` the
+        table has; default all), stored facts of the closed ones.
 
         The closed days are read first (from ``snaps``, the last facts maintenance commits), so
         every facts table read afterwards holds their facts. Cached per Iceberg snapshot of the
@@ -369,23 +370,40 @@ class IcebergHistory:
         rows_table = self.rows_table()  # first: says when there is no table
         snaps = self.facts_table("snaps")  # before the other facts (their metadata)
         others = {k: self.facts_table(k) for k in FACT_KINDS if k != "snaps"}
-        state = tuple(t.metadata.current_snapshot_id for t in (snaps, rows_table, *others.values()))
+        state = (
+            None if columns is None else tuple(columns),
+            *(t.metadata.current_snapshot_id for t in (snaps, rows_table, *others.values())),
+        )
         if self._cache.get("state") == state:
             cached: tuple[pa.Table, dict[str, pa.Table]] = self._cache["rows"], self._cache["facts"]
             return cached
         stored = {"snaps": snaps.scan().to_arrow()}
-        closed = sorted(set(stored["snaps"]["day"].to_pylist()))
+        # The closed days as runs of consecutive days: usually one, so the filters stay short
+        # (pyiceberg evaluates a filter on every file it plans: a predicate per day cost
+        # seconds at 30 days).
+        closed = _runs(set(stored["snaps"]["day"].to_pylist()))
+        in_facts: Any = ex.AlwaysFalse()
+        not_rows: Any = ex.AlwaysTrue()
+        for first, last in closed:
+            in_facts = ex.Or(
+                in_facts,
+                ex.And(ex.GreaterThanOrEqual("day", first), ex.LessThanOrEqual("day", last)),
+            )
+            start = pd.Timestamp(first, tz="UTC")
+            end = pd.Timestamp(last, tz="UTC") + pd.Timedelta(days=1)
+            not_rows = ex.And(
+                not_rows,
+                ex.Or(
+                    ex.LessThan("fetched_at", start.isoformat()),
+                    ex.GreaterThanOrEqual("fetched_at", end.isoformat()),
+                ),
+            )
         for kind, table in others.items():
-            row_filter = ex.In("day", set(closed)) if closed else ex.AlwaysFalse()
-            stored[kind] = table.scan(row_filter=row_filter).to_arrow()
+            stored[kind] = table.scan(row_filter=in_facts).to_arrow()
         facts = {kind: t.drop_columns(["day"]) for kind, t in stored.items()}
-        rows_filter: Any = None
-        for day in closed:
-            outside = ex.Not(_day_range(day))
-            rows_filter = outside if rows_filter is None else rows_filter & outside
-        # Every column: which ones the facts need is the facts' business (ROWS_VIEW).
-        scan = rows_table.scan(row_filter=rows_filter if rows_filter is not None else _always())
-        rows = scan.to_arrow()
+        names = rows_table.schema().as_arrow().names
+        selected = tuple(names if columns is None else (c for c in columns if c in names))
+        rows = rows_table.scan(row_filter=not_rows, selected_fields=selected).to_arrow()
         self._cache.update(state=state, rows=rows, facts=facts)
         return rows, facts
 
@@ -402,12 +420,6 @@ def _expr() -> Any:
     return pyiceberg.expressions
 
 
-def _always() -> Any:
-    ex = _expr()
-
-    return ex.AlwaysTrue()
-
-
 def _day_range(day: date) -> Any:
     ex = _expr()
 
@@ -416,6 +428,17 @@ def _day_range(day: date) -> Any:
         ex.GreaterThanOrEqual("fetched_at", start.isoformat()),
         ex.LessThan("fetched_at", (start + pd.Timedelta(days=1)).isoformat()),
     )
+
+
+def _runs(days: set[date]) -> list[tuple[date, date]]:
+    """``days`` as runs of consecutive days, ``(first, last)``, in order."""
+    runs: list[tuple[date, date]] = []
+    for day in sorted(days):
+        if runs and day == runs[-1][1] + timedelta(days=1):
+            runs[-1] = (runs[-1][0], day)
+        else:
+            runs.append((day, day))
+    return runs
 
 
 def _format_version() -> int:

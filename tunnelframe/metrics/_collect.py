@@ -51,7 +51,13 @@ SAMPLE_COLUMNS: Final = ("series", "labels", "value")
 #: cloudflare_tunnel_health_status values, as the lablabs exporter maps the API's status.
 _HEALTH: Final = {"down": 0, "healthy": 1, "degraded": 2, "inactive": 3}
 _UNKNOWN_HEALTH: Final = 255
-_HA_FLAGS: Final = ("single_connector", "single_colo", "single_metro", "status_mismatch")
+_HA_FLAGS: Final = (
+    "single_connector",
+    "degraded",
+    "single_colo",
+    "single_metro",
+    "status_mismatch",
+)
 _DAY: Final = 86400
 
 
@@ -195,7 +201,7 @@ def metric_samples(
         add("tunnelframe_connector_behind_seconds", key, None if pd.isna(days) else days * _DAY)
         add("tunnelframe_connector_supported", key, None if pd.isna(supported) else supported)
 
-    for h in ha_report(source).astype(object).to_dict("records"):
+    for h in ha_report(source, level="connector").astype(object).to_dict("records"):
         key = tuple(h[k] for k in ids)
         add("tunnelframe_connector_active_connections", key, h["n_active"])
         add("tunnelframe_connector_pending_connections", key, h["n_pending"])

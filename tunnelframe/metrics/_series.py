@@ -154,8 +154,9 @@ SERIES: Final[tuple[Series, ...]] = (
     ),
     Series(
         "tunnelframe_tunnel_ha_flag",
-        "The tunnel's HA flags: single_connector, single_colo, single_metro, status_mismatch "
-        "(the API's status disagrees with its connectors), 1 when set",
+        "The tunnel's HA flags: single_connector, degraded, single_colo, single_metro, "
+        "status_mismatch (the API's status disagrees with its connectors), 1 when set "
+        "whatever the state (count a problem with its flag)",
         (*_TUNNEL, "flag"),
         "tunnel",
     ),
