@@ -171,6 +171,43 @@ def test_appends_expire_old_iceberg_snapshots_and_retries_find_their_rows(
     _same(store, table)
 
 
+def test_maintenance_deletes_files_once_no_snapshot_uses_them(
+    tmp_path: Path, snapshots: list[Any]
+) -> None:
+    table = _target(tmp_path)
+    for snapshot in snapshots[:12]:  # the 17th and the 18th: one file per append
+        tf.append_snapshot(snapshot, table)
+    rows = table.load().num_rows
+    data = Path(table.rows_table().metadata.location.removeprefix("file://")) / "data"
+
+    def on_disk() -> set[str]:
+        return {str(p) for p in data.rglob("*") if p.is_file()}
+
+    def used() -> set[str]:
+        files = table.rows_table().inspect.all_files()["file_path"].to_pylist()
+        return {f.removeprefix("file://") for f in files}
+
+    assert on_disk() == used() and len(used()) == 12
+    # Both days closed, every Iceberg snapshot but the head expired: the 12 files are replaced
+    # by one per day and deleted.
+    now = pd.Timestamp.now(tz="UTC") + pd.Timedelta(minutes=1)
+    assert compact_iceberg(table, now=now, keep=pd.Timedelta(0)) == ["2026-08-17", "2026-08-18"]
+    assert on_disk() == used() and len(used()) == 2
+    assert table.load().num_rows == rows
+    # A file nothing uses (a writer killed before its commit) is found after the next expiry:
+    # maintenance reads no manifest when nothing expired since it last did.
+    orphan = data / "orphan.parquet"
+    shutil.copy(sorted(used())[0], orphan)
+    os.utime(orphan, (0, 0))
+    compact_iceberg(table, now=now, keep=pd.Timedelta(0))
+    assert orphan.exists()
+    tf.append_snapshot(snapshots[12], table)  # a new head: the old one can expire
+    now = pd.Timestamp.now(tz="UTC") + pd.Timedelta(minutes=1)
+    compact_iceberg(table, now=now, keep=pd.Timedelta(0))
+    assert not orphan.exists()
+    assert on_disk() == used()
+
+
 def test_a_late_snapshot_reopens_its_day(tmp_path: Path, snapshots: list[Any]) -> None:
     store, table = tmp_path / "store", _target(tmp_path)
     late = snapshots[18]  # the 19th: the days closed around it are two runs of days

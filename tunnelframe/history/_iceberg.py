@@ -98,6 +98,8 @@ KEEP_SNAPSHOTS = timedelta(hours=1)
 # The latest time before which Iceberg snapshots were expired: a snapshot fetched before it may
 # have lost the Iceberg snapshot that appended it, so a retried append looks for its rows.
 _EXPIRED_PROPERTY = "tunnelframe.expired-before"
+# The expiry (its _EXPIRED_PROPERTY) after which maintenance last deleted the unused files.
+_CLEANED_PROPERTY = "tunnelframe.cleaned-after"
 # How far the clocks of the host that fetched a snapshot and the one that appended it may differ.
 _CLOCK_SLACK = timedelta(minutes=10)
 
@@ -712,11 +714,27 @@ def _expire(target: IcebergHistory, before: pd.Timestamp) -> None:
     pyiceberg's ``expire_snapshots`` removes snapshots from the metadata only; the files they
     alone used are deleted here when older than ``before`` (an unfinished writer's files are
     younger), as Spark's ``remove_orphan_files`` does.
+
+    Files become unused only when the snapshots that used them expire, so the files are looked
+    for (every manifest read: seconds at 30 days) only after an expiry since the last look,
+    which :data:`_CLEANED_PROPERTY` records; not at every ``snapshot`` run.
     """
     tables = [target.rows_table(), *(target.facts_table(k) for k in FACT_KINDS)]
     for table in tables:
         _expire_snapshots(table, before)
-        _delete_unused(table, before)
+        expired = table.metadata.properties.get(_EXPIRED_PROPERTY)
+        if expired is not None and table.metadata.properties.get(_CLEANED_PROPERTY) != expired:
+            _delete_unused(table, before)
+            _set_cleaned(table, expired)
+
+
+def _set_cleaned(table: Table, expired: str) -> None:
+    """Record that the files unused after the expiry at ``expired`` are deleted."""
+    from pyiceberg.exceptions import CommitFailedException
+
+    # Another writer committing first: the next maintenance looks again, nothing is lost.
+    with contextlib.suppress(CommitFailedException), _transaction(table) as tx:
+        tx.set_properties({_CLEANED_PROPERTY: expired})
 
 
 def _expire_snapshots(table: Table, before: pd.Timestamp) -> None:
