@@ -32,6 +32,7 @@ from tunnelframe.history import (
     export_iceberg,
     history_summary,
     iceberg_history,
+    load_latest,
 )
 from tunnelframe.history._store import _to_table
 
@@ -104,6 +105,10 @@ def test_queries_equal_the_local_store_before_and_after_maintenance(
     # The other records travel in the rows: routing, unread tunnels.
     records = table.load().to_pandas()["record"].value_counts().to_dict()
     assert records == {"unread": 5, "routing": 7, "route": 7}
+    # The latest snapshot's view carries what its tunnels serve, as the local store's does.
+    latest = load_latest(table)
+    assert latest.attrs["routing"]["routes"][0]["network"] == "10.1.0.0/16"
+    assert latest.attrs["routing"] == tf.load_history(store, latest=True).attrs["routing"]
     # The report's History section shows the summary: the same from either.
     mine, theirs = history_summary(table), history_summary(store)
     for field in dataclasses.fields(mine):

@@ -1043,7 +1043,7 @@ def load_latest(target: IcebergHistory) -> pd.DataFrame:
     ex = _expr()
 
     from tunnelframe.history._layout import SORT_KEYS
-    from tunnelframe.history._store import _to_frame
+    from tunnelframe.history._store import _routing_of, _to_frame
 
     table = target.rows_table()
     days = _row_days(table)
@@ -1063,6 +1063,9 @@ def load_latest(target: IcebergHistory) -> pd.DataFrame:
     latest = rows["fetched_at"] == rows["account_id"].astype(object).map(newest).fillna(
         rows["fetched_at"]
     )
-    latest &= rows["record"].isna()  # connections, not the other records (STORE_SCHEMA)
-    frame = _to_frame(_store_table(pa.Table.from_pandas(rows[latest], preserve_index=False)))
-    return frame.sort_values(["fetched_at", *SORT_KEYS], ignore_index=True, kind="stable")
+    records = _store_table(pa.Table.from_pandas(rows[latest], preserve_index=False))
+    connections = latest & rows["record"].isna()  # not the other records (STORE_SCHEMA)
+    frame = _to_frame(_store_table(pa.Table.from_pandas(rows[connections], preserve_index=False)))
+    frame = frame.sort_values(["fetched_at", *SORT_KEYS], ignore_index=True, kind="stable")
+    frame.attrs["routing"] = _routing_of(records)  # what they serve, as the local store's view
+    return frame
