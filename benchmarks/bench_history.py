@@ -487,13 +487,18 @@ def _iceberg_bytes(root: Path, target: Any) -> tuple[int, int, int]:
 
 
 def run_iceberg_query(uri: str, query: str) -> dict[str, float]:
+    return _run_fresh(_ICEBERG_QUERY, uri, query)
+
+
+def _run_fresh(script: str, store: str, query: str) -> dict[str, float]:
+    """``query`` over ``store`` by ``script`` in a fresh process: what it printed last, as JSON."""
     out = subprocess.run(
-        [sys.executable, "-c", _ICEBERG_QUERY.format(query=query), uri],
+        [sys.executable, "-c", script.format(query=query), store],
         capture_output=True,
         text=True,
     )
     if out.returncode:
-        raise SystemExit(f"{query} over {uri} failed:\n{out.stderr}")
+        raise SystemExit(f"{query} over {store} failed:\n{out.stderr}")
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
@@ -876,14 +881,7 @@ def closed_days_bytes(local: Path, target: Any) -> dict[str, float]:
 
 
 def _run_cron_query(store: str, query: str) -> dict[str, float]:
-    out = subprocess.run(
-        [sys.executable, "-c", _CRON_QUERY.format(query=query), store],
-        capture_output=True,
-        text=True,
-    )
-    if out.returncode:
-        raise SystemExit(f"{query} over {store} failed:\n{out.stderr}")
-    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+    return _run_fresh(_CRON_QUERY, store, query)
 
 
 def _ms(values: list[float], q: float) -> str:
